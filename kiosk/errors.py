@@ -1,0 +1,84 @@
+"""Named errors raised by services. Each carries words fit for a screen."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+class KioskError(Exception):
+    """Base: ``str(error)`` is a plain-words message for the person at the screen."""
+
+    default_message = "Something went wrong. Please see the office."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.default_message)
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class UnknownPupil(KioskError):
+    default_message = "Pupil not found. Please see the office."
+
+
+class UnknownCard(KioskError):
+    default_message = "Card not recognised. Please see the office."
+
+
+class CardRevoked(KioskError):
+    default_message = "This card has been replaced. Please see the office for your new card."
+
+
+class PupilNotActive(KioskError):
+    default_message = "This pupil is no longer on roll. Please see the office."
+
+
+class NoFreeSlot(KioskError):
+    default_message = "All slots are full. Please take your phone to the office."
+
+
+class AlreadyHeld(KioskError):
+    default_message = "A device is already held there."
+
+
+class NotHeld(KioskError):
+    default_message = "No device is being held for this pupil."
+
+
+class ConfiscatedNeedsParent(KioskError):
+    default_message = "This device is held for a parent or carer. Please see the office."
+
+
+class UndoWindowPassed(KioskError):
+    default_message = "Too late to undo: please ask the office."
+
+
+class SlotUnavailable(KioskError):
+    default_message = "That slot cannot be used."
+
+
+class NotAuthorised(KioskError):
+    default_message = "You are not allowed to do that."
+
+
+class WrongPin(KioskError):
+    def __init__(self, attempts_left: int) -> None:
+        self.attempts_left = attempts_left
+        super().__init__(
+            f"Wrong PIN. {attempts_left} attempt{'s' if attempts_left != 1 else ''} left."
+        )
+
+
+class AccountLocked(KioskError):
+    def __init__(self, until: dt.datetime) -> None:
+        self.until = until
+        super().__init__("Too many wrong PINs. This account is locked for a while.")
+
+
+class InvalidInput(KioskError):
+    default_message = "Some details are missing or not valid."
+
+
+class DatabaseUnavailable(KioskError):
+    default_message = "The kiosk cannot reach its records. Please see the office."

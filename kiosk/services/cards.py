@@ -1,0 +1,92 @@
+"""Pupil cards: issuing (a reissue revokes the old card) and reading a scanned text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from kiosk.db import Sessions
+from kiosk.errors import CardRevoked, PupilNotActive, UnknownCard
+from kiosk.rules import Action
+from kiosk.scanning import payload
+from kiosk.services import audit, settings
+from kiosk.services.audit import Actor
+from kiosk.services.common import get_pupil, now_or, require
+from kiosk.tables import Card, Pupil
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    pupil_id: int
+    serial: int
+    text: str
+
+
+def card_text(session: Session, pupil_id: int, serial: int) -> str:
+    return payload.encode(
+        settings.card_secret(session), settings.get_value(session, "school_code"), pupil_id, serial
+    )
+
+
+def issue_in(session: Session, actor: Actor, pupil_id: int, *, reissue: bool) -> IssuedCard:
+    """Issue a card inside the caller's transaction; revokes any card still valid."""
+    pupil = get_pupil(session, pupil_id)
+    now = now_or(None)
+    revoked = (
+        session.execute(
+            update(Card)
+            .where(Card.pupil_id == pupil.id, Card.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .returning(Card.serial)
+        )
+        .scalars()
+        .all()
+    )
+    serial = (session.scalar(select(func.max(Card.serial))) or 1000) + 1
+    session.add(Card(pupil_id=pupil.id, serial=serial, issued_at=now))
+    session.flush()
+    kind = "card_reissued" if reissue or revoked else "card_issued"
+    audit.append(
+        session,
+        kind,
+        actor,
+        pupil_id=pupil.id,
+        details={"serial": serial, "revoked_serials": list(revoked)},
+    )
+    return IssuedCard(pupil.id, serial, card_text(session, pupil.id, serial))
+
+
+def issue_card(sessions: Sessions, actor: Actor, pupil_id: int) -> IssuedCard:
+    with sessions.begin() as session:
+        require(session, actor, Action.PRINT_CARDS)
+        return issue_in(session, actor, pupil_id, reissue=True)
+
+
+def current_card(session: Session, pupil_id: int) -> IssuedCard | None:
+    serial = session.scalar(
+        select(Card.serial).where(Card.pupil_id == pupil_id, Card.revoked_at.is_(None))
+    )
+    if serial is None:
+        return None
+    return IssuedCard(pupil_id, serial, card_text(session, pupil_id, serial))
+
+
+def pupil_for_card(session: Session, text: object) -> Pupil:
+    """The active pupil a scanned text belongs to, or a named error with words for the
+    screen: not a card, other school, forged, unknown serial, revoked, left."""
+    read = payload.read(
+        text, settings.card_secret(session), settings.get_value(session, "school_code")
+    )
+    if isinstance(read, payload.CardRejected):
+        raise UnknownCard(read.message)
+    card = session.scalar(select(Card).where(Card.serial == read.serial))
+    if card is None or card.pupil_id != read.pupil_id:
+        raise UnknownCard()
+    if card.revoked_at is not None:
+        raise CardRevoked()
+    pupil = get_pupil(session, card.pupil_id)
+    if not pupil.active:
+        raise PupilNotActive()
+    return pupil

@@ -1,0 +1,579 @@
+"""Custody of devices: one function per user action, each one transaction with its audit
+event. Results are plain dataclasses so screens never touch a closed session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kiosk.clock import local_date
+from kiosk.db import Sessions
+from kiosk.errors import (
+    AlreadyHeld,
+    ConfiscatedNeedsParent,
+    InvalidInput,
+    NoFreeSlot,
+    NotAuthorised,
+    NotHeld,
+    PupilNotActive,
+    SlotUnavailable,
+    UndoWindowPassed,
+)
+from kiosk.rules import Action, SlotCandidate, choose_slot, may_undo
+from kiosk.services import audit, cards
+from kiosk.services.audit import KIOSK_ACTOR, Actor
+from kiosk.services.common import PupilSummary, get_pupil, now_or, require, summarise
+from kiosk.services.exemptions import ExemptionInfo, active_exemption
+from kiosk.tables import (
+    HELD,
+    Confiscation,
+    Custody,
+    CustodyKind,
+    CustodyState,
+    Pupil,
+    ReleasedTo,
+    Slot,
+)
+
+ALLOCATION_RETRIES = 5
+T = TypeVar("T")
+REASON_CATEGORIES = (
+    "used in lesson",
+    "not handed in",
+    "misuse / filming",
+    "bullying or harassment",
+    "inappropriate content",
+    "suspected offence",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class HandInResult:
+    pupil: PupilSummary
+    slot_number: int | None  # None when the pupil is exempt
+    custody_id: int | None
+    already_held: bool
+    exemption: ExemptionInfo | None
+    received_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class CustodyInfo:
+    id: int
+    pupil: PupilSummary
+    kind: str
+    state: str
+    slot_number: int | None
+    received_at: dt.datetime
+    dsl_referred: bool = False
+
+
+@dataclass(frozen=True)
+class CollectionCheck:
+    """What the kiosk shows at home time before staff confirm."""
+
+    pupil: PupilSummary
+    daily: CustodyInfo | None
+    confiscations: tuple[CustodyInfo, ...]
+
+
+def _has_photo(session: Session, pupil_id: int) -> bool:
+    return bool(session.scalar(select(Pupil.photo.is_not(None)).where(Pupil.id == pupil_id)))
+
+
+def _summary(session: Session, pupil: Pupil) -> PupilSummary:
+    return summarise(pupil, _has_photo(session, pupil.id))
+
+
+def _info(session: Session, custody: Custody) -> CustodyInfo:
+    referred = bool(custody.confiscation and custody.confiscation.dsl_referred_at)
+    return CustodyInfo(
+        id=custody.id,
+        pupil=_summary(session, custody.pupil),
+        kind=custody.kind,
+        state=custody.state,
+        slot_number=custody.slot.number if custody.slot else None,
+        received_at=custody.received_at,
+        dsl_referred=referred,
+    )
+
+
+def _held(session: Session, pupil_id: int, kind: CustodyKind) -> list[Custody]:
+    return list(
+        session.scalars(
+            select(Custody)
+            .where(Custody.pupil_id == pupil_id, Custody.state == HELD, Custody.kind == kind.value)
+            .order_by(Custody.received_at)
+        )
+    )
+
+
+def _free_slot(session: Session, *, confiscation: bool, wanted: int | None = None) -> Slot:
+    occupied = set(session.scalars(select(Custody.slot_id).where(Custody.state == HELD)))
+    slots = {s.number: s for s in session.scalars(select(Slot))}
+    if wanted is not None:
+        slot = slots.get(wanted)
+        if slot is None or not slot.in_service:
+            raise SlotUnavailable(f"Slot {wanted} is not in service.")
+        if slot.id in occupied:
+            raise AlreadyHeld(f"Slot {wanted} already holds a device.")
+        return slot
+    candidates = [
+        SlotCandidate(s.number, s.in_service, s.reserved_for_confiscation, s.id in occupied)
+        for s in slots.values()
+    ]
+    number = choose_slot(candidates, confiscation=confiscation)
+    if number is None:
+        raise NoFreeSlot()
+    return slots[number]
+
+
+def _get_custody(session: Session, custody_id: int) -> Custody:
+    custody = session.get(Custody, custody_id, with_for_update=True)
+    if custody is None:
+        raise NotHeld("No such device record.")
+    return custody
+
+
+def _require_held(custody: Custody) -> None:
+    if custody.state != HELD:
+        raise NotHeld("That device is no longer held.")
+
+
+def _retry_on_conflict(action: Callable[[], T]) -> T:
+    """Run a whole transaction again when another kiosk took the same slot first (the
+    unique index on held slots refused ours); the next attempt sees that slot taken."""
+    for _ in range(ALLOCATION_RETRIES - 1):
+        try:
+            return action()
+        except IntegrityError:
+            continue
+    return action()
+
+
+# -- the pupil's own actions at the kiosk -------------------------------------------------
+
+
+def hand_in(
+    sessions: Sessions, pupil_id: int, *, actor: Actor = KIOSK_ACTOR, now: dt.datetime | None = None
+) -> HandInResult:
+    """Give the pupil the lowest free slot, or the slot already held for them today."""
+    return _retry_on_conflict(
+        lambda: _hand_in_once(sessions, actor, now, lambda s: get_pupil(s, pupil_id))
+    )
+
+
+def hand_in_by_card(
+    sessions: Sessions, card_text: object, *, now: dt.datetime | None = None
+) -> HandInResult:
+    return _retry_on_conflict(
+        lambda: _hand_in_once(
+            sessions, KIOSK_ACTOR, now, lambda s: cards.pupil_for_card(s, card_text)
+        )
+    )
+
+
+def _hand_in_once(
+    sessions: Sessions,
+    actor: Actor,
+    now: dt.datetime | None,
+    find_pupil: Callable[[Session], Pupil],
+) -> HandInResult:
+    now = now_or(now)
+    with sessions.begin() as session:
+        if actor.id is not None:
+            require(session, actor, Action.HAND_IN_FOR_PUPIL)
+        pupil = find_pupil(session)
+        if not pupil.active:
+            raise PupilNotActive()
+        summary = _summary(session, pupil)
+        held = _held(session, pupil.id, CustodyKind.DAILY)
+        if held:
+            slot_number = held[0].slot.number if held[0].slot else None
+            audit.append(
+                session,
+                "hand_in_repeat_scan",
+                actor,
+                pupil_id=pupil.id,
+                slot_number=slot_number,
+                custody_id=held[0].id,
+                at=now,
+            )
+            return HandInResult(summary, slot_number, held[0].id, True, None, held[0].received_at)
+        exemption = active_exemption(session, pupil.id, local_date(now))
+        if exemption:
+            audit.append(
+                session,
+                "exemption_shown",
+                actor,
+                pupil_id=pupil.id,
+                at=now,
+                details={"exemption_id": exemption.id, "category": exemption.category},
+            )
+            return HandInResult(summary, None, None, False, exemption, None)
+        slot = _free_slot(session, confiscation=False)
+        custody = Custody(
+            pupil_id=pupil.id,
+            slot_id=slot.id,
+            kind=CustodyKind.DAILY.value,
+            state=HELD,
+            received_at=now,
+            received_by_id=actor.id,
+            switched_off_confirmed=False,
+        )
+        session.add(custody)
+        session.flush()
+        audit.append(
+            session,
+            "hand_in",
+            actor,
+            pupil_id=pupil.id,
+            slot_number=slot.number,
+            custody_id=custody.id,
+            at=now,
+        )
+        return HandInResult(summary, slot.number, custody.id, False, None, now)
+
+
+def undo_hand_in(
+    sessions: Sessions,
+    custody_id: int,
+    *,
+    actor: Actor = KIOSK_ACTOR,
+    now: dt.datetime | None = None,
+) -> None:
+    """Take back a hand-in made in error, within a short window (staff: any time today)."""
+    now = now_or(now)
+    with sessions.begin() as session:
+        custody = _get_custody(session, custody_id)
+        _require_held(custody)
+        if custody.kind != CustodyKind.DAILY:
+            raise NotAuthorised("A confiscation cannot be undone here.")
+        if actor.id is None:
+            if not may_undo(custody.received_at, now):
+                raise UndoWindowPassed()
+        else:
+            require(session, actor, Action.UNDO_HAND_IN)
+        custody.state = CustodyState.CANCELLED.value
+        custody.released_at, custody.released_by_id = now, actor.id
+        audit.append(
+            session,
+            "hand_in_undone",
+            actor,
+            pupil_id=custody.pupil_id,
+            slot_number=custody.slot.number if custody.slot else None,
+            custody_id=custody.id,
+            at=now,
+        )
+
+
+def check_collection(sessions: Sessions, card_text: object) -> CollectionCheck:
+    """Read-only: what is held for the pupil whose card was scanned at home time."""
+    with sessions() as session:
+        pupil = cards.pupil_for_card(session, card_text)
+        return _collection_check(session, pupil)
+
+
+def collection_check_for(sessions: Sessions, pupil_id: int) -> CollectionCheck:
+    with sessions() as session:
+        return _collection_check(session, get_pupil(session, pupil_id))
+
+
+def _collection_check(session: Session, pupil: Pupil) -> CollectionCheck:
+    daily = _held(session, pupil.id, CustodyKind.DAILY)
+    confiscated = _held(session, pupil.id, CustodyKind.CONFISCATION)
+    return CollectionCheck(
+        pupil=_summary(session, pupil),
+        daily=_info(session, daily[0]) if daily else None,
+        confiscations=tuple(_info(session, c) for c in confiscated),
+    )
+
+
+def collect(
+    sessions: Sessions, custody_id: int, actor: Actor, now: dt.datetime | None = None
+) -> CustodyInfo:
+    """Give a daily hand-in back to its pupil. Confiscated devices never go this way."""
+    now = now_or(now)
+    with sessions.begin() as session:
+        require(session, actor, Action.COLLECT)
+        custody = _get_custody(session, custody_id)
+        _require_held(custody)
+        if custody.kind == CustodyKind.CONFISCATION:
+            raise ConfiscatedNeedsParent()
+        _release(custody, actor, now, ReleasedTo.PUPIL)
+        info = _info(session, custody)
+        audit.append(
+            session,
+            "collected",
+            actor,
+            pupil_id=custody.pupil_id,
+            slot_number=info.slot_number,
+            custody_id=custody.id,
+            at=now,
+        )
+        return info
+
+
+def _release(
+    custody: Custody,
+    actor: Actor,
+    now: dt.datetime,
+    to: ReleasedTo,
+    state: CustodyState = CustodyState.RELEASED,
+) -> None:
+    custody.state = state.value
+    custody.released_at = now
+    custody.released_by_id = actor.id
+    custody.released_to = to.value
+
+
+# -- staff actions on confiscated devices -------------------------------------------------
+
+
+def confiscate(
+    sessions: Sessions,
+    actor: Actor,
+    pupil_id: int,
+    reason_category: str,
+    note: str = "",
+    *,
+    do_not_examine: bool = False,
+    slot_number: int | None = None,
+    description: str = "",
+    switched_off: bool = True,
+    now: dt.datetime | None = None,
+) -> CustodyInfo:
+    """Record a confiscation and put the device in a slot (reserved ones first)."""
+    if reason_category not in REASON_CATEGORIES:
+        raise InvalidInput("Please choose a reason.")
+    now = now_or(now)
+
+    def attempt() -> CustodyInfo:
+        with sessions.begin() as session:
+            require(session, actor, Action.CONFISCATE)
+            pupil = get_pupil(session, pupil_id)
+            slot = _free_slot(session, confiscation=True, wanted=slot_number)
+            custody = Custody(
+                pupil_id=pupil.id,
+                slot_id=slot.id,
+                kind=CustodyKind.CONFISCATION.value,
+                state=HELD,
+                received_at=now,
+                received_by_id=actor.id,
+                description=description.strip() or None,
+                switched_off_confirmed=switched_off,
+            )
+            custody.confiscation = Confiscation(
+                reason_category=reason_category,
+                note=note.strip() or None,
+                do_not_examine=do_not_examine,
+                dsl_referred_at=now if do_not_examine else None,
+                dsl_referred_by_id=actor.id if do_not_examine else None,
+            )
+            session.add(custody)
+            session.flush()
+            audit.append(
+                session,
+                "confiscated",
+                actor,
+                pupil_id=pupil.id,
+                slot_number=slot.number,
+                custody_id=custody.id,
+                at=now,
+                details={
+                    "reason": reason_category,
+                    "note": note.strip(),
+                    "do_not_examine": do_not_examine,
+                    "description": description.strip(),
+                    "switched_off": switched_off,
+                },
+            )
+            return _info(session, custody)
+
+    return _retry_on_conflict(attempt)
+
+
+def release_to_parent(
+    sessions: Sessions,
+    actor: Actor,
+    custody_id: int,
+    name: str,
+    relationship: str,
+    id_seen: bool,
+    now: dt.datetime | None = None,
+) -> CustodyInfo:
+    name, relationship = " ".join(name.split()), " ".join(relationship.split())
+    if not name or not relationship:
+        raise InvalidInput("Enter the parent or carer's name and relationship.")
+    if not id_seen:
+        raise InvalidInput("Check the parent or carer's ID before releasing the device.")
+    now = now_or(now)
+    with sessions.begin() as session:
+        require(session, actor, Action.RELEASE_TO_PARENT)
+        custody = _get_custody(session, custody_id)
+        _require_held(custody)
+        if custody.confiscation and custody.confiscation.dsl_referred_at:
+            require(session, actor, Action.RELEASE_DSL_REFERRED)
+        _release(custody, actor, now, ReleasedTo.PARENT)
+        custody.released_to_name, custody.released_to_relationship = name, relationship
+        custody.id_seen = True
+        info = _info(session, custody)
+        audit.append(
+            session,
+            "released_to_parent",
+            actor,
+            pupil_id=custody.pupil_id,
+            slot_number=info.slot_number,
+            custody_id=custody.id,
+            at=now,
+            details={"name": name, "relationship": relationship, "id_seen": True},
+        )
+        return info
+
+
+def refer_to_dsl(
+    sessions: Sessions, actor: Actor, custody_id: int, note: str, now: dt.datetime | None = None
+) -> None:
+    """Flag a held confiscated device for the DSL: only senior staff may release it now."""
+    now = now_or(now)
+    with sessions.begin() as session:
+        require(session, actor, Action.REFER_TO_DSL)
+        custody = _get_custody(session, custody_id)
+        _require_held(custody)
+        if custody.confiscation is None:
+            raise InvalidInput("Only a confiscated device can be referred to the DSL.")
+        custody.confiscation.dsl_referred_at = now
+        custody.confiscation.dsl_referred_by_id = actor.id
+        custody.confiscation.dsl_note = note.strip() or None
+        audit.append(
+            session,
+            "referred_to_dsl",
+            actor,
+            pupil_id=custody.pupil_id,
+            slot_number=custody.slot.number if custody.slot else None,
+            custody_id=custody.id,
+            at=now,
+            details={"note": note.strip()},
+        )
+
+
+def hand_to_police(
+    sessions: Sessions,
+    actor: Actor,
+    custody_id: int,
+    officer: str,
+    officer_number: str,
+    reference: str,
+    at: dt.datetime | None = None,
+) -> None:
+    officer, officer_number, reference = officer.strip(), officer_number.strip(), reference.strip()
+    if not (officer and officer_number and reference):
+        raise InvalidInput("Enter the officer's name, number and the police reference.")
+    at = now_or(at)
+    with sessions.begin() as session:
+        require(session, actor, Action.HAND_TO_POLICE)
+        custody = _get_custody(session, custody_id)
+        _require_held(custody)
+        if custody.confiscation is None:
+            raise InvalidInput("Only a confiscated device can be handed to the police.")
+        details = {"officer": officer, "officer_number": officer_number, "reference": reference}
+        c = custody.confiscation
+        c.police_officer, c.police_number, c.police_reference, c.police_at = (
+            officer,
+            officer_number,
+            reference,
+            at,
+        )
+        slot_number = custody.slot.number if custody.slot else None
+        _release(custody, actor, at, ReleasedTo.PARENT, CustodyState.HANDED_TO_POLICE)
+        custody.released_to = None
+        custody.released_to_name = f"{officer} ({officer_number})"
+        custody.released_to_relationship = "police"
+        audit.append(
+            session,
+            "handed_to_police",
+            actor,
+            pupil_id=custody.pupil_id,
+            slot_number=slot_number,
+            custody_id=custody.id,
+            at=at,
+            details=details,
+        )
+
+
+# -- staff housekeeping --------------------------------------------------------------------
+
+
+def move(
+    sessions: Sessions,
+    actor: Actor,
+    custody_id: int,
+    to_slot_number: int,
+    now: dt.datetime | None = None,
+) -> CustodyInfo:
+    now = now_or(now)
+    with sessions.begin() as session:
+        require(session, actor, Action.MOVE)
+        custody = _get_custody(session, custody_id)
+        _require_held(custody)
+        before = custody.slot.number if custody.slot else None
+        if before == to_slot_number:
+            raise InvalidInput(f"The device is already in slot {before}.")
+        target = _free_slot(
+            session, confiscation=custody.kind == CustodyKind.CONFISCATION, wanted=to_slot_number
+        )
+        custody.slot_id = target.id
+        session.flush()
+        session.refresh(custody)
+        audit.append(
+            session,
+            "moved",
+            actor,
+            pupil_id=custody.pupil_id,
+            slot_number=target.number,
+            custody_id=custody.id,
+            at=now,
+            details={"from_slot": before, "to_slot": target.number},
+        )
+        return _info(session, custody)
+
+
+def keep_overnight(
+    sessions: Sessions,
+    actor: Actor,
+    custody_id: int,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> None:
+    """Record at end of day that a held device stays in school tonight, and why."""
+    now = now_or(now)
+    with sessions.begin() as session:
+        require(session, actor, Action.KEEP_OVERNIGHT)
+        custody = _get_custody(session, custody_id)
+        _require_held(custody)
+        custody.keep_overnight_on = local_date(now)
+        audit.append(
+            session,
+            "kept_overnight",
+            actor,
+            pupil_id=custody.pupil_id,
+            slot_number=custody.slot.number if custody.slot else None,
+            custody_id=custody.id,
+            at=now,
+            details={"reason": reason.strip()},
+        )
+
+
+def custody_info(sessions: Sessions, custody_id: int) -> CustodyInfo:
+    with sessions() as session:
+        custody = session.get(Custody, custody_id)
+        if custody is None:
+            raise NotHeld("No such device record.")
+        return _info(session, custody)

@@ -1,0 +1,86 @@
+"""Pupils: lookup and the plain record used by the demo and the roster import."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from kiosk.db import Sessions
+from kiosk.services.common import PupilSummary, get_pupil, now_or, summarise
+from kiosk.tables import Pupil
+
+
+@dataclass(frozen=True)
+class PupilRecord:
+    """One pupil as the MIS knows them."""
+
+    upn: str
+    admission_number: str
+    legal_forename: str
+    surname: str
+    year_group: int
+    reg_group: str
+    preferred_forename: str | None = None
+    date_of_birth: dt.date | None = None
+    brings_device: bool = True
+
+
+def create_in(session: Session, record: PupilRecord) -> Pupil:
+    now = now_or(None)
+    pupil = Pupil(
+        upn=record.upn,
+        admission_number=record.admission_number,
+        legal_forename=record.legal_forename,
+        preferred_forename=record.preferred_forename,
+        surname=record.surname,
+        year_group=record.year_group,
+        reg_group=record.reg_group,
+        date_of_birth=record.date_of_birth,
+        brings_device=record.brings_device,
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(pupil)
+    session.flush()
+    return pupil
+
+
+def search(
+    sessions: Sessions, text: str, *, limit: int = 50, include_left: bool = False
+) -> list[PupilSummary]:
+    """Pupils whose name, admission number, UPN or form matches ``text``."""
+    words = text.split()
+    with sessions() as session:
+        query = select(Pupil).where(Pupil.purged_at.is_(None))
+        if not include_left:
+            query = query.where(Pupil.active.is_(True))
+        for word in words:
+            like = f"%{word}%"
+            query = query.where(
+                or_(
+                    Pupil.surname.ilike(like),
+                    Pupil.legal_forename.ilike(like),
+                    Pupil.preferred_forename.ilike(like),
+                    Pupil.admission_number == word,
+                    Pupil.upn == word.upper(),
+                    Pupil.reg_group.ilike(word),
+                )
+            )
+        query = query.order_by(Pupil.surname, Pupil.legal_forename).limit(limit)
+        return [summarise(p) for p in session.scalars(query)]
+
+
+def photo(sessions: Sessions, pupil_id: int) -> bytes | None:
+    with sessions() as session:
+        return session.scalar(select(Pupil.photo).where(Pupil.id == pupil_id))
+
+
+def summary(sessions: Sessions, pupil_id: int) -> PupilSummary:
+    with sessions() as session:
+        pupil = get_pupil(session, pupil_id)
+        has_photo = session.scalar(select(Pupil.photo.is_not(None)).where(Pupil.id == pupil_id))
+        return summarise(pupil, bool(has_photo))

@@ -1,0 +1,135 @@
+"""School-wide settings kept in the database, so every kiosk on one database agrees."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kiosk.db import Sessions
+from kiosk.errors import InvalidInput
+from kiosk.rules import Action
+from kiosk.services import audit
+from kiosk.services.audit import Actor
+from kiosk.services.common import require
+from kiosk.tables import Setting
+
+CARD_SECRET = "card_secret"  # never shown, exported or logged
+
+DEFAULTS: dict[str, str] = {
+    "school_name": "Our School",
+    "school_code": "SCHOOL",
+    "handin_opens": "07:00",
+    "handin_closes": "10:00",
+    "collection_opens": "14:45",
+    "collection_closes": "18:00",
+    "sound": "on",
+    "retention_days": "365",
+    "mode": "auto",  # auto (by the times above), handin or collection
+}
+PUBLIC_KEYS = frozenset(DEFAULTS)
+
+
+@dataclass(frozen=True)
+class SchoolSettings:
+    school_name: str
+    school_code: str
+    handin_opens: dt.time
+    handin_closes: dt.time
+    collection_opens: dt.time
+    collection_closes: dt.time
+    sound: bool
+    retention_days: int
+    mode: str
+
+
+def ensure_install(sessions: Sessions) -> None:
+    """Create the card secret and default settings on first start (safe to repeat, and
+    safe when two kiosks start at once on one database)."""
+    wanted = {**DEFAULTS, CARD_SECRET: secrets.token_hex(32)}
+    for key, value in wanted.items():
+        try:
+            with sessions.begin() as session:
+                if session.get(Setting, key) is None:
+                    session.add(Setting(key=key, value=value))
+        except IntegrityError:
+            continue  # another kiosk created it first
+
+
+def get_value(session: Session, key: str) -> str:
+    row = session.get(Setting, key)
+    if row is not None:
+        return row.value
+    if key in DEFAULTS:
+        return DEFAULTS[key]
+    raise KeyError(key)
+
+
+def card_secret(session: Session) -> bytes:
+    return bytes.fromhex(get_value(session, CARD_SECRET))
+
+
+def _parse_time(value: str) -> dt.time:
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(f"'{value}' is not a time like 08:30.") from exc
+
+
+def load(sessions: Sessions) -> SchoolSettings:
+    with sessions() as session:
+        values = {key: get_value(session, key) for key in DEFAULTS}
+    return SchoolSettings(
+        school_name=values["school_name"],
+        school_code=values["school_code"],
+        handin_opens=_parse_time(values["handin_opens"]),
+        handin_closes=_parse_time(values["handin_closes"]),
+        collection_opens=_parse_time(values["collection_opens"]),
+        collection_closes=_parse_time(values["collection_closes"]),
+        sound=values["sound"] == "on",
+        retention_days=int(values["retention_days"]),
+        mode=values["mode"],
+    )
+
+
+def _validate(key: str, value: str) -> str:
+    value = value.strip()
+    if key not in PUBLIC_KEYS:
+        raise InvalidInput(f"Unknown setting '{key}'.")
+    if key.endswith(("_opens", "_closes")):
+        return _parse_time(value).strftime("%H:%M")
+    if key == "retention_days" and not (value.isdigit() and 30 <= int(value) <= 3650):
+        raise InvalidInput("Retention is a number of days from 30 to 3650.")
+    if key == "sound" and value not in ("on", "off"):
+        raise InvalidInput("Sound is on or off.")
+    if key == "mode" and value not in ("auto", "handin", "collection"):
+        raise InvalidInput("Mode is auto, handin or collection.")
+    if key == "school_code":
+        from kiosk.scanning.payload import normalise_school_code
+
+        try:
+            return normalise_school_code(value)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from exc
+    if not value:
+        raise InvalidInput("A value is needed.")
+    return value
+
+
+def update(sessions: Sessions, actor: Actor, changes: dict[str, str]) -> None:
+    """Change one or more settings; the mode alone may be changed by office staff."""
+    action = Action.SET_MODE if set(changes) == {"mode"} else Action.MANAGE_SETTINGS
+    with sessions.begin() as session:
+        require(session, actor, action)
+        clean = {key: _validate(key, value) for key, value in changes.items()}
+        before = {key: get_value(session, key) for key in clean}
+        for key, value in clean.items():
+            row = session.get(Setting, key)
+            if row is None:
+                session.add(Setting(key=key, value=value))
+            else:
+                row.value = value
+        audit.append(session, "settings_changed", actor, details={"before": before, "after": clean})

@@ -1,0 +1,186 @@
+"""Staff accounts and PIN checks (argon2id; five wrong PINs lock the account)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kiosk.db import Sessions
+from kiosk.errors import AccountLocked, InvalidInput, NotAuthorised, WrongPin
+from kiosk.rules import MAX_FAILED_PINS, Action, after_failed_pin, is_locked, pin_problem
+from kiosk.services import audit
+from kiosk.services.audit import Actor
+from kiosk.services.common import now_or, require
+from kiosk.tables import Role, Staff
+
+# argon2id with the library's RFC 9106 "low memory" profile: ~50 ms a check here.
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    id: int
+    name: str
+    role: str
+    active: bool
+    locked: bool
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.id, self.name)
+
+
+def _member(staff: Staff, now: dt.datetime) -> StaffMember:
+    return StaffMember(
+        staff.id, staff.name, staff.role, staff.active, is_locked(staff.locked_until, now)
+    )
+
+
+def hash_pin(pin: str) -> str:
+    return _hasher.hash(pin)
+
+
+def _valid_role(role: str) -> str:
+    try:
+        return Role(role).value
+    except ValueError as exc:
+        raise InvalidInput("Role is office, senior or admin.") from exc
+
+
+def _valid_pin(pin: str) -> str:
+    problem = pin_problem(pin)
+    if problem:
+        raise InvalidInput(problem)
+    return pin
+
+
+def add_staff(sessions: Sessions, actor: Actor | None, name: str, role: str, pin: str) -> int:
+    """Add a staff member. The very first account (an admin) needs no actor."""
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("A name is needed.")
+    role = _valid_role(role)
+    pin_hash = hash_pin(_valid_pin(pin))  # slow: outside the transaction
+    with sessions.begin() as session:
+        first = not session.scalar(select(func.count()).select_from(Staff))
+        if first and role != Role.ADMIN:
+            raise InvalidInput("The first staff account must be an admin.")
+        if not first:
+            if actor is None:
+                raise NotAuthorised()
+            require(session, actor, Action.MANAGE_STAFF)
+        if session.scalar(select(Staff.id).where(func.lower(Staff.name) == name.lower())):
+            raise InvalidInput(f"There is already a staff member called {name}.")
+        staff = Staff(name=name, role=role, pin_hash=pin_hash, active=True, created_at=now_or(None))
+        session.add(staff)
+        session.flush()
+        who = actor or Actor(staff.id, staff.name)
+        audit.append(
+            session, "staff_added", who, details={"staff_id": staff.id, "name": name, "role": role}
+        )
+        return staff.id
+
+
+def check_pin(
+    sessions: Sessions, staff_id: int, pin: str, now: dt.datetime | None = None
+) -> StaffMember:
+    """Log in. Raises WrongPin (with attempts left) or AccountLocked; both are recorded."""
+    now = now_or(now)
+    with sessions.begin() as session:
+        staff = session.get(Staff, staff_id, with_for_update=True)
+        if staff is None or not staff.active:
+            raise NotAuthorised("Unknown or inactive staff account.")
+        actor = Actor(staff.id, staff.name)
+        if is_locked(staff.locked_until, now):
+            audit.append(session, "pin_refused_locked", actor, at=now)
+            failure: Exception = AccountLocked(staff.locked_until or now)
+        elif _pin_matches(staff.pin_hash, pin):
+            staff.failed_attempts = 0
+            staff.locked_until = None
+            audit.append(session, "staff_login", actor, at=now)
+            return _member(staff, now)
+        else:
+            staff.failed_attempts, staff.locked_until = after_failed_pin(staff.failed_attempts, now)
+            if staff.locked_until:
+                audit.append(
+                    session,
+                    "staff_locked_out",
+                    actor,
+                    at=now,
+                    details={"until": staff.locked_until.isoformat()},
+                )
+                failure = AccountLocked(staff.locked_until)
+            else:
+                audit.append(
+                    session,
+                    "pin_wrong",
+                    actor,
+                    at=now,
+                    details={"failed_attempts": staff.failed_attempts},
+                )
+                failure = WrongPin(MAX_FAILED_PINS - staff.failed_attempts)
+    raise failure  # after the commit, so the failed attempt is kept
+
+
+def _pin_matches(pin_hash: str, pin: str) -> bool:
+    try:
+        return _hasher.verify(pin_hash, pin)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def list_staff(sessions: Sessions, *, include_inactive: bool = False) -> list[StaffMember]:
+    now = now_or(None)
+    with sessions() as session:
+        query = select(Staff).order_by(Staff.name)
+        if not include_inactive:
+            query = query.where(Staff.active.is_(True))
+        return [_member(s, now) for s in session.scalars(query)]
+
+
+def _target(session: Session, staff_id: int) -> Staff:
+    staff = session.get(Staff, staff_id)
+    if staff is None:
+        raise InvalidInput("No such staff member.")
+    return staff
+
+
+def set_active(sessions: Sessions, actor: Actor, staff_id: int, active: bool) -> None:
+    with sessions.begin() as session:
+        require(session, actor, Action.MANAGE_STAFF)
+        staff = _target(session, staff_id)
+        if not active and staff.id == actor.id:
+            raise InvalidInput("You cannot deactivate your own account.")
+        staff.active = active
+        kind = "staff_reactivated" if active else "staff_deactivated"
+        audit.append(session, kind, actor, details={"staff_id": staff.id, "name": staff.name})
+
+
+def reset_pin(sessions: Sessions, actor: Actor, staff_id: int, new_pin: str) -> None:
+    pin_hash = hash_pin(_valid_pin(new_pin))
+    with sessions.begin() as session:
+        require(session, actor, Action.MANAGE_STAFF)
+        staff = _target(session, staff_id)
+        staff.pin_hash, staff.failed_attempts, staff.locked_until = pin_hash, 0, None
+        audit.append(session, "staff_pin_reset", actor, details={"staff_id": staff.id})
+
+
+def set_role(sessions: Sessions, actor: Actor, staff_id: int, role: str) -> None:
+    role = _valid_role(role)
+    with sessions.begin() as session:
+        require(session, actor, Action.MANAGE_STAFF)
+        staff = _target(session, staff_id)
+        if staff.id == actor.id and role != Role.ADMIN:
+            raise InvalidInput("You cannot remove your own admin role.")
+        before, staff.role = staff.role, role
+        audit.append(
+            session,
+            "staff_role_changed",
+            actor,
+            details={"staff_id": staff.id, "before": before, "after": role},
+        )
