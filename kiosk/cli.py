@@ -1,0 +1,76 @@
+"""Registry for the ``kiosk`` sub-commands, and what they share."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from kiosk.config import Config, ensure_data_dir, load_config
+from kiosk.db import Sessions, open_database
+from kiosk.errors import KioskError
+from kiosk.services import staff
+from kiosk.services.staff import StaffMember
+
+Handler = Callable[["Context", argparse.Namespace], int]
+Configure = Callable[[argparse.ArgumentParser], None]
+COMMANDS: dict[str, tuple[str, Configure, Handler]] = {}
+
+
+class CliError(Exception):
+    """A plain-words failure: printed without a traceback, exit status 2."""
+
+
+def command(
+    name: str, help_text: str, configure: Configure | None = None
+) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        COMMANDS[name] = (help_text, configure or (lambda _p: None), handler)
+        return handler
+
+    return register
+
+
+@dataclass
+class Context:
+    config: Config
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> Context:
+        data_dir = Path(args.data_dir) if getattr(args, "data_dir", None) else None
+        return cls(load_config(data_dir))
+
+    @cached_property
+    def database(self) -> tuple[Engine, Sessions]:
+        """Open (and upgrade) the database; set up the install on first use."""
+        from kiosk.services import settings
+
+        ensure_data_dir(self.config)
+        try:
+            engine, sessions = open_database(self.config.database_url)
+        except Exception as exc:  # the driver's own words are useful to an admin here
+            raise CliError(f"cannot open the database: {exc}") from exc
+        settings.ensure_install(sessions)
+        return engine, sessions
+
+    @property
+    def sessions(self) -> Sessions:
+        return self.database[1]
+
+
+def staff_login(ctx: Context, name: str, pin: str | None) -> StaffMember:
+    """Check a staff PIN for a CLI command (asks for it when not given)."""
+    import getpass
+
+    members = {m.name.lower(): m for m in staff.list_staff(ctx.sessions)}
+    member = members.get(name.strip().lower())
+    if member is None:
+        raise CliError(f"no active staff member called {name!r}")
+    try:
+        return staff.check_pin(ctx.sessions, member.id, pin or getpass.getpass("PIN: "))
+    except KioskError as exc:
+        raise CliError(str(exc)) from exc

@@ -1,0 +1,139 @@
+"""Core commands: run, demo, verify-log, db upgrade, staff."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from kiosk.cli import CliError, Context, command, staff_login
+from kiosk.errors import KioskError
+
+
+def _run_gui(ctx: Context) -> int:
+    from kiosk.ui.app import run_app
+
+    return run_app(ctx.config, ctx.sessions)
+
+
+def _configure_run(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--windowed", action="store_true", help="not full screen")
+    parser.add_argument(
+        "--camera", help="camera index, video file or image folder; 'none' for scanner only"
+    )
+
+
+def _apply_run_options(ctx: Context, args: argparse.Namespace) -> None:
+    from dataclasses import replace
+
+    if getattr(args, "windowed", False):
+        ctx.config = replace(ctx.config, fullscreen=False)
+    if getattr(args, "camera", None):
+        ctx.config = replace(ctx.config, camera="" if args.camera == "none" else args.camera)
+
+
+@command("run", "Run the kiosk (the pupil screen and the staff console).", _configure_run)
+def run(ctx: Context, args: argparse.Namespace) -> int:
+    _apply_run_options(ctx, args)
+    return _run_gui(ctx)
+
+
+def _configure_demo(parser: argparse.ArgumentParser) -> None:
+    _configure_run(parser)
+    parser.add_argument("--no-run", action="store_true", help="create the demo data only")
+    parser.add_argument("--pupils", type=int, default=300)
+    parser.add_argument("--slots", type=int, default=120)
+    parser.add_argument("--days", type=int, default=4, help="school days of history")
+
+
+@command(
+    "demo", "Create a demo school when the database is empty, then run the kiosk.", _configure_demo
+)
+def demo(ctx: Context, args: argparse.Namespace) -> int:
+    from kiosk.demo import DEMO_STAFF, build_demo, is_empty
+
+    _apply_run_options(ctx, args)
+    if is_empty(ctx.sessions):
+        print(f"Creating a demo school in {ctx.config.data_dir} ...", flush=True)
+        build_demo(ctx.sessions, pupils=args.pupils, slot_count=args.slots, days=args.days)
+        print("Demo staff (shown once; change them before real use):")
+        for member in DEMO_STAFF:
+            print(f"  {member.name:<20} role {member.role:<7} PIN {member.pin}")
+    else:
+        print("The database already holds a school: running it as it is.")
+    if args.no_run:
+        return 0
+    return _run_gui(ctx)
+
+
+def _configure_verify(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", type=Path, help="check this SQLite file instead (e.g. a copy)")
+
+
+@command("verify-log", "Walk the audit chain and name the first broken event.", _configure_verify)
+def verify_log(ctx: Context, args: argparse.Namespace) -> int:
+    from kiosk.db import make_engine, make_sessions
+    from kiosk.services import audit
+
+    if args.db:
+        if not args.db.is_file():
+            raise CliError(f"no such file: {args.db}")
+        sessions = make_sessions(make_engine(f"sqlite:///{args.db.resolve()}"))
+    else:
+        sessions = ctx.sessions
+    report = audit.verify(sessions)
+    print(report.describe())
+    return 0 if report.intact else 1
+
+
+def _configure_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["upgrade", "current"])
+
+
+@command("db", "Database schema: 'upgrade' to the latest, 'current' to show it.", _configure_db)
+def db(ctx: Context, args: argparse.Namespace) -> int:
+    from alembic import command as alembic_command
+
+    from kiosk.db import alembic_config
+
+    engine, _ = ctx.database  # opening upgrades already
+    if args.action == "current":
+        alembic_command.current(alembic_config(engine))
+    else:
+        print("Database schema is up to date.")
+    return 0
+
+
+def _configure_staff(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", choices=["add", "list"])
+    parser.add_argument("--name")
+    parser.add_argument("--role", choices=["office", "senior", "admin"], default="office")
+    parser.add_argument("--as", dest="as_name", help="your own (admin) name, to add staff")
+
+
+@command(
+    "staff",
+    "Staff accounts: 'list', or 'add' (the first account must be an admin).",
+    _configure_staff,
+)
+def staff_cmd(ctx: Context, args: argparse.Namespace) -> int:
+    import getpass
+
+    from kiosk.services import staff
+
+    if args.action == "list":
+        for member in staff.list_staff(ctx.sessions, include_inactive=True):
+            state = "active" if member.active else "inactive"
+            print(f"{member.id:>4}  {member.name:<30} {member.role:<7} {state}")
+        return 0
+    if not args.name:
+        raise CliError("--name is needed")
+    actor = staff_login(ctx, args.as_name, None).actor if args.as_name else None
+    pin = getpass.getpass(f"New PIN for {args.name}: ")
+    if getpass.getpass("Again: ") != pin:
+        raise CliError("the PINs differ")
+    try:
+        staff.add_staff(ctx.sessions, actor, args.name, args.role, pin)
+    except KioskError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"Added {args.name} ({args.role}).")
+    return 0

@@ -1,0 +1,266 @@
+"""A demo school: pupils with cards, slots, staff with known PINs, and some days of history.
+Used by ``kiosk demo`` and, smaller, by the tests and benchmarks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from kiosk.clock import start_of_local_day
+from kiosk.db import Sessions
+from kiosk.services import cards, custody, exemptions, settings, slots, staff
+from kiosk.services.audit import Actor
+from kiosk.services.pupils import PupilRecord, create_in
+from kiosk.tables import Pupil
+
+FORENAMES = (
+    "Amelia",
+    "Olivia",
+    "Isla",
+    "Ava",
+    "Mia",
+    "Ivy",
+    "Lily",
+    "Freya",
+    "Florence",
+    "Willow",
+    "Zoë",
+    "Aisha",
+    "Maryam",
+    "Sofia",
+    "Chloé",
+    "Oliver",
+    "George",
+    "Noah",
+    "Arthur",
+    "Leo",
+    "Muhammad",
+    "Oscar",
+    "Harry",
+    "Archie",
+    "Jack",
+    "Theo",
+    "Finley",
+    "Kai",
+    "Mateusz",
+    "Siobhán",
+    "Niamh",
+    "Aoife",
+    "Ciarán",
+    "Oluwaseun",
+    "Chidi",
+    "Priya",
+    "Arjun",
+    "Jan",
+    "Ananya",
+    "Thảo",
+    "Minh",
+)
+SURNAMES = (
+    "Smith",
+    "Jones",
+    "Williams",
+    "Taylor",
+    "Brown",
+    "Davies",
+    "Evans",
+    "Wilson",
+    "Thomas",
+    "Roberts",
+    "Johnson",
+    "Lewis",
+    "Walker",
+    "Robinson",
+    "Wood",
+    "Thompson",
+    "White",
+    "Watson",
+    "Jackson",
+    "Wright",
+    "Green",
+    "Harris",
+    "Cooper",
+    "King",
+    "Lee",
+    "O'Brien",
+    "Nguyễn",
+    "Kowalski",
+    "Okafor",
+    "Patel",
+    "Khan",
+    "Ahmed",
+    "Begum",
+    "Murphy",
+    "MacDonald",
+    "Fitzgerald-Hughes",
+    "Ali",
+    "Hussain",
+    "Singh",
+    "Ó Súilleabháin",
+)
+PREFERRED = {"Oliver": "Ollie", "Alexander": "Alex", "Florence": "Flo", "Mateusz": "Mat"}
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    name: str
+    role: str
+    pin: str
+
+
+DEMO_STAFF = (
+    DemoStaff("Alex Admin", "admin", "1470"),
+    DemoStaff("Olivia Office", "office", "2580"),
+    DemoStaff("Sam Senior (DSL)", "senior", "3691"),
+)
+
+
+@dataclass
+class DemoSchool:
+    actors: dict[str, Actor] = field(default_factory=dict)  # by role
+    pupil_ids: list[int] = field(default_factory=list)
+    device_owners: list[int] = field(default_factory=list)  # pupils flagged brings_device
+    card_texts: dict[int, str] = field(default_factory=dict)  # pupil id -> card text
+
+
+def is_empty(sessions: Sessions) -> bool:
+    with sessions() as session:
+        return not session.scalar(select(func.count()).select_from(Pupil))
+
+
+def _records(count: int, rng: random.Random) -> list[PupilRecord]:
+    records = []
+    for i in range(count):
+        year = 7 + i % 5
+        forename = rng.choice(FORENAMES)
+        records.append(
+            PupilRecord(
+                upn=f"K{830000000000 + i:012d}",
+                admission_number=f"{2000 + i:06d}",
+                legal_forename=forename,
+                preferred_forename=PREFERRED.get(forename),
+                surname=rng.choice(SURNAMES),
+                year_group=year,
+                reg_group=f"{year}{'ABCDEF'[(i // 5) % 6]}",
+                brings_device=rng.random() < 0.33,
+            )
+        )
+    return records
+
+
+def build_school(
+    sessions: Sessions,
+    *,
+    pupils: int = 300,
+    slot_count: int = 120,
+    reserved: int = 10,
+    school_name: str = "Kingsmead Academy",
+    school_code: str = "KMA",
+    seed: int = 7,
+) -> DemoSchool:
+    """Staff, slots (the last ``reserved`` kept for confiscations) and pupils with cards."""
+    settings.ensure_install(sessions)
+    rng = random.Random(seed)
+    demo = DemoSchool()
+    records = _records(pupils, rng)
+    for member in DEMO_STAFF:
+        first = not demo.actors
+        staff_id = staff.add_staff(
+            sessions, None if first else demo.actors["admin"], member.name, member.role, member.pin
+        )
+        demo.actors[member.role] = Actor(staff_id, member.name)
+    admin = demo.actors["admin"]
+    settings.update(sessions, admin, {"school_name": school_name, "school_code": school_code})
+    ordinary = slot_count - reserved
+    slots.add_slots(sessions, admin, 1, ordinary, "A")
+    if reserved:
+        slots.add_slots(sessions, admin, ordinary + 1, slot_count, "C", reserved=True)
+    with sessions.begin() as session:
+        for record in records:
+            pupil = create_in(session, record)
+            issued = cards.issue_in(session, admin, pupil.id, reissue=False)
+            demo.pupil_ids.append(pupil.id)
+            if record.brings_device:
+                demo.device_owners.append(pupil.id)
+            demo.card_texts[pupil.id] = issued.text
+    return demo
+
+
+def _at(day: dt.date, hour: int, minute: int) -> dt.datetime:
+    return start_of_local_day(day) + dt.timedelta(hours=hour, minutes=minute)
+
+
+def add_history(
+    sessions: Sessions,
+    demo: DemoSchool,
+    *,
+    days: int = 4,
+    today: dt.date | None = None,
+    seed: int = 11,
+) -> None:
+    """School days before ``today``: morning hand-ins, a few confiscations, home-time
+    collections (a few left uncollected overnight)."""
+    rng = random.Random(seed)
+    today = today or dt.date.today()
+    office, senior = demo.actors["office"], demo.actors["senior"]
+    day = today - dt.timedelta(days=1)
+    school_days: list[dt.date] = []
+    while len(school_days) < days:
+        if day.weekday() < 5:
+            school_days.append(day)
+        day -= dt.timedelta(days=1)
+    for day in reversed(school_days):
+        handed = []
+        owners = demo.device_owners
+        for pupil_id in rng.sample(owners, k=int(len(owners) * 0.95)):
+            result = custody.hand_in(
+                sessions, pupil_id, now=_at(day, 7, 30) + dt.timedelta(seconds=len(handed) * 7)
+            )
+            if result.custody_id and not result.already_held:
+                handed.append(result.custody_id)
+        for pupil_id in rng.sample(demo.pupil_ids, k=2):
+            info = custody.confiscate(
+                sessions,
+                office,
+                pupil_id,
+                "used in lesson",
+                "Seen using phone in lesson",
+                now=_at(day, 11, 5),
+            )
+            custody.release_to_parent(
+                sessions, office, info.id, "Parent of pupil", "mother", True, now=_at(day, 16, 10)
+            )
+        for i, custody_id in enumerate(handed):
+            if rng.random() < 0.01:
+                continue  # left overnight
+            custody.collect(
+                sessions, custody_id, office, now=_at(day, 15, 10) + dt.timedelta(seconds=i * 5)
+            )
+    custody.confiscate(
+        sessions,
+        senior,
+        demo.pupil_ids[3],
+        "suspected offence",
+        "Referred to DSL",
+        do_not_examine=True,
+        now=_at(school_days[0], 13, 0),
+    )
+    exemptions.grant(
+        sessions,
+        senior,
+        demo.pupil_ids[5],
+        "medical",
+        "Blood glucose monitoring app (type 1 diabetes)",
+        starts_on=school_days[-1],
+    )
+
+
+def build_demo(
+    sessions: Sessions, *, pupils: int = 300, slot_count: int = 120, days: int = 4
+) -> DemoSchool:
+    demo = build_school(sessions, pupils=pupils, slot_count=slot_count)
+    add_history(sessions, demo, days=days)
+    return demo

@@ -1,0 +1,62 @@
+"""Shared fixtures: a real SQLite file per test, migrated with the real Alembic scripts."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from sqlalchemy import Engine
+
+from kiosk.db import Sessions, make_sessions, open_database
+from kiosk.demo import DemoSchool, build_school
+from kiosk.services import settings
+
+ARTIFACTS = Path(os.environ.get("KIOSK_TEST_ARTIFACTS", Path(__file__).parent.parent / "artifacts"))
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private data directory: nothing a test writes lands outside it."""
+    directory = tmp_path / "data"
+    directory.mkdir()
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(directory))
+    monkeypatch.delenv("KIOSK_DATABASE_URL", raising=False)
+    return directory
+
+
+@pytest.fixture
+def database_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'kiosk.db'}"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine, _ = open_database(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> Sessions:
+    made = make_sessions(engine)
+    settings.ensure_install(made)
+    return made
+
+
+@pytest.fixture
+def school(sessions: Sessions) -> DemoSchool:
+    """A small school: admin/office/senior staff (PINs in kiosk.demo.DEMO_STAFF), 20 slots
+    (18 ordinary, 2 reserved for confiscations), 30 pupils each with a card."""
+    return build_school(sessions, pupils=30, slot_count=20, reserved=2)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where tests put screenshots and rendered PDFs to look at."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
