@@ -213,7 +213,7 @@ def add_history(
             school_days.append(day)
         day -= dt.timedelta(days=1)
     for day in reversed(school_days):
-        handed = []
+        handed: list[int] = []
         owners = demo.device_owners
         for pupil_id in rng.sample(owners, k=int(len(owners) * 0.95)):
             result = custody.hand_in(

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Set up (first time) and run every check: formatting, lint, types, the whole test suite
+# (real Qt widgets offscreen and under Xvfb, a real SQLite file, a PostgreSQL server the
+# tests start themselves, real decoders on real images).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --test
+export QT_QPA_PLATFORM=offscreen
+export KIOSK_REQUIRE_POSTGRES=1
+export KIOSK_TEST_ARTIFACTS="${KIOSK_TEST_ARTIFACTS:-$PWD/artifacts}"
+echo "== ruff format"; .venv/bin/ruff format --check --quiet .
+echo "== ruff check"; .venv/bin/ruff check --quiet .
+echo "== mypy"; .venv/bin/mypy
+echo "== pytest"
+xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m pytest -q -p no:cacheprovider "$@"

@@ -1,0 +1,97 @@
+import itertools
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from kiosk.services import audit, custody
+from tests.core.helpers import disable_audit_guard
+
+
+@pytest.fixture
+def busy_school(school, sessions):
+    office = school.actors["office"]
+    for pupil_id in school.pupil_ids[:5]:
+        result = custody.hand_in(sessions, pupil_id)
+        custody.collect(sessions, result.custody_id, office)
+    return school
+
+
+def test_a_fresh_chain_verifies_and_reports_its_last_hash(busy_school, sessions):
+    report = audit.verify(sessions)
+    assert report.intact
+    assert report.events > 10
+    with sessions() as s:
+        assert report.last_hash == audit.last_hash(s)
+    assert "intact" in report.describe()
+
+
+def test_every_event_links_to_the_previous_one(busy_school, sessions):
+    with sessions() as s:
+        events = list(audit.iter_events(s))
+    assert events[0].prev_hash == audit.GENESIS_HASH
+    for before, after in itertools.pairwise(events):
+        assert after.prev_hash == before.hash
+        assert after.seq == before.seq + 1
+
+
+def test_the_database_refuses_to_delete_or_update_an_event(busy_school, engine):
+    with pytest.raises(DBAPIError), engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE seq = 3"))
+    with pytest.raises(DBAPIError), engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET kind = 'collected' WHERE seq = 3"))
+
+
+def test_a_changed_field_is_named_by_its_event_number(busy_school, engine, sessions):
+    disable_audit_guard(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET slot_number = 99 WHERE seq = 12"))
+    report = audit.verify(sessions)
+    assert not report.intact
+    assert report.first_bad_seq == 12
+    assert "#12" in report.describe()
+
+
+def test_changed_details_no_longer_match_their_digest(busy_school, engine, sessions):
+    disable_audit_guard(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_events SET details = '{\"x\": 1}' WHERE seq = 7"))
+    report = audit.verify(sessions)
+    assert (report.intact, report.first_bad_seq) == (False, 7)
+
+
+def test_a_deleted_event_is_named(busy_school, engine, sessions):
+    disable_audit_guard(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE seq = 9"))
+    report = audit.verify(sessions)
+    assert (report.intact, report.first_bad_seq) == (False, 9)
+
+
+def test_deleting_the_newest_events_is_caught_by_the_chain_head(busy_school, engine, sessions):
+    last = audit.verify(sessions).last_seq
+    disable_audit_guard(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE seq = :seq"), {"seq": last})
+    report = audit.verify(sessions)
+    assert not report.intact
+    assert report.first_bad_seq == last
+
+
+def test_a_recomputed_hash_still_breaks_the_link_to_the_next_event(busy_school, engine, sessions):
+    disable_audit_guard(engine)
+    with sessions.begin() as s:
+        event = s.get(audit.AuditEvent, 5)
+        event.kind = "collected"
+        event.hash = audit.event_hash(event)
+    report = audit.verify(sessions)
+    assert (report.intact, report.first_bad_seq) == (False, 6)
+
+
+def test_a_redaction_by_the_purge_keeps_the_chain_valid(busy_school, engine, sessions):
+    with engine.begin() as conn:  # the trigger allows exactly this update
+        conn.execute(
+            text("UPDATE audit_events SET details = :d, redacted = :r WHERE seq = 8"),
+            {"d": audit.REDACTED_DETAILS, "r": True},
+        )
+    assert audit.verify(sessions).intact
