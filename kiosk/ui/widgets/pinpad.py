@@ -144,9 +144,10 @@ class StaffLogin(QWidget):
     def reload(self) -> None:
         """Fill the list of names (call again after staff changes)."""
         while self.names.count():
-            item = self.names.takeAt(0)
-            if item.widget():
-                item.widget().deleteLater()
+            widget = self._name_widget(0)
+            self.names.takeAt(0)
+            if widget is not None:
+                widget.deleteLater()
         try:
             members = staff.list_staff(self.sessions)
         except Exception:  # the database is down: say so, do not crash the screen
@@ -161,9 +162,13 @@ class StaffLogin(QWidget):
         self.selected = None
         self.prompt.setText("Tap your name")
 
+    def _name_widget(self, index: int) -> QWidget | None:
+        item = self.names.itemAt(index)
+        return item.widget() if item is not None else None
+
     def _select(self, member: StaffMember, button: QPushButton) -> None:
         for index in range(self.names.count()):
-            widget = self.names.itemAt(index).widget()
+            widget = self._name_widget(index)
             if isinstance(widget, QPushButton) and widget is not button:
                 widget.setChecked(False)
         button.setChecked(True)
@@ -175,7 +180,7 @@ class StaffLogin(QWidget):
 
     def select_by_name(self, name: str) -> None:
         for index in range(self.names.count()):
-            widget = self.names.itemAt(index).widget()
+            widget = self._name_widget(index)
             if isinstance(widget, QPushButton) and widget.text() == name:
                 widget.click()
                 return
