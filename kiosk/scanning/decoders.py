@@ -1,0 +1,287 @@
+"""Barcode decoders behind one small interface.
+
+``decode(frame)`` takes any camera frame (BGR, BGRA or grayscale; any dtype) and returns
+the distinct texts found, in the order found. It never raises: an empty, tiny or
+malformed frame, or an error inside a decoding library, gives ``[]``.
+
+Each decoder works in passes, cheapest first, stopping at the first hit: a copy shrunk to
+640 px wide (enough for most cards at kiosk distance), then the full resolution, then
+enlarged and sharpened crops of the few textured regions that could be a code (a far or
+soft card). ``default_decoder()`` is the
+chain the benchmark (``benchmarks/decode.py``) found best on this project's frames.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+FIRST_PASS_WIDTH = 640
+# The smallest QR symbol is 21 modules; anything narrower cannot hold a code.
+MIN_SIDE = 21
+
+Reader = Callable[[np.ndarray], list[str]]
+# A pass width of None means the frame's own resolution.
+Widths = tuple[int | None, ...]
+TWO_PASS: Widths = (FIRST_PASS_WIDTH, None)
+
+
+class Decoder(Protocol):
+    name: str
+
+    def decode(self, gray: np.ndarray) -> list[str]: ...
+
+
+def to_gray(frame: object) -> np.ndarray | None:
+    """An 8-bit, single-channel, C-contiguous view of ``frame``, or None if it cannot
+    hold a code (not an array, empty, tiny, odd shape)."""
+    if not isinstance(frame, np.ndarray) or frame.size == 0:
+        return None
+    image = frame
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[:, :, 0]
+    if image.ndim not in (2, 3) or min(image.shape[:2]) < MIN_SIDE:
+        return None
+    image = _to_uint8(image)
+    if image.ndim == 3:
+        conversions = {3: cv2.COLOR_BGR2GRAY, 4: cv2.COLOR_BGRA2GRAY}
+        if image.shape[2] not in conversions:
+            return None
+        image = cv2.cvtColor(image, conversions[image.shape[2]])
+    return np.ascontiguousarray(image)
+
+
+def _to_uint8(image: np.ndarray) -> np.ndarray:
+    if image.dtype == np.uint8:
+        return image
+    if image.dtype == np.bool_:
+        return image.astype(np.uint8) * 255
+    if image.dtype.kind not in "uif":
+        return np.zeros(image.shape, np.uint8)
+    values = np.nan_to_num(image.astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+    low, high = float(values.min()), float(values.max())
+    if high <= low:
+        return np.zeros(image.shape, np.uint8)
+    scaled: np.ndarray = ((values - low) * (255.0 / (high - low))).astype(np.uint8)
+    return scaled
+
+
+def fit_width(gray: np.ndarray, width: int | None) -> np.ndarray:
+    """``gray`` shrunk to ``width`` pixels wide (never enlarged)."""
+    if width is None or gray.shape[1] <= width:
+        return gray
+    height = max(1, round(gray.shape[0] * width / gray.shape[1]))
+    resized: np.ndarray = cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA)
+    return resized
+
+
+def pass_images(gray: np.ndarray, widths: Widths) -> Iterator[np.ndarray]:
+    """The image for each pass, skipping a pass that would repeat the previous size."""
+    previous: tuple[int, ...] | None = None
+    for width in widths:
+        image = fit_width(gray, width)
+        if image.shape != previous:
+            previous = image.shape
+            yield image
+
+
+def unique(texts: Iterable[str]) -> list[str]:
+    """Distinct non-empty texts in first-seen order (a card's QR and Code128 agree)."""
+    return list(dict.fromkeys(text for text in texts if text))
+
+
+# --- Regions of interest ----------------------------------------------------------------
+
+
+def region_crops(gray: np.ndarray, limit: int = 3) -> Iterator[np.ndarray]:
+    """Enlarged, sharpened crops of the textured blobs in ``gray`` that could be a code.
+
+    The last resort for a small or soft code: upscaling and sharpening a crop gives the
+    binariser more pixels per module, at a fraction of the cost of doing so to the frame."""
+    small = fit_width(gray, FIRST_PASS_WIDTH)
+    scale = gray.shape[1] / small.shape[1]
+    for x, y, w, h in textured_regions(small)[:limit]:
+        margin_x, margin_y = w // 4, h // 4
+        x0, y0 = int((x - margin_x) * scale), int((y - margin_y) * scale)
+        x1, y1 = int((x + w + margin_x) * scale), int((y + h + margin_y) * scale)
+        crop = gray[max(0, y0) : y1, max(0, x0) : x1]
+        yield enhance(crop)
+
+
+def textured_regions(small: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Bounding boxes (x, y, w, h) of compact blobs of strong edges, densest first."""
+    width = small.shape[1]
+    edges = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, _KERNEL_3)
+    threshold = max(12.0, 0.4 * float(np.percentile(edges, 99.5)))
+    mask: np.ndarray = (edges > threshold).astype(np.uint8)
+    k = max(3, width // 80)
+    block = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, block)
+    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, block)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
+    boxes = []
+    for x, y, w, h, area in stats[1:count].tolist():
+        square_enough = max(w, h) <= 2.5 * min(w, h)
+        sized = 0.04 * width <= min(w, h) and max(w, h) <= 0.6 * width
+        if square_enough and sized and area >= 0.4 * w * h:
+            boxes.append((area, (x, y, w, h)))
+    return [box for _, box in sorted(boxes, reverse=True)]
+
+
+def enhance(crop: np.ndarray, target: int = 400) -> np.ndarray:
+    """Upscale ``crop`` to about ``target`` px on its long side (at most 4x), then unsharp
+    mask with a radius matched to the upscaling."""
+    factor = max(1.0, min(4.0, target / max(crop.shape)))
+    big = cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+    soft = cv2.GaussianBlur(big, (0, 0), 1.5 * factor)
+    sharp: np.ndarray = cv2.addWeighted(big, 2.0, soft, -1.0, 0)
+    return sharp
+
+
+_KERNEL_3 = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+
+
+# --- Decoders -------------------------------------------------------------------------
+
+
+@dataclass
+class PassDecoder:
+    """One decoding library (``read`` on a grayscale image) run over ``widths`` passes,
+    then, if ``regions``, over enhanced crops of likely code regions."""
+
+    name: str
+    read: Reader
+    widths: Widths = TWO_PASS
+    regions: bool = True
+
+    def decode(self, gray: np.ndarray) -> list[str]:
+        image = to_gray(gray)
+        if image is None:
+            return []
+        for candidate in self.candidates(image):
+            texts = _guarded(self.name, self.read, candidate)
+            if texts:
+                return texts
+        return []
+
+    def candidates(self, gray: np.ndarray) -> Iterator[np.ndarray]:
+        """The images to try, cheapest first; made lazily, so a hit stops the work."""
+        yield from pass_images(gray, self.widths)
+        if self.regions:
+            yield from region_crops(gray)
+
+
+_reported: set[tuple[str, str]] = set()
+
+
+def _guarded(name: str, read: Reader, gray: np.ndarray) -> list[str]:
+    try:
+        return unique(read(gray))
+    except Exception as error:
+        # A library failing on one odd frame must not stop the camera loop, nor flood the
+        # log 30 times a second: warn once per library and kind of error.
+        key = (name, type(error).__name__)
+        level = logging.DEBUG if key in _reported else logging.WARNING
+        _reported.add(key)
+        log.log(level, "%s failed on a %s frame", name, gray.shape, exc_info=True)
+        return []
+
+
+class ChainDecoder:
+    """Tries ``primary``, then each fallback, on the same frame; the first that finds
+    anything wins. The frame is converted to grayscale once."""
+
+    def __init__(self, primary: Decoder, *fallbacks: Decoder, name: str | None = None) -> None:
+        self.decoders: tuple[Decoder, ...] = (primary, *fallbacks)
+        self.name = name or "chain(" + " > ".join(d.name for d in self.decoders) + ")"
+
+    def decode(self, gray: np.ndarray) -> list[str]:
+        image = to_gray(gray)
+        if image is None:
+            return []
+        for decoder in self.decoders:
+            texts = decoder.decode(image)
+            if texts:
+                return texts
+        return []
+
+
+# --- Libraries -------------------------------------------------------------------------
+
+
+def zxing_reader(try_invert: bool = False) -> Reader:
+    """zxing-cpp, QR and Code128. Rotation tries are off: QR needs none and a Code128 on
+    a hand-held card is read by its horizontal scan lines only when near upright anyway;
+    inverted (light-on-dark) codes are off because cards are printed dark on light."""
+    import zxingcpp
+
+    formats = zxingcpp.BarcodeFormats((zxingcpp.QRCode, zxingcpp.Code128))
+
+    def read(gray: np.ndarray) -> list[str]:
+        found = zxingcpp.read_barcodes(
+            gray,
+            formats=formats,
+            try_rotate=False,
+            try_invert=try_invert,
+            text_mode=zxingcpp.TextMode.Plain,
+        )
+        return [barcode.text for barcode in found]
+
+    return read
+
+
+def pyzbar_reader() -> Reader:
+    """ZBar through pyzbar, QR and Code128."""
+    from pyzbar import pyzbar
+
+    symbols = [pyzbar.ZBarSymbol.QRCODE, pyzbar.ZBarSymbol.CODE128]
+
+    def read(gray: np.ndarray) -> list[str]:
+        found = pyzbar.decode(gray, symbols=symbols)
+        return [symbol.data.decode("utf-8", errors="replace") for symbol in found]
+
+    return read
+
+
+def opencv_reader(aruco: bool = False) -> Reader:
+    """OpenCV's QR detector (QR only: OpenCV has no Code128 reader).
+
+    ``aruco`` selects ``QRCodeDetectorAruco`` (finder patterns found with the ArUco
+    machinery) instead of the classic ``QRCodeDetector``."""
+    detector = cv2.QRCodeDetectorAruco() if aruco else cv2.QRCodeDetector()
+
+    def read(gray: np.ndarray) -> list[str]:
+        # The bytes variant: the text variant raises on a QR holding non-UTF-8 bytes.
+        ok, found, _, _ = detector.detectAndDecodeBytesMulti(gray)
+        return [data.decode("utf-8", errors="replace") for data in found] if ok else []
+
+    return read
+
+
+def zxing_decoder(widths: Widths = TWO_PASS, try_invert: bool = False) -> PassDecoder:
+    return PassDecoder("zxing-cpp", zxing_reader(try_invert), widths)
+
+
+def pyzbar_decoder(widths: Widths = TWO_PASS) -> PassDecoder:
+    return PassDecoder("pyzbar", pyzbar_reader(), widths)
+
+
+def opencv_decoder(widths: Widths = TWO_PASS, aruco: bool = False) -> PassDecoder:
+    return PassDecoder("opencv-aruco" if aruco else "opencv", opencv_reader(aruco), widths)
+
+
+def all_decoders() -> Sequence[Decoder]:
+    """Every decoder, one per library, for the benchmark and the tests."""
+    return (zxing_decoder(), pyzbar_decoder(), opencv_decoder(), opencv_decoder(aruco=True))
+
+
+def default_decoder() -> Decoder:
+    """zxing-cpp first, pyzbar as the fallback (see benchmarks/README.md for the figures)."""
+    return ChainDecoder(zxing_decoder(), pyzbar_decoder(), name="default")
