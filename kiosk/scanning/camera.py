@@ -11,7 +11,8 @@ to use it is ``CameraService``, which owns the worker and its ``QThread``::
 Sources: an ``int`` (or digit string) is a camera device index; a folder is its images
 in name order, looped; an image file is that image, repeated; another existing file is
 a video, looped; anything else (``/dev/video2``, a URL, a missing path) is opened as a
-live device by ``cv2.VideoCapture``. Files are paced at ``fps``; a live device paces
+live device by ``cv2.VideoCapture``; the kind is decided again at each attempt to open,
+so a folder that appears later is found. Files are paced at ``fps``; a live device paces
 itself. When a source cannot be opened or stops giving frames, ``camera_lost`` is
 emitted once and opening is retried every ``retry_seconds`` until it works again, when
 ``camera_found`` is emitted (it is also emitted when the first open succeeds).
@@ -216,6 +217,8 @@ class CameraWorker(QObject):
         retry_seconds: float = RETRY_SECONDS,
     ) -> None:
         super().__init__()
+        self._spec = source if isinstance(source, int | str | Path) else None
+        self._fps = fps
         self.source = open_source(source, fps) if isinstance(source, int | str | Path) else source
         self.decoder = decoder or default_decoder()
         self.preview_interval = 1.0 / preview_fps if preview_fps > 0 else float("inf")
@@ -249,6 +252,9 @@ class CameraWorker(QObject):
             self.finished.emit()
 
     def _connect(self) -> bool:
+        if self._spec is not None:
+            # Decided again at each attempt: a folder or file may appear while we wait.
+            self.source = open_source(self._spec, self._fps)
         if self.source.open():
             self._connected = True
             self.camera_found.emit()

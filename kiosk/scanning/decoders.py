@@ -222,12 +222,14 @@ def zxing_reader(try_invert: bool = False) -> Reader:
     inverted (light-on-dark) codes are off because cards are printed dark on light."""
     import zxingcpp
 
-    formats = zxingcpp.BarcodeFormats((zxingcpp.QRCode, zxingcpp.Code128))
+    wanted = (zxingcpp.QRCode, zxingcpp.Code128)
 
     def read(gray: np.ndarray) -> list[str]:
         found = zxingcpp.read_barcodes(
             gray,
-            formats=formats,
+            # Made per call (a microsecond): nanobind reports a BarcodeFormats object
+            # still held by this closure at interpreter exit as a leak.
+            formats=zxingcpp.BarcodeFormats(wanted),
             try_rotate=False,
             try_invert=try_invert,
             text_mode=zxingcpp.TextMode.Plain,

@@ -1,0 +1,62 @@
+"""Fixtures for the scanning tests: synthetic card frames and the shared real QR photos."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from kiosk.scanning import synthetic
+
+# Read-only photos beside the repository (see their README.md); never copied into it.
+QR_PHOTOS = Path(
+    os.environ.get("KIOSK_QR_PHOTOS", Path(__file__).resolve().parents[3] / "shared" / "qr-photos")
+)
+
+
+@dataclass(frozen=True)
+class Photo:
+    path: Path
+    image: np.ndarray
+    text: str
+
+
+@pytest.fixture(scope="session")
+def scenes_720p() -> list[tuple[np.ndarray, synthetic.Scene]]:
+    return synthetic.make_scenes(8, (1280, 720))
+
+
+@pytest.fixture(scope="session")
+def well_presented(
+    scenes_720p: list[tuple[np.ndarray, synthetic.Scene]],
+) -> list[tuple[np.ndarray, str]]:
+    """720p frames where the card fills at least 30 % of the width: every decoder's
+    home ground (the hard, far cards are the benchmark's business)."""
+    return [(frame, scene.text) for frame, scene in scenes_720p if scene.card_fraction >= 0.3]
+
+
+@pytest.fixture(scope="session")
+def small_frames() -> list[tuple[np.ndarray, str]]:
+    return synthetic.make_frames(3, (640, 480), seed=7)
+
+
+@pytest.fixture(scope="session")
+def qr_photos() -> Path:
+    if not QR_PHOTOS.is_dir():
+        pytest.skip(f"real QR photos not found at {QR_PHOTOS} (set KIOSK_QR_PHOTOS)")
+    return QR_PHOTOS
+
+
+def load_photo(folder: Path, relative: str) -> Photo:
+    """The image exactly as stored (gray, BGR or BGRA) and the text it encodes."""
+    path = folder / relative
+    image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    assert image is not None, f"OpenCV cannot read {path}"
+    return Photo(path, image, path.with_suffix(".txt").read_bytes().decode("utf-8"))

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kiosk.scanning import decoders, synthetic
+from kiosk.scanning.decoders import ChainDecoder, Decoder
+
+from .conftest import load_photo
+
+DECODERS = [*decoders.all_decoders(), decoders.default_decoder()]
+DECODER_IDS = [d.name for d in DECODERS]
+
+# Photos every library reads, in each storage form the folder has: webp, jpg, gray png,
+# BGRA png, and a text with CRLF line ends.
+PHOTOS = [
+    "qrcode-1/1.webp",
+    "qrcode-2/#199b.jpg",
+    "qrcode-2/14.png",
+    "qrcode-2/8.png",
+    "qrcode-3/19.webp",
+    "qrcode-4/42.webp",
+]
+
+
+@pytest.mark.parametrize("decoder", DECODERS, ids=DECODER_IDS)
+def test_each_decoder_reads_most_well_presented_synthetic_cards(
+    decoder: Decoder, well_presented: list[tuple[np.ndarray, str]]
+) -> None:
+    read = [text for frame, text in well_presented if text in decoder.decode(frame)]
+    assert len(read) >= 0.75 * len(well_presented)
+
+
+def test_the_default_decoder_reads_every_well_presented_synthetic_card(
+    well_presented: list[tuple[np.ndarray, str]],
+) -> None:
+    decoder = decoders.default_decoder()
+    for frame, text in well_presented:
+        assert decoder.decode(frame) == [text]
+
+
+@pytest.mark.parametrize("decoder", DECODERS, ids=DECODER_IDS)
+@pytest.mark.parametrize("photo", PHOTOS)
+def test_each_decoder_reads_real_photos(decoder: Decoder, photo: str, qr_photos: Path) -> None:
+    sample = load_photo(qr_photos, photo)
+    assert sample.text in decoder.decode(sample.image)
+
+
+@pytest.mark.parametrize("library", ["zxing-cpp", "pyzbar"])
+def test_code128_is_read_where_the_library_supports_it(library: str) -> None:
+    text = synthetic.card_text(np.random.default_rng(1))
+    bars = synthetic.code128_modules(text)
+    label = np.full((120, bars.shape[1] * 3 + 80), 255, np.uint8)
+    label[20:100, 40:-40] = np.repeat(np.repeat(bars, 3, axis=1), 80, axis=0)
+    decoder = {"zxing-cpp": decoders.zxing_decoder, "pyzbar": decoders.pyzbar_decoder}[library]()
+    assert decoder.decode(label) == [text]
+
+
+def test_a_card_with_qr_and_code128_of_the_same_text_gives_it_once() -> None:
+    card = synthetic.render_card("HK1.DEMO.3F.4.QI5OOWRN7BQUQ", np.random.default_rng(0))
+    assert decoders.zxing_decoder().decode(card) == ["HK1.DEMO.3F.4.QI5OOWRN7BQUQ"]
+
+
+GARBAGE = {
+    "empty": np.zeros((0, 0), np.uint8),
+    "empty colour": np.zeros((0, 640, 3), np.uint8),
+    "1x1": np.zeros((1, 1), np.uint8),
+    "1x1 colour": np.zeros((1, 1, 3), np.uint8),
+    "one row": np.zeros((1, 640), np.uint8),
+    "1-d": np.zeros(640, np.uint8),
+    "4-d": np.zeros((2, 32, 32, 3), np.uint8),
+    "5 channels": np.zeros((64, 64, 5), np.uint8),
+    "2 channels": np.zeros((64, 64, 2), np.uint8),
+    "float noise": np.random.default_rng(0).random((480, 640)),
+    "float nan": np.full((64, 64), np.nan),
+    "float inf": np.full((64, 64, 3), np.inf, np.float32),
+    "uint16": np.random.default_rng(1).integers(0, 65535, (480, 640), dtype=np.uint16),
+    "int64 negative": np.full((64, 64), -5, np.int64),
+    "bool": np.random.default_rng(2).random((64, 64)) > 0.5,
+    "complex": np.ones((64, 64), np.complex64),
+    "strings": np.full((64, 64), "x"),
+    "objects": np.full((64, 64), None, dtype=object),
+    "black": np.zeros((720, 1280, 3), np.uint8),
+    "white": np.full((480, 640, 3), 255, np.uint8),
+    "noise": np.random.default_rng(3).integers(0, 256, (720, 1280, 3), dtype=np.uint8),
+    "non-contiguous": np.random.default_rng(4).integers(0, 256, (480, 1280), np.uint8)[:, ::2],
+}
+
+
+@pytest.mark.parametrize("decoder", DECODERS, ids=DECODER_IDS)
+@pytest.mark.parametrize("frame", GARBAGE.values(), ids=GARBAGE.keys())
+def test_garbage_frames_give_nothing(decoder: Decoder, frame: np.ndarray) -> None:
+    assert decoder.decode(frame) == []
+
+
+@pytest.mark.parametrize("decoder", DECODERS, ids=DECODER_IDS)
+@pytest.mark.parametrize("thing", [None, "frame", b"\x00" * 100, [[0, 1], [1, 0]], 42])
+def test_things_that_are_not_arrays_give_nothing(decoder: Decoder, thing: object) -> None:
+    assert decoder.decode(thing) == []  # type: ignore[arg-type]
+
+
+def test_empty_desks_give_no_false_reads() -> None:
+    decoder = decoders.default_decoder()
+    for frame in synthetic.make_empty_frames(4, (640, 480)):
+        assert decoder.decode(frame) == []
+
+
+def test_frames_of_other_depths_and_layouts_still_decode(
+    well_presented: list[tuple[np.ndarray, str]],
+) -> None:
+    frame, text = well_presented[0]
+    gray = frame.mean(axis=2)
+    variants = {
+        "uint16": frame.astype(np.uint16) * 257,
+        "float 0-1": frame.astype(np.float32) / 255,
+        "gray float64": gray,
+        "gray with channel axis": gray.astype(np.uint8)[:, :, None],
+        "BGRA": np.dstack([frame, np.full(frame.shape[:2], 255, np.uint8)]),
+    }
+    decoder = decoders.default_decoder()
+    for name, variant in variants.items():
+        assert decoder.decode(variant) == [text], name
+
+
+def test_a_library_error_is_contained(caplog: pytest.LogCaptureFixture) -> None:
+    def broken(gray: np.ndarray) -> list[str]:
+        raise RuntimeError("library bug")
+
+    decoder = decoders.PassDecoder("broken", broken)
+    assert decoder.decode(np.zeros((100, 100), np.uint8)) == []
+    assert "broken failed" in caplog.text
+
+
+def test_the_chain_falls_back_in_order_and_stops_at_the_first_find() -> None:
+    calls: list[str] = []
+
+    def reader(name: str, texts: list[str]) -> decoders.PassDecoder:
+        def read(gray: np.ndarray) -> list[str]:
+            calls.append(name)
+            return texts
+
+        return decoders.PassDecoder(name, read, widths=(None,), regions=False)
+
+    chain = ChainDecoder(reader("a", []), reader("b", ["found"]), reader("c", ["late"]))
+    assert chain.decode(np.zeros((64, 64), np.uint8)) == ["found"]
+    assert calls == ["a", "b"]
+    assert chain.name == "chain(a > b > c)"
+
+
+def test_a_large_frame_is_tried_small_first_then_at_full_size() -> None:
+    sizes: list[tuple[int, ...]] = []
+
+    def read(gray: np.ndarray) -> list[str]:
+        sizes.append(gray.shape)
+        return []
+
+    decoders.PassDecoder("spy", read, regions=False).decode(np.zeros((720, 1280), np.uint8))
+    assert sizes == [(360, 640), (720, 1280)]
+
+
+def test_a_small_frame_is_not_tried_twice_at_the_same_size() -> None:
+    sizes: list[tuple[int, ...]] = []
+
+    def read(gray: np.ndarray) -> list[str]:
+        sizes.append(gray.shape)
+        return []
+
+    decoders.PassDecoder("spy", read, regions=False).decode(np.zeros((480, 640), np.uint8))
+    assert sizes == [(480, 640)]
