@@ -1,0 +1,687 @@
+"""What the staff console shows: read-only queries returning plain dataclasses.
+
+Each query is a handful of indexed SELECTs in one session (no per-row lazy loads), so the
+dashboard of a 1,500-pupil school with a year of history opens well inside 200 ms. The only
+writes here are two audit records the console owes the log: a receipt leaving the system,
+and a staff member's session ending.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from kiosk.clock import local_date, start_of_local_day
+from kiosk.db import Sessions
+from kiosk.errors import InvalidInput, NotHeld
+from kiosk.rules import Action
+from kiosk.services import audit, cards, pupils
+from kiosk.services.audit import Actor
+from kiosk.services.common import PupilSummary, now_or, require
+from kiosk.services.exemptions import CATEGORY_WORDS
+from kiosk.tables import (
+    HELD,
+    AuditEvent,
+    Confiscation,
+    Custody,
+    CustodyKind,
+    CustodyState,
+    Exemption,
+    Pupil,
+    Slot,
+    Staff,
+)
+
+DAILY = CustodyKind.DAILY.value
+CONFISCATION = CustodyKind.CONFISCATION.value
+
+FREE, OUT_OF_SERVICE = "free", "out_of_service"
+RECEIPT_KINDS = ("release", "chain_of_custody")
+LOCK_REASONS = ("locked", "idle", "exit")
+
+
+# -- result types ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlotState:
+    number: int
+    cabinet: str
+    label: str | None
+    in_service: bool
+    reserved_for_confiscation: bool
+    custody_id: int | None = None
+    kind: str | None = None  # daily / confiscation while a device is held
+    pupil_name: str | None = None
+    reg_group: str | None = None
+    since: dt.datetime | None = None  # naive UTC
+
+    @property
+    def state(self) -> str:
+        """free, daily, confiscation or out_of_service (what the slot map colours)."""
+        if self.kind is not None:
+            return self.kind
+        return FREE if self.in_service else OUT_OF_SERVICE
+
+
+@dataclass(frozen=True)
+class HeldDevice:
+    custody_id: int
+    pupil: PupilSummary
+    kind: str
+    slot_number: int | None
+    received_at: dt.datetime  # naive UTC
+    received_by: str | None  # staff name; None when handed in at the kiosk
+    description: str | None
+    keep_overnight_on: dt.date | None
+    reason_category: str | None = None  # confiscations only
+    do_not_examine: bool = False
+    dsl_referred: bool = False
+
+    @property
+    def is_confiscation(self) -> bool:
+        return self.kind == CONFISCATION
+
+    def age_days(self, today: dt.date) -> int:
+        """Whole school-local days since it was received (0 = today)."""
+        return (today - local_date(self.received_at)).days
+
+    def kept_overnight(self, today: dt.date) -> bool:
+        return self.keep_overnight_on == today
+
+
+@dataclass(frozen=True)
+class ExemptionRow:
+    id: int
+    pupil: PupilSummary
+    category: str
+    detail: str
+    starts_on: dt.date
+    ends_on: dt.date | None
+    approved_by: str
+
+    @property
+    def category_words(self) -> str:
+        return CATEGORY_WORDS.get(self.category, self.category)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    today: dt.date
+    held_today: int
+    held_overnight: int
+    confiscations: int
+    expected_not_in: int
+    exemptions: int
+    slots: tuple[SlotState, ...]
+
+    @property
+    def free_slots(self) -> int:
+        return sum(1 for s in self.slots if s.state == FREE)
+
+    @property
+    def out_of_service(self) -> int:
+        return sum(1 for s in self.slots if s.state == OUT_OF_SERVICE)
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """End of day: everything still held, and which of it is recorded as staying tonight."""
+
+    today: dt.date
+    devices: tuple[HeldDevice, ...]
+
+    @property
+    def kept(self) -> int:
+        return sum(1 for d in self.devices if d.kept_overnight(self.today))
+
+    @property
+    def undecided(self) -> tuple[HeldDevice, ...]:
+        return tuple(d for d in self.devices if not d.kept_overnight(self.today))
+
+
+@dataclass(frozen=True)
+class FreeSlot:
+    number: int
+    cabinet: str
+    reserved_for_confiscation: bool
+
+
+@dataclass(frozen=True)
+class CustodyEvent:
+    seq: int
+    at: dt.datetime  # naive UTC
+    kind: str
+    actor_name: str | None
+    slot_number: int | None
+    details: dict[str, Any]
+    redacted: bool
+    hash: str
+
+    @property
+    def words(self) -> str:
+        return describe_event(self.kind, self.details, self.redacted)
+
+
+@dataclass(frozen=True)
+class CustodyRecord:
+    """One device's record, as a receipt prints it."""
+
+    id: int
+    pupil: PupilSummary
+    kind: str
+    state: str
+    slot_number: int | None
+    description: str | None
+    switched_off_confirmed: bool
+    received_at: dt.datetime
+    received_by: str | None
+    released_at: dt.datetime | None
+    released_by: str | None
+    released_to: str | None
+    released_to_name: str | None
+    released_to_relationship: str | None
+    id_seen: bool | None
+    reason_category: str | None
+    note: str | None
+    do_not_examine: bool
+    dsl_referred_at: dt.datetime | None
+    police_officer: str | None
+    police_number: str | None
+    police_reference: str | None
+    police_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class ChainOfCustody:
+    custody: CustodyRecord
+    events: tuple[CustodyEvent, ...]
+
+    def last_event(self, kind: str) -> CustodyEvent | None:
+        found = [e for e in self.events if e.kind == kind]
+        return found[-1] if found else None
+
+
+# -- shared query pieces ------------------------------------------------------------------
+
+AnyRow = Row[*tuple[Any, ...]]
+AnySelect = Select[*tuple[Any, ...]]
+
+_HAS_PHOTO = Pupil.photo.is_not(None).label("has_photo")
+_PUPIL_COLUMNS = (
+    Pupil.id.label("pupil_id"),
+    Pupil.preferred_forename,
+    Pupil.legal_forename,
+    Pupil.surname,
+    Pupil.year_group,
+    Pupil.reg_group,
+    Pupil.admission_number,
+    _HAS_PHOTO,
+)
+
+
+def _pupil(row: AnyRow) -> PupilSummary:
+    return PupilSummary(
+        id=row.pupil_id,
+        forename=row.preferred_forename or row.legal_forename,
+        surname=row.surname,
+        year_group=row.year_group,
+        reg_group=row.reg_group,
+        admission_number=row.admission_number,
+        has_photo=bool(row.has_photo),
+    )
+
+
+def _today(now: dt.datetime | None) -> tuple[dt.date, dt.datetime, dt.datetime]:
+    """School-local today and its naive-UTC start and end."""
+    today = local_date(now_or(now))
+    return today, start_of_local_day(today), start_of_local_day(today + dt.timedelta(days=1))
+
+
+def _held_query() -> AnySelect:
+    received_by = aliased(Staff)
+    return (
+        select(
+            Custody.id.label("custody_id"),
+            Custody.kind,
+            Custody.received_at,
+            Custody.description,
+            Custody.keep_overnight_on,
+            Slot.number.label("slot_number"),
+            received_by.name.label("received_by"),
+            Confiscation.reason_category,
+            Confiscation.do_not_examine,
+            Confiscation.dsl_referred_at,
+            *_PUPIL_COLUMNS,
+        )
+        .join(Pupil, Pupil.id == Custody.pupil_id)
+        .outerjoin(Slot, Slot.id == Custody.slot_id)
+        .outerjoin(received_by, received_by.id == Custody.received_by_id)
+        .outerjoin(Confiscation, Confiscation.custody_id == Custody.id)
+        .where(Custody.state == HELD)
+        .order_by(Custody.received_at, Custody.id)
+    )
+
+
+def _held_device(row: AnyRow) -> HeldDevice:
+    return HeldDevice(
+        custody_id=row.custody_id,
+        pupil=_pupil(row),
+        kind=row.kind,
+        slot_number=row.slot_number,
+        received_at=row.received_at,
+        received_by=row.received_by,
+        description=row.description,
+        keep_overnight_on=row.keep_overnight_on,
+        reason_category=row.reason_category,
+        do_not_examine=bool(row.do_not_examine),
+        dsl_referred=row.dsl_referred_at is not None,
+    )
+
+
+def _held(session: Session, *conditions: Any) -> list[HeldDevice]:
+    return [_held_device(row) for row in session.execute(_held_query().where(*conditions))]
+
+
+def _expected_query(today: dt.date, start: dt.datetime, end: dt.datetime) -> AnySelect:
+    handed_in_today = select(Custody.pupil_id).where(
+        Custody.received_at >= start,
+        Custody.received_at < end,
+        Custody.kind == DAILY,
+        Custody.state != CustodyState.CANCELLED.value,
+    )
+    # A device still here (kept overnight, or confiscated) cannot be handed in again.
+    still_held = select(Custody.pupil_id).where(Custody.state == HELD)
+    exempt = select(Exemption.pupil_id).where(*_exemption_applies(today))
+    return select(*_PUPIL_COLUMNS).where(
+        Pupil.active.is_(True),
+        Pupil.brings_device.is_(True),
+        Pupil.purged_at.is_(None),
+        Pupil.id.not_in(handed_in_today),
+        Pupil.id.not_in(still_held),
+        Pupil.id.not_in(exempt),
+    )
+
+
+def _exemption_applies(today: dt.date) -> tuple[Any, ...]:
+    return (
+        Exemption.ended_at.is_(None),
+        Exemption.starts_on <= today,
+        or_(Exemption.ends_on.is_(None), Exemption.ends_on >= today),
+    )
+
+
+def _exemption_rows(session: Session, today: dt.date) -> list[ExemptionRow]:
+    query = (
+        select(
+            Exemption.id,
+            Exemption.category,
+            Exemption.detail,
+            Exemption.starts_on,
+            Exemption.ends_on,
+            Staff.name.label("approved_by"),
+            *_PUPIL_COLUMNS,
+        )
+        .join(Pupil, Pupil.id == Exemption.pupil_id)
+        .join(Staff, Staff.id == Exemption.approved_by_id)
+        .where(*_exemption_applies(today), Pupil.purged_at.is_(None))
+        .order_by(Pupil.surname, Pupil.legal_forename)
+    )
+    return [
+        ExemptionRow(
+            id=row.id,
+            pupil=_pupil(row),
+            category=row.category,
+            detail=row.detail,
+            starts_on=row.starts_on,
+            ends_on=row.ends_on,
+            approved_by=row.approved_by,
+        )
+        for row in session.execute(query)
+    ]
+
+
+def _slot_states(session: Session, held: Iterable[HeldDevice]) -> tuple[SlotState, ...]:
+    by_slot = {d.slot_number: d for d in held if d.slot_number is not None}
+    states = []
+    for slot in session.execute(
+        select(
+            Slot.number, Slot.cabinet, Slot.label, Slot.in_service, Slot.reserved_for_confiscation
+        ).order_by(Slot.number)
+    ):
+        device = by_slot.get(slot.number)
+        states.append(
+            SlotState(
+                number=slot.number,
+                cabinet=slot.cabinet,
+                label=slot.label,
+                in_service=slot.in_service,
+                reserved_for_confiscation=slot.reserved_for_confiscation,
+                custody_id=device.custody_id if device else None,
+                kind=device.kind if device else None,
+                pupil_name=device.pupil.display_name if device else None,
+                reg_group=device.pupil.reg_group if device else None,
+                since=device.received_at if device else None,
+            )
+        )
+    return tuple(states)
+
+
+# -- the queries ----------------------------------------------------------------------------
+
+
+def dashboard(sessions: Sessions, now: dt.datetime | None = None) -> Dashboard:
+    """Counts for the tiles and the state of every slot, in one read."""
+    today, start, end = _today(now)
+    with sessions() as session:
+        held = _held(session)
+        daily = [d for d in held if d.kind == DAILY]
+        expected = session.scalar(
+            select(func.count()).select_from(_expected_query(today, start, end).subquery())
+        )
+        exempt = session.scalar(
+            select(func.count(func.distinct(Exemption.pupil_id))).where(*_exemption_applies(today))
+        )
+        return Dashboard(
+            today=today,
+            held_today=sum(1 for d in daily if d.received_at >= start),
+            held_overnight=sum(1 for d in daily if d.received_at < start),
+            confiscations=sum(1 for d in held if d.kind == CONFISCATION),
+            expected_not_in=expected or 0,
+            exemptions=exempt or 0,
+            slots=_slot_states(session, held),
+        )
+
+
+def slot_map(sessions: Sessions) -> tuple[SlotState, ...]:
+    with sessions() as session:
+        return _slot_states(session, _held(session))
+
+
+def held_today(sessions: Sessions, now: dt.datetime | None = None) -> list[HeldDevice]:
+    """Daily hand-ins received today and not yet given back."""
+    _, start, _ = _today(now)
+    with sessions() as session:
+        return _held(session, Custody.kind == DAILY, Custody.received_at >= start)
+
+
+def held_overnight(sessions: Sessions, now: dt.datetime | None = None) -> list[HeldDevice]:
+    """Daily hand-ins from an earlier day that were never collected."""
+    _, start, _ = _today(now)
+    with sessions() as session:
+        return _held(session, Custody.kind == DAILY, Custody.received_at < start)
+
+
+def confiscations_awaiting_parent(sessions: Sessions) -> list[HeldDevice]:
+    """Confiscated devices still held (oldest first); ``age_days`` gives their age."""
+    with sessions() as session:
+        return _held(session, Custody.kind == CONFISCATION)
+
+
+def all_held(sessions: Sessions) -> list[HeldDevice]:
+    with sessions() as session:
+        return _held(session)
+
+
+def held_for_pupil(sessions: Sessions, pupil_id: int) -> list[HeldDevice]:
+    with sessions() as session:
+        return _held(session, Custody.pupil_id == pupil_id)
+
+
+def expected_not_handed_in(
+    sessions: Sessions, now: dt.datetime | None = None
+) -> list[PupilSummary]:
+    """Active pupils flagged as bringing a device who have not handed one in today, have
+    none still held, and have no exemption that applies today."""
+    today, start, end = _today(now)
+    query = _expected_query(today, start, end).order_by(
+        Pupil.year_group, Pupil.reg_group, Pupil.surname, Pupil.legal_forename
+    )
+    with sessions() as session:
+        return [_pupil(row) for row in session.execute(query)]
+
+
+def exemption_list(sessions: Sessions, now: dt.datetime | None = None) -> list[ExemptionRow]:
+    """Exemptions that apply today, with who approved them."""
+    today, _, _ = _today(now)
+    with sessions() as session:
+        return _exemption_rows(session, today)
+
+
+def end_of_day(sessions: Sessions, now: dt.datetime | None = None) -> Reconciliation:
+    today, _, _ = _today(now)
+    with sessions() as session:
+        return Reconciliation(today=today, devices=tuple(_held(session)))
+
+
+def free_slots(sessions: Sessions) -> list[FreeSlot]:
+    """In-service slots holding nothing, reserved (confiscation) slots first."""
+    occupied = select(Custody.slot_id).where(Custody.state == HELD, Custody.slot_id.is_not(None))
+    query = (
+        select(Slot.number, Slot.cabinet, Slot.reserved_for_confiscation)
+        .where(Slot.in_service.is_(True), Slot.id.not_in(occupied))
+        .order_by(Slot.reserved_for_confiscation.desc(), Slot.number)
+    )
+    with sessions() as session:
+        return [
+            FreeSlot(r.number, r.cabinet, r.reserved_for_confiscation)
+            for r in session.execute(query)
+        ]
+
+
+def find_pupil_by_card(sessions: Sessions, text: str) -> PupilSummary:
+    """The pupil a scanned card belongs to (staff side); named errors say why not."""
+    with sessions() as session:
+        pupil = cards.pupil_for_card(session, text)
+        row = session.execute(select(*_PUPIL_COLUMNS).where(Pupil.id == pupil.id)).one()
+        return _pupil(row)
+
+
+def find_pupils(sessions: Sessions, text: str, *, limit: int = 30) -> list[PupilSummary]:
+    """Pupils matching typed words (name, admission number, UPN or form), with photo flags."""
+    if not text.strip():
+        return []
+    found = pupils.search(sessions, text, limit=limit)
+    if not found:
+        return []
+    with sessions() as session:
+        with_photo = set(
+            session.scalars(
+                select(Pupil.id).where(
+                    Pupil.id.in_([p.id for p in found]), Pupil.photo.is_not(None)
+                )
+            )
+        )
+    return [
+        PupilSummary(
+            p.id,
+            p.forename,
+            p.surname,
+            p.year_group,
+            p.reg_group,
+            p.admission_number,
+            p.id in with_photo,
+        )
+        for p in found
+    ]
+
+
+# -- one device's chain of custody ----------------------------------------------------------
+
+
+def chain_of_custody(sessions: Sessions, custody_id: int) -> ChainOfCustody:
+    """The device's record and every audit event about it, oldest first."""
+    with sessions() as session:
+        record = _custody_record(session, custody_id)
+        events = tuple(
+            CustodyEvent(
+                seq=e.seq,
+                at=e.at,
+                kind=e.kind,
+                actor_name=e.actor_name,
+                slot_number=e.slot_number,
+                details=_details(e.details),
+                redacted=e.redacted,
+                hash=e.hash,
+            )
+            for e in session.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.custody_id == custody_id)
+                .order_by(AuditEvent.seq)
+            )
+        )
+        return ChainOfCustody(record, events)
+
+
+def _details(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _custody_record(session: Session, custody_id: int) -> CustodyRecord:
+    received_by, released_by = aliased(Staff), aliased(Staff)
+    row = session.execute(
+        select(
+            Custody,
+            Slot.number.label("slot_number"),
+            received_by.name.label("received_by"),
+            released_by.name.label("released_by"),
+            Confiscation,
+            *_PUPIL_COLUMNS,
+        )
+        .join(Pupil, Pupil.id == Custody.pupil_id)
+        .outerjoin(Slot, Slot.id == Custody.slot_id)
+        .outerjoin(received_by, received_by.id == Custody.received_by_id)
+        .outerjoin(released_by, released_by.id == Custody.released_by_id)
+        .outerjoin(Confiscation, Confiscation.custody_id == Custody.id)
+        .where(Custody.id == custody_id)
+    ).first()
+    if row is None:
+        raise NotHeld("No such device record.")
+    custody: Custody = row.Custody
+    conf: Confiscation | None = row.Confiscation
+    return CustodyRecord(
+        id=custody.id,
+        pupil=_pupil(row),
+        kind=custody.kind,
+        state=custody.state,
+        slot_number=row.slot_number,
+        description=custody.description,
+        switched_off_confirmed=custody.switched_off_confirmed,
+        received_at=custody.received_at,
+        received_by=row.received_by,
+        released_at=custody.released_at,
+        released_by=row.released_by,
+        released_to=custody.released_to,
+        released_to_name=custody.released_to_name,
+        released_to_relationship=custody.released_to_relationship,
+        id_seen=custody.id_seen,
+        reason_category=conf.reason_category if conf else None,
+        note=conf.note if conf else None,
+        do_not_examine=bool(conf and conf.do_not_examine),
+        dsl_referred_at=conf.dsl_referred_at if conf else None,
+        police_officer=conf.police_officer if conf else None,
+        police_number=conf.police_number if conf else None,
+        police_reference=conf.police_reference if conf else None,
+        police_at=conf.police_at if conf else None,
+    )
+
+
+def _text(details: dict[str, Any], key: str) -> str:
+    value = details.get(key)
+    return "" if value is None else str(value).strip()
+
+
+def describe_event(kind: str, details: dict[str, Any], redacted: bool = False) -> str:
+    """Plain words for one audit event about a device (receipts and screens share them)."""
+    words = _EVENT_WORDS.get(kind, kind.replace("_", " ").capitalize())
+    if redacted:
+        return f"{words} (details removed under the retention policy)"
+    extra = _event_extra(kind, details)
+    return f"{words}: {extra}" if extra else words
+
+
+_EVENT_WORDS = {
+    "hand_in": "Handed in",
+    "hand_in_repeat_scan": "Card scanned again while held",
+    "hand_in_undone": "Hand-in undone",
+    "collected": "Given back to the pupil",
+    "confiscated": "Confiscated",
+    "released_to_parent": "Released to parent/carer",
+    "referred_to_dsl": "Referred to the DSL",
+    "handed_to_police": "Handed to the police",
+    "moved": "Moved",
+    "kept_overnight": "Kept overnight",
+    "receipt_printed": "Receipt printed",
+}
+
+
+def _event_extra(kind: str, d: dict[str, Any]) -> str:
+    if kind == "confiscated":
+        parts = [_text(d, "reason"), _text(d, "note"), _text(d, "description")]
+        if d.get("do_not_examine"):
+            parts.append("do not examine content: referred to DSL")
+        if d.get("switched_off") is False:
+            parts.append("not confirmed switched off")
+        return "; ".join(p for p in parts if p)
+    if kind == "released_to_parent":
+        seen = "ID seen" if d.get("id_seen") else "ID NOT recorded as seen"
+        return f"{_text(d, 'name')} ({_text(d, 'relationship')}), {seen}"
+    if kind == "handed_to_police":
+        return (
+            f"officer {_text(d, 'officer')} ({_text(d, 'officer_number')}), "
+            f"reference {_text(d, 'reference')}"
+        )
+    if kind == "moved":
+        return f"slot {_text(d, 'from_slot')} to slot {_text(d, 'to_slot')}"
+    if kind in ("referred_to_dsl", "kept_overnight"):
+        return _text(d, "note") or _text(d, "reason")
+    if kind == "receipt_printed":
+        return _text(d, "receipt").replace("_", " ")
+    return ""
+
+
+# -- the two writes the console owes the audit log ----------------------------------------
+
+
+def record_receipt(
+    sessions: Sessions, actor: Actor, custody_id: int, receipt: str, now: dt.datetime | None = None
+) -> None:
+    """Record that a receipt with this device's details was printed (it leaves the system)."""
+    if receipt not in RECEIPT_KINDS:
+        raise InvalidInput("Unknown kind of receipt.")
+    with sessions.begin() as session:
+        require(session, actor, Action.VIEW_CONSOLE)
+        custody = session.get(Custody, custody_id)
+        if custody is None:
+            raise NotHeld("No such device record.")
+        audit.append(
+            session,
+            "receipt_printed",
+            actor,
+            pupil_id=custody.pupil_id,
+            custody_id=custody.id,
+            at=now_or(now),
+            details={"receipt": receipt},
+        )
+
+
+def record_console_locked(
+    sessions: Sessions, actor: Actor, reason: str, now: dt.datetime | None = None
+) -> None:
+    """Close a staff member's console session in the log (``staff_login`` opened it)."""
+    if reason not in LOCK_REASONS:
+        raise InvalidInput("Unknown reason for locking.")
+    with sessions.begin() as session:
+        audit.append(
+            session, "staff_console_locked", actor, at=now_or(now), details={"reason": reason}
+        )
