@@ -11,7 +11,8 @@ to use it is ``CameraService``, which owns the worker and its ``QThread``::
 Sources: an ``int`` (or digit string) is a camera device index; a folder is its images
 in name order, looped; an image file is that image, repeated; another existing file is
 a video, looped; anything else (``/dev/video2``, a URL, a missing path) is opened as a
-live device by ``cv2.VideoCapture``; the kind is decided again at each attempt to open,
+live device by ``cv2.VideoCapture`` (asking for 1280x720; pass a ``DeviceSource`` with
+another ``resolution`` to change that); the kind is decided again at each attempt to open,
 so a folder that appears later is found. Files are paced at ``fps``; a live device paces
 itself. When a source cannot be opened or stops giving frames, ``camera_lost`` is
 emitted once and opening is retried every ``retry_seconds`` until it works again, when
@@ -217,9 +218,12 @@ class CameraWorker(QObject):
         retry_seconds: float = RETRY_SECONDS,
     ) -> None:
         super().__init__()
-        self._spec = source if isinstance(source, int | str | Path) else None
         self._fps = fps
-        self.source = open_source(source, fps) if isinstance(source, int | str | Path) else source
+        self._spec: Source | None = None
+        if isinstance(source, int | str | Path):
+            self._spec, self.source = source, open_source(source, fps)
+        else:
+            self.source = source
         self.decoder = decoder or default_decoder()
         self.preview_interval = 1.0 / preview_fps if preview_fps > 0 else float("inf")
         self.preview_width = preview_width
@@ -275,12 +279,12 @@ class CameraWorker(QObject):
         if frame is None:
             self._set_lost(f"Lost {self.source.description}")
             return
-        self.process(frame, captured)
+        self._process(frame, captured)
         if self.source.interval > 0:
             spent = time.perf_counter() - started
             self._stopping.wait(max(0.0, self.source.interval - spent))
 
-    def process(self, frame: np.ndarray, captured: float) -> None:
+    def _process(self, frame: np.ndarray, captured: float) -> None:
         """Decode one frame and emit what is new, then maybe a preview."""
         now = time.monotonic()
         for text in self.decoder.decode(frame):
@@ -325,7 +329,9 @@ class CameraService(QObject):
     camera_lost = Signal(str)
     camera_found = Signal()
 
-    def __init__(self, source: Source, parent: QObject | None = None, **worker_options: Any):
+    def __init__(
+        self, source: Source | FrameSource, parent: QObject | None = None, **worker_options: Any
+    ) -> None:
         super().__init__(parent)
         self.source = source
         self.worker_options = worker_options

@@ -44,7 +44,10 @@ def well_presented(
 
 @pytest.fixture(scope="session")
 def small_frames() -> list[tuple[np.ndarray, str]]:
-    return synthetic.make_frames(3, (640, 480), seed=7)
+    """Three well-presented 640x480 cards, for the camera tests."""
+    scenes = synthetic.make_scenes(8, (640, 480), seed=7)
+    frames = [(frame, scene.text) for frame, scene in scenes if scene.card_fraction >= 0.3]
+    return frames[:3]
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,10 @@ from kiosk.scanning.decoders import ChainDecoder, Decoder
 
 from .conftest import load_photo
 
-DECODERS = [*decoders.all_decoders(), decoders.default_decoder()]
+DECODERS = [
+    *decoders.all_decoders(),
+    ChainDecoder(decoders.zxing_decoder(), decoders.pyzbar_decoder()),
+]
 DECODER_IDS = [d.name for d in DECODERS]
 
 # Photos every library reads, in each storage form the folder has: webp, jpg, gray png,

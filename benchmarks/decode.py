@@ -1,0 +1,265 @@
+"""Decoder and camera-pipeline benchmark for the kiosk's card scanning.
+
+    .venv/bin/python benchmarks/decode.py            # ~200 frames a size, 1-2 minutes
+    .venv/bin/python benchmarks/decode.py --quick    # 40 frames a size
+
+Prints, for each decoder: the share of synthetic kiosk frames (640x480 and 1280x720)
+read correctly, median and p95 milliseconds per frame, and the median cost of a frame
+with no card (what the kiosk pays 30 times a second while idle); the same on the real
+QR photos in ../shared/qr-photos; the default decoder's read rate by card size; and the
+capture -> ``code_scanned`` latency through the real ``CameraService`` on a folder of
+frames. See benchmarks/README.md for how to read it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import version
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import cv2
+import numpy as np
+from _table import print_table
+from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtGui import QGuiApplication
+
+from kiosk.scanning import decoders, synthetic
+from kiosk.scanning.camera import CameraService
+from kiosk.scanning.decoders import Decoder
+
+TARGET_RATE = 0.99
+TARGET_MEDIAN_720P_MS = 10.0
+TARGET_LATENCY_P95_MS = 60.0
+SIZES = ((640, 480), (1280, 720))
+DEFAULT_PHOTOS = Path(__file__).resolve().parents[2] / "shared" / "qr-photos"
+PHOTO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+IDLE_FRAMES = 30
+
+Sample = tuple[np.ndarray, str]
+
+
+@dataclass
+class Run:
+    decoder: str
+    total: int = 0
+    read: int = 0
+    ms: list[float] = field(default_factory=list)
+    idle_ms: list[float] = field(default_factory=list)
+    hits: list[bool] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.read / self.total if self.total else 0.0
+
+
+def candidates() -> list[Decoder]:
+    return [
+        decoders.zxing_decoder(),
+        decoders.pyzbar_decoder(),
+        decoders.opencv_decoder(),
+        decoders.opencv_decoder(aruco=True),
+        decoders.ChainDecoder(decoders.zxing_decoder(), decoders.pyzbar_decoder()),
+    ]
+
+
+def timed(decode: Callable[[np.ndarray], list[str]], frame: np.ndarray) -> tuple[list[str], float]:
+    started = time.perf_counter()
+    texts = decode(frame)
+    return texts, (time.perf_counter() - started) * 1000
+
+
+def measure(decoder: Decoder, samples: Sequence[Sample], empties: Sequence[np.ndarray]) -> Run:
+    run = Run(decoder.name)
+    decoder.decode(samples[0][0])  # warm-up: first calls load tables and caches
+    for frame, expected in samples:
+        texts, ms = timed(decoder.decode, frame)
+        run.total += 1
+        run.hits.append(expected in texts)
+        run.read += run.hits[-1]
+        run.ms.append(ms)
+    run.idle_ms = [timed(decoder.decode, frame)[1] for frame in empties]
+    return run
+
+
+def pct(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def decoder_rows(runs: Sequence[Run], label: str) -> list[list[object]]:
+    return [
+        [
+            label,
+            run.decoder,
+            f"{run.read}/{run.total}",
+            f"{100 * run.rate:.1f}%",
+            statistics.median(run.ms),
+            pct(run.ms, 95),
+            statistics.median(run.idle_ms) if run.idle_ms else "-",
+        ]
+        for run in runs
+    ]
+
+
+def load_photos(folder: Path) -> list[Sample]:
+    samples = []
+    for image_path in sorted(folder.glob("*/*")):
+        text_path = image_path.with_suffix(".txt")
+        if image_path.suffix.lower() not in PHOTO_SUFFIXES or not text_path.exists():
+            continue
+        image = cv2.imread(str(image_path), cv2.IMREAD_UNCHANGED)
+        if image is None:
+            print(f"note: OpenCV cannot read {image_path}; skipped", file=sys.stderr)
+            continue
+        samples.append((image, text_path.read_bytes().decode("utf-8")))
+    return samples
+
+
+def band_rows(label: str, scenes: Sequence[synthetic.Scene], run: Run) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for low, high in ((0.20, 0.30), (0.30, 0.40), (0.40, 0.51)):
+        hits = [
+            hit
+            for scene, hit in zip(scenes, run.hits, strict=True)
+            if low <= scene.card_fraction < high
+        ]
+        rate = f"{100 * sum(hits) / len(hits):.1f}%" if hits else "-"
+        rows.append([label, f"{low:.0%}-{min(high, 0.5):.0%}", f"{sum(hits)}/{len(hits)}", rate])
+    return rows
+
+
+def camera_latency(samples: Sequence[Sample], fps: float) -> tuple[list[float], int]:
+    """Latencies (ms) from frame capture to ``code_scanned_at`` arriving in this (GUI)
+    thread, through the real CameraService on a folder of the frames, one pass."""
+    first_seen: dict[str, float] = {}
+
+    def on_scan(text: str, captured: float) -> None:
+        first_seen.setdefault(text, (time.perf_counter() - captured) * 1000)
+
+    with tempfile.TemporaryDirectory() as folder:
+        synthetic.write_frames(Path(folder), samples)
+        service = CameraService(Path(folder), fps=fps, debounce_seconds=3600)
+        service.code_scanned_at.connect(on_scan)
+        loop = QEventLoop()
+        QTimer.singleShot(int(1000 * (len(samples) / fps + 1.0)), loop.quit)
+        service.start()
+        loop.exec()
+        service.stop()
+    return list(first_seen.values()), len(samples)
+
+
+class _OneLine(logging.Formatter):
+    """Decoder library errors (caught by the decoders) as one line, not a traceback."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        error = record.exc_info[1] if record.exc_info else None
+        detail = f": {type(error).__name__}: {str(error).strip()[:120]}" if error else ""
+        return f"note: {record.getMessage()}{detail}"
+
+
+def show_library_errors_briefly() -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_OneLine())
+    logger = logging.getLogger("kiosk.scanning.decoders")
+    logger.addHandler(handler)
+    logger.propagate = False
+
+
+def machine() -> str:
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    return (
+        f"Python {platform.python_version()}, {os.cpu_count()} CPUs (load average {load}), "
+        f"OpenCV {cv2.__version__}, zxing-cpp {version('zxing-cpp')}, "
+        f"pyzbar {version('pyzbar')}"
+    )
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Decoder and camera-pipeline benchmark.")
+    parser.add_argument("--count", type=int, default=200, help="synthetic frames per size")
+    parser.add_argument("--quick", action="store_true", help="40 frames per size")
+    parser.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS)
+    parser.add_argument("--camera-fps", type=float, default=30.0)
+    parser.add_argument("--skip-camera", action="store_true")
+    args = parser.parse_args(argv)
+    count = 40 if args.quick else args.count
+
+    show_library_errors_briefly()
+    print(machine())
+    print(
+        f"Synthetic set: seed {synthetic.DEFAULT_SEED}, {count} frames per size; "
+        f"{IDLE_FRAMES} card-less frames per size for the idle column"
+    )
+    default = decoders.default_decoder()
+    rows: list[list[object]] = []
+    bands: list[list[object]] = []
+    default_runs: dict[str, Run] = {}
+    synthetic_720p: list[Sample] = []
+    for size in SIZES:
+        label = f"synthetic {size[0]}x{size[1]}"
+        scenes = synthetic.make_scenes(count, size)
+        samples = [(frame, scene.text) for frame, scene in scenes]
+        empties = synthetic.make_empty_frames(IDLE_FRAMES, size)
+        runs = [measure(decoder, samples, empties) for decoder in candidates()]
+        default_runs[label] = next(r for r in runs if r.decoder == default.name)
+        rows += decoder_rows(runs, label)
+        bands += band_rows(label, [scene for _, scene in scenes], default_runs[label])
+        if size == (1280, 720):
+            synthetic_720p = samples
+
+    if args.photos.is_dir():
+        photos = load_photos(args.photos)
+        runs = [measure(decoder, photos, []) for decoder in candidates()]
+        rows += decoder_rows(runs, f"real photos ({args.photos.name})")
+    else:
+        print(f"note: {args.photos} not found; the real-photo rows are skipped")
+
+    headers = ["set", "decoder", "read", "rate", "median ms", "p95 ms", "idle median ms"]
+    print_table("Decoders (ms per frame, one core)", headers, rows)
+    print(f"\n(default_decoder() is {default.name})")
+    headers = ["set", "card width / frame width", "read", "rate"]
+    print_table(f"Default decoder ({default.name}) by card size", headers, bands)
+
+    latencies: list[float] = []
+    if not args.skip_camera:
+        app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
+        latencies, sent = camera_latency(synthetic_720p, args.camera_fps)
+        print_table(
+            f"Camera pipeline: CameraService on a folder of 1280x720 PNGs at "
+            f"{args.camera_fps:g} fps, capture -> code_scanned in the GUI thread",
+            ["frames", "scanned", "median ms", "p95 ms", "max ms"],
+            [[sent, len(latencies), pct(latencies, 50), pct(latencies, 95), max(latencies)]],
+        )
+        app.processEvents()
+
+    print("\nTargets")
+    for label, run in default_runs.items():
+        print(f"  read >= 99% ({label}): {100 * run.rate:.1f}% {verdict(run.rate >= TARGET_RATE)}")
+    median_720 = statistics.median(default_runs["synthetic 1280x720"].ms)
+    print(
+        f"  median decode <= 10 ms per 720p frame: {median_720:.1f} ms "
+        f"{verdict(median_720 <= TARGET_MEDIAN_720P_MS)}"
+    )
+    if latencies:
+        p95 = pct(latencies, 95)
+        print(f"  capture -> code_scanned p95 <= 60 ms: {p95:.1f} ms {verdict(p95 <= 60)}")
+    print(f"\nAt the end: {machine()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
