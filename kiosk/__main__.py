@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 # Command modules register themselves in kiosk.cli.COMMANDS when imported.
+import kiosk.cli_admin  # noqa: F401  (registers roster, photos, cards, labels, slots, settings)
 from kiosk import cli_core  # noqa: F401  (registers run, demo, verify-log, db, staff)
 from kiosk.cli import COMMANDS, CliError, Context
 

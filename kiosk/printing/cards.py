@@ -1,0 +1,383 @@
+"""Pupil cards: CR80 cards (85.6 x 54 mm, the size of a bank card), ten to an A4 page in
+two columns of five, with crop marks to cut along.
+
+Each card: school name, photo (or initials), preferred forename and surname, form and
+year, a QR code for the kiosk's webcam and a Code128 for USB barcode scanners, both of the
+signed card text (``kiosk.scanning.payload``) and both drawn as vectors, so they print
+sharp at any resolution. Issuing and the audit events happen in one short transaction
+(``prepare_cards``); drawing the PDF happens after it, so a long print run never holds
+the database's write lock while hand-ins are going on.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reportlab.lib.colors import Color, HexColor, white
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen.canvas import Canvas
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from kiosk.db import Sessions
+from kiosk.errors import InvalidInput
+from kiosk.printing import draw
+from kiosk.rules import Action
+from kiosk.scanning import payload
+from kiosk.services import audit, cards, settings
+from kiosk.services.audit import Actor
+from kiosk.services.common import require
+from kiosk.services.roster import year_label
+from kiosk.tables import Card, Pupil
+
+CARD_W, CARD_H = 85.6 * mm, 54 * mm
+COLUMNS, ROWS = 2, 5
+PER_PAGE = COLUMNS * ROWS
+PAGE_W, PAGE_H = A4
+MARGIN_X = (PAGE_W - COLUMNS * CARD_W) / 2
+MARGIN_Y = (PAGE_H - ROWS * CARD_H) / 2
+
+# Card layout, from the card's bottom-left corner. Everything stays 2 mm or more inside
+# the edge, so a cut a little off the line loses nothing.
+BAND = (2 * mm, 44 * mm, CARD_W - 4 * mm, 8 * mm)  # x, y, width, height
+PHOTO = (3 * mm, 16 * mm, 19 * mm, 19 * mm * 4 / 3)
+TEXT_X, TEXT_RIGHT, TEXT_TOP, TEXT_BOTTOM = 24.5 * mm, 59.5 * mm, 42 * mm, 16 * mm
+LEADING = 1.2
+QR_SIZE = 23 * mm
+QR_AT = (CARD_W - 2.5 * mm - QR_SIZE, 17 * mm)
+BARS = (2 * mm, 5 * mm, CARD_W - 4 * mm, 9.5 * mm)  # the Code128 with its quiet zones
+CAPTION_Y = 2.4 * mm
+MIN_DOTS = 4  # 4/600 inch = 0.17 mm: the narrowest bar a common USB scanner reads well
+
+BLUE = HexColor("#0b3d91")
+GREY = HexColor("#4b5563")
+INK = HexColor("#111827")
+PHOTO_GREY = HexColor("#e5e7eb")
+CROP = Color(0.55, 0.55, 0.55)
+
+
+@dataclass(frozen=True)
+class CardSelection:
+    """Which pupils to print: one pupil (by id or admission number), a form, a year
+    group, or everyone on roll."""
+
+    pupil_id: int | None = None
+    admission_number: str | None = None
+    form: str | None = None
+    year: int | None = None
+    everyone: bool = False
+
+    def describe(self) -> str:
+        """For the audit log: no names."""
+        if self.pupil_id is not None:
+            return f"pupil #{self.pupil_id}"
+        if self.admission_number is not None:
+            return "one pupil"
+        if self.form is not None:
+            return f"form {self.form}"
+        if self.year is not None:
+            return year_label(self.year).lower()
+        return "all pupils"
+
+
+@dataclass(frozen=True)
+class CardFace:
+    pupil_id: int
+    forename: str
+    surname: str
+    reg_group: str
+    year_group: int
+    serial: int
+    text: str
+    photo: bytes | None
+
+
+@dataclass(frozen=True)
+class CardBatch:
+    school_name: str
+    faces: tuple[CardFace, ...]
+    issued: int  # pupils who had no card
+    reissued: int  # cards replaced (old ones revoked)
+
+
+@dataclass(frozen=True)
+class PrintedCards:
+    path: Path
+    cards: int
+    pages: int
+    issued: int
+    reissued: int
+
+
+# --- Choosing and issuing --------------------------------------------------------------
+
+
+def _on_roll() -> Select[Pupil]:
+    return select(Pupil).where(Pupil.active.is_(True), Pupil.purged_at.is_(None))
+
+
+def _by_admission_number(session: Session, number: str) -> list[Pupil]:
+    wanted = number.strip()
+    found = list(session.scalars(_on_roll().where(Pupil.admission_number == wanted)))
+    if not found and wanted.isdigit():  # "1234" for "001234"
+        candidates = session.scalars(_on_roll().where(Pupil.admission_number.like(f"%{wanted}")))
+        found = [p for p in candidates if p.admission_number.lstrip("0") == wanted.lstrip("0")]
+    return found[:1]
+
+
+def select_pupils(session: Session, selection: CardSelection) -> list[Pupil]:
+    if selection.pupil_id is not None:
+        pupils = list(session.scalars(_on_roll().where(Pupil.id == selection.pupil_id)))
+    elif selection.admission_number is not None:
+        pupils = _by_admission_number(session, selection.admission_number)
+    elif selection.form is not None:
+        form = selection.form.strip()
+        pupils = list(
+            session.scalars(_on_roll().where(func.upper(Pupil.reg_group) == form.upper()))
+        )
+    elif selection.year is not None:
+        pupils = list(session.scalars(_on_roll().where(Pupil.year_group == selection.year)))
+    elif selection.everyone:
+        pupils = list(session.scalars(_on_roll()))
+    else:
+        raise InvalidInput("Choose a pupil, a form, a year group or everyone.")
+    if not pupils:
+        raise InvalidInput(f"No pupils on roll match: {selection.describe()}.")
+    return sorted(
+        pupils,
+        key=lambda p: (p.year_group, p.reg_group, p.surname.casefold(), p.display_forename),
+    )
+
+
+def check_code_fits(text: str) -> None:
+    """Refuse a card text whose Code128 would have bars too thin for a scanner to read
+    at CR80 width (python-barcode counts the modules)."""
+    if draw.code128_dots(text, BARS[2]) < MIN_DOTS:
+        modules = len(draw.code128_modules(text))
+        raise InvalidInput(
+            f"The card text is too long for a barcode on a card ({modules} modules): "
+            "use a shorter school code."
+        )
+
+
+def _worst_case_text(session: Session, pupils: Sequence[Pupil]) -> str:
+    top_serial = (session.scalar(select(func.max(Card.serial))) or 1000) + len(pupils)
+    return payload.encode(
+        settings.card_secret(session),
+        settings.get_value(session, "school_code"),
+        max(p.id for p in pupils),
+        top_serial,
+    )
+
+
+def _current_serials(session: Session, pupil_ids: list[int]) -> dict[int, int]:
+    rows = session.execute(
+        select(Card.pupil_id, Card.serial).where(
+            Card.pupil_id.in_(pupil_ids), Card.revoked_at.is_(None)
+        )
+    )
+    return {pupil_id: serial for pupil_id, serial in rows}
+
+
+def _photos(session: Session, pupil_ids: list[int]) -> dict[int, bytes]:
+    rows = session.execute(
+        select(Pupil.id, Pupil.photo).where(Pupil.id.in_(pupil_ids), Pupil.photo.is_not(None))
+    )
+    return {pupil_id: photo for pupil_id, photo in rows if photo is not None}
+
+
+def prepare_cards(
+    sessions: Sessions, actor: Actor, selection: CardSelection, *, reissue: bool = False
+) -> CardBatch:
+    """Issue a card to each selected pupil who has none (or to all of them when
+    ``reissue``: new serials, old cards revoked) and gather what to print."""
+    with sessions.begin() as session:
+        require(session, actor, Action.PRINT_CARDS)
+        pupils = select_pupils(session, selection)
+        check_code_fits(_worst_case_text(session, pupils))
+        ids = [p.id for p in pupils]
+        serials = _current_serials(session, ids)
+        issued = reissued = 0
+        for pupil in pupils:
+            if reissue or pupil.id not in serials:
+                card = cards.issue_in(session, actor, pupil.id, reissue=reissue)
+                reissued += pupil.id in serials
+                issued += pupil.id not in serials
+                serials[pupil.id] = card.serial
+        photos = _photos(session, ids)
+        faces = tuple(_face(session, p, serials[p.id], photos.get(p.id)) for p in pupils)
+        audit.append(
+            session,
+            "cards_printed",
+            actor,
+            pupil_id=ids[0] if len(ids) == 1 else None,
+            details={
+                "selection": selection.describe(),
+                "cards": len(faces),
+                "issued": issued,
+                "reissued": reissued,
+            },
+        )
+        school_name = settings.get_value(session, "school_name")
+    return CardBatch(school_name, faces, issued, reissued)
+
+
+def _face(session: Session, pupil: Pupil, serial: int, photo: bytes | None) -> CardFace:
+    return CardFace(
+        pupil_id=pupil.id,
+        forename=pupil.display_forename,
+        surname=pupil.surname,
+        reg_group=pupil.reg_group,
+        year_group=pupil.year_group,
+        serial=serial,
+        text=cards.card_text(session, pupil.id, serial),
+        photo=photo,
+    )
+
+
+# --- Drawing -----------------------------------------------------------------------
+
+
+def card_origin(index: int) -> tuple[float, float]:
+    """Bottom-left corner of the card at ``index`` (0-9) on its page, filled row by row
+    from the top left."""
+    row, column = divmod(index % PER_PAGE, COLUMNS)
+    return MARGIN_X + column * CARD_W, PAGE_H - MARGIN_Y - (row + 1) * CARD_H
+
+
+def write_card_sheet(batch: CardBatch, path: Path) -> int:
+    """Write the cards to ``path`` (replaced only once complete); returns the pages."""
+    fonts = draw.fonts()
+    pages = 0
+    with draw.atomic_file(path) as temporary:
+        canvas = Canvas(str(temporary), pagesize=A4, pageCompression=1)
+        canvas.setTitle("Pupil cards")
+        canvas.setAuthor(batch.school_name)
+        canvas.setCreator("handin-kiosk")
+        for start in range(0, len(batch.faces), PER_PAGE):
+            page = batch.faces[start : start + PER_PAGE]
+            _crop_marks(canvas, len(page))
+            for index, face in enumerate(page):
+                x, y = card_origin(index)
+                _draw_card(canvas, fonts, batch.school_name, face, x, y)
+            canvas.showPage()
+            pages += 1
+        canvas.save()
+    return pages
+
+
+def print_cards(
+    sessions: Sessions,
+    actor: Actor,
+    selection: CardSelection,
+    out: Path,
+    *,
+    reissue: bool = False,
+) -> PrintedCards:
+    batch = prepare_cards(sessions, actor, selection, reissue=reissue)
+    pages = write_card_sheet(batch, out)
+    return PrintedCards(out, len(batch.faces), pages, batch.issued, batch.reissued)
+
+
+def _crop_marks(canvas: Canvas, cards_on_page: int) -> None:
+    rows = -(-cards_on_page // COLUMNS)
+    columns = min(cards_on_page, COLUMNS)
+    top, bottom = PAGE_H - MARGIN_Y, PAGE_H - MARGIN_Y - rows * CARD_H
+    left, right = MARGIN_X, MARGIN_X + columns * CARD_W
+    canvas.saveState()
+    canvas.setStrokeColor(CROP)
+    canvas.setLineWidth(0.3)
+    gap, length = 2 * mm, 6 * mm
+    for i in range(columns + 1):
+        x = MARGIN_X + i * CARD_W
+        canvas.line(x, top + gap, x, top + gap + length)
+        canvas.line(x, bottom - gap, x, bottom - gap - length)
+    for j in range(rows + 1):
+        y = top - j * CARD_H
+        canvas.line(left - gap, y, left - gap - length, y)
+        canvas.line(right + gap, y, right + gap + length, y)
+    canvas.restoreState()
+
+
+def _draw_card(
+    canvas: Canvas, fonts: draw.Fonts, school: str, face: CardFace, x: float, y: float
+) -> None:
+    canvas.saveState()
+    canvas.translate(x, y)
+    _band(canvas, fonts, school)
+    _photo(canvas, fonts, face)
+    _names(canvas, fonts, face)
+    canvas.setFillColor(HexColor("#000000"))
+    draw.draw_qr(canvas, face.text, *QR_AT, QR_SIZE)
+    bx, by, bw, bh = BARS
+    draw.draw_code128(canvas, face.text, bx, by, bw, bh, draw.code128_dots(face.text, bw))
+    canvas.setFillColor(GREY)
+    canvas.setFont(fonts.regular, 5.5)
+    canvas.drawCentredString(CARD_W / 2, CAPTION_Y, face.text)
+    canvas.restoreState()
+
+
+def _band(canvas: Canvas, fonts: draw.Fonts, school: str) -> None:
+    bx, by, bw, bh = BAND
+    canvas.setFillColor(BLUE)
+    canvas.roundRect(bx, by, bw, bh, 1.5 * mm, stroke=0, fill=1)
+    name = draw.printable(school, fonts.bold)
+    size = draw.fit_size(name, fonts.bold, bw - 4 * mm, 11, 6)
+    canvas.setFillColor(white)
+    canvas.setFont(fonts.bold, size)
+    canvas.drawCentredString(bx + bw / 2, by + (bh - size * 0.7) / 2, name)
+
+
+def _photo(canvas: Canvas, fonts: draw.Fonts, face: CardFace) -> None:
+    px, py, pw, ph = PHOTO
+    if face.photo:
+        try:
+            canvas.drawImage(ImageReader(io.BytesIO(face.photo)), px, py, pw, ph)
+            return
+        except Exception:  # a damaged stored photo must not stop the whole print run
+            pass
+    canvas.setFillColor(PHOTO_GREY)
+    canvas.rect(px, py, pw, ph, stroke=0, fill=1)
+    initials = draw.printable(f"{face.forename[:1]}{face.surname[:1]}".upper(), fonts.bold)
+    canvas.setFillColor(GREY)
+    canvas.setFont(fonts.bold, 20)
+    canvas.drawCentredString(px + pw / 2, py + ph / 2 - 7, initials)
+
+
+TextLine = tuple[str, float, str, Color]  # font, size, text, colour
+
+
+def _name_lines(fonts: draw.Fonts, face: CardFace, largest: float) -> list[TextLine]:
+    width = TEXT_RIGHT - TEXT_X
+    lines: list[TextLine] = []
+    for text, max_lines in ((face.forename, 2), (face.surname, 3)):
+        fitted = draw.fit_lines(
+            draw.printable(text, fonts.bold), fonts.bold, width, largest, 6.5, max_lines
+        )
+        lines.extend((fonts.bold, fitted.size, line, INK) for line in fitted.lines)
+    form = draw.printable(f"Form {face.reg_group} · {year_label(face.year_group)}", fonts.regular)
+    size = draw.fit_size(form, fonts.regular, width, min(9, largest), 6)
+    lines.append((fonts.regular, size, form, GREY))
+    return lines
+
+
+def _names(canvas: Canvas, fonts: draw.Fonts, face: CardFace) -> None:
+    """Forename, surname and form, top-aligned beside the photo; the largest size at
+    which all of it fits above the barcode."""
+    room = TEXT_TOP - TEXT_BOTTOM
+    largest = 12.0
+    lines = _name_lines(fonts, face, largest)
+    while sum(size * LEADING for _f, size, _t, _c in lines) > room and largest > 6.5:
+        largest -= 0.5
+        lines = _name_lines(fonts, face, largest)
+    y = TEXT_TOP
+    for font, size, text, colour in lines:
+        y -= size * LEADING
+        canvas.setFont(font, size)
+        canvas.setFillColor(colour)
+        canvas.drawString(TEXT_X, y + size * 0.22, text)

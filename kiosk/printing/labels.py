@@ -1,0 +1,140 @@
+"""Slot labels: each slot's number, large enough to read across the office, with a small
+QR code of the slot's code (``HKS.<school>.<number>``) for staff scanners and the cabinet
+name. Laid out for the common 21-to-a-sheet A4 labels (63.5 x 38.1 mm, 3 x 7: Avery
+L7160/J8160 and their equivalents), so they print straight onto sticky labels.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from reportlab.lib.colors import HexColor
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from sqlalchemy import select
+
+from kiosk.db import Sessions
+from kiosk.errors import InvalidInput
+from kiosk.printing import draw
+from kiosk.rules import Action
+from kiosk.services import audit, settings
+from kiosk.services.audit import Actor
+from kiosk.services.common import require
+from kiosk.tables import Slot
+
+LABEL_W, LABEL_H = 63.5 * mm, 38.1 * mm
+COLUMNS, ROWS = 3, 7
+PER_PAGE = COLUMNS * ROWS
+LEFT, TOP = 7.25 * mm, 15.15 * mm  # sheet margins
+PITCH_X, PITCH_Y = 66.04 * mm, 38.1 * mm
+PAGE_W, PAGE_H = A4
+INSET = 3 * mm  # label corners are rounded and die-cuts wander: keep clear of the edge
+QR_SIZE = 17 * mm
+NUMBER_BOX = (INSET, 10 * mm, LABEL_W - 2 * INSET - QR_SIZE - 1 * mm, 22 * mm)
+INK = HexColor("#111827")
+GREY = HexColor("#4b5563")
+_CODE_RE = re.compile(r"^HKS\.([A-Z0-9]{2,8})\.(\d{1,4})$")
+
+
+def slot_code(school_code: str, number: int) -> str:
+    """The text in a slot label's QR code (upper case: QR alphanumeric mode)."""
+    return f"HKS.{school_code.upper()}.{number}"
+
+
+def read_slot_code(text: str, school_code: str) -> int | None:
+    """The slot number in a scanned slot code of this school, else None."""
+    match = _CODE_RE.match(text.strip().upper())
+    if not match or match.group(1) != school_code.upper():
+        return None
+    return int(match.group(2))
+
+
+@dataclass(frozen=True)
+class SlotLabel:
+    number: int
+    cabinet: str
+    code: str
+
+
+@dataclass(frozen=True)
+class PrintedLabels:
+    path: Path
+    labels: int
+    pages: int
+
+
+def prepare_labels(
+    sessions: Sessions, actor: Actor, first: int | None = None, last: int | None = None
+) -> list[SlotLabel]:
+    """The labels for the slots numbered ``first`` to ``last`` (all slots by default)."""
+    with sessions.begin() as session:
+        require(session, actor, Action.MANAGE_SLOTS)
+        query = select(Slot).order_by(Slot.number)
+        if first is not None:
+            query = query.where(Slot.number >= first)
+        if last is not None:
+            query = query.where(Slot.number <= last)
+        slots = list(session.scalars(query))
+        if not slots:
+            raise InvalidInput("There are no slots in that range.")
+        code = settings.get_value(session, "school_code")
+        labels = [SlotLabel(s.number, s.cabinet, slot_code(code, s.number)) for s in slots]
+        audit.append(
+            session,
+            "slot_labels_printed",
+            actor,
+            details={"from": labels[0].number, "to": labels[-1].number, "labels": len(labels)},
+        )
+        return labels
+
+
+def label_origin(index: int) -> tuple[float, float]:
+    """Bottom-left corner of the label at ``index`` on its page, row by row from the top."""
+    row, column = divmod(index % PER_PAGE, COLUMNS)
+    return LEFT + column * PITCH_X, PAGE_H - TOP - row * PITCH_Y - LABEL_H
+
+
+def write_label_sheet(labels: list[SlotLabel], path: Path) -> int:
+    fonts = draw.fonts()
+    pages = 0
+    with draw.atomic_file(path) as temporary:
+        canvas = Canvas(str(temporary), pagesize=A4, pageCompression=1)
+        canvas.setTitle("Slot labels")
+        canvas.setCreator("handin-kiosk")
+        for start in range(0, len(labels), PER_PAGE):
+            for index, label in enumerate(labels[start : start + PER_PAGE]):
+                _draw_label(canvas, fonts, label, *label_origin(index))
+            canvas.showPage()
+            pages += 1
+        canvas.save()
+    return pages
+
+
+def print_labels(
+    sessions: Sessions, actor: Actor, out: Path, first: int | None = None, last: int | None = None
+) -> PrintedLabels:
+    labels = prepare_labels(sessions, actor, first, last)
+    return PrintedLabels(out, len(labels), write_label_sheet(labels, out))
+
+
+def _draw_label(canvas: Canvas, fonts: draw.Fonts, label: SlotLabel, x: float, y: float) -> None:
+    canvas.saveState()
+    canvas.translate(x, y)
+    number = str(label.number)
+    bx, by, bw, bh = NUMBER_BOX
+    # Digits stand about 0.73 em tall in DejaVu/Vera Bold: the size that fills the box.
+    size = draw.fit_size(number, fonts.bold, bw, bh / 0.73, 20)
+    canvas.setFillColor(INK)
+    canvas.setFont(fonts.bold, size)
+    canvas.drawCentredString(bx + bw / 2, by + (bh - size * 0.73) / 2, number)
+    draw.draw_qr(canvas, label.code, LABEL_W - INSET - QR_SIZE, 14 * mm, QR_SIZE)
+    caption = draw.printable(f"Cabinet {label.cabinet}", fonts.regular)
+    canvas.setFillColor(GREY)
+    canvas.setFont(fonts.regular, draw.fit_size(caption, fonts.regular, 32 * mm, 8, 5))
+    canvas.drawString(INSET, INSET + 1 * mm, caption)
+    canvas.setFont(fonts.regular, 6)
+    canvas.drawRightString(LABEL_W - INSET, INSET + 1 * mm, label.code)
+    canvas.restoreState()
