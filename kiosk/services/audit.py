@@ -11,11 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import func, select, text
+from sqlalchemy import String, func, select, text, type_coerce
 from sqlalchemy.orm import Session
 
 from kiosk.clock import utcnow
@@ -25,6 +25,10 @@ from kiosk.tables import AuditEvent, Setting
 GENESIS_HASH = "0" * 64
 HEAD_KEY = "audit_head"  # "seq:hash" of the newest event: deleting the newest rows shows
 REDACTED_DETAILS = '{"redacted":true}'
+# The retention purge's own event lists the events it redacted as [first, last] seq ranges;
+# verify() requires every redacted event to be listed by a later purge event.
+PURGE_KIND = "retention_purge"
+PURGE_RANGES_KEY = "redacted_seq_ranges"
 
 
 @dataclass(frozen=True)
@@ -46,7 +50,32 @@ def sha256_hex(data: str) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
-def event_hash(event: AuditEvent) -> str:
+class HashedEvent(Protocol):
+    """The fields the hash covers: an AuditEvent, or any object with these attributes."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def at(self) -> dt.datetime: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def actor_id(self) -> int | None: ...
+    @property
+    def actor_name(self) -> str | None: ...
+    @property
+    def pupil_id(self) -> int | None: ...
+    @property
+    def slot_number(self) -> int | None: ...
+    @property
+    def custody_id(self) -> int | None: ...
+    @property
+    def details_digest(self) -> str: ...
+    @property
+    def prev_hash(self) -> str: ...
+
+
+def event_hash(event: HashedEvent) -> str:
     fields = [
         event.seq,
         event.at.isoformat(timespec="microseconds"),
@@ -161,15 +190,110 @@ def iter_events(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
         session.expunge_all()
 
 
+# verify() reads plain tuples in this column order; "at" comes as the database gives it (a
+# string on SQLite), because parsing 600,000 datetimes would cost more than the hashing.
+_VERIFY_COLUMNS = (
+    AuditEvent.seq,
+    type_coerce(AuditEvent.at, String),
+    AuditEvent.kind,
+    AuditEvent.actor_id,
+    AuditEvent.actor_name,
+    AuditEvent.pupil_id,
+    AuditEvent.slot_number,
+    AuditEvent.custody_id,
+    AuditEvent.details,
+    AuditEvent.details_digest,
+    AuditEvent.redacted,
+    AuditEvent.prev_hash,
+    AuditEvent.hash,
+)
+_json_string: Callable[[str], str] = json.encoder.encode_basestring  # as json.dumps uses
+_OPTIONAL_INT, _OPTIONAL_TEXT = (int, type(None)), (str, type(None))
+
+
+def _row_hash_matches(row: Sequence[Any]) -> bool:
+    """Fast path of ``event_hash(event) == event.hash`` for a row of _VERIFY_COLUMNS: the
+    same canonical JSON text, written directly. Any doubt (an unusual stored time, a value
+    of an unexpected type) gives False, which sends the event to the exact check."""
+    seq, at, kind, actor_id, actor_name, pupil_id, slot, custody_id = row[:8]
+    digest, prev_hash, stored = row[9], row[11], row[12]
+    if isinstance(at, str):
+        if len(at) != 26 or at[10] != " ":  # not SQLAlchemy's own storage format
+            return False
+        at_text = f"{at[:10]}T{at[11:]}"
+    else:
+        at_text = at.isoformat(timespec="microseconds")
+    ints, texts = (actor_id, pupil_id, slot, custody_id), (kind, digest, prev_hash)
+    if type(seq) is not int or type(actor_name) not in _OPTIONAL_TEXT:
+        return False
+    if any(type(v) not in _OPTIONAL_INT for v in ints) or any(type(v) is not str for v in texts):
+        return False
+    actor_id, pupil_id, slot, custody_id = ("null" if v is None else v for v in ints)
+    name = "null" if actor_name is None else _json_string(actor_name)
+    text = (
+        f"[{seq},{_json_string(at_text)},{_json_string(kind)},{actor_id},{name},{pupil_id},"
+        f"{slot},{custody_id},{_json_string(digest)},{_json_string(prev_hash)}]"
+    )
+    return bool(sha256_hex(text) == stored)
+
+
+def _row_is_sound(row: Sequence[Any], expected_seq: int, prev_hash: str) -> bool:
+    seq, details, digest, redacted, row_prev = row[0], row[8], row[9], row[10], row[11]
+    if seq != expected_seq or row_prev != prev_hash:
+        return False
+    if redacted:
+        if details != REDACTED_DETAILS:
+            return False
+    elif sha256_hex(details) != digest:
+        return False
+    return _row_hash_matches(row)
+
+
+def _iter_rows(session: Session, batch: int = 20000) -> Iterator[Sequence[Any]]:
+    after = 0
+    while True:
+        rows = session.execute(
+            select(*_VERIFY_COLUMNS)
+            .where(AuditEvent.seq > after)
+            .order_by(AuditEvent.seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1][0]
+
+
+def _purge_listed(details: str, before_seq: int) -> Iterator[int]:
+    """The redacted event seqs a retention purge event lists (only earlier events count)."""
+    try:
+        ranges = json.loads(details).get(PURGE_RANGES_KEY, [])
+        for first, last in ranges:
+            yield from range(int(first), min(int(last), before_seq - 1) + 1)
+    except (ValueError, TypeError, AttributeError):
+        return
+
+
 def verify(sessions: Sessions) -> ChainReport:
     """Walk the whole chain from the first event; name the first bad one."""
     with sessions() as session:
         prev_hash, expected, count, last = GENESIS_HASH, 1, 0, None
-        for event in iter_events(session):
-            problem = _check_event(event, expected, prev_hash)
-            if problem:
-                return ChainReport(False, count, expected - 1 or None, prev_hash, expected, problem)
-            prev_hash, expected, count, last = event.hash, event.seq + 1, count + 1, event.seq
+        unlisted: set[int] = set()  # redacted events no purge event has listed yet
+        for row in _iter_rows(session):
+            if not _row_is_sound(row, expected, prev_hash):
+                # The exact check on the ORM event decides, and words the problem.
+                event = session.get(AuditEvent, row[0])
+                problem = _check_event(event, expected, prev_hash) if event else "it is missing"
+                if problem:
+                    return ChainReport(
+                        False, count, expected - 1 or None, prev_hash, expected, problem
+                    )
+            seq, kind, details, redacted = row[0], row[2], row[8], row[10]
+            if redacted:
+                unlisted.add(seq)
+            elif kind == PURGE_KIND and unlisted:
+                unlisted.difference_update(_purge_listed(details, seq))
+            prev_hash, expected, count, last = row[12], seq + 1, count + 1, seq
         if count == 0 and session.scalar(select(func.count()).select_from(AuditEvent)):
             return ChainReport(False, 0, None, None, 1, "the first event is missing")
         head = session.get(Setting, HEAD_KEY)
@@ -178,6 +302,9 @@ def verify(sessions: Sessions) -> ChainReport:
             bad = (last or 0) + 1
             problem = "the newest events were removed (the chain head does not match)"
             return ChainReport(False, count, last, prev_hash, bad, problem)
+        if unlisted:
+            problem = "its details were removed, but no retention purge event lists it"
+            return ChainReport(False, count, last, prev_hash, min(unlisted), problem)
         return ChainReport(True, count, last, prev_hash if count else None)
 
 
