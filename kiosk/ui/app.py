@@ -1,26 +1,88 @@
-"""Start the Qt application."""
+"""Start the Qt application: logging to a file in the data directory, the style, the
+main window full screen (kiosk mode) or in a window."""
 
 from __future__ import annotations
 
+import ctypes
+import logging
+import platform
 import sys
+import traceback
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from types import TracebackType
 
 from PySide6.QtWidgets import QApplication
 
-from kiosk.config import Config
+from kiosk.config import Config, ensure_data_dir
 from kiosk.db import Sessions
 from kiosk.ui.main_window import MainWindow
 from kiosk.ui.style import STYLE_SHEET
 
+LOG_BYTES = 1_000_000
+LOG_FILES = 5
+log = logging.getLogger("kiosk")
+
+
+def protect_singletons() -> None:
+    """Work around a reference-counting bug in PySide6 6.12.0 on Python 3.11: every
+    ``Signal.emit()`` from Python drops a reference to ``True`` it never took (and a slot
+    that is a bound method can drop one to ``None``). Python 3.12 made these singletons
+    immortal, so the bug is harmless there; on 3.11 the process aborts with "deallocating
+    True" after a few hundred emits, i.e. within a minute of camera preview. Giving the
+    singletons a huge head start makes them as good as immortal here too. Safe to call
+    more than once; does nothing where it is not needed."""
+    if sys.version_info >= (3, 12) or platform.python_implementation() != "CPython":
+        return
+    for singleton in (True, False, None):
+        if sys.getrefcount(singleton) < 1 << 40:
+            ctypes.c_ssize_t.from_address(id(singleton)).value += 1 << 42
+
+
+def log_file(config: Config) -> Path:
+    return config.data_dir / "logs" / "kiosk.log"
+
+
+def setup_logging(config: Config) -> Path:
+    """Log to ``<data dir>/logs/kiosk.log`` (rotated). Messages name kinds of errors and
+    what the kiosk was doing, never a pupil, a card text or a PIN."""
+    path = log_file(config)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    root = logging.getLogger()
+    if not any(getattr(h, "baseFilename", None) == str(path) for h in root.handlers):
+        handler = RotatingFileHandler(
+            path, maxBytes=LOG_BYTES, backupCount=LOG_FILES, encoding="utf-8"
+        )
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    sys.excepthook = _log_uncaught
+    return path
+
+
+def _log_uncaught(
+    kind: type[BaseException], error: BaseException, stack: TracebackType | None
+) -> None:
+    # A bug in a slot must not kill the kiosk; log where it happened (not its values).
+    where = "".join(traceback.format_tb(stack))
+    log.error("Uncaught %s\n%s", kind.__name__, where)
+
 
 def run_app(config: Config, sessions: Sessions) -> int:
+    ensure_data_dir(config)
+    setup_logging(config)
+    protect_singletons()
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("Device hand-in kiosk")
     app.setStyleSheet(STYLE_SHEET)
     window = MainWindow(config, sessions)
     if config.fullscreen:
-        window.showFullScreen()
+        window.set_kiosk_mode(True)
     else:
         window.resize(1280, 800)
         window.show()
-    return app.exec()
+    log.info("Kiosk %s started", config.kiosk_name)
+    code = app.exec()
+    window.shutdown()
+    return code

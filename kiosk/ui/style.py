@@ -43,3 +43,22 @@ QTableView::item {{ padding: 6px; }}
 QLabel[role="error"] {{ color: {RED}; font-weight: 700; }}
 QLabel[role="title"] {{ font-size: 32px; font-weight: 800; }}
 """
+
+# -- the pupil-facing kiosk screen ---------------------------------------------------------
+KIOSK_IDLE = INK
+KIOSK_BAR = BLACK
+KIOSK_MUTED = "#cbd5e1"  # secondary text on the dark idle screen (contrast 12:1 on INK)
+# Result backgrounds, each with white text at 5:1 or better.
+TONE_COLOURS = {"success": GREEN, "info": BLUE, "warning": AMBER, "error": RED}
+
+
+def kiosk_button_css(height: int, font_px: int, *, primary: bool = False) -> str:
+    """A large button for the kiosk's coloured pages: white, or solid ink when primary."""
+    height = max(TOUCH, height)
+    background, text = (INK, WHITE) if primary else (WHITE, INK)
+    return (
+        f"QPushButton {{ min-height: {height}px; min-width: {TOUCH}px; font-size: {font_px}px;"
+        f" font-weight: 700; padding: 4px 28px; border-radius: 12px;"
+        f" border: 3px solid {WHITE}; background: {background}; color: {text}; }}"
+        f" QPushButton:pressed {{ background: {GREY}; color: {WHITE}; }}"
+    )

@@ -1,0 +1,32 @@
+"""A full-screen page painted in one solid colour, that reports a tap anywhere on it
+that no button took."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtWidgets import QWidget
+
+
+class ColouredPage(QWidget):
+    tapped = Signal()
+
+    def __init__(self, colour: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._colour = QColor(colour)
+
+    def colour(self) -> str:
+        return str(self._colour.name())
+
+    def set_colour(self, colour: str) -> None:
+        self._colour = QColor(colour)
+        self.update()
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), self._colour)
+        painter.end()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        self.tapped.emit()
+        event.accept()

@@ -1,0 +1,217 @@
+"""Fixtures for the pupil-facing kiosk screen: a real KioskScreen on a real SQLite file
+with a small demo school, driven through Qt events."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+from sqlalchemy import Engine, update
+
+from kiosk.clock import SCHOOL_ZONE
+from kiosk.config import Config, sqlite_url
+from kiosk.db import Sessions, make_engine, open_database
+from kiosk.demo import DEMO_STAFF, DemoSchool, build_school
+from kiosk.scanning import synthetic
+from kiosk.scanning.decoders import default_decoder
+from kiosk.services import settings
+from kiosk.tables import Pupil
+from kiosk.ui.app import protect_singletons
+from kiosk.ui.kiosk_screen import KioskScreen, State
+from kiosk.ui.style import STYLE_SHEET
+from kiosk.ui.widgets.pinpad import StaffLogin
+
+protect_singletons()  # PySide6 6.12.0 on Python 3.11: see kiosk.ui.app
+
+PINS = {member.name: member.pin for member in DEMO_STAFF}
+OFFICE = "Olivia Office"
+SIZES = ((1024, 600), (1280, 800), (1920, 1080))
+
+
+def local(hour: int, minute: int = 0) -> Callable[[], dt.datetime]:
+    """A clock fixed at ``hour:minute`` school time today, as naive UTC like utcnow()."""
+    today = dt.datetime.now(SCHOOL_ZONE).date()
+    at = dt.datetime.combine(today, dt.time(hour, minute), tzinfo=SCHOOL_ZONE)
+    value = at.astimezone(dt.UTC).replace(tzinfo=None)
+    return lambda: value
+
+
+MORNING = local(8, 15)
+HOME_TIME = local(15, 30)
+
+
+@pytest.fixture(autouse=True)
+def styled(qapp: QApplication) -> None:
+    qapp.setStyleSheet(STYLE_SHEET)
+
+
+@pytest.fixture
+def kiosk_config(data_dir: Path, database_url: str) -> Config:
+    return Config(data_dir, database_url, "test-kiosk", camera="", fullscreen=False)
+
+
+ScreenFactory = Callable[..., KioskScreen]
+
+
+@pytest.fixture
+def make_screen(
+    qtbot: QtBot, sessions: Sessions, school: DemoSchool, kiosk_config: Config
+) -> ScreenFactory:
+    """A shown KioskScreen (1024x600 unless told); repeat scans are not debounced unless
+    a test asks, so a test can scan the same card twice at once."""
+
+    def make(
+        *,
+        clock: Callable[[], dt.datetime] = MORNING,
+        size: tuple[int, int] = (1024, 600),
+        config: Config | None = None,
+        repeat_scan_seconds: float = 0.0,
+    ) -> KioskScreen:
+        screen = KioskScreen(
+            sessions,
+            config or kiosk_config,
+            clock=clock,
+            repeat_scan_seconds=repeat_scan_seconds,
+        )
+        qtbot.addWidget(screen)
+        screen.resize(*size)
+        screen.show()
+        qtbot.waitExposed(screen)
+        return screen
+
+    return make
+
+
+@pytest.fixture
+def screen(make_screen: ScreenFactory) -> KioskScreen:
+    return make_screen()
+
+
+@pytest.fixture
+def heard(screen: KioskScreen) -> list[str]:
+    """Every sound the screen asked for (played or, with no audio device, not)."""
+    sounds: list[str] = []
+    screen.sounds.requested.connect(sounds.append)
+    return sounds
+
+
+def scan(qtbot: QtBot, screen: KioskScreen, text: str, timeout: int = 5000) -> State:
+    """Scan ``text`` and wait for the screen to show the answer."""
+    with qtbot.waitSignal(screen.state_changed, timeout=timeout):
+        screen.handle_scan(text)
+    return screen.state
+
+
+def click(qtbot: QtBot, widget: object) -> None:
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)  # type: ignore[arg-type]
+
+
+def log_in(qtbot: QtBot, login: StaffLogin, name: str, pin: str | None = None) -> None:
+    """Tap the name, then the PIN on the on-screen keypad, then OK."""
+    login.select_by_name(name)
+    for digit in pin if pin is not None else PINS[name]:
+        click(qtbot, login.pinpad.buttons[digit])
+    click(qtbot, login.pinpad.buttons["OK"])
+
+
+def pupil_id_with_card(school: DemoSchool, index: int) -> tuple[int, str]:
+    pupil_id = school.pupil_ids[index]
+    return pupil_id, school.card_texts[pupil_id]
+
+
+# -- photos and camera frames ----------------------------------------------------------
+
+
+def portrait_png(hue: int) -> bytes:
+    """A plain head-and-shoulders silhouette, the shape of a school photo (3:4)."""
+    image = QImage(300, 400, QImage.Format.Format_RGB32)
+    image.fill(QColor.fromHsv(hue, 40, 230))
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor.fromHsv(hue, 90, 120))
+    painter.drawEllipse(QPointF(150, 150), 70, 85)
+    body = QPainterPath()
+    body.addRoundedRect(QRectF(40, 260, 220, 200), 90, 90)
+    painter.drawPath(body)
+    painter.end()
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return bytes(data.data())
+
+
+def give_photo(sessions: Sessions, pupil_id: int, hue: int = 200) -> None:
+    with sessions.begin() as session:
+        session.execute(update(Pupil).where(Pupil.id == pupil_id).values(photo=portrait_png(hue)))
+
+
+def card_frame(text: str, size: tuple[int, int] = (640, 480), seed: int = 1) -> np.ndarray:
+    """A webcam frame of a pupil card holding ``text`` on a desk, built from the
+    synthetic-frame pieces; the first seed whose frame the real decoder reads."""
+    decoder = default_decoder()
+    for attempt in range(seed, seed + 50):
+        rng = np.random.default_rng([attempt, 4242])
+        card = synthetic.render_card(text, rng)
+        quad, *_ = synthetic.card_quad(size, rng)
+        frame = synthetic.place_card(synthetic.render_desk(size, rng), card, quad)
+        frame, _ = synthetic.apply_camera(frame, rng, scale=size[0] / 640, card=quad)
+        if text in decoder.decode(frame):
+            return frame
+    raise AssertionError("no decodable frame in 50 seeds")
+
+
+@pytest.fixture
+def frame_folder(tmp_path: Path) -> Iterator[Callable[[list[str]], Path]]:
+    """Write card frames for the camera's folder source."""
+
+    def write(texts: list[str]) -> Path:
+        folder = tmp_path / "camera"
+        folder.mkdir(exist_ok=True)
+        for index, text in enumerate(texts):
+            cv2.imwrite(str(folder / f"{index:04d}.png"), card_frame(text, seed=index + 1))
+        return folder
+
+    yield write
+
+
+# -- one demo school per session, copied for each test (building it takes seconds) --------
+
+
+@pytest.fixture(scope="session")
+def school_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoSchool]:
+    folder = tmp_path_factory.mktemp("kiosk-school")
+    path = folder / "kiosk.db"
+    engine, made = open_database(sqlite_url(path))
+    settings.ensure_install(made)
+    demo = build_school(made, pupils=30, slot_count=20, reserved=2)
+    engine.dispose()
+    return path, demo
+
+
+@pytest.fixture
+def engine(database_url: str, school_template: tuple[Path, DemoSchool]) -> Iterator[Engine]:
+    """The template school copied into this test's data directory (same ids and cards)."""
+    template, _ = school_template
+    target = database_url.split("///", 1)[1]
+    with sqlite3.connect(template) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def school(sessions: Sessions, school_template: tuple[Path, DemoSchool]) -> DemoSchool:
+    return copy.deepcopy(school_template[1])
