@@ -715,7 +715,11 @@ class _Planner:
             # A temporary UPN replaced by the permanent one: same admission number, and
             # the old UPN is no longer in the file.
             candidate = self.by_admission.get(record.admission_number)
-            if candidate is not None and candidate.upn not in self.file_upns:
+            if (
+                candidate is not None
+                and candidate.upn not in self.file_upns
+                and _same_person(candidate, record)
+            ):
                 self.problems.append(
                     Problem(
                         line,
@@ -785,6 +789,17 @@ class _Planner:
                 )
             )
         return Leaver(pupil.id, pupil.display_name, pupil.reg_group, holds, slot)
+
+
+def _same_person(pupil: Pupil, record: PupilRecord) -> bool:
+    """Whether a pupil on record is plainly the one in a file row under a new UPN: same
+    date of birth where both have one, else the same legal name."""
+    if pupil.date_of_birth and record.date_of_birth:
+        return pupil.date_of_birth == record.date_of_birth
+    return (pupil.legal_forename.casefold(), pupil.surname.casefold()) == (
+        record.legal_forename.casefold(),
+        record.surname.casefold(),
+    )
 
 
 def _held_slots(session: Session) -> dict[int, int | None]:
