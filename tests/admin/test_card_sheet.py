@@ -1,0 +1,259 @@
+"""Pupil card sheets: the PDF is rendered to an image as a printer would, and every QR
+code and every Code128 on it must read back, through the kiosk's own decoders, as the card
+of the pupil printed beside it."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import zxingcpp
+from PIL import Image
+from reportlab.graphics.barcode import qrencoder
+from reportlab.lib.units import mm
+
+from kiosk.errors import CardRevoked, InvalidInput, NotAuthorised
+from kiosk.printing import cards as card_sheet
+from kiosk.printing import draw
+from kiosk.printing.cards import CardSelection
+from kiosk.scanning import payload
+from kiosk.scanning.decoders import pyzbar_decoder, zxing_decoder
+from kiosk.services import cards, photos, pupils, roster
+
+DPI = 300
+PX = DPI / 72  # pixels per PDF point
+needs_poppler = pytest.mark.skipif(
+    not shutil.which("pdftoppm"), reason="poppler-utils (pdftoppm) is not installed"
+)
+
+
+def render(pdf: Path, png: Path, page: int = 1) -> np.ndarray:
+    """One page as a printer would see it: pdftoppm at 300 dpi, then grey."""
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            str(DPI),
+            "-png",
+            "-singlefile",
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            str(pdf),
+            str(png.with_suffix("")),
+        ],
+        check=True,
+        timeout=120,
+    )
+    return cv2.imread(str(png), cv2.IMREAD_GRAYSCALE)
+
+
+def crop(page: np.ndarray, x: float, y: float, w: float, h: float, margin: float) -> np.ndarray:
+    """The region (x, y, w, h) in PDF points from the page's bottom-left, plus a margin."""
+    height = page.shape[0]
+    left, right = int((x - margin) * PX), int((x + w + margin) * PX)
+    top, bottom = int(height - (y + h + margin) * PX), int(height - (y - margin) * PX)
+    return page[max(top, 0) : bottom, max(left, 0) : right]
+
+
+@pytest.fixture
+def school_with_names(sessions, admin, data):
+    """The SIMS file's ten pupils (Zoë, Nguyễn, O'Brien, a 53-letter surname...), one
+    with a photo; the demo pupils have left."""
+    checked = roster.check_file(data("sims_bom_crlf.csv"))
+    roster.apply(sessions, admin, checked, confirm_leavers=True)
+    nguyen = pupils.search(sessions, "Nguyễn")[0]
+    image = Image.new("RGB", (300, 400), "#7ea6d8")
+    image.paste((240, 200, 160), (90, 80, 210, 230))
+    out = io.BytesIO()
+    image.save(out, "JPEG")
+    photos.set_photo(sessions, admin, nguyen.id, out.getvalue())
+    return nguyen.id
+
+
+@pytest.fixture
+def sheet(sessions, admin, school_with_names, tmp_path, artifacts):
+    batch = card_sheet.prepare_cards(sessions, admin, CardSelection(everyone=True))
+    pdf = tmp_path / "cards.pdf"
+    assert card_sheet.write_card_sheet(batch, pdf) == 1
+    shutil.copy(pdf, artifacts / "card-sheet.pdf")
+    return batch, pdf, render(pdf, artifacts / "card-sheet.png")
+
+
+@needs_poppler
+def test_every_qr_and_code128_on_the_sheet_reads_back_as_its_pupils_card(sessions, sheet):
+    batch, _pdf, page = sheet
+    assert len(batch.faces) == card_sheet.PER_PAGE
+    bars_x, bars_y, bars_w, bars_h = card_sheet.BARS
+    read = {"QR": [], "Code128": []}
+    with sessions() as session:
+        for index, face in enumerate(batch.faces):
+            x, y = card_sheet.card_origin(index)
+            qr = crop(
+                page,
+                x + card_sheet.QR_AT[0],
+                y + card_sheet.QR_AT[1],
+                card_sheet.QR_SIZE,
+                card_sheet.QR_SIZE,
+                1 * mm,
+            )
+            bars = crop(page, x + bars_x, y + bars_y, bars_w, bars_h, 0.5 * mm)
+            for kind, image in (("QR", qr), ("Code128", bars)):
+                for decoder in (zxing_decoder(), pyzbar_decoder()):
+                    texts = decoder.decode(image)
+                    assert texts == [face.text], (kind, decoder.name, index)
+                    assert cards.pupil_for_card(session, texts[0]).id == face.pupil_id
+                read[kind].append(face.pupil_id)
+    assert read["QR"] == read["Code128"] == [f.pupil_id for f in batch.faces]
+
+
+@needs_poppler
+def test_the_whole_page_holds_ten_qr_codes_and_ten_code128s_and_nothing_else(sheet):
+    batch, _pdf, page = sheet
+    found = zxingcpp.read_barcodes(page, try_rotate=False)
+    by_format = {
+        name: sorted(b.text for b in found if b.format == fmt)
+        for name, fmt in (
+            ("qr", zxingcpp.BarcodeFormat.QRCode),
+            ("code128", zxingcpp.BarcodeFormat.Code128),
+        )
+    }
+    expected = sorted(face.text for face in batch.faces)
+    assert by_format == {"qr": expected, "code128": expected}
+    assert len(found) == 20
+
+
+@needs_poppler
+def test_codes_are_vectors_the_only_image_on_the_page_is_the_photo(sheet):
+    _batch, pdf, _page = sheet
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], check=True, capture_output=True, text=True
+    ).stdout.splitlines()[2:]
+    assert len(listing) == 1  # Nguyễn's photo; QR codes and barcodes are drawn, not pasted
+    assert listing[0].split()[2] == "image"
+
+
+@needs_poppler
+def test_names_print_in_full_including_vietnamese_and_irish_accents(sheet):
+    _batch, pdf, _page = sheet
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    for name in (
+        "Zoë",
+        "Nguyễn",
+        "Thảo",
+        "O'Brien",
+        "Ó Súilleabháin",
+        "Ollie",
+        "Fitzgerald-Hughes",
+    ):
+        assert name in text
+    assert "Form 7B · Year 7" in text
+    assert "Kingsmead Academy" in text
+
+
+def test_the_card_text_uses_a_small_alphanumeric_qr(sessions, school):
+    text = school.card_texts[school.pupil_ids[0]]
+    code = draw.qr_code(text)
+    assert isinstance(code.dataList[0], qrencoder.QRAlphaNum)
+    assert code.version <= 2  # 25 modules: 0.7 mm each on the card
+    assert len(draw.qr_matrix(text)) == 25
+
+
+def test_a_long_school_code_and_large_numbers_still_give_a_readable_code128():
+    """The largest card text a real school reaches (8-letter code, pupil and card numbers
+    in the hundreds of thousands) still fits the card with bars of 4 printer dots."""
+    text = payload.encode(b"k" * 32, "ABCDEFGH", 999_999, 999_999)
+    modules = len(draw.code128_modules(text))
+    assert modules == 11 * len(text) + 35  # start, data, checksum, stop (python-barcode)
+    dots = draw.code128_dots(text, card_sheet.BARS[2])
+    assert dots >= card_sheet.MIN_DOTS
+    assert dots * draw.DOT / mm >= 0.169  # mm per bar module
+    card_sheet.check_code_fits(text)
+
+
+def test_a_card_text_too_long_for_the_card_is_refused_before_any_card_is_issued():
+    text = payload.encode(b"k" * 32, "ABCDEFGH", 36**10 - 1, 36**10 - 1)
+    with pytest.raises(InvalidInput, match="too long for a barcode"):
+        card_sheet.check_code_fits(text)
+
+
+def test_reissuing_gives_a_new_serial_and_the_old_card_stops_working(sessions, admin, school):
+    pupil_id = school.pupil_ids[3]
+    old_text = school.card_texts[pupil_id]
+    batch = card_sheet.prepare_cards(
+        sessions, admin, CardSelection(pupil_id=pupil_id), reissue=True
+    )
+    (face,) = batch.faces
+    assert (batch.issued, batch.reissued) == (0, 1)
+    assert face.text != old_text
+    with sessions() as session:
+        assert cards.pupil_for_card(session, face.text).id == pupil_id
+        with pytest.raises(CardRevoked):
+            cards.pupil_for_card(session, old_text)
+
+
+def test_printing_again_without_reissue_prints_the_same_cards(sessions, admin, school):
+    form = CardSelection(form="7a")  # any case
+    first = card_sheet.prepare_cards(sessions, admin, form)
+    second = card_sheet.prepare_cards(sessions, admin, form)
+    assert [f.text for f in first.faces] == [f.text for f in second.faces]
+    assert first.issued == second.issued == 0  # the demo pupils already had cards
+    assert {f.reg_group for f in first.faces} == {"7A"}
+
+
+@pytest.mark.parametrize(
+    ("selection", "count"),
+    [
+        (CardSelection(year=8), 6),
+        (CardSelection(form="9C"), 1),
+        (CardSelection(everyone=True), 30),
+        (CardSelection(admission_number="2004"), 1),  # "002004" with its zeros lost
+    ],
+)
+def test_cards_for_a_year_a_form_one_pupil_or_everyone(sessions, admin, school, selection, count):
+    batch = card_sheet.prepare_cards(sessions, admin, selection)
+    assert len(batch.faces) == count
+
+
+def test_no_matching_pupils_is_a_plain_message(sessions, admin, school):
+    with pytest.raises(InvalidInput, match="No pupils on roll match: form 12Z"):
+        card_sheet.prepare_cards(sessions, admin, CardSelection(form="12Z"))
+
+
+def test_office_staff_cannot_print_cards(sessions, school, snapshot):
+    before = snapshot()
+    with pytest.raises(NotAuthorised):
+        card_sheet.prepare_cards(sessions, school.actors["office"], CardSelection(everyone=True))
+    assert snapshot() == before
+
+
+def test_a_failed_drawing_leaves_no_pdf_and_no_part_file(
+    sessions, admin, school, tmp_path, monkeypatch
+):
+    batch = card_sheet.prepare_cards(sessions, admin, CardSelection(year=7))
+    out = tmp_path / "exports" / "cards.pdf"
+
+    def broken(*_args, **_kwargs):
+        raise OSError("printer spool full")
+
+    monkeypatch.setattr(card_sheet, "_draw_card", broken)
+    with pytest.raises(OSError, match="spool"):
+        card_sheet.write_card_sheet(batch, out)
+    assert list(out.parent.iterdir()) == []
+
+
+def test_fitted_names_never_run_past_their_box():
+    fonts = draw.fonts()
+    width = card_sheet.TEXT_RIGHT - card_sheet.TEXT_X
+    for name in ("Wolfeschlegelsteinhausenbergerdorff-Featherstonehaugh", "Ó Súilleabháin", "Al"):
+        fitted = draw.fit_lines(name, fonts.bold, width, 12, 6.5, 3)
+        assert all(draw.text_width(line, fonts.bold, fitted.size) <= width for line in fitted.lines)
+        assert "".join(fitted.lines).replace(" ", "") == name.replace(" ", "")
