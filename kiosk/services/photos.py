@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.db import Sessions
@@ -61,7 +61,8 @@ class PhotoImportReport:
     still_without_photo: int  # pupils on roll who still have none
 
     def summary(self) -> str:
-        parts = [f"{self.imported} photos added", f"{self.replaced} replaced"]
+        photos = "photo" if self.imported == 1 else "photos"
+        parts = [f"{self.imported} {photos} added", f"{self.replaced} replaced"]
         if self.unmatched:
             parts.append(f"{len(self.unmatched)} not matched to a pupil")
         if self.unreadable:
@@ -258,13 +259,12 @@ def _store(session: Session, actor: Actor, photos: dict[int, bytes]) -> int:
 
 def _without_photo(session: Session) -> int:
     session.flush()
-    return len(
-        session.scalars(
-            select(Pupil.id).where(
-                Pupil.active.is_(True), Pupil.purged_at.is_(None), Pupil.photo.is_(None)
-            )
-        ).all()
+    count = session.scalar(
+        select(func.count())
+        .select_from(Pupil)
+        .where(Pupil.active.is_(True), Pupil.purged_at.is_(None), Pupil.photo.is_(None))
     )
+    return int(count or 0)
 
 
 def set_photo(sessions: Sessions, actor: Actor, pupil_id: int, data: bytes) -> None:
