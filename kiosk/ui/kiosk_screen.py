@@ -766,7 +766,7 @@ class KioskScreen(QWidget):
     def handle_scan(self, text: str) -> None:
         """A card was read (camera or scanner). Ignored while staff use the kiosk or it is
         hidden behind the console, and when it repeats the last scan within seconds."""
-        if self.state is State.STAFF or not self.isVisible():
+        if self.staff_page_open() or not self.isVisible():
             return
         if not self.debouncer.accept(text, time.monotonic()):
             return
@@ -785,7 +785,7 @@ class KioskScreen(QWidget):
 
     def show_answer(self, answer: Answer, *, sound: bool = True) -> None:
         outcome = answer.outcome
-        if self.state is State.STAFF:
+        if self.staff_page_open():
             # Staff are typing a PIN: do not snatch the screen. A pupil who missed their
             # result scans again and sees the same slot.
             log.info("A result arrived while staff were using the kiosk; not shown")
@@ -811,7 +811,7 @@ class KioskScreen(QWidget):
         self._set_state(outcome.state)
 
     def go_idle(self) -> None:
-        if self.state is State.STAFF:
+        if self.staff_page_open():
             self._leave_staff_page()
         self.back_timer.stop()
         self.undo_timer.stop()
@@ -920,6 +920,9 @@ class KioskScreen(QWidget):
         self.staff_page.show_login(purpose)
         self._enter_staff_page()
         self._staff_callbacks = (on_member, on_cancel)
+
+    def staff_page_open(self) -> bool:
+        return self.screens.currentWidget() is self.staff_page
 
     def _enter_staff_page(self) -> None:
         self.back_timer.stop()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from itertools import count
 from typing import Any
 
@@ -49,6 +50,9 @@ class TaskRunner(QObject):
         self._requested.connect(self._worker.run)
         self._worker.finished.connect(self._on_finished)
         self._thread.start()
+        # Owned by a window that is deleted without being closed: still end the thread
+        # first, as a running QThread being destroyed aborts the process.
+        self.destroyed.connect(partial(_finish, self._thread))
         app = QCoreApplication.instance()
         if app is not None:
             # A QThread destroyed while running aborts the process; never leave one behind.
@@ -86,6 +90,12 @@ class TaskRunner(QObject):
         if callback is None:
             return
         callback(result, error if isinstance(error, BaseException) else None)
+
+
+def _finish(thread: QThread, *_args: object) -> None:
+    if thread.isRunning():
+        thread.quit()
+        thread.wait(5000)
 
 
 def _log_failure(_result: object, error: BaseException | None) -> None:

@@ -1,0 +1,203 @@
+"""The main window: USB scanner bursts reach the pupil screen, the Staff button opens the
+console (or says it is not there), full-screen kiosk mode needs a PIN to leave, and the
+daily backup runs off the GUI thread."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from kiosk.config import Config
+from kiosk.db import Sessions
+from kiosk.demo import DemoSchool
+from kiosk.services import settings
+from kiosk.tables import AuditEvent
+from kiosk.ui import main_window
+from kiosk.ui.kiosk_screen import State
+from kiosk.ui.main_window import MainWindow
+
+from .conftest import OFFICE, click, log_in, pupil_id_with_card
+
+FAKE_CONSOLE = """
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+class StaffConsole(QWidget):
+    exit_requested = Signal()
+    made = []
+
+    def __init__(self, sessions, config, parent=None):
+        super().__init__(parent)
+        self.scans = []
+        QVBoxLayout(self).addWidget(QLabel("console"))
+        StaffConsole.made.append(self)
+
+    def handle_scan(self, text):
+        self.scans.append(text)
+"""
+
+FAKE_BACKUP = """
+import threading
+calls = []
+
+def ensure_daily_backup(config):
+    calls.append((threading.current_thread().name, config.data_dir))
+    if len(calls) > 1:
+        raise OSError("disk full")
+    return config.data_dir / "backups" / "today.db"
+"""
+
+
+@pytest.fixture
+def window(
+    qtbot: QtBot, sessions: Sessions, school: DemoSchool, kiosk_config: Config
+) -> Iterator[MainWindow]:
+    settings.update(sessions, school.actors["office"], {"mode": "handin"})  # any time of day
+    made = MainWindow(kiosk_config, sessions)
+    qtbot.addWidget(made, before_close_func=lambda w: setattr(w, "allow_close", True))
+    made.resize(1024, 600)
+    made.show()
+    qtbot.waitExposed(made)
+    yield made
+    made.shutdown()
+
+
+def wedge_scan(qtbot: QtBot, window: MainWindow, text: str) -> None:
+    """What a USB scanner does: the text typed in a burst, then Enter."""
+    with qtbot.waitSignal(window.kiosk.state_changed, timeout=5000):
+        QTest.keyClicks(window.kiosk, text)
+        QTest.keyClick(window.kiosk, Qt.Key.Key_Return)
+
+
+def audit_kinds(sessions: Sessions) -> list[tuple[str, str | None]]:
+    with sessions() as session:
+        rows = session.execute(select(AuditEvent.kind, AuditEvent.actor_name))
+        return [(kind, actor) for kind, actor in rows]
+
+
+def test_a_morning_of_scanner_bursts_hands_phones_in(
+    qtbot: QtBot, window: MainWindow, school: DemoSchool
+) -> None:
+    for index in range(5):
+        wedge_scan(qtbot, window, pupil_id_with_card(school, index)[1])
+        assert window.kiosk.state is State.HANDED_IN
+        assert window.kiosk.result_page.slot.text() == str(index + 1)
+
+
+def test_the_staff_button_says_plainly_when_the_console_is_missing(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(main_window, "CONSOLE_MODULE", "kiosk.ui.staff.no_such_console")
+    click(qtbot, window.kiosk.top_bar.staff_button)
+    click(qtbot, window.kiosk.staff_page.menu_buttons["console"])
+    assert window.kiosk.state is State.ERROR
+    assert window.kiosk.result_page.title.text() == "Staff console not available"
+    assert window.stack.currentWidget() is window.kiosk
+
+
+def test_the_console_opens_takes_the_scanner_and_is_thrown_away_on_exit(
+    qtbot: QtBot,
+    window: MainWindow,
+    school: DemoSchool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "fake_console.py").write_text(FAKE_CONSOLE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(main_window, "CONSOLE_MODULE", "fake_console")
+    click(qtbot, window.kiosk.top_bar.staff_button)
+    click(qtbot, window.kiosk.staff_page.menu_buttons["console"])
+    console = window.console
+    assert console is not None and window.stack.currentWidget() is console
+    _, text = pupil_id_with_card(school, 0)
+    QTest.keyClicks(console, text)
+    QTest.keyClick(console, Qt.Key.Key_Return)
+    assert console.scans == [text]  # type: ignore[attr-defined]
+    assert window.kiosk.state is State.IDLE  # the pupil screen did not hand anything in
+    console.exit_requested.emit()  # type: ignore[attr-defined]
+    assert window.stack.currentWidget() is window.kiosk and window.console is None
+
+
+def test_full_screen_kiosk_mode_cannot_be_closed_and_needs_a_pin_to_leave(
+    qtbot: QtBot, window: MainWindow, sessions: Sessions
+) -> None:
+    window.set_kiosk_mode(True)
+    qtbot.waitUntil(window.isFullScreen, timeout=2000)
+    assert window.windowFlags() & Qt.WindowType.FramelessWindowHint
+    window.close()  # Alt+F4
+    assert window.isVisible()
+    click(qtbot, window.kiosk.top_bar.staff_button)
+    click(qtbot, window.kiosk.staff_page.menu_buttons["full_screen"])
+    assert window.kiosk.staff_page.heading.text() == "Leave full screen: staff PIN"
+    log_in(qtbot, window.kiosk.staff_page.login, OFFICE)
+    qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=3000)
+    assert ("kiosk_left_full_screen", OFFICE) in audit_kinds(sessions)
+    click(qtbot, window.kiosk.top_bar.staff_button)
+    assert window.kiosk.staff_page.menu_buttons["full_screen"].text() == "Back to full screen"
+
+
+def test_closing_the_program_needs_a_pin_and_is_recorded(
+    qtbot: QtBot, window: MainWindow, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quits: list[bool] = []
+    monkeypatch.setattr(main_window, "QCoreApplication", _FakeApplication(quits))
+    window.set_kiosk_mode(True)
+    click(qtbot, window.kiosk.top_bar.staff_button)
+    click(qtbot, window.kiosk.staff_page.menu_buttons["close"])
+    log_in(qtbot, window.kiosk.staff_page.login, OFFICE)
+    qtbot.waitUntil(lambda: quits == [True], timeout=3000)
+    assert not window.isVisible()
+    assert not window.kiosk.runner.running
+    assert ("kiosk_closed", OFFICE) in audit_kinds(sessions)
+
+
+class _FakeApplication:
+    def __init__(self, quits: list[bool]) -> None:
+        self.quits = quits
+
+    def instance(self) -> QCoreApplication | None:
+        return QCoreApplication.instance()
+
+    def quit(self) -> None:
+        self.quits.append(True)
+
+
+def test_the_daily_backup_runs_at_start_and_hourly_off_the_gui_thread(
+    qtbot: QtBot,
+    sessions: Sessions,
+    school: DemoSchool,
+    kiosk_config: Config,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    (tmp_path / "fake_backup.py").write_text(FAKE_BACKUP)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(main_window, "BACKUP_MODULE", "fake_backup")
+    import fake_backup  # type: ignore[import-not-found]
+
+    window = MainWindow(kiosk_config, sessions)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: len(fake_backup.calls) == 1, timeout=3000)
+    thread_name, data_dir = fake_backup.calls[0]
+    assert thread_name != threading.main_thread().name and data_dir == kiosk_config.data_dir
+    assert window.backup_timer.interval() == 60 * 60 * 1000 and window.backup_timer.isActive()
+    window.backup_timer.timeout.emit()  # an hour later; this time the disk is full
+    qtbot.waitUntil(lambda: len(fake_backup.calls) == 2, timeout=3000)
+    qtbot.waitUntil(lambda: "The daily backup failed: OSError" in caplog.text, timeout=3000)
+    assert window.kiosk.state is State.IDLE  # a failed backup never disturbs the pupils
+
+
+def test_no_backup_module_means_no_backup_and_no_error(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(main_window, "BACKUP_MODULE", "kiosk.services.no_such_backup")
+    window.run_backup()
+    assert window.maintenance.pending == 0
