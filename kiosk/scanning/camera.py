@@ -39,6 +39,7 @@ from PySide6.QtGui import QImage
 
 from kiosk.scanning.debounce import ScanDebouncer
 from kiosk.scanning.decoders import Decoder, default_decoder
+from kiosk.scanning.qtfix import emit
 
 Source = int | str | Path
 IMAGE_SUFFIXES = frozenset((".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"))
@@ -253,7 +254,7 @@ class CameraWorker(QObject):
             app = QCoreApplication.instance()
             if app is not None:
                 self.moveToThread(app.thread())
-            self.finished.emit()
+            emit(self.finished)
 
     def _connect(self) -> bool:
         if self._spec is not None:
@@ -261,7 +262,7 @@ class CameraWorker(QObject):
             self.source = open_source(self._spec, self._fps)
         if self.source.open():
             self._connected = True
-            self.camera_found.emit()
+            emit(self.camera_found)
             return True
         self._set_lost(f"Cannot open {self.source.description}")
         return False
@@ -269,7 +270,7 @@ class CameraWorker(QObject):
     def _set_lost(self, message: str) -> None:
         self.source.close()
         if self._connected is not False:
-            self.camera_lost.emit(message)
+            emit(self.camera_lost, message)
         self._connected = False
 
     def _step(self) -> None:
@@ -289,13 +290,13 @@ class CameraWorker(QObject):
         now = time.monotonic()
         for text in self.decoder.decode(frame):
             if self._debouncer.accept(text, now):
-                self.code_scanned_at.emit(text, captured)
-                self.code_scanned.emit(text)
+                emit(self.code_scanned_at, text, captured)
+                emit(self.code_scanned, text)
         if now - self._last_preview >= self.preview_interval:
             self._last_preview = now
             image = preview_image(frame, self.preview_width)
             if image is not None:
-                self.frame_ready.emit(image)
+                emit(self.frame_ready, image)
 
 
 def preview_image(frame: np.ndarray, width: int) -> QImage | None:

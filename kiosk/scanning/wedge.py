@@ -33,6 +33,8 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 
+from kiosk.scanning.qtfix import emit
+
 T = TypeVar("T")
 
 MAX_GAP_MS = 40.0
@@ -168,7 +170,7 @@ class ScannerWedgeFilter(QObject):
             self.release_held()
             return False
         self._timer.stop()
-        self.scanned.emit(text)
+        emit(self.scanned, text)
         return True
 
     def _replay(self, keys: list[_HeldKey]) -> None:
