@@ -1,0 +1,259 @@
+"""Pieces every console screen uses: a message line, running a service call so that any
+failure becomes words on the screen (never a traceback), times in school-local words, the
+pupil's photo, and saving then opening a receipt."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QPixmap
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from kiosk.clock import local_date, to_local, utcnow
+from kiosk.db import Sessions
+from kiosk.errors import KioskError
+from kiosk.printing import receipts
+from kiosk.services import console, pupils, settings
+from kiosk.services.common import PupilSummary
+from kiosk.services.staff import StaffMember
+from kiosk.ui.style import GREEN, GREY, RED
+
+log = logging.getLogger("kiosk.ui.staff")
+T = TypeVar("T")
+
+RECORDS_DOWN = "Cannot reach the records just now. Nothing was changed. Please try again."
+UNEXPECTED = "That did not work, and nothing was changed. The problem has been logged."
+PHOTO_SIZE = (180, 225)
+
+
+class Feedback(QLabel):
+    """One line of plain words under a form: green when something was done, red when not."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("", parent)
+        self.setWordWrap(True)
+        self.setMinimumHeight(32)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+    def ok(self, text: str) -> None:
+        self.setStyleSheet(f"color: {GREEN}; font-weight: 700;")
+        self.setText(text)
+
+    def error(self, text: str) -> None:
+        self.setStyleSheet(f"color: {RED}; font-weight: 700;")
+        self.setText(text)
+
+    def note(self, text: str) -> None:
+        self.setStyleSheet(f"color: {GREY};")
+        self.setText(text)
+
+    def clear(self) -> None:
+        self.setText("")
+
+    @property
+    def is_error(self) -> bool:
+        return RED in self.styleSheet() and bool(self.text())
+
+
+def describe_failure(error: BaseException) -> str:
+    """For the log: the kind of error and the driver's first line, never values."""
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        first_line = (str(error.orig).splitlines() or [""])[0]
+        return f"{type(error).__name__} ({type(error.orig).__name__}: {first_line})"
+    return type(error).__name__
+
+
+def attempt(feedback: Feedback, what: str, action: Callable[[], T]) -> tuple[bool, T | None]:
+    """Run one service call. A named error shows its own words; anything else is logged
+    (where and what kind, no pupil data) and shown as a plain apology. Services do one
+    transaction each, so a failure has changed nothing."""
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        return True, action()
+    except KioskError as error:
+        feedback.error(error.message)
+    except SQLAlchemyError as error:
+        log.error("%s failed: %s", what, describe_failure(error))
+        feedback.error(RECORDS_DOWN)
+    except Exception as error:
+        stack = "".join(traceback.format_tb(error.__traceback__))
+        log.error("%s failed: %s\n%s", what, describe_failure(error), stack)
+        feedback.error(UNEXPECTED)
+    finally:
+        QApplication.restoreOverrideCursor()
+    return False, None
+
+
+def when_text(value: dt.datetime | None, today: dt.date | None = None) -> str:
+    """A stored time in school-local words: "07:45" today, "Tue 10 Mar 07:45" before."""
+    if value is None:
+        return ""
+    local = to_local(value)
+    if local.date() == (today or local_date(utcnow())):
+        return f"{local:%H:%M}"
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
+def school_today() -> dt.date:
+    return local_date(utcnow())
+
+
+def date_text(value: dt.date | None) -> str:
+    return "" if value is None else f"{value:%a} {value.day} {value:%b %Y}"
+
+
+def pupil_line(pupil: PupilSummary) -> str:
+    return f"{pupil.reg_group}, Year {pupil.year_group}, admission no. {pupil.admission_number}"
+
+
+def pupil_search_text(pupil: PupilSummary) -> str:
+    """What the search boxes match: name, form, year (as "year 9" or "y9"), admission no."""
+    return (
+        f"{pupil.display_name} {pupil.reg_group} year {pupil.year_group} y{pupil.year_group} "
+        f"{pupil.admission_number}"
+    )
+
+
+class PhotoLabel(QLabel):
+    """The pupil's photo for the identity check, or a plain "No photo" box."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFixedSize(*PHOTO_SIZE)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setFrameShape(QFrame.Shape.Box)
+        self.has_photo = False
+        self.show_pupil(None, None)
+
+    def show_pupil(self, sessions: Sessions | None, pupil: PupilSummary | None) -> None:
+        self.clear()
+        self.has_photo = False
+        if sessions is not None and pupil is not None and pupil.has_photo:
+            pixmap = QPixmap()
+            try:
+                data = pupils.photo(sessions, pupil.id)
+            except SQLAlchemyError as error:
+                log.warning("Photo not loaded: %s", describe_failure(error))
+                data = None
+            if data and pixmap.loadFromData(data):
+                self.setPixmap(
+                    pixmap.scaled(
+                        self.size(),
+                        Qt.AspectRatioMode.KeepAspectRatio,
+                        Qt.TransformationMode.SmoothTransformation,
+                    )
+                )
+                self.has_photo = True
+                return
+        self.setText("No photo" if pupil is not None else "")
+
+
+def open_document(path: Path) -> bool:
+    """Open a saved receipt in the computer's PDF viewer, to print it."""
+    return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
+
+
+class ReceiptBar(QWidget):
+    """Where a just-saved receipt is, and a button to open it for printing."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.path: Path | None = None
+        self.label = QLabel("")
+        self.label.setWordWrap(True)
+        self.open_button = QPushButton("Open to print")
+        self.open_button.clicked.connect(self._open)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.open_button)
+        self.setVisible(False)
+
+    def show_path(self, path: Path) -> None:
+        self.path = path
+        self.label.setText(f"Receipt saved: {path.name}")
+        self.setVisible(True)
+
+    def _open(self) -> None:
+        if self.path is not None and not open_document(self.path):
+            self.label.setText(f"Could not open a PDF viewer. The receipt is at {self.path}")
+
+
+def receipts_folder(data_dir: Path) -> Path:
+    folder = data_dir / "receipts"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def title_label(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setProperty("role", "title")
+    label.setWordWrap(True)
+    return label
+
+
+def heading_label(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setStyleSheet("font-size: 24px; font-weight: 800;")
+    label.setWordWrap(True)
+    return label
+
+
+def save_receipt(
+    sessions: Sessions, staff: StaffMember, data_dir: Path, custody_id: int, kind: str
+) -> Path:
+    """Write a receipt PDF into the data directory and record that it was printed. If the
+    record cannot be written, the file is removed: no receipt leaves unrecorded."""
+    chain = console.chain_of_custody(sessions, custody_id)
+    school_name = settings.load(sessions).school_name
+    path = receipts.receipt_path(receipts_folder(data_dir), kind, custody_id)
+    write = receipts.release_receipt if kind == "release" else receipts.custody_receipt
+    write(path, chain, school_name=school_name, printed_by=staff.name)
+    try:
+        console.record_receipt(sessions, staff.actor, custody_id, kind)
+    except Exception:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+class PupilHeader(QWidget):
+    """Photo, name and form of the pupil being dealt with: the identity check."""
+
+    def __init__(self, sessions: Sessions, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.sessions = sessions
+        self.pupil: PupilSummary | None = None
+        self.photo = PhotoLabel()
+        self.name = heading_label()
+        self.details = QLabel("")
+        self.details.setWordWrap(True)
+        text = QVBoxLayout()
+        text.addWidget(self.name)
+        text.addWidget(self.details)
+        text.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.photo)
+        layout.addLayout(text, 1)
+
+    def show_pupil(self, pupil: PupilSummary | None, placeholder: str = "") -> None:
+        self.pupil = pupil
+        self.photo.show_pupil(self.sessions, pupil)
+        self.name.setText(pupil.display_name if pupil else placeholder)
+        self.details.setText(pupil_line(pupil) if pupil else "")

@@ -1,0 +1,264 @@
+"""Confiscate: find the pupil (scan their card or search), give a reason and a note,
+optionally "do not examine content: refer to the DSL", choose a slot (reserved
+confiscation slots first), then confirm what will be recorded."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.config import Config
+from kiosk.db import Sessions
+from kiosk.services import console, custody
+from kiosk.services.common import PupilSummary
+from kiosk.services.custody import REASON_CATEGORIES
+from kiosk.services.staff import StaffMember
+from kiosk.ui.staff import models
+from kiosk.ui.staff.common import Feedback, PupilHeader, attempt
+from kiosk.ui.staff.models import RowsModel, SearchProxy
+
+AUTOMATIC = "Next free slot (reserved slots first)"
+NOTE_LIMIT = 2000
+
+
+class ConfiscateTab(QWidget):
+    def __init__(
+        self,
+        sessions: Sessions,
+        staff: StaffMember,
+        config: Config,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.sessions, self.staff, self.config = sessions, staff, config
+        self.feedback = Feedback()
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Scan a card, or type a name or admission number")
+        self.search.setClearButtonEnabled(True)
+        self.search.returnPressed.connect(self.find_typed)
+        find = QPushButton("Find")
+        find.clicked.connect(self.find_typed)
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.search, 1)
+        search_row.addWidget(find)
+        self.results = RowsModel(models.expected_columns(), models.pupil_search)
+        self.results_proxy = SearchProxy(self.results)
+        self.results_table = models.make_table(self.results_proxy, compact=True)
+        self.results_table.clicked.connect(self._result_tapped)
+        self.header = PupilHeader(sessions)
+        left = QVBoxLayout()
+        left.addWidget(QLabel("1. Find the pupil"))
+        left.addLayout(search_row)
+        left.addWidget(self.results_table, 1)
+        left.addWidget(self.header)
+
+        self.form = self._build_form()
+        self.confirm_box = self._build_confirmation()
+        self.steps = QStackedWidget()
+        self.steps.addWidget(self.form)
+        self.steps.addWidget(self.confirm_box)
+        right = QVBoxLayout()
+        right.addWidget(self.steps)
+        right.addWidget(self.feedback)
+        right.addStretch(1)
+        right_box = QWidget()
+        right_box.setLayout(right)
+        right_box.setMinimumWidth(600)
+
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 1)
+        layout.addWidget(right_box)
+        self.show_pupil(None)
+
+    def _build_form(self) -> QWidget:
+        box = QWidget()
+        self.reason = QComboBox()
+        self.reason.addItems([r.capitalize() for r in REASON_CATEGORIES])
+        self.reason.setCurrentIndex(-1)
+        self.reason.setPlaceholderText("Choose a reason")
+        self.note = QPlainTextEdit()
+        self.note.setPlaceholderText("What happened (kept in the record)")
+        self.note.setFixedHeight(96)
+        self.description = QLineEdit()
+        self.description.setPlaceholderText("e.g. black iPhone, cracked case")
+        self.description.setMaxLength(200)
+        self.switched_off = QCheckBox("Device switched off in front of me")
+        self.switched_off.setChecked(True)
+        self.do_not_examine = QCheckBox("Do not examine content: refer to the DSL")
+        self.slot = QComboBox()
+        self.review = QPushButton("Confiscate…")
+        self.review.setProperty("role", "primary")
+        self.review.clicked.connect(self._review)
+        form = QFormLayout(box)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow(QLabel("2. Record the confiscation"))
+        form.addRow("Reason", self.reason)
+        form.addRow("Note", self.note)
+        form.addRow("Device", self.description)
+        form.addRow("", self.switched_off)
+        form.addRow("", self.do_not_examine)
+        form.addRow("Slot", self.slot)
+        form.addRow(self.review)
+        return box
+
+    def _build_confirmation(self) -> QFrame:
+        frame = QFrame()
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.summary.setStyleSheet("font-size: 22px;")
+        self.confirm = QPushButton("Confirm confiscation")
+        self.confirm.setProperty("role", "danger")
+        self.confirm.clicked.connect(self._confiscate)
+        back = QPushButton("Back")
+        back.clicked.connect(lambda: self._set_confirming(False))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.confirm)
+        buttons.addWidget(back)
+        layout = QVBoxLayout(frame)
+        layout.addWidget(self.summary)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+        return frame
+
+    # -- finding the pupil
+
+    def refresh(self) -> None:
+        ok, free = attempt(
+            self.feedback, "Loading free slots", lambda: console.free_slots(self.sessions)
+        )
+        if not ok or free is None:
+            return
+        chosen = self.slot.currentData()
+        self.slot.clear()
+        self.slot.addItem(AUTOMATIC, None)
+        for slot in free:
+            words = " (reserved)" if slot.reserved_for_confiscation else ""
+            self.slot.addItem(f"Slot {slot.number}, cabinet {slot.cabinet}{words}", slot.number)
+        index = self.slot.findData(chosen)
+        self.slot.setCurrentIndex(max(index, 0))
+
+    def handle_scan(self, text: str) -> None:
+        ok, pupil = attempt(
+            self.feedback, "Reading a card", lambda: console.find_pupil_by_card(self.sessions, text)
+        )
+        if ok and pupil is not None:
+            self.search.clear()
+            self.results.set_rows([pupil])
+            self.show_pupil(pupil)
+
+    def find_typed(self) -> None:
+        text = self.search.text()
+        ok, found = attempt(
+            self.feedback, "Finding a pupil", lambda: console.find_pupils(self.sessions, text)
+        )
+        if not ok or found is None:
+            return
+        self.results.set_rows(found)
+        self.results_table.resizeColumnsToContents()
+        if len(found) == 1:
+            self.show_pupil(found[0])
+        elif not found:
+            self.feedback.error("No pupil matches that. Check the spelling or the number.")
+        else:
+            self.feedback.note(f"{len(found)} pupils match: tap the right one.")
+
+    def _result_tapped(self) -> None:
+        row = models.selected_row(self.results_table, self.results_proxy)
+        if row is not None:
+            self.show_pupil(row)
+
+    def show_pupil(self, pupil: PupilSummary | None) -> None:
+        self._set_confirming(False)
+        self.header.show_pupil(pupil, "No pupil chosen")
+        self.form.setEnabled(pupil is not None)
+        if pupil is not None:
+            self.feedback.clear()
+            self.refresh()
+
+    # -- recording it
+
+    def _reason(self) -> str | None:
+        index = self.reason.currentIndex()
+        return REASON_CATEGORIES[index] if index >= 0 else None
+
+    def _set_confirming(self, confirming: bool) -> None:
+        self.steps.setCurrentWidget(self.confirm_box if confirming else self.form)
+        self.form.setEnabled(self.header.pupil is not None)
+
+    def _review(self) -> None:
+        pupil = self.header.pupil
+        reason = self._reason()
+        if pupil is None:
+            self.feedback.error("Find the pupil first.")
+            return
+        if reason is None:
+            self.feedback.error("Please choose a reason.")
+            return
+        if len(self.note.toPlainText()) > NOTE_LIMIT:
+            self.feedback.error(f"The note is too long: {NOTE_LIMIT} characters at most.")
+            return
+        slot = self.slot.currentText() if self.slot.currentData() else "the next free slot"
+        lines = [
+            f"Confiscate the device of <b>{escape(pupil.display_name)}</b> ({pupil.reg_group})?",
+            f"Reason: {escape(reason)}.",
+            f"Into: {escape(slot)}.",
+        ]
+        if self.do_not_examine.isChecked():
+            lines.append("<b>Do not examine content</b>: it will be referred to the DSL.")
+        if not self.switched_off.isChecked():
+            lines.append("The device is <b>not</b> confirmed switched off.")
+        self.summary.setText("<br>".join(lines))
+        self.feedback.clear()
+        self._set_confirming(True)
+
+    def _confiscate(self) -> None:
+        pupil, reason = self.header.pupil, self._reason()
+        if pupil is None or reason is None:
+            return
+        ok, info = attempt(
+            self.feedback,
+            "Recording a confiscation",
+            lambda: custody.confiscate(
+                self.sessions,
+                self.staff.actor,
+                pupil.id,
+                reason,
+                self.note.toPlainText(),
+                do_not_examine=self.do_not_examine.isChecked(),
+                slot_number=self.slot.currentData(),
+                description=self.description.text(),
+                switched_off=self.switched_off.isChecked(),
+            ),
+        )
+        self._set_confirming(False)
+        if not ok or info is None:
+            self.refresh()  # the slot may have been taken meanwhile
+            return
+        self._clear_form()
+        self.refresh()
+        referred = " It has been referred to the DSL." if self.do_not_examine.isChecked() else ""
+        self.feedback.ok(
+            f"Recorded. Put {pupil.forename}'s device in slot {info.slot_number}.{referred}"
+        )
+        self.do_not_examine.setChecked(False)
+
+    def _clear_form(self) -> None:
+        self.reason.setCurrentIndex(-1)
+        self.note.clear()
+        self.description.clear()
+        self.switched_off.setChecked(True)

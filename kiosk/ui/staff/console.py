@@ -1,0 +1,295 @@
+"""The staff console: a PIN log-in, then tabs by role. Locks itself after a few minutes
+without a touch or key press, and when staff tap Lock or go back to the kiosk; each lock
+is recorded. Scanned cards go to the tab on show (or to Release when that tab takes none).
+
+Other screens join as tabs through ``add_tab``: the admin and reports panels are added
+here when their modules are installed, and simply left out when they are not.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.config import Config
+from kiosk.db import Sessions
+from kiosk.rules import Action, may
+from kiosk.services import console
+from kiosk.services.staff import StaffMember
+from kiosk.ui.staff.common import describe_failure
+from kiosk.ui.staff.confiscate import ConfiscateTab
+from kiosk.ui.staff.dashboard import DashboardTab
+from kiosk.ui.staff.devices import DevicesTab
+from kiosk.ui.staff.end_of_day import EndOfDayTab
+from kiosk.ui.staff.lists import ListsTab
+from kiosk.ui.staff.release import ReleaseTab
+from kiosk.ui.style import BLUE, WHITE
+from kiosk.ui.widgets.pinpad import StaffLogin
+
+log = logging.getLogger("kiosk.ui.staff")
+
+# On top of the application's style: show which choice button is on, and grey out a
+# primary or danger button that the role cannot use (the base style keeps their colour).
+CONSOLE_STYLE = f"""
+QPushButton:checked {{ background: {BLUE}; color: {WHITE}; }}
+QPushButton[role="primary"]:disabled, QPushButton[role="danger"]:disabled {{
+    background: #e5e7eb; color: #6b7280; border-color: #9ca3af;
+}}
+"""
+
+IDLE_LOCK_MS = 3 * 60 * 1000
+CONSOLE_ROLES = frozenset({"office", "senior", "admin"})
+TabFactory = Callable[[StaffMember], QWidget]
+ACTIVITY = frozenset(
+    {
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseButtonRelease,
+        QEvent.Type.KeyPress,
+        QEvent.Type.TouchBegin,
+        QEvent.Type.TouchUpdate,
+        QEvent.Type.Wheel,
+    }
+)
+# (title, module, class, roles) of panels other engineers own; each takes
+# (sessions, staff, config).
+OPTIONAL_PANELS = (
+    ("Reports", "kiosk.ui.reports.panel", "ReportsPanel", {"senior", "admin"}),
+    ("Admin", "kiosk.ui.admin.panel", "AdminPanel", {"admin"}),
+)
+
+
+@dataclass(frozen=True)
+class TabSpec:
+    title: str
+    factory: TabFactory
+    roles: frozenset[str]
+
+
+class StaffConsole(QWidget):
+    exit_requested = Signal()
+    locked = Signal()
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        config: Config,
+        parent: QWidget | None = None,
+        *,
+        idle_ms: int = IDLE_LOCK_MS,
+    ) -> None:
+        super().__init__(parent)
+        self.setStyleSheet(CONSOLE_STYLE)
+        self.sessions, self.config = sessions, config
+        self.staff: StaffMember | None = None
+        self._specs: list[TabSpec] = []
+        self.idle_timer = QTimer(self)
+        self.idle_timer.setSingleShot(True)
+        self.idle_timer.setTimerType(Qt.TimerType.PreciseTimer)  # coarse: up to 9 s late
+        self.idle_timer.setInterval(idle_ms)
+        self.idle_timer.timeout.connect(lambda: self.lock("idle"))
+
+        self.login = StaffLogin(sessions, "Staff console", cancellable=True)
+        self.login.logged_in.connect(self._logged_in)
+        self.login.cancelled.connect(self.exit_requested.emit)
+        self.who = QLabel("")
+        self.who.setStyleSheet("font-size: 22px; font-weight: 700;")
+        self.lock_button = QPushButton("Lock")
+        self.lock_button.clicked.connect(lambda: self.lock("locked"))
+        self.exit_button = QPushButton("Back to kiosk")
+        self.exit_button.clicked.connect(self.leave)
+        bar = QHBoxLayout()
+        bar.addWidget(self.who, 1)
+        bar.addWidget(self.lock_button)
+        bar.addWidget(self.exit_button)
+        self.tabs = QTabWidget()
+        self.tabs.currentChanged.connect(self._tab_shown)
+        working = QWidget()
+        working_layout = QVBoxLayout(working)
+        working_layout.setContentsMargins(8, 4, 8, 4)
+        working_layout.setSpacing(4)
+        working_layout.addLayout(bar)
+        working_layout.addWidget(self.tabs, 1)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.login)
+        self.stack.addWidget(working)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+        self._add_own_tabs()
+        self._add_optional_panels()
+
+    # -- tabs
+
+    def add_tab(self, title: str, factory: TabFactory, roles: set[str]) -> None:
+        """Offer a tab to the roles named; ``factory(staff)`` builds it at each log-in
+        (and is thrown away at each lock, so nothing is left behind the log-in screen)."""
+        spec = TabSpec(title, factory, frozenset(roles))
+        self._specs.append(spec)
+        if self.staff is not None and self.staff.role in spec.roles:
+            self._build_tab(spec, self.staff)
+
+    def _add_own_tabs(self) -> None:
+        s, c = self.sessions, self.config
+        everyone = set(CONSOLE_ROLES)
+        self.add_tab("Dashboard", lambda staff: self._dashboard(staff), everyone)
+        self.add_tab("Lists", lambda staff: ListsTab(s, staff, c), everyone)
+        self.add_tab("Release", lambda staff: ReleaseTab(s, staff, c), everyone)
+        self.add_tab("Confiscate", lambda staff: ConfiscateTab(s, staff, c), everyone)
+        self.add_tab("Devices", lambda staff: DevicesTab(s, staff, c), everyone)
+        self.add_tab("End of day", lambda staff: EndOfDayTab(s, staff, c), everyone)
+
+    def _dashboard(self, staff: StaffMember) -> QWidget:
+        tab = DashboardTab(self.sessions, staff, self.config)
+        tab.list_requested.connect(self.open_list)
+        return tab
+
+    def _add_optional_panels(self) -> None:
+        for title, module_name, class_name, roles in OPTIONAL_PANELS:
+            if _module_exists(module_name):
+                self.add_tab(title, _panel_factory(self, module_name, class_name), roles)
+
+    def _build_tab(self, spec: TabSpec, staff: StaffMember) -> None:
+        try:
+            widget = spec.factory(staff)
+        except Exception as error:  # one broken screen must not take the console down
+            log.error("Opening the %s tab failed: %s", spec.title, describe_failure(error))
+            widget = QLabel(f"{spec.title} could not be opened. The problem has been logged.")
+            widget.setProperty("role", "error")
+        self.tabs.addTab(widget, spec.title)
+
+    def tab(self, title: str) -> QWidget | None:
+        for index in range(self.tabs.count()):
+            if self.tabs.tabText(index) == title:
+                return self.tabs.widget(index)
+        return None
+
+    def tab_titles(self) -> list[str]:
+        return [self.tabs.tabText(i) for i in range(self.tabs.count())]
+
+    def show_tab(self, title: str) -> QWidget | None:
+        widget = self.tab(title)
+        if widget is not None:
+            self.tabs.setCurrentWidget(widget)
+        return widget
+
+    def _tab_shown(self, index: int) -> None:
+        widget = self.tabs.widget(index)
+        refresh = getattr(widget, "refresh", None)
+        if callable(refresh):
+            refresh()
+
+    def open_list(self, name: str) -> None:
+        lists = self.tab("Lists")
+        if isinstance(lists, ListsTab) and name in lists.specs:
+            self.tabs.setCurrentWidget(lists)
+            lists.show_list(name)
+
+    # -- logging in and out
+
+    @property
+    def is_locked(self) -> bool:
+        return self.staff is None
+
+    def _logged_in(self, member: StaffMember) -> None:
+        if member.role not in CONSOLE_ROLES or not may(member.role, Action.VIEW_CONSOLE):
+            self.login.message.setText("Your role cannot use the staff console.")
+            return
+        self.staff = member
+        self.who.setText(f"Logged in: {member.name}, {member.role}")
+        self.tabs.blockSignals(True)
+        for spec in self._specs:
+            if member.role in spec.roles:
+                self._build_tab(spec, member)
+        self.tabs.setCurrentIndex(0)
+        self.tabs.blockSignals(False)
+        self.stack.setCurrentIndex(1)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+        self.idle_timer.start()
+
+    def lock(self, reason: str = "locked") -> None:
+        """Back to the log-in screen, throwing the tabs away; recorded in the audit log."""
+        member = self.staff
+        if member is None:
+            return
+        self.staff = None
+        self.idle_timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+        while self.tabs.count():
+            widget = self.tabs.widget(0)
+            self.tabs.removeTab(0)
+            if widget is not None:
+                widget.deleteLater()
+        self.who.setText("")
+        self.login.reload()
+        self.login.message.setText("Locked after a few minutes unused." if reason == "idle" else "")
+        self.stack.setCurrentIndex(0)
+        try:
+            console.record_console_locked(self.sessions, member.actor, reason)
+        except Exception as error:  # the lock itself has happened; only the record failed
+            log.error("Recording a console lock failed: %s", describe_failure(error))
+        self.locked.emit()
+
+    def leave(self) -> None:
+        self.lock("exit")
+        self.exit_requested.emit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            event.type() in ACTIVITY
+            and isinstance(watched, QWidget)
+            and (watched is self or self.isAncestorOf(watched))
+        ):
+            self.idle_timer.start()  # restarts the countdown
+        return False
+
+    # -- scans
+
+    def handle_scan(self, text: str) -> None:
+        """A pupil card read by the USB scanner (or camera) while the console is showing."""
+        if self.staff is None:
+            self.login.message.setText("Log in first, then scan the card.")
+            return
+        self.idle_timer.start()
+        current: QWidget | None = self.tabs.currentWidget()
+        if not callable(getattr(current, "handle_scan", None)):
+            current = self.show_tab("Release")
+        handler = getattr(current, "handle_scan", None)
+        if callable(handler):
+            handler(text)
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _panel_factory(console_widget: StaffConsole, module_name: str, class_name: str) -> TabFactory:
+    def build(staff: StaffMember) -> QWidget:
+        panel_class = getattr(importlib.import_module(module_name), class_name)
+        panel = panel_class(console_widget.sessions, staff, console_widget.config)
+        if not isinstance(panel, QWidget):
+            raise TypeError(f"{class_name} is not a widget")
+        return panel
+
+    return build

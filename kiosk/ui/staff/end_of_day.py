@@ -1,0 +1,148 @@
+"""End of day: everything still held, and for each one either give it back (Release tab)
+or record that it stays overnight. Each "keep overnight" is its own recorded action."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.config import Config
+from kiosk.db import Sessions
+from kiosk.services import console, custody
+from kiosk.services.console import HeldDevice, Reconciliation
+from kiosk.services.staff import StaffMember
+from kiosk.ui.staff import models
+from kiosk.ui.staff.common import Feedback, attempt, heading_label, school_today
+from kiosk.ui.staff.models import RowsModel, SearchProxy
+
+
+class EndOfDayTab(QWidget):
+    def __init__(
+        self,
+        sessions: Sessions,
+        staff: StaffMember,
+        config: Config,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.sessions, self.staff, self.config = sessions, staff, config
+        self.report: Reconciliation | None = None
+        self.summary = heading_label("")
+        self.model = RowsModel(models.end_of_day_columns(school_today), models.held_search)
+        self.proxy = SearchProxy(self.model)
+        self.table = models.make_table(self.proxy)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("Why it stays (recorded), e.g. not collected at home time")
+        self.keep_one = QPushButton("Keep selected overnight")
+        self.keep_one.setProperty("role", "primary")
+        self.keep_one.clicked.connect(self._keep_selected)
+        self.keep_all = QPushButton("Keep all undecided overnight…")
+        self.keep_all.clicked.connect(self._review_all)
+        refresh = QPushButton("Refresh")
+        refresh.clicked.connect(self.refresh)
+        actions = QHBoxLayout()
+        actions.addWidget(self.reason, 1)
+        actions.addWidget(self.keep_one)
+        actions.addWidget(self.keep_all)
+        actions.addWidget(refresh)
+        self.confirm_box = self._build_confirmation()
+        self.feedback = Feedback()
+        hint = QLabel("Give devices back on the Release tab; keep the rest overnight here.")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(hint)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(actions)
+        layout.addWidget(self.confirm_box)
+        layout.addWidget(self.feedback)
+
+    def _build_confirmation(self) -> QFrame:
+        frame = QFrame()
+        frame.setFrameShape(QFrame.Shape.Box)
+        self.confirm_text = QLabel("")
+        self.confirm_text.setWordWrap(True)
+        self.confirm_all = QPushButton("Yes, keep them all overnight")
+        self.confirm_all.setProperty("role", "primary")
+        self.confirm_all.clicked.connect(self._keep_all)
+        back = QPushButton("Back")
+        back.clicked.connect(lambda: frame.setVisible(False))
+        layout = QHBoxLayout(frame)
+        layout.addWidget(self.confirm_text, 1)
+        layout.addWidget(self.confirm_all)
+        layout.addWidget(back)
+        frame.setVisible(False)
+        return frame
+
+    def refresh(self) -> None:
+        ok, report = attempt(
+            self.feedback, "Loading the end-of-day list", lambda: console.end_of_day(self.sessions)
+        )
+        if not ok or report is None:
+            return
+        self.report = report
+        self.model.set_rows(report.devices)
+        self.table.resizeColumnsToContents()
+        held, kept = len(report.devices), report.kept
+        if held == 0:
+            self.summary.setText("Nothing is held. All done for today.")
+        else:
+            self.summary.setText(
+                f"{held} still held: {kept} kept overnight, {held - kept} to decide."
+            )
+        self.keep_all.setEnabled(bool(report.undecided))
+
+    def _keep(self, device: HeldDevice, reason: str) -> bool:
+        ok, _ = attempt(
+            self.feedback,
+            "Keeping a device overnight",
+            lambda: custody.keep_overnight(
+                self.sessions, self.staff.actor, device.custody_id, reason
+            ),
+        )
+        return ok
+
+    def _keep_selected(self) -> None:
+        device = models.selected_row(self.table, self.proxy)
+        if device is None:
+            self.feedback.error("Tap a device in the list first.")
+            return
+        if self._keep(device, self.reason.text()):
+            self.refresh()
+            self.feedback.ok(
+                f"Recorded: {device.pupil.display_name}'s device stays in slot "
+                f"{device.slot_number} tonight."
+            )
+
+    def _review_all(self) -> None:
+        if self.report is None or not self.report.undecided:
+            return
+        count = len(self.report.undecided)
+        self.confirm_text.setText(
+            f"Record that all {count} undecided device{'s' if count != 1 else ''} "
+            "stay overnight? Each is recorded separately, with your name."
+        )
+        self.confirm_box.setVisible(True)
+
+    def _keep_all(self) -> None:
+        self.confirm_box.setVisible(False)
+        self.feedback.clear()
+        if self.report is None:
+            return
+        reason, done = self.reason.text(), 0
+        for device in self.report.undecided:
+            if not self._keep(device, reason):
+                break  # the message says why; what was recorded so far stays recorded
+            done += 1
+        problem = self.feedback.text() if self.feedback.is_error else None
+        self.refresh()
+        if problem is None:
+            self.feedback.ok(f"Recorded: {done} device{'s' if done != 1 else ''} kept overnight.")
+        else:
+            self.feedback.error(f"{problem} ({done} recorded before this one.)")

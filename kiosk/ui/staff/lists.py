@@ -1,0 +1,163 @@
+"""The lists: held today, held overnight, confiscations awaiting a parent (with age in
+days), pupils expected but not handed in today, and exemptions. Sortable by any column,
+searchable by name, form, year or admission number."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.config import Config
+from kiosk.db import Sessions
+from kiosk.services import console
+from kiosk.services.staff import StaffMember
+from kiosk.ui.staff import models
+from kiosk.ui.staff.common import Feedback, attempt, school_today
+from kiosk.ui.staff.models import Column, RowsModel, SearchProxy
+
+
+@dataclass(frozen=True)
+class ListSpec:
+    name: str
+    title: str
+    load: Callable[[Sessions], Sequence[Any]]
+    columns: Callable[[Callable[[], dt.date]], list[Column]]
+    search: Callable[[Any], str]
+    empty: str
+
+
+LISTS = (
+    ListSpec(
+        "held_today",
+        "Held today",
+        console.held_today,
+        models.held_today_columns,
+        models.held_search,
+        "No devices handed in today are still held.",
+    ),
+    ListSpec(
+        "held_overnight",
+        "Held overnight",
+        console.held_overnight,
+        models.overnight_columns,
+        models.held_search,
+        "No daily hand-ins were left from an earlier day.",
+    ),
+    ListSpec(
+        "confiscations",
+        "Confiscations",
+        console.confiscations_awaiting_parent,
+        models.confiscation_columns,
+        models.held_search,
+        "No confiscated devices are waiting for a parent or carer.",
+    ),
+    ListSpec(
+        "expected",
+        "Expected, not in",
+        console.expected_not_handed_in,
+        lambda _today: models.expected_columns(),
+        models.pupil_search,
+        "Everyone expected has handed a device in (or is exempt).",
+    ),
+    ListSpec(
+        "exemptions",
+        "Exemptions",
+        console.exemption_list,
+        lambda _today: models.exemption_columns(),
+        models.exemption_search,
+        "No exemptions apply today.",
+    ),
+)
+
+
+class ListsTab(QWidget):
+    def __init__(
+        self,
+        sessions: Sessions,
+        staff: StaffMember,
+        config: Config,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.sessions, self.staff, self.config = sessions, staff, config
+        self.specs = {spec.name: spec for spec in LISTS}
+        self.models = {
+            spec.name: RowsModel(spec.columns(school_today), spec.search) for spec in LISTS
+        }
+        self.proxies = {name: SearchProxy(model) for name, model in self.models.items()}
+        self.current = LISTS[0].name
+        self.buttons: dict[str, QPushButton] = {}
+        group = QButtonGroup(self)
+        chooser = QHBoxLayout()
+        for spec in LISTS:
+            button = QPushButton(spec.title)
+            button.setCheckable(True)
+            button.clicked.connect(lambda _=False, n=spec.name: self.show_list(n))
+            group.addButton(button)
+            chooser.addWidget(button)
+            self.buttons[spec.name] = button
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search by name, form (e.g. 9B), year (e.g. y9) or number")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._filter)
+        self.count = QLabel("")
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.search, 1)
+        search_row.addWidget(self.count)
+        self.table = models.make_table(self.proxies[self.current])
+        self.feedback = Feedback()
+        layout = QVBoxLayout(self)
+        layout.addLayout(chooser)
+        layout.addLayout(search_row)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.feedback)
+        self.buttons[self.current].setChecked(True)
+
+    @property
+    def proxy(self) -> SearchProxy:
+        return self.proxies[self.current]
+
+    def show_list(self, name: str) -> bool:
+        if name not in self.specs:
+            return False
+        self.current = name
+        self.buttons[name].setChecked(True)
+        self.table.setModel(self.proxy)
+        self.proxy.set_search(self.search.text())
+        self.refresh()
+        return True
+
+    def refresh(self) -> None:
+        spec = self.specs[self.current]
+        ok, rows = attempt(self.feedback, f"Loading {spec.name}", lambda: spec.load(self.sessions))
+        if not ok or rows is None:
+            return
+        self.models[self.current].set_rows(rows)
+        self.table.resizeColumnsToContents()
+        self._show_count()
+
+    def _filter(self, text: str) -> None:
+        self.proxy.set_search(text)
+        self._show_count()
+
+    def _show_count(self) -> None:
+        shown, total = self.proxy.rowCount(), self.models[self.current].rowCount()
+        self.count.setText(f"{shown} of {total}" if shown != total else f"{total}")
+        if total == 0:
+            self.feedback.note(self.specs[self.current].empty)
+        elif shown == 0:
+            self.feedback.note("Nobody on this list matches the search.")
+        else:
+            self.feedback.clear()

@@ -1,0 +1,317 @@
+"""Release at home time: scan the pupil's card (or tap their row, or type their name or
+admission number), check the photo, give the daily hand-in back; a confiscated device goes
+only to a named parent or carer whose ID was seen, with a printable receipt."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.config import Config
+from kiosk.db import Sessions
+from kiosk.rules import Action, may
+from kiosk.services import console, custody
+from kiosk.services.common import PupilSummary
+from kiosk.services.console import HeldDevice
+from kiosk.services.staff import StaffMember
+from kiosk.ui.staff import models
+from kiosk.ui.staff.common import (
+    Feedback,
+    PupilHeader,
+    ReceiptBar,
+    attempt,
+    save_receipt,
+    school_today,
+    when_text,
+)
+from kiosk.ui.staff.models import RowsModel, SearchProxy
+
+RELATIONSHIPS = ("Mother", "Father", "Parent", "Carer", "Guardian", "Grandparent", "Other")
+DSL_ONLY = "Referred to the DSL: a senior member of staff must release this device."
+
+
+class ReleaseTab(QWidget):
+    def __init__(
+        self,
+        sessions: Sessions,
+        staff: StaffMember,
+        config: Config,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.sessions, self.staff, self.config = sessions, staff, config
+        self.device: HeldDevice | None = None  # the confiscation being released
+        self.collect_buttons: dict[int, QPushButton] = {}
+        self.release_buttons: dict[int, QPushButton] = {}
+        self.feedback = Feedback()
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Scan a card, or type a name, form or admission number")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._filter)
+        self.search.returnPressed.connect(self._find_typed)
+        self.model = RowsModel(models.compact_held_columns(school_today), models.held_search)
+        self.proxy = SearchProxy(self.model)
+        self.table = models.make_table(self.proxy, compact=True)
+        self.table.clicked.connect(self._row_tapped)
+        left = QVBoxLayout()
+        left.addWidget(QLabel("Devices held: tap a row, or scan the pupil's card"))
+        left.addWidget(self.search)
+        left.addWidget(self.table, 1)
+
+        self.header = PupilHeader(sessions)
+        self.items = QWidget()
+        self.items_box = QVBoxLayout(self.items)
+        self.items_box.setContentsMargins(0, 0, 0, 0)
+        self.parent_form = self._build_parent_form()
+        self.receipt = ReceiptBar()
+        self.print_button = QPushButton("Print receipt")
+        self.print_button.setProperty("role", "primary")
+        self.print_button.setVisible(False)
+        self.print_button.clicked.connect(self._print_receipt)
+        self.released_id: int | None = None
+        right = QVBoxLayout()
+        right.addWidget(self.header)
+        right.addWidget(self.items)
+        right.addWidget(self.parent_form)
+        right.addWidget(self.feedback)
+        right.addWidget(self.print_button)
+        right.addWidget(self.receipt)
+        right.addStretch(1)
+        right_box = QWidget()
+        right_box.setLayout(right)
+        right_box.setMinimumWidth(520)
+
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 1)
+        layout.addWidget(right_box)
+        self.header.show_pupil(None, "Scan a card or tap a row")
+
+    # -- finding the pupil
+
+    def refresh(self) -> None:
+        ok, rows = attempt(
+            self.feedback, "Loading held devices", lambda: console.all_held(self.sessions)
+        )
+        if ok and rows is not None:
+            self.model.set_rows(rows)
+            self.table.resizeColumnsToContents()
+        if self.header.pupil is not None:
+            self._show_items(self.header.pupil)
+
+    def _filter(self, text: str) -> None:
+        self.proxy.set_search(text)
+
+    def handle_scan(self, text: str) -> None:
+        """A card scanned by the USB scanner or camera while this tab is showing."""
+        ok, pupil = attempt(
+            self.feedback, "Reading a card", lambda: console.find_pupil_by_card(self.sessions, text)
+        )
+        if ok and pupil is not None:
+            self.search.clear()
+            self.show_pupil(pupil)
+
+    def _find_typed(self) -> None:
+        text = self.search.text().strip()
+        visible = {d.pupil.id: d.pupil for d in self.proxy.visible_rows()}
+        if len(visible) == 1:
+            self.show_pupil(next(iter(visible.values())))
+            return
+        ok, found = attempt(
+            self.feedback, "Finding a pupil", lambda: console.find_pupils(self.sessions, text)
+        )
+        if not ok or found is None:
+            return
+        if len(found) == 1:
+            self.show_pupil(found[0])
+        elif not found:
+            self.feedback.error("No pupil matches that. Check the spelling or the number.")
+        else:
+            self.feedback.note(f"{len(found)} pupils match: type more, or scan the card.")
+
+    def _row_tapped(self) -> None:
+        row = models.selected_row(self.table, self.proxy)
+        if row is not None:
+            self.show_pupil(row.pupil)
+
+    # -- the pupil and what is held for them
+
+    def show_pupil(self, pupil: PupilSummary) -> None:
+        self.feedback.clear()
+        self.print_button.setVisible(False)
+        self.receipt.setVisible(False)
+        self._show_parent_form(False)
+        self.header.show_pupil(pupil)
+        self._show_items(pupil)
+
+    def _clear_items(self) -> None:
+        while self.items_box.count():
+            item = self.items_box.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.collect_buttons.clear()
+        self.release_buttons.clear()
+
+    def _show_items(self, pupil: PupilSummary) -> None:
+        self._clear_items()
+        ok, held = attempt(
+            self.feedback,
+            "Loading a pupil's devices",
+            lambda: console.held_for_pupil(self.sessions, pupil.id),
+        )
+        if not ok or held is None:
+            return
+        if not held:
+            self.items_box.addWidget(QLabel(f"Nothing is held for {pupil.forename}."))
+        for device in held:
+            self.items_box.addWidget(self._item(device))
+
+    def _item(self, device: HeldDevice) -> QFrame:
+        frame = QFrame()
+        frame.setFrameShape(QFrame.Shape.StyledPanel)
+        text = QLabel(_describe(device))
+        text.setWordWrap(True)
+        layout = QVBoxLayout(frame)
+        layout.addWidget(text)
+        if not device.is_confiscation:
+            button = QPushButton(
+                f"Give back to {device.pupil.forename} (slot {device.slot_number})"
+            )
+            button.setProperty("role", "primary")
+            button.clicked.connect(lambda _=False, d=device: self._collect(d))
+            self.collect_buttons[device.custody_id] = button
+        else:
+            button = QPushButton("Release to parent or carer…")
+            button.clicked.connect(lambda _=False, d=device: self._open_parent_form(d))
+            self.release_buttons[device.custody_id] = button
+            if device.dsl_referred and not may(self.staff.role, Action.RELEASE_DSL_REFERRED):
+                button.setEnabled(False)
+                note = QLabel(DSL_ONLY)
+                note.setWordWrap(True)
+                note.setProperty("role", "error")
+                layout.addWidget(note)
+        layout.addWidget(button)
+        return frame
+
+    def _collect(self, device: HeldDevice) -> None:
+        ok, _ = attempt(
+            self.feedback,
+            "Giving a device back",
+            lambda: custody.collect(self.sessions, device.custody_id, self.staff.actor),
+        )
+        if ok:
+            self.refresh()
+            self.feedback.ok(
+                f"Given back: take the device from slot {device.slot_number} "
+                f"and hand it to {device.pupil.forename}."
+            )
+
+    # -- releasing a confiscated device to a parent or carer
+
+    def _build_parent_form(self) -> QGroupBox:
+        box = QGroupBox("Release to a parent or carer")
+        self.parent_name = QLineEdit()
+        self.parent_name.setPlaceholderText("Full name as on their ID")
+        self.relationship = QComboBox()
+        self.relationship.setEditable(True)
+        self.relationship.addItems(RELATIONSHIPS)
+        self.relationship.setCurrentIndex(-1)
+        self.relationship.setPlaceholderText("Relationship to the pupil")
+        self.id_seen = QCheckBox("I have seen their photo ID")
+        self.confirm_release = QPushButton("Release the device")
+        self.confirm_release.setProperty("role", "primary")
+        self.confirm_release.clicked.connect(self._release)
+        cancel = QPushButton("Cancel")
+        cancel.clicked.connect(lambda: self._show_parent_form(False))
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.confirm_release)
+        buttons.addWidget(cancel)
+        form = QFormLayout(box)
+        form.addRow("Name", self.parent_name)
+        form.addRow("Relationship", self.relationship)
+        form.addRow("", self.id_seen)
+        form.addRow(buttons)
+        box.setVisible(False)
+        return box
+
+    def _open_parent_form(self, device: HeldDevice) -> None:
+        self.device = device
+        self.parent_form.setTitle(f"Release slot {device.slot_number} to a parent or carer")
+        self.parent_name.clear()
+        self.relationship.setCurrentIndex(-1)
+        self.relationship.setEditText("")
+        self.id_seen.setChecked(False)
+        self.feedback.clear()
+        self._show_parent_form(True)
+        self.parent_name.setFocus()
+
+    def _show_parent_form(self, show: bool) -> None:
+        """The form takes the place of the list of items while it is open."""
+        self.parent_form.setVisible(show)
+        self.items.setVisible(not show)
+
+    def _release(self) -> None:
+        device = self.device
+        if device is None:
+            return
+        name, relationship = self.parent_name.text(), self.relationship.currentText()
+        ok, _ = attempt(
+            self.feedback,
+            "Releasing a device to a parent",
+            lambda: custody.release_to_parent(
+                self.sessions,
+                self.staff.actor,
+                device.custody_id,
+                name,
+                relationship,
+                self.id_seen.isChecked(),
+            ),
+        )
+        if not ok:
+            return
+        self._show_parent_form(False)
+        self.released_id = device.custody_id
+        self.refresh()
+        self.feedback.ok(
+            f"Released to {' '.join(name.split())}: take the device from slot "
+            f"{device.slot_number}. Print the receipt for them to sign."
+        )
+        self.print_button.setVisible(True)
+
+    def _print_receipt(self) -> None:
+        custody_id = self.released_id
+        if custody_id is None:
+            return
+        ok, path = attempt(
+            self.feedback,
+            "Printing a release receipt",
+            lambda: save_receipt(
+                self.sessions, self.staff, self.config.data_dir, custody_id, "release"
+            ),
+        )
+        if ok and path is not None:
+            self.receipt.show_path(path)
+
+
+def _describe(device: HeldDevice) -> str:
+    since = when_text(device.received_at)
+    if not device.is_confiscation:
+        return f"Daily hand-in in slot {device.slot_number}, since {since}."
+    words = f"Confiscated {since}, slot {device.slot_number}: {device.reason_category}."
+    if device.description:
+        words += f" {device.description}."
+    if device.dsl_referred:
+        words += " Referred to the DSL."
+    return words

@@ -1,0 +1,192 @@
+"""The slot map: every slot as a coloured square (free, daily hand-in, confiscation, out of
+service), reserved confiscation slots marked, tap one to see who is in it and since when.
+
+Painted as one widget rather than hundreds of buttons: a 600-slot cabinet wall then costs
+one paint, which keeps the dashboard quick to open."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
+
+from kiosk.services.console import FREE, OUT_OF_SERVICE, SlotState
+from kiosk.ui.staff.common import when_text
+from kiosk.ui.style import (
+    INK,
+    SLOT_CONFISCATION,
+    SLOT_DAILY,
+    SLOT_FREE,
+    SLOT_OUT,
+    WHITE,
+)
+
+CELL = 64
+GAP = 6
+COLOURS = {
+    FREE: SLOT_FREE,
+    "daily": SLOT_DAILY,
+    "confiscation": SLOT_CONFISCATION,
+    OUT_OF_SERVICE: SLOT_OUT,
+}
+WORDS = {
+    FREE: "Free",
+    "daily": "Daily hand-in",
+    "confiscation": "Confiscation",
+    OUT_OF_SERVICE: "Out of service",
+}
+
+
+class SlotMap(QWidget):
+    """Emits ``slot_tapped(number)``; ``selected`` is the slot last tapped."""
+
+    slot_tapped = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._slots: list[SlotState] = []
+        self.selected: int | None = None
+        self._font = QFont(self.font())
+        self._font.setPixelSize(20)
+        self._font.setBold(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.setAccessibleName("Slot map")
+
+    # -- data
+
+    def set_slots(self, slots: Sequence[SlotState]) -> None:
+        self._slots = list(slots)
+        if self.selected is not None and self.slot(self.selected) is None:
+            self.selected = None
+        self._fit_height(self.width())
+        self.update()
+
+    def slot(self, number: int) -> SlotState | None:
+        return next((s for s in self._slots if s.number == number), None)
+
+    @property
+    def slots(self) -> list[SlotState]:
+        return list(self._slots)
+
+    # -- geometry
+
+    def _columns(self, width: int) -> int:
+        return max(1, (width + GAP) // (CELL + GAP))
+
+    def heightForWidth(self, width: int) -> int:
+        rows = math.ceil(len(self._slots) / self._columns(width)) if self._slots else 1
+        return rows * (CELL + GAP)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def sizeHint(self) -> QSize:
+        width = 12 * (CELL + GAP)
+        return QSize(width, self.heightForWidth(width))
+
+    def _fit_height(self, width: int) -> None:
+        height = self.heightForWidth(max(width, CELL))
+        if self.minimumHeight() != height:
+            self.setMinimumHeight(height)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._fit_height(event.size().width())
+        super().resizeEvent(event)
+
+    def cell_rect(self, position: int) -> QRect:
+        columns = self._columns(self.width())
+        row, column = divmod(position, columns)
+        return QRect(column * (CELL + GAP), row * (CELL + GAP), CELL, CELL)
+
+    def rect_of(self, number: int) -> QRect:
+        for position, slot in enumerate(self._slots):
+            if slot.number == number:
+                return self.cell_rect(position)
+        raise LookupError(number)
+
+    def slot_at(self, point: QPoint) -> SlotState | None:
+        columns = self._columns(self.width())
+        column, row = point.x() // (CELL + GAP), point.y() // (CELL + GAP)
+        if column >= columns:
+            return None
+        position = row * columns + column
+        if 0 <= position < len(self._slots) and self.cell_rect(position).contains(point):
+            return self._slots[position]
+        return None
+
+    # -- painting and taps
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setFont(self._font)
+        visible = event.rect()
+        for position, slot in enumerate(self._slots):
+            rect = self.cell_rect(position)
+            if rect.intersects(visible):
+                self._paint_cell(painter, rect, slot)
+        painter.end()
+
+    def _paint_cell(self, painter: QPainter, rect: QRect, slot: SlotState) -> None:
+        state = slot.state
+        painter.setBrush(QColor(COLOURS[state]))
+        if slot.number == self.selected:
+            painter.setPen(QPen(QColor(INK), 4))
+        elif slot.reserved_for_confiscation:
+            painter.setPen(QPen(QColor(SLOT_CONFISCATION), 3, Qt.PenStyle.DashLine))
+        else:
+            painter.setPen(QPen(QColor("#9ca3af"), 1))
+        painter.drawRoundedRect(rect.adjusted(2, 2, -2, -2), 8, 8)
+        painter.setPen(QColor(INK if state == FREE else WHITE))
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(slot.number))
+        if state == OUT_OF_SERVICE:
+            painter.setPen(QPen(QColor(WHITE), 2))
+            painter.drawLine(rect.topLeft() + QPoint(10, 10), rect.bottomRight() - QPoint(10, 10))
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        slot = self.slot_at(event.position().toPoint())
+        if slot is None:
+            return
+        self.selected = slot.number
+        self.update()
+        self.slot_tapped.emit(slot.number)
+
+
+def describe_slot(slot: SlotState) -> str:
+    """What a tapped slot holds, in words."""
+    where = f"Slot {slot.number} (cabinet {slot.cabinet})"
+    if slot.kind is not None:
+        kind = "confiscated device" if slot.kind == "confiscation" else "daily hand-in"
+        return f"{where}: {slot.pupil_name}, {slot.reg_group}: {kind} since {when_text(slot.since)}"
+    if not slot.in_service:
+        return f"{where}: out of service"
+    reserved = ", reserved for confiscations" if slot.reserved_for_confiscation else ""
+    return f"{where}: free{reserved}"
+
+
+class SlotLegend(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for state in (FREE, "daily", "confiscation", OUT_OF_SERVICE):
+            swatch = QLabel()
+            swatch.setFixedSize(24, 24)
+            swatch.setStyleSheet(
+                f"background: {COLOURS[state]}; border: 1px solid #9ca3af; border-radius: 4px;"
+            )
+            layout.addWidget(swatch)
+            layout.addWidget(QLabel(WORDS[state]))
+            layout.addSpacing(12)
+        reserved = QLabel()
+        reserved.setFixedSize(24, 24)
+        reserved.setStyleSheet(
+            f"background: {SLOT_FREE}; border: 3px dashed {SLOT_CONFISCATION}; border-radius: 4px;"
+        )
+        layout.addWidget(reserved)
+        layout.addWidget(QLabel("Reserved for confiscations"))
+        layout.addStretch(1)
+        self.setStyleSheet(f"QLabel {{ font-size: 16px; color: {INK}; }}")

@@ -1,0 +1,75 @@
+"""The staff console driven through its real widgets, against a real SQLite file (a copy
+of the small demo school), offscreen."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+from services_console.school_template import engine, school, school_template  # noqa: F401
+
+from kiosk.config import load_config
+from kiosk.demo import DEMO_STAFF
+from kiosk.ui.staff.console import StaffConsole
+from kiosk.ui.style import STYLE_SHEET
+
+PINS = {member.role: (member.name, member.pin) for member in DEMO_STAFF}
+
+
+@pytest.fixture
+def config(data_dir):
+    return load_config(data_dir)
+
+
+@pytest.fixture(scope="session")
+def styled(qapp):
+    """The application's own style sheet, so screenshots look like the kiosk. Set once:
+    changing an application's style sheet re-styles every widget alive."""
+    qapp.setStyleSheet(STYLE_SHEET)
+    return qapp
+
+
+@pytest.fixture
+def make_console(qtbot, sessions, config, styled):
+    def make(**kwargs):
+        console = StaffConsole(sessions, config, **kwargs)
+        qtbot.addWidget(console)
+        console.resize(1280, 800)
+        console.show()
+        qtbot.waitExposed(console)
+        return console
+
+    return make
+
+
+@pytest.fixture
+def console(make_console):
+    return make_console()
+
+
+def type_pin(console, pin):
+    for digit in pin:
+        console.login.pinpad.press(digit)
+    console.login.pinpad.press("OK")
+
+
+def log_in(console, role):
+    name, pin = PINS[role]
+    console.login.select_by_name(name)
+    type_pin(console, pin)
+    assert console.staff is not None and console.staff.role == role
+    return console.staff
+
+
+def click(qtbot, widget):
+    # Widgets added to a shown layout appear on the next pass of the event loop.
+    qtbot.waitUntil(widget.isVisible, timeout=2000)
+    assert widget.isEnabled(), f"{widget.text()!r} is disabled"
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def screenshot(widget, artifacts, name):
+    QApplication.processEvents()
+    path = artifacts / f"staff_{name}.png"
+    assert widget.grab().save(str(path))
+    return path
