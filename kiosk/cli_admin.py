@@ -120,6 +120,9 @@ def import_roster(ctx: Context, args: argparse.Namespace) -> int:
     if args.dry_run:
         print("Dry run: nothing was imported.")
         return 0
+    if not preview.changes_anything:
+        print("Nothing to import: the records already match this file.")
+        return 0
     if preview.leavers_need_confirmation and not args.confirm_leavers:
         print(
             f"Nothing was imported: {len(preview.leavers)} pupils would be marked as left. "

@@ -114,7 +114,26 @@ class PrintedCards:
     reissued: int
 
 
+@dataclass(frozen=True)
+class FormGroup:
+    year_group: int
+    reg_group: str
+    pupils: int
+
+
 # --- Choosing and issuing --------------------------------------------------------------
+
+
+def forms_on_roll(sessions: Sessions) -> list[FormGroup]:
+    """Each registration group with pupils on roll, by year then name (for choosing)."""
+    with sessions() as session:
+        rows = session.execute(
+            select(Pupil.year_group, Pupil.reg_group, func.count())
+            .where(Pupil.active.is_(True), Pupil.purged_at.is_(None))
+            .group_by(Pupil.year_group, Pupil.reg_group)
+            .order_by(Pupil.year_group, Pupil.reg_group)
+        ).all()
+    return [FormGroup(year, form, count) for year, form, count in rows]
 
 
 def _on_roll() -> Select[Pupil]:

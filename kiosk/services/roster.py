@@ -642,8 +642,12 @@ class RosterPreview:
         return [p for p in self.problems if not p.blocking]
 
     @property
+    def changes_anything(self) -> bool:
+        return bool(self.leavers) or any(c.kind != ChangeKind.UNCHANGED for c in self.changes)
+
+    @property
     def can_import(self) -> bool:
-        return not self.errors and bool(self.changes)
+        return not self.errors and self.changes_anything
 
     @property
     def leavers_need_confirmation(self) -> bool:
@@ -838,8 +842,8 @@ def apply(
             raise InvalidInput(
                 f"The roster has {len(plan.errors)} problem(s) to fix first; nothing was imported."
             )
-        if not plan.changes:
-            raise InvalidInput("The file has no pupils to import.")
+        if not plan.changes_anything:
+            raise InvalidInput("Nothing to import: the records already match this file.")
         if plan.leavers_need_confirmation and not confirm_leavers:
             raise InvalidInput(
                 f"This would mark {len(plan.leavers)} pupils as left. If this file really is "

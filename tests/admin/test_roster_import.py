@@ -68,6 +68,9 @@ def test_importing_the_same_file_again_changes_nothing(sessions, admin, data):
     again = roster.preview(sessions, check(data("sims_bom_crlf.csv")))
     assert again.count(ChangeKind.UNCHANGED) == 10
     assert not again.leavers and not again.errors
+    assert not again.can_import
+    with pytest.raises(InvalidInput, match="already match"):
+        roster.apply(sessions, admin, again.checked)
 
 
 def test_names_survive_a_round_trip_out_of_the_database_and_back(sessions, admin, data):
@@ -228,10 +231,14 @@ def test_an_update_lists_the_changed_fields_but_not_their_values(sessions, admin
 
 def test_a_file_without_dates_of_birth_does_not_wipe_them(sessions, admin, data):
     import_file(sessions, admin, data("sims_bom_crlf.csv"))
-    result = roster.apply(
-        sessions, admin, check(data("sims_bom_crlf.csv"), DOB="ignore"), confirm_leavers=True
-    )
-    assert result.unchanged == 10
+
+    def new_form(header, body):
+        body[0][header.index("Reg")] = "7Z"
+        return body
+
+    without_dates = check(rewrite(data("sims_bom_crlf.csv"), new_form), DOB="ignore")
+    result = roster.apply(sessions, admin, without_dates)
+    assert (result.updated, result.unchanged) == (1, 9)
     assert all(p.date_of_birth for p in pupils_by_upn(sessions).values() if p.active)
 
 

@@ -1,0 +1,239 @@
+"""Pupil cards: print for one pupil, a form, a year group or everyone, optionally as new
+cards (the old ones then stop working). The PDF goes to the exports folder and can be
+opened from here to print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.config import Config
+from kiosk.db import Sessions
+from kiosk.printing import cards as card_sheet
+from kiosk.printing.cards import CardSelection, PrintedCards
+from kiosk.services import pupils
+from kiosk.services.common import PupilSummary
+from kiosk.services.roster import year_label
+from kiosk.services.staff import StaffMember
+from kiosk.ui.admin.common import (
+    Column,
+    Confirm,
+    Feedback,
+    Jobs,
+    RowsModel,
+    ask,
+    attempt,
+    button,
+    export_path,
+    hint,
+    make_table,
+    open_document,
+    selected,
+    title,
+    touch,
+)
+from kiosk.ui.widgets.tasks import TaskRunner
+
+SCOPES = ("One pupil", "A form", "A year group", "Everyone")
+
+
+class OpenBar(QWidget):
+    """Where the PDF just made is, and a button to open it for printing."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.path: Path | None = None
+        self.label = QLabel("")
+        self.label.setWordWrap(True)
+        self.open_button = button("Open to print", on_click=self._open)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.open_button)
+        self.setVisible(False)
+
+    def show_path(self, path: Path) -> None:
+        self.path = path
+        self.label.setText(f"Saved: {path}")
+        self.setVisible(True)
+
+    def _open(self) -> None:
+        if self.path is not None and not open_document(self.path):
+            self.label.setText(f"No PDF viewer opened. The file is at {self.path}")
+
+
+class CardsPage(QWidget):
+    def __init__(
+        self,
+        sessions: Sessions,
+        staff: StaffMember,
+        config: Config,
+        runner: TaskRunner,
+        parent: QWidget | None = None,
+        confirm: Confirm = ask,
+    ) -> None:
+        super().__init__(parent)
+        self.sessions, self.staff, self.config, self.confirm = sessions, staff, config, confirm
+        self.scope_group = QButtonGroup(self)
+        scopes = QHBoxLayout()
+        self.scope_buttons: list[QPushButton] = []
+        for index, text in enumerate(SCOPES):
+            choice = button(text)
+            choice.setCheckable(True)
+            self.scope_group.addButton(choice, index)
+            scopes.addWidget(choice)
+            self.scope_buttons.append(choice)
+        self.scope_group.idClicked.connect(self.set_scope)
+
+        self.search_box = QLineEdit()
+        self.search_box.setPlaceholderText("Name, form or admission number")
+        touch(self.search_box)
+        self.search_box.textChanged.connect(self._search)
+        self.pupils_model = RowsModel(
+            [
+                Column("Name", lambda p: p.display_name),
+                Column("Form", lambda p: p.reg_group),
+                Column("Admission no.", lambda p: p.admission_number),
+            ]
+        )
+        self.pupils_view = make_table(self.pupils_model)
+        pupil_page = QWidget()
+        pupil_layout = QVBoxLayout(pupil_page)
+        pupil_layout.setContentsMargins(0, 0, 0, 0)
+        pupil_layout.addWidget(self.search_box)
+        pupil_layout.addWidget(self.pupils_view, 1)
+        self.form_combo = QComboBox()
+        self.year_combo = QComboBox()
+        for combo in (self.form_combo, self.year_combo):
+            touch(combo)
+        self.choices = QStackedWidget()
+        self.choices.addWidget(pupil_page)
+        self.choices.addWidget(_top_aligned(self.form_combo))
+        self.choices.addWidget(_top_aligned(self.year_combo))
+        self.choices.addWidget(_top_aligned(QLabel("Every pupil on roll, in year and form order.")))
+
+        self.reissue = QCheckBox("New cards: the pupils' current cards stop working")
+        touch(self.reissue, 48)
+        self.make_button = button("Make cards PDF", "primary", self.make_pdf)
+        self.feedback = Feedback()
+        self.saved = OpenBar()
+        self.jobs = Jobs(runner, self.feedback, [self.make_button])
+
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.reissue, 1)
+        bottom.addWidget(self.make_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title("Pupil cards"))
+        layout.addWidget(
+            hint(
+                "Cards are bank-card size (CR80), ten to an A4 page, with the pupil's photo, "
+                "a QR code for the kiosk camera and a barcode for USB scanners. Pupils without "
+                "a card get one; print on card stock and cut along the marks."
+            )
+        )
+        layout.addLayout(scopes)
+        layout.addWidget(self.choices, 1)
+        layout.addLayout(bottom)
+        layout.addWidget(self.feedback)
+        layout.addWidget(self.saved)
+        self.reload_choices()
+        self.scope_buttons[1].setChecked(True)
+        self.set_scope(1)
+
+    def reload_choices(self) -> None:
+        ok, forms = attempt(
+            self.feedback, "Loading forms", lambda: card_sheet.forms_on_roll(self.sessions)
+        )
+        if not ok or forms is None:
+            return
+        self.form_combo.clear()
+        for form in forms:
+            self.form_combo.addItem(f"{form.reg_group}  ({_pupils(form.pupils)})", form.reg_group)
+        self.year_combo.clear()
+        years: dict[int, int] = {}
+        for form in forms:
+            years[form.year_group] = years.get(form.year_group, 0) + form.pupils
+        for year, count in years.items():
+            self.year_combo.addItem(f"{year_label(year)}  ({_pupils(count)})", year)
+
+    def set_scope(self, index: int) -> None:
+        self.choices.setCurrentIndex(index)
+        if index == 0:
+            self._search(self.search_box.text())
+
+    def _search(self, text: str) -> None:
+        _ok, found = attempt(
+            self.feedback, "Pupil search", lambda: pupils.search(self.sessions, text, limit=100)
+        )
+        self.pupils_model.set_rows(found or [])
+
+    def selection(self) -> CardSelection | None:
+        scope = self.scope_group.checkedId()
+        if scope == 0:
+            pupil: PupilSummary | None = selected(self.pupils_view, self.pupils_model)
+            return CardSelection(pupil_id=pupil.id) if pupil else None
+        if scope == 1:
+            form = self.form_combo.currentData()
+            return CardSelection(form=form) if form else None
+        if scope == 2:
+            year = self.year_combo.currentData()
+            return CardSelection(year=int(year)) if year is not None else None
+        return CardSelection(everyone=True)
+
+    def make_pdf(self) -> None:
+        selection = self.selection()
+        if selection is None:
+            self.feedback.error("Choose a pupil, a form or a year group first.")
+            return
+        reissue = self.reissue.isChecked()
+        if reissue and not self.confirm(
+            self,
+            "New cards",
+            f"Make new cards for {selection.describe()}? Their current cards will stop "
+            "working at once, so hand the new cards out straight away.",
+        ):
+            self.feedback.note("Nothing was changed.")
+            return
+        out = export_path(self.config, f"cards-{selection.describe()}")
+        sessions, actor = self.sessions, self.staff.actor
+        self.saved.setVisible(False)
+        self.jobs.start(
+            "Printing cards",
+            "Making the cards…",
+            lambda: card_sheet.print_cards(sessions, actor, selection, out, reissue=reissue),
+            self._printed,
+        )
+
+    def _printed(self, printed: PrintedCards) -> None:
+        self.reissue.setChecked(False)
+        self.feedback.ok(
+            f"{printed.cards} card{'s' if printed.cards != 1 else ''} on {printed.pages} "
+            f"page{'s' if printed.pages != 1 else ''}: {printed.issued} new, "
+            f"{printed.reissued} replaced."
+        )
+        self.saved.show_path(printed.path)
+
+
+def _pupils(count: int) -> str:
+    return f"{count} pupil{'s' if count != 1 else ''}"
+
+
+def _top_aligned(widget: QWidget) -> QWidget:
+    holder = QWidget()
+    layout = QVBoxLayout(holder)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(widget)
+    layout.addStretch(1)
+    return holder

@@ -1,0 +1,283 @@
+"""Pieces the admin pages share: a message line, turning any failure into plain words,
+read-only table models, touch-sized controls, confirmations, background jobs with a busy
+state, and where exported PDFs go."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QUrl
+from PySide6.QtGui import QColor, QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTableView,
+    QWidget,
+)
+from sqlalchemy.exc import SQLAlchemyError
+
+from kiosk.config import Config
+from kiosk.errors import KioskError
+from kiosk.ui.style import AMBER, GREEN, GREY, RED, TOUCH
+from kiosk.ui.widgets.tasks import TaskRunner
+
+log = logging.getLogger("kiosk.ui.admin")
+T = TypeVar("T")
+Index = QModelIndex | QPersistentModelIndex
+
+RECORDS_DOWN = "Cannot reach the records just now. Nothing was changed. Please try again."
+UNEXPECTED = "That did not work, and nothing was changed. The problem has been logged."
+FIELD_HEIGHT = 56  # inputs: at least 48 px to touch
+
+
+def failure_words(error: BaseException, what: str) -> str:
+    """What to show for a failed action: a named error's own words, otherwise a plain
+    apology (the kind of error is logged, never the data)."""
+    if isinstance(error, KioskError):
+        return error.message
+    if isinstance(error, SQLAlchemyError):
+        log.error("%s failed: %s", what, type(error).__name__)
+        return RECORDS_DOWN
+    if isinstance(error, OSError):
+        return f"The file could not be written or read ({error.strerror or 'system error'})."
+    log.error("%s failed", what, exc_info=(type(error), error, error.__traceback__))
+    return UNEXPECTED
+
+
+class Feedback(QLabel):
+    """One line of plain words: green when done, red when not, grey for a note."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("", parent)
+        self.setWordWrap(True)
+        self.setMinimumHeight(32)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setVisible(False)  # takes no room until there is something to say
+
+    def _show(self, text: str, colour: str, weight: int) -> None:
+        self.setStyleSheet(f"color: {colour}; font-weight: {weight};")
+        self.setText(text)
+        self.setVisible(bool(text))
+
+    def clear(self) -> None:
+        super().clear()
+        self.setVisible(False)
+
+    def ok(self, text: str) -> None:
+        self._show(text, GREEN, 700)
+
+    def error(self, text: str) -> None:
+        self._show(text, RED, 700)
+
+    def note(self, text: str) -> None:
+        self._show(text, GREY, 400)
+
+    @property
+    def is_error(self) -> bool:
+        return RED in self.styleSheet() and bool(self.text())
+
+
+def attempt(feedback: Feedback, what: str, action: Callable[[], T]) -> tuple[bool, T | None]:
+    """Run a quick service call on the GUI thread; a failure becomes words under the form.
+    Each service is one transaction, so a failure has changed nothing."""
+    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+    try:
+        return True, action()
+    except Exception as error:
+        feedback.error(failure_words(error, what))
+        return False, None
+    finally:
+        QApplication.restoreOverrideCursor()
+
+
+class Jobs:
+    """Long work (imports, PDFs) on the shared background thread; while a job runs, the
+    page's action buttons are disabled so it cannot be started twice."""
+
+    def __init__(self, runner: TaskRunner, feedback: Feedback, buttons: Sequence[QWidget]) -> None:
+        self.runner, self.feedback = runner, feedback
+        self.buttons = list(buttons)
+        self.busy = False
+
+    def start(
+        self, what: str, busy_text: str, job: Callable[[], T], done: Callable[[T], None]
+    ) -> None:
+        self.busy = True
+        self._enable(False)
+        self.feedback.note(busy_text)
+
+        def finished(result: Any, error: BaseException | None) -> None:
+            self.busy = False
+            self._enable(True)
+            if error is not None:
+                self.feedback.error(failure_words(error, what))
+            else:
+                done(result)
+
+        self.runner.submit(job, finished)
+
+    def _enable(self, enabled: bool) -> None:
+        for button in self.buttons:
+            button.setEnabled(enabled)
+
+
+def touch(widget: QWidget, height: int = FIELD_HEIGHT) -> QWidget:
+    widget.setMinimumHeight(height)
+    return widget
+
+
+def button(
+    text: str, role: str | None = None, on_click: Callable[[], None] | None = None
+) -> QPushButton:
+    """A push button at least TOUCH px high; ``role`` "primary" or "danger" colours it."""
+    pressed = QPushButton(text)
+    pressed.setMinimumHeight(TOUCH)
+    if role:
+        pressed.setProperty("role", role)
+    if on_click is not None:
+        pressed.clicked.connect(lambda _checked=False: on_click())
+    return pressed
+
+
+def title(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setStyleSheet("font-size: 26px; font-weight: 800;")
+    return label
+
+
+def hint(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet(f"color: {GREY};")
+    return label
+
+
+Confirm = Callable[[QWidget, str, str], bool]
+
+
+def ask(parent: QWidget, heading: str, text: str) -> bool:
+    """A yes/no question with big buttons; No is the default."""
+    box = QMessageBox(QMessageBox.Icon.Warning, heading, text, parent=parent)
+    yes = box.addButton("Yes, go ahead", QMessageBox.ButtonRole.AcceptRole)
+    no = box.addButton("No", QMessageBox.ButtonRole.RejectRole)
+    for choice in (yes, no):
+        choice.setMinimumHeight(TOUCH)
+    box.setDefaultButton(no)
+    box.exec()
+    return box.clickedButton() is yes
+
+
+def export_path(config: Config, stem: str) -> Path:
+    """A new file in the data directory's exports folder, named by what and when."""
+    folder = config.export_dir
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    safe = re.sub(r"[^A-Za-z0-9]+", "-", stem).strip("-") or "export"
+    return folder / f"{safe}-{dt.datetime.now():%Y%m%d-%H%M%S}.pdf"
+
+
+def open_document(path: Path) -> bool:
+    return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
+
+
+# --- Tables ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    text: Callable[[Any], str]
+    numeric: bool = False
+
+
+class RowsModel(QAbstractTableModel):
+    """Plain rows (frozen dataclasses from the services) shown through ``columns``;
+    ``colour(row)`` may give a row its text colour."""
+
+    def __init__(
+        self, columns: Sequence[Column], colour: Callable[[Any], str | None] | None = None
+    ) -> None:
+        super().__init__()
+        self.columns = list(columns)
+        self.colour = colour
+        self._rows: list[Any] = []
+
+    def set_rows(self, rows: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self._rows = list(rows)
+        self.endResetModel()
+
+    @property
+    def rows(self) -> list[Any]:
+        return list(self._rows)
+
+    def row(self, index: int) -> Any:
+        return self._rows[index]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        column = self.columns[index.column()]
+        row = self._rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return column.text(row)
+        if role == Qt.ItemDataRole.ForegroundRole and self.colour is not None:
+            colour = self.colour(row)
+            return QColor(colour) if colour else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.columns[section].title
+        return None
+
+
+def make_table(model: RowsModel, *, row_height: int = 48, compact: bool = False) -> QTableView:
+    """A read-only, single-row-selection table; ``compact`` uses smaller type so more
+    columns fit beside a form."""
+    view = QTableView()
+    if compact:
+        view.setStyleSheet(
+            "QTableView { font-size: 17px; } QHeaderView::section { font-size: 17px; }"
+        )
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(row_height)
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    return view
+
+
+def selected(view: QTableView, model: RowsModel) -> Any | None:
+    rows = view.selectionModel().selectedRows()
+    return model.row(rows[0].row()) if rows else None
+
+
+def severity_colour(blocking: bool) -> str:
+    return RED if blocking else AMBER

@@ -1,0 +1,84 @@
+"""Slot labels: big numbers with a small QR code each, for 21-to-a-sheet A4 labels."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QSpinBox, QVBoxLayout, QWidget
+
+from kiosk.config import Config
+from kiosk.db import Sessions
+from kiosk.printing import labels
+from kiosk.printing.labels import PrintedLabels
+from kiosk.services import slots
+from kiosk.services.staff import StaffMember
+from kiosk.ui.admin.cards_page import OpenBar
+from kiosk.ui.admin.common import Feedback, Jobs, attempt, button, export_path, hint, title, touch
+from kiosk.ui.widgets.tasks import TaskRunner
+
+
+class LabelsPage(QWidget):
+    def __init__(
+        self,
+        sessions: Sessions,
+        staff: StaffMember,
+        config: Config,
+        runner: TaskRunner,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.sessions, self.staff, self.config = sessions, staff, config
+        self.first = QSpinBox()
+        self.last = QSpinBox()
+        for box in (self.first, self.last):
+            box.setRange(1, 9999)
+            touch(box)
+        self.make_button = button("Make labels PDF", "primary", self.make_pdf)
+        self.feedback = Feedback()
+        self.saved = OpenBar()
+        self.jobs = Jobs(runner, self.feedback, [self.make_button])
+        form = QFormLayout()
+        form.addRow("From slot", self.first)
+        form.addRow("To slot", self.last)
+        row = QHBoxLayout()
+        row.addLayout(form)
+        row.addStretch(1)
+        row.addWidget(self.make_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title("Slot labels"))
+        layout.addWidget(
+            hint(
+                "One label per slot: its number, large, with the cabinet and a small QR code. "
+                "Print on A4 sheets of 21 labels (63.5 x 38.1 mm, Avery L7160 or similar) at "
+                "actual size, not 'fit to page'."
+            )
+        )
+        layout.addLayout(row)
+        layout.addWidget(self.feedback)
+        layout.addWidget(self.saved)
+        layout.addStretch(1)
+        self.reload()
+
+    def reload(self) -> None:
+        ok, found = attempt(self.feedback, "Loading slots", lambda: slots.list_slots(self.sessions))
+        numbers = [s.number for s in found or []]
+        if ok and numbers:
+            self.first.setValue(min(numbers))
+            self.last.setValue(max(numbers))
+
+    def make_pdf(self) -> None:
+        first, last = self.first.value(), self.last.value()
+        if first > last:
+            self.feedback.error("The first slot comes before the last.")
+            return
+        out = export_path(self.config, f"slot-labels-{first}-{last}")
+        sessions, actor = self.sessions, self.staff.actor
+        self.saved.setVisible(False)
+        self.jobs.start(
+            "Printing labels",
+            "Making the labels…",
+            lambda: labels.print_labels(sessions, actor, out, first, last),
+            self._printed,
+        )
+
+    def _printed(self, printed: PrintedLabels) -> None:
+        self.feedback.ok(f"{printed.labels} labels on {printed.pages} sheet(s).")
+        self.saved.show_path(printed.path)

@@ -1,0 +1,99 @@
+"""The admin panel: a column of big section buttons on the left and the chosen section on
+the right. The staff console hosts it as a tab for admins; every action is also checked
+by the services themselves, so the panel grants nothing a role does not have."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.config import Config
+from kiosk.db import Sessions
+from kiosk.services.staff import StaffMember
+from kiosk.ui.admin.cards_page import CardsPage
+from kiosk.ui.admin.common import button
+from kiosk.ui.admin.labels_page import LabelsPage
+from kiosk.ui.admin.photos_page import PhotosPage
+from kiosk.ui.admin.roster_page import RosterPage
+from kiosk.ui.admin.settings_page import SettingsPage
+from kiosk.ui.admin.slots_page import SlotsPage
+from kiosk.ui.admin.staff_page import StaffPage
+from kiosk.ui.style import BLUE, WHITE
+from kiosk.ui.widgets.tasks import TaskRunner
+
+NAV_STYLE = f"""
+QPushButton[nav="true"] {{ text-align: left; padding-left: 18px; min-width: 200px; }}
+QPushButton[nav="true"]:checked {{ background: {BLUE}; color: {WHITE}; }}
+QPushButton:checked {{ background: {BLUE}; color: {WHITE}; }}
+QPushButton[role="primary"]:disabled, QPushButton[role="danger"]:disabled {{
+    background: #e5e7eb; color: #6b7280; border-color: #9ca3af;
+}}
+QGroupBox {{ font-weight: 700; }}
+"""
+
+
+class AdminPanel(QWidget):
+    def __init__(
+        self,
+        sessions: Sessions,
+        staff: StaffMember,
+        config: Config,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.sessions, self.staff, self.config = sessions, staff, config
+        self.setStyleSheet(NAV_STYLE)
+        # One background thread for the panel's long jobs; it ends when the panel goes.
+        self.runner = TaskRunner("admin-jobs", self)
+        self.roster = RosterPage(sessions, staff, self.runner)
+        self.photos = PhotosPage(sessions, staff, self.runner)
+        self.cards = CardsPage(sessions, staff, config, self.runner)
+        self.labels = LabelsPage(sessions, staff, config, self.runner)
+        self.staff_page = StaffPage(sessions, staff)
+        self.slots = SlotsPage(sessions, staff)
+        self.settings = SettingsPage(sessions, staff)
+        sections: list[tuple[str, QWidget, Callable[[], None] | None]] = [
+            ("Roster import", self.roster, None),
+            ("Photos", self.photos, None),
+            ("Pupil cards", self.cards, self.cards.reload_choices),
+            ("Slot labels", self.labels, self.labels.reload),
+            ("Staff", self.staff_page, self.staff_page.reload),
+            ("Slots", self.slots, self.slots.reload),
+            ("Settings", self.settings, self.settings.reload),
+        ]
+        self.stack = QStackedWidget()
+        self.nav = QButtonGroup(self)
+        self.nav_buttons: dict[str, QPushButton] = {}
+        self._on_show: dict[int, Callable[[], None] | None] = {}
+        nav_column = QVBoxLayout()
+        for index, (name, page, on_show) in enumerate(sections):
+            choice = button(name)
+            choice.setCheckable(True)
+            choice.setProperty("nav", "true")
+            self.nav.addButton(choice, index)
+            nav_column.addWidget(choice)
+            self.nav_buttons[name] = choice
+            self.stack.addWidget(page)
+            self._on_show[index] = on_show
+        nav_column.addStretch(1)
+        self.nav.idClicked.connect(self.show_section)
+        layout = QHBoxLayout(self)
+        layout.addLayout(nav_column)
+        layout.addWidget(self.stack, 1)
+        self.nav_buttons["Roster import"].setChecked(True)
+
+    def show_section(self, index: int) -> None:
+        """Show a section, with its lists read afresh (another kiosk may have changed them)."""
+        self.nav.button(index).setChecked(True)
+        self.stack.setCurrentIndex(index)
+        refresh = self._on_show.get(index)
+        if refresh is not None:
+            refresh()

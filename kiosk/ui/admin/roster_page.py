@@ -1,0 +1,409 @@
+"""Roster import: choose the MIS's CSV export, check what each column means (a drop-down
+per column, filled in from the header names), see every row and every problem, then
+import. The Import button stays off while any problem remains; nothing is imported
+until everything can be."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.db import Sessions
+from kiosk.errors import KioskError
+from kiosk.services import roster
+from kiosk.services.roster import (
+    FIELD_LABELS,
+    ChangeKind,
+    CheckedRoster,
+    Field,
+    Problem,
+    RawTable,
+    RosterPreview,
+)
+from kiosk.services.staff import StaffMember
+from kiosk.ui.admin.common import (
+    Column,
+    Confirm,
+    Feedback,
+    Jobs,
+    RowsModel,
+    ask,
+    button,
+    hint,
+    make_table,
+    severity_colour,
+    title,
+    touch,
+)
+from kiosk.ui.style import AMBER, GREEN, GREY, RED
+from kiosk.ui.widgets.tasks import TaskRunner
+
+NOT_USED = "(not used)"
+STATUS_WORDS = {
+    ChangeKind.ADD: "New",
+    ChangeKind.UPDATE: "Update",
+    ChangeKind.RETURN: "Returning",
+    ChangeKind.UNCHANGED: "Unchanged",
+}
+SHOWN_FIELDS = (
+    Field.UPN,
+    Field.ADMISSION_NUMBER,
+    Field.LEGAL_FORENAME,
+    Field.PREFERRED_FORENAME,
+    Field.SURNAME,
+    Field.YEAR_GROUP,
+    Field.REG_GROUP,
+    Field.DATE_OF_BIRTH,
+)
+
+
+@dataclass(frozen=True)
+class PreviewRow:
+    line: int | None  # None for a pupil on record who is not in the file
+    status: str
+    values: dict[Field, str]
+    problems: str
+    blocking: bool
+    warning: bool
+
+
+def preview_rows(preview: RosterPreview) -> list[PreviewRow]:
+    """One row per pupil in the file (what happens to them, or their problems), then one
+    per pupil on record who is not in the file and will be marked as left."""
+    by_line: dict[int, list[Problem]] = {}
+    for problem in preview.problems:
+        if problem.line is not None:
+            by_line.setdefault(problem.line, []).append(problem)
+    changes = {change.line: change for change in preview.changes}
+    rows = []
+    for checked in preview.checked.rows:
+        problems = by_line.get(checked.line, [])
+        blocking = any(p.blocking for p in problems)
+        change = changes.get(checked.line)
+        if blocking or change is None:
+            status = "Problem"
+        elif change.kind == ChangeKind.UPDATE:
+            status = "Update: " + ", ".join(f.replace("_", " ") for f in change.changed)
+        else:
+            status = STATUS_WORDS[change.kind]
+        rows.append(
+            PreviewRow(
+                checked.line,
+                status,
+                checked.values,
+                " ".join(p.message for p in problems),
+                blocking,
+                bool(problems) and not blocking,
+            )
+        )
+    for leaver in preview.leavers:
+        note = "A device is still held for them." if leaver.holds_device else ""
+        values = {Field.SURNAME: leaver.name, Field.REG_GROUP: leaver.reg_group}
+        rows.append(PreviewRow(None, "Will be marked as left", values, note, False, bool(note)))
+    return rows
+
+
+def _row_colour(row: PreviewRow) -> str | None:
+    if row.blocking:
+        return RED
+    if row.warning or row.line is None:
+        return AMBER
+    return GREEN if row.status == "New" else None
+
+
+def _value_column(fld: Field) -> Column:
+    def text(row: PreviewRow) -> str:
+        return row.values.get(fld, "")
+
+    return Column(FIELD_LABELS[fld], text)
+
+
+PREVIEW_COLUMNS = [
+    Column("Line", lambda r: "" if r.line is None else str(r.line), numeric=True),
+    Column("What happens", lambda r: r.status),
+    *[_value_column(f) for f in SHOWN_FIELDS],
+    Column("Problems", lambda r: r.problems),
+]
+PROBLEM_COLUMNS = [
+    Column("Line", lambda p: "" if p.line is None else str(p.line), numeric=True),
+    Column("", lambda p: "Error" if p.blocking else "Check"),
+    Column("Problem", lambda p: p.message),
+]
+
+
+def _check_and_preview(
+    sessions: Sessions, table: RawTable, columns: roster.ColumnMap
+) -> RosterPreview:
+    return roster.preview(sessions, roster.check(table, columns))
+
+
+class RosterPage(QWidget):
+    def __init__(
+        self,
+        sessions: Sessions,
+        staff: StaffMember,
+        runner: TaskRunner,
+        parent: QWidget | None = None,
+        confirm: Confirm = ask,
+    ) -> None:
+        super().__init__(parent)
+        self.sessions, self.staff, self.confirm = sessions, staff, confirm
+        self.table: RawTable | None = None
+        self.columns: roster.ColumnMap = ()
+        self.preview: RosterPreview | None = None
+        self._generation = 0
+        self.combos: list[QComboBox] = []
+
+        self.choose_button = button("Choose CSV file…", on_click=self.choose_file)
+        self.import_button = button("Import", "primary", self.start_import)
+        self.import_button.setEnabled(False)
+        self.file_label = QLabel("No file chosen.")
+        self.file_label.setWordWrap(True)
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.summary.setStyleSheet("font-weight: 700;")
+        self.feedback = Feedback()
+        self.result = Feedback()  # the last import's outcome, kept while the file is re-checked
+        self.jobs = Jobs(runner, self.feedback, [self.choose_button, self.import_button])
+
+        self.mapping_grid = QGridLayout()
+        mapping_holder = QWidget()
+        mapping_holder.setLayout(self.mapping_grid)
+        mapping_scroll = QScrollArea()
+        mapping_scroll.setWidgetResizable(True)
+        mapping_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        mapping_scroll.setWidget(mapping_holder)
+        mapping_box = QWidget()
+        mapping_layout = QVBoxLayout(mapping_box)
+        mapping_layout.setContentsMargins(0, 0, 0, 0)
+        mapping_layout.addWidget(QLabel("<b>What each column in the file means</b>"))
+        mapping_layout.addWidget(mapping_scroll, 1)
+
+        self.problems_model = RowsModel(PROBLEM_COLUMNS, lambda p: severity_colour(p.blocking))
+        self.problems_view = make_table(self.problems_model, row_height=36, compact=True)
+        self.preview_model = RowsModel(PREVIEW_COLUMNS, _row_colour)
+        self.preview_view = make_table(self.preview_model, row_height=36, compact=True)
+        self.only_problems = QCheckBox("Show only rows with problems")
+        self.only_problems.toggled.connect(self._show_rows)
+        touch(self.only_problems, 48)
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        problems_box = QWidget()
+        problems_layout = QVBoxLayout(problems_box)
+        problems_layout.setContentsMargins(0, 0, 0, 0)
+        problems_layout.addWidget(QLabel("<b>Problems</b>"))
+        problems_layout.addWidget(self.problems_view)
+        preview_box = QWidget()
+        preview_layout = QVBoxLayout(preview_box)
+        preview_layout.setContentsMargins(0, 0, 0, 0)
+        preview_head = QHBoxLayout()
+        preview_head.addWidget(QLabel("<b>Pupils</b>"), 1)
+        preview_head.addWidget(self.only_problems)
+        preview_layout.addLayout(preview_head)
+        preview_layout.addWidget(self.preview_view)
+        right.addWidget(problems_box)
+        right.addWidget(preview_box)
+        right.setHandleWidth(14)  # wide enough to drag with a finger
+        right.setSizes([160, 400])
+        self.splitter = right
+        body = QSplitter(Qt.Orientation.Horizontal)
+        body.addWidget(mapping_box)
+        body.addWidget(right)
+        body.setHandleWidth(14)
+        body.setSizes([400, 620])
+
+        top = QHBoxLayout()
+        top.addWidget(self.choose_button)
+        top.addWidget(self.file_label, 1)
+        top.addWidget(self.import_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title("Import the roster"))
+        layout.addWidget(
+            hint(
+                "The MIS's CSV export (SIMS, Arbor, Bromcom...). Pupils are matched by UPN; "
+                "those not in the file are marked as left, and their records kept."
+            )
+        )
+        layout.addLayout(top)
+        layout.addWidget(self.result)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.feedback)
+        layout.addWidget(body, 1)
+
+    # --- choosing and mapping -----------------------------------------------------------
+
+    def choose_file(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self, "Choose the roster CSV", str(Path.home()), "CSV files (*.csv *.txt);;All (*)"
+        )
+        if name:
+            self.load_file(Path(name))
+
+    def load_file(self, path: Path) -> None:
+        self.preview = None
+        self.result.clear()
+        self.import_button.setEnabled(False)
+        try:
+            table = roster.load_roster_file(path)
+        except KioskError as error:
+            self.table = None
+            self.file_label.setText(path.name)
+            self.feedback.error(error.message)
+            self._clear_results()
+            return
+        self.table = table
+        where = f"header on line {table.header_line}" if table.header_line else "no header row"
+        self.file_label.setText(f"{path.name}: {len(table.rows)} rows, {table.encoding}, {where}")
+        self.columns = roster.detect_mapping(table.headers)
+        self._build_mapping(table)
+        self.refresh()
+
+    def _clear_mapping(self) -> None:
+        while self.mapping_grid.count():
+            item = self.mapping_grid.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.combos = []
+
+    def _build_mapping(self, table: RawTable) -> None:
+        self._clear_mapping()
+        example = table.rows[0] if table.rows else None
+        for column, header in enumerate(table.headers):
+            sample = table.cell(example, column) if example else ""
+            shown = _escape(sample) if sample else "(blank)"
+            example_html = f"<span style='color:{GREY}; font-size: 16px'>e.g. {shown}</span>"
+            name = QLabel(f"<b>{_escape(header)}</b> &nbsp; {example_html}")
+            name.setTextFormat(Qt.TextFormat.RichText)
+            combo = QComboBox()
+            touch(combo)
+            combo.addItem(NOT_USED, None)
+            for fld in Field:
+                combo.addItem(FIELD_LABELS[fld], fld.value)
+            combo.setCurrentIndex(self._combo_index(self.columns[column]))
+            combo.currentIndexChanged.connect(lambda _i, c=column: self._combo_changed(c))
+            self.mapping_grid.addWidget(name, 2 * column, 0)
+            self.mapping_grid.addWidget(combo, 2 * column + 1, 0)
+            self.combos.append(combo)
+        self.mapping_grid.setRowStretch(2 * len(table.headers), 1)
+
+    @staticmethod
+    def _combo_index(fld: Field | None) -> int:
+        return 0 if fld is None else list(Field).index(fld) + 1
+
+    def _combo_changed(self, column: int) -> None:
+        value = self.combos[column].currentData()
+        self.set_column_field(column, Field(value) if value else None)
+
+    def set_column_field(self, column: int, fld: Field | None) -> None:
+        """Say what ``column`` means; a field chosen here is taken from any other column."""
+        self.columns = roster.remap(self.columns, column, fld)
+        for index, combo in enumerate(self.combos):
+            wanted = self._combo_index(self.columns[index])
+            if combo.currentIndex() != wanted:
+                combo.blockSignals(True)
+                combo.setCurrentIndex(wanted)
+                combo.blockSignals(False)
+        self.refresh()
+
+    # --- checking -----------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Check the file with the current columns against the pupils on record (in the
+        background; an answer to an older choice of columns is ignored)."""
+        if self.table is None:
+            return
+        self._generation += 1
+        generation = self._generation
+        table, columns, sessions = self.table, self.columns, self.sessions
+        self.import_button.setEnabled(False)
+        self.jobs.start(
+            "Checking the roster",
+            "Checking the file…",
+            lambda: _check_and_preview(sessions, table, columns),
+            lambda preview: self._show_preview(preview, generation),
+        )
+
+    def _show_preview(self, preview: RosterPreview, generation: int) -> None:
+        if generation != self._generation:
+            return
+        self.preview = preview
+        self.problems_model.set_rows(preview.problems)
+        # With problems, the list of them matters most; without, the pupils do.
+        self.splitter.setSizes([300, 260] if preview.errors else [100, 460])
+        self._show_rows()
+        errors = len(preview.errors)
+        if errors:
+            self.summary.setText(
+                f"{errors} problem{'s' if errors != 1 else ''} to fix before anything can be "
+                "imported. Fix them in the MIS (or the column choices) and choose the file again."
+            )
+            self.summary.setStyleSheet(f"color: {RED}; font-weight: 700;")
+        else:
+            self.summary.setText(f"Ready to import: {preview.summary()}.")
+            self.summary.setStyleSheet(f"color: {GREEN}; font-weight: 700;")
+        self.feedback.note(
+            f"{len(preview.warnings)} thing(s) to check (in amber)." if preview.warnings else ""
+        )
+        self.import_button.setEnabled(preview.can_import)
+
+    def _show_rows(self) -> None:
+        if self.preview is None:
+            self.preview_model.set_rows([])
+            return
+        rows = preview_rows(self.preview)
+        if self.only_problems.isChecked():
+            rows = [r for r in rows if r.problems]
+        self.preview_model.set_rows(rows)
+
+    def _clear_results(self) -> None:
+        self.problems_model.set_rows([])
+        self.preview_model.set_rows([])
+        self.summary.setText("")
+        self._clear_mapping()
+
+    # --- importing ----------------------------------------------------------------------
+
+    def start_import(self) -> None:
+        preview = self.preview
+        if preview is None or not preview.can_import:
+            return
+        question = f"Import the roster: {preview.summary()}?"
+        if preview.leavers_need_confirmation:
+            question = (
+                f"This will mark {len(preview.leavers)} of {preview.on_roll_before} pupils "
+                "as left. Only go ahead if this file is the whole school's roster.\n\n" + question
+            )
+        if not self.confirm(self, "Import the roster", question):
+            self.feedback.note("Nothing was imported.")
+            return
+        checked: CheckedRoster = preview.checked
+        sessions, actor = self.sessions, self.staff.actor
+        self.jobs.start(
+            "Importing the roster",
+            "Importing…",
+            lambda: roster.apply(sessions, actor, checked, confirm_leavers=True),
+            self._imported,
+        )
+
+    def _imported(self, result: roster.ImportResult) -> None:
+        self.result.ok(f"Imported: {result.summary()}.")
+        self.refresh()  # the file now matches the record: every row shows as unchanged
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,233 @@
+"""Staff accounts: the list, adding someone (PIN typed twice), deactivating or
+reactivating, a new PIN, a different role. PINs leave the fields as soon as they are used."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRegularExpression
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.db import Sessions
+from kiosk.rules import PIN_MAX, PIN_MIN
+from kiosk.services import staff as staff_service
+from kiosk.services.staff import StaffMember
+from kiosk.ui.admin.common import (
+    Column,
+    Feedback,
+    RowsModel,
+    attempt,
+    button,
+    make_table,
+    selected,
+    title,
+    touch,
+)
+from kiosk.ui.style import GREY
+
+ROLES = (("office", "Office"), ("senior", "Senior / DSL"), ("admin", "Admin"))
+ROLE_WORDS = dict(ROLES)
+
+
+def pin_field(placeholder: str) -> QLineEdit:
+    field = QLineEdit()
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setValidator(QRegularExpressionValidator(QRegularExpression(rf"\d{{0,{PIN_MAX}}}")))
+    field.setPlaceholderText(placeholder)
+    touch(field)
+    return field
+
+
+def role_combo() -> QComboBox:
+    combo = QComboBox()
+    for value, words in ROLES:
+        combo.addItem(words, value)
+    touch(combo)
+    return combo
+
+
+def _state(member: StaffMember) -> str:
+    if not member.active:
+        return "Deactivated"
+    return "Locked (wrong PINs)" if member.locked else "Active"
+
+
+class StaffPage(QWidget):
+    def __init__(
+        self, sessions: Sessions, staff: StaffMember, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.sessions, self.staff = sessions, staff
+        self.feedback = Feedback()
+        self.model = RowsModel(
+            [
+                Column("Name", lambda m: m.name),
+                Column("Role", lambda m: ROLE_WORDS.get(m.role, m.role)),
+                Column("State", _state),
+            ],
+            lambda m: None if m.active else GREY,
+        )
+        self.view = make_table(self.model)
+        self.view.selectionModel().selectionChanged.connect(self._selection_changed)
+        self.show_inactive = QCheckBox("Show deactivated accounts")
+        touch(self.show_inactive, 48)
+        self.show_inactive.toggled.connect(lambda _on: self.reload())
+
+        self.new_name = QLineEdit()
+        self.new_name.setPlaceholderText("Full name")
+        touch(self.new_name)
+        self.new_role = role_combo()
+        self.new_pin = pin_field(f"{PIN_MIN}-{PIN_MAX} digits")
+        self.new_pin_again = pin_field("The same PIN again")
+        self.add_button = button("Add staff member", "primary", self.add)
+        add_form = QFormLayout()
+        add_form.addRow("Name", self.new_name)
+        add_form.addRow("Role", self.new_role)
+        add_form.addRow("PIN", self.new_pin)
+        add_form.addRow("PIN again", self.new_pin_again)
+        add_form.addRow(self.add_button)
+        add_box = QGroupBox("Add someone")
+        add_box.setLayout(add_form)
+
+        self.active_button = button("Deactivate", "danger", self.toggle_active)
+        self.role = role_combo()
+        self.role_button = button("Change role", on_click=self.change_role)
+        self.reset_pin = pin_field("New PIN")
+        self.reset_pin_again = pin_field("Again")
+        self.reset_button = button("Set new PIN", on_click=self.set_pin)
+        role_row = QHBoxLayout()
+        role_row.addWidget(self.active_button)
+        role_row.addWidget(self.role, 1)
+        role_row.addWidget(self.role_button)
+        pin_row = QHBoxLayout()
+        pin_row.addWidget(self.reset_pin, 1)
+        pin_row.addWidget(self.reset_pin_again, 1)
+        pin_row.addWidget(self.reset_button)
+        self.chosen_box = QGroupBox("The person chosen in the list")
+        chosen_layout = QVBoxLayout(self.chosen_box)
+        chosen_layout.addLayout(role_row)
+        chosen_layout.addLayout(pin_row)
+
+        left = QVBoxLayout()
+        left.addWidget(self.view, 1)
+        left.addWidget(self.show_inactive)
+        left.addWidget(self.chosen_box)
+        right = QVBoxLayout()
+        right.addWidget(add_box)
+        right.addStretch(1)
+        body = QHBoxLayout()
+        body.addLayout(left, 3)
+        body.addLayout(right, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title("Staff"))
+        layout.addWidget(self.feedback)
+        layout.addLayout(body, 1)
+        self.reload()
+
+    def reload(self) -> None:
+        include = self.show_inactive.isChecked()
+        ok, members = attempt(
+            self.feedback,
+            "Loading staff",
+            lambda: staff_service.list_staff(self.sessions, include_inactive=include),
+        )
+        if ok:
+            self.model.set_rows(members or [])
+        self._selection_changed()
+
+    def chosen(self) -> StaffMember | None:
+        member: StaffMember | None = selected(self.view, self.model)
+        return member
+
+    def choose(self, name: str) -> None:
+        """Select the member called ``name`` in the list."""
+        for row, member in enumerate(self.model.rows):
+            if member.name == name:
+                self.view.selectRow(row)
+                return
+
+    def _selection_changed(self, *_args: object) -> None:
+        member = self.chosen()
+        self.chosen_box.setEnabled(member is not None)
+        if member is not None:
+            self.active_button.setText("Deactivate" if member.active else "Reactivate")
+            self.active_button.setProperty("role", "danger" if member.active else "primary")
+            self.active_button.style().polish(self.active_button)
+            self.role.setCurrentIndex(self.role.findData(member.role))
+
+    def _pins(self, first: QLineEdit, second: QLineEdit) -> str | None:
+        pin, again = first.text(), second.text()
+        first.clear()
+        second.clear()
+        if pin != again:
+            self.feedback.error("The two PINs are different. Type them again.")
+            return None
+        return pin
+
+    def add(self) -> None:
+        name = self.new_name.text()
+        pin = self._pins(self.new_pin, self.new_pin_again)
+        if pin is None:
+            return
+        role = str(self.new_role.currentData())
+        ok, _ = attempt(
+            self.feedback,
+            "Adding staff",
+            lambda: staff_service.add_staff(self.sessions, self.staff.actor, name, role, pin),
+        )
+        if ok:
+            self.new_name.clear()
+            self.feedback.ok(f"{' '.join(name.split())} can now log in as {ROLE_WORDS[role]}.")
+            self.reload()
+
+    def toggle_active(self) -> None:
+        member = self.chosen()
+        if member is None:
+            return
+        ok, _ = attempt(
+            self.feedback,
+            "Changing staff",
+            lambda: staff_service.set_active(
+                self.sessions, self.staff.actor, member.id, not member.active
+            ),
+        )
+        if ok:
+            state = "reactivated" if not member.active else "deactivated: they cannot log in"
+            self.feedback.ok(f"{member.name} is {state}.")
+            self.reload()
+
+    def change_role(self) -> None:
+        member = self.chosen()
+        if member is None:
+            return
+        role = str(self.role.currentData())
+        ok, _ = attempt(
+            self.feedback,
+            "Changing role",
+            lambda: staff_service.set_role(self.sessions, self.staff.actor, member.id, role),
+        )
+        if ok:
+            self.feedback.ok(f"{member.name} is now {ROLE_WORDS[role]}.")
+            self.reload()
+
+    def set_pin(self) -> None:
+        member = self.chosen()
+        pin = self._pins(self.reset_pin, self.reset_pin_again)
+        if member is None or pin is None:
+            return
+        ok, _ = attempt(
+            self.feedback,
+            "Resetting a PIN",
+            lambda: staff_service.reset_pin(self.sessions, self.staff.actor, member.id, pin),
+        )
+        if ok:
+            self.feedback.ok(f"{member.name} has a new PIN (and is unlocked).")
+            self.reload()
