@@ -1,0 +1,207 @@
+"""Exports for the headteacher: the custody and audit logs (CSV, XLSX) and the governors'
+summary (PDF).
+
+``run_export`` is the one entry point (the CLI and the reports screen both use it): it checks
+the staff member may export, writes the file beside its final name and moves it into place
+only when complete, and records an "export" audit event (what, which filters, how many rows,
+the file name) in the same transaction as that move. A failed or cancelled export leaves no
+file and no event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from kiosk.clock import to_local, utcnow
+from kiosk.db import Sessions
+from kiosk.errors import InvalidInput, KioskError
+from kiosk.rules import Action
+from kiosk.services import audit, reports
+from kiosk.services.audit import Actor
+from kiosk.services.common import require
+from kiosk.services.reports import LogKind, Progress, ReportFilter
+
+Report = Literal["custody", "audit", "summary"]
+Format = Literal["csv", "xlsx", "pdf"]
+REPORTS: tuple[Report, ...] = ("custody", "audit", "summary")
+FORMATS: tuple[Format, ...] = ("csv", "xlsx", "pdf")
+FILE_STEMS = {"custody": "custody-log", "audit": "audit-log", "summary": "governors-summary"}
+
+
+class ExportCancelled(KioskError):
+    default_message = "Export cancelled: no file was written."
+
+
+class ExportFailed(KioskError):
+    default_message = "The export could not be written."
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    report: Report
+    format: Format
+    which: ReportFilter
+
+    def checked(self) -> ExportRequest:
+        if self.report not in REPORTS:
+            raise InvalidInput("Choose the custody log, the audit log or the summary.")
+        if self.format not in FORMATS:
+            raise InvalidInput("The format is csv, xlsx or pdf.")
+        if (self.report == "summary") != (self.format == "pdf"):
+            raise InvalidInput("The summary for governors is a PDF; the logs are CSV or XLSX.")
+        return ExportRequest(self.report, self.format, self.which.checked())
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    rows: int  # log rows written, or custody records summarised
+    audit_seq: int
+
+
+def default_path(export_dir: Path, request: ExportRequest, now: dt.datetime | None = None) -> Path:
+    """A new file in the data directory's exports folder, named after what it holds."""
+    stamp = to_local(now or utcnow()).strftime("%Y%m%d-%H%M%S")
+    which = request.which
+    name = f"{FILE_STEMS[request.report]}_{which.date_from}_to_{which.date_to}_{stamp}"
+    return export_dir / f"{name}.{request.format}"
+
+
+def _writable_target(out: Path) -> Path:
+    out = out.expanduser().absolute()
+    if out.is_dir():
+        raise InvalidInput(f"{out} is a folder: give a file name.")
+    if not out.parent.is_dir():
+        raise InvalidInput(f"The folder {out.parent} does not exist.")
+    return out
+
+
+@contextmanager
+def _partial_file(out: Path) -> Iterator[Path]:
+    """A private temporary file beside ``out``; removed unless the caller moved it."""
+    handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+    os.close(handle)
+    partial = Path(name)
+    try:
+        yield partial
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _authorise(sessions: Sessions, actor: Actor) -> str:
+    with sessions.begin() as session:
+        return require(session, actor, Action.EXPORT).name
+
+
+def _about(
+    request: ExportRequest, staff_name: str, rows: int, school: str
+) -> list[tuple[str, str]]:
+    which = request.which
+    return [
+        ("Report", reports.LOG_TITLES.get(request.report, request.report)),
+        ("School", school),
+        ("Period", which.words()),
+        ("Year group", str(which.year_group) if which.year_group else "all"),
+        ("Form", which.reg_group or "all"),
+        ("Kind", which.custody_kind or "all"),
+        ("Rows", f"{rows:,}"),
+        ("Times", f"school-local ({reports.ZONE_NAME}), as Excel date-times"),
+        ("Exported", f"{to_local(utcnow()):%Y-%m-%d %H:%M:%S} ({reports.ZONE_NAME})"),
+        ("Exported by", staff_name),
+    ]
+
+
+def _write_log(
+    sessions: Sessions,
+    request: ExportRequest,
+    partial: Path,
+    staff_name: str,
+    progress: Progress | None,
+) -> int:
+    from kiosk.exports.csv import write_csv
+    from kiosk.exports.xlsx import write_xlsx
+    from kiosk.services import settings
+
+    kind: LogKind = "custody" if request.report == "custody" else "audit"
+    school = settings.load(sessions).school_name
+    with reports.open_log(sessions, kind, request.which) as table:
+        if request.format == "csv":
+            with partial.open("w", encoding="utf-8-sig", newline="") as out:
+                return write_csv(table, out, progress)
+        about = _about(request, staff_name, table.total, school)
+        return write_xlsx(table, partial, about, progress)
+
+
+def _write_summary(
+    sessions: Sessions, request: ExportRequest, partial: Path, staff_name: str
+) -> int:
+    from kiosk.exports.pdf import write_summary_pdf
+
+    summary = reports.summary(sessions, request.which)
+    write_summary_pdf(summary, partial, staff_name)
+    return summary.handins + summary.confiscations
+
+
+def run_export(
+    sessions: Sessions,
+    actor: Actor,
+    request: ExportRequest,
+    out: Path,
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> ExportResult:
+    """Write one export to ``out`` and record it. ``progress(done, total)`` is called now
+    and then; when ``cancelled()`` turns true the export stops and nothing is kept."""
+    request = request.checked()
+    out = _writable_target(out)
+    staff_name = _authorise(sessions, actor)
+
+    def report_progress(done: int, total: int) -> None:
+        if cancelled and cancelled():
+            raise ExportCancelled()
+        if progress:
+            progress(done, total)
+
+    with _partial_file(out) as partial:
+        try:
+            if request.format == "pdf":
+                report_progress(0, 1)
+                rows = _write_summary(sessions, request, partial, staff_name)
+                report_progress(1, 1)
+            else:
+                rows = _write_log(sessions, request, partial, staff_name, report_progress)
+        except OSError as exc:
+            raise ExportFailed(f"The export could not be written: {exc.strerror or exc}.") from exc
+        return _record(sessions, actor, request, rows, partial, out)
+
+
+def _record(
+    sessions: Sessions, actor: Actor, request: ExportRequest, rows: int, partial: Path, out: Path
+) -> ExportResult:
+    """The audit event and the move into place: both happen, or neither."""
+    details = {
+        "report": request.report,
+        "format": request.format,
+        "filters": request.which.describe(),
+        "rows": rows,
+        "file": out.name,
+    }
+    moved = False
+    try:
+        with sessions.begin() as session:
+            require(session, actor, Action.EXPORT)
+            seq = audit.append(session, "export", actor, details=details).seq
+            os.replace(partial, out)
+            moved = True
+    except BaseException:
+        if moved:  # the commit failed after the move: take the file back out
+            out.unlink(missing_ok=True)
+        raise
+    return ExportResult(out, rows, seq)

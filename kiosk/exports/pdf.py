@@ -1,0 +1,333 @@
+"""The governors' summary as a PDF: key figures, simple charts, the lists that need a look,
+and the audit chain's status with the hash of its last event, so a printed copy can be
+checked against the database later. Pupils appear by admission number only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    CondPageBreak,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from reportlab.platypus.flowables import Flowable
+
+from kiosk.printing.draw import fonts, printable
+from kiosk.services.reports import DeviceStay, Summary
+
+INK = colors.HexColor("#111827")
+BLUE = colors.HexColor("#0b3d91")
+RED = colors.HexColor("#b91c1c")
+GREEN = colors.HexColor("#0a7d32")
+GRID = colors.HexColor("#cbd5e1")
+SHADE = colors.HexColor("#e2e8f0")
+LIST_LIMIT = 25  # rows shown per list; the exports hold the rest
+WIDTH = A4[0] - 36 * mm
+
+
+class _Styles:
+    def __init__(self) -> None:
+        face = fonts()
+        self.regular, self.bold = face.regular, face.bold
+        base = ParagraphStyle("base", fontName=self.regular, fontSize=10, leading=13, textColor=INK)
+        self.body = base
+        self.small = ParagraphStyle("small", parent=base, fontSize=8.5, leading=11)
+        self.title = ParagraphStyle(
+            "title", parent=base, fontName=self.bold, fontSize=18, leading=22, spaceAfter=4
+        )
+        self.heading = ParagraphStyle(
+            "heading",
+            parent=base,
+            fontName=self.bold,
+            fontSize=12.5,
+            leading=16,
+            spaceBefore=10,
+            spaceAfter=4,
+            textColor=BLUE,
+            alignment=TA_LEFT,
+        )
+        self.mono = ParagraphStyle("mono", parent=base, fontName="Courier", fontSize=9, leading=12)
+
+    def text(self, value: str) -> str:
+        """Escape for a Paragraph and keep to characters the font has."""
+        escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return printable(escaped, self.regular)
+
+
+def _table(rows: Sequence[Sequence[Any]], widths: Sequence[float], styles: _Styles) -> Table:
+    table = Table([list(row) for row in rows], colWidths=list(widths), repeatRows=1)
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), styles.regular, 9),
+                ("FONT", (0, 0), (-1, 0), styles.bold, 9),
+                ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.4, GRID),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
+    return table
+
+
+def _bar_chart(
+    title: str, labels: Sequence[str], values: Sequence[int], styles: _Styles, every: int = 1
+) -> Drawing:
+    """A plain bar chart; few bars stay narrow and carry their numbers."""
+    height = 62 * mm
+    drawing = Drawing(WIDTH, height)
+    drawing.add(String(0, height - 10, title, fontName=styles.bold, fontSize=10, fillColor=INK))
+    chart = VerticalBarChart()
+    chart.x, chart.y = 30, 34
+    chart.width = min(WIDTH - 40, 60 + 48 * len(values))
+    chart.height = height - 60
+    chart.data = [list(values) or [0]]
+    chart.bars[0].fillColor = BLUE
+    chart.bars[0].strokeColor = None
+    chart.barSpacing = 0.5
+    chart.groupSpacing = 1 if len(values) > 40 else 6
+    top = max(values or [0])
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = max(top, 1) * 1.15
+    chart.valueAxis.labels.fontName = styles.regular
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.labelTextFormat = lambda v: f"{v:,.0f}"
+    chart.valueAxis.strokeColor = GRID
+    chart.valueAxis.gridStrokeColor = GRID
+    chart.valueAxis.visibleGrid = True
+    if len(values) <= 20:
+        chart.barLabelFormat = "%d"
+        chart.barLabels.fontName = styles.regular
+        chart.barLabels.fontSize = 7
+        chart.barLabels.nudge = 6
+    chart.categoryAxis.categoryNames = [
+        label if i % every == 0 else "" for i, label in enumerate(labels or [""])
+    ]
+    slanted = len(labels) > 12
+    chart.categoryAxis.labels.fontName = styles.regular
+    chart.categoryAxis.labels.fontSize = 7
+    chart.categoryAxis.labels.angle = 45 if slanted else 0
+    chart.categoryAxis.labels.boxAnchor = "ne" if slanted else "n"
+    chart.categoryAxis.strokeColor = GRID
+    drawing.add(chart)
+    return drawing
+
+
+def _label_step(count: int, room: int = 24) -> int:
+    return max(1, -(-count // room))
+
+
+def _key_figures(summary: Summary, styles: _Styles) -> Table:
+    days = len(summary.handins_per_day)
+    average = summary.handins / days if days else 0
+    closes = summary.collection_closes.strftime("%H:%M")
+    rows = [
+        ("Figure", "Count"),
+        ("Devices handed in (daily)", f"{summary.handins:,}"),
+        ("School days with hand-ins", f"{days:,}"),
+        ("Average hand-ins per school day", f"{average:,.0f}"),
+        ("Devices confiscated", f"{summary.confiscations:,}"),
+        ("  of which referred to the DSL", f"{summary.referred_to_dsl:,}"),
+        ("  of which handed to the police", f"{summary.handed_to_police:,}"),
+        ("Pupils with two or more confiscations", f"{len(summary.repeated):,}"),
+        ("Devices kept overnight", f"{len(summary.overnight):,}"),
+        (f"Late collections (after {closes})", f"{len(summary.late):,}"),
+    ]
+    table = _table(rows, (WIDTH * 0.7, WIDTH * 0.3), styles)
+    table.setStyle(TableStyle([("ALIGN", (1, 0), (1, -1), "RIGHT")]))
+    return table
+
+
+def _short_time(text: str | None) -> str:
+    return "still held" if text is None else f"{text[8:10]}/{text[5:7]}/{text[:4]} {text[11:16]}"
+
+
+def _stays_table(stays: Sequence[DeviceStay], styles: _Styles) -> list[Flowable]:
+    if not stays:
+        return [Paragraph("None in this period.", styles.body)]
+    rows: list[Sequence[Any]] = [("Admission no.", "Form", "Kind", "Received", "Released")]
+    rows += [
+        (
+            styles.text(s.pupil_ref),
+            styles.text(s.reg_group),
+            s.kind,
+            _short_time(s.received),
+            _short_time(s.released),
+        )
+        for s in stays[:LIST_LIMIT]
+    ]
+    widths = [0.18, 0.12, 0.18, 0.26, 0.26]
+    flow: list[Flowable] = [_table(rows, [WIDTH * w for w in widths], styles)]
+    if len(stays) > LIST_LIMIT:
+        more = f"…and {len(stays) - LIST_LIMIT:,} more: see the custody log export."
+        flow.append(Paragraph(more, styles.small))
+    return flow
+
+
+def _repeated_table(summary: Summary, styles: _Styles) -> list[Flowable]:
+    if not summary.repeated:
+        return [Paragraph("No pupil had more than one confiscation in this period.", styles.body)]
+    rows: list[Sequence[Any]] = [("Admission no.", "Year", "Form", "Confiscations", "Latest")]
+    rows += [
+        (
+            styles.text(r.pupil_ref),
+            r.year_group,
+            styles.text(r.reg_group),
+            r.count,
+            f"{r.last_on:%d/%m/%Y}",
+        )
+        for r in summary.repeated[:LIST_LIMIT]
+    ]
+    widths = [0.24, 0.12, 0.14, 0.22, 0.28]
+    flow: list[Flowable] = [_table(rows, [WIDTH * w for w in widths], styles)]
+    if len(summary.repeated) > LIST_LIMIT:
+        more = f"…and {len(summary.repeated) - LIST_LIMIT:,} more pupils: see the custody log."
+        flow.append(Paragraph(more, styles.small))
+    return flow
+
+
+def _chain_box(summary: Summary, styles: _Styles) -> Table:
+    chain = summary.chain
+    if chain.intact:
+        status = f"<b>intact</b>. {chain.events:,} events checked; the last is #{chain.last_seq}."
+        colour = GREEN
+    else:
+        status = (
+            f"<b>BROKEN</b> at event #{chain.first_bad_seq}: {styles.text(chain.problem or '')}"
+        )
+        colour = RED
+    last_hash = chain.last_hash or "(no events yet)"
+    lines = [
+        Paragraph(f"Audit log chain: {status}", styles.body),
+        Paragraph(f"Hash (SHA-256) of event #{chain.last_seq}:", styles.small),
+        Paragraph(last_hash, styles.mono),
+        Paragraph(
+            "To check this printed copy later: <i>kiosk verify-log</i> must still report the "
+            f"chain intact, and event #{chain.last_seq} in an audit log export must still show "
+            "this hash. If it does, no event up to it has been changed or removed since.",
+            styles.small,
+        ),
+    ]
+    box = Table([[line] for line in lines], colWidths=[WIDTH])
+    box.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 1.2, colour),
+                ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                ("TOPPADDING", (0, 0), (-1, 0), 6),
+                ("BOTTOMPADDING", (0, -1), (-1, -1), 8),
+            ]
+        )
+    )
+    return box
+
+
+def _charts(summary: Summary, styles: _Styles) -> list[Flowable]:
+    per_day = summary.handins_per_day
+    day_labels = [f"{day:%d %b}" for day, _count in per_day]
+    weeks = summary.confiscations_per_week
+    week_labels = [f"{week:%d %b}" for week, _count in weeks]
+    years = summary.confiscations_per_year
+    return [
+        Paragraph("Hand-ins", styles.heading),
+        _bar_chart(
+            "Devices handed in per school day",
+            day_labels,
+            [count for _day, count in per_day],
+            styles,
+            _label_step(len(per_day)),
+        ),
+        CondPageBreak(70 * mm),
+        Paragraph("Confiscations", styles.heading),
+        _bar_chart(
+            "Confiscations per week (week starting)",
+            week_labels,
+            [count for _week, count in weeks],
+            styles,
+            _label_step(len(weeks)),
+        ),
+        _bar_chart(
+            "Confiscations per year group",
+            [f"Year {year}" for year, _count in years],
+            [count for _year, count in years],
+            styles,
+        ),
+    ]
+
+
+def _story(summary: Summary, staff_name: str, styles: _Styles) -> list[Flowable]:
+    which = summary.which
+    closes = summary.collection_closes.strftime("%H:%M")
+    intro = (
+        f"Period: {styles.text(which.words())}. Made {summary.generated_at} (UK time) by "
+        f"{styles.text(staff_name)}. Pupils are identified by admission number only; names are "
+        "in the custody log export, for staff who need them."
+    )
+    story: list[Flowable] = [
+        Paragraph(styles.text(f"{summary.school_name}: devices in school"), styles.title),
+        Paragraph("Summary for governors", styles.heading),
+        Paragraph(intro, styles.small),
+        Spacer(1, 4 * mm),
+        KeepTogether([_chain_box(summary, styles)]),
+        Paragraph("Key figures", styles.heading),
+        _key_figures(summary, styles),
+        *_charts(summary, styles),
+        CondPageBreak(50 * mm),
+        Paragraph("Pupils with repeated confiscations", styles.heading),
+        *_repeated_table(summary, styles),
+        CondPageBreak(50 * mm),
+        Paragraph("Devices kept overnight", styles.heading),
+        *_stays_table(summary.overnight, styles),
+        CondPageBreak(50 * mm),
+        Paragraph(f"Late collections (daily hand-ins collected after {closes})", styles.heading),
+        *_stays_table(summary.late, styles),
+    ]
+    return story
+
+
+def write_summary_pdf(summary: Summary, path: Path, staff_name: str) -> int:
+    """Write the summary to ``path``; returns the number of pages."""
+    styles = _Styles()
+    footer = printable(
+        f"{summary.school_name} · summary for governors · {summary.which.words()}", styles.regular
+    )
+
+    def on_page(canvas: Canvas, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(styles.regular, 8)
+        canvas.setFillColor(colors.HexColor("#4b5563"))
+        canvas.drawString(18 * mm, 10 * mm, footer)
+        canvas.drawRightString(A4[0] - 18 * mm, 10 * mm, f"Page {doc.page}")
+        canvas.restoreState()
+
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=18 * mm,
+        title=f"{summary.school_name}: summary for governors",
+        author="Device hand-in kiosk",
+        subject=summary.which.words(),
+        creator="Device hand-in kiosk",
+    )
+    doc.build(_story(summary, staff_name, styles), onFirstPage=on_page, onLaterPages=on_page)
+    return int(doc.page)

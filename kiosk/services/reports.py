@@ -1,0 +1,636 @@
+"""Queries behind the headteacher's exports and the governors' summary.
+
+The logs are streamed (``yield_per``), never loaded whole: a year of a large school is
+600,000 audit events. Long reads go through ``reading()``, which on SQLite reads from a
+snapshot without taking the write lock, so an export never holds up the kiosk.
+
+Times leave this module as school-local text, ``YYYY-MM-DD HH:MM:SS`` in Europe/London:
+converting each stored UTC time through a per-minute cache is what keeps a 600,000-row
+export within seconds; the writers turn the text into what their format needs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal, NamedTuple
+
+from sqlalchemy import (
+    Engine,
+    Select,
+    String,
+    create_engine,
+    event,
+    func,
+    select,
+    type_coerce,
+)
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.pool import NullPool
+
+from kiosk.clock import SCHOOL_ZONE, start_of_local_day, to_local, utcnow
+from kiosk.db import Sessions, make_sessions
+from kiosk.errors import InvalidInput
+from kiosk.services import audit, settings
+from kiosk.tables import (
+    AuditEvent,
+    Confiscation,
+    Custody,
+    CustodyKind,
+    CustodyState,
+    Pupil,
+    ReleasedTo,
+    Slot,
+    Staff,
+)
+
+ZONE_NAME = str(SCHOOL_ZONE)
+BATCH = 5000
+ColumnType = Literal["int", "text", "datetime", "date", "bool"]
+Progress = Callable[[int, int], None]  # (rows done, rows in all); may raise to cancel
+
+
+# -- what to report on --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    """A date range (inclusive, school days as the school counts them) and optional filters."""
+
+    date_from: dt.date
+    date_to: dt.date
+    year_group: int | None = None
+    reg_group: str | None = None
+    custody_kind: str | None = None  # "daily" or "confiscation"
+
+    def checked(self) -> ReportFilter:
+        """The same filter, tidied; InvalidInput with plain words if it makes no sense."""
+        if self.date_to < self.date_from:
+            raise InvalidInput("The end date is before the start date.")
+        if self.year_group is not None and not 1 <= self.year_group <= 14:
+            raise InvalidInput("Year group is a number from 1 to 14.")
+        kinds = {kind.value for kind in CustodyKind}
+        if self.custody_kind is not None and self.custody_kind not in kinds:
+            raise InvalidInput("Kind is daily or confiscation.")
+        form = (self.reg_group or "").strip().upper() or None
+        if form is not None and len(form) > 20:
+            raise InvalidInput("A form is at most 20 characters, like 7B.")
+        return ReportFilter(
+            self.date_from, self.date_to, self.year_group, form, self.custody_kind or None
+        )
+
+    @property
+    def starts(self) -> dt.datetime:
+        return start_of_local_day(self.date_from)
+
+    @property
+    def ends(self) -> dt.datetime:
+        return start_of_local_day(self.date_to + dt.timedelta(days=1))
+
+    def describe(self) -> dict[str, Any]:
+        """For audit events and report headers."""
+        return {
+            "from": self.date_from.isoformat(),
+            "to": self.date_to.isoformat(),
+            "year_group": self.year_group,
+            "form": self.reg_group,
+            "custody_kind": self.custody_kind,
+        }
+
+    def words(self) -> str:
+        parts = [f"{self.date_from:%d %b %Y} to {self.date_to:%d %b %Y}"]
+        if self.year_group is not None:
+            parts.append(f"year {self.year_group}")
+        if self.reg_group:
+            parts.append(f"form {self.reg_group}")
+        if self.custody_kind:
+            parts.append("confiscations" if self.custody_kind == "confiscation" else "daily")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    type: ColumnType
+    width: int = 12  # characters, a hint for spreadsheets
+    free_text: bool = False  # typed by people: guarded against formula injection in CSV
+
+
+@dataclass
+class LogTable:
+    """A log being read: its columns, how many rows, and the rows as an iterator (valid
+    only inside the ``open_log`` block that made it)."""
+
+    title: str
+    columns: tuple[Column, ...]
+    total: int
+    rows: Iterator[tuple[Any, ...]]
+
+
+# -- reading without blocking the kiosk ----------------------------------------------------
+
+
+def _engine_of(sessions: Sessions) -> Engine:
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, Engine):
+        raise TypeError("sessions must be bound to an Engine")
+    return bind
+
+
+def _snapshot_engine(engine: Engine) -> Engine | None:
+    """A second SQLite engine whose transactions are plain (deferred) BEGINs: in WAL mode
+    such a reader sees one consistent snapshot and never blocks the kiosk's writes."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    reader = create_engine(engine.url, poolclass=NullPool, connect_args={"timeout": 10})
+
+    @event.listens_for(reader, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA query_only=ON")
+        cur.close()
+
+    @event.listens_for(reader, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return reader
+
+
+@contextmanager
+def reading(sessions: Sessions) -> Iterator[Sessions]:
+    """Sessions for a long read-only job (an export, a summary, a verification)."""
+    engine = _engine_of(sessions)
+    reader = _snapshot_engine(engine)
+    if reader is None:
+        if engine.dialect.name == "postgresql":
+            repeatable = engine.execution_options(isolation_level="REPEATABLE READ")
+            yield make_sessions(repeatable)
+        else:
+            yield sessions
+        return
+    try:
+        yield make_sessions(reader)
+    finally:
+        reader.dispose()
+
+
+# -- school-local times, fast --------------------------------------------------------------
+
+
+class LocalClock:
+    """Stored naive-UTC times to school-local text ``YYYY-MM-DD HH:MM:SS``. Offsets change
+    on whole minutes, so one conversion per distinct minute is cached and reused."""
+
+    def __init__(self) -> None:
+        self._minutes: dict[str, str] = {}
+
+    def text(self, value: object) -> str | None:
+        if value is None:
+            return None
+        if type(value) is str and len(value) >= 19 and value[10] == " ":
+            minute = self._minutes.get(value[:16])
+            if minute is None:
+                minute = self._minute(value[:16])
+            return minute + value[16:19]
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"not a time: {value!r}")
+        return to_local(value.replace(tzinfo=None)).strftime("%Y-%m-%d %H:%M:%S")
+
+    def _minute(self, key: str) -> str:
+        local = to_local(dt.datetime.fromisoformat(key)).strftime("%Y-%m-%d %H:%M")
+        self._minutes[key] = local
+        return local
+
+
+def raw_time(column: Any) -> Any:
+    """Select a DateTime column without parsing it (a string on SQLite; LocalClock reads
+    either form)."""
+    return type_coerce(column, String)
+
+
+def local_date(text: str) -> dt.date:
+    return dt.date.fromisoformat(text[:10])
+
+
+# -- the custody log -----------------------------------------------------------------------
+
+CUSTODY_COLUMNS: tuple[Column, ...] = (
+    Column("Record", "int", 8),
+    Column("Admission no.", "text", 13, free_text=True),
+    Column("Surname", "text", 18, free_text=True),
+    Column("Forename", "text", 14, free_text=True),
+    Column("Year", "int", 6),
+    Column("Form", "text", 7, free_text=True),
+    Column("Kind", "text", 12),
+    Column("Outcome", "text", 16),
+    Column("Slot", "int", 6),
+    Column(f"Received ({ZONE_NAME})", "datetime", 20),
+    Column("Received by", "text", 18, free_text=True),
+    Column(f"Released ({ZONE_NAME})", "datetime", 20),
+    Column("Released by", "text", 18, free_text=True),
+    Column("Released to", "text", 14),
+    Column("Released to (name)", "text", 22, free_text=True),
+    Column("Relationship", "text", 13, free_text=True),
+    Column("ID seen", "bool", 8),
+    Column("Kept overnight on", "date", 12),
+    Column("Reason", "text", 20, free_text=True),
+    Column("Referred to DSL", "bool", 9),
+)
+OUTCOME_WORDS = {
+    CustodyState.HELD.value: "Held",
+    CustodyState.RELEASED.value: "Given back",
+    CustodyState.HANDED_TO_POLICE.value: "Handed to police",
+    CustodyState.CANCELLED.value: "Hand-in undone",
+}
+RELEASED_TO_WORDS = {ReleasedTo.PUPIL.value: "Pupil", ReleasedTo.PARENT.value: "Parent/carer"}
+SELF_SERVICE = "Kiosk (self-service)"
+
+
+def _custody_query(which: ReportFilter) -> Select[Any]:
+    received_by, released_by = aliased(Staff), aliased(Staff)
+    query = (
+        select(
+            Custody.id,
+            Pupil.admission_number,
+            Pupil.surname,
+            func.coalesce(Pupil.preferred_forename, Pupil.legal_forename),
+            Pupil.year_group,
+            Pupil.reg_group,
+            Custody.kind,
+            Custody.state,
+            Slot.number,
+            raw_time(Custody.received_at),
+            received_by.name,
+            raw_time(Custody.released_at),
+            released_by.name,
+            Custody.released_to,
+            Custody.released_to_name,
+            Custody.released_to_relationship,
+            Custody.id_seen,
+            Custody.keep_overnight_on,
+            Confiscation.reason_category,
+            Confiscation.dsl_referred_at.is_not(None),
+        )
+        .join(Pupil, Pupil.id == Custody.pupil_id)
+        .outerjoin(Slot, Slot.id == Custody.slot_id)
+        .outerjoin(received_by, received_by.id == Custody.received_by_id)
+        .outerjoin(released_by, released_by.id == Custody.released_by_id)
+        .outerjoin(Confiscation, Confiscation.custody_id == Custody.id)
+        .where(Custody.received_at >= which.starts, Custody.received_at < which.ends)
+    )
+    return _pupil_filters(query, which).order_by(Custody.received_at, Custody.id)
+
+
+def _pupil_filters(query: Select[Any], which: ReportFilter) -> Select[Any]:
+    if which.year_group is not None:
+        query = query.where(Pupil.year_group == which.year_group)
+    if which.reg_group:
+        query = query.where(func.upper(Pupil.reg_group) == which.reg_group)
+    if which.custody_kind:
+        query = query.where(Custody.kind == which.custody_kind)
+    return query
+
+
+def _custody_rows(rows: Iterator[Any], clock: LocalClock) -> Iterator[tuple[Any, ...]]:
+    for row in rows:
+        (cid, adm, surname, forename, year, form, kind, state, slot, received, by_in) = row[:11]
+        (released, by_out, to, to_name, relationship, id_seen, overnight, reason, dsl) = row[11:]
+        police = state == CustodyState.HANDED_TO_POLICE.value
+        to_words = "Police" if police else RELEASED_TO_WORDS.get(to or "")
+        yield (
+            cid,
+            adm,
+            surname,
+            forename,
+            year,
+            form,
+            kind,
+            OUTCOME_WORDS.get(state, state),
+            slot,
+            clock.text(received),
+            by_in or SELF_SERVICE,
+            clock.text(released),
+            by_out or (SELF_SERVICE if released else None),
+            to_words,
+            to_name,
+            relationship,
+            id_seen,
+            overnight,
+            reason,
+            dsl if kind == CustodyKind.CONFISCATION.value else None,
+        )
+
+
+# -- the audit log -------------------------------------------------------------------------
+
+AUDIT_COLUMNS: tuple[Column, ...] = (
+    Column("Event no.", "int", 10),
+    Column(f"Time ({ZONE_NAME})", "datetime", 20),
+    Column("Event", "text", 20),
+    Column("Staff", "text", 18, free_text=True),
+    Column("Pupil record", "int", 8),
+    Column("Admission no.", "text", 13, free_text=True),
+    Column("Pupil", "text", 22, free_text=True),
+    Column("Year", "int", 6),
+    Column("Form", "text", 7, free_text=True),
+    Column("Slot", "int", 6),
+    Column("Custody record", "int", 9),
+    Column("Details", "text", 40),  # JSON written by the services: always starts with "{"
+    Column("Redacted", "bool", 9),
+    Column("Hash (SHA-256)", "text", 20),
+)
+
+
+def _audit_seqs(session: Session, which: ReportFilter) -> tuple[int, int]:
+    """The first and last event numbers in the period (found through the index on time), so
+    the export walks the log in its own order instead of sorting 600,000 rows first."""
+    first, last = session.execute(
+        select(func.min(AuditEvent.seq), func.max(AuditEvent.seq)).where(
+            AuditEvent.at >= which.starts, AuditEvent.at < which.ends
+        )
+    ).one()
+    return (first, last) if first is not None else (1, 0)
+
+
+def _audit_query(which: ReportFilter, seqs: tuple[int, int]) -> Select[Any]:
+    pupil_name = func.coalesce(Pupil.preferred_forename, Pupil.legal_forename) + " " + Pupil.surname
+    query = (
+        select(
+            AuditEvent.seq,
+            raw_time(AuditEvent.at),
+            AuditEvent.kind,
+            AuditEvent.actor_name,
+            AuditEvent.pupil_id,
+            Pupil.admission_number,
+            pupil_name,
+            Pupil.year_group,
+            Pupil.reg_group,
+            AuditEvent.slot_number,
+            AuditEvent.custody_id,
+            AuditEvent.details,
+            AuditEvent.redacted,
+            AuditEvent.hash,
+        )
+        .outerjoin(Pupil, Pupil.id == AuditEvent.pupil_id)
+        .where(AuditEvent.seq.between(*seqs))
+        .where(AuditEvent.at >= which.starts, AuditEvent.at < which.ends)
+    )
+    if which.custody_kind:
+        query = query.join(Custody, Custody.id == AuditEvent.custody_id)
+    return _pupil_filters(query, which).order_by(AuditEvent.seq)
+
+
+def _audit_rows(rows: Iterator[Any], clock: LocalClock) -> Iterator[tuple[Any, ...]]:
+    text = clock.text
+    for row in rows:
+        yield (row[0], text(row[1]), *row[2:])
+
+
+# -- opening a log -------------------------------------------------------------------------
+
+LogKind = Literal["custody", "audit"]
+LOG_TITLES: dict[str, str] = {"custody": "Custody log", "audit": "Audit log"}
+
+
+@contextmanager
+def open_log(sessions: Sessions, kind: LogKind, which: ReportFilter) -> Iterator[LogTable]:
+    """Count and stream one log from a single consistent snapshot."""
+    which = which.checked()
+    with reading(sessions) as reader, reader() as session:
+        if kind == "audit":
+            query, columns, shape = (
+                _audit_query(which, _audit_seqs(session, which)),
+                AUDIT_COLUMNS,
+                _audit_rows,
+            )
+        else:
+            query, columns, shape = _custody_query(which), CUSTODY_COLUMNS, _custody_rows
+        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        streamed = session.connection().execute(query.execution_options(yield_per=BATCH))
+        try:
+            rows = shape(iter(streamed), LocalClock())
+            yield LogTable(LOG_TITLES[kind], columns, total or 0, rows)
+        finally:
+            streamed.close()
+
+
+def forms(sessions: Sessions) -> list[str]:
+    """Forms (registration groups) pupils are in, for filter choices."""
+    with sessions() as session:
+        query = select(Pupil.reg_group).where(Pupil.purged_at.is_(None)).distinct()
+        return sorted(session.scalars(query), key=lambda form: (len(form), form))
+
+
+# -- the governors' summary ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepeatedConfiscation:
+    pupil_ref: str  # admission number: the summary names no pupil
+    year_group: int
+    reg_group: str
+    count: int
+    last_on: dt.date
+
+
+@dataclass(frozen=True)
+class DeviceStay:
+    """A device kept overnight, or collected late."""
+
+    pupil_ref: str
+    reg_group: str
+    kind: str
+    received: str  # school-local text
+    released: str | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    school_name: str
+    which: ReportFilter
+    generated_at: str  # school-local text
+    handins_per_day: tuple[tuple[dt.date, int], ...]
+    confiscations_per_week: tuple[tuple[dt.date, int], ...]  # week starting Monday
+    confiscations_per_year: tuple[tuple[int, int], ...]
+    repeated: tuple[RepeatedConfiscation, ...]
+    overnight: tuple[DeviceStay, ...]
+    late: tuple[DeviceStay, ...]
+    collection_closes: dt.time
+    referred_to_dsl: int
+    handed_to_police: int
+    chain: audit.ChainReport
+
+    @property
+    def handins(self) -> int:
+        return sum(count for _day, count in self.handins_per_day)
+
+    @property
+    def confiscations(self) -> int:
+        return sum(count for _year, count in self.confiscations_per_year)
+
+
+class _Stay(NamedTuple):
+    pupil_ref: str
+    year_group: int
+    reg_group: str
+    kind: str
+    state: str
+    received: str  # school-local text
+    released: str | None
+    marked_overnight: bool
+    dsl_referred: bool
+
+
+def _kept_overnight(stay: _Stay, today: str) -> bool:
+    if stay.state == CustodyState.CANCELLED.value:
+        return False
+    if stay.marked_overnight:
+        return True
+    if stay.released is None:
+        return stay.received[:10] < today
+    return stay.released[:10] > stay.received[:10]
+
+
+@dataclass
+class _Tally:
+    closes: str  # "HH:MM"
+    today: str  # "YYYY-MM-DD", school-local
+    per_day: Counter[dt.date] = field(default_factory=Counter)
+    per_week: Counter[dt.date] = field(default_factory=Counter)
+    per_year: Counter[int] = field(default_factory=Counter)
+    by_pupil: defaultdict[str, list[_Stay]] = field(default_factory=lambda: defaultdict(list))
+    overnight: list[DeviceStay] = field(default_factory=list)
+    late: list[DeviceStay] = field(default_factory=list)
+    dsl: int = 0
+    police: int = 0
+
+    def add(self, stay: _Stay) -> None:
+        if _kept_overnight(stay, self.today):
+            self.overnight.append(_public(stay))
+        if stay.kind == CustodyKind.DAILY.value:
+            self._daily(stay)
+        else:
+            self._confiscation(stay)
+
+    def _daily(self, stay: _Stay) -> None:
+        if stay.state == CustodyState.CANCELLED.value:
+            return
+        self.per_day[local_date(stay.received)] += 1
+        released = stay.released
+        if released and released[:10] == stay.received[:10] and released[11:16] > self.closes:
+            self.late.append(_public(stay))
+
+    def _confiscation(self, stay: _Stay) -> None:
+        day = local_date(stay.received)
+        self.per_week[day - dt.timedelta(days=day.weekday())] += 1
+        self.per_year[stay.year_group] += 1
+        self.by_pupil[stay.pupil_ref].append(stay)
+        self.dsl += stay.dsl_referred
+        self.police += stay.state == CustodyState.HANDED_TO_POLICE.value
+
+
+def _public(stay: _Stay) -> DeviceStay:
+    return DeviceStay(stay.pupil_ref, stay.reg_group, stay.kind, stay.received, stay.released)
+
+
+def _summary_query(which: ReportFilter) -> Select[Any]:
+    query = (
+        select(
+            Pupil.admission_number,
+            Pupil.year_group,
+            Pupil.reg_group,
+            Custody.kind,
+            Custody.state,
+            raw_time(Custody.received_at),
+            raw_time(Custody.released_at),
+            Custody.keep_overnight_on,
+            Confiscation.dsl_referred_at.is_not(None),
+        )
+        .join(Pupil, Pupil.id == Custody.pupil_id)
+        .outerjoin(Confiscation, Confiscation.custody_id == Custody.id)
+        .where(Custody.received_at >= which.starts, Custody.received_at < which.ends)
+    )
+    return _pupil_filters(query, which).order_by(Custody.received_at)
+
+
+def _year_groups(session: Session, which: ReportFilter) -> list[int]:
+    """Year groups on roll (so a year with no confiscations shows as a zero)."""
+    query = select(Pupil.year_group).where(Pupil.active.is_(True)).distinct()
+    if which.year_group is not None:
+        query = query.where(Pupil.year_group == which.year_group)
+    if which.reg_group:
+        query = query.where(func.upper(Pupil.reg_group) == which.reg_group)
+    return list(session.scalars(query))
+
+
+def _repeated(tally: _Tally) -> tuple[RepeatedConfiscation, ...]:
+    found = [
+        RepeatedConfiscation(
+            ref,
+            stays[-1].year_group,
+            stays[-1].reg_group,
+            len(stays),
+            local_date(stays[-1].received),
+        )
+        for ref, stays in tally.by_pupil.items()
+        if len(stays) >= 2
+    ]
+    return tuple(sorted(found, key=lambda r: (-r.count, r.year_group, r.pupil_ref)))
+
+
+def _tally(session: Session, which: ReportFilter, closes: dt.time) -> _Tally:
+    today = to_local(utcnow()).strftime("%Y-%m-%d")
+    tally = _Tally(closes=closes.strftime("%H:%M"), today=today)
+    clock = LocalClock()
+    query = _summary_query(which).execution_options(yield_per=BATCH)
+    for row in session.connection().execute(query):
+        ref, year, form, kind, state, received, released, overnight_on, dsl = row
+        tally.add(
+            _Stay(
+                ref,
+                year,
+                form,
+                kind,
+                state,
+                clock.text(received) or "",
+                clock.text(released),
+                overnight_on is not None,
+                bool(dsl),
+            )
+        )
+    return tally
+
+
+def summary(sessions: Sessions, which: ReportFilter, *, verify_chain: bool = True) -> Summary:
+    """Everything the governors' PDF shows, from one snapshot."""
+    which = which.checked()
+    with reading(sessions) as reader:
+        school = settings.load(reader)
+        with reader() as session:
+            tally = _tally(session, which, school.collection_closes)
+            years = sorted(set(_year_groups(session, which)) | set(tally.per_year))
+        chain = audit.verify(reader) if verify_chain else audit.ChainReport(True, 0, None, None)
+    return Summary(
+        school_name=school.school_name,
+        which=which,
+        generated_at=LocalClock().text(utcnow()) or "",
+        handins_per_day=tuple(sorted(tally.per_day.items())),
+        confiscations_per_week=tuple(sorted(tally.per_week.items())),
+        confiscations_per_year=tuple((year, tally.per_year[year]) for year in years),
+        repeated=_repeated(tally),
+        overnight=tuple(tally.overnight),
+        late=tuple(tally.late),
+        collection_closes=school.collection_closes,
+        referred_to_dsl=tally.dsl,
+        handed_to_police=tally.police,
+        chain=chain,
+    )
