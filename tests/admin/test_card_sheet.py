@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import io
 import shutil
+import sqlite3
 import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -17,6 +20,7 @@ from PIL import Image
 from reportlab.graphics.barcode import qrencoder
 from reportlab.lib.units import mm
 
+from kiosk.db import open_database
 from kiosk.errors import CardRevoked, InvalidInput, NotAuthorised
 from kiosk.printing import cards as card_sheet
 from kiosk.printing import draw
@@ -24,6 +28,8 @@ from kiosk.printing.cards import CardSelection
 from kiosk.scanning import payload
 from kiosk.scanning.decoders import pyzbar_decoder, zxing_decoder
 from kiosk.services import cards, photos, pupils, roster
+
+from .conftest import DATA
 
 DPI = 300
 PX = DPI / 72  # pixels per PDF point
@@ -62,11 +68,24 @@ def crop(page: np.ndarray, x: float, y: float, w: float, h: float, margin: float
     return page[max(top, 0) : bottom, max(left, 0) : right]
 
 
-@pytest.fixture
-def school_with_names(sessions, admin, data):
-    """The SIMS file's ten pupils (Zoë, Nguyễn, O'Brien, a 53-letter surname...), one
-    with a photo; the demo pupils have left."""
-    checked = roster.check_file(data("sims_bom_crlf.csv"))
+@dataclass(frozen=True)
+class Sheet:
+    sessions: object
+    batch: card_sheet.CardBatch
+    pdf: Path
+    page: np.ndarray
+
+
+@pytest.fixture(scope="module")
+def sheet(school_template, tmp_path_factory, artifacts) -> Iterator[Sheet]:
+    """Printed and rendered once for the module: the SIMS file's ten pupils (Zoë, Nguyễn,
+    O'Brien, a 53-letter surname...), Nguyễn with a photo; the demo pupils have left."""
+    folder = tmp_path_factory.mktemp("card-sheet")
+    with sqlite3.connect(school_template.path) as source, sqlite3.connect(folder / "k.db") as copy:
+        source.backup(copy)
+    engine, sessions = open_database(f"sqlite:///{folder / 'k.db'}")
+    admin = school_template.school.actors["admin"]
+    checked = roster.check_file((DATA / "sims_bom_crlf.csv").read_bytes())
     roster.apply(sessions, admin, checked, confirm_leavers=True)
     nguyen = pupils.search(sessions, "Nguyễn")[0]
     image = Image.new("RGB", (300, 400), "#7ea6d8")
@@ -74,25 +93,22 @@ def school_with_names(sessions, admin, data):
     out = io.BytesIO()
     image.save(out, "JPEG")
     photos.set_photo(sessions, admin, nguyen.id, out.getvalue())
-    return nguyen.id
-
-
-@pytest.fixture
-def sheet(sessions, admin, school_with_names, tmp_path, artifacts):
     batch = card_sheet.prepare_cards(sessions, admin, CardSelection(everyone=True))
-    pdf = tmp_path / "cards.pdf"
+    pdf = folder / "cards.pdf"
     assert card_sheet.write_card_sheet(batch, pdf) == 1
     shutil.copy(pdf, artifacts / "card-sheet.pdf")
-    return batch, pdf, render(pdf, artifacts / "card-sheet.png")
+    page = render(pdf, artifacts / "card-sheet.png") if shutil.which("pdftoppm") else None
+    yield Sheet(sessions, batch, pdf, page)
+    engine.dispose()
 
 
 @needs_poppler
-def test_every_qr_and_code128_on_the_sheet_reads_back_as_its_pupils_card(sessions, sheet):
-    batch, _pdf, page = sheet
+def test_every_qr_and_code128_on_the_sheet_reads_back_as_its_pupils_card(sheet):
+    batch, page = sheet.batch, sheet.page
     assert len(batch.faces) == card_sheet.PER_PAGE
     bars_x, bars_y, bars_w, bars_h = card_sheet.BARS
     read = {"QR": [], "Code128": []}
-    with sessions() as session:
+    with sheet.sessions() as session:
         for index, face in enumerate(batch.faces):
             x, y = card_sheet.card_origin(index)
             qr = crop(
@@ -115,7 +131,7 @@ def test_every_qr_and_code128_on_the_sheet_reads_back_as_its_pupils_card(session
 
 @needs_poppler
 def test_the_whole_page_holds_ten_qr_codes_and_ten_code128s_and_nothing_else(sheet):
-    batch, _pdf, page = sheet
+    batch, page = sheet.batch, sheet.page
     found = zxingcpp.read_barcodes(page, try_rotate=False)
     by_format = {
         name: sorted(b.text for b in found if b.format == fmt)
@@ -131,7 +147,7 @@ def test_the_whole_page_holds_ten_qr_codes_and_ten_code128s_and_nothing_else(she
 
 @needs_poppler
 def test_codes_are_vectors_the_only_image_on_the_page_is_the_photo(sheet):
-    _batch, pdf, _page = sheet
+    pdf = sheet.pdf
     listing = subprocess.run(
         ["pdfimages", "-list", str(pdf)], check=True, capture_output=True, text=True
     ).stdout.splitlines()[2:]
@@ -141,7 +157,7 @@ def test_codes_are_vectors_the_only_image_on_the_page_is_the_photo(sheet):
 
 @needs_poppler
 def test_names_print_in_full_including_vietnamese_and_irish_accents(sheet):
-    _batch, pdf, _page = sheet
+    pdf = sheet.pdf
     text = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
     ).stdout

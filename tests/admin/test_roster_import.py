@@ -137,7 +137,6 @@ def test_reimport_updates_by_upn_marks_missing_pupils_left_and_keeps_their_histo
     assert pupils_by_upn(sessions)["C886401214105"].left_on is None
 
 
-@both_databases
 def test_a_file_with_errors_is_refused_and_the_database_is_untouched(
     sessions, admin, data, snapshot
 ):
