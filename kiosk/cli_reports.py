@@ -1,0 +1,214 @@
+"""Report and data-care commands: export, purge, backup, restore.
+
+Exports and the purge log in a staff member (``--as NAME``; the PIN is asked for, or given
+with ``--pin`` in scripts) so the audit log names who did it. An export goes where ``--out``
+says, or into the data directory's ``exports`` folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kiosk.cli import CliError, Context, command, staff_login
+from kiosk.errors import KioskError
+
+if TYPE_CHECKING:
+    from kiosk.exports import ExportRequest, Report
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-09-01") from exc
+
+
+def _add_login(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--as", dest="as_name", required=True, help="your staff name")
+    parser.add_argument(
+        "--pin", help="your PIN, for scripts (visible to other users: prefer the prompt)"
+    )
+
+
+def _confirm(question: str, assume_yes: bool) -> bool:
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        raise CliError(f"{question} Run again with --yes to go ahead.")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+
+
+# --- export -------------------------------------------------------------------------------
+
+
+def _configure_export(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="date_from", type=_date, required=True, metavar="DATE")
+    parser.add_argument("--to", dest="date_to", type=_date, required=True, metavar="DATE")
+    parser.add_argument(
+        "--format",
+        choices=["csv", "xlsx", "pdf"],
+        required=True,
+        help="csv or xlsx for a log; pdf for the summary for governors",
+    )
+    parser.add_argument(
+        "--kind",
+        choices=["custody", "audit"],
+        default="custody",
+        help="which log (csv/xlsx): one row per device stay, or every audit event",
+    )
+    parser.add_argument("--year", type=int, help="only pupils in this year group")
+    parser.add_argument("--form", help="only pupils in this form, e.g. 7B")
+    parser.add_argument("--custody-kind", choices=["daily", "confiscation"])
+    parser.add_argument("--out", type=Path, help="the file to write (default: the exports folder)")
+    _add_login(parser)
+
+
+def _request(args: argparse.Namespace) -> ExportRequest:
+    from kiosk.exports import ExportRequest
+    from kiosk.services.reports import ReportFilter
+
+    which = ReportFilter(args.date_from, args.date_to, args.year, args.form, args.custody_kind)
+    report: Report = "summary" if args.format == "pdf" else args.kind
+    return ExportRequest(report, args.format, which)
+
+
+class _Progress:
+    """A percentage on stderr, for a person watching a terminal."""
+
+    def __init__(self) -> None:
+        self.shown = -1
+        self.live = sys.stderr.isatty()
+
+    def __call__(self, done: int, total: int) -> None:
+        percent = 100 * done // total if total else 100
+        if self.live and percent // 10 != self.shown // 10:
+            self.shown = percent
+            print(f"\r  {percent:3d}%", end="", file=sys.stderr, flush=True)
+
+    def end(self) -> None:
+        if self.live and self.shown >= 0:
+            print(file=sys.stderr)
+
+
+@command(
+    "export", "Export the custody or audit log (CSV, XLSX) or the PDF summary.", _configure_export
+)
+def export(ctx: Context, args: argparse.Namespace) -> int:
+    from kiosk.exports import default_path, run_export
+
+    try:
+        request = _request(args).checked()
+        actor = staff_login(ctx, args.as_name, args.pin).actor
+        out = args.out
+        if out is None:
+            ctx.config.export_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            out = default_path(ctx.config.export_dir, request)
+        progress = _Progress()
+        try:
+            result = run_export(ctx.sessions, actor, request, out, progress)
+        finally:
+            progress.end()
+    except KioskError as exc:
+        raise CliError(str(exc)) from exc
+    noun = "records summarised" if request.report == "summary" else "rows"
+    print(f"Wrote {result.path} ({result.rows:,} {noun}; audit event #{result.audit_seq}).")
+    return 0
+
+
+# --- purge --------------------------------------------------------------------------------
+
+
+def _configure_purge(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dry-run", action="store_true", help="show what would be purged, change nothing"
+    )
+    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _add_login(parser)
+
+
+@command(
+    "purge",
+    "Remove the personal data of pupils who left longer ago than the retention period.",
+    _configure_purge,
+)
+def purge(ctx: Context, args: argparse.Namespace) -> int:
+    from kiosk.services import retention
+
+    try:
+        actor = staff_login(ctx, args.as_name, args.pin).actor
+        plan = retention.purge(ctx.sessions, actor, dry_run=True)
+        print(plan.describe())
+        if args.dry_run or plan.pupils == 0:
+            return 0
+        if not _confirm("Purge them now? This cannot be undone.", args.yes):
+            print("Nothing purged.")
+            return 1
+        done = retention.purge(ctx.sessions, actor)
+    except KioskError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"Done: audit event #{done.audit_seq} records it.")
+    print(done.describe())
+    return 0
+
+
+# --- backup and restore -------------------------------------------------------------------
+
+
+def _configure_backup(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--list", action="store_true", help="list the backups, make none")
+
+
+@command("backup", "Back up the database now (SQLite), or --list the backups.", _configure_backup)
+def backup(ctx: Context, args: argparse.Namespace) -> int:
+    from kiosk.services import backup as backups
+
+    if args.list:
+        found = backups.list_backups(ctx.config.backup_dir)
+        for info in found:
+            print(
+                f"{info.made_at:%Y-%m-%d %H:%M:%S}  {info.kind:<11} {info.size:>12,}  {info.path}"
+            )
+        if not found:
+            print(f"No backups yet in {ctx.config.backup_dir}.")
+        return 0
+    try:
+        info = backups.make_backup(ctx.config)
+    except KioskError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"Backed up to {info.path} ({info.size:,} bytes).")
+    return 0
+
+
+def _configure_restore(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="the backup file to restore")
+    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+
+@command(
+    "restore",
+    "Restore a backup after checking it (integrity, schema, audit chain).",
+    _configure_restore,
+)
+def restore(ctx: Context, args: argparse.Namespace) -> int:
+    from kiosk.services import backup as backups
+
+    question = (
+        f"Replace the current database with {args.file}? Anything recorded since that "
+        "backup is set aside (the current database is kept as a pre-restore backup)."
+    )
+    if not _confirm(question, args.yes):
+        print("Nothing restored.")
+        return 1
+    try:
+        result = backups.restore(ctx.config, args.file)
+    except KioskError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"Restored {result.restored_from}: audit chain intact, {result.events:,} events.")
+    if result.pre_restore_backup:
+        print(f"The database it replaced is kept as {result.pre_restore_backup}.")
+    print("Restart any kiosk that is running so it starts afresh.")
+    return 0
