@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
-from kiosk.ui.style import BLUE, kiosk_button_css
+from kiosk.ui.style import BLUE, TOUCH, kiosk_button_css
 from kiosk.ui.widgets.fit_text import FitText
 from kiosk.ui.widgets.image_view import ImageView
 from kiosk.ui.widgets.page import ColouredPage
@@ -32,7 +32,7 @@ class CollectionPage(ColouredPage):
         self.caption = FitText("Phone in slot", max_px=34, bold=False, align=LEFT)
         self.slot = SlotNumber()
         self.note = FitText(max_px=30)
-        self.staff_line = FitText(max_px=24, bold=False, align=LEFT)
+        self.staff_line = FitText(max_px=22, bold=False)
         self.sign_out = QPushButton("Sign out")
         self.not_now = QPushButton("Not now")
         self.give_back = QPushButton("Give back")
@@ -44,23 +44,20 @@ class CollectionPage(ColouredPage):
 
     def _build(self) -> None:
         details = QVBoxLayout()
-        details.addWidget(self.name, 12)
-        details.addWidget(self.caption, 7)
-        details.addWidget(self.slot, 48)
+        details.addWidget(self.name, 10)
+        details.addWidget(self.caption, 6)
+        details.addWidget(self.slot, 56)
         top = QHBoxLayout()
         top.addWidget(self.photo, 3)
         top.addLayout(details, 7)
-        staff_row = QHBoxLayout()
-        staff_row.addWidget(self.staff_line, 1)
-        staff_row.addWidget(self.sign_out)
         buttons = QHBoxLayout()
         buttons.addWidget(self.not_now)
-        buttons.addStretch(1)
+        buttons.addWidget(self.staff_line, 1)
+        buttons.addWidget(self.sign_out)
         buttons.addWidget(self.give_back)
         layout = QVBoxLayout(self)
         layout.addLayout(top, 1)
         layout.addWidget(self.note)
-        layout.addLayout(staff_row)
         layout.addLayout(buttons)
 
     def show_pupil(
@@ -85,11 +82,9 @@ class CollectionPage(ColouredPage):
 
     def set_staff(self, staff_name: str | None) -> None:
         if staff_name:
-            self.staff_line.setText(
-                f"Staff: check the photo, then give the phone back as {staff_name}"
-            )
+            self.staff_line.setText(f"Staff: {staff_name}. Check the photo first.")
         else:
-            self.staff_line.setText("Staff: check the photo. You will be asked for your PIN.")
+            self.staff_line.setText("Staff: check the photo, tap Give back, type your PIN")
         self.sign_out.setVisible(bool(staff_name))
 
     def apply_scale(self, scale: float) -> None:
@@ -102,12 +97,12 @@ class CollectionPage(ColouredPage):
         self.caption.set_max_px(round(34 * scale))
         self.note.set_max_px(round(30 * scale))
         self.note.setFixedHeight(round(48 * scale))
-        self.staff_line.set_max_px(round(24 * scale))
-        self.staff_line.setFixedHeight(round(64 * scale))
+        self.staff_line.set_max_px(round(22 * scale))
+        self.staff_line.setMinimumHeight(TOUCH)
         self.photo.setMaximumWidth(round(300 * scale))
         font = round(26 * scale)
         self.not_now.setStyleSheet(kiosk_button_css(round(72 * scale), font))
-        self.sign_out.setStyleSheet(kiosk_button_css(round(64 * scale), round(22 * scale)))
+        self.sign_out.setStyleSheet(kiosk_button_css(round(72 * scale), round(22 * scale)))
         self.give_back.setStyleSheet(
             kiosk_button_css(round(84 * scale), round(32 * scale), primary=True)
         )

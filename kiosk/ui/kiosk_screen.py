@@ -351,11 +351,11 @@ class TopBar(QWidget):
         layout.addWidget(self.staff_button)
 
     def set_mode(self, mode: Mode) -> None:
-        words = "Home time: phones given back" if mode is Mode.COLLECTION else "Morning hand-in"
+        words = "Home time" if mode is Mode.COLLECTION else "Morning hand-in"
         self.mode.setText(words)
 
     def apply_scale(self, scale: float) -> None:
-        height = max(TOUCH + 8, round(80 * scale))
+        height = max(TOUCH + 8, round(72 * scale))
         self.setFixedHeight(height)
         layout = self.layout()
         if layout is not None:
@@ -363,7 +363,9 @@ class TopBar(QWidget):
         self.school.set_max_px(round(32 * scale))
         self.mode.set_max_px(round(26 * scale))
         self.staff_button.setStyleSheet(
-            f"QPushButton {{ min-height: {TOUCH}px; min-width: {round(110 * scale)}px;"
+            # min-height is the content box: with the 2 px border the button is TOUCH tall.
+            f"QPushButton {{ min-height: {TOUCH - 4}px; min-width: {round(110 * scale)}px;"
+            f" padding: 0px 16px;"
             f" font-size: {round(22 * scale)}px; color: {KIOSK_MUTED}; background: {KIOSK_BAR};"
             f" border: 2px solid #4b5563; border-radius: 10px; }}"
         )
@@ -458,13 +460,15 @@ class ResultPage(ColouredPage):
         self._build()
 
     def _build(self) -> None:
-        words = QVBoxLayout()
-        words.addWidget(self.title, 10)
-        words.addWidget(self.message, 14)
-        words.addWidget(self.slot, 56)
+        self.words = QVBoxLayout()
+        self.words.addStretch(0)
+        self.words.addWidget(self.title, 8)
+        self.words.addWidget(self.message, 10)
+        self.words.addWidget(self.slot, 62)
+        self.words.addStretch(0)
         body = QHBoxLayout()
         body.addWidget(self.photo, 3)
-        body.addLayout(words, 8)
+        body.addLayout(self.words, 8)
         buttons = QHBoxLayout()
         buttons.addWidget(self.undo)
         buttons.addStretch(1)
@@ -495,8 +499,9 @@ class ResultPage(ColouredPage):
         margin = round(24 * scale)
         layout = self.layout()
         if layout is not None:
-            layout.setContentsMargins(margin, margin // 2, margin, margin)
-            layout.setSpacing(round(12 * scale))
+            layout.setContentsMargins(margin, margin // 2, margin, margin // 2)
+            layout.setSpacing(round(10 * scale))
+        self.words.setSpacing(round(6 * scale))
         self.photo.setMaximumWidth(round(300 * scale))
         self.undo.setStyleSheet(kiosk_button_css(round(72 * scale), round(24 * scale)))
         self.done.setStyleSheet(
@@ -505,10 +510,18 @@ class ResultPage(ColouredPage):
         self._fit_words()
 
     def _fit_words(self) -> None:
-        # Without a slot number the words have the whole page: let them be larger.
-        big = self.outcome is not None and self.outcome.slot is None
-        self.title.set_max_px(round((72 if big else 56) * self._scale))
-        self.message.set_max_px(round((48 if big else 40) * self._scale))
+        """With a slot number, the number takes most of the height. Without one (notices,
+        errors) the words are larger and sit together in the middle of the page."""
+        plain = self.outcome is not None and self.outcome.slot is None
+        title_px = round((72 if plain else 50) * self._scale)
+        message_px = round((48 if plain else 38) * self._scale)
+        self.title.set_max_px(title_px)
+        self.message.set_max_px(message_px)
+        for index, stretch in enumerate((0, 4, 5, 0, 0) if plain else (0, 8, 10, 62, 0)):
+            self.words.setStretch(index, stretch)
+        # Alone on the page, name and message meet in the middle instead of drifting apart.
+        self.title.set_alignment(LEFT | Qt.AlignmentFlag.AlignBottom if plain else LEFT)
+        self.message.set_alignment(LEFT | Qt.AlignmentFlag.AlignTop if plain else LEFT)
 
 
 MENU_ACTIONS: tuple[tuple[str, str], ...] = (

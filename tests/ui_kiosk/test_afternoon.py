@@ -63,7 +63,7 @@ def test_a_whole_day_morning_hand_in_then_staff_start_home_time_and_give_phones_
         assert scan(qtbot, screen, text) is State.HANDED_IN
     switch_mode_with_pin(qtbot, screen, "collection", OFFICE)
     assert screen.mode is Mode.COLLECTION
-    assert screen.top_bar.mode.text() == "Home time: phones given back"
+    assert screen.top_bar.mode.text() == "Home time"
     assert screen.collection_staff is not None and screen.collection_staff.name == OFFICE
     assert last_event(sessions, "settings_changed").actor_name == OFFICE
     for expected_slot, (pupil_id, text) in enumerate(pupils, start=1):

@@ -57,9 +57,14 @@ def ensure_daily_backup(config):
 
 @pytest.fixture
 def window(
-    qtbot: QtBot, sessions: Sessions, school: DemoSchool, kiosk_config: Config
+    qtbot: QtBot,
+    sessions: Sessions,
+    school: DemoSchool,
+    kiosk_config: Config,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[MainWindow]:
     settings.update(sessions, school.actors["office"], {"mode": "handin"})  # any time of day
+    monkeypatch.setattr(main_window, "BACKUP_MODULE", "kiosk.services.no_such_backup")
     made = MainWindow(kiosk_config, sessions)
     qtbot.addWidget(made, before_close_func=lambda w: setattr(w, "allow_close", True))
     made.resize(1024, 600)
@@ -201,3 +206,25 @@ def test_no_backup_module_means_no_backup_and_no_error(
     monkeypatch.setattr(main_window, "BACKUP_MODULE", "kiosk.services.no_such_backup")
     window.run_backup()
     assert window.maintenance.pending == 0
+
+
+def test_the_real_staff_console_opens_and_comes_back(qtbot: QtBot, window: MainWindow) -> None:
+    pytest.importorskip(main_window.CONSOLE_MODULE)
+    click(qtbot, window.kiosk.top_bar.staff_button)
+    click(qtbot, window.kiosk.staff_page.menu_buttons["console"])
+    console = window.console
+    assert console is not None and type(console).__name__ == "StaffConsole"
+    assert window.stack.currentWidget() is console
+    console.exit_requested.emit()  # type: ignore[attr-defined]
+    assert window.stack.currentWidget() is window.kiosk and window.console is None
+
+
+def test_the_real_daily_backup_is_made_at_start(
+    qtbot: QtBot, sessions: Sessions, school: DemoSchool, kiosk_config: Config
+) -> None:
+    pytest.importorskip(main_window.BACKUP_MODULE)
+    window = MainWindow(kiosk_config, sessions)
+    qtbot.addWidget(window)
+    backups = kiosk_config.backup_dir
+    qtbot.waitUntil(lambda: backups.is_dir() and any(backups.glob("*.db")), timeout=10_000)
+    qtbot.waitUntil(lambda: window.maintenance.pending == 0, timeout=5000)

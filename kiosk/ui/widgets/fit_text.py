@@ -29,9 +29,10 @@ class FitText(QWidget):
         self._max_px, self._min_px = max_px, min_px
         self._bold = bold
         self._colour = QColor(colour)
-        self._flags = int(align | Qt.AlignmentFlag.AlignVCenter) | int(Qt.TextFlag.TextWordWrap)
+        self._flags = 0
+        self.set_alignment(align)
         self._fitted: tuple[tuple[str, int, int, int], QFont] | None = None
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
 
     def text(self) -> str:
@@ -46,9 +47,18 @@ class FitText(QWidget):
         self._colour = QColor(colour)
         self.update()
 
+    def set_alignment(self, align: Qt.AlignmentFlag) -> None:
+        """Horizontal and (optionally) vertical alignment; vertically centred if not given."""
+        if not align & Qt.AlignmentFlag.AlignVertical_Mask:
+            align |= Qt.AlignmentFlag.AlignVCenter
+        self._flags = int(align) | int(Qt.TextFlag.TextWordWrap)
+        self._fitted = None
+        self.update()
+
     def set_max_px(self, max_px: int) -> None:
         if max_px != self._max_px:
             self._max_px = max(self._min_px, max_px)
+            self.updateGeometry()  # the size hint follows the largest size
             self.update()
 
     def font_px(self) -> int:

@@ -15,6 +15,7 @@ from functools import partial
 from itertools import count
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class TaskRunner(QObject):
 
 
 def _finish(thread: QThread, *_args: object) -> None:
-    if thread.isRunning():
+    if shiboken6.isValid(thread) and thread.isRunning():
         thread.quit()
         thread.wait(5000)
 
