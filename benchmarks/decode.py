@@ -64,12 +64,17 @@ class Run:
 
 
 def candidates() -> list[Decoder]:
+    """One per library with the production passes, then the chain, then what each of
+    zxing-cpp's passes adds (the default minus its later passes)."""
+    zxing = decoders.zxing_reader()
     return [
         decoders.zxing_decoder(),
         decoders.pyzbar_decoder(),
         decoders.opencv_decoder(),
         decoders.opencv_decoder(aruco=True),
         decoders.ChainDecoder(decoders.zxing_decoder(), decoders.pyzbar_decoder()),
+        decoders.PassDecoder("  zxing-cpp, 640 px pass only", zxing, (640,), regions=False),
+        decoders.PassDecoder("  zxing-cpp, 640 px + full size", zxing, regions=False),
     ]
 
 
@@ -140,22 +145,34 @@ def band_rows(label: str, scenes: Sequence[synthetic.Scene], run: Run) -> list[l
 
 def camera_latency(samples: Sequence[Sample], fps: float) -> tuple[list[float], int]:
     """Latencies (ms) from frame capture to ``code_scanned_at`` arriving in this (GUI)
-    thread, through the real CameraService on a folder of the frames, one pass."""
+    thread, through the real CameraService on a folder of the frames, one pass.
+
+    Every frame holds a different card, so each read frame is a new scan. A preview per
+    frame (emitted after the scan) counts the frames, so a slow machine still gets the
+    whole pass rather than a cut-off one."""
     first_seen: dict[str, float] = {}
+    frames_done = 0
+    loop = QEventLoop()
 
     def on_scan(text: str, captured: float) -> None:
         first_seen.setdefault(text, (time.perf_counter() - captured) * 1000)
 
+    def on_frame() -> None:
+        nonlocal frames_done
+        frames_done += 1
+        if frames_done >= len(samples):
+            loop.quit()
+
     with tempfile.TemporaryDirectory() as folder:
         synthetic.write_frames(Path(folder), samples)
-        service = CameraService(Path(folder), fps=fps, debounce_seconds=3600)
+        service = CameraService(Path(folder), fps=fps, debounce_seconds=3600, preview_fps=1000)
         service.code_scanned_at.connect(on_scan)
-        loop = QEventLoop()
-        QTimer.singleShot(int(1000 * (len(samples) / fps + 1.0)), loop.quit)
+        service.frame_ready.connect(on_frame)
+        QTimer.singleShot(int(1000 * (3 * len(samples) / fps + 10)), loop.quit)
         service.start()
         loop.exec()
         service.stop()
-    return list(first_seen.values()), len(samples)
+    return list(first_seen.values()), frames_done
 
 
 class _OneLine(logging.Formatter):
@@ -237,12 +254,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     latencies: list[float] = []
     if not args.skip_camera:
         app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])
-        latencies, sent = camera_latency(synthetic_720p, args.camera_fps)
+        latencies, frames = camera_latency(synthetic_720p, args.camera_fps)
         print_table(
             f"Camera pipeline: CameraService on a folder of 1280x720 PNGs at "
             f"{args.camera_fps:g} fps, capture -> code_scanned in the GUI thread",
             ["frames", "scanned", "median ms", "p95 ms", "max ms"],
-            [[sent, len(latencies), pct(latencies, 50), pct(latencies, 95), max(latencies)]],
+            [[frames, len(latencies), pct(latencies, 50), pct(latencies, 95), max(latencies)]],
         )
         app.processEvents()
 

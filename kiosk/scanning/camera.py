@@ -341,7 +341,7 @@ class CameraService(QObject):
         app = QCoreApplication.instance()
         if app is not None:
             # A QThread destroyed while running aborts the process; never leave one behind.
-            app.aboutToQuit.connect(self.stop)
+            app.aboutToQuit.connect(self._stop_for_exit)
 
     @property
     def running(self) -> bool:
@@ -368,7 +368,11 @@ class CameraService(QObject):
         thread.start()
 
     def stop(self, timeout_ms: int = 3000) -> bool:
-        """Stop the worker and wait for its thread. True if it ended within the timeout."""
+        """Stop the worker and wait for its thread. True if it ended within the timeout.
+
+        It normally ends within one frame. A live camera that hangs mid-frame can block
+        its ``read()`` until OpenCV's own timeout (10 s for V4L2); then this returns
+        False, and the thread ends by itself when the read gives up."""
         if self.worker is None or self._thread is None:
             return True
         self.worker.stop()
@@ -377,3 +381,7 @@ class CameraService(QObject):
         if ended:
             self.worker = self._thread = None
         return bool(ended)
+
+    def _stop_for_exit(self) -> None:
+        # Outwait even a hung camera's read: quitting slowly beats aborting.
+        self.stop(timeout_ms=15_000)
