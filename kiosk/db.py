@@ -43,7 +43,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 10}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # READ COMMITTED (stated, not left to the server's default): each statement sees what
+    # other kiosks committed before it, which the audit chain and slot choice rely on once
+    # they hold their advisory lock (see kiosk.services.audit).
+    options: dict[str, Any] = {
+        "pool_pre_ping": True,
+        "isolation_level": "READ COMMITTED",
+        "connect_args": {"connect_timeout": 10, "application_name": "handin-kiosk"},
+    }
+    return create_engine(url, **{**options, **kwargs})
 
 
 def make_sessions(engine: Engine) -> Sessions:

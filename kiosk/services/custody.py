@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date
@@ -17,6 +17,7 @@ from kiosk.db import Sessions
 from kiosk.errors import (
     AlreadyHeld,
     ConfiscatedNeedsParent,
+    DatabaseUnavailable,
     InvalidInput,
     NoFreeSlot,
     NotAuthorised,
@@ -42,6 +43,8 @@ from kiosk.tables import (
 )
 
 ALLOCATION_RETRIES = 5
+# PostgreSQL's "try again" errors: serialization failure, deadlock detected.
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
 T = TypeVar("T")
 REASON_CATEGORIES = (
     "used in lesson",
@@ -116,6 +119,11 @@ def _held(session: Session, pupil_id: int, kind: CustodyKind) -> list[Custody]:
 
 
 def _free_slot(session: Session, *, confiscation: bool, wanted: int | None = None) -> Slot:
+    # Kiosks sharing a PostgreSQL database choose slots one at a time: take the audit
+    # chain's lock (held to commit; the event is appended under it anyway) before reading
+    # which slots are free, so no two see the same slot free. SQLite's BEGIN IMMEDIATE
+    # already serialises. The unique index on held slots stays the last line of defence.
+    audit._lock_chain(session)
     occupied = set(session.scalars(select(Custody.slot_id).where(Custody.state == HELD)))
     slots = {s.number: s for s in session.scalars(select(Slot))}
     if wanted is not None:
@@ -147,15 +155,25 @@ def _require_held(custody: Custody) -> None:
         raise NotHeld("That device is no longer held.")
 
 
+def _retryable(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    return getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
+
+
 def _retry_on_conflict(action: Callable[[], T]) -> T:
-    """Run a whole transaction again when another kiosk took the same slot first (the
-    unique index on held slots refused ours); the next attempt sees that slot taken."""
-    for _ in range(ALLOCATION_RETRIES - 1):
+    """Run a whole transaction again when another kiosk got there first (a unique index
+    refused ours, or PostgreSQL asked for a retry); ``sessions.begin()`` has rolled the
+    failed attempt back, and the next one sees the other kiosk's committed work."""
+    last: DBAPIError | None = None
+    for _ in range(ALLOCATION_RETRIES):
         try:
             return action()
-        except IntegrityError:
-            continue
-    return action()
+        except DBAPIError as exc:
+            if not _retryable(exc):
+                raise
+            last = exc
+    raise DatabaseUnavailable("The kiosk was busy. Please scan again.") from last
 
 
 # -- the pupil's own actions at the kiosk -------------------------------------------------
