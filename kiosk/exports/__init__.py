@@ -179,6 +179,8 @@ def run_export(
                 rows = _write_log(sessions, request, partial, staff_name, report_progress)
         except OSError as exc:
             raise ExportFailed(f"The export could not be written: {exc.strerror or exc}.") from exc
+        if cancelled and cancelled():  # a last chance, before the file becomes real
+            raise ExportCancelled()
         return _record(sessions, actor, request, rows, partial, out)
 
 

@@ -1,0 +1,2 @@
+"""The reports panel (exports, backups) that the staff console shows to senior staff and
+admins."""
