@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.errors import KioskError
 from kiosk.exports import ExportCancelled
+from kiosk.scanning.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 
 log = logging.getLogger("kiosk.ui.reports")
 
@@ -41,29 +42,36 @@ class JobWorker(QObject):
         super().__init__()
         self._job, self._what = job, what
         self._cancel = threading.Event()
+        self._percent = -1
 
     def cancel(self) -> None:
         self._cancel.set()
 
+    def _progress(self, done: int, total: int) -> None:
+        percent = 100 * done // total if total else 100
+        if percent != self._percent:  # at most about a hundred signals a job
+            self._percent = percent
+            emit(self.progress, done, total)
+
     @Slot()
     def run(self) -> None:
         try:
-            result = self._job(self.progress.emit, self._cancel.is_set)
+            result = self._job(self._progress, self._cancel.is_set)
         except ExportCancelled:
-            self.cancelled.emit()
+            emit(self.cancelled)
         except KioskError as error:
-            self.failed.emit(error.message)
+            emit(self.failed, error.message)
         except SQLAlchemyError as error:
             log.error("%s failed: %s", self._what, type(error).__name__)
-            self.failed.emit(RECORDS_DOWN)
+            emit(self.failed, RECORDS_DOWN)
         except Exception as error:  # shown as words; the kind and place go to the log
             stack = "".join(traceback.format_tb(error.__traceback__))
             log.error("%s failed: %s\n%s", self._what, type(error).__name__, stack)
-            self.failed.emit(UNEXPECTED)
+            emit(self.failed, UNEXPECTED)
         else:
-            self.finished.emit(result)
+            emit(self.finished, result)
         finally:
-            self.done.emit()
+            emit(self.done)
 
 
 class _Current:
