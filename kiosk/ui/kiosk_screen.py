@@ -623,13 +623,25 @@ class StaffPage(ColouredPage):
         if layout is not None:
             layout.setContentsMargins(margin, margin // 2, margin, margin // 2)
         self.heading.setFixedHeight(max(TOUCH, round(64 * scale)))
+        self.heading.set_max_px(round(34 * scale))
         self.info.setFixedHeight(round(36 * scale))
+        self.info.set_max_px(round(22 * scale))
         self.back.setStyleSheet(f"QPushButton {{ font-size: {round(20 * scale)}px; }}")
         # The shared keypad's 88 px keys do not fit a 600 px high screen: size them here.
-        key = max(TOUCH + 8, min(112, round(76 * scale)))
+        # (Style first: a style sheet's min-height would undo the fixed size.)
+        key = max(TOUCH + 8, min(120, round(76 * scale)))
         for button in self.login.pinpad.buttons.values():
+            button.setStyleSheet(
+                f"font-size: {round(key * 0.4)}px; padding: 0px;"
+                f" min-width: {key - 4}px; min-height: {key - 4}px;"
+            )
             button.setFixedSize(key, key)
-            button.setStyleSheet(f"font-size: {round(key * 0.36)}px; padding: 0px;")
+        text_px = round(20 * min(scale, 1.5))
+        self.login.setStyleSheet(
+            f"QPushButton {{ font-size: {round(22 * scale)}px;"
+            f" min-height: {max(TOUCH, round(64 * scale)) - 16}px; }}"
+            f" QLabel {{ font-size: {text_px}px; }}"
+        )
         for button in self.menu_buttons.values():
             button.setStyleSheet(
                 f"QPushButton {{ min-height: {max(TOUCH, round(96 * scale))}px;"

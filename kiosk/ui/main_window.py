@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
 from kiosk.config import Config
@@ -105,6 +105,11 @@ class MainWindow(QMainWindow):
         """Full screen without window decorations, or an ordinary window (after a PIN)."""
         self.setWindowFlag(Qt.WindowType.FramelessWindowHint, full_screen)
         if full_screen:
+            # Without a window manager (a bare X session on a kiosk PC) "full screen" is
+            # only a hint nobody acts on: cover the screen ourselves as well.
+            screen = self.screen() or QGuiApplication.primaryScreen()
+            if screen is not None:
+                self.setGeometry(screen.geometry())
             self.showFullScreen()
         else:
             self.showNormal()

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import cv2
 import pytest
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
@@ -49,7 +50,9 @@ def shot(artifacts: Path, request: pytest.FixtureRequest) -> Callable[[QWidget, 
     folder.mkdir(parents=True, exist_ok=True)
 
     def take(widget: QWidget, name: str) -> Path:
-        QApplication.processEvents()  # let pending layout changes land, as on screen
+        # What the event loop does before the next frame: pending layouts and deletions.
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        QApplication.processEvents()
         size = (widget.width(), widget.height())
         path = folder / f"{name}_{size[0]}x{size[1]}.png"
         image = widget.grab().toImage()
