@@ -4,8 +4,8 @@ two columns of five, with crop marks to cut along.
 Each card: school name, photo (or initials), preferred forename and surname, form and
 year, a QR code for the kiosk's webcam and a Code128 for USB barcode scanners, both of the
 signed card text (``kiosk.scanning.payload``) and both drawn as vectors, so they print
-sharp at any resolution. Issuing and the audit events happen in one short transaction
-(``prepare_cards``); drawing the PDF happens after it, so a long print run never holds
+sharp at any resolution. Issuing and the audit events happen in short transactions
+(``prepare_cards``); drawing the PDF happens after them, so a long print run never holds
 the database's write lock while hand-ins are going on.
 """
 
@@ -25,7 +25,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from kiosk.db import Sessions
-from kiosk.errors import InvalidInput
+from kiosk.errors import InvalidInput, KioskError
 from kiosk.printing import draw
 from kiosk.rules import Action
 from kiosk.scanning import payload
@@ -33,7 +33,7 @@ from kiosk.services import audit, cards, settings
 from kiosk.services.audit import Actor
 from kiosk.services.common import require
 from kiosk.services.roster import year_label
-from kiosk.tables import Card, Pupil
+from kiosk.tables import Card, Pupil, Setting
 
 CARD_W, CARD_H = 85.6 * mm, 54 * mm
 COLUMNS, ROWS = 2, 5
@@ -52,6 +52,7 @@ QR_SIZE = 23 * mm
 QR_AT = (CARD_W - 2.5 * mm - QR_SIZE, 17 * mm)
 BARS = (2 * mm, 5 * mm, CARD_W - 4 * mm, 9.5 * mm)  # the Code128 with its quiet zones
 CAPTION_Y = 2.4 * mm
+ISSUE_BATCH = 200  # cards issued a transaction: ~1 s of the database's write lock at most
 MIN_DOTS = 4  # 4/600 inch = 0.17 mm: the narrowest bar a common USB scanner reads well
 
 BLUE = HexColor("#0b3d91")
@@ -214,22 +215,90 @@ def prepare_cards(
     sessions: Sessions, actor: Actor, selection: CardSelection, *, reissue: bool = False
 ) -> CardBatch:
     """Issue a card to each selected pupil who has none (or to all of them when
-    ``reissue``: new serials, old cards revoked) and gather what to print."""
-    with sessions.begin() as session:
+    ``reissue``: new serials, old cards revoked) and gather what to print.
+
+    Up to ISSUE_BATCH cards this is one transaction. A bigger run (new cards for the whole
+    school) issues ISSUE_BATCH cards a transaction, so a kiosk's hand-in never waits more
+    than about a second for the database; if it stops part-way, CardsPartlyIssued says how
+    far it got (each card issued is complete, with its audit event)."""
+    with sessions() as session:
         require(session, actor, Action.PRINT_CARDS)
         pupils = select_pupils(session, selection)
         check_code_fits(_worst_case_text(session, pupils))
         ids = [p.id for p in pupils]
+        had_card = set(_current_serials(session, ids))
+    pending = [i for i in ids if reissue or i not in had_card]
+    batches = [pending[i : i + ISSUE_BATCH] for i in range(0, len(pending), ISSUE_BATCH)]
+    done = 0
+    try:
+        for batch in batches[:-1]:
+            with sessions.begin() as session:
+                require(session, actor, Action.PRINT_CARDS)
+                _issue(session, actor, batch, reissue=reissue)
+            done += len(batch)
+        last = batches[-1] if batches else []
+        counts = IssueCounts(
+            issued=sum(1 for i in pending if i not in had_card),
+            reissued=sum(1 for i in pending if i in had_card),
+        )
+        return _issue_and_gather(sessions, actor, selection, ids, last, counts, reissue)
+    except Exception as error:
+        if done == 0:
+            raise
+        raise CardsPartlyIssued(done, len(pending), reissue=reissue) from error
+
+
+@dataclass(frozen=True)
+class IssueCounts:
+    issued: int
+    reissued: int
+
+
+class CardsPartlyIssued(KioskError):
+    def __init__(self, done: int, total: int, *, reissue: bool) -> None:
+        self.done, self.total = done, total
+        if reissue:
+            text = (
+                f"New cards were made for {done} of {total} pupils before something went "
+                "wrong, so their old cards no longer work. Nothing was printed: make the PDF "
+                "again without 'new cards' to print everyone's current card."
+            )
+        else:
+            text = (
+                f"Cards were issued to {done} of {total} pupils before something went wrong. "
+                "Nothing was printed: please make the PDF again."
+            )
+        super().__init__(text)
+
+
+def _issue(session: Session, actor: Actor, pupil_ids: list[int], *, reissue: bool) -> None:
+    # The identity map holds rows weakly: keep the settings each card reads (secret,
+    # school code, audit head) loaded for the whole batch instead of a query per card.
+    held_settings = list(session.scalars(select(Setting)))
+    for pupil_id in pupil_ids:
+        cards.issue_in(session, actor, pupil_id, reissue=reissue)
+    del held_settings
+
+
+def _issue_and_gather(
+    sessions: Sessions,
+    actor: Actor,
+    selection: CardSelection,
+    ids: list[int],
+    last_batch: list[int],
+    counts: IssueCounts,
+    reissue: bool,
+) -> CardBatch:
+    with sessions.begin() as session:
+        require(session, actor, Action.PRINT_CARDS)
+        _issue(session, actor, last_batch, reissue=reissue)
+        by_id = {p.id: p for p in session.scalars(_on_roll().where(Pupil.id.in_(ids)))}
+        pupils = [by_id[i] for i in ids if i in by_id]
         serials = _current_serials(session, ids)
-        issued = reissued = 0
-        for pupil in pupils:
-            if reissue or pupil.id not in serials:
-                card = cards.issue_in(session, actor, pupil.id, reissue=reissue)
-                reissued += pupil.id in serials
-                issued += pupil.id not in serials
-                serials[pupil.id] = card.serial
         photos = _photos(session, ids)
-        faces = tuple(_face(session, p, serials[p.id], photos.get(p.id)) for p in pupils)
+        faces = tuple(
+            _face(session, p, serials[p.id], photos.get(p.id)) for p in pupils if p.id in serials
+        )
         audit.append(
             session,
             "cards_printed",
@@ -238,12 +307,12 @@ def prepare_cards(
             details={
                 "selection": selection.describe(),
                 "cards": len(faces),
-                "issued": issued,
-                "reissued": reissued,
+                "issued": counts.issued,
+                "reissued": counts.reissued,
             },
         )
         school_name = settings.get_value(session, "school_name")
-    return CardBatch(school_name, faces, issued, reissued)
+    return CardBatch(school_name, faces, counts.issued, counts.reissued)
 
 
 def _face(session: Session, pupil: Pupil, serial: int, photo: bytes | None) -> CardFace:

@@ -27,7 +27,7 @@ from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import Actor
 from kiosk.services.common import get_pupil, now_or, require
-from kiosk.tables import Pupil
+from kiosk.tables import Pupil, Setting
 
 PHOTO_SIZE = (300, 400)  # width, height: 3:4 portrait
 JPEG_QUALITY = 85
@@ -249,11 +249,13 @@ def _store(session: Session, actor: Actor, photos: dict[int, bytes]) -> int:
         )
     )
     now = now_or(None)
+    held_settings = list(session.scalars(select(Setting)))  # see roster._write: fewer reads
     for pupil_id, jpeg in photos.items():
         pupil = get_pupil(session, pupil_id)
         pupil.photo, pupil.updated_at = jpeg, now
         kind = "photo_replaced" if pupil_id in had_photo else "photo_added"
         audit.append(session, kind, actor, pupil_id=pupil_id)
+    del held_settings
     return len(had_photo)
 
 

@@ -35,7 +35,7 @@ from kiosk.services import audit
 from kiosk.services.audit import Actor
 from kiosk.services.common import now_or, require
 from kiosk.services.pupils import PupilRecord, create_in
-from kiosk.tables import HELD, Custody, Pupil, Slot
+from kiosk.tables import HELD, Custody, Pupil, Setting, Slot
 
 MAX_FILE_BYTES = 20_000_000
 MAX_ROWS = 20_000
@@ -855,6 +855,9 @@ def apply(
 def _write(session: Session, actor: Actor, plan: RosterPreview) -> ImportResult:
     now = now_or(None)
     today = local_date(now)
+    # The identity map holds rows weakly: keep the settings (the audit head among them)
+    # loaded, or each of the thousand-odd audit events below reads them again.
+    held_settings = list(session.scalars(select(Setting)))
     pupils = {p.id: p for p in session.scalars(select(Pupil))}
     _free_admission_numbers(session, plan, pupils)
     for change in plan.changes:
@@ -885,6 +888,7 @@ def _write(session: Session, actor: Actor, plan: RosterPreview) -> ImportResult:
             "encoding": plan.checked.table.encoding,
         },
     )
+    del held_settings
     return result
 
 

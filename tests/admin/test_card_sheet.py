@@ -19,6 +19,7 @@ import zxingcpp
 from PIL import Image
 from reportlab.graphics.barcode import qrencoder
 from reportlab.lib.units import mm
+from sqlalchemy import select
 
 from kiosk.db import open_database
 from kiosk.errors import CardRevoked, InvalidInput, NotAuthorised
@@ -28,6 +29,7 @@ from kiosk.printing.cards import CardSelection
 from kiosk.scanning import payload
 from kiosk.scanning.decoders import pyzbar_decoder, zxing_decoder
 from kiosk.services import cards, photos, pupils, roster
+from kiosk.tables import AuditEvent
 
 from .conftest import DATA
 
@@ -273,3 +275,42 @@ def test_fitted_names_never_run_past_their_box():
         fitted = draw.fit_lines(name, fonts.bold, width, 12, 6.5, 3)
         assert all(draw.text_width(line, fonts.bold, fitted.size) <= width for line in fitted.lines)
         assert "".join(fitted.lines).replace(" ", "") == name.replace(" ", "")
+
+
+def test_new_cards_for_a_big_selection_are_issued_in_short_transactions(
+    sessions, admin, school, monkeypatch
+):
+    monkeypatch.setattr(card_sheet, "ISSUE_BATCH", 7)  # 30 pupils: 5 transactions
+    batch = card_sheet.prepare_cards(sessions, admin, CardSelection(everyone=True), reissue=True)
+    assert (len(batch.faces), batch.issued, batch.reissued) == (30, 0, 30)
+    with sessions() as session:
+        for face in batch.faces:
+            assert cards.pupil_for_card(session, face.text).id == face.pupil_id
+        for old_text in school.card_texts.values():
+            with pytest.raises(CardRevoked):
+                cards.pupil_for_card(session, old_text)
+        kinds = [e.kind for e in session.scalars(select(AuditEvent))]
+    assert kinds.count("card_reissued") == 30 and kinds.count("cards_printed") == 1
+
+
+def test_a_failure_part_way_through_a_big_reissue_says_how_far_it_got(
+    sessions, admin, school, monkeypatch
+):
+    monkeypatch.setattr(card_sheet, "ISSUE_BATCH", 7)
+    real_issue = cards.issue_in
+    calls = []
+
+    def failing_issue(session, actor, pupil_id, *, reissue):
+        calls.append(pupil_id)
+        if len(calls) == 10:
+            raise RuntimeError("disk full")
+        return real_issue(session, actor, pupil_id, reissue=reissue)
+
+    monkeypatch.setattr(cards, "issue_in", failing_issue)
+    with pytest.raises(card_sheet.CardsPartlyIssued, match="7 of 30 pupils") as failure:
+        card_sheet.prepare_cards(sessions, admin, CardSelection(everyone=True), reissue=True)
+    assert "old cards no longer work" in str(failure.value)
+    with sessions() as session:
+        kinds = [e.kind for e in session.scalars(select(AuditEvent))]
+    assert kinds.count("card_reissued") == 7  # the first batch, complete; the second, none
+    assert "cards_printed" not in kinds
