@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -257,3 +258,17 @@ class PupilHeader(QWidget):
         self.photo.show_pupil(self.sessions, pupil)
         self.name.setText(pupil.display_name if pupil else placeholder)
         self.details.setText(pupil_line(pupil) if pupil else "")
+
+
+def side_panel(layout: QVBoxLayout, width: int) -> QScrollArea:
+    """The form beside a list. It scrolls rather than squashes when the screen is short
+    (a 1366 x 768 laptop, or a long message under the form)."""
+    inner = QWidget()
+    inner.setLayout(layout)
+    scroll = QScrollArea()
+    scroll.setWidget(inner)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setMinimumWidth(width)
+    return scroll

@@ -28,7 +28,7 @@ from kiosk.services.common import PupilSummary
 from kiosk.services.custody import REASON_CATEGORIES
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
-from kiosk.ui.staff.common import Feedback, PupilHeader, attempt
+from kiosk.ui.staff.common import Feedback, PupilHeader, attempt, side_panel
 from kiosk.ui.staff.models import RowsModel, SearchProxy
 
 AUTOMATIC = "Next free slot (reserved slots first)"
@@ -76,9 +76,7 @@ class ConfiscateTab(QWidget):
         right.addWidget(self.steps)
         right.addWidget(self.feedback)
         right.addStretch(1)
-        right_box = QWidget()
-        right_box.setLayout(right)
-        right_box.setMinimumWidth(600)
+        right_box = side_panel(right, 600)
 
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
@@ -124,11 +122,11 @@ class ConfiscateTab(QWidget):
         self.confirm = QPushButton("Confirm confiscation")
         self.confirm.setProperty("role", "danger")
         self.confirm.clicked.connect(self._confiscate)
-        back = QPushButton("Back")
-        back.clicked.connect(lambda: self._set_confirming(False))
+        self.back = QPushButton("Back")
+        self.back.clicked.connect(lambda: self._set_confirming(False))
         buttons = QHBoxLayout()
         buttons.addWidget(self.confirm)
-        buttons.addWidget(back)
+        buttons.addWidget(self.back)
         layout = QVBoxLayout(frame)
         layout.addWidget(self.summary)
         layout.addLayout(buttons)
@@ -250,6 +248,8 @@ class ConfiscateTab(QWidget):
             self.refresh()  # the slot may have been taken meanwhile
             return
         self._clear_form()
+        self.results.set_rows([])
+        self.show_pupil(None)  # so a second tap cannot record the same confiscation twice
         self.refresh()
         referred = " It has been referred to the DSL." if self.do_not_examine.isChecked() else ""
         self.feedback.ok(

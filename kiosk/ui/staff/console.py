@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.rules import Action, may
+from kiosk.scanning.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 from kiosk.services import console
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff.common import describe_failure
@@ -40,6 +42,7 @@ from kiosk.ui.staff.lists import ListsTab
 from kiosk.ui.staff.release import ReleaseTab
 from kiosk.ui.style import BLUE, WHITE
 from kiosk.ui.widgets.pinpad import StaffLogin
+from kiosk.ui.widgets.tasks import TaskRunner
 
 log = logging.getLogger("kiosk.ui.staff")
 
@@ -105,7 +108,7 @@ class StaffConsole(QWidget):
 
         self.login = StaffLogin(sessions, "Staff console", cancellable=True)
         self.login.logged_in.connect(self._logged_in)
-        self.login.cancelled.connect(self.exit_requested.emit)
+        self.login.cancelled.connect(lambda: emit(self.exit_requested))
         self.who = QLabel("")
         self.who.setStyleSheet("font-size: 22px; font-weight: 700;")
         self.lock_button = QPushButton("Lock")
@@ -233,11 +236,7 @@ class StaffConsole(QWidget):
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
-        while self.tabs.count():
-            widget = self.tabs.widget(0)
-            self.tabs.removeTab(0)
-            if widget is not None:
-                widget.deleteLater()
+        self._discard_tabs()
         self.who.setText("")
         self.login.reload()
         self.login.message.setText("Locked after a few minutes unused." if reason == "idle" else "")
@@ -246,11 +245,27 @@ class StaffConsole(QWidget):
             console.record_console_locked(self.sessions, member.actor, reason)
         except Exception as error:  # the lock itself has happened; only the record failed
             log.error("Recording a console lock failed: %s", describe_failure(error))
-        self.locked.emit()
+        emit(self.locked)
+
+    def _discard_tabs(self) -> None:
+        while self.tabs.count():
+            widget = self.tabs.widget(0)
+            self.tabs.removeTab(0)
+            if widget is None:
+                continue
+            # A hosted panel's background thread must end before the panel is deleted:
+            # a QThread destroyed while running aborts the whole kiosk.
+            for runner in widget.findChildren(TaskRunner):
+                runner.stop()
+            widget.deleteLater()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.lock("exit")
+        super().closeEvent(event)
 
     def leave(self) -> None:
         self.lock("exit")
-        self.exit_requested.emit()
+        emit(self.exit_requested)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (

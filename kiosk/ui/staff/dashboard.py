@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from kiosk.clock import to_local, utcnow
 from kiosk.config import Config
 from kiosk.db import Sessions
+from kiosk.scanning.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 from kiosk.services import console
 from kiosk.services.console import Dashboard
 from kiosk.services.staff import StaffMember
@@ -81,7 +82,7 @@ class DashboardTab(QWidget):
         grid = QGridLayout()
         for position, (name, words, colour) in enumerate(TILES):
             tile = Tile(words, colour)
-            tile.clicked.connect(lambda _=False, n=name: self.list_requested.emit(n))
+            tile.clicked.connect(lambda _=False, n=name: emit(self.list_requested, n))
             grid.addWidget(tile, 0, position)
             self.tiles[name] = tile
         self.slot_map = SlotMap()

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QStackedWidget,
     QTimeEdit,
@@ -39,6 +40,7 @@ from kiosk.ui.staff.common import (
     heading_label,
     save_receipt,
     school_today,
+    side_panel,
     when_text,
 )
 from kiosk.ui.staff.models import RowsModel, SearchProxy
@@ -67,6 +69,7 @@ class DevicesTab(QWidget):
         super().__init__(parent)
         self.sessions, self.staff, self.config = sessions, staff, config
         self.device: HeldDevice | None = None
+        self.page = PAGES[0]
         self.feedback = Feedback()
 
         self.search = QLineEdit()
@@ -89,6 +92,7 @@ class DevicesTab(QWidget):
         self.pages = QStackedWidget()
         group = QButtonGroup(self)
         chooser = QHBoxLayout()
+        self.no_device = QLabel("Tap a device on the left first.")
         for name, page in zip(PAGES, self._build_pages(), strict=True):
             button = QPushButton(name)
             button.setCheckable(True)
@@ -97,6 +101,7 @@ class DevicesTab(QWidget):
             chooser.addWidget(button)
             self.page_buttons[name] = button
             self.pages.addWidget(page)
+        self.pages.addWidget(self.no_device)
         self.receipt = ReceiptBar()
         right = QVBoxLayout()
         right.addWidget(self.heading)
@@ -106,9 +111,7 @@ class DevicesTab(QWidget):
         right.addWidget(self.feedback)
         right.addWidget(self.receipt)
         right.addStretch(1)
-        right_box = QWidget()
-        right_box.setLayout(right)
-        right_box.setMinimumWidth(600)
+        right_box = side_panel(right, 600)
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)
         layout.addWidget(right_box)
@@ -213,9 +216,11 @@ class DevicesTab(QWidget):
         self.out_button.clicked.connect(lambda: self._set_in_service(False))
         self.in_button = QPushButton("Put back in service")
         self.in_button.clicked.connect(lambda: self._set_in_service(True))
+        self.slots_note = QLabel("")
+        self.slots_note.setWordWrap(True)
         if not may(self.staff.role, Action.MANAGE_SLOTS):
             self.in_button.setEnabled(False)
-            self.in_button.setToolTip(ADMIN_ONLY)
+            self.slots_note.setText(ADMIN_ONLY)
         buttons = QHBoxLayout()
         buttons.addWidget(self.out_button)
         buttons.addWidget(self.in_button)
@@ -223,12 +228,14 @@ class DevicesTab(QWidget):
         form.addRow("Slot number", self.slot_number)
         form.addRow("Reason", self.slot_reason)
         form.addRow(buttons)
+        form.addRow(self.slots_note)
         return page
 
     def show_page(self, name: str) -> None:
+        self.page = name
         self.page_buttons[name].setChecked(True)
-        self.pages.setCurrentIndex(PAGES.index(name))
         self.receipt.setVisible(False)
+        self._show_current_page()
         if name == "Move":
             self._load_free_slots()
         if name == "Police":
@@ -271,8 +278,25 @@ class DevicesTab(QWidget):
             self.heading.setText(f"{device.pupil.display_name}, {device.pupil.reg_group}")
             self.details.setText(_describe(device))
         self._enable_actions()
-        if device is not None and PAGES[self.pages.currentIndex()] == "Move":
+        self._show_current_page()
+        if device is not None and self.page == "Move":
             self._load_free_slots()
+
+    def _show_current_page(self) -> None:
+        """A device's form only while a device is chosen; a plain hint otherwise."""
+        if self.device is None and self.page in DEVICE_PAGES:
+            self.pages.setCurrentWidget(self.no_device)
+        else:
+            self.pages.setCurrentIndex(PAGES.index(self.page))
+        # A stack is as tall as its tallest page unless the others stop asking for room.
+        current = self.pages.currentWidget()
+        for index in range(self.pages.count()):
+            page = self.pages.widget(index)
+            if page is None:
+                continue
+            policy = QSizePolicy.Policy.Preferred if page is current else QSizePolicy.Policy.Ignored
+            page.setSizePolicy(policy, policy)
+        self.pages.adjustSize()
 
     def _enable_actions(self) -> None:
         device = self.device
@@ -339,16 +363,23 @@ class DevicesTab(QWidget):
             self._done("Referred to the DSL. Only senior staff can release it now.")
 
     def _police_time(self, device: HeldDevice) -> dt.datetime:
+        """The handover time typed in (school time), checked for sense. The current minute
+        means now, so a handover recorded straight away is never "before" its seizure."""
+        if not all(f.text().strip() for f in (self.officer, self.officer_number, self.reference)):
+            raise InvalidInput("Enter the officer's name, number and the police reference.")
         qdate, qtime = self.police_date.date(), self.police_time.time()
         when = local_to_utc(
             dt.date(qdate.year(), qdate.month(), qdate.day()),
             dt.time(qtime.hour(), qtime.minute()),
         )
-        if when > utcnow() + FUTURE_TOLERANCE:
+        now = utcnow()
+        if when == now.replace(second=0, microsecond=0):
+            return now
+        if when > now + FUTURE_TOLERANCE:
             raise InvalidInput("The handover time is in the future.")
-        if when < device.received_at:
+        if when < device.received_at.replace(second=0, microsecond=0):
             raise InvalidInput("The handover time is before the device was confiscated.")
-        return when
+        return max(when, device.received_at)
 
     def _hand_to_police(self) -> None:
         device = self.device

@@ -124,6 +124,7 @@ class EndOfDayTab(QWidget):
         if self.report is None or not self.report.undecided:
             return
         count = len(self.report.undecided)
+        self.feedback.clear()
         self.confirm_text.setText(
             f"Record that all {count} undecided device{'s' if count != 1 else ''} "
             "stay overnight? Each is recorded separately, with your name."

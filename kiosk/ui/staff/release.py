@@ -33,6 +33,7 @@ from kiosk.ui.staff.common import (
     attempt,
     save_receipt,
     school_today,
+    side_panel,
     when_text,
 )
 from kiosk.ui.staff.models import RowsModel, SearchProxy
@@ -89,9 +90,7 @@ class ReleaseTab(QWidget):
         right.addWidget(self.print_button)
         right.addWidget(self.receipt)
         right.addStretch(1)
-        right_box = QWidget()
-        right_box.setLayout(right)
-        right_box.setMinimumWidth(520)
+        right_box = side_panel(right, 520)
 
         layout = QHBoxLayout(self)
         layout.addLayout(left, 1)

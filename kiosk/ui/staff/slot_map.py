@@ -13,6 +13,7 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
+from kiosk.scanning.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 from kiosk.services.console import FREE, OUT_OF_SERVICE, SlotState
 from kiosk.ui.staff.common import when_text
 from kiosk.ui.style import (
@@ -152,7 +153,7 @@ class SlotMap(QWidget):
             return
         self.selected = slot.number
         self.update()
-        self.slot_tapped.emit(slot.number)
+        emit(self.slot_tapped, slot.number)
 
 
 def describe_slot(slot: SlotState) -> str:
