@@ -175,6 +175,31 @@ def test_photos_import_reports_files_it_could_not_use(qtbot, panel, tmp_path, se
     assert [(r.name, r.serious) for r in page.files_model.rows] == [("somebody.jpg", True)]
 
 
+def test_closing_the_panel_during_an_import_lets_the_import_finish(
+    qtbot, tmp_path, sessions, school, data_dir
+):
+    """The console throws the panel away when it locks; a running import must neither be
+    cut off half-way nor take the application down."""
+    from PIL import Image
+
+    from kiosk.services import pupils
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    numbers = [p.admission_number for p in pupils.search(sessions, "", limit=100)]
+    for number in numbers:
+        Image.new("RGB", (1200, 1600), "grey").save(folder / f"{number}.jpg")
+    panel = AdminPanel(
+        sessions, member(sessions, "admin"), load_config(data_dir)
+    )  # as the console does
+    runner = panel.runner
+    panel.photos.set_folder(folder)
+    panel.photos.start_import()
+    panel.deleteLater()
+    qtbot.waitUntil(lambda: runner.pending == 0, timeout=60_000)
+    assert all(p.has_photo for p in (pupils.summary(sessions, i) for i in school.pupil_ids))
+
+
 def test_cards_for_a_form_go_to_the_exports_folder(qtbot, panel, data_dir):
     page = panel.cards
     panel.show_section(2)

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, QUrl
+import shiboken6
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QUrl,
+)
 from PySide6.QtGui import QColor, QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -100,8 +108,21 @@ def attempt(feedback: Feedback, what: str, action: Callable[[], T]) -> tuple[boo
         QApplication.restoreOverrideCursor()
 
 
+_runner: TaskRunner | None = None
+
+
+def admin_runner() -> TaskRunner:
+    """The background thread for admin jobs. It belongs to the application, not to a
+    panel: locking the console (which throws the panel away) in the middle of an import
+    lets the import finish, instead of ending its thread half-way."""
+    global _runner
+    if _runner is None or not shiboken6.isValid(_runner) or not _runner.running:
+        _runner = TaskRunner("admin-jobs", QCoreApplication.instance())
+    return _runner
+
+
 class Jobs:
-    """Long work (imports, PDFs) on the shared background thread; while a job runs, the
+    """Long work (imports, PDFs) on the admin background thread; while a job runs, the
     page's action buttons are disabled so it cannot be started twice."""
 
     def __init__(self, runner: TaskRunner, feedback: Feedback, buttons: Sequence[QWidget]) -> None:
@@ -118,6 +139,10 @@ class Jobs:
 
         def finished(result: Any, error: BaseException | None) -> None:
             self.busy = False
+            if not shiboken6.isValid(self.feedback):
+                if error is not None:  # the panel was closed meanwhile: still keep a trace
+                    log.error("%s failed after its screen closed: %s", what, type(error).__name__)
+                return
             self._enable(True)
             if error is not None:
                 self.feedback.error(failure_words(error, what))

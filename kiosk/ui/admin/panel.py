@@ -19,7 +19,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.cards_page import CardsPage
-from kiosk.ui.admin.common import button
+from kiosk.ui.admin.common import admin_runner, button
 from kiosk.ui.admin.labels_page import LabelsPage
 from kiosk.ui.admin.photos_page import PhotosPage
 from kiosk.ui.admin.roster_page import RosterPage
@@ -27,7 +27,6 @@ from kiosk.ui.admin.settings_page import SettingsPage
 from kiosk.ui.admin.slots_page import SlotsPage
 from kiosk.ui.admin.staff_page import StaffPage
 from kiosk.ui.style import BLUE, WHITE
-from kiosk.ui.widgets.tasks import TaskRunner
 
 NAV_STYLE = f"""
 QPushButton[nav="true"] {{ text-align: left; padding-left: 18px; min-width: 200px; }}
@@ -51,8 +50,7 @@ class AdminPanel(QWidget):
         super().__init__(parent)
         self.sessions, self.staff, self.config = sessions, staff, config
         self.setStyleSheet(NAV_STYLE)
-        # One background thread for the panel's long jobs; it ends when the panel goes.
-        self.runner = TaskRunner("admin-jobs", self)
+        self.runner = admin_runner()
         self.roster = RosterPage(sessions, staff, self.runner)
         self.photos = PhotosPage(sessions, staff, self.runner)
         self.cards = CardsPage(sessions, staff, config, self.runner)

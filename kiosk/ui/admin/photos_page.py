@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from kiosk.db import Sessions
@@ -46,9 +47,21 @@ def report_rows(report: PhotoImportReport) -> list[FileRow]:
 
 
 class ProgressRelay(QObject):
-    """Carries progress from the background thread to the GUI thread (a queued signal)."""
+    """Carries progress from the background thread to the GUI thread (a queued signal).
+    It belongs to the application, so a job reporting progress after its page was closed
+    emits into the void instead of into a deleted object. ``token`` says whose job it is."""
 
-    progressed = Signal(int, int)
+    progressed = Signal(object, int, int)  # token, done, total
+
+
+_relay: ProgressRelay | None = None
+
+
+def progress_relay() -> ProgressRelay:
+    global _relay
+    if _relay is None or not shiboken6.isValid(_relay):
+        _relay = ProgressRelay(QCoreApplication.instance())
+    return _relay
 
 
 class PhotosPage(QWidget):
@@ -70,8 +83,9 @@ class PhotosPage(QWidget):
         self.progress = QProgressBar()
         self.progress.setMinimumHeight(32)
         self.progress.setVisible(False)
-        self.relay = ProgressRelay(self)
+        self.relay = progress_relay()
         self.relay.progressed.connect(self._progressed)
+        self._token = object()
         self.feedback = Feedback()
         self.jobs = Jobs(runner, self.feedback, [self.choose_button, self.import_button])
         self.files_model = RowsModel(
@@ -115,17 +129,23 @@ class PhotosPage(QWidget):
         if self.folder is None:
             return
         folder, sessions, actor = self.folder, self.sessions, self.staff.actor
-        relay = self.relay
+        relay, token = self.relay, self._token
+
+        def report(done: int, total: int) -> None:
+            relay.progressed.emit(token, done, total)
+
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.jobs.start(
             "Importing photos",
             "Importing photos…",
-            lambda: photos.import_folder(sessions, actor, folder, relay.progressed.emit),
+            lambda: photos.import_folder(sessions, actor, folder, report),
             self._imported,
         )
 
-    def _progressed(self, done: int, total: int) -> None:
+    def _progressed(self, token: object, done: int, total: int) -> None:
+        if token is not self._token:
+            return
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
 
