@@ -69,6 +69,7 @@ class CollectionPage(ColouredPage):
         note: str,
         photo: QImage | None,
         staff_name: str | None,
+        photo_coming: bool = False,
     ) -> None:
         self.custody_id = custody_id
         self.name.setText(name)
@@ -76,7 +77,7 @@ class CollectionPage(ColouredPage):
         self.note.setText(note)
         self.note.setVisible(bool(note))
         self.photo.set_image(photo)
-        self.photo.setVisible(photo is not None)
+        self.photo.setVisible(photo is not None or photo_coming)
         self.give_back.setText(f"Give back: slot {slot}" if slot is not None else "Give back")
         self.set_staff(staff_name)
 

@@ -21,7 +21,7 @@ import logging
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -171,7 +171,11 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Answer:
+    """An outcome, and whose photo goes with it. The slot number is painted first; the
+    photo (``photo_of`` the pupil with that id) is read afterwards and put in its box."""
+
     outcome: Outcome
+    photo_of: int | None = None
     photo: QImage | None = None
 
 
@@ -287,13 +291,15 @@ def log_failure(what: str, error: BaseException) -> None:
 # -- the work for one tap or scan, run on the worker thread --------------------------------
 
 
-def load_photo(sessions: Sessions, pupil: PupilSummary) -> QImage | None:
+def photo_of(pupil: PupilSummary) -> int | None:
+    return pupil.id if pupil.has_photo else None
+
+
+def load_photo(sessions: Sessions, pupil_id: int) -> QImage | None:
     """The pupil's photo, decoded and shrunk for the screen; None if none or unreadable
     (a bad photo must never spoil a hand-in that has already been recorded)."""
-    if not pupil.has_photo:
-        return None
     try:
-        data = pupils.photo(sessions, pupil.id)
+        data = pupils.photo(sessions, pupil_id)
         image = QImage.fromData(data) if data else QImage()
     except Exception as error:
         log_failure("Loading a photo", error)
@@ -313,14 +319,14 @@ def load_photo(sessions: Sessions, pupil: PupilSummary) -> QImage | None:
 def scan_job(sessions: Sessions, mode: Mode, text: str) -> Answer:
     if mode is Mode.COLLECTION:
         check = custody.check_collection(sessions, text)
-        return Answer(collection_outcome(check), load_photo(sessions, check.pupil))
+        return Answer(collection_outcome(check), photo_of(check.pupil))
     result = custody.hand_in_by_card(sessions, text)
-    return Answer(hand_in_outcome(result), load_photo(sessions, result.pupil))
+    return Answer(hand_in_outcome(result), photo_of(result.pupil))
 
 
 def collect_job(sessions: Sessions, custody_id: int, member: StaffMember) -> Answer:
     info = custody.collect(sessions, custody_id, member.actor)
-    return Answer(collected_outcome(info), load_photo(sessions, info.pupil))
+    return Answer(collected_outcome(info), photo_of(info.pupil))
 
 
 def undo_job(sessions: Sessions, custody_id: int, slot: int | None) -> Answer:
@@ -477,7 +483,9 @@ class ResultPage(ColouredPage):
         layout.addLayout(body, 1)
         layout.addLayout(buttons)
 
-    def show_outcome(self, outcome: Outcome, photo: QImage | None) -> None:
+    def show_outcome(
+        self, outcome: Outcome, photo: QImage | None, photo_coming: bool = False
+    ) -> None:
         self.outcome = outcome
         self.set_colour(TONE_COLOURS[outcome.tone.value])
         self.title.setText(outcome.title)
@@ -485,7 +493,7 @@ class ResultPage(ColouredPage):
         self.slot.set_number(outcome.slot)
         self.slot.setVisible(outcome.slot is not None)
         self.photo.set_image(photo)
-        self.photo.setVisible(photo is not None)
+        self.photo.setVisible(photo is not None or photo_coming)  # its box, kept still
         self.undo.setVisible(outcome.undo)
         self.done.setText("OK" if outcome.tone is Tone.ERROR else "Done")
         self._fit_words()
@@ -823,17 +831,31 @@ class KioskScreen(QWidget):
                 custody_id=outcome.custody_id,
                 note=outcome.note,
                 photo=answer.photo,
+                photo_coming=answer.photo_of is not None,
                 staff_name=self._staff_name(),
             )
             self.pages.setCurrentWidget(self.collection_page)
         else:
-            self.result_page.show_outcome(outcome, answer.photo)
+            self.result_page.show_outcome(outcome, answer.photo, answer.photo_of is not None)
             self.pages.setCurrentWidget(self.result_page)
         self._start_undo(outcome)
         self.back_timer.start(outcome.seconds * 1000)
         if sound:
             self.sounds.play(TONE_SOUNDS[outcome.tone])
         self._set_state(outcome.state)
+        if answer.photo is None and answer.photo_of is not None:
+            job = partial(load_photo, self.sessions, answer.photo_of)
+            self.runner.submit(job, partial(self._on_photo, answer))
+
+    def _on_photo(self, answer: Answer, image: object, error: BaseException | None) -> None:
+        if self.answer is not answer or not isinstance(image, QImage):
+            return  # the screen has moved on, or there is no usable photo
+        self.answer = replace(answer, photo=image)
+        page = self.pages.currentWidget()
+        if page is self.result_page:
+            self.result_page.photo.set_image(image)
+        elif page is self.collection_page:
+            self.collection_page.photo.set_image(image)
 
     def go_idle(self) -> None:
         if self.staff_page_open():

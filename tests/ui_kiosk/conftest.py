@@ -106,9 +106,10 @@ def heard(screen: KioskScreen) -> list[str]:
 
 
 def scan(qtbot: QtBot, screen: KioskScreen, text: str, timeout: int = 5000) -> State:
-    """Scan ``text`` and wait for the screen to show the answer."""
+    """Scan ``text`` and wait for the screen to show the answer (and the photo after it)."""
     with qtbot.waitSignal(screen.state_changed, timeout=timeout):
         screen.handle_scan(text)
+    qtbot.waitUntil(lambda: screen.runner.pending == 0, timeout=timeout)
     return screen.state
 
 

@@ -105,7 +105,12 @@ def test_the_pupil_screen_shows_photo_forename_and_initial_only(
 ) -> None:
     pupil_id, text = pupil_id_with_card(school, 2)
     give_photo(sessions, pupil_id)
-    scan(qtbot, screen, text)
+    with qtbot.waitSignal(screen.state_changed):
+        screen.handle_scan(text)
+    # The slot number is on screen first; the photo's box is kept for it, then it arrives.
+    assert screen.result_page.slot.text() == "1"
+    assert screen.result_page.photo.isVisible() and screen.result_page.photo.image() is None
+    qtbot.waitUntil(lambda: screen.result_page.photo.image() is not None, timeout=3000)
     with sessions() as session:
         pupil = session.get(Pupil, pupil_id)
         assert pupil is not None
