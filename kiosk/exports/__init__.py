@@ -131,7 +131,8 @@ def _write_log(
 
     kind: LogKind = "custody" if request.report == "custody" else "audit"
     school = settings.load(sessions).school_name
-    with reports.open_log(sessions, kind, request.which) as table:
+    guard = request.format == "csv"  # XLSX cells are typed text: never run as formulas
+    with reports.open_log(sessions, kind, request.which, guard_formulas=guard) as table:
         if request.format == "csv":
             with partial.open("w", encoding="utf-8-sig", newline="") as out:
                 return write_csv(table, out, progress)

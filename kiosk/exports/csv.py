@@ -25,6 +25,9 @@ def guarded(value: str) -> str:
 
 
 def _prepared(table: LogTable) -> Iterator[Sequence[Any]]:
+    if table.formulas_guarded:  # done in the query already
+        yield from table.rows
+        return
     free_text = [i for i, column in enumerate(table.columns) if column.free_text]
     for row in table.rows:
         if any((value := row[i]) and value[0] in FORMULA_STARTS for i in free_text):

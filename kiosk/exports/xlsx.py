@@ -55,50 +55,67 @@ def xml_text(value: str) -> str:
     return value
 
 
-class _Serials:
-    """Local time text ``YYYY-MM-DD HH:MM:SS`` to an Excel serial, one parse per minute."""
+def _text_cell(value: str) -> str:
+    return f'<c t="inlineStr"><is><t xml:space="preserve">{xml_text(value)}</t></is></c>'
 
-    def __init__(self) -> None:
-        self._minutes: dict[str, int] = {}
 
-    def __call__(self, text: str) -> str:
-        minute = self._minutes.get(text[:16])
+def _remembering(make: Formatter, limit: int = 20_000) -> Formatter:
+    """``make`` with the cells it built remembered: most columns repeat a few values (kinds,
+    forms, staff, names) and a dict lookup is far cheaper than escaping again. Columns of
+    unique values (hashes) stop filling the memory at ``limit``."""
+    made: dict[Any, str] = {}
+
+    def cell(value: Any) -> str:
+        found = made.get(value)
+        if found is None:
+            found = make(value)
+            if len(made) < limit:
+                made[value] = found
+        return found
+
+    return cell
+
+
+def _datetime_cells() -> Formatter:
+    """Local time text ``YYYY-MM-DD HH:MM:SS`` to a date-time cell: the Excel serial of
+    each minute is worked out once, the seconds added."""
+    minutes: dict[str, int] = {}
+
+    def cell(text: str) -> str:
+        minute = minutes.get(text[:16])
         if minute is None:
             moment = dt.datetime.fromisoformat(text[:16])
-            minute = int((moment - EXCEL_EPOCH).total_seconds())
-            self._minutes[text[:16]] = minute
-        return repr((minute + int(text[17:19] or 0)) / 86400)
+            minute = minutes[text[:16]] = int((moment - EXCEL_EPOCH).total_seconds())
+        serial = (minute + int(text[17:19] or 0)) / 86400
+        return f'<c s="{STYLE_DATETIME}"><v>{serial!r}</v></c>'
+
+    return cell
+
+
+def _number_cell(value: int) -> str:
+    return f"<c><v>{value:d}</v></c>"
+
+
+def _flag_cell(value: Any) -> str:
+    return f'<c t="b"><v>{1 if value else 0}</v></c>'
+
+
+def _date_cell(value: dt.date) -> str:
+    days = (dt.datetime.combine(value, dt.time()) - EXCEL_EPOCH).days
+    return f'<c s="{STYLE_DATE}"><v>{days}</v></c>'
 
 
 def _formatters(columns: Sequence[Column]) -> list[Formatter]:
     """One function per column turning a value into its cell. Cells carry no reference:
     they are consecutive, an empty ``<c/>`` standing for a blank, which keeps rows short."""
-    serial = _Serials()
-
-    def text(value: Any) -> str:
-        return f'<c t="inlineStr"><is><t xml:space="preserve">{xml_text(str(value))}</t></is></c>'
-
-    def number(value: Any) -> str:
-        return f"<c><v>{int(value)}</v></c>"
-
-    def flag(value: Any) -> str:
-        return f'<c t="b"><v>{1 if value else 0}</v></c>'
-
-    def moment(value: Any) -> str:
-        return f'<c s="{STYLE_DATETIME}"><v>{serial(value)}</v></c>'
-
-    def day(value: Any) -> str:
-        days = (dt.datetime.combine(value, dt.time()) - EXCEL_EPOCH).days
-        return f'<c s="{STYLE_DATE}"><v>{days}</v></c>'
-
-    by_type: dict[str, Formatter] = {
-        "text": text,
-        "int": number,
-        "bool": flag,
-        "datetime": moment,
-        "date": day,
+    makers: dict[str, Callable[[], Formatter]] = {
+        "text": lambda: _remembering(lambda value: _text_cell(str(value))),
+        "int": lambda: _number_cell,
+        "bool": lambda: _flag_cell,
+        "datetime": _datetime_cells,
+        "date": lambda: _remembering(_date_cell),
     }
-    return [by_type[column.type] for column in columns]
+    return [makers[column.type]() for column in columns]
 
 
 def _sheet_head(columns: Sequence[Column]) -> str:

@@ -208,60 +208,50 @@ _VERIFY_COLUMNS = (
     AuditEvent.hash,
 )
 _json_string: Callable[[str], str] = json.encoder.encode_basestring  # as json.dumps uses
-_OPTIONAL_INT, _OPTIONAL_TEXT = (int, type(None)), (str, type(None))
-
-
-def _row_hash_matches(row: Sequence[Any]) -> bool:
-    """Fast path of ``event_hash(event) == event.hash`` for a row of _VERIFY_COLUMNS: the
-    same canonical JSON text, written directly. Any doubt (an unusual stored time, a value
-    of an unexpected type) gives False, which sends the event to the exact check."""
-    seq, at, kind, actor_id, actor_name, pupil_id, slot, custody_id = row[:8]
-    digest, prev_hash, stored = row[9], row[11], row[12]
-    if isinstance(at, str):
-        if len(at) != 26 or at[10] != " ":  # not SQLAlchemy's own storage format
-            return False
-        at_text = f"{at[:10]}T{at[11:]}"
-    else:
-        at_text = at.isoformat(timespec="microseconds")
-    ints, texts = (actor_id, pupil_id, slot, custody_id), (kind, digest, prev_hash)
-    if type(seq) is not int or type(actor_name) not in _OPTIONAL_TEXT:
-        return False
-    if any(type(v) not in _OPTIONAL_INT for v in ints) or any(type(v) is not str for v in texts):
-        return False
-    actor_id, pupil_id, slot, custody_id = ("null" if v is None else v for v in ints)
-    name = "null" if actor_name is None else _json_string(actor_name)
-    text = (
-        f"[{seq},{_json_string(at_text)},{_json_string(kind)},{actor_id},{name},{pupil_id},"
-        f"{slot},{custody_id},{_json_string(digest)},{_json_string(prev_hash)}]"
-    )
-    return bool(sha256_hex(text) == stored)
+_sha256 = hashlib.sha256
 
 
 def _row_is_sound(row: Sequence[Any], expected_seq: int, prev_hash: str) -> bool:
-    seq, details, digest, redacted, row_prev = row[0], row[8], row[9], row[10], row[11]
+    """The checks of ``_check_event`` on a row of _VERIFY_COLUMNS, written for speed: the
+    canonical JSON text is built directly. Any doubt (an unusual stored time, a value of
+    an unexpected type) gives False, which sends the event to the exact check."""
+    seq, at, kind, actor_id, actor_name, pupil_id, slot, custody_id = row[:8]
+    details, digest, redacted, row_prev, stored = row[8:]
     if seq != expected_seq or row_prev != prev_hash:
         return False
-    if redacted:
-        if details != REDACTED_DETAILS:
+    try:
+        if redacted:
+            if details != REDACTED_DETAILS:
+                return False
+        elif _sha256(details.encode()).hexdigest() != digest:
             return False
-    elif sha256_hex(details) != digest:
+        if type(at) is str:
+            if len(at) != 26 or at[10] != " ":  # not SQLAlchemy's own storage format
+                return False
+            at_text = f"{at[:10]}T{at[11:]}"
+        else:
+            at_text = at.isoformat(timespec="microseconds")
+        # int.__repr__ refuses anything but an int (such as the text "null" put where a
+        # NULL was): then the exact check decides.
+        text = (
+            f"[{int.__repr__(seq)},{_json_string(at_text)},{_json_string(kind)},"
+            f"{'null' if actor_id is None else int.__repr__(actor_id)},"
+            f"{'null' if actor_name is None else _json_string(actor_name)},"
+            f"{'null' if pupil_id is None else int.__repr__(pupil_id)},"
+            f"{'null' if slot is None else int.__repr__(slot)},"
+            f"{'null' if custody_id is None else int.__repr__(custody_id)},"
+            f'{_json_string(digest)},"{row_prev}"]'  # row_prev: the previous hash, hex digits
+        )
+        return bool(_sha256(text.encode()).hexdigest() == stored)
+    except (TypeError, ValueError, AttributeError):
         return False
-    return _row_hash_matches(row)
 
 
 def _iter_rows(session: Session, batch: int = 20000) -> Iterator[Sequence[Any]]:
-    after = 0
-    while True:
-        rows = session.execute(
-            select(*_VERIFY_COLUMNS)
-            .where(AuditEvent.seq > after)
-            .order_by(AuditEvent.seq)
-            .limit(batch)
-        ).all()
-        if not rows:
-            return
-        yield from rows
-        after = rows[-1][0]
+    """Every event as a plain row, streamed in order (Core rows, not ORM objects: several
+    times faster, and memory stays flat)."""
+    query = select(*_VERIFY_COLUMNS).order_by(AuditEvent.seq).execution_options(yield_per=batch)
+    yield from session.connection().execute(query)
 
 
 def _purge_listed(details: str, before_seq: int) -> Iterator[int]:

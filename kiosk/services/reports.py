@@ -22,9 +22,11 @@ from sqlalchemy import (
     Engine,
     Select,
     String,
+    case,
     create_engine,
     event,
     func,
+    literal,
     select,
     type_coerce,
 )
@@ -48,7 +50,7 @@ from kiosk.tables import (
 )
 
 ZONE_NAME = str(SCHOOL_ZONE)
-BATCH = 5000
+BATCH = 10000
 ColumnType = Literal["int", "text", "datetime", "date", "bool"]
 Progress = Callable[[int, int], None]  # (rows done, rows in all); may raise to cancel
 
@@ -128,6 +130,7 @@ class LogTable:
     columns: tuple[Column, ...]
     total: int
     rows: Iterator[tuple[Any, ...]]
+    formulas_guarded: bool = False  # free text already made spreadsheet-safe (for CSV)
 
 
 # -- reading without blocking the kiosk ----------------------------------------------------
@@ -217,6 +220,21 @@ def raw_time(column: Any) -> Any:
     return type_coerce(column, String)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+TextGuard = Callable[[Any], Any]
+
+
+def formula_safe(expr: Any) -> Any:
+    """Text typed by people, with a leading apostrophe when it would start a spreadsheet
+    formula ("CSV injection"). Done in the query, where it costs next to nothing; row by
+    row in Python it was a fifth of a CSV export's time."""
+    return case((func.substr(expr, 1, 1).in_(FORMULA_STARTS), literal("'") + expr), else_=expr)
+
+
+def as_is(expr: Any) -> Any:
+    return expr
+
+
 def local_date(text: str) -> dt.date:
     return dt.date.fromisoformat(text[:10])
 
@@ -255,29 +273,29 @@ RELEASED_TO_WORDS = {ReleasedTo.PUPIL.value: "Pupil", ReleasedTo.PARENT.value: "
 SELF_SERVICE = "Kiosk (self-service)"
 
 
-def _custody_query(which: ReportFilter) -> Select[Any]:
+def _custody_query(which: ReportFilter, safe: TextGuard = as_is) -> Select[Any]:
     received_by, released_by = aliased(Staff), aliased(Staff)
     query = (
         select(
             Custody.id,
-            Pupil.admission_number,
-            Pupil.surname,
-            func.coalesce(Pupil.preferred_forename, Pupil.legal_forename),
+            safe(Pupil.admission_number),
+            safe(Pupil.surname),
+            safe(func.coalesce(Pupil.preferred_forename, Pupil.legal_forename)),
             Pupil.year_group,
-            Pupil.reg_group,
+            safe(Pupil.reg_group),
             Custody.kind,
             Custody.state,
             Slot.number,
             raw_time(Custody.received_at),
-            received_by.name,
+            safe(received_by.name),
             raw_time(Custody.released_at),
-            released_by.name,
+            safe(released_by.name),
             Custody.released_to,
-            Custody.released_to_name,
-            Custody.released_to_relationship,
+            safe(Custody.released_to_name),
+            safe(Custody.released_to_relationship),
             Custody.id_seen,
             Custody.keep_overnight_on,
-            Confiscation.reason_category,
+            safe(Confiscation.reason_category),
             Confiscation.dsl_referred_at.is_not(None),
         )
         .join(Pupil, Pupil.id == Custody.pupil_id)
@@ -300,12 +318,16 @@ def _pupil_filters(query: Select[Any], which: ReportFilter) -> Select[Any]:
     return query
 
 
+_POLICE = CustodyState.HANDED_TO_POLICE.value
+_CONFISCATION = CustodyKind.CONFISCATION.value
+
+
 def _custody_rows(rows: Iterator[Any], clock: LocalClock) -> Iterator[tuple[Any, ...]]:
+    text = clock.text
     for row in rows:
         (cid, adm, surname, forename, year, form, kind, state, slot, received, by_in) = row[:11]
         (released, by_out, to, to_name, relationship, id_seen, overnight, reason, dsl) = row[11:]
-        police = state == CustodyState.HANDED_TO_POLICE.value
-        to_words = "Police" if police else RELEASED_TO_WORDS.get(to or "")
+        to_words = "Police" if state == _POLICE else RELEASED_TO_WORDS.get(to or "")
         yield (
             cid,
             adm,
@@ -316,9 +338,9 @@ def _custody_rows(rows: Iterator[Any], clock: LocalClock) -> Iterator[tuple[Any,
             kind,
             OUTCOME_WORDS.get(state, state),
             slot,
-            clock.text(received),
+            text(received),
             by_in or SELF_SERVICE,
-            clock.text(released),
+            text(released),
             by_out or (SELF_SERVICE if released else None),
             to_words,
             to_name,
@@ -326,7 +348,7 @@ def _custody_rows(rows: Iterator[Any], clock: LocalClock) -> Iterator[tuple[Any,
             id_seen,
             overnight,
             reason,
-            dsl if kind == CustodyKind.CONFISCATION.value else None,
+            dsl if kind == _CONFISCATION else None,
         )
 
 
@@ -361,19 +383,21 @@ def _audit_seqs(session: Session, which: ReportFilter) -> tuple[int, int]:
     return (first, last) if first is not None else (1, 0)
 
 
-def _audit_query(which: ReportFilter, seqs: tuple[int, int]) -> Select[Any]:
+def _audit_query(
+    which: ReportFilter, seqs: tuple[int, int], safe: TextGuard = as_is
+) -> Select[Any]:
     pupil_name = func.coalesce(Pupil.preferred_forename, Pupil.legal_forename) + " " + Pupil.surname
     query = (
         select(
             AuditEvent.seq,
             raw_time(AuditEvent.at),
             AuditEvent.kind,
-            AuditEvent.actor_name,
+            safe(AuditEvent.actor_name),
             AuditEvent.pupil_id,
-            Pupil.admission_number,
-            pupil_name,
+            safe(Pupil.admission_number),
+            safe(pupil_name),
             Pupil.year_group,
-            Pupil.reg_group,
+            safe(Pupil.reg_group),
             AuditEvent.slot_number,
             AuditEvent.custody_id,
             AuditEvent.details,
@@ -402,23 +426,24 @@ LOG_TITLES: dict[str, str] = {"custody": "Custody log", "audit": "Audit log"}
 
 
 @contextmanager
-def open_log(sessions: Sessions, kind: LogKind, which: ReportFilter) -> Iterator[LogTable]:
-    """Count and stream one log from a single consistent snapshot."""
+def open_log(
+    sessions: Sessions, kind: LogKind, which: ReportFilter, *, guard_formulas: bool = False
+) -> Iterator[LogTable]:
+    """Count and stream one log from a single consistent snapshot. ``guard_formulas``
+    makes text typed by people safe to open in a spreadsheet (see ``formula_safe``)."""
     which = which.checked()
+    safe = formula_safe if guard_formulas else as_is
     with reading(sessions) as reader, reader() as session:
         if kind == "audit":
-            query, columns, shape = (
-                _audit_query(which, _audit_seqs(session, which)),
-                AUDIT_COLUMNS,
-                _audit_rows,
-            )
+            query = _audit_query(which, _audit_seqs(session, which), safe)
+            columns, shape = AUDIT_COLUMNS, _audit_rows
         else:
-            query, columns, shape = _custody_query(which), CUSTODY_COLUMNS, _custody_rows
+            query, columns, shape = _custody_query(which, safe), CUSTODY_COLUMNS, _custody_rows
         total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
         streamed = session.connection().execute(query.execution_options(yield_per=BATCH))
         try:
             rows = shape(iter(streamed), LocalClock())
-            yield LogTable(LOG_TITLES[kind], columns, total or 0, rows)
+            yield LogTable(LOG_TITLES[kind], columns, total or 0, rows, guard_formulas)
         finally:
             streamed.close()
 
