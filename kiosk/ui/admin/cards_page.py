@@ -44,7 +44,6 @@ from kiosk.ui.admin.common import (
     title,
     touch,
 )
-from kiosk.ui.widgets.tasks import TaskRunner
 
 SCOPES = ("One pupil", "A form", "A year group", "Everyone")
 
@@ -80,7 +79,6 @@ class CardsPage(QWidget):
         sessions: Sessions,
         staff: StaffMember,
         config: Config,
-        runner: TaskRunner,
         parent: QWidget | None = None,
         confirm: Confirm = ask,
     ) -> None:
@@ -129,7 +127,7 @@ class CardsPage(QWidget):
         self.make_button = button("Make cards PDF", "primary", self.make_pdf)
         self.feedback = Feedback()
         self.saved = OpenBar()
-        self.jobs = Jobs(runner, self.feedback, [self.make_button])
+        self.jobs = Jobs(self.feedback, [self.make_button])
 
         bottom = QHBoxLayout()
         bottom.addWidget(self.reissue, 1)

@@ -4,6 +4,7 @@ state, and where exported PDFs go."""
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import logging
 import re
@@ -121,12 +122,26 @@ def admin_runner() -> TaskRunner:
     return _runner
 
 
+def release_admin_runner(*_args: object) -> None:
+    """End the admin thread if it has nothing to do (a panel was closed); the next job
+    starts a new one. A job still running keeps it until the application ends."""
+    if _runner is not None and shiboken6.isValid(_runner) and _runner.pending == 0:
+        _runner.stop()
+
+
+@atexit.register
+def _stop_admin_runner() -> None:
+    # Before Qt tears the application down: a QThread destroyed while running aborts.
+    if _runner is not None and shiboken6.isValid(_runner):
+        _runner.stop()
+
+
 class Jobs:
     """Long work (imports, PDFs) on the admin background thread; while a job runs, the
     page's action buttons are disabled so it cannot be started twice."""
 
-    def __init__(self, runner: TaskRunner, feedback: Feedback, buttons: Sequence[QWidget]) -> None:
-        self.runner, self.feedback = runner, feedback
+    def __init__(self, feedback: Feedback, buttons: Sequence[QWidget]) -> None:
+        self.feedback = feedback
         self.buttons = list(buttons)
         self.busy = False
 
@@ -149,7 +164,7 @@ class Jobs:
             else:
                 done(result)
 
-        self.runner.submit(job, finished)
+        admin_runner().submit(job, finished)
 
     def _enable(self, enabled: bool) -> None:
         for button in self.buttons:

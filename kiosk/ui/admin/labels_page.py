@@ -12,7 +12,6 @@ from kiosk.services import slots
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.cards_page import OpenBar
 from kiosk.ui.admin.common import Feedback, Jobs, attempt, button, export_path, hint, title, touch
-from kiosk.ui.widgets.tasks import TaskRunner
 
 
 class LabelsPage(QWidget):
@@ -21,7 +20,6 @@ class LabelsPage(QWidget):
         sessions: Sessions,
         staff: StaffMember,
         config: Config,
-        runner: TaskRunner,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -34,7 +32,7 @@ class LabelsPage(QWidget):
         self.make_button = button("Make labels PDF", "primary", self.make_pdf)
         self.feedback = Feedback()
         self.saved = OpenBar()
-        self.jobs = Jobs(runner, self.feedback, [self.make_button])
+        self.jobs = Jobs(self.feedback, [self.make_button])
         form = QFormLayout()
         form.addRow("From slot", self.first)
         form.addRow("To slot", self.last)

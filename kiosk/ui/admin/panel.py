@@ -19,7 +19,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.cards_page import CardsPage
-from kiosk.ui.admin.common import admin_runner, button
+from kiosk.ui.admin.common import admin_runner, button, release_admin_runner
 from kiosk.ui.admin.labels_page import LabelsPage
 from kiosk.ui.admin.photos_page import PhotosPage
 from kiosk.ui.admin.roster_page import RosterPage
@@ -27,6 +27,7 @@ from kiosk.ui.admin.settings_page import SettingsPage
 from kiosk.ui.admin.slots_page import SlotsPage
 from kiosk.ui.admin.staff_page import StaffPage
 from kiosk.ui.style import BLUE, WHITE
+from kiosk.ui.widgets.tasks import TaskRunner
 
 NAV_STYLE = f"""
 QPushButton[nav="true"] {{ text-align: left; padding-left: 18px; min-width: 200px; }}
@@ -50,11 +51,11 @@ class AdminPanel(QWidget):
         super().__init__(parent)
         self.sessions, self.staff, self.config = sessions, staff, config
         self.setStyleSheet(NAV_STYLE)
-        self.runner = admin_runner()
-        self.roster = RosterPage(sessions, staff, self.runner)
-        self.photos = PhotosPage(sessions, staff, self.runner)
-        self.cards = CardsPage(sessions, staff, config, self.runner)
-        self.labels = LabelsPage(sessions, staff, config, self.runner)
+        self.destroyed.connect(release_admin_runner)
+        self.roster = RosterPage(sessions, staff)
+        self.photos = PhotosPage(sessions, staff)
+        self.cards = CardsPage(sessions, staff, config)
+        self.labels = LabelsPage(sessions, staff, config)
         self.staff_page = StaffPage(sessions, staff)
         self.slots = SlotsPage(sessions, staff)
         self.settings = SettingsPage(sessions, staff)
@@ -87,6 +88,11 @@ class AdminPanel(QWidget):
         layout.addLayout(nav_column)
         layout.addWidget(self.stack, 1)
         self.nav_buttons["Roster import"].setChecked(True)
+
+    @property
+    def runner(self) -> TaskRunner:
+        """The (application's) thread that runs this panel's long jobs."""
+        return admin_runner()
 
     def show_section(self, index: int) -> None:
         """Show a section, with its lists read afresh (another kiosk may have changed them)."""

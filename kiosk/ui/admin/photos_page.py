@@ -25,7 +25,6 @@ from kiosk.ui.admin.common import (
     title,
 )
 from kiosk.ui.style import AMBER, RED
-from kiosk.ui.widgets.tasks import TaskRunner
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,6 @@ class PhotosPage(QWidget):
         self,
         sessions: Sessions,
         staff: StaffMember,
-        runner: TaskRunner,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -87,7 +85,7 @@ class PhotosPage(QWidget):
         self.relay.progressed.connect(self._progressed)
         self._token = object()
         self.feedback = Feedback()
-        self.jobs = Jobs(runner, self.feedback, [self.choose_button, self.import_button])
+        self.jobs = Jobs(self.feedback, [self.choose_button, self.import_button])
         self.files_model = RowsModel(
             [Column("File", lambda r: r.name), Column("What happened", lambda r: r.outcome)],
             lambda r: RED if r.serious else AMBER,

@@ -50,7 +50,6 @@ from kiosk.ui.admin.common import (
     touch,
 )
 from kiosk.ui.style import AMBER, GREEN, GREY, RED
-from kiosk.ui.widgets.tasks import TaskRunner
 
 NOT_USED = "(not used)"
 STATUS_WORDS = {
@@ -156,7 +155,6 @@ class RosterPage(QWidget):
         self,
         sessions: Sessions,
         staff: StaffMember,
-        runner: TaskRunner,
         parent: QWidget | None = None,
         confirm: Confirm = ask,
     ) -> None:
@@ -178,7 +176,7 @@ class RosterPage(QWidget):
         self.summary.setStyleSheet("font-weight: 700;")
         self.feedback = Feedback()
         self.result = Feedback()  # the last import's outcome, kept while the file is re-checked
-        self.jobs = Jobs(runner, self.feedback, [self.choose_button, self.import_button])
+        self.jobs = Jobs(self.feedback, [self.choose_button, self.import_button])
 
         self.mapping_grid = QGridLayout()
         mapping_holder = QWidget()
