@@ -72,10 +72,12 @@ class CrashLog:
 
 
 def crash_runs(
-    url: str, school: DemoSchool, *, hand_ins: int, seed: int = 1, max_delay: float = 0.5
+    url: str, school: DemoSchool, *, hand_ins: int, seed: int = 1, most_steps: int = 40
 ) -> CrashLog:
-    """Start, kill, check, repeat, until ``hand_ins`` hand-ins have been acknowledged.
-    Stops early at the first run whose check finds a problem."""
+    """Start, kill, check, repeat, until ``hand_ins`` hand-ins have been acknowledged. Each
+    run is killed after a random number (1 to ``most_steps``) of acknowledged steps plus a
+    random fraction of a step, so the kill lands anywhere in the loop however fast the
+    machine is. Stops early at the first run whose check finds a problem."""
     context = multiprocessing.get_context("spawn")
     rng = random.Random(seed)
     cards = [(p, school.card_texts[p]) for p in school.pupil_ids[:PUPILS]]
@@ -87,7 +89,8 @@ def crash_runs(
         process = context.Process(target=child, args=(url, cards, office, send), daemon=True)
         process.start()
         send.close()
-        acknowledged = _run_until_killed(process, receive, rng.uniform(0.02, max_delay), log)
+        steps, fraction = rng.randint(1, most_steps), rng.random()
+        acknowledged = _run_until_killed(process, receive, steps, fraction, log)
         process.join(timeout=30)
         receive.close()
         log.kills += 1
@@ -97,16 +100,18 @@ def crash_runs(
     return log
 
 
-def _run_until_killed(process: Any, pipe: Any, delay: float, log: CrashLog) -> int:
-    """Let the child work for ``delay`` seconds after it is ready, kill -9 it, and record
-    every acknowledgement it sent before it died. Returns how many there were."""
+def _run_until_killed(process: Any, pipe: Any, steps: int, fraction: float, log: CrashLog) -> int:
+    """Let the child acknowledge ``steps`` steps, wait ``fraction`` of the last step's
+    duration, kill -9 it, and record every acknowledgement it sent before it died.
+    Returns how many there were."""
     message = pipe.recv()
     assert message == ("ready",), message
-    deadline = time.perf_counter() + delay
-    count = 0
-    while (left := deadline - time.perf_counter()) > 0:
-        if pipe.poll(left):
-            count += _record(pipe.recv(), log)
+    count, last = 0, time.perf_counter()
+    while count < steps:
+        count += _record(pipe.recv(), log)
+        now = time.perf_counter()
+        step, last = now - last, now
+    time.sleep(step * fraction)
     os.kill(process.pid, signal.SIGKILL)
     try:
         while True:  # what the child sent before it died is still in the pipe

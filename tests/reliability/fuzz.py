@@ -310,7 +310,7 @@ def roster_rows(sessions: Sessions) -> list[list[str]]:
         ]
 
 
-def _csv_text(rows: list[list[str]], delimiter: str = ",") -> str:
+def csv_text(rows: list[list[str]], delimiter: str = ",") -> str:
     def cell(value: str) -> str:
         if any(ch in value for ch in (delimiter, '"', "\n", "\r")):
             return '"' + value.replace('"', '""') + '"'
@@ -364,7 +364,7 @@ def roster_files(base: list[list[str]], count: int, seed: int) -> Iterator[bytes
         rows = [header, *body]
         if rng.random() < 0.1:
             rows = [["Student list (all)"], [], *rows]
-        text = _csv_text(rows, rng.choice((",", ",", ";", "\t", "|")))
+        text = csv_text(rows, rng.choice((",", ",", ";", "\t", "|")))
         data = text.encode(
             rng.choice(("utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1")), "replace"
         )
