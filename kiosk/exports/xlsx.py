@@ -59,7 +59,7 @@ def _text_cell(value: str) -> str:
     return f'<c t="inlineStr"><is><t xml:space="preserve">{xml_text(value)}</t></is></c>'
 
 
-def _remembering(make: Formatter, limit: int = 20_000) -> Formatter:
+def _remembering(make: Formatter, limit: int = 5_000) -> Formatter:
     """``make`` with the cells it built remembered: most columns repeat a few values (kinds,
     forms, staff, names) and a dict lookup is far cheaper than escaping again. Columns of
     unique values (hashes) stop filling the memory at ``limit``."""

@@ -326,3 +326,17 @@ def test_default_names_land_in_the_exports_folder(out_dir):
     path = default_path(out_dir, request, dt.datetime(2026, 3, 31, 11, 5, 9))
     assert path.parent == out_dir
     assert path.name == "audit-log_2026-03-23_to_2026-03-31_20260331-120509.xlsx"
+
+
+def test_the_csv_writer_guards_formulas_itself_when_the_query_did_not():
+    import io
+
+    from kiosk.exports.csv import write_csv
+    from kiosk.services.reports import Column, LogTable
+
+    columns = (Column("Name", "text", free_text=True), Column("Code", "text"), Column("N", "int"))
+    rows = [("=1+2", "=kind", -3), ("@SUM(A1)", "ok", 4), ("Ann", "b", None), ("", "c", 0)]
+    out = io.StringIO(newline="")
+    assert write_csv(LogTable("t", columns, len(rows), iter(rows)), out) == 4
+    lines = out.getvalue().split("\r\n")
+    assert lines[1:5] == ["'=1+2,=kind,-3", "'@SUM(A1),ok,4", "Ann,b,", ",c,0"]
