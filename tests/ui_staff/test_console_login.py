@@ -170,3 +170,30 @@ def test_a_scan_on_a_tab_without_scanning_goes_to_release(console, school, artif
     assert isinstance(release, ReleaseTab)
     assert release.header.pupil.id == pupil_id
     assert "Nothing is held for" in release.items_box.itemAt(0).widget().text()
+
+
+class CountingTab(QWidget):
+    def __init__(self):
+        super().__init__()
+        self.refreshes = 0
+
+    def refresh(self):
+        self.refreshes += 1
+
+
+def test_locking_does_not_reload_every_tab_on_the_way_out(console):
+    made = []
+    for title in ("One", "Two", "Three"):
+        console.add_tab(title, lambda staff: made.append(CountingTab()) or made[-1], {"office"})
+    log_in(console, "office")
+    console.lock()
+    assert [tab.refreshes for tab in made] == [0, 0, 0]
+
+
+def test_a_tab_is_read_afresh_each_time_it_is_shown(console):
+    console.add_tab("Counting", lambda staff: CountingTab(), {"office"})
+    log_in(console, "office")
+    tab = console.show_tab("Counting")
+    console.show_tab("Lists")
+    console.show_tab("Counting")
+    assert tab.refreshes == 2

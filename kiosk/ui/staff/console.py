@@ -248,6 +248,8 @@ class StaffConsole(QWidget):
         emit(self.locked)
 
     def _discard_tabs(self) -> None:
+        # Quietly: each removal makes the next tab current, which would reload it.
+        self.tabs.blockSignals(True)
         while self.tabs.count():
             widget = self.tabs.widget(0)
             self.tabs.removeTab(0)
@@ -258,6 +260,7 @@ class StaffConsole(QWidget):
             for runner in widget.findChildren(TaskRunner):
                 runner.stop()
             widget.deleteLater()
+        self.tabs.blockSignals(False)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.lock("exit")

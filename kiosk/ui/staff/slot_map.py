@@ -10,8 +10,17 @@ import math
 from collections.abc import Sequence
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from kiosk.scanning.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 from kiosk.services.console import FREE, OUT_OF_SERVICE, SlotState
@@ -125,10 +134,14 @@ class SlotMap(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setFont(self._font)
         visible = event.rect()
-        for position, slot in enumerate(self._slots):
-            rect = self.cell_rect(position)
-            if rect.intersects(visible):
-                self._paint_cell(painter, rect, slot)
+        columns, pitch = self._columns(self.width()), CELL + GAP
+        # Only the rows in view: a scrolled 1,500-slot wall paints a screenful, not all.
+        first = max(0, visible.top() // pitch) * columns
+        last = min(len(self._slots), (visible.bottom() // pitch + 1) * columns)
+        for position in range(first, last):
+            row, column = divmod(position, columns)
+            rect = QRect(column * pitch, row * pitch, CELL, CELL)
+            self._paint_cell(painter, rect, self._slots[position])
         painter.end()
 
     def _paint_cell(self, painter: QPainter, rect: QRect, slot: SlotState) -> None:
@@ -141,11 +154,12 @@ class SlotMap(QWidget):
         else:
             painter.setPen(QPen(QColor("#9ca3af"), 1))
         painter.drawRoundedRect(rect.adjusted(2, 2, -2, -2), 8, 8)
+        if state == OUT_OF_SERVICE:  # hatched, so it reads as "not available" without colour
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QBrush(QColor(255, 255, 255, 110), Qt.BrushStyle.BDiagPattern))
+            painter.drawRoundedRect(rect.adjusted(2, 2, -2, -2), 8, 8)
         painter.setPen(QColor(INK if state == FREE else WHITE))
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, str(slot.number))
-        if state == OUT_OF_SERVICE:
-            painter.setPen(QPen(QColor(WHITE), 2))
-            painter.drawLine(rect.topLeft() + QPoint(10, 10), rect.bottomRight() - QPoint(10, 10))
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         slot = self.slot_at(event.position().toPoint())
@@ -168,26 +182,43 @@ def describe_slot(slot: SlotState) -> str:
     return f"{where}: free{reserved}"
 
 
+LEGEND = (
+    (FREE, False, WORDS[FREE]),
+    ("daily", False, WORDS["daily"]),
+    ("confiscation", False, WORDS["confiscation"]),
+    (OUT_OF_SERVICE, False, WORDS[OUT_OF_SERVICE]),
+    (FREE, True, "Reserved for confiscations"),
+)
+SWATCH = 24
+
+
 class SlotLegend(QWidget):
+    """What the colours mean, painted with the slot map's own cell drawing."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        for state in (FREE, "daily", "confiscation", OUT_OF_SERVICE):
-            swatch = QLabel()
-            swatch.setFixedSize(24, 24)
-            swatch.setStyleSheet(
-                f"background: {COLOURS[state]}; border: 1px solid #9ca3af; border-radius: 4px;"
+        self.setFixedHeight(SWATCH + 8)
+        self._font = QFont(self.font())
+        self._font.setPixelSize(16)
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setFont(self._font)
+        metrics = painter.fontMetrics()
+        x = 0
+        for state, reserved, words in LEGEND:
+            swatch = QRect(x, 4, SWATCH, SWATCH)
+            painter.setBrush(QColor(COLOURS[state]))
+            if reserved:
+                painter.setPen(QPen(QColor(SLOT_CONFISCATION), 2, Qt.PenStyle.DashLine))
+            else:
+                painter.setPen(QPen(QColor("#9ca3af"), 1))
+            painter.drawRoundedRect(swatch.adjusted(1, 1, -1, -1), 4, 4)
+            painter.setPen(QColor(INK))
+            text_rect = QRect(
+                x + SWATCH + 6, 0, metrics.horizontalAdvance(words) + 2, self.height()
             )
-            layout.addWidget(swatch)
-            layout.addWidget(QLabel(WORDS[state]))
-            layout.addSpacing(12)
-        reserved = QLabel()
-        reserved.setFixedSize(24, 24)
-        reserved.setStyleSheet(
-            f"background: {SLOT_FREE}; border: 3px dashed {SLOT_CONFISCATION}; border-radius: 4px;"
-        )
-        layout.addWidget(reserved)
-        layout.addWidget(QLabel("Reserved for confiscations"))
-        layout.addStretch(1)
-        self.setStyleSheet(f"QLabel {{ font-size: 16px; color: {INK}; }}")
+            painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter, words)
+            x = text_rect.right() + 22
+        painter.end()
