@@ -5,10 +5,11 @@ A person leaves 60 ms or more between keys, and never keeps under 40 ms for six 
 an Enter in a row.
 
 How the keys are handled while we do not yet know (the choice, and why):
-    Every printable key press is *held* (swallowed and kept) while a burst is still
-    possible. The held keys are *replayed*, in order, to the widget they were meant for
-    as soon as the burst is ruled out: a key comes too late, a non-printable key comes,
-    Enter arrives too soon or too late, or nothing arrives for ``release_after_ms``.
+    Every printable key press is *held* (swallowed and kept, with the key releases that
+    follow it) while a burst is still possible. The held keys are *replayed*, in order,
+    to the widget they were meant for as soon as the burst is ruled out: a key comes too
+    late, a non-printable key comes, Enter arrives too soon or too late, or nothing
+    arrives for ``release_after_ms``.
     A completed burst is emitted as ``scanned`` and its keys (and Enter) are dropped.
 
     So a scan never lands in any widget, whatever has focus, and typing reaches its
@@ -112,8 +113,11 @@ class BurstDetector(Generic[T]):
 
 @dataclass
 class _HeldKey:
+    """A held key press, and the key releases that came after it while it was held
+    (replayed in the same order, so a button never sees a release before its press)."""
+
     receiver: QObject
-    event: QKeyEvent
+    events: list[QKeyEvent]
 
 
 class ScannerWedgeFilter(QObject):
@@ -140,11 +144,14 @@ class ScannerWedgeFilter(QObject):
         self._timer.setInterval(release_after_ms)
         self._timer.timeout.connect(self.release_held)
         self._replaying = False
+        self._last: _HeldKey | None = None
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if self._replaying or event.type() != QEvent.Type.KeyPress:
+        if self._replaying or event.type() not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
             return False
         key = cast(QKeyEvent, event)
+        if event.type() == QEvent.Type.KeyRelease:
+            return self._on_release(key)
         if key.key() in _MODIFIER_KEYS:
             return False
         if key.key() in _TERMINATORS and not key.modifiers() & _NOT_TYPING:
@@ -153,7 +160,9 @@ class ScannerWedgeFilter(QObject):
         if char is None:
             self.release_held()
             return False
-        self._replay(self._detector.push(char, _time_ms(key), _HeldKey(watched, _copy(key))))
+        held = _HeldKey(watched, [_copy(key)])
+        self._replay(self._detector.push(char, _time_ms(key), held))
+        self._last = held
         self._timer.start()
         return True
 
@@ -161,6 +170,12 @@ class ScannerWedgeFilter(QObject):
         """Replay any held keys as typing (also called by the idle timer)."""
         self._timer.stop()
         self._replay(self._detector.release())
+
+    def _on_release(self, key: QKeyEvent) -> bool:
+        if self._last is None or not self._detector.holding:
+            return False
+        self._last.events.append(_copy(key))
+        return True
 
     def _on_enter(self, key: QKeyEvent) -> bool:
         if not self._detector.holding:
@@ -170,15 +185,19 @@ class ScannerWedgeFilter(QObject):
             self.release_held()
             return False
         self._timer.stop()
+        self._last = None
         emit(self.scanned, text)
         return True
 
     def _replay(self, keys: list[_HeldKey]) -> None:
+        if not self._detector.holding:
+            self._last = None
         self._replaying = True
         try:
             for held in keys:
-                if shiboken6.isValid(held.receiver):
-                    QCoreApplication.sendEvent(held.receiver, held.event)
+                for event in held.events:
+                    if shiboken6.isValid(held.receiver):
+                        QCoreApplication.sendEvent(held.receiver, event)
         finally:
             self._replaying = False
 

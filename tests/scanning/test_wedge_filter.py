@@ -139,3 +139,16 @@ def test_a_scan_sent_through_the_window_lands_nowhere(
         QTest.keyClick(window, Qt.Key.Key_Return)
     assert scanned.args == [SCAN]
     assert form.line.text() == ""
+
+
+def test_space_on_a_focused_button_still_clicks_it_once(
+    qtbot: QtBot, wedge: ScannerWedgeFilter, form: Form
+) -> None:
+    # The release must not overtake its held press, or the button sticks down.
+    clicks: list[int] = []
+    form.button.clicked.connect(lambda: clicks.append(1))
+    form.button.setFocus()
+    with qtbot.waitSignal(form.button.clicked, timeout=2000):
+        QTest.keyClick(form.button, Qt.Key.Key_Space)
+    assert len(clicks) == 1
+    assert not form.button.isDown()
