@@ -31,10 +31,14 @@ def test_frames_have_the_asked_size_and_hold_signed_cards() -> None:
             assert isinstance(result, payload.CardPayload)
 
 
-def test_scenes_stay_within_the_kiosk_envelope() -> None:
-    for _, scene in synthetic.make_scenes(20, (640, 480)):
-        assert 0.2 <= scene.card_fraction <= 0.5
-        assert 0 <= scene.tilt_deg <= 30
+def test_cards_stay_within_the_kiosk_envelope_and_the_frame() -> None:
+    for index in range(100):
+        rng = np.random.default_rng([synthetic.DEFAULT_SEED, index])
+        quad, fraction, tilt, _ = synthetic.card_quad((640, 480), rng)
+        assert 0.2 <= fraction <= 0.5
+        assert 0 <= tilt <= 30
+        assert quad.min() >= 0
+        assert quad[:, 0].max() <= 640 and quad[:, 1].max() <= 480
 
 
 def test_the_cli_writes_pngs_and_their_texts(tmp_path: Path) -> None:
