@@ -291,6 +291,7 @@ def _issue_and_gather(
 ) -> CardBatch:
     with sessions.begin() as session:
         require(session, actor, Action.PRINT_CARDS)
+        held_settings = list(session.scalars(select(Setting)))  # read again for every face
         _issue(session, actor, last_batch, reissue=reissue)
         by_id = {p.id: p for p in session.scalars(_on_roll().where(Pupil.id.in_(ids)))}
         pupils = [by_id[i] for i in ids if i in by_id]
@@ -312,6 +313,7 @@ def _issue_and_gather(
             },
         )
         school_name = settings.get_value(session, "school_name")
+        del held_settings
     return CardBatch(school_name, faces, counts.issued, counts.reissued)
 
 
