@@ -486,10 +486,12 @@ def timed(task: str, target: float | None, run: Callable[[], int], repeat: int) 
 
 
 def working_copy(cache: Path) -> Path:
-    """Exports append their own audit events: measure on a copy, keep the cache as built."""
-    work = cache.with_name(cache.stem + "-work.db")
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{work}{suffix}").unlink(missing_ok=True)
+    """A private copy of the cached year to measure on (exports append their own audit
+    events; other benchmarks use this too, so each call gets a file of its own). The
+    caller deletes it, with its -wal and -shm files."""
+    handle, name = tempfile.mkstemp(prefix=f"{cache.stem}-work-", suffix=".db", dir=cache.parent)
+    os.close(handle)
+    work = Path(name)
     with sqlite3.connect(cache) as source, sqlite3.connect(work) as target:
         source.backup(target)
     return work
