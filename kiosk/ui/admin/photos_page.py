@@ -11,6 +11,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from kiosk.db import Sessions
+from kiosk.scanning import qtfix
 from kiosk.services import photos
 from kiosk.services.photos import PhotoImportReport
 from kiosk.services.staff import StaffMember
@@ -128,9 +129,13 @@ class PhotosPage(QWidget):
             return
         folder, sessions, actor = self.folder, self.sessions, self.staff.actor
         relay, token = self.relay, self._token
+        shown = [-1]
 
         def report(done: int, total: int) -> None:
-            relay.progressed.emit(token, done, total)
+            percent = done * 100 // max(total, 1)
+            if percent != shown[0]:  # at most 101 signals, however many files
+                shown[0] = percent
+                qtfix.emit(relay.progressed, token, done, total)
 
         self.progress.setValue(0)
         self.progress.setVisible(True)
