@@ -24,9 +24,9 @@ from enum import Enum
 VERSION = "HK1"
 MAX_LENGTH = 64
 MAC_BYTES = 8
-_SCHOOL_RE = re.compile(r"^[A-Z0-9]{2,8}$")
-_FIELD_RE = re.compile(r"^[0-9A-Z]{1,10}$")
-_MAC_RE = re.compile(r"^[A-Z2-7]{13}$")
+_SCHOOL_RE = re.compile(r"[A-Z0-9]{2,8}")
+_FIELD_RE = re.compile(r"[0-9A-Z]{1,10}")
+_MAC_RE = re.compile(r"[A-Z2-7]{13}")
 
 
 class CardProblem(Enum):
@@ -74,7 +74,7 @@ def _mac(secret: bytes, body: str) -> str:
 
 def normalise_school_code(school: str) -> str:
     code = school.strip().upper()
-    if not _SCHOOL_RE.match(code):
+    if not _SCHOOL_RE.fullmatch(code):
         raise ValueError("school code must be 2-8 letters or digits")
     return code
 
@@ -106,10 +106,10 @@ def read(text: object, secret: bytes, school: str) -> CardPayload | CardRejected
         return CardRejected(CardProblem.NOT_A_CARD)
     _, card_school, ref, serial, mac = parts
     if not (
-        _SCHOOL_RE.match(card_school)
-        and _FIELD_RE.match(ref)
-        and _FIELD_RE.match(serial)
-        and _MAC_RE.match(mac)
+        _SCHOOL_RE.fullmatch(card_school)
+        and _FIELD_RE.fullmatch(ref)
+        and _FIELD_RE.fullmatch(serial)
+        and _MAC_RE.fullmatch(mac)
     ):
         return CardRejected(CardProblem.NOT_A_CARD)
     if card_school != normalise_school_code(school):
