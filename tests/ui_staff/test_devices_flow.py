@@ -242,3 +242,13 @@ def test_only_an_admin_can_put_a_slot_back_in_service(devices, console, qtbot, s
 def test_local_time_is_turned_into_stored_utc_across_summer_time():
     assert local_to_utc(dt.date(2026, 1, 15), dt.time(9, 30)) == dt.datetime(2026, 1, 15, 9, 30)
     assert local_to_utc(dt.date(2026, 7, 15), dt.time(9, 30)) == dt.datetime(2026, 7, 15, 8, 30)
+
+
+def test_scanning_a_card_here_chooses_that_pupils_device(devices, console, school, held):
+    tab = devices("office")
+    console.handle_scan(school.card_texts[school.pupil_ids[1]])
+    assert console.tabs.currentWidget() is tab
+    assert tab.device.custody_id == held["confiscated"]
+    assert [d.custody_id for d in tab.proxy.visible_rows()] == [held["confiscated"]]
+    console.handle_scan(school.card_texts[school.pupil_ids[9]])
+    assert tab.feedback.text().startswith("Nothing is held for")

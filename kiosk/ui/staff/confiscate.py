@@ -160,7 +160,10 @@ class ConfiscateTab(QWidget):
             self.show_pupil(pupil)
 
     def find_typed(self) -> None:
-        text = self.search.text()
+        text = self.search.text().strip()
+        if not text:
+            self.feedback.note("Type a name, form or admission number, or scan the card.")
+            return
         ok, found = attempt(
             self.feedback, "Finding a pupil", lambda: console.find_pupils(self.sessions, text)
         )

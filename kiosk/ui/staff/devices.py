@@ -256,6 +256,22 @@ class DevicesTab(QWidget):
         still_held = {d.custody_id: d for d in rows}
         self.choose(still_held.get(self.device.custody_id) if self.device else None)
 
+    def handle_scan(self, text: str) -> None:
+        """A pupil card scanned here shows that pupil's devices (chosen if just one)."""
+        ok, pupil = attempt(
+            self.feedback, "Reading a card", lambda: console.find_pupil_by_card(self.sessions, text)
+        )
+        if not ok or pupil is None:
+            return
+        self.feedback.clear()
+        self.search.setText(pupil.admission_number)
+        theirs = [d for d in self.model.rows if d.pupil.id == pupil.id]
+        self.choose(theirs[0] if len(theirs) == 1 else None)
+        if not theirs:
+            self.feedback.note(f"Nothing is held for {pupil.display_name}.")
+        elif len(theirs) > 1:
+            self.feedback.note(f"{len(theirs)} devices are held for {pupil.display_name}.")
+
     def _row_tapped(self) -> None:
         row = models.selected_row(self.table, self.proxy)
         if row is not None:

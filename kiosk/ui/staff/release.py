@@ -123,6 +123,8 @@ class ReleaseTab(QWidget):
 
     def _find_typed(self) -> None:
         text = self.search.text().strip()
+        if not text:
+            return
         visible = {d.pupil.id: d.pupil for d in self.proxy.visible_rows()}
         if len(visible) == 1:
             self.show_pupil(next(iter(visible.values())))
