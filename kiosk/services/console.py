@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from kiosk.clock import local_date, start_of_local_day
 from kiosk.db import Sessions
-from kiosk.errors import InvalidInput, NotHeld
+from kiosk.errors import InvalidInput, NotAuthorised, NotHeld
 from kiosk.rules import Action
 from kiosk.services import audit, cards, pupils
 from kiosk.services.audit import Actor
@@ -709,6 +709,8 @@ def record_console_locked(
     """Close a staff member's console session in the log (``staff_login`` opened it)."""
     if reason not in LOCK_REASONS:
         raise InvalidInput("Unknown reason for locking.")
+    if actor.id is None:
+        raise NotAuthorised("Only a member of staff's console can be locked.")
     with sessions.begin() as session:
         audit.append(
             session, "staff_console_locked", actor, at=now_or(now), details={"reason": reason}

@@ -259,3 +259,16 @@ def test_receipts_are_only_recorded_for_staff_and_known_kinds(sessions, school, 
 def test_describing_a_redacted_event_says_the_details_were_removed():
     words = console.describe_event("released_to_parent", {"redacted": True}, redacted=True)
     assert words == "Released to parent/carer (details removed under the retention policy)"
+
+
+def test_a_console_lock_is_recorded_for_staff_only(sessions, school):
+    console.record_console_locked(sessions, school.actors["office"], "idle")
+    with sessions() as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.kind == "staff_console_locked")
+        ).one()
+    assert (event.actor_name, event.details) == ("Olivia Office", '{"reason":"idle"}')
+    with pytest.raises(NotAuthorised):
+        console.record_console_locked(sessions, KIOSK_ACTOR, "idle")
+    with pytest.raises(InvalidInput):
+        console.record_console_locked(sessions, school.actors["office"], "bored")
