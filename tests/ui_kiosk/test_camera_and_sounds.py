@@ -213,3 +213,25 @@ def test_a_hand_in_result_offers_undo_only_for_a_new_hand_in(
     again = hand_in_outcome(custody.hand_in(sessions, school.pupil_ids[0]))
     assert (first.state, first.undo, first.custody_id is not None) == (State.HANDED_IN, True, True)
     assert (again.state, again.undo) == (State.ALREADY_HANDED_IN, False)
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_screen_colours_are_high_contrast() -> None:
+    from kiosk.ui.style import KIOSK_BAR, KIOSK_IDLE, KIOSK_MUTED, TONE_COLOURS
+
+    for tone, colour in TONE_COLOURS.items():
+        assert contrast("#ffffff", colour) >= 4.5, tone  # white words on every result
+    assert contrast("#0b0b0b", "#ffffff") >= 18  # the slot number's digits on its card
+    assert contrast("#ffffff", KIOSK_IDLE) >= 15 and contrast(KIOSK_MUTED, KIOSK_IDLE) >= 10
+    assert contrast(KIOSK_MUTED, KIOSK_BAR) >= 10

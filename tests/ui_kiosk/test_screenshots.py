@@ -19,7 +19,7 @@ import cv2
 import pytest
 from PySide6.QtCore import QEvent
 from PySide6.QtGui import QGuiApplication, QImage
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from kiosk.config import Config
@@ -30,10 +30,18 @@ from kiosk.scanning import synthetic
 from kiosk.services import cards, custody, exemptions, settings, staff
 from kiosk.ui.kiosk_screen import KioskScreen, State
 from kiosk.ui.main_window import CONSOLE_MISSING, MainWindow
+from kiosk.ui.style import TOUCH
 
 from .conftest import HOME_TIME, OFFICE, SIZES, ScreenFactory, click, give_photo, scan
 
 Shot = Callable[[str], Path]
+
+
+def check_touch_targets(widget: QWidget) -> None:
+    """Everything a finger presses on the kiosk is at least 64 x 64 px."""
+    for button in widget.findChildren(QPushButton):
+        if button.isVisibleTo(widget):
+            assert button.width() >= TOUCH and button.height() >= TOUCH, button.text()
 
 
 def check_image(image: QImage, size: tuple[int, int]) -> None:
@@ -57,6 +65,7 @@ def shot(artifacts: Path, request: pytest.FixtureRequest) -> Callable[[QWidget, 
         path = folder / f"{name}_{size[0]}x{size[1]}.png"
         image = widget.grab().toImage()
         check_image(image, size)
+        check_touch_targets(widget)
         assert image.save(str(path))
         return path
 
