@@ -134,7 +134,7 @@ def _write_log(
     guard = request.format == "csv"  # XLSX cells are typed text: never run as formulas
     with reports.open_log(sessions, kind, request.which, guard_formulas=guard) as table:
         if request.format == "csv":
-            with partial.open("w", encoding="utf-8-sig", newline="") as out:
+            with partial.open("w", encoding="utf-8", newline="") as out:
                 return write_csv(table, out, progress)
         about = _about(request, staff_name, table.total, school)
         return write_xlsx(table, partial, about, progress)

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from kiosk.services.reports import LogTable, Progress
 
 FORMULA_STARTS = frozenset("=+-@\t\r")
+BOM = "\ufeff"  # so Excel reads the file as UTF-8 (names with accents)
 CHUNK = 5000
 
 
@@ -40,8 +41,11 @@ def _prepared(table: LogTable) -> Iterator[Sequence[Any]]:
 
 
 def write_csv(table: LogTable, out: TextIO, progress: Progress | None = None) -> int:
-    """Write the header and every row to ``out`` (opened by the caller with
-    ``encoding="utf-8-sig", newline=""``); returns the number of rows."""
+    """Write a byte order mark, the header and every row to ``out`` (opened by the caller
+    with ``encoding="utf-8", newline=""``); returns the number of rows. The BOM is written
+    here rather than by the "utf-8-sig" codec, whose encoder is Python code called for
+    every row."""
+    out.write(BOM)
     writer = csv.writer(out)  # the "excel" dialect: CRLF, quotes only where needed
     writer.writerow([column.title for column in table.columns])
     rows, done = _prepared(table), 0

@@ -338,5 +338,6 @@ def test_the_csv_writer_guards_formulas_itself_when_the_query_did_not():
     rows = [("=1+2", "=kind", -3), ("@SUM(A1)", "ok", 4), ("Ann", "b", None), ("", "c", 0)]
     out = io.StringIO(newline="")
     assert write_csv(LogTable("t", columns, len(rows), iter(rows)), out) == 4
+    assert out.getvalue().startswith("\ufeffName,Code,N\r\n")
     lines = out.getvalue().split("\r\n")
     assert lines[1:5] == ["'=1+2,=kind,-3", "'@SUM(A1),ok,4", "Ann,b,", ",c,0"]
