@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -124,29 +124,26 @@ def _free_slot(session: Session, *, confiscation: bool, wanted: int | None = Non
     # which slots are free, so no two see the same slot free. SQLite's BEGIN IMMEDIATE
     # already serialises. The unique index on held slots stays the last line of defence.
     audit._lock_chain(session)
-    occupied = set(session.scalars(select(Custody.slot_id).where(Custody.state == HELD)))
-    # Plain rows, not ORM objects: loading every slot as an object cost a hand-in
-    # milliseconds per hundred slots, and only the chosen one is needed as an object.
-    rows = session.execute(
-        select(Slot.id, Slot.number, Slot.in_service, Slot.reserved_for_confiscation)
-    ).all()
-    ids = {row.number: row.id for row in rows}
+    held_slots = select(Custody.slot_id).where(Custody.state == HELD, Custody.slot_id.is_not(None))
     if wanted is not None:
-        slot = session.get(Slot, ids[wanted]) if wanted in ids else None
+        slot = session.scalars(select(Slot).where(Slot.number == wanted)).one_or_none()
         if slot is None or not slot.in_service:
             raise SlotUnavailable(f"Slot {wanted} is not in service.")
-        if slot.id in occupied:
+        if session.scalar(held_slots.where(Custody.slot_id == slot.id).limit(1)) is not None:
             raise AlreadyHeld(f"Slot {wanted} already holds a device.")
         return slot
-    candidates = [
-        SlotCandidate(row.number, row.in_service, row.reserved_for_confiscation, row.id in occupied)
-        for row in rows
-    ]
+    # Only the lowest free slot of each kind (ordinary, reserved) can ever be chosen: the
+    # database finds those two (a big school has 1,500 slots), the rule picks between them.
+    lowest = session.execute(
+        select(func.min(Slot.number), Slot.reserved_for_confiscation)
+        .where(Slot.in_service.is_(True), Slot.id.not_in(held_slots))
+        .group_by(Slot.reserved_for_confiscation)
+    ).all()
+    candidates = [SlotCandidate(number, True, reserved, False) for number, reserved in lowest]
     number = choose_slot(candidates, confiscation=confiscation)
-    chosen = session.get(Slot, ids[number]) if number is not None else None
-    if chosen is None:
+    if number is None:
         raise NoFreeSlot()
-    return chosen
+    return session.scalars(select(Slot).where(Slot.number == number)).one()
 
 
 def _get_custody(session: Session, custody_id: int) -> Custody:
@@ -496,18 +493,30 @@ def hand_to_police(
     officer_number: str,
     reference: str,
     at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
 ) -> None:
+    """Record a hand-over to the police. ``at`` is when it happened (staff may record it
+    afterwards); the audit event carries the time it was recorded, so the log's times never
+    run backwards, with the hand-over time in its details."""
     officer, officer_number, reference = officer.strip(), officer_number.strip(), reference.strip()
     if not (officer and officer_number and reference):
         raise InvalidInput("Enter the officer's name, number and the police reference.")
-    at = now_or(at)
+    now = now_or(now)
+    at = now_or(at or now)
+    if at > now + dt.timedelta(minutes=5):
+        raise InvalidInput("The hand-over time is in the future.")
     with sessions.begin() as session:
         require(session, actor, Action.HAND_TO_POLICE)
         custody = _get_custody(session, custody_id)
         _require_held(custody)
         if custody.confiscation is None:
             raise InvalidInput("Only a confiscated device can be handed to the police.")
-        details = {"officer": officer, "officer_number": officer_number, "reference": reference}
+        details = {
+            "officer": officer,
+            "officer_number": officer_number,
+            "reference": reference,
+            "handed_over_at": at.isoformat(timespec="seconds"),
+        }
         c = custody.confiscation
         c.police_officer, c.police_number, c.police_reference, c.police_at = (
             officer,
@@ -527,7 +536,7 @@ def hand_to_police(
             pupil_id=custody.pupil_id,
             slot_number=slot_number,
             custody_id=custody.id,
-            at=at,
+            at=now,
             details=details,
         )
 
