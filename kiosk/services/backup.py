@@ -131,7 +131,10 @@ def _new_name(backup_dir: Path, kind: str, now: dt.datetime) -> Path:
 def _backup_file(
     source: Path, backup_dir: Path, kind: str, now: dt.datetime | None = None
 ) -> BackupInfo:
-    backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupFailed(f"The backup folder {backup_dir} cannot be made: {exc}.") from exc
     target = _new_name(backup_dir, kind, now or utcnow())
     partial = target.with_name(f".{target.name}.partial")
     try:
