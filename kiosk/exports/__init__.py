@@ -170,19 +170,25 @@ def run_export(
         if progress:
             progress(done, total)
 
-    with _partial_file(out) as partial:
-        try:
-            if request.format == "pdf":
-                report_progress(0, 1)
-                rows = _write_summary(sessions, request, partial, staff_name)
-                report_progress(1, 1)
-            else:
-                rows = _write_log(sessions, request, partial, staff_name, report_progress)
-        except OSError as exc:
-            raise ExportFailed(f"The export could not be written: {exc.strerror or exc}.") from exc
-        if cancelled and cancelled():  # a last chance, before the file becomes real
-            raise ExportCancelled()
-        return _record(sessions, actor, request, rows, partial, out)
+    try:
+        with _partial_file(out) as partial:
+            rows = _write(sessions, request, partial, staff_name, report_progress)
+            if cancelled and cancelled():  # a last chance, before the file becomes real
+                raise ExportCancelled()
+            return _record(sessions, actor, request, rows, partial, out)
+    except OSError as exc:
+        raise ExportFailed(f"The export could not be written: {exc.strerror or exc}.") from exc
+
+
+def _write(
+    sessions: Sessions, request: ExportRequest, partial: Path, staff_name: str, progress: Progress
+) -> int:
+    if request.format != "pdf":
+        return _write_log(sessions, request, partial, staff_name, progress)
+    progress(0, 1)
+    rows = _write_summary(sessions, request, partial, staff_name)
+    progress(1, 1)
+    return rows
 
 
 def _record(

@@ -349,21 +349,39 @@ def restore(config: Config, candidate: Path, *, actor: Actor = COMMAND_LINE) -> 
     if candidate == live:
         raise RestoreRefused("Not restored: that is the database in use now.")
     _authorise_restore(config, actor, live)
-    config.backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        config.backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RestoreRefused(f"Not restored: {config.backup_dir} cannot be made ({exc}).") from exc
     stamp = to_local(utcnow()).strftime("%Y%m%d-%H%M%S")
     staging = config.backup_dir / f".restore-{stamp}.db.partial"
     try:
-        _stage(candidate, staging)
-        _check_integrity(staging)
-        _check_revision(staging)
-        report = _check_chain(staging)
+        report = _checked_copy(candidate, staging)
         before = _pre_restore_backup(live, config.backup_dir)
         _replace_live(staging, live)
+    except OSError as exc:
+        raise RestoreRefused(f"Not restored: {exc.strerror or exc}.") from exc
     finally:
         for suffix in ("", "-wal", "-shm", "-journal"):
             staging.with_name(staging.name + suffix).unlink(missing_ok=True)
     _record_restore(config, actor, candidate, before, report)
     return RestoreResult(candidate, before, report.events, report.last_hash)
+
+
+def _checked_copy(candidate: Path, staging: Path) -> audit.ChainReport:
+    """Copy the candidate aside and check it. It is untrusted input: anything that goes
+    wrong while examining it is a refusal, never a half-done restore."""
+    try:
+        _stage(candidate, staging)
+        _check_integrity(staging)
+        _check_revision(staging)
+        return _check_chain(staging)
+    except (KioskError, OSError):
+        raise
+    except Exception as exc:
+        raise RestoreRefused(
+            f"Not restored: the file could not be checked ({type(exc).__name__})."
+        ) from exc
 
 
 def _record_restore(

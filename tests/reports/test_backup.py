@@ -168,3 +168,17 @@ def test_postgresql_backups_are_left_to_pg_dump(tmp_path):
         backup.make_backup(config)
     with pytest.raises(RestoreRefused, match="pg_restore"):
         backup.restore(config, tmp_path / "x.db")
+
+
+def test_an_unreadable_file_is_refused_in_words(history, config, tmp_path, monkeypatch):
+    import errno
+
+    candidate = tmp_path / "backup.db"
+    candidate.write_bytes(b"x")
+
+    def unreadable(*_args, **_kwargs):
+        raise OSError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr("kiosk.services.backup.shutil.copyfile", unreadable)
+    with pytest.raises(RestoreRefused, match="Permission denied"):
+        backup.restore(config, candidate)

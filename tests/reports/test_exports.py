@@ -341,3 +341,17 @@ def test_the_csv_writer_guards_formulas_itself_when_the_query_did_not():
     assert out.getvalue().startswith("\ufeffName,Code,N\r\n")
     lines = out.getvalue().split("\r\n")
     assert lines[1:5] == ["'=1+2,=kind,-3", "'@SUM(A1),ok,4", "Ann,b,", ",c,0"]
+
+
+def test_a_full_disk_is_a_clear_message_and_leaves_nothing(history, sessions, out_dir, monkeypatch):
+    import errno
+
+    from kiosk.exports import ExportFailed
+
+    def no_space(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("kiosk.exports.csv.csv.writer", no_space)
+    with pytest.raises(ExportFailed, match="No space left on device"):
+        export(sessions, history.school.actors["admin"], out_dir, "custody", "csv")
+    assert list(out_dir.iterdir()) == []
