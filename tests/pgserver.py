@@ -245,6 +245,22 @@ class PostgresServer:
         self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return name
 
+    @contextlib.contextmanager
+    def fast_writes(self) -> Iterator[None]:
+        """fsync off for a bulk load into a durable server, then on again (and a checkpoint,
+        so what was loaded is on disk before anything is measured)."""
+        names = ("fsync", "synchronous_commit", "full_page_writes")
+        for name in names:
+            self.execute(f"ALTER SYSTEM SET {name} = off")
+        self.execute("SELECT pg_reload_conf()")
+        try:
+            yield
+        finally:
+            for name in names:
+                self.execute(f"ALTER SYSTEM RESET {name}")
+            self.execute("SELECT pg_reload_conf()")
+            self.execute("CHECKPOINT")
+
     def drop_database(self, name: str) -> None:
         self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
