@@ -46,11 +46,14 @@ MARGIN_Y = (PAGE_H - ROWS * CARD_H) / 2
 # the edge, so a cut a little off the line loses nothing.
 BAND = (2 * mm, 44 * mm, CARD_W - 4 * mm, 8 * mm)  # x, y, width, height
 PHOTO = (3 * mm, 16 * mm, 19 * mm, 19 * mm * 4 / 3)
-TEXT_X, TEXT_RIGHT, TEXT_TOP, TEXT_BOTTOM = 24.5 * mm, 59.5 * mm, 42 * mm, 16 * mm
+TEXT_X, TEXT_RIGHT, TEXT_TOP, TEXT_BOTTOM = 24.5 * mm, 54 * mm, 42 * mm, 16 * mm
 LEADING = 1.2
-QR_SIZE = 23 * mm
-QR_AT = (CARD_W - 2.5 * mm - QR_SIZE, 17 * mm)
 BARS = (2 * mm, 5 * mm, CARD_W - 4 * mm, 9.5 * mm)  # the Code128 with its quiet zones
+# The QR with its 4-module quiet zone: as big as the room between the Code128 and the
+# band allows (0.25 mm clear of each), for the webcam at arm's length. A card text is a
+# version 2 symbol (25 modules, 33 with the quiet zone): 29 mm gives 0.88 mm modules.
+QR_SIZE = 29 * mm
+QR_AT = (CARD_W - 2 * mm - QR_SIZE, BARS[1] + BARS[3] + 0.25 * mm)
 CAPTION_Y = 2.4 * mm
 ISSUE_BATCH = 200  # cards issued a transaction: ~1 s of the database's write lock at most
 MIN_DOTS = 4  # 4/600 inch = 0.17 mm: the narrowest bar a common USB scanner reads well

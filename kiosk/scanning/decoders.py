@@ -27,6 +27,9 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 FIRST_PASS_WIDTH = 640
+# A region crop (usually the whole card: the QR sits beside the name and above the
+# Code128) is enlarged to about this size, so a far card's QR gets 3-4 px a module.
+REGION_WIDTH = 600
 # The smallest QR symbol is 21 modules; anything narrower cannot hold a code.
 MIN_SIDE = 21
 
@@ -115,11 +118,12 @@ def region_crops(gray: np.ndarray, limit: int = 3) -> Iterator[np.ndarray]:
         x0, y0 = int((x - margin_x) * scale), int((y - margin_y) * scale)
         x1, y1 = int((x + w + margin_x) * scale), int((y + h + margin_y) * scale)
         crop = gray[max(0, y0) : y1, max(0, x0) : x1]
-        factor = max(1.0, min(4.0, 400 / max(crop.shape)))
+        factor = max(1.0, min(4.0, REGION_WIDTH / max(crop.shape)))
         big = cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
-        # Mild, then strong sharpening: a soft code needs the second, a noisy one the first.
+        # Mild, then strong and wide sharpening: a noisy code needs the first, a soft one
+        # (a far card under webcam blur, modules under 2 px) the second.
         yield unsharp(big, radius=1.5 * factor, amount=1.0)
-        yield unsharp(big, radius=1.0 * factor, amount=2.0)
+        yield unsharp(big, radius=2.0 * factor, amount=1.5)
 
 
 def textured_regions(small: np.ndarray) -> list[tuple[int, int, int, int]]:

@@ -1,9 +1,22 @@
 """Synthetic webcam frames of a pupil card, for tests and the decode benchmark.
 
-Every frame is reproducible from ``(seed, index)``. A frame shows a CR80 card (QR of a
-signed payload plus a Code128 of the same text) lying on a desk, seen by a kiosk webcam:
-tilted up to 30 degrees, filling 20-50 % of the frame width, then blurred, darkened,
-given sensor noise, sometimes a glare spot and webcam JPEG compression.
+Every frame is reproducible from ``(seed, index)``. A frame shows the card as
+``kiosk.printing.cards`` prints it (its layout constants: a CR80 card with a 29 mm QR,
+version 2 at EC level M, 0.88 mm modules, beside the name and above a Code128 of the
+same signed text), held in front of a kiosk webcam: tilted up to 30 degrees, rolled up to
+30 (15 % upside down), then blurred, darkened, given sensor noise, sometimes a glare spot
+and webcam JPEG compression.
+
+Kiosk distance, from geometry: a webcam with a 65-70 degree horizontal field of view
+sees a strip 2 * d * tan(HFOV / 2) wide at distance d, i.e. 15.3-16.8 cm at 12 cm and
+38.2-42.0 cm at 30 cm. A pupil holds the card 12-30 cm from the lens (closer and it
+does not fit in the frame, further and it is out of arm's reach over a kiosk desk), so
+the 85.6 mm card fills 56-51 % (12 cm) down to 22-20 % (30 cm) of the frame width. Each
+frame draws the HFOV uniformly from 65-70 degrees and the distance uniformly from
+12-30 cm: no distance is favoured, so about half the frames are beyond 21 cm (card
+under 30 % of the width, a QR module under 2 px at 640x480). A card that would not fit
+the frame whole is moved back until it does. The kiosk screen shows the camera preview,
+which pupils use to aim, but nothing here assumes they come closer because of it.
 
 CLI: ``python -m kiosk.scanning.synthetic OUT_DIR --count N [--size 1280x720]`` writes
 ``0000.png`` ... for the camera's folder source, and ``expected.txt`` (one text per line).
@@ -17,10 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import barcode
 import cv2
 import numpy as np
 
+from kiosk.printing import cards, draw
 from kiosk.scanning import payload
 
 DEFAULT_SEED = 20250901
@@ -30,12 +43,18 @@ SCHOOLS = ("DEMO", "HK", "STMARYS", "OAK12345")
 Size = tuple[int, int]
 Frame = tuple[np.ndarray, str]
 
-# Card drawn at 10 px per mm: CR80 is 85.6 x 54 mm.
+# Card drawn at 10 px per mm from the printed card's layout (PDF points, 72 an inch).
+_PT_PER_MM = 72 / 25.4
 _PX_PER_MM = 10
-_CARD_MM = (85.6, 54.0)
-_CARD_PX = (856, 540)
-_QR_QUIET_MODULES = 4
-_WEBCAM_HFOV_DEG = 65.0
+_CARD_MM = (cards.CARD_W / _PT_PER_MM, cards.CARD_H / _PT_PER_MM)  # CR80: 85.6 x 54
+_CARD_PX = (round(_CARD_MM[0] * _PX_PER_MM), round(_CARD_MM[1] * _PX_PER_MM))
+_INK = (20, 20, 20)
+
+# Kiosk distance (see the module docstring): the webcam's horizontal field of view and
+# how far from it a pupil holds the card.
+HFOV_DEG = (65.0, 70.0)
+DISTANCE_CM = (12.0, 30.0)
+_GREY = (85, 75, 75)
 
 
 @dataclass(frozen=True)
@@ -55,6 +74,7 @@ class Scene:
 
     text: str
     card_fraction: float
+    distance_cm: float
     tilt_deg: float
     roll_deg: float
     camera: Camera
@@ -68,63 +88,105 @@ def card_text(rng: np.random.Generator) -> str:
 
 
 def qr_modules(text: str) -> np.ndarray:
-    """QR symbol as a uint8 image, one pixel per module, no quiet zone (0 = dark)."""
-    params = cv2.QRCodeEncoder.Params()
-    params.correction_level = cv2.QRCODE_ENCODER_CORRECT_LEVEL_M
-    params.mode = cv2.QRCODE_ENCODER_MODE_ALPHANUMERIC
-    symbol: np.ndarray = cv2.QRCodeEncoder.create(params).encode(text)
-    # OpenCV adds a 2-module border; strip it so the card layout controls the quiet zone.
-    dark = np.argwhere(symbol == 0)
-    (top, left), (bottom, right) = dark.min(axis=0), dark.max(axis=0)
-    return symbol[top : bottom + 1, left : right + 1]
+    """The QR symbol the card printer draws (``kiosk.printing.draw``: alphanumeric mode,
+    EC level M) as a uint8 image, one pixel per module, no quiet zone (0 = dark)."""
+    return np.where(np.array(draw.qr_matrix(text), dtype=bool), 0, 255).astype(np.uint8)
 
 
 def code128_modules(text: str) -> np.ndarray:
     """Code128 as a 1-row uint8 image, one pixel per module (0 = bar)."""
-    pattern = barcode.get("code128", text).build()[0]
+    pattern = draw.code128_modules(text)
     return np.array([0 if bit == "1" else 255 for bit in pattern], dtype=np.uint8)[None, :]
 
 
 def render_card(text: str, rng: np.random.Generator) -> np.ndarray:
-    """The front of a card, BGR, 856 x 540 px (10 px/mm)."""
+    """The front of a card as ``kiosk.printing.cards`` prints it (same layout constants,
+    same QR and Code128 symbols and module sizes), BGR, 856 x 540 px (10 px/mm)."""
     width, height = _CARD_PX
     tint = rng.integers(235, 256, size=3)
     card = np.empty((height, width, 3), np.uint8)
     card[:] = tint
+    _draw_print(card, rng)
     _draw_qr(card, text)
     _draw_code128(card, text)
-    _draw_print(card, rng)
     return card
+
+
+def _px(points: float) -> float:
+    """A length in PDF points (the card layout's unit) in card pixels."""
+    return points / _PT_PER_MM * _PX_PER_MM
+
+
+def _box(x: float, y: float, w: float, h: float) -> tuple[int, int, int, int]:
+    """A layout box (points, from the card's bottom-left) as pixel (left, top, right,
+    bottom), top-down like the image."""
+    top = _px(cards.CARD_H - y - h)
+    return round(_px(x)), round(top), round(_px(x + w)), round(top + _px(h))
+
+
+def _module_index(count: int, start: float, module: float) -> np.ndarray:
+    """For each of ``count`` pixels, the module (from ``start`` px, ``module`` px each)
+    its centre falls in."""
+    index: np.ndarray = np.floor((np.arange(count) + 0.5 - start) / module).astype(int)
+    return index
 
 
 def _draw_qr(card: np.ndarray, text: str) -> None:
     symbol = qr_modules(text)
-    side_mm = 35.0  # the whole QR area including its quiet zone
-    module = round(side_mm * _PX_PER_MM / (symbol.shape[0] + 2 * _QR_QUIET_MODULES))
-    big = cv2.resize(symbol, None, fx=module, fy=module, interpolation=cv2.INTER_NEAREST)
-    top = left = 30 + _QR_QUIET_MODULES * module
-    region = card[top : top + big.shape[0], left : left + big.shape[1]]
-    region[big == 0] = 20
+    n = symbol.shape[0]
+    left, top, right, bottom = _box(*cards.QR_AT, cards.QR_SIZE, cards.QR_SIZE)
+    module = _px(cards.QR_SIZE) / (n + 2 * draw.QR_QUIET_MODULES)
+    start = draw.QR_QUIET_MODULES * module
+    cols = _module_index(right - left, start, module)
+    rows = _module_index(bottom - top, start, module)
+    inside_c, inside_r = (cols >= 0) & (cols < n), (rows >= 0) & (rows < n)
+    dark = np.zeros((bottom - top, right - left), bool)
+    dark[np.ix_(inside_r, inside_c)] = symbol[np.ix_(rows[inside_r], cols[inside_c])] == 0
+    card[top:bottom, left:right][dark] = _INK
 
 
 def _draw_code128(card: np.ndarray, text: str) -> None:
-    bars = code128_modules(text)
-    module_px = 2  # 0.2 mm
-    strip = cv2.resize(bars, (bars.shape[1] * module_px, 80), interpolation=cv2.INTER_NEAREST)
-    top = 430
-    left = (card.shape[1] - strip.shape[1]) // 2
-    region = card[top : top + strip.shape[0], left : left + strip.shape[1]]
-    region[strip == 0] = 20
+    bars = code128_modules(text)[0]
+    x, y, w, h = cards.BARS
+    dots = max(1, draw.code128_dots(text, w))
+    module = _px(dots * draw.DOT)
+    left, top, right, bottom = _box(x, y, w, h)
+    start = (right - left - module * bars.size) / 2
+    cols = _module_index(right - left, start, module)
+    inside = (cols >= 0) & (cols < bars.size)
+    dark = np.zeros(right - left, bool)
+    dark[inside] = bars[cols[inside]] == 0
+    card[top:bottom, left:right][:, dark] = _INK
+    caption_y = round(_px(cards.CARD_H - cards.CAPTION_Y))
+    (text_w, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.55, 1)
+    caption_x = (card.shape[1] - text_w) // 2
+    cv2.putText(card, text, (caption_x, caption_y), cv2.FONT_HERSHEY_SIMPLEX, 0.55, _GREY, 1)
 
 
 def _draw_print(card: np.ndarray, rng: np.random.Generator) -> None:
-    """Name, year group and a photo box on the right: clutter the decoders must ignore."""
-    colour = tuple(int(c) for c in rng.integers(20, 160, size=3))
-    cv2.rectangle(card, (420, 30), (826, 90), colour, thickness=-1)
-    cv2.putText(card, "OAKWOOD ACADEMY", (432, 72), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (255,) * 3, 2)
-    cv2.rectangle(card, (420, 120), (560, 300), (200, 190, 180), thickness=-1)
-    cv2.putText(card, "Alex Smith", (580, 170), cv2.FONT_HERSHEY_SIMPLEX, 1.1, (30,) * 3, 2)
-    cv2.putText(card, "Year 9  9RB", (580, 230), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (60,) * 3, 2)
+    """School band, photo and name as laid out on the real card: clutter the decoders
+    must ignore."""
+    left, top, right, bottom = _box(*cards.BAND)
+    cv2.rectangle(card, (left, top), (right, bottom), (145, 61, 11), thickness=-1)
+    cv2.putText(
+        card,
+        "OAKWOOD ACADEMY",
+        (left + 230, bottom - 22),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        1.0,
+        (255,) * 3,
+        2,
+    )
+    left, top, right, bottom = _box(*cards.PHOTO)
+    skin = tuple(int(c) for c in rng.integers(60, 230, size=3))
+    cv2.rectangle(card, (left, top), (right, bottom), (216, 166, 126), thickness=-1)
+    centre = ((left + right) // 2, (top + bottom) // 2)
+    cv2.ellipse(card, centre, (55, 75), 0, 0, 360, skin, thickness=-1)
+    x, top = round(_px(cards.TEXT_X)), round(_px(cards.CARD_H - cards.TEXT_TOP))
+    cv2.putText(card, "Alex", (x, top + 45), cv2.FONT_HERSHEY_SIMPLEX, 1.3, _INK, 3)
+    cv2.putText(card, "Smith", (x, top + 100), cv2.FONT_HERSHEY_SIMPLEX, 1.3, _INK, 3)
+    cv2.putText(card, "Form 9RB", (x, top + 150), cv2.FONT_HERSHEY_SIMPLEX, 0.9, _GREY, 2)
+    cv2.putText(card, "Year 9", (x, top + 190), cv2.FONT_HERSHEY_SIMPLEX, 0.9, _GREY, 2)
 
 
 def render_desk(size: Size, rng: np.random.Generator) -> np.ndarray:
@@ -145,25 +207,41 @@ def render_desk(size: Size, rng: np.random.Generator) -> np.ndarray:
     return desk
 
 
-def card_quad(size: Size, rng: np.random.Generator) -> tuple[np.ndarray, float, float, float]:
+def card_quad(
+    size: Size, rng: np.random.Generator
+) -> tuple[np.ndarray, float, float, float, float]:
     """Where the card's corners land in the frame under a pinhole webcam model.
 
-    Returns (4x2 float32 corners, card fraction of frame width, tilt, roll in degrees).
+    The webcam's horizontal field of view is drawn from ``HFOV_DEG`` and the card's
+    distance from ``DISTANCE_CM`` (uniformly: no distance is favoured). A card too close
+    to fit in the frame whole at its tilt and roll is moved back until it does (what a
+    pupil watching the preview does).
+
+    Returns (4x2 float32 corners, card fraction of frame width, tilt, roll in degrees,
+    distance in cm).
     """
     width, height = size
-    fraction = float(rng.uniform(0.20, 0.50))
+    hfov = float(rng.uniform(*HFOV_DEG))
+    distance_mm = 10 * float(rng.uniform(*DISTANCE_CM))
     tilt = float(rng.uniform(0, 30))
     roll = float(rng.uniform(-30, 30)) + (180.0 if rng.random() < 0.15 else 0.0)
-    focal = width / (2 * math.tan(math.radians(_WEBCAM_HFOV_DEG / 2)))
-    distance = focal * _CARD_MM[0] / (fraction * width)
+    focal = width / (2 * math.tan(math.radians(hfov / 2)))
     corners = _rotated_card_corners(tilt, float(rng.uniform(0, 360)), roll)
-    corners[:, 2] += distance
-    projected = (focal * corners[:, :2] / corners[:, 2:3]).astype(np.float32)
-    low, high = projected.min(axis=0), projected.max(axis=0)
-    span = high - low
-    room = np.array([width, height], np.float32) - span
+    frame = np.array([width, height], np.float64)
+    for _ in range(20):
+        placed = corners + np.array([0.0, 0.0, distance_mm])
+        projected = focal * placed[:, :2] / placed[:, 2:3]
+        span = projected.max(axis=0) - projected.min(axis=0)
+        overflow = float((span / (0.98 * frame)).max())
+        if overflow <= 1:
+            break
+        distance_mm *= overflow
+    fraction = focal * _CARD_MM[0] / distance_mm / width
+    low = projected.min(axis=0)
+    room = frame - span
     offset = np.array([rng.uniform(0, max(room[0], 1)), rng.uniform(0, max(room[1], 1))])
-    return (projected - low + offset).astype(np.float32), fraction, tilt, roll
+    quad = (projected - low + offset).astype(np.float32)
+    return quad, fraction, tilt, roll, distance_mm / 10
 
 
 def _rotated_card_corners(tilt_deg: float, axis_deg: float, roll_deg: float) -> np.ndarray:
@@ -255,10 +333,10 @@ def _glare(
 def make_scene(size: Size, rng: np.random.Generator) -> tuple[np.ndarray, Scene]:
     text = card_text(rng)
     card = render_card(text, rng)
-    quad, fraction, tilt, roll = card_quad(size, rng)
+    quad, fraction, tilt, roll, distance = card_quad(size, rng)
     composed = place_card(render_desk(size, rng), card, quad)
     frame, camera = apply_camera(composed, rng, scale=size[0] / 640, card=quad)
-    return frame, Scene(text, fraction, tilt, roll, camera)
+    return frame, Scene(text, fraction, distance, tilt, roll, camera)
 
 
 def make_frames(count: int, size: Size = (1280, 720), seed: int = DEFAULT_SEED) -> list[Frame]:

@@ -170,7 +170,9 @@ def test_names_print_in_full_including_vietnamese_and_irish_accents(sheet):
         "O'Brien",
         "Ó Súilleabháin",
         "Ollie",
-        "Fitzgerald-Hughes",
+        # Beside the 29 mm QR the name box is 29.5 mm wide: broken at its hyphen.
+        "Fitzgerald-",
+        "Hughes",
     ):
         assert name in text
     assert "Form 7B · Year 7" in text
@@ -181,7 +183,7 @@ def test_the_card_text_uses_a_small_alphanumeric_qr(sessions, school):
     text = school.card_texts[school.pupil_ids[0]]
     code = draw.qr_code(text)
     assert isinstance(code.dataList[0], qrencoder.QRAlphaNum)
-    assert code.version <= 2  # 25 modules: 0.7 mm each on the card
+    assert code.version <= 2  # 25 modules: 0.88 mm each on the card (29 mm with quiet zone)
     assert len(draw.qr_matrix(text)) == 25
 
 
