@@ -35,6 +35,8 @@ _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _NEEDS_WORK = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 Formatter = Callable[[Any], str]
+_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 
 def column_letter(index: int) -> str:
@@ -55,25 +57,55 @@ def xml_text(value: str) -> str:
     return value
 
 
-def _text_cell(value: str) -> str:
-    return f'<c t="inlineStr"><is><t xml:space="preserve">{xml_text(value)}</t></is></c>'
+def _inline_text_cell(value: Any) -> str:
+    text = xml_text(str(value))
+    space = ' xml:space="preserve"' if text != text.strip() else ""
+    return f'<c t="inlineStr"><is><t{space}>{text}</t></is></c>'
 
 
-def _remembering(make: Formatter, limit: int = 5_000) -> Formatter:
-    """``make`` with the cells it built remembered: most columns repeat a few values (kinds,
-    forms, staff, names) and a dict lookup is far cheaper than escaping again. Columns of
-    unique values (hashes) stop filling the memory at ``limit``."""
-    made: dict[Any, str] = {}
+def _date_cell(value: dt.date) -> str:
+    days = (dt.datetime.combine(value, dt.time()) - EXCEL_EPOCH).days
+    return f'<c s="{STYLE_DATE}"><v>{days}</v></c>'
 
-    def cell(value: Any) -> str:
-        found = made.get(value)
-        if found is None:
-            found = make(value)
-            if len(made) < limit:
-                made[value] = found
-        return found
 
-    return cell
+class _Remembered(dict[Any, str]):
+    """Cells already built, by value: most columns repeat a few values (kinds, forms,
+    staff, names) and a dict lookup (in C, no Python call) is far cheaper than building
+    the cell again. A column of unique values (hashes) stops growing at ``limit``, and
+    its later values are built each time by ``unremembered``."""
+
+    def __init__(self, make: Formatter, unremembered: Formatter, limit: int = 5_000) -> None:
+        super().__init__()
+        self.make, self.unremembered, self.limit = make, unremembered, limit
+
+    def __missing__(self, value: Any) -> str:
+        if len(self) >= self.limit:
+            return self.unremembered(value)
+        cell = self[value] = self.make(value)
+        return cell
+
+
+class _SharedStrings:
+    """The workbook's shared string table: a repeated text is written once and each cell
+    holds its number, which makes the sheet much shorter (and quicker to compress)."""
+
+    def __init__(self) -> None:
+        self.numbers: dict[str, int] = {}
+
+    def cell(self, value: Any) -> str:
+        text = str(value)
+        number = self.numbers.setdefault(text, len(self.numbers))
+        return f'<c t="s"><v>{number}</v></c>'
+
+    def xml(self) -> str:
+        items = []
+        for text in self.numbers:  # dicts keep insertion order: the numbers' order
+            body = xml_text(text)
+            space = ' xml:space="preserve"' if body != body.strip() else ""
+            items.append(f"<si><t{space}>{body}</t></si>")
+        return (
+            f'{_XML}<sst xmlns="{_MAIN}" uniqueCount="{len(self.numbers)}">{"".join(items)}</sst>'
+        )
 
 
 def _datetime_cells() -> Formatter:
@@ -92,28 +124,20 @@ def _datetime_cells() -> Formatter:
     return cell
 
 
-def _number_cell(value: int) -> str:
-    return f"<c><v>{value:d}</v></c>"
+_FLAGS = ('<c t="b"><v>0</v></c>', '<c t="b"><v>1</v></c>')
 
 
-def _flag_cell(value: Any) -> str:
-    return f'<c t="b"><v>{1 if value else 0}</v></c>'
-
-
-def _date_cell(value: dt.date) -> str:
-    days = (dt.datetime.combine(value, dt.time()) - EXCEL_EPOCH).days
-    return f'<c s="{STYLE_DATE}"><v>{days}</v></c>'
-
-
-def _formatters(columns: Sequence[Column]) -> list[Formatter]:
-    """One function per column turning a value into its cell. Cells carry no reference:
-    they are consecutive, an empty ``<c/>`` standing for a blank, which keeps rows short."""
+def _formatters(columns: Sequence[Column], strings: _SharedStrings) -> list[Formatter]:
+    """One callable per column turning a value into its cell; for numbers, flags and
+    remembered text they are C functions (``str.format``, ``dict`` lookups), which matters
+    at 8 million cells. Cells carry no reference: they are consecutive, an empty ``<c/>``
+    standing for a blank, which keeps rows short."""
     makers: dict[str, Callable[[], Formatter]] = {
-        "text": lambda: _remembering(lambda value: _text_cell(str(value))),
-        "int": lambda: _number_cell,
-        "bool": lambda: _flag_cell,
+        "text": lambda: _Remembered(strings.cell, _inline_text_cell).__getitem__,
+        "int": lambda: "<c><v>{:d}</v></c>".format,
+        "bool": lambda: lambda value: _FLAGS[bool(value)],
         "datetime": _datetime_cells,
-        "date": lambda: _remembering(_date_cell),
+        "date": lambda: _Remembered(_date_cell, _date_cell).__getitem__,
     }
     return [makers[column.type]() for column in columns]
 
@@ -140,8 +164,10 @@ def _sheet_head(columns: Sequence[Column]) -> str:
     )
 
 
-def _write_rows(sheet: IO[bytes], table: LogTable, progress: Progress | None) -> int:
-    formatters = _formatters(table.columns)
+def _write_rows(
+    sheet: IO[bytes], table: LogTable, strings: _SharedStrings, progress: Progress | None
+) -> int:
+    formatters = _formatters(table.columns, strings)
     done, buffer = 0, []
     for row in table.rows:
         done += 1
@@ -189,7 +215,6 @@ def _about_sheet(about: Sequence[tuple[str, str]]) -> str:
     )
 
 
-_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _PACKAGE = "http://schemas.openxmlformats.org/package/2006"
 _OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006"
 _SPREADSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml"
@@ -217,6 +242,7 @@ _CONTENT_TYPES = (
     + _override("/xl/worksheets/sheet1.xml", f"{_SPREADSHEET}.worksheet+xml")
     + _override("/xl/worksheets/sheet2.xml", f"{_SPREADSHEET}.worksheet+xml")
     + _override("/xl/styles.xml", f"{_SPREADSHEET}.styles+xml")
+    + _override("/xl/sharedStrings.xml", f"{_SPREADSHEET}.sharedStrings+xml")
     + _override("/docProps/core.xml", "application/vnd.openxmlformats-package.core-properties+xml")
     + _override(
         "/docProps/app.xml",
@@ -233,6 +259,7 @@ _WORKBOOK_RELS = _relationships(
     (f"{_OFFICE}/relationships/worksheet", "worksheets/sheet1.xml"),
     (f"{_OFFICE}/relationships/worksheet", "worksheets/sheet2.xml"),
     (f"{_OFFICE}/relationships/styles", "styles.xml"),
+    (f"{_OFFICE}/relationships/sharedStrings", "sharedStrings.xml"),
 )
 _STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -313,10 +340,12 @@ def write_xlsx(
             ("xl/styles.xml", _STYLES),
         ):
             book.writestr(name, text)
+        strings = _SharedStrings()
         with book.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
             sheet.write(_sheet_head(table.columns).encode("utf-8"))
-            rows = _write_rows(sheet, table, progress)
+            rows = _write_rows(sheet, table, strings, progress)
             sheet.write(_sheet_tail(table.columns, rows).encode("utf-8"))
+        book.writestr("xl/sharedStrings.xml", strings.xml())
         book.writestr("xl/worksheets/sheet2.xml", _about_sheet(about))
         book.writestr("xl/workbook.xml", _workbook(table.title, len(table.columns), rows))
     return rows
