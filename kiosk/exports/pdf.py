@@ -293,10 +293,13 @@ def _story(summary: Summary, staff_name: str, styles: _Styles) -> list[Flowable]
         Paragraph("Pupils with repeated confiscations", styles.heading),
         *_repeated_table(summary, styles),
         CondPageBreak(50 * mm),
-        Paragraph("Devices kept overnight", styles.heading),
+        Paragraph("Devices kept overnight (newest first)", styles.heading),
         *_stays_table(summary.overnight, styles),
         CondPageBreak(50 * mm),
-        Paragraph(f"Late collections (daily hand-ins collected after {closes})", styles.heading),
+        Paragraph(
+            f"Late collections (daily hand-ins collected after {closes}; newest first)",
+            styles.heading,
+        ),
         *_stays_table(summary.late, styles),
     ]
     return story
