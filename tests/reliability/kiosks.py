@@ -236,3 +236,63 @@ def replay_slots(events: list[Any], rows: dict[int, CustodyRow]) -> list[str]:
     if hand_in_events != len(rows):
         problems.append(f"{len(rows)} custodies but {hand_in_events} hand-in events")
     return problems
+
+
+def same_cards_process(
+    url: str, cards: list[tuple[int, str]], seed: int, start: Any, results: Any
+) -> None:
+    """One kiosk scanning every card once, in its own order, at the same moment as the
+    others: as if each pupil scanned at every kiosk at once."""
+    engine, sessions = open_database(url, migrate=False)
+    seen: list[tuple[int, int | None, bool]] = []  # pupil, custody, already held
+    errors: list[str] = []
+    order = list(cards)
+    random.Random(seed).shuffle(order)
+    try:
+        start.wait()
+        for pupil_id, text in order:
+            result = custody.hand_in_by_card(sessions, text)
+            seen.append((pupil_id, result.custody_id, result.already_held))
+    except Exception as exc:  # reported to the parent, which fails the check
+        errors.append(f"{type(exc).__name__}: {exc}")
+    finally:
+        engine.dispose()
+        results.put((seen, errors))
+
+
+def scan_same_cards(url: str, school: DemoSchool, kiosks: int) -> list[str]:
+    """Every kiosk scans all of the first ten pupils' cards at once. Each pupil must end up
+    with exactly one device held, which every kiosk was told about."""
+    context = multiprocessing.get_context("spawn")
+    start, results = context.Barrier(kiosks), context.Queue()
+    cards = [(p, school.card_texts[p]) for p in school.pupil_ids[:PUPILS_PER_KIOSK]]
+    processes = [
+        context.Process(target=same_cards_process, args=(url, cards, seed, start, results))
+        for seed in range(kiosks)
+    ]
+    for process in processes:
+        process.start()
+    reports = [results.get(timeout=600) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+    problems = [error for _, errors in reports for error in errors]
+    told: dict[int, set[int | None]] = {}
+    new = [pupil for seen, _ in reports for pupil, _, repeat in seen if not repeat]
+    for seen, _ in reports:
+        for pupil_id, custody_id, _ in seen:
+            told.setdefault(pupil_id, set()).add(custody_id)
+    if sorted(new) != sorted(p for p, _ in cards):
+        problems.append(f"new hand-ins per pupil: {sorted(new)}")
+    problems += [f"pupil {p} was given {sorted(c)}" for p, c in told.items() if len(c) != 1]
+    engine, sessions = open_database(url, migrate=False)
+    try:
+        with sessions() as session:
+            held = [r for r in custody_rows(session).values() if r.state == "held"]
+        report = audit.verify(sessions)
+    finally:
+        engine.dispose()
+    if sorted(r.pupil_id for r in held) != sorted(told):
+        problems.append("the database does not hold exactly one device per pupil")
+    if not report.intact:
+        problems.append(report.describe())
+    return problems

@@ -4,7 +4,13 @@ acknowledged hand-in or collection lost, the audit chain linear and valid. The f
 
 from __future__ import annotations
 
-from reliability.kiosks import KioskRun, build_shared_school, check_database, run_kiosks
+from reliability.kiosks import (
+    KioskRun,
+    build_shared_school,
+    check_database,
+    run_kiosks,
+    scan_same_cards,
+)
 
 KIOSKS, ROUNDS = 4, 60
 
@@ -24,3 +30,8 @@ def test_the_check_notices_a_hand_in_the_database_does_not_have(data_dir):
     problems = check_database(url, [told])
     assert "acknowledged hand-in 515151 is not in the database" in problems
     assert "acknowledged collection 525252 is not recorded as released" in problems
+
+
+def test_a_card_scanned_at_four_kiosks_at_once_is_handed_in_once(backend_url):
+    school = build_shared_school(backend_url, KIOSKS)
+    assert scan_same_cards(backend_url, school, KIOSKS) == []
