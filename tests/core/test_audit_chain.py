@@ -8,6 +8,15 @@ from kiosk.services import audit, custody
 from tests.core.helpers import disable_audit_guard
 
 
+@pytest.fixture(params=["one process", "two processes"], autouse=True)
+def verify_mode(request, monkeypatch):
+    """Every check here runs as a single walk and, on SQLite files, with a worker process
+    taking the later part of the chain (as verify does for a long chain)."""
+    if request.param == "two processes":
+        monkeypatch.setattr(audit, "PARALLEL_FROM", 1)
+    return request.param
+
+
 @pytest.fixture
 def busy_school(school, sessions):
     office = school.actors["office"]
@@ -24,6 +33,19 @@ def test_a_fresh_chain_verifies_and_reports_its_last_hash(busy_school, sessions)
     with sessions() as s:
         assert report.last_hash == audit.last_hash(s)
     assert "intact" in report.describe()
+
+
+def test_a_sound_worker_chunk_is_joined_without_a_second_walk(
+    busy_school, sessions, verify_mode, monkeypatch
+):
+    joined = []
+    join = audit._join
+    monkeypatch.setattr(audit, "_join", lambda *args: joined.append(join(*args)) or joined[-1])
+    single = audit.verify(sessions)
+    monkeypatch.setattr(audit, "PARALLEL_FROM", 10**9)
+    assert single == audit.verify(sessions)
+    if verify_mode == "two processes" and sessions.kw["bind"].dialect.name == "sqlite":
+        assert joined == [True]
 
 
 def test_every_event_links_to_the_previous_one(busy_school, sessions):
