@@ -48,7 +48,9 @@ def write_csv(table: LogTable, out: TextIO, progress: Progress | None = None) ->
     out.write(BOM)
     writer = csv.writer(out)  # the "excel" dialect: CRLF, quotes only where needed
     writer.writerow([column.title for column in table.columns])
-    rows, done = _prepared(table), 0
+    # rows guarded in the query already go straight to the writer (no generator between)
+    rows: Iterator[Sequence[Any]] = table.rows if table.formulas_guarded else _prepared(table)
+    done = 0
     while chunk := list(islice(rows, CHUNK)):
         writer.writerows(chunk)
         done += len(chunk)

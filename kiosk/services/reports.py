@@ -188,16 +188,27 @@ def reading(sessions: Sessions) -> Iterator[Sessions]:
 
 
 class LocalClock:
-    """Stored naive-UTC times to school-local text ``YYYY-MM-DD HH:MM:SS``. Offsets change
-    on whole minutes, so one conversion per distinct minute is cached and reused."""
+    """Stored naive-UTC times to school-local text ``YYYY-MM-DD HH:MM:SS``. The zone's
+    offset is looked up once per distinct UTC hour (Europe/London changes it twice a year,
+    on the hour): when it is a whole number of hours and the same at both ends of that
+    hour, only the hour part of the text changes. Any other hour (a clock change inside
+    it, or a zone with half-hour offsets) is converted once per distinct minute."""
 
     def __init__(self) -> None:
+        self._hours: dict[str, str | None] = {}
         self._minutes: dict[str, str] = {}
 
     def text(self, value: object) -> str | None:
         if value is None:
             return None
         if type(value) is str and len(value) >= 19 and value[10] == " ":
+            hour = self._hours.get(value[:13], "")
+            if hour:
+                return hour + value[13:19]
+            if hour == "":
+                hour = self._hour(value[:13])
+                if hour:
+                    return hour + value[13:19]
             minute = self._minutes.get(value[:16])
             if minute is None:
                 minute = self._minute(value[:16])
@@ -208,10 +219,28 @@ class LocalClock:
             raise TypeError(f"not a time: {value!r}")
         return to_local(value.replace(tzinfo=None)).strftime("%Y-%m-%d %H:%M:%S")
 
+    def _hour(self, key: str) -> str | None:
+        local: str | None = None
+        try:
+            start = dt.datetime.fromisoformat(key + ":00")
+        except ValueError:
+            start = None
+        if start is not None:
+            first = to_local(start)
+            last = to_local(start + dt.timedelta(minutes=59, seconds=59, microseconds=999999))
+            offset = first.utcoffset()
+            if offset == last.utcoffset() and offset is not None and not offset % ONE_HOUR:
+                local = first.strftime("%Y-%m-%d %H")
+        self._hours[key] = local
+        return local
+
     def _minute(self, key: str) -> str:
         local = to_local(dt.datetime.fromisoformat(key)).strftime("%Y-%m-%d %H:%M")
         self._minutes[key] = local
         return local
+
+
+ONE_HOUR = dt.timedelta(hours=1)
 
 
 def raw_time(column: Any) -> Any:
@@ -322,7 +351,17 @@ _POLICE = CustodyState.HANDED_TO_POLICE.value
 _CONFISCATION = CustodyKind.CONFISCATION.value
 
 
+def _flag(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def _day(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(value) if type(value) is str else value
+
+
 def _custody_rows(rows: Iterator[Any], clock: LocalClock) -> Iterator[tuple[Any, ...]]:
+    """Rows as the reports show them, from SQLAlchemy rows or the DBAPI's own tuples (on
+    SQLite: flags as 0/1 and days as text, turned into bool and date here)."""
     text = clock.text
     for row in rows:
         (cid, adm, surname, forename, year, form, kind, state, slot, received, by_in) = row[:11]
@@ -345,10 +384,10 @@ def _custody_rows(rows: Iterator[Any], clock: LocalClock) -> Iterator[tuple[Any,
             to_words,
             to_name,
             relationship,
-            id_seen,
-            overnight,
+            None if id_seen is None else id_seen is True or id_seen == 1,
+            None if overnight is None else _day(overnight),
             reason,
-            dsl if kind == _CONFISCATION else None,
+            (dsl is True or dsl == 1) if kind == _CONFISCATION else None,
         )
 
 
@@ -416,7 +455,31 @@ def _audit_query(
 def _audit_rows(rows: Iterator[Any], clock: LocalClock) -> Iterator[tuple[Any, ...]]:
     text = clock.text
     for row in rows:
-        yield (row[0], text(row[1]), *row[2:])
+        seq, at, kind, staff, pupil, adm, name, year, form, slot, cid, details, red, hashed = row
+        red = red if red is None else red is True or red == 1
+        yield (
+            seq,
+            text(at),
+            kind,
+            staff,
+            pupil,
+            adm,
+            name,
+            year,
+            form,
+            slot,
+            cid,
+            details,
+            red,
+            hashed,
+        )
+
+
+def _raw_rows(cursor: Any) -> Iterator[tuple[Any, ...]]:
+    """The DBAPI cursor's own tuples, in batches: on SQLite a third of an export's time
+    went on SQLAlchemy's Row objects and their type processing."""
+    while batch := cursor.fetchmany(BATCH):
+        yield from batch
 
 
 # -- opening a log -------------------------------------------------------------------------
@@ -440,9 +503,15 @@ def open_log(
         else:
             query, columns, shape = _custody_query(which, safe), CUSTODY_COLUMNS, _custody_rows
         total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-        streamed = session.connection().execute(query.execution_options(yield_per=BATCH))
+        connection = session.connection()
+        if connection.dialect.name == "sqlite":  # bind parameters by SQLAlchemy, rows raw
+            streamed = connection.execute(query)
+            source: Iterator[Any] = _raw_rows(streamed.cursor)
+        else:
+            streamed = connection.execute(query.execution_options(yield_per=BATCH))
+            source = iter(streamed)
         try:
-            rows = shape(iter(streamed), LocalClock())
+            rows = shape(source, LocalClock())
             yield LogTable(LOG_TITLES[kind], columns, total or 0, rows, guard_formulas)
         finally:
             streamed.close()

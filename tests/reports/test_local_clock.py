@@ -1,0 +1,33 @@
+"""LocalClock's cached conversion equals a direct conversion for every minute across both
+of the year's clock changes, for stored text and for datetime values alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from kiosk.clock import to_local
+from kiosk.services.reports import LocalClock
+
+
+def minutes_around(start: dt.datetime, hours: int) -> list[dt.datetime]:
+    return [start + dt.timedelta(minutes=step, seconds=step % 60) for step in range(hours * 60)]
+
+
+@pytest.mark.parametrize(
+    "start",
+    [dt.datetime(2026, 3, 28, 22, 0), dt.datetime(2026, 10, 24, 22, 0)],
+    ids=["spring-forward", "fall-back"],
+)
+def test_cached_text_equals_direct_conversion(start: dt.datetime) -> None:
+    clock = LocalClock()
+    for moment in minutes_around(start, 6) * 2:  # the second pass reads the caches
+        expected = to_local(moment).strftime("%Y-%m-%d %H:%M:%S")
+        stored = moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+        assert clock.text(stored) == expected, stored
+        assert clock.text(moment) == expected, moment
+
+
+def test_nothing_stays_nothing() -> None:
+    assert LocalClock().text(None) is None
