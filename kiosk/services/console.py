@@ -712,6 +712,7 @@ def record_console_locked(
     if actor.id is None:
         raise NotAuthorised("Only a member of staff's console can be locked.")
     with sessions.begin() as session:
+        require(session, actor, Action.VIEW_CONSOLE)  # a forged or disabled id records nothing
         audit.append(
             session, "staff_console_locked", actor, at=now_or(now), details={"reason": reason}
         )
