@@ -5,9 +5,9 @@ the distinct texts found, in the order found. It never raises: an empty, tiny or
 malformed frame, or an error inside a decoding library, gives ``[]``.
 
 Each decoder works in passes, cheapest first, stopping at the first hit: a copy shrunk to
-640 px wide (enough for most cards at kiosk distance), then the full resolution, then
-enlarged and sharpened crops of the few textured regions that could be a code (a far or
-soft card). ``default_decoder()`` is zxing-cpp with these passes, chosen by measurement:
+640 px wide (enough for most cards at kiosk distance), then the full resolution, then each
+card-shaped quadrilateral in the frame warped flat and enlarged (a far, tilted or soft
+card), then enlarged and sharpened crops of the few textured regions that could be a code. ``default_decoder()`` is zxing-cpp with these passes, chosen by measurement:
 see ``benchmarks/decode.py`` and ``benchmarks/README.md``.
 
 Decoders hold no state between frames but are not meant to be shared across threads
@@ -30,6 +30,11 @@ FIRST_PASS_WIDTH = 640
 # A region crop (usually the whole card: the QR sits beside the name and above the
 # Code128) is enlarged to about this size, so a far card's QR gets 3-4 px a module.
 REGION_WIDTH = 600
+# A pupil card (CR80, mm), and the resolution a found card is flattened to: the QR's
+# 0.88 mm modules get ~9 px each.
+CARD_MM = (85.6, 54.0)
+CARD_PX_PER_MM = 10
+MAX_CARDS = 2
 # The smallest QR symbol is 21 modules; anything narrower cannot hold a code.
 MIN_SIDE = 21
 
@@ -156,6 +161,89 @@ def unsharp(image: np.ndarray, radius: float, amount: float) -> np.ndarray:
 _KERNEL_3 = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
 
 
+# --- The card itself ----------------------------------------------------------------------
+
+
+def card_crops(gray: np.ndarray, limit: int = MAX_CARDS) -> Iterator[np.ndarray]:
+    """The likely cards in ``gray``, each warped flat (perspective removed) at
+    ``CARD_PX_PER_MM`` and sharpened, mildly then strongly.
+
+    For a far, tilted or soft card: zxing-cpp's own perspective estimate needs the QR's
+    small alignment pattern, which blur erases, and then its sampling grid drifts off the
+    modules at the far corner. The card's outline is big and survives blur, so the warp
+    from it straightens the QR, and the enlargement gives each module ~9 pixels."""
+    small = fit_width(gray, FIRST_PASS_WIDTH)
+    scale = gray.shape[1] / small.shape[1]
+    for quad in card_quads(small)[:limit]:
+        card = flatten(gray, quad * scale)
+        yield unsharp(card, radius=0.375 * CARD_PX_PER_MM, amount=2.5)
+        yield unsharp(card, radius=0.5 * CARD_PX_PER_MM, amount=2.0)
+        # Local contrast first, for a dim card or one half washed out by glare.
+        yield unsharp(_CLAHE.apply(card), radius=0.5 * CARD_PX_PER_MM, amount=2.0)
+
+
+def card_quads(small: np.ndarray) -> list[np.ndarray]:
+    """Corners (4x2 float32, clockwise from a long edge) of card-shaped quadrilaterals in
+    ``small``, largest first, from two outlines that fail differently: strong edges (a
+    card on a bright desk) and Otsu's bright regions (a card with glare on one edge)."""
+    blurred = cv2.GaussianBlur(small, (0, 0), 1.0)
+    edges = cv2.dilate(cv2.Canny(blurred, 10, 30), _KERNEL_3)
+    smooth = cv2.GaussianBlur(small, (0, 0), 2.0)
+    _, bright = cv2.threshold(smooth, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, _KERNEL_9)
+    found = _card_shapes(edges) + _card_shapes(bright)
+    quads: list[np.ndarray] = []
+    for _, quad in sorted(found, key=lambda item: -item[0]):
+        if all(np.abs(quad.mean(axis=0) - kept.mean(axis=0)).max() > 8 for kept in quads):
+            quads.append(quad)
+    return quads
+
+
+def _card_shapes(mask: np.ndarray) -> list[tuple[float, np.ndarray]]:
+    """(area, corners) of the outer outlines in ``mask`` that are four-sided, of a card's
+    size and, allowing for tilt up to ~35 degrees, of its proportions."""
+    frame_area = mask.shape[0] * mask.shape[1]
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    shapes = []
+    for contour in contours:
+        area = float(cv2.contourArea(contour))
+        if not 0.02 * frame_area <= area <= 0.7 * frame_area:
+            continue
+        hull = cv2.convexHull(contour)
+        corners = cv2.approxPolyDP(hull, 0.03 * cv2.arcLength(hull, True), True)
+        if len(corners) != 4:
+            continue
+        quad = clockwise_long_edge_first(corners.reshape(4, 2).astype(np.float32))
+        long_side, short_side = np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[1])
+        if 1.2 <= long_side / max(float(short_side), 1.0) <= 2.2:
+            shapes.append((area, quad))
+    return shapes
+
+
+def clockwise_long_edge_first(quad: np.ndarray) -> np.ndarray:
+    """``quad``'s corners in clockwise order on screen (so the flattened card is not
+    mirrored: a mirrored QR does not read), starting at a long edge."""
+    centre = quad.mean(axis=0)
+    ordered = quad[np.argsort(np.arctan2(quad[:, 1] - centre[1], quad[:, 0] - centre[0]))]
+    if np.linalg.norm(ordered[1] - ordered[0]) < np.linalg.norm(ordered[2] - ordered[1]):
+        ordered = np.roll(ordered, -1, axis=0)
+    return ordered
+
+
+def flatten(gray: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """The card with corners ``quad`` in ``gray``, warped to a flat, upright-or-upside-
+    down CR80 at ``CARD_PX_PER_MM``."""
+    width, height = (round(side * CARD_PX_PER_MM) for side in CARD_MM)
+    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float32)
+    matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), target)
+    flat: np.ndarray = cv2.warpPerspective(gray, matrix, (width, height), flags=cv2.INTER_CUBIC)
+    return flat
+
+
+_KERNEL_9 = np.ones((9, 9), np.uint8)
+_CLAHE = cv2.createCLAHE(clipLimit=3.0, tileGridSize=(8, 8))
+
+
 # --- Decoders -------------------------------------------------------------------------
 
 
@@ -168,6 +256,7 @@ class PassDecoder:
     read: Reader
     widths: Widths = TWO_PASS
     regions: bool = True
+    cards: bool = True
 
     def decode(self, gray: np.ndarray) -> list[str]:
         image = to_gray(gray)
@@ -182,6 +271,8 @@ class PassDecoder:
     def candidates(self, gray: np.ndarray) -> Iterator[np.ndarray]:
         """The images to try, cheapest first; made lazily, so a hit stops the work."""
         yield from pass_images(gray, self.widths)
+        if self.cards:
+            yield from card_crops(gray)
         if self.regions:
             yield from region_crops(gray)
 
