@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -54,6 +54,15 @@ _INK = (20, 20, 20)
 # how far from it a pupil holds the card.
 HFOV_DEG = (65.0, 70.0)
 DISTANCE_CM = (12.0, 30.0)
+# The guided set: a pupil aiming at the kiosk's card guide (a box the card fills at 45 %
+# of the frame width) gets the card's width to 30-55 % of the frame's: from two thirds of
+# the box to a little over it (benchmarks/README.md says why).
+GUIDED_FRACTION = (0.30, 0.55)
+# A presentation: the card held up for about a second, decoded every third frame at
+# 30 fps; between decoded frames the hand moves a few mm and turns about a degree.
+BURST_FRAMES = 10
+HAND_STEP_MM = 2.0
+HAND_STEP_DEG = 1.0
 _GREY = (85, 75, 75)
 
 
@@ -208,40 +217,95 @@ def render_desk(size: Size, rng: np.random.Generator) -> np.ndarray:
 
 
 def card_quad(
-    size: Size, rng: np.random.Generator
+    size: Size, rng: np.random.Generator, guided: bool = False
 ) -> tuple[np.ndarray, float, float, float, float]:
     """Where the card's corners land in the frame under a pinhole webcam model.
 
     The webcam's horizontal field of view is drawn from ``HFOV_DEG`` and the card's
-    distance from ``DISTANCE_CM`` (uniformly: no distance is favoured). A card too close
-    to fit in the frame whole at its tilt and roll is moved back until it does (what a
-    pupil watching the preview does).
+    distance from ``DISTANCE_CM`` (uniformly: no distance is favoured), or, ``guided``,
+    from a card width drawn uniformly from ``GUIDED_FRACTION`` of the frame's (a pupil
+    filling the kiosk's card guide, roughly). A card too close to fit in the frame whole
+    at its tilt and roll is moved back until it does (what a pupil watching the preview
+    does).
 
     Returns (4x2 float32 corners, card fraction of frame width, tilt, roll in degrees,
     distance in cm).
     """
+    pose = draw_pose(size, rng, guided)
+    return pose.quad(), pose.fraction(size), pose.tilt, pose.roll, pose.distance_mm / 10
+
+
+@dataclass(frozen=True)
+class Pose:
+    """How the card is held: the webcam's focal length (px), the card's distance, tilt
+    (about an axis in the card's plane at ``axis`` degrees), roll, and where its
+    projection's bounding box starts in the frame (``corner``, px)."""
+
+    focal: float
+    distance_mm: float
+    tilt: float
+    axis: float
+    roll: float
+    corner: tuple[float, float]
+
+    def projected(self) -> np.ndarray:
+        placed = _rotated_card_corners(self.tilt, self.axis, self.roll)
+        placed = placed + np.array([0.0, 0.0, self.distance_mm])
+        result: np.ndarray = self.focal * placed[:, :2] / placed[:, 2:3]
+        return result
+
+    def quad(self) -> np.ndarray:
+        projected = self.projected()
+        quad: np.ndarray = projected - projected.min(axis=0) + np.array(self.corner)
+        return quad.astype(np.float32)
+
+    def fraction(self, size: Size) -> float:
+        return float(self.focal * _CARD_MM[0] / self.distance_mm / size[0])
+
+
+def draw_pose(size: Size, rng: np.random.Generator, guided: bool = False) -> Pose:
+    """A random pose (see ``card_quad``), inside the frame."""
     width, height = size
     hfov = float(rng.uniform(*HFOV_DEG))
-    distance_mm = 10 * float(rng.uniform(*DISTANCE_CM))
+    focal = width / (2 * math.tan(math.radians(hfov / 2)))
+    if guided:
+        distance_mm = focal * _CARD_MM[0] / (float(rng.uniform(*GUIDED_FRACTION)) * width)
+    else:
+        distance_mm = 10 * float(rng.uniform(*DISTANCE_CM))
     tilt = float(rng.uniform(0, 30))
     roll = float(rng.uniform(-30, 30)) + (180.0 if rng.random() < 0.15 else 0.0)
-    focal = width / (2 * math.tan(math.radians(hfov / 2)))
-    corners = _rotated_card_corners(tilt, float(rng.uniform(0, 360)), roll)
+    pose = Pose(focal, distance_mm, tilt, float(rng.uniform(0, 360)), roll, (0.0, 0.0))
     frame = np.array([width, height], np.float64)
     for _ in range(20):
-        placed = corners + np.array([0.0, 0.0, distance_mm])
-        projected = focal * placed[:, :2] / placed[:, 2:3]
+        projected = pose.projected()
         span = projected.max(axis=0) - projected.min(axis=0)
         overflow = float((span / (0.98 * frame)).max())
         if overflow <= 1:
             break
-        distance_mm *= overflow
-    fraction = focal * _CARD_MM[0] / distance_mm / width
-    low = projected.min(axis=0)
+        pose = replace(pose, distance_mm=pose.distance_mm * overflow)
     room = frame - span
-    offset = np.array([rng.uniform(0, max(room[0], 1)), rng.uniform(0, max(room[1], 1))])
-    quad = (projected - low + offset).astype(np.float32)
-    return quad, fraction, tilt, roll, distance_mm / 10
+    corner = (float(rng.uniform(0, max(room[0], 1))), float(rng.uniform(0, max(room[1], 1))))
+    return replace(pose, corner=corner)
+
+
+def moved(pose: Pose, size: Size, rng: np.random.Generator) -> Pose:
+    """``pose`` after one step of a hand holding a card still (``HAND_STEP_MM``,
+    ``HAND_STEP_DEG``: a few mm and about a degree between frames), kept in the frame."""
+    shift_mm = rng.normal(0, HAND_STEP_MM, size=3)
+    turn = rng.normal(0, HAND_STEP_DEG, size=2)
+    shifted = pose.focal * shift_mm[:2] / pose.distance_mm
+    step = replace(
+        pose,
+        distance_mm=pose.distance_mm + float(shift_mm[2]),
+        tilt=float(np.clip(pose.tilt + turn[0], 0, 30)),
+        roll=pose.roll + float(turn[1]),
+        corner=(pose.corner[0] + float(shifted[0]), pose.corner[1] + float(shifted[1])),
+    )
+    projected = step.projected()
+    span = projected.max(axis=0) - projected.min(axis=0)
+    room = np.maximum(np.array(size, np.float64) - span, 0)
+    corner = np.clip(np.array(step.corner), 0, room)
+    return replace(step, corner=(float(corner[0]), float(corner[1])))
 
 
 def _rotated_card_corners(tilt_deg: float, axis_deg: float, roll_deg: float) -> np.ndarray:
@@ -275,12 +339,18 @@ def place_card(desk: np.ndarray, card: np.ndarray, quad: np.ndarray) -> np.ndarr
 
 
 def apply_camera(
-    image: np.ndarray, rng: np.random.Generator, scale: float, card: np.ndarray | None = None
+    image: np.ndarray,
+    rng: np.random.Generator,
+    scale: float,
+    card: np.ndarray | None = None,
+    noise_rng: np.random.Generator | None = None,
 ) -> tuple[np.ndarray, Camera]:
     """Lens blur, exposure, vignetting, glare, sensor noise and JPEG, in that order.
 
     Glare is the laminate of the card reflecting a ceiling light, so it lands on the card
-    (``card`` is its corner quad) when there is one."""
+    (``card`` is its corner quad) when there is one. The sensor noise comes from
+    ``noise_rng`` if given: a burst of frames repeats ``rng`` (same camera, same light)
+    with fresh noise each frame."""
     height, width = image.shape[:2]
     blur = float(rng.uniform(0.3, 1.2)) * scale
     image = cv2.GaussianBlur(image, (0, 0), blur)
@@ -292,7 +362,8 @@ def apply_camera(
     if glare:
         image = image + _glare(width, height, rng, card)[:, :, None]
     noise = float(rng.uniform(2, 5)) / math.sqrt(gain)
-    image = image + rng.standard_normal(size=image.shape, dtype=np.float32) * noise
+    grain = (noise_rng or rng).standard_normal(size=image.shape, dtype=np.float32)
+    image = image + grain * noise
     frame = np.clip(image, 0, 255).astype(np.uint8)
     quality = int(rng.integers(60, 92)) if rng.random() < 0.5 else None
     if quality is not None:
@@ -330,10 +401,12 @@ def _glare(
     return result
 
 
-def make_scene(size: Size, rng: np.random.Generator) -> tuple[np.ndarray, Scene]:
+def make_scene(
+    size: Size, rng: np.random.Generator, guided: bool = False
+) -> tuple[np.ndarray, Scene]:
     text = card_text(rng)
     card = render_card(text, rng)
-    quad, fraction, tilt, roll, distance = card_quad(size, rng)
+    quad, fraction, tilt, roll, distance = card_quad(size, rng, guided)
     composed = place_card(render_desk(size, rng), card, quad)
     frame, camera = apply_camera(composed, rng, scale=size[0] / 640, card=quad)
     return frame, Scene(text, fraction, distance, tilt, roll, camera)
@@ -345,10 +418,56 @@ def make_frames(count: int, size: Size = (1280, 720), seed: int = DEFAULT_SEED) 
 
 
 def make_scenes(
-    count: int, size: Size = (1280, 720), seed: int = DEFAULT_SEED
+    count: int, size: Size = (1280, 720), seed: int = DEFAULT_SEED, guided: bool = False
 ) -> list[tuple[np.ndarray, Scene]]:
-    """Like ``make_frames`` but with the random choices behind each frame."""
-    return [make_scene(size, np.random.default_rng([seed, index])) for index in range(count)]
+    """Like ``make_frames`` but with the random choices behind each frame; ``guided``:
+    the card's size from ``GUIDED_FRACTION`` instead of its distance from
+    ``DISTANCE_CM`` (everything else drawn the same way)."""
+    return [
+        make_scene(size, np.random.default_rng([seed, index]), guided) for index in range(count)
+    ]
+
+
+def make_burst(
+    index: int,
+    size: Size = (1280, 720),
+    seed: int = DEFAULT_SEED,
+    guided: bool = False,
+    frames: int = BURST_FRAMES,
+) -> tuple[Iterator[np.ndarray], Scene]:
+    """One presentation: ``frames`` frames of the same card, desk, camera and light, the
+    hand moving a little between frames (``moved``), fresh sensor noise in each. The
+    frames are made lazily (a reader can stop at the first it reads); the scene is the
+    first frame's."""
+    rng = np.random.default_rng([seed, 2_000_000 + index])
+    text = card_text(rng)
+    card = render_card(text, rng)
+    pose = draw_pose(size, rng, guided)
+    desk = render_desk(size, rng)
+    hand = np.random.default_rng([seed, 2_000_000 + index, 1])
+    poses = [pose]
+    for _ in range(frames - 1):
+        poses.append(moved(poses[-1], size, hand))
+
+    def shoot(step: int) -> tuple[np.ndarray, Camera]:
+        quad = poses[step].quad()
+        return apply_camera(
+            place_card(desk, card, quad),
+            np.random.default_rng([seed, 2_000_000 + index, 2]),
+            scale=size[0] / 640,
+            card=quad,
+            noise_rng=np.random.default_rng([seed, 2_000_000 + index, 3, step]),
+        )
+
+    first, camera = shoot(0)
+    scene = Scene(text, pose.fraction(size), pose.distance_mm / 10, pose.tilt, pose.roll, camera)
+
+    def shots() -> Iterator[np.ndarray]:
+        yield first
+        for step in range(1, frames):
+            yield shoot(step)[0]
+
+    return shots(), scene
 
 
 def make_empty_frames(

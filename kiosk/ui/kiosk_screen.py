@@ -79,6 +79,7 @@ from kiosk.ui.style import (
     TOUCH,
     kiosk_button_css,
 )
+from kiosk.ui.widgets.card_guide import CardGuidePreview
 from kiosk.ui.widgets.fit_text import FitText
 from kiosk.ui.widgets.image_view import ImageView
 from kiosk.ui.widgets.page import ColouredPage
@@ -387,7 +388,7 @@ class IdlePage(ColouredPage):
 
     def __init__(self, has_camera: bool, parent: QWidget | None = None) -> None:
         super().__init__(KIOSK_IDLE, parent)
-        self.preview = ImageView(placeholder="Starting the camera…", text_colour=KIOSK_MUTED)
+        self.preview = CardGuidePreview(placeholder="Starting the camera…", text_colour=KIOSK_MUTED)
         self.preview.setVisible(has_camera)
         self.headline = FitText("Show your card", max_px=80)
         self.hint = FitText(max_px=34, bold=False, colour=KIOSK_MUTED)

@@ -1,5 +1,6 @@
 """An image scaled to fit its box, keeping its shape: the pupil's photo and the camera
-preview."""
+preview (shown mirrored, like a looking-glass, so a pupil moving the card left sees it
+move left)."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ class ImageView(QWidget):
         rounded: float = 16.0,
         placeholder: str = "",
         text_colour: str = "#ffffff",
+        mirrored: bool = False,
     ) -> None:
         super().__init__(parent)
         self._image: QImage | None = None
         self.rounded = rounded
+        self.mirrored = mirrored
         self.placeholder = placeholder
         self.text_colour = QColor(text_colour)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
@@ -62,8 +65,23 @@ class ImageView(QWidget):
             path = QPainterPath()
             path.addRoundedRect(target, self.rounded, self.rounded)
             painter.setClipPath(path)
-            painter.drawImage(target, self._image)
+            self._paint_image(painter, target, self._image)
+            painter.setClipping(False)
+            self.paint_over_image(painter, target)
         painter.end()
+
+    def _paint_image(self, painter: QPainter, target: QRectF, image: QImage) -> None:
+        if not self.mirrored:
+            painter.drawImage(target, image)
+            return
+        painter.save()
+        painter.translate(target.x() + target.width(), target.y())
+        painter.scale(-1.0, 1.0)
+        painter.drawImage(QRectF(0, 0, target.width(), target.height()), image)
+        painter.restore()
+
+    def paint_over_image(self, painter: QPainter, target: QRectF) -> None:
+        """Drawn after the image, over ``target`` (where it landed): for subclasses."""
 
     def _paint_placeholder(self, painter: QPainter) -> None:
         if not self.placeholder:
