@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -172,3 +173,63 @@ def test_a_small_frame_is_not_tried_twice_at_the_same_size() -> None:
 
     decoders.PassDecoder("spy", read, regions=False).decode(np.zeros((480, 640), np.uint8))
     assert sizes == [(480, 640)]
+
+
+# Benchmark frames (seed DEFAULT_SEED, 640x480) that the passes before the card pass miss:
+# far or tilted cards (15-25 cm), one with glare on the QR.
+CARD_PASS_FRAMES = (36, 38, 42, 51, 58)
+
+
+@pytest.fixture(scope="module")
+def hard_frames() -> list[tuple[np.ndarray, str]]:
+    frames = []
+    for index in CARD_PASS_FRAMES:
+        rng = np.random.default_rng([synthetic.DEFAULT_SEED, index])
+        frame, scene = synthetic.make_scene((640, 480), rng)
+        frames.append((frame, scene.text))
+    return frames
+
+
+def test_the_card_pass_reads_frames_the_other_passes_miss(
+    hard_frames: list[tuple[np.ndarray, str]],
+) -> None:
+    reader = decoders.zxing_reader()
+    without = decoders.PassDecoder("without", reader, cards=False)
+    card_pass_only = decoders.PassDecoder("cards", reader, widths=(), regions=False)
+    for frame, text in hard_frames:
+        assert without.decode(frame) == []
+        assert card_pass_only.decode(frame) == [text]
+        assert decoders.default_decoder().decode(frame) == [text]
+
+
+def test_the_card_is_found_and_flattened_unmirrored() -> None:
+    """A card drawn flat on a dark desk at a known place: its corners are found, and the
+    flattened card is the card (not its mirror image): the QR reads."""
+    text = "HK1.DEMO.3F.4.QI5OOWRN7BQUQ"
+    card = cv2.cvtColor(synthetic.render_card(text, np.random.default_rng(0)), cv2.COLOR_BGR2GRAY)
+    small = cv2.resize(card, (300, 189), interpolation=cv2.INTER_AREA)
+    corners = np.array([[200, 100], [500, 140], [470, 330], [170, 290]], np.float32)
+    source = np.array([[0, 0], [300, 0], [300, 189], [0, 189]], np.float32)
+    matrix = cv2.getPerspectiveTransform(source, corners)
+    warped = cv2.warpPerspective(small, matrix, (640, 480), borderValue=40)
+    quads = decoders.card_quads(warped)
+    assert quads
+    found = quads[0]
+    assert min(np.abs(np.roll(found, k, axis=0) - corners).max() for k in range(4)) < 6
+    flat = decoders.flatten(warped, found)
+    assert flat.shape == (540, 856)
+    assert text in decoders.zxing_reader()(flat)
+
+
+def test_corners_come_clockwise_from_a_long_edge() -> None:
+    square_ish = np.array([[0, 0], [0, 50], [100, 50], [100, 0]], np.float32)  # anticlockwise
+    ordered = decoders.clockwise_long_edge_first(square_ish)
+    edges = np.roll(ordered, -1, axis=0) - ordered
+    cross = edges[0, 0] * edges[1, 1] - edges[0, 1] * edges[1, 0]
+    assert cross > 0  # clockwise on screen (y down)
+    assert np.linalg.norm(edges[0]) == pytest.approx(100)
+
+
+def test_an_empty_desk_proposes_few_cards() -> None:
+    frames = synthetic.make_empty_frames(10, (640, 480))
+    assert sum(len(decoders.card_quads(frame[:, :, 1])) for frame in frames) <= 2

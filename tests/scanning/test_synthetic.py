@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import cv2
@@ -66,3 +67,60 @@ def test_the_cli_writes_pngs_and_their_texts(tmp_path: Path) -> None:
     assert image is not None and image.shape == (480, 640, 3)
     texts = (tmp_path / "out" / "expected.txt").read_text().splitlines()
     assert texts == [text for _, text in synthetic.make_frames(2, (640, 480))]
+
+
+def test_guided_cards_fill_30_to_55_percent_of_the_width() -> None:
+    for size in ((640, 480), (1280, 720)):
+        fractions = []
+        for index in range(100):
+            rng = np.random.default_rng([synthetic.DEFAULT_SEED, index])
+            quad, fraction, _, _, distance = synthetic.card_quad(size, rng, guided=True)
+            assert quad.min() >= 0
+            assert quad[:, 0].max() <= size[0] and quad[:, 1].max() <= size[1]
+            # Only a card that would not fit whole is moved back (made smaller).
+            assert 0.30 * 0.8 <= fraction <= 0.55
+            assert 8 <= distance <= 30
+            fractions.append(fraction)
+        assert np.mean([0.30 <= f <= 0.55 for f in fractions]) >= 0.95
+        assert min(fractions) < 0.33 and max(fractions) > 0.5  # the whole range is drawn
+
+
+def test_the_guided_set_draws_everything_else_as_the_kiosk_set() -> None:
+    """Same seed, same index: same card, tilt, roll and camera; only the size differs."""
+    (_, kiosk), (_, guided) = (
+        synthetic.make_scene((640, 480), np.random.default_rng([5, 0]), guided)
+        for guided in (False, True)
+    )
+    assert (kiosk.text, kiosk.tilt_deg, kiosk.roll_deg) == (
+        guided.text,
+        guided.tilt_deg,
+        guided.roll_deg,
+    )
+    assert kiosk.camera.blur_sigma == guided.camera.blur_sigma
+
+
+def test_a_burst_is_one_card_moving_a_little_with_fresh_noise() -> None:
+    frames_iter, scene = synthetic.make_burst(3, (640, 480), frames=4)
+    frames = list(frames_iter)
+    assert len(frames) == 4
+    again, same_scene = synthetic.make_burst(3, (640, 480), frames=4)
+    assert same_scene == scene
+    assert all(np.array_equal(a, b) for a, b in zip(frames, again, strict=True))
+    for before, after in itertools.pairwise(frames):
+        difference = np.abs(before.astype(int) - after.astype(int))
+        assert difference.mean() > 0.5  # fresh noise, a moved card
+        assert np.median(difference) < 25  # the same desk and card, nearly in place
+
+
+def test_hand_motion_stays_small_and_in_the_frame() -> None:
+    rng = np.random.default_rng(1)
+    size = (640, 480)
+    pose = synthetic.draw_pose(size, rng, guided=True)
+    for _ in range(50):
+        step = synthetic.moved(pose, size, rng)
+        assert abs(step.distance_mm - pose.distance_mm) < 6 * synthetic.HAND_STEP_MM
+        assert abs(step.roll - pose.roll) < 6 * synthetic.HAND_STEP_DEG
+        quad = step.quad()
+        assert quad.min() >= -0.01
+        assert quad[:, 0].max() <= size[0] + 0.01 and quad[:, 1].max() <= size[1] + 0.01
+        pose = step
