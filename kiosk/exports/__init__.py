@@ -125,17 +125,15 @@ def _write_log(
     staff_name: str,
     progress: Progress | None,
 ) -> int:
-    from kiosk.exports.csv import write_csv
+    from kiosk.exports.csv import write_log_csv
     from kiosk.exports.xlsx import write_xlsx
     from kiosk.services import settings
 
     kind: LogKind = "custody" if request.report == "custody" else "audit"
+    if request.format == "csv":  # free text guarded: CSV cells can run as formulas
+        return write_log_csv(sessions, kind, request.which, partial, progress)
     school = settings.load(sessions).school_name
-    guard = request.format == "csv"  # XLSX cells are typed text: never run as formulas
-    with reports.open_log(sessions, kind, request.which, guard_formulas=guard) as table:
-        if request.format == "csv":
-            with partial.open("w", encoding="utf-8", newline="") as out:
-                return write_csv(table, out, progress)
+    with reports.open_log(sessions, kind, request.which) as table:
         about = _about(request, staff_name, table.total, school)
         return write_xlsx(table, partial, about, progress)
 

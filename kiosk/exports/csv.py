@@ -9,11 +9,35 @@ them as a formula ("CSV injection")."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from itertools import islice
-from typing import Any, TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
-from kiosk.services.reports import LogTable, Progress
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import NullPool
+
+from kiosk.config import sqlite_url
+from kiosk.services.reports import (
+    LogKind,
+    LogReader,
+    LogTable,
+    LogWindow,
+    Progress,
+    ReportFilter,
+    reading,
+)
+
+if TYPE_CHECKING:
+    from kiosk.db import Sessions
 
 FORMULA_STARTS = frozenset("=+-@\t\r")
 BOM = "\ufeff"  # so Excel reads the file as UTF-8 (names with accents)
@@ -40,14 +64,17 @@ def _prepared(table: LogTable) -> Iterator[Sequence[Any]]:
             yield row
 
 
-def write_csv(table: LogTable, out: TextIO, progress: Progress | None = None) -> int:
+def write_csv(
+    table: LogTable, out: TextIO, progress: Progress | None = None, *, header: bool = True
+) -> int:
     """Write a byte order mark, the header and every row to ``out`` (opened by the caller
     with ``encoding="utf-8", newline=""``); returns the number of rows. The BOM is written
     here rather than by the "utf-8-sig" codec, whose encoder is Python code called for
-    every row."""
-    out.write(BOM)
+    every row. ``header=False`` writes the rows only (a later part of a file)."""
     writer = csv.writer(out)  # the "excel" dialect: CRLF, quotes only where needed
-    writer.writerow([column.title for column in table.columns])
+    if header:
+        out.write(BOM)
+        writer.writerow([column.title for column in table.columns])
     # rows guarded in the query already go straight to the writer (no generator between)
     rows: Iterator[Sequence[Any]] = table.rows if table.formulas_guarded else _prepared(table)
     done = 0
@@ -57,3 +84,159 @@ def write_csv(table: LogTable, out: TextIO, progress: Progress | None = None) ->
         if progress:
             progress(done, table.total)
     return done
+
+
+# -- a long log from an SQLite file in two processes -----------------------------------------
+#
+# A worker process writes the later part of the rows into a temporary file beside the export
+# while this process writes the earlier part; then the worker's file is appended. The worker
+# reads its own snapshot, so its part is used only if that snapshot has the same audit chain
+# head as ours (every change to what a log shows is a service action with its audit event):
+# otherwise, or on any trouble, this process writes that part itself. Either way the bytes
+# are those of a single walk.
+
+PARALLEL_FROM = 60_000  # rows in the period; below this a second process costs more than it saves
+WORKER_SHARE = 0.45  # of the rows, written by the worker (it starts about half a second later)
+_WORKER_TIMEOUT = 900  # seconds
+# The worker loads this file alone, not the kiosk.exports package (whose imports, Alembic
+# among them, would cost it a few tenths of a second before its first row).
+_WORKER_BOOT = """import importlib.util as u
+spec = u.spec_from_file_location("_kiosk_csv_worker", {path})
+module = u.module_from_spec(spec)
+spec.loader.exec_module(module)
+module._worker_main()"""
+
+
+def _database_file(sessions: Sessions) -> str | None:
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, Engine) or bind.dialect.name != "sqlite":
+        return None
+    database = bind.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database if os.path.isfile(database) else None
+
+
+def write_log_csv(
+    sessions: Sessions,
+    kind: LogKind,
+    which: ReportFilter,
+    path: Path,
+    progress: Progress | None = None,
+) -> int:
+    """The whole CSV file of one log at ``path``; returns the number of rows. A long log
+    in an SQLite file is written in two processes (see above); the file is the same."""
+    database = _database_file(sessions)
+    with reading(sessions) as reader, reader() as session:
+        log = LogReader(session, kind, which, guard_formulas=True)
+        plan = log.split(WORKER_SHARE) if database is not None else None
+        if database is None or plan is None or log.period_rows() < PARALLEL_FROM:
+            with log.table() as table, path.open("w", encoding="utf-8", newline="") as out:
+                return write_csv(table, out, progress)
+        return _write_in_two(log, database, plan, path, progress)
+
+
+def _write_in_two(
+    log: LogReader,
+    database: str,
+    plan: tuple[LogWindow, LogWindow],
+    path: Path,
+    progress: Progress | None,
+) -> int:
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(handle)
+    later = Path(name)
+    worker = None
+    try:
+        worker = _start_worker(database, log.kind, log.which, plan[1], later)
+        with log.table(plan[0]) as table, path.open("w", encoding="utf-8", newline="") as out:
+            share = 1 - WORKER_SHARE
+
+            def scaled(done: int, total: int) -> None:  # this part is about `share` of all
+                if progress:
+                    progress(done, max(total, int(total / share)))
+
+            rows = write_csv(table, out, scaled)
+        result = _worker_result(worker) if worker is not None else {}
+        worker = None
+        if result.get("ok") and log.snapshot is not None and result.get("snapshot") == log.snapshot:
+            with path.open("ab") as out_bytes, later.open("rb") as part:
+                shutil.copyfileobj(part, out_bytes, 1 << 20)
+            rows += int(result["rows"])
+        else:  # the worker's part from our own snapshot
+            with log.table(plan[1]) as table, path.open("a", encoding="utf-8", newline="") as out:
+                rows += write_csv(table, out, None, header=False)
+        if progress:
+            progress(rows, rows)
+        return rows
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.kill()
+            worker.wait()
+        later.unlink(missing_ok=True)
+
+
+def _start_worker(
+    database: str, kind: LogKind, which: ReportFilter, window: LogWindow, out: Path
+) -> subprocess.Popen[str] | None:
+    job = {
+        "database": database,
+        "kind": kind,
+        "which": which.describe(),
+        "window": [window.start, window.stop],
+        "out": str(out),
+    }
+    code = _WORKER_BOOT.format(path=repr(__file__))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-c", code, json.dumps(job)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+    except OSError:
+        return None
+
+
+def _worker_result(worker: subprocess.Popen[str]) -> dict[str, Any]:
+    try:
+        out, _ = worker.communicate(timeout=_WORKER_TIMEOUT)
+        result = json.loads(out) if worker.returncode == 0 else {}
+    except (subprocess.TimeoutExpired, ValueError):
+        worker.kill()
+        worker.wait()
+        return {}
+    return result if isinstance(result, dict) else {}
+
+
+def _worker_main() -> None:
+    """In the worker process: write the rows of one window (no BOM, no header) to the
+    file given, and report the row count and the snapshot's chain head on stdout."""
+    try:
+        job = json.loads(sys.argv[1])
+        which = job["which"]
+        which_filter = ReportFilter(
+            dt.date.fromisoformat(which["from"]),
+            dt.date.fromisoformat(which["to"]),
+            which["year_group"],
+            which["form"],
+            which["custody_kind"],
+        )
+        engine = create_engine(sqlite_url(Path(job["database"])), poolclass=NullPool)
+        window = LogWindow(*job["window"])
+        with (
+            reading(sessionmaker(engine)) as reader,
+            reader() as session,
+            LogReader(session, job["kind"], which_filter, guard_formulas=True).table(
+                window
+            ) as table,
+            open(job["out"], "w", encoding="utf-8", newline="") as out,
+        ):
+            rows = write_csv(table, out, None, header=False)
+            result = {"ok": True, "rows": rows, "snapshot": table.snapshot}
+    except Exception:  # any trouble: the parent writes the part itself
+        result = {"ok": False}
+    json.dump(result, sys.stdout)

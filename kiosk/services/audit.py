@@ -18,14 +18,16 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import String, func, select, text, type_coerce
+from sqlalchemy import String, func, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
 from kiosk.clock import utcnow
-from kiosk.db import Sessions
 from kiosk.tables import AuditEvent, Setting
+
+if TYPE_CHECKING:  # kiosk.db (and the Alembic it loads) stays out of the verify worker
+    from kiosk.db import Sessions
 
 GENESIS_HASH = "0" * 64
 HEAD_KEY = "audit_head"  # "seq:hash" of the newest event: deleting the newest rows shows
@@ -116,12 +118,10 @@ def append(
 ) -> AuditEvent:
     """Add one event to the chain inside the caller's transaction."""
     _lock_chain(session)
-    last = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    last_seq, last_hash, head_exists = _chain_end(session)
     details_text = canonical_json(details or {})
     event = AuditEvent(
-        seq=(last.seq + 1) if last else 1,
+        seq=last_seq + 1,
         at=(at or utcnow()).replace(tzinfo=None),
         kind=kind,
         actor_id=actor.id,
@@ -132,22 +132,38 @@ def append(
         details=details_text,
         details_digest=sha256_hex(details_text),
         redacted=False,
-        prev_hash=last.hash if last else GENESIS_HASH,
+        prev_hash=last_hash,
     )
     event.hash = event_hash(event)
     session.add(event)
-    _record_head(session, event)
+    _record_head(session, event, exists=head_exists)
     session.flush()
     return event
 
 
-def _record_head(session: Session, event: AuditEvent) -> None:
-    head = session.get(Setting, HEAD_KEY)
+def _chain_end(session: Session) -> tuple[int, str, bool]:
+    """The seq and hash a new event follows, and whether the chain head exists. The head
+    is written by every append in the same transaction and read here fresh (never from the
+    session's identity map). Continuing from it rather than from the newest row means
+    events removed from the end show as a gap at the next append instead of being papered
+    over. Without a usable head (an empty or older database) the newest event stands in."""
+    head = session.execute(select(Setting.value).where(Setting.key == HEAD_KEY)).scalar()
+    if head:
+        seq, _, hashed = head.partition(":")
+        if seq.isdigit() and len(hashed) == 64:
+            return int(seq), hashed, True
+    last = session.execute(
+        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+    ).first()
+    return (last.seq, last.hash, head is not None) if last else (0, GENESIS_HASH, head is not None)
+
+
+def _record_head(session: Session, event: AuditEvent, *, exists: bool) -> None:
     value = f"{event.seq}:{event.hash}"
-    if head is None:
-        session.add(Setting(key=HEAD_KEY, value=value))
+    if exists:
+        session.execute(update(Setting).where(Setting.key == HEAD_KEY).values(value=value))
     else:
-        head.value = value
+        session.add(Setting(key=HEAD_KEY, value=value))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from sqlalchemy import (
     Engine,
@@ -30,13 +30,12 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, sessionmaker
 from sqlalchemy.pool import NullPool
 
 from kiosk.clock import SCHOOL_ZONE, start_of_local_day, to_local, utcnow
-from kiosk.db import Sessions, make_sessions
 from kiosk.errors import InvalidInput
-from kiosk.services import audit, settings
+from kiosk.services import audit
 from kiosk.tables import (
     AuditEvent,
     Confiscation,
@@ -45,9 +44,13 @@ from kiosk.tables import (
     CustodyState,
     Pupil,
     ReleasedTo,
+    Setting,
     Slot,
     Staff,
 )
+
+if TYPE_CHECKING:  # kiosk.db (and the Alembic it loads) stays out of export worker processes
+    from kiosk.db import Sessions
 
 ZONE_NAME = str(SCHOOL_ZONE)
 BATCH = 10000
@@ -131,6 +134,18 @@ class LogTable:
     total: int
     rows: Iterator[tuple[Any, ...]]
     formulas_guarded: bool = False  # free text already made spreadsheet-safe (for CSV)
+    snapshot: str | None = None  # the audit chain's head ("seq:hash") in the snapshot read
+
+
+@dataclass(frozen=True)
+class LogWindow:
+    """A part of a log, on its sort key: rows with ``start <= key < stop`` (either bound may
+    be None). The key is the event number for the audit log and the stored received time
+    (as stored text) for the custody log, so consecutive windows read back to back give
+    exactly the rows, in the order, of the whole log."""
+
+    start: int | str | None = None
+    stop: int | str | None = None
 
 
 # -- reading without blocking the kiosk ----------------------------------------------------
@@ -166,6 +181,10 @@ def _snapshot_engine(engine: Engine) -> Engine | None:
     return reader
 
 
+def _read_sessions(engine: Engine) -> Sessions:
+    return sessionmaker(engine, expire_on_commit=False)  # as kiosk.db.make_sessions
+
+
 @contextmanager
 def reading(sessions: Sessions) -> Iterator[Sessions]:
     """Sessions for a long read-only job (an export, a summary, a verification)."""
@@ -174,12 +193,12 @@ def reading(sessions: Sessions) -> Iterator[Sessions]:
     if reader is None:
         if engine.dialect.name == "postgresql":
             repeatable = engine.execution_options(isolation_level="REPEATABLE READ")
-            yield make_sessions(repeatable)
+            yield _read_sessions(repeatable)
         else:
             yield sessions
         return
     try:
-        yield make_sessions(reader)
+        yield _read_sessions(reader)
     finally:
         reader.dispose()
 
@@ -488,21 +507,62 @@ LogKind = Literal["custody", "audit"]
 LOG_TITLES: dict[str, str] = {"custody": "Custody log", "audit": "Audit log"}
 
 
+def _windowed(query: Select[Any], kind: LogKind, window: LogWindow | None) -> Select[Any]:
+    if window is None:
+        return query
+    key: Any = AuditEvent.seq if kind == "audit" else raw_time(Custody.received_at)
+    if window.start is not None:
+        query = query.where(key >= window.start)
+    if window.stop is not None:
+        query = query.where(key < window.stop)
+    return query
+
+
+def _snapshot_head(session: Session) -> str | None:
+    return session.scalar(select(Setting.value).where(Setting.key == audit.HEAD_KEY))
+
+
 @contextmanager
 def open_log(
-    sessions: Sessions, kind: LogKind, which: ReportFilter, *, guard_formulas: bool = False
+    sessions: Sessions,
+    kind: LogKind,
+    which: ReportFilter,
+    *,
+    guard_formulas: bool = False,
+    window: LogWindow | None = None,
 ) -> Iterator[LogTable]:
-    """Count and stream one log from a single consistent snapshot. ``guard_formulas``
-    makes text typed by people safe to open in a spreadsheet (see ``formula_safe``)."""
-    which = which.checked()
-    safe = formula_safe if guard_formulas else as_is
+    """Count and stream one log (or one ``window`` of it) from a single consistent
+    snapshot. ``guard_formulas`` makes text typed by people safe to open in a spreadsheet
+    (see ``formula_safe``)."""
     with reading(sessions) as reader, reader() as session:
-        if kind == "audit":
-            query = _audit_query(which, _audit_seqs(session, which), safe)
+        log = LogReader(session, kind, which, guard_formulas=guard_formulas)
+        with log.table(window) as table:
+            yield table
+
+
+class LogReader:
+    """Windows of one log read from one session's snapshot (so a part written elsewhere
+    can be checked against it, and written here instead if it does not match)."""
+
+    def __init__(
+        self, session: Session, kind: LogKind, which: ReportFilter, *, guard_formulas: bool
+    ) -> None:
+        self.session, self.kind, self.which = session, kind, which.checked()
+        self.guard_formulas = guard_formulas
+        self.snapshot = _snapshot_head(session)
+        self._seqs = _audit_seqs(session, self.which) if kind == "audit" else (1, 0)
+
+    @contextmanager
+    def table(self, window: LogWindow | None = None) -> Iterator[LogTable]:
+        session, which = self.session, self.which
+        safe = formula_safe if self.guard_formulas else as_is
+        if self.kind == "audit":
+            query = _audit_query(which, self._seqs, safe)
             columns, shape = AUDIT_COLUMNS, _audit_rows
         else:
             query, columns, shape = _custody_query(which, safe), CUSTODY_COLUMNS, _custody_rows
-        total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        query = _windowed(query, self.kind, window)
+        total = session.scalar(_windowed(self._counting(), self.kind, window))
         connection = session.connection()
         if connection.dialect.name == "sqlite":  # bind parameters by SQLAlchemy, rows raw
             streamed = connection.execute(query)
@@ -512,9 +572,77 @@ def open_log(
             source = iter(streamed)
         try:
             rows = shape(source, LocalClock())
-            yield LogTable(LOG_TITLES[kind], columns, total or 0, rows, guard_formulas)
+            yield LogTable(
+                LOG_TITLES[self.kind],
+                columns,
+                total or 0,
+                rows,
+                self.guard_formulas,
+                self.snapshot,
+            )
         finally:
             streamed.close()
+
+    def _counting(self) -> Select[Any]:
+        """The log's row count without its columns and the outer joins that cannot add or
+        drop a row (each on a unique key): a fifth of the time of counting the query."""
+        which = self.which
+        if self.kind == "audit":
+            query = select(func.count()).select_from(AuditEvent)
+            if which.year_group is not None or which.reg_group:
+                query = query.join(Pupil, Pupil.id == AuditEvent.pupil_id)
+            if which.custody_kind:
+                query = query.join(Custody, Custody.id == AuditEvent.custody_id)
+            query = query.where(AuditEvent.seq.between(*self._seqs))
+            query = query.where(AuditEvent.at >= which.starts, AuditEvent.at < which.ends)
+        else:
+            query = (
+                select(func.count())
+                .select_from(Custody)
+                .join(Pupil, Pupil.id == Custody.pupil_id)
+                .where(Custody.received_at >= which.starts, Custody.received_at < which.ends)
+            )
+        return _pupil_filters(query, which)
+
+    def split(self, share: float) -> tuple[LogWindow, LogWindow] | None:
+        """Two windows, the later holding about ``share`` of the period's rows (before the
+        year group, form and kind filters), or None if the period is empty."""
+        session, which = self.session, self.which
+        if self.kind == "audit":
+            first, last = self._seqs
+            if last < first:
+                return None
+            cut = last + 1 - int((last - first + 1) * share)
+            return LogWindow(None, cut), LogWindow(cut, None)
+        in_period = (Custody.received_at >= which.starts, Custody.received_at < which.ends)
+        count = session.scalar(select(func.count()).select_from(Custody).where(*in_period))
+        if not count:
+            return None
+        cut_at = session.scalar(
+            select(raw_time(Custody.received_at))
+            .where(*in_period)
+            .order_by(Custody.received_at)
+            .offset(count - int(count * share))
+            .limit(1)
+        )
+        if not isinstance(cut_at, str):  # only stored text can be the key (SQLite)
+            return None
+        return LogWindow(None, cut_at), LogWindow(cut_at, None)
+
+    def period_rows(self) -> int:
+        """Rows in the period before the pupil filters: a cheap upper bound from an index."""
+        if self.kind == "audit":
+            first, last = self._seqs
+            return max(0, last - first + 1)
+        which = self.which
+        return (
+            self.session.scalar(
+                select(func.count())
+                .select_from(Custody)
+                .where(Custody.received_at >= which.starts, Custody.received_at < which.ends)
+            )
+            or 0
+        )
 
 
 def forms(sessions: Sessions) -> list[str]:
@@ -706,6 +834,8 @@ def _tally(session: Session, which: ReportFilter, closes: dt.time) -> _Tally:
 
 def summary(sessions: Sessions, which: ReportFilter, *, verify_chain: bool = True) -> Summary:
     """Everything the governors' PDF shows, from one snapshot."""
+    from kiosk.services import settings
+
     which = which.checked()
     with reading(sessions) as reader:
         school = settings.load(reader)
