@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -70,6 +71,15 @@ def get_value(session: Session, key: str) -> str:
 
 def card_secret(session: Session) -> bytes:
     return bytes.fromhex(get_value(session, CARD_SECRET))
+
+
+def card_keys(session: Session) -> tuple[bytes, str]:
+    """The card secret and the school code, in one query (every scan needs both)."""
+    wanted = select(Setting.key, Setting.value).where(Setting.key.in_((CARD_SECRET, "school_code")))
+    rows = {key: value for key, value in session.execute(wanted)}
+    if CARD_SECRET not in rows:
+        raise KeyError(CARD_SECRET)
+    return bytes.fromhex(rows[CARD_SECRET]), rows.get("school_code", DEFAULTS["school_code"])
 
 
 def _parse_time(value: str) -> dt.time:

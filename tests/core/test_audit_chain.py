@@ -100,6 +100,33 @@ def test_deleting_the_newest_events_is_caught_by_the_chain_head(busy_school, eng
     assert report.first_bad_seq == last
 
 
+def test_events_deleted_from_the_end_stay_missing_after_the_next_append(
+    busy_school, engine, sessions
+):
+    """A new event follows the chain head, not whatever row is newest: the hole left by
+    deleting the newest events is not papered over by the kiosk's next hand-in."""
+    last = audit.verify(sessions).last_seq
+    disable_audit_guard(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE seq >= :seq"), {"seq": last - 1})
+    custody.hand_in(sessions, busy_school.pupil_ids[10])
+    with engine.connect() as conn:
+        newest = conn.execute(text("SELECT max(seq) FROM audit_events")).scalar()
+    assert newest == last + 1
+    report = audit.verify(sessions)
+    assert (report.intact, report.first_bad_seq) == (False, last - 1)
+
+
+def test_the_first_event_starts_the_chain_head(sessions):
+    assert audit.verify(sessions).events == 0
+    kiosk = audit.KIOSK_ACTOR
+    with sessions.begin() as s:
+        audit.append(s, "kiosk_started", kiosk)
+        audit.append(s, "kiosk_closed", kiosk)
+    report = audit.verify(sessions)
+    assert (report.intact, report.events, report.last_seq) == (True, 2, 2)
+
+
 def test_a_recomputed_hash_still_breaks_the_link_to_the_next_event(busy_school, engine, sessions):
     disable_audit_guard(engine)
     with sessions.begin() as s:
