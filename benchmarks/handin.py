@@ -8,6 +8,8 @@ morning after the year ends, pupils hand in by card one after another through th
 SQLite's ``synchronous=FULL`` or PostgreSQL's fsync on); some scan twice, and the office
 gives some devices back (``custody.collect``). Each call is timed on its own; the first
 call of each kind (connection, statement compiling) is reported apart from the rest.
+Wall time is what a pupil waits; "cpu" is this process's own time, which other programs
+on a shared machine hardly change (when the load average is well above 1, read that).
 
     .venv/bin/python benchmarks/handin.py [--quick] [--backend sqlite|postgresql|both]
 """
@@ -132,6 +134,7 @@ def rows_for(timings: Timings) -> list[list[object]]:
                 f"{percentile(rest, 0.99):.2f}",
                 f"{max(rest):.1f}",
                 f"{percentile(cpu, 0.50):.2f}",
+                f"{percentile(cpu, 0.95):.2f}",
             ]
         )
     return rows
@@ -141,7 +144,7 @@ def report(results: list[Timings]) -> None:
     events = max(t.events for t in results)
     print_table(
         f"Hand-in latency, ms, with a year of history ({events:,} audit events); {load_note()}",
-        ["backend", "call", "n", "first", "p50", "p95", "p99", "max", "cpu p50"],
+        ["backend", "call", "n", "first", "p50", "p95", "p99", "max", "cpu p50", "cpu p95"],
         [row for t in results for row in rows_for(t)],
     )
     for t in results:
@@ -151,6 +154,8 @@ def report(results: list[Timings]) -> None:
         met = p95 <= TARGET_P95_MS if t.backend == "SQLite" else None
         record("handin", f"hand-in p95, {t.backend}", f"{p95:.2f} ms", target, met)
         record("handin", f"hand-in p50, {t.backend}", f"{percentile(rest, 0.5):.2f} ms")
+        cpu_p95 = percentile(t.cpu["hand-in"][1:], 0.95)
+        record("handin", f"hand-in CPU p95, {t.backend}", f"{cpu_p95:.2f} ms")
 
 
 def main() -> int:
