@@ -216,17 +216,25 @@ def _worker_main() -> None:
     """In the worker process: write the rows of one window (no BOM, no header) to the
     file given, and report the row count and the snapshot's chain head on stdout."""
     try:
-        job = json.loads(sys.argv[1])
-        which = job["which"]
-        which_filter = ReportFilter(
-            dt.date.fromisoformat(which["from"]),
-            dt.date.fromisoformat(which["to"]),
-            which["year_group"],
-            which["form"],
-            which["custody_kind"],
-        )
-        engine = create_engine(sqlite_url(Path(job["database"])), poolclass=NullPool)
-        window = LogWindow(*job["window"])
+        result = run_worker_job(json.loads(sys.argv[1]))
+    except Exception:  # any trouble: the parent writes the part itself
+        result = {"ok": False}
+    json.dump(result, sys.stdout)
+
+
+def run_worker_job(job: dict[str, Any]) -> dict[str, Any]:
+    """The worker's task (see ``_start_worker`` for ``job``), on connections of its own."""
+    which = job["which"]
+    which_filter = ReportFilter(
+        dt.date.fromisoformat(which["from"]),
+        dt.date.fromisoformat(which["to"]),
+        which["year_group"],
+        which["form"],
+        which["custody_kind"],
+    )
+    engine = create_engine(sqlite_url(Path(job["database"])), poolclass=NullPool)
+    window = LogWindow(*job["window"])
+    try:
         with (
             reading(sessionmaker(engine)) as reader,
             reader() as session,
@@ -236,7 +244,6 @@ def _worker_main() -> None:
             open(job["out"], "w", encoding="utf-8", newline="") as out,
         ):
             rows = write_csv(table, out, None, header=False)
-            result = {"ok": True, "rows": rows, "snapshot": table.snapshot}
-    except Exception:  # any trouble: the parent writes the part itself
-        result = {"ok": False}
-    json.dump(result, sys.stdout)
+            return {"ok": True, "rows": rows, "snapshot": table.snapshot}
+    finally:
+        engine.dispose()

@@ -1,0 +1,269 @@
+"""A CSV log written in two processes (a worker writes the later rows) is byte for byte the
+file one process writes, on data chosen to be awkward: commas, quotes, CR/LF, formula
+starts, accents, NULLs, microseconds, and times on both sides of both clock changes. And
+the worker's temporary file never outlives the export, whatever happens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert, select
+
+import kiosk.exports.csv as csv_export
+from kiosk.exports import ExportCancelled, ExportRequest, run_export
+from kiosk.services import audit, staff
+from kiosk.services.audit import Actor
+from kiosk.services.reports import ReportFilter, open_log
+from kiosk.tables import AuditEvent, Confiscation, Custody, Pupil, Slot
+
+AWKWARD = [
+    'Zoë, "Zo" O\'Neill',
+    "Nguyễn\r\nThị",
+    "=SUM(A1:A9)",
+    "+44 7700 900123",
+    "-minus",
+    "@handle",
+    "\tTabbed",
+    "\rCarriage",
+    'She said "hi"',
+    "line\nbreak",
+    "semi;colon",
+    " leading space",
+    "",
+]
+# UTC instants around the clocks going back (26 Oct 2025, 01:00 UTC) and forward
+# (29 Mar 2026, 01:00 UTC), with microseconds, and a late-evening one that crosses midnight
+INSTANTS = [
+    dt.datetime(2025, 10, 25, 23, 59, 59, 999999),
+    dt.datetime(2025, 10, 26, 0, 30, 0, 1),
+    dt.datetime(2025, 10, 26, 0, 59, 59, 500000),
+    dt.datetime(2025, 10, 26, 1, 0, 0),
+    dt.datetime(2025, 10, 26, 1, 30, 15, 123456),
+    dt.datetime(2025, 10, 27, 23, 45, 1, 2),
+    dt.datetime(2026, 3, 28, 23, 30, 0, 999),
+    dt.datetime(2026, 3, 29, 0, 59, 59, 500000),
+    dt.datetime(2026, 3, 29, 0, 59, 59, 999999),
+    dt.datetime(2026, 3, 29, 1, 0, 0, 0),
+    dt.datetime(2026, 3, 29, 1, 0, 0, 1),
+    dt.datetime(2026, 3, 29, 22, 59, 59),
+    dt.datetime(2026, 3, 29, 23, 0, 0, 7),
+]
+YEAR = ReportFilter(dt.date(2025, 9, 1), dt.date(2026, 8, 31))
+FILTERS = [
+    YEAR,
+    ReportFilter(dt.date(2025, 9, 1), dt.date(2026, 8, 31), year_group=9),
+    ReportFilter(dt.date(2025, 9, 1), dt.date(2026, 8, 31), reg_group="=x"),
+    ReportFilter(dt.date(2025, 9, 1), dt.date(2026, 8, 31), custody_kind="confiscation"),
+    ReportFilter(dt.date(2025, 10, 26), dt.date(2026, 3, 29), custody_kind="daily"),
+]
+
+
+def add_awkward_history(sessions, admin: Actor) -> None:
+    """Pupils, staff, custodies and audit events with awkward values in every text field
+    and NULL wherever the schema allows one."""
+    staff_ids = [
+        staff.add_staff(sessions, admin, name, "office", f"{4000 + i}")
+        for i, name in enumerate(["O'Brien, Pat", '=Evil "Staff"', "Zoë Ünal"])
+    ]
+    with sessions.begin() as session:
+        slots = [
+            session.execute(insert(Slot).values(number=900 + i, cabinet="Z")).inserted_primary_key[
+                0
+            ]
+            for i in range(3)
+        ]
+        pupil_ids = []
+        for i, text in enumerate(AWKWARD):
+            values = dict(
+                upn=f"Z{900000000000 + i}",
+                admission_number=f"{text[:10]}#{i}",
+                legal_forename=text or "Ann",
+                preferred_forename=None if i % 2 else f"{text}-p",
+                surname=AWKWARD[-1 - i] or "Smith",
+                year_group=7 + i % 4,
+                reg_group="=x" if i % 3 == 0 else f"{7 + i % 4}{text[:1]}",
+                brings_device=True,
+                active=True,
+                created_at=INSTANTS[0],
+                updated_at=INSTANTS[0],
+            )
+            pupil_ids.append(
+                session.execute(insert(Pupil).values(**values)).inserted_primary_key[0]
+            )
+        for n, at in enumerate(INSTANTS * 3):
+            text = AWKWARD[n % len(AWKWARD)]
+            kind = "confiscation" if n % 3 == 0 else "daily"
+            released = None if n % 4 == 0 else at + dt.timedelta(hours=n, microseconds=n)
+            custody_id = session.execute(
+                insert(Custody).values(
+                    pupil_id=pupil_ids[n % len(pupil_ids)],
+                    slot_id=None if n % 5 == 0 or released is None else slots[n % 3],
+                    kind=kind,
+                    state="held" if released is None else ("released", "handed_to_police")[n % 2],
+                    switched_off_confirmed=bool(n % 2),
+                    received_at=at + dt.timedelta(microseconds=n),
+                    received_by_id=None if n % 2 else staff_ids[n % 3],
+                    keep_overnight_on=at.date() if n % 6 == 1 else None,
+                    released_at=released,
+                    released_by_id=None if n % 3 == 1 or released is None else staff_ids[n % 3],
+                    released_to=None if released is None else ("pupil", "parent", "other")[n % 3],
+                    released_to_name=None if n % 2 else text,
+                    released_to_relationship=None if n % 3 else text,
+                    id_seen=None if n % 3 == 2 else bool(n % 2),
+                )
+            ).inserted_primary_key[0]
+            if kind == "confiscation":
+                session.execute(
+                    insert(Confiscation).values(
+                        custody_id=custody_id,
+                        reason_category=text,
+                        note=text,
+                        do_not_examine=False,
+                        dsl_referred_at=None if n % 2 else at,
+                    )
+                )
+            actor = Actor(None if n % 2 else staff_ids[n % 3], text if n % 4 else None)
+            audit.append(
+                session,
+                "awkward," + text[:5],
+                actor,  # type: ignore[arg-type]
+                pupil_id=None if n % 5 == 1 else pupil_ids[n % len(pupil_ids)],
+                slot_number=None if n % 2 else 900 + n % 3,
+                custody_id=None if n % 3 == 2 else custody_id,
+                details={"note": text, "n": n} if n % 7 else None,
+                at=at + dt.timedelta(microseconds=n),
+            )
+
+
+def export_bytes(sessions, actor, folder: Path, report: str, which: ReportFilter) -> bytes:
+    folder.mkdir(exist_ok=True)
+    out = folder / f"{report}.csv"
+    run_export(sessions, actor, ExportRequest(report, "csv", which), out)
+    assert sorted(p.name for p in folder.iterdir()) == [out.name], "no temporary file left"
+    data = out.read_bytes()
+    out.unlink()
+    return data
+
+
+@pytest.fixture
+def awkward(history, sessions):
+    admin = history.school.actors["admin"]
+    add_awkward_history(sessions, admin)
+    return admin
+
+
+class InProcessWorker:
+    """Stands in for the worker process (same job, run here) to keep the test fast."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.result = csv_export.run_worker_job(json.loads(command[-1]))
+
+    def poll(self) -> int:
+        return 0
+
+
+@pytest.mark.parametrize("report", ["custody", "audit"])
+def test_two_parts_make_the_same_bytes_as_one_walk(
+    awkward, sessions, tmp_path, monkeypatch, report
+):
+    """Every filter, with the split early, midway and late (the worker's job run here)."""
+    monkeypatch.setattr(
+        csv_export.subprocess, "Popen", lambda command, **_: InProcessWorker(command)
+    )
+    monkeypatch.setattr(csv_export, "_worker_result", lambda worker: worker.result)
+    for n, which in enumerate(FILTERS):
+        monkeypatch.setattr(csv_export, "PARALLEL_FROM", 10**12)
+        single = export_bytes(sessions, awkward, tmp_path / f"one{n}", report, which)
+        assert single.count(b"\r\n") > 1
+        monkeypatch.setattr(csv_export, "PARALLEL_FROM", 0)
+        for share in (0.02, 0.3, 0.5, 0.98):
+            monkeypatch.setattr(csv_export, "WORKER_SHARE", share)
+            split = export_bytes(sessions, awkward, tmp_path / f"two{n}-{share}", report, which)
+            assert split == single, (report, which, share)
+
+
+@pytest.mark.parametrize("report", ["custody", "audit"])
+def test_a_real_worker_process_writes_the_later_part(
+    awkward, sessions, tmp_path, monkeypatch, report
+):
+    results = []
+    real_result = csv_export._worker_result
+    monkeypatch.setattr(
+        csv_export, "_worker_result", lambda worker: results.append(r := real_result(worker)) or r
+    )
+    monkeypatch.setattr(csv_export, "PARALLEL_FROM", 10**12)
+    single = export_bytes(sessions, awkward, tmp_path / "one", report, FILTERS[1])
+    monkeypatch.setattr(csv_export, "PARALLEL_FROM", 0)
+    split = export_bytes(sessions, awkward, tmp_path / "two", report, FILTERS[1])
+    assert results and results[0]["ok"] and results[0]["rows"] > 0, "the worker wrote its part"
+    assert split == single
+
+
+def test_the_awkward_values_survive_the_round_trip(awkward, sessions, tmp_path, monkeypatch):
+    import csv
+    import io
+
+    monkeypatch.setattr(csv_export, "PARALLEL_FROM", 0)
+    data = export_bytes(sessions, awkward, tmp_path / "out", "custody", YEAR)
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    names = {row[14] for row in rows[1:]}
+    assert "'=SUM(A1:A9)" in names and "Nguyễn\r\nThị" in names and 'She said "hi"' in names
+    times = {row[9] for row in rows[1:]}
+    assert "2025-10-26 01:59:59" in times  # BST, just before the clocks go back
+    assert "2025-10-26 01:00:00" in times  # GMT, just after
+    assert "2026-03-29 00:59:59" in times and "2026-03-29 02:00:00" in times
+
+
+def test_a_worker_whose_snapshot_differs_is_not_used(awkward, sessions, tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_export, "PARALLEL_FROM", 10**12)
+    single = export_bytes(sessions, awkward, tmp_path / "one", "audit", YEAR)
+    monkeypatch.setattr(csv_export, "PARALLEL_FROM", 0)
+    real_result = csv_export._worker_result
+
+    def newer_snapshot(worker):
+        result = real_result(worker)
+        return {**result, "rows": result["rows"] + 5, "snapshot": "999999:" + "f" * 64}
+
+    monkeypatch.setattr(csv_export, "_worker_result", newer_snapshot)
+    assert export_bytes(sessions, awkward, tmp_path / "two", "audit", YEAR) == single
+
+
+def test_a_failed_worker_is_replaced_by_this_process(awkward, sessions, tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_export, "PARALLEL_FROM", 10**12)
+    single = export_bytes(sessions, awkward, tmp_path / "one", "custody", YEAR)
+    monkeypatch.setattr(csv_export, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(csv_export, "_WORKER_BOOT", "raise SystemExit(3)")
+    assert export_bytes(sessions, awkward, tmp_path / "two", "custody", YEAR) == single
+
+
+def test_a_cancelled_export_leaves_no_file_and_stops_the_worker(
+    awkward, sessions, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(csv_export, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(csv_export, "WORKER_SHARE", 0.5)
+    monkeypatch.setattr(csv_export, "CHUNK", 5)
+    started = []
+    real_start = csv_export._start_worker
+    monkeypatch.setattr(
+        csv_export, "_start_worker", lambda *a: started.append(w := real_start(*a)) or w
+    )
+    out = tmp_path / "out" / "audit.csv"
+    out.parent.mkdir()
+    request = ExportRequest("audit", "csv", YEAR)
+    with pytest.raises(ExportCancelled):
+        run_export(sessions, awkward, request, out, cancelled=lambda: True)
+    assert list(out.parent.iterdir()) == []
+    assert started and started[0].poll() is not None, "the worker was stopped"
+    with sessions() as session:
+        exports = select(func.count()).where(AuditEvent.kind == "export")
+        assert session.scalar(exports) == 0
+
+
+@pytest.mark.parametrize("kind", ["custody", "audit"])
+def test_the_row_count_matches_the_rows_for_every_filter(awkward, sessions, kind):
+    for which in FILTERS:
+        with open_log(sessions, kind, which, guard_formulas=True) as table:
+            assert table.total == sum(1 for _ in table.rows), which
