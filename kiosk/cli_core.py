@@ -103,21 +103,23 @@ def db(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+STAFF_ACTIONS = ("list", "add", "deactivate", "reactivate", "reset-pin", "role")
+
+
 def _configure_staff(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["add", "list"])
-    parser.add_argument("--name")
-    parser.add_argument("--role", choices=["office", "senior", "admin"], default="office")
-    parser.add_argument("--as", dest="as_name", help="your own (admin) name, to add staff")
+    parser.add_argument("action", choices=STAFF_ACTIONS)
+    parser.add_argument("--name", help="the staff member to add or change")
+    parser.add_argument("--role", choices=["office", "senior", "admin"])
+    parser.add_argument("--as", dest="as_name", help="your own (admin) name; your PIN is asked")
 
 
 @command(
     "staff",
-    "Staff accounts: 'list', or 'add' (the first account must be an admin).",
+    "Staff accounts: list, add (the first account must be an admin), deactivate, "
+    "reactivate, reset-pin, role. Changes need an admin (--as NAME).",
     _configure_staff,
 )
 def staff_cmd(ctx: Context, args: argparse.Namespace) -> int:
-    import getpass
-
     from kiosk.services import staff
 
     if args.action == "list":
@@ -127,13 +129,55 @@ def staff_cmd(ctx: Context, args: argparse.Namespace) -> int:
         return 0
     if not args.name:
         raise CliError("--name is needed")
-    actor = staff_login(ctx, args.as_name, None).actor if args.as_name else None
-    pin = getpass.getpass(f"New PIN for {args.name}: ")
-    if getpass.getpass("Again: ") != pin:
-        raise CliError("the PINs differ")
+    if args.action == "add":
+        return _add_staff(ctx, args)
+    if not args.as_name:
+        raise CliError("--as NAME is needed: an admin's own name (their PIN is asked)")
+    actor = staff_login(ctx, args.as_name, None).actor
+    target = _staff_called(ctx, args.name)
     try:
-        staff.add_staff(ctx.sessions, actor, args.name, args.role, pin)
+        if args.action in ("deactivate", "reactivate"):
+            staff.set_active(ctx.sessions, actor, target, args.action == "reactivate")
+        elif args.action == "reset-pin":
+            staff.reset_pin(ctx.sessions, actor, target, _new_pin(args.name))
+        else:
+            if not args.role:
+                raise CliError("--role is needed")
+            staff.set_role(ctx.sessions, actor, target, args.role)
     except KioskError as exc:
         raise CliError(str(exc)) from exc
-    print(f"Added {args.name} ({args.role}).")
+    print(f"Done: {args.action} for {args.name}.")
+    return 0
+
+
+def _staff_called(ctx: Context, name: str) -> int:
+    from kiosk.services import staff
+
+    wanted = name.strip().lower()
+    members = staff.list_staff(ctx.sessions, include_inactive=True)
+    found = [m for m in members if m.name.lower() == wanted]
+    if len(found) != 1:
+        raise CliError(f"no single staff member called {name!r} ('kiosk staff list' shows them)")
+    return found[0].id
+
+
+def _new_pin(name: str) -> str:
+    import getpass
+
+    pin = getpass.getpass(f"New PIN for {name}: ")
+    if getpass.getpass("Again: ") != pin:
+        raise CliError("the PINs differ")
+    return pin
+
+
+def _add_staff(ctx: Context, args: argparse.Namespace) -> int:
+    from kiosk.services import staff
+
+    actor = staff_login(ctx, args.as_name, None).actor if args.as_name else None
+    role = args.role or "office"
+    try:
+        staff.add_staff(ctx.sessions, actor, args.name, role, _new_pin(args.name))
+    except KioskError as exc:
+        raise CliError(str(exc)) from exc
+    print(f"Added {args.name} ({role}).")
     return 0

@@ -10,11 +10,18 @@ from pathlib import Path
 import pytest
 
 
-def kiosk(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def kiosk(data_dir: Path, *args: str, typed: str = "") -> subprocess.CompletedProcess[str]:
+    """Run the command; ``typed`` is what the person types at its prompts (PINs)."""
     env = {**os.environ, "KIOSK_DATA_DIR": str(data_dir), "QT_QPA_PLATFORM": "offscreen"}
     env.pop("KIOSK_DATABASE_URL", None)
     return subprocess.run(
-        [sys.executable, "-m", "kiosk", *args], env=env, text=True, capture_output=True, timeout=300
+        [sys.executable, "-m", "kiosk", *args],
+        env=env,
+        input=typed,
+        text=True,
+        capture_output=True,
+        timeout=300,
+        start_new_session=True,  # no terminal: getpass reads the typed text from stdin
     )
 
 
@@ -81,3 +88,72 @@ def test_an_unreachable_database_is_a_clear_message(tmp_path):
     assert result.returncode == 2
     assert "cannot open the database" in result.stderr and "Traceback" not in result.stderr
     shutil.rmtree(blocker)
+
+
+def copy_of_demo(demo_dir: Path, tmp_path: Path) -> Path:
+    with (
+        sqlite3.connect(demo_dir / "kiosk.db") as source,
+        sqlite3.connect(tmp_path / "kiosk.db") as target,
+    ):
+        source.backup(target)
+    return tmp_path
+
+
+def test_an_admin_manages_staff_from_the_command_line(demo_dir, tmp_path):
+    data = copy_of_demo(demo_dir, tmp_path)
+    admin = ("--as", "Alex Admin")
+    added = kiosk(
+        data, "staff", "add", "--name", "Pat Parttime", *admin, typed="1470\n8642\n8642\n"
+    )
+    assert added.returncode == 0, added.stderr
+    changed = kiosk(
+        data, "staff", "role", "--name", "pat parttime", "--role", "senior", *admin, typed="1470\n"
+    )
+    assert changed.returncode == 0, changed.stderr
+    reset = kiosk(
+        data, "staff", "reset-pin", "--name", "Pat Parttime", *admin, typed="1470\n9753\n9753\n"
+    )
+    assert reset.returncode == 0, reset.stderr
+    gone = kiosk(data, "staff", "deactivate", "--name", "Pat Parttime", *admin, typed="1470\n")
+    assert gone.returncode == 0, gone.stderr
+    listed = kiosk(data, "staff", "list").stdout
+    assert any(
+        "Pat Parttime" in line and "senior" in line and "inactive" in line
+        for line in listed.splitlines()
+    )
+    assert "1470" not in listed and "9753" not in listed
+    with sqlite3.connect(data / "kiosk.db") as conn:
+        changes = "SELECT kind FROM audit_events WHERE kind != 'staff_login' ORDER BY seq DESC"
+        kinds = [k for (k,) in conn.execute(changes + " LIMIT 4")]
+        hashes = [
+            h for (h,) in conn.execute("SELECT pin_hash FROM staff WHERE name = 'Pat Parttime'")
+        ]
+    assert kinds == ["staff_deactivated", "staff_pin_reset", "staff_role_changed", "staff_added"]
+    assert hashes[0].startswith("$argon2id$")
+    assert kiosk(data, "verify-log").returncode == 0
+
+
+def test_staff_changes_are_refused_without_an_admin_pin(demo_dir, tmp_path):
+    data = copy_of_demo(demo_dir, tmp_path)
+    wrong = kiosk(
+        data, "staff", "deactivate", "--name", "Olivia Office", "--as", "Alex Admin", typed="0000\n"
+    )
+    assert wrong.returncode != 0 and "Traceback" not in wrong.stderr
+    office = kiosk(
+        data,
+        "staff",
+        "deactivate",
+        "--name",
+        "Sam Senior (DSL)",
+        "--as",
+        "Olivia Office",
+        typed="2580\n",
+    )
+    assert office.returncode != 0 and "Traceback" not in office.stderr
+    assert "role" in (office.stdout + office.stderr).lower()
+    nobody = kiosk(
+        data, "staff", "deactivate", "--name", "Nobody", "--as", "Alex Admin", typed="1470\n"
+    )
+    assert nobody.returncode != 0 and "no single staff member" in nobody.stderr
+    listed = kiosk(data, "staff", "list").stdout
+    assert "inactive" not in listed
