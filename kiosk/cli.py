@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -71,6 +72,9 @@ def staff_login(ctx: Context, name: str, pin: str | None) -> StaffMember:
     if member is None:
         raise CliError(f"no active staff member called {name!r}")
     try:
-        return staff.check_pin(ctx.sessions, member.id, pin or getpass.getpass("PIN: "))
+        # For scripts, KIOSK_PIN: unlike --pin, the environment of a process is not shown
+        # to other users of the machine.
+        typed = pin or os.environ.get("KIOSK_PIN") or getpass.getpass("PIN: ")
+        return staff.check_pin(ctx.sessions, member.id, typed)
     except KioskError as exc:
         raise CliError(str(exc)) from exc

@@ -23,7 +23,8 @@ if TYPE_CHECKING:  # the modules themselves load when a command runs: `kiosk --h
 def _add_login(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as", dest="as_name", required=True, help="your staff name")
     parser.add_argument(
-        "--pin", help="your PIN, for scripts (visible to other users: prefer the prompt)"
+        "--pin",
+        help="your PIN, for scripts (visible to other users: prefer KIOSK_PIN or the prompt)",
     )
 
 
@@ -273,7 +274,10 @@ def _configure_slots(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reserved", action="store_true", help="add: keep for confiscations")
     parser.add_argument("--reason", default="", help="out: why it is out of service")
     parser.add_argument("--as", dest="as_name", help="your staff name (to change slots)")
-    parser.add_argument("--pin", help="your PIN, for scripts")
+    parser.add_argument(
+        "--pin",
+        help="your PIN, for scripts (visible to other users: prefer KIOSK_PIN or the prompt)",
+    )
 
 
 def _list_slots(ctx: Context) -> int:
@@ -347,7 +351,10 @@ def _configure_settings(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("value", nargs="?")
     parser.add_argument("--yes", action="store_true", help="no questions (for scripts)")
     parser.add_argument("--as", dest="as_name", help="your staff name (to change settings)")
-    parser.add_argument("--pin", help="your PIN, for scripts")
+    parser.add_argument(
+        "--pin",
+        help="your PIN, for scripts (visible to other users: prefer KIOSK_PIN or the prompt)",
+    )
 
 
 @command(

@@ -30,7 +30,8 @@ def _date(text: str) -> dt.date:
 def _add_login(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as", dest="as_name", required=True, help="your staff name")
     parser.add_argument(
-        "--pin", help="your PIN, for scripts (visible to other users: prefer the prompt)"
+        "--pin",
+        help="your PIN, for scripts (visible to other users: prefer KIOSK_PIN or the prompt)",
     )
 
 

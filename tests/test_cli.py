@@ -10,10 +10,16 @@ from pathlib import Path
 import pytest
 
 
-def kiosk(data_dir: Path, *args: str, typed: str = "") -> subprocess.CompletedProcess[str]:
-    """Run the command; ``typed`` is what the person types at its prompts (PINs)."""
+def kiosk(
+    data_dir: Path, *args: str, typed: str = "", pin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the command; ``typed`` is what the person types at its prompts (PINs), ``pin``
+    goes in KIOSK_PIN as a script would pass it."""
     env = {**os.environ, "KIOSK_DATA_DIR": str(data_dir), "QT_QPA_PLATFORM": "offscreen"}
     env.pop("KIOSK_DATABASE_URL", None)
+    env.pop("KIOSK_PIN", None)
+    if pin is not None:
+        env["KIOSK_PIN"] = pin
     return subprocess.run(
         [sys.executable, "-m", "kiosk", *args],
         env=env,
@@ -157,3 +163,12 @@ def test_staff_changes_are_refused_without_an_admin_pin(demo_dir, tmp_path):
     assert nobody.returncode != 0 and "no single staff member" in nobody.stderr
     listed = kiosk(data, "staff", "list").stdout
     assert "inactive" not in listed
+
+
+def test_a_script_gives_the_pin_in_kiosk_pin_not_on_the_command_line(demo_dir, tmp_path):
+    data = copy_of_demo(demo_dir, tmp_path)
+    args = ("staff", "role", "--name", "Olivia Office", "--role", "senior", "--as", "Alex Admin")
+    assert kiosk(data, *args, pin="0000").returncode != 0
+    done = kiosk(data, *args, pin="1470")
+    assert done.returncode == 0, done.stderr
+    assert "PIN:" not in done.stderr  # not asked: taken from the environment
