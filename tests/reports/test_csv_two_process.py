@@ -130,7 +130,7 @@ def add_awkward_history(sessions, admin: Actor) -> None:
                 session,
                 "awkward," + text[:5],
                 actor,  # type: ignore[arg-type]
-                pupil_id=None if n % 5 == 1 else pupil_ids[n % len(pupil_ids)],
+                pupil_id=(None, 999_999)[n % 2] if n % 5 == 1 else pupil_ids[n % len(pupil_ids)],
                 slot_number=None if n % 2 else 900 + n % 3,
                 custody_id=None if n % 3 == 2 else custody_id,
                 details={"note": text, "n": n} if n % 7 else None,
@@ -267,3 +267,18 @@ def test_the_row_count_matches_the_rows_for_every_filter(awkward, sessions, kind
     for which in FILTERS:
         with open_log(sessions, kind, which, guard_formulas=True) as table:
             assert table.total == sum(1 for _ in table.rows), which
+
+
+def test_pupils_looked_up_by_id_give_the_bytes_of_the_join(
+    awkward, sessions, tmp_path, monkeypatch
+):
+    """The audit log reads pupils by id rather than through the join (no pupil filter):
+    the same bytes, with events naming no pupil and a pupil that does not exist."""
+    from kiosk.services import reports
+
+    for n, which in enumerate(FILTERS):
+        monkeypatch.setattr(reports, "PUPILS_BY_LOOKUP", False)
+        joined = export_bytes(sessions, awkward, tmp_path / f"join{n}", "audit", which)
+        monkeypatch.setattr(reports, "PUPILS_BY_LOOKUP", True)
+        looked_up = export_bytes(sessions, awkward, tmp_path / f"lookup{n}", "audit", which)
+        assert looked_up == joined, which
