@@ -7,8 +7,9 @@ malformed frame, or an error inside a decoding library, gives ``[]``.
 Each decoder works in passes, cheapest first, stopping at the first hit: a copy shrunk to
 640 px wide (enough for most cards at kiosk distance), then the full resolution, then each
 card-shaped quadrilateral in the frame warped flat and enlarged (a far, tilted or soft
-card), then enlarged and sharpened crops of the few textured regions that could be a code. ``default_decoder()`` is zxing-cpp with these passes, chosen by measurement:
-see ``benchmarks/decode.py`` and ``benchmarks/README.md``.
+card), then enlarged and sharpened crops of the few textured regions that could be a
+code. ``default_decoder()`` is zxing-cpp with these passes, chosen by measurement: see
+``benchmarks/decode.py`` and ``benchmarks/README.md``.
 
 Decoders hold no state between frames but are not meant to be shared across threads
 (OpenCV's detectors are objects): give each thread its own.
