@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -216,6 +216,7 @@ class LocalClock:
 
     def __init__(self) -> None:
         self._hours: dict[str, str | None] = {}
+        self.hours: Mapping[str, str | None] = self._hours  # UTC "YYYY-MM-DD HH" -> local
         self._minutes: dict[str, str] = {}
 
     def text(self, value: object) -> str | None:
@@ -521,12 +522,14 @@ def _lean_audit_rows(
     rows: Iterator[Any], clock: LocalClock, pupils: dict[Any, PupilFields]
 ) -> Iterator[tuple[Any, ...]]:
     """As ``_audit_rows``, from ``_lean_audit_query``'s rows and the pupils by id."""
-    text, pupil_of = clock.text, pupils.get
+    text, pupil_of, hour_of = clock.text, pupils.get, clock.hours.get
     for seq, at, kind, staff, pupil, slot, cid, details, red, hashed in rows:
         adm, name, year, form = pupil_of(pupil, _NO_PUPIL)
+        # clock.text's first step, inlined (a tenth of the time of the rows)
+        hour = hour_of(at[:13]) if type(at) is str and len(at) >= 19 and at[10] == " " else None
         yield (
             seq,
-            text(at),
+            hour + at[13:19] if hour else text(at),
             kind,
             staff,
             pupil,
