@@ -160,8 +160,9 @@ def _chain_end(session: Session) -> tuple[int, str, bool]:
 
 def _record_head(session: Session, event: AuditEvent, *, exists: bool) -> None:
     value = f"{event.seq}:{event.hash}"
-    if exists:
-        session.execute(update(Setting).where(Setting.key == HEAD_KEY).values(value=value))
+    if exists:  # a plain UPDATE (the ORM's bulk update costs more than the rest of append)
+        head = update(Setting).where(Setting.key == HEAD_KEY).values(value=value)
+        session.connection().execute(head)
     else:
         session.add(Setting(key=HEAD_KEY, value=value))
 

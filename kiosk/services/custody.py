@@ -134,16 +134,22 @@ def _free_slot(session: Session, *, confiscation: bool, wanted: int | None = Non
         return slot
     # Only the lowest free slot of each kind (ordinary, reserved) can ever be chosen: the
     # database finds those two (a big school has 1,500 slots), the rule picks between them.
-    lowest = session.execute(
-        select(func.min(Slot.number), Slot.reserved_for_confiscation)
+    lowest_numbers = (
+        select(func.min(Slot.number))
         .where(Slot.in_service.is_(True), Slot.id.not_in(held_slots))
         .group_by(Slot.reserved_for_confiscation)
-    ).all()
-    candidates = [SlotCandidate(number, True, reserved, False) for number, reserved in lowest]
+    )
+    lowest = {
+        s.number: s for s in session.scalars(select(Slot).where(Slot.number.in_(lowest_numbers)))
+    }
+    candidates = [
+        SlotCandidate(number, True, slot.reserved_for_confiscation, False)
+        for number, slot in lowest.items()
+    ]
     number = choose_slot(candidates, confiscation=confiscation)
     if number is None:
         raise NoFreeSlot()
-    return session.scalars(select(Slot).where(Slot.number == number)).one()
+    return lowest[number]
 
 
 def _get_custody(session: Session, custody_id: int) -> Custody:
