@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import gc
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -78,12 +80,27 @@ def write_csv(
     # rows guarded in the query already go straight to the writer (no generator between)
     rows: Iterator[Sequence[Any]] = table.rows if table.formulas_guarded else _prepared(table)
     done = 0
-    while chunk := list(islice(rows, CHUNK)):
-        writer.writerows(chunk)
-        done += len(chunk)
-        if progress:
-            progress(done, table.total)
+    with _no_cyclic_gc():
+        while chunk := list(islice(rows, CHUNK)):
+            writer.writerows(chunk)
+            done += len(chunk)
+            if progress:
+                progress(done, table.total)
     return done
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """The cycle collector paused while rows stream: every row is a new tuple, and the
+    collections they set off were a tenth of a large export's time. The rows make no
+    reference cycles; anything else's are collected once it is switched back on."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # -- a long log from an SQLite file in two processes -----------------------------------------
