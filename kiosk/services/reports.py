@@ -358,6 +358,87 @@ def _custody_query(which: ReportFilter, safe: TextGuard = as_is) -> Select[Any]:
     return _pupil_filters(query, which).order_by(Custody.received_at, Custody.id)
 
 
+def _lean_custody_query(which: ReportFilter, safe: TextGuard = as_is) -> Select[Any]:
+    """``_custody_query`` with the pupil, slot and staff columns left as their ids (for a
+    log not filtered by pupil): ``_joined_custody_rows`` looks them up in Python, which
+    took half the time of joining them for every row."""
+    query = (
+        select(
+            Custody.id,
+            Custody.pupil_id,
+            Custody.kind,
+            Custody.state,
+            Custody.slot_id,
+            raw_time(Custody.received_at),
+            Custody.received_by_id,
+            raw_time(Custody.released_at),
+            Custody.released_by_id,
+            Custody.released_to,
+            safe(Custody.released_to_name),
+            safe(Custody.released_to_relationship),
+            Custody.id_seen,
+            Custody.keep_overnight_on,
+            safe(Confiscation.reason_category),
+            Confiscation.dsl_referred_at.is_not(None),
+        )
+        .outerjoin(Confiscation, Confiscation.custody_id == Custody.id)
+        .where(Custody.received_at >= which.starts, Custody.received_at < which.ends)
+    )
+    if which.custody_kind:
+        query = query.where(Custody.kind == which.custody_kind)
+    return query.order_by(Custody.received_at, Custody.id)
+
+
+@dataclass(frozen=True)
+class _CustodyLookups:
+    """What ``_custody_query`` joins, by id (small tables: pupils, slots, staff)."""
+
+    pupils: dict[Any, tuple[Any, ...]]
+    slots: dict[Any, Any]
+    staff: dict[Any, Any]
+
+    @classmethod
+    def read(cls, session: Session, safe: TextGuard) -> _CustodyLookups:
+        connection = session.connection()
+        forename = func.coalesce(Pupil.preferred_forename, Pupil.legal_forename)
+        pupil_columns = (
+            safe(Pupil.admission_number),
+            safe(Pupil.surname),
+            safe(forename),
+            Pupil.year_group,
+            safe(Pupil.reg_group),
+        )
+        pupils = connection.execute(select(Pupil.id, *pupil_columns))
+        slots = connection.execute(select(Slot.id, Slot.number))
+        staff = connection.execute(select(Staff.id, safe(Staff.name)))
+        return cls(
+            {row[0]: tuple(row[1:]) for row in pupils},
+            {row[0]: row[1] for row in slots},
+            {row[0]: row[1] for row in staff},
+        )
+
+
+def _joined_custody_rows(rows: Iterator[Any], lookups: _CustodyLookups) -> Iterator[Any]:
+    """``_lean_custody_query``'s rows as ``_custody_query`` gives them: the inner join to
+    pupils drops a custody whose pupil is missing, the outer joins give None."""
+    pupil_of, slot_of, staff_of = lookups.pupils.get, lookups.slots.get, lookups.staff.get
+    for cid, pupil_id, kind, state, slot_id, received, by_in, released, by_out, *rest in rows:
+        pupil = pupil_of(pupil_id)
+        if pupil is not None:
+            yield (
+                cid,
+                *pupil,
+                kind,
+                state,
+                slot_of(slot_id),
+                received,
+                staff_of(by_in),
+                released,
+                staff_of(by_out),
+                *rest,
+            )
+
+
 def _pupil_filters(query: Select[Any], which: ReportFilter) -> Select[Any]:
     if which.year_group is not None:
         query = query.where(Pupil.year_group == which.year_group)
@@ -506,8 +587,8 @@ def _lean_audit_query(
     return _pupil_filters(query, which).order_by(AuditEvent.seq)
 
 
-# False reads the audit log's pupils through the join, always: the reference that tests
-# compare the lookup with.
+# False reads the logs' pupils (and the custody log's slots and staff) through joins,
+# always: the reference that tests compare the lookups with.
 PUPILS_BY_LOOKUP = True
 PupilFields = tuple[Any, Any, Any, Any]
 _NO_PUPIL: PupilFields = (None, None, None, None)  # what the outer join gives for no pupil
@@ -641,6 +722,12 @@ class LogReader:
         elif self.kind == "audit":
             query = _audit_query(which, self._seqs, safe)
             columns, shape = AUDIT_COLUMNS, _audit_rows
+        elif raw and lean:
+            query, columns = _lean_custody_query(which, safe), CUSTODY_COLUMNS
+            lookups = _CustodyLookups.read(session, safe)
+
+            def shape(rows: Iterator[Any], clock: LocalClock) -> Iterator[tuple[Any, ...]]:
+                return _custody_rows(_joined_custody_rows(rows, lookups), clock)
         else:
             query, columns, shape = _custody_query(which, safe), CUSTODY_COLUMNS, _custody_rows
         query = _windowed(query, self.kind, window)

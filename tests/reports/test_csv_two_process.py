@@ -269,16 +269,67 @@ def test_the_row_count_matches_the_rows_for_every_filter(awkward, sessions, kind
             assert table.total == sum(1 for _ in table.rows), which
 
 
-def test_pupils_looked_up_by_id_give_the_bytes_of_the_join(
-    awkward, sessions, tmp_path, monkeypatch
+def add_dangling_custodies(database_url: str) -> None:
+    """Custodies naming a pupil, slot or staff member that does not exist (only possible
+    with the foreign keys off): the joins drop or blank them, and so must the lookups."""
+    import sqlite3
+
+    path = database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA foreign_keys=OFF")
+        pupil = conn.execute("SELECT min(id) FROM pupils").fetchone()[0]
+        for n, (pupil_id, slot_id, staff_id) in enumerate(
+            [(888_888, None, None), (pupil, 666_666, 777_777), (pupil, None, 777_777)]
+        ):
+            conn.execute(
+                "INSERT INTO custodies (pupil_id, slot_id, kind, state, switched_off_confirmed,"
+                " received_at, received_by_id, released_at, released_by_id, released_to)"
+                " VALUES (?, ?, 'daily', 'released', 1, ?, ?, ?, ?, 'pupil')",
+                (
+                    pupil_id,
+                    slot_id,
+                    f"2026-01-0{n + 5} 08:00:00.000000",
+                    staff_id,
+                    f"2026-01-0{n + 5} 15:00:00.000000",
+                    staff_id,
+                ),
+            )
+
+
+@pytest.mark.parametrize("report", ["custody", "audit"])
+def test_lookups_by_id_give_the_bytes_of_the_joins(
+    awkward, sessions, database_url, tmp_path, monkeypatch, report
 ):
-    """The audit log reads pupils by id rather than through the join (no pupil filter):
-    the same bytes, with events naming no pupil and a pupil that does not exist."""
+    """Without a pupil filter the logs look pupils (and slots and staff) up by id rather
+    than joining them: the same bytes, with events naming no pupil, a pupil that does not
+    exist, and custodies whose pupil, slot or staff member is missing."""
     from kiosk.services import reports
 
+    add_dangling_custodies(database_url)
     for n, which in enumerate(FILTERS):
         monkeypatch.setattr(reports, "PUPILS_BY_LOOKUP", False)
-        joined = export_bytes(sessions, awkward, tmp_path / f"join{n}", "audit", which)
+        joined = export_bytes(sessions, awkward, tmp_path / f"join{n}", report, which)
         monkeypatch.setattr(reports, "PUPILS_BY_LOOKUP", True)
-        looked_up = export_bytes(sessions, awkward, tmp_path / f"lookup{n}", "audit", which)
+        looked_up = export_bytes(sessions, awkward, tmp_path / f"lookup{n}", report, which)
         assert looked_up == joined, which
+        if report == "custody" and which == YEAR:
+            assert b"2026-01-06 08:00:00" in joined  # a missing slot or staff: kept
+            assert b"2026-01-05 08:00:00" not in joined  # a missing pupil: dropped
+
+
+@pytest.mark.parametrize("guard", [True, False])
+@pytest.mark.parametrize("report", ["custody", "audit"])
+def test_lookups_give_the_rows_of_the_joins_value_for_value(
+    awkward, sessions, database_url, monkeypatch, report, guard
+):
+    """The same values and types (None stays None) for the XLSX writer as for CSV."""
+    from kiosk.services import reports
+
+    add_dangling_custodies(database_url)
+    for which in FILTERS:
+        rows = {}
+        for lookup in (False, True):
+            monkeypatch.setattr(reports, "PUPILS_BY_LOOKUP", lookup)
+            with open_log(sessions, report, which, guard_formulas=guard) as table:
+                rows[lookup] = [tuple((type(v), v) for v in row) for row in table.rows]
+        assert rows[True] == rows[False], which
