@@ -10,10 +10,11 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from school_copies import Template, make_template, small_school
 from sqlalchemy import Engine
 
 from kiosk.db import Sessions, make_sessions, open_database
-from kiosk.demo import DemoSchool, build_school
+from kiosk.demo import DemoSchool
 from kiosk.services import settings
 
 ARTIFACTS = Path(os.environ.get("KIOSK_TEST_ARTIFACTS", Path(__file__).parent.parent / "artifacts"))
@@ -52,7 +53,14 @@ def sessions(engine: Engine) -> Sessions:
 def school(sessions: Sessions) -> DemoSchool:
     """A small school: admin/office/senior staff (PINs in kiosk.demo.DEMO_STAFF), 20 slots
     (18 ordinary, 2 reserved for confiscations), 30 pupils each with a card."""
-    return build_school(sessions, pupils=30, slot_count=20, reserved=2)
+    return small_school(sessions)
+
+
+@pytest.fixture(scope="session")
+def school_template(tmp_path_factory: pytest.TempPathFactory) -> Template[DemoSchool]:
+    """The same small school built once into a SQLite file, for folders whose tests copy
+    it (see school_copies.py)."""
+    return make_template(tmp_path_factory, "school", small_school)
 
 
 @pytest.fixture(scope="session")

@@ -10,20 +10,19 @@ with repeated confiscations whose "parent" typed a formula, and leavers for the 
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from school_copies import Template, make_template, sqlite_or_postgres
 from sqlalchemy import Engine, update
 
 from kiosk.clock import start_of_local_day
-from kiosk.db import Sessions, open_database
+from kiosk.db import Sessions
 from kiosk.demo import DemoSchool, add_history, build_school
-from kiosk.services import custody, exemptions, settings
+from kiosk.services import custody, exemptions
 from kiosk.tables import Pupil
 
 TODAY = dt.date(2026, 3, 31)
@@ -118,49 +117,24 @@ def build_history(sessions: Sessions) -> History:
     return h
 
 
-@dataclass(frozen=True)
-class Template:
-    path: Path
-    history: History
-
-
 @pytest.fixture(scope="session")
-def history_template(tmp_path_factory: pytest.TempPathFactory) -> Template:
-    path = tmp_path_factory.mktemp("reports-school") / "kiosk.db"
-    engine, sessions = open_database(f"sqlite:///{path}")
-    settings.ensure_install(sessions)
-    history = build_history(sessions)
-    engine.dispose()
-    return Template(path, history)
+def history_template(tmp_path_factory: pytest.TempPathFactory) -> Template[History]:
+    return make_template(tmp_path_factory, "reports-school", build_history)
 
 
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[str]:
-    if getattr(request, "param", "sqlite") == "sqlite":
-        yield f"sqlite:///{data_dir / 'kiosk.db'}"
-        return
-    from pgserver import server_for_tests
-
-    with server_for_tests().fresh_database(migrated=True) as url:
-        yield url
+    yield from sqlite_or_postgres(request, data_dir)
 
 
 @pytest.fixture
-def engine(database_url: str, history_template: Template) -> Iterator[Engine]:
-    if database_url.startswith("sqlite"):
-        target = Path(database_url.removeprefix("sqlite:///"))
-        with sqlite3.connect(history_template.path) as source, sqlite3.connect(target) as copy_:
-            source.backup(copy_)
-    engine, _ = open_database(database_url)
-    yield engine
-    engine.dispose()
+def engine(database_url: str, history_template: Template[History]) -> Iterator[Engine]:
+    yield from history_template.engine_for(database_url)
 
 
 @pytest.fixture
-def history(sessions: Sessions, database_url: str, history_template: Template) -> History:
-    if database_url.startswith("sqlite"):
-        return copy.deepcopy(history_template.history)
-    return build_history(sessions)
+def history(sessions: Sessions, database_url: str, history_template: Template[History]) -> History:
+    return history_template.built_for(database_url, sessions, build_history)
 
 
 @pytest.fixture

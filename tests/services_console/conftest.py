@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from services_console.days import TODAY, at
-from services_console.school_template import engine, school, school_template  # noqa: F401
+from services_console.school_template import engine, school  # noqa: F401
 
 
 @pytest.fixture

@@ -3,9 +3,7 @@ with a small demo school, driven through Qt events."""
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,15 +14,15 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from sqlalchemy import Engine, update
+from school_copies import engine_on_a_copy, school_on_a_copy  # noqa: F401
+from sqlalchemy import update
 
 from kiosk.clock import SCHOOL_ZONE
-from kiosk.config import Config, sqlite_url
-from kiosk.db import Sessions, make_engine, open_database
-from kiosk.demo import DEMO_STAFF, DemoSchool, build_school
+from kiosk.config import Config
+from kiosk.db import Sessions
+from kiosk.demo import DEMO_STAFF, DemoSchool
 from kiosk.scanning import synthetic
 from kiosk.scanning.decoders import default_decoder
-from kiosk.services import settings
 from kiosk.tables import Pupil
 from kiosk.ui.app import protect_singletons
 from kiosk.ui.kiosk_screen import KioskScreen, State
@@ -187,32 +185,4 @@ def frame_folder(tmp_path: Path) -> Iterator[Callable[[list[str]], Path]]:
     yield write
 
 
-# -- one demo school per session, copied for each test (building it takes seconds) --------
-
-
-@pytest.fixture(scope="session")
-def school_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoSchool]:
-    folder = tmp_path_factory.mktemp("kiosk-school")
-    path = folder / "kiosk.db"
-    engine, made = open_database(sqlite_url(path))
-    settings.ensure_install(made)
-    demo = build_school(made, pupils=30, slot_count=20, reserved=2)
-    engine.dispose()
-    return path, demo
-
-
-@pytest.fixture
-def engine(database_url: str, school_template: tuple[Path, DemoSchool]) -> Iterator[Engine]:
-    """The template school copied into this test's data directory (same ids and cards)."""
-    template, _ = school_template
-    target = database_url.split("///", 1)[1]
-    with sqlite3.connect(template) as source, sqlite3.connect(target) as copy:
-        source.backup(copy)
-    engine = make_engine(database_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def school(sessions: Sessions, school_template: tuple[Path, DemoSchool]) -> DemoSchool:
-    return copy.deepcopy(school_template[1])
+# One demo school per session, copied for each test: engine and school from school_copies.

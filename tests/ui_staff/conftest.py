@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
-from services_console.school_template import engine, school, school_template  # noqa: F401
+from services_console.school_template import engine, school  # noqa: F401
 
 from kiosk.config import load_config
 from kiosk.demo import DEMO_STAFF
