@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sqlite3
 import time
 from collections.abc import Callable
@@ -140,13 +141,37 @@ def rows_for(timings: Timings) -> list[list[object]]:
     return rows
 
 
-def report(results: list[Timings]) -> None:
+def fsync_floor(folder: Path, writes: int = 300) -> tuple[float, float]:
+    """p50 and p95 ms of one 4 KB write + fsync in ``folder``: what every durable commit
+    (SQLite's WAL with synchronous=FULL) pays on this disk before any work of ours."""
+    probe = folder / f"fsync-probe-{os.getpid()}"
+    times = []
+    descriptor = os.open(probe, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for _ in range(writes):
+            os.write(descriptor, b"x" * 4096)
+            began = time.perf_counter()
+            os.fsync(descriptor)
+            times.append((time.perf_counter() - began) * 1000)
+    finally:
+        os.close(descriptor)
+        probe.unlink(missing_ok=True)
+    return percentile(times, 0.50), percentile(times, 0.95)
+
+
+def report(results: list[Timings], floor: tuple[float, float]) -> None:
     events = max(t.events for t in results)
     print_table(
         f"Hand-in latency, ms, with a year of history ({events:,} audit events); {load_note()}",
         ["backend", "call", "n", "first", "p50", "p95", "p99", "max", "cpu p50", "cpu p95"],
         [row for t in results for row in rows_for(t)],
     )
+    print(
+        f"\nThe disk's own floor: a bare 4 KB write + fsync next to the database takes"
+        f" p50 {floor[0]:.2f} ms, p95 {floor[1]:.2f} ms here (each SQLite hand-in commits"
+        " with one such fsync)."
+    )
+    record("handin", "bare fsync p95 (the disk's floor)", f"{floor[1]:.2f} ms")
     for t in results:
         rest = t.calls["hand-in"][1:]
         p95 = percentile(rest, 0.95)
@@ -165,6 +190,7 @@ def main() -> int:
     args = parser.parse_args()
     hand_ins = 200 if args.quick else 1000
     work = year_of_history()
+    floor = fsync_floor(work.parent)
     results = []
     try:
         if args.backend in ("sqlite", "both"):
@@ -182,7 +208,7 @@ def main() -> int:
     finally:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{work}{suffix}").unlink(missing_ok=True)
-    report(results)
+    report(results, floor)
     return 0
 
 
