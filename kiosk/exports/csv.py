@@ -27,6 +27,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
 
+from kiosk import side_process
 from kiosk.config import sqlite_url
 from kiosk.services.reports import (
     LogKind,
@@ -204,29 +205,11 @@ def _start_worker(
         "out": str(out),
     }
     code = _WORKER_BOOT.format(path=repr(__file__))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    try:
-        return subprocess.Popen(
-            [sys.executable, "-c", code, json.dumps(job)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env=env,
-        )
-    except OSError:
-        return None
+    return side_process.start(code, json.dumps(job))
 
 
 def _worker_result(worker: subprocess.Popen[str]) -> dict[str, Any]:
-    try:
-        out, _ = worker.communicate(timeout=_WORKER_TIMEOUT)
-        result = json.loads(out) if worker.returncode == 0 else {}
-    except (subprocess.TimeoutExpired, ValueError):
-        worker.kill()
-        worker.wait()
-        return {}
-    return result if isinstance(result, dict) else {}
+    return side_process.result(worker, timeout=_WORKER_TIMEOUT) or {}
 
 
 def _worker_main() -> None:

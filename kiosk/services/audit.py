@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import String, func, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
+from kiosk import side_process
 from kiosk.clock import utcnow
 from kiosk.tables import AuditEvent, Setting
 
@@ -505,29 +506,11 @@ space["_worker_main"]()"""
 
 def _start_worker(database: str, after: int, upto: int) -> subprocess.Popen[str] | None:
     code = _WORKER_BOOT.format(path=repr(__file__), names=repr(_WORKER_DEFINITIONS))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    try:
-        return subprocess.Popen(
-            [sys.executable, "-c", code, database, str(after), str(upto)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env=env,
-        )
-    except OSError:
-        return None
+    return side_process.start(code, database, str(after), str(upto))
 
 
 def _worker_result(worker: subprocess.Popen[str]) -> dict[str, Any]:
-    try:
-        out, _ = worker.communicate(timeout=600)
-        result = json.loads(out) if worker.returncode == 0 else {}
-    except (subprocess.TimeoutExpired, ValueError):
-        worker.kill()
-        worker.wait()
-        return {"sound": False}
-    return result if isinstance(result, dict) else {"sound": False}
+    return side_process.result(worker, timeout=600) or {"sound": False}
 
 
 def _join(walk: _Walk, result: dict[str, Any], upto: int) -> bool:

@@ -629,23 +629,13 @@ def _lean_audit_rows(
 def _audit_rows(rows: Iterator[Any], clock: LocalClock) -> Iterator[tuple[Any, ...]]:
     text = clock.text
     for row in rows:
-        seq, at, kind, staff, pupil, adm, name, year, form, slot, cid, details, red, hashed = row
-        red = red if red is None else red is True or red == 1
+        red = row[12]  # 0/1 from SQLite's own cursor
         yield (
-            seq,
-            text(at),
-            kind,
-            staff,
-            pupil,
-            adm,
-            name,
-            year,
-            form,
-            slot,
-            cid,
-            details,
-            red,
-            hashed,
+            row[0],
+            text(row[1]),
+            *row[2:12],
+            red if red is None else red is True or red == 1,
+            row[13],
         )
 
 
