@@ -1,7 +1,7 @@
 """Run every benchmark in this folder, each in its own process with a time limit, and print
 one combined table.
 
-    .venv/bin/python benchmarks/run_all.py            # the full runs (about an hour)
+    .venv/bin/python benchmarks/run_all.py            # the full runs (30-40 minutes)
     .venv/bin/python benchmarks/run_all.py --quick    # short runs (about 10 minutes)
     .venv/bin/python benchmarks/run_all.py --only handin memory
 
