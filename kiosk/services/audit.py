@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import String, func, select, text, type_coerce, update
+from sqlalchemy import String, bindparam, func, select, text, type_coerce, update
 from sqlalchemy.orm import Session
 
 from kiosk import side_process
@@ -148,24 +148,28 @@ def _chain_end(session: Session) -> tuple[int, str, bool]:
     session's identity map). Continuing from it rather than from the newest row means
     events removed from the end show as a gap at the next append instead of being papered
     over. Without a usable head (an empty or older database) the newest event stands in."""
-    head = session.execute(select(Setting.value).where(Setting.key == HEAD_KEY)).scalar()
+    head = session.execute(_READ_HEAD).scalar()
     if head:
         seq, _, hashed = head.partition(":")
         if seq.isdigit() and len(hashed) == 64:
             return int(seq), hashed, True
-    last = session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    last = session.execute(_NEWEST_EVENT).first()
     return (last.seq, last.hash, head is not None) if last else (0, GENESIS_HASH, head is not None)
 
 
 def _record_head(session: Session, event: AuditEvent, *, exists: bool) -> None:
     value = f"{event.seq}:{event.hash}"
     if exists:  # a plain UPDATE (the ORM's bulk update costs more than the rest of append)
-        head = update(Setting).where(Setting.key == HEAD_KEY).values(value=value)
-        session.connection().execute(head)
+        session.connection().execute(_WRITE_HEAD, {"head": value})
     else:
         session.add(Setting(key=HEAD_KEY, value=value))
+
+
+# Every service's transaction runs these: built once (building a statement costs more than
+# running it on SQLite).
+_READ_HEAD = select(Setting.value).where(Setting.key == HEAD_KEY)
+_NEWEST_EVENT = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
+_WRITE_HEAD = update(Setting).where(Setting.key == HEAD_KEY).values(value=bindparam("head"))
 
 
 @dataclass(frozen=True)

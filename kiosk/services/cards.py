@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from kiosk.db import Sessions
@@ -73,6 +73,13 @@ def current_card(session: Session, pupil_id: int) -> IssuedCard | None:
     return IssuedCard(pupil_id, serial, card_text(session, pupil_id, serial))
 
 
+_CARD_AND_PUPIL = (
+    select(Card.pupil_id, Card.revoked_at, Pupil)
+    .join(Pupil, Pupil.id == Card.pupil_id)
+    .where(Card.serial == bindparam("serial"))
+)  # built once: every scan runs it
+
+
 def pupil_for_card(session: Session, text: object) -> Pupil:
     """The active pupil a scanned text belongs to, or a named error with words for the
     screen: not a card, other school, forged, unknown serial, revoked, left."""
@@ -81,11 +88,7 @@ def pupil_for_card(session: Session, text: object) -> Pupil:
     if isinstance(read, payload.CardRejected):
         raise UnknownCard(read.message)
     # The card and its pupil in one query: this runs on every scan.
-    found = session.execute(
-        select(Card.pupil_id, Card.revoked_at, Pupil)
-        .join(Pupil, Pupil.id == Card.pupil_id)
-        .where(Card.serial == read.serial)
-    ).first()
+    found = session.execute(_CARD_AND_PUPIL, {"serial": read.serial}).first()
     if found is None or found.pupil_id != read.pupil_id:
         raise UnknownCard()
     if found.revoked_at is not None:

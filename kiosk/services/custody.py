@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -88,7 +88,7 @@ class CollectionCheck:
 
 
 def _has_photo(session: Session, pupil_id: int) -> bool:
-    return bool(session.scalar(select(Pupil.photo.is_not(None)).where(Pupil.id == pupil_id)))
+    return bool(session.scalar(_HAS_PHOTO, {"pupil_id": pupil_id}))
 
 
 def _summary(session: Session, pupil: Pupil) -> PupilSummary:
@@ -109,13 +109,28 @@ def _info(session: Session, custody: Custody) -> CustodyInfo:
 
 
 def _held(session: Session, pupil_id: int, kind: CustodyKind) -> list[Custody]:
-    return list(
-        session.scalars(
-            select(Custody)
-            .where(Custody.pupil_id == pupil_id, Custody.state == HELD, Custody.kind == kind.value)
-            .order_by(Custody.received_at)
-        )
+    return list(session.scalars(_HELD_FOR_PUPIL, {"pupil_id": pupil_id, "kind": kind.value}))
+
+
+# Built once: every hand-in runs them (building a statement costs more than running it).
+_HAS_PHOTO = select(Pupil.photo.is_not(None)).where(Pupil.id == bindparam("pupil_id"))
+_HELD_FOR_PUPIL = (
+    select(Custody)
+    .where(
+        Custody.pupil_id == bindparam("pupil_id"),
+        Custody.state == HELD,
+        Custody.kind == bindparam("kind"),
     )
+    .order_by(Custody.received_at)
+)
+_HELD_SLOTS = select(Custody.slot_id).where(Custody.state == HELD, Custody.slot_id.is_not(None))
+_LOWEST_FREE_SLOTS = select(Slot).where(
+    Slot.number.in_(
+        select(func.min(Slot.number))
+        .where(Slot.in_service.is_(True), Slot.id.not_in(_HELD_SLOTS))
+        .group_by(Slot.reserved_for_confiscation)
+    )
+)
 
 
 def _free_slot(session: Session, *, confiscation: bool, wanted: int | None = None) -> Slot:
@@ -124,24 +139,16 @@ def _free_slot(session: Session, *, confiscation: bool, wanted: int | None = Non
     # which slots are free, so no two see the same slot free. SQLite's BEGIN IMMEDIATE
     # already serialises. The unique index on held slots stays the last line of defence.
     audit._lock_chain(session)
-    held_slots = select(Custody.slot_id).where(Custody.state == HELD, Custody.slot_id.is_not(None))
     if wanted is not None:
         slot = session.scalars(select(Slot).where(Slot.number == wanted)).one_or_none()
         if slot is None or not slot.in_service:
             raise SlotUnavailable(f"Slot {wanted} is not in service.")
-        if session.scalar(held_slots.where(Custody.slot_id == slot.id).limit(1)) is not None:
+        if session.scalar(_HELD_SLOTS.where(Custody.slot_id == slot.id).limit(1)) is not None:
             raise AlreadyHeld(f"Slot {wanted} already holds a device.")
         return slot
     # Only the lowest free slot of each kind (ordinary, reserved) can ever be chosen: the
     # database finds those two (a big school has 1,500 slots), the rule picks between them.
-    lowest_numbers = (
-        select(func.min(Slot.number))
-        .where(Slot.in_service.is_(True), Slot.id.not_in(held_slots))
-        .group_by(Slot.reserved_for_confiscation)
-    )
-    lowest = {
-        s.number: s for s in session.scalars(select(Slot).where(Slot.number.in_(lowest_numbers)))
-    }
+    lowest = {s.number: s for s in session.scalars(_LOWEST_FREE_SLOTS)}
     candidates = [
         SlotCandidate(number, True, slot.reserved_for_confiscation, False)
         for number, slot in lowest.items()

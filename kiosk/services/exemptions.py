@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date
@@ -42,10 +42,13 @@ def _info(row: Exemption) -> ExemptionInfo:
     return ExemptionInfo(row.id, row.pupil_id, row.category, row.detail, row.starts_on, row.ends_on)
 
 
+_OPEN_EXEMPTIONS = select(Exemption).where(
+    Exemption.pupil_id == bindparam("pupil_id"), Exemption.ended_at.is_(None)
+)  # built once: every hand-in runs it
+
+
 def active_exemption(session: Session, pupil_id: int, today: dt.date) -> ExemptionInfo | None:
-    rows = session.scalars(
-        select(Exemption).where(Exemption.pupil_id == pupil_id, Exemption.ended_at.is_(None))
-    )
+    rows = session.scalars(_OPEN_EXEMPTIONS, {"pupil_id": pupil_id})
     for row in rows:
         if exemption_applies(row.starts_on, row.ends_on, row.ended_at is not None, today):
             return _info(row)

@@ -73,10 +73,12 @@ def card_secret(session: Session) -> bytes:
     return bytes.fromhex(get_value(session, CARD_SECRET))
 
 
+_CARD_KEYS = select(Setting.key, Setting.value).where(Setting.key.in_((CARD_SECRET, "school_code")))
+
+
 def card_keys(session: Session) -> tuple[bytes, str]:
     """The card secret and the school code, in one query (every scan needs both)."""
-    wanted = select(Setting.key, Setting.value).where(Setting.key.in_((CARD_SECRET, "school_code")))
-    rows = {key: value for key, value in session.execute(wanted)}
+    rows = {key: value for key, value in session.execute(_CARD_KEYS)}
     if CARD_SECRET not in rows:
         raise KeyError(CARD_SECRET)
     return bytes.fromhex(rows[CARD_SECRET]), rows.get("school_code", DEFAULTS["school_code"])
