@@ -88,7 +88,7 @@ class CollectionCheck:
 
 
 def _has_photo(session: Session, pupil_id: int) -> bool:
-    return bool(session.scalar(_HAS_PHOTO, {"pupil_id": pupil_id}))
+    return bool(session.connection().execute(_HAS_PHOTO, {"pupil_id": pupil_id}).scalar())
 
 
 def _summary(session: Session, pupil: Pupil) -> PupilSummary:

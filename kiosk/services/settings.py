@@ -78,7 +78,7 @@ _CARD_KEYS = select(Setting.key, Setting.value).where(Setting.key.in_((CARD_SECR
 
 def card_keys(session: Session) -> tuple[bytes, str]:
     """The card secret and the school code, in one query (every scan needs both)."""
-    rows = {key: value for key, value in session.execute(_CARD_KEYS)}
+    rows = {key: value for key, value in session.connection().execute(_CARD_KEYS)}
     if CARD_SECRET not in rows:
         raise KeyError(CARD_SECRET)
     return bytes.fromhex(rows[CARD_SECRET]), rows.get("school_code", DEFAULTS["school_code"])
