@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -102,7 +102,7 @@ def _info(session: Session, custody: Custody) -> CustodyInfo:
         pupil=_summary(session, custody.pupil),
         kind=custody.kind,
         state=custody.state,
-        slot_number=custody.slot.number if custody.slot else None,
+        slot_number=_slot_number(custody),
         received_at=custody.received_at,
         dsl_referred=referred,
     )
@@ -297,15 +297,7 @@ def undo_hand_in(
             require(session, actor, Action.UNDO_HAND_IN)
         custody.state = CustodyState.CANCELLED.value
         custody.released_at, custody.released_by_id = now, actor.id
-        audit.append(
-            session,
-            "hand_in_undone",
-            actor,
-            pupil_id=custody.pupil_id,
-            slot_number=custody.slot.number if custody.slot else None,
-            custody_id=custody.id,
-            at=now,
-        )
+        _record(session, "hand_in_undone", actor, custody, now)
 
 
 def check_collection(sessions: Sessions, card_text: object) -> CollectionCheck:
@@ -343,16 +335,33 @@ def collect(
             raise ConfiscatedNeedsParent()
         _release(custody, actor, now, ReleasedTo.PUPIL)
         info = _info(session, custody)
-        audit.append(
-            session,
-            "collected",
-            actor,
-            pupil_id=custody.pupil_id,
-            slot_number=info.slot_number,
-            custody_id=custody.id,
-            at=now,
-        )
+        _record(session, "collected", actor, custody, now)
         return info
+
+
+def _slot_number(custody: Custody) -> int | None:
+    return custody.slot.number if custody.slot else None
+
+
+def _record(
+    session: Session,
+    kind: str,
+    actor: Actor,
+    custody: Custody,
+    now: dt.datetime,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """The audit event of a staff action on one device (a release keeps the slot it left)."""
+    audit.append(
+        session,
+        kind,
+        actor,
+        pupil_id=custody.pupil_id,
+        slot_number=_slot_number(custody),
+        custody_id=custody.id,
+        at=now,
+        details=details,
+    )
 
 
 def _release(
@@ -459,14 +468,12 @@ def release_to_parent(
         custody.released_to_name, custody.released_to_relationship = name, relationship
         custody.id_seen = True
         info = _info(session, custody)
-        audit.append(
+        _record(
             session,
             "released_to_parent",
             actor,
-            pupil_id=custody.pupil_id,
-            slot_number=info.slot_number,
-            custody_id=custody.id,
-            at=now,
+            custody,
+            now,
             details={"name": name, "relationship": relationship, "id_seen": True},
         )
         return info
@@ -486,16 +493,7 @@ def refer_to_dsl(
         custody.confiscation.dsl_referred_at = now
         custody.confiscation.dsl_referred_by_id = actor.id
         custody.confiscation.dsl_note = note.strip() or None
-        audit.append(
-            session,
-            "referred_to_dsl",
-            actor,
-            pupil_id=custody.pupil_id,
-            slot_number=custody.slot.number if custody.slot else None,
-            custody_id=custody.id,
-            at=now,
-            details={"note": note.strip()},
-        )
+        _record(session, "referred_to_dsl", actor, custody, now, details={"note": note.strip()})
 
 
 def hand_to_police(
@@ -537,21 +535,11 @@ def hand_to_police(
             reference,
             at,
         )
-        slot_number = custody.slot.number if custody.slot else None
         _release(custody, actor, at, ReleasedTo.PARENT, CustodyState.HANDED_TO_POLICE)
         custody.released_to = None
         custody.released_to_name = f"{officer} ({officer_number})"
         custody.released_to_relationship = "police"
-        audit.append(
-            session,
-            "handed_to_police",
-            actor,
-            pupil_id=custody.pupil_id,
-            slot_number=slot_number,
-            custody_id=custody.id,
-            at=now,
-            details=details,
-        )
+        _record(session, "handed_to_police", actor, custody, now, details=details)
 
 
 # -- staff housekeeping --------------------------------------------------------------------
@@ -569,7 +557,7 @@ def move(
         require(session, actor, Action.MOVE)
         custody = _get_custody(session, custody_id)
         _require_held(custody)
-        before = custody.slot.number if custody.slot else None
+        before = _slot_number(custody)
         if before == to_slot_number:
             raise InvalidInput(f"The device is already in slot {before}.")
         target = _free_slot(
@@ -578,14 +566,12 @@ def move(
         custody.slot_id = target.id
         session.flush()
         session.refresh(custody)
-        audit.append(
+        _record(
             session,
             "moved",
             actor,
-            pupil_id=custody.pupil_id,
-            slot_number=target.number,
-            custody_id=custody.id,
-            at=now,
+            custody,
+            now,
             details={"from_slot": before, "to_slot": target.number},
         )
         return _info(session, custody)
@@ -605,16 +591,7 @@ def keep_overnight(
         custody = _get_custody(session, custody_id)
         _require_held(custody)
         custody.keep_overnight_on = local_date(now)
-        audit.append(
-            session,
-            "kept_overnight",
-            actor,
-            pupil_id=custody.pupil_id,
-            slot_number=custody.slot.number if custody.slot else None,
-            custody_id=custody.id,
-            at=now,
-            details={"reason": reason.strip()},
-        )
+        _record(session, "kept_overnight", actor, custody, now, details={"reason": reason.strip()})
 
 
 def custody_info(sessions: Sessions, custody_id: int) -> CustodyInfo:
