@@ -31,6 +31,7 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from _chain import ChainWriter
 from _table import print_table
 from sqlalchemy import Connection, event, insert, text
 
@@ -38,17 +39,15 @@ from kiosk.clock import local_date, start_of_local_day, utcnow
 from kiosk.config import Config, load_config, sqlite_url
 from kiosk.db import Sessions, open_database
 from kiosk.demo import DEMO_STAFF, FORENAMES, PREFERRED, SURNAMES
-from kiosk.services import audit, console, settings, staff
+from kiosk.services import console, settings, staff
 from kiosk.services.audit import KIOSK_ACTOR, Actor
 from kiosk.services.staff import StaffMember
 from kiosk.tables import (
-    AuditEvent,
     Card,
     Confiscation,
     Custody,
     Exemption,
     Pupil,
-    Setting,
     Slot,
 )
 
@@ -91,60 +90,11 @@ def school_days(today: dt.date) -> list[dt.date]:
 # -- building the school ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Event:
-    seq: int
-    at: dt.datetime
-    kind: str
-    actor_id: int | None
-    actor_name: str | None
-    pupil_id: int | None
-    slot_number: int | None
-    custody_id: int | None
-    details_digest: str
-    prev_hash: str
-
-
-class Chain:
-    """Audit events with their real hashes, written in batches."""
-
-    def __init__(self, conn: Connection, first_seq: int, prev_hash: str) -> None:
-        self.conn, self.seq, self.prev = conn, first_seq, prev_hash
-        self.rows: list[dict[str, Any]] = []
-
-    def add(self, kind: str, actor: Actor, when: dt.datetime, **fields: Any) -> None:
-        details = audit.canonical_json(fields.pop("details", {}))
-        self.seq += 1
-        row = dict(
-            seq=self.seq,
-            at=when,
-            kind=kind,
-            actor_id=actor.id,
-            actor_name=actor.name,
-            pupil_id=fields.get("pupil_id"),
-            slot_number=fields.get("slot_number"),
-            custody_id=fields.get("custody_id"),
-            details_digest=audit.sha256_hex(details),
-            prev_hash=self.prev,
-        )
-        row["hash"] = self.prev = audit.event_hash(_Event(**row))  # type: ignore[arg-type]
-        self.rows.append({**row, "details": details, "redacted": False})
-        if len(self.rows) >= 20_000:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.rows:
-            self.conn.execute(insert(AuditEvent), self.rows)
-            self.rows = []
-
-
 class Builder:
     def __init__(self, conn: Connection, actors: dict[str, Actor], today: dt.date) -> None:
         self.conn, self.actors, self.today = conn, actors, today
         self.rng = random.Random(SEED)
-        last = conn.execute(text("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"))
-        seq, prev = last.one()
-        self.chain = Chain(conn, seq, prev)
+        self.chain = ChainWriter(conn)
         self.custodies: list[dict[str, Any]] = []
         self.confiscations: list[dict[str, Any]] = []
         self.next_custody = 1
@@ -213,8 +163,8 @@ class Builder:
                     released_to="pupil",
                 )
                 ids = dict(pupil_id=pupil_id, slot_number=slot, custody_id=custody_id)
-                self.chain.add("hand_in", KIOSK_ACTOR, received, **ids)
-                self.chain.add("collected", office, released, **ids)
+                self.chain.add(received, "hand_in", KIOSK_ACTOR, **ids)
+                self.chain.add(released, "collected", office, **ids)
             for k in range(CONFISCATIONS_A_DAY):
                 self.past_confiscation(day, DAILY_SLOTS + 1 + k)
             self.flush_custodies()
@@ -240,9 +190,9 @@ class Builder:
             dict(custody_id=custody_id, reason_category="used in lesson", do_not_examine=False)
         )
         ids = dict(pupil_id=pupil_id, slot_number=slot, custody_id=custody_id)
-        self.chain.add("confiscated", office, received, details={"reason": "used in lesson"}, **ids)
+        self.chain.add(received, "confiscated", office, details={"reason": "used in lesson"}, **ids)
         self.chain.add(
-            "released_to_parent", office, released, details={"name": "Parent or carer"}, **ids
+            released, "released_to_parent", office, details={"name": "Parent or carer"}, **ids
         )
 
     def still_held(self, owners: list[int], yesterday: dt.date) -> None:
@@ -284,7 +234,7 @@ class Builder:
         )
         kind_word = "hand_in" if kind == "daily" else "confiscated"
         self.chain.add(
-            kind_word, actor, when, pupil_id=pupil_id, slot_number=slot, custody_id=custody_id
+            when, kind_word, actor, pupil_id=pupil_id, slot_number=slot, custody_id=custody_id
         )
         return custody_id
 
@@ -320,11 +270,7 @@ class Builder:
         self.chain.flush()
 
     def finish(self) -> None:
-        self.flush_custodies()
-        head = f"{self.chain.seq}:{self.chain.prev}"
-        self.conn.execute(
-            Setting.__table__.update().where(Setting.key == audit.HEAD_KEY).values(value=head)
-        )
+        self.flush_custodies()  # the chain's last flush writes its head
 
 
 def build(path: Path, today: dt.date) -> None:

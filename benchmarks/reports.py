@@ -25,9 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from _chain import ChainWriter
 from _support import record
 from _table import print_table
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, update
 
 from kiosk.clock import start_of_local_day
 from kiosk.config import Config, sqlite_url
@@ -38,12 +39,10 @@ from kiosk.services import audit, backup, settings, staff
 from kiosk.services.audit import Actor
 from kiosk.services.reports import ReportFilter
 from kiosk.tables import (
-    AuditEvent,
     Card,
     Confiscation,
     Custody,
     Pupil,
-    Setting,
     Slot,
 )
 
@@ -77,89 +76,6 @@ def school_days() -> list[dt.date]:
 
 def at(day: dt.date, hour: int, minute: int, second: int = 0) -> dt.datetime:
     return start_of_local_day(day) + dt.timedelta(hours=hour, minutes=minute, seconds=second)
-
-
-@dataclass(frozen=True)
-class _Hashable:
-    seq: int
-    at: dt.datetime
-    kind: str
-    actor_id: int | None
-    actor_name: str | None
-    pupil_id: int | None
-    slot_number: int | None
-    custody_id: int | None
-    details_digest: str
-    prev_hash: str
-
-
-class ChainWriter:
-    """Appends events to the real hash chain in bulk (same hashing as audit.append)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        last = conn.execute(
-            select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
-        ).first()
-        self.seq, self.prev = (last.seq, last.hash) if last else (0, audit.GENESIS_HASH)
-        self.rows: list[dict[str, Any]] = []
-
-    def add(
-        self,
-        when: dt.datetime,
-        kind: str,
-        actor: Actor,
-        *,
-        pupil_id: int | None = None,
-        slot_number: int | None = None,
-        custody_id: int | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        self.seq += 1
-        text = audit.canonical_json(details or {})
-        digest = audit.sha256_hex(text)
-        fields = _Hashable(
-            self.seq,
-            when,
-            kind,
-            actor.id,
-            actor.name,
-            pupil_id,
-            slot_number,
-            custody_id,
-            digest,
-            self.prev,
-        )
-        self.prev = audit.event_hash(fields)
-        self.rows.append(
-            {
-                "seq": self.seq,
-                "at": when,
-                "kind": kind,
-                "actor_id": actor.id,
-                "actor_name": actor.name,
-                "pupil_id": pupil_id,
-                "slot_number": slot_number,
-                "custody_id": custody_id,
-                "details": text,
-                "details_digest": digest,
-                "redacted": False,
-                "prev_hash": fields.prev_hash,
-                "hash": self.prev,
-            }
-        )
-        if len(self.rows) >= 20_000:
-            self.flush()
-
-    def flush(self) -> None:
-        if self.rows:
-            self.conn.execute(insert(AuditEvent), self.rows)
-            self.rows = []
-        self.conn.execute(
-            update(Setting)
-            .where(Setting.key == audit.HEAD_KEY)
-            .values(value=f"{self.seq}:{self.prev}")
-        )
 
 
 @dataclass
