@@ -28,11 +28,9 @@ from kiosk.services.common import PupilSummary
 from kiosk.services.roster import year_label
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.common import (
-    Column,
     Confirm,
     Feedback,
     Jobs,
-    RowsModel,
     ask,
     attempt,
     button,
@@ -44,6 +42,7 @@ from kiosk.ui.admin.common import (
     title,
     touch,
 )
+from kiosk.ui.staff.models import Column, RowsModel
 
 SCOPES = ("One pupil", "A form", "A year group", "Everyone")
 

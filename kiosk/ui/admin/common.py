@@ -9,24 +9,20 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import shiboken6
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
     QUrl,
 )
-from PySide6.QtGui import QColor, QDesktopServices
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
-    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -37,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.config import Config
 from kiosk.errors import KioskError
+from kiosk.ui.staff.models import RowsModel, table_view
 from kiosk.ui.style import AMBER, GREEN, GREY, RED, TOUCH
 from kiosk.ui.widgets.tasks import TaskRunner
 
@@ -232,86 +229,9 @@ def open_document(path: Path) -> bool:
 # --- Tables ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Column:
-    title: str
-    text: Callable[[Any], str]
-    numeric: bool = False
-
-
-class RowsModel(QAbstractTableModel):
-    """Plain rows (frozen dataclasses from the services) shown through ``columns``;
-    ``colour(row)`` may give a row its text colour."""
-
-    def __init__(
-        self, columns: Sequence[Column], colour: Callable[[Any], str | None] | None = None
-    ) -> None:
-        super().__init__()
-        self.columns = list(columns)
-        self.colour = colour
-        self._rows: list[Any] = []
-
-    def set_rows(self, rows: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    @property
-    def rows(self) -> list[Any]:
-        return list(self._rows)
-
-    def row(self, index: int) -> Any:
-        return self._rows[index]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        column = self.columns[index.column()]
-        row = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return column.text(row)
-        if role == Qt.ItemDataRole.ForegroundRole and self.colour is not None:
-            colour = self.colour(row)
-            return QColor(colour) if colour else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.columns[section].title
-        return None
-
-
 def make_table(model: RowsModel, *, row_height: int = 48, compact: bool = False) -> QTableView:
-    """A read-only, single-row-selection table; ``compact`` uses smaller type so more
-    columns fit beside a form."""
-    view = QTableView()
-    if compact:
-        view.setStyleSheet(
-            "QTableView { font-size: 17px; } QHeaderView::section { font-size: 17px; }"
-        )
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setAlternatingRowColors(True)
-    view.setWordWrap(False)
-    view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(row_height)
-    header = view.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
-    view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-    return view
+    """A read-only, single-row-selection table of plain rows (no search, no sorting)."""
+    return table_view(model, compact=compact, row_height=row_height)
 
 
 def selected(view: QTableView, model: RowsModel) -> Any | None:

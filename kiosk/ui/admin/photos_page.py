@@ -16,15 +16,14 @@ from kiosk.services import photos
 from kiosk.services.photos import PhotoImportReport
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.common import (
-    Column,
     Feedback,
     Jobs,
-    RowsModel,
     button,
     hint,
     make_table,
     title,
 )
+from kiosk.ui.staff.models import Column, RowsModel
 from kiosk.ui.style import AMBER, RED
 
 
@@ -89,7 +88,7 @@ class PhotosPage(QWidget):
         self.jobs = Jobs(self.feedback, [self.choose_button, self.import_button])
         self.files_model = RowsModel(
             [Column("File", lambda r: r.name), Column("What happened", lambda r: r.outcome)],
-            lambda r: RED if r.serious else AMBER,
+            colour=lambda r: RED if r.serious else AMBER,
         )
         self.files_view = make_table(self.files_model, row_height=40, compact=True)
 

@@ -36,11 +36,9 @@ from kiosk.services.roster import (
 )
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.common import (
-    Column,
     Confirm,
     Feedback,
     Jobs,
-    RowsModel,
     ask,
     button,
     hint,
@@ -49,6 +47,7 @@ from kiosk.ui.admin.common import (
     title,
     touch,
 )
+from kiosk.ui.staff.models import Column, RowsModel
 from kiosk.ui.style import AMBER, GREEN, GREY, RED
 
 NOT_USED = "(not used)"
@@ -191,9 +190,11 @@ class RosterPage(QWidget):
         mapping_layout.addWidget(QLabel("<b>What each column in the file means</b>"))
         mapping_layout.addWidget(mapping_scroll, 1)
 
-        self.problems_model = RowsModel(PROBLEM_COLUMNS, lambda p: severity_colour(p.blocking))
+        self.problems_model = RowsModel(
+            PROBLEM_COLUMNS, colour=lambda p: severity_colour(p.blocking)
+        )
         self.problems_view = make_table(self.problems_model, row_height=36, compact=True)
-        self.preview_model = RowsModel(PREVIEW_COLUMNS, _row_colour)
+        self.preview_model = RowsModel(PREVIEW_COLUMNS, colour=_row_colour)
         self.preview_view = make_table(self.preview_model, row_height=36, compact=True)
         self.only_problems = QCheckBox("Show only rows with problems")
         self.only_problems.toggled.connect(self._show_rows)

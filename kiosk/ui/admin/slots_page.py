@@ -22,10 +22,8 @@ from kiosk.services import slot_admin, slots
 from kiosk.services.slot_admin import SlotRow
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.common import (
-    Column,
     Confirm,
     Feedback,
-    RowsModel,
     ask,
     attempt,
     button,
@@ -34,6 +32,7 @@ from kiosk.ui.admin.common import (
     title,
     touch,
 )
+from kiosk.ui.staff.models import Column, RowsModel
 from kiosk.ui.style import GREY, RED
 
 
@@ -63,7 +62,7 @@ class SlotsPage(QWidget):
         super().__init__(parent)
         self.sessions, self.staff, self.confirm = sessions, staff, confirm
         self.feedback = Feedback()
-        self.model = RowsModel(SLOT_COLUMNS, lambda r: None if r.in_service else RED)
+        self.model = RowsModel(SLOT_COLUMNS, colour=lambda r: None if r.in_service else RED)
         self.view = make_table(self.model, row_height=44, compact=True)
 
         self.first, self.last = QSpinBox(), QSpinBox()

@@ -21,9 +21,7 @@ from kiosk.rules import PIN_MAX, PIN_MIN
 from kiosk.services import staff as staff_service
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.common import (
-    Column,
     Feedback,
-    RowsModel,
     attempt,
     button,
     make_table,
@@ -31,6 +29,7 @@ from kiosk.ui.admin.common import (
     title,
     touch,
 )
+from kiosk.ui.staff.models import Column, RowsModel
 from kiosk.ui.style import GREY
 
 ROLES = (("office", "Office"), ("senior", "Senior / DSL"), ("admin", "Admin"))
@@ -79,7 +78,7 @@ class StaffPage(QWidget):
                 Column("Role", lambda m: ROLE_WORDS.get(m.role, m.role)),
                 Column("State", _state),
             ],
-            lambda m: None if m.active else GREY,
+            colour=lambda m: None if m.active else GREY,
         )
         self.view = make_table(self.model)
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)

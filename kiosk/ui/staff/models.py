@@ -10,12 +10,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
+    QAbstractItemModel,
     QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
 )
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from kiosk.services.common import PupilSummary
@@ -35,19 +37,29 @@ class Column:
 
 
 class RowsModel(QAbstractTableModel):
-    """Plain rows (frozen dataclasses from the services) shown through ``columns``."""
+    """Plain rows (frozen dataclasses from the services) shown through ``columns``;
+    ``search_text(row)`` is what a SearchProxy matches typed words against, and
+    ``colour(row)`` may give a row its text colour."""
 
-    def __init__(self, columns: Sequence[Column], search_text: Callable[[Any], str]) -> None:
+    def __init__(
+        self,
+        columns: Sequence[Column],
+        search_text: Callable[[Any], str] | None = None,
+        *,
+        colour: Callable[[Any], str | None] | None = None,
+    ) -> None:
         super().__init__()
         self.columns = list(columns)
         self.search_text = search_text
+        self.colour = colour
         self._rows: list[Any] = []
         self._search: list[str] = []
 
     def set_rows(self, rows: Sequence[Any]) -> None:
         self.beginResetModel()
         self._rows = list(rows)
-        self._search = [self.search_text(r).casefold() for r in self._rows]
+        search = self.search_text
+        self._search = [search(r).casefold() for r in self._rows] if search else []
         self.endResetModel()
 
     @property
@@ -76,8 +88,12 @@ class RowsModel(QAbstractTableModel):
         if not index.isValid():
             return None
         column = self.columns[index.column()]
+        row = self._rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return column.text(self._rows[index.row()])
+            return column.text(row)
+        if role == Qt.ItemDataRole.ForegroundRole and self.colour is not None:
+            colour = self.colour(row)
+            return QColor(colour) if colour else None
         if role == Qt.ItemDataRole.TextAlignmentRole and column.numeric:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -122,27 +138,35 @@ class SearchProxy(QSortFilterProxyModel):
         return [self.row_at(r) for r in range(self.rowCount())]
 
 
-def make_table(proxy: SearchProxy, *, compact: bool = False) -> QTableView:
-    """A sortable, single-row-selection, read-only table; ``compact`` for the narrow
-    tables beside a form (smaller type, so more columns show)."""
+def table_view(
+    model: QAbstractItemModel, *, compact: bool = False, row_height: int = ROW_HEIGHT
+) -> QTableView:
+    """A single-row-selection, read-only table; ``compact`` for the narrow tables beside a
+    form (smaller type, so more columns show)."""
     view = QTableView()
     if compact:
         view.setStyleSheet(
             "QTableView { font-size: 17px; } QHeaderView::section { font-size: 17px; }"
         )
-    view.setModel(proxy)
-    view.setSortingEnabled(True)
+    view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setAlternatingRowColors(True)
     view.setWordWrap(False)
     view.verticalHeader().setVisible(False)
-    view.verticalHeader().setDefaultSectionSize(ROW_HEIGHT - 6 if compact else ROW_HEIGHT)
+    view.verticalHeader().setDefaultSectionSize(row_height)
     header = view.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setStretchLastSection(True)
     view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    return view
+
+
+def make_table(proxy: SearchProxy, *, compact: bool = False) -> QTableView:
+    """``table_view`` over a search proxy, sortable by any column."""
+    view = table_view(proxy, compact=compact, row_height=ROW_HEIGHT - 6 if compact else ROW_HEIGHT)
+    view.setSortingEnabled(True)
     view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
     return view
 
