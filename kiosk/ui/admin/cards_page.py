@@ -32,7 +32,6 @@ from kiosk.ui.admin.common import (
     Feedback,
     Jobs,
     ask,
-    attempt,
     button,
     export_path,
     hint,
@@ -42,6 +41,7 @@ from kiosk.ui.admin.common import (
     title,
     touch,
 )
+from kiosk.ui.staff.common import attempt
 from kiosk.ui.staff.models import Column, RowsModel
 
 SCOPES = ("One pupil", "A form", "A year group", "Everyone")

@@ -1,6 +1,6 @@
-"""Pieces the admin pages share: a message line, turning any failure into plain words,
-read-only table models, touch-sized controls, confirmations, background jobs with a busy
-state, and where exported PDFs go."""
+"""Pieces the admin pages share beyond the console's own (message line, failures in plain
+words, table models: kiosk.ui.staff): touch-sized controls, confirmations, background jobs
+with a busy state, and where exported PDFs go."""
 
 from __future__ import annotations
 
@@ -17,93 +17,36 @@ from PySide6.QtCore import (
     QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
-    Qt,
     QUrl,
 )
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
-    QApplication,
     QLabel,
     QMessageBox,
     QPushButton,
     QTableView,
     QWidget,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.config import Config
-from kiosk.errors import KioskError
+from kiosk.ui.staff import common as staff_common
+from kiosk.ui.staff.common import failure_words
 from kiosk.ui.staff.models import RowsModel, table_view
-from kiosk.ui.style import AMBER, GREEN, GREY, RED, TOUCH
+from kiosk.ui.style import AMBER, GREY, RED, TOUCH
 from kiosk.ui.widgets.tasks import TaskRunner
 
 log = logging.getLogger("kiosk.ui.admin")
 T = TypeVar("T")
 Index = QModelIndex | QPersistentModelIndex
 
-RECORDS_DOWN = "Cannot reach the records just now. Nothing was changed. Please try again."
-UNEXPECTED = "That did not work, and nothing was changed. The problem has been logged."
 FIELD_HEIGHT = 56  # inputs: at least 48 px to touch
 
 
-def failure_words(error: BaseException, what: str) -> str:
-    """What to show for a failed action: a named error's own words, otherwise a plain
-    apology (the kind of error is logged, never the data)."""
-    if isinstance(error, KioskError):
-        return error.message
-    if isinstance(error, SQLAlchemyError):
-        log.error("%s failed: %s", what, type(error).__name__)
-        return RECORDS_DOWN
-    if isinstance(error, OSError):
-        return f"The file could not be written or read ({error.strerror or 'system error'})."
-    log.error("%s failed", what, exc_info=(type(error), error, error.__traceback__))
-    return UNEXPECTED
-
-
-class Feedback(QLabel):
-    """One line of plain words: green when done, red when not, grey for a note."""
+class Feedback(staff_common.Feedback):
+    """The console's message line, taking no room until there is something to say."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("", parent)
-        self.setWordWrap(True)
-        self.setMinimumHeight(32)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.setVisible(False)  # takes no room until there is something to say
-
-    def _show(self, text: str, colour: str, weight: int) -> None:
-        self.setStyleSheet(f"color: {colour}; font-weight: {weight};")
-        self.setText(text)
-        self.setVisible(bool(text))
-
-    def clear(self) -> None:
-        super().clear()
-        self.setVisible(False)
-
-    def ok(self, text: str) -> None:
-        self._show(text, GREEN, 700)
-
-    def error(self, text: str) -> None:
-        self._show(text, RED, 700)
-
-    def note(self, text: str) -> None:
-        self._show(text, GREY, 400)
-
-    @property
-    def is_error(self) -> bool:
-        return RED in self.styleSheet() and bool(self.text())
-
-
-def attempt(feedback: Feedback, what: str, action: Callable[[], T]) -> tuple[bool, T | None]:
-    """Run a quick service call on the GUI thread; a failure becomes words under the form.
-    Each service is one transaction, so a failure has changed nothing."""
-    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
-        return True, action()
-    except Exception as error:
-        feedback.error(failure_words(error, what))
-        return False, None
-    finally:
-        QApplication.restoreOverrideCursor()
+        super().__init__(parent, collapsible=True)
 
 
 _runner: TaskRunner | None = None

@@ -11,7 +11,8 @@ from kiosk.printing.labels import PrintedLabels
 from kiosk.services import slots
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.cards_page import OpenBar
-from kiosk.ui.admin.common import Feedback, Jobs, attempt, button, export_path, hint, title, touch
+from kiosk.ui.admin.common import Feedback, Jobs, button, export_path, hint, title, touch
+from kiosk.ui.staff.common import attempt
 
 
 class LabelsPage(QWidget):

@@ -26,12 +26,12 @@ from kiosk.ui.admin.common import (
     Confirm,
     Feedback,
     ask,
-    attempt,
     button,
     hint,
     title,
     touch,
 )
+from kiosk.ui.staff.common import attempt
 
 TIME_KEYS = ("handin_opens", "handin_closes", "collection_opens", "collection_closes")
 TIME_WORDS = {

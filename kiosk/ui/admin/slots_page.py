@@ -25,13 +25,13 @@ from kiosk.ui.admin.common import (
     Confirm,
     Feedback,
     ask,
-    attempt,
     button,
     make_table,
     selected,
     title,
     touch,
 )
+from kiosk.ui.staff.common import attempt
 from kiosk.ui.staff.models import Column, RowsModel
 from kiosk.ui.style import GREY, RED
 

@@ -22,13 +22,13 @@ from kiosk.services import staff as staff_service
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.common import (
     Feedback,
-    attempt,
     button,
     make_table,
     selected,
     title,
     touch,
 )
+from kiosk.ui.staff.common import attempt
 from kiosk.ui.staff.models import Column, RowsModel
 from kiosk.ui.style import GREY
 

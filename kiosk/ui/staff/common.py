@@ -43,28 +43,36 @@ PHOTO_SIZE = (180, 225)
 
 
 class Feedback(QLabel):
-    """One line of plain words under a form: green when something was done, red when not."""
+    """One line of plain words under a form: green when something was done, red when not,
+    grey for a note. ``collapsible``: it takes no room until there is something to say."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, collapsible: bool = False) -> None:
         super().__init__("", parent)
+        self.collapsible = collapsible
         self.setWordWrap(True)
         self.setMinimumHeight(32)
         self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setVisible(not collapsible)
+
+    def _show(self, text: str, colour: str, weight: int) -> None:
+        self.setStyleSheet(f"color: {colour}; font-weight: {weight};")
+        self.setText(text)
+        if self.collapsible:
+            self.setVisible(bool(text))
 
     def ok(self, text: str) -> None:
-        self.setStyleSheet(f"color: {GREEN}; font-weight: 700;")
-        self.setText(text)
+        self._show(text, GREEN, 700)
 
     def error(self, text: str) -> None:
-        self.setStyleSheet(f"color: {RED}; font-weight: 700;")
-        self.setText(text)
+        self._show(text, RED, 700)
 
     def note(self, text: str) -> None:
-        self.setStyleSheet(f"color: {GREY};")
-        self.setText(text)
+        self._show(text, GREY, 400)
 
     def clear(self) -> None:
         self.setText("")
+        if self.collapsible:
+            self.setVisible(False)
 
     @property
     def is_error(self) -> bool:
@@ -79,25 +87,32 @@ def describe_failure(error: BaseException) -> str:
     return type(error).__name__
 
 
+def failure_words(error: BaseException, what: str) -> str:
+    """What to show for a failed action: a named error's own words, a file that could not
+    be written, or a plain apology; the kind of error is logged (never pupil data)."""
+    if isinstance(error, KioskError):
+        return error.message
+    if isinstance(error, SQLAlchemyError):
+        log.error("%s failed: %s", what, describe_failure(error))
+        return RECORDS_DOWN
+    if isinstance(error, OSError):
+        return f"The file could not be written or read ({error.strerror or 'system error'})."
+    stack = "".join(traceback.format_tb(error.__traceback__))
+    log.error("%s failed: %s\n%s", what, describe_failure(error), stack)
+    return UNEXPECTED
+
+
 def attempt(feedback: Feedback, what: str, action: Callable[[], T]) -> tuple[bool, T | None]:
-    """Run one service call. A named error shows its own words; anything else is logged
-    (where and what kind, no pupil data) and shown as a plain apology. Services do one
-    transaction each, so a failure has changed nothing."""
+    """Run one service call on the GUI thread; a failure becomes words under the form.
+    Services do one transaction each, so a failure has changed nothing."""
     QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
     try:
         return True, action()
-    except KioskError as error:
-        feedback.error(error.message)
-    except SQLAlchemyError as error:
-        log.error("%s failed: %s", what, describe_failure(error))
-        feedback.error(RECORDS_DOWN)
     except Exception as error:
-        stack = "".join(traceback.format_tb(error.__traceback__))
-        log.error("%s failed: %s\n%s", what, describe_failure(error), stack)
-        feedback.error(UNEXPECTED)
+        feedback.error(failure_words(error, what))
+        return False, None
     finally:
         QApplication.restoreOverrideCursor()
-    return False, None
 
 
 def when_text(value: dt.datetime | None, today: dt.date | None = None) -> str:
