@@ -58,6 +58,13 @@ def make_sessions(engine: Engine) -> Sessions:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+def engine_of(sessions: Sessions) -> Engine:
+    """The engine behind ``sessions``: for the hot paths that run on a Core connection
+    (an ORM session costs more than the few statements of a hand-in)."""
+    engine: Engine = sessions.kw["bind"]
+    return engine
+
+
 def alembic_config(engine: Engine) -> AlembicConfig:
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -21,6 +21,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import String, bindparam, func, insert, select, text, type_coerce, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from kiosk import side_process
@@ -99,15 +100,15 @@ def event_hash(event: HashedEvent) -> str:
     return sha256_hex(canonical_json(fields))
 
 
-def _lock_chain(session: Session) -> None:
+def lock_chain(conn: Connection) -> None:
     # On PostgreSQL, concurrent writers queue here so the chain stays linear. SQLite
     # transactions already start with BEGIN IMMEDIATE (see kiosk.db).
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(7410001)"))
+    if conn.dialect.name == "postgresql":
+        conn.execute(_ADVISORY_LOCK)
 
 
 def append(
-    session: Session,
+    conn: Connection | Session,
     kind: str,
     actor: Actor,
     *,
@@ -117,9 +118,14 @@ def append(
     details: dict[str, Any] | None = None,
     at: dt.datetime | None = None,
 ) -> AuditEvent:
-    """Add one event to the chain inside the caller's transaction."""
-    _lock_chain(session)
-    last_seq, last_hash, head_exists = _chain_end(session)
+    """Add one event to the chain inside the caller's transaction: an ORM session's (its
+    pending rows are flushed first, as the event may refer to them) or a Core connection's.
+    The event returned is for reading (seq, hash), not attached to any session."""
+    if isinstance(conn, Session):
+        conn.flush()
+        conn = conn.connection()
+    lock_chain(conn)
+    last_seq, last_hash, head_exists = _chain_end(conn)
     details_text = canonical_json(details or {})
     event = AuditEvent(
         seq=last_seq + 1,
@@ -136,11 +142,9 @@ def append(
         prev_hash=last_hash,
     )
     event.hash = event_hash(event)
-    # A plain INSERT, not the ORM's unit of work (half the cost of a hand-in); the event
-    # returned is for reading (seq, hash), not attached to the session. _chain_end's
-    # query above has flushed the caller's pending rows, which the event may refer to.
-    session.connection().execute(_INSERT_EVENT, _event_row(event))
-    _record_head(session, event, exists=head_exists)
+    conn.execute(_INSERT_EVENT, _event_row(event))
+    head = {"head": f"{event.seq}:{event.hash}"}
+    conn.execute(_WRITE_HEAD if head_exists else _INSERT_HEAD, head)
     return event
 
 
@@ -148,27 +152,19 @@ def _event_row(event: AuditEvent) -> dict[str, Any]:
     return {column: getattr(event, column) for column in _EVENT_COLUMNS}
 
 
-def _chain_end(session: Session) -> tuple[int, str, bool]:
+def _chain_end(conn: Connection) -> tuple[int, str, bool]:
     """The seq and hash a new event follows, and whether the chain head exists. The head
-    is written by every append in the same transaction and read here fresh (never from the
-    session's identity map). Continuing from it rather than from the newest row means
+    is written by every append in the same transaction and read here fresh (never from an
+    ORM session's identity map). Continuing from it rather than from the newest row means
     events removed from the end show as a gap at the next append instead of being papered
     over. Without a usable head (an empty or older database) the newest event stands in."""
-    head = session.execute(_READ_HEAD).scalar()
+    head = conn.execute(_READ_HEAD).scalar()
     if head:
         seq, _, hashed = head.partition(":")
         if seq.isdigit() and len(hashed) == 64:
             return int(seq), hashed, True
-    last = session.execute(_NEWEST_EVENT).first()
+    last = conn.execute(_NEWEST_EVENT).first()
     return (last.seq, last.hash, head is not None) if last else (0, GENESIS_HASH, head is not None)
-
-
-def _record_head(session: Session, event: AuditEvent, *, exists: bool) -> None:
-    value = f"{event.seq}:{event.hash}"
-    if exists:  # a plain UPDATE (the ORM's bulk update costs more than the rest of append)
-        session.connection().execute(_WRITE_HEAD, {"head": value})
-    else:
-        session.add(Setting(key=HEAD_KEY, value=value))
 
 
 # Every service's transaction runs these: built once (building a statement costs more than
@@ -176,6 +172,8 @@ def _record_head(session: Session, event: AuditEvent, *, exists: bool) -> None:
 _READ_HEAD = select(Setting.value).where(Setting.key == HEAD_KEY)
 _NEWEST_EVENT = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
 _WRITE_HEAD = update(Setting).where(Setting.key == HEAD_KEY).values(value=bindparam("head"))
+_INSERT_HEAD = insert(Setting).values(key=HEAD_KEY, value=bindparam("head"))
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(7410001)")
 _EVENT_COLUMNS = tuple(column.key for column in AuditEvent.__table__.columns)
 _INSERT_EVENT = insert(AuditEvent)
 

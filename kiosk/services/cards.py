@@ -5,15 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from kiosk.db import Sessions
-from kiosk.errors import CardRevoked, PupilNotActive, UnknownCard, UnknownPupil
+from kiosk.errors import CardRevoked, UnknownCard
 from kiosk.rules import Action
 from kiosk.scanning import payload
 from kiosk.services import audit, settings
 from kiosk.services.audit import Actor
-from kiosk.services.common import get_pupil, now_or, require
+from kiosk.services.common import (
+    USABLE_PUPIL_COLUMNS,
+    PupilSummary,
+    get_pupil,
+    now_or,
+    require,
+    usable_summary,
+)
 from kiosk.tables import Card, Pupil
 
 
@@ -73,29 +81,29 @@ def current_card(session: Session, pupil_id: int) -> IssuedCard | None:
     return IssuedCard(pupil_id, serial, card_text(session, pupil_id, serial))
 
 
-_CARD_AND_PUPIL = (
-    select(Card.pupil_id, Card.revoked_at, Pupil)
+_CARD_HOLDER = (
+    select(Card.pupil_id.label("card_pupil_id"), Card.revoked_at, *USABLE_PUPIL_COLUMNS)
     .join(Pupil, Pupil.id == Card.pupil_id)
     .where(Card.serial == bindparam("serial"))
 )  # built once: every scan runs it
 
 
-def pupil_for_card(session: Session, text: object) -> Pupil:
+def card_holder(conn: Connection, text: object) -> PupilSummary:
     """The active pupil a scanned text belongs to, or a named error with words for the
     screen: not a card, other school, forged, unknown serial, revoked, left."""
-    secret, school_code = settings.card_keys(session)
+    secret, school_code = settings.card_keys(conn)
     read = payload.read(text, secret, school_code)
     if isinstance(read, payload.CardRejected):
         raise UnknownCard(read.message)
     # The card and its pupil in one query: this runs on every scan.
-    found = session.execute(_CARD_AND_PUPIL, {"serial": read.serial}).first()
-    if found is None or found.pupil_id != read.pupil_id:
+    found = conn.execute(_CARD_HOLDER, {"serial": read.serial}).first()
+    if found is None or found.card_pupil_id != read.pupil_id:
         raise UnknownCard()
     if found.revoked_at is not None:
         raise CardRevoked()
-    pupil: Pupil = found.Pupil
-    if pupil.purged_at is not None:
-        raise UnknownPupil()
-    if not pupil.active:
-        raise PupilNotActive()
-    return pupil
+    return usable_summary(found)
+
+
+def pupil_for_card(session: Session, text: object) -> Pupil:
+    """``card_holder`` as the pupil's ORM object, for screens that go on to change it."""
+    return get_pupil(session, card_holder(session.connection(), text).id)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
+from sqlalchemy import Row, bindparam, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from kiosk.clock import utcnow
-from kiosk.errors import NotAuthorised, UnknownPupil
+from kiosk.errors import NotAuthorised, PupilNotActive, UnknownPupil
 from kiosk.rules import Action, is_locked, may
 from kiosk.services.audit import Actor
 from kiosk.tables import Pupil, Staff
@@ -17,12 +20,40 @@ from kiosk.tables import Pupil, Staff
 def require(session: Session, actor: Actor, action: Action) -> Staff:
     """The staff member behind ``actor`` if they may do ``action`` now; else NotAuthorised.
     Checked against the database, so a stale or forged Actor gains nothing."""
-    staff = session.get(Staff, actor.id) if actor.id is not None else None
+    return _allowed(session.get(Staff, actor.id) if actor.id is not None else None, action)
+
+
+def require_on(conn: Connection, actor: Actor, action: Action) -> None:
+    """``require`` for the hot paths that run on a Core connection."""
+    _allowed(
+        conn.execute(_STAFF_ACCESS, {"id": actor.id}).first() if actor.id is not None else None,
+        action,
+    )
+
+
+class _StaffAccess(Protocol):
+    @property
+    def role(self) -> str: ...
+    @property
+    def active(self) -> bool: ...
+    @property
+    def locked_until(self) -> dt.datetime | None: ...
+
+
+StaffT = TypeVar("StaffT", bound=_StaffAccess)
+
+
+def _allowed(staff: StaffT | None, action: Action) -> StaffT:
     if staff is None or not staff.active or is_locked(staff.locked_until, utcnow()):
         raise NotAuthorised("Please log in as a member of staff.")
     if not may(staff.role, action):
         raise NotAuthorised("Your role does not allow this. Please ask a senior member of staff.")
     return staff
+
+
+_STAFF_ACCESS = select(Staff.role, Staff.active, Staff.locked_until).where(
+    Staff.id == bindparam("id")
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +86,50 @@ def summarise(pupil: Pupil, has_photo: bool | None = None) -> PupilSummary:
         admission_number=pupil.admission_number,
         has_photo=bool(has_photo),
     )
+
+
+AnyRow = Row[*tuple[Any, ...]]
+
+# A PupilSummary read as part of a row (no ORM object): screens list many pupils, and a
+# scan needs one at once.
+SUMMARY_COLUMNS = (
+    Pupil.id.label("pupil_id"),
+    Pupil.preferred_forename,
+    Pupil.legal_forename,
+    Pupil.surname,
+    Pupil.year_group,
+    Pupil.reg_group,
+    Pupil.admission_number,
+    Pupil.photo.is_not(None).label("has_photo"),
+)
+# ...and with what decides whether the pupil may use the kiosk (see usable_summary).
+USABLE_PUPIL_COLUMNS = (*SUMMARY_COLUMNS, Pupil.active, Pupil.purged_at)
+_USABLE_PUPIL = select(*USABLE_PUPIL_COLUMNS).where(Pupil.id == bindparam("pupil_id"))
+
+
+def summary_of(row: AnyRow) -> PupilSummary:
+    return PupilSummary(
+        id=row.pupil_id,
+        forename=row.preferred_forename or row.legal_forename,
+        surname=row.surname,
+        year_group=row.year_group,
+        reg_group=row.reg_group,
+        admission_number=row.admission_number,
+        has_photo=bool(row.has_photo),
+    )
+
+
+def usable_summary(row: AnyRow | None) -> PupilSummary:
+    """The summary of a row of USABLE_PUPIL_COLUMNS, if that pupil may use the kiosk."""
+    if row is None or row.purged_at is not None:
+        raise UnknownPupil()
+    if not row.active:
+        raise PupilNotActive()
+    return summary_of(row)
+
+
+def active_pupil_summary(conn: Connection, pupil_id: int) -> PupilSummary:
+    return usable_summary(conn.execute(_USABLE_PUPIL, {"pupil_id": pupil_id}).first())
 
 
 def get_pupil(session: Session, pupil_id: int) -> Pupil:

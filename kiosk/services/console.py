@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from kiosk.clock import local_date, start_of_local_day
@@ -22,7 +22,14 @@ from kiosk.errors import InvalidInput, NotAuthorised, NotHeld
 from kiosk.rules import Action
 from kiosk.services import audit, cards, pupils
 from kiosk.services.audit import Actor
-from kiosk.services.common import PupilSummary, now_or, require
+from kiosk.services.common import (
+    SUMMARY_COLUMNS,
+    AnyRow,
+    PupilSummary,
+    now_or,
+    require,
+    summary_of,
+)
 from kiosk.services.exemptions import CATEGORY_WORDS
 from kiosk.tables import (
     HELD,
@@ -209,32 +216,7 @@ class ChainOfCustody:
 
 # -- shared query pieces ------------------------------------------------------------------
 
-AnyRow = Row[*tuple[Any, ...]]
 AnySelect = Select[*tuple[Any, ...]]
-
-_HAS_PHOTO = Pupil.photo.is_not(None).label("has_photo")
-_PUPIL_COLUMNS = (
-    Pupil.id.label("pupil_id"),
-    Pupil.preferred_forename,
-    Pupil.legal_forename,
-    Pupil.surname,
-    Pupil.year_group,
-    Pupil.reg_group,
-    Pupil.admission_number,
-    _HAS_PHOTO,
-)
-
-
-def _pupil(row: AnyRow) -> PupilSummary:
-    return PupilSummary(
-        id=row.pupil_id,
-        forename=row.preferred_forename or row.legal_forename,
-        surname=row.surname,
-        year_group=row.year_group,
-        reg_group=row.reg_group,
-        admission_number=row.admission_number,
-        has_photo=bool(row.has_photo),
-    )
 
 
 def _today(now: dt.datetime | None) -> tuple[dt.date, dt.datetime, dt.datetime]:
@@ -257,7 +239,7 @@ def _held_query() -> AnySelect:
             Confiscation.reason_category,
             Confiscation.do_not_examine,
             Confiscation.dsl_referred_at,
-            *_PUPIL_COLUMNS,
+            *SUMMARY_COLUMNS,
         )
         .join(Pupil, Pupil.id == Custody.pupil_id)
         .outerjoin(Slot, Slot.id == Custody.slot_id)
@@ -271,7 +253,7 @@ def _held_query() -> AnySelect:
 def _held_device(row: AnyRow) -> HeldDevice:
     return HeldDevice(
         custody_id=row.custody_id,
-        pupil=_pupil(row),
+        pupil=summary_of(row),
         kind=row.kind,
         slot_number=row.slot_number,
         received_at=row.received_at,
@@ -298,7 +280,7 @@ def _expected_query(today: dt.date, start: dt.datetime, end: dt.datetime) -> Any
     # A device still here (kept overnight, or confiscated) cannot be handed in again.
     still_held = select(Custody.pupil_id).where(Custody.state == HELD)
     exempt = select(Exemption.pupil_id).where(*_exemption_applies(today))
-    return select(*_PUPIL_COLUMNS).where(
+    return select(*SUMMARY_COLUMNS).where(
         Pupil.active.is_(True),
         Pupil.brings_device.is_(True),
         Pupil.purged_at.is_(None),
@@ -325,7 +307,7 @@ def _exemption_rows(session: Session, today: dt.date) -> list[ExemptionRow]:
             Exemption.starts_on,
             Exemption.ends_on,
             Staff.name.label("approved_by"),
-            *_PUPIL_COLUMNS,
+            *SUMMARY_COLUMNS,
         )
         .join(Pupil, Pupil.id == Exemption.pupil_id)
         .join(Staff, Staff.id == Exemption.approved_by_id)
@@ -335,7 +317,7 @@ def _exemption_rows(session: Session, today: dt.date) -> list[ExemptionRow]:
     return [
         ExemptionRow(
             id=row.id,
-            pupil=_pupil(row),
+            pupil=summary_of(row),
             category=row.category,
             detail=row.detail,
             starts_on=row.starts_on,
@@ -472,7 +454,7 @@ def expected_not_handed_in(
         Pupil.year_group, Pupil.reg_group, Pupil.surname, Pupil.legal_forename
     )
     with sessions() as session:
-        return [_pupil(row) for row in session.execute(query)]
+        return [summary_of(row) for row in session.execute(query)]
 
 
 def exemption_list(sessions: Sessions, now: dt.datetime | None = None) -> list[ExemptionRow]:
@@ -507,8 +489,8 @@ def find_pupil_by_card(sessions: Sessions, text: str) -> PupilSummary:
     """The pupil a scanned card belongs to (staff side); named errors say why not."""
     with sessions() as session:
         pupil = cards.pupil_for_card(session, text)
-        row = session.execute(select(*_PUPIL_COLUMNS).where(Pupil.id == pupil.id)).one()
-        return _pupil(row)
+        row = session.execute(select(*SUMMARY_COLUMNS).where(Pupil.id == pupil.id)).one()
+        return summary_of(row)
 
 
 def find_pupils(sessions: Sessions, text: str, *, limit: int = 30) -> list[PupilSummary]:
@@ -584,7 +566,7 @@ def _custody_record(session: Session, custody_id: int) -> CustodyRecord:
             received_by.name.label("received_by"),
             released_by.name.label("released_by"),
             Confiscation,
-            *_PUPIL_COLUMNS,
+            *SUMMARY_COLUMNS,
         )
         .join(Pupil, Pupil.id == Custody.pupil_id)
         .outerjoin(Slot, Slot.id == Custody.slot_id)
@@ -599,7 +581,7 @@ def _custody_record(session: Session, custody_id: int) -> CustodyRecord:
     conf: Confiscation | None = row.Confiscation
     return CustodyRecord(
         id=custody.id,
-        pupil=_pupil(row),
+        pupil=summary_of(row),
         kind=custody.kind,
         state=custody.state,
         slot_number=row.slot_number,

@@ -8,12 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, insert, literal_column, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date
-from kiosk.db import Sessions
+from kiosk.db import Sessions, engine_of
 from kiosk.errors import (
     AlreadyHeld,
     ConfiscatedNeedsParent,
@@ -22,14 +23,22 @@ from kiosk.errors import (
     NoFreeSlot,
     NotAuthorised,
     NotHeld,
-    PupilNotActive,
     SlotUnavailable,
     UndoWindowPassed,
 )
 from kiosk.rules import Action, SlotCandidate, choose_slot, may_undo
 from kiosk.services import audit, cards
 from kiosk.services.audit import KIOSK_ACTOR, Actor
-from kiosk.services.common import PupilSummary, get_pupil, now_or, require, summarise
+from kiosk.services.common import (
+    AnyRow,
+    PupilSummary,
+    active_pupil_summary,
+    get_pupil,
+    now_or,
+    require,
+    require_on,
+    summarise,
+)
 from kiosk.services.exemptions import ExemptionInfo, active_exemption
 from kiosk.tables import (
     HELD,
@@ -123,32 +132,58 @@ _HELD_FOR_PUPIL = (
     )
     .order_by(Custody.received_at)
 )
-_HELD_SLOTS = select(Custody.slot_id).where(Custody.state == HELD, Custody.slot_id.is_not(None))
-_LOWEST_FREE_SLOTS = select(Slot).where(
-    Slot.number.in_(
-        select(func.min(Slot.number))
-        .where(Slot.in_service.is_(True), Slot.id.not_in(_HELD_SLOTS))
-        .group_by(Slot.reserved_for_confiscation)
-    )
+# Written as literals, not bound values: SQLite uses the partial unique indexes on held
+# custodies (WHERE state = 'held' ...) only when a query states their condition itself.
+_IS_HELD = Custody.state == literal_column(f"'{HELD}'")
+_IS_DAILY = Custody.kind == literal_column(f"'{CustodyKind.DAILY.value}'")
+_HELD_DAILY = (
+    select(Custody.id, Slot.number, Custody.received_at)
+    .outerjoin(Slot, Slot.id == Custody.slot_id)
+    .where(Custody.pupil_id == bindparam("pupil_id"), _IS_HELD, _IS_DAILY)
+    .order_by(Custody.received_at)
+    .limit(1)
 )
+_SLOT_COLUMNS = (Slot.id, Slot.number, Slot.in_service, Slot.reserved_for_confiscation)
+_SLOT_BY_NUMBER = select(*_SLOT_COLUMNS).where(Slot.number == bindparam("number"))
+_HOLDS_A_DEVICE = exists().where(Custody.slot_id == Slot.id, _IS_HELD)
+_DEVICE_IN_SLOT = select(Custody.id).where(Custody.slot_id == bindparam("slot_id"), _IS_HELD)
+# Walks the slots in number order and stops at the first free one (one index probe each).
+_LOWEST_FREE_SLOT = (
+    select(*_SLOT_COLUMNS)
+    .where(
+        Slot.in_service.is_(True),
+        Slot.reserved_for_confiscation == bindparam("reserved"),
+        ~_HOLDS_A_DEVICE,
+    )
+    .order_by(Slot.number)
+    .limit(1)
+)
+_INSERT_CUSTODY = insert(Custody).returning(Custody.id)
 
 
-def _free_slot(session: Session, *, confiscation: bool, wanted: int | None = None) -> Slot:
+def _free_slot(conn: Connection, *, confiscation: bool, wanted: int | None = None) -> AnyRow:
+    """The slot a device goes in (a row of _SLOT_COLUMNS): ``wanted`` if it is free, else
+    the lowest free one the rules allow."""
     # Kiosks sharing a PostgreSQL database choose slots one at a time: take the audit
     # chain's lock (held to commit; the event is appended under it anyway) before reading
     # which slots are free, so no two see the same slot free. SQLite's BEGIN IMMEDIATE
     # already serialises. The unique index on held slots stays the last line of defence.
-    audit._lock_chain(session)
+    audit.lock_chain(conn)
     if wanted is not None:
-        slot = session.scalars(select(Slot).where(Slot.number == wanted)).one_or_none()
+        slot = conn.execute(_SLOT_BY_NUMBER, {"number": wanted}).first()
         if slot is None or not slot.in_service:
             raise SlotUnavailable(f"Slot {wanted} is not in service.")
-        if session.scalar(_HELD_SLOTS.where(Custody.slot_id == slot.id).limit(1)) is not None:
+        if conn.execute(_DEVICE_IN_SLOT, {"slot_id": slot.id}).first() is not None:
             raise AlreadyHeld(f"Slot {wanted} already holds a device.")
         return slot
-    # Only the lowest free slot of each kind (ordinary, reserved) can ever be chosen: the
-    # database finds those two (a big school has 1,500 slots), the rule picks between them.
-    lowest = {s.number: s for s in session.scalars(_LOWEST_FREE_SLOTS)}
+    # The rule picks between the lowest free slot of each kind it may use (daily hand-ins
+    # never take a reserved slot, so they need not look there).
+    kinds = (True, False) if confiscation else (False,)
+    lowest = {
+        slot.number: slot
+        for reserved in kinds
+        if (slot := conn.execute(_LOWEST_FREE_SLOT, {"reserved": reserved}).first())
+    }
     candidates = [
         SlotCandidate(number, True, slot.reserved_for_confiscation, False)
         for number, slot in lowest.items()
@@ -200,7 +235,9 @@ def hand_in(
 ) -> HandInResult:
     """Give the pupil the lowest free slot, or the slot already held for them today."""
     return _retry_on_conflict(
-        lambda: _hand_in_once(sessions, actor, now, lambda s: get_pupil(s, pupil_id))
+        lambda: _hand_in_once(
+            sessions, actor, now, lambda conn: active_pupil_summary(conn, pupil_id)
+        )
     )
 
 
@@ -209,7 +246,7 @@ def hand_in_by_card(
 ) -> HandInResult:
     return _retry_on_conflict(
         lambda: _hand_in_once(
-            sessions, KIOSK_ACTOR, now, lambda s: cards.pupil_for_card(s, card_text)
+            sessions, KIOSK_ACTOR, now, lambda conn: cards.card_holder(conn, card_text)
         )
     )
 
@@ -218,62 +255,61 @@ def _hand_in_once(
     sessions: Sessions,
     actor: Actor,
     now: dt.datetime | None,
-    find_pupil: Callable[[Session], Pupil],
+    find_pupil: Callable[[Connection], PupilSummary],
 ) -> HandInResult:
+    # On a Core connection, not an ORM session: a pupil waits for this at every scan, and
+    # the session's bookkeeping cost more than the statements themselves.
     now = now_or(now)
-    with sessions.begin() as session:
+    with engine_of(sessions).begin() as conn:
         if actor.id is not None:
-            require(session, actor, Action.HAND_IN_FOR_PUPIL)
-        pupil = find_pupil(session)
-        if not pupil.active:
-            raise PupilNotActive()
-        summary = _summary(session, pupil)
-        held = _held(session, pupil.id, CustodyKind.DAILY)
+            require_on(conn, actor, Action.HAND_IN_FOR_PUPIL)
+        pupil = find_pupil(conn)
+        held = conn.execute(_HELD_DAILY, {"pupil_id": pupil.id}).first()
         if held:
-            slot_number = held[0].slot.number if held[0].slot else None
             audit.append(
-                session,
+                conn,
                 "hand_in_repeat_scan",
                 actor,
                 pupil_id=pupil.id,
-                slot_number=slot_number,
-                custody_id=held[0].id,
+                slot_number=held.number,
+                custody_id=held.id,
                 at=now,
             )
-            return HandInResult(summary, slot_number, held[0].id, True, None, held[0].received_at)
-        exemption = active_exemption(session, pupil.id, local_date(now))
+            return HandInResult(pupil, held.number, held.id, True, None, held.received_at)
+        exemption = active_exemption(conn, pupil.id, local_date(now))
         if exemption:
             audit.append(
-                session,
+                conn,
                 "exemption_shown",
                 actor,
                 pupil_id=pupil.id,
                 at=now,
                 details={"exemption_id": exemption.id, "category": exemption.category},
             )
-            return HandInResult(summary, None, None, False, exemption, None)
-        slot = _free_slot(session, confiscation=False)
-        custody = Custody(
-            pupil_id=pupil.id,
-            slot_id=slot.id,
-            kind=CustodyKind.DAILY.value,
-            state=HELD,
-            received_at=now,
-            received_by_id=actor.id,
-            switched_off_confirmed=False,
-        )
-        session.add(custody)
-        session.flush()
+            return HandInResult(pupil, None, None, False, exemption, None)
+        slot = _free_slot(conn, confiscation=False)
+        custody_id = conn.execute(
+            _INSERT_CUSTODY,
+            {
+                "pupil_id": pupil.id,
+                "slot_id": slot.id,
+                "kind": CustodyKind.DAILY.value,
+                "state": HELD,
+                "received_at": now,
+                "received_by_id": actor.id,
+                "switched_off_confirmed": False,
+            },
+        ).scalar_one()
         audit.append(
-            session,
+            conn,
             "hand_in",
             actor,
             pupil_id=pupil.id,
             slot_number=slot.number,
-            custody_id=custody.id,
+            custody_id=custody_id,
             at=now,
         )
-        return HandInResult(summary, slot.number, custody.id, False, None, now)
+        return HandInResult(pupil, slot.number, custody_id, False, None, now)
 
 
 def undo_hand_in(
@@ -402,7 +438,7 @@ def confiscate(
         with sessions.begin() as session:
             require(session, actor, Action.CONFISCATE)
             pupil = get_pupil(session, pupil_id)
-            slot = _free_slot(session, confiscation=True, wanted=slot_number)
+            slot = _free_slot(session.connection(), confiscation=True, wanted=slot_number)
             custody = Custody(
                 pupil_id=pupil.id,
                 slot_id=slot.id,
@@ -561,7 +597,9 @@ def move(
         if before == to_slot_number:
             raise InvalidInput(f"The device is already in slot {before}.")
         target = _free_slot(
-            session, confiscation=custody.kind == CustodyKind.CONFISCATION, wanted=to_slot_number
+            session.connection(),
+            confiscation=custody.kind == CustodyKind.CONFISCATION,
+            wanted=to_slot_number,
         )
         custody.slot_id = target.id
         session.flush()

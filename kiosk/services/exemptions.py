@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from kiosk.clock import local_date
 from kiosk.db import Sessions
@@ -42,16 +42,21 @@ def _info(row: Exemption) -> ExemptionInfo:
     return ExemptionInfo(row.id, row.pupil_id, row.category, row.detail, row.starts_on, row.ends_on)
 
 
-_OPEN_EXEMPTIONS = select(Exemption).where(
-    Exemption.pupil_id == bindparam("pupil_id"), Exemption.ended_at.is_(None)
-)  # built once: every hand-in runs it
+# ExemptionInfo's fields in order. Built once: every hand-in runs it.
+_OPEN_EXEMPTIONS = select(
+    Exemption.id,
+    Exemption.pupil_id,
+    Exemption.category,
+    Exemption.detail,
+    Exemption.starts_on,
+    Exemption.ends_on,
+).where(Exemption.pupil_id == bindparam("pupil_id"), Exemption.ended_at.is_(None))
 
 
-def active_exemption(session: Session, pupil_id: int, today: dt.date) -> ExemptionInfo | None:
-    rows = session.scalars(_OPEN_EXEMPTIONS, {"pupil_id": pupil_id})
-    for row in rows:
-        if exemption_applies(row.starts_on, row.ends_on, row.ended_at is not None, today):
-            return _info(row)
+def active_exemption(conn: Connection, pupil_id: int, today: dt.date) -> ExemptionInfo | None:
+    for row in conn.execute(_OPEN_EXEMPTIONS, {"pupil_id": pupil_id}):
+        if exemption_applies(row.starts_on, row.ends_on, False, today):
+            return ExemptionInfo(*row)
     return None
 
 

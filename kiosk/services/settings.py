@@ -7,6 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -76,9 +77,9 @@ def card_secret(session: Session) -> bytes:
 _CARD_KEYS = select(Setting.key, Setting.value).where(Setting.key.in_((CARD_SECRET, "school_code")))
 
 
-def card_keys(session: Session) -> tuple[bytes, str]:
+def card_keys(conn: Connection) -> tuple[bytes, str]:
     """The card secret and the school code, in one query (every scan needs both)."""
-    rows = {key: value for key, value in session.connection().execute(_CARD_KEYS)}
+    rows = {key: value for key, value in conn.execute(_CARD_KEYS)}
     if CARD_SECRET not in rows:
         raise KeyError(CARD_SECRET)
     return bytes.fromhex(rows[CARD_SECRET]), rows.get("school_code", DEFAULTS["school_code"])
