@@ -501,6 +501,24 @@ def make_empty_frames(
     return frames
 
 
+def make_still_desk(
+    index: int, size: Size = (1280, 720), seed: int = DEFAULT_SEED, frames: int = 30
+) -> list[np.ndarray]:
+    """An empty kiosk: ``frames`` frames of one desk without a card, the same camera and
+    light, fresh sensor noise in each (what the kiosk sees most of the day)."""
+    key = [seed, 3_000_000 + index]
+    desk = render_desk(size, np.random.default_rng(key))
+    return [
+        apply_camera(
+            desk,
+            np.random.default_rng([*key, 1]),
+            scale=size[0] / 640,
+            noise_rng=np.random.default_rng([*key, 2, step]),
+        )[0]
+        for step in range(frames)
+    ]
+
+
 def write_frames(out_dir: Path, frames: Sequence[Frame]) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
