@@ -4,9 +4,14 @@ two columns of five, with crop marks to cut along.
 Each card: school name, photo (or initials), preferred forename and surname, form and
 year, a QR code for the kiosk's webcam and a Code128 for USB barcode scanners, both of the
 signed card text (``kiosk.scanning.payload``) and both drawn as vectors, so they print
-sharp at any resolution. Issuing and the audit events happen in short transactions
-(``prepare_cards``); drawing the PDF happens after them, so a long print run never holds
-the database's write lock while hand-ins are going on.
+sharp at any resolution. The QR takes the right of the card, as big as the card allows
+(44.4 mm with its quiet zone, 1.35 mm modules: the webcam loses a far card's modules
+first); the school band, photo, name, form and year, and the card text in words share the
+column to its left; the Code128 runs along the bottom, full width.
+
+Issuing and the audit events happen in short transactions (``prepare_cards``); drawing
+the PDF happens after them, so a long print run never holds the database's write lock
+while hand-ins are going on.
 """
 
 from __future__ import annotations
