@@ -39,9 +39,9 @@ CARD_MM = (85.6, 54.0)
 CARD_PX_PER_MM = 10
 MAX_CARDS = 2
 # IdleThrottle: the costly passes on at least one frame in IDLE_EVERY (CARD_EVERY while a
-# card-shaped outline is in view); the view compared
-# as a thumbnail VIEW_WIDTH px wide, changed when over VIEW_CHANGE of it moved by more
-# than VIEW_STEP grey levels (a card 30 cm away covers ~3 % of the frame).
+# card-shaped outline is in view). The view is compared as a thumbnail VIEW_WIDTH px
+# wide: changed when over VIEW_CHANGE of it moved by more than VIEW_STEP grey levels (a
+# card 30 cm away covers ~3 % of the frame).
 IDLE_EVERY = 4
 CARD_EVERY = 2
 VIEW_WIDTH = 80
@@ -195,10 +195,10 @@ def card_crops(
     from it straightens the QR, and the enlargement gives each module ~13 pixels.
     ``quads``: the outlines if already found (``card_quads`` of the 640 px copy).
 
-    Two variants, by measurement on the 1.35 mm-module card: the binarised one reads
-    every card the strong-sharpening and CLAHE variants of the 0.88 mm card read, and
-    those under glare or dim light they did not; the mild sharpening, cheaper, reads
-    most soft cards first."""
+    Two variants, by measurement on the 1.35 mm-module card: the binarised one read
+    every card that the strong-sharpening and CLAHE variants (made for the 0.88 mm
+    card, now gone) read, and those under glare or dim light that they did not; the
+    mild sharpening, cheaper, reads most soft cards first."""
     small = fit_width(gray, FIRST_PASS_WIDTH)
     scale = gray.shape[1] / small.shape[1]
     for quad in (card_quads(small) if quads is None else quads)[:limit]:
