@@ -110,6 +110,24 @@ def measure(decoder: Decoder, samples: Sequence[Sample], empties: Sequence[np.nd
     return run
 
 
+STILL_DESKS, STILL_FRAMES = 6, 40
+
+
+def still_idle(size: tuple[int, int]) -> tuple[float, float]:
+    """Mean CPU ms a frame on still, empty desks (fresh sensor noise each frame), for the
+    default decoder and for the camera's (``camera_decoder``: the idle throttle), one
+    camera decoder per desk as one per camera. Means, not medians: the throttle spends
+    little on most frames and the full cost on some."""
+    plain = decoders.default_decoder()
+    plain_ms, camera_ms = [], []
+    for index in range(STILL_DESKS):
+        camera = decoders.camera_decoder()
+        for frame in synthetic.make_still_desk(index, size, frames=STILL_FRAMES):
+            plain_ms.append(timed(plain.decode, frame)[1])
+            camera_ms.append(timed(camera.decode, frame)[1])
+    return statistics.mean(plain_ms), statistics.mean(camera_ms)
+
+
 def pct(values: Sequence[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
@@ -315,6 +333,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\n(default_decoder() is {default.name})")
     headers = ["set", "card distance", "card width / frame width", "read", "rate"]
     print_table(f"Default decoder ({default.name}) by card distance and size", headers, bands)
+
+    idle_rows = []
+    for size in SIZES:
+        plain_ms, camera_ms = still_idle(size)
+        idle_rows.append([f"{size[0]}x{size[1]}", plain_ms, camera_ms])
+        record(
+            "decode", f"idle ms a frame, camera decoder, {size[0]}x{size[1]}", f"{camera_ms:.1f}"
+        )
+    print_table(
+        f"Idle: {STILL_DESKS} still, empty desks x {STILL_FRAMES} frames (fresh sensor noise), "
+        "mean CPU ms a frame",
+        ["size", f"{default.name} (every pass, every frame)", "camera decoder (idle throttle)"],
+        idle_rows,
+    )
 
     burst_rows = []
     for label, run in default_runs.items():

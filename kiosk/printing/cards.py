@@ -4,9 +4,14 @@ two columns of five, with crop marks to cut along.
 Each card: school name, photo (or initials), preferred forename and surname, form and
 year, a QR code for the kiosk's webcam and a Code128 for USB barcode scanners, both of the
 signed card text (``kiosk.scanning.payload``) and both drawn as vectors, so they print
-sharp at any resolution. Issuing and the audit events happen in short transactions
-(``prepare_cards``); drawing the PDF happens after them, so a long print run never holds
-the database's write lock while hand-ins are going on.
+sharp at any resolution. The QR takes the right of the card, as big as the card allows
+(44.4 mm with its quiet zone, 1.35 mm modules: the webcam loses a far card's modules
+first); the school band, photo, name, form and year, and the card text in words share the
+column to its left; the Code128 runs along the bottom, full width.
+
+Issuing and the audit events happen in short transactions (``prepare_cards``); drawing
+the PDF happens after them, so a long print run never holds the database's write lock
+while hand-ins are going on.
 """
 
 from __future__ import annotations
@@ -42,19 +47,39 @@ PAGE_W, PAGE_H = A4
 MARGIN_X = (PAGE_W - COLUMNS * CARD_W) / 2
 MARGIN_Y = (PAGE_H - ROWS * CARD_H) / 2
 
-# Card layout, from the card's bottom-left corner. Everything stays 2 mm or more inside
-# the edge, so a cut a little off the line loses nothing.
-BAND = (2 * mm, 44 * mm, CARD_W - 4 * mm, 8 * mm)  # x, y, width, height
-PHOTO = (3 * mm, 16 * mm, 19 * mm, 19 * mm * 4 / 3)
-TEXT_X, TEXT_RIGHT, TEXT_TOP, TEXT_BOTTOM = 24.5 * mm, 54 * mm, 42 * mm, 16 * mm
+# Card layout, from the card's bottom-left corner. Ink stays EDGE or more inside the
+# card's edge, so a cut a little off the line loses nothing.
+EDGE = 2 * mm
+# The Code128 with its quiet zones: full width (a long card text needs it for bars of
+# MIN_DOTS) and a quarter inch tall, the usual minimum for a hand-held scanner's line to
+# cross every bar.
+BARS = (EDGE, EDGE, CARD_W - 2 * EDGE, 6.35 * mm)
+# The QR with its 4-module quiet zone, as big as the card allows: a far card's modules
+# are what the webcam loses first. It runs from just above the bars to near the top edge
+# at the right. The quiet zone is bare white card, so it may reach into the EDGE margin
+# (the symbol's ink does not), but it stays QR_QUIET_INSET inside the edge: a cut that
+# far off still leaves all four modules. A card text is a version 2 symbol (25 modules,
+# 33 with the quiet zone): 44.4 mm gives 1.35 mm modules, a 33.6 mm symbol.
+QR_QUIET_INSET = 1 * mm
+QR_BOTTOM = BARS[1] + BARS[3] + 0.25 * mm
+QR_SIZE = CARD_H - QR_QUIET_INSET - QR_BOTTOM
+QR_AT = (CARD_W - QR_QUIET_INSET - QR_SIZE, QR_BOTTOM)
+# Left of the QR's quiet zone: the school band over a column with the photo, the name
+# beside it, and the card text (the Code128 in words) above the bars.
+COLUMN_RIGHT = QR_AT[0] - 0.5 * mm
+BAND = (EDGE, 44 * mm, COLUMN_RIGHT - EDGE, 8 * mm)  # x, y, width, height
+PHOTO_W = 16 * mm
+PHOTO = (EDGE, 42.5 * mm - PHOTO_W * 4 / 3, PHOTO_W, PHOTO_W * 4 / 3)
+TEXT_X, TEXT_RIGHT, TEXT_TOP, TEXT_BOTTOM = (
+    EDGE + PHOTO_W + 1.5 * mm,
+    COLUMN_RIGHT,
+    42.5 * mm,
+    12 * mm,
+)
 LEADING = 1.2
-BARS = (2 * mm, 5 * mm, CARD_W - 4 * mm, 9.5 * mm)  # the Code128 with its quiet zones
-# The QR with its 4-module quiet zone: as big as the room between the Code128 and the
-# band allows (0.25 mm clear of each), for the webcam at arm's length. A card text is a
-# version 2 symbol (25 modules, 33 with the quiet zone): 29 mm gives 0.88 mm modules.
-QR_SIZE = 29 * mm
-QR_AT = (CARD_W - 2 * mm - QR_SIZE, BARS[1] + BARS[3] + 0.25 * mm)
-CAPTION_Y = 2.4 * mm
+# The most lines a forename and a surname may wrap to in the narrow name column.
+FORENAME_LINES, SURNAME_LINES = 2, 5
+CAPTION = (EDGE, BARS[1] + BARS[3] + 1.2 * mm, COLUMN_RIGHT - EDGE)  # x, baseline, width
 ISSUE_BATCH = 200  # cards issued a transaction: ~1 s of the database's write lock at most
 MIN_DOTS = 4  # 4/600 inch = 0.17 mm: the narrowest bar a common USB scanner reads well
 
@@ -409,10 +434,16 @@ def _draw_card(
     draw.draw_qr(canvas, face.text, *QR_AT, QR_SIZE)
     bx, by, bw, bh = BARS
     draw.draw_code128(canvas, face.text, bx, by, bw, bh, draw.code128_dots(face.text, bw))
-    canvas.setFillColor(GREY)
-    canvas.setFont(fonts.regular, 5.5)
-    canvas.drawCentredString(CARD_W / 2, CAPTION_Y, face.text)
+    _caption(canvas, fonts, face.text)
     canvas.restoreState()
+
+
+def _caption(canvas: Canvas, fonts: draw.Fonts, text: str) -> None:
+    """The card text in words, for typing in when no scanner reads the card."""
+    x, baseline, width = CAPTION
+    canvas.setFillColor(GREY)
+    canvas.setFont(fonts.regular, draw.fit_size(text, fonts.regular, width, 5.5, 4))
+    canvas.drawString(x, baseline, text)
 
 
 def _band(canvas: Canvas, fonts: draw.Fonts, school: str) -> None:
@@ -420,10 +451,15 @@ def _band(canvas: Canvas, fonts: draw.Fonts, school: str) -> None:
     canvas.setFillColor(BLUE)
     canvas.roundRect(bx, by, bw, bh, 1.5 * mm, stroke=0, fill=1)
     name = draw.printable(school, fonts.bold)
-    size = draw.fit_size(name, fonts.bold, bw - 4 * mm, 11, 6)
+    fitted = draw.fit_lines(name, fonts.bold, bw - 3 * mm, 10, 5, 2)
     canvas.setFillColor(white)
-    canvas.setFont(fonts.bold, size)
-    canvas.drawCentredString(bx + bw / 2, by + (bh - size * 0.7) / 2, name)
+    canvas.setFont(fonts.bold, fitted.size)
+    step = fitted.size * 1.1
+    # Cap height ~0.7 of the size: the block of lines centred in the band.
+    baseline = by + (bh + step * (len(fitted.lines) - 1) - fitted.size * 0.7) / 2
+    for line in fitted.lines:
+        canvas.drawCentredString(bx + bw / 2, baseline, line)
+        baseline -= step
 
 
 def _photo(canvas: Canvas, fonts: draw.Fonts, face: CardFace) -> None:
@@ -448,14 +484,17 @@ TextLine = tuple[str, float, str, Color]  # font, size, text, colour
 def _name_lines(fonts: draw.Fonts, face: CardFace, largest: float) -> list[TextLine]:
     width = TEXT_RIGHT - TEXT_X
     lines: list[TextLine] = []
-    for text, max_lines in ((face.forename, 2), (face.surname, 3)):
+    for text, max_lines in ((face.forename, FORENAME_LINES), (face.surname, SURNAME_LINES)):
         fitted = draw.fit_lines(
             draw.printable(text, fonts.bold), fonts.bold, width, largest, 6.5, max_lines
         )
         lines.extend((fonts.bold, fitted.size, line, INK) for line in fitted.lines)
-    form = draw.printable(f"Form {face.reg_group} · {year_label(face.year_group)}", fonts.regular)
-    size = draw.fit_size(form, fonts.regular, width, min(9, largest), 6)
-    lines.append((fonts.regular, size, form, GREY))
+    form = draw.printable(f"Form {face.reg_group}", fonts.regular)
+    year = draw.printable(year_label(face.year_group), fonts.regular)
+    size = min(
+        draw.fit_size(text, fonts.regular, width, min(9, largest), 5) for text in (form, year)
+    )
+    lines.extend((fonts.regular, size, text, GREY) for text in (form, year))
     return lines
 
 

@@ -105,6 +105,11 @@ def _break_long(piece: str, font: str, size: float, width: float) -> list[str]:
     return [*chunks, current] if current else chunks
 
 
+def _pieces_fit(text: str, font: str, size: float, width: float) -> bool:
+    """Whether every word (or hyphenated part) of ``text`` fits ``width`` unbroken."""
+    return all(text_width(piece, font, size) <= width for _, piece in _pieces(text))
+
+
 def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     """Greedy line breaking at spaces and hyphens; a piece wider than a line is broken
     between letters as a last resort."""
@@ -135,17 +140,21 @@ def fit_lines(
     text: str, font: str, width: float, largest: float, smallest: float, max_lines: int
 ) -> FittedText:
     """One line if it fits at 75% of ``largest`` or more, else wrapped into at most
-    ``max_lines`` at the largest size that works; at ``smallest`` the last line is cut
-    with an ellipsis (names stay whole in the database; only the card is short of room)."""
+    ``max_lines`` at the largest size that works, breaking only at spaces and hyphens if
+    any size down to ``smallest`` allows it, else between letters too; at ``smallest``
+    the last line is cut with an ellipsis (names stay whole in the database; only the
+    card is short of room)."""
     size = fit_size(text, font, width, largest, largest * 0.75)
     if text_width(text, font, size) <= width:
         return FittedText(size, (text,))
-    size = largest
-    while size >= smallest:
-        lines = wrap(text, font, size, width)
-        if len(lines) <= max_lines:
-            return FittedText(size, tuple(lines))
-        size -= 0.5
+    for whole_pieces in (True, False):
+        size = largest
+        while size >= smallest:
+            lines = wrap(text, font, size, width)
+            fits = len(lines) <= max_lines
+            if fits and (not whole_pieces or _pieces_fit(text, font, size, width)):
+                return FittedText(size, tuple(lines))
+            size -= 0.5
     lines = wrap(text, font, smallest, width)[:max_lines]
     last = lines[-1]
     while last and text_width(last + "…", font, smallest) > width:

@@ -38,7 +38,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
 from kiosk.scanning.debounce import ScanDebouncer
-from kiosk.scanning.decoders import Decoder, default_decoder
+from kiosk.scanning.decoders import Decoder, camera_decoder
 from kiosk.scanning.qtfix import emit
 
 Source = int | str | Path
@@ -225,7 +225,7 @@ class CameraWorker(QObject):
             self._spec, self.source = source, open_source(source, fps)
         else:
             self.source = source
-        self.decoder = decoder or default_decoder()
+        self.decoder = decoder or camera_decoder()
         self.preview_interval = 1.0 / preview_fps if preview_fps > 0 else float("inf")
         self.preview_width = preview_width
         self.retry_seconds = retry_seconds

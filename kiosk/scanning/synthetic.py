@@ -1,11 +1,11 @@
 """Synthetic webcam frames of a pupil card, for tests and the decode benchmark.
 
 Every frame is reproducible from ``(seed, index)``. A frame shows the card as
-``kiosk.printing.cards`` prints it (its layout constants: a CR80 card with a 29 mm QR,
-version 2 at EC level M, 0.88 mm modules, beside the name and above a Code128 of the
-same signed text), held in front of a kiosk webcam: tilted up to 30 degrees, rolled up to
-30 (15 % upside down), then blurred, darkened, given sensor noise, sometimes a glare spot
-and webcam JPEG compression.
+``kiosk.printing.cards`` prints it (its layout constants: a CR80 card with a 44.4 mm QR
+including its quiet zone, version 2 at EC level M, 1.35 mm modules, beside the school
+band, photo and name and above a Code128 of the same signed text), held in front of a
+kiosk webcam: tilted up to 30 degrees, rolled up to 30 (15 % upside down), then blurred,
+darkened, given sensor noise, sometimes a glare spot and webcam JPEG compression.
 
 Kiosk distance, from geometry: a webcam with a 65-70 degree horizontal field of view
 sees a strip 2 * d * tan(HFOV / 2) wide at distance d, i.e. 15.3-16.8 cm at 12 cm and
@@ -14,7 +14,7 @@ does not fit in the frame, further and it is out of arm's reach over a kiosk des
 the 85.6 mm card fills 56-51 % (12 cm) down to 22-20 % (30 cm) of the frame width. Each
 frame draws the HFOV uniformly from 65-70 degrees and the distance uniformly from
 12-30 cm: no distance is favoured, so about half the frames are beyond 21 cm (card
-under 30 % of the width, a QR module under 2 px at 640x480). A card that would not fit
+under 30 % of the width, a QR module under 3 px at 640x480). A card that would not fit
 the frame whole is moved back until it does. The kiosk screen shows the camera preview,
 which pupils use to aim, but nothing here assumes they come closer because of it.
 
@@ -32,6 +32,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from reportlab.lib.units import mm
 
 from kiosk.printing import cards, draw
 from kiosk.scanning import payload
@@ -166,36 +167,54 @@ def _draw_code128(card: np.ndarray, text: str) -> None:
     dark = np.zeros(right - left, bool)
     dark[inside] = bars[cols[inside]] == 0
     card[top:bottom, left:right][:, dark] = _INK
-    caption_y = round(_px(cards.CARD_H - cards.CAPTION_Y))
-    (text_w, _), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, 0.55, 1)
-    caption_x = (card.shape[1] - text_w) // 2
-    cv2.putText(card, text, (caption_x, caption_y), cv2.FONT_HERSHEY_SIMPLEX, 0.55, _GREY, 1)
+    x, baseline, width = cards.CAPTION
+    _put_text(card, text, (x, baseline), width, 0.55, _GREY, 1)
+
+
+def _put_text(
+    card: np.ndarray,
+    text: str,
+    at: tuple[float, float],
+    width: float,
+    scale: float,
+    colour: tuple[int, int, int],
+    thickness: int,
+    centred: bool = False,
+) -> None:
+    """``text`` with its baseline starting at ``at`` (layout points, from the card's
+    bottom-left), shrunk if needed to fit ``width`` points (or centred in it), as the
+    printer fits the card's text to its boxes."""
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    room = _px(width)
+    (text_w, _), _ = cv2.getTextSize(text, font, scale, thickness)
+    scale *= min(1.0, room / text_w)
+    (text_w, _), _ = cv2.getTextSize(text, font, scale, thickness)
+    x = _px(at[0]) + ((room - text_w) / 2 if centred else 0)
+    origin = (round(x), round(_px(cards.CARD_H - at[1])))
+    cv2.putText(card, text, origin, font, scale, colour, thickness)
 
 
 def _draw_print(card: np.ndarray, rng: np.random.Generator) -> None:
     """School band, photo and name as laid out on the real card: clutter the decoders
     must ignore."""
-    left, top, right, bottom = _box(*cards.BAND)
+    x, y, w, h = cards.BAND
+    left, top, right, bottom = _box(x, y, w, h)
     cv2.rectangle(card, (left, top), (right, bottom), (145, 61, 11), thickness=-1)
-    cv2.putText(
-        card,
-        "OAKWOOD ACADEMY",
-        (left + 230, bottom - 22),
-        cv2.FONT_HERSHEY_SIMPLEX,
-        1.0,
-        (255,) * 3,
-        2,
-    )
+    school = "OAKWOOD ACADEMY"
+    _put_text(card, school, (x + 1.5 * mm, y + h / 3), w - 3 * mm, 1.0, (255,) * 3, 2, True)
     left, top, right, bottom = _box(*cards.PHOTO)
     skin = tuple(int(c) for c in rng.integers(60, 230, size=3))
     cv2.rectangle(card, (left, top), (right, bottom), (216, 166, 126), thickness=-1)
     centre = ((left + right) // 2, (top + bottom) // 2)
-    cv2.ellipse(card, centre, (55, 75), 0, 0, 360, skin, thickness=-1)
-    x, top = round(_px(cards.TEXT_X)), round(_px(cards.CARD_H - cards.TEXT_TOP))
-    cv2.putText(card, "Alex", (x, top + 45), cv2.FONT_HERSHEY_SIMPLEX, 1.3, _INK, 3)
-    cv2.putText(card, "Smith", (x, top + 100), cv2.FONT_HERSHEY_SIMPLEX, 1.3, _INK, 3)
-    cv2.putText(card, "Form 9RB", (x, top + 150), cv2.FONT_HERSHEY_SIMPLEX, 0.9, _GREY, 2)
-    cv2.putText(card, "Year 9", (x, top + 190), cv2.FONT_HERSHEY_SIMPLEX, 0.9, _GREY, 2)
+    axes = ((right - left) * 3 // 10, (bottom - top) * 3 // 10)
+    cv2.ellipse(card, centre, axes, 0, 0, 360, skin, thickness=-1)
+    width = cards.TEXT_RIGHT - cards.TEXT_X
+    lines = [("Alex", 1.3, _INK, 3), ("Smith", 1.3, _INK, 3)]
+    lines += [("Form 9RB", 0.9, _GREY, 2), ("Year 9", 0.9, _GREY, 2)]
+    baseline = cards.TEXT_TOP
+    for text, scale, colour, thickness in lines:
+        baseline -= scale * 9 * cards.LEADING  # points: Hershey scale 1 is ~9 pt type here
+        _put_text(card, text, (cards.TEXT_X, baseline), width, scale, colour, thickness)
 
 
 def render_desk(size: Size, rng: np.random.Generator) -> np.ndarray:
@@ -480,6 +499,24 @@ def make_empty_frames(
         frame, _ = apply_camera(render_desk(size, rng), rng, scale=size[0] / 640)
         frames.append(frame)
     return frames
+
+
+def make_still_desk(
+    index: int, size: Size = (1280, 720), seed: int = DEFAULT_SEED, frames: int = 30
+) -> list[np.ndarray]:
+    """An empty kiosk: ``frames`` frames of one desk without a card, the same camera and
+    light, fresh sensor noise in each (what the kiosk sees most of the day)."""
+    key = [seed, 3_000_000 + index]
+    desk = render_desk(size, np.random.default_rng(key))
+    return [
+        apply_camera(
+            desk,
+            np.random.default_rng([*key, 1]),
+            scale=size[0] / 640,
+            noise_rng=np.random.default_rng([*key, 2, step]),
+        )[0]
+        for step in range(frames)
+    ]
 
 
 def write_frames(out_dir: Path, frames: Sequence[Frame]) -> list[Path]:

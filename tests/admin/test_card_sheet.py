@@ -157,33 +157,79 @@ def test_codes_are_vectors_the_only_image_on_the_page_is_the_photo(sheet):
     assert listing[0].split()[2] == "image"
 
 
+def words_in(pdf: Path, index: int, x: float, y: float, w: float, h: float) -> str:
+    """The text inside the region (x, y, w, h) of the card at ``index`` on page 1 (PDF
+    points from the card's bottom-left), line by line (-layout keeps a hyphen that ends a
+    line), whitespace and line breaks collapsed to single spaces."""
+    card_x, card_y = card_sheet.card_origin(index)
+    top = card_sheet.PAGE_H - card_y - y - h
+    box = {"-x": card_x + x, "-y": top, "-W": w, "-H": h}
+    options = [str(part) for key, value in box.items() for part in (key, round(value))]
+    text = subprocess.run(
+        ["pdftotext", "-layout", *options, str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return " ".join(text.split())
+
+
 @needs_poppler
 def test_names_print_in_full_including_vietnamese_and_irish_accents(sheet):
-    pdf = sheet.pdf
-    text = subprocess.run(
-        ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
-    ).stdout
+    column = (
+        card_sheet.TEXT_X,
+        card_sheet.TEXT_BOTTOM,
+        card_sheet.TEXT_RIGHT - card_sheet.TEXT_X,
+        card_sheet.TEXT_TOP - card_sheet.TEXT_BOTTOM,
+    )
+    faces = sheet.batch.faces
+    names = [words_in(sheet.pdf, index, *column) for index in range(len(faces))]
     for name in (
-        "Zoë",
-        "Nguyễn",
-        "Thảo",
-        "O'Brien",
-        "Ó Súilleabháin",
-        "Ollie",
-        # Beside the 29 mm QR the name box is 29.5 mm wide: broken at its hyphen.
-        "Fitzgerald-",
-        "Hughes",
+        "Zoë Kowalski",
+        "Thảo Nguyễn",
+        "Siobhán O'Brien",
+        "Ciarán Ó Súilleabháin",
+        # The name column beside the QR is 20 mm wide: broken at the hyphen, not inside
+        # a word.
+        "Ollie Fitzgerald- Hughes",
     ):
-        assert name in text
-    assert "Form 7B · Year 7" in text
-    assert "Kingsmead Academy" in text
+        assert sum(card.startswith(f"{name} Form") for card in names) == 1, name
+    for index, (face, card) in enumerate(zip(faces, names, strict=True)):
+        assert card.endswith(f"Form {face.reg_group} Year {face.year_group}"), card
+        band = words_in(sheet.pdf, index, *card_sheet.BAND)
+        assert band == "Kingsmead Academy"
+        caption_x, caption_y, caption_w = card_sheet.CAPTION
+        caption = words_in(sheet.pdf, index, caption_x, caption_y - mm, caption_w, 3 * mm)
+        assert caption == face.text
+
+
+@needs_poppler
+def test_the_qr_quiet_zone_is_blank_card_and_the_ink_stays_off_the_cut(sheet):
+    """Around each QR symbol, four modules of nothing but white, on the card even if the
+    cut is off by QR_QUIET_INSET; the symbol itself EDGE or more inside the card."""
+    x0, y0 = card_sheet.QR_AT
+    size = card_sheet.QR_SIZE
+    assert x0 + size <= card_sheet.CARD_W - card_sheet.QR_QUIET_INSET + 1e-6
+    assert y0 + size <= card_sheet.CARD_H - card_sheet.QR_QUIET_INSET + 1e-6
+    assert y0 > card_sheet.BARS[1] + card_sheet.BARS[3]
+    quiet = card_sheet.QR_SIZE * draw.QR_QUIET_MODULES / (25 + 2 * draw.QR_QUIET_MODULES)
+    assert card_sheet.CARD_H - (y0 + size - quiet) >= card_sheet.EDGE
+    assert card_sheet.CARD_W - (x0 + size - quiet) >= card_sheet.EDGE
+    inner = round((quiet - 0.2 * mm) * PX)  # a little short of the symbol's first module
+    for index in range(len(sheet.batch.faces)):
+        x, y = card_sheet.card_origin(index)
+        box = crop(sheet.page, x + x0, y + y0, size, size, 0)
+        ring = box.copy()
+        ring[inner:-inner, inner:-inner] = 255
+        assert ring.min() >= 250, index
+        assert box[inner:-inner, inner:-inner].min() < 50  # the symbol is there
 
 
 def test_the_card_text_uses_a_small_alphanumeric_qr(sessions, school):
     text = school.card_texts[school.pupil_ids[0]]
     code = draw.qr_code(text)
     assert isinstance(code.dataList[0], qrencoder.QRAlphaNum)
-    assert code.version <= 2  # 25 modules: 0.88 mm each on the card (29 mm with quiet zone)
+    assert code.version <= 2  # 25 modules: 1.35 mm each on the card (44.4 mm with quiet zone)
     assert len(draw.qr_matrix(text)) == 25
 
 
@@ -274,9 +320,18 @@ def test_fitted_names_never_run_past_their_box():
     fonts = draw.fonts()
     width = card_sheet.TEXT_RIGHT - card_sheet.TEXT_X
     for name in ("Wolfeschlegelsteinhausenbergerdorff-Featherstonehaugh", "Ó Súilleabháin", "Al"):
-        fitted = draw.fit_lines(name, fonts.bold, width, 12, 6.5, 3)
+        fitted = draw.fit_lines(name, fonts.bold, width, 12, 6.5, card_sheet.SURNAME_LINES)
         assert all(draw.text_width(line, fonts.bold, fitted.size) <= width for line in fitted.lines)
         assert "".join(fitted.lines).replace(" ", "") == name.replace(" ", "")
+
+
+def test_names_break_between_words_when_any_size_allows_it():
+    """Wrapped at its hyphen at a smaller size rather than between letters at a larger."""
+    fonts = draw.fonts()
+    width = card_sheet.TEXT_RIGHT - card_sheet.TEXT_X
+    fitted = draw.fit_lines("Fitzgerald-Hughes", fonts.bold, width, 12, 6.5, 3)
+    assert fitted.lines == ("Fitzgerald-", "Hughes")
+    assert draw.text_width("Fitzgerald-", fonts.bold, 12) > width  # 12 pt would split it
 
 
 def test_new_cards_for_a_big_selection_are_issued_in_short_transactions(

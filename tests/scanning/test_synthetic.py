@@ -6,6 +6,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from kiosk.printing import cards, draw
 from kiosk.scanning import payload, synthetic
 
 
@@ -46,17 +47,24 @@ def test_cards_stay_within_the_kiosk_envelope_and_the_frame() -> None:
 
 
 def test_the_synthetic_card_has_the_printed_cards_qr() -> None:
-    """Same symbol and size as kiosk.printing.cards prints: 29 mm with its quiet zone."""
+    """Same symbol, size and place as kiosk.printing.cards prints, with a blank quiet
+    zone around it (nothing of the band, name or card text drawn into it)."""
     text = "HK1.DEMO.3F.4.QI5OOWRN7BQUQ"
     card = synthetic.render_card(text, np.random.default_rng(0))
     gray = cv2.cvtColor(card, cv2.COLOR_BGR2GRAY)
-    qr = gray[:, 540:]  # right of the name: only the QR (and the band, Code128 below)
-    rows = np.flatnonzero((qr[110:390] < 60).any(axis=1)) + 110
-    cols = np.flatnonzero((qr[110:390] < 60).any(axis=0))
-    modules = 25 + 2 * 4
-    side_px = 10 * 29 * 25 / modules  # 10 px per mm
-    assert abs((rows.max() - rows.min() + 1) - side_px) <= 2
-    assert abs((cols.max() - cols.min() + 1) - side_px) <= 2
+    px = 10 / (72 / 25.4)  # card pixels (10 a mm) per layout point
+    x, y = cards.QR_AT
+    left, size = round(x * px), round(cards.QR_SIZE * px)
+    top = round((cards.CARD_H - y) * px) - size
+    box = gray[top : top + size, left : left + size]
+    assert box.shape == (size, size)
+    rows, cols = np.flatnonzero((box < 60).any(axis=1)), np.flatnonzero((box < 60).any(axis=0))
+    modules = 25 + 2 * draw.QR_QUIET_MODULES
+    quiet = size * draw.QR_QUIET_MODULES / modules
+    assert abs(rows.min() - quiet) <= 2 and abs(cols.min() - quiet) <= 2
+    assert abs((rows.max() + 1) - (size - quiet)) <= 2
+    assert abs((cols.max() + 1) - (size - quiet)) <= 2
+    assert gray[top : top + size, left : left + round(quiet) - 1].min() > 200  # left quiet zone
 
 
 def test_the_cli_writes_pngs_and_their_texts(tmp_path: Path) -> None:
