@@ -240,6 +240,13 @@ class LocalClock:
             raise TypeError(f"not a time: {value!r}")
         return to_local(value.replace(tzinfo=None)).strftime("%Y-%m-%d %H:%M:%S")
 
+    def hour(self, key: str) -> str | None:
+        """School-local ``YYYY-MM-DD HH`` for the UTC hour ``key`` (``YYYY-MM-DD HH``) when
+        every time in that hour moves by the same whole hours, so that only the hour part
+        of its text changes; None for any other hour (``text`` goes by the minute there)."""
+        local = self._hours.get(key, "")
+        return self._hour(key) if local == "" else local
+
     def _hour(self, key: str) -> str | None:
         local: str | None = None
         try:
@@ -457,6 +464,12 @@ def _flag(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
+def redacted_flag(value: Any) -> bool | None:
+    """The audit log's "Redacted" from SQLite's 0/1 (or a bool); the row loops below have
+    it inlined (a call a row costs a tenth of their time)."""
+    return value if value is None else value is True or value == 1
+
+
 def _day(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(value) if type(value) is str else value
 
@@ -591,7 +604,7 @@ def _lean_audit_query(
 # always: the reference that tests compare the lookups with.
 PUPILS_BY_LOOKUP = True
 PupilFields = tuple[Any, Any, Any, Any]
-_NO_PUPIL: PupilFields = (None, None, None, None)  # what the outer join gives for no pupil
+NO_PUPIL: PupilFields = (None, None, None, None)  # what the outer join gives for no pupil
 
 
 def _pupils_by_id(session: Session, safe: TextGuard) -> dict[Any, PupilFields]:
@@ -599,13 +612,13 @@ def _pupils_by_id(session: Session, safe: TextGuard) -> dict[Any, PupilFields]:
     return {row[0]: tuple(row[1:]) for row in rows}
 
 
-def _lean_audit_rows(
+def lean_audit_rows(
     rows: Iterator[Any], clock: LocalClock, pupils: dict[Any, PupilFields]
 ) -> Iterator[tuple[Any, ...]]:
     """As ``_audit_rows``, from ``_lean_audit_query``'s rows and the pupils by id."""
     text, pupil_of, hour_of = clock.text, pupils.get, clock.hours.get
     for seq, at, kind, staff, pupil, slot, cid, details, red, hashed in rows:
-        adm, name, year, form = pupil_of(pupil, _NO_PUPIL)
+        adm, name, year, form = pupil_of(pupil, NO_PUPIL)
         # clock.text's first step, inlined (a tenth of the time of the rows)
         hour = hour_of(at[:13]) if type(at) is str and len(at) >= 19 and at[10] == " " else None
         yield (
@@ -640,10 +653,15 @@ def _audit_rows(rows: Iterator[Any], clock: LocalClock) -> Iterator[tuple[Any, .
 
 
 def _raw_rows(cursor: Any) -> Iterator[tuple[Any, ...]]:
-    """The DBAPI cursor's own tuples, in batches: on SQLite a third of an export's time
-    went on SQLAlchemy's Row objects and their type processing."""
-    while batch := cursor.fetchmany(BATCH):
+    """The DBAPI cursor's own tuples: on SQLite a third of an export's time went on
+    SQLAlchemy's Row objects and their type processing."""
+    for batch in _raw_batches(cursor, BATCH):
         yield from batch
+
+
+def _raw_batches(cursor: Any, size: int) -> Iterator[list[Any]]:
+    while batch := cursor.fetchmany(size):
+        yield batch
 
 
 # -- opening a log -------------------------------------------------------------------------
@@ -704,11 +722,11 @@ class LogReader:
         connection = session.connection()
         raw = connection.dialect.name == "sqlite"
         shape: Callable[[Iterator[Any], LocalClock], Iterator[tuple[Any, ...]]]
-        lean = PUPILS_BY_LOOKUP and which.year_group is None and not which.reg_group
+        lean = self._lean()
         if self.kind == "audit" and raw and lean:
             query, columns = _lean_audit_query(which, self._seqs, safe), AUDIT_COLUMNS
             pupils = _pupils_by_id(session, safe)
-            shape = partial(_lean_audit_rows, pupils=pupils)
+            shape = partial(lean_audit_rows, pupils=pupils)
         elif self.kind == "audit":
             query = _audit_query(which, self._seqs, safe)
             columns, shape = AUDIT_COLUMNS, _audit_rows
@@ -721,7 +739,7 @@ class LogReader:
         else:
             query, columns, shape = _custody_query(which, safe), CUSTODY_COLUMNS, _custody_rows
         query = _windowed(query, self.kind, window)
-        total = session.scalar(_windowed(self._counting(), self.kind, window))
+        total = self.count(window)
         if raw:  # bind parameters by SQLAlchemy, rows raw
             streamed = connection.execute(query)
             source: Iterator[Any] = _raw_rows(streamed.cursor)
@@ -733,11 +751,39 @@ class LogReader:
             yield LogTable(
                 LOG_TITLES[self.kind],
                 columns,
-                total or 0,
+                total,
                 rows,
                 self.guard_formulas,
                 self.snapshot,
             )
+        finally:
+            streamed.close()
+
+    def _lean(self) -> bool:
+        """Whether the pupils (and the custody log's slots and staff) are looked up by id."""
+        return PUPILS_BY_LOOKUP and self.which.year_group is None and not self.which.reg_group
+
+    def count(self, window: LogWindow | None = None) -> int:
+        return self.session.scalar(_windowed(self._counting(), self.kind, window)) or 0
+
+    @contextmanager
+    def lean_audit(
+        self, window: LogWindow | None = None, batch: int = BATCH
+    ) -> Iterator[tuple[Iterator[list[Any]], dict[Any, PupilFields]] | None]:
+        """For a writer that shapes the audit log's rows itself: the SQLite cursor's own
+        rows of ``window`` in batches, as ``lean_audit_rows`` takes them, and the pupils'
+        fields by id for it; None unless this is the audit log, read from SQLite without a
+        pupil filter (the other logs are read only through ``table``)."""
+        connection = self.session.connection()
+        if self.kind != "audit" or connection.dialect.name != "sqlite" or not self._lean():
+            yield None
+            return
+        safe = formula_safe if self.guard_formulas else as_is
+        query = _windowed(_lean_audit_query(self.which, self._seqs, safe), "audit", window)
+        pupils = _pupils_by_id(self.session, safe)
+        streamed = connection.execute(query)
+        try:
+            yield _raw_batches(streamed.cursor, batch), pupils
         finally:
             streamed.close()
 
