@@ -252,7 +252,8 @@ def _write_part(
         if header:
             _write_header(out, AUDIT_COLUMNS)
         batches, pupils = lean
-        lines, total, done = _AuditLines(pupils), log.count(window), 0
+        lines, done = _AuditLines(pupils), 0
+        total = log.count(window) if progress else 0
         with _no_cyclic_gc():
             for rows in batches:
                 out.write(lines.text(rows))
@@ -324,7 +325,7 @@ def _write_in_two(
     later = Path(name)
     worker = None
     try:
-        worker = _start_worker(database, log.kind, log.which, plan[1], later)
+        worker = _start_worker(database, log, plan[1], later)
         with path.open("w", encoding="utf-8", newline="") as out:
             share = 1 - WORKER_SHARE
 
@@ -353,12 +354,13 @@ def _write_in_two(
 
 
 def _start_worker(
-    database: str, kind: LogKind, which: ReportFilter, window: LogWindow, out: Path
+    database: str, log: LogReader, window: LogWindow, out: Path
 ) -> subprocess.Popen[str] | None:
     job = {
         "database": database,
-        "kind": kind,
-        "which": which.describe(),
+        "kind": log.kind,
+        "which": log.which.describe(),
+        "seqs": log.seqs,
         "window": [window.start, window.stop],
         "out": str(out),
     }
@@ -398,7 +400,10 @@ def run_worker_job(job: dict[str, Any]) -> dict[str, Any]:
             reader() as session,
             open(job["out"], "w", encoding="utf-8", newline="") as out,
         ):
-            log = LogReader(session, job["kind"], which_filter, guard_formulas=True)
+            seqs = job["seqs"]
+            log = LogReader(
+                session, job["kind"], which_filter, guard_formulas=True, seqs=(seqs[0], seqs[1])
+            )
             rows = _write_part(log, window, out, None, header=False)
             return {"ok": True, "rows": rows, "snapshot": log.snapshot}
     finally:

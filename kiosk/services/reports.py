@@ -714,12 +714,23 @@ class LogReader:
     can be checked against it, and written here instead if it does not match)."""
 
     def __init__(
-        self, session: Session, kind: LogKind, which: ReportFilter, *, guard_formulas: bool
+        self,
+        session: Session,
+        kind: LogKind,
+        which: ReportFilter,
+        *,
+        guard_formulas: bool,
+        seqs: tuple[int, int] | None = None,
     ) -> None:
+        """``seqs``: the period's first and last event numbers (``self.seqs``) if known
+        already, as a worker knows them from its parent: used only if its snapshot is the
+        parent's, whose numbers they are."""
         self.session, self.kind, self.which = session, kind, which.checked()
         self.guard_formulas = guard_formulas
         self.snapshot = _snapshot_head(session)
-        self._seqs = _audit_seqs(session, self.which) if kind == "audit" else (1, 0)
+        if seqs is None:
+            seqs = _audit_seqs(session, self.which) if kind == "audit" else (1, 0)
+        self.seqs = seqs
 
     @contextmanager
     def table(self, window: LogWindow | None = None) -> Iterator[LogTable]:
@@ -730,11 +741,11 @@ class LogReader:
         shape: Callable[[Iterator[Any], LocalClock], Iterator[tuple[Any, ...]]]
         lean = self._lean()
         if self.kind == "audit" and raw and lean:
-            query, columns = _lean_audit_query(which, self._seqs, safe), AUDIT_COLUMNS
+            query, columns = _lean_audit_query(which, self.seqs, safe), AUDIT_COLUMNS
             pupils = _pupils_by_id(session, safe)
             shape = partial(lean_audit_rows, pupils=pupils)
         elif self.kind == "audit":
-            query = _audit_query(which, self._seqs, safe)
+            query = _audit_query(which, self.seqs, safe)
             columns, shape = AUDIT_COLUMNS, _audit_rows
         elif raw and lean:
             query, columns = _lean_custody_query(which, safe), CUSTODY_COLUMNS
@@ -785,7 +796,7 @@ class LogReader:
             yield None
             return
         safe = formula_safe if self.guard_formulas else as_is
-        query = _windowed(_lean_audit_query(self.which, self._seqs, safe), "audit", window)
+        query = _windowed(_lean_audit_query(self.which, self.seqs, safe), "audit", window)
         pupils = _pupils_by_id(self.session, safe)
         streamed = connection.execute(query)
         try:
@@ -803,7 +814,7 @@ class LogReader:
                 query = query.join(Pupil, Pupil.id == AuditEvent.pupil_id)
             if which.custody_kind:
                 query = query.join(Custody, Custody.id == AuditEvent.custody_id)
-            query = query.where(AuditEvent.seq.between(*self._seqs))
+            query = query.where(AuditEvent.seq.between(*self.seqs))
             query = query.where(AuditEvent.at >= which.starts, AuditEvent.at < which.ends)
         else:
             query = (
@@ -819,7 +830,7 @@ class LogReader:
         year group, form and kind filters), or None if the period is empty."""
         session, which = self.session, self.which
         if self.kind == "audit":
-            first, last = self._seqs
+            first, last = self.seqs
             if last < first:
                 return None
             cut = last + 1 - int((last - first + 1) * share)
@@ -842,7 +853,7 @@ class LogReader:
     def period_rows(self) -> int:
         """Rows in the period before the pupil filters: a cheap upper bound from an index."""
         if self.kind == "audit":
-            first, last = self._seqs
+            first, last = self.seqs
             return max(0, last - first + 1)
         which = self.which
         return (
