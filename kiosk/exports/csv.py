@@ -15,11 +15,13 @@ import io
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -28,11 +30,13 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import NullPool
 
-from kiosk import side_process
+from kiosk import clock, side_process
 from kiosk.config import sqlite_url
+from kiosk.services import reports
 from kiosk.services.reports import (
     AUDIT_COLUMNS,
     NO_PUPIL,
+    READ_MAPPED,
     Column,
     LocalClock,
     LogKind,
@@ -43,6 +47,7 @@ from kiosk.services.reports import (
     PupilFields,
     ReportFilter,
     lean_audit_rows,
+    pupils_by_id,
     reading,
     redacted_flag,
 )
@@ -219,7 +224,8 @@ class _AuditLines:
         return None if hours.missed else text
 
 
-_INT, _NONE = frozenset({int}), frozenset({int, type(None)})
+_INT = frozenset({int})
+_NONE = frozenset({int, type(None)})
 
 
 def _ints(values: Sequence[Any], *, none: bool = True) -> bool:
@@ -252,15 +258,26 @@ def _write_part(
         if header:
             _write_header(out, AUDIT_COLUMNS)
         batches, pupils = lean
-        lines, done = _AuditLines(pupils), 0
         total = log.count(window) if progress else 0
-        with _no_cyclic_gc():
-            for rows in batches:
-                out.write(lines.text(rows))
-                done += len(rows)
-                if progress:
-                    progress(done, total)
-        return done
+        return _write_lines(batches, pupils, out, progress, total)
+
+
+def _write_lines(
+    batches: Iterable[list[Any]],
+    pupils: dict[Any, PupilFields],
+    out: TextIO,
+    progress: Progress | None = None,
+    total: int = 0,
+) -> int:
+    """Batches of ``LogReader.lean_audit`` rows written as CSV lines; returns how many."""
+    lines, done = _AuditLines(pupils), 0
+    with _no_cyclic_gc():
+        for rows in batches:
+            out.write(lines.text(rows))
+            done += len(rows)
+            if progress:
+                progress(done, total)
+    return done
 
 
 # -- a long log from an SQLite file in two processes -----------------------------------------
@@ -356,16 +373,55 @@ def _write_in_two(
 def _start_worker(
     database: str, log: LogReader, window: LogWindow, out: Path
 ) -> subprocess.Popen[str] | None:
-    job = {
-        "database": database,
-        "kind": log.kind,
-        "which": log.which.describe(),
-        "seqs": log.seqs,
-        "window": [window.start, window.stop],
-        "out": str(out),
-    }
-    code = _WORKER_BOOT.format(path=repr(__file__))
+    job: dict[str, Any] = {"database": database, "out": str(out)}
+    sql = log.lean_audit_sql(window) if LINES_AT_ONCE else None
+    if sql is not None:
+        job["sql"] = sql
+        code = side_process.definitions_boot(_LINES_WORKER_SOURCES, "_worker_main")
+    else:
+        which, kind, seqs = log.which.describe(), log.kind, log.seqs
+        job.update(which=which, kind=kind, seqs=seqs, window=[window.start, window.stop])
+        code = _WORKER_BOOT.format(path=repr(__file__))
     return side_process.start(code, json.dumps(job))
+
+
+# A worker writing audit log lines reads with the sqlite3 module alone and runs only these
+# definitions (see side_process.definitions_boot): no SQLAlchemy to import first.
+_LINES_WORKER_SOURCES = (
+    (clock.__file__, ["SCHOOL_ZONE", "to_local"]),
+    (
+        reports.__file__,
+        [
+            "ONE_HOUR",
+            "READ_MAPPED",
+            "NO_PUPIL",
+            "LocalClock",
+            "lean_audit_rows",
+            "redacted_flag",
+            "pupils_by_id",
+        ],
+    ),
+    (
+        __file__,
+        [
+            "CHUNK",
+            "_QUOTED_FOR",
+            "_csv_cells",
+            "_CellTexts",
+            "_LocalHours",
+            "_AuditLines",
+            "_INT",
+            "_NONE",
+            "_ints",
+            "_plain_texts",
+            "_no_cyclic_gc",
+            "_write_lines",
+            "_run_lines_job",
+            "run_worker_job",
+            "_worker_main",
+        ],
+    ),
+)
 
 
 def _worker_result(worker: subprocess.Popen[str]) -> dict[str, Any]:
@@ -384,6 +440,29 @@ def _worker_main() -> None:
 
 def run_worker_job(job: dict[str, Any]) -> dict[str, Any]:
     """The worker's task (see ``_start_worker`` for ``job``), on connections of its own."""
+    return _run_lines_job(job) if "sql" in job else _run_table_job(job)
+
+
+def _run_lines_job(job: dict[str, Any]) -> dict[str, Any]:
+    """Audit log lines from ``LogReader.lean_audit_sql``, read by the sqlite3 module on a
+    read-only connection, in one snapshot with its chain head."""
+    uri = Path(job["database"]).as_uri() + "?mode=ro"
+    connection = sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None)
+    try:
+        connection.execute(f"PRAGMA mmap_size={READ_MAPPED}")
+        connection.execute("BEGIN")
+        sql = job["sql"]
+        head = connection.execute(sql["snapshot"]).fetchone()
+        pupils = pupils_by_id(connection.execute(sql["pupils"]))
+        cursor = connection.execute(sql["rows"])
+        with open(job["out"], "w", encoding="utf-8", newline="") as out:
+            rows = _write_lines(iter(partial(cursor.fetchmany, CHUNK), []), pupils, out)
+        return {"ok": True, "rows": rows, "snapshot": head[0] if head else None}
+    finally:
+        connection.close()
+
+
+def _run_table_job(job: dict[str, Any]) -> dict[str, Any]:
     which = job["which"]
     which_filter = ReportFilter(
         dt.date.fromisoformat(which["from"]),

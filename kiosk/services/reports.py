@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -614,7 +614,15 @@ NO_PUPIL: PupilFields = (None, None, None, None)  # what the outer join gives fo
 
 
 def _pupils_by_id(session: Session, safe: TextGuard) -> dict[Any, PupilFields]:
-    rows = session.connection().execute(select(Pupil.id, *_pupil_columns(safe)))
+    return pupils_by_id(session.connection().execute(_pupils_query(safe)))
+
+
+def _pupils_query(safe: TextGuard) -> Select[Any]:
+    return select(Pupil.id, *_pupil_columns(safe))
+
+
+def pupils_by_id(rows: Iterable[Sequence[Any]]) -> dict[Any, PupilFields]:
+    """The pupils' audit log fields by id, from the rows of ``_pupils_query``."""
     return {row[0]: tuple(row[1:]) for row in rows}
 
 
@@ -688,7 +696,10 @@ def _windowed(query: Select[Any], kind: LogKind, window: LogWindow | None) -> Se
 
 
 def _snapshot_head(session: Session) -> str | None:
-    return session.scalar(select(Setting.value).where(Setting.key == audit.HEAD_KEY))
+    return session.scalar(_SNAPSHOT_HEAD)
+
+
+_SNAPSHOT_HEAD = select(Setting.value).where(Setting.key == audit.HEAD_KEY)
 
 
 @contextmanager
@@ -791,18 +802,41 @@ class LogReader:
         rows of ``window`` in batches, as ``lean_audit_rows`` takes them, and the pupils'
         fields by id for it; None unless this is the audit log, read from SQLite without a
         pupil filter (the other logs are read only through ``table``)."""
-        connection = self.session.connection()
-        if self.kind != "audit" or connection.dialect.name != "sqlite" or not self._lean():
+        queries = self._lean_audit_queries(window)
+        if queries is None:
             yield None
             return
-        safe = formula_safe if self.guard_formulas else as_is
-        query = _windowed(_lean_audit_query(self.which, self.seqs, safe), "audit", window)
-        pupils = _pupils_by_id(self.session, safe)
-        streamed = connection.execute(query)
+        connection = self.session.connection()
+        pupils = pupils_by_id(connection.execute(queries[1]))
+        streamed = connection.execute(queries[0])
         try:
             yield _raw_batches(streamed.cursor, batch), pupils
         finally:
             streamed.close()
+
+    def lean_audit_sql(self, window: LogWindow | None = None) -> dict[str, str] | None:
+        """What ``lean_audit`` reads, as SQL text with the values written in, for a process
+        reading with the sqlite3 module alone: "rows", "pupils" (for ``pupils_by_id``) and
+        "snapshot" (the snapshot's chain head, ``self.snapshot``); None as for lean_audit."""
+        queries = self._lean_audit_queries(window)
+        if queries is None:
+            return None
+        dialect = self.session.connection().dialect
+        texts = {"rows": queries[0], "pupils": queries[1], "snapshot": _SNAPSHOT_HEAD}
+        return {
+            name: str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+            for name, query in texts.items()
+        }
+
+    def _lean_audit_queries(
+        self, window: LogWindow | None
+    ) -> tuple[Select[Any], Select[Any]] | None:
+        dialect = self.session.connection().dialect.name
+        if self.kind != "audit" or dialect != "sqlite" or not self._lean():
+            return None
+        safe = formula_safe if self.guard_formulas else as_is
+        rows = _windowed(_lean_audit_query(self.which, self.seqs, safe), "audit", window)
+        return rows, _pupils_query(safe)
 
     def _counting(self) -> Select[Any]:
         """The log's row count without its columns and the outer joins that cannot add or

@@ -185,19 +185,22 @@ def test_two_parts_make_the_same_bytes_as_one_walk(
             assert split == single, (report, which, share)
 
 
+@pytest.mark.parametrize("which", [FILTERS[1], YEAR], ids=["year 9", "all"])
 @pytest.mark.parametrize("report", ["custody", "audit"])
 def test_a_real_worker_process_writes_the_later_part(
-    awkward, sessions, tmp_path, monkeypatch, report
+    awkward, sessions, tmp_path, monkeypatch, report, which
 ):
+    """The whole audit log's worker (lines, read with the sqlite3 module alone) and the
+    others' (LogReader's table)."""
     results = []
     real_result = csv_export._worker_result
     monkeypatch.setattr(
         csv_export, "_worker_result", lambda worker: results.append(r := real_result(worker)) or r
     )
     monkeypatch.setattr(csv_export, "PARALLEL_FROM", 10**12)
-    single = export_bytes(sessions, awkward, tmp_path / "one", report, FILTERS[1])
+    single = export_bytes(sessions, awkward, tmp_path / "one", report, which)
     monkeypatch.setattr(csv_export, "PARALLEL_FROM", 0)
-    split = export_bytes(sessions, awkward, tmp_path / "two", report, FILTERS[1])
+    split = export_bytes(sessions, awkward, tmp_path / "two", report, which)
     assert results and results[0]["ok"] and results[0]["rows"] > 0, "the worker wrote its part"
     assert split == single
 
@@ -418,3 +421,22 @@ def test_values_lines_at_once_do_not_take_go_through_csv_writer(
     assert at_once == by_row
     assert b',"e\r\neee' in at_once and b',"7,8",' in at_once  # the odd values are in
     assert counts["fast"] > 20 and counts["csv.writer"] == odd, counts
+
+
+def test_the_lines_worker_loads_only_the_standard_library():
+    import subprocess
+    import sys
+
+    from kiosk import side_process
+
+    sources = csv_export._LINES_WORKER_SOURCES
+    boot = side_process.definitions_boot(sources, "_")
+    boot = boot.replace(
+        "space['_']()", "import json; print(json.dumps([sorted(sys.modules), sorted(space)]))"
+    )
+    done = subprocess.run([sys.executable, "-c", boot], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    modules, defined = json.loads(done.stdout)
+    assert not [m for m in modules if m.startswith(("sqlalchemy", "kiosk", "alembic"))]
+    wanted = {name for _path, names in sources for name in names}
+    assert wanted <= set(defined), "every definition the worker needs"
