@@ -146,17 +146,19 @@ def _csv_cells(values: Sequence[Any]) -> str:
 
 
 class _CellTexts(dict[Any, str]):
-    """csv.writer's text for a value (shaped first by ``shape``), each made once. Keyed by
-    value: the columns it serves hold text only (SQLite's TEXT affinity) or 0/1 flags, so
-    values equal as keys (1, 1.0, True) never need different texts."""
+    """csv.writer's text for the cells ``shape`` makes of a value, made once a value.
+    Keyed by value: the columns it serves hold text only (SQLite's TEXT affinity), 0/1
+    flags or ids checked to be ints, so values equal as keys (1, 1.0, True) never need
+    different texts."""
 
-    def __init__(self, shape: Callable[[Any], Any] = lambda value: value) -> None:
+    def __init__(self, shape: Callable[[Any], tuple[Any, ...]] = lambda value: (value,)) -> None:
         super().__init__()
         self.shape = shape
 
     def __missing__(self, value: Any) -> str:
-        text = self[value] = _csv_cells((self.shape(value), None))[:-1]  # not a lone cell:
-        return text  # csv.writer quotes a row of one empty cell
+        # one cell more, cut off after: csv.writer quotes a row of one empty cell
+        text = self[value] = _csv_cells((*self.shape(value), None))[:-1]
+        return text
 
 
 class _LocalHours(dict[str, str]):
@@ -182,9 +184,8 @@ class _AuditLines:
 
     def __init__(self, pupils: dict[Any, PupilFields]) -> None:
         self.pupils, self.clock = pupils, LocalClock()
-        self.pupil_cells = {pupil: _csv_cells(row) for pupil, row in pupils.items()}
-        self.no_pupil = _csv_cells(NO_PUPIL)
-        self.texts, self.flags = _CellTexts(), _CellTexts(redacted_flag)
+        self.pupil_cells = _CellTexts(lambda pupil: (pupil, *pupils.get(pupil, NO_PUPIL)))
+        self.texts, self.flags = _CellTexts(), _CellTexts(lambda red: (redacted_flag(red),))
         self.hours = _LocalHours(self.clock)
 
     def text(self, rows: list[Any]) -> str:
@@ -204,18 +205,12 @@ class _AuditLines:
             return None
         if not (_plain_texts(ats, shortest=19) and _plain_texts(hashes)):
             return None
-        texts, flags, hours, of_pupil, no_pupil = (
-            self.texts,
-            self.flags,
-            self.hours,
-            self.pupil_cells.get,
-            self.no_pupil,
-        )
+        texts, flags, hours, pupil_cells = self.texts, self.flags, self.hours, self.pupil_cells
         hours.missed = False
         text = "".join(
             [
                 f"{seq},{hours[at[:13]]}{at[13:19]},{texts[kind]},{texts[staff]},"
-                f"{'' if pupil is None else pupil},{of_pupil(pupil, no_pupil)},"
+                f"{pupil_cells[pupil]},"
                 f"{'' if slot is None else slot},{'' if cid is None else cid},"
                 f"{texts[details]},{flags[red]},{hashed}\r\n"
                 for seq, at, kind, staff, pupil, slot, cid, details, red, hashed in rows
