@@ -828,11 +828,15 @@ class LogReader:
             for name, query in texts.items()
         }
 
+    def reads_lean_audit(self) -> bool:
+        """Whether ``lean_audit`` and ``lean_audit_sql`` give this log (see there)."""
+        dialect = self.session.connection().dialect.name
+        return self.kind == "audit" and dialect == "sqlite" and self._lean()
+
     def _lean_audit_queries(
         self, window: LogWindow | None
     ) -> tuple[Select[Any], Select[Any]] | None:
-        dialect = self.session.connection().dialect.name
-        if self.kind != "audit" or dialect != "sqlite" or not self._lean():
+        if not self.reads_lean_audit():
             return None
         safe = formula_safe if self.guard_formulas else as_is
         rows = _windowed(_lean_audit_query(self.which, self.seqs, safe), "audit", window)

@@ -181,6 +181,7 @@ def test_two_parts_make_the_same_bytes_as_one_walk(
         monkeypatch.setattr(csv_export, "PARALLEL_FROM", 0)
         for share in (0.02, 0.3, 0.5, 0.98):
             monkeypatch.setattr(csv_export, "WORKER_SHARE", share)
+            monkeypatch.setattr(csv_export, "TABLE_WORKER_SHARE", share)
             split = export_bytes(sessions, awkward, tmp_path / f"two{n}-{share}", report, which)
             assert split == single, (report, which, share)
 
@@ -247,6 +248,7 @@ def test_a_cancelled_export_leaves_no_file_and_stops_the_worker(
 ):
     monkeypatch.setattr(csv_export, "PARALLEL_FROM", 0)
     monkeypatch.setattr(csv_export, "WORKER_SHARE", 0.5)
+    monkeypatch.setattr(csv_export, "TABLE_WORKER_SHARE", 0.5)
     monkeypatch.setattr(csv_export, "CHUNK", 5)
     started = []
     real_start = csv_export._start_worker
