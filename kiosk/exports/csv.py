@@ -22,7 +22,8 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
-from itertools import islice
+from itertools import chain, islice
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -200,9 +201,11 @@ class _AuditLines:
         """The batch's text, or None if a value is not of a kind this handles exactly."""
         if len(self.texts) > 50_000:  # details are mostly "{}"; keep rare ones from piling up
             self.texts.clear()
-        seqs, ats, _, _, pupils, slots, custodies, _, _, hashes = zip(*rows, strict=True)
-        if not (_ints(seqs, none=False) and _ints(pupils) and _ints(slots) and _ints(custodies)):
+        column = _COLUMN  # by column (itemgetters): a third of the time of zip(*rows)
+        ids = chain(map(column[4], rows), map(column[5], rows), map(column[6], rows))
+        if not (_ints(map(column[0], rows), none=False) and _ints(ids)):  # seq; ids
             return None
+        ats, hashes = list(map(column[1], rows)), list(map(column[9], rows))
         if not (_plain_texts(ats, shortest=19) and _plain_texts(hashes)):
             return None
         texts, flags, hours, pupil_cells = self.texts, self.flags, self.hours, self.pupil_cells
@@ -219,11 +222,12 @@ class _AuditLines:
         return None if hours.missed else text
 
 
+_COLUMN = [itemgetter(n) for n in range(10)]  # the ten values of a lean audit row
 _INT = frozenset({int})
 _NONE = frozenset({int, type(None)})
 
 
-def _ints(values: Sequence[Any], *, none: bool = True) -> bool:
+def _ints(values: Iterable[Any], *, none: bool = True) -> bool:
     """Whether every value is an int (or None, if ``none``)."""
     return set(map(type, values)) <= (_NONE if none else _INT)
 
@@ -410,6 +414,7 @@ _LINES_WORKER_SOURCES = (
             "_CellTexts",
             "_LocalHours",
             "_AuditLines",
+            "_COLUMN",
             "_INT",
             "_NONE",
             "_ints",
