@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -39,3 +40,31 @@ def result(worker: subprocess.Popen[str], timeout: float) -> dict[str, Any] | No
         worker.wait()
         return None
     return found if isinstance(found, dict) else None
+
+
+# A worker that needs a few definitions of modules whose imports are heavy (SQLAlchemy costs
+# a third of a second before the first row) compiles just those from the source files, with
+# their standard-library imports, into one namespace, and calls ``main`` there.
+_DEFINITIONS_BOOT = """import ast, sys
+def wanted(node, names):
+    if isinstance(node, ast.Import):
+        return all(a.name.split(".")[0] in sys.stdlib_module_names for a in node.names)
+    if isinstance(node, ast.ImportFrom):
+        return (node.module or "").split(".")[0] in sys.stdlib_module_names
+    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        return node.name in names
+    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+    return any(isinstance(t, ast.Name) and t.id in names for t in targets)
+space = {{"__name__": "_kiosk_worker"}}
+for path, names in {sources}:
+    tree = ast.parse(open(path, encoding="utf-8").read())
+    tree.body = [node for node in tree.body if wanted(node, set(names))]
+    exec(compile(tree, path, "exec"), space)
+space[{main}]()"""
+
+
+def definitions_boot(sources: Sequence[tuple[str, Sequence[str]]], main: str) -> str:
+    """Code for ``start`` that runs ``main()`` from the named definitions (functions,
+    classes, assignments) of each source file, in order, without importing them."""
+    listed = [(path, sorted(names)) for path, names in sources]
+    return _DEFINITIONS_BOOT.format(sources=repr(listed), main=repr(main))

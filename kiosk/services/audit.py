@@ -483,7 +483,7 @@ def _worker_main() -> None:
 
 # The worker runs this file's own fast-path functions (and the constants they read) without
 # importing the module, whose SQLAlchemy imports cost a third of a second before its first
-# row: it compiles just those definitions, and the standard-library imports, from the source.
+# row (side_process.definitions_boot).
 _WORKER_DEFINITIONS = (
     "REDACTED_DETAILS",
     "PURGE_KIND",
@@ -496,26 +496,10 @@ _WORKER_DEFINITIONS = (
     "_worker_scan",
     "_worker_main",
 )
-_WORKER_BOOT = """import ast, sys
-tree = ast.parse(open({path}, encoding="utf-8").read())
-names = set({names})
-def wanted(node):
-    if isinstance(node, ast.Import):
-        return all(a.name.split(".")[0] in sys.stdlib_module_names for a in node.names)
-    if isinstance(node, ast.ImportFrom):
-        return (node.module or "").split(".")[0] in sys.stdlib_module_names
-    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-        return node.name in names
-    targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
-    return any(isinstance(t, ast.Name) and t.id in names for t in targets)
-tree.body = [node for node in tree.body if wanted(node)]
-space = {{"__name__": "_kiosk_audit_worker"}}
-exec(compile(tree, {path}, "exec"), space)
-space["_worker_main"]()"""
 
 
 def _start_worker(database: str, after: int, upto: int) -> subprocess.Popen[str] | None:
-    code = _WORKER_BOOT.format(path=repr(__file__), names=repr(_WORKER_DEFINITIONS))
+    code = side_process.definitions_boot([(__file__, _WORKER_DEFINITIONS)], "_worker_main")
     return side_process.start(code, database, str(after), str(upto))
 
 

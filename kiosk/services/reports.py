@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -159,6 +159,9 @@ def _engine_of(sessions: Sessions) -> Engine:
     return bind
 
 
+READ_MAPPED = 1 << 30  # bytes of the database file a long read maps into memory
+
+
 def _snapshot_engine(engine: Engine) -> Engine | None:
     """A second SQLite engine whose transactions are plain (deferred) BEGINs: in WAL mode
     such a reader sees one consistent snapshot and never blocks the kiosk's writes."""
@@ -173,6 +176,9 @@ def _snapshot_engine(engine: Engine) -> Engine | None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA query_only=ON")
+        # the file's pages read in place rather than copied in by a system call each:
+        # a tenth of the CPU, and more of the wall time, of reading a year's log
+        cur.execute(f"PRAGMA mmap_size={READ_MAPPED}")
         cur.close()
 
     @event.listens_for(reader, "begin")
@@ -239,6 +245,13 @@ class LocalClock:
         if not isinstance(value, dt.datetime):
             raise TypeError(f"not a time: {value!r}")
         return to_local(value.replace(tzinfo=None)).strftime("%Y-%m-%d %H:%M:%S")
+
+    def hour(self, key: str) -> str | None:
+        """School-local ``YYYY-MM-DD HH`` for the UTC hour ``key`` (``YYYY-MM-DD HH``) when
+        every time in that hour moves by the same whole hours, so that only the hour part
+        of its text changes; None for any other hour (``text`` goes by the minute there)."""
+        local = self._hours.get(key, "")
+        return self._hour(key) if local == "" else local
 
     def _hour(self, key: str) -> str | None:
         local: str | None = None
@@ -457,6 +470,12 @@ def _flag(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
 
+def redacted_flag(value: Any) -> bool | None:
+    """The audit log's "Redacted" from SQLite's 0/1 (or a bool); the row loops below have
+    it inlined (a call a row costs a tenth of their time)."""
+    return value if value is None else value is True or value == 1
+
+
 def _day(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(value) if type(value) is str else value
 
@@ -591,21 +610,29 @@ def _lean_audit_query(
 # always: the reference that tests compare the lookups with.
 PUPILS_BY_LOOKUP = True
 PupilFields = tuple[Any, Any, Any, Any]
-_NO_PUPIL: PupilFields = (None, None, None, None)  # what the outer join gives for no pupil
+NO_PUPIL: PupilFields = (None, None, None, None)  # what the outer join gives for no pupil
 
 
 def _pupils_by_id(session: Session, safe: TextGuard) -> dict[Any, PupilFields]:
-    rows = session.connection().execute(select(Pupil.id, *_pupil_columns(safe)))
+    return pupils_by_id(session.connection().execute(_pupils_query(safe)))
+
+
+def _pupils_query(safe: TextGuard) -> Select[Any]:
+    return select(Pupil.id, *_pupil_columns(safe))
+
+
+def pupils_by_id(rows: Iterable[Sequence[Any]]) -> dict[Any, PupilFields]:
+    """The pupils' audit log fields by id, from the rows of ``_pupils_query``."""
     return {row[0]: tuple(row[1:]) for row in rows}
 
 
-def _lean_audit_rows(
+def lean_audit_rows(
     rows: Iterator[Any], clock: LocalClock, pupils: dict[Any, PupilFields]
 ) -> Iterator[tuple[Any, ...]]:
     """As ``_audit_rows``, from ``_lean_audit_query``'s rows and the pupils by id."""
     text, pupil_of, hour_of = clock.text, pupils.get, clock.hours.get
     for seq, at, kind, staff, pupil, slot, cid, details, red, hashed in rows:
-        adm, name, year, form = pupil_of(pupil, _NO_PUPIL)
+        adm, name, year, form = pupil_of(pupil, NO_PUPIL)
         # clock.text's first step, inlined (a tenth of the time of the rows)
         hour = hour_of(at[:13]) if type(at) is str and len(at) >= 19 and at[10] == " " else None
         yield (
@@ -640,10 +667,15 @@ def _audit_rows(rows: Iterator[Any], clock: LocalClock) -> Iterator[tuple[Any, .
 
 
 def _raw_rows(cursor: Any) -> Iterator[tuple[Any, ...]]:
-    """The DBAPI cursor's own tuples, in batches: on SQLite a third of an export's time
-    went on SQLAlchemy's Row objects and their type processing."""
-    while batch := cursor.fetchmany(BATCH):
+    """The DBAPI cursor's own tuples: on SQLite a third of an export's time went on
+    SQLAlchemy's Row objects and their type processing."""
+    for batch in _raw_batches(cursor, BATCH):
         yield from batch
+
+
+def _raw_batches(cursor: Any, size: int) -> Iterator[list[Any]]:
+    while batch := cursor.fetchmany(size):
+        yield batch
 
 
 # -- opening a log -------------------------------------------------------------------------
@@ -664,7 +696,10 @@ def _windowed(query: Select[Any], kind: LogKind, window: LogWindow | None) -> Se
 
 
 def _snapshot_head(session: Session) -> str | None:
-    return session.scalar(select(Setting.value).where(Setting.key == audit.HEAD_KEY))
+    return session.scalar(_SNAPSHOT_HEAD)
+
+
+_SNAPSHOT_HEAD = select(Setting.value).where(Setting.key == audit.HEAD_KEY)
 
 
 @contextmanager
@@ -690,12 +725,23 @@ class LogReader:
     can be checked against it, and written here instead if it does not match)."""
 
     def __init__(
-        self, session: Session, kind: LogKind, which: ReportFilter, *, guard_formulas: bool
+        self,
+        session: Session,
+        kind: LogKind,
+        which: ReportFilter,
+        *,
+        guard_formulas: bool,
+        seqs: tuple[int, int] | None = None,
     ) -> None:
+        """``seqs``: the period's first and last event numbers (``self.seqs``) if known
+        already, as a worker knows them from its parent: used only if its snapshot is the
+        parent's, whose numbers they are."""
         self.session, self.kind, self.which = session, kind, which.checked()
         self.guard_formulas = guard_formulas
         self.snapshot = _snapshot_head(session)
-        self._seqs = _audit_seqs(session, self.which) if kind == "audit" else (1, 0)
+        if seqs is None:
+            seqs = _audit_seqs(session, self.which) if kind == "audit" else (1, 0)
+        self.seqs = seqs
 
     @contextmanager
     def table(self, window: LogWindow | None = None) -> Iterator[LogTable]:
@@ -704,13 +750,13 @@ class LogReader:
         connection = session.connection()
         raw = connection.dialect.name == "sqlite"
         shape: Callable[[Iterator[Any], LocalClock], Iterator[tuple[Any, ...]]]
-        lean = PUPILS_BY_LOOKUP and which.year_group is None and not which.reg_group
+        lean = self._lean()
         if self.kind == "audit" and raw and lean:
-            query, columns = _lean_audit_query(which, self._seqs, safe), AUDIT_COLUMNS
+            query, columns = _lean_audit_query(which, self.seqs, safe), AUDIT_COLUMNS
             pupils = _pupils_by_id(session, safe)
-            shape = partial(_lean_audit_rows, pupils=pupils)
+            shape = partial(lean_audit_rows, pupils=pupils)
         elif self.kind == "audit":
-            query = _audit_query(which, self._seqs, safe)
+            query = _audit_query(which, self.seqs, safe)
             columns, shape = AUDIT_COLUMNS, _audit_rows
         elif raw and lean:
             query, columns = _lean_custody_query(which, safe), CUSTODY_COLUMNS
@@ -721,7 +767,7 @@ class LogReader:
         else:
             query, columns, shape = _custody_query(which, safe), CUSTODY_COLUMNS, _custody_rows
         query = _windowed(query, self.kind, window)
-        total = session.scalar(_windowed(self._counting(), self.kind, window))
+        total = self.count(window)
         if raw:  # bind parameters by SQLAlchemy, rows raw
             streamed = connection.execute(query)
             source: Iterator[Any] = _raw_rows(streamed.cursor)
@@ -733,13 +779,68 @@ class LogReader:
             yield LogTable(
                 LOG_TITLES[self.kind],
                 columns,
-                total or 0,
+                total,
                 rows,
                 self.guard_formulas,
                 self.snapshot,
             )
         finally:
             streamed.close()
+
+    def _lean(self) -> bool:
+        """Whether the pupils (and the custody log's slots and staff) are looked up by id."""
+        return PUPILS_BY_LOOKUP and self.which.year_group is None and not self.which.reg_group
+
+    def count(self, window: LogWindow | None = None) -> int:
+        return self.session.scalar(_windowed(self._counting(), self.kind, window)) or 0
+
+    @contextmanager
+    def lean_audit(
+        self, window: LogWindow | None = None, batch: int = BATCH
+    ) -> Iterator[tuple[Iterator[list[Any]], dict[Any, PupilFields]] | None]:
+        """For a writer that shapes the audit log's rows itself: the SQLite cursor's own
+        rows of ``window`` in batches, as ``lean_audit_rows`` takes them, and the pupils'
+        fields by id for it; None unless this is the audit log, read from SQLite without a
+        pupil filter (the other logs are read only through ``table``)."""
+        queries = self._lean_audit_queries(window)
+        if queries is None:
+            yield None
+            return
+        connection = self.session.connection()
+        pupils = pupils_by_id(connection.execute(queries[1]))
+        streamed = connection.execute(queries[0])
+        try:
+            yield _raw_batches(streamed.cursor, batch), pupils
+        finally:
+            streamed.close()
+
+    def lean_audit_sql(self, window: LogWindow | None = None) -> dict[str, str] | None:
+        """What ``lean_audit`` reads, as SQL text with the values written in, for a process
+        reading with the sqlite3 module alone: "rows", "pupils" (for ``pupils_by_id``) and
+        "snapshot" (the snapshot's chain head, ``self.snapshot``); None as for lean_audit."""
+        queries = self._lean_audit_queries(window)
+        if queries is None:
+            return None
+        dialect = self.session.connection().dialect
+        texts = {"rows": queries[0], "pupils": queries[1], "snapshot": _SNAPSHOT_HEAD}
+        return {
+            name: str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+            for name, query in texts.items()
+        }
+
+    def reads_lean_audit(self) -> bool:
+        """Whether ``lean_audit`` and ``lean_audit_sql`` give this log (see there)."""
+        dialect = self.session.connection().dialect.name
+        return self.kind == "audit" and dialect == "sqlite" and self._lean()
+
+    def _lean_audit_queries(
+        self, window: LogWindow | None
+    ) -> tuple[Select[Any], Select[Any]] | None:
+        if not self.reads_lean_audit():
+            return None
+        safe = formula_safe if self.guard_formulas else as_is
+        rows = _windowed(_lean_audit_query(self.which, self.seqs, safe), "audit", window)
+        return rows, _pupils_query(safe)
 
     def _counting(self) -> Select[Any]:
         """The log's row count without its columns and the outer joins that cannot add or
@@ -751,7 +852,7 @@ class LogReader:
                 query = query.join(Pupil, Pupil.id == AuditEvent.pupil_id)
             if which.custody_kind:
                 query = query.join(Custody, Custody.id == AuditEvent.custody_id)
-            query = query.where(AuditEvent.seq.between(*self._seqs))
+            query = query.where(AuditEvent.seq.between(*self.seqs))
             query = query.where(AuditEvent.at >= which.starts, AuditEvent.at < which.ends)
         else:
             query = (
@@ -767,7 +868,7 @@ class LogReader:
         year group, form and kind filters), or None if the period is empty."""
         session, which = self.session, self.which
         if self.kind == "audit":
-            first, last = self._seqs
+            first, last = self.seqs
             if last < first:
                 return None
             cut = last + 1 - int((last - first + 1) * share)
@@ -790,7 +891,7 @@ class LogReader:
     def period_rows(self) -> int:
         """Rows in the period before the pupil filters: a cheap upper bound from an index."""
         if self.kind == "audit":
-            first, last = self._seqs
+            first, last = self.seqs
             return max(0, last - first + 1)
         which = self.which
         return (

@@ -181,23 +181,27 @@ def test_two_parts_make_the_same_bytes_as_one_walk(
         monkeypatch.setattr(csv_export, "PARALLEL_FROM", 0)
         for share in (0.02, 0.3, 0.5, 0.98):
             monkeypatch.setattr(csv_export, "WORKER_SHARE", share)
+            monkeypatch.setattr(csv_export, "TABLE_WORKER_SHARE", share)
             split = export_bytes(sessions, awkward, tmp_path / f"two{n}-{share}", report, which)
             assert split == single, (report, which, share)
 
 
+@pytest.mark.parametrize("which", [FILTERS[1], YEAR], ids=["year 9", "all"])
 @pytest.mark.parametrize("report", ["custody", "audit"])
 def test_a_real_worker_process_writes_the_later_part(
-    awkward, sessions, tmp_path, monkeypatch, report
+    awkward, sessions, tmp_path, monkeypatch, report, which
 ):
+    """The whole audit log's worker (lines, read with the sqlite3 module alone) and the
+    others' (LogReader's table)."""
     results = []
     real_result = csv_export._worker_result
     monkeypatch.setattr(
         csv_export, "_worker_result", lambda worker: results.append(r := real_result(worker)) or r
     )
     monkeypatch.setattr(csv_export, "PARALLEL_FROM", 10**12)
-    single = export_bytes(sessions, awkward, tmp_path / "one", report, FILTERS[1])
+    single = export_bytes(sessions, awkward, tmp_path / "one", report, which)
     monkeypatch.setattr(csv_export, "PARALLEL_FROM", 0)
-    split = export_bytes(sessions, awkward, tmp_path / "two", report, FILTERS[1])
+    split = export_bytes(sessions, awkward, tmp_path / "two", report, which)
     assert results and results[0]["ok"] and results[0]["rows"] > 0, "the worker wrote its part"
     assert split == single
 
@@ -244,6 +248,7 @@ def test_a_cancelled_export_leaves_no_file_and_stops_the_worker(
 ):
     monkeypatch.setattr(csv_export, "PARALLEL_FROM", 0)
     monkeypatch.setattr(csv_export, "WORKER_SHARE", 0.5)
+    monkeypatch.setattr(csv_export, "TABLE_WORKER_SHARE", 0.5)
     monkeypatch.setattr(csv_export, "CHUNK", 5)
     started = []
     real_start = csv_export._start_worker
@@ -333,3 +338,107 @@ def test_lookups_give_the_rows_of_the_joins_value_for_value(
             with open_log(sessions, report, which, guard_formulas=guard) as table:
                 rows[lookup] = [tuple((type(v), v) for v in row) for row in table.rows]
         assert rows[True] == rows[False], which
+
+
+def count_fast_batches(monkeypatch) -> dict[str, int]:
+    """How many batches the audit log's one-step lines wrote, and how many went to
+    csv.writer instead (a value they do not take)."""
+    counts = {"fast": 0, "csv.writer": 0}
+    real_fast = csv_export._AuditLines._fast
+
+    def counted(self, rows):
+        text = real_fast(self, rows)
+        counts["fast" if text is not None else "csv.writer"] += 1
+        return text
+
+    monkeypatch.setattr(csv_export._AuditLines, "_fast", counted)
+    return counts
+
+
+def test_lines_made_at_once_are_the_bytes_of_csv_writer(awkward, sessions, tmp_path, monkeypatch):
+    """The audit log's lines made in one step (every filter; batches of a few rows, so
+    the clock changes fall inside and between them) against csv.writer row by row."""
+    counts = count_fast_batches(monkeypatch)
+    monkeypatch.setattr(csv_export, "CHUNK", 4)
+    for n, which in enumerate(FILTERS):
+        monkeypatch.setattr(csv_export, "LINES_AT_ONCE", False)
+        by_row = export_bytes(sessions, awkward, tmp_path / f"row{n}", "audit", which)
+        monkeypatch.setattr(csv_export, "LINES_AT_ONCE", True)
+        at_once = export_bytes(sessions, awkward, tmp_path / f"once{n}", "audit", which)
+        assert at_once == by_row, which
+    assert counts["fast"] > 10 and counts["csv.writer"] == 0, counts
+
+
+def add_odd_events(database_url: str) -> int:
+    """Audit events holding what only a hand-edited database could, one odd value each:
+    times of other shapes, text and reals in the id columns, hashes a CSV must quote (or
+    empty: NOT NULL), flags as text. Returns how many of them csv.writer must write."""
+    import sqlite3
+
+    usual = ("2026-01-10 12:00:00.000000", 1, 1, 1, 0)
+    to_csv_writer = [  # (column, value): at, pupil_id, slot_number, custody_id, redacted, hash
+        (0, "2026-03-29T00:30:00"),
+        (0, "2026-03-29 01:30"),
+        (0, "2026-01-10 12:00,01.000000"),
+        (0, '2026-01-10 12:00"02.000000'),
+        (1, "3,4"),
+        (1, "x"),
+        (1, 2.5),
+        (2, "7,8"),
+        (2, 1e20),
+        (3, 'say "4"'),
+        (5, "d" * 63 + ","),
+        (5, "d" * 63 + '"'),
+        (5, "e\r\n" + "e" * 61),
+        (5, "e\n" + "e" * 62),
+    ]
+    as_they_are = [(3, -0.0), (4, "1"), (4, 1.0), (4, "yes"), (5, None)]  # -0.0 is stored as 0
+    odd = to_csv_writer + as_they_are
+    path = database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        last = conn.execute("SELECT max(seq) FROM audit_events").fetchone()[0]
+        for n, (column, value) in enumerate(odd, start=1):
+            row = [*usual[:5], str(n).zfill(64)]  # hashes are unique
+            row[column] = value
+            conn.execute(
+                "INSERT INTO audit_events (seq, at, kind, actor_name, pupil_id, slot_number,"
+                " custody_id, details, details_digest, redacted, prev_hash, hash)"
+                " VALUES (?, ?, 'odd', 'Ed', ?, ?, ?, '{}', '', ?, '', coalesce(?, ''))",
+                (last + 1000 + n, *row),
+            )
+    return len(to_csv_writer)
+
+
+def test_values_lines_at_once_do_not_take_go_through_csv_writer(
+    awkward, sessions, database_url, tmp_path, monkeypatch
+):
+    """One row a batch, so that each odd value is the only reason for its batch's way."""
+    odd = add_odd_events(database_url)
+    counts = count_fast_batches(monkeypatch)
+    monkeypatch.setattr(csv_export, "CHUNK", 1)
+    monkeypatch.setattr(csv_export, "LINES_AT_ONCE", False)
+    by_row = export_bytes(sessions, awkward, tmp_path / "row", "audit", YEAR)
+    monkeypatch.setattr(csv_export, "LINES_AT_ONCE", True)
+    at_once = export_bytes(sessions, awkward, tmp_path / "once", "audit", YEAR)
+    assert at_once == by_row
+    assert b',"e\r\neee' in at_once and b',"7,8",' in at_once  # the odd values are in
+    assert counts["fast"] > 20 and counts["csv.writer"] == odd, counts
+
+
+def test_the_lines_worker_loads_only_the_standard_library():
+    import subprocess
+    import sys
+
+    from kiosk import side_process
+
+    sources = csv_export._LINES_WORKER_SOURCES
+    boot = side_process.definitions_boot(sources, "_")
+    boot = boot.replace(
+        "space['_']()", "import json; print(json.dumps([sorted(sys.modules), sorted(space)]))"
+    )
+    done = subprocess.run([sys.executable, "-c", boot], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    modules, defined = json.loads(done.stdout)
+    assert not [m for m in modules if m.startswith(("sqlalchemy", "kiosk", "alembic"))]
+    wanted = {name for _path, names in sources for name in names}
+    assert wanted <= set(defined), "every definition the worker needs"

@@ -7,16 +7,15 @@ import json
 import subprocess
 import sys
 
+from kiosk import side_process
 from kiosk.services import audit
 
 
 def test_the_worker_boot_loads_only_the_standard_library():
-    boot = audit._WORKER_BOOT.format(
-        path=repr(audit.__file__), names=repr(audit._WORKER_DEFINITIONS)
-    )
+    boot = side_process.definitions_boot([(audit.__file__, audit._WORKER_DEFINITIONS)], "_")
     boot = boot.replace(
-        'space["_worker_main"]()',
-        "import json; print(json.dumps([sorted(sys.modules), sorted(names & set(space))]))",
+        "space['_']()",
+        "import json; print(json.dumps([sorted(sys.modules), sorted(set(names) & set(space))]))",
     )
     done = subprocess.run([sys.executable, "-c", boot], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
