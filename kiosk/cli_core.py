@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from kiosk.cli import CliError, Context, command, staff_login
+from kiosk.config import sqlite_url
 from kiosk.errors import KioskError
 
 
@@ -77,7 +78,7 @@ def verify_log(ctx: Context, args: argparse.Namespace) -> int:
     if args.db:
         if not args.db.is_file():
             raise CliError(f"no such file: {args.db}")
-        sessions = make_sessions(make_engine(f"sqlite:///{args.db.resolve()}"))
+        sessions = make_sessions(make_engine(sqlite_url(args.db.resolve())))
     else:
         sessions = ctx.sessions
     report = audit.verify(sessions)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
+from sqlalchemy.engine import URL
 
 APP_NAME = "handin-kiosk"
 
@@ -43,7 +44,9 @@ def default_data_dir() -> Path:
 
 
 def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
+    # Rendered by SQLAlchemy, so a '#', '?' or '%' in a folder name is escaped and the
+    # URL parses back to exactly this path.
+    return URL.create("sqlite", database=str(path)).render_as_string()
 
 
 def load_config(data_dir: Path | None = None) -> Config:

@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import String, bindparam, func, insert, select, text, type_coerce, update
@@ -445,7 +446,7 @@ def _worker_scan(database: str, after: int, upto: int) -> dict[str, Any]:
     """The fast path over seqs ``after`` < seq <= ``upto`` on a connection of our own. The
     chunk counts as sound only if every row passes and the seqs run unbroken; the link into
     the chunk (the first row's prev_hash) is for the caller to check."""
-    connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=10)
+    connection = sqlite3.connect(Path(database).as_uri() + "?mode=ro", uri=True, timeout=10)
     try:
         cursor = connection.execute(_RANGE_SQL, (after, upto))
         first = cursor.fetchmany(1)

@@ -33,7 +33,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from kiosk.clock import to_local, utcnow
-from kiosk.config import Config
+from kiosk.config import Config, sqlite_url
 from kiosk.db import alembic_config, make_engine, make_sessions, open_database
 from kiosk.errors import KioskError
 from kiosk.rules import Action
@@ -286,7 +286,7 @@ def _check_revision(path: Path) -> None:
 
 def _check_chain(path: Path) -> audit.ChainReport:
     """Bring the copy's schema up to date, then verify its audit chain."""
-    engine, sessions = open_database(f"sqlite:///{path}")
+    engine, sessions = open_database(sqlite_url(path))
     try:
         report = audit.verify(sessions)
     finally:

@@ -1,9 +1,13 @@
 import itertools
+import sqlite3
+from contextlib import closing
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from kiosk.config import sqlite_url
+from kiosk.db import open_database
 from kiosk.services import audit, custody
 from tests.core.helpers import disable_audit_guard
 
@@ -46,6 +50,32 @@ def test_a_sound_worker_chunk_is_joined_without_a_second_walk(
     assert single == audit.verify(sessions)
     if verify_mode == "two processes" and sessions.kw["bind"].dialect.name == "sqlite":
         assert joined == [True]
+
+
+def test_the_worker_opens_a_database_whose_folder_name_looks_like_uri_syntax(
+    busy_school, engine, tmp_path, monkeypatch
+):
+    """The worker opens the file read-only through a URI: '#', '?' and '%' in the folder
+    name must reach it as a path, not as a fragment, a query or an escape."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the worker process is for SQLite files")
+    odd = tmp_path / "Office #2? 100%20" / "kiosk.db"
+    odd.parent.mkdir()
+    with (
+        closing(sqlite3.connect(engine.url.database)) as source,
+        closing(sqlite3.connect(odd)) as copy,
+    ):
+        source.backup(copy)
+    odd_engine, odd_sessions = open_database(sqlite_url(odd))
+    joined = []
+    join = audit._join
+    monkeypatch.setattr(audit, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(audit, "_join", lambda *args: joined.append(join(*args)) or joined[-1])
+    try:
+        assert audit.verify(odd_sessions).intact
+    finally:
+        odd_engine.dispose()
+    assert joined == [True]
 
 
 def test_every_event_links_to_the_previous_one(busy_school, sessions):
