@@ -33,11 +33,11 @@ from sqlalchemy.pool import NullPool
 
 from kiosk import clock, side_process
 from kiosk.config import sqlite_url
-from kiosk.services import reports
+from kiosk.services import audit, reports
+from kiosk.services.audit import READ_MAPPED
 from kiosk.services.reports import (
     AUDIT_COLUMNS,
     NO_PUPIL,
-    READ_MAPPED,
     Column,
     LocalClock,
     LogKind,
@@ -393,11 +393,11 @@ def _start_worker(
 # definitions (see side_process.definitions_boot): no SQLAlchemy to import first.
 _LINES_WORKER_SOURCES = (
     (clock.__file__, ["SCHOOL_ZONE", "to_local"]),
+    (audit.__file__, ["READ_MAPPED"]),
     (
         reports.__file__,
         [
             "ONE_HOUR",
-            "READ_MAPPED",
             "NO_PUPIL",
             "LocalClock",
             "lean_audit_rows",

@@ -429,6 +429,9 @@ def _walk(session: Session, walk: _Walk, upto: int | None = None) -> ChainReport
 # -- verifying a long chain in two processes (SQLite files) ----------------------------------
 
 PARALLEL_FROM = 100_000  # events; below this a second process costs more than it saves
+# Bytes of the database file a long read maps into memory: its pages are read in place
+# rather than copied in by a system call each (a tenth of the CPU of reading a year's log).
+READ_MAPPED = 1 << 30
 WORKER_SHARE = 0.47  # of the events, checked by the worker (balanced by measurement)
 
 
@@ -448,6 +451,7 @@ def _worker_scan(database: str, after: int, upto: int) -> dict[str, Any]:
     the chunk (the first row's prev_hash) is for the caller to check."""
     connection = sqlite3.connect(Path(database).as_uri() + "?mode=ro", uri=True, timeout=10)
     try:
+        connection.execute(f"PRAGMA mmap_size={READ_MAPPED}")
         cursor = connection.execute(_RANGE_SQL, (after, upto))
         first = cursor.fetchmany(1)
         if not first or first[0][0] != after + 1:
@@ -486,6 +490,7 @@ def _worker_main() -> None:
 # importing the module, whose SQLAlchemy imports cost a third of a second before its first
 # row (side_process.definitions_boot).
 _WORKER_DEFINITIONS = (
+    "READ_MAPPED",
     "REDACTED_DETAILS",
     "PURGE_KIND",
     "PURGE_RANGES_KEY",

@@ -159,9 +159,6 @@ def _engine_of(sessions: Sessions) -> Engine:
     return bind
 
 
-READ_MAPPED = 1 << 30  # bytes of the database file a long read maps into memory
-
-
 def _snapshot_engine(engine: Engine) -> Engine | None:
     """A second SQLite engine whose transactions are plain (deferred) BEGINs: in WAL mode
     such a reader sees one consistent snapshot and never blocks the kiosk's writes."""
@@ -176,9 +173,7 @@ def _snapshot_engine(engine: Engine) -> Engine | None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA busy_timeout=10000")
         cur.execute("PRAGMA query_only=ON")
-        # the file's pages read in place rather than copied in by a system call each:
-        # a tenth of the CPU, and more of the wall time, of reading a year's log
-        cur.execute(f"PRAGMA mmap_size={READ_MAPPED}")
+        cur.execute(f"PRAGMA mmap_size={audit.READ_MAPPED}")
         cur.close()
 
     @event.listens_for(reader, "begin")
