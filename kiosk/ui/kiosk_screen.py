@@ -400,8 +400,10 @@ class IdlePage(ColouredPage):
         texts.addWidget(self.status, 3)
         texts.addStretch(2)
         layout = QHBoxLayout(self)
-        layout.addWidget(self.preview, 11)
-        layout.addLayout(texts, 9)
+        # The preview takes the larger share: a bigger picture of the card guide is easier
+        # to aim at from a step away; the words fit their column at any kiosk size.
+        layout.addWidget(self.preview, 3)
+        layout.addLayout(texts, 2)
         self.has_camera = has_camera
         self._busy = False
         self._camera_problem = ""
