@@ -488,9 +488,7 @@ def free_slots(sessions: Sessions) -> list[FreeSlot]:
 def find_pupil_by_card(sessions: Sessions, text: str) -> PupilSummary:
     """The pupil a scanned card belongs to (staff side); named errors say why not."""
     with sessions() as session:
-        pupil = cards.pupil_for_card(session, text)
-        row = session.execute(select(*SUMMARY_COLUMNS).where(Pupil.id == pupil.id)).one()
-        return summary_of(row)
+        return cards.card_holder(session.connection(), text)
 
 
 def find_pupils(sessions: Sessions, text: str, *, limit: int = 30) -> list[PupilSummary]:
