@@ -27,12 +27,12 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import create_engine
 from sqlalchemy.pool import NullPool
 
 from kiosk import clock, side_process
 from kiosk.config import sqlite_url
+from kiosk.db import Database
 from kiosk.services import audit, reports
 from kiosk.services.audit import READ_MAPPED
 from kiosk.services.reports import (
@@ -305,13 +305,8 @@ module._worker_main()"""
 
 
 def _database_file(sessions: Sessions) -> str | None:
-    bind = sessions.kw.get("bind")
-    if not isinstance(bind, Engine) or bind.dialect.name != "sqlite":
-        return None
-    database = bind.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return database if os.path.isfile(database) else None
+    database = sessions.file
+    return str(database) if database is not None and database.is_file() else None
 
 
 def write_log_csv(
@@ -480,7 +475,7 @@ def _run_table_job(job: dict[str, Any]) -> dict[str, Any]:
     window = LogWindow(*job["window"])
     try:
         with (
-            reading(sessionmaker(engine)) as reader,
+            reading(Database(engine)) as reader,
             reader() as session,
             open(job["out"], "w", encoding="utf-8", newline="") as out,
         ):

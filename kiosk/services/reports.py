@@ -17,24 +17,21 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
-    Engine,
     Select,
     String,
     case,
-    create_engine,
-    event,
     func,
     literal,
     select,
     type_coerce,
 )
-from sqlalchemy.orm import Session, aliased, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.orm import Session, aliased
 
 from kiosk.clock import SCHOOL_ZONE, start_of_local_day, to_local, utcnow
+from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
 from kiosk.services import audit
 from kiosk.tables import (
@@ -49,9 +46,6 @@ from kiosk.tables import (
     Slot,
     Staff,
 )
-
-if TYPE_CHECKING:  # kiosk.db (and the Alembic it loads) stays out of export worker processes
-    from kiosk.db import Sessions
 
 ZONE_NAME = str(SCHOOL_ZONE)
 BATCH = 10000
@@ -152,57 +146,11 @@ class LogWindow:
 # -- reading without blocking the kiosk ----------------------------------------------------
 
 
-def _engine_of(sessions: Sessions) -> Engine:
-    bind = sessions.kw.get("bind")
-    if not isinstance(bind, Engine):
-        raise TypeError("sessions must be bound to an Engine")
-    return bind
-
-
-def _snapshot_engine(engine: Engine) -> Engine | None:
-    """A second SQLite engine whose transactions are plain (deferred) BEGINs: in WAL mode
-    such a reader sees one consistent snapshot and never blocks the kiosk's writes."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
-        return None
-    reader = create_engine(engine.url, poolclass=NullPool, connect_args={"timeout": 10})
-
-    @event.listens_for(reader, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA busy_timeout=10000")
-        cur.execute("PRAGMA query_only=ON")
-        cur.execute(f"PRAGMA mmap_size={audit.READ_MAPPED}")
-        cur.close()
-
-    @event.listens_for(reader, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
-
-    return reader
-
-
-def _read_sessions(engine: Engine) -> Sessions:
-    return sessionmaker(engine, expire_on_commit=False)  # as kiosk.db.make_sessions
-
-
 @contextmanager
 def reading(sessions: Sessions) -> Iterator[Sessions]:
     """Sessions for a long read-only job (an export, a summary, a verification)."""
-    engine = _engine_of(sessions)
-    reader = _snapshot_engine(engine)
-    if reader is None:
-        if engine.dialect.name == "postgresql":
-            repeatable = engine.execution_options(isolation_level="REPEATABLE READ")
-            yield _read_sessions(repeatable)
-        else:
-            yield sessions
-        return
-    try:
-        yield _read_sessions(reader)
-    finally:
-        reader.dispose()
+    with sessions.snapshot() as reader:
+        yield reader
 
 
 # -- school-local times, fast --------------------------------------------------------------

@@ -48,7 +48,7 @@ def test_a_sound_worker_chunk_is_joined_without_a_second_walk(
     single = audit.verify(sessions)
     monkeypatch.setattr(audit, "PARALLEL_FROM", 10**9)
     assert single == audit.verify(sessions)
-    if verify_mode == "two processes" and sessions.kw["bind"].dialect.name == "sqlite":
+    if verify_mode == "two processes" and sessions.dialect == "sqlite":
         assert joined == [True]
 
 
@@ -66,7 +66,8 @@ def test_the_worker_opens_a_database_whose_folder_name_looks_like_uri_syntax(
         closing(sqlite3.connect(odd)) as copy,
     ):
         source.backup(copy)
-    odd_engine, odd_sessions = open_database(sqlite_url(odd))
+    odd_sessions = open_database(sqlite_url(odd))
+    odd_engine = odd_sessions.engine
     joined = []
     join = audit._join
     monkeypatch.setattr(audit, "PARALLEL_FROM", 1)

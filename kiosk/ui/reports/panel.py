@@ -33,7 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.clock import local_date, utcnow
 from kiosk.config import Config
-from kiosk.db import Sessions, make_engine, make_sessions
+from kiosk.db import Sessions
 from kiosk.errors import KioskError
 from kiosk.exports import ExportRequest, ExportResult, Format, Report, default_path, run_export
 from kiosk.rules import Action, may
@@ -78,14 +78,6 @@ def _choices(choices: tuple[tuple[str, Any], ...]) -> QComboBox:
     for text, value in choices:
         box.addItem(text, value)
     return box
-
-
-def _database_url(sessions: Sessions) -> str:
-    bind = sessions.kw.get("bind")
-    url = getattr(bind, "url", None)
-    if url is None:
-        raise TypeError("sessions must be bound to an engine")
-    return str(url.render_as_string(hide_password=False))
 
 
 class Status(QLabel):
@@ -290,14 +282,11 @@ class ReportsPanel(QWidget):
             return
         self.config.export_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         out = default_path(self.config.export_dir, request)
-        url, actor = _database_url(self.sessions), self.staff.actor
+        sessions, actor = self.sessions, self.staff.actor
 
         def job(progress: ProgressFn, cancelled: CancelledFn) -> ExportResult:
-            engine = make_engine(url)
-            try:
-                return run_export(make_sessions(engine), actor, request, out, progress, cancelled)
-            finally:
-                engine.dispose()
+            # the engine's pool hands this thread a connection of its own
+            return run_export(sessions, actor, request, out, progress, cancelled)
 
         self.result_bar.setVisible(False)
         self.progress.setValue(0)
