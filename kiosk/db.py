@@ -147,14 +147,16 @@ class Database:
     """One database: its engine and sessions. Takes the place of a ``sessionmaker``:
     ``with db.begin() as session`` and ``with db() as session`` work as they do there."""
 
-    def __init__(self, engine: Engine, *, owns_engine: bool = True) -> None:
+    def __init__(
+        self, engine: Engine, *, owns_engine: bool = True, is_snapshot: bool = False
+    ) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, class_=_Session, expire_on_commit=False)
-        self._owns_engine = owns_engine
+        self._owns_engine, self.is_snapshot = owns_engine, is_snapshot
 
     @property
     def dialect(self) -> str:
-        """ "sqlite" or "postgresql"."""
+        """The dialect's name: "sqlite" or "postgresql"."""
         return self.engine.dialect.name
 
     @property
@@ -191,18 +193,20 @@ class Database:
     def snapshot(self) -> Iterator[Database]:
         """A handle for a long read-only job (an export, a summary, a verification) that
         sees one consistent snapshot and never holds up the kiosk's writes."""
-        if self.file is not None:
+        if self.is_snapshot:
+            yield self
+        elif self.file is not None:
             reader = create_engine(
                 self.engine.url, poolclass=NullPool, connect_args={"timeout": BUSY_MS / 1000}
             )
             _configure_sqlite(reader, read_only=True)
             try:
-                yield Database(reader)
+                yield Database(reader, is_snapshot=True)
             finally:
                 reader.dispose()
         elif self.dialect == "postgresql":
             repeatable = self.engine.execution_options(isolation_level="REPEATABLE READ")
-            yield Database(repeatable, owns_engine=False)
+            yield Database(repeatable, owns_engine=False, is_snapshot=True)
         else:
             yield self
 

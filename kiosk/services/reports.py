@@ -42,7 +42,6 @@ from kiosk.tables import (
     CustodyState,
     Pupil,
     ReleasedTo,
-    Setting,
     Slot,
     Staff,
 )
@@ -129,18 +128,6 @@ class LogTable:
     total: int
     rows: Iterator[tuple[Any, ...]]
     formulas_guarded: bool = False  # free text already made spreadsheet-safe (for CSV)
-    snapshot: str | None = None  # the audit chain's head ("seq:hash") in the snapshot read
-
-
-@dataclass(frozen=True)
-class LogWindow:
-    """A part of a log, on its sort key: rows with ``start <= key < stop`` (either bound may
-    be None). The key is the event number for the audit log and the stored received time
-    (as stored text) for the custody log, so consecutive windows read back to back give
-    exactly the rows, in the order, of the whole log."""
-
-    start: int | str | None = None
-    stop: int | str | None = None
 
 
 # -- reading without blocking the kiosk ----------------------------------------------------
@@ -627,24 +614,6 @@ LogKind = Literal["custody", "audit"]
 LOG_TITLES: dict[str, str] = {"custody": "Custody log", "audit": "Audit log"}
 
 
-def _windowed(query: Select[Any], kind: LogKind, window: LogWindow | None) -> Select[Any]:
-    if window is None:
-        return query
-    key: Any = AuditEvent.seq if kind == "audit" else raw_time(Custody.received_at)
-    if window.start is not None:
-        query = query.where(key >= window.start)
-    if window.stop is not None:
-        query = query.where(key < window.stop)
-    return query
-
-
-def _snapshot_head(session: Session) -> str | None:
-    return session.scalar(_SNAPSHOT_HEAD)
-
-
-_SNAPSHOT_HEAD = select(Setting.value).where(Setting.key == audit.HEAD_KEY)
-
-
 @contextmanager
 def open_log(
     sessions: Sessions,
@@ -652,20 +621,18 @@ def open_log(
     which: ReportFilter,
     *,
     guard_formulas: bool = False,
-    window: LogWindow | None = None,
 ) -> Iterator[LogTable]:
-    """Count and stream one log (or one ``window`` of it) from a single consistent
-    snapshot. ``guard_formulas`` makes text typed by people safe to open in a spreadsheet
-    (see ``formula_safe``)."""
+    """Count and stream one log from a single consistent snapshot. ``guard_formulas``
+    makes text typed by people safe to open in a spreadsheet (see ``formula_safe``)."""
     with reading(sessions) as reader, reader() as session:
         log = LogReader(session, kind, which, guard_formulas=guard_formulas)
-        with log.table(window) as table:
+        with log.table() as table:
             yield table
 
 
 class LogReader:
-    """Windows of one log read from one session's snapshot (so a part written elsewhere
-    can be checked against it, and written here instead if it does not match)."""
+    """One log read from one session's snapshot: as a table of rows, or (the audit log on
+    SQLite) as the cursor's own batches for a writer that shapes the rows itself."""
 
     def __init__(
         self,
@@ -674,20 +641,13 @@ class LogReader:
         which: ReportFilter,
         *,
         guard_formulas: bool,
-        seqs: tuple[int, int] | None = None,
     ) -> None:
-        """``seqs``: the period's first and last event numbers (``self.seqs``) if known
-        already, as a worker knows them from its parent: used only if its snapshot is the
-        parent's, whose numbers they are."""
         self.session, self.kind, self.which = session, kind, which.checked()
         self.guard_formulas = guard_formulas
-        self.snapshot = _snapshot_head(session)
-        if seqs is None:
-            seqs = _audit_seqs(session, self.which) if kind == "audit" else (1, 0)
-        self.seqs = seqs
+        self.seqs = _audit_seqs(session, self.which) if kind == "audit" else (1, 0)
 
     @contextmanager
-    def table(self, window: LogWindow | None = None) -> Iterator[LogTable]:
+    def table(self) -> Iterator[LogTable]:
         session, which = self.session, self.which
         safe = formula_safe if self.guard_formulas else as_is
         connection = session.connection()
@@ -709,8 +669,7 @@ class LogReader:
                 return _custody_rows(_joined_custody_rows(rows, lookups), clock)
         else:
             query, columns, shape = _custody_query(which, safe), CUSTODY_COLUMNS, _custody_rows
-        query = _windowed(query, self.kind, window)
-        total = self.count(window)
+        total = self.count()
         if raw:  # bind parameters by SQLAlchemy, rows raw
             streamed = connection.execute(query)
             source: Iterator[Any] = _raw_rows(streamed.cursor)
@@ -725,7 +684,6 @@ class LogReader:
                 total,
                 rows,
                 self.guard_formulas,
-                self.snapshot,
             )
         finally:
             streamed.close()
@@ -734,56 +692,28 @@ class LogReader:
         """Whether the pupils (and the custody log's slots and staff) are looked up by id."""
         return PUPILS_BY_LOOKUP and self.which.year_group is None and not self.which.reg_group
 
-    def count(self, window: LogWindow | None = None) -> int:
-        return self.session.scalar(_windowed(self._counting(), self.kind, window)) or 0
+    def count(self) -> int:
+        return self.session.scalar(self._counting()) or 0
 
     @contextmanager
     def lean_audit(
-        self, window: LogWindow | None = None, batch: int = BATCH
+        self, batch: int = BATCH
     ) -> Iterator[tuple[Iterator[list[Any]], dict[Any, PupilFields]] | None]:
         """For a writer that shapes the audit log's rows itself: the SQLite cursor's own
-        rows of ``window`` in batches, as ``lean_audit_rows`` takes them, and the pupils'
-        fields by id for it; None unless this is the audit log, read from SQLite without a
-        pupil filter (the other logs are read only through ``table``)."""
-        queries = self._lean_audit_queries(window)
-        if queries is None:
+        rows in batches, as ``lean_audit_rows`` takes them, and the pupils' fields by id
+        for it; None unless this is the audit log, read from SQLite without a pupil filter
+        (the other logs are read only through ``table``)."""
+        connection = self.session.connection()
+        if not (self.kind == "audit" and connection.dialect.name == "sqlite" and self._lean()):
             yield None
             return
-        connection = self.session.connection()
-        pupils = pupils_by_id(connection.execute(queries[1]))
-        streamed = connection.execute(queries[0])
+        safe = formula_safe if self.guard_formulas else as_is
+        pupils = _pupils_by_id(self.session, safe)
+        streamed = connection.execute(_lean_audit_query(self.which, self.seqs, safe))
         try:
             yield _raw_batches(streamed.cursor, batch), pupils
         finally:
             streamed.close()
-
-    def lean_audit_sql(self, window: LogWindow | None = None) -> dict[str, str] | None:
-        """What ``lean_audit`` reads, as SQL text with the values written in, for a process
-        reading with the sqlite3 module alone: "rows", "pupils" (for ``pupils_by_id``) and
-        "snapshot" (the snapshot's chain head, ``self.snapshot``); None as for lean_audit."""
-        queries = self._lean_audit_queries(window)
-        if queries is None:
-            return None
-        dialect = self.session.connection().dialect
-        texts = {"rows": queries[0], "pupils": queries[1], "snapshot": _SNAPSHOT_HEAD}
-        return {
-            name: str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-            for name, query in texts.items()
-        }
-
-    def reads_lean_audit(self) -> bool:
-        """Whether ``lean_audit`` and ``lean_audit_sql`` give this log (see there)."""
-        dialect = self.session.connection().dialect.name
-        return self.kind == "audit" and dialect == "sqlite" and self._lean()
-
-    def _lean_audit_queries(
-        self, window: LogWindow | None
-    ) -> tuple[Select[Any], Select[Any]] | None:
-        if not self.reads_lean_audit():
-            return None
-        safe = formula_safe if self.guard_formulas else as_is
-        rows = _windowed(_lean_audit_query(self.which, self.seqs, safe), "audit", window)
-        return rows, _pupils_query(safe)
 
     def _counting(self) -> Select[Any]:
         """The log's row count without its columns and the outer joins that cannot add or
@@ -805,46 +735,6 @@ class LogReader:
                 .where(Custody.received_at >= which.starts, Custody.received_at < which.ends)
             )
         return _pupil_filters(query, which)
-
-    def split(self, share: float) -> tuple[LogWindow, LogWindow] | None:
-        """Two windows, the later holding about ``share`` of the period's rows (before the
-        year group, form and kind filters), or None if the period is empty."""
-        session, which = self.session, self.which
-        if self.kind == "audit":
-            first, last = self.seqs
-            if last < first:
-                return None
-            cut = last + 1 - int((last - first + 1) * share)
-            return LogWindow(None, cut), LogWindow(cut, None)
-        in_period = (Custody.received_at >= which.starts, Custody.received_at < which.ends)
-        count = session.scalar(select(func.count()).select_from(Custody).where(*in_period))
-        if not count:
-            return None
-        cut_at = session.scalar(
-            select(raw_time(Custody.received_at))
-            .where(*in_period)
-            .order_by(Custody.received_at)
-            .offset(count - int(count * share))
-            .limit(1)
-        )
-        if not isinstance(cut_at, str):  # only stored text can be the key (SQLite)
-            return None
-        return LogWindow(None, cut_at), LogWindow(cut_at, None)
-
-    def period_rows(self) -> int:
-        """Rows in the period before the pupil filters: a cheap upper bound from an index."""
-        if self.kind == "audit":
-            first, last = self.seqs
-            return max(0, last - first + 1)
-        which = self.which
-        return (
-            self.session.scalar(
-                select(func.count())
-                .select_from(Custody)
-                .where(Custody.received_at >= which.starts, Custody.received_at < which.ends)
-            )
-            or 0
-        )
 
 
 def forms(sessions: Sessions) -> list[str]:
