@@ -37,7 +37,7 @@ from kiosk.demo import FORENAMES, PREFERRED, SURNAMES
 from kiosk.exports import ExportRequest, run_export
 from kiosk.services import audit, backup, settings, staff
 from kiosk.services.audit import Actor
-from kiosk.services.reports import ReportFilter
+from kiosk.services.reports.filter import ReportFilter
 from kiosk.tables import (
     Card,
     Confiscation,

@@ -16,26 +16,19 @@ from contextlib import contextmanager
 from itertools import chain, islice
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
-from kiosk.services.reports import (
+from kiosk.clock import LocalClock
+from kiosk.db import Sessions
+from kiosk.services.reports.audit_log import (
     AUDIT_COLUMNS,
     NO_PUPIL,
-    Column,
-    LocalClock,
-    LogKind,
-    LogReader,
-    LogTable,
-    Progress,
     PupilFields,
-    ReportFilter,
     lean_audit_rows,
-    reading,
     redacted_flag,
 )
-
-if TYPE_CHECKING:
-    from kiosk.db import Sessions
+from kiosk.services.reports.filter import Column, LogKind, LogTable, Progress, ReportFilter
+from kiosk.services.reports.reader import LogReader
 
 FORMULA_STARTS = frozenset("=+-@\t\r")
 BOM = "\ufeff"  # so Excel reads the file as UTF-8 (names with accents)
@@ -158,8 +151,7 @@ class _LocalHours(dict[str, str]):
 
 
 class _AuditLines:
-    """CSV text for batches of ``LogReader.lean_audit`` rows; see above. (A plain class:
-    the export worker loads this file alone, outside sys.modules, where dataclasses fail.)"""
+    """CSV text for batches of ``LogReader.lean_audit`` rows; see above."""
 
     def __init__(self, pupils: dict[Any, PupilFields]) -> None:
         self.pupils, self.clock = pupils, LocalClock()
@@ -258,7 +250,7 @@ def write_log_csv(
 ) -> int:
     """The whole CSV file of one log at ``path``, from one snapshot; returns the number of
     rows."""
-    with reading(sessions) as reader, reader() as session:
+    with sessions.snapshot() as reader, reader() as session:
         log = LogReader(session, kind, which, guard_formulas=True)
         with path.open("w", encoding="utf-8", newline="") as out:
             return _write_log(log, out, progress)

@@ -131,7 +131,7 @@ def _roster_with_one_more(w: World) -> Any:
 
 def _export_request() -> Any:
     from kiosk.exports import ExportRequest
-    from kiosk.services.reports import ReportFilter
+    from kiosk.services.reports.filter import ReportFilter
 
     today = local_date(utcnow())
     return ExportRequest("custody", "csv", ReportFilter(today - dt.timedelta(days=7), today))

@@ -15,7 +15,8 @@ import kiosk.exports.csv as csv_export
 from kiosk.exports import ExportCancelled, ExportRequest, run_export
 from kiosk.services import audit, staff
 from kiosk.services.audit import Actor
-from kiosk.services.reports import ReportFilter, open_log
+from kiosk.services.reports.filter import ReportFilter
+from kiosk.services.reports.reader import open_log
 from kiosk.tables import AuditEvent, Confiscation, Custody, Pupil, Slot
 
 AWKWARD = [
@@ -225,13 +226,13 @@ def test_lookups_by_id_give_the_bytes_of_the_joins(
     """Without a pupil filter the logs look pupils (and slots and staff) up by id rather
     than joining them: the same bytes, with events naming no pupil, a pupil that does not
     exist, and custodies whose pupil, slot or staff member is missing."""
-    from kiosk.services import reports
+    from kiosk.services.reports import reader
 
     add_dangling_custodies(database_url)
     for n, which in enumerate(FILTERS):
-        monkeypatch.setattr(reports, "PUPILS_BY_LOOKUP", False)
+        monkeypatch.setattr(reader, "PUPILS_BY_LOOKUP", False)
         joined = export_bytes(sessions, awkward, tmp_path / f"join{n}", report, which)
-        monkeypatch.setattr(reports, "PUPILS_BY_LOOKUP", True)
+        monkeypatch.setattr(reader, "PUPILS_BY_LOOKUP", True)
         looked_up = export_bytes(sessions, awkward, tmp_path / f"lookup{n}", report, which)
         assert looked_up == joined, which
         if report == "custody" and which == YEAR:
@@ -245,13 +246,13 @@ def test_lookups_give_the_rows_of_the_joins_value_for_value(
     awkward, sessions, database_url, monkeypatch, report, guard
 ):
     """The same values and types (None stays None) for the XLSX writer as for CSV."""
-    from kiosk.services import reports
+    from kiosk.services.reports import reader
 
     add_dangling_custodies(database_url)
     for which in FILTERS:
         rows = {}
         for lookup in (False, True):
-            monkeypatch.setattr(reports, "PUPILS_BY_LOOKUP", lookup)
+            monkeypatch.setattr(reader, "PUPILS_BY_LOOKUP", lookup)
             with open_log(sessions, report, which, guard_formulas=guard) as table:
                 rows[lookup] = [tuple((type(v), v) for v in row) for row in table.rows]
         assert rows[True] == rows[False], which

@@ -37,9 +37,10 @@ from kiosk.db import Sessions
 from kiosk.errors import KioskError
 from kiosk.exports import ExportRequest, ExportResult, Format, Report, default_path, run_export
 from kiosk.rules import Action, may
-from kiosk.services import backup, reports
+from kiosk.services import backup
 from kiosk.services.backup import BackupInfo, RestoreResult
-from kiosk.services.reports import ReportFilter
+from kiosk.services.reports.filter import ReportFilter
+from kiosk.services.reports.reader import forms
 from kiosk.services.staff import StaffMember
 from kiosk.ui.reports.worker import CancelledFn, JobRunner, JobWorker, ProgressFn
 from kiosk.ui.style import GREEN, GREY, RED
@@ -172,7 +173,7 @@ class ReportsPanel(QWidget):
 
     def _forms(self) -> list[str]:
         try:
-            return reports.forms(self.sessions)
+            return forms(self.sessions)
         except SQLAlchemyError as error:  # the list is a convenience: carry on without it
             log.warning("Forms not loaded: %s", type(error).__name__)
             return []
