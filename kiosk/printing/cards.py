@@ -3,7 +3,7 @@ two columns of five, with crop marks to cut along.
 
 Each card: school name, photo (or initials), preferred forename and surname, form and
 year, a QR code for the kiosk's webcam and a Code128 for USB barcode scanners, both of the
-signed card text (``kiosk.scanning.payload``) and both drawn as vectors, so they print
+signed card text (``kiosk.card_codec``) and both drawn as vectors, so they print
 sharp at any resolution. The QR takes the right of the card, as big as the card allows
 (44.4 mm with its quiet zone, 1.35 mm modules: the webcam loses a far card's modules
 first); the school band, photo, name, form and year, and the card text in words share the
@@ -29,11 +29,11 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from kiosk import card_codec
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput, KioskError
 from kiosk.printing import draw
 from kiosk.rules import Action
-from kiosk.scanning import payload
 from kiosk.services import audit, cards, settings
 from kiosk.services.audit import Actor
 from kiosk.services.common import require
@@ -215,7 +215,7 @@ def check_code_fits(text: str) -> None:
 
 def _worst_case_text(session: Session, pupils: Sequence[Pupil]) -> str:
     top_serial = (session.scalar(select(func.max(Card.serial))) or 1000) + len(pupils)
-    return payload.encode(
+    return card_codec.encode(
         settings.card_secret(session),
         settings.get_value(session, "school_code"),
         max(p.id for p in pupils),

@@ -34,8 +34,8 @@ import cv2
 import numpy as np
 from reportlab.lib.units import mm
 
+from kiosk import card_codec
 from kiosk.printing import cards, draw
-from kiosk.scanning import payload
 
 DEFAULT_SEED = 20250901
 SECRET = b"synthetic-test-secret"
@@ -94,7 +94,7 @@ def card_text(rng: np.random.Generator) -> str:
     school = SCHOOLS[int(rng.integers(len(SCHOOLS)))]
     pupil_id = int(rng.integers(1, 60_000))
     serial = int(rng.integers(1, 40))
-    return payload.encode(SECRET, school, pupil_id, serial)
+    return card_codec.encode(SECRET, school, pupil_id, serial)
 
 
 def qr_modules(text: str) -> np.ndarray:

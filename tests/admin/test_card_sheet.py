@@ -21,12 +21,12 @@ from reportlab.graphics.barcode import qrencoder
 from reportlab.lib.units import mm
 from sqlalchemy import select
 
+from kiosk import card_codec
 from kiosk.db import open_database
 from kiosk.errors import CardRevoked, InvalidInput, NotAuthorised
 from kiosk.printing import cards as card_sheet
 from kiosk.printing import draw
 from kiosk.printing.cards import CardSelection
-from kiosk.scanning import payload
 from kiosk.scanning.decoders import pyzbar_decoder, zxing_decoder
 from kiosk.services import cards, photos, pupils, roster
 from kiosk.tables import AuditEvent
@@ -236,7 +236,7 @@ def test_the_card_text_uses_a_small_alphanumeric_qr(sessions, school):
 def test_a_long_school_code_and_large_numbers_still_give_a_readable_code128():
     """The largest card text a real school reaches (8-letter code, pupil and card numbers
     in the hundreds of thousands) still fits the card with bars of 4 printer dots."""
-    text = payload.encode(b"k" * 32, "ABCDEFGH", 999_999, 999_999)
+    text = card_codec.encode(b"k" * 32, "ABCDEFGH", 999_999, 999_999)
     modules = len(draw.code128_modules(text))
     assert modules == 11 * len(text) + 35  # start, data, checksum, stop (python-barcode)
     dots = draw.code128_dots(text, card_sheet.BARS[2])
@@ -246,7 +246,7 @@ def test_a_long_school_code_and_large_numbers_still_give_a_readable_code128():
 
 
 def test_a_card_text_too_long_for_the_card_is_refused_before_any_card_is_issued():
-    text = payload.encode(b"k" * 32, "ABCDEFGH", 36**10 - 1, 36**10 - 1)
+    text = card_codec.encode(b"k" * 32, "ABCDEFGH", 36**10 - 1, 36**10 - 1)
     with pytest.raises(InvalidInput, match="too long for a barcode"):
         card_sheet.check_code_fits(text)
 

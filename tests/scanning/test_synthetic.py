@@ -6,8 +6,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from kiosk import card_codec
 from kiosk.printing import cards, draw
-from kiosk.scanning import payload, synthetic
+from kiosk.scanning import synthetic
 
 
 def test_frames_are_the_same_for_the_same_seed() -> None:
@@ -29,8 +30,8 @@ def test_frames_have_the_asked_size_and_hold_signed_cards() -> None:
         for frame, text in synthetic.make_frames(2, size):
             assert frame.shape == (size[1], size[0], 3)
             assert frame.dtype == np.uint8
-            result = payload.read(text, synthetic.SECRET, text.split(".")[1])
-            assert isinstance(result, payload.CardPayload)
+            result = card_codec.read(text, synthetic.SECRET, text.split(".")[1])
+            assert isinstance(result, card_codec.CardPayload)
 
 
 def test_cards_stay_within_the_kiosk_envelope_and_the_frame() -> None:
