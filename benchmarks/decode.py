@@ -6,7 +6,7 @@
 Prints, for each decoder: the share of synthetic frames (640x480 and 1280x720) read
 correctly, median and p95 milliseconds per frame, and the median cost of a frame with no
 card (what the kiosk pays 30 times a second while idle), on two synthetic sets (see
-``kiosk.scanning.synthetic``): "kiosk", the card anywhere 12-30 cm from the webcam, and
+``synthetic_cards``): "kiosk", the card anywhere 12-30 cm from the webcam, and
 "guided", the card's width 30-55 % of the frame's (a pupil filling the screen's card
 guide); the same on the real QR photos in ../shared/qr-photos; the default decoder's read
 rate by card distance and size; per presentation (a card held up for ~1 s: a burst of
@@ -39,7 +39,8 @@ from _table import print_table
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QGuiApplication
 
-from kiosk.scanning import decoders, synthetic
+import synthetic_cards
+from kiosk.scanning import decoders
 from kiosk.scanning.camera import CameraService
 from kiosk.scanning.decoders import Decoder
 
@@ -122,7 +123,7 @@ def still_idle(size: tuple[int, int]) -> tuple[float, float]:
     plain_ms, camera_ms = [], []
     for index in range(STILL_DESKS):
         camera = decoders.camera_decoder()
-        for frame in synthetic.make_still_desk(index, size, frames=STILL_FRAMES):
+        for frame in synthetic_cards.make_still_desk(index, size, frames=STILL_FRAMES):
             plain_ms.append(timed(plain.decode, frame)[1])
             camera_ms.append(timed(camera.decode, frame)[1])
     return statistics.mean(plain_ms), statistics.mean(camera_ms)
@@ -166,7 +167,7 @@ WIDTH_BANDS = ((0.30, 0.38), (0.38, 0.46), (0.46, 0.55))
 
 
 def band_rows(
-    label: str, scenes: Sequence[synthetic.Scene], hits: Sequence[bool]
+    label: str, scenes: Sequence[synthetic_cards.Scene], hits: Sequence[bool]
 ) -> list[list[object]]:
     """Read rate by card distance (the kiosk set) or by card width (the guided set)."""
     guided = label.startswith("guided")
@@ -190,12 +191,12 @@ def band_rows(
 
 def presentations(
     decoder: Decoder, count: int, size: tuple[int, int], guided: bool
-) -> tuple[list[bool], list[int], list[synthetic.Scene]]:
+) -> tuple[list[bool], list[int], list[synthetic_cards.Scene]]:
     """For each of ``count`` presentations: read or not, the frames decoded until the
     first read (all of them if none), and the scene. Stops at the first read frame."""
     read, frames_used, scenes = [], [], []
     for index in range(count):
-        frames, scene = synthetic.make_burst(index, size, guided=guided)
+        frames, scene = synthetic_cards.make_burst(index, size, guided=guided)
         used, hit = 0, False
         for frame in frames:
             used += 1
@@ -243,7 +244,7 @@ def camera_latency(samples: Sequence[Sample], fps: float) -> tuple[list[float], 
             loop.quit()
 
     with tempfile.TemporaryDirectory() as folder:
-        synthetic.write_frames(Path(folder), samples)
+        synthetic_cards.write_frames(Path(folder), samples)
         service = CameraService(Path(folder), fps=fps, debounce_seconds=3600, preview_fps=1000)
         service.code_scanned_at.connect(on_scan)
         service.frame_ready.connect(on_frame)
@@ -299,9 +300,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     show_library_errors_briefly()
     print(machine())
     print(
-        f"Synthetic sets: seed {synthetic.DEFAULT_SEED}, {count} frames per set and size; "
+        f"Synthetic sets: seed {synthetic_cards.DEFAULT_SEED}, {count} frames per set and size; "
         f"{IDLE_FRAMES} card-less frames per size for the idle column; {bursts} "
-        f"presentations of {synthetic.BURST_FRAMES} frames per set and size"
+        f"presentations of {synthetic_cards.BURST_FRAMES} frames per set and size"
     )
     default = decoders.default_decoder()
     rows: list[list[object]] = []
@@ -311,9 +312,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for guided in (False, True):
         for size in SIZES:
             label = f"{'guided' if guided else 'kiosk'} {size[0]}x{size[1]}"
-            scenes = synthetic.make_scenes(count, size, guided=guided)
+            scenes = synthetic_cards.make_scenes(count, size, guided=guided)
             samples = [(frame, scene.text) for frame, scene in scenes]
-            empties = synthetic.make_empty_frames(IDLE_FRAMES, size)
+            empties = synthetic_cards.make_empty_frames(IDLE_FRAMES, size)
             runs = [measure(d, samples, empties) for d in candidates(every_library=not guided)]
             default_runs[label] = next(r for r in runs if r.decoder == default.name)
             rows += decoder_rows(runs, label)
@@ -355,9 +356,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         burst_rows.append(presentation_row(label, read, used, run.rate))
         record("decode", f"presentations read, {label}", f"{100 * sum(read) / len(read):.1f}%")
     print_table(
-        f"Per presentation: {synthetic.BURST_FRAMES} frames of one card (~1 s of decoded "
-        f"frames), hand moving ~{synthetic.HAND_STEP_MM:g} mm / {synthetic.HAND_STEP_DEG:g}"
-        " degree a frame; read if any frame is",
+        f"Per presentation: {synthetic_cards.BURST_FRAMES} frames of one card (~1 s of decoded "
+        f"frames), hand moving ~{synthetic_cards.HAND_STEP_MM:g} mm / "
+        f"{synthetic_cards.HAND_STEP_DEG:g} degree a frame; read if any frame is",
         ["set", "per frame", "presentations read", "rate", "mean frames to read", "max"],
         burst_rows,
     )

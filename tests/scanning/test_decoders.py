@@ -6,7 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.scanning import decoders, synthetic
+import synthetic_cards
+from kiosk.scanning import decoders
 from kiosk.scanning.decoders import ChainDecoder, Decoder
 
 from .conftest import load_photo
@@ -54,8 +55,8 @@ def test_each_decoder_reads_real_photos(decoder: Decoder, photo: str, qr_photos:
 
 @pytest.mark.parametrize("library", ["zxing-cpp", "pyzbar"])
 def test_code128_is_read_where_the_library_supports_it(library: str) -> None:
-    text = synthetic.card_text(np.random.default_rng(1))
-    bars = synthetic.code128_modules(text)
+    text = synthetic_cards.card_text(np.random.default_rng(1))
+    bars = synthetic_cards.code128_modules(text)
     label = np.full((120, bars.shape[1] * 3 + 80), 255, np.uint8)
     label[20:100, 40:-40] = np.repeat(np.repeat(bars, 3, axis=1), 80, axis=0)
     decoder = {"zxing-cpp": decoders.zxing_decoder, "pyzbar": decoders.pyzbar_decoder}[library]()
@@ -63,7 +64,7 @@ def test_code128_is_read_where_the_library_supports_it(library: str) -> None:
 
 
 def test_a_card_with_qr_and_code128_of_the_same_text_gives_it_once() -> None:
-    card = synthetic.render_card("HK1.DEMO.3F.4.QI5OOWRN7BQUQ", np.random.default_rng(0))
+    card = synthetic_cards.render_card("HK1.DEMO.3F.4.QI5OOWRN7BQUQ", np.random.default_rng(0))
     assert decoders.zxing_decoder().decode(card) == ["HK1.DEMO.3F.4.QI5OOWRN7BQUQ"]
 
 
@@ -107,7 +108,7 @@ def test_things_that_are_not_arrays_give_nothing(decoder: Decoder, thing: object
 
 def test_empty_desks_give_no_false_reads() -> None:
     decoder = decoders.default_decoder()
-    for frame in synthetic.make_empty_frames(4, (640, 480)):
+    for frame in synthetic_cards.make_empty_frames(4, (640, 480)):
         assert decoder.decode(frame) == []
 
 
@@ -186,8 +187,8 @@ GLARED_FRAME = 40  # 26 cm, tilted 28 degrees, a glare spot on the QR
 def hard_frames() -> list[tuple[np.ndarray, str]]:
     frames = []
     for index in CARD_PASS_FRAMES:
-        rng = np.random.default_rng([synthetic.DEFAULT_SEED, index])
-        frame, scene = synthetic.make_scene((640, 480), rng)
+        rng = np.random.default_rng([synthetic_cards.DEFAULT_SEED, index])
+        frame, scene = synthetic_cards.make_scene((640, 480), rng)
         frames.append((frame, scene.text))
     return frames
 
@@ -208,7 +209,9 @@ def test_the_card_is_found_and_flattened_unmirrored() -> None:
     """A card drawn flat on a dark desk at a known place: its corners are found, and the
     flattened card is the card (not its mirror image): the QR reads."""
     text = "HK1.DEMO.3F.4.QI5OOWRN7BQUQ"
-    card = cv2.cvtColor(synthetic.render_card(text, np.random.default_rng(0)), cv2.COLOR_BGR2GRAY)
+    card = cv2.cvtColor(
+        synthetic_cards.render_card(text, np.random.default_rng(0)), cv2.COLOR_BGR2GRAY
+    )
     small = cv2.resize(card, (300, 189), interpolation=cv2.INTER_AREA)
     corners = np.array([[200, 100], [500, 140], [470, 330], [170, 290]], np.float32)
     source = np.array([[0, 0], [300, 0], [300, 189], [0, 189]], np.float32)
@@ -233,13 +236,13 @@ def test_corners_come_clockwise_from_a_long_edge() -> None:
 
 
 def test_an_empty_desk_proposes_few_cards() -> None:
-    frames = synthetic.make_empty_frames(10, (640, 480))
+    frames = synthetic_cards.make_empty_frames(10, (640, 480))
     assert sum(len(decoders.card_quads(frame[:, :, 1])) for frame in frames) <= 2
 
 
 def _frame(index: int) -> tuple[np.ndarray, str]:
-    rng = np.random.default_rng([synthetic.DEFAULT_SEED, index])
-    frame, scene = synthetic.make_scene((640, 480), rng)
+    rng = np.random.default_rng([synthetic_cards.DEFAULT_SEED, index])
+    frame, scene = synthetic_cards.make_scene((640, 480), rng)
     return frame, scene.text
 
 
@@ -273,7 +276,7 @@ class CountingPasses:
 def test_the_throttle_runs_the_costly_passes_on_one_still_empty_frame_in_four(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    frames = synthetic.make_still_desk(1, (640, 480), frames=12)
+    frames = synthetic_cards.make_still_desk(1, (640, 480), frames=12)
     assert not decoders.card_quads(decoders.to_gray(frames[0]))  # nothing card-like
     counting = CountingPasses(monkeypatch)
     camera = decoders.camera_decoder()
@@ -288,7 +291,7 @@ def test_the_throttle_tries_hard_at_once_when_a_card_comes_into_view(
     read on its first frame, whatever the throttle's count."""
     frame, text = _frame(GLARED_FRAME)
     camera = decoders.camera_decoder()
-    for empty in synthetic.make_still_desk(1, (640, 480), frames=2):
+    for empty in synthetic_cards.make_still_desk(1, (640, 480), frames=2):
         camera.decode(empty)
     counting = CountingPasses(monkeypatch)
     assert camera.decode(frame) == [text]
@@ -298,7 +301,7 @@ def test_the_throttle_tries_hard_at_once_when_a_card_comes_into_view(
 def test_the_throttle_tries_every_other_frame_while_a_card_shape_is_in_view(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    frames = synthetic.make_still_desk(1, (640, 480), frames=9)
+    frames = synthetic_cards.make_still_desk(1, (640, 480), frames=9)
     card_shape = np.array([[100, 100], [300, 100], [300, 220], [100, 220]], np.float32)
     counting = CountingPasses(monkeypatch, quads=[card_shape])
     camera = decoders.camera_decoder()

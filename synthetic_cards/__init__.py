@@ -1,5 +1,8 @@
 """Synthetic webcam frames of a pupil card, for tests and the decode benchmark.
 
+Not part of the ``kiosk`` package (it is not installed with it): a support package
+beside ``tests/`` and ``benchmarks/``, which both import it from the project's root.
+
 Every frame is reproducible from ``(seed, index)``. A frame shows the card as
 ``kiosk.printing.cards`` prints it (its layout constants: a CR80 card with a 44.4 mm QR
 including its quiet zone, version 2 at EC level M, 1.35 mm modules, beside the school
@@ -18,7 +21,7 @@ under 30 % of the width, a QR module under 3 px at 640x480). A card that would n
 the frame whole is moved back until it does. The kiosk screen shows the camera preview,
 which pupils use to aim, but nothing here assumes they come closer because of it.
 
-CLI: ``python -m kiosk.scanning.synthetic OUT_DIR --count N [--size 1280x720]`` writes
+CLI: ``python -m synthetic_cards OUT_DIR --count N [--size 1280x720]`` writes
 ``0000.png`` ... for the camera's folder source, and ``expected.txt`` (one text per line).
 """
 
@@ -545,7 +548,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     paths = write_frames(args.out_dir, make_frames(args.count, args.size, args.seed))
     print(f"wrote {len(paths)} frames to {args.out_dir}")
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
