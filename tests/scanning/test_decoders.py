@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import synthetic_cards
-from kiosk.scanning import decoders
+from kiosk.scanning import candidates, decoders
 from kiosk.scanning.decoders import ChainDecoder, Decoder
 
 from .conftest import load_photo
@@ -217,18 +217,18 @@ def test_the_card_is_found_and_flattened_unmirrored() -> None:
     source = np.array([[0, 0], [300, 0], [300, 189], [0, 189]], np.float32)
     matrix = cv2.getPerspectiveTransform(source, corners)
     warped = cv2.warpPerspective(small, matrix, (640, 480), borderValue=40)
-    quads = decoders.card_quads(warped)
+    quads = candidates.card_quads(warped)
     assert quads
     found = quads[0]
     assert min(np.abs(np.roll(found, k, axis=0) - corners).max() for k in range(4)) < 6
-    flat = decoders.flatten(warped, found)
+    flat = candidates.flatten(warped, found)
     assert flat.shape == (540, 856)
     assert text in decoders.zxing_reader()(flat)
 
 
 def test_corners_come_clockwise_from_a_long_edge() -> None:
     square_ish = np.array([[0, 0], [0, 50], [100, 50], [100, 0]], np.float32)  # anticlockwise
-    ordered = decoders.clockwise_long_edge_first(square_ish)
+    ordered = candidates.clockwise_long_edge_first(square_ish)
     edges = np.roll(ordered, -1, axis=0) - ordered
     cross = edges[0, 0] * edges[1, 1] - edges[0, 1] * edges[1, 0]
     assert cross > 0  # clockwise on screen (y down)
@@ -237,7 +237,7 @@ def test_corners_come_clockwise_from_a_long_edge() -> None:
 
 def test_an_empty_desk_proposes_few_cards() -> None:
     frames = synthetic_cards.make_empty_frames(10, (640, 480))
-    assert sum(len(decoders.card_quads(frame[:, :, 1])) for frame in frames) <= 2
+    assert sum(len(candidates.card_quads(frame[:, :, 1])) for frame in frames) <= 2
 
 
 def _frame(index: int) -> tuple[np.ndarray, str]:
@@ -252,11 +252,11 @@ def test_binarising_the_flattened_card_reads_a_card_under_glare() -> None:
     frame, text = _frame(GLARED_FRAME)
     gray = decoders.to_gray(frame)
     assert gray is not None
-    (quad,) = decoders.card_quads(gray)
-    card = decoders.flatten(gray, quad)
+    (quad,) = candidates.card_quads(gray)
+    card = candidates.flatten(gray, quad)
     read = decoders.zxing_reader()
-    assert read(card) == [] and read(decoders.unsharp(card, 3.75, 2.5)) == []
-    assert read(decoders.binarized(card)) == [text]
+    assert read(card) == [] and read(candidates.unsharp(card, 3.75, 2.5)) == []
+    assert read(candidates.binarized(card)) == [text]
 
 
 class CountingPasses:
@@ -264,7 +264,7 @@ class CountingPasses:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, quads: list[np.ndarray] | None = None):
         self.calls = 0
-        real = decoders.card_quads
+        real = candidates.card_quads
 
         def counted(small: np.ndarray) -> list[np.ndarray]:
             self.calls += 1
@@ -277,7 +277,7 @@ def test_the_throttle_runs_the_costly_passes_on_one_still_empty_frame_in_four(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     frames = synthetic_cards.make_still_desk(1, (640, 480), frames=12)
-    assert not decoders.card_quads(decoders.to_gray(frames[0]))  # nothing card-like
+    assert not candidates.card_quads(decoders.to_gray(frames[0]))  # nothing card-like
     counting = CountingPasses(monkeypatch)
     camera = decoders.camera_decoder()
     assert [camera.decode(frame) for frame in frames] == [[]] * 12
