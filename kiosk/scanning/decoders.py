@@ -8,9 +8,9 @@ Each decoder works in passes, cheapest first, stopping at the first hit: a copy 
 640 px wide (enough for most cards at kiosk distance), then the full resolution, then each
 card-shaped quadrilateral in the frame warped flat and enlarged, sharpened and then
 binarised (a far, tilted, soft, dim or glared card), then enlarged and sharpened crops of
-the few textured regions that could be a code. ``kiosk.scanning.candidates`` makes those
-images; this module runs the decoding libraries over them. ``default_decoder()`` is zxing-cpp with
-these passes, chosen by measurement: see ``benchmarks/decode.py`` and
+the few textured regions that could be a code (``kiosk.scanning.candidates`` makes those
+images; this module runs the decoding libraries over them). ``default_decoder()`` is
+zxing-cpp with these passes, chosen by measurement: see ``benchmarks/decode.py`` and
 ``benchmarks/README.md``. ``camera_decoder()`` is the same behind ``IdleThrottle``, which
 skips the card and region passes on most frames of an unchanged, card-less view.
 
@@ -205,25 +205,6 @@ def _guarded(name: str, read: Reader, gray: np.ndarray) -> list[str]:
         return []
 
 
-class ChainDecoder:
-    """Tries ``primary``, then each fallback, on the same frame; the first that finds
-    anything wins. The frame is converted to grayscale once."""
-
-    def __init__(self, primary: Decoder, *fallbacks: Decoder, name: str | None = None) -> None:
-        self.decoders: tuple[Decoder, ...] = (primary, *fallbacks)
-        self.name = name or "chain(" + " > ".join(d.name for d in self.decoders) + ")"
-
-    def decode(self, gray: np.ndarray) -> list[str]:
-        image = to_gray(gray)
-        if image is None:
-            return []
-        for decoder in self.decoders:
-            texts = decoder.decode(image)
-            if texts:
-                return texts
-        return []
-
-
 # --- Libraries -------------------------------------------------------------------------
 
 
@@ -293,7 +274,7 @@ def opencv_decoder(widths: Widths = TWO_PASS, aruco: bool = False) -> PassDecode
 
 def camera_decoder() -> Decoder:
     """The default decoder with the idle throttle, for a camera's stream of frames."""
-    return IdleThrottle(zxing_decoder())
+    return IdleThrottle(default_decoder())
 
 
 def all_decoders() -> Sequence[Decoder]:
@@ -301,11 +282,11 @@ def all_decoders() -> Sequence[Decoder]:
     return (zxing_decoder(), pyzbar_decoder(), opencv_decoder(), opencv_decoder(aruco=True))
 
 
-def default_decoder() -> Decoder:
+def default_decoder() -> PassDecoder:
     """zxing-cpp alone, from the benchmark (benchmarks/README.md has the figures).
 
     It reads the most frames, synthetic and real, and is 5-50 times faster than the
     others. Falling back to pyzbar read no extra synthetic card and one extra real photo,
     but multiplied the cost of every frame without a card (what the kiosk decodes all
-    day) by 3 to 6, so there is no fallback; ``ChainDecoder`` is there to add one."""
+    day) by 3 to 6, so there is no fallback (``benchmarks/decode.py`` measures one)."""
     return zxing_decoder()

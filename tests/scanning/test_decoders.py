@@ -8,14 +8,11 @@ import pytest
 
 import synthetic_cards
 from kiosk.scanning import candidates, decoders
-from kiosk.scanning.decoders import ChainDecoder, Decoder
+from kiosk.scanning.decoders import Decoder
 
 from .conftest import load_photo
 
-DECODERS = [
-    *decoders.all_decoders(),
-    ChainDecoder(decoders.zxing_decoder(), decoders.pyzbar_decoder()),
-]
+DECODERS = list(decoders.all_decoders())
 DECODER_IDS = [d.name for d in DECODERS]
 
 # Photos every library reads, in each storage form the folder has: webp, jpg, gray png,
@@ -136,22 +133,6 @@ def test_a_library_error_is_contained(caplog: pytest.LogCaptureFixture) -> None:
     decoder = decoders.PassDecoder("broken", broken)
     assert decoder.decode(np.zeros((100, 100), np.uint8)) == []
     assert "broken failed" in caplog.text
-
-
-def test_the_chain_falls_back_in_order_and_stops_at_the_first_find() -> None:
-    calls: list[str] = []
-
-    def reader(name: str, texts: list[str]) -> decoders.PassDecoder:
-        def read(gray: np.ndarray) -> list[str]:
-            calls.append(name)
-            return texts
-
-        return decoders.PassDecoder(name, read, widths=(None,), regions=False)
-
-    chain = ChainDecoder(reader("a", []), reader("b", ["found"]), reader("c", ["late"]))
-    assert chain.decode(np.zeros((64, 64), np.uint8)) == ["found"]
-    assert calls == ["a", "b"]
-    assert chain.name == "chain(a > b > c)"
 
 
 def test_a_large_frame_is_tried_small_first_then_at_full_size() -> None:
