@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -16,8 +15,6 @@ from kiosk.services.audit import Actor
 from kiosk.services.common import require
 from kiosk.tables import Slot
 
-_CODE_RE = re.compile(r"^HKS\.([A-Z0-9]{2,8})\.(\d{1,4})$")
-
 
 @dataclass(frozen=True)
 class SlotLabel:
@@ -29,14 +26,6 @@ class SlotLabel:
 def slot_code(school_code: str, number: int) -> str:
     """The text in a slot label's QR code (upper case: QR alphanumeric mode)."""
     return f"HKS.{school_code.upper()}.{number}"
-
-
-def read_slot_code(text: str, school_code: str) -> int | None:
-    """The slot number in a scanned slot code of this school, else None."""
-    match = _CODE_RE.match(text.strip().upper())
-    if not match or match.group(1) != school_code.upper():
-        return None
-    return int(match.group(2))
 
 
 def prepare_labels(
