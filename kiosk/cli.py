@@ -88,13 +88,19 @@ def read_pin(prompt: str, env: str = "KIOSK_PIN", *, confirm: str | None = None)
     return pin
 
 
-def staff_login(ctx: Context, name: str, pin: str | None) -> StaffMember:
+def add_login(parser: argparse.ArgumentParser) -> None:
+    """``--as NAME`` for a command that acts as a member of staff (the PIN: KIOSK_PIN or
+    the prompt, never an argument)."""
+    parser.add_argument("--as", dest="as_name", required=True, help="your staff name")
+
+
+def staff_login(ctx: Context, name: str) -> StaffMember:
     """Check a staff PIN for a CLI command (asks for it when not given)."""
     members = {m.name.lower(): m for m in staff.list_staff(ctx.sessions)}
     member = members.get(name.strip().lower())
     if member is None:
         raise CliError(f"no active staff member called {name!r} ('kiosk staff list' shows them)")
-    typed = pin or read_pin(f"PIN for {member.name}: ")
+    typed = read_pin(f"PIN for {member.name}: ")
     try:
         return staff.check_pin(ctx.sessions, member.id, typed)
     except KioskError as exc:

@@ -138,7 +138,7 @@ def staff_cmd(ctx: Context, args: argparse.Namespace) -> int:
         return _add_staff(ctx, args)
     if not args.as_name:
         raise CliError("--as NAME is needed: an admin's own name (their PIN is asked)")
-    actor = staff_login(ctx, args.as_name, None).actor
+    actor = staff_login(ctx, args.as_name).actor
     target = _staff_called(ctx, args.name)
     try:
         if args.action in ("deactivate", "reactivate"):
@@ -191,7 +191,7 @@ def _add_staff(ctx: Context, args: argparse.Namespace) -> int:
         raise CliError("the first staff account must be an admin: add --role admin")
     if not first and not args.as_name:
         raise CliError("--as NAME is needed: an admin's own name (their PIN is asked)")
-    actor = staff_login(ctx, args.as_name, None).actor if args.as_name else None
+    actor = staff_login(ctx, args.as_name).actor if args.as_name else None
     try:
         staff.add_staff(ctx.sessions, actor, args.name, role, _new_pin(args.name))
     except KioskError as exc:
