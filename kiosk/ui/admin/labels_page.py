@@ -10,9 +10,9 @@ from kiosk.printing import labels
 from kiosk.printing.labels import PrintedLabels
 from kiosk.services import slots
 from kiosk.services.staff import StaffMember
-from kiosk.ui.admin.cards_page import OpenBar
 from kiosk.ui.admin.common import Feedback, Jobs, button, export_path, hint, title, touch
 from kiosk.ui.staff.common import attempt
+from kiosk.ui.widgets.document_bar import DocumentBar
 
 
 class LabelsPage(QWidget):
@@ -32,7 +32,7 @@ class LabelsPage(QWidget):
             touch(box)
         self.make_button = button("Make labels PDF", "primary", self.make_pdf)
         self.feedback = Feedback()
-        self.saved = OpenBar()
+        self.saved = DocumentBar(full_path=True)
         self.jobs = Jobs(self.feedback, [self.make_button])
         form = QFormLayout()
         form.addRow("From slot", self.first)

@@ -42,12 +42,11 @@ from kiosk.ui.admin.common import (
     ask,
     button,
     hint,
-    make_table,
     severity_colour,
     title,
     touch,
 )
-from kiosk.ui.staff.models import Column, RowsModel
+from kiosk.ui.staff.models import Column, RowsModel, make_table
 from kiosk.ui.style import AMBER, GREEN, GREY, RED
 
 NOT_USED = "(not used)"

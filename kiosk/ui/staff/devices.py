@@ -35,7 +35,6 @@ from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
 from kiosk.ui.staff.common import (
     Feedback,
-    ReceiptBar,
     attempt,
     heading_label,
     save_receipt,
@@ -44,6 +43,7 @@ from kiosk.ui.staff.common import (
     when_text,
 )
 from kiosk.ui.staff.models import RowsModel, SearchProxy
+from kiosk.ui.widgets.document_bar import DocumentBar
 
 PAGES = ("Move", "Refer to DSL", "Police", "Overnight", "Receipt", "Slots")
 DEVICE_PAGES = PAGES[:5]
@@ -102,7 +102,7 @@ class DevicesTab(QWidget):
             self.page_buttons[name] = button
             self.pages.addWidget(page)
         self.pages.addWidget(self.no_device)
-        self.receipt = ReceiptBar()
+        self.receipt = DocumentBar("Receipt saved")
         right = QVBoxLayout()
         right.addWidget(self.heading)
         right.addWidget(self.details)
