@@ -175,6 +175,7 @@ def test_home_time_and_staff_states(
     scan(qtbot, screen, school.card_texts[collecting])
     shot(screen, "21_collect_confirm_needs_pin")
     click(qtbot, screen.collection_page.give_back)
+    qtbot.waitUntil(lambda: screen.staff_page.login.loaded, timeout=5000)
     shot(screen, "22_collect_staff_pin")
     click(qtbot, screen.staff_page.back)
     screen.collection_staff = staff.check_pin(sessions, office.id or 0, "2580")
