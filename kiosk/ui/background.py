@@ -51,6 +51,8 @@ def describe_failure(error: BaseException) -> str:
     line ("database is locked"), never a statement's parameters."""
     if not records_down(error):
         return type(error).__name__
+    if isinstance(error, DatabaseUnavailable) and error.detail:
+        return f"{type(error).__name__}: {error.detail}"
     driver = error
     for _ in range(3):  # DatabaseUnavailable -> SQLAlchemy's error -> the driver's
         inner = getattr(driver, "orig", None) or driver.__cause__
@@ -69,8 +71,9 @@ def log_failure(what: str, error: BaseException) -> None:
 
 
 def records_down(error: BaseException) -> bool:
-    """A database that is gone, locked or full (the services name it; a raw driver error
-    that slipped past them counts too)."""
+    """A database that is gone, locked or full (``kiosk.db`` names it DatabaseUnavailable),
+    or any other database error that reached the screen (a damaged file, a bug): either
+    way nothing was written. Told by the error's module, so the UI imports no SQLAlchemy."""
     if isinstance(error, DatabaseUnavailable):
         return True
     module = type(error).__module__

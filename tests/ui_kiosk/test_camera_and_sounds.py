@@ -185,6 +185,11 @@ def test_before_the_settings_are_read_the_kiosk_takes_hand_ins() -> None:
         (errors.UndoWindowPassed(), "Too late to undo"),
         (errors.InvalidInput(), "Please see the office"),
         (RuntimeError("boom"), "Kiosk not working"),
+        (errors.DatabaseUnavailable(), "Kiosk not working"),
+        (
+            errors.DatabaseUnavailable("The kiosk was busy. Please scan again."),
+            "Please see the office",
+        ),
     ],
 )
 def test_every_error_gets_a_title_and_what_to_do(error: Exception, title: str) -> None:

@@ -256,7 +256,7 @@ def test_an_unreachable_database_says_so_and_logs_no_personal_data(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     _, text = pupil_id_with_card(school, 0)
-    engine = sessions.kw["bind"]
+    engine = sessions.engine
     engine.dispose()
     database = data_dir / "kiosk.db"
     for suffix in ("-wal", "-shm"):

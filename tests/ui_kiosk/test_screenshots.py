@@ -142,8 +142,8 @@ def errors(
     scan(qtbot, screen, school.card_texts[school.pupil_ids[29]])
     assert screen.result_page.title.text() == "No free slot"
     shot(screen, "12_error_no_free_slot")
-    screen.sessions.kw["bind"].dispose()
-    database = Path(str(screen.sessions.kw["bind"].url.database))
+    screen.sessions.engine.dispose()
+    database = Path(str(screen.sessions.engine.url.database))
     for suffix in ("-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     database.write_bytes(os.urandom(4096))

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from kiosk.errors import (
     CardRevoked,
+    DatabaseUnavailable,
     KioskError,
     NoFreeSlot,
     NotAuthorised,
@@ -29,7 +30,7 @@ RESULT_SECONDS = 8
 ERROR_SECONDS = 10
 CONFIRM_SECONDS = 60
 COLLECTED_SECONDS = 6
-DB_PROBLEM = "The kiosk cannot reach its records. Please see the office."
+DB_PROBLEM = DatabaseUnavailable.default_message
 
 
 class Mode(StrEnum):
@@ -164,7 +165,10 @@ ERROR_TITLES: tuple[tuple[type[KioskError], str], ...] = (
 def error_outcome(error: BaseException) -> Outcome:
     """Plain words and what to do; an unexpected failure (the database is locked, gone or
     full, a bug) reads as "cannot reach its records", never as a traceback."""
-    if not isinstance(error, KioskError):
+    # The records out of reach (named by kiosk.db, or any other failure) read the same; a
+    # DatabaseUnavailable with words of its own ("busy: scan again") keeps them.
+    unreachable = isinstance(error, DatabaseUnavailable) and error.message == DB_PROBLEM
+    if unreachable or not isinstance(error, KioskError):
         return Outcome(
             State.ERROR, Tone.ERROR, "Kiosk not working", DB_PROBLEM, seconds=ERROR_SECONDS
         )

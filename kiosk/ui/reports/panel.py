@@ -32,13 +32,14 @@ from PySide6.QtWidgets import (
 
 from kiosk.clock import local_date, utcnow
 from kiosk.config import Config
-from kiosk.db import Sessions, make_engine, make_sessions
-from kiosk.errors import KioskError
+from kiosk.db import Sessions
+from kiosk.errors import DatabaseUnavailable, KioskError
 from kiosk.exports import ExportRequest, ExportResult, Format, Report, default_path, run_export
 from kiosk.rules import Action, may
-from kiosk.services import backup, reports
+from kiosk.services import backup
 from kiosk.services.backup import BackupInfo, RestoreResult
-from kiosk.services.reports import ReportFilter
+from kiosk.services.reports.filter import ReportFilter
+from kiosk.services.reports.reader import forms
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Failure, Lane, Op, Progress, Ticket, describe_failure
 from kiosk.ui.reports.form import (
@@ -55,14 +56,6 @@ from kiosk.ui.style import GREEN, RED
 from kiosk.ui.widgets.document_bar import open_document
 
 log = logging.getLogger("kiosk.ui.reports")
-
-
-def _database_url(sessions: Sessions) -> str:
-    bind = sessions.kw.get("bind")
-    url = getattr(bind, "url", None)
-    if url is None:
-        raise TypeError("sessions must be bound to an engine")
-    return str(url.render_as_string(hide_password=False))
 
 
 class ReportsPanel(QWidget):
@@ -140,8 +133,8 @@ class ReportsPanel(QWidget):
 
     def _forms(self) -> list[str]:
         try:
-            return reports.forms(self.sessions)
-        except Exception as error:  # the list is a convenience: carry on without it
+            return forms(self.sessions)
+        except DatabaseUnavailable as error:  # the list is a convenience: carry on without it
             log.warning("Forms not loaded: %s", describe_failure(error))
             return []
 
@@ -260,17 +253,11 @@ class ReportsPanel(QWidget):
             return
         self.config.export_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         out = default_path(self.config.export_dir, request)
-        url, actor = _database_url(self.sessions), self.staff.actor
+        sessions, actor = self.sessions, self.staff.actor
 
         def job(progress: Progress) -> ExportResult:
-            engine = make_engine(url)
-            try:
-                sessions = make_sessions(engine)
-                return run_export(
-                    sessions, actor, request, out, progress.report, progress.cancelled
-                )
-            finally:
-                engine.dispose()
+            # the engine's pool hands this thread a connection of its own
+            return run_export(sessions, actor, request, out, progress.report, progress.cancelled)
 
         self.result_bar.setVisible(False)
         self.progress.setValue(0)
