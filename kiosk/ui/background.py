@@ -179,8 +179,10 @@ class Lane:
             owner.destroyed.connect(lambda *_args: self.stop())
 
     def _submit(self, work: Callable[[], None], ticket: Ticket) -> None:
-        if self.closed:
-            raise RuntimeError(f"the {self.name} lane has stopped")
+        if self.closed:  # its screen is closing: nothing more is started, nor answered
+            log.info("Not started on the stopped %s lane", self.name)
+            ticket.finished = True
+            return
         self.pending += 1
         self._tickets.add(ticket)
         future = self._executor.submit(work)

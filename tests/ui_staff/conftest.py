@@ -13,6 +13,7 @@ from services_console.school_template import engine, school  # noqa: F401
 
 from kiosk.config import load_config
 from kiosk.demo import DEMO_STAFF
+from kiosk.ui.background import shared_lane
 from kiosk.ui.staff.console import StaffConsole
 from kiosk.ui.style import STYLE_SHEET
 
@@ -60,6 +61,12 @@ def wait_until(condition, timeout_ms=5000):
         QTest.qWait(10)
 
 
+def settle():
+    """Wait until the background work the screens started (lists, the dashboard, the
+    log-in) has answered and been shown."""
+    wait_until(lambda: shared_lane().pending == 0)
+
+
 def type_pin(console, pin):
     for digit in pin:
         console.login.pinpad.press(digit)
@@ -72,6 +79,7 @@ def log_in(console, role):
     wait_until(lambda: console.login.loaded)
     console.login.select_by_name(name)
     type_pin(console, pin)
+    settle()  # the first tab (the dashboard) reads the day in the background
     assert console.staff is not None and console.staff.role == role
     return console.staff
 
