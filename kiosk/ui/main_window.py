@@ -51,7 +51,7 @@ class MainWindow(QMainWindow):
         app = QCoreApplication.instance()
         if app is not None:
             app.installEventFilter(self.wedge)
-        self.maintenance = Lane("maintenance")
+        self.maintenance = Lane("maintenance", owner=self)
         self.backup_timer = QTimer(self)
         self.backup_timer.timeout.connect(self.run_backup)
         self.backup_timer.start(BACKUP_EVERY_MS)

@@ -93,7 +93,7 @@ class KioskScreen(StaffDesk, QWidget):
         super().__init__(parent)
         self.sessions, self.config, self.clock = sessions, config, clock
         self.sounds = sounds or SoundPlayer(self)
-        self.lane = Lane("kiosk-database")  # one at a time: scans answered in order
+        self.lane = Lane("kiosk-database", owner=self)  # one at a time: scans in order
         self.debouncer = ScanDebouncer(repeat_scan_seconds)
         self.school: SchoolSettings | None = None
         self.state = State.IDLE
