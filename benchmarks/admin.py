@@ -96,7 +96,7 @@ def september(rows: list[list[str]], rng: random.Random) -> list[list[str]]:
 
 
 def school(folder: Path) -> tuple[Sessions, Actor]:
-    _engine, sessions = open_database(sqlite_url(folder / "kiosk.db"))
+    sessions = open_database(sqlite_url(folder / "kiosk.db"))
     settings.ensure_install(sessions)
     admin_id = staff.add_staff(sessions, None, "Alex Admin", "admin", "1470")
     admin = Actor(admin_id, "Alex Admin")

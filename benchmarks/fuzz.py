@@ -48,7 +48,8 @@ def main() -> int:
     rosters = args.rosters or (1_000 if args.quick else 10_000)
     rows = []
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-fuzz-") as folder:
-        engine, sessions = open_database(f"sqlite:///{Path(folder) / 'fuzz.db'}")
+        sessions = open_database(f"sqlite:///{Path(folder) / 'fuzz.db'}")
+        engine = sessions.engine
         settings.ensure_install(sessions)
         school = build_school(sessions, pupils=30, slot_count=20, reserved=2)
         world = card_world(sessions, school)

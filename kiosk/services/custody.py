@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date
-from kiosk.db import Sessions, engine_of
+from kiosk.db import Sessions
 from kiosk.errors import (
     AlreadyHeld,
     ConfiscatedNeedsParent,
@@ -260,7 +260,7 @@ def _hand_in_once(
     # On a Core connection, not an ORM session: a pupil waits for this at every scan, and
     # the session's bookkeeping cost more than the statements themselves.
     now = now_or(now)
-    with engine_of(sessions).begin() as conn:
+    with sessions.transaction() as conn:
         if actor.id is not None:
             require_on(conn, actor, Action.HAND_IN_FOR_PUPIL)
         pupil = find_pupil(conn)

@@ -92,7 +92,8 @@ def sheet(school_template, tmp_path_factory, artifacts) -> Iterator[Sheet]:
     folder = tmp_path_factory.mktemp("card-sheet")
     with sqlite3.connect(school_template.path) as source, sqlite3.connect(folder / "k.db") as copy:
         source.backup(copy)
-    engine, sessions = open_database(f"sqlite:///{folder / 'k.db'}")
+    sessions = open_database(f"sqlite:///{folder / 'k.db'}")
+    engine = sessions.engine
     admin = school_template.built.actors["admin"]
     checked = roster.check_file((DATA / "sims_bom_crlf.csv").read_bytes())
     roster.apply(sessions, admin, checked, confirm_leavers=True)

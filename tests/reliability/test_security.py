@@ -132,7 +132,7 @@ def _roster_with_one_more(w: World) -> Any:
 
 def _export_request() -> Any:
     from kiosk.exports import ExportRequest
-    from kiosk.services.reports import ReportFilter
+    from kiosk.services.reports.filter import ReportFilter
 
     today = local_date(utcnow())
     return ExportRequest("custody", "csv", ReportFilter(today - dt.timedelta(days=7), today))
@@ -443,7 +443,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         config = load_config(data_dir)
         config.data_dir.mkdir(parents=True)
         config.export_dir.mkdir()
-        engine, sessions = open_database(config.database_url)
+        sessions = open_database(config.database_url)
+        engine = sessions.engine
         settings.ensure_install(sessions)
         school = build_school(sessions, pupils=60, slot_count=80, reserved=4)
         w = World(config, sessions, school)
@@ -667,7 +668,8 @@ def test_no_pin_or_card_secret_in_logs_exports_printouts_or_command_output(
     caplog.set_level(logging.DEBUG)
     try:
         setup_logging(config)
-        engine, sessions = open_database(config.database_url)
+        sessions = open_database(config.database_url)
+        engine = sessions.engine
         settings.ensure_install(sessions)
         school = build_school(sessions, pupils=30, slot_count=20, reserved=2)
         _busy_day_with_distinctive_pins(sessions, school)

@@ -10,7 +10,9 @@ from kiosk.db import Sessions
 from kiosk.demo import DemoSchool
 from kiosk.services import custody, settings, staff
 from kiosk.tables import AuditEvent, Custody, CustodyState
-from kiosk.ui.kiosk_screen import HELD_FOR_PARENT, STAFF_IDLE_SECONDS, KioskScreen, Mode, State
+from kiosk.ui.kiosk_screen.outcomes import HELD_FOR_PARENT, Mode, State
+from kiosk.ui.kiosk_screen.screen import KioskScreen
+from kiosk.ui.kiosk_screen.staff_desk import STAFF_IDLE_SECONDS
 
 from .conftest import HOME_TIME, OFFICE, ScreenFactory, click, log_in, pupil_id_with_card, scan
 

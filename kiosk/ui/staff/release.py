@@ -29,7 +29,6 @@ from kiosk.ui.staff import models
 from kiosk.ui.staff.common import (
     Feedback,
     PupilHeader,
-    ReceiptBar,
     attempt,
     save_receipt,
     school_today,
@@ -37,6 +36,7 @@ from kiosk.ui.staff.common import (
     when_text,
 )
 from kiosk.ui.staff.models import RowsModel, SearchProxy
+from kiosk.ui.widgets.document_bar import DocumentBar
 
 RELATIONSHIPS = ("Mother", "Father", "Parent", "Carer", "Guardian", "Grandparent", "Other")
 DSL_ONLY = "Referred to the DSL: a senior member of staff must release this device."
@@ -76,7 +76,7 @@ class ReleaseTab(QWidget):
         self.items_box = QVBoxLayout(self.items)
         self.items_box.setContentsMargins(0, 0, 0, 0)
         self.parent_form = self._build_parent_form()
-        self.receipt = ReceiptBar()
+        self.receipt = DocumentBar("Receipt saved")
         self.print_button = QPushButton("Print receipt")
         self.print_button.setProperty("role", "primary")
         self.print_button.setVisible(False)
