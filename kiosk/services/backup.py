@@ -36,6 +36,7 @@ from kiosk.clock import to_local, utcnow
 from kiosk.config import Config, sqlite_url
 from kiosk.db import alembic_config, make_engine, make_sessions, open_database
 from kiosk.errors import KioskError
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import KIOSK_ACTOR, Actor
@@ -158,7 +159,7 @@ def _record(config: Config, kind: str, info: BackupInfo, actor: Actor) -> None:
             if actor.id is not None:
                 require(session, actor, Action.MANAGE_SETTINGS)
             details = {"file": info.path.name, "bytes": info.size, "kind": kind}
-            audit.append(session, "backup_made", actor, details=details)
+            audit.append(session, EventKind.BACKUP_MADE, actor, details=details)
     finally:
         engine.dispose()
 
@@ -400,6 +401,6 @@ def _record_restore(
                 "last_hash_restored": report.last_hash,
                 "pre_restore_backup": before.name if before else None,
             }
-            audit.append(session, "database_restored", actor, details=details)
+            audit.append(session, EventKind.DATABASE_RESTORED, actor, details=details)
     finally:
         engine.dispose()

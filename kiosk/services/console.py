@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from kiosk.clock import local_date, start_of_local_day
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput, NotAuthorised, NotHeld
+from kiosk.event_kinds import EventKind, event_words
 from kiosk.rules import Action
 from kiosk.services import audit, cards, pupils
 from kiosk.services.audit import Actor
@@ -209,7 +210,7 @@ class ChainOfCustody:
     custody: CustodyRecord
     events: tuple[CustodyEvent, ...]
 
-    def last_event(self, kind: str) -> CustodyEvent | None:
+    def last_event(self, kind: EventKind) -> CustodyEvent | None:
         found = [e for e in self.events if e.kind == kind]
         return found[-1] if found else None
 
@@ -611,49 +612,34 @@ def _text(details: dict[str, Any], key: str) -> str:
 
 def describe_event(kind: str, details: dict[str, Any], redacted: bool = False) -> str:
     """Plain words for one audit event about a device (receipts and screens share them)."""
-    words = _EVENT_WORDS.get(kind, kind.replace("_", " ").capitalize())
+    words = event_words(kind)
     if redacted:
         return f"{words} (details removed under the retention policy)"
     extra = _event_extra(kind, details)
     return f"{words}: {extra}" if extra else words
 
 
-_EVENT_WORDS = {
-    "hand_in": "Handed in",
-    "hand_in_repeat_scan": "Card scanned again while held",
-    "hand_in_undone": "Hand-in undone",
-    "collected": "Given back to the pupil",
-    "confiscated": "Confiscated",
-    "released_to_parent": "Released to parent/carer",
-    "referred_to_dsl": "Referred to the DSL",
-    "handed_to_police": "Handed to the police",
-    "moved": "Moved",
-    "kept_overnight": "Kept overnight",
-    "receipt_printed": "Receipt printed",
-}
-
-
 def _event_extra(kind: str, d: dict[str, Any]) -> str:
-    if kind == "confiscated":
+    if kind == EventKind.CONFISCATED:
         parts = [_text(d, "reason"), _text(d, "note"), _text(d, "description")]
         if d.get("do_not_examine"):
             parts.append("do not examine content: referred to DSL")
         if d.get("switched_off") is False:
             parts.append("not confirmed switched off")
         return "; ".join(p for p in parts if p)
-    if kind == "released_to_parent":
+    if kind == EventKind.RELEASED_TO_PARENT:
         seen = "ID seen" if d.get("id_seen") else "ID NOT recorded as seen"
         return f"{_text(d, 'name')} ({_text(d, 'relationship')}), {seen}"
-    if kind == "handed_to_police":
+    if kind == EventKind.HANDED_TO_POLICE:
         return (
             f"officer {_text(d, 'officer')} ({_text(d, 'officer_number')}), "
             f"reference {_text(d, 'reference')}"
         )
-    if kind == "moved":
+    if kind == EventKind.MOVED:
         return f"slot {_text(d, 'from_slot')} to slot {_text(d, 'to_slot')}"
-    if kind in ("referred_to_dsl", "kept_overnight"):
+    if kind in (EventKind.REFERRED_TO_DSL, EventKind.KEPT_OVERNIGHT):
         return _text(d, "note") or _text(d, "reason")
-    if kind == "receipt_printed":
+    if kind == EventKind.RECEIPT_PRINTED:
         return _text(d, "receipt").replace("_", " ")
     return ""
 
@@ -674,7 +660,7 @@ def record_receipt(
             raise NotHeld("No such device record.")
         audit.append(
             session,
-            "receipt_printed",
+            EventKind.RECEIPT_PRINTED,
             actor,
             pupil_id=custody.pupil_id,
             custody_id=custody.id,
@@ -694,5 +680,9 @@ def record_console_locked(
     with sessions.begin() as session:
         require(session, actor, Action.VIEW_CONSOLE)  # a forged or disabled id records nothing
         audit.append(
-            session, "staff_console_locked", actor, at=now_or(now), details={"reason": reason}
+            session,
+            EventKind.STAFF_CONSOLE_LOCKED,
+            actor,
+            at=now_or(now),
+            details={"reason": reason},
         )

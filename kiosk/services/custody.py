@@ -26,6 +26,7 @@ from kiosk.errors import (
     SlotUnavailable,
     UndoWindowPassed,
 )
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action, SlotCandidate, choose_slot, may_undo
 from kiosk.services import audit, cards
 from kiosk.services.audit import KIOSK_ACTOR, Actor
@@ -268,7 +269,7 @@ def _hand_in_once(
         if held:
             audit.append(
                 conn,
-                "hand_in_repeat_scan",
+                EventKind.HAND_IN_REPEAT_SCAN,
                 actor,
                 pupil_id=pupil.id,
                 slot_number=held.number,
@@ -280,7 +281,7 @@ def _hand_in_once(
         if exemption:
             audit.append(
                 conn,
-                "exemption_shown",
+                EventKind.EXEMPTION_SHOWN,
                 actor,
                 pupil_id=pupil.id,
                 at=now,
@@ -302,7 +303,7 @@ def _hand_in_once(
         ).scalar_one()
         audit.append(
             conn,
-            "hand_in",
+            EventKind.HAND_IN,
             actor,
             pupil_id=pupil.id,
             slot_number=slot.number,
@@ -333,7 +334,7 @@ def undo_hand_in(
             require(session, actor, Action.UNDO_HAND_IN)
         custody.state = CustodyState.CANCELLED.value
         custody.released_at, custody.released_by_id = now, actor.id
-        _record(session, "hand_in_undone", actor, custody, now)
+        _record(session, EventKind.HAND_IN_UNDONE, actor, custody, now)
 
 
 def check_collection(sessions: Sessions, card_text: object) -> CollectionCheck:
@@ -371,7 +372,7 @@ def collect(
             raise ConfiscatedNeedsParent()
         _release(custody, actor, now, ReleasedTo.PUPIL)
         info = _info(session, custody)
-        _record(session, "collected", actor, custody, now)
+        _record(session, EventKind.COLLECTED, actor, custody, now)
         return info
 
 
@@ -381,7 +382,7 @@ def _slot_number(custody: Custody) -> int | None:
 
 def _record(
     session: Session,
-    kind: str,
+    kind: EventKind,
     actor: Actor,
     custody: Custody,
     now: dt.datetime,
@@ -460,7 +461,7 @@ def confiscate(
             session.flush()
             audit.append(
                 session,
-                "confiscated",
+                EventKind.CONFISCATED,
                 actor,
                 pupil_id=pupil.id,
                 slot_number=slot.number,
@@ -506,7 +507,7 @@ def release_to_parent(
         info = _info(session, custody)
         _record(
             session,
-            "released_to_parent",
+            EventKind.RELEASED_TO_PARENT,
             actor,
             custody,
             now,
@@ -529,7 +530,9 @@ def refer_to_dsl(
         custody.confiscation.dsl_referred_at = now
         custody.confiscation.dsl_referred_by_id = actor.id
         custody.confiscation.dsl_note = note.strip() or None
-        _record(session, "referred_to_dsl", actor, custody, now, details={"note": note.strip()})
+        _record(
+            session, EventKind.REFERRED_TO_DSL, actor, custody, now, details={"note": note.strip()}
+        )
 
 
 def hand_to_police(
@@ -575,7 +578,7 @@ def hand_to_police(
         custody.released_to = None
         custody.released_to_name = f"{officer} ({officer_number})"
         custody.released_to_relationship = "police"
-        _record(session, "handed_to_police", actor, custody, now, details=details)
+        _record(session, EventKind.HANDED_TO_POLICE, actor, custody, now, details=details)
 
 
 # -- staff housekeeping --------------------------------------------------------------------
@@ -606,7 +609,7 @@ def move(
         session.refresh(custody)
         _record(
             session,
-            "moved",
+            EventKind.MOVED,
             actor,
             custody,
             now,
@@ -629,7 +632,14 @@ def keep_overnight(
         custody = _get_custody(session, custody_id)
         _require_held(custody)
         custody.keep_overnight_on = local_date(now)
-        _record(session, "kept_overnight", actor, custody, now, details={"reason": reason.strip()})
+        _record(
+            session,
+            EventKind.KEPT_OVERNIGHT,
+            actor,
+            custody,
+            now,
+            details={"reason": reason.strip()},
+        )
 
 
 def custody_info(sessions: Sessions, custody_id: int) -> CustodyInfo:

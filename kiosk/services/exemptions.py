@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from kiosk.clock import local_date
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action, exemption_applies
 from kiosk.services import audit
 from kiosk.services.audit import Actor
@@ -92,7 +93,7 @@ def grant(
         session.flush()
         audit.append(
             session,
-            "exemption_granted",
+            EventKind.EXEMPTION_GRANTED,
             actor,
             pupil_id=pupil.id,
             details={
@@ -115,7 +116,7 @@ def end(sessions: Sessions, actor: Actor, exemption_id: int) -> None:
         row.ended_at = now_or(None)
         audit.append(
             session,
-            "exemption_ended",
+            EventKind.EXEMPTION_ENDED,
             actor,
             pupil_id=row.pupil_id,
             details={"exemption_id": row.id},

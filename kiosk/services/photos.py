@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import Actor
@@ -228,7 +229,7 @@ def import_folder(
         )
         audit.append(
             session,
-            "photos_imported",
+            EventKind.PHOTOS_IMPORTED,
             actor,
             details={
                 "added": report.imported,
@@ -253,7 +254,7 @@ def _store(session: Session, actor: Actor, photos: dict[int, bytes]) -> int:
     for pupil_id, jpeg in photos.items():
         pupil = get_pupil(session, pupil_id)
         pupil.photo, pupil.updated_at = jpeg, now
-        kind = "photo_replaced" if pupil_id in had_photo else "photo_added"
+        kind = EventKind.PHOTO_REPLACED if pupil_id in had_photo else EventKind.PHOTO_ADDED
         audit.append(session, kind, actor, pupil_id=pupil_id)
     del held_settings
     return len(had_photo)

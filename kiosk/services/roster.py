@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from kiosk.clock import local_date, utcnow
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import Actor
@@ -863,13 +864,13 @@ def _write(session: Session, actor: Actor, plan: RosterPreview) -> ImportResult:
     for change in plan.changes:
         if change.kind == ChangeKind.ADD:
             pupil = create_in(session, change.record)
-            audit.append(session, "pupil_added", actor, pupil_id=pupil.id)
+            audit.append(session, EventKind.PUPIL_ADDED, actor, pupil_id=pupil.id)
         elif change.pupil_id is not None and change.kind != ChangeKind.UNCHANGED:
             _update(session, actor, pupils[change.pupil_id], change, now)
     for leaver in plan.leavers:
         pupil = pupils[leaver.pupil_id]
         pupil.active, pupil.left_on, pupil.updated_at = False, today, now
-        audit.append(session, "pupil_left", actor, pupil_id=pupil.id)
+        audit.append(session, EventKind.PUPIL_LEFT, actor, pupil_id=pupil.id)
     result = ImportResult(
         added=plan.count(ChangeKind.ADD),
         updated=plan.count(ChangeKind.UPDATE),
@@ -879,7 +880,7 @@ def _write(session: Session, actor: Actor, plan: RosterPreview) -> ImportResult:
     )
     audit.append(
         session,
-        "roster_imported",
+        EventKind.ROSTER_IMPORTED,
         actor,
         details={
             **result.__dict__,
@@ -917,6 +918,6 @@ def _update(
     details: dict[str, object] = {"fields": list(change.changed)}
     if change.kind == ChangeKind.RETURN:
         pupil.active, pupil.left_on = True, None
-        audit.append(session, "pupil_returned", actor, pupil_id=pupil.id, details=details)
+        audit.append(session, EventKind.PUPIL_RETURNED, actor, pupil_id=pupil.id, details=details)
     else:
-        audit.append(session, "pupil_updated", actor, pupil_id=pupil.id, details=details)
+        audit.append(session, EventKind.PUPIL_UPDATED, actor, pupil_id=pupil.id, details=details)

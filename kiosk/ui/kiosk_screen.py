@@ -60,11 +60,11 @@ from kiosk.errors import (
     UnknownCard,
     UnknownPupil,
 )
+from kiosk.event_kinds import EventKind
 from kiosk.scanning.debounce import ScanDebouncer
 from kiosk.services import custody, kiosk_events, pupils, settings
 from kiosk.services.common import PupilSummary
 from kiosk.services.custody import CollectionCheck, CustodyInfo, HandInResult
-from kiosk.services.kiosk_events import KioskEvent
 from kiosk.services.settings import SchoolSettings
 from kiosk.services.staff import StaffMember
 from kiosk.ui.collection import CollectionPage
@@ -1034,9 +1034,9 @@ class KioskScreen(QWidget):
 
     def _record_kiosk_event(self, member: StaffMember, key: str) -> None:
         event = {
-            "leave_full_screen": KioskEvent.LEFT_FULL_SCREEN,
-            "enter_full_screen": KioskEvent.ENTERED_FULL_SCREEN,
-            "close": KioskEvent.CLOSED,
+            "leave_full_screen": EventKind.KIOSK_LEFT_FULL_SCREEN,
+            "enter_full_screen": EventKind.KIOSK_ENTERED_FULL_SCREEN,
+            "close": EventKind.KIOSK_CLOSED,
         }[key]
         job = partial(
             kiosk_events.record, self.sessions, member.actor, event, self.config.kiosk_name
@@ -1045,14 +1045,14 @@ class KioskScreen(QWidget):
         self.go_idle()
 
     def _on_kiosk_event(
-        self, event: KioskEvent, _result: object, error: BaseException | None
+        self, event: EventKind, _result: object, error: BaseException | None
     ) -> None:
         if error is not None:  # nothing unrecorded: the kiosk stays as it is
             self._on_answer(None, error)
-        elif event is KioskEvent.CLOSED:
+        elif event is EventKind.KIOSK_CLOSED:
             self.close_requested.emit()
         else:
-            self.full_screen_requested.emit(event is KioskEvent.ENTERED_FULL_SCREEN)
+            self.full_screen_requested.emit(event is EventKind.KIOSK_ENTERED_FULL_SCREEN)
 
     # -- camera
 

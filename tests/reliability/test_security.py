@@ -47,6 +47,7 @@ from kiosk.errors import (
     UnknownCard,
     WrongPin,
 )
+from kiosk.event_kinds import EventKind
 from kiosk.rules import PERMISSIONS, Action
 from kiosk.services import cards, custody, settings, slots, staff
 from kiosk.services.audit import KIOSK_ACTOR, Actor
@@ -312,7 +313,7 @@ def _console_locked(w: World) -> Call:
 
 def _kiosk_event(w: World) -> Call:
     events = _services("kiosk_events")
-    return lambda a: events.record(w.sessions, a, events.KioskEvent.CLOSED, "kiosk-1")
+    return lambda a: events.record(w.sessions, a, EventKind.KIOSK_CLOSED, "kiosk-1")
 
 
 def _export(w: World) -> Call:
