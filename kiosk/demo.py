@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from kiosk.clock import start_of_local_day
 from kiosk.db import Sessions
-from kiosk.services import cards, custody, exemptions, settings, slots, staff
+from kiosk.services import cards, confiscation, custody, exemptions, settings, slots, staff
 from kiosk.services.audit import Actor
 from kiosk.services.pupils import PupilRecord, create_in
 from kiosk.tables import Pupil
@@ -222,7 +222,7 @@ def add_history(
             if result.custody_id and not result.already_held:
                 handed.append(result.custody_id)
         for pupil_id in rng.sample(demo.pupil_ids, k=2):
-            info = custody.confiscate(
+            info = confiscation.confiscate(
                 sessions,
                 office,
                 pupil_id,
@@ -230,7 +230,7 @@ def add_history(
                 "Seen using phone in lesson",
                 now=_at(day, 11, 5),
             )
-            custody.release_to_parent(
+            confiscation.release_to_parent(
                 sessions, office, info.id, "Parent of pupil", "mother", True, now=_at(day, 16, 10)
             )
         for i, custody_id in enumerate(handed):
@@ -239,7 +239,7 @@ def add_history(
             custody.collect(
                 sessions, custody_id, office, now=_at(day, 15, 10) + dt.timedelta(seconds=i * 5)
             )
-    custody.confiscate(
+    confiscation.confiscate(
         sessions,
         senior,
         demo.pupil_ids[3],

@@ -49,7 +49,7 @@ from kiosk.errors import (
 )
 from kiosk.event_kinds import EventKind
 from kiosk.rules import PERMISSIONS, Action
-from kiosk.services import cards, custody, settings, slots, staff
+from kiosk.services import cards, confiscation, custody, settings, slots, staff
 from kiosk.services.audit import KIOSK_ACTOR, Actor
 from kiosk.services.common import require
 from kiosk.tables import AuditEvent, Base, Pupil, Role, Staff
@@ -94,9 +94,9 @@ class World:
         return result.custody_id
 
     def confiscation(self, *, referred: bool = False) -> int:
-        info = custody.confiscate(self.sessions, self.office, self.pupil(), "used in lesson")
+        info = confiscation.confiscate(self.sessions, self.office, self.pupil(), "used in lesson")
         if referred:
-            custody.refer_to_dsl(self.sessions, self.office, info.id, "worried")
+            confiscation.refer_to_dsl(self.sessions, self.office, info.id, "worried")
         return info.id
 
     def unused_slot_number(self) -> int:
@@ -180,22 +180,24 @@ def _collect(w: World) -> Call:
 
 def _confiscate(w: World) -> Call:
     pupil = w.pupil()
-    return lambda a: custody.confiscate(w.sessions, a, pupil, "used in lesson")
+    return lambda a: confiscation.confiscate(w.sessions, a, pupil, "used in lesson")
 
 
 def _release(w: World, *, referred: bool = False) -> Call:
     device = w.confiscation(referred=referred)
-    return lambda a: custody.release_to_parent(w.sessions, a, device, "Pat Parent", "mum", True)
+    return lambda a: confiscation.release_to_parent(
+        w.sessions, a, device, "Pat Parent", "mum", True
+    )
 
 
 def _refer(w: World) -> Call:
     device = w.confiscation()
-    return lambda a: custody.refer_to_dsl(w.sessions, a, device, "worried")
+    return lambda a: confiscation.refer_to_dsl(w.sessions, a, device, "worried")
 
 
 def _police(w: World) -> Call:
     device = w.confiscation()
-    return lambda a: custody.hand_to_police(w.sessions, a, device, "PC Lee", "4021", "CR/1")
+    return lambda a: confiscation.hand_to_police(w.sessions, a, device, "PC Lee", "4021", "CR/1")
 
 
 def _move(w: World) -> Call:
@@ -347,16 +349,16 @@ def _case_list() -> list[Case]:
         Case("custody.hand_in", A.HAND_IN_FOR_PUPIL, _hand_in_for, "by staff", kiosk_allowed=True),
         Case("custody.undo_hand_in", A.UNDO_HAND_IN, _undo, kiosk_refusal=UndoWindowPassed),
         Case("custody.collect", A.COLLECT, _collect),
-        Case("custody.confiscate", A.CONFISCATE, _confiscate),
-        Case("custody.release_to_parent", A.RELEASE_TO_PARENT, _release),
+        Case("confiscation.confiscate", A.CONFISCATE, _confiscate),
+        Case("confiscation.release_to_parent", A.RELEASE_TO_PARENT, _release),
         Case(
             "custody.release_to_parent",
             A.RELEASE_DSL_REFERRED,
             lambda w: _release(w, referred=True),
             "referred to the DSL",
         ),
-        Case("custody.refer_to_dsl", A.REFER_TO_DSL, _refer),
-        Case("custody.hand_to_police", A.HAND_TO_POLICE, _police),
+        Case("confiscation.refer_to_dsl", A.REFER_TO_DSL, _refer),
+        Case("confiscation.hand_to_police", A.HAND_TO_POLICE, _police),
         Case("custody.move", A.MOVE, _move),
         Case("custody.keep_overnight", A.KEEP_OVERNIGHT, _keep),
         Case("cards.issue_card", A.PRINT_CARDS, _issue_card),
@@ -662,9 +664,9 @@ def _busy_day_with_distinctive_pins(sessions: Sessions, school: DemoSchool) -> N
     held = custody.collection_check_for(sessions, school.pupil_ids[0]).daily
     assert held is not None
     custody.collect(sessions, held.id, office)
-    taken = custody.confiscate(sessions, office, school.pupil_ids[20], "misuse / filming", "x")
-    custody.refer_to_dsl(sessions, office, taken.id, "concern")
-    custody.hand_to_police(sessions, senior, taken.id, "PC Lee", "4021", "CR/1")
+    taken = confiscation.confiscate(sessions, office, school.pupil_ids[20], "misuse / filming", "x")
+    confiscation.refer_to_dsl(sessions, office, taken.id, "concern")
+    confiscation.hand_to_police(sessions, senior, taken.id, "PC Lee", "4021", "CR/1")
     cards.issue_card(sessions, admin, school.pupil_ids[1])
 
 

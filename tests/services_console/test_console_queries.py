@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import event, select, update
 
 from kiosk.errors import CardRevoked, InvalidInput, NotAuthorised, UnknownCard
-from kiosk.services import cards, console, custody, exemptions, slots
+from kiosk.services import cards, confiscation, console, custody, exemptions, slots
 from kiosk.services.audit import KIOSK_ACTOR
 from kiosk.tables import AuditEvent, Pupil
 from services_console.days import LAST_WEEK, TODAY, YESTERDAY, at
@@ -27,10 +27,12 @@ def day(sessions, school):
     yesterday = custody.hand_in(sessions, p[0], now=at(YESTERDAY, 7, 40))
     first = custody.hand_in(sessions, p[1], now=at(TODAY, 7, 45))
     second = custody.hand_in(sessions, p[2], now=at(TODAY, 7, 50))
-    confiscated = custody.confiscate(
+    confiscated = confiscation.confiscate(
         sessions, office, p[3], "used in lesson", "In maths", now=at(LAST_WEEK, 11, 0)
     )
-    custody.refer_to_dsl(sessions, office, confiscated.id, "Content concern", now=at(LAST_WEEK, 12))
+    confiscation.refer_to_dsl(
+        sessions, office, confiscated.id, "Content concern", now=at(LAST_WEEK, 12)
+    )
     slots.set_in_service(sessions, office, 5, False, "Lock broken")
     return {
         "yesterday": yesterday.custody_id,
@@ -76,7 +78,7 @@ def test_confiscations_awaiting_parent_have_their_age_in_days(sessions, school, 
 
 
 def test_a_released_confiscation_leaves_the_list(sessions, school, day):
-    custody.release_to_parent(
+    confiscation.release_to_parent(
         sessions, school.actors["senior"], day["confiscated"], "Ann Parent", "mother", True
     )
     assert console.confiscations_awaiting_parent(sessions) == []
@@ -188,7 +190,9 @@ def test_free_slots_offer_reserved_slots_first_and_skip_used_or_broken_ones(sess
 def test_chain_of_custody_lists_every_event_for_the_device_with_its_hash(sessions, school, day):
     senior = school.actors["senior"]
     custody.move(sessions, senior, day["confiscated"], 18, now=at(TODAY, 9))
-    custody.hand_to_police(sessions, senior, day["confiscated"], "PC Jo Bloggs", "4711", "CR/22")
+    confiscation.hand_to_police(
+        sessions, senior, day["confiscated"], "PC Jo Bloggs", "4711", "CR/22"
+    )
 
     chain = console.chain_of_custody(sessions, day["confiscated"])
 

@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.services import console, custody
+from kiosk.services import confiscation, console
 from kiosk.services.common import PupilSummary
-from kiosk.services.custody import REASON_CATEGORIES
+from kiosk.services.confiscation import REASON_CATEGORIES
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
 from kiosk.ui.staff.common import Feedback, PupilHeader, attempt, side_panel
@@ -234,7 +234,7 @@ class ConfiscateTab(QWidget):
         ok, info = attempt(
             self.feedback,
             "Recording a confiscation",
-            lambda: custody.confiscate(
+            lambda: confiscation.confiscate(
                 self.sessions,
                 self.staff.actor,
                 pupil.id,

@@ -29,7 +29,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
 from kiosk.rules import Action, may
-from kiosk.services import console, custody, slots
+from kiosk.services import confiscation, console, custody, slots
 from kiosk.services.console import HeldDevice
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
@@ -372,7 +372,9 @@ class DevicesTab(QWidget):
         ok, _ = attempt(
             self.feedback,
             "Referring a device to the DSL",
-            lambda: custody.refer_to_dsl(self.sessions, self.staff.actor, device.custody_id, note),
+            lambda: confiscation.refer_to_dsl(
+                self.sessions, self.staff.actor, device.custody_id, note
+            ),
         )
         if ok:
             self.refer_note.clear()
@@ -404,7 +406,7 @@ class DevicesTab(QWidget):
         ok, _ = attempt(
             self.feedback,
             "Recording a handover to the police",
-            lambda: custody.hand_to_police(
+            lambda: confiscation.hand_to_police(
                 self.sessions,
                 self.staff.actor,
                 device.custody_id,

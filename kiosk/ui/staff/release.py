@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.rules import Action, may
-from kiosk.services import console, custody
+from kiosk.services import confiscation, console, custody
 from kiosk.services.common import PupilSummary
 from kiosk.services.console import HeldDevice
 from kiosk.services.staff import StaffMember
@@ -271,7 +271,7 @@ class ReleaseTab(QWidget):
         ok, _ = attempt(
             self.feedback,
             "Releasing a device to a parent",
-            lambda: custody.release_to_parent(
+            lambda: confiscation.release_to_parent(
                 self.sessions,
                 self.staff.actor,
                 device.custody_id,
