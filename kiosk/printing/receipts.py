@@ -38,7 +38,7 @@ from reportlab.platypus import (
 from kiosk.clock import to_local, utcnow
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
-from kiosk.services.console import ChainOfCustody, CustodyEvent, CustodyRecord
+from kiosk.services.chain_of_custody import ChainOfCustody, CustodyEvent, CustodyRecord
 
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
 MARGIN = 16 * mm

@@ -308,14 +308,16 @@ def record(
 
 def mark_released(
     custody: Custody,
-    actor: Actor,
+    by: Actor,
     now: dt.datetime,
     to: ReleasedTo,
     state: CustodyState = CustodyState.RELEASED,
 ) -> None:
+    """Set a release's fields on the device's record, inside the caller's transaction (the
+    caller has checked the actor's permission and records the event)."""
     custody.state = state.value
     custody.released_at = now
-    custody.released_by_id = actor.id
+    custody.released_by_id = by.id
     custody.released_to = to.value
 
 

@@ -21,6 +21,7 @@ from kiosk.tables import Role, Staff
 
 # argon2id with the library's RFC 9106 "low memory" profile: ~50 ms a check here.
 _hasher = PasswordHasher()
+LOCK_REASONS = ("locked", "idle", "exit")  # why a console session ended
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,25 @@ def check_pin(
                 )
                 failure = WrongPin(MAX_FAILED_PINS - staff.failed_attempts)
     raise failure  # after the commit, so the failed attempt is kept
+
+
+def record_console_locked(
+    sessions: Sessions, actor: Actor, reason: str, now: dt.datetime | None = None
+) -> None:
+    """Close a staff member's console session in the log (``staff_login`` opened it)."""
+    if reason not in LOCK_REASONS:
+        raise InvalidInput("Unknown reason for locking.")
+    if actor.id is None:
+        raise NotAuthorised("Only a member of staff's console can be locked.")
+    with sessions.begin() as session:
+        require(session, actor, Action.VIEW_CONSOLE)  # a forged or disabled id records nothing
+        audit.append(
+            session,
+            EventKind.STAFF_CONSOLE_LOCKED,
+            actor,
+            at=now_or(now),
+            details={"reason": reason},
+        )
 
 
 def _pin_matches(pin_hash: str, pin: str) -> bool:

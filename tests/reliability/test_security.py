@@ -306,11 +306,11 @@ def _restore(w: World) -> Call:
 
 def _receipt(w: World) -> Call:
     device = w.confiscation()
-    return lambda a: _services("console").record_receipt(w.sessions, a, device, "release")
+    return lambda a: _services("chain_of_custody").record_receipt(w.sessions, a, device, "release")
 
 
 def _console_locked(w: World) -> Call:
-    return lambda a: _services("console").record_console_locked(w.sessions, a, "idle")
+    return lambda a: _services("staff").record_console_locked(w.sessions, a, "idle")
 
 
 def _kiosk_event(w: World) -> Call:
@@ -352,7 +352,7 @@ def _case_list() -> list[Case]:
         Case("confiscation.confiscate", A.CONFISCATE, _confiscate),
         Case("confiscation.release_to_parent", A.RELEASE_TO_PARENT, _release),
         Case(
-            "custody.release_to_parent",
+            "confiscation.release_to_parent",
             A.RELEASE_DSL_REFERRED,
             lambda w: _release(w, referred=True),
             "referred to the DSL",
@@ -395,8 +395,8 @@ def _case_list() -> list[Case]:
             kiosk_allowed=True,
             check_allowed=False,
         ),
-        Case("console.record_receipt", A.VIEW_CONSOLE, _receipt),
-        Case("console.record_console_locked", A.VIEW_CONSOLE, _console_locked),
+        Case("chain_of_custody.record_receipt", A.VIEW_CONSOLE, _receipt),
+        Case("staff.record_console_locked", A.VIEW_CONSOLE, _console_locked),
         Case("kiosk_events.record", A.VIEW_CONSOLE, _kiosk_event),
         Case("kiosk.exports.run_export", A.EXPORT, _export),
         Case("kiosk.printing.cards.prepare_cards", A.PRINT_CARDS, _prepare_cards),

@@ -8,7 +8,7 @@ import pytest
 
 from kiosk.errors import InvalidInput
 from kiosk.printing import receipts
-from kiosk.services import confiscation, console, custody
+from kiosk.services import chain_of_custody, confiscation, custody
 from kiosk.tables import Pupil
 from services_console.days import LAST_WEEK, TODAY, at
 
@@ -60,7 +60,7 @@ def test_release_receipt_names_who_took_the_device_and_has_signature_lines(
     confiscation.release_to_parent(
         sessions, senior, confiscated, "Lan Nguyễn", "mother", True, now=at(TODAY, 16, 5)
     )
-    chain = console.chain_of_custody(sessions, confiscated)
+    chain = chain_of_custody.chain_of_custody(sessions, confiscated)
     path = receipts.receipt_path(data_dir / "receipts", "release", confiscated, at(TODAY, 16, 6))
 
     receipts.release_receipt(
@@ -85,7 +85,7 @@ def test_release_receipt_names_who_took_the_device_and_has_signature_lines(
 
 
 def test_release_receipt_is_refused_for_a_device_still_held(sessions, confiscated, tmp_path):
-    chain = console.chain_of_custody(sessions, confiscated)
+    chain = chain_of_custody.chain_of_custody(sessions, confiscated)
     with pytest.raises(InvalidInput):
         receipts.release_receipt(tmp_path / "r.pdf", chain, school_name="S", printed_by="X")
     assert not (tmp_path / "r.pdf").exists()
@@ -101,7 +101,7 @@ def test_chain_of_custody_receipt_lists_every_event_with_local_time_and_hash(
     confiscation.hand_to_police(
         sessions, senior, confiscated, "PC Jo Bloggs", "4711", "CR/2026/22", police_at
     )
-    chain = console.chain_of_custody(sessions, confiscated)
+    chain = chain_of_custody.chain_of_custody(sessions, confiscated)
     path = data_dir / "receipts" / "custody.pdf"
 
     receipts.custody_receipt(path, chain, school_name="Kingsmead Academy", printed_by=senior.name)
@@ -122,7 +122,7 @@ def test_chain_of_custody_receipt_lists_every_event_with_local_time_and_hash(
 
 
 def test_a_failed_write_leaves_no_partial_file(sessions, confiscated, tmp_path, monkeypatch):
-    chain = console.chain_of_custody(sessions, confiscated)
+    chain = chain_of_custody.chain_of_custody(sessions, confiscated)
 
     def broken_build(*args, **kwargs):
         raise OSError("disk full")

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.services import confiscation, console
+from kiosk.services import confiscation, console, pupils
 from kiosk.services.common import PupilSummary
 from kiosk.services.confiscation import REASON_CATEGORIES
 from kiosk.services.staff import StaffMember
@@ -152,7 +152,7 @@ class ConfiscateTab(QWidget):
 
     def handle_scan(self, text: str) -> None:
         ok, pupil = attempt(
-            self.feedback, "Reading a card", lambda: console.find_pupil_by_card(self.sessions, text)
+            self.feedback, "Reading a card", lambda: pupils.find_by_card(self.sessions, text)
         )
         if ok and pupil is not None:
             self.search.clear()
@@ -165,7 +165,7 @@ class ConfiscateTab(QWidget):
             self.feedback.note("Type a name, form or admission number, or scan the card.")
             return
         ok, found = attempt(
-            self.feedback, "Finding a pupil", lambda: console.find_pupils(self.sessions, text)
+            self.feedback, "Finding a pupil", lambda: pupils.find(self.sessions, text)
         )
         if not ok or found is None:
             return

@@ -31,8 +31,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.rules import Action, may
 from kiosk.scanning.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
-from kiosk.services import console
-from kiosk.services.staff import StaffMember
+from kiosk.services.staff import StaffMember, record_console_locked
 from kiosk.ui.staff.common import describe_failure
 from kiosk.ui.staff.confiscate import ConfiscateTab
 from kiosk.ui.staff.dashboard import DashboardTab
@@ -242,7 +241,7 @@ class StaffConsole(QWidget):
         self.login.message.setText("Locked after a few minutes unused." if reason == "idle" else "")
         self.stack.setCurrentIndex(0)
         try:
-            console.record_console_locked(self.sessions, member.actor, reason)
+            record_console_locked(self.sessions, member.actor, reason)
         except Exception as error:  # the lock itself has happened; only the record failed
             log.error("Recording a console lock failed: %s", describe_failure(error))
         emit(self.locked)

@@ -29,7 +29,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
 from kiosk.rules import Action, may
-from kiosk.services import confiscation, console, custody, slots
+from kiosk.services import confiscation, console, custody, pupils, slots
 from kiosk.services.console import HeldDevice
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
@@ -259,7 +259,7 @@ class DevicesTab(QWidget):
     def handle_scan(self, text: str) -> None:
         """A pupil card scanned here shows that pupil's devices (chosen if just one)."""
         ok, pupil = attempt(
-            self.feedback, "Reading a card", lambda: console.find_pupil_by_card(self.sessions, text)
+            self.feedback, "Reading a card", lambda: pupils.find_by_card(self.sessions, text)
         )
         if not ok or pupil is None:
             return
