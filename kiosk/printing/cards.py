@@ -37,7 +37,7 @@ from kiosk.scanning import payload
 from kiosk.services import audit, cards, settings
 from kiosk.services.audit import Actor
 from kiosk.services.common import require
-from kiosk.services.roster import year_label
+from kiosk.services.roster_check import year_label
 from kiosk.tables import Card, Pupil, Setting
 
 CARD_W, CARD_H = 85.6 * mm, 54 * mm

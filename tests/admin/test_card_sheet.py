@@ -28,7 +28,7 @@ from kiosk.printing import draw
 from kiosk.printing.cards import CardSelection
 from kiosk.scanning import payload
 from kiosk.scanning.decoders import pyzbar_decoder, zxing_decoder
-from kiosk.services import cards, photos, pupils, roster
+from kiosk.services import cards, photos, pupils, roster, roster_check
 from kiosk.tables import AuditEvent
 
 from .conftest import DATA
@@ -87,7 +87,7 @@ def sheet(school_template, tmp_path_factory, artifacts) -> Iterator[Sheet]:
         source.backup(copy)
     engine, sessions = open_database(f"sqlite:///{folder / 'k.db'}")
     admin = school_template.built.actors["admin"]
-    checked = roster.check_file((DATA / "sims_bom_crlf.csv").read_bytes())
+    checked = roster_check.check_file((DATA / "sims_bom_crlf.csv").read_bytes())
     roster.apply(sessions, admin, checked, confirm_leavers=True)
     nguyen = pupils.search(sessions, "Nguyễn")[0]
     image = Image.new("RGB", (300, 400), "#7ea6d8")

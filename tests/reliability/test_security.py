@@ -122,12 +122,12 @@ def _photo() -> bytes:
 
 
 def _roster_with_one_more(w: World) -> Any:
-    from kiosk.services import roster
+    from kiosk.services import roster_check
     from reliability.fuzz import ROSTER_HEADERS, csv_text, roster_rows
 
     rows = roster_rows(w.sessions)
     rows.append(["A999999999999", "999999", "Newby", "", "Arrival", "Year 7", "7A", ""])
-    return roster.check_file(csv_text([list(ROSTER_HEADERS), *rows]).encode())
+    return roster_check.check_file(csv_text([list(ROSTER_HEADERS), *rows]).encode())
 
 
 def _export_request() -> Any:
