@@ -102,16 +102,13 @@ def _print_roster_check(preview: RosterPreview) -> None:
     _configure_import_roster,
 )
 def import_roster(ctx: Context, args: argparse.Namespace) -> int:
-    from kiosk.services import roster, roster_check, roster_columns, roster_file
+    from kiosk.services import roster, roster_check, roster_file
 
     actor = _actor(ctx, args)
     try:
         table = roster_file.load_roster_file(args.file)
-        columns = roster_columns.detect_mapping(table.headers)
-        for key, field_name in _overrides(args.mapping).items():
-            column = roster_columns.find_column(table.headers, key)
-            columns = roster_columns.remap(columns, column, roster_columns.parse_field(field_name))
-        preview = roster.preview(ctx.sessions, roster_check.check(table, columns))
+        checked = roster_check.check_table(table, _overrides(args.mapping))
+        preview = roster.preview(ctx.sessions, checked)
     except KioskError as exc:
         raise CliError(str(exc)) from exc
     _print_roster_check(preview)

@@ -1,8 +1,8 @@
 """Every kind of audit event, with the plain words people read for it.
 
-The value is what the audit log stores and hashes: never change one (the chain of every
-event already written would break). The words are for people (screens, receipts, exports)
-and may be reworded freely.
+The value is what the audit log stores and hashes: never change or drop one (the events
+already written keep it). The words are for people (screens, receipts, exports) and may be
+reworded freely.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class EventKind(StrEnum):
     SLOTS_CABINET_SET = "slots_cabinet_set", "Slots moved to a cabinet"
     SLOTS_RESERVED = "slots_reserved", "Slots reserved for confiscations"
     SLOTS_UNRESERVED = "slots_unreserved", "Slots no longer reserved"
+    # no longer written (slots are reserved in ranges now), still in older logs
     SLOT_RESERVED = "slot_reserved", "Slot reserved for confiscations"
     SLOT_UNRESERVED = "slot_unreserved", "Slot no longer reserved"
     SLOT_IN_SERVICE = "slot_in_service", "Slot back in service"

@@ -105,10 +105,6 @@ class Dashboard:
     def free_slots(self) -> int:
         return sum(1 for s in self.slots if s.state == FREE)
 
-    @property
-    def out_of_service(self) -> int:
-        return sum(1 for s in self.slots if s.state == OUT_OF_SERVICE)
-
 
 @dataclass(frozen=True)
 class Reconciliation:

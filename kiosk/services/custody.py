@@ -29,7 +29,6 @@ from kiosk.services.audit import KIOSK_ACTOR, Actor
 from kiosk.services.common import (
     PupilSummary,
     active_pupil_summary,
-    get_pupil,
     now_or,
     require,
     require_on,
@@ -250,11 +249,6 @@ def check_collection(sessions: Sessions, card_text: object) -> CollectionCheck:
         return _collection_check(session, pupil)
 
 
-def collection_check_for(sessions: Sessions, pupil_id: int) -> CollectionCheck:
-    with sessions() as session:
-        return _collection_check(session, get_pupil(session, pupil_id))
-
-
 def _collection_check(session: Session, pupil: Pupil) -> CollectionCheck:
     daily = _held(session, pupil.id, CustodyKind.DAILY)
     confiscated = _held(session, pupil.id, CustodyKind.CONFISCATION)
@@ -378,11 +372,3 @@ def keep_overnight(
             now,
             details={"reason": reason.strip()},
         )
-
-
-def custody_info(sessions: Sessions, custody_id: int) -> CustodyInfo:
-    with sessions() as session:
-        custody = session.get(Custody, custody_id)
-        if custody is None:
-            raise NotHeld("No such device record.")
-        return info_of(session, custody)

@@ -268,11 +268,3 @@ def _without_photo(session: Session) -> int:
         .where(Pupil.active.is_(True), Pupil.purged_at.is_(None), Pupil.photo.is_(None))
     )
     return int(count or 0)
-
-
-def set_photo(sessions: Sessions, actor: Actor, pupil_id: int, data: bytes) -> None:
-    """Store one pupil's photo (e.g. taken again after the photo day)."""
-    jpeg = prepare_photo(data)
-    with sessions.begin() as session:
-        require(session, actor, Action.MANAGE_ROSTER)
-        _store(session, actor, {pupil_id: jpeg})

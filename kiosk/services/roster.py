@@ -13,7 +13,7 @@ changes if any row has an error.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -76,7 +76,6 @@ class RosterPreview:
     leavers: tuple[Leaver, ...]
     problems: tuple[Problem, ...]
     on_roll_before: int
-    status_by_line: dict[int, ChangeKind] = field(default_factory=dict)
 
     def count(self, kind: ChangeKind) -> int:
         return sum(1 for c in self.changes if c.kind == kind)
@@ -268,8 +267,7 @@ def _preview_in(session: Session, checked: CheckedRoster) -> RosterPreview:
     changes, leavers = planner.plan()
     problems = (*checked.problems, *planner.problems)
     on_roll = sum(1 for p in planner.pupils if p.active and p.purged_at is None)
-    statuses = {c.line: c.kind for c in changes}
-    return RosterPreview(checked, tuple(changes), tuple(leavers), problems, on_roll, statuses)
+    return RosterPreview(checked, tuple(changes), tuple(leavers), problems, on_roll)
 
 
 def preview(sessions: Sessions, checked: CheckedRoster) -> RosterPreview:

@@ -22,7 +22,7 @@ from kiosk.services.roster_columns import (
     parse_field,
     remap,
 )
-from kiosk.services.roster_file import RawTable, read_roster
+from kiosk.services.roster_file import RawTable
 
 NAME_MAX, ADMISSION_MAX, REG_MAX = 100, 20, 20
 UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # I, O and S are never used
@@ -293,9 +293,9 @@ def _drop_duplicates(rows: list[CheckedRow], problems: list[Problem]) -> tuple[C
     return tuple(replace(r, record=None) if r.line in bad else r for r in rows)
 
 
-def check_file(data: bytes, overrides: dict[str, str] | None = None) -> CheckedRoster:
-    """Read, map (detected, then ``overrides``: column -> field) and check, in one call."""
-    table = read_roster(data)
+def check_table(table: RawTable, overrides: dict[str, str] | None = None) -> CheckedRoster:
+    """Map (detected from the headers, then ``overrides``: column number or header -> field
+    name) and check, in one call."""
     columns = detect_mapping(table.headers)
     for column_key, field_name in (overrides or {}).items():
         columns = remap(columns, find_column(table.headers, column_key), parse_field(field_name))

@@ -109,19 +109,6 @@ def set_in_service(
         )
 
 
-def set_reserved(sessions: Sessions, actor: Actor, number: int, reserved: bool) -> None:
-    with sessions.begin() as session:
-        require(session, actor, Action.MANAGE_SLOTS)
-        slot = _slot(session, number)
-        slot.reserved_for_confiscation = reserved
-        audit.append(
-            session,
-            EventKind.SLOT_RESERVED if reserved else EventKind.SLOT_UNRESERVED,
-            actor,
-            slot_number=number,
-        )
-
-
 def list_slots(sessions: Sessions) -> list[SlotInfo]:
     with sessions() as session:
         return [_info(s) for s in session.scalars(select(Slot).order_by(Slot.number))]

@@ -4,7 +4,6 @@ of the pupil printed beside it."""
 
 from __future__ import annotations
 
-import io
 import shutil
 import sqlite3
 import subprocess
@@ -28,7 +27,7 @@ from kiosk.printing import draw
 from kiosk.printing.cards import CardSelection
 from kiosk.scanning import payload
 from kiosk.scanning.decoders import pyzbar_decoder, zxing_decoder
-from kiosk.services import cards, photos, pupils, roster, roster_check
+from kiosk.services import cards, photos, pupils, roster, roster_check, roster_file
 from kiosk.tables import AuditEvent
 
 from .conftest import DATA
@@ -87,14 +86,17 @@ def sheet(school_template, tmp_path_factory, artifacts) -> Iterator[Sheet]:
         source.backup(copy)
     engine, sessions = open_database(f"sqlite:///{folder / 'k.db'}")
     admin = school_template.built.actors["admin"]
-    checked = roster_check.check_file((DATA / "sims_bom_crlf.csv").read_bytes())
+    checked = roster_check.check_table(
+        roster_file.read_roster((DATA / "sims_bom_crlf.csv").read_bytes())
+    )
     roster.apply(sessions, admin, checked, confirm_leavers=True)
     nguyen = pupils.search(sessions, "Nguyễn")[0]
     image = Image.new("RGB", (300, 400), "#7ea6d8")
     image.paste((240, 200, 160), (90, 80, 210, 230))
-    out = io.BytesIO()
-    image.save(out, "JPEG")
-    photos.set_photo(sessions, admin, nguyen.id, out.getvalue())
+    photo_day = folder / "photos"
+    photo_day.mkdir()
+    image.save(photo_day / f"{nguyen.admission_number}.jpg", "JPEG")
+    assert photos.import_folder(sessions, admin, photo_day).imported == 1
     batch = card_sheet.prepare_cards(sessions, admin, CardSelection(everyone=True))
     pdf = folder / "cards.pdf"
     assert card_sheet.write_card_sheet(batch, pdf) == 1

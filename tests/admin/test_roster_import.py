@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from kiosk.errors import InvalidInput, NotAuthorised
-from kiosk.services import audit, custody, roster, roster_check
+from kiosk.services import audit, custody, roster, roster_check, roster_file
 from kiosk.services.roster import ChangeKind
 from kiosk.tables import AuditEvent, Custody, Pupil
 
@@ -24,7 +24,7 @@ both_databases = pytest.mark.parametrize(
 
 
 def check(raw: bytes, **overrides: str) -> roster_check.CheckedRoster:
-    return roster_check.check_file(raw, overrides)
+    return roster_check.check_table(roster_file.read_roster(raw), overrides)
 
 
 def pupils_by_upn(sessions) -> dict[str, Pupil]:

@@ -11,7 +11,7 @@ from kiosk.errors import (
     NotHeld,
     SlotUnavailable,
 )
-from kiosk.services import confiscation, custody, slots
+from kiosk.services import chain_of_custody, confiscation, custody, slots
 from kiosk.services.audit import KIOSK_ACTOR
 from kiosk.tables import AuditEvent, Custody
 
@@ -64,7 +64,7 @@ def test_a_confiscated_device_is_never_given_to_the_pupil(school, sessions):
     info = confiscated(school, sessions)
     with pytest.raises(ConfiscatedNeedsParent):
         custody.collect(sessions, info.id, school.actors["office"])
-    check = custody.collection_check_for(sessions, school.pupil_ids[0])
+    check = custody.check_collection(sessions, school.card_texts[school.pupil_ids[0]])
     assert check.daily is None and [c.id for c in check.confiscations] == [info.id]
 
 
@@ -106,7 +106,7 @@ def test_only_senior_staff_hand_a_device_to_the_police(school, sessions):
     with pytest.raises(InvalidInput):
         confiscation.hand_to_police(sessions, senior, info.id, "PC Jane Doe", "", "CR/123/26")
     confiscation.hand_to_police(sessions, senior, info.id, "PC Jane Doe", "4411", "CR/123/26")
-    assert custody.custody_info(sessions, info.id).state == "handed_to_police"
+    assert chain_of_custody.chain_of_custody(sessions, info.id).custody.state == "handed_to_police"
     assert "CR/123/26" in last_event(sessions).details
 
 

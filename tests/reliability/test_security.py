@@ -122,12 +122,14 @@ def _photo() -> bytes:
 
 
 def _roster_with_one_more(w: World) -> Any:
-    from kiosk.services import roster_check
+    from kiosk.services import roster_check, roster_file
     from reliability.fuzz import ROSTER_HEADERS, csv_text, roster_rows
 
     rows = roster_rows(w.sessions)
     rows.append(["A999999999999", "999999", "Newby", "", "Arrival", "Year 7", "7A", ""])
-    return roster_check.check_file(csv_text([list(ROSTER_HEADERS), *rows]).encode())
+    return roster_check.check_table(
+        roster_file.read_roster(csv_text([list(ROSTER_HEADERS), *rows]).encode())
+    )
 
 
 def _export_request() -> Any:
@@ -243,11 +245,6 @@ def _out_of_service(w: World) -> Call:
     return lambda a: slots.set_in_service(w.sessions, a, number, False, "broken lock")
 
 
-def _reserve(w: World) -> Call:
-    number = w.new_slots()
-    return lambda a: slots.set_reserved(w.sessions, a, number, True)
-
-
 def _slot_admin(name: str, *args: object) -> Callable[[World], Call]:
     def prepare(w: World) -> Call:
         number = w.new_slots()
@@ -276,11 +273,6 @@ def _staff_change(name: str, value: object) -> Callable[[World], Call]:
 def _roster(w: World) -> Call:
     checked = _roster_with_one_more(w)
     return lambda a: _services("roster").apply(w.sessions, a, checked)
-
-
-def _set_photo(w: World) -> Call:
-    pupil = w.pupil()
-    return lambda a: _services("photos").set_photo(w.sessions, a, pupil, _photo())
 
 
 def _import_photos(w: World) -> Call:
@@ -367,7 +359,6 @@ def _case_list() -> list[Case]:
         Case("slots.add_slots", A.MANAGE_SLOTS, _add_slots),
         Case("slots.set_in_service", A.MANAGE_SLOTS, _back_in_service, "back in service"),
         Case("slots.set_in_service", A.MOVE, _out_of_service, "out of service"),
-        Case("slots.set_reserved", A.MANAGE_SLOTS, _reserve),
         Case("slot_admin.set_cabinet", A.MANAGE_SLOTS, _slot_admin("set_cabinet", "B")),
         Case(
             "slot_admin.set_reserved_range",
@@ -382,7 +373,6 @@ def _case_list() -> list[Case]:
         Case("staff.set_active", A.MANAGE_STAFF, _staff_change("set_active", False)),
         Case("staff.set_role", A.MANAGE_STAFF, _staff_change("set_role", "senior")),
         Case("roster.apply", A.MANAGE_ROSTER, _roster),
-        Case("photos.set_photo", A.MANAGE_ROSTER, _set_photo),
         Case("photos.import_folder", A.MANAGE_ROSTER, _import_photos),
         Case("retention.purge", A.MANAGE_SETTINGS, _purge),
         # The kiosk's own daily backup and the command line need no log-in, by design.
@@ -661,7 +651,7 @@ def _busy_day_with_distinctive_pins(sessions: Sessions, school: DemoSchool) -> N
     staff.check_pin(sessions, office.id, SECRET_PINS["office"])
     for pupil_id in school.pupil_ids[:8]:
         custody.hand_in_by_card(sessions, school.card_texts[pupil_id])
-    held = custody.collection_check_for(sessions, school.pupil_ids[0]).daily
+    held = custody.check_collection(sessions, school.card_texts[school.pupil_ids[0]]).daily
     assert held is not None
     custody.collect(sessions, held.id, office)
     taken = confiscation.confiscate(sessions, office, school.pupil_ids[20], "misuse / filming", "x")
