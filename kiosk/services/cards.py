@@ -8,10 +8,11 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from kiosk import card_codec
 from kiosk.db import Sessions
 from kiosk.errors import CardRevoked, UnknownCard
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
-from kiosk.scanning import payload
 from kiosk.services import audit, settings
 from kiosk.services.audit import Actor
 from kiosk.services.common import (
@@ -33,7 +34,7 @@ class IssuedCard:
 
 
 def card_text(session: Session, pupil_id: int, serial: int) -> str:
-    return payload.encode(
+    return card_codec.encode(
         settings.card_secret(session), settings.get_value(session, "school_code"), pupil_id, serial
     )
 
@@ -55,7 +56,7 @@ def issue_in(session: Session, actor: Actor, pupil_id: int, *, reissue: bool) ->
     serial = (session.scalar(select(func.max(Card.serial))) or 1000) + 1
     session.add(Card(pupil_id=pupil.id, serial=serial, issued_at=now))
     session.flush()
-    kind = "card_reissued" if reissue or revoked else "card_issued"
+    kind = EventKind.CARD_REISSUED if reissue or revoked else EventKind.CARD_ISSUED
     audit.append(
         session,
         kind,
@@ -92,8 +93,8 @@ def card_holder(conn: Connection, text: object) -> PupilSummary:
     """The active pupil a scanned text belongs to, or a named error with words for the
     screen: not a card, other school, forged, unknown serial, revoked, left."""
     secret, school_code = settings.card_keys(conn)
-    read = payload.read(text, secret, school_code)
-    if isinstance(read, payload.CardRejected):
+    read = card_codec.read(text, secret, school_code)
+    if isinstance(read, card_codec.CardRejected):
         raise UnknownCard(read.message)
     # The card and its pupil in one query: this runs on every scan.
     found = conn.execute(_CARD_HOLDER, {"serial": read.serial}).first()
