@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from kiosk.config import load_config
 from kiosk.errors import WrongPin
 from kiosk.services import settings, slot_admin, staff
-from kiosk.services.roster import Field
+from kiosk.services.roster_columns import Field
 from kiosk.ui.admin.panel import AdminPanel
 from kiosk.ui.style import STYLE_SHEET
 

@@ -27,7 +27,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.demo import DemoSchool
 from kiosk.errors import NoFreeSlot
-from kiosk.services import cards, custody, exemptions, settings, staff
+from kiosk.services import cards, confiscation, custody, exemptions, settings, staff
 from kiosk.ui.kiosk_screen.outcomes import State
 from kiosk.ui.kiosk_screen.screen import KioskScreen
 from kiosk.ui.main_window import MainWindow
@@ -167,8 +167,8 @@ def test_home_time_and_staff_states(
         custody.hand_in(sessions, school.pupil_ids[index + 3])
     custody.hand_in(sessions, collecting)
     custody.hand_in(sessions, both)
-    custody.confiscate(sessions, office, confiscated, "used in lesson")
-    custody.confiscate(sessions, office, both, "used in lesson")
+    confiscation.confiscate(sessions, office, confiscated, "used in lesson")
+    confiscation.confiscate(sessions, office, both, "used in lesson")
     give_photo(sessions, collecting, hue=140)
     screen = make_screen(size=size, clock=HOME_TIME)
     shot(screen, "20_idle_home_time_no_camera")

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from sqlalchemy import update
 
 from kiosk.clock import utcnow
-from kiosk.services import custody, exemptions, slots
+from kiosk.services import confiscation, custody, exemptions, slots
 from kiosk.tables import Pupil
 from kiosk.ui.staff.dashboard import DashboardTab
 from kiosk.ui.staff.lists import ListsTab
@@ -26,7 +26,7 @@ def day(sessions, school):
     office = school.actors["office"]
     yesterday = custody.hand_in(sessions, p[0], now=utcnow() - dt.timedelta(days=1))
     today = [custody.hand_in(sessions, pupil_id) for pupil_id in p[1:4]]
-    confiscated = custody.confiscate(
+    confiscated = confiscation.confiscate(
         sessions, office, p[4], "used in lesson", now=utcnow() - dt.timedelta(days=4)
     )
     exemptions.grant(sessions, school.actors["senior"], p[5], "medical", "Glucose monitor")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from kiosk.clock import to_local, utcnow
 from kiosk.errors import NotAuthorised
-from kiosk.services import custody
+from kiosk.services import confiscation, custody
 from kiosk.tables import AuditEvent, Confiscation, Custody, Slot
 from kiosk.ui.staff.device_forms import ADMIN_ONLY, local_to_utc
 from kiosk.ui.staff.devices import POLICE_SENIOR_ONLY, DevicesTab
@@ -18,7 +18,7 @@ from ui_staff.conftest import click, log_in, screenshot
 def held(sessions, school):
     """A daily hand-in in slot 1 and a confiscation in a reserved slot."""
     daily = custody.hand_in(sessions, school.pupil_ids[0])
-    confiscated = custody.confiscate(
+    confiscated = confiscation.confiscate(
         sessions, school.actors["office"], school.pupil_ids[1], "used in lesson", "Art"
     )
     return {"daily": daily.custody_id, "confiscated": confiscated.id}
@@ -98,7 +98,7 @@ def test_office_cannot_hand_a_device_to_the_police_on_screen_or_in_the_service(
     screenshot(console, artifacts, "devices_police_office")
 
     with pytest.raises(NotAuthorised):
-        custody.hand_to_police(
+        confiscation.hand_to_police(
             sessions, school.actors["office"], held["confiscated"], "PC A", "1", "REF"
         )
     # Reached anyway: the screen shows the service's refusal and nothing changes.
@@ -143,7 +143,7 @@ def test_the_dsl_records_a_police_handover_and_gets_the_chain_of_custody(
 
 def test_a_handover_time_typed_in_later_is_kept(devices, qtbot, sessions, school, console):
     seized_at = utcnow() - dt.timedelta(hours=3)
-    seized = custody.confiscate(
+    seized = confiscation.confiscate(
         sessions, school.actors["office"], school.pupil_ids[2], "other", now=seized_at
     )
     tab = devices("senior")

@@ -25,7 +25,7 @@ from kiosk.printing import cards as card_sheet
 from kiosk.services import card_runs, pupils
 from kiosk.services.card_runs import CardBatch, CardSelection
 from kiosk.services.common import PupilSummary
-from kiosk.services.roster import year_label
+from kiosk.services.roster_check import year_label
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.common import (
     Confirm,

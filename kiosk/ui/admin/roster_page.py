@@ -23,14 +23,11 @@ from PySide6.QtWidgets import (
 
 from kiosk.db import Sessions
 from kiosk.errors import KioskError
-from kiosk.services import roster
-from kiosk.services.roster import (
-    FIELD_LABELS,
-    CheckedRoster,
-    Field,
-    RawTable,
-    RosterPreview,
-)
+from kiosk.services import roster, roster_check, roster_columns, roster_file
+from kiosk.services.roster import RosterPreview
+from kiosk.services.roster_check import CheckedRoster
+from kiosk.services.roster_columns import FIELD_LABELS, ColumnMap, Field
+from kiosk.services.roster_file import RawTable
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.common import (
     Confirm,
@@ -50,10 +47,8 @@ from kiosk.ui.style import GREEN, GREY, RED
 NOT_USED = "(not used)"
 
 
-def _check_and_preview(
-    sessions: Sessions, table: RawTable, columns: roster.ColumnMap
-) -> RosterPreview:
-    return roster.preview(sessions, roster.check(table, columns))
+def _check_and_preview(sessions: Sessions, table: RawTable, columns: ColumnMap) -> RosterPreview:
+    return roster.preview(sessions, roster_check.check(table, columns))
 
 
 class RosterPage(QWidget):
@@ -67,7 +62,7 @@ class RosterPage(QWidget):
         super().__init__(parent)
         self.sessions, self.staff, self.confirm = sessions, staff, confirm
         self.table: RawTable | None = None
-        self.columns: roster.ColumnMap = ()
+        self.columns: ColumnMap = ()
         self.preview: RosterPreview | None = None
         self._generation = 0
         self.combos: list[QComboBox] = []
@@ -164,7 +159,7 @@ class RosterPage(QWidget):
         self.result.clear()
         self.import_button.setEnabled(False)
         try:
-            table = roster.load_roster_file(path)
+            table = roster_file.load_roster_file(path)
         except KioskError as error:
             self.table = None
             self.file_label.setText(path.name)
@@ -174,7 +169,7 @@ class RosterPage(QWidget):
         self.table = table
         where = f"header on line {table.header_line}" if table.header_line else "no header row"
         self.file_label.setText(f"{path.name}: {len(table.rows)} rows, {table.encoding}, {where}")
-        self.columns = roster.detect_mapping(table.headers)
+        self.columns = roster_columns.detect_mapping(table.headers)
         self._build_mapping(table)
         self.refresh()
 
@@ -217,7 +212,7 @@ class RosterPage(QWidget):
 
     def set_column_field(self, column: int, fld: Field | None) -> None:
         """Say what ``column`` means; a field chosen here is taken from any other column."""
-        self.columns = roster.remap(self.columns, column, fld)
+        self.columns = roster_columns.remap(self.columns, column, fld)
         for index, combo in enumerate(self.combos):
             wanted = self._combo_index(self.columns[index])
             if combo.currentIndex() != wanted:

@@ -6,13 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiosk.services.roster import (
-    FIELD_LABELS,
-    ChangeKind,
-    Field,
-    Problem,
-    RosterPreview,
-)
+from kiosk.services.roster import ChangeKind, RosterPreview
+from kiosk.services.roster_check import Problem
+from kiosk.services.roster_columns import FIELD_LABELS, Field
 from kiosk.ui.staff.models import Column
 from kiosk.ui.style import AMBER, GREEN, RED
 

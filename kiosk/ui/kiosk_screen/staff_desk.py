@@ -18,8 +18,8 @@ from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from kiosk.config import Config
 from kiosk.db import Sessions
+from kiosk.event_kinds import EventKind
 from kiosk.services import kiosk_events
-from kiosk.services.kiosk_events import KioskEvent
 from kiosk.services.settings import SchoolSettings
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Failure, Lane, Op
@@ -160,9 +160,9 @@ class StaffDesk:
 
     def _record_kiosk_event(self, member: StaffMember, key: str) -> None:
         event = {
-            "leave_full_screen": KioskEvent.LEFT_FULL_SCREEN,
-            "enter_full_screen": KioskEvent.ENTERED_FULL_SCREEN,
-            "close": KioskEvent.CLOSED,
+            "leave_full_screen": EventKind.KIOSK_LEFT_FULL_SCREEN,
+            "enter_full_screen": EventKind.KIOSK_ENTERED_FULL_SCREEN,
+            "close": EventKind.KIOSK_CLOSED,
         }[key]
         job = partial(
             kiosk_events.record, self.sessions, member.actor, event, self.config.kiosk_name
@@ -173,11 +173,11 @@ class StaffDesk:
         ).failure(self._failed).run(self.lane)
         self.go_idle()
 
-    def _on_kiosk_event(self, event: KioskEvent) -> None:
-        if event is KioskEvent.CLOSED:
+    def _on_kiosk_event(self, event: EventKind) -> None:
+        if event is EventKind.KIOSK_CLOSED:
             self.close_requested.emit()
         else:
-            self.full_screen_requested.emit(event is KioskEvent.ENTERED_FULL_SCREEN)
+            self.full_screen_requested.emit(event is EventKind.KIOSK_ENTERED_FULL_SCREEN)
 
     # -- the member of staff remembered at home time
 

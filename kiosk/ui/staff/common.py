@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from kiosk.clock import local_date, to_local, utcnow
 from kiosk.db import Sessions
 from kiosk.printing import receipts
-from kiosk.services import console, pupils, settings
+from kiosk.services import chain_of_custody, pupils, settings
 from kiosk.services.common import PupilSummary
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import describe_failure, failure_words
@@ -177,13 +177,13 @@ def save_receipt(
 ) -> Path:
     """Write a receipt PDF into the data directory and record that it was printed. If the
     record cannot be written, the file is removed: no receipt leaves unrecorded."""
-    chain = console.chain_of_custody(sessions, custody_id)
+    chain = chain_of_custody.chain_of_custody(sessions, custody_id)
     school_name = settings.load(sessions).school_name
     path = receipts.receipt_path(receipts_folder(data_dir), kind, custody_id)
     write = receipts.release_receipt if kind == "release" else receipts.custody_receipt
     write(path, chain, school_name=school_name, printed_by=staff.name)
     try:
-        console.record_receipt(sessions, staff.actor, custody_id, kind)
+        chain_of_custody.record_receipt(sessions, staff.actor, custody_id, kind)
     except Exception:
         path.unlink(missing_ok=True)
         raise

@@ -29,8 +29,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 from kiosk.rules import Action, may
-from kiosk.services import console
-from kiosk.services.staff import StaffMember
+from kiosk.services.staff import StaffMember, record_console_locked
 from kiosk.ui.admin.panel import AdminPanel
 from kiosk.ui.background import Op, describe_failure
 from kiosk.ui.reports.panel import ReportsPanel
@@ -231,7 +230,7 @@ class StaffConsole(QWidget):
         self.login.message.setText("Locked after a few minutes unused." if reason == "idle" else "")
         self.stack.setCurrentIndex(0)
         # The lock itself has happened; only the record can fail (and is then logged).
-        record = partial(console.record_console_locked, self.sessions, member.actor, reason)
+        record = partial(record_console_locked, self.sessions, member.actor, reason)
         Op(self, "Recording a console lock", record).run()
         emit(self.locked)
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.rules import Action, may
-from kiosk.services import console, custody, slots
+from kiosk.services import confiscation, console, custody, pupils, slots
 from kiosk.services.console import HeldDevice
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
@@ -175,7 +175,7 @@ class DevicesTab(QWidget):
     def handle_scan(self, text: str) -> None:
         """A pupil card scanned here shows that pupil's devices (chosen if just one)."""
         ok, pupil = attempt(
-            self.feedback, "Reading a card", lambda: console.find_pupil_by_card(self.sessions, text)
+            self.feedback, "Reading a card", lambda: pupils.find_by_card(self.sessions, text)
         )
         if not ok or pupil is None:
             return
@@ -289,7 +289,9 @@ class DevicesTab(QWidget):
         ok, _ = attempt(
             self.feedback,
             "Referring a device to the DSL",
-            lambda: custody.refer_to_dsl(self.sessions, self.staff.actor, device.custody_id, note),
+            lambda: confiscation.refer_to_dsl(
+                self.sessions, self.staff.actor, device.custody_id, note
+            ),
         )
         if ok:
             self.refer_note.clear()
@@ -303,7 +305,7 @@ class DevicesTab(QWidget):
         ok, _ = attempt(
             self.feedback,
             "Recording a handover to the police",
-            lambda: custody.hand_to_police(
+            lambda: confiscation.hand_to_police(
                 self.sessions,
                 self.staff.actor,
                 device.custody_id,

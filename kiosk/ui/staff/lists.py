@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.services import console
+from kiosk.services import console, exemptions
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
 from kiosk.ui.staff import models
@@ -76,7 +76,7 @@ LISTS = (
     ListSpec(
         "exemptions",
         "Exemptions",
-        console.exemption_list,
+        exemptions.applying_today,
         lambda _today: models.exemption_columns(),
         models.exemption_search,
         "No exemptions apply today.",

@@ -21,7 +21,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from kiosk.services.common import PupilSummary
-from kiosk.services.console import ExemptionRow, HeldDevice
+from kiosk.services.console import HeldDevice
+from kiosk.services.exemptions import ExemptionRow
 from kiosk.ui.staff.common import date_text, pupil_search_text, when_text
 
 Index = QModelIndex | QPersistentModelIndex
