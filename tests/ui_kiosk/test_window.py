@@ -45,12 +45,14 @@ class StaffConsole(QWidget):
 
 FAKE_BACKUP = """
 import threading
+import time
 calls = []
 
 def ensure_daily_backup(config):
     calls.append((threading.current_thread().name, config.data_dir))
     if len(calls) > 1:
         raise OSError("disk full")
+    time.sleep(0.3)  # a backup takes a while: called is not yet finished
     return config.data_dir / "backups" / "today.db"
 """
 
