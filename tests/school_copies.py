@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -50,10 +51,18 @@ class Template(Generic[T]):
 
     def engine_for(self, database_url: str) -> Iterator[Engine]:
         """An engine on the test's database, which is made a copy of this template."""
+        self.copy_to(database_url)
+        engine = make_engine(database_url)  # the template is at the newest schema
+        yield engine
+        engine.dispose()
+
+    def copy_to(self, database_url: str) -> None:
+        """Make the database at ``database_url`` a copy of this template (replacing it)."""
         if database_url.startswith("sqlite"):
             target = Path(database_url.split("///", 1)[1])
             target.parent.mkdir(parents=True, exist_ok=True)
-            with sqlite3.connect(self.path) as source, sqlite3.connect(target) as copied:
+            source, copied = sqlite3.connect(self.path), sqlite3.connect(target)
+            with closing(source), closing(copied):
                 source.backup(copied)
         else:
             server = _server()
@@ -61,9 +70,6 @@ class Template(Generic[T]):
             assert name, database_url
             server.drop_database(name)
             server.create_database(name, template=self._postgres_database(server))
-        engine = make_engine(database_url)  # the template is at the newest schema
-        yield engine
-        engine.dispose()
 
     def built_for(self, database_url: str) -> T:
         """What the test's database holds: a copy of what building the template returned."""
