@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_pins import pin_for
 from PIL import Image
 from sqlalchemy import select, update
 
@@ -322,22 +323,15 @@ def _export(w: World) -> Call:
 
 def _prepare_cards(w: World) -> Call:
     pupil = w.pupil()
-    return lambda a: _card_printing().prepare_cards(w.sessions, a, _selection(pupil))
-
-
-def _print_cards(w: World) -> Call:
-    pupil, out = w.pupil(), w.config.export_dir / f"{w.name()}.pdf"
-    return lambda a: _card_printing().print_cards(w.sessions, a, _selection(pupil), out)
+    card_runs, card_sheet = _services("card_runs"), _services("kiosk.printing.cards")
+    return lambda a: card_runs.prepare_cards(
+        w.sessions, a, _selection(pupil), fits_on_card=card_sheet.check_code_fits
+    )
 
 
 def _labels(w: World) -> Call:
-    labels = _services("kiosk.printing.labels")
+    labels = _services("slot_labels")
     return lambda a: labels.prepare_labels(w.sessions, a, 1, 2)
-
-
-def _print_labels(w: World) -> Call:
-    labels, out = _services("kiosk.printing.labels"), w.config.export_dir / f"{w.name()}.pdf"
-    return lambda a: labels.print_labels(w.sessions, a, out, 1, 2)
 
 
 def _case_list() -> list[Case]:
@@ -396,19 +390,13 @@ def _case_list() -> list[Case]:
         Case("console.record_console_locked", A.VIEW_CONSOLE, _console_locked),
         Case("kiosk_events.record", A.VIEW_CONSOLE, _kiosk_event),
         Case("kiosk.exports.run_export", A.EXPORT, _export),
-        Case("kiosk.printing.cards.prepare_cards", A.PRINT_CARDS, _prepare_cards),
-        Case("kiosk.printing.cards.print_cards", A.PRINT_CARDS, _print_cards),
-        Case("kiosk.printing.labels.prepare_labels", A.MANAGE_SLOTS, _labels),
-        Case("kiosk.printing.labels.print_labels", A.MANAGE_SLOTS, _print_labels),
+        Case("card_runs.prepare_cards", A.PRINT_CARDS, _prepare_cards),
+        Case("slot_labels.prepare_labels", A.MANAGE_SLOTS, _labels),
     ]
 
 
-def _card_printing() -> Any:
-    return _services("kiosk.printing.cards")
-
-
 def _selection(pupil_id: int) -> Any:
-    return _card_printing().CardSelection(pupil_id=pupil_id)
+    return _services("card_runs").CardSelection(pupil_id=pupil_id)
 
 
 def _photo_folder(w: World) -> Path:
@@ -682,8 +670,8 @@ def test_no_pin_or_card_secret_in_logs_exports_printouts_or_command_output(
         setup_logging(config)
         _busy_day_with_distinctive_pins(sessions, school)
         today = f"{local_date(utcnow())}"
-        admin = ["--as", "Alex Admin", "--pin", SECRET_PINS["admin"]]
-        senior = ["--as", "Sam Senior (DSL)", "--pin", SECRET_PINS["senior"]]
+        admin = ["--as", "Alex Admin"]
+        senior = ["--as", "Sam Senior (DSL)"]
         export = ["export", "--from", today, "--to", today, *senior, "--format"]
         out = str(config.export_dir)
         commands = [
@@ -698,7 +686,11 @@ def test_no_pin_or_card_secret_in_logs_exports_printouts_or_command_output(
             ["labels", "--out", f"{out}/labels.pdf", *admin],
             ["backup"],
         ]
-        statuses = [main(args) for args in commands]
+        statuses = []
+        for args in commands:
+            role = "admin" if "Alex Admin" in args else "senior"
+            with pin_for(args, SECRET_PINS[role]):
+                statuses.append(main(args))
         with sessions() as session:
             secret = settings.card_secret(session).hex()
     finally:
