@@ -1,5 +1,5 @@
 """100,000 random and mutated scanner payloads through ``cards.pupil_for_card`` and
-``custody.hand_in_by_card``, and mutated roster CSVs through ``roster.check_file`` (every
+``custody.hand_in_by_card``, and mutated roster CSVs through ``roster_check.check_table`` (every
 file) and ``roster.apply`` (one in ten), on a SQLite school. Counts crashes (anything but a
 plain-words refusal or the right answer) and refusals that wrote something.
 

@@ -22,6 +22,7 @@ from typing import Literal
 from kiosk.clock import to_local, utcnow
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput, KioskError
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import Actor
@@ -206,7 +207,7 @@ def _record(
     try:
         with sessions.begin() as session:
             require(session, actor, Action.EXPORT)
-            seq = audit.append(session, "export", actor, details=details).seq
+            seq = audit.append(session, EventKind.EXPORT, actor, details=details).seq
             os.replace(partial, out)
             moved = True
     except BaseException:

@@ -35,6 +35,7 @@ from kiosk.clock import to_local, utcnow
 from kiosk.config import Config, sqlite_url
 from kiosk.db import opened
 from kiosk.errors import KioskError
+from kiosk.event_kinds import EventKind
 from kiosk.migrate import known_revisions
 from kiosk.rules import Action
 from kiosk.services import audit
@@ -156,7 +157,7 @@ def _record(config: Config, kind: str, info: BackupInfo, actor: Actor) -> None:
         if actor.id is not None:
             require(session, actor, Action.MANAGE_SETTINGS)
         details = {"file": info.path.name, "bytes": info.size, "kind": kind}
-        audit.append(session, "backup_made", actor, details=details)
+        audit.append(session, EventKind.BACKUP_MADE, actor, details=details)
 
 
 def make_backup(
@@ -382,4 +383,4 @@ def _record_restore(
         "pre_restore_backup": before.name if before else None,
     }
     with opened(config.database_url, migrate=True) as database, database.begin() as session:
-        audit.append(session, "database_restored", actor, details=details)
+        audit.append(session, EventKind.DATABASE_RESTORED, actor, details=details)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from kiosk.errors import InvalidInput, NotAuthorised
-from kiosk.services import audit, custody, roster
+from kiosk.services import audit, custody, roster, roster_check, roster_file
 from kiosk.services.roster import ChangeKind
 from kiosk.tables import AuditEvent, Custody, Pupil
 
@@ -23,8 +23,8 @@ both_databases = pytest.mark.parametrize(
 )
 
 
-def check(raw: bytes, **overrides: str) -> roster.CheckedRoster:
-    return roster.check_file(raw, overrides)
+def check(raw: bytes, **overrides: str) -> roster_check.CheckedRoster:
+    return roster_check.check_table(roster_file.read_roster(raw), overrides)
 
 
 def pupils_by_upn(sessions) -> dict[str, Pupil]:
