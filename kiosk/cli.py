@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
@@ -16,6 +17,9 @@ from kiosk.db import Sessions, open_database
 from kiosk.errors import KioskError
 from kiosk.services import staff
 from kiosk.services.staff import StaffMember
+
+if TYPE_CHECKING:
+    from kiosk.record.seal import Sealer
 
 Handler = Callable[["Context", argparse.Namespace], int]
 Configure = Callable[[argparse.ArgumentParser], None]
@@ -39,6 +43,8 @@ def command(
 @dataclass
 class Context:
     config: Config
+    sealer: Sealer | None = None  # signs the audit chain's heads (once the database is open)
+    unsigned_because: str = ""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Context:
@@ -56,7 +62,18 @@ class Context:
         except Exception as exc:  # the driver's own words are useful to an admin here
             raise CliError(f"cannot open the database: {exc}") from exc
         settings.ensure_install(sessions)
+        self._start_sealing(engine)
         return engine, sessions
+
+    def _start_sealing(self, engine: Engine) -> None:
+        """Sign every audit event this process appends, when this kiosk is enrolled."""
+        from kiosk.keystore import KeyStore
+        from kiosk.record import seal
+
+        store = KeyStore.for_config(self.config)
+        self.sealer, self.unsigned_because = seal.load(
+            engine, store, self.config.kiosk_name, self.config.anchor_dir
+        )
 
     @property
     def sessions(self) -> Sessions:
