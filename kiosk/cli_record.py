@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -67,17 +68,33 @@ def verify_log(ctx: Context, args: argparse.Namespace) -> int:
 
 def _evidence(path: Path):  # type: ignore[no-untyped-def]
     """The file opened read-only and immutable: checking a copy never changes its bytes
-    (no journal, no WAL switch, no -shm file). A -wal file beside it is not read: say so."""
+    (no journal, no WAL switch, no -shm file). When a write-ahead log lies beside it, the
+    pair is checked as a temporary copy, so its last changes are not left out."""
+    import atexit
+    import tempfile
+
     from sqlalchemy import create_engine
 
     from kiosk.db import make_sessions
 
     if not path.is_file():
         raise CliError(f"no such file: {path}")
-    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
     wal = Path(f"{path}-wal")
     if wal.exists() and wal.stat().st_size:
-        print(f"Note: {wal.name} beside the copy is not read (make copies with 'kiosk backup').")
+        scratch = Path(tempfile.mkdtemp(prefix="kiosk-verify-"))
+        atexit.register(shutil.rmtree, scratch, True)
+        shutil.copyfile(path, scratch / "copy.db")
+        shutil.copyfile(wal, scratch / "copy.db-wal")
+        print(f"Note: {wal.name} beside the file was included (checked on a temporary copy).")
+        uri = f"{(scratch / 'copy.db').as_uri()}?mode=ro"
+    else:
+        uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    _require_kiosk_tables(path, uri)
+    engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
+    return make_sessions(engine)
+
+
+def _require_kiosk_tables(path: Path, uri: str) -> None:
     try:
         probe = sqlite3.connect(uri, uri=True)
         try:
@@ -91,8 +108,6 @@ def _evidence(path: Path):  # type: ignore[no-untyped-def]
         raise CliError(f"{path.name} is not a kiosk database, or it cannot be read") from error
     if found != 2:
         raise CliError(f"{path.name} is not a kiosk database of this version (no audit log tables)")
-    engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
-    return make_sessions(engine)
 
 
 KEY_ACTIONS = ("setup", "enrol", "handover", "revoke", "rotate", "fingerprint")
