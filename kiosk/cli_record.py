@@ -132,8 +132,8 @@ def _configure_keys(parser: argparse.ArgumentParser) -> None:
     _configure_keys,
 )
 def audit_keys(ctx: Context, args: argparse.Namespace) -> int:
-    from kiosk.record import keys, seal
-    from kiosk.record.lines import read_key_events, replay
+    from kiosk.record import seal
+    from kiosk.record.lines import school_fingerprint
 
     member = staff_login(ctx, args.as_name)
     if member.role != "admin":
@@ -142,8 +142,8 @@ def audit_keys(ctx: Context, args: argparse.Namespace) -> int:
     try:
         if args.action == "fingerprint":
             with ctx.sessions() as session:
-                root = replay(read_key_events(session.connection())).root
-            print(keys.show_fingerprint(root) if root else "The audit log is not signed yet.")
+                shown = school_fingerprint(session.connection())
+            print(shown or "The audit log is not signed yet.")
         elif args.action == "setup":
             return _setup(ctx, args, store, member.actor)
         elif args.action == "rotate":

@@ -158,9 +158,9 @@ def _epoch(state: KeyState, event: KeyEvent, d: dict[str, Any], position: tuple[
 
 
 _KEY_EVENTS = text(
-    "SELECT seq, at, kind, details, prev_hash FROM audit_events"
-    " WHERE kind IN ('audit_root', 'audit_key_enrol', 'audit_key_handover',"
-    " 'audit_key_epoch', 'audit_key_revoke') ORDER BY seq"
+    "SELECT seq, at, kind, details, prev_hash FROM audit_events WHERE kind IN ("
+    + ", ".join(f"'{kind}'" for kind in KINDS)
+    + ") ORDER BY seq"
 )
 
 
@@ -170,3 +170,11 @@ def read_key_events(conn: Connection) -> list[KeyEvent]:
         KeyEvent(row.seq, str(row.at), row.kind, row.details, row.prev_hash)
         for row in conn.execute(_KEY_EVENTS)
     ]
+
+
+def school_fingerprint(conn: Connection) -> str | None:
+    """The school audit fingerprint as printed (receipts, exports, the governors' PDF),
+    from the root event in this database; None while the log is not signed. What the log
+    claims: ``kiosk verify-log --fingerprint`` is what checks it against the school's own."""
+    root = replay(read_key_events(conn)).root
+    return keys.show_fingerprint(root) if root else None
