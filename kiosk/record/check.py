@@ -165,6 +165,12 @@ def _check_heads(conn: Connection, state: lines.KeyState, report: RecordReport) 
             f"  kiosk {name!r} ({state_word}): signed the log up to event #{row.seq} "
             f"({str(event['at'])[:16]} UTC)"
         )
+    for line in state.lines.values():
+        if line.revoked_seq is not None and line.name not in heads:
+            report.notes.append(
+                f"  kiosk {line.name!r} (revoked): its key line ended at event "
+                f"#{line.revoked_seq} ({_when(conn, line.revoked_seq)} UTC), signed by the root"
+            )
     for line in state.active():
         if line.name not in heads:
             raise _Broken(

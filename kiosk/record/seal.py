@@ -44,6 +44,7 @@ _INSERT_HEAD = text(
     " VALUES (:line, :epoch, :seq, :hash, :signature)"
 )
 _READ_HEAD = text("SELECT epoch, seq FROM audit_heads WHERE line = :line")
+_DELETE_HEAD = text("DELETE FROM audit_heads WHERE line = :line")
 
 
 class NotSetUp(Exception):
@@ -257,7 +258,17 @@ def revoke(sessions: Sessions, line: str, recovery_key: str, actor: Actor) -> in
         seq, hashed = _chain_end(conn)
         signature = keys.sign(root, keys.revoke_statement(line, seq, hashed))
         details = {"line": line, "signature": signature}
-        return audit.append(conn, lines.REVOKE, actor, details=details).seq
+        seq = audit.append(conn, lines.REVOKE, actor, details=details).seq
+        _end_lines(conn, [line])  # after: this very process may have signed the append
+        return seq
+
+
+def _end_lines(conn: Connection, names: list[str]) -> None:
+    """Remove the ended lines' head rows: a revoked kiosk that is still running finds no
+    row to sign and records nothing more (AuditChainDamaged); the root's signature on the
+    revocation seals everything they had signed."""
+    for name in names:
+        conn.execute(_DELETE_HEAD, {"line": name})
 
 
 def _root_key(recovery_key: str) -> Ed25519PrivateKey:
@@ -293,6 +304,7 @@ def _enrol(
     }
     kind = lines.HANDOVER if replaces else lines.ENROL
     event = audit.append(conn, kind, actor, details=details)
+    _end_lines(conn, replaces)
     statement = keys.head_statement(line, 0, event.seq, event.hash)
     head = {"line": line, "epoch": 0, "seq": event.seq, "hash": event.hash}
     conn.execute(_INSERT_HEAD, {**head, "signature": keys.sign(key, statement)})

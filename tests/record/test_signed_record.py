@@ -226,13 +226,49 @@ def test_expected_events_from_receipts(signed: Signed) -> None:
 
 def test_a_revoked_kiosk_that_goes_on_signing_is_caught(signed: Signed) -> None:
     _hand_ins(signed, 2)
-    seal.revoke(
-        signed.sessions, "kiosk-1", signed.recovery.private_hex, signed.school.actors["admin"]
-    )
-    resign_head(signed.engine, signed.sealer)  # the stolen kiosk signs a later head
+    admin = signed.school.actors["admin"]
+    seal.revoke(signed.sessions, "kiosk-1", signed.recovery.private_hex, admin)
+    with pytest.raises(AuditChainDamaged):  # the revoked kiosk records nothing more
+        custody.hand_in(signed.sessions, signed.school.pupil_ids[9])
+    with signed.engine.begin() as conn:  # its thief puts a signed head back by hand
+        seq, hashed, _ = audit._chain_end(conn)
+        conn.execute(
+            text(
+                "INSERT INTO audit_heads (line, epoch, seq, hash, signature)"
+                " VALUES (:line, :epoch, :seq, :hash, :signature)"
+            ),
+            signed.sealer._head(seq, hashed),
+        )
     report = verify_record(signed.sessions, signed.fingerprint)
     assert not report.intact
     assert "kiosk 'kiosk-1''s newest signed head lies outside its key's time" in report.problem
+
+
+def test_two_kiosks_on_one_database_each_sign_under_the_school_root(
+    signed: Signed, tmp_path
+) -> None:
+    from kiosk.db import open_database
+    from kiosk.keystore import KeyStore
+
+    engine, sessions = open_database(f"sqlite:///{signed.data_dir / 'kiosk.db'}")
+    store = KeyStore(tmp_path / "second-kiosk")
+    admin = signed.school.actors["admin"]
+    try:
+        seal.enrol(sessions, store, "office-2", signed.recovery.private_hex, admin)
+        second, why = seal.load(engine, store, "office-2")
+        assert second is not None, why
+        custody.hand_in(signed.sessions, signed.school.pupil_ids[0])  # kiosk-1
+        custody.hand_in(sessions, signed.school.pupil_ids[1])  # office-2
+        custody.hand_in(signed.sessions, signed.school.pupil_ids[2])  # kiosk-1
+        report = verify_record(signed.sessions, signed.fingerprint)
+        assert report.intact, report.describe()
+        assert "kiosk 'kiosk-1' (daily key 0): signed the log up to" in report.describe()
+        assert "kiosk 'office-2' (daily key 0): signed the log up to" in report.describe()
+        with pytest.raises(seal.NotSetUp, match="enrolled before"):
+            seal.enrol(sessions, store, "office-2", signed.recovery.private_hex, admin)
+    finally:
+        audit.HEAD_SIGNERS.pop(engine, None)
+        engine.dispose()
 
 
 def test_a_wrong_recovery_key_changes_nothing(signed: Signed) -> None:
