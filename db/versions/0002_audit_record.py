@@ -128,7 +128,7 @@ def downgrade() -> None:
             sqlite_where=sa.text("redacted"),
             postgresql_where=sa.text("redacted"),
         )
-        batch.drop_constraint("ck_audit_events_seq_positive", type_="check")
+        batch.drop_constraint(op.f("ck_audit_events_seq_positive"), type_="check")
         batch.drop_column("details_salt")
     if sqlite:
         op.execute(_SQLITE_TRIGGERS[0])
