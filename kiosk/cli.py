@@ -67,13 +67,16 @@ class Context:
 
     def _start_sealing(self, engine: Engine) -> None:
         """Sign every audit event this process appends, when this kiosk is enrolled."""
-        from kiosk.keystore import KeyStore
+        from kiosk.keystore import KeyStore, KeyStoreError
         from kiosk.record import seal
 
         store = KeyStore.for_config(self.config)
-        self.sealer, self.unsigned_because = seal.load(
-            engine, store, self.config.kiosk_name, self.config.anchor_dir
-        )
+        try:
+            self.sealer, self.unsigned_because = seal.load(
+                engine, store, self.config.kiosk_name, self.config.anchor_dir
+            )
+        except KeyStoreError as exc:
+            self.sealer, self.unsigned_because = None, str(exc)
 
     @property
     def sessions(self) -> Sessions:
