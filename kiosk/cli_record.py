@@ -70,9 +70,6 @@ def _evidence(path: Path):  # type: ignore[no-untyped-def]
     """The file opened read-only and immutable: checking a copy never changes its bytes
     (no journal, no WAL switch, no -shm file). When a write-ahead log lies beside it, the
     pair is checked as a temporary copy, so its last changes are not left out."""
-    import atexit
-    import tempfile
-
     from sqlalchemy import create_engine
 
     from kiosk.db import make_sessions
@@ -81,33 +78,61 @@ def _evidence(path: Path):  # type: ignore[no-untyped-def]
         raise CliError(f"no such file: {path}")
     wal = Path(f"{path}-wal")
     if wal.exists() and wal.stat().st_size:
-        scratch = Path(tempfile.mkdtemp(prefix="kiosk-verify-"))
-        atexit.register(shutil.rmtree, scratch, True)
-        shutil.copyfile(path, scratch / "copy.db")
-        shutil.copyfile(wal, scratch / "copy.db-wal")
+        scratch = _scratch(path, wal)
         print(f"Note: {wal.name} beside the file was included (checked on a temporary copy).")
         uri = f"{(scratch / 'copy.db').as_uri()}?mode=ro"
     else:
         uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
-    _require_kiosk_tables(path, uri)
+    if _kiosk_tables(path, uri) == {"audit_events"}:  # from before the signed record
+        scratch = _scratch(path, wal if wal.exists() else None)
+        _upgrade(scratch / "copy.db")
+        print("Note: a database from an earlier version: checked on an upgraded temporary copy.")
+        uri = f"{(scratch / 'copy.db').as_uri()}?mode=ro"
     engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
     return make_sessions(engine)
 
 
-def _require_kiosk_tables(path: Path, uri: str) -> None:
+def _scratch(path: Path, wal: Path | None) -> Path:
+    """A temporary copy of the file (and its write-ahead log), removed at exit."""
+    import atexit
+    import tempfile
+
+    scratch = Path(tempfile.mkdtemp(prefix="kiosk-verify-"))
+    atexit.register(shutil.rmtree, scratch, True)
+    shutil.copyfile(path, scratch / "copy.db")
+    if wal is not None:
+        shutil.copyfile(wal, scratch / "copy.db-wal")
+    return scratch
+
+
+def _upgrade(copy: Path) -> None:
+    from kiosk.config import sqlite_url
+    from kiosk.db import make_engine, upgrade
+
+    engine = make_engine(sqlite_url(copy))
+    try:
+        upgrade(engine)
+    except Exception as error:  # an unknown or damaged schema: not ours to check
+        raise CliError(f"{copy.name} cannot be brought to this version ({error})") from error
+    finally:
+        engine.dispose()
+
+
+def _kiosk_tables(path: Path, uri: str) -> set[str]:
     try:
         probe = sqlite3.connect(uri, uri=True)
         try:
             found = probe.execute(
-                "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
                 " AND name IN ('audit_events', 'audit_heads')"
-            ).fetchone()[0]
+            ).fetchall()
         finally:
             probe.close()
     except sqlite3.Error as error:
         raise CliError(f"{path.name} is not a kiosk database, or it cannot be read") from error
-    if found != 2:
-        raise CliError(f"{path.name} is not a kiosk database of this version (no audit log tables)")
+    if not found:
+        raise CliError(f"{path.name} is not a kiosk database (it has no audit log)")
+    return {name for (name,) in found}
 
 
 KEY_ACTIONS = ("setup", "enrol", "handover", "revoke", "rotate", "fingerprint")

@@ -182,3 +182,18 @@ def test_an_anchor_catches_a_roll_back_to_an_old_backup(
     assert status == 1
     assert "the log was rolled back or rewritten" in capsys.readouterr().out
     shutil.rmtree(anchors)
+
+
+def test_a_copy_from_before_the_signed_record_is_checked_unchanged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.record.test_legacy_chain import old_database
+
+    old = tmp_path / "old-backup.db"
+    old_database(old).dispose()
+    before = _digest(old)
+    assert _kiosk("verify-log", "--db", str(old)) == 0
+    out = capsys.readouterr().out
+    assert "an earlier version: checked on an upgraded temporary copy" in out
+    assert "Audit chain intact: 5 events" in out and "This log is not signed" in out
+    assert _digest(old) == before

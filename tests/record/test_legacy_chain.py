@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import insert, text
+from sqlalchemy import Engine, insert, text
 
 from kiosk.db import make_engine, make_sessions, upgrade
 from kiosk.record.check import verify_record
@@ -13,8 +13,9 @@ from kiosk.services import audit
 from kiosk.tables import AuditEvent
 
 
-def test_an_old_chain_verifies_after_the_upgrade_and_continues_salted(data_dir) -> None:
-    engine = make_engine(f"sqlite:///{data_dir / 'kiosk.db'}")
+def old_database(path) -> Engine:
+    """A database as the kiosk wrote it before this revision: five plain-digest events."""
+    engine = make_engine(f"sqlite:///{path}")
     upgrade(engine, "0001")
     prev = audit.GENESIS_HASH
     with engine.begin() as conn:
@@ -41,6 +42,11 @@ def test_an_old_chain_verifies_after_the_upgrade_and_continues_salted(data_dir) 
             text("INSERT INTO settings (key, value) VALUES (:k, :v)"),
             {"k": audit.HEAD_KEY, "v": f"5:{prev}"},
         )
+    return engine
+
+
+def test_an_old_chain_verifies_after_the_upgrade_and_continues_salted(data_dir) -> None:
+    engine = old_database(data_dir / "kiosk.db")
     upgrade(engine)
     sessions = make_sessions(engine)
     with sessions.begin() as session:
