@@ -47,7 +47,8 @@ if {signed!r}:
     from kiosk.services import audit
     opened = db.open_database
     def open_signed(url, **kw):
-        engine, sessions = opened(url, **kw)
+        database = opened(url, **kw)
+        engine = database.engine
         sealer, why = seal.load(engine, KeyStore({keys!r}), 'kiosk-1')
         assert sealer is not None, why
         def timed(conn, seq, hashed):
@@ -55,7 +56,7 @@ if {signed!r}:
             sealer.sign_head(conn, seq, hashed)
             signing.append((time.perf_counter() - began) * 1000)
         audit.HEAD_SIGNERS[engine] = timed
-        return engine, sessions
+        return database
     handin.open_database = open_signed
 t = handin.morning({url!r}, 'SQLite', {hand_ins})
 print(json.dumps({{'calls': t.calls, 'cpu': t.cpu, 'signing': signing}}))
@@ -87,7 +88,8 @@ def prepare(folder: Path) -> tuple[Path, Path, Path, str]:
     from kiosk.services.audit import Actor
 
     began = time.perf_counter()
-    engine, sessions = open_database(sqlite_url(new))  # upgrades (rebuilds the table)
+    sessions = open_database(sqlite_url(new))  # upgrades (rebuilds the table)
+    engine = sessions.engine
     upgraded = time.perf_counter() - began
     keys_folder = folder / "new-kiosk"
     store = KeyStore(keys_folder)

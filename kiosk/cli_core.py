@@ -79,13 +79,11 @@ def _configure_db(parser: argparse.ArgumentParser) -> None:
 
 @command("db", "Database schema: 'upgrade' to the latest, 'current' to show it.", _configure_db)
 def db(ctx: Context, args: argparse.Namespace) -> int:
-    from alembic import command as alembic_command
+    from kiosk.migrate import show_current
 
-    from kiosk.db import alembic_config
-
-    engine, _ = ctx.database  # opening upgrades already
+    database = ctx.database  # opening upgrades already
     if args.action == "current":
-        alembic_command.current(alembic_config(engine))
+        show_current(database.engine)
     else:
         print("Database schema is up to date.")
     return 0

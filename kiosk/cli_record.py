@@ -72,7 +72,7 @@ def _evidence(path: Path):  # type: ignore[no-untyped-def]
     pair is checked as a temporary copy, so its last changes are not left out."""
     from sqlalchemy import create_engine
 
-    from kiosk.db import make_sessions
+    from kiosk.db import Database
 
     if not path.is_file():
         raise CliError(f"no such file: {path}")
@@ -89,7 +89,7 @@ def _evidence(path: Path):  # type: ignore[no-untyped-def]
         print("Note: a database from an earlier version: checked on an upgraded temporary copy.")
         uri = f"{(scratch / 'copy.db').as_uri()}?mode=ro"
     engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True))
-    return make_sessions(engine)
+    return Database(engine)
 
 
 def _scratch(path: Path, wal: Path | None) -> Path:
@@ -107,7 +107,8 @@ def _scratch(path: Path, wal: Path | None) -> Path:
 
 def _upgrade(copy: Path) -> None:
     from kiosk.config import sqlite_url
-    from kiosk.db import make_engine, upgrade
+    from kiosk.db import make_engine
+    from kiosk.migrate import upgrade
 
     engine = make_engine(sqlite_url(copy))
     try:
@@ -172,7 +173,7 @@ def audit_keys(ctx: Context, args: argparse.Namespace) -> int:
         elif args.action == "setup":
             return _setup(ctx, args, store, member.actor)
         elif args.action == "rotate":
-            sealer, why = seal.load(ctx.database[0], store, line, ctx.config.anchor_dir)
+            sealer, why = seal.load(ctx.database.engine, store, line, ctx.config.anchor_dir)
             if sealer is None:
                 raise CliError(why)
             print(f"Kiosk {line!r} now signs with daily key {sealer.rotate(ctx.sessions)}.")

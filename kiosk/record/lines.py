@@ -27,13 +27,14 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from kiosk.event_kinds import EventKind
 from kiosk.record import keys
 
-ROOT = "audit_root"
-ENROL = "audit_key_enrol"
-HANDOVER = "audit_key_handover"
-EPOCH = "audit_key_epoch"
-REVOKE = "audit_key_revoke"
+ROOT = EventKind.AUDIT_ROOT
+ENROL = EventKind.AUDIT_KEY_ENROL
+HANDOVER = EventKind.AUDIT_KEY_HANDOVER
+EPOCH = EventKind.AUDIT_KEY_EPOCH
+REVOKE = EventKind.AUDIT_KEY_REVOKE
 KINDS = (ROOT, ENROL, HANDOVER, EPOCH, REVOKE)
 
 

@@ -138,7 +138,8 @@ def test_a_dead_pc_is_not_a_dead_chain(
         assert "Kiosk 'office-pc-2' enrolled" in capsys.readouterr().out
         from kiosk.db import open_database
 
-        engine, sessions = open_database(f"sqlite:///{new_pc / 'kiosk.db'}")
+        sessions = open_database(f"sqlite:///{new_pc / 'kiosk.db'}")
+        engine = sessions.engine
         sealer, why = seal.load(engine, KeyStore(new_pc), "office-pc-2")
         assert sealer is not None, why
         custody.hand_in(sessions, signed.school.pupil_ids[1])

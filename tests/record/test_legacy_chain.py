@@ -7,7 +7,8 @@ import datetime as dt
 
 from sqlalchemy import Engine, insert, text
 
-from kiosk.db import make_engine, make_sessions, upgrade
+from kiosk.db import Database, make_engine
+from kiosk.migrate import upgrade
 from kiosk.record.check import verify_record
 from kiosk.services import audit
 from kiosk.tables import AuditEvent
@@ -48,7 +49,7 @@ def old_database(path) -> Engine:
 def test_an_old_chain_verifies_after_the_upgrade_and_continues_salted(data_dir) -> None:
     engine = old_database(data_dir / "kiosk.db")
     upgrade(engine)
-    sessions = make_sessions(engine)
+    sessions = Database(engine)
     with sessions.begin() as session:
         new = audit.append(session, "kiosk_started", audit.KIOSK_ACTOR, details={"x": 1})
         assert new.seq == 6 and new.details_salt is not None

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture
 def pg_sessions() -> Iterator[tuple[object, Sessions]]:
     with server_for_tests().fresh_database(migrated=True) as url:
-        engine, sessions = open_database(url)
+        sessions = open_database(url)
+        engine = sessions.engine
         settings.ensure_install(sessions)
         yield engine, sessions
         audit.HEAD_SIGNERS.pop(engine, None)

@@ -250,7 +250,8 @@ def test_two_kiosks_on_one_database_each_sign_under_the_school_root(
     from kiosk.db import open_database
     from kiosk.keystore import KeyStore
 
-    engine, sessions = open_database(f"sqlite:///{signed.data_dir / 'kiosk.db'}")
+    sessions = open_database(f"sqlite:///{signed.data_dir / 'kiosk.db'}")
+    engine = sessions.engine
     store = KeyStore(tmp_path / "second-kiosk")
     admin = signed.school.actors["admin"]
     try:
