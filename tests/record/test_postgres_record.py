@@ -14,7 +14,7 @@ from kiosk.db import Sessions, open_database
 from kiosk.keystore import KeyStore
 from kiosk.record import seal
 from kiosk.record.check import verify_record
-from kiosk.services import audit, custody, settings
+from kiosk.services import audit, confiscation, custody, settings
 from tests.record.attacks import rewrite_and_recompute
 
 pytestmark = pytest.mark.postgres
@@ -38,10 +38,10 @@ def test_rewrite_and_recompute_on_postgres_is_caught(pg_sessions, tmp_path: Path
     recovery = seal.setup_school(sessions, store, "office-pc", school.actors["admin"])
     sealer, why = seal.load(engine, store, "office-pc")
     assert sealer is not None, why
-    held = custody.confiscate(
+    held = confiscation.confiscate(
         sessions, school.actors["senior"], school.pupil_ids[2], "used in lesson"
     )
-    custody.release_to_parent(
+    confiscation.release_to_parent(
         sessions, school.actors["office"], held.id, "Mrs Ada Carter", "mother", True
     )
     released = audit.verify(sessions).last_seq

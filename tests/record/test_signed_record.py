@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from kiosk.errors import AuditChainDamaged
 from kiosk.record import keys, lines, seal
 from kiosk.record.check import verify_record
-from kiosk.services import audit, custody
+from kiosk.services import audit, confiscation, custody
 from tests.core.helpers import disable_audit_guard
 from tests.record.attacks import (
     forge_event,
@@ -25,8 +25,8 @@ from tests.record.conftest import Signed
 def _confiscate_and_release(signed: Signed) -> int:
     """A confiscated phone released to a named parent: returns that event's seq."""
     actors, pupil = signed.school.actors, signed.school.pupil_ids[3]
-    held = custody.confiscate(signed.sessions, actors["senior"], pupil, "used in lesson")
-    custody.release_to_parent(
+    held = confiscation.confiscate(signed.sessions, actors["senior"], pupil, "used in lesson")
+    confiscation.release_to_parent(
         signed.sessions, actors["office"], held.id, "Mrs Ada Carter", "mother", True
     )
     return int(audit.verify(signed.sessions).last_seq or 0)
