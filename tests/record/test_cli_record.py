@@ -199,3 +199,20 @@ def test_a_copy_from_before_the_signed_record_is_checked_unchanged(
     assert "an earlier version: checked on an upgraded temporary copy" in out
     assert "Audit chain intact: 5 events" in out and "This log is not signed" in out
     assert _digest(old) == before
+
+
+def test_rotate_and_a_wrong_recovery_key_from_the_command_line(
+    signed: Signed, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    audit.HEAD_SIGNERS.pop(signed.engine, None)  # the command line signs for itself
+    assert _kiosk("audit-keys", "rotate", "--as", "Alex Admin") == 0
+    assert "now signs with daily key 1" in capsys.readouterr().out
+    assert KeyStore(signed.data_dir).names() == ["audit-signing-1"]
+    wrong = keys.private_hex(keys.new_private_key())
+    monkeypatch.setenv("KIOSK_RECOVERY_KEY", wrong)
+    assert _kiosk("audit-keys", "revoke", "--kiosk", "kiosk-1", "--as", "Alex Admin") == 2
+    assert "that recovery key is not this school's" in capsys.readouterr().err
+    assert _kiosk("audit-keys", "rotate", "--as", "Olivia Office") == 2
+    assert "only an admin" in capsys.readouterr().err
+    assert _kiosk("verify-log", "--fingerprint", signed.fingerprint) == 0
+    assert "(daily key 1)" in capsys.readouterr().out
