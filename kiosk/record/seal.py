@@ -37,7 +37,12 @@ KEY_PREFIX = "audit-signing-"
 
 _UPDATE_HEAD = text(
     "UPDATE audit_heads SET epoch = :epoch, seq = :seq, hash = :hash, signature = :signature"
-    " WHERE line = :line AND epoch <= :epoch AND seq < :seq"
+    " WHERE line = :line AND epoch = :epoch AND seq < :seq"
+)
+# A rotation moves the line's row to the new epoch first, in its own transaction, so the
+# new key's first signature (on the epoch event's head) finds it.
+_ADVANCE_HEAD = text(
+    "UPDATE audit_heads SET epoch = :epoch WHERE line = :line AND epoch = :epoch - 1"
 )
 _INSERT_HEAD = text(
     "INSERT INTO audit_heads (line, epoch, seq, hash, signature)"
@@ -76,7 +81,9 @@ class Sealer:
         if conn.execute(_UPDATE_HEAD, self._head(seq, hash_)).rowcount == 1:
             return
         row = conn.execute(_READ_HEAD, {"line": self.line}).first()
-        if row is None or row.seq >= seq:  # the head row went, or the chain is behind it
+        # The head row went, the chain is behind it, or the database is older than this
+        # kiosk's key (restored under it): signing over it would hide that.
+        if row is None or row.seq >= seq or row.epoch < self.epoch:
             raise AuditChainDamaged()
         self._reload(row.epoch)  # another process on this kiosk moved to a newer key
         if conn.execute(_UPDATE_HEAD, self._head(seq, hash_)).rowcount != 1:
@@ -122,6 +129,9 @@ class Sealer:
                     "key": keys.public_hex(new),
                     "signature": keys.sign(old_key, statement),
                 }
+                advance = {"line": self.line, "epoch": epoch}
+                if conn.execute(_ADVANCE_HEAD, advance).rowcount != 1:
+                    raise AuditChainDamaged()
                 self.epoch, self.key = epoch, new  # the hook signs the new head with it
                 event = audit.append(conn, lines.EPOCH, audit.KIOSK_ACTOR, details=details, at=now)
             self.since = event.at

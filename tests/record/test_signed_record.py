@@ -291,3 +291,24 @@ def test_recompute_helper_is_faithful(signed: Signed) -> None:
     with signed.engine.begin() as conn:
         recompute_from(conn, 1)
     assert verify_record(signed.sessions, signed.fingerprint).intact
+
+
+def test_a_running_kiosk_will_not_sign_over_an_older_database(signed: Signed) -> None:
+    """Yesterday's file put back under a kiosk that has moved to today's key: signing on
+    would hide the roll-back, so the kiosk records nothing until an admin has looked."""
+    _hand_ins(signed, 1)
+    with signed.engine.connect() as conn:
+        yesterday = conn.execute(
+            text("SELECT line, epoch, seq, hash, signature FROM audit_heads")
+        ).one()
+    signed.sealer.rotate(signed.sessions)
+    with signed.engine.begin() as conn:  # the insider's restore, as far as the head row goes
+        conn.execute(
+            text(
+                "UPDATE audit_heads SET epoch = :epoch, seq = :seq, hash = :hash,"
+                " signature = :signature"
+            ),
+            dict(yesterday._mapping),
+        )
+    with pytest.raises(AuditChainDamaged):
+        custody.hand_in(signed.sessions, signed.school.pupil_ids[5])
