@@ -18,7 +18,7 @@ def _run_gui(ctx: Context) -> int:
     if ctx.sealer is not None:
         ctx.sealer.rotate_if_due(sessions)
         seal.start_daily_rotation(ctx.sealer, sessions)
-    else:
+    elif ctx.unsigned_because != seal.NOT_SET_UP:  # signed elsewhere, but not by this kiosk
         print(f"Warning: the audit log is not signed here: {ctx.unsigned_because}", file=sys.stderr)
     return run_app(ctx.config, sessions)
 

@@ -34,6 +34,7 @@ from kiosk.services.audit import Actor
 
 log = logging.getLogger(__name__)
 KEY_PREFIX = "audit-signing-"
+NOT_SET_UP = "the audit log is not signed yet ('kiosk audit-keys setup')"
 
 _UPDATE_HEAD = text(
     "UPDATE audit_heads SET epoch = :epoch, seq = :seq, hash = :hash, signature = :signature"
@@ -183,7 +184,7 @@ def load(
         state = lines.replay(lines.read_key_events(conn))
     audit.HEAD_SIGNERS.pop(engine, None)
     if state.root is None:
-        return None, "the audit log is not signed yet ('kiosk audit-keys setup')"
+        return None, NOT_SET_UP
     current = state.lines.get(line)
     if current is None or current.revoked_seq is not None:
         return None, f"this kiosk ({line!r}) has no current key line ('kiosk audit-keys enrol')"
