@@ -1,0 +1,318 @@
+"""The kiosk opening doors for what the services allowed: a hand-in's slot, a released
+device's slot, every door in an emergency. Each writes its record first and sends the
+unlock after the commit, so a door never opens without a record; a board that fails
+leaves a fault and a plain message, and the hand-in or release stands (manual slots)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kiosk.db import Sessions
+from kiosk.errors import InvalidInput, NotHeld
+from kiosk.lockers.driver import LockerBoardError
+from kiosk.rules import Action
+from kiosk.services import audit
+from kiosk.services.audit import KIOSK_ACTOR, Actor
+from kiosk.services.common import now_or, require
+from kiosk.services.lockers import faults, openings
+from kiosk.services.lockers.bank import Door, LockerBank
+from kiosk.services.lockers.faults import FaultKey, FaultKind
+from kiosk.services.lockers.openings import Outcome, Purpose, State
+from kiosk.tables import HELD, Custody, CustodyKind, CustodyState, LockerOpening
+
+MAX_HAND_IN_OPENINGS = 3  # the first, and two "open it again" for a door shut too soon
+HAND_IN_WINDOW = dt.timedelta(minutes=10)
+RELEASE_WINDOW = dt.timedelta(minutes=10)
+_RELEASED = (CustodyState.RELEASED.value, CustodyState.HANDED_TO_POLICE.value)
+_FILLED = (Outcome.DEPOSITED.value, Outcome.SHUT_NO_SENSOR.value)
+
+
+@dataclass(frozen=True)
+class DoorOutcome:
+    """What the screen says about the door. ``opened`` False: staff take over (manual)."""
+
+    slot_number: int
+    opened: bool
+    message: str
+    opening_id: int | None = None
+
+
+@dataclass(frozen=True)
+class EmergencyResult:
+    doors: int
+    boards_opened: tuple[tuple[str, int], ...]
+    boards_failed: tuple[tuple[str, int, str], ...]
+
+
+def open_msg(slot: int) -> str:
+    return f"Slot {slot} is open: put your phone in and shut the door."
+
+
+def _board_failed(slot: int) -> str:
+    return f"Slot {slot}'s door cannot open just now. Please give your phone to the office."
+
+
+def _refused(slot: int, message: str) -> DoorOutcome:
+    return DoorOutcome(slot, False, message)
+
+
+def open_for_hand_in(
+    sessions: Sessions,
+    bank: LockerBank,
+    custody_id: int,
+    *,
+    actor: Actor = KIOSK_ACTOR,
+    now: dt.datetime | None = None,
+) -> DoorOutcome | None:
+    """Open the door of the slot a hand-in was just given. None for a manual slot. A
+    hand-in whose device is already in (or from before today's window) never reopens:
+    a second scan must not give the phone back."""
+    now = now_or(now)
+    with sessions.begin() as session:
+        if actor.id is not None:
+            require(session, actor, Action.HAND_IN_FOR_PUPIL)
+        custody = session.get(Custody, custody_id)
+        if custody is None or custody.state != HELD:
+            raise NotHeld("That device is no longer held.")
+        door = bank.door(custody.slot.number if custody.slot else None)
+        if door is None:
+            return None
+        refusal = _hand_in_refusal(session, custody, door, now)
+        if refusal is not None:
+            return refusal
+        busy = openings.active(session).get(door.slot_id)
+        if busy is not None:
+            if busy.custody_id == custody.id and busy.state in _OPENING:
+                return DoorOutcome(door.slot_number, True, open_msg(door.slot_number), busy.id)
+            return _refused(door.slot_number, "Slot busy: please see the office.")
+        opening = openings.start(session, door, Purpose.HAND_IN, actor, now, custody_id=custody.id)
+        opening_id = opening.id
+    return _unlock(sessions, bank, door, opening_id, now, open_msg(door.slot_number))
+
+
+_OPENING = (State.COMMANDED.value, State.OPEN.value)
+
+
+def _hand_in_refusal(
+    session: Session, custody: Custody, door: Door, now: dt.datetime
+) -> DoorOutcome | None:
+    slot = door.slot_number
+    if custody.kind == CustodyKind.DAILY and not now - HAND_IN_WINDOW <= custody.received_at <= now:
+        return _refused(slot, f"Your phone is in slot {slot}. Please see the office.")
+    tries = session.execute(
+        select(func.count(), func.count().filter(LockerOpening.outcome.in_(_FILLED))).where(
+            LockerOpening.custody_id == custody.id, LockerOpening.purpose == Purpose.HAND_IN
+        )
+    ).one()
+    if tries[1]:
+        return _refused(slot, f"Your phone is already in slot {slot}.")
+    if tries[0] >= MAX_HAND_IN_OPENINGS:
+        return _refused(slot, f"Slot {slot} cannot be opened again. Please see the office.")
+    return None
+
+
+def open_for_release(
+    sessions: Sessions,
+    bank: LockerBank,
+    custody_id: int,
+    actor: Actor,
+    *,
+    now: dt.datetime | None = None,
+) -> DoorOutcome | None:
+    """Open the slot of a device the services have just released (collected by its
+    pupil, given to a parent or to the police), once. None for a manual slot."""
+    now = now_or(now)
+    with sessions.begin() as session:
+        require(session, actor, Action.COLLECT)
+        custody = session.get(Custody, custody_id)
+        if custody is None or custody.state not in _RELEASED or custody.released_at is None:
+            raise InvalidInput("Only a device just released can have its door opened.")
+        door = bank.door(custody.slot.number if custody.slot else None)
+        if door is None:
+            return None
+        if not now - RELEASE_WINDOW <= custody.released_at <= now:
+            return _refused(door.slot_number, "That release is too old: open the door by key.")
+        done = session.scalar(
+            select(func.count()).where(
+                LockerOpening.custody_id == custody.id, LockerOpening.purpose == Purpose.RELEASE
+            )
+        )
+        if done:
+            return _refused(door.slot_number, f"Slot {door.slot_number} was opened already.")
+        if openings.active(session).get(door.slot_id) is not None:
+            return _refused(door.slot_number, f"Slot {door.slot_number} is open already.")
+        opening = openings.start(session, door, Purpose.RELEASE, actor, now, custody_id=custody.id)
+        opening_id = opening.id
+    message = f"Slot {door.slot_number} is open: take the device and shut the door."
+    return _unlock(sessions, bank, door, opening_id, now, message)
+
+
+def answer_deposit_question(
+    sessions: Sessions,
+    bank: LockerBank,
+    opening_id: int,
+    *,
+    reopen: bool,
+    now: dt.datetime | None = None,
+) -> DoorOutcome:
+    """The pupil's answer to "Is your phone in slot N?" after the door shut on an empty
+    slot: open it again (a limited number of times), or say it is in, which records
+    "declared but not deposited" for staff at once."""
+    now = now_or(now)
+    with sessions.begin() as session:
+        opening = session.get(LockerOpening, opening_id, with_for_update=True)
+        if opening is None or opening.state != State.SHUT_EMPTY:
+            raise InvalidInput("That door is no longer waiting for an answer.")
+        door = next((d for d in bank.doors.values() if d.slot_id == opening.slot_id), None)
+        if door is None:
+            raise InvalidInput("That slot no longer has a door the kiosk opens.")
+        custody = session.get(Custody, opening.custody_id) if opening.custody_id else None
+        if not reopen or custody is None:
+            declare_not_deposited(session, opening, door, now)
+            return DoorOutcome(door.slot_number, False, _declared_msg(door.slot_number))
+        openings.finish(opening, Outcome.REOPENED, now)
+        refusal = _hand_in_refusal(session, custody, door, now)
+        if refusal is not None:
+            declare_not_deposited(session, opening, door, now)
+            return refusal
+        again = openings.start(
+            session,
+            door,
+            Purpose.HAND_IN,
+            KIOSK_ACTOR,
+            now,
+            custody_id=custody.id,
+            details={"again": True},
+        )
+        again_id = again.id
+    return _unlock(sessions, bank, door, again_id, now, open_msg(door.slot_number))
+
+
+def _declared_msg(slot: int) -> str:
+    return f"Slot {slot} reads empty. The office has been told: please see them."
+
+
+def declare_not_deposited(
+    session: Session, opening: LockerOpening, door: Door, now: dt.datetime
+) -> None:
+    openings.finish(opening, Outcome.DECLARED_NOT_DEPOSITED, now)
+    faults.raise_in(
+        session,
+        FaultKey(FaultKind.DECLARED_NOT_DEPOSITED, door.slot_number),
+        f"Slot {door.slot_number}: hand-in declared but the slot read empty when shut.",
+        now,
+        custody_id=opening.custody_id,
+    )
+
+
+def _unlock(
+    sessions: Sessions,
+    bank: LockerBank,
+    door: Door,
+    opening_id: int,
+    now: dt.datetime,
+    message: str,
+) -> DoorOutcome:
+    try:
+        bank.unlock(door)
+    except LockerBoardError as exc:
+        _record_failure(sessions, door, opening_id, now, str(exc))
+        return DoorOutcome(door.slot_number, False, _board_failed(door.slot_number), opening_id)
+    return DoorOutcome(door.slot_number, True, message, opening_id)
+
+
+def _record_failure(
+    sessions: Sessions, door: Door, opening_id: int, now: dt.datetime, error: str
+) -> None:
+    with sessions.begin() as session:
+        opening = session.get(LockerOpening, opening_id)
+        if opening is not None:
+            openings.finish(opening, Outcome.BOARD_FAILED, now)
+        faults.raise_in(
+            session,
+            FaultKey(FaultKind.BOARD_NOT_ANSWERING, None, door.cabinet, door.board),
+            f"Cabinet {door.cabinet} board {door.board}: {error}",
+            now,
+        )
+
+
+def emergency_open_all(
+    sessions: Sessions,
+    bank: LockerBank,
+    actor: Actor,
+    reason: str,
+    *,
+    now: dt.datetime | None = None,
+) -> EmergencyResult:
+    """Every door of every board at once (a fire-alarm style release), by an admin, with
+    the reason recorded before the first door opens."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise InvalidInput("Give the reason for opening every door.")
+    now = now_or(now)
+    boards = bank.boards()
+    with sessions.begin() as session:
+        require(session, actor, Action.OPEN_ALL_LOCKERS)
+        busy = openings.active(session)
+        for door in bank.doors.values():
+            if (previous := busy.get(door.slot_id)) is not None:
+                openings.finish(previous, Outcome.SUPERSEDED, now)
+            session.add(
+                LockerOpening(
+                    slot_id=door.slot_id,
+                    purpose=Purpose.EMERGENCY.value,
+                    opened_at=now,
+                    opened_by_id=actor.id,
+                    state=State.COMMANDED.value,
+                )
+            )
+        audit.append(
+            session,
+            "locker_emergency_open_all",
+            actor,
+            at=now,
+            details={
+                "reason": reason,
+                "doors": len(bank.doors),
+                "boards": [[bank.cabinet_name(c), b] for c, b in boards],
+            },
+        )
+    return _open_boards(sessions, bank, actor, boards, now)
+
+
+def _open_boards(
+    sessions: Sessions,
+    bank: LockerBank,
+    actor: Actor,
+    boards: list[tuple[int, int]],
+    now: dt.datetime,
+) -> EmergencyResult:
+    opened: list[tuple[str, int]] = []
+    failed: list[tuple[str, int, str]] = []
+    for cabinet_id, board in boards:
+        name = bank.cabinet_name(cabinet_id)
+        try:
+            bank.unlock_board(cabinet_id, board)
+            opened.append((name, board))
+        except LockerBoardError as exc:
+            failed.append((name, board, str(exc)))
+    with sessions.begin() as session:
+        audit.append(
+            session,
+            "locker_emergency_result",
+            actor,
+            at=now,
+            details={"opened": opened, "failed": [list(f) for f in failed]},
+        )
+        for name, board, error in failed:
+            faults.raise_in(
+                session,
+                FaultKey(FaultKind.BOARD_NOT_ANSWERING, None, name, board),
+                f"Cabinet {name} board {board} did not take the emergency release: {error}",
+                now,
+            )
+    return EmergencyResult(len(bank.doors), tuple(opened), tuple(failed))
