@@ -84,6 +84,8 @@ def open_for_hand_in(
         refusal = _hand_in_refusal(session, custody, door, now)
         if refusal is not None:
             return refusal
+        if faults.board_down(session, door.cabinet, door.board):
+            return _refused(door.slot_number, _board_failed(door.slot_number))
         busy = openings.active(session).get(door.slot_id)
         if busy is not None:
             if busy.custody_id == custody.id and busy.state in _OPENING:
@@ -145,6 +147,8 @@ def open_for_release(
             return _refused(door.slot_number, f"Slot {door.slot_number} was opened already.")
         if openings.active(session).get(door.slot_id) is not None:
             return _refused(door.slot_number, f"Slot {door.slot_number} is open already.")
+        if faults.board_down(session, door.cabinet, door.board):
+            return _refused(door.slot_number, "The locker is not answering: open it by key.")
         opening = openings.start(session, door, Purpose.RELEASE, actor, now, custody_id=custody.id)
         opening_id = opening.id
     message = f"Slot {door.slot_number} is open: take the device and shut the door."

@@ -80,6 +80,22 @@ def open_in(session: Session) -> dict[FaultKey, LockerFault]:
     return {_key(fault): fault for fault in rows}
 
 
+def board_down(session: Session, cabinet: str, board: int) -> bool:
+    """Whether the board has an open "not answering" fault (the kiosk does not wait on a
+    board it already knows is down: the slot is manual until it answers again)."""
+    return (
+        session.scalar(
+            select(LockerFault.id).where(
+                LockerFault.cleared_at.is_(None),
+                LockerFault.kind == FaultKind.BOARD_NOT_ANSWERING.value,
+                LockerFault.cabinet == cabinet,
+                LockerFault.board == board,
+            )
+        )
+        is not None
+    )
+
+
 def raise_in(
     session: Session,
     key: FaultKey,

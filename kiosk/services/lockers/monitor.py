@@ -79,6 +79,9 @@ class LockerMonitor:
         self.jam_after, self.confirm_deposit_for = jam_after, confirm_deposit_for
         self._last: dict[int, DoorReading] = {}
         self._open_since: dict[int, dt.datetime] = {}
+        # Slots reported occupied-but-free while they stay occupied: staff who cleared the
+        # fault are not told again until the slot has been empty in between.
+        self._reported_occupied: set[int] = set()
 
     def poll(self, now: dt.datetime | None = None) -> list[DoorNotice]:
         now = now_or(now)
@@ -142,15 +145,24 @@ class LockerMonitor:
             self._follow(poll, door, reading, opening)
         elif before is not None and before.occupied != reading.occupied and reading.closed:
             self._event(poll, door, "locker_occupancy_changed", occupied=reading.occupied)
+        self._check_occupied_but_free(poll, door, reading, opening)
+        self._check_left_open(poll, door, reading)
+
+    def _check_occupied_but_free(
+        self, poll: _Poll, door: Door, reading: DoorReading, opening: LockerOpening | None
+    ) -> None:
+        if not reading.occupied:
+            self._reported_occupied.discard(door.slot_number)
+            return
         empty_on_record = opening is None and door.slot_id not in poll.held_slots
-        if empty_on_record and reading.closed and reading.occupied:
+        if empty_on_record and reading.closed and door.slot_number not in self._reported_occupied:
+            self._reported_occupied.add(door.slot_number)
             self._fault(
                 poll,
                 door,
                 FaultKind.OCCUPIED_BUT_FREE,
                 f"Slot {door.slot_number} has something in it but the records say free.",
             )
-        self._check_left_open(poll, door, reading)
 
     def _door_moved(
         self, poll: _Poll, door: Door, reading: DoorReading, opening: LockerOpening | None
