@@ -240,8 +240,9 @@ class KerongCU16:
                     write_timeout=1.0,
                 )
             except (serial.SerialException, ValueError, OSError) as exc:
+                reason = getattr(exc, "strerror", None) or exc
                 raise BoardUnreachable(
-                    f"Cannot open the locker port {self.settings.port}: {exc}"
+                    f"Cannot open the locker port {self.settings.port}: {reason}"
                 ) from exc
         return self._port
 
