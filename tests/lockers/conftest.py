@@ -4,9 +4,10 @@ pseudo-terminal, and the real services on a copy of the small school (20 slots).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from school_copies import engine_on_a_copy, school_on_a_copy  # noqa: F401
+from school_copies import engine_on_a_copy, school_on_a_copy, sqlite_or_postgres  # noqa: F401
 
 from kiosk.db import Sessions
 from kiosk.demo import DemoSchool
@@ -14,6 +15,18 @@ from kiosk.lockers.simulator import BoardSimulator
 from kiosk.services.lockers import mapping
 from kiosk.services.lockers.bank import LockerBank
 from kiosk.services.lockers.mapping import CabinetSetup
+
+# The flows' transactions also run on PostgreSQL (skipped when no server starts).
+both_databases = pytest.mark.parametrize(
+    "database_url",
+    ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[str]:
+    yield from sqlite_or_postgres(request, data_dir)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from kiosk.services.lockers.faults import FaultKind
 from kiosk.services.lockers.monitor import LockerMonitor, NoticeKind
 from kiosk.tables import HELD, AuditEvent, Custody
 
-from .conftest import board_and_channel, map_school
+from .conftest import board_and_channel, both_databases, map_school
 
 T0 = dt.datetime(2026, 12, 7, 8, 0)
 
@@ -52,6 +52,7 @@ def monitor(sessions: Sessions, bank: LockerBank) -> LockerMonitor:
     return watcher
 
 
+@both_databases
 def test_a_door_shut_on_an_empty_slot_asks_then_records_declared_but_not_deposited(
     sessions: Sessions,
     school: DemoSchool,
@@ -205,6 +206,7 @@ def test_a_door_opened_without_a_command_is_reported(
     assert (notice.fault_kind, notice.slot_number) == (FaultKind.DOOR_OPENED_UNEXPECTEDLY, 12)
 
 
+@both_databases
 def test_a_board_that_stops_answering_makes_its_slots_manual_and_nothing_is_lost(
     sessions: Sessions,
     school: DemoSchool,
@@ -243,6 +245,7 @@ def test_a_bank_whose_port_is_gone_falls_back_to_manual(
     assert [n.fault_kind for n in notices] == [FaultKind.BOARD_NOT_ANSWERING]  # board 1 too
 
 
+@both_databases
 def test_an_admin_opens_every_door_in_one_recorded_action(
     sessions: Sessions,
     school: DemoSchool,

@@ -137,14 +137,14 @@ class LockerMonitor:
         before = self._last.get(door.slot_number)
         self._last[door.slot_number] = reading
         opening = poll.active.get(door.slot_id)
-        if before is not None and before.closed != reading.closed:
-            self._door_moved(poll, door, reading, opening)
-        elif not reading.closed:
+        if not reading.closed:
             self._open_since.setdefault(door.slot_number, poll.now)
         if opening is not None:
-            self._follow(poll, door, reading, opening)
+            self._follow(poll, door, reading, opening)  # first: the shut event says how it ended
         elif before is not None and before.occupied != reading.occupied and reading.closed:
             self._event(poll, door, "locker_occupancy_changed", occupied=reading.occupied)
+        if before is not None and before.closed != reading.closed:
+            self._door_moved(poll, door, reading, opening)
         self._check_occupied_but_free(poll, door, reading, opening)
         self._check_left_open(poll, door, reading)
 
@@ -167,11 +167,13 @@ class LockerMonitor:
     def _door_moved(
         self, poll: _Poll, door: Door, reading: DoorReading, opening: LockerOpening | None
     ) -> None:
-        opening_id = opening.id if opening else None
+        """One audit event per door movement: an opening's door opened is recorded with
+        its shut (when it opened, what was inside, how the opening ended), so a locker
+        hand-in adds two events to the log (unlock sent, shut), not four."""
         if not reading.closed:
             self._open_since[door.slot_number] = poll.now
-            self._event(poll, door, "locker_door_opened", opening_id=opening_id)
             if opening is None:
+                self._event(poll, door, "locker_door_opened")
                 self._fault(
                     poll,
                     door,
@@ -180,9 +182,15 @@ class LockerMonitor:
                 )
             return
         self._open_since.pop(door.slot_number, None)
-        self._event(
-            poll, door, "locker_door_shut", opening_id=opening_id, occupied=reading.occupied
-        )
+        details: dict[str, Any] = {"occupied": reading.occupied}
+        if opening is not None:
+            seen_open = opening.seen_open_at
+            details |= {
+                "purpose": opening.purpose,
+                "opened_at": seen_open.isoformat(timespec="seconds") if seen_open else None,
+                "outcome": opening.outcome or opening.state,
+            }
+        self._event(poll, door, "locker_door_shut", opening=opening, **details)
         left_open = poll.faults.pop(FaultKey(FaultKind.DOOR_LEFT_OPEN, door.slot_number), None)
         if left_open is not None:
             faults.clear_in(poll.session, left_open, KIOSK_ACTOR, poll.now, "door shut")
@@ -243,7 +251,6 @@ class LockerMonitor:
             else:
                 outcome = Outcome.EMPTIED if reading.occupied is False else Outcome.SHUT_NO_SENSOR
                 openings.finish(opening, outcome, poll.now)
-                self._event(poll, door, "locker_release_confirmed", opening=opening)
                 self._notice(
                     poll,
                     NoticeKind.RELEASE_COMPLETE,
@@ -259,8 +266,9 @@ class LockerMonitor:
         self, poll: _Poll, door: Door, reading: DoorReading, opening: LockerOpening
     ) -> None:
         outcome = Outcome.DEPOSITED if reading.occupied else Outcome.SHUT_NO_SENSOR
+        if opening.state == State.SHUT_EMPTY:  # seen after the shut: an event of its own
+            self._event(poll, door, "locker_hand_in_confirmed", opening=opening)
         openings.finish(opening, outcome, poll.now)
-        self._event(poll, door, "locker_hand_in_confirmed", opening=opening, outcome=outcome.value)
         slot = door.slot_number
         message = f"Thank you: your phone is in slot {slot}."
         self._notice(poll, NoticeKind.HAND_IN_COMPLETE, slot, message, opening)
