@@ -14,18 +14,21 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from cli_pins import DEMO_PINS, pin_for
 
 from kiosk.__main__ import main
 
-ADMIN = ("--as", "Alex Admin", "--pin", "1470")
-SENIOR = ("--as", "Sam Senior (DSL)", "--pin", "3691")
-OFFICE = ("--as", "Olivia Office", "--pin", "2580")
+ADMIN = ("--as", "Alex Admin")
+SENIOR = ("--as", "Sam Senior (DSL)")
+OFFICE = ("--as", "Olivia Office")
 PERIOD = ("--from", "2026-03-23", "--to", "2026-03-31")
 
 
 def run_process(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KIOSK_DATA_DIR": str(data_dir), "QT_QPA_PLATFORM": "offscreen"}
     env.pop("KIOSK_DATABASE_URL", None)
+    if "--as" in args:
+        env["KIOSK_PIN"] = DEMO_PINS[args[args.index("--as") + 1]]
     return subprocess.run(
         [sys.executable, "-m", "kiosk", *args], env=env, text=True, capture_output=True, timeout=300
     )
@@ -42,9 +45,10 @@ class Ran:
 def kiosk(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("KIOSK_DATABASE_URL", raising=False)
 
-    def run(data_dir: Path, *args: str) -> Ran:
+    def run(data_dir: Path, *args: str, pin: str | None = None) -> Ran:
         try:
-            code = main(["--data-dir", str(data_dir), *args])
+            with pin_for(args, pin):
+                code = main(["--data-dir", str(data_dir), *args])
         except SystemExit as exit_:  # argparse's own refusals
             code = int(exit_.code or 0)
         out = capsys.readouterr()
@@ -109,7 +113,7 @@ def test_export_pdf_summary(school_dir, kiosk, tmp_path):
         ((*PERIOD, "--format", "csv", *OFFICE), "role does not allow"),
         (("--from", "2026-03-31", "--to", "2026-03-01", "--format", "csv", *ADMIN), "before"),
         ((*PERIOD, "--format", "csv", "--out", "/nonexistent/x.csv", *ADMIN), "does not exist"),
-        ((*PERIOD, "--format", "csv", "--as", "Alex Admin", "--pin", "9999"), "Wrong PIN"),
+        ((*PERIOD, "--format", "csv", "--as", "Nobody Here"), "no active staff member"),
     ],
 )
 def test_export_refusals_are_plain_words(school_dir, kiosk, args, words):
@@ -117,6 +121,12 @@ def test_export_refusals_are_plain_words(school_dir, kiosk, args, words):
     assert result.returncode == 2
     assert words in result.stderr and "Traceback" not in result.stderr
     assert not (school_dir / "exports").exists() or not any((school_dir / "exports").iterdir())
+
+
+def test_a_wrong_pin_is_refused_in_words(school_dir, kiosk):
+    result = kiosk(school_dir, "export", *PERIOD, "--format", "csv", *ADMIN, pin="9999")
+    assert result.returncode == 2
+    assert "Wrong PIN" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_bad_date_is_explained(school_dir, kiosk):
