@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk.cli import CliError, Context, command, staff_login
+from kiosk.cli import CliError, Context, add_login, command, staff_login
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
@@ -21,11 +21,6 @@ if TYPE_CHECKING:
     from kiosk.services.audit import Actor
 
 DEFAULT_DRIVER = "kerong-cu16"
-
-
-def _login(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    parser.add_argument("--as", dest="as_name", required=required, help="your staff name")
-    parser.add_argument("--pin", help="your PIN, for scripts (prefer KIOSK_PIN or the prompt)")
 
 
 def _bus(parser: argparse.ArgumentParser) -> None:
@@ -49,11 +44,11 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     map_.add_argument("--first-channel", type=int, default=1)
     map_.add_argument("--open-limit", type=int, default=60, help="seconds before 'left open'")
     _bus(map_)
-    _login(map_)
+    add_login(map_)
     unmap = actions.add_parser("unmap", help="slots FROM..TO back to manual")
     unmap.add_argument("--from", dest="first", type=int, required=True)
     unmap.add_argument("--to", dest="last", type=int, required=True)
-    _login(unmap)
+    add_login(unmap)
     actions.add_parser("list", help="the door map")
     export = actions.add_parser("export", help="the door map with slot labels, as CSV")
     export.add_argument("--out", type=Path, required=True)
@@ -70,16 +65,16 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     test.add_argument("--wait", type=float, default=1.0, help="seconds between doors")
     test.add_argument("--include-held", action="store_true", help="also slots holding devices")
     _bus(test)
-    _login(test)
+    add_login(test)
     actions.add_parser("faults", help="open locker faults")
     clear = actions.add_parser("clear", help="clear a fault, saying what was done")
     clear.add_argument("fault_id", type=int)
     clear.add_argument("--note", required=True)
-    _login(clear)
+    add_login(clear)
     open_all = actions.add_parser("open-all", help="EMERGENCY: open every door")
     open_all.add_argument("--reason", required=True)
     open_all.add_argument("--yes", action="store_true", help="no question (for scripts)")
-    _login(open_all)
+    add_login(open_all)
 
 
 @command(
@@ -108,7 +103,7 @@ def lockers_cmd(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def _actor(ctx: Context, args: argparse.Namespace) -> Actor:
-    return staff_login(ctx, args.as_name, args.pin).actor
+    return staff_login(ctx, args.as_name).actor
 
 
 def _numbers(text: str) -> list[int]:
