@@ -63,6 +63,10 @@ def test_an_admin_maps_slots_to_doors_lists_and_exports_them_with_labels(
     assert table[0] == ["slot", "label", "cabinet", "driver", "port", "board", "channel"]
     assert table[1][0] == "3" and table[-1][0] == "20" and table[-1][5:] == ["2", "10"]
     assert slots.list_slots(sessions)[2].cabinet == "Bank A"
+    assert run("unmap", "--from", "19", "--to", "25", "--as", ADMIN.name) == 0
+    assert "2 slots are manual again." in capsys.readouterr().out
+    assert run("list") == 0
+    assert capsys.readouterr().out.splitlines()[-1].split()[0] == "18"
 
 
 def test_mapping_refuses_a_channel_already_used_and_a_board_the_bus_cannot_have(
