@@ -277,12 +277,15 @@ class LockerOpening(Base):
     test), followed until the door is shut again and what was in the slot then."""
 
     __tablename__ = "locker_openings"
-    __table_args__ = (Index("ix_locker_openings_finished_at", "finished_at"),)
+    __table_args__ = (
+        Index("ix_locker_openings_finished_at", "finished_at"),
+        Index("ix_locker_openings_slot_finished", "slot_id", "finished_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), index=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"))
     purpose: Mapped[str] = mapped_column(String(12))
-    custody_id: Mapped[int | None] = mapped_column(ForeignKey("custodies.id"))
+    custody_id: Mapped[int | None] = mapped_column(ForeignKey("custodies.id"), index=True)
     opened_at: Mapped[dt.datetime] = mapped_column(DateTime)
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     state: Mapped[str] = mapped_column(String(12))

@@ -8,21 +8,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Sessions, engine_of
 from kiosk.errors import InvalidInput, NotHeld
 from kiosk.lockers.driver import LockerBoardError
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import KIOSK_ACTOR, Actor
-from kiosk.services.common import now_or, require
+from kiosk.services.common import AnyRow, now_or, require, require_on
 from kiosk.services.lockers import faults, openings
 from kiosk.services.lockers.bank import Door, LockerBank
 from kiosk.services.lockers.faults import FaultKey, FaultKind
 from kiosk.services.lockers.openings import Outcome, Purpose, State
-from kiosk.tables import HELD, Custody, CustodyKind, CustodyState, LockerOpening
+from kiosk.tables import HELD, Custody, CustodyKind, CustodyState, LockerOpening, Slot
 
 MAX_HAND_IN_OPENINGS = 3  # the first, and two "open it again" for a door shut too soon
 HAND_IN_WINDOW = dt.timedelta(minutes=10)
@@ -71,48 +72,60 @@ def open_for_hand_in(
     """Open the door of the slot a hand-in was just given. None for a manual slot. A
     hand-in whose device is already in (or from before today's window) never reopens:
     a second scan must not give the phone back."""
+    if not bank:
+        return None
     now = now_or(now)
-    with sessions.begin() as session:
+    # On a Core connection, like the hand-in itself: the pupil is waiting for this door.
+    with engine_of(sessions).begin() as conn:
         if actor.id is not None:
-            require(session, actor, Action.HAND_IN_FOR_PUPIL)
-        custody = session.get(Custody, custody_id)
-        if custody is None or custody.state != HELD:
+            require_on(conn, actor, Action.HAND_IN_FOR_PUPIL)
+        held = conn.execute(_HELD_CUSTODY, {"custody_id": custody_id}).first()
+        if held is None:
             raise NotHeld("That device is no longer held.")
-        door = bank.door(custody.slot.number if custody.slot else None)
+        door = bank.door(held.number)
         if door is None:
             return None
-        refusal = _hand_in_refusal(session, custody, door, now)
+        refusal = _hand_in_refusal(conn, held, door, now)
         if refusal is not None:
             return refusal
-        if faults.board_down(session, door.cabinet, door.board):
+        if faults.board_down(conn, door.cabinet, door.board):
             return _refused(door.slot_number, _board_failed(door.slot_number))
-        busy = openings.active(session).get(door.slot_id)
+        busy = conn.execute(_ACTIVE_ON_SLOT, {"slot_id": door.slot_id}).first()
         if busy is not None:
-            if busy.custody_id == custody.id and busy.state in _OPENING:
+            if busy.custody_id == custody_id and busy.state in _OPENING:
                 return DoorOutcome(door.slot_number, True, open_msg(door.slot_number), busy.id)
             return _refused(door.slot_number, "Slot busy: please see the office.")
-        opening = openings.start(session, door, Purpose.HAND_IN, actor, now, custody_id=custody.id)
-        opening_id = opening.id
+        opening_id = openings.start(conn, door, Purpose.HAND_IN, actor, now, custody_id=custody_id)
     return _unlock(sessions, bank, door, opening_id, now, open_msg(door.slot_number))
 
 
 _OPENING = (State.COMMANDED.value, State.OPEN.value)
+# Built once: every locker hand-in runs them.
+_HELD_CUSTODY = (
+    select(Custody.id, Custody.kind, Custody.received_at, Slot.number)
+    .join(Slot, Slot.id == Custody.slot_id)
+    .where(Custody.id == bindparam("custody_id"), Custody.state == HELD)
+)
+_TRIES = select(func.count(), func.count().filter(LockerOpening.outcome.in_(_FILLED))).where(
+    LockerOpening.custody_id == bindparam("custody_id"),
+    LockerOpening.purpose == Purpose.HAND_IN.value,
+)
+_ACTIVE_ON_SLOT = select(LockerOpening.id, LockerOpening.custody_id, LockerOpening.state).where(
+    LockerOpening.slot_id == bindparam("slot_id"), LockerOpening.finished_at.is_(None)
+)
 
 
 def _hand_in_refusal(
-    session: Session, custody: Custody, door: Door, now: dt.datetime
+    conn: Connection | Session, held: AnyRow, door: Door, now: dt.datetime
 ) -> DoorOutcome | None:
+    """Why the door of the hand-in ``held`` (a row of _HELD_CUSTODY) must not open."""
     slot = door.slot_number
-    if custody.kind == CustodyKind.DAILY and not now - HAND_IN_WINDOW <= custody.received_at <= now:
+    if held.kind == CustodyKind.DAILY and not now - HAND_IN_WINDOW <= held.received_at <= now:
         return _refused(slot, f"Your phone is in slot {slot}. Please see the office.")
-    tries = session.execute(
-        select(func.count(), func.count().filter(LockerOpening.outcome.in_(_FILLED))).where(
-            LockerOpening.custody_id == custody.id, LockerOpening.purpose == Purpose.HAND_IN
-        )
-    ).one()
-    if tries[1]:
+    tries, filled = conn.execute(_TRIES, {"custody_id": held.id}).one()
+    if filled:
         return _refused(slot, f"Your phone is already in slot {slot}.")
-    if tries[0] >= MAX_HAND_IN_OPENINGS:
+    if tries >= MAX_HAND_IN_OPENINGS:
         return _refused(slot, f"Slot {slot} cannot be opened again. Please see the office.")
     return None
 
@@ -149,8 +162,9 @@ def open_for_release(
             return _refused(door.slot_number, f"Slot {door.slot_number} is open already.")
         if faults.board_down(session, door.cabinet, door.board):
             return _refused(door.slot_number, "The locker is not answering: open it by key.")
-        opening = openings.start(session, door, Purpose.RELEASE, actor, now, custody_id=custody.id)
-        opening_id = opening.id
+        opening_id = openings.start(
+            session, door, Purpose.RELEASE, actor, now, custody_id=custody.id
+        )
     message = f"Slot {door.slot_number} is open: take the device and shut the door."
     return _unlock(sessions, bank, door, opening_id, now, message)
 
@@ -174,25 +188,25 @@ def answer_deposit_question(
         door = next((d for d in bank.doors.values() if d.slot_id == opening.slot_id), None)
         if door is None:
             raise InvalidInput("That slot no longer has a door the kiosk opens.")
-        custody = session.get(Custody, opening.custody_id) if opening.custody_id else None
-        if not reopen or custody is None:
+        held = session.execute(_HELD_CUSTODY, {"custody_id": opening.custody_id}).first()
+        if not reopen or held is None:
             declare_not_deposited(session, opening, door, now)
             return DoorOutcome(door.slot_number, False, _declared_msg(door.slot_number))
         openings.finish(opening, Outcome.REOPENED, now)
-        refusal = _hand_in_refusal(session, custody, door, now)
+        session.flush()
+        refusal = _hand_in_refusal(session, held, door, now)
         if refusal is not None:
             declare_not_deposited(session, opening, door, now)
             return refusal
-        again = openings.start(
+        again_id = openings.start(
             session,
             door,
             Purpose.HAND_IN,
             KIOSK_ACTOR,
             now,
-            custody_id=custody.id,
+            custody_id=held.id,
             details={"again": True},
         )
-        again_id = again.id
     return _unlock(sessions, bank, door, again_id, now, open_msg(door.slot_number))
 
 

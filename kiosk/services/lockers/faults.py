@@ -7,7 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from kiosk.db import Sessions
@@ -80,20 +81,19 @@ def open_in(session: Session) -> dict[FaultKey, LockerFault]:
     return {_key(fault): fault for fault in rows}
 
 
-def board_down(session: Session, cabinet: str, board: int) -> bool:
+def board_down(session: Connection | Session, cabinet: str, board: int) -> bool:
     """Whether the board has an open "not answering" fault (the kiosk does not wait on a
     board it already knows is down: the slot is manual until it answers again)."""
-    return (
-        session.scalar(
-            select(LockerFault.id).where(
-                LockerFault.cleared_at.is_(None),
-                LockerFault.kind == FaultKind.BOARD_NOT_ANSWERING.value,
-                LockerFault.cabinet == cabinet,
-                LockerFault.board == board,
-            )
-        )
-        is not None
-    )
+    found = session.execute(_BOARD_DOWN, {"cabinet": cabinet, "board": board}).first()
+    return found is not None
+
+
+_BOARD_DOWN = select(LockerFault.id).where(
+    LockerFault.cleared_at.is_(None),
+    LockerFault.kind == FaultKind.BOARD_NOT_ANSWERING.value,
+    LockerFault.cabinet == bindparam("cabinet"),
+    LockerFault.board == bindparam("board"),
+)
 
 
 def raise_in(

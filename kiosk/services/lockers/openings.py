@@ -7,7 +7,8 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from kiosk.services import audit
@@ -53,7 +54,7 @@ def active(session: Session) -> dict[int, LockerOpening]:
 
 
 def start(
-    session: Session,
+    conn: Connection | Session,
     door: Door,
     purpose: Purpose,
     actor: Actor,
@@ -61,26 +62,31 @@ def start(
     *,
     custody_id: int | None = None,
     details: dict[str, Any] | None = None,
-) -> LockerOpening:
-    opening = LockerOpening(
-        slot_id=door.slot_id,
-        purpose=purpose.value,
-        custody_id=custody_id,
-        opened_at=now,
-        opened_by_id=actor.id,
-        state=State.COMMANDED.value,
-    )
-    session.add(opening)
-    session.flush()
+) -> int:
+    """Record an opening about to be commanded, with its audit event; its id."""
+    if isinstance(conn, Session):
+        conn.flush()
+        conn = conn.connection()
+    opening_id: int = conn.execute(
+        _INSERT_OPENING,
+        {
+            "slot_id": door.slot_id,
+            "purpose": purpose.value,
+            "custody_id": custody_id,
+            "opened_at": now,
+            "opened_by_id": actor.id,
+            "state": State.COMMANDED.value,
+        },
+    ).scalar_one()
     audit.append(
-        session,
+        conn,
         "locker_unlock_sent",
         actor,
         slot_number=door.slot_number,
         custody_id=custody_id,
         at=now,
         details={
-            "opening_id": opening.id,
+            "opening_id": opening_id,
             "purpose": purpose.value,
             "cabinet": door.cabinet,
             "board": door.board,
@@ -88,7 +94,10 @@ def start(
             **(details or {}),
         },
     )
-    return opening
+    return opening_id
+
+
+_INSERT_OPENING = insert(LockerOpening).returning(LockerOpening.id)
 
 
 def finish(opening: LockerOpening, outcome: Outcome, now: dt.datetime) -> None:
