@@ -286,3 +286,19 @@ def test_staff_clear_a_fault_saying_what_they_did(
     faults.clear(sessions, school.actors["office"], fault.id, "lost property: a calculator")
     assert faults.open_faults(sessions) == []
     assert monitor.poll(later(2)) == []  # the same slot stays occupied: not raised again yet
+
+
+def test_a_door_never_opens_onto_something_the_records_do_not_know_about(
+    sessions: Sessions, school: DemoSchool, sim: BoardSimulator, bank: LockerBank
+) -> None:
+    sim.fill(*board_and_channel(1))  # a phone left in slot 1, which the records call free
+    result, outcome, _ = hand_in(sessions, school, bank)
+    assert result.slot_number == 1 and not outcome.opened
+    assert "office" in outcome.message
+    assert not any(r.command == kr.UNLOCK_ONE for r in sim.requests)
+    (fault,) = faults.open_faults(sessions)
+    assert (fault.kind, fault.slot_number, fault.custody_id) == (
+        FaultKind.OCCUPIED_BUT_FREE,
+        1,
+        result.custody_id,
+    )
