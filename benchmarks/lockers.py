@@ -9,16 +9,18 @@ protocol's most), every bus a board simulator on a pseudo-terminal driven by the
 pyserial code. On the morning after the year ends, pupils scan one after another:
 
 - "hand-in only": ``custody.hand_in_by_card`` alone (the kiosk before lockers);
-- "scan -> unlock written": the same, then ``lockers.doors.open_for_hand_in`` until the
-  driver has written (and flushed) the unlock frame to the port;
+- "scan -> unlock written": the same, then ``lockers.doors.open_for_hand_in`` (which first
+  reads the slot's occupancy: a door never opens onto a device) until the driver has
+  written (and flushed) the unlock frame to the port;
 - "door step": that second part alone.
 
 Pupils alternate between the first two, so both run on the same database in the same
 minutes. The pretend pupil then fills the slot and shuts the door, and the monitor polls
 every bus ("monitor poll"). A pseudo-terminal has no baud rate: on a real 19,200-baud bus
-the 5-byte unlock frame adds about 2.6 ms on the wire, and a board's status reply about
-10 ms each (a poll reads every board, in turn). Wall time is what a pupil waits; "cpu" is
-this process's own time (read it beside wall on a shared machine).
+the occupancy read (5 bytes out, 9 back) adds about 7.3 ms on the wire plus the board's
+own reply time, and the 5-byte unlock frame 2.6 ms (a poll reads every board in turn).
+Wall time is what a pupil waits; "cpu" is this process's own time (read it beside wall on
+a shared machine).
 
     .venv/bin/python benchmarks/lockers.py [--quick]
 """
@@ -50,6 +52,7 @@ from kiosk.services.lockers.mapping import CabinetSetup
 from kiosk.services.lockers.monitor import LockerMonitor
 
 TARGET_P95_MS = 100.0
+WIRE_MS = 9.9  # 19 bytes of 10 bits at 19,200 baud: the status read and the unlock frame
 DOORS_PER_BUS = 256
 BUSES = 6  # 1,536 doors: the year's 1,500 daily slots
 ADMIN = Actor(1, "Alex Admin")  # reports.py's first staff member
@@ -194,10 +197,12 @@ def main() -> int:
     rest = timings.wall["scan -> unlock written"][1:]
     p95 = percentile(rest, 0.95)
     print(
-        f"\nOn a real 19,200-baud bus add ~2.6 ms for the unlock frame on the wire: "
-        f"p95 {p95 + 2.6:.1f} ms against the {TARGET_P95_MS:g} ms target."
+        f"\nOn a real 19,200-baud bus add ~{WIRE_MS:g} ms on the wire (the occupancy read and "
+        f"the unlock frame) and the board's reply time: p95 {p95 + WIRE_MS:.1f} ms + the "
+        f"board's reply, against the {TARGET_P95_MS:g} ms target."
     )
-    record("lockers", "scan -> unlock written p95", f"{p95:.2f} ms", "< 100 ms", p95 + 2.6 < 100)
+    met = p95 + WIRE_MS < TARGET_P95_MS
+    record("lockers", "scan -> unlock written p95", f"{p95:.2f} ms", "< 100 ms", met)
     cpu95 = percentile(timings.cpu["scan -> unlock written"][1:], 0.95)
     record("lockers", "scan -> unlock written CPU p95", f"{cpu95:.2f} ms")
     return 0

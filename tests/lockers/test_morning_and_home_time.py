@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from kiosk.db import Sessions
 from kiosk.demo import DemoSchool
-from kiosk.errors import InvalidInput
+from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.lockers import kerong as kr
 from kiosk.lockers.simulator import BoardSimulator
 from kiosk.services import custody
+from kiosk.services.audit import KIOSK_ACTOR
 from kiosk.services.lockers import doors
 from kiosk.services.lockers.bank import LockerBank
 from kiosk.services.lockers.monitor import LockerMonitor, NoticeKind
@@ -128,3 +129,45 @@ def test_a_slot_without_a_door_is_a_manual_slot(
     )
     assert doors.open_for_hand_in(sessions, bank, result.custody_id or 0, now=MORNING) is None
     assert sim.requests == []
+
+
+def test_a_pupil_who_undoes_a_hand_in_gets_the_door_opened_again(
+    sessions: Sessions, school: DemoSchool, sim: BoardSimulator, bank: LockerBank
+) -> None:
+    monitor = LockerMonitor(sessions, bank)
+    monitor.poll(MORNING)
+    result = custody.hand_in_by_card(
+        sessions, school.card_texts[school.device_owners[0]], now=MORNING
+    )
+    custody_id, slot = result.custody_id or 0, result.slot_number or 0
+    doors.open_for_hand_in(sessions, bank, custody_id, now=MORNING)
+    board, channel = board_and_channel(slot)
+    monitor.poll(MORNING + dt.timedelta(seconds=1))
+    sim.fill(board, channel)
+    sim.shut(board, channel)
+    monitor.poll(MORNING + dt.timedelta(seconds=3))
+    undo_at = MORNING + dt.timedelta(seconds=30)
+    custody.undo_hand_in(sessions, custody_id, now=undo_at)
+    outcome = doors.open_for_release(sessions, bank, custody_id, KIOSK_ACTOR, now=undo_at)
+    assert outcome is not None and outcome.opened
+    sim.wait_for(kr.UNLOCK_ONE, 2)
+    monitor.poll(undo_at + dt.timedelta(seconds=1))
+    sim.empty(board, channel)
+    sim.shut(board, channel)
+    assert [n.kind for n in monitor.poll(undo_at + dt.timedelta(seconds=3))] == [
+        NoticeKind.RELEASE_COMPLETE
+    ]
+    again = doors.open_for_release(sessions, bank, custody_id, KIOSK_ACTOR, now=undo_at)
+    assert again is not None and not again.opened  # once only
+
+
+def test_a_pupil_cannot_open_a_door_for_a_release_made_by_staff(
+    sessions: Sessions, school: DemoSchool, sim: BoardSimulator, bank: LockerBank
+) -> None:
+    result = custody.hand_in_by_card(
+        sessions, school.card_texts[school.device_owners[0]], now=MORNING
+    )
+    custody.collect(sessions, result.custody_id or 0, school.actors["office"], now=HOME_TIME)
+    with pytest.raises(NotAuthorised):
+        doors.open_for_release(sessions, bank, result.custody_id or 0, KIOSK_ACTOR, now=HOME_TIME)
+    assert not any(r.command == kr.UNLOCK_ONE for r in sim.requests)

@@ -28,7 +28,11 @@ from kiosk.tables import HELD, Custody, CustodyKind, CustodyState, LockerOpening
 MAX_HAND_IN_OPENINGS = 3  # the first, and two "open it again" for a door shut too soon
 HAND_IN_WINDOW = dt.timedelta(minutes=10)
 RELEASE_WINDOW = dt.timedelta(minutes=10)
-_RELEASED = (CustodyState.RELEASED.value, CustodyState.HANDED_TO_POLICE.value)
+_RELEASED = (
+    CustodyState.RELEASED.value,
+    CustodyState.HANDED_TO_POLICE.value,
+    CustodyState.CANCELLED.value,  # a hand-in undone: the phone goes back to its pupil
+)
 _FILLED = (Outcome.DEPOSITED.value, Outcome.SHUT_NO_SENSOR.value)
 
 
@@ -185,13 +189,16 @@ def open_for_release(
     now: dt.datetime | None = None,
 ) -> DoorOutcome | None:
     """Open the slot of a device the services have just released (collected by its
-    pupil, given to a parent or to the police), once. None for a manual slot."""
+    pupil, given to a parent or to the police, or a hand-in undone), once. None for a
+    manual slot. A pupil's own undo at the kiosk needs no staff member; the rest do."""
     now = now_or(now)
     with sessions.begin() as session:
-        require(session, actor, Action.COLLECT)
         custody = session.get(Custody, custody_id)
         if custody is None or custody.state not in _RELEASED or custody.released_at is None:
             raise InvalidInput("Only a device just released can have its door opened.")
+        undone = custody.state == CustodyState.CANCELLED
+        if not (undone and custody.released_by_id is None and actor.id is None):
+            require(session, actor, Action.COLLECT)
         door = bank.door(custody.slot.number if custody.slot else None)
         if door is None:
             return None
@@ -204,8 +211,10 @@ def open_for_release(
         )
         if done:
             return _refused(door.slot_number, f"Slot {door.slot_number} was opened already.")
-        if openings.active(session).get(door.slot_id) is not None:
-            return _refused(door.slot_number, f"Slot {door.slot_number} is open already.")
+        if (busy := openings.active(session).get(door.slot_id)) is not None:
+            if not (undone and busy.custody_id == custody.id):
+                return _refused(door.slot_number, f"Slot {door.slot_number} is open already.")
+            openings.finish(busy, Outcome.SUPERSEDED, now)  # the undone hand-in's own door
         if faults.board_down(session, door.cabinet, door.board):
             return _refused(door.slot_number, "The locker is not answering: open it by key.")
         opening_id = openings.start(
