@@ -330,7 +330,7 @@ def _clear(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def _open_all(ctx: Context, args: argparse.Namespace) -> int:
-    from kiosk.services.lockers import doors
+    from kiosk.services.lockers import emergency
     from kiosk.services.lockers.bank import LockerBank
 
     if not args.yes:
@@ -342,7 +342,7 @@ def _open_all(ctx: Context, args: argparse.Namespace) -> int:
     actor = _actor(ctx, args)
     bank = LockerBank.load(ctx.sessions)
     try:
-        result = doors.emergency_open_all(ctx.sessions, bank, actor, args.reason)
+        result = emergency.emergency_open_all(ctx.sessions, bank, actor, args.reason)
     finally:
         bank.close()
     for cabinet, board in result.boards_opened:

@@ -15,7 +15,7 @@ from kiosk.lockers import kerong as kr
 from kiosk.lockers.simulator import BoardSimulator
 from kiosk.services import custody
 from kiosk.services.custody import HandInResult
-from kiosk.services.lockers import doors, faults
+from kiosk.services.lockers import doors, emergency, faults
 from kiosk.services.lockers.bank import LockerBank
 from kiosk.services.lockers.doors import DoorOutcome
 from kiosk.services.lockers.faults import FaultKind
@@ -254,9 +254,11 @@ def test_an_admin_opens_every_door_in_one_recorded_action(
     monitor: LockerMonitor,
 ) -> None:
     with pytest.raises(NotAuthorised):
-        doors.emergency_open_all(sessions, bank, school.actors["office"], "fire alarm")
+        emergency.emergency_open_all(sessions, bank, school.actors["office"], "fire alarm")
     assert not any(r.command == kr.UNLOCK_BOARD for r in sim.requests)
-    result = doors.emergency_open_all(sessions, bank, school.actors["admin"], "fire alarm", now=T0)
+    result = emergency.emergency_open_all(
+        sessions, bank, school.actors["admin"], "fire alarm", now=T0
+    )
     assert result.boards_opened == (("Lockers", 0), ("Lockers", 1)) and not result.boards_failed
     sim.wait_for(kr.UNLOCK_BOARD, 2)
     assert all(not door.closed for door in sim.boards[0].doors)

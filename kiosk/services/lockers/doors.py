@@ -1,7 +1,8 @@
 """The kiosk opening doors for what the services allowed: a hand-in's slot, a released
-device's slot, every door in an emergency. Each writes its record first and sends the
-unlock after the commit, so a door never opens without a record; a board that fails
-leaves a fault and a plain message, and the hand-in or release stands (manual slots)."""
+device's slot (the emergency release of every door is in ``emergency``). Each writes its
+record first and sends the unlock after the commit, so a door never opens without a
+record; a board that fails leaves a fault and a plain message, and the hand-in or release
+stands (manual slots)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from kiosk.db import Sessions, engine_of
 from kiosk.errors import InvalidInput, NotHeld
 from kiosk.lockers.driver import LockerBoardError
 from kiosk.rules import Action
-from kiosk.services import audit
 from kiosk.services.audit import KIOSK_ACTOR, Actor
 from kiosk.services.common import AnyRow, now_or, require, require_on
 from kiosk.services.lockers import faults, openings
@@ -44,13 +44,6 @@ class DoorOutcome:
     opened: bool
     message: str
     opening_id: int | None = None
-
-
-@dataclass(frozen=True)
-class EmergencyResult:
-    doors: int
-    boards_opened: tuple[tuple[str, int], ...]
-    boards_failed: tuple[tuple[str, int, str], ...]
 
 
 def open_msg(slot: int) -> str:
@@ -311,81 +304,3 @@ def _record_failure(
             f"Cabinet {door.cabinet} board {door.board}: {error}",
             now,
         )
-
-
-def emergency_open_all(
-    sessions: Sessions,
-    bank: LockerBank,
-    actor: Actor,
-    reason: str,
-    *,
-    now: dt.datetime | None = None,
-) -> EmergencyResult:
-    """Every door of every board at once (a fire-alarm style release), by an admin, with
-    the reason recorded before the first door opens."""
-    reason = " ".join(reason.split())
-    if not reason:
-        raise InvalidInput("Give the reason for opening every door.")
-    now = now_or(now)
-    boards = bank.boards()
-    with sessions.begin() as session:
-        require(session, actor, Action.OPEN_ALL_LOCKERS)
-        busy = openings.active(session)
-        for door in bank.doors.values():
-            if (previous := busy.get(door.slot_id)) is not None:
-                openings.finish(previous, Outcome.SUPERSEDED, now)
-            session.add(
-                LockerOpening(
-                    slot_id=door.slot_id,
-                    purpose=Purpose.EMERGENCY.value,
-                    opened_at=now,
-                    opened_by_id=actor.id,
-                    state=State.COMMANDED.value,
-                )
-            )
-        audit.append(
-            session,
-            "locker_emergency_open_all",
-            actor,
-            at=now,
-            details={
-                "reason": reason,
-                "doors": len(bank.doors),
-                "boards": [[bank.cabinet_name(c), b] for c, b in boards],
-            },
-        )
-    return _open_boards(sessions, bank, actor, boards, now)
-
-
-def _open_boards(
-    sessions: Sessions,
-    bank: LockerBank,
-    actor: Actor,
-    boards: list[tuple[int, int]],
-    now: dt.datetime,
-) -> EmergencyResult:
-    opened: list[tuple[str, int]] = []
-    failed: list[tuple[str, int, str]] = []
-    for cabinet_id, board in boards:
-        name = bank.cabinet_name(cabinet_id)
-        try:
-            bank.unlock_board(cabinet_id, board)
-            opened.append((name, board))
-        except LockerBoardError as exc:
-            failed.append((name, board, str(exc)))
-    with sessions.begin() as session:
-        audit.append(
-            session,
-            "locker_emergency_result",
-            actor,
-            at=now,
-            details={"opened": opened, "failed": [list(f) for f in failed]},
-        )
-        for name, board, error in failed:
-            faults.raise_in(
-                session,
-                FaultKey(FaultKind.BOARD_NOT_ANSWERING, None, name, board),
-                f"Cabinet {name} board {board} did not take the emergency release: {error}",
-                now,
-            )
-    return EmergencyResult(len(bank.doors), tuple(opened), tuple(failed))

@@ -84,6 +84,8 @@ class LockerMonitor:
         self._reported_occupied: set[int] = set()
 
     def poll(self, now: dt.datetime | None = None) -> list[DoorNotice]:
+        if not self.bank:
+            return []
         now = now_or(now)
         statuses, failures = self._read_boards()
         with self.sessions.begin() as session:
