@@ -238,6 +238,9 @@ class KerongCU16:
                     stopbits=serial.STOPBITS_ONE,
                     timeout=self.reply_timeout,
                     write_timeout=1.0,
+                    # One owner per bus: a technician's test while the kiosk polls (or two
+                    # kiosks on one adapter) would garble both; the second is refused.
+                    exclusive=True,
                 )
             except (serial.SerialException, ValueError, OSError) as exc:
                 reason = getattr(exc, "strerror", None) or exc

@@ -226,9 +226,12 @@ def test_a_board_that_stops_answering_makes_its_slots_manual_and_nothing_is_lost
     )
     with sessions() as session:  # the hand-in is recorded all the same
         assert session.get(Custody, result.custody_id).state == HELD  # type: ignore[union-attr]
+    asked = len(sim.requests)
     assert monitor.poll(later(2)) == []  # raised once
+    assert [r.board for r in sim.requests[asked:]] == [1]  # a board known down: not asked
     sim.silence(0, False)
-    assert [n.kind for n in monitor.poll(later(3))] == [NoticeKind.BOARD_BACK]
+    assert monitor.poll(later(4)) == []
+    assert [n.kind for n in monitor.poll(later(7))] == [NoticeKind.BOARD_BACK]  # asked again
     assert open_kinds(sessions) == []
 
 

@@ -28,6 +28,7 @@ from kiosk.services.lockers.faults import FaultKey, FaultKind
 from kiosk.services.lockers.openings import Outcome, Purpose, State
 from kiosk.tables import HELD, Custody, LockerFault, LockerOpening
 
+DOWN_RETRY = dt.timedelta(seconds=5)  # a board known down is asked again this often
 JAM_AFTER = dt.timedelta(seconds=8)  # an unlocked door not seen open by then is jammed
 CONFIRM_DEPOSIT_FOR = dt.timedelta(seconds=20)  # "Is your phone in slot N?" waits this long
 
@@ -79,6 +80,9 @@ class LockerMonitor:
         self.jam_after, self.confirm_deposit_for = jam_after, confirm_deposit_for
         self._last: dict[int, DoorReading] = {}
         self._open_since: dict[int, dt.datetime] = {}
+        # Boards known down and when they were last asked: each silent read holds the bus
+        # for the driver's whole reply window, which the doors of other boards wait for.
+        self._down: dict[tuple[int, int], dt.datetime] = {}
         # Slots reported occupied-but-free while they stay occupied: staff who cleared the
         # fault are not told again until the slot has been empty in between.
         self._reported_occupied: set[int] = set()
@@ -87,7 +91,7 @@ class LockerMonitor:
         if not self.bank:
             return []
         now = now_or(now)
-        statuses, failures = self._read_boards()
+        statuses, failures = self._read_boards(now)
         with self.sessions.begin() as session:
             poll = _Poll(
                 session,
@@ -109,14 +113,19 @@ class LockerMonitor:
     # -- boards -------------------------------------------------------------------------
 
     def _read_boards(
-        self,
+        self, now: dt.datetime
     ) -> tuple[dict[tuple[int, int], BoardStatus], dict[tuple[int, int], str]]:
         statuses, failures = {}, {}
         for key in self.bank.boards():
+            last_try = self._down.get(key)
+            if last_try is not None and now - last_try < DOWN_RETRY:
+                continue
             try:
                 statuses[key] = self.bank.read(*key)
+                self._down.pop(key, None)
             except LockerBoardError as exc:
                 failures[key] = str(exc)
+                self._down[key] = now
         return statuses, failures
 
     def _board_down(self, poll: _Poll, cabinet: str, board: int, error: str) -> None:
