@@ -148,7 +148,9 @@ def scan_to_unlock(
     mid_wall, mid_cpu = time.perf_counter(), time.process_time()
     outcome = None
     if result.custody_id is not None and not result.already_held:
-        outcome = doors.open_for_hand_in(sessions, bank, result.custody_id, now=now)
+        outcome = doors.open_for_hand_in(
+            sessions, bank, result.custody_id, result.slot_number, now=now
+        )
     end_wall, end_cpu = time.perf_counter(), time.process_time()
     if outcome is None or not outcome.opened:
         return None  # an exemption, or a slot with no door: not a door timing

@@ -40,7 +40,7 @@ def hand_in(
 ) -> tuple[HandInResult, DoorOutcome, tuple[int, int]]:
     result = custody.hand_in_by_card(sessions, school.card_texts[school.device_owners[n]], now=T0)
     assert result.slot_number is not None and result.custody_id is not None
-    outcome = doors.open_for_hand_in(sessions, bank, result.custody_id, now=T0)
+    outcome = doors.open_for_hand_in(sessions, bank, result.custody_id, result.slot_number, now=T0)
     assert outcome is not None
     return result, outcome, board_and_channel(result.slot_number)
 
@@ -241,7 +241,9 @@ def test_a_bank_whose_port_is_gone_falls_back_to_manual(
     map_school(sessions, school, "/dev/ttyNOSUCH")
     bank = LockerBank.load(sessions)
     result = custody.hand_in_by_card(sessions, school.card_texts[school.device_owners[0]], now=T0)
-    outcome = doors.open_for_hand_in(sessions, bank, result.custody_id or 0, now=T0)
+    outcome = doors.open_for_hand_in(
+        sessions, bank, result.custody_id or 0, result.slot_number, now=T0
+    )
     assert outcome is not None and not outcome.opened and "office" in outcome.message
     assert open_kinds(sessions) == [FaultKind.BOARD_NOT_ANSWERING]
     notices = LockerMonitor(sessions, bank).poll(later(1))

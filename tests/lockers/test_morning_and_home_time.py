@@ -50,7 +50,9 @@ def test_a_morning_of_hand_ins_then_home_time_through_the_doors(
         result = custody.hand_in_by_card(sessions, school.card_texts[pupil], now=now)
         assert result.slot_number is not None and result.custody_id is not None
         slot = result.slot_number
-        outcome = doors.open_for_hand_in(sessions, bank, result.custody_id, now=now)
+        outcome = doors.open_for_hand_in(
+            sessions, bank, result.custody_id, result.slot_number, now=now
+        )
         assert outcome is not None and outcome.opened
         assert outcome.message == f"Slot {slot} is open: put your phone in and shut the door."
         board, channel = board_and_channel(slot)
@@ -66,7 +68,9 @@ def test_a_morning_of_hand_ins_then_home_time_through_the_doors(
 
     again = custody.hand_in_by_card(sessions, school.card_texts[pupils[0]], now=MORNING)
     unlocks = len(sim.wait_for(kr.UNLOCK_ONE, len(pupils)))
-    repeat = doors.open_for_hand_in(sessions, bank, again.custody_id or 0, now=MORNING)
+    repeat = doors.open_for_hand_in(
+        sessions, bank, again.custody_id or 0, again.slot_number, now=MORNING
+    )
     assert repeat is not None and not repeat.opened
     assert "already in slot" in repeat.message
     assert len([r for r in sim.requests if r.command == kr.UNLOCK_ONE]) == unlocks
@@ -127,7 +131,12 @@ def test_a_slot_without_a_door_is_a_manual_slot(
     result = custody.hand_in_by_card(
         sessions, school.card_texts[school.device_owners[0]], now=MORNING
     )
-    assert doors.open_for_hand_in(sessions, bank, result.custody_id or 0, now=MORNING) is None
+    assert (
+        doors.open_for_hand_in(
+            sessions, bank, result.custody_id or 0, result.slot_number, now=MORNING
+        )
+        is None
+    )
     assert sim.requests == []
 
 
@@ -140,7 +149,7 @@ def test_a_pupil_who_undoes_a_hand_in_gets_the_door_opened_again(
         sessions, school.card_texts[school.device_owners[0]], now=MORNING
     )
     custody_id, slot = result.custody_id or 0, result.slot_number or 0
-    doors.open_for_hand_in(sessions, bank, custody_id, now=MORNING)
+    doors.open_for_hand_in(sessions, bank, custody_id, slot, now=MORNING)
     board, channel = board_and_channel(slot)
     monitor.poll(MORNING + dt.timedelta(seconds=1))
     sim.fill(board, channel)

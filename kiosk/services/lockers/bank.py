@@ -11,7 +11,13 @@ from typing import TypeVar
 from sqlalchemy import select
 
 from kiosk.db import Sessions
-from kiosk.lockers.driver import BoardStatus, BusSettings, LockerDriver, open_driver
+from kiosk.lockers.driver import (
+    BoardStatus,
+    BusSettings,
+    LockerBoardError,
+    LockerDriver,
+    open_driver,
+)
 from kiosk.tables import LockerCabinet, LockerDoor, Slot
 
 DriverOpener = Callable[[str, BusSettings], LockerDriver]
@@ -48,6 +54,9 @@ class LockerBank:
         self._opener = opener
         self._drivers: dict[tuple[str, str], LockerDriver] = {}
         self._lock = threading.Lock()
+        # Boards whose last command failed, until one answers again (the monitor keeps
+        # asking): a pupil's door is not tried on a board known down.
+        self._failed: set[tuple[int, int]] = set()
 
     @classmethod
     def load(cls, sessions: Sessions, opener: DriverOpener = open_driver) -> LockerBank:
@@ -84,14 +93,20 @@ class LockerBank:
     def cabinet_name(self, cabinet_id: int) -> str:
         return next(d.cabinet for d in self.doors.values() if d.cabinet_id == cabinet_id)
 
+    def known_down(self, door: Door) -> bool:
+        return (door.cabinet_id, door.board) in self._failed
+
     def unlock(self, door: Door) -> None:
-        self._run(door.cabinet_id, lambda driver: driver.open_door(door.board, door.channel))
+        self._run(
+            door.cabinet_id, door.board, lambda driver: driver.open_door(door.board, door.channel)
+        )
 
     def unlock_board(self, cabinet_id: int, board: int) -> None:
-        self._run(cabinet_id, lambda driver: driver.open_all(board))
+        self._run(cabinet_id, board, lambda driver: driver.open_all(board))
 
     def read(self, cabinet_id: int, board: int) -> BoardStatus:
-        status: BoardStatus = self._run(cabinet_id, lambda driver: driver.read_board(board))
+        status: BoardStatus = self._run(cabinet_id, board, lambda driver: driver.read_board(board))
+        self._failed.discard((cabinet_id, board))
         return status
 
     def close(self) -> None:
@@ -100,14 +115,18 @@ class LockerBank:
                 driver.close()
             self._drivers.clear()
 
-    def _run(self, cabinet_id: int, action: Callable[[LockerDriver], T]) -> T:
+    def _run(self, cabinet_id: int, board: int, action: Callable[[LockerDriver], T]) -> T:
         bus = self._buses[cabinet_id]
         key = (bus.family, bus.settings.port)
-        with self._lock:
-            driver = self._drivers.get(key)
-            if driver is None:
-                driver = self._drivers[key] = self._opener(bus.family, bus.settings)
-        return action(driver)
+        try:
+            with self._lock:
+                driver = self._drivers.get(key)
+                if driver is None:
+                    driver = self._drivers[key] = self._opener(bus.family, bus.settings)
+            return action(driver)
+        except LockerBoardError:
+            self._failed.add((cabinet_id, board))
+            raise
 
 
 def _settings(cabinet: LockerCabinet) -> BusSettings:

@@ -62,75 +62,59 @@ def open_for_hand_in(
     sessions: Sessions,
     bank: LockerBank,
     custody_id: int,
+    slot_number: int | None,
     *,
     actor: Actor = KIOSK_ACTOR,
     now: dt.datetime | None = None,
 ) -> DoorOutcome | None:
-    """Open the door of the slot a hand-in was just given. None for a manual slot. A
-    hand-in whose device is already in (or from before today's window) never reopens:
-    a second scan must not give the phone back. With occupancy sensors the slot must read
-    empty first: a door never opens onto a device the records do not know about (a slot
-    map changed behind the kiosk's back, a phone left in a slot the records call free)."""
-    if not bank:
+    """Open the door of ``slot_number``, the slot the hand-in ``custody_id`` was just given.
+    None for a manual slot. A hand-in whose device is already in (or from before the
+    window) never reopens: a second scan must not give the phone back. With occupancy
+    sensors the slot must read empty first: a door never opens onto a device the records
+    do not know about (a slot map changed behind the kiosk's back, a phone left in a slot
+    the records call free); the read also shows the board answers (an unlock has no reply).
+    The bus is read before the one transaction, never during it."""
+    door = bank.door(slot_number)
+    if door is None:
         return None
     now = now_or(now)
-    door, refusal = _door_to_open(sessions, bank, custody_id, actor, now)
-    if door is None or refusal is not None:
-        return refusal
-    if door.sensors and (refusal := _slot_not_empty(sessions, bank, door, custody_id, now)):
-        return refusal
-    # On a Core connection, like the hand-in itself: the pupil is waiting for this door.
-    with engine_of(sessions).begin() as conn:
-        door, refusal = _door_to_open(conn, bank, custody_id, actor, now)  # still so?
-        if door is None or refusal is not None:
-            return refusal
-        opening_id = openings.start(conn, door, Purpose.HAND_IN, actor, now, custody_id=custody_id)
-    return _unlock(sessions, bank, door, opening_id, now, open_msg(door.slot_number))
-
-
-def _door_to_open(
-    where: Sessions | Connection,
-    bank: LockerBank,
-    custody_id: int,
-    actor: Actor,
-    now: dt.datetime,
-) -> tuple[Door | None, DoorOutcome | None]:
-    """The door a hand-in's slot has and, when it must not open now, what to say."""
-    if not isinstance(where, Connection):
-        with engine_of(where).begin() as conn:
-            return _door_to_open(conn, bank, custody_id, actor, now)
-    if actor.id is not None:
-        require_on(where, actor, Action.HAND_IN_FOR_PUPIL)
-    held = where.execute(_HELD_CUSTODY, {"custody_id": custody_id}).first()
-    if held is None:
-        raise NotHeld("That device is no longer held.")
-    door = bank.door(held.number)
-    if door is None:
-        return None, None
-    if (refusal := _hand_in_refusal(where, held, door, now)) is not None:
-        return door, refusal
-    if faults.board_down(where, door.cabinet, door.board):
-        return door, _refused(door.slot_number, _board_failed(door.slot_number))
-    busy = where.execute(_ACTIVE_ON_SLOT, {"slot_id": door.slot_id}).first()
-    if busy is None:
-        return door, None
-    if busy.custody_id == custody_id and busy.state in _OPENING:
-        return door, DoorOutcome(door.slot_number, True, open_msg(door.slot_number), busy.id)
-    return door, _refused(door.slot_number, "Slot busy: please see the office.")
-
-
-def _slot_not_empty(
-    sessions: Sessions, bank: LockerBank, door: Door, custody_id: int, now: dt.datetime
-) -> DoorOutcome | None:
-    """Read the slot (outside any transaction: the bus may be slow); a board that fails
-    or a slot with something in it is recorded and sends the pupil to the office."""
+    if bank.known_down(door):
+        return _refused(door.slot_number, _board_failed(door.slot_number))
     try:
         occupied = bank.read(door.cabinet_id, door.board).door(door.channel).occupied
     except LockerBoardError as exc:
         _record_failure(sessions, door, None, now, str(exc))
         return _refused(door.slot_number, _board_failed(door.slot_number))
-    if not occupied:
-        return None
+    # On a Core connection, like the hand-in itself: the pupil is waiting for this door.
+    with engine_of(sessions).begin() as conn:
+        if actor.id is not None:
+            require_on(conn, actor, Action.HAND_IN_FOR_PUPIL)
+        held = conn.execute(_HELD_CUSTODY, {"custody_id": custody_id}).first()
+        if held is None or held.number != door.slot_number:
+            raise NotHeld("That device is no longer held in that slot.")
+        if (refusal := _hand_in_refusal(conn, held, door, now)) is not None:
+            return refusal
+        if faults.board_down(conn, door.cabinet, door.board):
+            return _refused(door.slot_number, _board_failed(door.slot_number))
+        busy = conn.execute(_ACTIVE_ON_SLOT, {"slot_id": door.slot_id}).first()
+        if busy is not None:
+            if busy.custody_id == custody_id and busy.state in _OPENING:
+                return DoorOutcome(door.slot_number, True, open_msg(door.slot_number), busy.id)
+            return _refused(door.slot_number, "Slot busy: please see the office.")
+        opening_id = None
+        if not occupied:
+            opening_id = openings.start(
+                conn, door, Purpose.HAND_IN, actor, now, custody_id=custody_id
+            )
+    if opening_id is None:
+        return _slot_not_empty(sessions, door, custody_id, now)
+    return _unlock(sessions, bank, door, opening_id, now, open_msg(door.slot_number))
+
+
+def _slot_not_empty(
+    sessions: Sessions, door: Door, custody_id: int, now: dt.datetime
+) -> DoorOutcome:
+    """The slot given to a hand-in reads occupied: tell staff, send the pupil to them."""
     with sessions.begin() as session:
         faults.raise_in(
             session,
