@@ -15,7 +15,9 @@ pyserial code. On the morning after the year ends, pupils scan one after another
 - "door step": that second part alone.
 
 Pupils alternate between the first two, so both run on the same database in the same
-minutes. The pretend pupil then fills the slot and shuts the door, and the monitor polls
+minutes, 40 ms apart at least (real pupils are seconds apart; the driver leaves the bus
+quiet for 30 ms after an unanswered command such as the previous pupil's unlock). The
+pretend pupil then fills the slot and shuts the door, and the monitor polls
 every bus ("monitor poll"). A pseudo-terminal has no baud rate: on a real 19,200-baud bus
 the occupancy read (5 bytes out, 9 back) adds about 7.3 ms on the wire plus the board's
 own reply time, and the 5-byte unlock frame 2.6 ms (a poll reads every board in turn).
@@ -52,6 +54,9 @@ from kiosk.services.lockers.mapping import CabinetSetup
 from kiosk.services.lockers.monitor import LockerMonitor
 
 TARGET_P95_MS = 100.0
+# Real pupils are seconds apart; this queue leaves the bus quiet for the driver's gap after
+# an unanswered command (30 ms), so that no pupil waits for the previous pupil's unlock.
+QUIET_S = 0.04
 WIRE_MS = 9.9  # 19 bytes of 10 bits at 19,200 baud: the status read and the unlock frame
 DOORS_PER_BUS = 256
 BUSES = 6  # 1,536 doors: the year's 1,500 daily slots
@@ -135,6 +140,7 @@ def morning(work: Path, hand_ins: int) -> tuple[Timings, int]:
                 sim.shut(door.board, door.channel)
             if i % 10 == 1:
                 timings.timed("monitor poll", monitor.poll, now + dt.timedelta(seconds=2))
+            time.sleep(QUIET_S)
     engine.dispose()
     return timings, len(bank.boards())
 
