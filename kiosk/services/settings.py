@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kiosk.card_codec import normalise_school_code
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
 from kiosk.rules import Action
@@ -121,8 +122,6 @@ def _validate(key: str, value: str) -> str:
     if key == "mode" and value not in ("auto", "handin", "collection"):
         raise InvalidInput("Mode is auto, handin or collection.")
     if key == "school_code":
-        from kiosk.scanning.payload import normalise_school_code
-
         try:
             return normalise_school_code(value)
         except ValueError as exc:
