@@ -63,6 +63,7 @@ REPLY_LENGTH = 9
 CHANNELS = 16
 MAX_BOARD = 15
 PULSE_UNIT_MS = 10
+READ_SLICE = 0.02  # seconds one read waits before the reply deadline is looked at again
 FAMILY = "kerong-cu16"
 
 
@@ -236,7 +237,7 @@ class KerongCU16:
                     bytesize=serial.EIGHTBITS,
                     parity=serial.PARITY_NONE,
                     stopbits=serial.STOPBITS_ONE,
-                    timeout=self.reply_timeout,
+                    timeout=READ_SLICE,  # fixed: setting it per read reconfigures the tty
                     write_timeout=1.0,
                     # One owner per bus: a technician's test while the kiosk polls (or two
                     # kiosks on one adapter) would garble both; the second is refused.
@@ -285,8 +286,7 @@ class KerongCU16:
         port = self._write(request)
         deadline = time.monotonic() + self.reply_timeout
         buffer, scan = bytearray(), ReplyScan()
-        while (remaining := deadline - time.monotonic()) > 0:
-            port.timeout = remaining
+        while deadline > time.monotonic():
             try:
                 chunk = port.read(1)
                 if chunk and port.in_waiting:
