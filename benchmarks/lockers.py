@@ -112,7 +112,7 @@ def a_year_of_openings(sessions: Sessions) -> int:
 
 
 def morning(work: Path, hand_ins: int) -> tuple[Timings, int]:
-    engine, sessions = open_database(sqlite_url(work))
+    sessions = open_database(sqlite_url(work))
     timings = Timings()
     openings = a_year_of_openings(sessions)
     print(f"(a year of locker openings: {openings:,} rows)", flush=True)
@@ -141,7 +141,7 @@ def morning(work: Path, hand_ins: int) -> tuple[Timings, int]:
             if i % 10 == 1:
                 timings.timed("monitor poll", monitor.poll, now + dt.timedelta(seconds=2))
             time.sleep(QUIET_S)
-    engine.dispose()
+    sessions.dispose()
     return timings, len(bank.boards())
 
 

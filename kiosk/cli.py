@@ -9,10 +9,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from sqlalchemy import Engine
-
 from kiosk.config import Config, ensure_data_dir, load_config
-from kiosk.db import Sessions, open_database
+from kiosk.db import Database, Sessions, open_database
 from kiosk.errors import KioskError
 from kiosk.services import staff
 from kiosk.services.staff import StaffMember
@@ -46,21 +44,22 @@ class Context:
         return cls(load_config(data_dir))
 
     @cached_property
-    def database(self) -> tuple[Engine, Sessions]:
+    def database(self) -> Database:
         """Open (and upgrade) the database; set up the install on first use."""
         from kiosk.services import settings
 
         ensure_data_dir(self.config)
         try:
-            engine, sessions = open_database(self.config.database_url)
+            database = open_database(self.config.database_url)
         except Exception as exc:  # the driver's own words are useful to an admin here
-            raise CliError(f"cannot open the database: {exc}") from exc
-        settings.ensure_install(sessions)
-        return engine, sessions
+            cause = exc.__cause__ if isinstance(exc, KioskError) and exc.__cause__ else exc
+            raise CliError(f"cannot open the database: {cause}") from exc
+        settings.ensure_install(database)
+        return database
 
     @property
     def sessions(self) -> Sessions:
-        return self.database[1]
+        return self.database
 
 
 def read_pin(prompt: str, env: str = "KIOSK_PIN", *, confirm: str | None = None) -> str:

@@ -72,13 +72,13 @@ def _configure_verify(parser: argparse.ArgumentParser) -> None:
 
 @command("verify-log", "Walk the audit chain and name the first broken event.", _configure_verify)
 def verify_log(ctx: Context, args: argparse.Namespace) -> int:
-    from kiosk.db import make_engine, make_sessions
+    from kiosk.db import open_database
     from kiosk.services import audit
 
     if args.db:
         if not args.db.is_file():
             raise CliError(f"no such file: {args.db}")
-        sessions = make_sessions(make_engine(sqlite_url(args.db.resolve())))
+        sessions = open_database(sqlite_url(args.db.resolve()), migrate=False)
     else:
         sessions = ctx.sessions
     report = audit.verify(sessions)
@@ -92,13 +92,11 @@ def _configure_db(parser: argparse.ArgumentParser) -> None:
 
 @command("db", "Database schema: 'upgrade' to the latest, 'current' to show it.", _configure_db)
 def db(ctx: Context, args: argparse.Namespace) -> int:
-    from alembic import command as alembic_command
+    from kiosk.migrate import show_current
 
-    from kiosk.db import alembic_config
-
-    engine, _ = ctx.database  # opening upgrades already
+    database = ctx.database  # opening upgrades already
     if args.action == "current":
-        alembic_command.current(alembic_config(engine))
+        show_current(database.engine)
     else:
         print("Database schema is up to date.")
     return 0

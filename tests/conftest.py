@@ -13,7 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from school_copies import Template, make_template, small_school
 from sqlalchemy import Engine
 
-from kiosk.db import Sessions, make_sessions, open_database
+from kiosk.db import Database, Sessions, open_database
 from kiosk.demo import DemoSchool
 from kiosk.services import settings
 
@@ -37,14 +37,14 @@ def database_url(data_dir: Path) -> str:
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    engine, _ = open_database(database_url)
+    engine = open_database(database_url).engine
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
 def sessions(engine: Engine) -> Sessions:
-    made = make_sessions(engine)
+    made = Database(engine)
     settings.ensure_install(made)
     return made
 

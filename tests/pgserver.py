@@ -276,7 +276,7 @@ class PostgresServer:
             from kiosk.db import open_database
 
             self.create_database(TEMPLATE_DB)
-            engine, _ = open_database(self.url(TEMPLATE_DB))
+            engine = open_database(self.url(TEMPLATE_DB)).engine
             engine.dispose()  # a template must have no open connections when copied
         return TEMPLATE_DB
 

@@ -43,7 +43,7 @@ class Template(Generic[T]):
                 source.backup(copied)
             engine = make_engine(database_url)  # the template is at the newest schema
         else:
-            engine, _ = open_database(database_url)
+            engine = open_database(database_url).engine
         yield engine
         engine.dispose()
 
@@ -56,7 +56,8 @@ def make_template(
     factory: pytest.TempPathFactory, name: str, build: Callable[[Sessions], T]
 ) -> Template[T]:
     path = factory.mktemp(name) / "kiosk.db"
-    engine, sessions = open_database(sqlite_url(path))
+    sessions = open_database(sqlite_url(path))
+    engine = sessions.engine
     settings.ensure_install(sessions)
     built = build(sessions)
     engine.dispose()  # checkpoints the WAL into the file that is copied

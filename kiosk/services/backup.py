@@ -29,13 +29,14 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from kiosk.clock import to_local, utcnow
 from kiosk.config import Config, sqlite_url
-from kiosk.db import alembic_config, make_engine, make_sessions, open_database
+from kiosk.db import opened
 from kiosk.errors import KioskError
+from kiosk.event_kinds import EventKind
+from kiosk.migrate import known_revisions
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import KIOSK_ACTOR, Actor
@@ -152,15 +153,11 @@ def _backup_file(
 
 
 def _record(config: Config, kind: str, info: BackupInfo, actor: Actor) -> None:
-    engine = make_engine(config.database_url)
-    try:
-        with make_sessions(engine).begin() as session:
-            if actor.id is not None:
-                require(session, actor, Action.MANAGE_SETTINGS)
-            details = {"file": info.path.name, "bytes": info.size, "kind": kind}
-            audit.append(session, "backup_made", actor, details=details)
-    finally:
-        engine.dispose()
+    with opened(config.database_url) as database, database.begin() as session:
+        if actor.id is not None:
+            require(session, actor, Action.MANAGE_SETTINGS)
+        details = {"file": info.path.name, "bytes": info.size, "kind": kind}
+        audit.append(session, EventKind.BACKUP_MADE, actor, details=details)
 
 
 def make_backup(
@@ -184,12 +181,8 @@ def make_backup(
 
 
 def _check_admin(config: Config, actor: Actor) -> None:
-    engine = make_engine(config.database_url)
-    try:
-        with make_sessions(engine).begin() as session:
-            require(session, actor, Action.MANAGE_SETTINGS)
-    finally:
-        engine.dispose()
+    with opened(config.database_url) as database, database.begin() as session:
+        require(session, actor, Action.MANAGE_SETTINGS)
 
 
 def ensure_daily_backup(config: Config, now: dt.datetime | None = None) -> BackupInfo | None:
@@ -268,12 +261,7 @@ def _check_revision(path: Path) -> None:
             rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
     except sqlite3.DatabaseError as exc:
         raise RestoreRefused("Not restored: the file is not a kiosk database.") from exc
-    engine = make_engine("sqlite://")
-    try:
-        scripts = ScriptDirectory.from_config(alembic_config(engine))
-    finally:
-        engine.dispose()
-    known = {script.revision for script in scripts.walk_revisions()}
+    known = known_revisions()
     revisions = [row[0] for row in rows]
     if len(revisions) != 1:
         raise RestoreRefused("Not restored: the file is not a kiosk database.")
@@ -286,11 +274,8 @@ def _check_revision(path: Path) -> None:
 
 def _check_chain(path: Path) -> audit.ChainReport:
     """Bring the copy's schema up to date, then verify its audit chain."""
-    engine, sessions = open_database(sqlite_url(path))
-    try:
-        report = audit.verify(sessions)
-    finally:
-        engine.dispose()
+    with opened(sqlite_url(path), migrate=True) as database:
+        report = audit.verify(database)
     if not report.intact:
         raise RestoreRefused(f"Not restored: its audit log fails verification. {report.describe()}")
     return report
@@ -391,15 +376,11 @@ def _record_restore(
     before: Path | None,
     report: audit.ChainReport,
 ) -> None:
-    engine, sessions = open_database(config.database_url)
-    try:
-        with sessions.begin() as session:
-            details = {
-                "from_file": candidate.name,
-                "events_restored": report.events,
-                "last_hash_restored": report.last_hash,
-                "pre_restore_backup": before.name if before else None,
-            }
-            audit.append(session, "database_restored", actor, details=details)
-    finally:
-        engine.dispose()
+    details = {
+        "from_file": candidate.name,
+        "events_restored": report.events,
+        "last_hash_restored": report.last_hash,
+        "pre_restore_backup": before.name if before else None,
+    }
+    with opened(config.database_url, migrate=True) as database, database.begin() as session:
+        audit.append(session, EventKind.DATABASE_RESTORED, actor, details=details)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from kiosk.card_codec import normalise_school_code
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import Actor
@@ -144,4 +145,6 @@ def update(sessions: Sessions, actor: Actor, changes: dict[str, str]) -> None:
                 session.add(Setting(key=key, value=value))
             else:
                 row.value = value
-        audit.append(session, "settings_changed", actor, details={"before": before, "after": clean})
+        audit.append(
+            session, EventKind.SETTINGS_CHANGED, actor, details={"before": before, "after": clean}
+        )

@@ -2,7 +2,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from kiosk.db import make_engine, upgrade
+from kiosk.db import make_engine
+from kiosk.migrate import upgrade
 from kiosk.tables import Base
 
 

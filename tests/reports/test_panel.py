@@ -117,7 +117,7 @@ def test_a_bad_date_range_is_shown_in_words(qtbot, make_panel, config):
     panel.date_to.setDate(QDate(2026, 3, 1))
     qtbot.mouseClick(panel.export_button, qtbot_left())
     assert panel.status.is_error and "before the start date" in panel.status.text()
-    assert not panel.runner.busy and not config.export_dir.exists()
+    assert not panel.busy and not config.export_dir.exists()
 
 
 def test_an_admin_backs_up_from_the_panel(qtbot, make_panel, config):

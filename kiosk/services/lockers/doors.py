@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions, engine_of
+from kiosk.db import Sessions
 from kiosk.errors import InvalidInput, NotHeld
 from kiosk.lockers.driver import LockerBoardError
 from kiosk.rules import Action
@@ -86,7 +86,7 @@ def open_for_hand_in(
         _record_failure(sessions, door, None, now, str(exc))
         return _refused(door.slot_number, _board_failed(door.slot_number))
     # On a Core connection, like the hand-in itself: the pupil is waiting for this door.
-    with engine_of(sessions).begin() as conn:
+    with sessions.transaction() as conn:
         if actor.id is not None:
             require_on(conn, actor, Action.HAND_IN_FOR_PUPIL)
         held = conn.execute(_HELD_CUSTODY, {"custody_id": custody_id}).first()

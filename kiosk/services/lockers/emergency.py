@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
+from kiosk.event_kinds import EventKind
 from kiosk.lockers.driver import LockerBoardError
 from kiosk.rules import Action
 from kiosk.services import audit
@@ -59,7 +60,7 @@ def emergency_open_all(
             )
         audit.append(
             session,
-            "locker_emergency_open_all",
+            EventKind.LOCKER_EMERGENCY_OPEN_ALL,
             actor,
             at=now,
             details={
@@ -90,7 +91,7 @@ def _open_boards(
     with sessions.begin() as session:
         audit.append(
             session,
-            "locker_emergency_result",
+            EventKind.LOCKER_EMERGENCY_RESULT,
             actor,
             at=now,
             details={"opened": opened, "failed": [list(f) for f in failed]},

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import KIOSK_ACTOR, Actor
@@ -123,7 +124,7 @@ def raise_in(
     known[key] = fault
     audit.append(
         session,
-        "locker_fault",
+        EventKind.LOCKER_FAULT,
         KIOSK_ACTOR,
         slot_number=key.slot_number,
         custody_id=custody_id,
@@ -145,7 +146,7 @@ def clear_in(
     fault.cleared_at, fault.cleared_by_id, fault.cleared_note = now, actor.id, note or None
     audit.append(
         session,
-        "locker_fault_cleared",
+        EventKind.LOCKER_FAULT_CLEARED,
         actor,
         slot_number=fault.slot_number,
         custody_id=fault.custody_id,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
+from kiosk.event_kinds import EventKind
 from kiosk.exports.csv import guarded
 from kiosk.lockers import driver as drivers
 from kiosk.rules import Action
@@ -149,7 +150,7 @@ def map_doors(
             )
         audit.append(
             session,
-            "lockers_mapped",
+            EventKind.LOCKERS_MAPPED,
             actor,
             details={
                 "cabinet": setup.name,
@@ -191,7 +192,7 @@ def unmap_doors(sessions: Sessions, actor: Actor, first: int, last: int) -> int:
         session.execute(delete(LockerDoor).where(LockerDoor.slot_id.in_(ids)))
         audit.append(
             session,
-            "lockers_unmapped",
+            EventKind.LOCKERS_UNMAPPED,
             actor,
             details={"from": first, "to": last, "count": removed},
         )

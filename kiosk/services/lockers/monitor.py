@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.db import Sessions
+from kiosk.event_kinds import EventKind
 from kiosk.lockers.driver import BoardStatus, DoorReading, LockerBoardError
 from kiosk.services import audit
 from kiosk.services.audit import KIOSK_ACTOR
@@ -153,7 +154,7 @@ class LockerMonitor:
         if opening is not None:
             self._follow(poll, door, reading, opening)  # first: the shut event says how it ended
         elif before is not None and before.occupied != reading.occupied and reading.closed:
-            self._event(poll, door, "locker_occupancy_changed", occupied=reading.occupied)
+            self._event(poll, door, EventKind.LOCKER_OCCUPANCY_CHANGED, occupied=reading.occupied)
         if before is not None and before.closed != reading.closed:
             self._door_moved(poll, door, reading, opening)
         self._check_occupied_but_free(poll, door, reading, opening)
@@ -184,7 +185,7 @@ class LockerMonitor:
         if not reading.closed:
             self._open_since[door.slot_number] = poll.now
             if opening is None:
-                self._event(poll, door, "locker_door_opened")
+                self._event(poll, door, EventKind.LOCKER_DOOR_OPENED)
                 self._fault(
                     poll,
                     door,
@@ -201,7 +202,7 @@ class LockerMonitor:
                 "opened_at": seen_open.isoformat(timespec="seconds") if seen_open else None,
                 "outcome": opening.outcome or opening.state,
             }
-        self._event(poll, door, "locker_door_shut", opening=opening, **details)
+        self._event(poll, door, EventKind.LOCKER_DOOR_SHUT, opening=opening, **details)
         left_open = poll.faults.pop(FaultKey(FaultKind.DOOR_LEFT_OPEN, door.slot_number), None)
         if left_open is not None:
             faults.clear_in(poll.session, left_open, KIOSK_ACTOR, poll.now, "door shut")
@@ -278,7 +279,7 @@ class LockerMonitor:
     ) -> None:
         outcome = Outcome.DEPOSITED if reading.occupied else Outcome.SHUT_NO_SENSOR
         if opening.state == State.SHUT_EMPTY:  # seen after the shut: an event of its own
-            self._event(poll, door, "locker_hand_in_confirmed", opening=opening)
+            self._event(poll, door, EventKind.LOCKER_HAND_IN_CONFIRMED, opening=opening)
         openings.finish(opening, outcome, poll.now)
         slot = door.slot_number
         message = f"Thank you: your phone is in slot {slot}."
@@ -304,7 +305,7 @@ class LockerMonitor:
         self,
         poll: _Poll,
         door: Door,
-        kind: str,
+        kind: EventKind,
         *,
         opening: LockerOpening | None = None,
         **details: Any,

@@ -11,6 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from kiosk.event_kinds import EventKind
 from kiosk.services import audit
 from kiosk.services.audit import Actor
 from kiosk.services.lockers.bank import Door
@@ -80,7 +81,7 @@ def start(
     ).scalar_one()
     audit.append(
         conn,
-        "locker_unlock_sent",
+        EventKind.LOCKER_UNLOCK_SENT,
         actor,
         slot_number=door.slot_number,
         custody_id=custody_id,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from kiosk.db import Sessions
+from kiosk.event_kinds import EventKind
 from kiosk.lockers.driver import BusSettings, LockerBoardError, LockerDriver, open_driver
 from kiosk.rules import Action
 from kiosk.services import audit
@@ -70,7 +71,7 @@ def check_bank(
     with sessions.begin() as session:
         audit.append(
             session,
-            "locker_bank_tested",
+            EventKind.LOCKER_BANK_TESTED,
             actor,
             details={
                 "port": settings.port,
