@@ -50,7 +50,7 @@ def open_msg(slot: int) -> str:
     return f"Slot {slot} is open: put your phone in and shut the door."
 
 
-def _board_failed(slot: int) -> str:
+def board_failed(slot: int) -> str:
     return f"Slot {slot}'s door cannot open just now. Please give your phone to the office."
 
 
@@ -79,12 +79,12 @@ def open_for_hand_in(
         return None
     now = now_or(now)
     if bank.known_down(door):
-        return _refused(door.slot_number, _board_failed(door.slot_number))
+        return _refused(door.slot_number, board_failed(door.slot_number))
     try:
         occupied = bank.read(door.cabinet_id, door.board).door(door.channel).occupied
     except LockerBoardError as exc:
         _record_failure(sessions, door, None, now, str(exc))
-        return _refused(door.slot_number, _board_failed(door.slot_number))
+        return _refused(door.slot_number, board_failed(door.slot_number))
     # On a Core connection, like the hand-in itself: the pupil is waiting for this door.
     with sessions.transaction() as conn:
         if actor.id is not None:
@@ -95,7 +95,7 @@ def open_for_hand_in(
         if (refusal := _hand_in_refusal(conn, held, door, now)) is not None:
             return refusal
         if faults.board_down(conn, door.cabinet, door.board):
-            return _refused(door.slot_number, _board_failed(door.slot_number))
+            return _refused(door.slot_number, board_failed(door.slot_number))
         busy = conn.execute(_ACTIVE_ON_SLOT, {"slot_id": door.slot_id}).first()
         if busy is not None:
             if busy.custody_id == custody_id and busy.state in _OPENING:
@@ -123,7 +123,7 @@ def _slot_not_empty(
             now,
             custody_id=custody_id,
         )
-    return _refused(door.slot_number, _board_failed(door.slot_number))
+    return _refused(door.slot_number, board_failed(door.slot_number))
 
 
 _OPENING = (State.COMMANDED.value, State.OPEN.value)
@@ -271,7 +271,7 @@ def _unlock(
         bank.unlock(door)
     except LockerBoardError as exc:
         _record_failure(sessions, door, opening_id, now, str(exc))
-        return DoorOutcome(door.slot_number, False, _board_failed(door.slot_number), opening_id)
+        return DoorOutcome(door.slot_number, False, board_failed(door.slot_number), opening_id)
     return DoorOutcome(door.slot_number, True, message, opening_id)
 
 
