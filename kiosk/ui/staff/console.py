@@ -38,6 +38,7 @@ from kiosk.ui.staff.dashboard import DashboardTab
 from kiosk.ui.staff.devices import DevicesTab
 from kiosk.ui.staff.end_of_day import EndOfDayTab
 from kiosk.ui.staff.lists import ListsTab
+from kiosk.ui.staff.locker_faults import LockerFaultsTab
 from kiosk.ui.staff.release import ReleaseTab
 from kiosk.ui.style import BLUE, WHITE
 from kiosk.ui.widgets.pinpad import StaffLogin
@@ -146,6 +147,7 @@ class StaffConsole(QWidget):
         self.add_tab("Confiscate", lambda staff: ConfiscateTab(s, staff, c), everyone)
         self.add_tab("Devices", lambda staff: DevicesTab(s, staff, c), everyone)
         self.add_tab("End of day", lambda staff: EndOfDayTab(s, staff, c), everyone)
+        self.add_tab("Lockers", lambda staff: LockerFaultsTab(s, staff), everyone)
         self.add_tab("Reports", lambda staff: ReportsPanel(s, staff, c), {"senior", "admin"})
         self.add_tab("Admin", lambda staff: AdminPanel(s, staff, c), {"admin"})
 
@@ -185,6 +187,9 @@ class StaffConsole(QWidget):
             refresh()
 
     def open_list(self, name: str) -> None:
+        if name == "lockers":  # the dashboard's locker-fault banner
+            self.show_tab("Lockers")
+            return
         lists = self.tab("Lists")
         if isinstance(lists, ListsTab) and name in lists.specs:
             self.tabs.setCurrentWidget(lists)

@@ -1,14 +1,23 @@
-"""Locker faults on the staff dashboard: a door left open or jammed, a slot occupied that
-the records call free, a hand-in declared but not deposited, a board not answering. Read
-from the records every two seconds (the kiosk's door monitor writes them), so a fault
-shows at once on any kiosk's console; staff say what they did and mark it dealt with."""
+"""Locker faults for staff: a door left open or jammed, a slot occupied that the records
+call free, a hand-in declared but not deposited, a board not answering. The kiosk's door
+monitor records them; these widgets read them from the records every two seconds, so a
+fault shows at once on any console: a one-line banner on the dashboard (tap it for the
+list), and the Lockers tab where staff say what they did and mark each one dealt with."""
 
 from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kiosk.clock import to_local
 from kiosk.db import Sessions
@@ -22,8 +31,45 @@ from kiosk.ui.style import RED
 REFRESH_MS = 2000
 
 
-class LockerFaultsPanel(QWidget):
-    """Hidden while there is no open fault."""
+def _faults_read_by(widget: QWidget, sessions: Sessions, show: object) -> QTimer:
+    """Read the open faults now and every REFRESH_MS while ``widget`` lives."""
+
+    def read() -> None:
+        Op(widget, "Reading the locker faults", partial(faults.open_faults, sessions)).success(
+            show  # type: ignore[arg-type]
+        ).run()
+
+    timer = QTimer(widget)
+    timer.timeout.connect(read)
+    timer.start(REFRESH_MS)
+    read()
+    return timer
+
+
+class LockerFaultsBanner(QPushButton):
+    """One red line on the dashboard while any locker fault is open; hidden otherwise."""
+
+    def __init__(self, sessions: Sessions, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.shown: list[FaultInfo] = []
+        self.setStyleSheet(
+            f"QPushButton {{ color: white; background: {RED}; font-size: 17px;"
+            " font-weight: 800; text-align: left; padding: 6px 12px; }"
+        )
+        self.setVisible(False)
+        self.timer = _faults_read_by(self, sessions, self._show)
+
+    def _show(self, found: list[FaultInfo]) -> None:
+        self.shown = found
+        self.setVisible(bool(found))
+        if found:
+            latest = found[-1].message
+            self.setText(f"Locker faults ({len(found)}): {latest}  ›")
+            self.setAccessibleName(f"{len(found)} locker faults: tap to see and deal with them")
+
+
+class LockerFaultsTab(QWidget):
+    """Every open locker fault, oldest first, each with "Dealt with"."""
 
     def __init__(
         self, sessions: Sessions, staff: StaffMember, parent: QWidget | None = None
@@ -31,29 +77,28 @@ class LockerFaultsPanel(QWidget):
         super().__init__(parent)
         self.sessions, self.staff = sessions, staff
         self.shown: list[FaultInfo] = []
-        self.heading = QLabel("Locker faults")
-        self.heading.setStyleSheet(f"font-size: 20px; font-weight: 800; color: {RED};")
+        heading = QLabel("Locker faults")
+        heading.setStyleSheet("font-size: 24px; font-weight: 800;")
+        self.empty = QLabel("No open locker faults: every door is where the records say.")
         self.rows = QVBoxLayout()
+        body = QWidget()
+        column = QVBoxLayout(body)
+        column.addWidget(self.empty)
+        column.addLayout(self.rows)
+        column.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.note = QLineEdit()
         self.note.setPlaceholderText("What was done about it (needed to mark one dealt with)")
         self.feedback = Feedback(collapsible=True)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 4, 0, 4)
-        layout.addWidget(self.heading)
-        layout.addLayout(self.rows)
+        layout.addWidget(heading)
+        layout.addWidget(scroll, 1)
         layout.addWidget(self.note)
         layout.addWidget(self.feedback)
-        self.setStyleSheet(f"LockerFaultsPanel {{ border: 3px solid {RED}; }}")
-        self.setVisible(False)
-        self.timer = QTimer(self)
-        self.timer.timeout.connect(self.refresh)
-        self.timer.start(REFRESH_MS)
-        self.refresh()
-
-    def refresh(self) -> None:
-        Op(self, "Reading the locker faults", partial(faults.open_faults, self.sessions)).success(
-            self._show
-        ).run()
+        self.timer = _faults_read_by(self, sessions, self._show)
 
     def _show(self, found: list[FaultInfo]) -> None:
         if [f.id for f in found] == [f.id for f in self.shown]:
@@ -66,13 +111,13 @@ class LockerFaultsPanel(QWidget):
                 widget.deleteLater()
         for fault in found:
             self.rows.addWidget(self._row(fault))
-        self.setVisible(bool(found))
+        self.empty.setVisible(not found)
 
     def _row(self, fault: FaultInfo) -> QWidget:
         row = QWidget()
         words = QLabel(f"{to_local(fault.raised_at):%H:%M}  {fault.message}")
         words.setWordWrap(True)
-        words.setStyleSheet("font-size: 16px; font-weight: 600;")
+        words.setStyleSheet(f"font-size: 18px; font-weight: 700; color: {RED};")
         done = QPushButton("Dealt with")
         done.setAccessibleName(f"Dealt with: {fault.message}")
         done.clicked.connect(partial(self.clear, fault.id))
@@ -95,4 +140,6 @@ class LockerFaultsPanel(QWidget):
     def _cleared(self, _result: None) -> None:
         self.note.clear()
         self.feedback.ok("Marked as dealt with.")
-        self.refresh()
+        Op(self, "Reading the locker faults", partial(faults.open_faults, self.sessions)).success(
+            self._show
+        ).run()
