@@ -17,10 +17,12 @@ from kiosk.cli import CliError, Context, add_login, command, staff_login
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
+    from kiosk.db import Sessions
     from kiosk.lockers.simulator import BoardSimulator
     from kiosk.services.audit import Actor
 
 DEFAULT_DRIVER = "kerong-cu16"
+SIM_COMMANDS = "shut|open|fill|empty|jam|unjam BOARD DOOR, silence|wake BOARD, show, quit"
 
 
 def _bus(parser: argparse.ArgumentParser) -> None:
@@ -195,38 +197,21 @@ def _simulate(_ctx: Context, args: argparse.Namespace) -> int:
             flush=True,
         )
         if not args.manual:
-            threading.Thread(target=_pretend_pupils, args=(sim,), daemon=True).start()
+            sim.pretend_pupils()
         print(
             "Commands: shut|open|fill|empty|jam|unjam B D, silence|wake B, show, quit", flush=True
         )
         with contextlib.suppress(KeyboardInterrupt):
-            _operate(sim)
+            if not _operate(sim):  # no terminal (started in the background): serve on
+                while True:
+                    time.sleep(3600)
     return 0
 
 
-def _pretend_pupils(sim: BoardSimulator, step: float = 3.0) -> None:
-    """A door the kiosk opens is, a few seconds later, filled (or emptied if it held
-    something) and shut, as a pupil would: the demo's mornings and home times."""
-    seen: set[tuple[int, int]] = set()
-    while True:
-        time.sleep(0.5)
-        for address, board in sim.boards.items():
-            for channel, door in enumerate(board.doors, start=1):
-                key = (address, channel)
-                if door.closed or key in seen:
-                    continue
-                seen.add(key)
-                threading.Timer(step, _pupil_at, args=(sim, address, channel, seen)).start()
+def _operate(sim: BoardSimulator) -> bool:
+    """Carry out the commands typed on standard input; True when told to quit, False when
+    the input ended (or there is none to read)."""
 
-
-def _pupil_at(sim: BoardSimulator, board: int, channel: int, seen: set[tuple[int, int]]) -> None:
-    sim.fill(board, channel, not sim.door(board, channel).occupied)
-    time.sleep(1.0)
-    sim.shut(board, channel)
-    seen.discard((board, channel))
-
-
-def _operate(sim: BoardSimulator) -> None:
     def unjam(board: int, channel: int) -> None:
         sim.jam(board, channel, False)
 
@@ -238,12 +223,18 @@ def _operate(sim: BoardSimulator) -> None:
         "jam": sim.jam,
         "unjam": unjam,
     }
-    for line in sys.stdin:
+    while True:
+        try:
+            line = sys.stdin.readline()
+        except (OSError, ValueError):  # no standard input to read (a test, a service)
+            return False
+        if not line:
+            return False
         words = line.split()
         if not words:
             continue
         if words[0] == "quit":
-            return
+            return True
         try:
             if words[0] == "show":
                 _show(sim)
@@ -253,8 +244,23 @@ def _operate(sim: BoardSimulator) -> None:
                 actions[words[0]](int(words[1]), int(words[2]))
         except (KeyError, IndexError, ValueError):
             print("?  e.g. 'shut 0 3', 'fill 0 3', 'jam 1 2', 'silence 1', 'show'", flush=True)
-    while True:  # no terminal (started in the background): serve until stopped
-        time.sleep(3600)
+
+
+def demo_bank(sessions: Sessions, admin: Actor, first: int = 1, last: int = 32) -> BoardSimulator:
+    """For ``kiosk demo --lockers``: two simulated boards behind slots ``first``-``last``,
+    pretend pupils at the doors, and the simulator's commands read from this terminal
+    while the kiosk runs (``jam 0 3``, ``silence 1``...: the faults reach the dashboard)."""
+    from kiosk.lockers.simulator import BoardSimulator
+    from kiosk.services.lockers import mapping
+
+    sim = BoardSimulator((0, 1)).start()
+    setup = mapping.CabinetSetup("Demo lockers", "kerong-cu16", sim.port, pulse_ms=500)
+    mapping.map_doors(sessions, admin, setup, first, last, board=0)
+    sim.pretend_pupils()
+    print(f"Simulated locker bank on {sim.port}: slots {first}-{last} have doors.", flush=True)
+    print("Type here while the kiosk runs: " + SIM_COMMANDS, flush=True)
+    threading.Thread(target=_operate, args=(sim,), name="sim-commands", daemon=True).start()
+    return sim
 
 
 def _show(sim: BoardSimulator) -> None:

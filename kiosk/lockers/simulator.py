@@ -151,6 +151,29 @@ class BoardSimulator:
         with self._state:
             self._corrupt_next = True
 
+    def pretend_pupils(self, step: float = 3.0) -> None:
+        """From now on, a door the kiosk opens is filled (or emptied, if it held
+        something) ``step`` seconds later and shut a second after, as a pupil would:
+        the demo's mornings and home times."""
+        threading.Thread(target=self._pupils, args=(step,), name="sim-pupils", daemon=True).start()
+
+    def _pupils(self, step: float) -> None:
+        busy: set[tuple[int, int]] = set()
+        while not self._stop.wait(0.5):
+            for address, board in self.boards.items():
+                for channel, door in enumerate(board.doors, start=1):
+                    if not door.closed and (address, channel) not in busy:
+                        busy.add((address, channel))
+                        when = threading.Timer(step, self._pupil_at, (address, channel, busy))
+                        when.daemon = True
+                        when.start()
+
+    def _pupil_at(self, board: int, channel: int, busy: set[tuple[int, int]]) -> None:
+        self.fill(board, channel, not self.door(board, channel).occupied)
+        time.sleep(1.0)
+        self.shut(board, channel)
+        busy.discard((board, channel))
+
     def wait_for(self, command: int, count: int = 1, timeout: float = 2.0) -> list[Request]:
         """Block until ``count`` requests with ``command`` have arrived in all."""
         deadline = time.monotonic() + timeout

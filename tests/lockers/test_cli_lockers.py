@@ -149,3 +149,30 @@ def test_simulate_prints_the_port_and_the_serial_driver_talks_to_it() -> None:
         assert process.wait(timeout=10) == 0
     finally:
         process.kill()
+
+
+def test_the_demo_bank_maps_the_slots_and_its_pretend_pupils_use_the_doors(
+    sessions: Sessions, school: DemoSchool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from kiosk.cli_lockers import demo_bank
+    from kiosk.services.lockers.bank import LockerBank
+
+    sim = demo_bank(sessions, school.actors["admin"], 1, 20)
+    bank = LockerBank.load(sessions)
+    try:
+        assert "slots 1-20 have doors" in capsys.readouterr().out
+        bank.unlock(bank.doors[5])
+        deadline = time.monotonic() + 10
+        while not (sim.door(0, 5).closed and sim.door(0, 5).occupied):
+            assert time.monotonic() < deadline, "no pretend pupil came"
+            time.sleep(0.1)
+    finally:
+        bank.close()
+        sim.stop()
+
+
+def test_demo_lockers_needs_a_new_demo_that_runs(
+    school: DemoSchool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--lockers", "--no-run"]) == 2
+    assert "leave out --no-run" in capsys.readouterr().err
