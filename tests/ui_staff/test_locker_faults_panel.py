@@ -8,10 +8,18 @@ import datetime as dt
 
 import pytest
 from PySide6.QtWidgets import QPushButton
+from sqlalchemy import select
 
 from kiosk.clock import utcnow
-from kiosk.services.lockers import faults
+from kiosk.event_kinds import EventKind
+from kiosk.lockers import kerong as kr
+from kiosk.lockers.simulator import BoardSimulator
+from kiosk.services.lockers import faults, mapping
+from kiosk.services.lockers.bank import LockerBank
 from kiosk.services.lockers.faults import FaultKey, FaultKind
+from kiosk.services.lockers.mapping import CabinetSetup
+from kiosk.services.staff import StaffMember
+from kiosk.tables import AuditEvent
 from kiosk.ui.staff.dashboard import DashboardTab
 from kiosk.ui.staff.locker_faults import LockerFaultsTab
 from ui_staff.conftest import click, log_in
@@ -64,3 +72,43 @@ def test_locker_faults_show_on_the_dashboard_and_are_dealt_with(
     qtbot.waitUntil(lambda: len(tab.shown) == 1, timeout=5000)
     assert [f.kind for f in faults.open_faults(sessions)] == [FaultKind.BOARD_NOT_ANSWERING]
     qtbot.waitUntil(lambda: len(banner.shown) == 1, timeout=5000)
+
+
+def test_an_admin_opens_every_door_from_the_lockers_tab_with_a_reason(
+    qtbot, sessions, school, styled
+):
+    with BoardSimulator((0,)) as sim:
+        setup = CabinetSetup("Lockers", "kerong-cu16", sim.port)
+        mapping.map_doors(sessions, school.actors["admin"], setup, 1, 16, board=0)
+        bank = LockerBank.load(sessions)
+        admin = school.actors["admin"]
+        try:
+            office = LockerFaultsTab(sessions, member(school, "office"), bank)
+            qtbot.addWidget(office)
+            assert office.open_all.isHidden()  # office staff do not get the button
+            tab = LockerFaultsTab(sessions, member(school, "admin"), bank)
+            qtbot.addWidget(tab)
+            tab.show()
+            click(qtbot, tab.open_all)
+            assert tab.feedback.text() == "Give the reason first: it is recorded with the release."
+            tab.reason.setText("fire alarm")
+            click(qtbot, tab.open_all)
+            qtbot.waitUntil(
+                lambda: tab.feedback.text().startswith("Every door is open"), timeout=5000
+            )
+            assert [r.board for r in sim.wait_for(kr.UNLOCK_BOARD)] == [0]
+            assert all(not door.closed for door in sim.boards[0].doors)
+        finally:
+            bank.close()
+    with sessions() as session:
+        event = session.execute(
+            select(AuditEvent.actor_id, AuditEvent.details).where(
+                AuditEvent.kind == EventKind.LOCKER_EMERGENCY_OPEN_ALL
+            )
+        ).one()
+    assert event.actor_id == admin.id and "fire alarm" in event.details
+
+
+def member(school, role):
+    actor = school.actors[role]
+    return StaffMember(actor.id, actor.name, role, True, False)

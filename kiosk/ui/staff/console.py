@@ -29,6 +29,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 from kiosk.rules import Action, may
+from kiosk.services.lockers.bank import LockerBank
 from kiosk.services.staff import StaffMember, record_console_locked
 from kiosk.ui.admin.panel import AdminPanel
 from kiosk.ui.background import Op, describe_failure
@@ -87,10 +88,12 @@ class StaffConsole(QWidget):
         parent: QWidget | None = None,
         *,
         idle_ms: int = IDLE_LOCK_MS,
+        bank: LockerBank | None = None,
     ) -> None:
         super().__init__(parent)
         self.setStyleSheet(CONSOLE_STYLE)
         self.sessions, self.config = sessions, config
+        self.bank = bank  # the kiosk's locker doors (one owner per serial port), if any
         self.staff: StaffMember | None = None
         self._specs: list[TabSpec] = []
         self.idle_timer = QTimer(self)
@@ -147,7 +150,7 @@ class StaffConsole(QWidget):
         self.add_tab("Confiscate", lambda staff: ConfiscateTab(s, staff, c), everyone)
         self.add_tab("Devices", lambda staff: DevicesTab(s, staff, c), everyone)
         self.add_tab("End of day", lambda staff: EndOfDayTab(s, staff, c), everyone)
-        self.add_tab("Lockers", lambda staff: LockerFaultsTab(s, staff), everyone)
+        self.add_tab("Lockers", lambda staff: LockerFaultsTab(s, staff, self.bank), everyone)
         self.add_tab("Reports", lambda staff: ReportsPanel(s, staff, c), {"senior", "admin"})
         self.add_tab("Admin", lambda staff: AdminPanel(s, staff, c), {"admin"})
 

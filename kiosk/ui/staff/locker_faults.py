@@ -21,7 +21,10 @@ from PySide6.QtWidgets import (
 
 from kiosk.clock import to_local
 from kiosk.db import Sessions
+from kiosk.rules import Action, may
 from kiosk.services.lockers import faults
+from kiosk.services.lockers.bank import LockerBank
+from kiosk.services.lockers.emergency import EmergencyResult, emergency_open_all
 from kiosk.services.lockers.faults import FaultInfo
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
@@ -69,13 +72,18 @@ class LockerFaultsBanner(QPushButton):
 
 
 class LockerFaultsTab(QWidget):
-    """Every open locker fault, oldest first, each with "Dealt with"."""
+    """Every open locker fault, oldest first, each with "Dealt with"; for an admin on a
+    kiosk with locker doors, the emergency release of every door."""
 
     def __init__(
-        self, sessions: Sessions, staff: StaffMember, parent: QWidget | None = None
+        self,
+        sessions: Sessions,
+        staff: StaffMember,
+        bank: LockerBank | None = None,
+        parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.sessions, self.staff = sessions, staff
+        self.sessions, self.staff, self.bank = sessions, staff, bank
         self.shown: list[FaultInfo] = []
         heading = QLabel("Locker faults")
         heading.setStyleSheet("font-size: 24px; font-weight: 800;")
@@ -98,7 +106,39 @@ class LockerFaultsTab(QWidget):
         layout.addWidget(scroll, 1)
         layout.addWidget(self.note)
         layout.addWidget(self.feedback)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("Why every door must open (e.g. fire alarm)")
+        self.open_all = QPushButton("Open every locker door (emergency)")
+        self.open_all.setStyleSheet(f"QPushButton {{ color: white; background: {RED}; }}")
+        self.open_all.clicked.connect(self.emergency)
+        emergency = QHBoxLayout()
+        emergency.addWidget(self.reason, 1)
+        emergency.addWidget(self.open_all)
+        layout.addLayout(emergency)
+        admin = bank is not None and may(staff.role, Action.OPEN_ALL_LOCKERS)
+        self.reason.setVisible(admin)
+        self.open_all.setVisible(admin)
         self.timer = _faults_read_by(self, sessions, self._show)
+
+    def emergency(self) -> None:
+        reason, bank = self.reason.text().strip(), self.bank
+        if bank is None:
+            return
+        if not reason:
+            self.feedback.error("Give the reason first: it is recorded with the release.")
+            return
+        job = partial(emergency_open_all, self.sessions, bank, self.staff.actor, reason)
+        Op(self, "Opening every locker door", job).success(self._opened_all).failure(
+            lambda failure: self.feedback.error(failure.words)
+        ).run()
+
+    def _opened_all(self, result: EmergencyResult) -> None:
+        self.reason.clear()
+        failed = [f"cabinet {c} board {b}" for c, b, _error in result.boards_failed]
+        if failed:
+            self.feedback.error(f"Opened {result.doors} doors except {', '.join(failed)}.")
+        else:
+            self.feedback.ok(f"Every door is open ({result.doors}). Recorded.")
 
     def _show(self, found: list[FaultInfo]) -> None:
         if [f.id for f in found] == [f.id for f in self.shown]:
