@@ -14,6 +14,7 @@ from kiosk.clock import utcnow
 from kiosk.event_kinds import EventKind
 from kiosk.lockers import kerong as kr
 from kiosk.lockers.simulator import BoardSimulator
+from kiosk.services import custody
 from kiosk.services.lockers import faults, mapping
 from kiosk.services.lockers.bank import LockerBank
 from kiosk.services.lockers.faults import FaultKey, FaultKind
@@ -112,3 +113,27 @@ def test_an_admin_opens_every_door_from_the_lockers_tab_with_a_reason(
 def member(school, role):
     actor = school.actors[role]
     return StaffMember(actor.id, actor.name, role, True, False)
+
+
+def test_giving_a_phone_back_in_the_release_tab_opens_its_locker_door(
+    qtbot, make_console, sessions, school
+):
+    with BoardSimulator((0,)) as sim:
+        setup = CabinetSetup("Lockers", "kerong-cu16", sim.port)
+        mapping.map_doors(sessions, school.actors["admin"], setup, 1, 16, board=0)
+        bank = LockerBank.load(sessions)
+        try:
+            pupil_id = school.pupil_ids[1]
+            handed = custody.hand_in(sessions, pupil_id)
+            console = make_console(bank=bank)
+            log_in(console, "office")
+            tab = console.show_tab("Release")
+            console.handle_scan(school.card_texts[pupil_id])
+            click(qtbot, tab.collect_buttons[handed.custody_id])
+            slot = handed.slot_number
+            assert f"Slot {slot} is open: take the device and shut the door." in (
+                tab.feedback.text()
+            )
+            assert sim.wait_for(kr.UNLOCK_ONE)[0].channel == slot
+        finally:
+            bank.close()

@@ -146,13 +146,18 @@ class StaffConsole(QWidget):
         everyone = set(CONSOLE_ROLES)
         self.add_tab("Dashboard", lambda staff: self._dashboard(staff), everyone)
         self.add_tab("Lists", lambda staff: ListsTab(s, staff, c), everyone)
-        self.add_tab("Release", lambda staff: ReleaseTab(s, staff, c), everyone)
+        self.add_tab("Release", lambda staff: self._release_tab(staff), everyone)
         self.add_tab("Confiscate", lambda staff: ConfiscateTab(s, staff, c), everyone)
         self.add_tab("Devices", lambda staff: DevicesTab(s, staff, c), everyone)
         self.add_tab("End of day", lambda staff: EndOfDayTab(s, staff, c), everyone)
         self.add_tab("Lockers", lambda staff: LockerFaultsTab(s, staff, self.bank), everyone)
         self.add_tab("Reports", lambda staff: ReportsPanel(s, staff, c), {"senior", "admin"})
         self.add_tab("Admin", lambda staff: AdminPanel(s, staff, c), {"admin"})
+
+    def _release_tab(self, staff: StaffMember) -> QWidget:
+        tab = ReleaseTab(self.sessions, staff, self.config)
+        tab.bank = self.bank  # a release opens the slot's locker door, if it has one
+        return tab
 
     def _dashboard(self, staff: StaffMember) -> QWidget:
         tab = DashboardTab(self.sessions, staff, self.config)
