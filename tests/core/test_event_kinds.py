@@ -36,10 +36,12 @@ KINDS_BEFORE_THE_ENUM = frozenset(
         "staff_role_changed",
     }
 )  # fmt: skip
-# Kinds added since, by the feature that writes them (same rule: never changed or dropped).
+# Kinds added since, each with the issue that added it.
 KINDS_ADDED_SINCE = frozenset(
-    {
-        # electronic locker banks (issue 19)
+    {  # issue 14: the signed record's key lines (kiosk.record.lines)
+        "audit_root", "audit_key_enrol", "audit_key_handover", "audit_key_epoch",
+        "audit_key_revoke",
+        # issue 19: electronic locker banks
         "lockers_mapped", "lockers_unmapped", "locker_bank_tested", "locker_unlock_sent",
         "locker_door_opened", "locker_door_shut", "locker_occupancy_changed",
         "locker_hand_in_confirmed", "locker_fault", "locker_fault_cleared",
