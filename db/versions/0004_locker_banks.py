@@ -1,7 +1,7 @@
 """locker banks (issue 19): cabinets, doors, openings, faults
 
 Revision ID: 0004
-Revises: 0002, 0008 (also the merge point of those two heads; re-chain freely)
+Revises: 0008 (written on 0001; re-chain freely)
 Create Date: 2026-12-07 07:34:23.297236
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = ("0002", "0008")
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
