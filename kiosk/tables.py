@@ -13,12 +13,14 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    false,
     Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Text,
+    Time,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -179,6 +181,9 @@ class Custody(Base):
     released_to_name: Mapped[str | None] = mapped_column(String(120))
     released_to_relationship: Mapped[str | None] = mapped_column(String(60))
     id_seen: Mapped[bool | None] = mapped_column(Boolean)
+    # Handed in with staff finding the pupil by name (card forgotten); received_by names them.
+    card_less: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     pupil: Mapped[Pupil] = relationship()
     slot: Mapped[Slot | None] = relationship()
@@ -214,6 +219,26 @@ class Exemption(Base):
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date | None] = mapped_column(Date)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class ExamSession(Base):
+    """An exam set by staff: its candidates are reminded at hand-in to hand in every device."""
+
+    __tablename__ = "exam_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    on_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    starts_at: Mapped[dt.time] = mapped_column(Time)
+    title: Mapped[str] = mapped_column(String(120))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ExamCandidate(Base):
+    __tablename__ = "exam_candidates"
+
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam_sessions.id"), primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), primary_key=True, index=True)
 
 
 class Setting(Base):
