@@ -36,6 +36,7 @@ class Action(StrEnum):
     SET_MODE = "set_mode"
     VIEW_CONSOLE = "view_console"
     OPEN_ALL_LOCKERS = "open_all_lockers"  # the emergency release of every locker door
+    SET_EXAMS = "set_exams"  # exam sessions and their candidates
 
 
 _OFFICE = {
@@ -55,6 +56,7 @@ _SENIOR = _OFFICE | {
     Action.HAND_TO_POLICE,
     Action.MANAGE_EXEMPTIONS,
     Action.EXPORT,
+    Action.SET_EXAMS,
 }
 _ADMIN = _OFFICE | {
     Action.MANAGE_STAFF,
@@ -64,6 +66,7 @@ _ADMIN = _OFFICE | {
     Action.PRINT_CARDS,
     Action.EXPORT,
     Action.OPEN_ALL_LOCKERS,
+    Action.SET_EXAMS,
 }
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.OFFICE: frozenset(_OFFICE),

@@ -13,7 +13,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
-    false,
     Index,
     Integer,
     LargeBinary,
@@ -21,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     Time,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship

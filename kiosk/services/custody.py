@@ -23,7 +23,7 @@ from kiosk.errors import (
 )
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action, may_undo
-from kiosk.services import audit, cards
+from kiosk.services import audit, cards, exams, school_day
 from kiosk.services.allocation import IS_HELD, free_slot, retry_on_conflict
 from kiosk.services.audit import KIOSK_ACTOR, Actor
 from kiosk.services.common import (
@@ -54,6 +54,8 @@ class HandInResult:
     already_held: bool
     exemption: ExemptionInfo | None
     received_at: dt.datetime | None
+    late: bool = False  # after the hand-in window closed (kiosk.services.school_day)
+    exam_today: bool = False  # an exam candidate today: remind them, every device
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,22 @@ def hand_in(
     )
 
 
+def hand_in_without_card(
+    sessions: Sessions, pupil_id: int, actor: Actor, *, now: dt.datetime | None = None
+) -> HandInResult:
+    """A pupil who forgot their card: a member of staff found them by name (photo shown)
+    and vouches for them; recorded card-less, with that member as the receiver."""
+    return retry_on_conflict(
+        lambda: _hand_in_once(
+            sessions,
+            actor,
+            now,
+            lambda conn: active_pupil_summary(conn, pupil_id),
+            card_less=True,
+        )
+    )
+
+
 def hand_in_by_card(
     sessions: Sessions, card_text: object, *, now: dt.datetime | None = None
 ) -> HandInResult:
@@ -163,6 +181,8 @@ def _hand_in_once(
     actor: Actor,
     now: dt.datetime | None,
     find_pupil: Callable[[Connection], PupilSummary],
+    *,
+    card_less: bool = False,
 ) -> HandInResult:
     # On a Core connection, not an ORM session: a pupil waits for this at every scan, and
     # the session's bookkeeping cost more than the statements themselves.
@@ -171,6 +191,7 @@ def _hand_in_once(
         if actor.id is not None:
             require_on(conn, actor, Action.HAND_IN_FOR_PUPIL)
         pupil = find_pupil(conn)
+        exam = exams.sits_exam_today(conn, pupil.id, now)
         held = conn.execute(_HELD_DAILY, {"pupil_id": pupil.id}).first()
         if held:
             audit.append(
@@ -182,7 +203,9 @@ def _hand_in_once(
                 custody_id=held.id,
                 at=now,
             )
-            return HandInResult(pupil, held.number, held.id, True, None, held.received_at)
+            return HandInResult(
+                pupil, held.number, held.id, True, None, held.received_at, exam_today=exam
+            )
         exemption = active_exemption(conn, pupil.id, local_date(now))
         if exemption:
             audit.append(
@@ -193,8 +216,9 @@ def _hand_in_once(
                 at=now,
                 details={"exemption_id": exemption.id, "category": exemption.category},
             )
-            return HandInResult(pupil, None, None, False, exemption, None)
+            return HandInResult(pupil, None, None, False, exemption, None, exam_today=exam)
         slot = free_slot(conn, confiscation=False)
+        late = school_day.is_late(conn, now)
         custody_id = conn.execute(
             _INSERT_CUSTODY,
             {
@@ -205,18 +229,21 @@ def _hand_in_once(
                 "received_at": now,
                 "received_by_id": actor.id,
                 "switched_off_confirmed": False,
+                "card_less": card_less,
+                "late": late,
             },
         ).scalar_one()
         audit.append(
             conn,
-            EventKind.HAND_IN,
+            EventKind.HAND_IN_WITHOUT_CARD if card_less else EventKind.HAND_IN,
             actor,
             pupil_id=pupil.id,
             slot_number=slot.number,
             custody_id=custody_id,
             at=now,
+            details={"late": True} if late else None,
         )
-        return HandInResult(pupil, slot.number, custody_id, False, None, now)
+        return HandInResult(pupil, slot.number, custody_id, False, None, now, late, exam)
 
 
 def undo_hand_in(

@@ -68,6 +68,8 @@ CUSTODY_FIELDS: tuple[Field, ...] = (
     Field(Column("Kept overnight on", "date", 12), Custody.keep_overnight_on),
     Field(Column("Reason", "text", 20, free_text=True), Confiscation.reason_category),
     Field(Column("Referred to DSL", "bool", 9), Confiscation.dsl_referred_at.is_not(None)),
+    Field(Column("Card-less", "bool", 9), Custody.card_less),
+    Field(Column("Late", "bool", 6), Custody.late),
 )
 CUSTODY_COLUMNS = columns(CUSTODY_FIELDS)
 OUTCOME_WORDS = {
@@ -149,7 +151,9 @@ def custody_rows(rows: Iterator[Any], clock: LocalClock) -> Iterator[tuple[Any, 
     text = clock.text
     for row in rows:
         (cid, adm, surname, forename, year, form, kind, state, slot, received, by_in) = row[:11]
-        (released, by_out, to, to_name, relationship, id_seen, overnight, reason, dsl) = row[11:]
+        (released, by_out, to, to_name, relationship, id_seen, overnight, reason, dsl) = row[11:20]
+        card_less, late = row[20:]
+        daily = kind != _CONFISCATION
         to_words = "Police" if state == _POLICE else RELEASED_TO_WORDS.get(to or "")
         yield (
             cid,
@@ -171,5 +175,7 @@ def custody_rows(rows: Iterator[Any], clock: LocalClock) -> Iterator[tuple[Any, 
             None if id_seen is None else id_seen is True or id_seen == 1,
             None if overnight is None else _stored_day(overnight),
             reason,
-            (dsl is True or dsl == 1) if kind == _CONFISCATION else None,
+            (dsl is True or dsl == 1) if not daily else None,
+            (card_less is True or card_less == 1) if daily else None,
+            (late is True or late == 1) if daily else None,
         )
