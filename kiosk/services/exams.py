@@ -192,3 +192,17 @@ def candidates_not_handed_in(
         return [
             MissingCandidate(summary_of(r), r.title, r.starts_at) for r in session.execute(query)
         ]
+
+
+@dataclass(frozen=True)
+class ExamDay:
+    """Today's exams and the candidates still to hand in (the dashboard's banner)."""
+
+    exams: tuple[ExamInfo, ...]
+    missing: int
+
+
+def exam_day(sessions: Sessions, now: dt.datetime | None = None) -> ExamDay:
+    today = exams_on(sessions, local_date(now_or(now)))
+    missing = len(candidates_not_handed_in(sessions, now)) if today else 0
+    return ExamDay(tuple(today), missing)
