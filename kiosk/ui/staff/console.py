@@ -38,6 +38,7 @@ from kiosk.ui.staff.confiscate import ConfiscateTab
 from kiosk.ui.staff.dashboard import DashboardTab
 from kiosk.ui.staff.devices import DevicesTab
 from kiosk.ui.staff.end_of_day import EndOfDayTab
+from kiosk.ui.staff.exams_tab import ExamsTab
 from kiosk.ui.staff.lists import ListsTab
 from kiosk.ui.staff.locker_faults import LockerFaultsTab
 from kiosk.ui.staff.release import ReleaseTab
@@ -151,6 +152,7 @@ class StaffConsole(QWidget):
         self.add_tab("Devices", lambda staff: DevicesTab(s, staff, c), everyone)
         self.add_tab("End of day", lambda staff: EndOfDayTab(s, staff, c), everyone)
         self.add_tab("Lockers", lambda staff: LockerFaultsTab(s, staff, self.bank), everyone)
+        self.add_tab("Exams", lambda staff: ExamsTab(s, staff, c), {"senior", "admin"})
         self.add_tab("Reports", lambda staff: ReportsPanel(s, staff, c), {"senior", "admin"})
         self.add_tab("Admin", lambda staff: AdminPanel(s, staff, c), {"admin"})
 
