@@ -5,7 +5,10 @@ refused after a lost card was replaced, a late hand-in, and the exam-day reminde
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
+import pytest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -19,6 +22,7 @@ from kiosk.ui.kiosk_screen.outcomes import State
 from kiosk.ui.kiosk_screen.screen import KioskScreen
 
 from .conftest import OFFICE, ScreenFactory, click, give_photo, local, log_in, scan
+from .test_screenshots import check_image, check_touch_targets
 
 
 def type_on_keys(qtbot: QtBot, screen: KioskScreen, text: str) -> None:
@@ -108,3 +112,54 @@ def test_an_exam_candidate_is_reminded_and_others_are_not(
     assert "Biology" not in note.text()
     assert scan(qtbot, screen, school.card_texts[other]) is State.HANDED_IN
     assert not screen.result_page.note.isVisible()
+
+
+SHOT_SIZES = ((1024, 600), (1920, 1080))
+
+
+@pytest.mark.parametrize("size", SHOT_SIZES, ids=[f"{w}x{h}" for w, h in SHOT_SIZES])
+def test_screenshots_of_the_new_screens(
+    qtbot: QtBot,
+    make_screen: ScreenFactory,
+    sessions: Sessions,
+    school: DemoSchool,
+    artifacts: Path,
+    size: tuple[int, int],
+) -> None:
+    folder = artifacts / "kiosk"
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def shot(widget: KioskScreen, name: str) -> None:
+        QApplication.processEvents()
+        image = widget.grab().toImage()
+        check_image(image, size)
+        check_touch_targets(widget)
+        assert image.save(str(folder / f"{name}_{size[0]}x{size[1]}.png"))
+
+    screen = make_screen(size=size)
+    shot(screen, "20_idle_forgot_card")
+    pupil = pupils.summary(sessions, school.pupil_ids[6])
+    give_photo(sessions, pupil.id, hue=40)
+    click(qtbot, screen.idle_page.forgot_card)
+    log_in(qtbot, screen.staff_page.login, OFFICE)
+    type_on_keys(qtbot, screen, pupil.surname[:3])
+    found = screen.forgot_page.found
+    qtbot.waitUntil(lambda: found.count() > 0, timeout=5000)
+    shot(screen, "21_forgot_card_found")
+    row = next(i for i in range(found.count()) if pupil.display_name in found.item(i).text())
+    found.itemClicked.emit(found.item(row))
+    qtbot.waitUntil(lambda: screen.forgot_page.photo.image() is not None, timeout=5000)
+    shot(screen, "22_forgot_card_chosen")
+    exams.set_exam(
+        sessions,
+        school.actors["senior"],
+        dt.datetime.now(SCHOOL_ZONE).date(),
+        dt.time(9, 0),
+        "GCSE History paper 1",
+        exams.Candidates(pupil_ids=(pupil.id,)),
+    )
+    with qtbot.waitSignal(screen.state_changed, timeout=5000):
+        click(qtbot, screen.forgot_page.confirm)
+    qtbot.waitUntil(lambda: screen.state is State.HANDED_IN, timeout=5000)
+    qtbot.waitUntil(lambda: screen.lane.pending == 0, timeout=5000)
+    shot(screen, "23_card_less_hand_in_exam_reminder")

@@ -40,6 +40,7 @@ from kiosk.ui.widgets.image_view import ImageView
 from kiosk.ui.widgets.page import ColouredPage
 
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ-'"
+KEYS_A_ROW = 8  # four rows of keys fit a 600 px high screen
 SEARCH_DELAY_MS = 250  # typing pauses this long before the search runs
 MAX_FOUND = 12
 PURPOSE = "Hand in without a card"
@@ -90,15 +91,16 @@ class ForgotCardPage(ColouredPage):
         for index, letter in enumerate(LETTERS):
             key = QPushButton(letter)
             key.clicked.connect(lambda _=False, c=letter: self.search.insert(c.lower()))
-            keypad.addWidget(key, index // 7, index % 7)
+            keypad.addWidget(key, index // KEYS_A_ROW, index % KEYS_A_ROW)
             self.keys[letter] = key
+        last_row, used = divmod(len(LETTERS), KEYS_A_ROW)  # Space and Delete end the last row
         for label, action, column in (
-            ("Space", lambda: self.search.insert(" "), 0),
-            ("Delete", self.search.backspace, 4),
+            ("Space", lambda: self.search.insert(" "), used),
+            ("Delete", self.search.backspace, used + 2),
         ):
             key = QPushButton(label)
             key.clicked.connect(action)
-            keypad.addWidget(key, 4, column, 1, 3)
+            keypad.addWidget(key, last_row, column, 1, 2)
             self.keys[label] = key
         left = QVBoxLayout()
         left.addWidget(self.search)
@@ -183,6 +185,8 @@ class ForgotCardPage(ColouredPage):
         self.setStyleSheet(
             f"QPushButton {{ min-height: {key}px; min-width: {key}px; padding: 0px 8px;"
             f" font-size: {text_px}px; }}"
+            f" QPushButton:disabled {{ background: #e5e7eb; color: #6b7280;"
+            " border-color: #9ca3af; }"
             f" QLineEdit {{ min-height: {key}px; font-size: {text_px + 4}px; }}"
             f" QListWidget {{ font-size: {text_px}px; }}"
             f" QListWidget::item {{ min-height: {key}px; }}"
