@@ -8,11 +8,12 @@ import csv
 import datetime as dt
 import io
 
+import pytest
 from sqlalchemy import update
 
 from kiosk.clock import SCHOOL_ZONE
 from kiosk.exports import ExportRequest, run_export
-from kiosk.services import custody, pupils, settings
+from kiosk.services import custody, exams, pupils, settings
 from kiosk.services.reports.filter import ReportFilter
 from kiosk.tables import Pupil
 from kiosk.ui.staff.dashboard import DashboardTab
@@ -95,3 +96,30 @@ def test_no_exam_banner_on_a_day_without_exams(console, sessions, school):
     assert isinstance(dashboard, DashboardTab)
     assert not dashboard.exam_banner.isVisible()
     assert console.tab("Exams") is None  # office staff do not set exams
+
+
+@pytest.mark.parametrize("size", [(1024, 600), (1920, 1080)], ids=["1024x600", "1920x1080"])
+def test_screenshots_of_the_new_console_screens(qtbot, console, sessions, school, artifacts, size):
+    settings.update(sessions, school.actors["admin"], {"handin_closes": "00:00"})
+    custody.hand_in_without_card(sessions, school.pupil_ids[2], school.actors["office"])
+    exams.set_exam(
+        sessions,
+        school.actors["senior"],
+        dt.datetime.now(SCHOOL_ZONE).date(),
+        dt.time(9, 0),
+        "GCSE Maths paper 1",
+        exams.Candidates(years=(11,)),
+    )
+    console.resize(*size)
+    log_in(console, "senior")
+    settle()
+    screenshot(console, artifacts, f"exam_banner_{size[0]}x{size[1]}")
+    console.open_list("late")
+    settle()
+    screenshot(console, artifacts, f"late_list_{size[0]}x{size[1]}")
+    console.open_list("exam_missing")
+    settle()
+    screenshot(console, artifacts, f"exam_missing_{size[0]}x{size[1]}")
+    console.show_tab("Exams")
+    settle()
+    screenshot(console, artifacts, f"exams_tab_{size[0]}x{size[1]}")

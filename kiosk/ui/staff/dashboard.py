@@ -151,11 +151,11 @@ class DashboardTab(QWidget):
 
     def _show_exams(self, day: exams.ExamDay) -> None:
         self.exam_banner.setVisible(bool(day.exams))
-        titles = ", ".join(f"{e.starts_at:%H:%M} {e.title}" for e in day.exams)
         self.exam_banner.setText(
-            f"Exam today ({titles}): {day.missing} candidate"
-            f"{'s have' if day.missing != 1 else ' has'} not handed in. Tap for the list."
+            f"Exam today: {day.missing} candidate{'s have' if day.missing != 1 else ' has'}"
+            " not handed in (tap for the list)"
         )
+        self.exam_banner.setToolTip("\n".join(f"{e.starts_at:%H:%M} {e.title}" for e in day.exams))
 
     def _show(self, data: Dashboard) -> None:
         self.feedback.clear()

@@ -29,7 +29,7 @@ from kiosk.services import exams, pupils
 from kiosk.services.common import PupilSummary
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
-from kiosk.ui.staff.common import Feedback, heading_label, pupil_line
+from kiosk.ui.staff.common import Feedback, heading_label, pupil_line, side_panel
 
 
 def _words(text: str) -> list[str]:
@@ -45,6 +45,7 @@ class ExamsTab(QWidget):
         today = local_date(utcnow())
         self.date = QDateEdit(QDate(today.year, today.month, today.day))
         self.date.setCalendarPopup(True)
+        self.date.setDisplayFormat("ddd d MMM yyyy")
         self.date.dateChanged.connect(lambda _d: self.refresh())
         self.start = QTimeEdit(QTime(9, 0))
         self.title = QLineEdit()
@@ -59,8 +60,10 @@ class ExamsTab(QWidget):
         find_button = QPushButton("Find")
         find_button.clicked.connect(self._find)
         self.found = QListWidget()
+        self.found.setMinimumHeight(160)
         self.found.itemClicked.connect(self._pick)
         self.picked = QListWidget()
+        self.picked.setMinimumHeight(160)
         self.picked.itemClicked.connect(lambda item: self.picked.takeItem(self.picked.row(item)))
         self.save = QPushButton("Set the exam")
         self.save.setProperty("role", "primary")
@@ -99,7 +102,7 @@ class ExamsTab(QWidget):
         right.addWidget(heading_label("Exams that day"))
         right.addWidget(self.day_list, 1)
         layout = QHBoxLayout(self)
-        layout.addLayout(left, 3)
+        layout.addWidget(side_panel(left, 480), 3)  # scrolls on a short screen
         layout.addLayout(right, 2)
 
     def chosen_day(self) -> dt.date:

@@ -75,7 +75,7 @@ LISTS = (
     ),
     ListSpec(
         "late",
-        "Late today",
+        "Late",
         school_day.late_today,
         models.late_columns,
         models.late_search,
