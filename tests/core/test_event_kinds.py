@@ -46,6 +46,8 @@ KINDS_ADDED_SINCE = frozenset(
         "locker_door_opened", "locker_door_shut", "locker_occupancy_changed",
         "locker_hand_in_confirmed", "locker_fault", "locker_fault_cleared",
         "locker_emergency_open_all", "locker_emergency_result",
+        # issue 17: forgotten and lost cards, exam days
+        "hand_in_without_card", "card_reported_lost", "exam_session_set",
     }
 )  # fmt: skip
 KIND_COLUMN_LENGTH = AuditEvent.__table__.c.kind.type.length
