@@ -75,10 +75,10 @@ def test_the_reports_and_admin_panels_are_built_with_sessions_staff_and_config(
     console, sessions, config
 ):
     log_in(console, "senior")
-    assert console.tab_titles() == [*OWN_TABS, "Reports"]
+    assert console.tab_titles() == [*OWN_TABS, "Exams", "Reports"]
     console.lock()
     log_in(console, "admin")
-    assert console.tab_titles() == [*OWN_TABS, "Reports", "Admin"]
+    assert console.tab_titles() == [*OWN_TABS, "Exams", "Reports", "Admin"]
     for title in ("Reports", "Admin"):
         panel = console.tab(title)
         assert panel.sessions is sessions and panel.config == config
