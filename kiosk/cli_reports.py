@@ -187,15 +187,26 @@ def backup(ctx: Context, args: argparse.Namespace) -> int:
 def _configure_restore(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="the backup file to restore")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument(
+        "--as", dest="as_name", required=True, help="an admin's name (PIN: KIOSK_PIN or asked)"
+    )
+
+
+def _admin_pin() -> str:
+    import getpass
+    import os
+
+    return os.environ.get("KIOSK_PIN") or getpass.getpass("Admin PIN: ")
 
 
 @command(
     "restore",
-    "Restore a backup after checking it (integrity, schema, audit chain).",
+    "Restore a backup after checking it (admin PIN; integrity, exact schema, audit chain, "
+    "records against the log, and an earlier state of this kiosk's own log).",
     _configure_restore,
 )
 def restore(ctx: Context, args: argparse.Namespace) -> int:
-    from kiosk.services import backup as backups
+    from kiosk.services import restore as restoring
 
     question = (
         f"Replace the current database with {args.file}? Anything recorded since that "
@@ -205,11 +216,14 @@ def restore(ctx: Context, args: argparse.Namespace) -> int:
         print("Nothing restored.")
         return 1
     try:
-        result = backups.restore(ctx.config, args.file)
+        result = restoring.restore(ctx.config, args.file, admin_name=args.as_name, pin=_admin_pin())
     except KioskError as exc:
         raise CliError(str(exc)) from exc
     print(f"Restored {result.restored_from}: audit chain intact, {result.events:,} events.")
     if result.pre_restore_backup:
-        print(f"The database it replaced is kept as {result.pre_restore_backup}.")
+        print(
+            f"The database it replaced is kept as {result.pre_restore_backup} "
+            f"({result.events_set_aside:,} events recorded after the backup are kept there)."
+        )
     print("Restart any kiosk that is running so it starts afresh.")
     return 0

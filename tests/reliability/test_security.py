@@ -19,13 +19,11 @@ import itertools
 import logging
 import pkgutil
 import shutil
-import sqlite3
 import subprocess
 import sys
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -293,14 +291,6 @@ def _backup(w: World) -> Call:
     return lambda a: _services("backup").make_backup(w.config, actor=a)
 
 
-def _restore(w: World) -> Call:
-    candidate = w.config.data_dir / "restore-candidate.db"
-    live = w.config.database_url.removeprefix("sqlite:///")
-    with closing(sqlite3.connect(live)) as source, closing(sqlite3.connect(candidate)) as copy:
-        source.backup(copy)
-    return lambda a: _services("backup").restore(w.config, candidate, actor=a)
-
-
 def _receipt(w: World) -> Call:
     device = w.confiscation()
     return lambda a: _services("console").record_receipt(w.sessions, a, device, "release")
@@ -384,14 +374,8 @@ def _case_list() -> list[Case]:
         Case("retention.purge", A.MANAGE_SETTINGS, _purge),
         # The kiosk's own daily backup and the command line need no log-in, by design.
         Case("backup.make_backup", A.MANAGE_SETTINGS, _backup, kiosk_allowed=True),
-        # A restore would swap the database under the other cases: refusals only.
-        Case(
-            "backup.restore",
-            A.MANAGE_SETTINGS,
-            _restore,
-            kiosk_allowed=True,
-            check_allowed=False,
-        ),
+        # restore.restore takes an admin's name and PIN, not an actor: its refusals are
+        # tested in tests/reports/test_restore_attacks.py.
         Case("console.record_receipt", A.VIEW_CONSOLE, _receipt),
         Case("console.record_console_locked", A.VIEW_CONSOLE, _console_locked),
         Case("kiosk_events.record", A.VIEW_CONSOLE, _kiosk_event),

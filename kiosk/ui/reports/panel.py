@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -37,9 +39,10 @@ from kiosk.db import Sessions, make_engine, make_sessions
 from kiosk.errors import KioskError
 from kiosk.exports import ExportRequest, ExportResult, Format, Report, default_path, run_export
 from kiosk.rules import Action, may
-from kiosk.services import backup, reports
-from kiosk.services.backup import BackupInfo, RestoreResult
+from kiosk.services import backup, reports, restore
+from kiosk.services.backup import BackupInfo
 from kiosk.services.reports import ReportFilter
+from kiosk.services.restore import RestoreResult
 from kiosk.services.staff import StaffMember
 from kiosk.ui.reports.worker import CancelledFn, JobRunner, JobWorker, ProgressFn
 from kiosk.ui.style import GREEN, GREY, RED
@@ -379,7 +382,19 @@ class ReportsPanel(QWidget):
             self, "Choose a backup to restore", start, "Kiosk backups (*.db);;All files (*)"
         )
         if path and self.confirm_restore(Path(path)):
-            self.start_restore(Path(path))
+            pin = self.ask_pin()
+            if pin:
+                self.start_restore(Path(path), pin)
+
+    def ask_pin(self) -> str:
+        """The admin's PIN again: a restore replaces every record, so it is asked anew."""
+        pin, ok = QInputDialog.getText(
+            self,
+            "Restore a backup",
+            f"{self.staff.name}, enter your PIN to restore:",
+            QLineEdit.EchoMode.Password,
+        )
+        return pin if ok else ""
 
     def confirm_restore(self, path: Path) -> bool:
         answer = QMessageBox.question(
@@ -391,13 +406,13 @@ class ReportsPanel(QWidget):
         )
         return answer == QMessageBox.StandardButton.Yes
 
-    def start_restore(self, path: Path) -> None:
+    def start_restore(self, path: Path, pin: str) -> None:
         if self.runner.busy:
             return
-        config, actor = self.config, self.staff.actor
+        config, name = self.config, self.staff.name
 
         def job(progress: ProgressFn, _cancelled: CancelledFn) -> RestoreResult:
-            return backup.restore(config, path, actor=actor)
+            return restore.restore(config, path, admin_name=name, pin=pin)
 
         self.progress.setRange(0, 0)
         self.status.show_text("Checking the backup, then restoring…")
