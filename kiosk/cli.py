@@ -11,9 +11,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from kiosk.config import Config, ensure_data_dir, load_config
+from kiosk.config import Config, UnsafeDataDir, ensure_data_dir, load_config
 from kiosk.db import Sessions, open_database
 from kiosk.errors import KioskError
+from kiosk.keystore import KeyStore
 from kiosk.services import staff
 from kiosk.services.staff import StaffMember
 
@@ -50,13 +51,24 @@ class Context:
         """Open (and upgrade) the database; set up the install on first use."""
         from kiosk.services import settings
 
-        ensure_data_dir(self.config)
+        engine, sessions = self.open_without_keys()
         try:
-            engine, sessions = open_database(self.config.database_url)
+            settings.ensure_install(sessions, KeyStore.for_config(self.config))
+        except KioskError as exc:
+            raise CliError(str(exc)) from exc
+        return engine, sessions
+
+    def open_without_keys(self) -> tuple[Engine, Sessions]:
+        """Open (and upgrade) the database with the data folder made private, but without
+        the school's keys: for the commands that bring them (``kiosk keys import``)."""
+        try:
+            ensure_data_dir(self.config)
+        except UnsafeDataDir as exc:
+            raise CliError(str(exc)) from exc
+        try:
+            return open_database(self.config.database_url)
         except Exception as exc:  # the driver's own words are useful to an admin here
             raise CliError(f"cannot open the database: {exc}") from exc
-        settings.ensure_install(sessions)
-        return engine, sessions
 
     @property
     def sessions(self) -> Sessions:

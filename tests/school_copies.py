@@ -10,6 +10,7 @@ database of the test's own.
 from __future__ import annotations
 
 import copy
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,9 +23,20 @@ from sqlalchemy import Engine
 from kiosk.config import sqlite_url
 from kiosk.db import Sessions, make_engine, open_database
 from kiosk.demo import DemoSchool, build_school
+from kiosk.keystore import KEYS_FOLDER
 from kiosk.services import settings
 
 T = TypeVar("T")
+
+
+def copy_school(source: Path, target: Path) -> None:
+    """A copy of the SQLite file ``source`` at ``target``, with the key store beside it
+    (card key, PIN pepper: not in the database, so a copy without them opens nothing)."""
+    with sqlite3.connect(source) as origin, sqlite3.connect(target) as copied:
+        origin.backup(copied)
+    keys = source.parent / KEYS_FOLDER
+    if keys.is_dir() and keys != target.parent / KEYS_FOLDER:
+        shutil.copytree(keys, target.parent / KEYS_FOLDER, dirs_exist_ok=True)
 
 
 @dataclass(frozen=True)
@@ -38,9 +50,7 @@ class Template(Generic[T]):
         """An engine on this template's copy (SQLite) or on the test's own PostgreSQL
         database (already migrated by the server fixture)."""
         if database_url.startswith("sqlite"):
-            target = Path(database_url.split("///", 1)[1])
-            with sqlite3.connect(self.path) as source, sqlite3.connect(target) as copied:
-                source.backup(copied)
+            copy_school(self.path, Path(database_url.split("///", 1)[1]))
             engine = make_engine(database_url)  # the template is at the newest schema
         else:
             engine, _ = open_database(database_url)

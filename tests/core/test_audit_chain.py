@@ -1,8 +1,8 @@
 import itertools
-import sqlite3
-from contextlib import closing
+from pathlib import Path
 
 import pytest
+from school_copies import copy_school
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -61,11 +61,7 @@ def test_the_worker_opens_a_database_whose_folder_name_looks_like_uri_syntax(
         pytest.skip("the worker process is for SQLite files")
     odd = tmp_path / "Office #2? 100%20" / "kiosk.db"
     odd.parent.mkdir()
-    with (
-        closing(sqlite3.connect(engine.url.database)) as source,
-        closing(sqlite3.connect(odd)) as copy,
-    ):
-        source.backup(copy)
+    copy_school(Path(engine.url.database), odd)
     odd_engine, odd_sessions = open_database(sqlite_url(odd))
     joined = []
     join = audit._join

@@ -291,6 +291,18 @@ def _backup(w: World) -> Call:
     return lambda a: _services("backup").make_backup(w.config, actor=a)
 
 
+def _export_keys(w: World) -> Call:
+    out = w.config.data_dir / "keys-for-kiosk-2.json"
+    return lambda a: _services("key_transfer").export_keys(w.sessions, a, out)
+
+
+def _rotate_card_key(w: World) -> Call:
+    from kiosk.keystore import KeyStore
+
+    store = KeyStore.for_config(w.config)
+    return lambda a: _services("card_keys").rotate(w.sessions, a, store)
+
+
 def _receipt(w: World) -> Call:
     device = w.confiscation()
     return lambda a: _services("console").record_receipt(w.sessions, a, device, "release")
@@ -374,6 +386,9 @@ def _case_list() -> list[Case]:
         Case("retention.purge", A.MANAGE_SETTINGS, _purge),
         # The kiosk's own daily backup and the command line need no log-in, by design.
         Case("backup.make_backup", A.MANAGE_SETTINGS, _backup, kiosk_allowed=True),
+        Case("key_transfer.export_keys", A.MANAGE_SETTINGS, _export_keys),
+        # A new card key would change the cards under the other cases: refusals only.
+        Case("card_keys.rotate", A.MANAGE_SETTINGS, _rotate_card_key, check_allowed=False),
         # restore.restore takes an admin's name and PIN, not an actor: its refusals are
         # tested in tests/reports/test_restore_attacks.py.
         Case("console.record_receipt", A.VIEW_CONSOLE, _receipt),

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from school_copies import copy_school
 
 from kiosk.__main__ import main
 
@@ -57,11 +58,7 @@ def kiosk(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
 def school_dir(tmp_path: Path, history_template) -> Path:
     data_dir = tmp_path / "school"
     data_dir.mkdir()
-    with (
-        sqlite3.connect(history_template.path) as source,
-        sqlite3.connect(data_dir / "kiosk.db") as target,
-    ):
-        source.backup(target)
+    copy_school(history_template.path, data_dir / "kiosk.db")
     return data_dir
 
 
