@@ -75,18 +75,45 @@ class Context:
         return self.database[1]
 
 
-def staff_login(ctx: Context, name: str, pin: str | None) -> StaffMember:
-    """Check a staff PIN for a CLI command (asks for it when not given)."""
+def read_pin(prompt: str, env: str = "KIOSK_PIN", *, confirm: str | None = None) -> str:
+    """A PIN from the environment variable ``env`` (for scripts: unlike a command-line
+    argument, a process's environment is not shown to other users of the machine), else one
+    line of standard input when that is not a terminal (a pipe), else typed at the
+    terminal without echo (twice, when ``confirm`` gives the second prompt)."""
     import getpass
+    import sys
 
+    given = os.environ.get(env)
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        line = sys.stdin.readline().strip()
+        if not line:
+            raise CliError(f"a PIN is needed: set {env} or run the command in a terminal")
+        return line
+    try:
+        pin = getpass.getpass(prompt)
+        if confirm is not None and getpass.getpass(confirm) != pin:
+            raise CliError("the two PINs differ: nothing was changed")
+    except (EOFError, KeyboardInterrupt) as exc:
+        raise CliError("no PIN given") from exc
+    return pin
+
+
+def add_login(parser: argparse.ArgumentParser) -> None:
+    """``--as NAME`` for a command that acts as a member of staff (the PIN: KIOSK_PIN or
+    the prompt, never an argument)."""
+    parser.add_argument("--as", dest="as_name", required=True, help="your staff name")
+
+
+def staff_login(ctx: Context, name: str) -> StaffMember:
+    """Check a staff PIN for a CLI command (asks for it when not given)."""
     members = {m.name.lower(): m for m in staff.list_staff(ctx.sessions)}
     member = members.get(name.strip().lower())
     if member is None:
-        raise CliError(f"no active staff member called {name!r}")
+        raise CliError(f"no active staff member called {name!r} ('kiosk staff list' shows them)")
+    typed = read_pin(f"PIN for {member.name}: ")
     try:
-        # For scripts, KIOSK_PIN: unlike --pin, the environment of a process is not shown
-        # to other users of the machine.
-        typed = pin or os.environ.get("KIOSK_PIN") or getpass.getpass("PIN: ")
         return staff.check_pin(ctx.sessions, member.id, typed)
     except KioskError as exc:
         raise CliError(str(exc)) from exc

@@ -1,7 +1,7 @@
 """Admin commands: import-roster, import-photos, cards, labels, slots, settings.
 
 Every command that changes something logs in a staff member (``--as NAME``; the PIN is
-asked for, or given with ``--pin`` in scripts) so the audit log names who did it.
+asked for, or KIOSK_PIN in scripts) so the audit log names who did it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk.cli import CliError, Context, command, staff_login
+from kiosk.cli import CliError, Context, add_login, command, staff_login
 from kiosk.errors import KioskError
 from kiosk.services.audit import Actor
 
@@ -20,16 +20,8 @@ if TYPE_CHECKING:  # the modules themselves load when a command runs: `kiosk --h
     from kiosk.services.roster import RosterPreview
 
 
-def _add_login(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--as", dest="as_name", required=True, help="your staff name")
-    parser.add_argument(
-        "--pin",
-        help="your PIN, for scripts (visible to other users: prefer KIOSK_PIN or the prompt)",
-    )
-
-
 def _actor(ctx: Context, args: argparse.Namespace) -> Actor:
-    return staff_login(ctx, args.as_name, args.pin).actor
+    return staff_login(ctx, args.as_name).actor
 
 
 def _count(number: int, noun: str) -> str:
@@ -63,7 +55,7 @@ def _configure_import_roster(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="go ahead even though many pupils would be marked as left",
     )
-    _add_login(parser)
+    add_login(parser)
 
 
 def _overrides(pairs: list[str]) -> dict[str, str]:
@@ -145,7 +137,7 @@ def import_roster(ctx: Context, args: argparse.Namespace) -> int:
 
 def _configure_import_photos(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", type=Path, help="images named by admission number or UPN")
-    _add_login(parser)
+    add_login(parser)
 
 
 @command(
@@ -184,7 +176,7 @@ def _configure_cards(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--yes", action="store_true", help="no questions (for scripts)")
     parser.add_argument("--out", type=Path, help="the PDF to write")
-    _add_login(parser)
+    add_login(parser)
 
 
 def _card_selection(args: argparse.Namespace) -> CardSelection:
@@ -243,7 +235,7 @@ def _configure_labels(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, required=True, help="the PDF to write")
     parser.add_argument("--from", dest="first", type=int, help="first slot number")
     parser.add_argument("--to", dest="last", type=int, help="last slot number")
-    _add_login(parser)
+    add_login(parser)
 
 
 @command(
@@ -340,7 +332,7 @@ def slots_cmd(ctx: Context, args: argparse.Namespace) -> int:
         return _list_slots(ctx)
     if not args.as_name:
         raise CliError("changing slots needs --as NAME")
-    actor = staff_login(ctx, args.as_name, args.pin).actor
+    actor = staff_login(ctx, args.as_name).actor
     try:
         print(_change_slots(ctx, args, actor))
     except KioskError as exc:
@@ -385,7 +377,7 @@ def settings_cmd(ctx: Context, args: argparse.Namespace) -> int:
     if args.key == "school_code" and not _confirm(question + " Go ahead?", args.yes):
         print("Nothing was changed.")
         return 1
-    actor = staff_login(ctx, args.as_name, args.pin).actor
+    actor = staff_login(ctx, args.as_name).actor
     try:
         settings.update(ctx.sessions, actor, {args.key: args.value})
     except KioskError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kiosk.cli import CliError, Context, command, staff_login
+from kiosk.cli import CliError, Context, command, read_pin, staff_login
 from kiosk.config import sqlite_url
 from kiosk.errors import KioskError
 
@@ -143,7 +143,11 @@ def staff_cmd(ctx: Context, args: argparse.Namespace) -> int:
     from kiosk.services import staff
 
     if args.action == "list":
-        for member in staff.list_staff(ctx.sessions, include_inactive=True):
+        members = staff.list_staff(ctx.sessions, include_inactive=True)
+        if not members:
+            print("No staff accounts yet. Add the first admin with:")
+            print("  kiosk staff add --name 'YOUR NAME' --role admin")
+        for member in members:
             state = "active" if member.active else "inactive"
             print(f"{member.id:>4}  {member.name:<30} {member.role:<7} {state}")
         return 0
@@ -153,7 +157,7 @@ def staff_cmd(ctx: Context, args: argparse.Namespace) -> int:
         return _add_staff(ctx, args)
     if not args.as_name:
         raise CliError("--as NAME is needed: an admin's own name (their PIN is asked)")
-    actor = staff_login(ctx, args.as_name, None).actor
+    actor = staff_login(ctx, args.as_name).actor
     target = _staff_called(ctx, args.name)
     try:
         if args.action in ("deactivate", "reactivate"):
@@ -166,8 +170,16 @@ def staff_cmd(ctx: Context, args: argparse.Namespace) -> int:
             staff.set_role(ctx.sessions, actor, target, args.role)
     except KioskError as exc:
         raise CliError(str(exc)) from exc
-    print(f"Done: {args.action} for {args.name}.")
+    print(_done_words(args))
     return 0
+
+
+def _done_words(args: argparse.Namespace) -> str:
+    if args.action == "role":
+        return f"Done: {args.name} is now {args.role}."
+    if args.action == "reset-pin":
+        return f"Done: {args.name} has a new PIN."
+    return f"Done: {args.name} is now {'active' if args.action == 'reactivate' else 'inactive'}."
 
 
 def _staff_called(ctx: Context, name: str) -> int:
@@ -182,19 +194,23 @@ def _staff_called(ctx: Context, name: str) -> int:
 
 
 def _new_pin(name: str) -> str:
-    import getpass
-
-    pin = getpass.getpass(f"New PIN for {name}: ")
-    if getpass.getpass("Again: ") != pin:
-        raise CliError("the PINs differ")
-    return pin
+    """A new staff PIN: KIOSK_NEW_PIN, a line piped in, or typed twice at the terminal."""
+    return read_pin(
+        f"New PIN for {name}: ", "KIOSK_NEW_PIN", confirm=f"The new PIN for {name} again: "
+    )
 
 
 def _add_staff(ctx: Context, args: argparse.Namespace) -> int:
     from kiosk.services import staff
 
-    actor = staff_login(ctx, args.as_name, None).actor if args.as_name else None
     role = args.role or "office"
+    first = not staff.list_staff(ctx.sessions, include_inactive=True)
+    # Refused before any PIN is asked: nobody types a PIN twice to be told no.
+    if first and role != "admin":
+        raise CliError("the first staff account must be an admin: add --role admin")
+    if not first and not args.as_name:
+        raise CliError("--as NAME is needed: an admin's own name (their PIN is asked)")
+    actor = staff_login(ctx, args.as_name).actor if args.as_name else None
     try:
         staff.add_staff(ctx.sessions, actor, args.name, role, _new_pin(args.name))
     except KioskError as exc:

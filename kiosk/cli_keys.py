@@ -8,11 +8,9 @@ a backup, gets them from a key file an admin exports here and imports there.
 from __future__ import annotations
 
 import argparse
-import getpass
-import os
 from pathlib import Path
 
-from kiosk.cli import CliError, Context, command, staff_login
+from kiosk.cli import CliError, Context, command, read_pin, staff_login
 from kiosk.errors import KioskError
 from kiosk.keystore import KeyStore
 
@@ -24,16 +22,12 @@ def _configure_keys(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as", dest="as_name", help="an admin's name (PIN: KIOSK_PIN or asked)")
 
 
-def _pin() -> str:
-    return os.environ.get("KIOSK_PIN") or getpass.getpass("Admin PIN: ")
-
-
 def _export(ctx: Context, args: argparse.Namespace) -> int:
     from kiosk.services import key_transfer
 
     if not args.out or not args.as_name:
         raise CliError("write: kiosk keys export --as NAME --out FILE")
-    actor = staff_login(ctx, args.as_name, None).actor
+    actor = staff_login(ctx, args.as_name).actor
     try:
         done = key_transfer.export_keys(ctx.sessions, actor, args.out)
     except (KioskError, OSError) as exc:
@@ -50,10 +44,10 @@ def _import(ctx: Context, args: argparse.Namespace) -> int:
     if not args.file:
         raise CliError("write: kiosk keys import FILE --as NAME")
     _engine, sessions = ctx.open_without_keys()
-    code = os.environ.get("KIOSK_TRANSFER_CODE") or getpass.getpass("Transfer code: ")
+    code = read_pin("Transfer code: ", "KIOSK_TRANSFER_CODE")
     store = KeyStore.for_config(ctx.config)
     try:
-        pin = _pin() if args.as_name else ""
+        pin = read_pin("Admin PIN: ") if args.as_name else ""
         login = (args.as_name or "", pin)
         key_transfer.import_keys(sessions, store, args.file, code, login, ctx.config.kiosk_name)
     except KioskError as exc:
@@ -91,7 +85,7 @@ def rotate_card_secret(ctx: Context, args: argparse.Namespace) -> int:
 
     if not args.as_name:
         raise CliError("write: kiosk cards rotate-secret --as NAME")
-    actor = staff_login(ctx, args.as_name, args.pin).actor
+    actor = staff_login(ctx, args.as_name).actor
     try:
         until = card_keys.rotate(ctx.sessions, actor, KeyStore.for_config(ctx.config))
     except (KioskError, OSError) as exc:

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk.cli import CliError, Context, command, staff_login
+from kiosk.cli import CliError, Context, add_login, command, read_pin, staff_login
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
@@ -25,14 +25,6 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-09-01") from exc
-
-
-def _add_login(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--as", dest="as_name", required=True, help="your staff name")
-    parser.add_argument(
-        "--pin",
-        help="your PIN, for scripts (visible to other users: prefer KIOSK_PIN or the prompt)",
-    )
 
 
 def _confirm(question: str, assume_yes: bool) -> bool:
@@ -65,7 +57,7 @@ def _configure_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--form", help="only pupils in this form, e.g. 7B")
     parser.add_argument("--custody-kind", choices=["daily", "confiscation"])
     parser.add_argument("--out", type=Path, help="the file to write (default: the exports folder)")
-    _add_login(parser)
+    add_login(parser)
 
 
 def _request(args: argparse.Namespace) -> ExportRequest:
@@ -103,7 +95,7 @@ def export(ctx: Context, args: argparse.Namespace) -> int:
 
     try:
         request = _request(args).checked()
-        actor = staff_login(ctx, args.as_name, args.pin).actor
+        actor = staff_login(ctx, args.as_name).actor
         out = args.out
         if out is None:
             ctx.config.export_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -128,7 +120,7 @@ def _configure_purge(parser: argparse.ArgumentParser) -> None:
         "--dry-run", action="store_true", help="show what would be purged, change nothing"
     )
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    _add_login(parser)
+    add_login(parser)
 
 
 @command(
@@ -140,7 +132,7 @@ def purge(ctx: Context, args: argparse.Namespace) -> int:
     from kiosk.services import retention
 
     try:
-        actor = staff_login(ctx, args.as_name, args.pin).actor
+        actor = staff_login(ctx, args.as_name).actor
         plan = retention.purge(ctx.sessions, actor, dry_run=True)
         print(plan.describe())
         if args.dry_run or plan.pupils == 0:
@@ -187,16 +179,7 @@ def backup(ctx: Context, args: argparse.Namespace) -> int:
 def _configure_restore(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="the backup file to restore")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    parser.add_argument(
-        "--as", dest="as_name", required=True, help="an admin's name (PIN: KIOSK_PIN or asked)"
-    )
-
-
-def _admin_pin() -> str:
-    import getpass
-    import os
-
-    return os.environ.get("KIOSK_PIN") or getpass.getpass("Admin PIN: ")
+    add_login(parser)  # an admin: the PIN is checked by the restore itself
 
 
 @command(
@@ -216,7 +199,9 @@ def restore(ctx: Context, args: argparse.Namespace) -> int:
         print("Nothing restored.")
         return 1
     try:
-        result = restoring.restore(ctx.config, args.file, admin_name=args.as_name, pin=_admin_pin())
+        result = restoring.restore(
+            ctx.config, args.file, admin_name=args.as_name, pin=read_pin("Admin PIN: ")
+        )
     except KioskError as exc:
         raise CliError(str(exc)) from exc
     print(f"Restored {result.restored_from}: audit chain intact, {result.events:,} events.")

@@ -212,6 +212,8 @@ def add_history(
         if day.weekday() < 5:
             school_days.append(day)
         day -= dt.timedelta(days=1)
+    # Each day's events are recorded in the order they happened, so the audit log's times
+    # only go forwards and a slot is never shown holding two devices at once.
     for day in reversed(school_days):
         handed: list[int] = []
         owners = demo.device_owners
@@ -221,17 +223,26 @@ def add_history(
             )
             if result.custody_id and not result.already_held:
                 handed.append(result.custody_id)
-        for pupil_id in rng.sample(demo.pupil_ids, k=2):
+        confiscated = []
+        for n, pupil_id in enumerate(rng.sample(demo.pupil_ids, k=2)):
             info = custody.confiscate(
                 sessions,
                 office,
                 pupil_id,
                 "used in lesson",
                 "Seen using phone in lesson",
-                now=_at(day, 11, 5),
+                now=_at(day, 10 + n, 5),
             )
-            custody.release_to_parent(
-                sessions, office, info.id, "Parent of pupil", "mother", True, now=_at(day, 16, 10)
+            confiscated.append(info.id)
+        if day == school_days[0]:
+            custody.confiscate(
+                sessions,
+                senior,
+                demo.pupil_ids[3],
+                "suspected offence",
+                "Referred to DSL",
+                do_not_examine=True,
+                now=_at(day, 13, 0),
             )
         for i, custody_id in enumerate(handed):
             if rng.random() < 0.01:
@@ -239,15 +250,16 @@ def add_history(
             custody.collect(
                 sessions, custody_id, office, now=_at(day, 15, 10) + dt.timedelta(seconds=i * 5)
             )
-    custody.confiscate(
-        sessions,
-        senior,
-        demo.pupil_ids[3],
-        "suspected offence",
-        "Referred to DSL",
-        do_not_examine=True,
-        now=_at(school_days[0], 13, 0),
-    )
+        for n, custody_id in enumerate(confiscated):
+            custody.release_to_parent(
+                sessions,
+                office,
+                custody_id,
+                "Parent of pupil",
+                "mother",
+                True,
+                now=_at(day, 16, 10 + 15 * n),
+            )
     exemptions.grant(
         sessions,
         senior,

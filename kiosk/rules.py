@@ -70,6 +70,21 @@ PERMISSIONS: dict[Role, frozenset[Action]] = {
 }
 
 
+_ROLE_WORDS = {
+    Role.OFFICE: "a member of the office staff",
+    Role.SENIOR: "a senior member of staff",
+    Role.ADMIN: "an admin",
+}
+
+
+def who_may(action: Action) -> str:
+    """Who can do ``action``, in words: "an admin", "a senior member of staff or an admin"."""
+    roles = [role for role in (Role.SENIOR, Role.ADMIN) if action in PERMISSIONS[role]]
+    if action in PERMISSIONS[Role.OFFICE] or not roles:
+        return "any member of staff"
+    return " or ".join(_ROLE_WORDS[role] for role in roles)
+
+
 def may(role: str, action: Action) -> bool:
     try:
         return action in PERMISSIONS[Role(role)]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up (first time) and run the kiosk on a SQLite file, with a demo school when the
+# Set up (first time only) and run the kiosk on a SQLite file, with a demo school when the
 # database is empty. Extra arguments go to `kiosk demo` (e.g. --windowed, --camera none).
+# After the first run it starts with no network: setup.sh returns at once when installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

@@ -12,15 +12,17 @@ from school_copies import copy_school
 
 
 def kiosk(
-    data_dir: Path, *args: str, typed: str = "", pin: str | None = None
+    data_dir: Path, *args: str, typed: str = "", pin: str | None = None, new_pin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run the command; ``typed`` is what the person types at its prompts (PINs), ``pin``
-    goes in KIOSK_PIN as a script would pass it."""
+    and ``new_pin`` go in KIOSK_PIN and KIOSK_NEW_PIN as a script would pass them."""
     env = {**os.environ, "KIOSK_DATA_DIR": str(data_dir), "QT_QPA_PLATFORM": "offscreen"}
-    env.pop("KIOSK_DATABASE_URL", None)
-    env.pop("KIOSK_PIN", None)
+    for name in ("KIOSK_DATABASE_URL", "KIOSK_PIN", "KIOSK_NEW_PIN"):
+        env.pop(name, None)
     if pin is not None:
         env["KIOSK_PIN"] = pin
+    if new_pin is not None:
+        env["KIOSK_NEW_PIN"] = new_pin
     return subprocess.run(
         [sys.executable, "-m", "kiosk", *args],
         env=env,
@@ -168,3 +170,84 @@ def test_a_script_gives_the_pin_in_kiosk_pin_not_on_the_command_line(demo_dir, t
     done = kiosk(data, *args, pin="1470")
     assert done.returncode == 0, done.stderr
     assert "PIN:" not in done.stderr  # not asked: taken from the environment
+
+
+def test_a_pin_on_the_command_line_is_refused_without_being_echoed(demo_dir):
+    result = kiosk(demo_dir, "staff", "add", "--name", "Pat", "--as", "Alex Admin", "--pin", "1470")
+    assert result.returncode == 2
+    assert "1470" not in result.stdout + result.stderr
+    assert "KIOSK_PIN" in result.stderr
+
+
+def test_a_scheduled_command_without_a_pin_says_so_in_one_line(demo_dir):
+    result = kiosk(
+        demo_dir, "staff", "role", "--name", "x", "--role", "senior", "--as", "Alex Admin"
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "EOFError" not in result.stderr
+    assert "set KIOSK_PIN" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_a_new_pin_comes_from_kiosk_new_pin_in_a_script(demo_dir, tmp_path):
+    data = copy_of_demo(demo_dir, tmp_path)
+    added = kiosk(
+        data,
+        "staff",
+        "add",
+        "--name",
+        "Pat Parttime",
+        "--as",
+        "Alex Admin",
+        pin="1470",
+        new_pin="864297",
+    )
+    assert added.returncode == 0, added.stderr
+    login = kiosk(
+        data,
+        "staff",
+        "role",
+        "--name",
+        "Pat Parttime",
+        "--role",
+        "office",
+        "--as",
+        "Alex Admin",
+        pin="1470",
+    )
+    assert login.returncode == 0 and "Pat Parttime is now office" in login.stdout
+
+
+def test_an_empty_database_says_how_to_add_the_first_admin(tmp_path):
+    listed = kiosk(tmp_path, "staff", "list")
+    assert listed.returncode == 0 and "kiosk staff add" in listed.stdout
+    wrong_role = kiosk(tmp_path, "staff", "add", "--name", "Olivia", "--role", "office")
+    assert wrong_role.returncode == 2
+    assert "first staff account must be an admin" in wrong_role.stderr
+    assert "PIN" not in wrong_role.stderr  # refused before any PIN was asked
+
+
+def test_a_senior_running_an_admin_command_is_told_it_needs_an_admin(demo_dir, tmp_path):
+    data = copy_of_demo(demo_dir, tmp_path)
+    result = kiosk(
+        data,
+        "staff",
+        "deactivate",
+        "--name",
+        "Olivia Office",
+        "--as",
+        "Sam Senior (DSL)",
+        pin="3691",
+    )
+    assert result.returncode == 2
+    assert "needs an admin" in result.stderr and "senior member" not in result.stderr
+
+
+def test_a_closed_pipe_ends_the_listing_quietly(demo_dir):
+    env = {**os.environ, "KIOSK_DATA_DIR": str(demo_dir)}
+    shell = f"{sys.executable} -m kiosk slots list | head -1"
+    for _ in range(3):
+        result = subprocess.run(
+            ["bash", "-c", shell], env=env, text=True, capture_output=True, timeout=120
+        )
+        assert len(result.stdout.splitlines()) == 1
+        assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr

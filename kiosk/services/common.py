@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.clock import utcnow
 from kiosk.errors import NotAuthorised, PupilNotActive, UnknownPupil
-from kiosk.rules import Action, is_locked, may
+from kiosk.rules import Action, is_locked, may, who_may
 from kiosk.services.audit import Actor
 from kiosk.tables import Pupil, Staff
 
@@ -47,7 +47,7 @@ def _allowed(staff: StaffT | None, action: Action) -> StaffT:
     if staff is None or not staff.active or is_locked(staff.locked_until, utcnow()):
         raise NotAuthorised("Please log in as a member of staff.")
     if not may(staff.role, action):
-        raise NotAuthorised("Your role does not allow this. Please ask a senior member of staff.")
+        raise NotAuthorised(f"Your role does not allow this: it needs {who_may(action)}.")
     return staff
 
 

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+from cli_pins import pin_for
 from PIL import Image
 from sqlalchemy import select
 
@@ -16,11 +17,12 @@ from kiosk.tables import Pupil
 
 from .conftest import DATA
 
-ADMIN = ["--as", "Alex Admin", "--pin", "1470"]
+ADMIN = ["--as", "Alex Admin"]
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    status = main(list(args))
+def run(capsys, *args: str, pin: str | None = None) -> tuple[int, str, str]:
+    with pin_for(args, pin):
+        status = main(list(args))
     out = capsys.readouterr()
     return status, out.out, out.err
 
@@ -93,7 +95,7 @@ def test_plain_errors_not_tracebacks(capsys, school, tmp_path):
         "kiosk import-roster: Cannot read missing.csv: No such file or directory.",
     )
     status, _, err = run(
-        capsys, "import-roster", str(DATA / "errors.csv"), "--as", "Alex Admin", "--pin", "0000"
+        capsys, "import-roster", str(DATA / "errors.csv"), "--as", "Alex Admin", pin="0000"
     )
     assert status == 2 and "Wrong PIN" in err
     status, _, err = run(

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_pins import pin_for
 from PIL import Image
 from sqlalchemy import select, update
 
@@ -683,8 +684,8 @@ def test_no_pin_or_card_secret_in_logs_exports_printouts_or_command_output(
         school = build_school(sessions, pupils=30, slot_count=20, reserved=2)
         _busy_day_with_distinctive_pins(sessions, school)
         today = f"{local_date(utcnow())}"
-        admin = ["--as", "Alex Admin", "--pin", SECRET_PINS["admin"]]
-        senior = ["--as", "Sam Senior (DSL)", "--pin", SECRET_PINS["senior"]]
+        admin = ["--as", "Alex Admin"]
+        senior = ["--as", "Sam Senior (DSL)"]
         export = ["export", "--from", today, "--to", today, *senior, "--format"]
         out = str(config.export_dir)
         commands = [
@@ -699,7 +700,11 @@ def test_no_pin_or_card_secret_in_logs_exports_printouts_or_command_output(
             ["labels", "--out", f"{out}/labels.pdf", *admin],
             ["backup"],
         ]
-        statuses = [main(args) for args in commands]
+        statuses = []
+        for args in commands:
+            role = "admin" if "Alex Admin" in args else "senior"
+            with pin_for(args, SECRET_PINS[role]):
+                statuses.append(main(args))
         with sessions() as session:
             secret = settings.card_secret(session).hex()
         engine.dispose()

@@ -14,19 +14,22 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from cli_pins import DEMO_PINS, pin_for
 from school_copies import copy_school
 
 from kiosk.__main__ import main
 
-ADMIN = ("--as", "Alex Admin", "--pin", "1470")
-SENIOR = ("--as", "Sam Senior (DSL)", "--pin", "3691")
-OFFICE = ("--as", "Olivia Office", "--pin", "2580")
+ADMIN = ("--as", "Alex Admin")
+SENIOR = ("--as", "Sam Senior (DSL)")
+OFFICE = ("--as", "Olivia Office")
 PERIOD = ("--from", "2026-03-23", "--to", "2026-03-31")
 
 
 def run_process(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KIOSK_DATA_DIR": str(data_dir), "QT_QPA_PLATFORM": "offscreen"}
     env.pop("KIOSK_DATABASE_URL", None)
+    if "--as" in args:
+        env["KIOSK_PIN"] = DEMO_PINS[args[args.index("--as") + 1]]
     return subprocess.run(
         [sys.executable, "-m", "kiosk", *args], env=env, text=True, capture_output=True, timeout=300
     )
@@ -43,9 +46,10 @@ class Ran:
 def kiosk(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("KIOSK_DATABASE_URL", raising=False)
 
-    def run(data_dir: Path, *args: str) -> Ran:
+    def run(data_dir: Path, *args: str, pin: str | None = None) -> Ran:
         try:
-            code = main(["--data-dir", str(data_dir), *args])
+            with pin_for(args, pin):
+                code = main(["--data-dir", str(data_dir), *args])
         except SystemExit as exit_:  # argparse's own refusals
             code = int(exit_.code or 0)
         out = capsys.readouterr()
@@ -106,7 +110,7 @@ def test_export_pdf_summary(school_dir, kiosk, tmp_path):
         ((*PERIOD, "--format", "csv", *OFFICE), "role does not allow"),
         (("--from", "2026-03-31", "--to", "2026-03-01", "--format", "csv", *ADMIN), "before"),
         ((*PERIOD, "--format", "csv", "--out", "/nonexistent/x.csv", *ADMIN), "does not exist"),
-        ((*PERIOD, "--format", "csv", "--as", "Alex Admin", "--pin", "9999"), "Wrong PIN"),
+        ((*PERIOD, "--format", "csv", "--as", "Nobody Here"), "no active staff member"),
     ],
 )
 def test_export_refusals_are_plain_words(school_dir, kiosk, args, words):
@@ -114,6 +118,12 @@ def test_export_refusals_are_plain_words(school_dir, kiosk, args, words):
     assert result.returncode == 2
     assert words in result.stderr and "Traceback" not in result.stderr
     assert not (school_dir / "exports").exists() or not any((school_dir / "exports").iterdir())
+
+
+def test_a_wrong_pin_is_refused_in_words(school_dir, kiosk):
+    result = kiosk(school_dir, "export", *PERIOD, "--format", "csv", *ADMIN, pin="9999")
+    assert result.returncode == 2
+    assert "Wrong PIN" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_a_bad_date_is_explained(school_dir, kiosk):
@@ -149,10 +159,10 @@ def test_purge_needs_an_admin(school_dir, kiosk):
     assert result.returncode == 2 and "role does not allow" in result.stderr
 
 
-RESTORE_AS = ("--as", "Alex Admin")  # the PIN comes from KIOSK_PIN or the prompt
+RESTORE_AS = ("--as", "Alex Admin")  # the PIN: KIOSK_PIN (cli_pins) or the prompt
 
 
-def test_backup_list_and_restore(school_dir, kiosk, monkeypatch):
+def test_backup_list_and_restore(school_dir, kiosk):
     made = kiosk(school_dir, "backup")
     assert made.returncode == 0, made.stderr
     [path] = (school_dir / "backups").glob("kiosk-*-manual.db")
@@ -160,10 +170,8 @@ def test_backup_list_and_restore(school_dir, kiosk, monkeypatch):
     assert str(path) in listed.stdout
     unconfirmed = kiosk(school_dir, "restore", str(path), *RESTORE_AS)
     assert unconfirmed.returncode == 2 and "--yes" in unconfirmed.stderr
-    monkeypatch.setenv("KIOSK_PIN", "9999")
-    wrong = kiosk(school_dir, "restore", str(path), "--yes", *RESTORE_AS)
+    wrong = kiosk(school_dir, "restore", str(path), "--yes", *RESTORE_AS, pin="9999")
     assert wrong.returncode == 2 and "Not restored: Wrong PIN" in wrong.stderr
-    monkeypatch.setenv("KIOSK_PIN", "1470")
     restored = kiosk(school_dir, "restore", str(path), "--yes", *RESTORE_AS)
     assert restored.returncode == 0, restored.stderr
     assert "audit chain intact" in restored.stdout and "pre-restore" in restored.stdout
@@ -176,8 +184,7 @@ def test_restore_needs_an_admin_name(school_dir, kiosk):
     assert result.returncode == 2 and "--as" in result.stderr
 
 
-def test_restore_refuses_a_tampered_backup(school_dir, kiosk, tmp_path, monkeypatch):
-    monkeypatch.setenv("KIOSK_PIN", "1470")
+def test_restore_refuses_a_tampered_backup(school_dir, kiosk, tmp_path):
     assert kiosk(school_dir, "backup").returncode == 0
     [path] = (school_dir / "backups").glob("kiosk-*-manual.db")
     with sqlite3.connect(path) as conn:
