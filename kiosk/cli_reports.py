@@ -129,22 +129,29 @@ def _configure_purge(parser: argparse.ArgumentParser) -> None:
     _configure_purge,
 )
 def purge(ctx: Context, args: argparse.Namespace) -> int:
-    from kiosk.services import retention
+    from kiosk.services import purge_copies, retention
 
     try:
         actor = staff_login(ctx, args.as_name).actor
         plan = retention.purge(ctx.sessions, actor, dry_run=True)
+        files = purge_copies.purge_copies(
+            ctx.config, ctx.sessions, actor, dry_run=True, also=plan.pupil_ids
+        )
         print(plan.describe())
-        if args.dry_run or plan.pupils == 0:
+        print(files.describe())
+        if args.dry_run or plan.pupils + files.count == 0:
             return 0
         if not _confirm("Purge them now? This cannot be undone.", args.yes):
             print("Nothing purged.")
             return 1
         done = retention.purge(ctx.sessions, actor)
+        removed = purge_copies.purge_copies(ctx.config, ctx.sessions, actor)
     except KioskError as exc:
         raise CliError(str(exc)) from exc
-    print(f"Done: audit event #{done.audit_seq} records it.")
+    if done.audit_seq is not None:
+        print(f"Done: audit event #{done.audit_seq} records it.")
     print(done.describe())
+    print(removed.describe())
     return 0
 
 

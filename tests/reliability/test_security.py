@@ -304,6 +304,10 @@ def _rotate_card_key(w: World) -> Call:
     return lambda a: _services("card_keys").rotate(w.sessions, a, store)
 
 
+def _purge_copies(w: World) -> Call:
+    return lambda a: _services("purge_copies").purge_copies(w.config, w.sessions, a)
+
+
 def _receipt(w: World) -> Call:
     device = w.confiscation()
     return lambda a: _services("console").record_receipt(w.sessions, a, device, "release")
@@ -388,6 +392,7 @@ def _case_list() -> list[Case]:
         # The kiosk's own daily backup and the command line need no log-in, by design.
         Case("backup.make_backup", A.MANAGE_SETTINGS, _backup, kiosk_allowed=True),
         Case("key_transfer.export_keys", A.MANAGE_SETTINGS, _export_keys),
+        Case("purge_copies.purge_copies", A.MANAGE_SETTINGS, _purge_copies),
         # A new card key would change the cards under the other cases: refusals only.
         Case("card_keys.rotate", A.MANAGE_SETTINGS, _rotate_card_key, check_allowed=False),
         # restore.restore takes an admin's name and PIN, not an actor: its refusals are
