@@ -217,5 +217,8 @@ def restore(ctx: Context, args: argparse.Namespace) -> int:
             f"The database it replaced is kept as {result.pre_restore_backup} "
             f"({result.events_set_aside:,} events recorded after the backup are kept there)."
         )
+    if result.accounts_without_pin:
+        names = ", ".join(result.accounts_without_pin)
+        print(f"These accounts need a new PIN (kiosk staff reset-pin): {names}.")
     print("Restart any kiosk that is running so it starts afresh.")
     return 0

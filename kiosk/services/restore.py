@@ -32,10 +32,12 @@ from kiosk.clock import to_local, utcnow
 from kiosk.config import Config, sqlite_url
 from kiosk.db import make_engine, make_sessions, open_database
 from kiosk.errors import KioskError
+from kiosk.keystore import KeyStore
 from kiosk.rules import Action
-from kiosk.services import audit, backup, record_checks, staff, untrusted
+from kiosk.services import audit, backup, record_checks, restore_keys, school_keys, staff, untrusted
 from kiosk.services.audit import Actor
 from kiosk.services.common import require
+from kiosk.services.school_keys import SchoolKeys
 from kiosk.services.untrusted import open_untrusted
 
 RESTORED_KIND = "database_restored"
@@ -55,6 +57,7 @@ class RestoreResult:
     events: int
     last_hash: str | None
     events_set_aside: int  # recorded in the replaced database after the backup's last event
+    accounts_without_pin: tuple[str, ...] = ()  # an admin resets their PINs (restore_keys)
 
 
 @dataclass(frozen=True)
@@ -79,10 +82,22 @@ def _has_staff(live: Path) -> bool:
         return False  # damaged or not ours: the backup's own accounts are asked instead
 
 
-def _login(url: str, name: str, pin: str) -> Actor:
+def _keys(config: Config) -> tuple[SchoolKeys, KeyStore]:
+    store = KeyStore.for_config(config)
+    keys = school_keys.load(store)
+    if keys is None:
+        raise RestoreRefused(
+            "Not restored: this kiosk does not hold the school's keys yet. Import them first "
+            "(kiosk keys import FILE), then restore."
+        )
+    return keys, store
+
+
+def _login(url: str, name: str, pin: str, config: Config) -> Actor:
     """The admin called ``name`` whose PIN is ``pin``, in the database at ``url``."""
     engine = make_engine(url)
     sessions = make_sessions(engine)
+    school_keys.attach(engine, *_keys(config))
     try:
         wanted = " ".join(name.split()).lower()
         found = [m for m in staff.list_staff(sessions) if m.name.lower() == wanted]
@@ -227,6 +242,13 @@ def _place(live: Path, staging: Path, report: audit.ChainReport) -> _Place:
     )
 
 
+def _adopt(staging: Path, live: Path, config: Config) -> tuple[str, ...]:
+    try:
+        return tuple(restore_keys.adopt(staging, live, _keys(config)[0]))
+    except restore_keys.ForeignKeys as exc:
+        raise RestoreRefused(str(exc)) from exc
+
+
 # -- replacing and recording ---------------------------------------------------------------
 
 
@@ -274,7 +296,7 @@ def restore(config: Config, candidate: Path, *, admin_name: str, pin: str | None
         raise RestoreRefused("Not restored: that is the database in use now.")
     if not admin_name.strip() or not pin:
         raise RestoreRefused("Not restored: a restore needs an admin's name and PIN.")
-    actor = _login(config.database_url, admin_name, pin) if _has_staff(live) else None
+    actor = _login(config.database_url, admin_name, pin, config) if _has_staff(live) else None
     try:
         config.backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
@@ -289,7 +311,8 @@ def restore(config: Config, candidate: Path, *, admin_name: str, pin: str | None
             if actor is not None:
                 _refused(config, actor, candidate, str(exc))
             raise
-        actor = actor or _login(sqlite_url(staging), admin_name, pin)
+        unusable = _adopt(staging, live, config)
+        actor = actor or _login(sqlite_url(staging), admin_name, pin, config)
         before = backup.pre_restore_copy(live, config.backup_dir)
         _replace_live(staging, live)
     except backup.BackupFailed as exc:
@@ -307,6 +330,9 @@ def restore(config: Config, candidate: Path, *, admin_name: str, pin: str | None
         SET_ASIDE_KEY: place.live_head,
         "events_set_aside": place.set_aside,
         EARLIER_KEY: list(place.earlier),
+        "accounts_needing_a_pin_reset": list(unusable),
     }
     _append(config.database_url, RESTORED_KIND, actor, details)
-    return RestoreResult(candidate, before, report.events, report.last_hash, place.set_aside)
+    return RestoreResult(
+        candidate, before, report.events, report.last_hash, place.set_aside, unusable
+    )
