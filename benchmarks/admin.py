@@ -33,8 +33,9 @@ from kiosk.db import Sessions, open_database
 from kiosk.demo import FORENAMES, PREFERRED, SURNAMES
 from kiosk.printing import cards as card_sheet
 from kiosk.printing import labels
-from kiosk.services import audit, photos, roster, settings, slots, staff
+from kiosk.services import audit, card_runs, photos, roster, settings, slot_labels, slots, staff
 from kiosk.services.audit import Actor
+from kiosk.services.card_runs import CardSelection
 from kiosk.services.roster import upn_check_letter
 
 HEADER = ("Adno", "UPN", "Legal Surname", "Legal Forename", "Preferred Forename", "Year", "Reg")
@@ -162,13 +163,15 @@ def bench_photos(sessions: Sessions, admin: Actor, folder: Path, count: int) -> 
 def bench_cards(sessions: Sessions, admin: Actor, folder: Path) -> list[list[object]]:
     rows: list[list[object]] = []
     for label, selection, reissue in (
-        ("one form", card_sheet.CardSelection(form="7A"), False),
-        ("one year", card_sheet.CardSelection(year=7), False),
-        ("everyone (new cards)", card_sheet.CardSelection(everyone=True), True),
-        ("everyone (reprint)", card_sheet.CardSelection(everyone=True), False),
+        ("one form", CardSelection(form="7A"), False),
+        ("one year", CardSelection(year=7), False),
+        ("everyone (new cards)", CardSelection(everyone=True), True),
+        ("everyone (reprint)", CardSelection(everyone=True), False),
     ):
         batch, prepare_ms = timed(
-            lambda s=selection, r=reissue: card_sheet.prepare_cards(sessions, admin, s, reissue=r)
+            lambda s=selection, r=reissue: card_runs.prepare_cards(
+                sessions, admin, s, fits_on_card=card_sheet.check_code_fits, reissue=r
+            )
         )
         out = folder / f"cards-{len(rows)}.pdf"
         pages, write_ms = timed(lambda b=batch, o=out: card_sheet.write_card_sheet(b, o))
@@ -190,8 +193,13 @@ def bench_cards(sessions: Sessions, admin: Actor, folder: Path) -> list[list[obj
 
 def bench_labels(sessions: Sessions, admin: Actor, folder: Path, count: int) -> list[list[object]]:
     slots.add_slots(sessions, admin, 1, count, "A")
-    printed, ms = timed(lambda: labels.print_labels(sessions, admin, folder / "labels.pdf"))
-    return [[printed.labels, printed.pages, ms, ms / printed.labels]]
+
+    def print_labels() -> tuple[int, int]:
+        chosen = slot_labels.prepare_labels(sessions, admin)
+        return len(chosen), labels.write_label_sheet(chosen, folder / "labels.pdf")
+
+    (count_printed, pages), ms = timed(print_labels)
+    return [[count_printed, pages, ms, ms / count_printed]]
 
 
 def main() -> int:

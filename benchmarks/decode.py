@@ -6,7 +6,7 @@
 Prints, for each decoder: the share of synthetic frames (640x480 and 1280x720) read
 correctly, median and p95 milliseconds per frame, and the median cost of a frame with no
 card (what the kiosk pays 30 times a second while idle), on two synthetic sets (see
-``kiosk.scanning.synthetic``): "kiosk", the card anywhere 12-30 cm from the webcam, and
+``synthetic_cards``): "kiosk", the card anywhere 12-30 cm from the webcam, and
 "guided", the card's width 30-55 % of the frame's (a pupil filling the screen's card
 guide); the same on the real QR photos in ../shared/qr-photos; the default decoder's read
 rate by card distance and size; per presentation (a card held up for ~1 s: a burst of
@@ -39,7 +39,8 @@ from _table import print_table
 from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QGuiApplication
 
-from kiosk.scanning import decoders, synthetic
+import synthetic_cards
+from kiosk.scanning import decoders
 from kiosk.scanning.camera import CameraService
 from kiosk.scanning.decoders import Decoder
 
@@ -68,16 +69,34 @@ class Run:
         return self.read / self.total if self.total else 0.0
 
 
+class ChainDecoder:
+    """Tries ``primary``, then each fallback, on the same frame; the first that finds
+    anything wins (the kiosk has no fallback: this measures what one would cost). The
+    frame is converted to grayscale once."""
+
+    def __init__(self, primary: Decoder, *fallbacks: Decoder) -> None:
+        self.decoders: tuple[Decoder, ...] = (primary, *fallbacks)
+        self.name = "chain(" + " > ".join(d.name for d in self.decoders) + ")"
+
+    def decode(self, gray: np.ndarray) -> list[str]:
+        image = decoders.to_gray(gray)
+        if image is None:
+            return []
+        for decoder in self.decoders:
+            texts = decoder.decode(image)
+            if texts:
+                return texts
+        return []
+
+
 def candidates(every_library: bool = True) -> list[Decoder]:
     """One per library with the production passes, then the chain, then what each of
     zxing-cpp's passes adds (the default minus its later passes). Without
     ``every_library``, zxing-cpp's rows only."""
     zxing = decoders.zxing_reader()
     libraries: list[Decoder] = [
-        decoders.pyzbar_decoder(),
-        decoders.opencv_decoder(),
-        decoders.opencv_decoder(aruco=True),
-        decoders.ChainDecoder(decoders.zxing_decoder(), decoders.pyzbar_decoder()),
+        *decoders.all_decoders(),
+        ChainDecoder(decoders.zxing_decoder(), decoders.pyzbar_decoder()),
     ]
     passes: list[Decoder] = [
         decoders.PassDecoder("  zxing-cpp, 640 px pass only", zxing, (640,), False, False),
@@ -85,7 +104,7 @@ def candidates(every_library: bool = True) -> list[Decoder]:
         decoders.PassDecoder("  zxing-cpp, no card pass", zxing, cards=False),
         decoders.PassDecoder("  zxing-cpp, no region pass", zxing, regions=False),
     ]
-    return [decoders.zxing_decoder(), *(libraries if every_library else []), *passes]
+    return [*(libraries if every_library else [decoders.zxing_decoder()]), *passes]
 
 
 def timed(decode: Callable[[np.ndarray], list[str]], frame: np.ndarray) -> tuple[list[str], float]:
@@ -122,7 +141,7 @@ def still_idle(size: tuple[int, int]) -> tuple[float, float]:
     plain_ms, camera_ms = [], []
     for index in range(STILL_DESKS):
         camera = decoders.camera_decoder()
-        for frame in synthetic.make_still_desk(index, size, frames=STILL_FRAMES):
+        for frame in synthetic_cards.make_still_desk(index, size, frames=STILL_FRAMES):
             plain_ms.append(timed(plain.decode, frame)[1])
             camera_ms.append(timed(camera.decode, frame)[1])
     return statistics.mean(plain_ms), statistics.mean(camera_ms)
@@ -166,7 +185,7 @@ WIDTH_BANDS = ((0.30, 0.38), (0.38, 0.46), (0.46, 0.55))
 
 
 def band_rows(
-    label: str, scenes: Sequence[synthetic.Scene], hits: Sequence[bool]
+    label: str, scenes: Sequence[synthetic_cards.Scene], hits: Sequence[bool]
 ) -> list[list[object]]:
     """Read rate by card distance (the kiosk set) or by card width (the guided set)."""
     guided = label.startswith("guided")
@@ -190,12 +209,12 @@ def band_rows(
 
 def presentations(
     decoder: Decoder, count: int, size: tuple[int, int], guided: bool
-) -> tuple[list[bool], list[int], list[synthetic.Scene]]:
+) -> tuple[list[bool], list[int], list[synthetic_cards.Scene]]:
     """For each of ``count`` presentations: read or not, the frames decoded until the
     first read (all of them if none), and the scene. Stops at the first read frame."""
     read, frames_used, scenes = [], [], []
     for index in range(count):
-        frames, scene = synthetic.make_burst(index, size, guided=guided)
+        frames, scene = synthetic_cards.make_burst(index, size, guided=guided)
         used, hit = 0, False
         for frame in frames:
             used += 1
@@ -243,7 +262,7 @@ def camera_latency(samples: Sequence[Sample], fps: float) -> tuple[list[float], 
             loop.quit()
 
     with tempfile.TemporaryDirectory() as folder:
-        synthetic.write_frames(Path(folder), samples)
+        synthetic_cards.write_frames(Path(folder), samples)
         service = CameraService(Path(folder), fps=fps, debounce_seconds=3600, preview_fps=1000)
         service.code_scanned_at.connect(on_scan)
         service.frame_ready.connect(on_frame)
@@ -299,9 +318,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     show_library_errors_briefly()
     print(machine())
     print(
-        f"Synthetic sets: seed {synthetic.DEFAULT_SEED}, {count} frames per set and size; "
+        f"Synthetic sets: seed {synthetic_cards.DEFAULT_SEED}, {count} frames per set and size; "
         f"{IDLE_FRAMES} card-less frames per size for the idle column; {bursts} "
-        f"presentations of {synthetic.BURST_FRAMES} frames per set and size"
+        f"presentations of {synthetic_cards.BURST_FRAMES} frames per set and size"
     )
     default = decoders.default_decoder()
     rows: list[list[object]] = []
@@ -311,9 +330,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for guided in (False, True):
         for size in SIZES:
             label = f"{'guided' if guided else 'kiosk'} {size[0]}x{size[1]}"
-            scenes = synthetic.make_scenes(count, size, guided=guided)
+            scenes = synthetic_cards.make_scenes(count, size, guided=guided)
             samples = [(frame, scene.text) for frame, scene in scenes]
-            empties = synthetic.make_empty_frames(IDLE_FRAMES, size)
+            empties = synthetic_cards.make_empty_frames(IDLE_FRAMES, size)
             runs = [measure(d, samples, empties) for d in candidates(every_library=not guided)]
             default_runs[label] = next(r for r in runs if r.decoder == default.name)
             rows += decoder_rows(runs, label)
@@ -355,9 +374,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         burst_rows.append(presentation_row(label, read, used, run.rate))
         record("decode", f"presentations read, {label}", f"{100 * sum(read) / len(read):.1f}%")
     print_table(
-        f"Per presentation: {synthetic.BURST_FRAMES} frames of one card (~1 s of decoded "
-        f"frames), hand moving ~{synthetic.HAND_STEP_MM:g} mm / {synthetic.HAND_STEP_DEG:g}"
-        " degree a frame; read if any frame is",
+        f"Per presentation: {synthetic_cards.BURST_FRAMES} frames of one card (~1 s of decoded "
+        f"frames), hand moving ~{synthetic_cards.HAND_STEP_MM:g} mm / "
+        f"{synthetic_cards.HAND_STEP_DEG:g} degree a frame; read if any frame is",
         ["set", "per frame", "presentations read", "rate", "mean frames to read", "max"],
         burst_rows,
     )

@@ -16,7 +16,7 @@ from kiosk.errors import KioskError
 from kiosk.services.audit import Actor
 
 if TYPE_CHECKING:  # the modules themselves load when a command runs: `kiosk --help` stays quick
-    from kiosk.printing.cards import CardSelection
+    from kiosk.services.card_runs import CardSelection
     from kiosk.services.roster import RosterPreview
 
 
@@ -180,7 +180,7 @@ def _configure_cards(parser: argparse.ArgumentParser) -> None:
 
 
 def _card_selection(args: argparse.Namespace) -> CardSelection:
-    from kiosk.printing.cards import CardSelection
+    from kiosk.services.card_runs import CardSelection
     from kiosk.services.roster import parse_year_group
 
     if args.pupil:
@@ -202,7 +202,8 @@ def _card_selection(args: argparse.Namespace) -> CardSelection:
 )
 def cards_cmd(ctx: Context, args: argparse.Namespace) -> int:
     from kiosk.cli_keys import rotate_card_secret
-    from kiosk.printing.cards import print_cards
+    from kiosk.printing import cards as card_sheet
+    from kiosk.services import card_runs
 
     if args.action == "rotate-secret":
         return rotate_card_secret(ctx, args)
@@ -215,15 +216,22 @@ def cards_cmd(ctx: Context, args: argparse.Namespace) -> int:
         return 1
     actor = _actor(ctx, args)
     try:
-        printed = print_cards(ctx.sessions, actor, selection, args.out, reissue=args.reissue)
+        batch = card_runs.prepare_cards(
+            ctx.sessions,
+            actor,
+            selection,
+            fits_on_card=card_sheet.check_code_fits,
+            reissue=args.reissue,
+        )
+        pages = card_sheet.write_card_sheet(batch, args.out)
     except KioskError as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:
         raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
     print(
-        f"Wrote {_count(printed.cards, 'card')} ({_count(printed.pages, 'page')}) "
-        f"to {printed.path}: "
-        f"{printed.issued} new, {printed.reissued} reissued."
+        f"Wrote {_count(len(batch.faces), 'card')} ({_count(pages, 'page')}) "
+        f"to {args.out}: "
+        f"{batch.issued} new, {batch.reissued} reissued."
     )
     return 0
 
@@ -242,19 +250,18 @@ def _configure_labels(parser: argparse.ArgumentParser) -> None:
     "labels", "Print slot labels (21 to an A4 label sheet, L7160) to a PDF.", _configure_labels
 )
 def labels_cmd(ctx: Context, args: argparse.Namespace) -> int:
-    from kiosk.printing.labels import print_labels
+    from kiosk.printing.labels import write_label_sheet
+    from kiosk.services.slot_labels import prepare_labels
 
     actor = _actor(ctx, args)
     try:
-        printed = print_labels(ctx.sessions, actor, args.out, args.first, args.last)
+        labels = prepare_labels(ctx.sessions, actor, args.first, args.last)
+        pages = write_label_sheet(labels, args.out)
     except KioskError as exc:
         raise CliError(str(exc)) from exc
     except OSError as exc:
         raise CliError(f"cannot write {args.out}: {exc.strerror or exc}") from exc
-    print(
-        f"Wrote {_count(printed.labels, 'label')} ({_count(printed.pages, 'page')}) "
-        f"to {printed.path}."
-    )
+    print(f"Wrote {_count(len(labels), 'label')} ({_count(pages, 'page')}) to {args.out}.")
     return 0
 
 

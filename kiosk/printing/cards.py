@@ -3,22 +3,19 @@ two columns of five, with crop marks to cut along.
 
 Each card: school name, photo (or initials), preferred forename and surname, form and
 year, a QR code for the kiosk's webcam and a Code128 for USB barcode scanners, both of the
-signed card text (``kiosk.scanning.payload``) and both drawn as vectors, so they print
+signed card text (``kiosk.card_codec``) and both drawn as vectors, so they print
 sharp at any resolution. The QR takes the right of the card, as big as the card allows
 (44.4 mm with its quiet zone, 1.35 mm modules: the webcam loses a far card's modules
 first); the school band, photo, name, form and year, and the card text in words share the
 column to its left; the Code128 runs along the bottom, full width.
 
-Issuing and the audit events happen in short transactions (``prepare_cards``); drawing
-the PDF happens after them, so a long print run never holds the database's write lock
-while hand-ins are going on.
+This module only draws: ``kiosk.services.card_runs`` chooses the pupils, issues their
+cards (with the permission check and audit events) and gives it the faces.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from reportlab.lib.colors import Color, HexColor, white
@@ -26,19 +23,11 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
-from kiosk.errors import InvalidInput, KioskError
+from kiosk.errors import InvalidInput
 from kiosk.printing import draw
-from kiosk.rules import Action
-from kiosk.scanning import payload
-from kiosk.services import audit, cards, settings
-from kiosk.services.audit import Actor
-from kiosk.services.common import require
+from kiosk.services.card_runs import CardBatch, CardFace
 from kiosk.services.roster import year_label
-from kiosk.tables import Card, Pupil, Setting
 
 CARD_W, CARD_H = 85.6 * mm, 54 * mm
 COLUMNS, ROWS = 2, 5
@@ -80,7 +69,6 @@ LEADING = 1.2
 # The most lines a forename and a surname may wrap to in the narrow name column.
 FORENAME_LINES, SURNAME_LINES = 2, 5
 CAPTION = (EDGE, BARS[1] + BARS[3] + 1.2 * mm, COLUMN_RIGHT - EDGE)  # x, baseline, width
-ISSUE_BATCH = 200  # cards issued a transaction: ~1 s of the database's write lock at most
 MIN_DOTS = 4  # 4/600 inch = 0.17 mm: the narrowest bar a common USB scanner reads well
 
 BLUE = HexColor("#0b3d91")
@@ -88,118 +76,6 @@ GREY = HexColor("#4b5563")
 INK = HexColor("#111827")
 PHOTO_GREY = HexColor("#e5e7eb")
 CROP = Color(0.55, 0.55, 0.55)
-
-
-@dataclass(frozen=True)
-class CardSelection:
-    """Which pupils to print: one pupil (by id or admission number), a form, a year
-    group, or everyone on roll."""
-
-    pupil_id: int | None = None
-    admission_number: str | None = None
-    form: str | None = None
-    year: int | None = None
-    everyone: bool = False
-
-    def describe(self) -> str:
-        """For the audit log: no names."""
-        if self.pupil_id is not None:
-            return f"pupil #{self.pupil_id}"
-        if self.admission_number is not None:
-            return "one pupil"
-        if self.form is not None:
-            return f"form {self.form}"
-        if self.year is not None:
-            return year_label(self.year).lower()
-        return "all pupils"
-
-
-@dataclass(frozen=True)
-class CardFace:
-    pupil_id: int
-    forename: str
-    surname: str
-    reg_group: str
-    year_group: int
-    serial: int
-    text: str
-    photo: bytes | None
-
-
-@dataclass(frozen=True)
-class CardBatch:
-    school_name: str
-    faces: tuple[CardFace, ...]
-    issued: int  # pupils who had no card
-    reissued: int  # cards replaced (old ones revoked)
-
-
-@dataclass(frozen=True)
-class PrintedCards:
-    path: Path
-    cards: int
-    pages: int
-    issued: int
-    reissued: int
-
-
-@dataclass(frozen=True)
-class FormGroup:
-    year_group: int
-    reg_group: str
-    pupils: int
-
-
-# --- Choosing and issuing --------------------------------------------------------------
-
-
-def forms_on_roll(sessions: Sessions) -> list[FormGroup]:
-    """Each registration group with pupils on roll, by year then name (for choosing)."""
-    with sessions() as session:
-        rows = session.execute(
-            select(Pupil.year_group, Pupil.reg_group, func.count())
-            .where(Pupil.active.is_(True), Pupil.purged_at.is_(None))
-            .group_by(Pupil.year_group, Pupil.reg_group)
-            .order_by(Pupil.year_group, Pupil.reg_group)
-        ).all()
-    return [FormGroup(year, form, count) for year, form, count in rows]
-
-
-def _on_roll() -> Select[Pupil]:
-    return select(Pupil).where(Pupil.active.is_(True), Pupil.purged_at.is_(None))
-
-
-def _by_admission_number(session: Session, number: str) -> list[Pupil]:
-    wanted = number.strip()
-    found = list(session.scalars(_on_roll().where(Pupil.admission_number == wanted)))
-    if not found and wanted.isdigit():  # "1234" for "001234"
-        candidates = session.scalars(_on_roll().where(Pupil.admission_number.like(f"%{wanted}")))
-        found = [p for p in candidates if p.admission_number.lstrip("0") == wanted.lstrip("0")]
-    return found[:1]
-
-
-def select_pupils(session: Session, selection: CardSelection) -> list[Pupil]:
-    if selection.pupil_id is not None:
-        pupils = list(session.scalars(_on_roll().where(Pupil.id == selection.pupil_id)))
-    elif selection.admission_number is not None:
-        pupils = _by_admission_number(session, selection.admission_number)
-    elif selection.form is not None:
-        form = selection.form.strip()
-        pupils = list(
-            session.scalars(_on_roll().where(func.upper(Pupil.reg_group) == form.upper()))
-        )
-    elif selection.year is not None:
-        pupils = list(session.scalars(_on_roll().where(Pupil.year_group == selection.year)))
-    elif selection.everyone:
-        pupils = list(session.scalars(_on_roll()))
-    else:
-        raise InvalidInput("Choose a pupil, a form, a year group or everyone.")
-    if not pupils:
-        raise InvalidInput(f"No pupils on roll match: {selection.describe()}.")
-    return sorted(
-        pupils,
-        key=lambda p: (p.year_group, p.reg_group, p.surname.casefold(), p.display_forename),
-    )
 
 
 def check_code_fits(text: str) -> None:
@@ -211,154 +87,6 @@ def check_code_fits(text: str) -> None:
             f"The card text is too long for a barcode on a card ({modules} modules): "
             "use a shorter school code."
         )
-
-
-def _worst_case_text(session: Session, pupils: Sequence[Pupil]) -> str:
-    top_serial = (session.scalar(select(func.max(Card.serial))) or 1000) + len(pupils)
-    return payload.encode(
-        settings.card_secret(session),
-        settings.get_value(session, "school_code"),
-        max(p.id for p in pupils),
-        top_serial,
-    )
-
-
-def _current_serials(session: Session, pupil_ids: list[int]) -> dict[int, int]:
-    rows = session.execute(
-        select(Card.pupil_id, Card.serial).where(
-            Card.pupil_id.in_(pupil_ids), Card.revoked_at.is_(None)
-        )
-    )
-    return {pupil_id: serial for pupil_id, serial in rows}
-
-
-def _photos(session: Session, pupil_ids: list[int]) -> dict[int, bytes]:
-    rows = session.execute(
-        select(Pupil.id, Pupil.photo).where(Pupil.id.in_(pupil_ids), Pupil.photo.is_not(None))
-    )
-    return {pupil_id: photo for pupil_id, photo in rows if photo is not None}
-
-
-def prepare_cards(
-    sessions: Sessions, actor: Actor, selection: CardSelection, *, reissue: bool = False
-) -> CardBatch:
-    """Issue a card to each selected pupil who has none (or to all of them when
-    ``reissue``: new serials, old cards revoked) and gather what to print.
-
-    Up to ISSUE_BATCH cards this is one transaction. A bigger run (new cards for the whole
-    school) issues ISSUE_BATCH cards a transaction, so a kiosk's hand-in never waits more
-    than about a second for the database; if it stops part-way, CardsPartlyIssued says how
-    far it got (each card issued is complete, with its audit event)."""
-    with sessions() as session:
-        require(session, actor, Action.PRINT_CARDS)
-        pupils = select_pupils(session, selection)
-        check_code_fits(_worst_case_text(session, pupils))
-        ids = [p.id for p in pupils]
-        had_card = set(_current_serials(session, ids))
-    pending = [i for i in ids if reissue or i not in had_card]
-    batches = [pending[i : i + ISSUE_BATCH] for i in range(0, len(pending), ISSUE_BATCH)]
-    done = 0
-    try:
-        for batch in batches[:-1]:
-            with sessions.begin() as session:
-                require(session, actor, Action.PRINT_CARDS)
-                _issue(session, actor, batch, reissue=reissue)
-            done += len(batch)
-        last = batches[-1] if batches else []
-        counts = IssueCounts(
-            issued=sum(1 for i in pending if i not in had_card),
-            reissued=sum(1 for i in pending if i in had_card),
-        )
-        return _issue_and_gather(sessions, actor, selection, ids, last, counts, reissue)
-    except Exception as error:
-        if done == 0:
-            raise
-        raise CardsPartlyIssued(done, len(pending), reissue=reissue) from error
-
-
-@dataclass(frozen=True)
-class IssueCounts:
-    issued: int
-    reissued: int
-
-
-class CardsPartlyIssued(KioskError):
-    def __init__(self, done: int, total: int, *, reissue: bool) -> None:
-        self.done, self.total = done, total
-        if reissue:
-            text = (
-                f"New cards were made for {done} of {total} pupils before something went "
-                "wrong, so their old cards no longer work. Nothing was printed: make the PDF "
-                "again without 'new cards' to print everyone's current card."
-            )
-        else:
-            text = (
-                f"Cards were issued to {done} of {total} pupils before something went wrong. "
-                "Nothing was printed: please make the PDF again."
-            )
-        super().__init__(text)
-
-
-def _issue(session: Session, actor: Actor, pupil_ids: list[int], *, reissue: bool) -> None:
-    # The identity map holds rows weakly: keep the settings each card reads (secret,
-    # school code, audit head) loaded for the whole batch instead of a query per card.
-    held_settings = list(session.scalars(select(Setting)))
-    for pupil_id in pupil_ids:
-        cards.issue_in(session, actor, pupil_id, reissue=reissue)
-    del held_settings
-
-
-def _issue_and_gather(
-    sessions: Sessions,
-    actor: Actor,
-    selection: CardSelection,
-    ids: list[int],
-    last_batch: list[int],
-    counts: IssueCounts,
-    reissue: bool,
-) -> CardBatch:
-    with sessions.begin() as session:
-        require(session, actor, Action.PRINT_CARDS)
-        held_settings = list(session.scalars(select(Setting)))  # read again for every face
-        _issue(session, actor, last_batch, reissue=reissue)
-        by_id = {p.id: p for p in session.scalars(_on_roll().where(Pupil.id.in_(ids)))}
-        pupils = [by_id[i] for i in ids if i in by_id]
-        serials = _current_serials(session, ids)
-        photos = _photos(session, ids)
-        faces = tuple(
-            _face(session, p, serials[p.id], photos.get(p.id)) for p in pupils if p.id in serials
-        )
-        audit.append(
-            session,
-            "cards_printed",
-            actor,
-            pupil_id=ids[0] if len(ids) == 1 else None,
-            details={
-                "selection": selection.describe(),
-                "cards": len(faces),
-                "issued": counts.issued,
-                "reissued": counts.reissued,
-            },
-        )
-        school_name = settings.get_value(session, "school_name")
-        del held_settings
-    return CardBatch(school_name, faces, counts.issued, counts.reissued)
-
-
-def _face(session: Session, pupil: Pupil, serial: int, photo: bytes | None) -> CardFace:
-    return CardFace(
-        pupil_id=pupil.id,
-        forename=pupil.display_forename,
-        surname=pupil.surname,
-        reg_group=pupil.reg_group,
-        year_group=pupil.year_group,
-        serial=serial,
-        text=cards.card_text(session, pupil.id, serial),
-        photo=photo,
-    )
-
-
-# --- Drawing -----------------------------------------------------------------------
 
 
 def card_origin(index: int) -> tuple[float, float]:
@@ -387,19 +115,6 @@ def write_card_sheet(batch: CardBatch, path: Path) -> int:
             pages += 1
         canvas.save()
     return pages
-
-
-def print_cards(
-    sessions: Sessions,
-    actor: Actor,
-    selection: CardSelection,
-    out: Path,
-    *,
-    reissue: bool = False,
-) -> PrintedCards:
-    batch = prepare_cards(sessions, actor, selection, reissue=reissue)
-    pages = write_card_sheet(batch, out)
-    return PrintedCards(out, len(batch.faces), pages, batch.issued, batch.reissued)
 
 
 def _crop_marks(canvas: Canvas, cards_on_page: int) -> None:

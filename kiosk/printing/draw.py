@@ -1,5 +1,6 @@
 """Drawing pieces the card and label sheets share: fonts that cover pupils' names, QR codes
-and Code128 barcodes drawn as vector rectangles, text fitted to a width, atomic PDF writes."""
+and Code128 barcodes drawn as vector rectangles, text fitted to a width; and the atomic
+PDF write every printed file uses (receipts too)."""
 
 from __future__ import annotations
 

@@ -2,28 +2,21 @@
 QR code of the slot's code (``HKS.<school>.<number>``) for staff scanners and the cabinet
 name. Laid out for the common 21-to-a-sheet A4 labels (63.5 x 38.1 mm, 3 x 7: Avery
 L7160/J8160 and their equivalents), so they print straight onto sticky labels.
+
+This module only draws: ``kiosk.services.slot_labels`` gives it the labels.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
-from sqlalchemy import select
 
-from kiosk.db import Sessions
-from kiosk.errors import InvalidInput
 from kiosk.printing import draw
-from kiosk.rules import Action
-from kiosk.services import audit, settings
-from kiosk.services.audit import Actor
-from kiosk.services.common import require
-from kiosk.tables import Slot
+from kiosk.services.slot_labels import SlotLabel
 
 LABEL_W, LABEL_H = 63.5 * mm, 38.1 * mm
 COLUMNS, ROWS = 3, 7
@@ -36,59 +29,6 @@ QR_SIZE = 17 * mm
 NUMBER_BOX = (INSET, 10 * mm, LABEL_W - 2 * INSET - QR_SIZE - 1 * mm, 22 * mm)
 INK = HexColor("#111827")
 GREY = HexColor("#4b5563")
-_CODE_RE = re.compile(r"^HKS\.([A-Z0-9]{2,8})\.(\d{1,4})$")
-
-
-def slot_code(school_code: str, number: int) -> str:
-    """The text in a slot label's QR code (upper case: QR alphanumeric mode)."""
-    return f"HKS.{school_code.upper()}.{number}"
-
-
-def read_slot_code(text: str, school_code: str) -> int | None:
-    """The slot number in a scanned slot code of this school, else None."""
-    match = _CODE_RE.match(text.strip().upper())
-    if not match or match.group(1) != school_code.upper():
-        return None
-    return int(match.group(2))
-
-
-@dataclass(frozen=True)
-class SlotLabel:
-    number: int
-    cabinet: str
-    code: str
-
-
-@dataclass(frozen=True)
-class PrintedLabels:
-    path: Path
-    labels: int
-    pages: int
-
-
-def prepare_labels(
-    sessions: Sessions, actor: Actor, first: int | None = None, last: int | None = None
-) -> list[SlotLabel]:
-    """The labels for the slots numbered ``first`` to ``last`` (all slots by default)."""
-    with sessions.begin() as session:
-        require(session, actor, Action.MANAGE_SLOTS)
-        query = select(Slot).order_by(Slot.number)
-        if first is not None:
-            query = query.where(Slot.number >= first)
-        if last is not None:
-            query = query.where(Slot.number <= last)
-        slots = list(session.scalars(query))
-        if not slots:
-            raise InvalidInput("There are no slots in that range.")
-        code = settings.get_value(session, "school_code")
-        labels = [SlotLabel(s.number, s.cabinet, slot_code(code, s.number)) for s in slots]
-        audit.append(
-            session,
-            "slot_labels_printed",
-            actor,
-            details={"from": labels[0].number, "to": labels[-1].number, "labels": len(labels)},
-        )
-        return labels
 
 
 def label_origin(index: int) -> tuple[float, float]:
@@ -111,13 +51,6 @@ def write_label_sheet(labels: list[SlotLabel], path: Path) -> int:
             pages += 1
         canvas.save()
     return pages
-
-
-def print_labels(
-    sessions: Sessions, actor: Actor, out: Path, first: int | None = None, last: int | None = None
-) -> PrintedLabels:
-    labels = prepare_labels(sessions, actor, first, last)
-    return PrintedLabels(out, len(labels), write_label_sheet(labels, out))
 
 
 def _draw_label(canvas: Canvas, fonts: draw.Fonts, label: SlotLabel, x: float, y: float) -> None:

@@ -9,8 +9,6 @@ never leaves half a receipt. File names carry the record number and time, never 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -37,6 +35,7 @@ from reportlab.platypus import (
 
 from kiosk.clock import to_local, utcnow
 from kiosk.errors import InvalidInput
+from kiosk.printing.draw import atomic_file
 from kiosk.services.console import ChainOfCustody, CustodyEvent, CustodyRecord
 
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
@@ -203,11 +202,7 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab ships no type 
 
 
 def _write(path: Path, title: str, story: list[Flowable]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".part", dir=path.parent)
-    os.close(handle)
-    temporary = Path(name)
-    try:
+    with atomic_file(path) as temporary:
         doc = SimpleDocTemplate(
             str(temporary),
             pagesize=A4,
@@ -219,9 +214,6 @@ def _write(path: Path, title: str, story: list[Flowable]) -> Path:
             author="Device hand-in kiosk",
         )
         doc.build(story, canvasmaker=_NumberedCanvas)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
     return path
 
 

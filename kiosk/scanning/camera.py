@@ -37,9 +37,9 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 from PySide6.QtGui import QImage
 
+from kiosk.qtfix import emit
 from kiosk.scanning.debounce import ScanDebouncer
 from kiosk.scanning.decoders import Decoder, camera_decoder
-from kiosk.scanning.qtfix import emit
 
 Source = int | str | Path
 IMAGE_SUFFIXES = frozenset((".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"))

@@ -34,7 +34,7 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 
-from kiosk.scanning.qtfix import emit
+from kiosk.qtfix import emit
 
 T = TypeVar("T")
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from kiosk import card_codec
 from kiosk.db import Sessions, engine_of
 from kiosk.errors import UnknownCard
 from kiosk.keystore import KeyStore
 from kiosk.rules import Action
-from kiosk.scanning import payload
 from kiosk.services import audit, school_keys, settings
 from kiosk.services.audit import Actor
 from kiosk.services.common import now_or, require
@@ -70,14 +70,16 @@ def card_keys(conn: Connection) -> CardKeys:
 
 def read_card(
     text: object, keys: CardKeys, now: dt.datetime | None = None
-) -> payload.CardPayload | payload.CardRejected:
-    """``payload.read`` under the current key, then the previous one within its grace."""
-    read = payload.read(text, keys.secret, keys.school_code)
-    forged = isinstance(read, payload.CardRejected) and read.problem is payload.CardProblem.FORGED
+) -> card_codec.CardPayload | card_codec.CardRejected:
+    """``card_codec.read`` under the current key, then the previous one within its grace."""
+    read = card_codec.read(text, keys.secret, keys.school_code)
+    forged = (
+        isinstance(read, card_codec.CardRejected) and read.problem is card_codec.CardProblem.FORGED
+    )
     if not forged or keys.previous is None:
         return read
-    older = payload.read(text, keys.previous, keys.school_code)
-    if isinstance(older, payload.CardRejected):
+    older = card_codec.read(text, keys.previous, keys.school_code)
+    if isinstance(older, card_codec.CardRejected):
         return read
     if keys.grace_until is None or now_or(now) > keys.grace_until:
         raise UnknownCard(OLD_CARD)

@@ -8,10 +8,10 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from kiosk import card_codec
 from kiosk.db import Sessions
 from kiosk.errors import CardRevoked, UnknownCard
 from kiosk.rules import Action
-from kiosk.scanning import payload
 from kiosk.services import audit, card_keys, settings
 from kiosk.services.audit import Actor
 from kiosk.services.common import (
@@ -33,7 +33,7 @@ class IssuedCard:
 
 
 def card_text(session: Session, pupil_id: int, serial: int) -> str:
-    return payload.encode(
+    return card_codec.encode(
         settings.card_secret(session), settings.get_value(session, "school_code"), pupil_id, serial
     )
 
@@ -92,7 +92,7 @@ def card_holder(conn: Connection, text: object) -> PupilSummary:
     """The active pupil a scanned text belongs to, or a named error with words for the
     screen: not a card, other school, forged, unknown serial, revoked, left."""
     read = card_keys.read_card(text, card_keys.card_keys(conn))
-    if isinstance(read, payload.CardRejected):
+    if isinstance(read, card_codec.CardRejected):
         raise UnknownCard(read.message)
     # The card and its pupil in one query: this runs on every scan.
     found = conn.execute(_CARD_HOLDER, {"serial": read.serial}).first()

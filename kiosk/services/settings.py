@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from kiosk.card_codec import normalise_school_code
 from kiosk.db import Sessions, engine_of
 from kiosk.errors import InvalidInput
 from kiosk.keystore import KeyStore
@@ -118,8 +119,6 @@ def _validate(key: str, value: str) -> str:
     if key == "mode" and value not in ("auto", "handin", "collection"):
         raise InvalidInput("Mode is auto, handin or collection.")
     if key == "school_code":
-        from kiosk.scanning.payload import normalise_school_code
-
         try:
             return normalise_school_code(value)
         except ValueError as exc:

@@ -21,14 +21,14 @@ from reportlab.lib.units import mm
 from school_copies import copy_school
 from sqlalchemy import select
 
+from kiosk import card_codec
 from kiosk.db import open_database
 from kiosk.errors import CardRevoked, InvalidInput, NotAuthorised
 from kiosk.printing import cards as card_sheet
 from kiosk.printing import draw
-from kiosk.printing.cards import CardSelection
-from kiosk.scanning import payload
 from kiosk.scanning.decoders import pyzbar_decoder, zxing_decoder
-from kiosk.services import cards, photos, pupils, roster
+from kiosk.services import card_runs, cards, photos, pupils, roster
+from kiosk.services.card_runs import CardSelection
 from kiosk.tables import AuditEvent
 
 from .conftest import DATA
@@ -62,6 +62,13 @@ def render(pdf: Path, png: Path, page: int = 1) -> np.ndarray:
     return cv2.imread(str(png), cv2.IMREAD_GRAYSCALE)
 
 
+def prepare_cards(sessions, actor, selection, *, reissue=False) -> card_runs.CardBatch:
+    """The service call the CLI and the cards page make, with the printer's check."""
+    return card_runs.prepare_cards(
+        sessions, actor, selection, fits_on_card=card_sheet.check_code_fits, reissue=reissue
+    )
+
+
 def crop(page: np.ndarray, x: float, y: float, w: float, h: float, margin: float) -> np.ndarray:
     """The region (x, y, w, h) in PDF points from the page's bottom-left, plus a margin."""
     height = page.shape[0]
@@ -73,7 +80,7 @@ def crop(page: np.ndarray, x: float, y: float, w: float, h: float, margin: float
 @dataclass(frozen=True)
 class Sheet:
     sessions: object
-    batch: card_sheet.CardBatch
+    batch: card_runs.CardBatch
     pdf: Path
     page: np.ndarray
 
@@ -94,7 +101,7 @@ def sheet(school_template, tmp_path_factory, artifacts) -> Iterator[Sheet]:
     out = io.BytesIO()
     image.save(out, "JPEG")
     photos.set_photo(sessions, admin, nguyen.id, out.getvalue())
-    batch = card_sheet.prepare_cards(sessions, admin, CardSelection(everyone=True))
+    batch = prepare_cards(sessions, admin, CardSelection(everyone=True))
     pdf = folder / "cards.pdf"
     assert card_sheet.write_card_sheet(batch, pdf) == 1
     shutil.copy(pdf, artifacts / "card-sheet.pdf")
@@ -235,7 +242,7 @@ def test_the_card_text_uses_a_small_alphanumeric_qr(sessions, school):
 def test_a_long_school_code_and_large_numbers_still_give_a_readable_code128():
     """The largest card text a real school reaches (8-letter code, pupil and card numbers
     in the hundreds of thousands) still fits the card with bars of 4 printer dots."""
-    text = payload.encode(b"k" * 32, "ABCDEFGH", 999_999, 999_999)
+    text = card_codec.encode(b"k" * 32, "ABCDEFGH", 999_999, 999_999)
     modules = len(draw.code128_modules(text))
     assert modules == 11 * len(text) + 35  # start, data, checksum, stop (python-barcode)
     dots = draw.code128_dots(text, card_sheet.BARS[2])
@@ -245,7 +252,7 @@ def test_a_long_school_code_and_large_numbers_still_give_a_readable_code128():
 
 
 def test_a_card_text_too_long_for_the_card_is_refused_before_any_card_is_issued():
-    text = payload.encode(b"k" * 32, "ABCDEFGH", 36**10 - 1, 36**10 - 1)
+    text = card_codec.encode(b"k" * 32, "ABCDEFGH", 36**10 - 1, 36**10 - 1)
     with pytest.raises(InvalidInput, match="too long for a barcode"):
         card_sheet.check_code_fits(text)
 
@@ -253,9 +260,7 @@ def test_a_card_text_too_long_for_the_card_is_refused_before_any_card_is_issued(
 def test_reissuing_gives_a_new_serial_and_the_old_card_stops_working(sessions, admin, school):
     pupil_id = school.pupil_ids[3]
     old_text = school.card_texts[pupil_id]
-    batch = card_sheet.prepare_cards(
-        sessions, admin, CardSelection(pupil_id=pupil_id), reissue=True
-    )
+    batch = prepare_cards(sessions, admin, CardSelection(pupil_id=pupil_id), reissue=True)
     (face,) = batch.faces
     assert (batch.issued, batch.reissued) == (0, 1)
     assert face.text != old_text
@@ -267,8 +272,8 @@ def test_reissuing_gives_a_new_serial_and_the_old_card_stops_working(sessions, a
 
 def test_printing_again_without_reissue_prints_the_same_cards(sessions, admin, school):
     form = CardSelection(form="7a")  # any case
-    first = card_sheet.prepare_cards(sessions, admin, form)
-    second = card_sheet.prepare_cards(sessions, admin, form)
+    first = prepare_cards(sessions, admin, form)
+    second = prepare_cards(sessions, admin, form)
     assert [f.text for f in first.faces] == [f.text for f in second.faces]
     assert first.issued == second.issued == 0  # the demo pupils already had cards
     assert {f.reg_group for f in first.faces} == {"7A"}
@@ -284,26 +289,26 @@ def test_printing_again_without_reissue_prints_the_same_cards(sessions, admin, s
     ],
 )
 def test_cards_for_a_year_a_form_one_pupil_or_everyone(sessions, admin, school, selection, count):
-    batch = card_sheet.prepare_cards(sessions, admin, selection)
+    batch = prepare_cards(sessions, admin, selection)
     assert len(batch.faces) == count
 
 
 def test_no_matching_pupils_is_a_plain_message(sessions, admin, school):
     with pytest.raises(InvalidInput, match="No pupils on roll match: form 12Z"):
-        card_sheet.prepare_cards(sessions, admin, CardSelection(form="12Z"))
+        prepare_cards(sessions, admin, CardSelection(form="12Z"))
 
 
 def test_office_staff_cannot_print_cards(sessions, school, snapshot):
     before = snapshot()
     with pytest.raises(NotAuthorised):
-        card_sheet.prepare_cards(sessions, school.actors["office"], CardSelection(everyone=True))
+        prepare_cards(sessions, school.actors["office"], CardSelection(everyone=True))
     assert snapshot() == before
 
 
 def test_a_failed_drawing_leaves_no_pdf_and_no_part_file(
     sessions, admin, school, tmp_path, monkeypatch
 ):
-    batch = card_sheet.prepare_cards(sessions, admin, CardSelection(year=7))
+    batch = prepare_cards(sessions, admin, CardSelection(year=7))
     out = tmp_path / "exports" / "cards.pdf"
 
     def broken(*_args, **_kwargs):
@@ -336,8 +341,8 @@ def test_names_break_between_words_when_any_size_allows_it():
 def test_new_cards_for_a_big_selection_are_issued_in_short_transactions(
     sessions, admin, school, monkeypatch
 ):
-    monkeypatch.setattr(card_sheet, "ISSUE_BATCH", 7)  # 30 pupils: 5 transactions
-    batch = card_sheet.prepare_cards(sessions, admin, CardSelection(everyone=True), reissue=True)
+    monkeypatch.setattr(card_runs, "ISSUE_BATCH", 7)  # 30 pupils: 5 transactions
+    batch = prepare_cards(sessions, admin, CardSelection(everyone=True), reissue=True)
     assert (len(batch.faces), batch.issued, batch.reissued) == (30, 0, 30)
     with sessions() as session:
         for face in batch.faces:
@@ -352,7 +357,7 @@ def test_new_cards_for_a_big_selection_are_issued_in_short_transactions(
 def test_a_failure_part_way_through_a_big_reissue_says_how_far_it_got(
     sessions, admin, school, monkeypatch
 ):
-    monkeypatch.setattr(card_sheet, "ISSUE_BATCH", 7)
+    monkeypatch.setattr(card_runs, "ISSUE_BATCH", 7)
     real_issue = cards.issue_in
     calls = []
 
@@ -363,8 +368,8 @@ def test_a_failure_part_way_through_a_big_reissue_says_how_far_it_got(
         return real_issue(session, actor, pupil_id, reissue=reissue)
 
     monkeypatch.setattr(cards, "issue_in", failing_issue)
-    with pytest.raises(card_sheet.CardsPartlyIssued, match="7 of 30 pupils") as failure:
-        card_sheet.prepare_cards(sessions, admin, CardSelection(everyone=True), reissue=True)
+    with pytest.raises(card_runs.CardsPartlyIssued, match="7 of 30 pupils") as failure:
+        prepare_cards(sessions, admin, CardSelection(everyone=True), reissue=True)
     assert "old cards no longer work" in str(failure.value)
     with sessions() as session:
         kinds = [e.kind for e in session.scalars(select(AuditEvent))]

@@ -3,8 +3,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from kiosk import card_codec
 from kiosk.errors import CardRevoked, NoFreeSlot, PupilNotActive, UndoWindowPassed, UnknownCard
-from kiosk.scanning import payload
 from kiosk.services import audit, cards, custody, exemptions, settings
 from kiosk.tables import AuditEvent, Pupil
 
@@ -91,7 +91,7 @@ def test_garbage_is_refused_with_words_not_a_traceback(school, sessions, text):
 
 
 def test_a_forged_card_is_refused(school, sessions):
-    forged = payload.encode(b"not the school secret", "KMA", school.pupil_ids[0], 1001)
+    forged = card_codec.encode(b"not the school secret", "KMA", school.pupil_ids[0], 1001)
     with pytest.raises(UnknownCard, match="not recognised"):
         custody.hand_in_by_card(sessions, forged, now=T0)
 
@@ -99,7 +99,7 @@ def test_a_forged_card_is_refused(school, sessions):
 def test_another_schools_card_is_refused(school, sessions):
     with sessions() as s:
         secret = settings.card_secret(s)
-    other = payload.encode(secret, "OTHER", school.pupil_ids[0], 1001)
+    other = card_codec.encode(secret, "OTHER", school.pupil_ids[0], 1001)
     with pytest.raises(UnknownCard, match="another school"):
         custody.hand_in_by_card(sessions, other, now=T0)
 

@@ -19,10 +19,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from kiosk import card_codec
 from kiosk.db import Sessions
 from kiosk.demo import DemoSchool
 from kiosk.errors import KioskError
-from kiosk.scanning import payload
 from kiosk.services import audit, cards, custody
 from kiosk.services.audit import Actor
 from kiosk.tables import AuditEvent, Card, Custody, Pupil, Staff
@@ -111,13 +111,13 @@ def card_world(sessions: Sessions, school: DemoSchool, revoke: int = 3) -> CardW
         valid[cards.issue_card(sessions, admin, pupil_id).text] = pupil_id
     other_secret = b"another install's secret"
     forged = [
-        payload.encode(other_secret, "KMA", p, 1001 + i) for i, p in enumerate(valid.values())
+        card_codec.encode(other_secret, "KMA", p, 1001 + i) for i, p in enumerate(valid.values())
     ]
     with sessions() as session:
         from kiosk.services import settings
 
         secret = settings.card_secret(session)
-    other_school = [payload.encode(secret, "OTHER", p, 1001) for p in valid.values()]
+    other_school = [card_codec.encode(secret, "OTHER", p, 1001) for p in valid.values()]
     return CardWorld(valid, revoked, forged, other_school)
 
 

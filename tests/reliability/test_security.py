@@ -329,22 +329,15 @@ def _export(w: World) -> Call:
 
 def _prepare_cards(w: World) -> Call:
     pupil = w.pupil()
-    return lambda a: _card_printing().prepare_cards(w.sessions, a, _selection(pupil))
-
-
-def _print_cards(w: World) -> Call:
-    pupil, out = w.pupil(), w.config.export_dir / f"{w.name()}.pdf"
-    return lambda a: _card_printing().print_cards(w.sessions, a, _selection(pupil), out)
+    card_runs, card_sheet = _services("card_runs"), _services("kiosk.printing.cards")
+    return lambda a: card_runs.prepare_cards(
+        w.sessions, a, _selection(pupil), fits_on_card=card_sheet.check_code_fits
+    )
 
 
 def _labels(w: World) -> Call:
-    labels = _services("kiosk.printing.labels")
+    labels = _services("slot_labels")
     return lambda a: labels.prepare_labels(w.sessions, a, 1, 2)
-
-
-def _print_labels(w: World) -> Call:
-    labels, out = _services("kiosk.printing.labels"), w.config.export_dir / f"{w.name()}.pdf"
-    return lambda a: labels.print_labels(w.sessions, a, out, 1, 2)
 
 
 def _case_list() -> list[Case]:
@@ -401,19 +394,13 @@ def _case_list() -> list[Case]:
         Case("console.record_console_locked", A.VIEW_CONSOLE, _console_locked),
         Case("kiosk_events.record", A.VIEW_CONSOLE, _kiosk_event),
         Case("kiosk.exports.run_export", A.EXPORT, _export),
-        Case("kiosk.printing.cards.prepare_cards", A.PRINT_CARDS, _prepare_cards),
-        Case("kiosk.printing.cards.print_cards", A.PRINT_CARDS, _print_cards),
-        Case("kiosk.printing.labels.prepare_labels", A.MANAGE_SLOTS, _labels),
-        Case("kiosk.printing.labels.print_labels", A.MANAGE_SLOTS, _print_labels),
+        Case("card_runs.prepare_cards", A.PRINT_CARDS, _prepare_cards),
+        Case("slot_labels.prepare_labels", A.MANAGE_SLOTS, _labels),
     ]
 
 
-def _card_printing() -> Any:
-    return _services("kiosk.printing.cards")
-
-
 def _selection(pupil_id: int) -> Any:
-    return _card_printing().CardSelection(pupil_id=pupil_id)
+    return _services("card_runs").CardSelection(pupil_id=pupil_id)
 
 
 def _photo_folder(w: World) -> Path:

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.scanning import synthetic
+import synthetic_cards
 
 # Read-only photos beside the repository (see their README.md); never copied into it.
 QR_PHOTOS = Path(
@@ -29,13 +29,13 @@ class Photo:
 
 
 @pytest.fixture(scope="session")
-def scenes_720p() -> list[tuple[np.ndarray, synthetic.Scene]]:
-    return synthetic.make_scenes(8, (1280, 720))
+def scenes_720p() -> list[tuple[np.ndarray, synthetic_cards.Scene]]:
+    return synthetic_cards.make_scenes(8, (1280, 720))
 
 
 @pytest.fixture(scope="session")
 def well_presented(
-    scenes_720p: list[tuple[np.ndarray, synthetic.Scene]],
+    scenes_720p: list[tuple[np.ndarray, synthetic_cards.Scene]],
 ) -> list[tuple[np.ndarray, str]]:
     """720p frames where the card fills at least 30 % of the width: every decoder's
     home ground (the hard, far cards are the benchmark's business)."""
@@ -45,7 +45,7 @@ def well_presented(
 @pytest.fixture(scope="session")
 def small_frames() -> list[tuple[np.ndarray, str]]:
     """Three well-presented 640x480 cards, for the camera tests."""
-    scenes = synthetic.make_scenes(8, (640, 480), seed=7)
+    scenes = synthetic_cards.make_scenes(8, (640, 480), seed=7)
     frames = [(frame, scene.text) for frame, scene in scenes if scene.card_fraction >= 0.3]
     return frames[:3]
 

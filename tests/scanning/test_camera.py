@@ -12,7 +12,8 @@ import pytest
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
-from kiosk.scanning import camera, synthetic
+import synthetic_cards
+from kiosk.scanning import camera
 from kiosk.scanning.camera import CameraService
 
 Frames = list[tuple[np.ndarray, str]]
@@ -30,7 +31,7 @@ def services() -> Iterator[list[CameraService]]:
 def test_a_folder_of_card_frames_is_scanned(
     qtbot: QtBot, tmp_path: Path, small_frames: Frames, services: list[CameraService]
 ) -> None:
-    synthetic.write_frames(tmp_path, small_frames)
+    synthetic_cards.write_frames(tmp_path, small_frames)
     expected = {text for _, text in small_frames}
     scanned: list[str] = []
     service = CameraService(tmp_path, fps=30)
@@ -76,8 +77,8 @@ def test_a_card_held_in_view_is_one_scan(
 def test_previews_are_scaled_down_images(
     qtbot: QtBot, tmp_path: Path, services: list[CameraService]
 ) -> None:
-    frames = synthetic.make_frames(1, (1280, 720))
-    synthetic.write_frames(tmp_path, frames)
+    frames = synthetic_cards.make_frames(1, (1280, 720))
+    synthetic_cards.write_frames(tmp_path, frames)
     service = CameraService(tmp_path, preview_width=320)
     services.append(service)
     with qtbot.waitSignal(service.frame_ready, timeout=10_000) as preview:
@@ -134,7 +135,7 @@ def test_stop_ends_the_thread_within_a_second(qtbot: QtBot, services: list[Camer
 def test_stop_ends_a_busy_worker_within_a_second(
     qtbot: QtBot, tmp_path: Path, small_frames: Frames, services: list[CameraService]
 ) -> None:
-    synthetic.write_frames(tmp_path, small_frames)
+    synthetic_cards.write_frames(tmp_path, small_frames)
     service = CameraService(tmp_path, fps=1000)
     services.append(service)
     with qtbot.waitSignal(service.frame_ready, timeout=10_000):
@@ -155,7 +156,7 @@ def test_a_camera_that_comes_back_is_found_and_scanned(
     with qtbot.waitSignal(service.camera_lost, timeout=5000):
         service.start()
     # Appears all at once, as a device node does: no half-written frame to trip over.
-    synthetic.write_frames(tmp_path / "staging", small_frames[:1])
+    synthetic_cards.write_frames(tmp_path / "staging", small_frames[:1])
     (tmp_path / "staging").rename(folder)
     qtbot.waitUntil(lambda: small_frames[0][1] in events, timeout=10_000)
     assert events == ["lost", "found", small_frames[0][1]]
@@ -164,7 +165,7 @@ def test_a_camera_that_comes_back_is_found_and_scanned(
 def test_a_camera_unplugged_mid_stream_is_reported_lost_then_found_again(
     qtbot: QtBot, tmp_path: Path, small_frames: Frames, services: list[CameraService]
 ) -> None:
-    synthetic.write_frames(tmp_path, small_frames[:1])
+    synthetic_cards.write_frames(tmp_path, small_frames[:1])
     service = CameraService(tmp_path, retry_seconds=0.1, fps=30)
     services.append(service)
     with qtbot.waitSignal(service.camera_found, timeout=5000):
@@ -173,13 +174,13 @@ def test_a_camera_unplugged_mid_stream_is_reported_lost_then_found_again(
         for png in tmp_path.glob("*.png"):
             png.unlink()
     with qtbot.waitSignal(service.camera_found, timeout=5000):
-        synthetic.write_frames(tmp_path, small_frames[:1])
+        synthetic_cards.write_frames(tmp_path, small_frames[:1])
 
 
 def test_the_service_can_be_started_again_after_stopping(
     qtbot: QtBot, tmp_path: Path, small_frames: Frames, services: list[CameraService]
 ) -> None:
-    synthetic.write_frames(tmp_path, small_frames[:1])
+    synthetic_cards.write_frames(tmp_path, small_frames[:1])
     service = CameraService(tmp_path, fps=30)
     services.append(service)
     for _ in range(2):

@@ -6,15 +6,13 @@ import cv2
 import numpy as np
 import pytest
 
-from kiosk.scanning import decoders, synthetic
-from kiosk.scanning.decoders import ChainDecoder, Decoder
+import synthetic_cards
+from kiosk.scanning import candidates, decoders
+from kiosk.scanning.decoders import Decoder
 
 from .conftest import load_photo
 
-DECODERS = [
-    *decoders.all_decoders(),
-    ChainDecoder(decoders.zxing_decoder(), decoders.pyzbar_decoder()),
-]
+DECODERS = list(decoders.all_decoders())
 DECODER_IDS = [d.name for d in DECODERS]
 
 # Photos every library reads, in each storage form the folder has: webp, jpg, gray png,
@@ -54,8 +52,8 @@ def test_each_decoder_reads_real_photos(decoder: Decoder, photo: str, qr_photos:
 
 @pytest.mark.parametrize("library", ["zxing-cpp", "pyzbar"])
 def test_code128_is_read_where_the_library_supports_it(library: str) -> None:
-    text = synthetic.card_text(np.random.default_rng(1))
-    bars = synthetic.code128_modules(text)
+    text = synthetic_cards.card_text(np.random.default_rng(1))
+    bars = synthetic_cards.code128_modules(text)
     label = np.full((120, bars.shape[1] * 3 + 80), 255, np.uint8)
     label[20:100, 40:-40] = np.repeat(np.repeat(bars, 3, axis=1), 80, axis=0)
     decoder = {"zxing-cpp": decoders.zxing_decoder, "pyzbar": decoders.pyzbar_decoder}[library]()
@@ -63,7 +61,7 @@ def test_code128_is_read_where_the_library_supports_it(library: str) -> None:
 
 
 def test_a_card_with_qr_and_code128_of_the_same_text_gives_it_once() -> None:
-    card = synthetic.render_card("HK1.DEMO.3F.4.QI5OOWRN7BQUQ", np.random.default_rng(0))
+    card = synthetic_cards.render_card("HK1.DEMO.3F.4.QI5OOWRN7BQUQ", np.random.default_rng(0))
     assert decoders.zxing_decoder().decode(card) == ["HK1.DEMO.3F.4.QI5OOWRN7BQUQ"]
 
 
@@ -107,7 +105,7 @@ def test_things_that_are_not_arrays_give_nothing(decoder: Decoder, thing: object
 
 def test_empty_desks_give_no_false_reads() -> None:
     decoder = decoders.default_decoder()
-    for frame in synthetic.make_empty_frames(4, (640, 480)):
+    for frame in synthetic_cards.make_empty_frames(4, (640, 480)):
         assert decoder.decode(frame) == []
 
 
@@ -135,22 +133,6 @@ def test_a_library_error_is_contained(caplog: pytest.LogCaptureFixture) -> None:
     decoder = decoders.PassDecoder("broken", broken)
     assert decoder.decode(np.zeros((100, 100), np.uint8)) == []
     assert "broken failed" in caplog.text
-
-
-def test_the_chain_falls_back_in_order_and_stops_at_the_first_find() -> None:
-    calls: list[str] = []
-
-    def reader(name: str, texts: list[str]) -> decoders.PassDecoder:
-        def read(gray: np.ndarray) -> list[str]:
-            calls.append(name)
-            return texts
-
-        return decoders.PassDecoder(name, read, widths=(None,), regions=False)
-
-    chain = ChainDecoder(reader("a", []), reader("b", ["found"]), reader("c", ["late"]))
-    assert chain.decode(np.zeros((64, 64), np.uint8)) == ["found"]
-    assert calls == ["a", "b"]
-    assert chain.name == "chain(a > b > c)"
 
 
 def test_a_large_frame_is_tried_small_first_then_at_full_size() -> None:
@@ -186,8 +168,8 @@ GLARED_FRAME = 40  # 26 cm, tilted 28 degrees, a glare spot on the QR
 def hard_frames() -> list[tuple[np.ndarray, str]]:
     frames = []
     for index in CARD_PASS_FRAMES:
-        rng = np.random.default_rng([synthetic.DEFAULT_SEED, index])
-        frame, scene = synthetic.make_scene((640, 480), rng)
+        rng = np.random.default_rng([synthetic_cards.DEFAULT_SEED, index])
+        frame, scene = synthetic_cards.make_scene((640, 480), rng)
         frames.append((frame, scene.text))
     return frames
 
@@ -208,24 +190,26 @@ def test_the_card_is_found_and_flattened_unmirrored() -> None:
     """A card drawn flat on a dark desk at a known place: its corners are found, and the
     flattened card is the card (not its mirror image): the QR reads."""
     text = "HK1.DEMO.3F.4.QI5OOWRN7BQUQ"
-    card = cv2.cvtColor(synthetic.render_card(text, np.random.default_rng(0)), cv2.COLOR_BGR2GRAY)
+    card = cv2.cvtColor(
+        synthetic_cards.render_card(text, np.random.default_rng(0)), cv2.COLOR_BGR2GRAY
+    )
     small = cv2.resize(card, (300, 189), interpolation=cv2.INTER_AREA)
     corners = np.array([[200, 100], [500, 140], [470, 330], [170, 290]], np.float32)
     source = np.array([[0, 0], [300, 0], [300, 189], [0, 189]], np.float32)
     matrix = cv2.getPerspectiveTransform(source, corners)
     warped = cv2.warpPerspective(small, matrix, (640, 480), borderValue=40)
-    quads = decoders.card_quads(warped)
+    quads = candidates.card_quads(warped)
     assert quads
     found = quads[0]
     assert min(np.abs(np.roll(found, k, axis=0) - corners).max() for k in range(4)) < 6
-    flat = decoders.flatten(warped, found)
+    flat = candidates.flatten(warped, found)
     assert flat.shape == (540, 856)
     assert text in decoders.zxing_reader()(flat)
 
 
 def test_corners_come_clockwise_from_a_long_edge() -> None:
     square_ish = np.array([[0, 0], [0, 50], [100, 50], [100, 0]], np.float32)  # anticlockwise
-    ordered = decoders.clockwise_long_edge_first(square_ish)
+    ordered = candidates.clockwise_long_edge_first(square_ish)
     edges = np.roll(ordered, -1, axis=0) - ordered
     cross = edges[0, 0] * edges[1, 1] - edges[0, 1] * edges[1, 0]
     assert cross > 0  # clockwise on screen (y down)
@@ -233,13 +217,13 @@ def test_corners_come_clockwise_from_a_long_edge() -> None:
 
 
 def test_an_empty_desk_proposes_few_cards() -> None:
-    frames = synthetic.make_empty_frames(10, (640, 480))
-    assert sum(len(decoders.card_quads(frame[:, :, 1])) for frame in frames) <= 2
+    frames = synthetic_cards.make_empty_frames(10, (640, 480))
+    assert sum(len(candidates.card_quads(frame[:, :, 1])) for frame in frames) <= 2
 
 
 def _frame(index: int) -> tuple[np.ndarray, str]:
-    rng = np.random.default_rng([synthetic.DEFAULT_SEED, index])
-    frame, scene = synthetic.make_scene((640, 480), rng)
+    rng = np.random.default_rng([synthetic_cards.DEFAULT_SEED, index])
+    frame, scene = synthetic_cards.make_scene((640, 480), rng)
     return frame, scene.text
 
 
@@ -249,11 +233,11 @@ def test_binarising_the_flattened_card_reads_a_card_under_glare() -> None:
     frame, text = _frame(GLARED_FRAME)
     gray = decoders.to_gray(frame)
     assert gray is not None
-    (quad,) = decoders.card_quads(gray)
-    card = decoders.flatten(gray, quad)
+    (quad,) = candidates.card_quads(gray)
+    card = candidates.flatten(gray, quad)
     read = decoders.zxing_reader()
-    assert read(card) == [] and read(decoders.unsharp(card, 3.75, 2.5)) == []
-    assert read(decoders.binarized(card)) == [text]
+    assert read(card) == [] and read(candidates.unsharp(card, 3.75, 2.5)) == []
+    assert read(candidates.binarized(card)) == [text]
 
 
 class CountingPasses:
@@ -261,7 +245,7 @@ class CountingPasses:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, quads: list[np.ndarray] | None = None):
         self.calls = 0
-        real = decoders.card_quads
+        real = candidates.card_quads
 
         def counted(small: np.ndarray) -> list[np.ndarray]:
             self.calls += 1
@@ -273,8 +257,8 @@ class CountingPasses:
 def test_the_throttle_runs_the_costly_passes_on_one_still_empty_frame_in_four(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    frames = synthetic.make_still_desk(1, (640, 480), frames=12)
-    assert not decoders.card_quads(decoders.to_gray(frames[0]))  # nothing card-like
+    frames = synthetic_cards.make_still_desk(1, (640, 480), frames=12)
+    assert not candidates.card_quads(decoders.to_gray(frames[0]))  # nothing card-like
     counting = CountingPasses(monkeypatch)
     camera = decoders.camera_decoder()
     assert [camera.decode(frame) for frame in frames] == [[]] * 12
@@ -288,7 +272,7 @@ def test_the_throttle_tries_hard_at_once_when_a_card_comes_into_view(
     read on its first frame, whatever the throttle's count."""
     frame, text = _frame(GLARED_FRAME)
     camera = decoders.camera_decoder()
-    for empty in synthetic.make_still_desk(1, (640, 480), frames=2):
+    for empty in synthetic_cards.make_still_desk(1, (640, 480), frames=2):
         camera.decode(empty)
     counting = CountingPasses(monkeypatch)
     assert camera.decode(frame) == [text]
@@ -298,7 +282,7 @@ def test_the_throttle_tries_hard_at_once_when_a_card_comes_into_view(
 def test_the_throttle_tries_every_other_frame_while_a_card_shape_is_in_view(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    frames = synthetic.make_still_desk(1, (640, 480), frames=9)
+    frames = synthetic_cards.make_still_desk(1, (640, 480), frames=9)
     card_shape = np.array([[100, 100], [300, 100], [300, 220], [100, 220]], np.float32)
     counting = CountingPasses(monkeypatch, quads=[card_shape])
     camera = decoders.camera_decoder()

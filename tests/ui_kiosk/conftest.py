@@ -17,11 +17,11 @@ from pytestqt.qtbot import QtBot
 from school_copies import engine_on_a_copy, school_on_a_copy  # noqa: F401
 from sqlalchemy import update
 
+import synthetic_cards
 from kiosk.clock import SCHOOL_ZONE
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.demo import DEMO_STAFF, DemoSchool
-from kiosk.scanning import synthetic
 from kiosk.scanning.decoders import default_decoder
 from kiosk.tables import Pupil
 from kiosk.ui.app import protect_singletons
@@ -162,10 +162,10 @@ def card_frame(text: str, size: tuple[int, int] = (640, 480), seed: int = 1) -> 
     decoder = default_decoder()
     for attempt in range(seed, seed + 50):
         rng = np.random.default_rng([attempt, 4242])
-        card = synthetic.render_card(text, rng)
-        quad, *_ = synthetic.card_quad(size, rng)
-        frame = synthetic.place_card(synthetic.render_desk(size, rng), card, quad)
-        frame, _ = synthetic.apply_camera(frame, rng, scale=size[0] / 640, card=quad)
+        card = synthetic_cards.render_card(text, rng)
+        quad, *_ = synthetic_cards.card_quad(size, rng)
+        frame = synthetic_cards.place_card(synthetic_cards.render_desk(size, rng), card, quad)
+        frame, _ = synthetic_cards.apply_camera(frame, rng, scale=size[0] / 640, card=quad)
         if text in decoder.decode(frame):
             return frame
     raise AssertionError("no decodable frame in 50 seeds")

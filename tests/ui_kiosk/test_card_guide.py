@@ -14,8 +14,8 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
+import synthetic_cards
 from kiosk.config import Config
-from kiosk.scanning import synthetic
 from kiosk.scanning.camera import preview_image
 from kiosk.ui.widgets.card_guide import CARD_ASPECT, GUIDE_WIDTH, CardGuidePreview
 
@@ -27,16 +27,16 @@ def guided_frame(size: tuple[int, int] = (1280, 720)) -> np.ndarray:
     first dozen, the one nearest the middle at about the box's size."""
 
     def miss(index: int) -> float:
-        rng = np.random.default_rng([synthetic.DEFAULT_SEED, index])
-        synthetic.render_card(synthetic.card_text(rng), rng)
-        quad, fraction, *_ = synthetic.card_quad(size, rng, guided=True)
+        rng = np.random.default_rng([synthetic_cards.DEFAULT_SEED, index])
+        synthetic_cards.render_card(synthetic_cards.card_text(rng), rng)
+        quad, fraction, *_ = synthetic_cards.card_quad(size, rng, guided=True)
         off_centre = np.abs(quad.mean(axis=0) / np.array(size) - 0.5).max()
         return float(off_centre + abs(fraction - GUIDE_WIDTH))
 
     best = min(range(12), key=miss)
-    return synthetic.make_scene(size, np.random.default_rng([synthetic.DEFAULT_SEED, best]), True)[
-        0
-    ]
+    return synthetic_cards.make_scene(
+        size, np.random.default_rng([synthetic_cards.DEFAULT_SEED, best]), True
+    )[0]
 
 
 def contains(outer: QRectF, inner: QRectF) -> bool:
@@ -106,7 +106,7 @@ def test_the_idle_screen_shows_the_guide_at_every_size(
 ) -> None:
     desk = tmp_path / "desk"
     desk.mkdir()
-    cv2.imwrite(str(desk / "0.png"), synthetic.make_empty_frames(1, (640, 480))[0])
+    cv2.imwrite(str(desk / "0.png"), synthetic_cards.make_empty_frames(1, (640, 480))[0])
     config = Config(kiosk_config.data_dir, kiosk_config.database_url, "k", str(desk), False)
     screen = make_screen(size=size, config=config)
     preview = screen.idle_page.preview

@@ -22,11 +22,11 @@ from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
+import synthetic_cards
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.demo import DemoSchool
 from kiosk.errors import NoFreeSlot
-from kiosk.scanning import synthetic
 from kiosk.services import cards, custody, exemptions, settings, staff
 from kiosk.ui.kiosk_screen import KioskScreen, State
 from kiosk.ui.main_window import CONSOLE_MISSING, MainWindow
@@ -76,7 +76,7 @@ def desk_folder(tmp_path: Path) -> Path:
     """Camera frames of an empty desk: a live-looking preview that scans nothing."""
     folder = tmp_path / "desk"
     folder.mkdir()
-    for index, frame in enumerate(synthetic.make_empty_frames(2, (640, 480))):
+    for index, frame in enumerate(synthetic_cards.make_empty_frames(2, (640, 480))):
         cv2.imwrite(str(folder / f"{index}.png"), frame)
     return folder
 

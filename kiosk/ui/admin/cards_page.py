@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.printing import cards as card_sheet
-from kiosk.printing.cards import CardSelection, PrintedCards
-from kiosk.services import pupils
+from kiosk.services import card_runs, pupils
+from kiosk.services.card_runs import CardBatch, CardSelection
 from kiosk.services.common import PupilSummary
 from kiosk.services.roster import year_label
 from kiosk.services.staff import StaffMember
@@ -151,7 +151,7 @@ class CardsPage(QWidget):
 
     def reload_choices(self) -> None:
         ok, forms = attempt(
-            self.feedback, "Loading forms", lambda: card_sheet.forms_on_roll(self.sessions)
+            self.feedback, "Loading forms", lambda: card_runs.forms_on_roll(self.sessions)
         )
         if not ok or forms is None:
             return
@@ -205,22 +205,30 @@ class CardsPage(QWidget):
             return
         out = export_path(self.config, f"cards-{selection.describe()}")
         sessions, actor = self.sessions, self.staff.actor
+
+        def make_cards() -> tuple[CardBatch, int]:
+            batch = card_runs.prepare_cards(
+                sessions, actor, selection, fits_on_card=card_sheet.check_code_fits, reissue=reissue
+            )
+            return batch, card_sheet.write_card_sheet(batch, out)
+
         self.saved.setVisible(False)
         self.jobs.start(
             "Printing cards",
             "Making the cards…",
-            lambda: card_sheet.print_cards(sessions, actor, selection, out, reissue=reissue),
-            self._printed,
+            make_cards,
+            lambda made: self._printed(out, *made),
         )
 
-    def _printed(self, printed: PrintedCards) -> None:
+    def _printed(self, path: Path, batch: CardBatch, pages: int) -> None:
         self.reissue.setChecked(False)
+        cards = len(batch.faces)
         self.feedback.ok(
-            f"{printed.cards} card{'s' if printed.cards != 1 else ''} on {printed.pages} "
-            f"page{'s' if printed.pages != 1 else ''}: {printed.issued} new, "
-            f"{printed.reissued} replaced."
+            f"{cards} card{'s' if cards != 1 else ''} on {pages} "
+            f"page{'s' if pages != 1 else ''}: {batch.issued} new, "
+            f"{batch.reissued} replaced."
         )
-        self.saved.show_path(printed.path)
+        self.saved.show_path(path)
 
 
 def _pupils(count: int) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QSpinBox, QVBoxLayout, QWidget
 
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.printing import labels
-from kiosk.printing.labels import PrintedLabels
-from kiosk.services import slots
+from kiosk.services import slot_labels, slots
+from kiosk.services.slot_labels import SlotLabel
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.cards_page import OpenBar
 from kiosk.ui.admin.common import Feedback, Jobs, button, export_path, hint, title, touch
@@ -70,14 +72,19 @@ class LabelsPage(QWidget):
             return
         out = export_path(self.config, f"slot-labels-{first}-{last}")
         sessions, actor = self.sessions, self.staff.actor
+
+        def make_labels() -> tuple[list[SlotLabel], int]:
+            chosen = slot_labels.prepare_labels(sessions, actor, first, last)
+            return chosen, labels.write_label_sheet(chosen, out)
+
         self.saved.setVisible(False)
         self.jobs.start(
             "Printing labels",
             "Making the labels…",
-            lambda: labels.print_labels(sessions, actor, out, first, last),
-            self._printed,
+            make_labels,
+            lambda made: self._printed(out, *made),
         )
 
-    def _printed(self, printed: PrintedLabels) -> None:
-        self.feedback.ok(f"{printed.labels} labels on {printed.pages} sheet(s).")
-        self.saved.show_path(printed.path)
+    def _printed(self, path: Path, chosen: list[SlotLabel], pages: int) -> None:
+        self.feedback.ok(f"{len(chosen)} labels on {pages} sheet(s).")
+        self.saved.show_path(path)

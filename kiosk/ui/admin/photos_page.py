@@ -10,8 +10,8 @@ import shiboken6
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from kiosk import qtfix
 from kiosk.db import Sessions
-from kiosk.scanning import qtfix
 from kiosk.services import photos
 from kiosk.services.photos import PhotoImportReport
 from kiosk.services.staff import StaffMember

@@ -20,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.errors import KioskError
 from kiosk.exports import ExportCancelled
-from kiosk.scanning.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
+from kiosk.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 
 log = logging.getLogger("kiosk.ui.reports")
 

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 
 from kiosk.config import Config
 from kiosk.db import Sessions
+from kiosk.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 from kiosk.rules import Action, may
-from kiosk.scanning.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 from kiosk.services import console
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff.common import describe_failure

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 from kiosk.clock import to_local, utcnow
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.scanning.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
+from kiosk.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 from kiosk.services import console
 from kiosk.services.console import Dashboard
 from kiosk.services.staff import StaffMember

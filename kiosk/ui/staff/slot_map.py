@@ -22,7 +22,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from kiosk.scanning.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
+from kiosk.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 from kiosk.services.console import FREE, OUT_OF_SERVICE, SlotState
 from kiosk.ui.staff.common import when_text
 from kiosk.ui.style import (

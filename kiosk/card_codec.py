@@ -1,5 +1,8 @@
 """The text printed on a pupil card (QR and Code128), and how a scanned text is read back.
 
+A core value module (no Qt, no database): services issue and read cards with it, and
+printing draws the text it makes.
+
 Format: ``HK1.<school>.<pupil-ref>.<serial>.<mac>``
 
 * ``school``: the school's short code, 2-8 upper-case letters/digits.

@@ -6,7 +6,7 @@ import sys
 
 from PySide6.QtCore import QObject, Signal
 
-from kiosk.scanning import qtfix
+from kiosk import qtfix
 
 
 class Sender(QObject):

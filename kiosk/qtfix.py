@@ -9,6 +9,10 @@ about a minute. (``SignalInstance.disconnect()`` has the same bug.)
 
 ``emit()`` below gives the reference back, but only if a probe at import shows the bug,
 so it switches itself off under a fixed PySide6 or a newer Python.
+
+It sits at the package's top, the one Qt module outside ``ui/`` and ``scanning/``'s Qt
+workers, because both emit: the screens, and the camera worker and USB-scanner filter
+below them.
 """
 
 from __future__ import annotations
