@@ -73,13 +73,18 @@ class _Place:
 
 
 def _has_staff(live: Path) -> bool:
+    """Whether the current database holds staff accounts (False: a new install). One that
+    cannot be read is not taken for a new install: that would skip the checks against it."""
     if not live.is_file():
         return False
     try:
         with closing(sqlite3.connect(live.as_uri() + "?mode=ro", uri=True, timeout=30)) as conn:
             return bool(conn.execute("SELECT count(*) FROM staff").fetchone()[0])
-    except sqlite3.DatabaseError:
-        return False  # damaged or not ours: the backup's own accounts are asked instead
+    except sqlite3.DatabaseError as exc:
+        raise RestoreRefused(
+            f"Not restored: the current database cannot be read ({exc}). If it is damaged, "
+            "move it out of the data folder (keep it) and restore again."
+        ) from exc
 
 
 def _keys(config: Config) -> tuple[SchoolKeys, KeyStore]:
@@ -208,7 +213,9 @@ def _first_difference(live: sqlite3.Connection, staging: Path, last: int) -> int
     return low
 
 
-def _place(live: Path, staging: Path, report: audit.ChainReport) -> _Place:
+def _place(live: Path, staging: Path, report: audit.ChainReport, new_install: bool) -> _Place:
+    """Where the candidate stands. A new install (no accounts yet: a new PC, whose log holds
+    at most its own start, such as the keys' import) has no history to stay on."""
     if not live.is_file():
         return _Place(None, 0)
     try:
@@ -219,7 +226,7 @@ def _place(live: Path, staging: Path, report: audit.ChainReport) -> _Place:
                 return _Place(None, 0)  # a new install: nothing to go back along
             live_head, count = f"{newest[0]}:{newest[1]}", int(newest[0])
             earlier = _set_aside_heads(conn)
-            if report.last_seq is None:
+            if report.last_seq is None or new_install:
                 return _Place(live_head, count, earlier)
             if _hash_at(conn, report.last_seq) == report.last_hash:
                 return _Place(live_head, count - report.last_seq, earlier)
@@ -296,7 +303,8 @@ def restore(config: Config, candidate: Path, *, admin_name: str, pin: str | None
         raise RestoreRefused("Not restored: that is the database in use now.")
     if not admin_name.strip() or not pin:
         raise RestoreRefused("Not restored: a restore needs an admin's name and PIN.")
-    actor = _login(config.database_url, admin_name, pin, config) if _has_staff(live) else None
+    new_install = not _has_staff(live)
+    actor = None if new_install else _login(config.database_url, admin_name, pin, config)
     try:
         config.backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
@@ -306,7 +314,7 @@ def restore(config: Config, candidate: Path, *, admin_name: str, pin: str | None
     try:
         try:
             report = _checked_copy(candidate, staging)
-            place = _place(live, staging, report)
+            place = _place(live, staging, report, new_install)
         except RestoreRefused as exc:
             if actor is not None:
                 _refused(config, actor, candidate, str(exc))

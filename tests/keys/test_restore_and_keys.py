@@ -82,3 +82,41 @@ def test_an_old_format_backup_with_another_card_key_is_refused(school, sessions,
     as_before_the_key_store(made, b"\x01" * 32, plain_hashes(sessions))
     with pytest.raises(RestoreRefused, match="another install's card key"):
         restore.restore(config, made, admin_name="Alex Admin", pin=PINS["Alex Admin"])
+
+
+def test_a_new_pc_imports_the_keys_then_restores_the_newest_backup(
+    school, sessions, engine, config, tmp_path
+):
+    """The dead-PC story: the exported key file from the safe, a fresh install, the backup."""
+    from kiosk.db import open_database
+    from kiosk.keystore import KeyStore
+    from kiosk.services import key_transfer, settings
+
+    admin = school.actors["admin"]
+    kept = key_transfer.export_keys(sessions, admin, tmp_path / "safe-keys.json")
+    made = backup.make_backup(config).path
+    engine.dispose()
+    new_pc = Config(
+        tmp_path / "new-pc", f"sqlite:///{tmp_path / 'new-pc' / 'kiosk.db'}", "k", "", False
+    )
+    (tmp_path / "new-pc").mkdir()
+    fresh_engine, fresh = open_database(new_pc.database_url)
+    settings.ensure_install(fresh, KeyStore(new_pc.data_dir))  # started once before the import
+    with pytest.raises(RestoreRefused, match="keys the backup's PINs were made with"):
+        restore.restore(new_pc, made, admin_name="Alex Admin", pin=PINS["Alex Admin"])
+    key_transfer.import_keys(fresh, KeyStore(new_pc.data_dir), kept.path, kept.code, ("", ""), "k")
+    fresh_engine.dispose()
+    with pytest.raises(RestoreRefused, match="Wrong PIN"):
+        restore.restore(new_pc, made, admin_name="Alex Admin", pin="0000")
+    done = restore.restore(new_pc, made, admin_name="Alex Admin", pin=PINS["Alex Admin"])
+    assert done.events > 0
+    restored_engine, restored = open_database(new_pc.database_url)
+    try:
+        settings.ensure_install(restored, KeyStore(new_pc.data_dir))
+        pupil_id, text = next(iter(school.card_texts.items()))
+        with restored_engine.connect() as conn:
+            assert cards.card_holder(conn, text).id == pupil_id
+        office = next(m for m in staff.list_staff(restored) if m.name == "Olivia Office")
+        assert staff.check_pin(restored, office.id, PINS["Olivia Office"]).name == "Olivia Office"
+    finally:
+        restored_engine.dispose()

@@ -387,3 +387,13 @@ def test_the_pin_check_uses_the_live_accounts(history, config, made, sessions):
     with pytest.raises(RestoreRefused, match="Wrong PIN"):
         do_restore(config, made)  # the backup's PIN for the account no longer counts
     assert do_restore(config, made, pin="8642").events > 0
+
+
+def test_a_damaged_current_database_is_not_taken_for_a_new_install(history, config, made, engine):
+    engine.dispose()
+    live = backup.database_file(config)
+    for suffix in ("-wal", "-shm"):
+        live.with_name(live.name + suffix).unlink(missing_ok=True)
+    live.write_bytes(b"garbage" * 1000)
+    with pytest.raises(RestoreRefused, match=r"current database cannot be read.*move it out"):
+        do_restore(config, made)
