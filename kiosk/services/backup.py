@@ -28,10 +28,8 @@ from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from kiosk.clock import to_local, utcnow
-from kiosk.config import Config
+from kiosk.config import Config, sqlite_file
 from kiosk.db import make_engine, make_sessions
 from kiosk.errors import KioskError
 from kiosk.rules import Action
@@ -66,10 +64,7 @@ class BackupInfo:
 
 def database_file(config: Config) -> Path | None:
     """The SQLite file behind ``config``, or None for PostgreSQL (or an in-memory database)."""
-    url = make_url(config.database_url)
-    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
-        return None
-    return Path(url.database).expanduser().resolve()
+    return sqlite_file(config.database_url)
 
 
 def require_sqlite(config: Config, failure: type[KioskError]) -> Path:
