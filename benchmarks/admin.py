@@ -33,10 +33,21 @@ from kiosk.db import Sessions, open_database
 from kiosk.demo import FORENAMES, PREFERRED, SURNAMES
 from kiosk.printing import cards as card_sheet
 from kiosk.printing import labels
-from kiosk.services import audit, card_runs, photos, roster, settings, slot_labels, slots, staff
+from kiosk.services import (
+    audit,
+    card_runs,
+    photos,
+    roster,
+    roster_check,
+    roster_file,
+    settings,
+    slot_labels,
+    slots,
+    staff,
+)
 from kiosk.services.audit import Actor
 from kiosk.services.card_runs import CardSelection
-from kiosk.services.roster import upn_check_letter
+from kiosk.services.roster_check import upn_check_letter
 
 HEADER = ("Adno", "UPN", "Legal Surname", "Legal Forename", "Preferred Forename", "Year", "Reg")
 HEADER += ("DOB",)
@@ -96,7 +107,7 @@ def september(rows: list[list[str]], rng: random.Random) -> list[list[str]]:
 
 
 def school(folder: Path) -> tuple[Sessions, Actor]:
-    _engine, sessions = open_database(sqlite_url(folder / "kiosk.db"))
+    sessions = open_database(sqlite_url(folder / "kiosk.db"))
     settings.ensure_install(sessions)
     admin_id = staff.add_staff(sessions, None, "Alex Admin", "admin", "1470")
     admin = Actor(admin_id, "Alex Admin")
@@ -112,7 +123,9 @@ def bench_roster(sessions: Sessions, admin: Actor, pupils: int) -> list[list[obj
         ("first import", to_csv(first), False),
         ("September re-import", to_csv(september(first, rng)), True),
     ):
-        checked, read_ms = timed(lambda data=data: roster.check_file(data))
+        checked, read_ms = timed(
+            lambda data=data: roster_check.check_table(roster_file.read_roster(data))
+        )
         preview, preview_ms = timed(lambda checked=checked: roster.preview(sessions, checked))
         result, apply_ms = timed(
             lambda checked=checked, allow=allow: roster.apply(

@@ -96,7 +96,8 @@ def prepare(folder: Path) -> str:
 
     data = folder / "data"
     data.mkdir()
-    engine, sessions = open_database(sqlite_url(data / "kiosk.db"))
+    sessions = open_database(sqlite_url(data / "kiosk.db"))
+    engine = sessions.engine
     settings.ensure_install(sessions)
     school = build_demo(sessions, pupils=300, slot_count=120, days=4)
     engine.dispose()

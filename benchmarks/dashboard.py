@@ -277,7 +277,8 @@ def build(path: Path, today: dt.date) -> None:
     partial = path.with_suffix(".part")
     for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
         leftover.unlink(missing_ok=True)
-    engine, sessions = open_database(sqlite_url(partial))
+    sessions = open_database(sqlite_url(partial))
+    engine = sessions.engine
     settings.ensure_install(sessions)
     actors: dict[str, Actor] = {}
     for member in DEMO_STAFF:
@@ -417,7 +418,8 @@ def main() -> None:
     app.setStyleSheet(STYLE_SHEET)  # type: ignore[union-attr]
     data_dir = Path(tempfile.mkdtemp(prefix="kiosk-bench-dashboard-"))
     config = load_config(data_dir)
-    engine, sessions = open_database(sqlite_url(path), migrate=False)
+    sessions = open_database(sqlite_url(path), migrate=False)
+    engine = sessions.engine
     with sessions() as session:
         counts = {
             name: session.scalar(text(f"SELECT count(*) FROM {name}"))

@@ -1,5 +1,5 @@
 """100,000 random and mutated scanner payloads through ``cards.pupil_for_card`` and
-``custody.hand_in_by_card``, and mutated roster CSVs through ``roster.check_file`` (every
+``custody.hand_in_by_card``, and mutated roster CSVs through ``roster_check.check_table`` (every
 file) and ``roster.apply`` (one in ten), on a SQLite school. Counts crashes (anything but a
 plain-words refusal or the right answer) and refusals that wrote something.
 
@@ -48,7 +48,8 @@ def main() -> int:
     rosters = args.rosters or (1_000 if args.quick else 10_000)
     rows = []
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-fuzz-") as folder:
-        engine, sessions = open_database(f"sqlite:///{Path(folder) / 'fuzz.db'}")
+        sessions = open_database(f"sqlite:///{Path(folder) / 'fuzz.db'}")
+        engine = sessions.engine
         settings.ensure_install(sessions)
         school = build_school(sessions, pupils=30, slot_count=20, reserved=2)
         world = card_world(sessions, school)

@@ -67,7 +67,7 @@ def year_of_history() -> Path:
 def copy_to_postgres(source: Path, url: str) -> None:
     """Every table of the SQLite year into a freshly migrated PostgreSQL database (COPY),
     then the id sequences moved past the copied rows."""
-    engine, _ = open_database(url)
+    engine = open_database(url).engine
     try:
         with sqlite3.connect(source) as lite, engine.begin() as conn:
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -98,7 +98,9 @@ def morning(url: str, backend: str, hand_ins: int) -> Timings:
     gives back every fourth device."""
     import reports
 
-    engine, sessions = open_database(url)
+    sessions = open_database(url)
+
+    engine = sessions.engine
     office = Actor(2, "Olivia Office")  # reports.py's second staff member
     timings = Timings(backend)
     with sessions() as session:

@@ -199,7 +199,8 @@ def main() -> int:
     protect_singletons()
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-memory-") as name:
         folder = Path(name)
-        engine, sessions = open_database(f"sqlite:///{folder / 'kiosk.db'}")
+        sessions = open_database(f"sqlite:///{folder / 'kiosk.db'}")
+        engine = sessions.engine
         settings.ensure_install(sessions)
         school = build_school(sessions, pupils=60, slot_count=60, reserved=4)
         frames = folder / "frames"

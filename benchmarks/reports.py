@@ -37,7 +37,7 @@ from kiosk.demo import FORENAMES, PREFERRED, SURNAMES
 from kiosk.exports import ExportRequest, run_export
 from kiosk.services import audit, backup, settings, staff
 from kiosk.services.audit import Actor
-from kiosk.services.reports import ReportFilter
+from kiosk.services.reports.filter import ReportFilter
 from kiosk.tables import (
     Card,
     Confiscation,
@@ -364,7 +364,8 @@ class _History:
 
 def build(path: Path) -> None:
     path.unlink(missing_ok=True)
-    engine, sessions = open_database(sqlite_url(path))
+    sessions = open_database(sqlite_url(path))
+    engine = sessions.engine
     settings.ensure_install(sessions)
     actors = _add_staff(sessions)
     with engine.begin() as conn:
@@ -433,7 +434,8 @@ def working_copy(cache: Path) -> Path:
 
 
 def measure(work: Path, out_dir: Path, repeat: int) -> list[Timing]:
-    engine, sessions = open_database(sqlite_url(work))
+    sessions = open_database(sqlite_url(work))
+    engine = sessions.engine
     admin = Actor(1, "Alex Admin")  # the first staff member _add_staff makes
 
     def export(report: str, fmt: str) -> Callable[[], int]:

@@ -188,7 +188,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-", dir=Path.home()) as folder:
         data_dir = Path(folder)
         url = sqlite_url(data_dir / "kiosk.db")
-        engine, sessions = open_database(url)
+        sessions = open_database(url)
+        engine = sessions.engine
         print(f"Building a school of {PUPILS} pupils ...", flush=True)
         school = make_school(sessions)
         config = Config(data_dir, url, "bench", camera="", fullscreen=False)

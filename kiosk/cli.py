@@ -9,10 +9,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from sqlalchemy import Engine
-
 from kiosk.config import Config, UnsafeDataDir, ensure_data_dir, load_config
-from kiosk.db import Sessions, open_database
+from kiosk.db import Database, Sessions, open_database
 from kiosk.errors import KioskError
 from kiosk.keystore import KeyStore
 from kiosk.services import staff
@@ -47,18 +45,18 @@ class Context:
         return cls(load_config(data_dir))
 
     @cached_property
-    def database(self) -> tuple[Engine, Sessions]:
+    def database(self) -> Database:
         """Open (and upgrade) the database; set up the install on first use."""
         from kiosk.services import settings
 
-        engine, sessions = self.open_without_keys()
+        database = self.open_without_keys()
         try:
-            settings.ensure_install(sessions, KeyStore.for_config(self.config))
+            settings.ensure_install(database, KeyStore.for_config(self.config))
         except KioskError as exc:
             raise CliError(str(exc)) from exc
-        return engine, sessions
+        return database
 
-    def open_without_keys(self) -> tuple[Engine, Sessions]:
+    def open_without_keys(self) -> Database:
         """Open (and upgrade) the database with the data folder made private, but without
         the school's keys: for the commands that bring them (``kiosk keys import``)."""
         try:
@@ -68,11 +66,12 @@ class Context:
         try:
             return open_database(self.config.database_url)
         except Exception as exc:  # the driver's own words are useful to an admin here
-            raise CliError(f"cannot open the database: {exc}") from exc
+            cause = exc.__cause__ if isinstance(exc, KioskError) and exc.__cause__ else exc
+            raise CliError(f"cannot open the database: {cause}") from exc
 
     @property
     def sessions(self) -> Sessions:
-        return self.database[1]
+        return self.database
 
 
 def read_pin(prompt: str, env: str = "KIOSK_PIN", *, confirm: str | None = None) -> str:

@@ -69,7 +69,7 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
 
 
 def _print_roster_check(preview: RosterPreview) -> None:
-    from kiosk.services.roster import FIELD_LABELS
+    from kiosk.services.roster_columns import FIELD_LABELS
 
     table = preview.checked.table
     where = f"header on line {table.header_line}" if table.header_line else "no header row"
@@ -94,16 +94,13 @@ def _print_roster_check(preview: RosterPreview) -> None:
     _configure_import_roster,
 )
 def import_roster(ctx: Context, args: argparse.Namespace) -> int:
-    from kiosk.services import roster
+    from kiosk.services import roster, roster_check, roster_file
 
     actor = _actor(ctx, args)
     try:
-        table = roster.load_roster_file(args.file)
-        columns = roster.detect_mapping(table.headers)
-        for key, field_name in _overrides(args.mapping).items():
-            column = roster.find_column(table.headers, key)
-            columns = roster.remap(columns, column, roster.parse_field(field_name))
-        preview = roster.preview(ctx.sessions, roster.check(table, columns))
+        table = roster_file.load_roster_file(args.file)
+        checked = roster_check.check_table(table, _overrides(args.mapping))
+        preview = roster.preview(ctx.sessions, checked)
     except KioskError as exc:
         raise CliError(str(exc)) from exc
     _print_roster_check(preview)
@@ -181,7 +178,7 @@ def _configure_cards(parser: argparse.ArgumentParser) -> None:
 
 def _card_selection(args: argparse.Namespace) -> CardSelection:
     from kiosk.services.card_runs import CardSelection
-    from kiosk.services.roster import parse_year_group
+    from kiosk.services.roster_check import parse_year_group
 
     if args.pupil:
         return CardSelection(admission_number=args.pupil)

@@ -72,13 +72,13 @@ def _configure_verify(parser: argparse.ArgumentParser) -> None:
 
 @command("verify-log", "Walk the audit chain and name the first broken event.", _configure_verify)
 def verify_log(ctx: Context, args: argparse.Namespace) -> int:
-    from kiosk.db import make_engine, make_sessions
+    from kiosk.db import open_database
     from kiosk.services import audit
 
     if args.db:
         if not args.db.is_file():
             raise CliError(f"no such file: {args.db}")
-        sessions = make_sessions(make_engine(sqlite_url(args.db.resolve())))
+        sessions = open_database(sqlite_url(args.db.resolve()), migrate=False)
     else:
         sessions = ctx.sessions
     report = audit.verify(sessions)
@@ -101,19 +101,17 @@ def _configure_db(parser: argparse.ArgumentParser) -> None:
     _configure_db,
 )
 def db(ctx: Context, args: argparse.Namespace) -> int:
-    from alembic import command as alembic_command
-
-    from kiosk.db import alembic_config
+    from kiosk.migrate import show_current
     from kiosk.services import pg_roles
 
-    engine, _ = ctx.open_without_keys()  # opening upgrades already; no keys needed
+    database = ctx.open_without_keys()  # opening upgrades already; no keys needed
     if args.action == "current":
-        alembic_command.current(alembic_config(engine))
+        show_current(database.engine)
     elif args.action == "grant":
         if not args.kiosk_role:
             raise CliError("write: kiosk db grant --kiosk-role NAME (as the owner role)")
         try:
-            done = pg_roles.grant(engine, args.kiosk_role)
+            done = pg_roles.grant(database.engine, args.kiosk_role)
         except KioskError as exc:
             raise CliError(str(exc)) from exc
         print(f"The role {args.kiosk_role} may now use the kiosk's tables ({len(done)} grants);")

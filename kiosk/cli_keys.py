@@ -43,7 +43,7 @@ def _import(ctx: Context, args: argparse.Namespace) -> int:
 
     if not args.file:
         raise CliError("write: kiosk keys import FILE --as NAME")
-    _engine, sessions = ctx.open_without_keys()
+    sessions = ctx.open_without_keys()
     code = read_pin("Transfer code: ", "KIOSK_TRANSFER_CODE")
     store = KeyStore.for_config(ctx.config)
     try:
@@ -70,8 +70,7 @@ def keys_cmd(ctx: Context, args: argparse.Namespace) -> int:
         return _import(ctx, args)
     from kiosk.services import school_keys
 
-    engine, _sessions = ctx.database
-    with engine.connect() as conn:
+    with ctx.database.connect() as conn:
         keys = school_keys.of(conn)
     print(f"card key id   {keys.card_id}")
     print(f"PIN pepper id {keys.pepper_id}")

@@ -62,7 +62,7 @@ def _configure_export(parser: argparse.ArgumentParser) -> None:
 
 def _request(args: argparse.Namespace) -> ExportRequest:
     from kiosk.exports import ExportRequest
-    from kiosk.services.reports import ReportFilter
+    from kiosk.services.reports.filter import ReportFilter
 
     which = ReportFilter(args.date_from, args.date_to, args.year, args.form, args.custody_kind)
     report: Report = "summary" if args.format == "pdf" else args.kind

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 SCHOOL_ZONE = ZoneInfo("Europe/London")
@@ -24,3 +25,67 @@ def start_of_local_day(day: dt.date) -> dt.datetime:
     """The naive-UTC instant at which ``day`` begins at school."""
     local = dt.datetime.combine(day, dt.time.min, tzinfo=SCHOOL_ZONE)
     return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+class LocalClock:
+    """Stored naive-UTC times to school-local text ``YYYY-MM-DD HH:MM:SS``. The zone's
+    offset is looked up once per distinct UTC hour (Europe/London changes it twice a year,
+    on the hour): when it is a whole number of hours and the same at both ends of that
+    hour, only the hour part of the text changes. Any other hour (a clock change inside
+    it, or a zone with half-hour offsets) is converted once per distinct minute."""
+
+    def __init__(self) -> None:
+        self._hours: dict[str, str | None] = {}
+        self.hours: Mapping[str, str | None] = self._hours  # UTC "YYYY-MM-DD HH" -> local
+        self._minutes: dict[str, str] = {}
+
+    def text(self, value: object) -> str | None:
+        if value is None:
+            return None
+        if type(value) is str and len(value) >= 19 and value[10] == " ":
+            hour = self._hours.get(value[:13], "")
+            if hour:
+                return hour + value[13:19]
+            if hour == "":
+                hour = self._hour(value[:13])
+                if hour:
+                    return hour + value[13:19]
+            minute = self._minutes.get(value[:16])
+            if minute is None:
+                minute = self._minute(value[:16])
+            return minute + value[16:19]
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"not a time: {value!r}")
+        return to_local(value.replace(tzinfo=None)).strftime("%Y-%m-%d %H:%M:%S")
+
+    def hour(self, key: str) -> str | None:
+        """School-local ``YYYY-MM-DD HH`` for the UTC hour ``key`` (``YYYY-MM-DD HH``) when
+        every time in that hour moves by the same whole hours, so that only the hour part
+        of its text changes; None for any other hour (``text`` goes by the minute there)."""
+        local = self._hours.get(key, "")
+        return self._hour(key) if local == "" else local
+
+    def _hour(self, key: str) -> str | None:
+        local: str | None = None
+        try:
+            start = dt.datetime.fromisoformat(key + ":00")
+        except ValueError:
+            start = None
+        if start is not None:
+            first = to_local(start)
+            last = to_local(start + dt.timedelta(minutes=59, seconds=59, microseconds=999999))
+            offset = first.utcoffset()
+            if offset == last.utcoffset() and offset is not None and not offset % ONE_HOUR:
+                local = first.strftime("%Y-%m-%d %H")
+        self._hours[key] = local
+        return local
+
+    def _minute(self, key: str) -> str:
+        local = to_local(dt.datetime.fromisoformat(key)).strftime("%Y-%m-%d %H:%M")
+        self._minutes[key] = local
+        return local
+
+
+ONE_HOUR = dt.timedelta(hours=1)

@@ -1,39 +1,62 @@
-"""Engine and session set-up, schema upgrades on start."""
+"""The database handle: engine, sessions, and reading a consistent snapshot.
+
+``Database`` is what services take: ``begin()`` for an ORM session in a transaction,
+``db()`` for a session, ``transaction()``/``connect()`` for the hot paths that run on a
+Core connection, and ``snapshot()`` for a long read-only job. Errors that mean the records
+cannot be reached (locked, read-only, disk, connection lost) leave it as
+``DatabaseUnavailable``. Schema upgrades are in ``kiosk.migrate``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, InternalError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "db"
+from kiosk.errors import DatabaseUnavailable
 
-Sessions = sessionmaker[Session]
+# Bytes of an SQLite file a long read maps into memory: its pages are read in place rather
+# than copied in by a system call each (a tenth of the CPU of reading a year's log).
+READ_MAPPED = 1 << 30
+BUSY_MS = 10000
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, *pragmas: str) -> None:
+    # Let SQLAlchemy, not the driver, decide when transactions begin (see the "begin" hooks).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    for pragma in (f"busy_timeout={BUSY_MS}", *pragmas):
+        cur.execute(f"PRAGMA {pragma}")
+    cur.close()
+
+
+def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
+    pragmas = (
+        ("query_only=ON", f"mmap_size={READ_MAPPED}")
+        if read_only
+        else ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON")
+    )
+    # Every writing transaction takes the write lock up front: two kiosks or threads on one
+    # file then queue instead of failing with "database is locked" half-way through, and
+    # the audit chain's "read last hash, append" is serialised. A reader's plain (deferred)
+    # BEGIN sees one consistent snapshot in WAL mode and never blocks the kiosk's writes.
+    begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # Let SQLAlchemy, not the driver, decide when transactions begin (see _on_begin).
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=FULL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
-        cur.close()
+        _sqlite_pragmas(dbapi_conn, *pragmas)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # Every transaction takes the write lock up front: two kiosks or threads on one
-        # file then queue instead of failing with "database is locked" half-way through,
-        # and the audit chain's "read last hash, append" is serialised.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql(begin)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -41,7 +64,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         path = make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 10}, **kwargs)
+        engine = create_engine(url, connect_args={"timeout": BUSY_MS / 1000}, **kwargs)
         _configure_sqlite(engine)
         return engine
     # READ COMMITTED (stated, not left to the server's default): each statement sees what
@@ -55,30 +78,164 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, **{**options, **kwargs})
 
 
-def make_sessions(engine: Engine) -> Sessions:
-    return sessionmaker(engine, expire_on_commit=False)
+# SQLite's words for a file it cannot use right now (the rest of its OperationalErrors,
+# such as "no such table", are faults in the kiosk, not in its surroundings).
+_SQLITE_UNAVAILABLE = (
+    "locked",
+    "busy",
+    "unable to open",
+    "readonly",
+    "read-only",
+    "disk",
+    "full",
+    "not a database",
+    "malformed",
+)
+_PG_READ_ONLY = "25006"  # read_only_sql_transaction
+_PG_RETRY_CLASS = "40"  # serialization failure, deadlock: the caller's to retry
 
 
-def engine_of(sessions: Sessions) -> Engine:
-    """The engine behind ``sessions``: for the hot paths that run on a Core connection
-    (an ORM session costs more than the few statements of a hand-in)."""
-    engine: Engine = sessions.kw["bind"]
-    return engine
+def is_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` means the records cannot be reached or written just now."""
+    if not isinstance(error, DBAPIError):
+        return False
+    if error.connection_invalidated or isinstance(error, InterfaceError):
+        return True
+    words = str(error.orig).lower()
+    code = str(getattr(error.orig, "sqlstate", "") or "")
+    if "sqlite" in type(error.orig).__module__:
+        return isinstance(error, OperationalError) and any(w in words for w in _SQLITE_UNAVAILABLE)
+    if isinstance(error, InternalError):
+        return code == _PG_READ_ONLY
+    return isinstance(error, OperationalError) and not code.startswith(_PG_RETRY_CLASS)
 
 
-def alembic_config(engine: Engine) -> AlembicConfig:
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    cfg.attributes["engine"] = engine
-    return cfg
+def unavailable(error: DBAPIError) -> DatabaseUnavailable:
+    """The named error for ``error``; ``detail`` names the kind for the log (no values)."""
+    first_line = (str(error.orig).splitlines() or [""])[0]
+    named = DatabaseUnavailable()
+    named.detail = f"{type(error).__name__} ({type(error.orig).__name__}: {first_line})"
+    return named
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine), revision)
+@contextmanager
+def translated() -> Iterator[None]:
+    """Errors that mean "records unreachable" leave as DatabaseUnavailable (chained)."""
+    try:
+        yield
+    except DBAPIError as error:
+        if is_unavailable(error):
+            raise unavailable(error) from error
+        raise
 
 
-def open_database(url: str, *, migrate: bool = True) -> tuple[Engine, Sessions]:
+class _Session(Session):
+    """A session whose ``with`` block reports unreachable records as DatabaseUnavailable."""
+
+    def __exit__(
+        self,
+        type_: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        super().__exit__(type_, value, traceback)
+        if isinstance(value, DBAPIError) and is_unavailable(value):
+            raise unavailable(value) from value
+
+
+class Database:
+    """One database: its engine and sessions. Takes the place of a ``sessionmaker``:
+    ``with db.begin() as session`` and ``with db() as session`` work as they do there."""
+
+    def __init__(
+        self, engine: Engine, *, owns_engine: bool = True, is_snapshot: bool = False
+    ) -> None:
+        self.engine = engine
+        self.sessions = sessionmaker(engine, class_=_Session, expire_on_commit=False)
+        self._owns_engine, self.is_snapshot = owns_engine, is_snapshot
+
+    @property
+    def dialect(self) -> str:
+        """The dialect's name: "sqlite" or "postgresql"."""
+        return self.engine.dialect.name
+
+    @property
+    def file(self) -> Path | None:
+        """The SQLite file, or None (PostgreSQL, an in-memory or URI-named database)."""
+        database = self.engine.url.database
+        if self.dialect != "sqlite" or not database or database == ":memory:":
+            return None
+        return None if database.startswith("file:") else Path(database)
+
+    def __call__(self) -> Session:
+        return self.sessions()
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        """A session in a transaction: committed at the end of the block, or rolled back."""
+        with translated(), self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A Core connection in a transaction (the hot paths: a hand-in's few statements
+        cost less without an ORM session's bookkeeping)."""
+        with translated(), self.engine.begin() as conn:
+            yield conn
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A Core connection; the caller commits (or it rolls back at the end)."""
+        with translated(), self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Database]:
+        """A handle for a long read-only job (an export, a summary, a verification) that
+        sees one consistent snapshot and never holds up the kiosk's writes."""
+        if self.is_snapshot:
+            yield self
+        elif self.file is not None:
+            reader = create_engine(
+                self.engine.url, poolclass=NullPool, connect_args={"timeout": BUSY_MS / 1000}
+            )
+            _configure_sqlite(reader, read_only=True)
+            try:
+                yield Database(reader, is_snapshot=True)
+            finally:
+                reader.dispose()
+        elif self.dialect == "postgresql":
+            repeatable = self.engine.execution_options(isolation_level="REPEATABLE READ")
+            yield Database(repeatable, owns_engine=False, is_snapshot=True)
+        else:
+            yield self
+
+    def dispose(self) -> None:
+        if self._owns_engine:
+            self.engine.dispose()
+
+
+# Services take a Database wherever they once took a sessionmaker (the name stays until
+# every annotation is renamed).
+Sessions = Database
+
+
+def open_database(url: str, *, migrate: bool = True) -> Database:
+    """The database at ``url``, its schema upgraded first unless ``migrate`` is False."""
     engine = make_engine(url)
     if migrate:
-        upgrade(engine)
-    return engine, make_sessions(engine)
+        from kiosk.migrate import upgrade
+
+        with translated():
+            upgrade(engine)
+    return Database(engine)
+
+
+@contextmanager
+def opened(url: str, *, migrate: bool = False) -> Iterator[Database]:
+    """``open_database`` for one job, its connections closed at the end."""
+    database = open_database(url, migrate=migrate)
+    try:
+        yield database
+    finally:
+        database.dispose()

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from kiosk.clock import start_of_local_day
 from kiosk.db import Sessions
-from kiosk.services import cards, custody, exemptions, settings, slots, staff
+from kiosk.services import cards, confiscation, custody, exemptions, settings, slots, staff
 from kiosk.services.audit import Actor
 from kiosk.services.pupils import PupilRecord, create_in
 from kiosk.tables import Pupil
@@ -225,7 +225,7 @@ def add_history(
                 handed.append(result.custody_id)
         confiscated = []
         for n, pupil_id in enumerate(rng.sample(demo.pupil_ids, k=2)):
-            info = custody.confiscate(
+            info = confiscation.confiscate(
                 sessions,
                 office,
                 pupil_id,
@@ -235,7 +235,7 @@ def add_history(
             )
             confiscated.append(info.id)
         if day == school_days[0]:
-            custody.confiscate(
+            confiscation.confiscate(
                 sessions,
                 senior,
                 demo.pupil_ids[3],
@@ -251,7 +251,7 @@ def add_history(
                 sessions, custody_id, office, now=_at(day, 15, 10) + dt.timedelta(seconds=i * 5)
             )
         for n, custody_id in enumerate(confiscated):
-            custody.release_to_parent(
+            confiscation.release_to_parent(
                 sessions,
                 office,
                 custody_id,

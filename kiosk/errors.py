@@ -81,4 +81,8 @@ class InvalidInput(KioskError):
 
 
 class DatabaseUnavailable(KioskError):
+    """The records cannot be reached or written just now (locked, read-only, disk full,
+    connection lost); the cause is chained, and ``detail`` names it for the log."""
+
     default_message = "The kiosk cannot reach its records. Please see the office."
+    detail = ""

@@ -276,7 +276,7 @@ class PostgresServer:
             from kiosk.db import open_database
 
             self.create_database(TEMPLATE_DB)
-            engine, _ = open_database(self.url(TEMPLATE_DB))
+            engine = open_database(self.url(TEMPLATE_DB)).engine
             engine.dispose()  # a template must have no open connections when copied
         return TEMPLATE_DB
 
@@ -285,6 +285,16 @@ class PostgresServer:
         """A new database (migrated, or empty) for one test; dropped afterwards."""
         template = self.migrated_template() if migrated else "template0"
         name = self.create_database(template=template)
+        try:
+            yield self.url(name)
+        finally:
+            self.drop_database(name)
+
+    @contextlib.contextmanager
+    def reserved_database(self) -> Iterator[str]:
+        """A URL whose database the caller creates (from a template of its choice), dropped
+        afterwards if it was."""
+        name = f"kiosk_{os.getpid()}_{next(self._names)}"
         try:
             yield self.url(name)
         finally:

@@ -22,11 +22,14 @@ from typing import Literal
 from kiosk.clock import to_local, utcnow
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput, KioskError
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
-from kiosk.services import audit, reports
+from kiosk.services import audit
 from kiosk.services.audit import Actor
 from kiosk.services.common import require
-from kiosk.services.reports import LogKind, Progress, ReportFilter
+from kiosk.services.reports import governors
+from kiosk.services.reports.filter import LOG_TITLES, ZONE_NAME, LogKind, Progress, ReportFilter
+from kiosk.services.reports.reader import open_log
 
 Report = Literal["custody", "audit", "summary"]
 Format = Literal["csv", "xlsx", "pdf"]
@@ -105,15 +108,15 @@ def _about(
 ) -> list[tuple[str, str]]:
     which = request.which
     return [
-        ("Report", reports.LOG_TITLES.get(request.report, request.report)),
+        ("Report", LOG_TITLES.get(request.report, request.report)),
         ("School", school),
         ("Period", which.words()),
         ("Year group", str(which.year_group) if which.year_group else "all"),
         ("Form", which.reg_group or "all"),
         ("Kind", which.custody_kind or "all"),
         ("Rows", f"{rows:,}"),
-        ("Times", f"school-local ({reports.ZONE_NAME}), as Excel date-times"),
-        ("Exported", f"{to_local(utcnow()):%Y-%m-%d %H:%M:%S} ({reports.ZONE_NAME})"),
+        ("Times", f"school-local ({ZONE_NAME}), as Excel date-times"),
+        ("Exported", f"{to_local(utcnow()):%Y-%m-%d %H:%M:%S} ({ZONE_NAME})"),
         ("Exported by", staff_name),
     ]
 
@@ -133,7 +136,7 @@ def _write_log(
     if request.format == "csv":  # free text guarded: CSV cells can run as formulas
         return write_log_csv(sessions, kind, request.which, partial, progress)
     school = settings.load(sessions).school_name
-    with reports.open_log(sessions, kind, request.which) as table:
+    with open_log(sessions, kind, request.which) as table:
         about = _about(request, staff_name, table.total, school)
         return write_xlsx(table, partial, about, progress)
 
@@ -143,7 +146,7 @@ def _write_summary(
 ) -> int:
     from kiosk.exports.pdf import write_summary_pdf
 
-    summary = reports.summary(sessions, request.which)
+    summary = governors.summary(sessions, request.which)
     write_summary_pdf(summary, partial, staff_name)
     return summary.handins + summary.confiscations
 
@@ -204,7 +207,7 @@ def _record(
     try:
         with sessions.begin() as session:
             require(session, actor, Action.EXPORT)
-            seq = audit.append(session, "export", actor, details=details).seq
+            seq = audit.append(session, EventKind.EXPORT, actor, details=details).seq
             os.replace(partial, out)
             moved = True
     except BaseException:

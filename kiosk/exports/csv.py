@@ -9,52 +9,26 @@ them as a formula ("CSV injection")."""
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import gc
 import io
-import json
-import os
-import shutil
-import sqlite3
-import subprocess
-import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from functools import partial
 from itertools import chain, islice
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import NullPool
-
-from kiosk import clock, side_process
-from kiosk.config import sqlite_url
-from kiosk.services import audit, reports
-from kiosk.services.audit import READ_MAPPED
-from kiosk.services.reports import (
+from kiosk.clock import LocalClock
+from kiosk.db import Sessions
+from kiosk.services.reports.audit_log import (
     AUDIT_COLUMNS,
     NO_PUPIL,
-    Column,
-    LocalClock,
-    LogKind,
-    LogReader,
-    LogTable,
-    LogWindow,
-    Progress,
     PupilFields,
-    ReportFilter,
     lean_audit_rows,
-    pupils_by_id,
-    reading,
     redacted_flag,
 )
-
-if TYPE_CHECKING:
-    from kiosk.db import Sessions
+from kiosk.services.reports.filter import Column, LogKind, LogTable, Progress, ReportFilter
+from kiosk.services.reports.reader import LogReader
 
 FORMULA_STARTS = frozenset("=+-@\t\r")
 BOM = "\ufeff"  # so Excel reads the file as UTF-8 (names with accents)
@@ -81,16 +55,13 @@ def _prepared(table: LogTable) -> Iterator[Sequence[Any]]:
             yield row
 
 
-def write_csv(
-    table: LogTable, out: TextIO, progress: Progress | None = None, *, header: bool = True
-) -> int:
+def write_csv(table: LogTable, out: TextIO, progress: Progress | None = None) -> int:
     """Write a byte order mark, the header and every row to ``out`` (opened by the caller
     with ``encoding="utf-8", newline=""``); returns the number of rows. The BOM is written
     here rather than by the "utf-8-sig" codec, whose encoder is Python code called for
-    every row. ``header=False`` writes the rows only (a later part of a file)."""
+    every row."""
     writer = csv.writer(out)  # the "excel" dialect: CRLF, quotes only where needed
-    if header:
-        _write_header(out, table.columns)
+    _write_header(out, table.columns)
     # rows guarded in the query already go straight to the writer (no generator between)
     rows: Iterator[Sequence[Any]] = table.rows if table.formulas_guarded else _prepared(table)
     done = 0
@@ -180,8 +151,7 @@ class _LocalHours(dict[str, str]):
 
 
 class _AuditLines:
-    """CSV text for batches of ``LogReader.lean_audit`` rows; see above. (A plain class:
-    the export worker loads this file alone, outside sys.modules, where dataclasses fail.)"""
+    """CSV text for batches of ``LogReader.lean_audit`` rows; see above."""
 
     def __init__(self, pupils: dict[Any, PupilFields]) -> None:
         self.pupils, self.clock = pupils, LocalClock()
@@ -241,23 +211,15 @@ def _plain_texts(values: Sequence[Any], shortest: int = 0) -> bool:
     return not any(char in joined for char in _QUOTED_FOR)
 
 
-def _write_part(
-    log: LogReader,
-    window: LogWindow | None,
-    out: TextIO,
-    progress: Progress | None,
-    *,
-    header: bool,
-) -> int:
-    """The rows of one window of the log (all of it if None), the header first if asked."""
-    with log.lean_audit(window, CHUNK) as lean:
+def _write_log(log: LogReader, out: TextIO, progress: Progress | None) -> int:
+    """The header and the rows of the log."""
+    with log.lean_audit(CHUNK) as lean:
         if lean is None or not LINES_AT_ONCE:
-            with log.table(window) as table:
-                return write_csv(table, out, progress, header=header)
-        if header:
-            _write_header(out, AUDIT_COLUMNS)
+            with log.table() as table:
+                return write_csv(table, out, progress)
+        _write_header(out, AUDIT_COLUMNS)
         batches, pupils = lean
-        total = log.count(window) if progress else 0
+        total = log.count() if progress else 0
         return _write_lines(batches, pupils, out, progress, total)
 
 
@@ -279,41 +241,6 @@ def _write_lines(
     return done
 
 
-# -- a long log from an SQLite file in two processes -----------------------------------------
-#
-# A worker process writes the later part of the rows into a temporary file beside the export
-# while this process writes the earlier part; then the worker's file is appended. The worker
-# reads its own snapshot, so its part is used only if that snapshot has the same audit chain
-# head as ours (every change to what a log shows is a service action with its audit event):
-# otherwise, or on any trouble, this process writes that part itself. Either way the bytes
-# are those of a single walk.
-
-PARALLEL_FROM = 60_000  # rows in the period; below this a second process costs more than it saves
-# Of the rows, written by the worker: balanced by measurement. The lines worker (the whole
-# audit log) boots in about the time the parent takes to its first row; the other loads
-# SQLAlchemy first, so it gets less.
-WORKER_SHARE = 0.5
-TABLE_WORKER_SHARE = 0.42
-_WORKER_TIMEOUT = 900  # seconds
-# The worker loads this file alone, not the kiosk.exports package (whose imports, Alembic
-# among them, would cost it a few tenths of a second before its first row).
-_WORKER_BOOT = """import importlib.util as u
-spec = u.spec_from_file_location("_kiosk_csv_worker", {path})
-module = u.module_from_spec(spec)
-spec.loader.exec_module(module)
-module._worker_main()"""
-
-
-def _database_file(sessions: Sessions) -> str | None:
-    bind = sessions.kw.get("bind")
-    if not isinstance(bind, Engine) or bind.dialect.name != "sqlite":
-        return None
-    database = bind.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return database if os.path.isfile(database) else None
-
-
 def write_log_csv(
     sessions: Sessions,
     kind: LogKind,
@@ -321,174 +248,9 @@ def write_log_csv(
     path: Path,
     progress: Progress | None = None,
 ) -> int:
-    """The whole CSV file of one log at ``path``; returns the number of rows. A long log
-    in an SQLite file is written in two processes (see above); the file is the same."""
-    database = _database_file(sessions)
-    with reading(sessions) as reader, reader() as session:
+    """The whole CSV file of one log at ``path``, from one snapshot; returns the number of
+    rows."""
+    with sessions.snapshot() as reader, reader() as session:
         log = LogReader(session, kind, which, guard_formulas=True)
-        share = WORKER_SHARE if LINES_AT_ONCE and log.reads_lean_audit() else TABLE_WORKER_SHARE
-        plan = log.split(share) if database is not None else None
-        if database is None or plan is None or log.period_rows() < PARALLEL_FROM:
-            with path.open("w", encoding="utf-8", newline="") as out:
-                return _write_part(log, None, out, progress, header=True)
-        return _write_in_two(log, database, plan, 1 - share, path, progress)
-
-
-def _write_in_two(
-    log: LogReader,
-    database: str,
-    plan: tuple[LogWindow, LogWindow],
-    own_share: float,
-    path: Path,
-    progress: Progress | None,
-) -> int:
-    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(handle)
-    later = Path(name)
-    worker = None
-    try:
-        worker = _start_worker(database, log, plan[1], later)
         with path.open("w", encoding="utf-8", newline="") as out:
-
-            def scaled(done: int, total: int) -> None:  # this part is about own_share of all
-                if progress:
-                    progress(done, max(total, int(total / own_share)))
-
-            rows = _write_part(log, plan[0], out, scaled, header=True)
-        result = _worker_result(worker) if worker is not None else {}
-        worker = None
-        if result.get("ok") and log.snapshot is not None and result.get("snapshot") == log.snapshot:
-            with path.open("ab") as out_bytes, later.open("rb") as part:
-                shutil.copyfileobj(part, out_bytes, 1 << 20)
-            rows += int(result["rows"])
-        else:  # the worker's part from our own snapshot
-            with path.open("a", encoding="utf-8", newline="") as out:
-                rows += _write_part(log, plan[1], out, None, header=False)
-        if progress:
-            progress(rows, rows)
-        return rows
-    finally:
-        if worker is not None and worker.poll() is None:
-            worker.kill()
-            worker.wait()
-        later.unlink(missing_ok=True)
-
-
-def _start_worker(
-    database: str, log: LogReader, window: LogWindow, out: Path
-) -> subprocess.Popen[str] | None:
-    job: dict[str, Any] = {"database": database, "out": str(out)}
-    sql = log.lean_audit_sql(window) if LINES_AT_ONCE else None
-    if sql is not None:
-        job["sql"] = sql
-        code = side_process.definitions_boot(_LINES_WORKER_SOURCES, "_worker_main")
-    else:
-        which, kind, seqs = log.which.describe(), log.kind, log.seqs
-        job.update(which=which, kind=kind, seqs=seqs, window=[window.start, window.stop])
-        code = _WORKER_BOOT.format(path=repr(__file__))
-    return side_process.start(code, json.dumps(job))
-
-
-# A worker writing audit log lines reads with the sqlite3 module alone and runs only these
-# definitions (see side_process.definitions_boot): no SQLAlchemy to import first.
-_LINES_WORKER_SOURCES = (
-    (clock.__file__, ["SCHOOL_ZONE", "to_local"]),
-    (audit.__file__, ["READ_MAPPED"]),
-    (
-        reports.__file__,
-        [
-            "ONE_HOUR",
-            "NO_PUPIL",
-            "LocalClock",
-            "lean_audit_rows",
-            "redacted_flag",
-            "pupils_by_id",
-        ],
-    ),
-    (
-        __file__,
-        [
-            "CHUNK",
-            "_QUOTED_FOR",
-            "_csv_cells",
-            "_CellTexts",
-            "_LocalHours",
-            "_AuditLines",
-            "_COLUMN",
-            "_INT",
-            "_NONE",
-            "_ints",
-            "_plain_texts",
-            "_no_cyclic_gc",
-            "_write_lines",
-            "_run_lines_job",
-            "run_worker_job",
-            "_worker_main",
-        ],
-    ),
-)
-
-
-def _worker_result(worker: subprocess.Popen[str]) -> dict[str, Any]:
-    return side_process.result(worker, timeout=_WORKER_TIMEOUT) or {}
-
-
-def _worker_main() -> None:
-    """In the worker process: write the rows of one window (no BOM, no header) to the
-    file given, and report the row count and the snapshot's chain head on stdout."""
-    try:
-        result = run_worker_job(json.loads(sys.argv[1]))
-    except Exception:  # any trouble: the parent writes the part itself
-        result = {"ok": False}
-    json.dump(result, sys.stdout)
-
-
-def run_worker_job(job: dict[str, Any]) -> dict[str, Any]:
-    """The worker's task (see ``_start_worker`` for ``job``), on connections of its own."""
-    return _run_lines_job(job) if "sql" in job else _run_table_job(job)
-
-
-def _run_lines_job(job: dict[str, Any]) -> dict[str, Any]:
-    """Audit log lines from ``LogReader.lean_audit_sql``, read by the sqlite3 module on a
-    read-only connection, in one snapshot with its chain head."""
-    uri = Path(job["database"]).as_uri() + "?mode=ro"
-    connection = sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None)
-    try:
-        connection.execute(f"PRAGMA mmap_size={READ_MAPPED}")
-        connection.execute("BEGIN")
-        sql = job["sql"]
-        head = connection.execute(sql["snapshot"]).fetchone()
-        pupils = pupils_by_id(connection.execute(sql["pupils"]))
-        cursor = connection.execute(sql["rows"])
-        with open(job["out"], "w", encoding="utf-8", newline="") as out:
-            rows = _write_lines(iter(partial(cursor.fetchmany, CHUNK), []), pupils, out)
-        return {"ok": True, "rows": rows, "snapshot": head[0] if head else None}
-    finally:
-        connection.close()
-
-
-def _run_table_job(job: dict[str, Any]) -> dict[str, Any]:
-    which = job["which"]
-    which_filter = ReportFilter(
-        dt.date.fromisoformat(which["from"]),
-        dt.date.fromisoformat(which["to"]),
-        which["year_group"],
-        which["form"],
-        which["custody_kind"],
-    )
-    engine = create_engine(sqlite_url(Path(job["database"])), poolclass=NullPool)
-    window = LogWindow(*job["window"])
-    try:
-        with (
-            reading(sessionmaker(engine)) as reader,
-            reader() as session,
-            open(job["out"], "w", encoding="utf-8", newline="") as out,
-        ):
-            seqs = job["seqs"]
-            log = LogReader(
-                session, job["kind"], which_filter, guard_formulas=True, seqs=(seqs[0], seqs[1])
-            )
-            rows = _write_part(log, window, out, None, header=False)
-            return {"ok": True, "rows": rows, "snapshot": log.snapshot}
-    finally:
-        engine.dispose()
+            return _write_log(log, out, progress)

@@ -28,7 +28,7 @@ from reportlab.platypus import (
 from reportlab.platypus.flowables import Flowable
 
 from kiosk.printing.draw import fonts, printable
-from kiosk.services.reports import DeviceStay, Summary
+from kiosk.services.reports.governors import DeviceStay, Summary
 
 INK = colors.HexColor("#111827")
 BLUE = colors.HexColor("#0b3d91")

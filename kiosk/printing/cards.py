@@ -27,7 +27,7 @@ from reportlab.pdfgen.canvas import Canvas
 from kiosk.errors import InvalidInput
 from kiosk.printing import draw
 from kiosk.services.card_runs import CardBatch, CardFace
-from kiosk.services.roster import year_label
+from kiosk.services.roster_check import year_label
 
 CARD_W, CARD_H = 85.6 * mm, 54 * mm
 COLUMNS, ROWS = 2, 5

@@ -35,8 +35,9 @@ from reportlab.platypus import (
 
 from kiosk.clock import to_local, utcnow
 from kiosk.errors import InvalidInput
+from kiosk.event_kinds import EventKind
 from kiosk.printing.draw import atomic_file
-from kiosk.services.console import ChainOfCustody, CustodyEvent, CustodyRecord
+from kiosk.services.chain_of_custody import ChainOfCustody, CustodyEvent, CustodyRecord
 
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
 MARGIN = 16 * mm
@@ -234,7 +235,7 @@ def release_receipt(
 ) -> Path:
     """The receipt a parent or carer signs when a confiscated device is released to them."""
     record = chain.custody
-    release = chain.last_event("released_to_parent")
+    release = chain.last_event(EventKind.RELEASED_TO_PARENT)
     if record.state != "released" or record.released_to != "parent" or release is None:
         raise InvalidInput("This device has not been released to a parent or carer.")
     styles = _styles()

@@ -11,26 +11,18 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import sqlite3
-import subprocess
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import String, bindparam, func, insert, select, text, type_coerce, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from kiosk import side_process
 from kiosk.clock import utcnow
+from kiosk.db import Sessions
 from kiosk.tables import AuditEvent, Setting
-
-if TYPE_CHECKING:  # kiosk.db (and the Alembic it loads) stays out of the verify worker
-    from kiosk.db import Sessions
 
 GENESIS_HASH = "0" * 64
 HEAD_KEY = "audit_head"  # "seq:hash" of the newest event: deleting the newest rows shows
@@ -211,19 +203,6 @@ def _check_event(event: AuditEvent, expected_seq: int, prev_hash: str) -> str | 
     return None
 
 
-def iter_events(session: Session, batch: int = 5000) -> Iterator[AuditEvent]:
-    after = 0
-    while True:
-        rows = session.scalars(
-            select(AuditEvent).where(AuditEvent.seq > after).order_by(AuditEvent.seq).limit(batch)
-        ).all()
-        if not rows:
-            return
-        yield from rows
-        after = rows[-1].seq
-        session.expunge_all()
-
-
 # verify() reads plain tuples in this column order; "at" comes as the database gives it (a
 # string on SQLite), because parsing 600,000 datetimes would cost more than the hashing.
 _VERIFY_COLUMNS = (
@@ -245,78 +224,37 @@ _json_string: Callable[[str], str] = json.encoder.encode_basestring  # as json.d
 _sha256 = hashlib.sha256
 
 
-def _row_is_sound(row: Sequence[Any], expected_seq: int, prev_hash: str) -> bool:
-    """The checks of ``_check_event`` on a row of _VERIFY_COLUMNS, written for speed: the
-    canonical JSON text is built directly. Any doubt (an unusual stored time, a value of
-    an unexpected type) gives False, which sends the event to the exact check."""
-    seq, at, kind, actor_id, actor_name, pupil_id, slot, custody_id = row[:8]
-    details, digest, redacted, row_prev, stored = row[8:]
-    if seq != expected_seq or row_prev != prev_hash:
-        return False
-    try:
-        if redacted:
-            if details != REDACTED_DETAILS:
-                return False
-        elif _sha256(details.encode()).hexdigest() != digest:
-            return False
-        if type(at) is str:
-            if len(at) != 26 or at[10] != " ":  # not SQLAlchemy's own storage format
-                return False
-            at_text = f"{at[:10]}T{at[11:]}"
-        else:
-            at_text = at.isoformat(timespec="microseconds")
-        # int.__repr__ refuses anything but an int (such as the text "null" put where a
-        # NULL was): then the exact check decides.
-        text = (
-            f"[{int.__repr__(seq)},{_json_string(at_text)},{_json_string(kind)},"
-            f"{'null' if actor_id is None else int.__repr__(actor_id)},"
-            f"{'null' if actor_name is None else _json_string(actor_name)},"
-            f"{'null' if pupil_id is None else int.__repr__(pupil_id)},"
-            f"{'null' if slot is None else int.__repr__(slot)},"
-            f"{'null' if custody_id is None else int.__repr__(custody_id)},"
-            f'{_json_string(digest)},"{row_prev}"]'  # row_prev: the previous hash, hex digits
-        )
-        return bool(_sha256(text.encode()).hexdigest() == stored)
-    except (TypeError, ValueError, AttributeError):
-        return False
-
-
-def _iter_rows(
-    session: Session, after: int = 0, upto: int | None = None, batch: int = 20000
-) -> Iterator[Sequence[Any]]:
-    """The events after seq ``after`` (up to ``upto``) as plain rows, streamed in order
-    (Core rows, not ORM objects: several times faster, and memory stays flat)."""
+def _iter_rows(session: Session, after: int = 0, batch: int = 20000) -> Iterator[Sequence[Any]]:
+    """The events after seq ``after`` as plain rows, streamed in order (Core rows, not ORM
+    objects: several times faster, and memory stays flat)."""
     query = select(*_VERIFY_COLUMNS).where(AuditEvent.seq > after)
-    if upto is not None:
-        query = query.where(AuditEvent.seq <= upto)
     query = query.order_by(AuditEvent.seq).execution_options(yield_per=batch)
     yield from session.connection().execute(query)
 
 
-# The same columns in plain SQL for the DBAPI cursor on SQLite (and the worker process).
+# The same columns in plain SQL for the DBAPI cursor on SQLite.
 _RANGE_SQL = (
     "SELECT seq, at, kind, actor_id, actor_name, pupil_id, slot_number, custody_id, details,"
     " details_digest, redacted, prev_hash, hash FROM audit_events"
-    " WHERE seq > ? AND seq <= ? ORDER BY seq"
+    " WHERE seq > ? ORDER BY seq"
 )
-_NO_LIMIT = 2**63 - 1
 
 
 def _iter_batches(
-    session: Session, after: int = 0, upto: int | None = None, batch: int = 20000
+    session: Session, after: int = 0, batch: int = 20000
 ) -> Iterator[Sequence[Sequence[Any]]]:
     """Every event in order, in lists of plain rows. On SQLite straight from the DBAPI
     cursor (a third of verify's time was SQLAlchemy's Row objects); elsewhere through
     ``_iter_rows``, which streams with a server-side cursor."""
     connection = session.connection()
     if connection.dialect.name != "sqlite":
-        rows = iter(_iter_rows(session, after, upto, batch))
+        rows = iter(_iter_rows(session, after, batch))
         while chunk := list(islice(rows, batch)):
             yield chunk
         return
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(_RANGE_SQL, (after, _NO_LIMIT if upto is None else upto))
+        cursor.execute(_RANGE_SQL, (after,))
         while chunk := cursor.fetchmany(batch):
             yield chunk
     finally:
@@ -326,9 +264,11 @@ def _iter_batches(
 def _scan(
     rows: Sequence[Sequence[Any]], expected: int, prev_hash: str, unlisted: set[int]
 ) -> tuple[int, int, str]:
-    """``_row_is_sound`` over a batch, inlined for speed, and the purge-listing bookkeeping.
+    """The checks of ``_check_event`` over a batch of _VERIFY_COLUMNS rows, written for
+    speed (the canonical JSON text is built directly), and the purge-listing bookkeeping.
     Returns (rows that passed, the next expected seq, the last hash): stops at the first
-    row the fast path doubts."""
+    row it doubts (an unusual stored time, a value of an unexpected type, a mismatch),
+    which the exact check then decides."""
     sha, enc, done = _sha256, _json_string, 0
     redacted_text, purge_kind = REDACTED_DETAILS, PURGE_KIND
     irepr = int.__repr__
@@ -387,10 +327,10 @@ class _Walk:
     unlisted: set[int] = field(default_factory=set)  # redacted, not yet listed by a purge
 
 
-def _walk(session: Session, walk: _Walk, upto: int | None = None) -> ChainReport | None:
-    """Check the events after ``walk`` (up to seq ``upto``), updating ``walk``; a report
-    naming the first bad event, or None."""
-    for batch in _iter_batches(session, walk.expected - 1, upto):
+def _walk(session: Session, walk: _Walk) -> ChainReport | None:
+    """Check the events after ``walk``, updating ``walk``; a report naming the first bad
+    event, or None."""
+    for batch in _iter_batches(session, walk.expected - 1):
         start = 0
         while start < len(batch):
             rows = batch[start:] if start else batch
@@ -426,139 +366,13 @@ def _walk(session: Session, walk: _Walk, upto: int | None = None) -> ChainReport
     return None
 
 
-# -- verifying a long chain in two processes (SQLite files) ----------------------------------
-
-PARALLEL_FROM = 100_000  # events; below this a second process costs more than it saves
-# Bytes of the database file a long read maps into memory: its pages are read in place
-# rather than copied in by a system call each (a tenth of the CPU of reading a year's log).
-READ_MAPPED = 1 << 30
-WORKER_SHARE = 0.47  # of the events, checked by the worker (balanced by measurement)
-
-
-def _database_file(session: Session) -> str | None:
-    bind = session.get_bind()
-    database = bind.engine.url.database
-    if bind.dialect.name != "sqlite" or not database or database == ":memory:":
-        return None
-    if database.startswith("file:") or not os.path.isfile(database):
-        return None
-    return database
-
-
-def _worker_scan(database: str, after: int, upto: int) -> dict[str, Any]:
-    """The fast path over seqs ``after`` < seq <= ``upto`` on a connection of our own. The
-    chunk counts as sound only if every row passes and the seqs run unbroken; the link into
-    the chunk (the first row's prev_hash) is for the caller to check."""
-    connection = sqlite3.connect(Path(database).as_uri() + "?mode=ro", uri=True, timeout=10)
-    try:
-        connection.execute(f"PRAGMA mmap_size={READ_MAPPED}")
-        cursor = connection.execute(_RANGE_SQL, (after, upto))
-        first = cursor.fetchmany(1)
-        if not first or first[0][0] != after + 1:
-            return {"sound": False}
-        entry_link, expected, prev_hash = first[0][11], after + 1, first[0][11]
-        unlisted: set[int] = set()
-        purges: list[tuple[int, str]] = []
-        batch: Sequence[Sequence[Any]] = first
-        while batch:
-            done, expected, prev_hash = _scan(batch, expected, prev_hash, unlisted)
-            if done != len(batch):
-                return {"sound": False}
-            purges.extend((row[0], row[8]) for row in batch if row[2] == PURGE_KIND)
-            batch = cursor.fetchmany(20000)
-        return {
-            "sound": expected == upto + 1,
-            "entry_link": entry_link,
-            "last_hash": prev_hash,
-            "unlisted": sorted(unlisted),
-            "purges": purges,
-        }
-    finally:
-        connection.close()
-
-
-def _worker_main() -> None:
-    database, after, upto = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    try:
-        result = _worker_scan(database, after, upto)
-    except Exception:  # any trouble: the parent checks the chunk itself
-        result = {"sound": False}
-    json.dump(result, sys.stdout)
-
-
-# The worker runs this file's own fast-path functions (and the constants they read) without
-# importing the module, whose SQLAlchemy imports cost a third of a second before its first
-# row (side_process.definitions_boot).
-_WORKER_DEFINITIONS = (
-    "READ_MAPPED",
-    "REDACTED_DETAILS",
-    "PURGE_KIND",
-    "PURGE_RANGES_KEY",
-    "_json_string",
-    "_sha256",
-    "_RANGE_SQL",
-    "_scan",
-    "_purge_listed",
-    "_worker_scan",
-    "_worker_main",
-)
-
-
-def _start_worker(database: str, after: int, upto: int) -> subprocess.Popen[str] | None:
-    code = side_process.definitions_boot([(__file__, _WORKER_DEFINITIONS)], "_worker_main")
-    return side_process.start(code, database, str(after), str(upto))
-
-
-def _worker_result(worker: subprocess.Popen[str]) -> dict[str, Any]:
-    return side_process.result(worker, timeout=600) or {"sound": False}
-
-
-def _join(walk: _Walk, result: dict[str, Any], upto: int) -> bool:
-    """Take the worker's chunk (after ``walk``, up to ``upto``) if it is sound, links to
-    the parent's part and leaves no redaction unlisted; otherwise False (the caller
-    walks the chunk itself, which names any problem exactly as a single walk would)."""
-    if not result.get("sound") or result.get("entry_link") != walk.prev_hash:
-        return False
-    unlisted = set(walk.unlisted)
-    for seq, details in result["purges"]:
-        if unlisted:
-            unlisted.difference_update(_purge_listed(details, seq))
-    unlisted.update(result["unlisted"])
-    if unlisted:  # rare (and maybe a purge between the two snapshots): check it here
-        return False
-    walk.count += upto - walk.expected + 1
-    walk.unlisted = unlisted
-    walk.prev_hash, walk.expected, walk.last = result["last_hash"], upto + 1, upto
-    return True
-
-
 def verify(sessions: Sessions) -> ChainReport:
-    """Walk the whole chain from the first event; name the first bad one. A long chain in
-    an SQLite file is checked in two halves at once: a worker process takes the later
-    part, and any doubt about it is settled by the walk here."""
-    with sessions() as session:
+    """Walk the whole chain from the first event, in one snapshot; name the first bad one."""
+    with sessions.snapshot() as reader, reader() as session:
         walk = _Walk()
-        worker, split, top = None, None, None
-        database = _database_file(session)
-        if database is not None:
-            top = session.scalar(select(func.max(AuditEvent.seq)))
-            if top is not None and top >= PARALLEL_FROM:
-                split = top - int(top * WORKER_SHARE)
-                worker = _start_worker(database, split, top)
-        try:
-            if worker is not None and split is not None and top is not None:
-                broken = _walk(session, walk, split)
-                if broken:
-                    return broken
-                if walk.expected == split + 1:
-                    _join(walk, _worker_result(worker), top)
-            broken = _walk(session, walk)
-            if broken:
-                return broken
-        finally:
-            if worker is not None and worker.poll() is None:
-                worker.kill()
-                worker.wait()
+        broken = _walk(session, walk)
+        if broken:
+            return broken
         prev_hash, count, last, unlisted = walk.prev_hash, walk.count, walk.last, walk.unlisted
         if count == 0 and session.scalar(select(func.count()).select_from(AuditEvent)):
             return ChainReport(False, 0, None, None, 1, "the first event is missing")
@@ -572,7 +386,3 @@ def verify(sessions: Sessions) -> ChainReport:
             problem = "its details were removed, but no retention purge event lists it"
             return ChainReport(False, count, last, prev_hash, min(unlisted), problem)
         return ChainReport(True, count, last, prev_hash if count else None)
-
-
-def last_hash(session: Session) -> str | None:
-    return session.scalar(select(AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1))

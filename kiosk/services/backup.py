@@ -30,8 +30,9 @@ from pathlib import Path
 
 from kiosk.clock import to_local, utcnow
 from kiosk.config import Config, sqlite_file
-from kiosk.db import make_engine, make_sessions
+from kiosk.db import opened
 from kiosk.errors import KioskError
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import KIOSK_ACTOR, Actor
@@ -141,15 +142,11 @@ def _write_whole(target: Path, write: Callable[[Path], None]) -> None:
 
 
 def _record(config: Config, kind: str, info: BackupInfo, actor: Actor) -> None:
-    engine = make_engine(config.database_url)
-    try:
-        with make_sessions(engine).begin() as session:
-            if actor.id is not None:
-                require(session, actor, Action.MANAGE_SETTINGS)
-            details = {"file": info.path.name, "bytes": info.size, "kind": kind}
-            audit.append(session, "backup_made", actor, details=details)
-    finally:
-        engine.dispose()
+    with opened(config.database_url) as database, database.begin() as session:
+        if actor.id is not None:
+            require(session, actor, Action.MANAGE_SETTINGS)
+        details = {"file": info.path.name, "bytes": info.size, "kind": kind}
+        audit.append(session, EventKind.BACKUP_MADE, actor, details=details)
 
 
 def make_backup(
@@ -173,12 +170,8 @@ def make_backup(
 
 
 def _check_admin(config: Config, actor: Actor) -> None:
-    engine = make_engine(config.database_url)
-    try:
-        with make_sessions(engine).begin() as session:
-            require(session, actor, Action.MANAGE_SETTINGS)
-    finally:
-        engine.dispose()
+    with opened(config.database_url) as database, database.begin() as session:
+        require(session, actor, Action.MANAGE_SETTINGS)
 
 
 def ensure_daily_backup(config: Config, now: dt.datetime | None = None) -> BackupInfo | None:

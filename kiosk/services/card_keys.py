@@ -16,8 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from kiosk import card_codec
-from kiosk.db import Sessions, engine_of
+from kiosk.db import Sessions
 from kiosk.errors import UnknownCard
+from kiosk.event_kinds import EventKind
 from kiosk.keystore import KeyStore
 from kiosk.rules import Action
 from kiosk.services import audit, school_keys, settings
@@ -34,7 +35,7 @@ OLD_CARD = (
     "This card was printed before the school changed its card key. Please see the office "
     "for a new card."
 )
-CHANGED_KIND = "card_key_changed"
+CHANGED_KIND = EventKind.CARD_KEY_CHANGED
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,5 @@ def rotate(
         # Inside the transaction: if the store cannot take the key, nothing changes.
         store.write(school_keys.CARD_PREVIOUS, keys.card_secret)
         store.write(school_keys.CARD_SECRET, new)
-    school_keys.attach(
-        engine_of(sessions), SchoolKeys(new, keys.pin_pepper, keys.card_secret), store
-    )
+    school_keys.attach(sessions.engine, SchoolKeys(new, keys.pin_pepper, keys.card_secret), store)
     return until

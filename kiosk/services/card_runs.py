@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 from kiosk import card_codec
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput, KioskError
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit, cards, settings
 from kiosk.services.audit import Actor
 from kiosk.services.common import require
-from kiosk.services.roster import year_label
+from kiosk.services.roster_check import year_label
 from kiosk.tables import Card, Pupil, Setting
 
 ISSUE_BATCH = 200  # cards issued a transaction: ~1 s of the database's write lock at most
@@ -252,7 +253,7 @@ def _issue_and_gather(
         )
         audit.append(
             session,
-            "cards_printed",
+            EventKind.CARDS_PRINTED,
             actor,
             pupil_id=ids[0] if len(ids) == 1 else None,
             details={

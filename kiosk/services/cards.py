@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from kiosk import card_codec
 from kiosk.db import Sessions
 from kiosk.errors import CardRevoked, UnknownCard
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit, card_keys, settings
 from kiosk.services.audit import Actor
@@ -55,7 +56,7 @@ def issue_in(session: Session, actor: Actor, pupil_id: int, *, reissue: bool) ->
     serial = (session.scalar(select(func.max(Card.serial))) or 1000) + 1
     session.add(Card(pupil_id=pupil.id, serial=serial, issued_at=now))
     session.flush()
-    kind = "card_reissued" if reissue or revoked else "card_issued"
+    kind = EventKind.CARD_REISSUED if reissue or revoked else EventKind.CARD_ISSUED
     audit.append(
         session,
         kind,

@@ -1,39 +1,30 @@
 """What the staff console shows: read-only queries returning plain dataclasses.
 
 Each query is a handful of indexed SELECTs in one session (no per-row lazy loads), so the
-dashboard of a 1,500-pupil school with a year of history opens well inside 200 ms. The only
-writes here are two audit records the console owes the log: a receipt leaving the system,
-and a staff member's session ending.
+dashboard of a 1,500-pupil school with a year of history opens well inside 200 ms.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from kiosk.clock import local_date, start_of_local_day
 from kiosk.db import Sessions
-from kiosk.errors import InvalidInput, NotAuthorised, NotHeld
-from kiosk.rules import Action
-from kiosk.services import audit, cards, pupils
-from kiosk.services.audit import Actor
+from kiosk.services import exemptions
 from kiosk.services.common import (
     SUMMARY_COLUMNS,
     AnyRow,
     PupilSummary,
     now_or,
-    require,
     summary_of,
 )
-from kiosk.services.exemptions import CATEGORY_WORDS
 from kiosk.tables import (
     HELD,
-    AuditEvent,
     Confiscation,
     Custody,
     CustodyKind,
@@ -48,8 +39,6 @@ DAILY = CustodyKind.DAILY.value
 CONFISCATION = CustodyKind.CONFISCATION.value
 
 FREE, OUT_OF_SERVICE = "free", "out_of_service"
-RECEIPT_KINDS = ("release", "chain_of_custody")
-LOCK_REASONS = ("locked", "idle", "exit")
 
 
 # -- result types ----------------------------------------------------------------------------
@@ -103,21 +92,6 @@ class HeldDevice:
 
 
 @dataclass(frozen=True)
-class ExemptionRow:
-    id: int
-    pupil: PupilSummary
-    category: str
-    detail: str
-    starts_on: dt.date
-    ends_on: dt.date | None
-    approved_by: str
-
-    @property
-    def category_words(self) -> str:
-        return CATEGORY_WORDS.get(self.category, self.category)
-
-
-@dataclass(frozen=True)
 class Dashboard:
     today: dt.date
     held_today: int
@@ -130,10 +104,6 @@ class Dashboard:
     @property
     def free_slots(self) -> int:
         return sum(1 for s in self.slots if s.state == FREE)
-
-    @property
-    def out_of_service(self) -> int:
-        return sum(1 for s in self.slots if s.state == OUT_OF_SERVICE)
 
 
 @dataclass(frozen=True)
@@ -157,61 +127,6 @@ class FreeSlot:
     number: int
     cabinet: str
     reserved_for_confiscation: bool
-
-
-@dataclass(frozen=True)
-class CustodyEvent:
-    seq: int
-    at: dt.datetime  # naive UTC
-    kind: str
-    actor_name: str | None
-    slot_number: int | None
-    details: dict[str, Any]
-    redacted: bool
-    hash: str
-
-    @property
-    def words(self) -> str:
-        return describe_event(self.kind, self.details, self.redacted)
-
-
-@dataclass(frozen=True)
-class CustodyRecord:
-    """One device's record, as a receipt prints it."""
-
-    id: int
-    pupil: PupilSummary
-    kind: str
-    state: str
-    slot_number: int | None
-    description: str | None
-    switched_off_confirmed: bool
-    received_at: dt.datetime
-    received_by: str | None
-    released_at: dt.datetime | None
-    released_by: str | None
-    released_to: str | None
-    released_to_name: str | None
-    released_to_relationship: str | None
-    id_seen: bool | None
-    reason_category: str | None
-    note: str | None
-    do_not_examine: bool
-    dsl_referred_at: dt.datetime | None
-    police_officer: str | None
-    police_number: str | None
-    police_reference: str | None
-    police_at: dt.datetime | None
-
-
-@dataclass(frozen=True)
-class ChainOfCustody:
-    custody: CustodyRecord
-    events: tuple[CustodyEvent, ...]
-
-    def last_event(self, kind: str) -> CustodyEvent | None:
-        found = [e for e in self.events if e.kind == kind]
-        return found[-1] if found else None
 
 
 # -- shared query pieces ------------------------------------------------------------------
@@ -279,7 +194,7 @@ def _expected_query(today: dt.date, start: dt.datetime, end: dt.datetime) -> Any
     )
     # A device still here (kept overnight, or confiscated) cannot be handed in again.
     still_held = select(Custody.pupil_id).where(Custody.state == HELD)
-    exempt = select(Exemption.pupil_id).where(*_exemption_applies(today))
+    exempt = select(Exemption.pupil_id).where(*exemptions.applies_on(today))
     return select(*SUMMARY_COLUMNS).where(
         Pupil.active.is_(True),
         Pupil.brings_device.is_(True),
@@ -288,44 +203,6 @@ def _expected_query(today: dt.date, start: dt.datetime, end: dt.datetime) -> Any
         Pupil.id.not_in(still_held),
         Pupil.id.not_in(exempt),
     )
-
-
-def _exemption_applies(today: dt.date) -> tuple[Any, ...]:
-    return (
-        Exemption.ended_at.is_(None),
-        Exemption.starts_on <= today,
-        or_(Exemption.ends_on.is_(None), Exemption.ends_on >= today),
-    )
-
-
-def _exemption_rows(session: Session, today: dt.date) -> list[ExemptionRow]:
-    query = (
-        select(
-            Exemption.id,
-            Exemption.category,
-            Exemption.detail,
-            Exemption.starts_on,
-            Exemption.ends_on,
-            Staff.name.label("approved_by"),
-            *SUMMARY_COLUMNS,
-        )
-        .join(Pupil, Pupil.id == Exemption.pupil_id)
-        .join(Staff, Staff.id == Exemption.approved_by_id)
-        .where(*_exemption_applies(today), Pupil.purged_at.is_(None))
-        .order_by(Pupil.surname, Pupil.legal_forename)
-    )
-    return [
-        ExemptionRow(
-            id=row.id,
-            pupil=summary_of(row),
-            category=row.category,
-            detail=row.detail,
-            starts_on=row.starts_on,
-            ends_on=row.ends_on,
-            approved_by=row.approved_by,
-        )
-        for row in session.execute(query)
-    ]
 
 
 def _slot_states(session: Session) -> tuple[SlotState, ...]:
@@ -396,7 +273,9 @@ def dashboard(sessions: Sessions, now: dt.datetime | None = None) -> Dashboard:
             select(func.count()).select_from(_expected_query(today, start, end).subquery())
         )
         exempt = session.scalar(
-            select(func.count(func.distinct(Exemption.pupil_id))).where(*_exemption_applies(today))
+            select(func.count(func.distinct(Exemption.pupil_id))).where(
+                *exemptions.applies_on(today)
+            )
         )
         return Dashboard(
             today=today,
@@ -457,13 +336,6 @@ def expected_not_handed_in(
         return [summary_of(row) for row in session.execute(query)]
 
 
-def exemption_list(sessions: Sessions, now: dt.datetime | None = None) -> list[ExemptionRow]:
-    """Exemptions that apply today, with who approved them."""
-    today, _, _ = _today(now)
-    with sessions() as session:
-        return _exemption_rows(session, today)
-
-
 def end_of_day(sessions: Sessions, now: dt.datetime | None = None) -> Reconciliation:
     today, _, _ = _today(now)
     with sessions() as session:
@@ -483,216 +355,3 @@ def free_slots(sessions: Sessions) -> list[FreeSlot]:
             FreeSlot(r.number, r.cabinet, r.reserved_for_confiscation)
             for r in session.execute(query)
         ]
-
-
-def find_pupil_by_card(sessions: Sessions, text: str) -> PupilSummary:
-    """The pupil a scanned card belongs to (staff side); named errors say why not."""
-    with sessions() as session:
-        return cards.card_holder(session.connection(), text)
-
-
-def find_pupils(sessions: Sessions, text: str, *, limit: int = 30) -> list[PupilSummary]:
-    """Pupils matching typed words (name, admission number, UPN or form), with photo flags."""
-    if not text.strip():
-        return []
-    found = pupils.search(sessions, text, limit=limit)
-    if not found:
-        return []
-    with sessions() as session:
-        with_photo = set(
-            session.scalars(
-                select(Pupil.id).where(
-                    Pupil.id.in_([p.id for p in found]), Pupil.photo.is_not(None)
-                )
-            )
-        )
-    return [
-        PupilSummary(
-            p.id,
-            p.forename,
-            p.surname,
-            p.year_group,
-            p.reg_group,
-            p.admission_number,
-            p.id in with_photo,
-        )
-        for p in found
-    ]
-
-
-# -- one device's chain of custody ----------------------------------------------------------
-
-
-def chain_of_custody(sessions: Sessions, custody_id: int) -> ChainOfCustody:
-    """The device's record and every audit event about it, oldest first."""
-    with sessions() as session:
-        record = _custody_record(session, custody_id)
-        events = tuple(
-            CustodyEvent(
-                seq=e.seq,
-                at=e.at,
-                kind=e.kind,
-                actor_name=e.actor_name,
-                slot_number=e.slot_number,
-                details=_details(e.details),
-                redacted=e.redacted,
-                hash=e.hash,
-            )
-            for e in session.scalars(
-                select(AuditEvent)
-                .where(AuditEvent.custody_id == custody_id)
-                .order_by(AuditEvent.seq)
-            )
-        )
-        return ChainOfCustody(record, events)
-
-
-def _details(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _custody_record(session: Session, custody_id: int) -> CustodyRecord:
-    received_by, released_by = aliased(Staff), aliased(Staff)
-    row = session.execute(
-        select(
-            Custody,
-            Slot.number.label("slot_number"),
-            received_by.name.label("received_by"),
-            released_by.name.label("released_by"),
-            Confiscation,
-            *SUMMARY_COLUMNS,
-        )
-        .join(Pupil, Pupil.id == Custody.pupil_id)
-        .outerjoin(Slot, Slot.id == Custody.slot_id)
-        .outerjoin(received_by, received_by.id == Custody.received_by_id)
-        .outerjoin(released_by, released_by.id == Custody.released_by_id)
-        .outerjoin(Confiscation, Confiscation.custody_id == Custody.id)
-        .where(Custody.id == custody_id)
-    ).first()
-    if row is None:
-        raise NotHeld("No such device record.")
-    custody: Custody = row.Custody
-    conf: Confiscation | None = row.Confiscation
-    return CustodyRecord(
-        id=custody.id,
-        pupil=summary_of(row),
-        kind=custody.kind,
-        state=custody.state,
-        slot_number=row.slot_number,
-        description=custody.description,
-        switched_off_confirmed=custody.switched_off_confirmed,
-        received_at=custody.received_at,
-        received_by=row.received_by,
-        released_at=custody.released_at,
-        released_by=row.released_by,
-        released_to=custody.released_to,
-        released_to_name=custody.released_to_name,
-        released_to_relationship=custody.released_to_relationship,
-        id_seen=custody.id_seen,
-        reason_category=conf.reason_category if conf else None,
-        note=conf.note if conf else None,
-        do_not_examine=bool(conf and conf.do_not_examine),
-        dsl_referred_at=conf.dsl_referred_at if conf else None,
-        police_officer=conf.police_officer if conf else None,
-        police_number=conf.police_number if conf else None,
-        police_reference=conf.police_reference if conf else None,
-        police_at=conf.police_at if conf else None,
-    )
-
-
-def _text(details: dict[str, Any], key: str) -> str:
-    value = details.get(key)
-    return "" if value is None else str(value).strip()
-
-
-def describe_event(kind: str, details: dict[str, Any], redacted: bool = False) -> str:
-    """Plain words for one audit event about a device (receipts and screens share them)."""
-    words = _EVENT_WORDS.get(kind, kind.replace("_", " ").capitalize())
-    if redacted:
-        return f"{words} (details removed under the retention policy)"
-    extra = _event_extra(kind, details)
-    return f"{words}: {extra}" if extra else words
-
-
-_EVENT_WORDS = {
-    "hand_in": "Handed in",
-    "hand_in_repeat_scan": "Card scanned again while held",
-    "hand_in_undone": "Hand-in undone",
-    "collected": "Given back to the pupil",
-    "confiscated": "Confiscated",
-    "released_to_parent": "Released to parent/carer",
-    "referred_to_dsl": "Referred to the DSL",
-    "handed_to_police": "Handed to the police",
-    "moved": "Moved",
-    "kept_overnight": "Kept overnight",
-    "receipt_printed": "Receipt printed",
-}
-
-
-def _event_extra(kind: str, d: dict[str, Any]) -> str:
-    if kind == "confiscated":
-        parts = [_text(d, "reason"), _text(d, "note"), _text(d, "description")]
-        if d.get("do_not_examine"):
-            parts.append("do not examine content: referred to DSL")
-        if d.get("switched_off") is False:
-            parts.append("not confirmed switched off")
-        return "; ".join(p for p in parts if p)
-    if kind == "released_to_parent":
-        seen = "ID seen" if d.get("id_seen") else "ID NOT recorded as seen"
-        return f"{_text(d, 'name')} ({_text(d, 'relationship')}), {seen}"
-    if kind == "handed_to_police":
-        return (
-            f"officer {_text(d, 'officer')} ({_text(d, 'officer_number')}), "
-            f"reference {_text(d, 'reference')}"
-        )
-    if kind == "moved":
-        return f"slot {_text(d, 'from_slot')} to slot {_text(d, 'to_slot')}"
-    if kind in ("referred_to_dsl", "kept_overnight"):
-        return _text(d, "note") or _text(d, "reason")
-    if kind == "receipt_printed":
-        return _text(d, "receipt").replace("_", " ")
-    return ""
-
-
-# -- the two writes the console owes the audit log ----------------------------------------
-
-
-def record_receipt(
-    sessions: Sessions, actor: Actor, custody_id: int, receipt: str, now: dt.datetime | None = None
-) -> None:
-    """Record that a receipt with this device's details was printed (it leaves the system)."""
-    if receipt not in RECEIPT_KINDS:
-        raise InvalidInput("Unknown kind of receipt.")
-    with sessions.begin() as session:
-        require(session, actor, Action.VIEW_CONSOLE)
-        custody = session.get(Custody, custody_id)
-        if custody is None:
-            raise NotHeld("No such device record.")
-        audit.append(
-            session,
-            "receipt_printed",
-            actor,
-            pupil_id=custody.pupil_id,
-            custody_id=custody.id,
-            at=now_or(now),
-            details={"receipt": receipt},
-        )
-
-
-def record_console_locked(
-    sessions: Sessions, actor: Actor, reason: str, now: dt.datetime | None = None
-) -> None:
-    """Close a staff member's console session in the log (``staff_login`` opened it)."""
-    if reason not in LOCK_REASONS:
-        raise InvalidInput("Unknown reason for locking.")
-    if actor.id is None:
-        raise NotAuthorised("Only a member of staff's console can be locked.")
-    with sessions.begin() as session:
-        require(session, actor, Action.VIEW_CONSOLE)  # a forged or disabled id records nothing
-        audit.append(
-            session, "staff_console_locked", actor, at=now_or(now), details={"reason": reason}
-        )

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action, exemption_applies
 from kiosk.services import audit
 from kiosk.services.audit import Actor
-from kiosk.services.common import get_pupil, now_or, require
-from kiosk.tables import Exemption, ExemptionCategory
+from kiosk.services.common import (
+    SUMMARY_COLUMNS,
+    PupilSummary,
+    get_pupil,
+    now_or,
+    require,
+    summary_of,
+)
+from kiosk.tables import Exemption, ExemptionCategory, Pupil, Staff
 
 CATEGORY_WORDS = {
     ExemptionCategory.MEDICAL.value: "medical",
@@ -32,6 +42,21 @@ class ExemptionInfo:
     detail: str
     starts_on: dt.date
     ends_on: dt.date | None
+
+    @property
+    def category_words(self) -> str:
+        return CATEGORY_WORDS.get(self.category, self.category)
+
+
+@dataclass(frozen=True)
+class ExemptionRow:
+    id: int
+    pupil: PupilSummary
+    category: str
+    detail: str
+    starts_on: dt.date
+    ends_on: dt.date | None
+    approved_by: str
 
     @property
     def category_words(self) -> str:
@@ -92,7 +117,7 @@ def grant(
         session.flush()
         audit.append(
             session,
-            "exemption_granted",
+            EventKind.EXEMPTION_GRANTED,
             actor,
             pupil_id=pupil.id,
             details={
@@ -115,15 +140,57 @@ def end(sessions: Sessions, actor: Actor, exemption_id: int) -> None:
         row.ended_at = now_or(None)
         audit.append(
             session,
-            "exemption_ended",
+            EventKind.EXEMPTION_ENDED,
             actor,
             pupil_id=row.pupil_id,
             details={"exemption_id": row.id},
         )
 
 
-def list_active(sessions: Sessions, today: dt.date | None = None) -> list[ExemptionInfo]:
-    today = today or local_date(now_or(None))
+# -- the exemptions that apply today (the staff console's list) --------------------------
+
+
+def applies_on(today: dt.date) -> tuple[Any, ...]:
+    """SQL conditions: the exemption applies on ``today`` (as rules.exemption_applies)."""
+    return (
+        Exemption.ended_at.is_(None),
+        Exemption.starts_on <= today,
+        or_(Exemption.ends_on.is_(None), Exemption.ends_on >= today),
+    )
+
+
+def _exemption_rows(session: Session, today: dt.date) -> list[ExemptionRow]:
+    query = (
+        select(
+            Exemption.id,
+            Exemption.category,
+            Exemption.detail,
+            Exemption.starts_on,
+            Exemption.ends_on,
+            Staff.name.label("approved_by"),
+            *SUMMARY_COLUMNS,
+        )
+        .join(Pupil, Pupil.id == Exemption.pupil_id)
+        .join(Staff, Staff.id == Exemption.approved_by_id)
+        .where(*applies_on(today), Pupil.purged_at.is_(None))
+        .order_by(Pupil.surname, Pupil.legal_forename)
+    )
+    return [
+        ExemptionRow(
+            id=row.id,
+            pupil=summary_of(row),
+            category=row.category,
+            detail=row.detail,
+            starts_on=row.starts_on,
+            ends_on=row.ends_on,
+            approved_by=row.approved_by,
+        )
+        for row in session.execute(query)
+    ]
+
+
+def applying_today(sessions: Sessions, now: dt.datetime | None = None) -> list[ExemptionRow]:
+    """Exemptions that apply today, with who approved them."""
+    today = local_date(now_or(now))
     with sessions() as session:
-        rows = session.scalars(select(Exemption).where(Exemption.ended_at.is_(None)))
-        return [_info(r) for r in rows if exemption_applies(r.starts_on, r.ends_on, False, today)]
+        return _exemption_rows(session, today)

@@ -25,8 +25,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from sqlalchemy import delete, select
 
-from kiosk.db import Sessions, engine_of
+from kiosk.db import Sessions
 from kiosk.errors import InvalidInput, KioskError
+from kiosk.event_kinds import EventKind
 from kiosk.keystore import KeyStore
 from kiosk.rules import Action
 from kiosk.services import audit, school_keys, staff
@@ -81,7 +82,7 @@ def export_keys(sessions: Sessions, actor: Actor, out: Path) -> Exported:
         with os.fdopen(os.open(out, flags, 0o600), "w", encoding="ascii") as handle:
             handle.write(text + "\n")
         details = {"file": out.name, "card_key_id": keys.card_id, "pin_pepper_id": keys.pepper_id}
-        audit.append(session, "keys_exported", actor, details=details)
+        audit.append(session, EventKind.KEYS_EXPORTED, actor, details=details)
     return Exported(out, grouped)
 
 
@@ -119,7 +120,7 @@ def _check_against_database(sessions: Sessions, keys: SchoolKeys) -> None:
 
 
 def _admin_login(sessions: Sessions, keys: SchoolKeys, name: str, pin: str) -> Actor:
-    engine = engine_of(sessions)
+    engine = sessions.engine
     school_keys.attach(engine, keys)  # in memory only, until the PIN has been checked
     try:
         with sessions() as session:
@@ -188,5 +189,5 @@ def import_keys(
             "card_key_id": keys.card_id,
             "pin_pepper_id": keys.pepper_id,
         }
-        audit.append(session, "keys_imported", actor, details=details)
+        audit.append(session, EventKind.KEYS_IMPORTED, actor, details=details)
     return keys

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import Actor
@@ -228,7 +229,7 @@ def import_folder(
         )
         audit.append(
             session,
-            "photos_imported",
+            EventKind.PHOTOS_IMPORTED,
             actor,
             details={
                 "added": report.imported,
@@ -253,7 +254,7 @@ def _store(session: Session, actor: Actor, photos: dict[int, bytes]) -> int:
     for pupil_id, jpeg in photos.items():
         pupil = get_pupil(session, pupil_id)
         pupil.photo, pupil.updated_at = jpeg, now
-        kind = "photo_replaced" if pupil_id in had_photo else "photo_added"
+        kind = EventKind.PHOTO_REPLACED if pupil_id in had_photo else EventKind.PHOTO_ADDED
         audit.append(session, kind, actor, pupil_id=pupil_id)
     del held_settings
     return len(had_photo)
@@ -267,11 +268,3 @@ def _without_photo(session: Session) -> int:
         .where(Pupil.active.is_(True), Pupil.purged_at.is_(None), Pupil.photo.is_(None))
     )
     return int(count or 0)
-
-
-def set_photo(sessions: Sessions, actor: Actor, pupil_id: int, data: bytes) -> None:
-    """Store one pupil's photo (e.g. taken again after the photo day)."""
-    jpeg = prepare_photo(data)
-    with sessions.begin() as session:
-        require(session, actor, Action.MANAGE_ROSTER)
-        _store(session, actor, {pupil_id: jpeg})

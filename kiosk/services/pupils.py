@@ -1,4 +1,5 @@
-"""Pupils: lookup and the plain record used by the demo and the roster import."""
+"""Pupils: lookup (by typed words or a scanned card) and the plain record used by the demo
+and the roster import."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from kiosk.db import Sessions
+from kiosk.services import cards
 from kiosk.services.common import PupilSummary, get_pupil, now_or, summarise
 from kiosk.tables import Pupil
 
@@ -84,3 +86,38 @@ def summary(sessions: Sessions, pupil_id: int) -> PupilSummary:
         pupil = get_pupil(session, pupil_id)
         has_photo = session.scalar(select(Pupil.photo.is_not(None)).where(Pupil.id == pupil_id))
         return summarise(pupil, bool(has_photo))
+
+
+def find_by_card(sessions: Sessions, text: str) -> PupilSummary:
+    """The pupil a scanned card belongs to (staff side); named errors say why not."""
+    with sessions() as session:
+        return cards.card_holder(session.connection(), text)
+
+
+def find(sessions: Sessions, text: str, *, limit: int = 30) -> list[PupilSummary]:
+    """Pupils matching typed words (name, admission number, UPN or form), with photo flags."""
+    if not text.strip():
+        return []
+    found = search(sessions, text, limit=limit)
+    if not found:
+        return []
+    with sessions() as session:
+        with_photo = set(
+            session.scalars(
+                select(Pupil.id).where(
+                    Pupil.id.in_([p.id for p in found]), Pupil.photo.is_not(None)
+                )
+            )
+        )
+    return [
+        PupilSummary(
+            p.id,
+            p.forename,
+            p.surname,
+            p.year_group,
+            p.reg_group,
+            p.admission_number,
+            p.id in with_photo,
+        )
+        for p in found
+    ]

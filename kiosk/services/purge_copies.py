@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from kiosk.clock import local_date
 from kiosk.config import Config
 from kiosk.db import Sessions
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit, backup, settings
 from kiosk.services.audit import Actor
@@ -146,5 +147,5 @@ def purge_copies(
             "backups": [p.name for p in removed.backups],
             "retention_days": days,
         }
-        audit.append(session, "purged_copies_removed", actor, details=details, at=now)
+        audit.append(session, EventKind.PURGED_COPIES_REMOVED, actor, details=details, at=now)
     return removed

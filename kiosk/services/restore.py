@@ -30,8 +30,9 @@ from pathlib import Path
 
 from kiosk.clock import to_local, utcnow
 from kiosk.config import Config, sqlite_url
-from kiosk.db import make_engine, make_sessions, open_database
+from kiosk.db import Database, make_engine, opened
 from kiosk.errors import KioskError
+from kiosk.event_kinds import EventKind
 from kiosk.keystore import KeyStore
 from kiosk.rules import Action
 from kiosk.services import audit, backup, record_checks, restore_keys, school_keys, staff, untrusted
@@ -40,8 +41,8 @@ from kiosk.services.common import require
 from kiosk.services.school_keys import SchoolKeys
 from kiosk.services.untrusted import open_untrusted
 
-RESTORED_KIND = "database_restored"
-REFUSED_KIND = "restore_refused"
+RESTORED_KIND = EventKind.DATABASE_RESTORED
+REFUSED_KIND = EventKind.RESTORE_REFUSED
 SET_ASIDE_KEY = "set_aside_head"
 EARLIER_KEY = "earlier_set_aside_heads"  # carried forward, so a restore can always be undone
 
@@ -101,7 +102,7 @@ def _keys(config: Config) -> tuple[SchoolKeys, KeyStore]:
 def _login(url: str, name: str, pin: str, config: Config) -> Actor:
     """The admin called ``name`` whose PIN is ``pin``, in the database at ``url``."""
     engine = make_engine(url)
-    sessions = make_sessions(engine)
+    sessions = Database(engine)
     school_keys.attach(engine, *_keys(config))
     try:
         wanted = " ".join(name.split()).lower()
@@ -135,7 +136,7 @@ def _stage(candidate: Path, staging: Path) -> None:
 def _verify_chain(staging: Path) -> audit.ChainReport:
     engine = untrusted.untrusted_engine(staging)
     try:
-        sessions = make_sessions(engine)
+        sessions = Database(engine)
         report = audit.verify(sessions)
         if not report.intact:
             raise RestoreRefused(
@@ -278,12 +279,8 @@ def _replace_live(staging: Path, live: Path) -> None:
 
 
 def _append(url: str, kind: str, actor: Actor, details: dict[str, object]) -> None:
-    engine, sessions = open_database(url)
-    try:
-        with sessions.begin() as session:
-            audit.append(session, kind, actor, details=details)
-    finally:
-        engine.dispose()
+    with opened(url, migrate=True) as database, database.begin() as session:
+        audit.append(session, kind, actor, details=details)
 
 
 def _refused(config: Config, actor: Actor, candidate: Path, reason: str) -> None:

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date
 from kiosk.db import Sessions
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit, settings
 from kiosk.services.audit import Actor
@@ -260,5 +261,5 @@ def purge(
             "events_redacted": result.events_redacted,
             audit.PURGE_RANGES_KEY: seq_ranges(events),
         }
-        event = audit.append(session, audit.PURGE_KIND, actor, details=details, at=now)
+        event = audit.append(session, EventKind.RETENTION_PURGE, actor, details=details, at=now)
         return replace(result, audit_seq=event.seq)

@@ -1,588 +1,36 @@
 """Roster import from the CSV a school's MIS exports (SIMS, Arbor, Bromcom and similar).
 
-Two halves. The pure half reads and checks a file and touches no database:
-``read_roster`` (bytes -> ``RawTable``: encoding, delimiter and header row found),
-``detect_mapping`` (which column means what), ``check`` (row-by-row problems ->
-``CheckedRoster``). The database half compares with the pupils on record (``preview``) and
-applies the whole file in one transaction (``apply``): new pupils are added, pupils matched
-by UPN are updated, pupils missing from the file are marked as left (never deleted, so
-their history stays), and nothing at all changes if any row has an error.
+The pure half reads and checks a file and touches no database: ``roster_file.read_roster``
+(bytes -> ``RawTable``: encoding, delimiter and header row found),
+``roster_columns.detect_mapping`` (which column means what), ``roster_check.check``
+(row-by-row problems -> ``CheckedRoster``). This module is the database half: it compares
+with the pupils on record (``preview``) and applies the whole file in one transaction
+(``apply``): new pupils are added, pupils matched by UPN are updated, pupils missing from
+the file are marked as left (never deleted, so their history stays), and nothing at all
+changes if any row has an error.
 """
 
 from __future__ import annotations
 
-import codecs
-import csv
 import datetime as dt
-import hashlib
-import io
-import re
-import unicodedata
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.clock import local_date, utcnow
+from kiosk.clock import local_date
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import Actor
 from kiosk.services.common import now_or, require
 from kiosk.services.pupils import PupilRecord, create_in
+from kiosk.services.roster_check import CheckedRoster, Problem
+from kiosk.services.roster_columns import Field
 from kiosk.tables import HELD, Custody, Pupil, Setting, Slot
-
-MAX_FILE_BYTES = 20_000_000
-MAX_ROWS = 20_000
-HEADER_SEARCH_ROWS = 10
-NAME_MAX, ADMISSION_MAX, REG_MAX = 100, 20, 20
-
-
-class Field(StrEnum):
-    UPN = "upn"
-    ADMISSION_NUMBER = "admission_number"
-    LEGAL_FORENAME = "legal_forename"
-    PREFERRED_FORENAME = "preferred_forename"
-    SURNAME = "surname"
-    YEAR_GROUP = "year_group"
-    REG_GROUP = "reg_group"
-    DATE_OF_BIRTH = "date_of_birth"
-
-
-FIELD_LABELS: dict[Field, str] = {
-    Field.UPN: "UPN",
-    Field.ADMISSION_NUMBER: "Admission number",
-    Field.LEGAL_FORENAME: "Legal forename",
-    Field.PREFERRED_FORENAME: "Preferred forename",
-    Field.SURNAME: "Surname",
-    Field.YEAR_GROUP: "Year group",
-    Field.REG_GROUP: "Registration group",
-    Field.DATE_OF_BIRTH: "Date of birth",
-}
-REQUIRED = (
-    Field.UPN,
-    Field.ADMISSION_NUMBER,
-    Field.LEGAL_FORENAME,
-    Field.SURNAME,
-    Field.YEAR_GROUP,
-    Field.REG_GROUP,
-)
-
-# Header names seen in MIS exports, normalised (lower case, letters and digits only), best
-# first: when two columns match one field (SIMS has "Legal Surname" and "Preferred
-# Surname"), the earlier alias wins and the other column is left unused.
-_ALIAS_WORDS: dict[Field, str] = {
-    Field.UPN: "upn uniquepupilnumber pupilupn studentupn currentupn",
-    Field.ADMISSION_NUMBER: "adno admissionno admissionnumber admno admnumber admissionsno "
-    "admissionsnumber admission",
-    Field.LEGAL_FORENAME: "legalforename legalfirstname forename firstname forenames "
-    "legalforenames givenname givennames",
-    Field.PREFERRED_FORENAME: "preferredforename preferredfirstname preferredname knownas "
-    "chosenname",
-    Field.SURNAME: "legalsurname legallastname surname lastname familyname preferredsurname "
-    "preferredlastname",
-    Field.YEAR_GROUP: "year yeargroup ncyear nationalcurriculumyear curriculumyear yr yeargrp",
-    Field.REG_GROUP: "reg reggroup registrationgroup regform registrationform form formgroup "
-    "tutorgroup regclass registrationclass class",
-    Field.DATE_OF_BIRTH: "dob dateofbirth birthdate",
-}
-ALIASES: dict[Field, tuple[str, ...]] = {f: tuple(w.split()) for f, w in _ALIAS_WORDS.items()}
-
-ColumnMap = tuple[Field | None, ...]  # one entry per column of the file
-
-
-# --- Reading the file ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SourceRow:
-    line: int  # where the row starts in the file (1-based), as a spreadsheet numbers it
-    cells: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class RawTable:
-    headers: tuple[str, ...]
-    rows: tuple[SourceRow, ...]
-    encoding: str
-    delimiter: str
-    header_line: int | None  # None when no header row was recognised
-    sha256: str
-
-    def cell(self, row: SourceRow, column: int) -> str:
-        return row.cells[column] if column < len(row.cells) else ""
-
-
-_INVISIBLE = str.maketrans({"\u200b": "", "\u200c": "", "\u200d": "", "\ufeff": "", "\xa0": " "})
-_EXCEL_TEXT = re.compile(r'^="(.*)"$')  # ="001234": Excel's way of keeping leading zeros
-
-
-def decode_text(data: bytes) -> tuple[str, str]:
-    """The text of a CSV export and the name of its encoding. UTF-8 (with or without a
-    BOM) is tried first: Windows-1252 bytes above 0x7F are almost never valid UTF-8."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace"), "UTF-8 with BOM"
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace"), "UTF-16"
-    try:
-        return data.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "Windows-1252"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "ISO-8859-1"
-
-
-def clean_cell(value: str) -> str:
-    value = unicodedata.normalize("NFC", value.translate(_INVISIBLE)).strip()
-    excel = _EXCEL_TEXT.match(value)
-    if excel:
-        value = excel.group(1)
-    return " ".join(value.split())
-
-
-def _refuse_non_csv(data: bytes) -> None:
-    if not data.strip():
-        raise InvalidInput("The file is empty.")
-    if data.startswith(b"PK\x03\x04"):
-        raise InvalidInput(
-            "This is an Excel workbook, not a CSV file. In Excel choose File > Save As > "
-            "'CSV UTF-8 (Comma delimited)', then import that file."
-        )
-    if b"\x00" in data[:4096] and not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise InvalidInput("This is not a text (CSV) file.")
-
-
-def _records(text: str, delimiter: str) -> list[SourceRow]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
-    rows: list[SourceRow] = []
-    start = 1
-    try:
-        for cells in reader:
-            cleaned = tuple(clean_cell(c) for c in cells)
-            if any(cleaned):
-                rows.append(SourceRow(start, _trim(cleaned)))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise InvalidInput(f"Line {start} of the file cannot be read as CSV ({exc}).") from exc
-    return rows
-
-
-def _trim(cells: tuple[str, ...]) -> tuple[str, ...]:
-    end = len(cells)
-    while end and not cells[end - 1]:
-        end -= 1
-    return cells[:end]
-
-
-def _guess_delimiter(text: str) -> str:
-    """The candidate that splits the first lines into the most columns (commas win ties).
-    Not csv.Sniffer: it can take the apostrophe in O'Brien for a quote character."""
-    sample = "\n".join(text.splitlines()[:30])
-    best, best_width = ",", 0
-    for candidate in (",", ";", "\t", "|"):
-        widths = sorted(len(r) for r in csv.reader(io.StringIO(sample), delimiter=candidate) if r)
-        width = widths[len(widths) // 2] if widths else 0
-        if width > best_width:
-            best, best_width = candidate, width
-    return best
-
-
-def normalise_header(header: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", header.casefold())
-
-
-def _alias_rank(header: str) -> tuple[Field, int] | None:
-    key = normalise_header(header)
-    for fld, names in ALIASES.items():
-        if key in names:
-            return fld, names.index(key)
-    return None
-
-
-def _header_score(cells: Sequence[str]) -> int:
-    return len({hit[0] for c in cells if (hit := _alias_rank(c)) is not None})
-
-
-def read_roster(data: bytes) -> RawTable:
-    """Decode and split a CSV export; find its header row (MIS reports may put a title
-    and blank lines above it). Raises InvalidInput with plain words when it cannot."""
-    if len(data) > MAX_FILE_BYTES:
-        raise InvalidInput("The file is too large to be a roster (over 20 MB).")
-    _refuse_non_csv(data)
-    text, encoding = decode_text(data)
-    delimiter = _guess_delimiter(text)
-    rows = _records(text, delimiter)
-    if not rows:
-        raise InvalidInput("The file is empty.")
-    scores = [_header_score(r.cells) for r in rows[:HEADER_SEARCH_ROWS]]
-    best = max(range(len(scores)), key=lambda i: (scores[i], -i))
-    if scores[best] >= 2:
-        header_row, data_rows = rows[best], rows[best + 1 :]
-        headers = header_row.cells
-        header_line: int | None = header_row.line
-    else:
-        headers, data_rows, header_line = (), rows, None
-    width = max([len(headers), *(len(r.cells) for r in data_rows)])
-    headers = tuple(h or f"Column {i + 1}" for i, h in enumerate(headers)) + tuple(
-        f"Column {i + 1}" for i in range(len(headers), width)
-    )
-    if len(data_rows) > MAX_ROWS:
-        raise InvalidInput(f"The file has more than {MAX_ROWS} rows: is it the right file?")
-    digest = hashlib.sha256(data).hexdigest()
-    return RawTable(headers, tuple(data_rows), encoding, delimiter, header_line, digest)
-
-
-def load_roster_file(path: Path) -> RawTable:
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InvalidInput("The file is too large to be a roster (over 20 MB).")
-        return read_roster(path.read_bytes())
-    except OSError as exc:
-        raise InvalidInput(f"Cannot read {path.name}: {exc.strerror or exc}.") from exc
-
-
-# --- Which column means what --------------------------------------------------------
-
-
-def detect_mapping(headers: Sequence[str]) -> ColumnMap:
-    """Each column's field from its header name; unknown headers map to None."""
-    best: dict[Field, tuple[int, int]] = {}  # field -> (alias rank, column)
-    for column, header in enumerate(headers):
-        hit = _alias_rank(header)
-        if hit and (hit[0] not in best or hit[1] < best[hit[0]][0]):
-            best[hit[0]] = (hit[1], column)
-    by_column = {column: fld for fld, (_rank, column) in best.items()}
-    return tuple(by_column.get(i) for i in range(len(headers)))
-
-
-def parse_field(name: str) -> Field | None:
-    """A field from a name typed on the command line ('surname', 'Year group', 'ignore')."""
-    key = normalise_header(name)
-    if key in ("", "ignore", "none", "skip", "unused"):
-        return None
-    for fld in Field:
-        if key in (normalise_header(fld.value), normalise_header(FIELD_LABELS[fld])):
-            return fld
-    hit = _alias_rank(name)
-    if hit:
-        return hit[0]
-    raise InvalidInput(
-        f"'{name}' is not a roster field. Use one of: {', '.join(f.value for f in Field)}, "
-        "or 'ignore'."
-    )
-
-
-def find_column(headers: Sequence[str], key: str) -> int:
-    """A column by its 1-based number or its header name (case and spaces ignored)."""
-    if key.strip().isdigit() and 1 <= int(key) <= len(headers):
-        return int(key) - 1
-    wanted = normalise_header(key)
-    for index, header in enumerate(headers):
-        if normalise_header(header) == wanted:
-            return index
-    raise InvalidInput(f"The file has no column '{key}'. Its columns: {', '.join(headers)}.")
-
-
-def remap(columns: ColumnMap, column: int, fld: Field | None) -> ColumnMap:
-    """``columns`` with ``column`` set to ``fld``; any other column with that field is
-    cleared, so one change never leaves a field mapped twice."""
-    return tuple(
-        fld if i == column else (None if fld is not None and current == fld else current)
-        for i, current in enumerate(columns)
-    )
-
-
-def mapping_problems(headers: Sequence[str], columns: ColumnMap) -> list[Problem]:
-    problems = [
-        Problem(None, f"No column is chosen as {FIELD_LABELS[f]}.")
-        for f in REQUIRED
-        if f not in columns
-    ]
-    for fld, count in Counter(c for c in columns if c is not None).items():
-        if count > 1:
-            names = " and ".join(f"'{headers[i]}'" for i, c in enumerate(columns) if c == fld)
-            problems.append(Problem(None, f"{names} are both chosen as {FIELD_LABELS[fld]}."))
-    return problems
-
-
-# --- Checking values ----------------------------------------------------------------
-
-UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"  # I, O and S are never used
-_UPN_RE = re.compile(rf"^[{UPN_LETTERS}]\d{{11}}[0-9{UPN_LETTERS}]$")
-_SPREADSHEET_ERRORS = {"#N/A", "#REF!", "#VALUE!", "#NAME?", "#DIV/0!", "#NULL!", "#NUM!"}
-
-
-def upn_check_letter(upn: str) -> str:
-    """The DfE check letter for the last 12 characters of ``upn`` (a temporary UPN ends in
-    a letter, which counts as its position in UPN_LETTERS)."""
-    total = 0
-    for weight, char in enumerate(upn[1:13], start=2):
-        value = int(char) if char.isdigit() else UPN_LETTERS.index(char)
-        total += weight * value
-    return UPN_LETTERS[total % 23]
-
-
-def clean_upn(value: str) -> str:
-    return re.sub(r"[\s-]", "", value).upper()
-
-
-_YEAR_PREFIX = re.compile(r"^(?:national curriculum year|nc year|year group|year|ncy|yr|y)\s*")
-_YEAR_WORDS = {
-    "r": 0,
-    "rec": 0,
-    "reception": 0,
-    "yr": 0,  # "YR" is how SIMS writes reception
-    "n": -1,
-    "nur": -1,
-    "nursery": -1,
-    "n2": -1,
-    "n1": -2,
-    "l6": 12,
-    "6l": 12,
-    "lower sixth": 12,
-    "u6": 13,
-    "6u": 13,
-    "upper sixth": 13,
-}
-
-
-def parse_year_group(value: str) -> int | None:
-    """7, "Year 7", "Y7", "Yr 07", "R"/"Reception" (0), "N"/"Nursery" (-1), "N1" (-2),
-    12 and 13 (sixth form, also "L6"/"U6"); None if it is not a year group."""
-    text = " ".join(value.casefold().replace(".", " ").split())
-    if text in _YEAR_WORDS:
-        return _YEAR_WORDS[text]
-    rest = _YEAR_PREFIX.sub("", text, count=1).strip()
-    if rest in _YEAR_WORDS:
-        return _YEAR_WORDS[rest]
-    if re.fullmatch(r"\d{1,2}", rest) and 0 <= int(rest) <= 14:
-        return int(rest)
-    return None
-
-
-def year_label(year_group: int) -> str:
-    return {-2: "Nursery 1", -1: "Nursery", 0: "Reception"}.get(year_group, f"Year {year_group}")
-
-
-_DATE_FORMATS = (
-    "%d/%m/%Y",
-    "%Y-%m-%d",
-    "%d-%m-%Y",
-    "%d.%m.%Y",
-    "%d %b %Y",
-    "%d %B %Y",
-    "%d-%b-%Y",
-    "%d/%m/%y",
-    "%d-%b-%y",
-)
-
-
-def parse_date(value: str) -> dt.date | None:
-    text = re.sub(r"[ T]00:00(:00)?$", "", value.strip())
-    for fmt in _DATE_FORMATS:
-        try:
-            return dt.datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    return None
-
-
-# --- Checking rows ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    line: int | None  # None: about the whole file
-    message: str
-    blocking: bool = True  # False: a warning, the import may go ahead
-
-    def describe(self) -> str:
-        where = f"Line {self.line}: " if self.line is not None else ""
-        return f"{where}{self.message}"
-
-
-@dataclass(frozen=True)
-class CheckedRow:
-    line: int
-    values: dict[Field, str]
-    record: PupilRecord | None  # None when the row has an error
-
-
-@dataclass(frozen=True)
-class CheckedRoster:
-    table: RawTable
-    columns: ColumnMap
-    rows: tuple[CheckedRow, ...]
-    problems: tuple[Problem, ...]
-
-    @property
-    def mapped(self) -> frozenset[Field]:
-        return frozenset(c for c in self.columns if c is not None)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.blocking]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if not p.blocking]
-
-    @property
-    def records(self) -> list[tuple[int, PupilRecord]]:
-        return [(r.line, r.record) for r in self.rows if r.record is not None]
-
-
-class _RowChecker:
-    """Turns one row's cells into a PupilRecord, collecting every problem on the way
-    (not only the first, so a school fixes the file in one go)."""
-
-    def __init__(self, line: int, values: dict[Field, str], today: dt.date) -> None:
-        self.line, self.values, self.today = line, values, today
-        self.problems: list[Problem] = []
-
-    def error(self, message: str) -> None:
-        self.problems.append(Problem(self.line, message))
-
-    def warn(self, message: str) -> None:
-        self.problems.append(Problem(self.line, message, blocking=False))
-
-    def upn(self) -> str:
-        raw = self.values.get(Field.UPN, "")
-        upn = clean_upn(raw)
-        if not upn:
-            self.error("UPN is missing.")
-        elif not _UPN_RE.match(upn):
-            self.error(f"UPN '{raw}' is not valid: it is a letter and 12 more characters.")
-        elif upn_check_letter(upn) != upn[0]:
-            self.warn(f"UPN {upn} has the wrong check letter: please check it in the MIS.")
-        return upn
-
-    def text(self, fld: Field, limit: int, *, required: bool) -> str:
-        value = self.values.get(fld, "")
-        label = FIELD_LABELS[fld]
-        if not value:
-            if required:
-                self.error(f"{label} is missing.")
-        elif value.upper() in _SPREADSHEET_ERRORS:
-            self.error(f"{label} is '{value}', a spreadsheet error, not a value.")
-        elif len(value) > limit:
-            self.error(f"{label} is longer than {limit} characters.")
-        return value
-
-    def name(self, fld: Field, *, required: bool) -> str:
-        value = self.text(fld, NAME_MAX, required=required)
-        if value and not any(ch.isalpha() for ch in value):
-            self.error(f"{FIELD_LABELS[fld]} '{value}' has no letters in it.")
-        return value
-
-    def year(self) -> int:
-        raw = self.values.get(Field.YEAR_GROUP, "")
-        year = parse_year_group(raw)
-        if not raw:
-            self.error("Year group is missing.")
-        elif year is None:
-            self.error(f"Year group '{raw}' is not a year: use a number (7, Year 7, Y7), R or N.")
-        return year if year is not None else 0
-
-    def date_of_birth(self) -> dt.date | None:
-        raw = self.values.get(Field.DATE_OF_BIRTH, "")
-        if not raw:
-            return None
-        born = parse_date(raw)
-        if born is None:
-            self.error(f"Date of birth '{raw}' is not a date like 31/01/2012.")
-        elif born > self.today:
-            self.error(f"Date of birth '{raw}' is in the future.")
-        elif (self.today - born).days > 25 * 366:
-            self.warn(f"Date of birth '{raw}' makes this pupil over 25: please check it.")
-        return born
-
-    def record(self) -> PupilRecord | None:
-        upn = self.upn()
-        admission = self.text(Field.ADMISSION_NUMBER, ADMISSION_MAX, required=True)
-        legal = self.name(Field.LEGAL_FORENAME, required=True)
-        preferred = self.name(Field.PREFERRED_FORENAME, required=False)
-        surname = self.name(Field.SURNAME, required=True)
-        year = self.year()
-        reg = self.text(Field.REG_GROUP, REG_MAX, required=True)
-        born = self.date_of_birth()
-        if any(p.blocking for p in self.problems):
-            return None
-        return PupilRecord(
-            upn=upn,
-            admission_number=admission,
-            legal_forename=legal,
-            preferred_forename=preferred if preferred and preferred != legal else None,
-            surname=surname,
-            year_group=year,
-            reg_group=reg,
-            date_of_birth=born,
-        )
-
-
-def check(table: RawTable, columns: ColumnMap, *, today: dt.date | None = None) -> CheckedRoster:
-    """Every row checked against the column mapping; nothing is imported here."""
-    today = today or local_date(utcnow())
-    problems = mapping_problems(table.headers, columns)
-    if not table.rows:
-        problems.append(Problem(None, "The file has a header row but no pupils."))
-    if any(p.blocking for p in problems):
-        return CheckedRoster(table, columns, (), tuple(problems))
-    rows: list[CheckedRow] = []
-    for source in table.rows:
-        values = {
-            fld: table.cell(source, column) for column, fld in enumerate(columns) if fld is not None
-        }
-        checker = _RowChecker(source.line, values, today)
-        rows.append(CheckedRow(source.line, values, checker.record()))
-        problems.extend(checker.problems)
-    problems.extend(_duplicates(rows, Field.UPN, clean_upn))
-    problems.extend(_duplicates(rows, Field.ADMISSION_NUMBER, str))
-    problems.sort(key=lambda p: p.line or 0)  # the file's own problems first, then by line
-    return CheckedRoster(table, columns, _drop_duplicates(rows, problems), tuple(problems))
-
-
-def _duplicates(
-    rows: Iterable[CheckedRow], fld: Field, normalise: Callable[[str], str]
-) -> list[Problem]:
-    lines: dict[str, list[int]] = {}
-    for row in rows:
-        value = normalise(row.values.get(fld, ""))
-        if value:
-            lines.setdefault(value, []).append(row.line)
-    label = FIELD_LABELS[fld]
-    return [
-        Problem(line, f"{label} {value} is also on line {', '.join(map(str, others))}.")
-        for value, found in lines.items()
-        if len(found) > 1
-        for line in found
-        if (others := [o for o in found if o != line])
-    ]
-
-
-def _drop_duplicates(rows: list[CheckedRow], problems: list[Problem]) -> tuple[CheckedRow, ...]:
-    bad = {p.line for p in problems if p.blocking and p.line is not None}
-    return tuple(replace(r, record=None) if r.line in bad else r for r in rows)
-
-
-def check_file(data: bytes, overrides: dict[str, str] | None = None) -> CheckedRoster:
-    """Read, map (detected, then ``overrides``: column -> field) and check, in one call."""
-    table = read_roster(data)
-    columns = detect_mapping(table.headers)
-    for column_key, field_name in (overrides or {}).items():
-        columns = remap(columns, find_column(table.headers, column_key), parse_field(field_name))
-    return check(table, columns)
-
-
-# --- Against the database -----------------------------------------------------------
 
 COMPARED = (
     Field.UPN,
@@ -628,7 +76,6 @@ class RosterPreview:
     leavers: tuple[Leaver, ...]
     problems: tuple[Problem, ...]
     on_roll_before: int
-    status_by_line: dict[int, ChangeKind] = field(default_factory=dict)
 
     def count(self, kind: ChangeKind) -> int:
         return sum(1 for c in self.changes if c.kind == kind)
@@ -820,8 +267,7 @@ def _preview_in(session: Session, checked: CheckedRoster) -> RosterPreview:
     changes, leavers = planner.plan()
     problems = (*checked.problems, *planner.problems)
     on_roll = sum(1 for p in planner.pupils if p.active and p.purged_at is None)
-    statuses = {c.line: c.kind for c in changes}
-    return RosterPreview(checked, tuple(changes), tuple(leavers), problems, on_roll, statuses)
+    return RosterPreview(checked, tuple(changes), tuple(leavers), problems, on_roll)
 
 
 def preview(sessions: Sessions, checked: CheckedRoster) -> RosterPreview:
@@ -863,13 +309,13 @@ def _write(session: Session, actor: Actor, plan: RosterPreview) -> ImportResult:
     for change in plan.changes:
         if change.kind == ChangeKind.ADD:
             pupil = create_in(session, change.record)
-            audit.append(session, "pupil_added", actor, pupil_id=pupil.id)
+            audit.append(session, EventKind.PUPIL_ADDED, actor, pupil_id=pupil.id)
         elif change.pupil_id is not None and change.kind != ChangeKind.UNCHANGED:
             _update(session, actor, pupils[change.pupil_id], change, now)
     for leaver in plan.leavers:
         pupil = pupils[leaver.pupil_id]
         pupil.active, pupil.left_on, pupil.updated_at = False, today, now
-        audit.append(session, "pupil_left", actor, pupil_id=pupil.id)
+        audit.append(session, EventKind.PUPIL_LEFT, actor, pupil_id=pupil.id)
     result = ImportResult(
         added=plan.count(ChangeKind.ADD),
         updated=plan.count(ChangeKind.UPDATE),
@@ -879,7 +325,7 @@ def _write(session: Session, actor: Actor, plan: RosterPreview) -> ImportResult:
     )
     audit.append(
         session,
-        "roster_imported",
+        EventKind.ROSTER_IMPORTED,
         actor,
         details={
             **result.__dict__,
@@ -917,6 +363,6 @@ def _update(
     details: dict[str, object] = {"fields": list(change.changed)}
     if change.kind == ChangeKind.RETURN:
         pupil.active, pupil.left_on = True, None
-        audit.append(session, "pupil_returned", actor, pupil_id=pupil.id, details=details)
+        audit.append(session, EventKind.PUPIL_RETURNED, actor, pupil_id=pupil.id, details=details)
     else:
-        audit.append(session, "pupil_updated", actor, pupil_id=pupil.id, details=details)
+        audit.append(session, EventKind.PUPIL_UPDATED, actor, pupil_id=pupil.id, details=details)

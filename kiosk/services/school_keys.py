@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.config import default_data_dir
-from kiosk.db import Sessions, engine_of
+from kiosk.db import Sessions
 from kiosk.errors import KioskError
 from kiosk.keystore import KeyStore
 from kiosk.services import pin_seal
@@ -232,5 +232,5 @@ def provision(sessions: Sessions, store: KeyStore) -> SchoolKeys:
     if made:
         _seal_plain_hashes(sessions, pepper)
     keys = SchoolKeys(card, pepper, store.read(CARD_PREVIOUS))
-    attach(engine_of(sessions), keys, store)
+    attach(sessions.engine, keys, store)
     return keys

@@ -9,8 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk.card_codec import normalise_school_code
-from kiosk.db import Sessions, engine_of
+from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
+from kiosk.event_kinds import EventKind
 from kiosk.keystore import KeyStore
 from kiosk.rules import Action
 from kiosk.services import audit, school_keys
@@ -58,7 +59,7 @@ def ensure_install(sessions: Sessions, store: KeyStore | None = None) -> SchoolK
                     session.add(Setting(key=key, value=value))
         except IntegrityError:
             continue  # another kiosk created it first
-    engine = engine_of(sessions)
+    engine = sessions.engine
     if store is None:
         held = school_keys.attached(engine)
         if held is not None:
@@ -141,4 +142,6 @@ def update(sessions: Sessions, actor: Actor, changes: dict[str, str]) -> None:
                 session.add(Setting(key=key, value=value))
             else:
                 row.value = value
-        audit.append(session, "settings_changed", actor, details={"before": before, "after": clean})
+        audit.append(
+            session, EventKind.SETTINGS_CHANGED, actor, details={"before": before, "after": clean}
+        )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.db import Sessions
 from kiosk.errors import AlreadyHeld, InvalidInput
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import Actor
@@ -78,7 +79,7 @@ def set_cabinet(sessions: Sessions, actor: Actor, first: int, last: int, cabinet
             slot.cabinet = cabinet
         audit.append(
             session,
-            "slots_cabinet_set",
+            EventKind.SLOTS_CABINET_SET,
             actor,
             details={"from": first, "to": last, "count": len(slots), "cabinet": cabinet},
         )
@@ -97,7 +98,7 @@ def set_reserved_range(
             slot.reserved_for_confiscation = reserved
         audit.append(
             session,
-            "slots_reserved" if reserved else "slots_unreserved",
+            EventKind.SLOTS_RESERVED if reserved else EventKind.SLOTS_UNRESERVED,
             actor,
             details={"from": first, "to": last, "count": len(slots)},
         )
@@ -130,7 +131,7 @@ def remove_slots(sessions: Sessions, actor: Actor, first: int, last: int) -> Rem
                 removed += 1
         audit.append(
             session,
-            "slots_removed",
+            EventKind.SLOTS_REMOVED,
             actor,
             details={"from": first, "to": last, "removed": removed, "retired": retired},
         )

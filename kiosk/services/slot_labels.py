@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit, settings
 from kiosk.services.audit import Actor
@@ -46,7 +47,7 @@ def prepare_labels(
         labels = [SlotLabel(s.number, s.cabinet, slot_code(code, s.number)) for s in slots]
         audit.append(
             session,
-            "slot_labels_printed",
+            EventKind.SLOT_LABELS_PRINTED,
             actor,
             details={"from": labels[0].number, "to": labels[-1].number, "labels": len(labels)},
         )

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.db import Sessions
 from kiosk.errors import AlreadyHeld, InvalidInput
+from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import Actor
@@ -50,7 +51,7 @@ def add_slots_in(
     if new:
         audit.append(
             session,
-            "slots_added",
+            EventKind.SLOTS_ADDED,
             actor,
             details={
                 "from": new[0],
@@ -101,20 +102,10 @@ def set_in_service(
         slot.in_service = in_service
         audit.append(
             session,
-            "slot_in_service" if in_service else "slot_out_of_service",
+            EventKind.SLOT_IN_SERVICE if in_service else EventKind.SLOT_OUT_OF_SERVICE,
             actor,
             slot_number=number,
             details={"reason": reason.strip()},
-        )
-
-
-def set_reserved(sessions: Sessions, actor: Actor, number: int, reserved: bool) -> None:
-    with sessions.begin() as session:
-        require(session, actor, Action.MANAGE_SLOTS)
-        slot = _slot(session, number)
-        slot.reserved_for_confiscation = reserved
-        audit.append(
-            session, "slot_reserved" if reserved else "slot_unreserved", actor, slot_number=number
         )
 
 

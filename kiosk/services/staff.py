@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.db import Sessions
 from kiosk.errors import AccountLocked, InvalidInput, NotAuthorised, WrongPin
+from kiosk.event_kinds import EventKind
 from kiosk.rules import MAX_FAILED_PINS, Action, after_failed_pin, is_locked, pin_problem
 from kiosk.services import audit, pin_seal, school_keys
 from kiosk.services.audit import Actor
@@ -20,6 +21,7 @@ from kiosk.tables import Role, Staff
 
 # argon2id with the library's RFC 9106 "low memory" profile: ~50 ms a check here.
 _hasher = PasswordHasher()
+LOCK_REASONS = ("locked", "idle", "exit")  # why a console session ended
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,10 @@ def add_staff(sessions: Sessions, actor: Actor | None, name: str, role: str, pin
         staff.pin_hash = pin_seal.seal(_pepper(session), pin_hash, staff.id, role)
         who = actor or Actor(staff.id, staff.name)
         audit.append(
-            session, "staff_added", who, details={"staff_id": staff.id, "name": name, "role": role}
+            session,
+            EventKind.STAFF_ADDED,
+            who,
+            details={"staff_id": staff.id, "name": name, "role": role},
         )
         return staff.id
 
@@ -98,19 +103,19 @@ def check_pin(
             raise NotAuthorised("Unknown or inactive staff account.")
         actor = Actor(staff.id, staff.name)
         if is_locked(staff.locked_until, now):
-            audit.append(session, "pin_refused_locked", actor, at=now)
+            audit.append(session, EventKind.PIN_REFUSED_LOCKED, actor, at=now)
             failure: Exception = AccountLocked(staff.locked_until or now)
         elif _pin_matches(session, staff, pin):
             staff.failed_attempts = 0
             staff.locked_until = None
-            audit.append(session, "staff_login", actor, at=now)
+            audit.append(session, EventKind.STAFF_LOGIN, actor, at=now)
             return _member(staff, now)
         else:
             staff.failed_attempts, staff.locked_until = after_failed_pin(staff.failed_attempts, now)
             if staff.locked_until:
                 audit.append(
                     session,
-                    "staff_locked_out",
+                    EventKind.STAFF_LOCKED_OUT,
                     actor,
                     at=now,
                     details={"until": staff.locked_until.isoformat()},
@@ -119,13 +124,32 @@ def check_pin(
             else:
                 audit.append(
                     session,
-                    "pin_wrong",
+                    EventKind.PIN_WRONG,
                     actor,
                     at=now,
                     details={"failed_attempts": staff.failed_attempts},
                 )
                 failure = WrongPin(MAX_FAILED_PINS - staff.failed_attempts)
     raise failure  # after the commit, so the failed attempt is kept
+
+
+def record_console_locked(
+    sessions: Sessions, actor: Actor, reason: str, now: dt.datetime | None = None
+) -> None:
+    """Close a staff member's console session in the log (``staff_login`` opened it)."""
+    if reason not in LOCK_REASONS:
+        raise InvalidInput("Unknown reason for locking.")
+    if actor.id is None:
+        raise NotAuthorised("Only a member of staff's console can be locked.")
+    with sessions.begin() as session:
+        require(session, actor, Action.VIEW_CONSOLE)  # a forged or disabled id records nothing
+        audit.append(
+            session,
+            EventKind.STAFF_CONSOLE_LOCKED,
+            actor,
+            at=now_or(now),
+            details={"reason": reason},
+        )
 
 
 def _pepper(session: Session) -> bytes:
@@ -167,7 +191,7 @@ def set_active(sessions: Sessions, actor: Actor, staff_id: int, active: bool) ->
         if not active and staff.id == actor.id:
             raise InvalidInput("You cannot deactivate your own account.")
         staff.active = active
-        kind = "staff_reactivated" if active else "staff_deactivated"
+        kind = EventKind.STAFF_REACTIVATED if active else EventKind.STAFF_DEACTIVATED
         audit.append(session, kind, actor, details={"staff_id": staff.id, "name": staff.name})
 
 
@@ -178,7 +202,7 @@ def reset_pin(sessions: Sessions, actor: Actor, staff_id: int, new_pin: str) -> 
         staff = _target(session, staff_id)
         sealed = pin_seal.seal(_pepper(session), pin_hash, staff.id, staff.role)
         staff.pin_hash, staff.failed_attempts, staff.locked_until = sealed, 0, None
-        audit.append(session, "staff_pin_reset", actor, details={"staff_id": staff.id})
+        audit.append(session, EventKind.STAFF_PIN_RESET, actor, details={"staff_id": staff.id})
 
 
 def set_role(sessions: Sessions, actor: Actor, staff_id: int, role: str) -> None:
@@ -192,7 +216,7 @@ def set_role(sessions: Sessions, actor: Actor, staff_id: int, role: str) -> None
         staff.pin_hash = pin_seal.reseal(_pepper(session), staff.pin_hash, staff.id, before, role)
         audit.append(
             session,
-            "staff_role_changed",
+            EventKind.STAFF_ROLE_CHANGED,
             actor,
             details={"staff_id": staff.id, "before": before, "after": role},
         )

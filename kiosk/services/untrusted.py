@@ -26,8 +26,9 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import NullPool
 
 from kiosk.config import sqlite_url
-from kiosk.db import alembic_config, make_engine, upgrade
+from kiosk.db import make_engine
 from kiosk.errors import KioskError
+from kiosk.migrate import alembic_config, upgrade
 
 SchemaEntry = tuple[str, str, str, str]  # type, name, table, SQL with whitespace collapsed
 # Made by SQLite itself (ANALYZE, PRAGMA optimize): allowed, with exactly SQLite's own SQL.

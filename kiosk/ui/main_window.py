@@ -3,46 +3,46 @@ scanner, keeps the kiosk full screen, and runs the daily backup in the backgroun
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
-from typing import Any
+from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
+from PySide6.QtWidgets import QMainWindow, QStackedWidget
 
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.errors import KioskError
 from kiosk.scanning.wedge import ScannerWedgeFilter
-from kiosk.ui.kiosk_screen import Answer, KioskScreen, Outcome, State, Tone, log_failure
-from kiosk.ui.widgets.tasks import TaskRunner
+from kiosk.services import backup
+from kiosk.ui.background import Failure, Lane, Op
+from kiosk.ui.kiosk_screen.screen import KioskScreen
+from kiosk.ui.staff.console import StaffConsole
 
 log = logging.getLogger(__name__)
 
-BACKUP_MODULE = "kiosk.services.backup"
-CONSOLE_MODULE = "kiosk.ui.staff.console"
 BACKUP_EVERY_MS = 60 * 60 * 1000
-CONSOLE_MISSING = Outcome(
-    State.ERROR,
-    Tone.INFO,
-    "Staff console not available",
-    "The staff console is not installed on this kiosk yet. Please use another computer.",
-)
+DailyBackup = Callable[[Config], object]
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, config: Config, sessions: Sessions) -> None:
+    def __init__(
+        self,
+        config: Config,
+        sessions: Sessions,
+        *,
+        daily_backup: DailyBackup = backup.ensure_daily_backup,
+    ) -> None:
         super().__init__()
         self.config, self.sessions = config, sessions
+        self.daily_backup = daily_backup
         self.setWindowTitle("Device hand-in kiosk")
         self.allow_close = False
         self.kiosk = KioskScreen(sessions, config, self)
         self.kiosk.console_requested.connect(self.open_console)
         self.kiosk.full_screen_requested.connect(self.set_kiosk_mode)
         self.kiosk.close_requested.connect(self.close_for_good)
-        self.console: QWidget | None = None
+        self.console: StaffConsole | None = None
         self.stack = QStackedWidget()
         self.stack.addWidget(self.kiosk)
         self.setCentralWidget(self.stack)
@@ -51,7 +51,7 @@ class MainWindow(QMainWindow):
         app = QCoreApplication.instance()
         if app is not None:
             app.installEventFilter(self.wedge)
-        self.maintenance = TaskRunner("maintenance", self)
+        self.maintenance = Lane("maintenance", owner=self)
         self.backup_timer = QTimer(self)
         self.backup_timer.timeout.connect(self.run_backup)
         self.backup_timer.start(BACKUP_EVERY_MS)
@@ -72,23 +72,11 @@ class MainWindow(QMainWindow):
     # -- the staff console
 
     def open_console(self) -> None:
-        console = self._make_console()
-        if console is None:
-            self.kiosk.show_answer(Answer(CONSOLE_MISSING))
-            return
+        console = StaffConsole(self.sessions, self.config, None)
+        console.exit_requested.connect(self.close_console)
         self.console = console
         self.stack.addWidget(console)
         self.stack.setCurrentWidget(console)
-
-    def _make_console(self) -> QWidget | None:
-        try:
-            module = importlib.import_module(CONSOLE_MODULE)
-            console: Any = module.StaffConsole(self.sessions, self.config, None)
-            console.exit_requested.connect(self.close_console)
-        except Exception as error:  # not written yet, or broken: the kiosk carries on
-            log_failure("Opening the staff console", error)
-            return None
-        return console if isinstance(console, QWidget) else None
 
     def close_console(self) -> None:
         """Back to the pupil screen. The console is thrown away, so no staff log-in can
@@ -140,19 +128,12 @@ class MainWindow(QMainWindow):
     def run_backup(self) -> None:
         """Once a day's backup is made, ``ensure_daily_backup`` does nothing until the next
         day; running it hourly means a kiosk left on overnight still gets its backup."""
-        if self.maintenance.pending or importlib.util.find_spec(BACKUP_MODULE) is None:
+        if self.maintenance.pending:
             return
-        self.maintenance.submit(lambda: _ensure_daily_backup(self.config), self._on_backup)
-
-    def _on_backup(self, _result: object, error: BaseException | None) -> None:
-        if error is None:
-            return
-        if isinstance(error, KioskError):
-            log.warning("Daily backup not made: %s", error.message)
-        else:
-            log_failure("The daily backup", error)
+        job = partial(self.daily_backup, self.config)
+        Op(self, "The daily backup", job).failure(_backup_failed).run(self.maintenance)
 
 
-def _ensure_daily_backup(config: Config) -> object:
-    module = importlib.import_module(BACKUP_MODULE)
-    return module.ensure_daily_backup(config)
+def _backup_failed(failure: Failure) -> None:
+    # Never on the pupils' screen: the office sees a missing backup in the backups list.
+    log.warning("Daily backup not made: %s", failure.words)

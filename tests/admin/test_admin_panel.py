@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from kiosk.config import load_config
 from kiosk.errors import WrongPin
 from kiosk.services import settings, slot_admin, staff
-from kiosk.services.roster import Field
+from kiosk.services.roster_columns import Field
 from kiosk.ui.admin.panel import AdminPanel
 from kiosk.ui.style import STYLE_SHEET
 
@@ -66,7 +66,7 @@ def make_panel(qtbot, sessions, school, data_dir, answers):
 
     yield make
     for panel in made:
-        panel.runner.stop()
+        panel.lane.stop()
 
 
 @pytest.fixture
@@ -192,11 +192,11 @@ def test_closing_the_panel_during_an_import_lets_the_import_finish(
     panel = AdminPanel(
         sessions, member(sessions, "admin"), load_config(data_dir)
     )  # as the console does
-    runner = panel.runner
+    lane = panel.lane
     panel.photos.set_folder(folder)
     panel.photos.start_import()
     panel.deleteLater()
-    qtbot.waitUntil(lambda: runner.pending == 0, timeout=60_000)
+    qtbot.waitUntil(lambda: lane.pending == 0, timeout=60_000)
     assert all(p.has_photo for p in (pupils.summary(sessions, i) for i in school.pupil_ids))
 
 

@@ -4,7 +4,6 @@ of the pupil printed beside it."""
 
 from __future__ import annotations
 
-import io
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from kiosk.errors import CardRevoked, InvalidInput, NotAuthorised
 from kiosk.printing import cards as card_sheet
 from kiosk.printing import draw
 from kiosk.scanning.decoders import pyzbar_decoder, zxing_decoder
-from kiosk.services import card_runs, cards, photos, pupils, roster
+from kiosk.services import card_runs, cards, photos, pupils, roster, roster_check, roster_file
 from kiosk.services.card_runs import CardSelection
 from kiosk.tables import AuditEvent
 
@@ -91,16 +90,20 @@ def sheet(school_template, tmp_path_factory, artifacts) -> Iterator[Sheet]:
     O'Brien, a 53-letter surname...), Nguyễn with a photo; the demo pupils have left."""
     folder = tmp_path_factory.mktemp("card-sheet")
     copy_school(school_template.path, folder / "k.db")
-    engine, sessions = open_database(f"sqlite:///{folder / 'k.db'}")
+    sessions = open_database(f"sqlite:///{folder / 'k.db'}")
+    engine = sessions.engine
     admin = school_template.built.actors["admin"]
-    checked = roster.check_file((DATA / "sims_bom_crlf.csv").read_bytes())
+    checked = roster_check.check_table(
+        roster_file.read_roster((DATA / "sims_bom_crlf.csv").read_bytes())
+    )
     roster.apply(sessions, admin, checked, confirm_leavers=True)
     nguyen = pupils.search(sessions, "Nguyễn")[0]
     image = Image.new("RGB", (300, 400), "#7ea6d8")
     image.paste((240, 200, 160), (90, 80, 210, 230))
-    out = io.BytesIO()
-    image.save(out, "JPEG")
-    photos.set_photo(sessions, admin, nguyen.id, out.getvalue())
+    photo_day = folder / "photos"
+    photo_day.mkdir()
+    image.save(photo_day / f"{nguyen.admission_number}.jpg", "JPEG")
+    assert photos.import_folder(sessions, admin, photo_day).imported == 1
     batch = prepare_cards(sessions, admin, CardSelection(everyone=True))
     pdf = folder / "cards.pdf"
     assert card_sheet.write_card_sheet(batch, pdf) == 1

@@ -13,18 +13,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.errors import InvalidInput
-from kiosk.services import roster
-from kiosk.services.roster import Field
+from kiosk.services import pupils, roster_check, roster_columns, roster_file
+from kiosk.services.roster_columns import Field
 
 TODAY = dt.date(2025, 9, 3)
 
 
-def checked(data: bytes) -> roster.CheckedRoster:
-    table = roster.read_roster(data)
-    return roster.check(table, roster.detect_mapping(table.headers), today=TODAY)
+def checked(data: bytes) -> roster_check.CheckedRoster:
+    table = roster_file.read_roster(data)
+    return roster_check.check(table, roster_columns.detect_mapping(table.headers), today=TODAY)
 
 
-def by_upn(result: roster.CheckedRoster) -> dict[str, roster.PupilRecord]:
+def by_upn(result: roster_check.CheckedRoster) -> dict[str, pupils.PupilRecord]:
     return {record.upn: record for _line, record in result.records}
 
 
@@ -154,7 +154,7 @@ def test_utf16_as_excel_saves_unicode_text_is_read_too():
 )
 def test_files_that_are_not_csv_exports_are_refused_in_plain_words(data, message):
     with pytest.raises(InvalidInput, match=message):
-        roster.read_roster(data)
+        roster_file.read_roster(data)
 
 
 def test_a_header_with_no_pupils_is_a_problem_not_a_crash():
@@ -171,41 +171,43 @@ def test_a_file_without_a_recognised_header_asks_for_the_columns_to_be_chosen():
 
 
 def test_choosing_columns_by_hand_makes_a_headerless_file_importable():
-    table = roster.read_roster(b"K886401213101,1,Thao,Nguyen,7,7B\n")
-    columns = roster.detect_mapping(table.headers)
+    table = roster_file.read_roster(b"K886401213101,1,Thao,Nguyen,7,7B\n")
+    columns = roster_columns.detect_mapping(table.headers)
     fields = ["upn", "admission_number", "legal_forename", "surname", "year", "form"]
     for number, name in enumerate(fields, start=1):
-        columns = roster.remap(
-            columns, roster.find_column(table.headers, str(number)), roster.parse_field(name)
+        columns = roster_columns.remap(
+            columns,
+            roster_columns.find_column(table.headers, str(number)),
+            roster_columns.parse_field(name),
         )
-    result = roster.check(table, columns, today=TODAY)
+    result = roster_check.check(table, columns, today=TODAY)
     assert not result.errors
     assert by_upn(result)["K886401213101"].reg_group == "7B"
 
 
 def test_choosing_a_field_for_a_column_takes_it_away_from_the_column_that_had_it(data):
-    table = roster.read_roster(data("sims_bom_crlf.csv"))
-    columns = roster.detect_mapping(table.headers)
-    preferred_surname = roster.find_column(table.headers, "preferred surname")
-    changed = roster.remap(columns, preferred_surname, Field.SURNAME)
+    table = roster_file.read_roster(data("sims_bom_crlf.csv"))
+    columns = roster_columns.detect_mapping(table.headers)
+    preferred_surname = roster_columns.find_column(table.headers, "preferred surname")
+    changed = roster_columns.remap(columns, preferred_surname, Field.SURNAME)
     assert changed.count(Field.SURNAME) == 1
     assert changed[preferred_surname] == Field.SURNAME
-    assert changed[roster.find_column(table.headers, "Legal Surname")] is None
+    assert changed[roster_columns.find_column(table.headers, "Legal Surname")] is None
 
 
 def test_two_columns_chosen_for_one_field_is_reported():
     headers = ("UPN", "Adno", "Forename", "Surname", "Year", "Reg")
-    columns = (*roster.detect_mapping(headers)[:5], Field.YEAR_GROUP)
-    problems = [p.message for p in roster.mapping_problems(headers, columns)]
+    columns = (*roster_columns.detect_mapping(headers)[:5], Field.YEAR_GROUP)
+    problems = [p.message for p in roster_check.mapping_problems(headers, columns)]
     assert "'Year' and 'Reg' are both chosen as Year group." in problems
     assert "No column is chosen as Registration group." in problems
 
 
 def test_unknown_field_and_column_names_are_refused_with_the_choices():
     with pytest.raises(InvalidInput, match="surname"):
-        roster.parse_field("shoe size")
+        roster_columns.parse_field("shoe size")
     with pytest.raises(InvalidInput, match="Adno"):
-        roster.find_column(("Adno", "UPN"), "Gender")
+        roster_columns.find_column(("Adno", "UPN"), "Gender")
 
 
 @pytest.mark.parametrize(
@@ -235,22 +237,22 @@ def test_unknown_field_and_column_names_are_refused_with_the_choices():
     ],
 )
 def test_year_groups_are_read_the_ways_schools_write_them(text, year):
-    assert roster.parse_year_group(text) == year
+    assert roster_check.parse_year_group(text) == year
 
 
 @pytest.mark.parametrize("text", ["Y7x", "Year", "15", "7.5", "Year 7B", "seven", "-1", "7/8"])
 def test_other_year_group_texts_are_refused(text):
-    assert roster.parse_year_group(text) is None
+    assert roster_check.parse_year_group(text) is None
 
 
 def test_upn_check_letters_follow_the_dfe_rule():
-    assert roster.upn_check_letter("B801200005001") == "B"
-    assert roster.upn_check_letter("A801200005001") == "B"  # only the last 12 count
+    assert roster_check.upn_check_letter("B801200005001") == "B"
+    assert roster_check.upn_check_letter("A801200005001") == "B"  # only the last 12 count
     # a temporary UPN ends in a letter, counted as its place in the UPN alphabet
     temporary = "801200005" + "00A"
     assert (
-        roster.upn_check_letter("?" + temporary)
-        == roster.UPN_LETTERS[
+        roster_check.upn_check_letter("?" + temporary)
+        == roster_check.UPN_LETTERS[
             sum(w * (0 if c == "A" else int(c)) for w, c in enumerate(temporary, start=2)) % 23
         ]
     )
@@ -266,11 +268,11 @@ def test_a_wrong_check_letter_is_a_warning_not_an_error():
 
 
 def test_dates_of_birth_in_uk_and_iso_forms_and_impossible_ones():
-    assert roster.parse_date("01/09/2013") == dt.date(2013, 9, 1)
-    assert roster.parse_date("2013-09-01") == dt.date(2013, 9, 1)
-    assert roster.parse_date("2013-09-01 00:00:00") == dt.date(2013, 9, 1)
-    assert roster.parse_date("1 Sep 2013") == dt.date(2013, 9, 1)
-    assert roster.parse_date("09/31/2013") is None  # no US dates
+    assert roster_check.parse_date("01/09/2013") == dt.date(2013, 9, 1)
+    assert roster_check.parse_date("2013-09-01") == dt.date(2013, 9, 1)
+    assert roster_check.parse_date("2013-09-01 00:00:00") == dt.date(2013, 9, 1)
+    assert roster_check.parse_date("1 Sep 2013") == dt.date(2013, 9, 1)
+    assert roster_check.parse_date("09/31/2013") is None  # no US dates
     future = checked(
         b"UPN,Adno,Forename,Surname,Year,Reg,DOB\nB801200005001,9,A,B,7,7A,01/01/2030\n"
     )

@@ -11,7 +11,7 @@ from kiosk.errors import (
     NotHeld,
     SlotUnavailable,
 )
-from kiosk.services import custody, slots
+from kiosk.services import chain_of_custody, confiscation, custody, slots
 from kiosk.services.audit import KIOSK_ACTOR
 from kiosk.tables import AuditEvent, Custody
 
@@ -24,7 +24,7 @@ def last_event(sessions) -> AuditEvent:
 
 
 def confiscated(school, sessions, **kwargs):
-    return custody.confiscate(
+    return confiscation.confiscate(
         sessions,
         school.actors["office"],
         school.pupil_ids[0],
@@ -64,7 +64,7 @@ def test_a_confiscated_device_is_never_given_to_the_pupil(school, sessions):
     info = confiscated(school, sessions)
     with pytest.raises(ConfiscatedNeedsParent):
         custody.collect(sessions, info.id, school.actors["office"])
-    check = custody.collection_check_for(sessions, school.pupil_ids[0])
+    check = custody.check_collection(sessions, school.card_texts[school.pupil_ids[0]])
     assert check.daily is None and [c.id for c in check.confiscations] == [info.id]
 
 
@@ -72,10 +72,12 @@ def test_release_to_a_parent_needs_name_relationship_and_id_seen(school, session
     office = school.actors["office"]
     info = confiscated(school, sessions)
     with pytest.raises(InvalidInput):
-        custody.release_to_parent(sessions, office, info.id, " ", "mother", True)
+        confiscation.release_to_parent(sessions, office, info.id, " ", "mother", True)
     with pytest.raises(InvalidInput):
-        custody.release_to_parent(sessions, office, info.id, "Ann Smith", "mother", False)
-    released = custody.release_to_parent(sessions, office, info.id, "Ann  Smith", "Mother", True)
+        confiscation.release_to_parent(sessions, office, info.id, "Ann Smith", "mother", False)
+    released = confiscation.release_to_parent(
+        sessions, office, info.id, "Ann  Smith", "Mother", True
+    )
     assert released.state == "released"
     with sessions() as s:
         row = s.get(Custody, info.id)
@@ -85,10 +87,10 @@ def test_release_to_a_parent_needs_name_relationship_and_id_seen(school, session
 def test_a_device_referred_to_the_dsl_can_only_be_released_by_senior_staff(school, sessions):
     office, senior = school.actors["office"], school.actors["senior"]
     info = confiscated(school, sessions)
-    custody.refer_to_dsl(sessions, office, info.id, "Possible indecent image")
+    confiscation.refer_to_dsl(sessions, office, info.id, "Possible indecent image")
     with pytest.raises(NotAuthorised):
-        custody.release_to_parent(sessions, office, info.id, "Ann Smith", "mother", True)
-    custody.release_to_parent(sessions, senior, info.id, "Ann Smith", "mother", True)
+        confiscation.release_to_parent(sessions, office, info.id, "Ann Smith", "mother", True)
+    confiscation.release_to_parent(sessions, senior, info.id, "Ann Smith", "mother", True)
 
 
 def test_do_not_examine_flags_the_device_for_the_dsl_at_once(school, sessions):
@@ -100,11 +102,11 @@ def test_only_senior_staff_hand_a_device_to_the_police(school, sessions):
     office, senior = school.actors["office"], school.actors["senior"]
     info = confiscated(school, sessions)
     with pytest.raises(NotAuthorised):
-        custody.hand_to_police(sessions, office, info.id, "PC Jane Doe", "4411", "CR/123/26")
+        confiscation.hand_to_police(sessions, office, info.id, "PC Jane Doe", "4411", "CR/123/26")
     with pytest.raises(InvalidInput):
-        custody.hand_to_police(sessions, senior, info.id, "PC Jane Doe", "", "CR/123/26")
-    custody.hand_to_police(sessions, senior, info.id, "PC Jane Doe", "4411", "CR/123/26")
-    assert custody.custody_info(sessions, info.id).state == "handed_to_police"
+        confiscation.hand_to_police(sessions, senior, info.id, "PC Jane Doe", "", "CR/123/26")
+    confiscation.hand_to_police(sessions, senior, info.id, "PC Jane Doe", "4411", "CR/123/26")
+    assert chain_of_custody.chain_of_custody(sessions, info.id).custody.state == "handed_to_police"
     assert "CR/123/26" in last_event(sessions).details
 
 

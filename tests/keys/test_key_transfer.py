@@ -24,7 +24,8 @@ ADMIN, ADMIN_PIN = ("Alex Admin", "1470")
 @pytest.fixture
 def second_kiosk(database_url, tmp_path):
     """Another kiosk on the same database, with a key store of its own (empty)."""
-    engine, sessions = open_database(database_url)
+    sessions = open_database(database_url)
+    engine = sessions.engine
     yield sessions, KeyStore(tmp_path / "kiosk-2")
     engine.dispose()
 
@@ -58,7 +59,7 @@ def test_a_second_kiosk_gets_the_keys_by_export_and_import_with_an_admin_pin(
     assert store.read("pin_pepper") == keys.pin_pepper
     assert settings.ensure_install(other, store) == keys  # the second kiosk now starts
     pupil_id, text = next(iter(school.card_texts.items()))
-    with other.kw["bind"].connect() as conn:
+    with other.connect() as conn:
         assert cards.card_holder(conn, text).id == pupil_id
     assert kinds(sessions, "keys_exported", "keys_imported") == ["keys_exported", "keys_imported"]
 
@@ -112,7 +113,7 @@ def test_a_kiosk_whose_card_key_is_out_of_date_says_so_at_the_scan(
     key_transfer.import_keys(other, store, exported.path, exported.code, (ADMIN, ADMIN_PIN), "k2")
     card_keys.rotate(sessions, admin, KeyStore(data_dir))  # on the first kiosk
     _pupil_id, text = next(iter(school.card_texts.items()))
-    with other.kw["bind"].connect() as conn, pytest.raises(UnknownCard, match="current card key"):
+    with other.connect() as conn, pytest.raises(UnknownCard, match="current card key"):
         cards.card_holder(conn, text)
 
 

@@ -100,7 +100,8 @@ def test_a_new_pc_imports_the_keys_then_restores_the_newest_backup(
         tmp_path / "new-pc", f"sqlite:///{tmp_path / 'new-pc' / 'kiosk.db'}", "k", "", False
     )
     (tmp_path / "new-pc").mkdir()
-    fresh_engine, fresh = open_database(new_pc.database_url)
+    fresh = open_database(new_pc.database_url)
+    fresh_engine = fresh.engine
     settings.ensure_install(fresh, KeyStore(new_pc.data_dir))  # started once before the import
     with pytest.raises(RestoreRefused, match="keys the backup's PINs were made with"):
         restore.restore(new_pc, made, admin_name="Alex Admin", pin=PINS["Alex Admin"])
@@ -110,7 +111,8 @@ def test_a_new_pc_imports_the_keys_then_restores_the_newest_backup(
         restore.restore(new_pc, made, admin_name="Alex Admin", pin="0000")
     done = restore.restore(new_pc, made, admin_name="Alex Admin", pin=PINS["Alex Admin"])
     assert done.events > 0
-    restored_engine, restored = open_database(new_pc.database_url)
+    restored = open_database(new_pc.database_url)
+    restored_engine = restored.engine
     try:
         settings.ensure_install(restored, KeyStore(new_pc.data_dir))
         pupil_id, text = next(iter(school.card_texts.items()))

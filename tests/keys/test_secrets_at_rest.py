@@ -145,7 +145,8 @@ def test_a_sealed_pin_copied_onto_another_account_opens_nothing(school, sessions
 def test_a_kiosk_without_the_keys_refuses_to_start_rather_than_make_new_ones(
     school, sessions, database_url, tmp_path
 ):
-    engine, other = open_database(database_url)  # a second kiosk on the same database
+    other = open_database(database_url)  # a second kiosk on the same database
+    engine = other.engine
     try:
         with pytest.raises(MissingKeys, match="kiosk keys import FILE"):
             settings.ensure_install(other, KeyStore(tmp_path / "kiosk-2"))
@@ -174,7 +175,8 @@ def test_the_data_folder_and_database_files_are_made_private_at_start(tmp_path):
 def test_a_new_database_and_its_wal_are_private_from_the_first_byte(tmp_path):
     config = load_config(tmp_path / "new")
     ensure_data_dir(config)
-    engine, sessions = open_database(config.database_url)
+    sessions = open_database(config.database_url)
+    engine = sessions.engine
     try:
         settings.ensure_install(sessions, KeyStore(config.data_dir))
         for name in ("kiosk.db", "kiosk.db-wal", "kiosk.db-shm"):

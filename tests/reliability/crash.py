@@ -38,7 +38,7 @@ def child(url: str, cards: list[tuple[int, str]], office: Actor, pipe: Any) -> N
     """Hand in the cards' devices round and round, giving each back before its next
     hand-in, and acknowledge every step once its service call has returned (committed).
     Runs until killed."""
-    _engine, sessions = open_database(url, migrate=False)
+    sessions = open_database(url, migrate=False)
     held: dict[int, int] = {}  # pupil -> custody, as far as this process knows
     pipe.send(("ready",))
     while True:
@@ -137,7 +137,8 @@ def check_after_crash(url: str, log: CrashLog) -> list[str]:
             result = raw.execute("PRAGMA integrity_check").fetchall()
         if result != [("ok",)]:
             problems.append(f"integrity_check: {result[:3]}")
-    engine, sessions = open_database(url, migrate=False)
+    sessions = open_database(url, migrate=False)
+    engine = sessions.engine
     try:
         report = audit.verify(sessions)
         if not report.intact:

@@ -386,10 +386,11 @@ def _flip_bytes(data: bytes, rng: random.Random) -> bytes:
 def fuzz_roster(
     sessions: Sessions, school: DemoSchool, count: int, seed: int, *, apply_share: float = 1.0
 ) -> FuzzReport:
-    """Each file through ``roster.check_file``; ``apply_share`` of them also through
-    ``roster.preview`` and ``roster.apply`` (as the admin). An import either happens whole
-    or, refused, leaves the database exactly as it was."""
-    from kiosk.services import roster
+    """Each file through ``roster_file.read_roster`` and ``roster_check.check_table``;
+    ``apply_share`` of them also through ``roster.preview`` and ``roster.apply`` (as the
+    admin). An import either happens whole or, refused, leaves the database exactly as it
+    was."""
+    from kiosk.services import roster, roster_check, roster_file
 
     report = FuzzReport()
     admin = school.actors["admin"]
@@ -398,7 +399,7 @@ def fuzz_roster(
     for data in roster_files(roster_rows(sessions), count, seed):
         report.inputs += 1
         try:
-            checked = roster.check_file(data)
+            checked = roster_check.check_table(roster_file.read_roster(data))
             for problem in checked.problems:
                 if not problem.describe().strip():
                     report.crash(f"an empty problem message for {_describe(data)}")

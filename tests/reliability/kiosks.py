@@ -46,15 +46,21 @@ class KioskRun:
 def build_shared_school(url: str, kiosks: int, held_per_kiosk: int = HELD_PER_KIOSK) -> DemoSchool:
     """A school with just enough ordinary slots for every kiosk's held devices, so all
     kiosks compete for the same few slots."""
-    engine, sessions = open_database(url)
+    sessions = open_database(url)
+    engine = sessions.engine
     try:
         settings.ensure_install(sessions)
-        ordinary = kiosks * held_per_kiosk + 2
-        return build_school(
-            sessions, pupils=kiosks * PUPILS_PER_KIOSK, slot_count=ordinary + 2, reserved=2
-        )
+        return shared_school(sessions, kiosks, held_per_kiosk)
     finally:
         engine.dispose()
+
+
+def shared_school(sessions: Any, kiosks: int, held_per_kiosk: int = HELD_PER_KIOSK) -> DemoSchool:
+    """:func:`build_shared_school` in an installed database's ``sessions``."""
+    ordinary = kiosks * held_per_kiosk + 2
+    return build_school(
+        sessions, pupils=kiosks * PUPILS_PER_KIOSK, slot_count=ordinary + 2, reserved=2
+    )
 
 
 def kiosk_process(
@@ -67,7 +73,8 @@ def kiosk_process(
     results: Any,
 ) -> None:
     """One kiosk: ``rounds`` hand-ins of its own pupils' cards, with collections between."""
-    engine, sessions = open_database(url, migrate=False)
+    sessions = open_database(url, migrate=False)
+    engine = sessions.engine
     run = KioskRun(kiosk)
     rng = random.Random(kiosk)
     held: dict[int, int] = {}  # pupil -> custody
@@ -173,7 +180,8 @@ def slot_events(session: Session) -> list[Any]:
 def check_database(url: str, runs: list[KioskRun]) -> list[str]:
     """Everything wrong with the database after ``runs``; empty when all is well."""
     problems = [f"kiosk {r.kiosk}: {e}" for r in runs for e in r.errors]
-    engine, sessions = open_database(url, migrate=False)
+    sessions = open_database(url, migrate=False)
+    engine = sessions.engine
     try:
         report = audit.verify(sessions)
         if not report.intact:
@@ -243,7 +251,8 @@ def same_cards_process(
 ) -> None:
     """One kiosk scanning every card once, in its own order, at the same moment as the
     others: as if each pupil scanned at every kiosk at once."""
-    engine, sessions = open_database(url, migrate=False)
+    sessions = open_database(url, migrate=False)
+    engine = sessions.engine
     seen: list[tuple[int, int | None, bool]] = []  # pupil, custody, already held
     errors: list[str] = []
     order = list(cards)
@@ -284,7 +293,8 @@ def scan_same_cards(url: str, school: DemoSchool, kiosks: int) -> list[str]:
     if sorted(new) != sorted(p for p, _ in cards):
         problems.append(f"new hand-ins per pupil: {sorted(new)}")
     problems += [f"pupil {p} was given {sorted(c)}" for p, c in told.items() if len(c) != 1]
-    engine, sessions = open_database(url, migrate=False)
+    sessions = open_database(url, migrate=False)
+    engine = sessions.engine
     try:
         with sessions() as session:
             held = [r for r in custody_rows(session).values() if r.state == "held"]

@@ -41,7 +41,8 @@ def roles(data_dir) -> Iterator[tuple[str, str]]:
     with make_engine(server.url(name)).begin() as conn:  # PostgreSQL 15+: public is not open
         conn.execute(text(f"ALTER SCHEMA public OWNER TO {OWNER_ROLE}"))
     owner_url = as_role(server.url(name), OWNER_ROLE)
-    engine, sessions = open_database(owner_url)  # the owner migrates
+    sessions = open_database(owner_url)  # the owner migrates
+    engine = sessions.engine
     settings.ensure_install(sessions)
     build_school(sessions, pupils=4, slot_count=4, reserved=0)
     pg_roles.grant(engine, KIOSK_ROLE)
@@ -64,7 +65,8 @@ def refused(url: str, statement: str) -> str:
 
 def test_the_kiosk_role_works_but_cannot_touch_the_audit_log(roles):
     _owner, kiosk = roles
-    engine, sessions = open_database(kiosk)  # at the newest schema: nothing to migrate
+    sessions = open_database(kiosk)  # at the newest schema: nothing to migrate
+    engine = sessions.engine
     try:
         settings.ensure_install(sessions)
         with sessions() as session:

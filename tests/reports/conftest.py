@@ -22,7 +22,7 @@ from sqlalchemy import Engine, update
 from kiosk.clock import start_of_local_day
 from kiosk.db import Sessions
 from kiosk.demo import DemoSchool, add_history, build_school
-from kiosk.services import custody, exemptions
+from kiosk.services import confiscation, custody, exemptions
 from kiosk.tables import Pupil
 
 TODAY = dt.date(2026, 3, 31)
@@ -75,17 +75,17 @@ def build_history(sessions: Sessions) -> History:
     )
 
     for day in (dt.date(2026, 3, 26), dt.date(2026, 3, 30)):
-        info = custody.confiscate(
+        info = confiscation.confiscate(
             sessions, office, h.repeat_pupil, "used in lesson", "In maths", now=local(day, 10)
         )
-        custody.release_to_parent(
+        confiscation.release_to_parent(
             sessions, office, info.id, FORMULA_PARENT, "-carer", True, now=local(day, 16)
         )
 
-    seized = custody.confiscate(
+    seized = confiscation.confiscate(
         sessions, senior, h.police_pupil, "suspected offence", now=local(dt.date(2026, 3, 27), 11)
     )
-    custody.hand_to_police(
+    confiscation.hand_to_police(
         sessions,
         senior,
         seized.id,
@@ -96,10 +96,10 @@ def build_history(sessions: Sessions) -> History:
     )
 
     old = local(dt.date(2025, 1, 10), 10)
-    gone = custody.confiscate(
+    gone = confiscation.confiscate(
         sessions, office, h.leaver, "misuse / filming", "Filmed a teacher", now=old
     )
-    custody.release_to_parent(
+    confiscation.release_to_parent(
         sessions, office, gone.id, "Mrs Leaver", "mother", True, now=old + dt.timedelta(hours=6)
     )
     exemptions.grant(
@@ -134,7 +134,7 @@ def engine(database_url: str, history_template: Template[History]) -> Iterator[E
 
 @pytest.fixture
 def history(sessions: Sessions, database_url: str, history_template: Template[History]) -> History:
-    return history_template.built_for(database_url, sessions, build_history)
+    return history_template.built_for(database_url)
 
 
 @pytest.fixture

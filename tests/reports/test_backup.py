@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kiosk.config import Config
-from kiosk.db import make_engine, make_sessions
+from kiosk.db import Database, make_engine
 from kiosk.errors import NotAuthorised
 from kiosk.services import audit, backup, custody, restore
 from kiosk.services.backup import BackupFailed, BackupInfo, backups_to_keep
@@ -65,7 +65,7 @@ def test_a_backup_restores_to_exactly_the_records_it_was_taken_from(history, ses
     assert count(sessions, AuditEvent) == events + 1
     assert audit.verify(sessions).intact
     # the records made after the backup are not lost: they are in the pre-restore copy
-    pre = make_sessions(make_engine(f"sqlite:///{restored.pre_restore_backup}"))
+    pre = Database(make_engine(f"sqlite:///{restored.pre_restore_backup}"))
     with pre() as session:
         assert session.get(Custody, result.custody_id) is not None
 

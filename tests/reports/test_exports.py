@@ -16,7 +16,8 @@ from kiosk.clock import start_of_local_day, to_local
 from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.exports import ExportCancelled, ExportRequest, default_path, run_export
 from kiosk.services import audit, settings
-from kiosk.services.reports import ReportFilter, open_log
+from kiosk.services.reports.filter import ReportFilter
+from kiosk.services.reports.reader import open_log
 from kiosk.tables import AuditEvent, Custody, Staff
 from tests.reports.conftest import FORMULA_PARENT
 
@@ -330,7 +331,7 @@ def test_the_csv_writer_guards_formulas_itself_when_the_query_did_not():
     import io
 
     from kiosk.exports.csv import write_csv
-    from kiosk.services.reports import Column, LogTable
+    from kiosk.services.reports.filter import Column, LogTable
 
     columns = (Column("Name", "text", free_text=True), Column("Code", "text"), Column("N", "int"))
     rows = [("=1+2", "=kind", -3), ("@SUM(A1)", "ok", 4), ("Ann", "b", None), ("", "c", 0)]

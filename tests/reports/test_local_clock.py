@@ -7,8 +7,7 @@ import datetime as dt
 
 import pytest
 
-from kiosk.clock import to_local
-from kiosk.services.reports import LocalClock
+from kiosk.clock import LocalClock, to_local
 
 
 def minutes_around(start: dt.datetime, hours: int) -> list[dt.datetime]:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from kiosk.config import Config, sqlite_url
-from kiosk.db import make_engine, make_sessions
+from kiosk.db import opened
 from kiosk.services import audit, backup, custody, restore, staff
 from kiosk.services.restore import RestoreRefused
 from kiosk.tables import AuditEvent, Confiscation, Custody
@@ -88,9 +88,8 @@ def recompute_chain(path: Path) -> None:
         )
         for _name, sql in saved:
             conn.execute(sql)
-    check = make_sessions(make_engine(sqlite_url(path)))
-    assert audit.verify(check).intact  # the forgery is a good one
-    check.kw["bind"].dispose()
+    with opened(sqlite_url(path)) as check:
+        assert audit.verify(check).intact  # the forgery is a good one
 
 
 def newest_kind(sessions) -> str:
@@ -231,7 +230,8 @@ def test_another_schools_database_is_refused(history, config, tmp_path):
     from kiosk.services import settings
 
     other = tmp_path / "other" / "kiosk.db"
-    engine, sessions = open_database(sqlite_url(other))
+    sessions = open_database(sqlite_url(other))
+    engine = sessions.engine
     settings.ensure_install(sessions)
     build_school(sessions, pupils=3, slot_count=3, reserved=0)
     engine.dispose()

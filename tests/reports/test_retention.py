@@ -137,7 +137,8 @@ def test_a_redaction_no_purge_event_lists_is_caught(history, sessions, engine):
 def test_purged_pupils_show_as_purged_in_exports(history, sessions):
     import datetime as dt
 
-    from kiosk.services.reports import ReportFilter, open_log
+    from kiosk.services.reports.filter import ReportFilter
+    from kiosk.services.reports.reader import open_log
 
     retention.purge(sessions, history.school.actors["admin"], now=NOW)
     which = ReportFilter(dt.date(2025, 1, 1), dt.date(2025, 1, 31))

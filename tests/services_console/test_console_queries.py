@@ -6,7 +6,17 @@ import pytest
 from sqlalchemy import event, select, update
 
 from kiosk.errors import CardRevoked, InvalidInput, NotAuthorised, UnknownCard
-from kiosk.services import cards, console, custody, exemptions, slots
+from kiosk.services import (
+    cards,
+    chain_of_custody,
+    confiscation,
+    console,
+    custody,
+    exemptions,
+    pupils,
+    slots,
+    staff,
+)
 from kiosk.services.audit import KIOSK_ACTOR
 from kiosk.tables import AuditEvent, Pupil
 from services_console.days import LAST_WEEK, TODAY, YESTERDAY, at
@@ -27,10 +37,12 @@ def day(sessions, school):
     yesterday = custody.hand_in(sessions, p[0], now=at(YESTERDAY, 7, 40))
     first = custody.hand_in(sessions, p[1], now=at(TODAY, 7, 45))
     second = custody.hand_in(sessions, p[2], now=at(TODAY, 7, 50))
-    confiscated = custody.confiscate(
+    confiscated = confiscation.confiscate(
         sessions, office, p[3], "used in lesson", "In maths", now=at(LAST_WEEK, 11, 0)
     )
-    custody.refer_to_dsl(sessions, office, confiscated.id, "Content concern", now=at(LAST_WEEK, 12))
+    confiscation.refer_to_dsl(
+        sessions, office, confiscated.id, "Content concern", now=at(LAST_WEEK, 12)
+    )
     slots.set_in_service(sessions, office, 5, False, "Lock broken")
     return {
         "yesterday": yesterday.custody_id,
@@ -76,7 +88,7 @@ def test_confiscations_awaiting_parent_have_their_age_in_days(sessions, school, 
 
 
 def test_a_released_confiscation_leaves_the_list(sessions, school, day):
-    custody.release_to_parent(
+    confiscation.release_to_parent(
         sessions, school.actors["senior"], day["confiscated"], "Ann Parent", "mother", True
     )
     assert console.confiscations_awaiting_parent(sessions) == []
@@ -124,7 +136,7 @@ def test_exemption_list_shows_only_exemptions_that_apply_today(sessions, school,
     exemptions.grant(
         sessions, senior, p[3], "other", "Trip", starts_on=LAST_WEEK, ends_on=YESTERDAY
     )
-    rows = console.exemption_list(sessions, now)
+    rows = exemptions.applying_today(sessions, now)
     assert [r.id for r in rows] == [current.id]
     assert rows[0].approved_by == "Sam Senior (DSL)"
     assert rows[0].category_words == "medical"
@@ -138,8 +150,8 @@ def test_dashboard_counts_agree_with_the_lists(sessions, school, day, now):
     assert board.held_overnight == 1
     assert board.confiscations == 1
     assert board.expected_not_in == len(console.expected_not_handed_in(sessions, now))
-    assert board.exemptions == len(console.exemption_list(sessions, now))
-    assert board.out_of_service == 1
+    assert board.exemptions == len(exemptions.applying_today(sessions, now))
+    assert [s.number for s in board.slots if s.state == console.OUT_OF_SERVICE] == [5]
     assert board.free_slots == 20 - 4 - 1
 
 
@@ -188,9 +200,11 @@ def test_free_slots_offer_reserved_slots_first_and_skip_used_or_broken_ones(sess
 def test_chain_of_custody_lists_every_event_for_the_device_with_its_hash(sessions, school, day):
     senior = school.actors["senior"]
     custody.move(sessions, senior, day["confiscated"], 18, now=at(TODAY, 9))
-    custody.hand_to_police(sessions, senior, day["confiscated"], "PC Jo Bloggs", "4711", "CR/22")
+    confiscation.hand_to_police(
+        sessions, senior, day["confiscated"], "PC Jo Bloggs", "4711", "CR/22"
+    )
 
-    chain = console.chain_of_custody(sessions, day["confiscated"])
+    chain = chain_of_custody.chain_of_custody(sessions, day["confiscated"])
 
     assert [e.kind for e in chain.events] == [
         "confiscated",
@@ -212,12 +226,12 @@ def test_chain_of_custody_lists_every_event_for_the_device_with_its_hash(session
 
 def test_chain_of_custody_of_an_unknown_device_is_a_clear_error(sessions, school):
     with pytest.raises(Exception, match="No such device record"):
-        console.chain_of_custody(sessions, 9999)
+        chain_of_custody.chain_of_custody(sessions, 9999)
 
 
 def test_a_scanned_card_finds_its_pupil(sessions, school):
     pupil_id = school.pupil_ids[4]
-    found = console.find_pupil_by_card(sessions, school.card_texts[pupil_id])
+    found = pupils.find_by_card(sessions, school.card_texts[pupil_id])
     assert found.id == pupil_id
     assert not found.has_photo
 
@@ -225,25 +239,25 @@ def test_a_scanned_card_finds_its_pupil(sessions, school):
 def test_a_forged_or_replaced_card_is_refused(sessions, school):
     text = school.card_texts[school.pupil_ids[4]]
     with pytest.raises(UnknownCard):
-        console.find_pupil_by_card(sessions, text[:-2] + ("AA" if text[-2:] != "AA" else "BB"))
+        pupils.find_by_card(sessions, text[:-2] + ("AA" if text[-2:] != "AA" else "BB"))
     cards.issue_card(sessions, school.actors["admin"], school.pupil_ids[4])
     with pytest.raises(CardRevoked):
-        console.find_pupil_by_card(sessions, text)
+        pupils.find_by_card(sessions, text)
 
 
 def test_typed_admission_number_or_name_finds_pupils(sessions, school):
     with sessions() as session:
         pupil = session.get(Pupil, school.pupil_ids[7])
         number, surname = pupil.admission_number, pupil.surname
-    assert [p.id for p in console.find_pupils(sessions, number)] == [pupil.id]
-    assert pupil.id in {p.id for p in console.find_pupils(sessions, surname)}
-    assert console.find_pupils(sessions, "   ") == []
+    assert [p.id for p in pupils.find(sessions, number)] == [pupil.id]
+    assert pupil.id in {p.id for p in pupils.find(sessions, surname)}
+    assert pupils.find(sessions, "   ") == []
 
 
 def test_printing_a_receipt_is_recorded_against_the_device(sessions, school, day):
     office = school.actors["office"]
-    console.record_receipt(sessions, office, day["confiscated"], "chain_of_custody")
-    chain = console.chain_of_custody(sessions, day["confiscated"])
+    chain_of_custody.record_receipt(sessions, office, day["confiscated"], "chain_of_custody")
+    chain = chain_of_custody.chain_of_custody(sessions, day["confiscated"])
     last = chain.events[-1]
     assert (last.kind, last.actor_name) == ("receipt_printed", "Olivia Office")
     assert last.words == "Receipt printed: chain of custody"
@@ -251,24 +265,26 @@ def test_printing_a_receipt_is_recorded_against_the_device(sessions, school, day
 
 def test_receipts_are_only_recorded_for_staff_and_known_kinds(sessions, school, day):
     with pytest.raises(NotAuthorised):
-        console.record_receipt(sessions, KIOSK_ACTOR, day["confiscated"], "release")
+        chain_of_custody.record_receipt(sessions, KIOSK_ACTOR, day["confiscated"], "release")
     with pytest.raises(InvalidInput):
-        console.record_receipt(sessions, school.actors["office"], day["confiscated"], "other")
+        chain_of_custody.record_receipt(
+            sessions, school.actors["office"], day["confiscated"], "other"
+        )
 
 
 def test_describing_a_redacted_event_says_the_details_were_removed():
-    words = console.describe_event("released_to_parent", {"redacted": True}, redacted=True)
+    words = chain_of_custody.describe_event("released_to_parent", {"redacted": True}, redacted=True)
     assert words == "Released to parent/carer (details removed under the retention policy)"
 
 
 def test_a_console_lock_is_recorded_for_staff_only(sessions, school):
-    console.record_console_locked(sessions, school.actors["office"], "idle")
+    staff.record_console_locked(sessions, school.actors["office"], "idle")
     with sessions() as session:
         event = session.scalars(
             select(AuditEvent).where(AuditEvent.kind == "staff_console_locked")
         ).one()
     assert (event.actor_name, event.details) == ("Olivia Office", '{"reason":"idle"}')
     with pytest.raises(NotAuthorised):
-        console.record_console_locked(sessions, KIOSK_ACTOR, "idle")
+        staff.record_console_locked(sessions, KIOSK_ACTOR, "idle")
     with pytest.raises(InvalidInput):
-        console.record_console_locked(sessions, school.actors["office"], "bored")
+        staff.record_console_locked(sessions, school.actors["office"], "bored")

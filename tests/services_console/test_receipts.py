@@ -8,7 +8,7 @@ import pytest
 
 from kiosk.errors import InvalidInput
 from kiosk.printing import receipts
-from kiosk.services import console, custody
+from kiosk.services import chain_of_custody, confiscation, custody
 from kiosk.tables import Pupil
 from services_console.days import LAST_WEEK, TODAY, at
 
@@ -38,7 +38,7 @@ def confiscated(sessions, school):
         pupil = session.get(Pupil, pupil_id)
         pupil.preferred_forename, pupil.surname = "Thảo", "Nguyễn Ó Súilleabháin"
     office = school.actors["office"]
-    info = custody.confiscate(
+    info = confiscation.confiscate(
         sessions,
         office,
         pupil_id,
@@ -48,7 +48,7 @@ def confiscated(sessions, school):
         now=at(LAST_WEEK, 11, 5),
     )
     custody.move(sessions, office, info.id, 17, now=at(LAST_WEEK, 11, 30))
-    custody.refer_to_dsl(sessions, office, info.id, "Possible images", now=at(LAST_WEEK, 12))
+    confiscation.refer_to_dsl(sessions, office, info.id, "Possible images", now=at(LAST_WEEK, 12))
     return info.id
 
 
@@ -57,10 +57,10 @@ def test_release_receipt_names_who_took_the_device_and_has_signature_lines(
     sessions, school, confiscated, data_dir, artifacts
 ):
     senior = school.actors["senior"]
-    custody.release_to_parent(
+    confiscation.release_to_parent(
         sessions, senior, confiscated, "Lan Nguyễn", "mother", True, now=at(TODAY, 16, 5)
     )
-    chain = console.chain_of_custody(sessions, confiscated)
+    chain = chain_of_custody.chain_of_custody(sessions, confiscated)
     path = receipts.receipt_path(data_dir / "receipts", "release", confiscated, at(TODAY, 16, 6))
 
     receipts.release_receipt(
@@ -85,7 +85,7 @@ def test_release_receipt_names_who_took_the_device_and_has_signature_lines(
 
 
 def test_release_receipt_is_refused_for_a_device_still_held(sessions, confiscated, tmp_path):
-    chain = console.chain_of_custody(sessions, confiscated)
+    chain = chain_of_custody.chain_of_custody(sessions, confiscated)
     with pytest.raises(InvalidInput):
         receipts.release_receipt(tmp_path / "r.pdf", chain, school_name="S", printed_by="X")
     assert not (tmp_path / "r.pdf").exists()
@@ -98,10 +98,10 @@ def test_chain_of_custody_receipt_lists_every_event_with_local_time_and_hash(
     senior = school.actors["senior"]
     # 1 June is summer time: the receipt shows BST, an hour ahead of the stored UTC time.
     police_at = at(dt.date(2026, 6, 1), 10, 15)
-    custody.hand_to_police(
+    confiscation.hand_to_police(
         sessions, senior, confiscated, "PC Jo Bloggs", "4711", "CR/2026/22", police_at
     )
-    chain = console.chain_of_custody(sessions, confiscated)
+    chain = chain_of_custody.chain_of_custody(sessions, confiscated)
     path = data_dir / "receipts" / "custody.pdf"
 
     receipts.custody_receipt(path, chain, school_name="Kingsmead Academy", printed_by=senior.name)
@@ -122,7 +122,7 @@ def test_chain_of_custody_receipt_lists_every_event_with_local_time_and_hash(
 
 
 def test_a_failed_write_leaves_no_partial_file(sessions, confiscated, tmp_path, monkeypatch):
-    chain = console.chain_of_custody(sessions, confiscated)
+    chain = chain_of_custody.chain_of_custody(sessions, confiscated)
 
     def broken_build(*args, **kwargs):
         raise OSError("disk full")

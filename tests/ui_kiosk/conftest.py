@@ -25,7 +25,8 @@ from kiosk.demo import DEMO_STAFF, DemoSchool
 from kiosk.scanning.decoders import default_decoder
 from kiosk.tables import Pupil
 from kiosk.ui.app import protect_singletons
-from kiosk.ui.kiosk_screen import KioskScreen, State
+from kiosk.ui.kiosk_screen.outcomes import State
+from kiosk.ui.kiosk_screen.screen import KioskScreen
 from kiosk.ui.style import STYLE_SHEET
 from kiosk.ui.widgets.pinpad import StaffLogin
 
@@ -107,7 +108,7 @@ def scan(qtbot: QtBot, screen: KioskScreen, text: str, timeout: int = 5000) -> S
     """Scan ``text`` and wait for the screen to show the answer (and the photo after it)."""
     with qtbot.waitSignal(screen.state_changed, timeout=timeout):
         screen.handle_scan(text)
-    qtbot.waitUntil(lambda: screen.runner.pending == 0, timeout=timeout)
+    qtbot.waitUntil(lambda: screen.lane.pending == 0, timeout=timeout)
     return screen.state
 
 
@@ -116,11 +117,13 @@ def click(qtbot: QtBot, widget: object) -> None:
 
 
 def log_in(qtbot: QtBot, login: StaffLogin, name: str, pin: str | None = None) -> None:
-    """Tap the name, then the PIN on the on-screen keypad, then OK."""
+    """Tap the name, then the PIN on the on-screen keypad, then OK; wait for the answer."""
+    qtbot.waitUntil(lambda: login.loaded, timeout=5000)  # the names are read in the background
     login.select_by_name(name)
     for digit in pin if pin is not None else PINS[name]:
         click(qtbot, login.pinpad.buttons[digit])
     click(qtbot, login.pinpad.buttons["OK"])
+    qtbot.waitUntil(lambda: not login.checking, timeout=5000)
 
 
 def pupil_id_with_card(school: DemoSchool, index: int) -> tuple[int, str]:

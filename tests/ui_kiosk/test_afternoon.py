@@ -8,9 +8,11 @@ from sqlalchemy import select
 
 from kiosk.db import Sessions
 from kiosk.demo import DemoSchool
-from kiosk.services import custody, settings, staff
+from kiosk.services import confiscation, custody, settings, staff
 from kiosk.tables import AuditEvent, Custody, CustodyState
-from kiosk.ui.kiosk_screen import HELD_FOR_PARENT, STAFF_IDLE_SECONDS, KioskScreen, Mode, State
+from kiosk.ui.kiosk_screen.outcomes import HELD_FOR_PARENT, Mode, State
+from kiosk.ui.kiosk_screen.screen import KioskScreen
+from kiosk.ui.kiosk_screen.staff_desk import STAFF_IDLE_SECONDS
 
 from .conftest import HOME_TIME, OFFICE, ScreenFactory, click, log_in, pupil_id_with_card, scan
 
@@ -93,7 +95,7 @@ def test_a_confiscated_device_is_held_for_a_parent_and_never_offered(
 ) -> None:
     screen = make_screen(clock=HOME_TIME)
     pupil_id, text = pupil_id_with_card(school, 5)
-    taken = custody.confiscate(sessions, school.actors["office"], pupil_id, "used in lesson")
+    taken = confiscation.confiscate(sessions, school.actors["office"], pupil_id, "used in lesson")
     assert scan(qtbot, screen, text) is State.CONFISCATED
     assert screen.result_page.message.text() == HELD_FOR_PARENT
     assert not screen.result_page.slot.isVisible()  # the slot is the office's business
@@ -105,7 +107,7 @@ def test_a_pupil_with_a_daily_phone_and_a_confiscated_one_gets_only_the_daily_on
 ) -> None:
     pupil_id, text = pupil_id_with_card(school, 0)
     daily_id = morning_hand_ins(sessions, school, 1)[0]
-    taken = custody.confiscate(sessions, school.actors["office"], pupil_id, "used in lesson")
+    taken = confiscation.confiscate(sessions, school.actors["office"], pupil_id, "used in lesson")
     screen = make_screen(clock=HOME_TIME)
     screen.collection_staff = staff.check_pin(sessions, school.actors["office"].id or 0, "2580")
     screen._staff_seen_at = 1e12  # just signed in

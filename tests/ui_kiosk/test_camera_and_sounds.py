@@ -23,13 +23,13 @@ from kiosk.services import custody
 from kiosk.services.settings import SchoolSettings
 from kiosk.tables import Custody
 from kiosk.ui import make_sounds
-from kiosk.ui.kiosk_screen import (
+from kiosk.ui.background import describe_failure
+from kiosk.ui.kiosk_screen.outcomes import (
     DB_PROBLEM,
     Mode,
     State,
     effective_mode,
     error_outcome,
-    safe_description,
 )
 from kiosk.ui.sounds import SOUND_DIR, Sound, SoundPlayer
 
@@ -77,7 +77,7 @@ def test_without_a_camera_picture_the_scanner_still_works(
 
 
 def test_with_no_camera_configured_the_screen_points_to_the_scanner(screen: object) -> None:
-    from kiosk.ui.kiosk_screen import KioskScreen
+    from kiosk.ui.kiosk_screen.screen import KioskScreen
 
     assert isinstance(screen, KioskScreen)
     assert not screen.idle_page.preview.isVisible()
@@ -185,6 +185,11 @@ def test_before_the_settings_are_read_the_kiosk_takes_hand_ins() -> None:
         (errors.UndoWindowPassed(), "Too late to undo"),
         (errors.InvalidInput(), "Please see the office"),
         (RuntimeError("boom"), "Kiosk not working"),
+        (errors.DatabaseUnavailable(), "Kiosk not working"),
+        (
+            errors.DatabaseUnavailable("The kiosk was busy. Please scan again."),
+            "Please see the office",
+        ),
     ],
 )
 def test_every_error_gets_a_title_and_what_to_do(error: Exception, title: str) -> None:
@@ -199,7 +204,7 @@ def test_the_log_line_for_a_database_error_carries_no_statement_parameters() -> 
     error = OperationalError(
         "INSERT INTO pupils (surname) VALUES (?)", ("Okafor",), Exception("disk I/O error")
     )
-    described = safe_description(error)
+    described = describe_failure(error)
     assert described == "OperationalError (Exception: disk I/O error)"
     assert "Okafor" not in described and "INSERT" not in described
 
@@ -207,7 +212,7 @@ def test_the_log_line_for_a_database_error_carries_no_statement_parameters() -> 
 def test_a_hand_in_result_offers_undo_only_for_a_new_hand_in(
     sessions: Sessions, school: DemoSchool
 ) -> None:
-    from kiosk.ui.kiosk_screen import hand_in_outcome
+    from kiosk.ui.kiosk_screen.outcomes import hand_in_outcome
 
     first = hand_in_outcome(custody.hand_in(sessions, school.pupil_ids[0]))
     again = hand_in_outcome(custody.hand_in(sessions, school.pupil_ids[0]))

@@ -16,7 +16,9 @@ from kiosk.db import Sessions
 from kiosk.demo import DemoSchool
 from kiosk.services import cards, exemptions, settings
 from kiosk.tables import AuditEvent, Custody, CustodyState, Pupil, Slot
-from kiosk.ui.kiosk_screen import DB_PROBLEM, KioskScreen, State
+from kiosk.ui.background import Op
+from kiosk.ui.kiosk_screen.outcomes import DB_PROBLEM, State
+from kiosk.ui.kiosk_screen.screen import KioskScreen
 
 from .conftest import ScreenFactory, click, give_photo, pupil_id_with_card, scan
 
@@ -94,7 +96,7 @@ def test_the_same_card_twice_within_seconds_is_one_scan(
     scan(qtbot, screen, text)
     screen.handle_scan(text)  # the camera and the scanner both read it
     qtbot.wait(300)
-    assert screen.runner.pending == 0
+    assert screen.lane.pending == 0
     assert audit_kinds(sessions).count("hand_in_repeat_scan") == 0
     click(qtbot, screen.result_page.done)  # back to idle: a new scan is a new scan
     assert scan(qtbot, screen, text) is State.ALREADY_HANDED_IN
@@ -254,13 +256,13 @@ def test_an_unreachable_database_says_so_and_logs_no_personal_data(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     _, text = pupil_id_with_card(school, 0)
-    engine = sessions.kw["bind"]
+    engine = sessions.engine
     engine.dispose()
     database = data_dir / "kiosk.db"
     for suffix in ("-wal", "-shm"):
         Path(f"{database}{suffix}").unlink(missing_ok=True)
     database.write_bytes(os.urandom(8192))  # the file is damaged: no longer a database
-    with caplog.at_level(logging.ERROR, logger="kiosk.ui.kiosk_screen"):
+    with caplog.at_level(logging.ERROR, logger="kiosk.ui"):
         scan(qtbot, screen, text)
     assert_error(screen, heard, "Kiosk not working", DB_PROBLEM)
     logged = "\n".join(record.getMessage() for record in caplog.records)
@@ -294,6 +296,6 @@ def test_sounds_follow_the_school_setting(
     assert screen.sounds.enabled
     settings.update(sessions, school.actors["admin"], {"sound": "off"})
     with qtbot.waitCallback() as loaded:
-        screen.runner.submit(lambda: None, lambda *_: loaded())
+        Op(screen, "Waiting", lambda: None).success(lambda _: loaded()).run(screen.lane)
         screen.reload_settings()
     qtbot.waitUntil(lambda: not screen.sounds.enabled, timeout=3000)

@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from kiosk.services import custody
-from kiosk.services.custody import REASON_CATEGORIES
+from kiosk.services.confiscation import REASON_CATEGORIES
 from kiosk.tables import AuditEvent, Confiscation, Custody, Pupil
 from kiosk.ui.staff.confiscate import AUTOMATIC, ConfiscateTab
 from ui_staff.conftest import click, log_in, screenshot

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from kiosk.tables import AuditEvent
 from kiosk.ui.staff import console as console_module
 from kiosk.ui.staff.release import ReleaseTab
-from ui_staff.conftest import PINS, click, log_in, screenshot, type_pin
+from ui_staff.conftest import PINS, click, log_in, screenshot, type_pin, wait_until
 
 OWN_TABS = ["Dashboard", "Lists", "Release", "Confiscate", "Devices", "End of day"]
 
@@ -27,6 +27,7 @@ def test_the_console_shows_only_the_log_in_until_a_pin_is_accepted(console, arti
 
 
 def test_a_wrong_pin_is_refused_in_words_and_opens_nothing(console, sessions):
+    wait_until(lambda: console.login.loaded)
     console.login.select_by_name(PINS["office"][0])
     type_pin(console, "9999")
     assert console.is_locked
@@ -70,35 +71,18 @@ def test_a_hosted_tab_that_fails_to_build_shows_a_message_not_a_crash(console):
     assert label.text() == "Broken could not be opened. The problem has been logged."
 
 
-def test_panels_whose_modules_are_not_installed_are_left_out(make_console, monkeypatch):
-    monkeypatch.setattr(
-        console_module,
-        "OPTIONAL_PANELS",
-        (
-            ("Missing", "kiosk.ui.no_such_package.panel", "Panel", {"admin"}),
-            ("Also missing", "kiosk.ui.staff.no_such_panel", "Panel", {"admin"}),
-        ),
-    )
-    console = make_console()
-    log_in(console, "admin")
-    assert "Missing" not in console.tab_titles()
-    assert "Also missing" not in console.tab_titles()
-
-
-def test_an_installed_panel_is_built_with_sessions_staff_and_config(
-    make_console, monkeypatch, sessions, config
+def test_the_reports_and_admin_panels_are_built_with_sessions_staff_and_config(
+    console, sessions, config
 ):
-    # kiosk.ui.staff.dashboard stands in for a panel module other engineers will add.
-    monkeypatch.setattr(
-        console_module,
-        "OPTIONAL_PANELS",
-        (("Stand-in", "kiosk.ui.staff.dashboard", "DashboardTab", {"admin"}),),
-    )
-    console = make_console()
+    log_in(console, "senior")
+    assert console.tab_titles() == [*OWN_TABS, "Reports"]
+    console.lock()
     log_in(console, "admin")
-    panel = console.tab("Stand-in")
-    assert panel.sessions is sessions and panel.config == config
-    assert panel.staff.name == "Alex Admin"
+    assert console.tab_titles() == [*OWN_TABS, "Reports", "Admin"]
+    for title in ("Reports", "Admin"):
+        panel = console.tab(title)
+        assert panel.sessions is sessions and panel.config == config
+        assert panel.staff.name == "Alex Admin"
 
 
 def test_lock_throws_the_tabs_away_and_is_recorded(console, qtbot, sessions):
@@ -107,6 +91,7 @@ def test_lock_throws_the_tabs_away_and_is_recorded(console, qtbot, sessions):
     assert console.is_locked
     assert console.tab_titles() == []
     assert console.stack.currentWidget() is console.login
+    qtbot.waitUntil(lambda: bool(audit_kinds(sessions, "staff_console_locked")), timeout=5000)
     assert audit_kinds(sessions, "staff_console_locked") == [
         ("Olivia Office", '{"reason":"locked"}')
     ]
@@ -117,6 +102,7 @@ def test_back_to_kiosk_locks_and_asks_to_leave(console, qtbot, sessions):
     with qtbot.waitSignal(console.exit_requested, timeout=1000):
         click(qtbot, console.exit_button)
     assert console.is_locked
+    qtbot.waitUntil(lambda: bool(audit_kinds(sessions, "staff_console_locked")), timeout=5000)
     assert audit_kinds(sessions, "staff_console_locked")[0][1] == '{"reason":"exit"}'
 
 
@@ -131,6 +117,7 @@ def test_the_console_locks_itself_when_left_alone(make_console, qtbot, sessions)
     qtbot.waitUntil(lambda: console.is_locked, timeout=5000)
     assert console.tab_titles() == []
     assert "Locked after a few minutes unused." in console.login.message.text()
+    qtbot.waitUntil(lambda: bool(audit_kinds(sessions, "staff_console_locked")), timeout=5000)
     assert audit_kinds(sessions, "staff_console_locked")[0][1] == '{"reason":"idle"}'
 
 

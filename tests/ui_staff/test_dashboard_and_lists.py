@@ -7,12 +7,12 @@ from PySide6.QtCore import Qt
 from sqlalchemy import update
 
 from kiosk.clock import utcnow
-from kiosk.services import custody, exemptions, slots
+from kiosk.services import confiscation, custody, exemptions, slots
 from kiosk.tables import Pupil
 from kiosk.ui.staff.dashboard import DashboardTab
 from kiosk.ui.staff.lists import ListsTab
 from kiosk.ui.staff.slot_map import COLOURS
-from ui_staff.conftest import click, log_in, screenshot
+from ui_staff.conftest import click, log_in, screenshot, settle
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def day(sessions, school):
     office = school.actors["office"]
     yesterday = custody.hand_in(sessions, p[0], now=utcnow() - dt.timedelta(days=1))
     today = [custody.hand_in(sessions, pupil_id) for pupil_id in p[1:4]]
-    confiscated = custody.confiscate(
+    confiscated = confiscation.confiscate(
         sessions, office, p[4], "used in lesson", now=utcnow() - dt.timedelta(days=4)
     )
     exemptions.grant(sessions, school.actors["senior"], p[5], "medical", "Glucose monitor")
@@ -79,6 +79,7 @@ def test_the_slot_map_colours_slots_and_tapping_one_says_who_and_since_when(
 
 def test_tapping_a_tile_opens_its_list(dashboard, qtbot, console):
     click(qtbot, dashboard.tiles["confiscations"])
+    settle()
     lists = console.tabs.currentWidget()
     assert isinstance(lists, ListsTab)
     assert lists.current == "confiscations"
@@ -87,8 +88,10 @@ def test_tapping_a_tile_opens_its_list(dashboard, qtbot, console):
 
 def test_the_dashboard_refreshes_when_shown_again(dashboard, console, sessions, school):
     console.show_tab("Lists")
+    settle()
     custody.hand_in(sessions, school.pupil_ids[6])
     console.show_tab("Dashboard")
+    settle()
     assert dashboard.tiles["held_today"].count == 4
 
 
@@ -96,6 +99,7 @@ def test_the_dashboard_refreshes_when_shown_again(dashboard, console, sessions, 
 def lists(console, day):
     log_in(console, "office")
     tab = console.show_tab("Lists")
+    settle()
     assert isinstance(tab, ListsTab)
     return tab
 
@@ -109,19 +113,24 @@ def column(tab, title):
 def test_each_list_shows_its_rows(lists, day, school, console, artifacts):
     assert len(column(lists, "Name")) == 3
     lists.show_list("held_overnight")
+    settle()
     assert column(lists, "Name") == [day["yesterday"].pupil.display_name]
     lists.show_list("confiscations")
+    settle()
     assert column(lists, "Age (days)") == ["4"]
     screenshot(console, artifacts, "lists_confiscations")
     lists.show_list("expected")
+    settle()
     assert len(column(lists, "Name")) == 4
     lists.show_list("exemptions")
+    settle()
     assert column(lists, "Category") == ["medical"]
     assert column(lists, "Approved by") == ["Sam Senior (DSL)"]
 
 
 def test_a_list_is_searched_by_form_or_year(lists, qtbot, sessions, school, day):
     lists.show_list("expected")
+    settle()
     rows = lists.models["expected"].rows
     form = rows[0].reg_group
     qtbot.keyClicks(lists.search, form.lower())
@@ -149,6 +158,7 @@ def test_sorting_by_slot_is_numeric(lists, qtbot, sessions, school):
         if result.slot_number != slot:
             custody.move(sessions, office, result.custody_id, slot)
     lists.refresh()
+    settle()
     slot_column = [c.title for c in lists.models["held_today"].columns].index("Slot")
     lists.table.sortByColumn(slot_column, Qt.SortOrder.AscendingOrder)
     assert column(lists, "Slot") == ["9", "10"]  # as numbers: a text sort gives 10 first
@@ -158,8 +168,10 @@ def test_sorting_by_slot_is_numeric(lists, qtbot, sessions, school):
 
 def test_an_empty_list_says_so(lists, sessions, school):
     lists.show_list("held_overnight")
+    settle()
     custody.collect(
         sessions, lists.models["held_overnight"].rows[0].custody_id, school.actors["office"]
     )
     lists.refresh()
+    settle()
     assert lists.feedback.text() == "No daily hand-ins were left from an earlier day."

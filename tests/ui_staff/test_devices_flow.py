@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from kiosk.clock import to_local, utcnow
 from kiosk.errors import NotAuthorised
-from kiosk.services import custody
+from kiosk.services import confiscation, custody
 from kiosk.tables import AuditEvent, Confiscation, Custody, Slot
-from kiosk.ui.staff.devices import ADMIN_ONLY, POLICE_SENIOR_ONLY, DevicesTab, local_to_utc
+from kiosk.ui.staff.device_forms import ADMIN_ONLY, local_to_utc
+from kiosk.ui.staff.devices import POLICE_SENIOR_ONLY, DevicesTab
 from ui_staff.conftest import click, log_in, screenshot
 
 
@@ -17,7 +18,7 @@ from ui_staff.conftest import click, log_in, screenshot
 def held(sessions, school):
     """A daily hand-in in slot 1 and a confiscation in a reserved slot."""
     daily = custody.hand_in(sessions, school.pupil_ids[0])
-    confiscated = custody.confiscate(
+    confiscated = confiscation.confiscate(
         sessions, school.actors["office"], school.pupil_ids[1], "used in lesson", "Art"
     )
     return {"daily": daily.custody_id, "confiscated": confiscated.id}
@@ -50,8 +51,8 @@ def kinds(sessions, custody_id):
 
 def set_police_time(tab, when_utc):
     local = to_local(when_utc)
-    tab.police_date.setDate(local.date())
-    tab.police_time.setTime(local.time().replace(second=0, microsecond=0))
+    tab.police.police_date.setDate(local.date())
+    tab.police.police_time.setTime(local.time().replace(second=0, microsecond=0))
 
 
 def test_moving_a_device_to_a_free_slot(devices, qtbot, sessions, held, console, artifacts):
@@ -83,7 +84,7 @@ def test_a_daily_hand_in_cannot_be_referred_or_handed_to_police(devices, held):
     tab = devices("senior")
     tab.select_custody(held["daily"])
     assert not tab.refer_button.isEnabled()
-    assert not tab.police_button.isEnabled()
+    assert not tab.police.police_button.isEnabled()
 
 
 def test_office_cannot_hand_a_device_to_the_police_on_screen_or_in_the_service(
@@ -92,20 +93,20 @@ def test_office_cannot_hand_a_device_to_the_police_on_screen_or_in_the_service(
     tab = devices("office")
     tab.select_custody(held["confiscated"])
     tab.show_page("Police")
-    assert not tab.police_button.isEnabled()
-    assert tab.police_note.text() == POLICE_SENIOR_ONLY
+    assert not tab.police.police_button.isEnabled()
+    assert tab.police.police_note.text() == POLICE_SENIOR_ONLY
     screenshot(console, artifacts, "devices_police_office")
 
     with pytest.raises(NotAuthorised):
-        custody.hand_to_police(
+        confiscation.hand_to_police(
             sessions, school.actors["office"], held["confiscated"], "PC A", "1", "REF"
         )
     # Reached anyway: the screen shows the service's refusal and nothing changes.
-    qtbot.keyClicks(tab.officer, "PC Amy Reed")
-    qtbot.keyClicks(tab.officer_number, "4471")
-    qtbot.keyClicks(tab.reference, "CR/123")
-    tab.police_button.setEnabled(True)
-    click(qtbot, tab.police_button)
+    qtbot.keyClicks(tab.police.officer, "PC Amy Reed")
+    qtbot.keyClicks(tab.police.officer_number, "4471")
+    qtbot.keyClicks(tab.police.reference, "CR/123")
+    tab.police.police_button.setEnabled(True)
+    click(qtbot, tab.police.police_button)
     assert "Your role does not allow this" in tab.feedback.text()
     custody_row, _, _ = record(sessions, held["confiscated"])
     assert custody_row.state == "held"
@@ -117,13 +118,13 @@ def test_the_dsl_records_a_police_handover_and_gets_the_chain_of_custody(
     tab = devices("senior")
     tab.select_custody(held["confiscated"])
     tab.show_page("Police")
-    qtbot.keyClicks(tab.officer, "PC Amy Reed")
-    qtbot.keyClicks(tab.officer_number, "4471")
-    qtbot.keyClicks(tab.reference, "CR/2026/123")
+    qtbot.keyClicks(tab.police.officer, "PC Amy Reed")
+    qtbot.keyClicks(tab.police.officer_number, "4471")
+    qtbot.keyClicks(tab.police.reference, "CR/2026/123")
     before = utcnow()
     set_police_time(tab, before)  # this minute: recorded as the moment of the tap
     screenshot(console, artifacts, "devices_police_senior")
-    click(qtbot, tab.police_button)
+    click(qtbot, tab.police.police_button)
     after = utcnow()
 
     custody_row, _, details = record(sessions, held["confiscated"])
@@ -142,17 +143,21 @@ def test_the_dsl_records_a_police_handover_and_gets_the_chain_of_custody(
 
 def test_a_handover_time_typed_in_later_is_kept(devices, qtbot, sessions, school, console):
     seized_at = utcnow() - dt.timedelta(hours=3)
-    seized = custody.confiscate(
+    seized = confiscation.confiscate(
         sessions, school.actors["office"], school.pupil_ids[2], "other", now=seized_at
     )
     tab = devices("senior")
     tab.select_custody(seized.id)
     tab.show_page("Police")
-    for field, text in ((tab.officer, "PC Lee"), (tab.officer_number, "12"), (tab.reference, "R1")):
+    for field, text in (
+        (tab.police.officer, "PC Lee"),
+        (tab.police.officer_number, "12"),
+        (tab.police.reference, "R1"),
+    ):
         qtbot.keyClicks(field, text)
     handed_at = (utcnow() - dt.timedelta(hours=1)).replace(second=0, microsecond=0)
     set_police_time(tab, handed_at)
-    click(qtbot, tab.police_button)
+    click(qtbot, tab.police.police_button)
     _, _, details = record(sessions, seized.id)
     assert details.police_at == handed_at
 
@@ -161,16 +166,16 @@ def test_a_police_handover_needs_every_detail_and_a_sensible_time(devices, qtbot
     tab = devices("senior")
     tab.select_custody(held["confiscated"])
     tab.show_page("Police")
-    qtbot.keyClicks(tab.officer, "PC Amy Reed")
-    click(qtbot, tab.police_button)
+    qtbot.keyClicks(tab.police.officer, "PC Amy Reed")
+    click(qtbot, tab.police.police_button)
     assert tab.feedback.text() == "Enter the officer's name, number and the police reference."
-    qtbot.keyClicks(tab.officer_number, "4471")
-    qtbot.keyClicks(tab.reference, "CR/1")
+    qtbot.keyClicks(tab.police.officer_number, "4471")
+    qtbot.keyClicks(tab.police.reference, "CR/1")
     set_police_time(tab, utcnow() + dt.timedelta(hours=2))
-    click(qtbot, tab.police_button)
+    click(qtbot, tab.police.police_button)
     assert tab.feedback.text() == "The handover time is in the future."
     set_police_time(tab, utcnow() - dt.timedelta(days=2))
-    click(qtbot, tab.police_button)
+    click(qtbot, tab.police.police_button)
     assert tab.feedback.text() == "The handover time is before the device was confiscated."
     custody_row, _, _ = record(sessions, held["confiscated"])
     assert custody_row.state == "held"
@@ -205,9 +210,9 @@ def test_a_slot_holding_a_device_cannot_go_out_of_service_until_it_is_moved(
 ):
     tab = devices("office")
     tab.show_page("Slots")
-    tab.slot_number.setValue(1)
-    qtbot.keyClicks(tab.slot_reason, "Lock broken")
-    click(qtbot, tab.out_button)
+    tab.slot_form.slot_number.setValue(1)
+    qtbot.keyClicks(tab.slot_form.slot_reason, "Lock broken")
+    click(qtbot, tab.slot_form.out_button)
     assert tab.feedback.text() == "Slot 1 holds a device: move it to another slot first."
     screenshot(console, artifacts, "devices_slot_refused")
 
@@ -216,7 +221,7 @@ def test_a_slot_holding_a_device_cannot_go_out_of_service_until_it_is_moved(
     tab.move_to.setCurrentIndex(tab.move_to.findData(2))
     click(qtbot, tab.move_button)
     tab.show_page("Slots")
-    click(qtbot, tab.out_button)
+    click(qtbot, tab.slot_form.out_button)
     assert tab.feedback.text() == "Slot 1 is now out of service."
     with sessions() as session:
         assert not session.scalar(select(Slot.in_service).where(Slot.number == 1))
@@ -228,13 +233,13 @@ def test_only_an_admin_can_put_a_slot_back_in_service(devices, console, qtbot, s
     slots.set_in_service(sessions, school.actors["office"], 9, False, "Broken")
     tab = devices("office")
     tab.show_page("Slots")
-    assert not tab.in_button.isEnabled()
-    assert tab.slots_note.text() == ADMIN_ONLY
+    assert not tab.slot_form.in_button.isEnabled()
+    assert tab.slot_form.slots_note.text() == ADMIN_ONLY
     console.lock()
     tab = devices("admin")
     tab.show_page("Slots")
-    tab.slot_number.setValue(9)
-    click(qtbot, tab.in_button)
+    tab.slot_form.slot_number.setValue(9)
+    click(qtbot, tab.slot_form.in_button)
     with sessions() as session:
         assert session.scalar(select(Slot.in_service).where(Slot.number == 9))
 

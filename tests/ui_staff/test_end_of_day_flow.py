@@ -5,7 +5,7 @@ from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from kiosk.clock import local_date, utcnow
-from kiosk.services import custody
+from kiosk.services import confiscation, custody
 from kiosk.tables import AuditEvent, Custody
 from kiosk.ui.staff.end_of_day import EndOfDayTab
 from ui_staff.conftest import click, log_in, screenshot
@@ -15,7 +15,7 @@ from ui_staff.conftest import click, log_in, screenshot
 def still_held(sessions, school):
     ids = [custody.hand_in(sessions, p).custody_id for p in school.pupil_ids[:3]]
     ids.append(
-        custody.confiscate(sessions, school.actors["office"], school.pupil_ids[3], "other").id
+        confiscation.confiscate(sessions, school.actors["office"], school.pupil_ids[3], "other").id
     )
     return ids
 

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel
 from sqlalchemy import select
 
 from kiosk.errors import NotAuthorised
-from kiosk.services import custody
+from kiosk.services import confiscation, custody
 from kiosk.tables import AuditEvent, Custody, Pupil
 from kiosk.ui.staff.release import DSL_ONLY, ReleaseTab
 from ui_staff.conftest import click, log_in, screenshot
@@ -110,7 +110,7 @@ def test_a_forged_card_is_refused_in_words(release, console, school):
 
 
 def confiscate(sessions, school, pupil_id, *, referred=False):
-    return custody.confiscate(
+    return confiscation.confiscate(
         sessions,
         school.actors["office"],
         pupil_id,
@@ -185,7 +185,7 @@ def test_office_cannot_release_a_device_referred_to_the_dsl(
     assert "Your role does not allow this" in tab.feedback.text()
     assert state_of(sessions, custody_id) == "held"
     with pytest.raises(NotAuthorised):
-        custody.release_to_parent(
+        confiscation.release_to_parent(
             sessions, school.actors["office"], custody_id, "Joan Parent", "Mother", True
         )
 

@@ -25,7 +25,7 @@ from kiosk.printing import cards as card_sheet
 from kiosk.services import card_runs, pupils
 from kiosk.services.card_runs import CardBatch, CardSelection
 from kiosk.services.common import PupilSummary
-from kiosk.services.roster import year_label
+from kiosk.services.roster_check import year_label
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.common import (
     Confirm,
@@ -35,41 +35,15 @@ from kiosk.ui.admin.common import (
     button,
     export_path,
     hint,
-    make_table,
-    open_document,
     selected,
     title,
     touch,
 )
 from kiosk.ui.staff.common import attempt
-from kiosk.ui.staff.models import Column, RowsModel
+from kiosk.ui.staff.models import Column, RowsModel, make_table
+from kiosk.ui.widgets.document_bar import DocumentBar
 
 SCOPES = ("One pupil", "A form", "A year group", "Everyone")
-
-
-class OpenBar(QWidget):
-    """Where the PDF just made is, and a button to open it for printing."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.path: Path | None = None
-        self.label = QLabel("")
-        self.label.setWordWrap(True)
-        self.open_button = button("Open to print", on_click=self._open)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(self.open_button)
-        self.setVisible(False)
-
-    def show_path(self, path: Path) -> None:
-        self.path = path
-        self.label.setText(f"Saved: {path}")
-        self.setVisible(True)
-
-    def _open(self) -> None:
-        if self.path is not None and not open_document(self.path):
-            self.label.setText(f"No PDF viewer opened. The file is at {self.path}")
 
 
 class CardsPage(QWidget):
@@ -105,7 +79,7 @@ class CardsPage(QWidget):
                 Column("Admission no.", lambda p: p.admission_number),
             ]
         )
-        self.pupils_view = make_table(self.pupils_model)
+        self.pupils_view = make_table(self.pupils_model, row_height=48)
         pupil_page = QWidget()
         pupil_layout = QVBoxLayout(pupil_page)
         pupil_layout.setContentsMargins(0, 0, 0, 0)
@@ -125,7 +99,7 @@ class CardsPage(QWidget):
         touch(self.reissue, 48)
         self.make_button = button("Make cards PDF", "primary", self.make_pdf)
         self.feedback = Feedback()
-        self.saved = OpenBar()
+        self.saved = DocumentBar(full_path=True)
         self.jobs = Jobs(self.feedback, [self.make_button])
 
         bottom = QHBoxLayout()

@@ -4,7 +4,6 @@ with a busy state, and where exported PDFs go."""
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import logging
 import re
@@ -12,14 +11,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-import shiboken6
 from PySide6.QtCore import (
-    QCoreApplication,
     QModelIndex,
     QPersistentModelIndex,
-    QUrl,
 )
-from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
@@ -29,11 +24,10 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import Config
+from kiosk.ui.background import Failure, Op, Progress
 from kiosk.ui.staff import common as staff_common
-from kiosk.ui.staff.common import failure_words
-from kiosk.ui.staff.models import RowsModel, table_view
+from kiosk.ui.staff.models import RowsModel
 from kiosk.ui.style import AMBER, GREY, RED, TOUCH
-from kiosk.ui.widgets.tasks import TaskRunner
 
 log = logging.getLogger("kiosk.ui.admin")
 T = TypeVar("T")
@@ -49,36 +43,10 @@ class Feedback(staff_common.Feedback):
         super().__init__(parent, collapsible=True)
 
 
-_runner: TaskRunner | None = None
-
-
-def admin_runner() -> TaskRunner:
-    """The background thread for admin jobs. It belongs to the application, not to a
-    panel: locking the console (which throws the panel away) in the middle of an import
-    lets the import finish, instead of ending its thread half-way."""
-    global _runner
-    if _runner is None or not shiboken6.isValid(_runner) or not _runner.running:
-        _runner = TaskRunner("admin-jobs", QCoreApplication.instance())
-    return _runner
-
-
-def release_admin_runner(*_args: object) -> None:
-    """End the admin thread if it has nothing to do (a panel was closed); the next job
-    starts a new one. A job still running keeps it until the application ends."""
-    if _runner is not None and shiboken6.isValid(_runner) and _runner.pending == 0:
-        _runner.stop()
-
-
-@atexit.register
-def _stop_admin_runner() -> None:
-    # Before Qt tears the application down: a QThread destroyed while running aborts.
-    if _runner is not None and shiboken6.isValid(_runner):
-        _runner.stop()
-
-
 class Jobs:
-    """Long work (imports, PDFs) on the admin background thread; while a job runs, the
-    page's action buttons are disabled so it cannot be started twice."""
+    """Long work (imports, PDFs) in the background; while a job runs, the page's action
+    buttons are disabled so it cannot be started twice. The jobs run on the application's
+    shared lane: locking the console in the middle of an import lets the import finish."""
 
     def __init__(self, feedback: Feedback, buttons: Sequence[QWidget]) -> None:
         self.feedback = feedback
@@ -88,23 +56,36 @@ class Jobs:
     def start(
         self, what: str, busy_text: str, job: Callable[[], T], done: Callable[[T], None]
     ) -> None:
+        self._run(Op(self.feedback, what, job), busy_text, done)
+
+    def start_tracked(
+        self,
+        what: str,
+        busy_text: str,
+        job: Callable[[Progress], T],
+        done: Callable[[T], None],
+        on_progress: Callable[[int, int], None],
+    ) -> None:
+        self._run(Op.tracked(self.feedback, what, job).with_progress(on_progress), busy_text, done)
+
+    def _run(self, op: Op[T], busy_text: str, done: Callable[[T], None]) -> None:
         self.busy = True
         self._enable(False)
         self.feedback.note(busy_text)
 
-        def finished(result: Any, error: BaseException | None) -> None:
-            self.busy = False
-            if not shiboken6.isValid(self.feedback):
-                if error is not None:  # the panel was closed meanwhile: still keep a trace
-                    log.error("%s failed after its screen closed: %s", what, type(error).__name__)
-                return
-            self._enable(True)
-            if error is not None:
-                self.feedback.error(failure_words(error, what))
-            else:
-                done(result)
+        def succeeded(result: T) -> None:
+            self._ended()
+            done(result)
 
-        admin_runner().submit(job, finished)
+        def failed(failure: Failure) -> None:
+            self._ended()
+            self.feedback.error(failure.words)
+
+        op.success(succeeded).failure(failed).run()
+
+    def _ended(self) -> None:
+        self.busy = False
+        self._enable(True)
 
     def _enable(self, enabled: bool) -> None:
         for button in self.buttons:
@@ -163,18 +144,6 @@ def export_path(config: Config, stem: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     safe = re.sub(r"[^A-Za-z0-9]+", "-", stem).strip("-") or "export"
     return folder / f"{safe}-{dt.datetime.now():%Y%m%d-%H%M%S}.pdf"
-
-
-def open_document(path: Path) -> bool:
-    return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
-
-
-# --- Tables ----------------------------------------------------------------------------
-
-
-def make_table(model: RowsModel, *, row_height: int = 48, compact: bool = False) -> QTableView:
-    """A read-only, single-row-selection table of plain rows (no search, no sorting)."""
-    return table_view(model, compact=compact, row_height=row_height)
 
 
 def selected(view: QTableView, model: RowsModel) -> Any | None:

@@ -12,9 +12,9 @@ from kiosk.printing import labels
 from kiosk.services import slot_labels, slots
 from kiosk.services.slot_labels import SlotLabel
 from kiosk.services.staff import StaffMember
-from kiosk.ui.admin.cards_page import OpenBar
 from kiosk.ui.admin.common import Feedback, Jobs, button, export_path, hint, title, touch
 from kiosk.ui.staff.common import attempt
+from kiosk.ui.widgets.document_bar import DocumentBar
 
 
 class LabelsPage(QWidget):
@@ -34,7 +34,7 @@ class LabelsPage(QWidget):
             touch(box)
         self.make_button = button("Make labels PDF", "primary", self.make_pdf)
         self.feedback = Feedback()
-        self.saved = OpenBar()
+        self.saved = DocumentBar(full_path=True)
         self.jobs = Jobs(self.feedback, [self.make_button])
         form = QFormLayout()
         form.addRow("From slot", self.first)

@@ -19,15 +19,15 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.cards_page import CardsPage
-from kiosk.ui.admin.common import admin_runner, button, release_admin_runner
+from kiosk.ui.admin.common import button
 from kiosk.ui.admin.labels_page import LabelsPage
 from kiosk.ui.admin.photos_page import PhotosPage
 from kiosk.ui.admin.roster_page import RosterPage
 from kiosk.ui.admin.settings_page import SettingsPage
 from kiosk.ui.admin.slots_page import SlotsPage
 from kiosk.ui.admin.staff_page import StaffPage
+from kiosk.ui.background import Lane, shared_lane
 from kiosk.ui.style import BLUE, WHITE
-from kiosk.ui.widgets.tasks import TaskRunner
 
 NAV_STYLE = f"""
 QPushButton[nav="true"] {{ text-align: left; padding-left: 18px; min-width: 200px; }}
@@ -51,7 +51,6 @@ class AdminPanel(QWidget):
         super().__init__(parent)
         self.sessions, self.staff, self.config = sessions, staff, config
         self.setStyleSheet(NAV_STYLE)
-        self.destroyed.connect(release_admin_runner)
         self.roster = RosterPage(sessions, staff)
         self.photos = PhotosPage(sessions, staff)
         self.cards = CardsPage(sessions, staff, config)
@@ -90,9 +89,9 @@ class AdminPanel(QWidget):
         self.nav_buttons["Roster import"].setChecked(True)
 
     @property
-    def runner(self) -> TaskRunner:
-        """The (application's) thread that runs this panel's long jobs."""
-        return admin_runner()
+    def lane(self) -> Lane:
+        """Where this panel's long jobs run: the application's shared lane."""
+        return shared_lane()
 
     def show_section(self, index: int) -> None:
         """Show a section, with its lists read afresh (another kiosk may have changed them)."""

@@ -6,11 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from kiosk import qtfix
 from kiosk.db import Sessions
 from kiosk.services import photos
 from kiosk.services.photos import PhotoImportReport
@@ -20,10 +17,9 @@ from kiosk.ui.admin.common import (
     Jobs,
     button,
     hint,
-    make_table,
     title,
 )
-from kiosk.ui.staff.models import Column, RowsModel
+from kiosk.ui.staff.models import Column, RowsModel, make_table
 from kiosk.ui.style import AMBER, RED
 
 
@@ -45,24 +41,6 @@ def report_rows(report: PhotoImportReport) -> list[FileRow]:
     return rows
 
 
-class ProgressRelay(QObject):
-    """Carries progress from the background thread to the GUI thread (a queued signal).
-    It belongs to the application, so a job reporting progress after its page was closed
-    emits into the void instead of into a deleted object. ``token`` says whose job it is."""
-
-    progressed = Signal(object, int, int)  # token, done, total
-
-
-_relay: ProgressRelay | None = None
-
-
-def progress_relay() -> ProgressRelay:
-    global _relay
-    if _relay is None or not shiboken6.isValid(_relay):
-        _relay = ProgressRelay(QCoreApplication.instance())
-    return _relay
-
-
 class PhotosPage(QWidget):
     def __init__(
         self,
@@ -81,9 +59,6 @@ class PhotosPage(QWidget):
         self.progress = QProgressBar()
         self.progress.setMinimumHeight(32)
         self.progress.setVisible(False)
-        self.relay = progress_relay()
-        self.relay.progressed.connect(self._progressed)
-        self._token = object()
         self.feedback = Feedback()
         self.jobs = Jobs(self.feedback, [self.choose_button, self.import_button])
         self.files_model = RowsModel(
@@ -127,27 +102,17 @@ class PhotosPage(QWidget):
         if self.folder is None:
             return
         folder, sessions, actor = self.folder, self.sessions, self.staff.actor
-        relay, token = self.relay, self._token
-        shown = [-1]
-
-        def report(done: int, total: int) -> None:
-            percent = done * 100 // max(total, 1)
-            if percent != shown[0]:  # at most 101 signals, however many files
-                shown[0] = percent
-                qtfix.emit(relay.progressed, token, done, total)
-
         self.progress.setValue(0)
         self.progress.setVisible(True)
-        self.jobs.start(
+        self.jobs.start_tracked(
             "Importing photos",
             "Importing photos…",
-            lambda: photos.import_folder(sessions, actor, folder, report),
+            lambda progress: photos.import_folder(sessions, actor, folder, progress.report),
             self._imported,
+            self._progressed,
         )
 
-    def _progressed(self, token: object, done: int, total: int) -> None:
-        if token is not self._token:
-            return
+    def _progressed(self, done: int, total: int) -> None:
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)
 

@@ -5,7 +5,6 @@ until everything can be."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -24,16 +23,11 @@ from PySide6.QtWidgets import (
 
 from kiosk.db import Sessions
 from kiosk.errors import KioskError
-from kiosk.services import roster
-from kiosk.services.roster import (
-    FIELD_LABELS,
-    ChangeKind,
-    CheckedRoster,
-    Field,
-    Problem,
-    RawTable,
-    RosterPreview,
-)
+from kiosk.services import roster, roster_check, roster_columns, roster_file
+from kiosk.services.roster import RosterPreview
+from kiosk.services.roster_check import CheckedRoster
+from kiosk.services.roster_columns import FIELD_LABELS, ColumnMap, Field
+from kiosk.services.roster_file import RawTable
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.common import (
     Confirm,
@@ -42,111 +36,19 @@ from kiosk.ui.admin.common import (
     ask,
     button,
     hint,
-    make_table,
     severity_colour,
     title,
     touch,
 )
-from kiosk.ui.staff.models import Column, RowsModel
-from kiosk.ui.style import AMBER, GREEN, GREY, RED
+from kiosk.ui.admin.roster_preview import PREVIEW_COLUMNS, PROBLEM_COLUMNS, preview_rows, row_colour
+from kiosk.ui.staff.models import RowsModel, make_table
+from kiosk.ui.style import GREEN, GREY, RED
 
 NOT_USED = "(not used)"
-STATUS_WORDS = {
-    ChangeKind.ADD: "New",
-    ChangeKind.UPDATE: "Update",
-    ChangeKind.RETURN: "Returning",
-    ChangeKind.UNCHANGED: "Unchanged",
-}
-SHOWN_FIELDS = (
-    Field.UPN,
-    Field.ADMISSION_NUMBER,
-    Field.LEGAL_FORENAME,
-    Field.PREFERRED_FORENAME,
-    Field.SURNAME,
-    Field.YEAR_GROUP,
-    Field.REG_GROUP,
-    Field.DATE_OF_BIRTH,
-)
 
 
-@dataclass(frozen=True)
-class PreviewRow:
-    line: int | None  # None for a pupil on record who is not in the file
-    status: str
-    values: dict[Field, str]
-    problems: str
-    blocking: bool
-    warning: bool
-
-
-def preview_rows(preview: RosterPreview) -> list[PreviewRow]:
-    """One row per pupil in the file (what happens to them, or their problems), then one
-    per pupil on record who is not in the file and will be marked as left."""
-    by_line: dict[int, list[Problem]] = {}
-    for problem in preview.problems:
-        if problem.line is not None:
-            by_line.setdefault(problem.line, []).append(problem)
-    changes = {change.line: change for change in preview.changes}
-    rows = []
-    for checked in preview.checked.rows:
-        problems = by_line.get(checked.line, [])
-        blocking = any(p.blocking for p in problems)
-        change = changes.get(checked.line)
-        if blocking or change is None:
-            status = "Problem"
-        elif change.kind == ChangeKind.UPDATE:
-            status = "Update: " + ", ".join(f.replace("_", " ") for f in change.changed)
-        else:
-            status = STATUS_WORDS[change.kind]
-        rows.append(
-            PreviewRow(
-                checked.line,
-                status,
-                checked.values,
-                " ".join(p.message for p in problems),
-                blocking,
-                bool(problems) and not blocking,
-            )
-        )
-    for leaver in preview.leavers:
-        note = "A device is still held for them." if leaver.holds_device else ""
-        values = {Field.SURNAME: leaver.name, Field.REG_GROUP: leaver.reg_group}
-        rows.append(PreviewRow(None, "Will be marked as left", values, note, False, bool(note)))
-    return rows
-
-
-def _row_colour(row: PreviewRow) -> str | None:
-    if row.blocking:
-        return RED
-    if row.warning or row.line is None:
-        return AMBER
-    return GREEN if row.status == "New" else None
-
-
-def _value_column(fld: Field) -> Column:
-    def text(row: PreviewRow) -> str:
-        return row.values.get(fld, "")
-
-    return Column(FIELD_LABELS[fld], text)
-
-
-PREVIEW_COLUMNS = [
-    Column("Line", lambda r: "" if r.line is None else str(r.line), numeric=True),
-    Column("What happens", lambda r: r.status),
-    *[_value_column(f) for f in SHOWN_FIELDS],
-    Column("Problems", lambda r: r.problems),
-]
-PROBLEM_COLUMNS = [
-    Column("Line", lambda p: "" if p.line is None else str(p.line), numeric=True),
-    Column("", lambda p: "Error" if p.blocking else "Check"),
-    Column("Problem", lambda p: p.message),
-]
-
-
-def _check_and_preview(
-    sessions: Sessions, table: RawTable, columns: roster.ColumnMap
-) -> RosterPreview:
-    return roster.preview(sessions, roster.check(table, columns))
+def _check_and_preview(sessions: Sessions, table: RawTable, columns: ColumnMap) -> RosterPreview:
+    return roster.preview(sessions, roster_check.check(table, columns))
 
 
 class RosterPage(QWidget):
@@ -160,7 +62,7 @@ class RosterPage(QWidget):
         super().__init__(parent)
         self.sessions, self.staff, self.confirm = sessions, staff, confirm
         self.table: RawTable | None = None
-        self.columns: roster.ColumnMap = ()
+        self.columns: ColumnMap = ()
         self.preview: RosterPreview | None = None
         self._generation = 0
         self.combos: list[QComboBox] = []
@@ -194,7 +96,7 @@ class RosterPage(QWidget):
             PROBLEM_COLUMNS, colour=lambda p: severity_colour(p.blocking)
         )
         self.problems_view = make_table(self.problems_model, row_height=36, compact=True)
-        self.preview_model = RowsModel(PREVIEW_COLUMNS, colour=_row_colour)
+        self.preview_model = RowsModel(PREVIEW_COLUMNS, colour=row_colour)
         self.preview_view = make_table(self.preview_model, row_height=36, compact=True)
         self.only_problems = QCheckBox("Show only rows with problems")
         self.only_problems.toggled.connect(self._show_rows)
@@ -257,7 +159,7 @@ class RosterPage(QWidget):
         self.result.clear()
         self.import_button.setEnabled(False)
         try:
-            table = roster.load_roster_file(path)
+            table = roster_file.load_roster_file(path)
         except KioskError as error:
             self.table = None
             self.file_label.setText(path.name)
@@ -267,7 +169,7 @@ class RosterPage(QWidget):
         self.table = table
         where = f"header on line {table.header_line}" if table.header_line else "no header row"
         self.file_label.setText(f"{path.name}: {len(table.rows)} rows, {table.encoding}, {where}")
-        self.columns = roster.detect_mapping(table.headers)
+        self.columns = roster_columns.detect_mapping(table.headers)
         self._build_mapping(table)
         self.refresh()
 
@@ -310,7 +212,7 @@ class RosterPage(QWidget):
 
     def set_column_field(self, column: int, fld: Field | None) -> None:
         """Say what ``column`` means; a field chosen here is taken from any other column."""
-        self.columns = roster.remap(self.columns, column, fld)
+        self.columns = roster_columns.remap(self.columns, column, fld)
         for index, combo in enumerate(self.combos):
             wanted = self._combo_index(self.columns[index])
             if combo.currentIndex() != wanted:

@@ -26,13 +26,12 @@ from kiosk.ui.admin.common import (
     Feedback,
     ask,
     button,
-    make_table,
     selected,
     title,
     touch,
 )
 from kiosk.ui.staff.common import attempt
-from kiosk.ui.staff.models import Column, RowsModel
+from kiosk.ui.staff.models import Column, RowsModel, make_table
 from kiosk.ui.style import GREY, RED
 
 

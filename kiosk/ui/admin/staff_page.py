@@ -23,13 +23,12 @@ from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.common import (
     Feedback,
     button,
-    make_table,
     selected,
     title,
     touch,
 )
 from kiosk.ui.staff.common import attempt
-from kiosk.ui.staff.models import Column, RowsModel
+from kiosk.ui.staff.models import Column, RowsModel, make_table
 from kiosk.ui.style import GREY
 
 ROLES = (("office", "Office"), ("senior", "Senior / DSL"), ("admin", "Admin"))
@@ -80,7 +79,7 @@ class StaffPage(QWidget):
             ],
             colour=lambda m: None if m.active else GREY,
         )
-        self.view = make_table(self.model)
+        self.view = make_table(self.model, row_height=48)
         self.view.selectionModel().selectionChanged.connect(self._selection_changed)
         self.show_inactive = QCheckBox("Show deactivated accounts")
         touch(self.show_inactive, 48)

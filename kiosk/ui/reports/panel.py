@@ -2,19 +2,19 @@
 audit log, or the summary for governors, for a period and optional filters, with a progress
 bar and a cancel button; admins also back up and restore the database here.
 
-The work runs on a thread of its own (``JobRunner``) that opens its own sessions; this screen
-only starts jobs and shows what their signals say.
+The work runs in the background on the panel's own lane and opens its own sessions; this
+screen only starts jobs, shows their progress and says how they ended.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -31,82 +31,34 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.exc import SQLAlchemyError
 
 from kiosk.clock import local_date, utcnow
 from kiosk.config import Config
-from kiosk.db import Sessions, make_engine, make_sessions
-from kiosk.errors import KioskError
+from kiosk.db import Sessions
+from kiosk.errors import DatabaseUnavailable, KioskError
 from kiosk.exports import ExportRequest, ExportResult, Format, Report, default_path, run_export
 from kiosk.rules import Action, may
-from kiosk.services import backup, reports, restore
+from kiosk.services import backup, restore
 from kiosk.services.backup import BackupInfo
-from kiosk.services.reports import ReportFilter
+from kiosk.services.reports.filter import ReportFilter
+from kiosk.services.reports.reader import forms
 from kiosk.services.restore import RestoreResult
 from kiosk.services.staff import StaffMember
-from kiosk.ui.reports.worker import CancelledFn, JobRunner, JobWorker, ProgressFn
-from kiosk.ui.style import GREEN, GREY, RED
+from kiosk.ui.background import Failure, Lane, Op, Progress, Ticket, describe_failure
+from kiosk.ui.reports.form import (
+    FORMAT_CHOICES,
+    KIND_CHOICES,
+    REPORT_CHOICES,
+    Status,
+    choices,
+    pydate,
+    qdate,
+    school_year_start,
+)
+from kiosk.ui.style import GREEN, RED
+from kiosk.ui.widgets.document_bar import open_document
 
 log = logging.getLogger("kiosk.ui.reports")
-
-REPORT_CHOICES: tuple[tuple[str, Report], ...] = (
-    ("Custody log: one row per device", "custody"),
-    ("Audit log: every recorded action", "audit"),
-    ("Summary for governors (PDF)", "summary"),
-)
-FORMAT_CHOICES: tuple[tuple[str, Format], ...] = (("Excel (XLSX)", "xlsx"), ("CSV", "csv"))
-KIND_CHOICES: tuple[tuple[str, str | None], ...] = (
-    ("Daily hand-ins and confiscations", None),
-    ("Daily hand-ins only", "daily"),
-    ("Confiscations only", "confiscation"),
-)
-
-
-def school_year_start(today: dt.date) -> dt.date:
-    """1 September of the current school year."""
-    year = today.year if today.month >= 9 else today.year - 1
-    return dt.date(year, 9, 1)
-
-
-def _qdate(day: dt.date) -> QDate:
-    return QDate(day.year, day.month, day.day)
-
-
-def _pydate(value: QDate) -> dt.date:
-    return dt.date(value.year(), value.month(), value.day())
-
-
-def _choices(choices: tuple[tuple[str, Any], ...]) -> QComboBox:
-    box = QComboBox()
-    for text, value in choices:
-        box.addItem(text, value)
-    return box
-
-
-def _database_url(sessions: Sessions) -> str:
-    bind = sessions.kw.get("bind")
-    url = getattr(bind, "url", None)
-    if url is None:
-        raise TypeError("sessions must be bound to an engine")
-    return str(url.render_as_string(hide_password=False))
-
-
-class Status(QLabel):
-    """One line of plain words: green when done, red when not, grey while working."""
-
-    def __init__(self) -> None:
-        super().__init__("")
-        self.setWordWrap(True)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-    def show_text(self, text: str, colour: str = GREY) -> None:
-        weight = 400 if colour == GREY else 700
-        self.setStyleSheet(f"color: {colour}; font-weight: {weight};")
-        self.setText(text)
-
-    @property
-    def is_error(self) -> bool:
-        return RED in self.styleSheet() and bool(self.text())
 
 
 class ReportsPanel(QWidget):
@@ -115,7 +67,8 @@ class ReportsPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.sessions, self.staff, self.config = sessions, staff, config
-        self.runner = JobRunner(self)
+        self.lane = Lane("reports", owner=self)  # closing the panel cancels its job
+        self.ticket: Ticket | None = None
         self.last_result: ExportResult | None = None
         self.may_export = may(staff.role, Action.EXPORT)
         self.is_admin = may(staff.role, Action.MANAGE_SETTINGS)
@@ -144,9 +97,9 @@ class ReportsPanel(QWidget):
 
     def _build_form(self) -> QGridLayout:
         today = local_date(utcnow())
-        self.report_box = _choices(REPORT_CHOICES)
+        self.report_box = choices(REPORT_CHOICES)
         self.report_box.currentIndexChanged.connect(self._report_changed)
-        self.format_box = _choices(FORMAT_CHOICES)
+        self.format_box = choices(FORMAT_CHOICES)
         self.date_from = self._date_edit(school_year_start(today))
         self.date_to = self._date_edit(today)
         self.year_box = QComboBox()
@@ -157,7 +110,7 @@ class ReportsPanel(QWidget):
         self.form_box.addItem("All forms", None)
         for form in self._forms():
             self.form_box.addItem(form, form)
-        self.kind_box = _choices(KIND_CHOICES)
+        self.kind_box = choices(KIND_CHOICES)
         grid = QGridLayout()
         rows: list[tuple[str, Any]] = [
             ("Report", self.report_box),
@@ -176,16 +129,16 @@ class ReportsPanel(QWidget):
         return grid
 
     def _date_edit(self, day: dt.date) -> QDateEdit:
-        edit = QDateEdit(_qdate(day))
+        edit = QDateEdit(qdate(day))
         edit.setCalendarPopup(True)
         edit.setDisplayFormat("dd MMM yyyy")
         return edit
 
     def _forms(self) -> list[str]:
         try:
-            return reports.forms(self.sessions)
-        except SQLAlchemyError as error:  # the list is a convenience: carry on without it
-            log.warning("Forms not loaded: %s", type(error).__name__)
+            return forms(self.sessions)
+        except DatabaseUnavailable as error:  # the list is a convenience: carry on without it
+            log.warning("Forms not loaded: %s", describe_failure(error))
             return []
 
     def _build_actions(self) -> QHBoxLayout:
@@ -253,15 +206,25 @@ class ReportsPanel(QWidget):
         report: Report = self.report_box.currentData()
         fmt: Format = "pdf" if report == "summary" else self.format_box.currentData()
         which = ReportFilter(
-            _pydate(self.date_from.date()),
-            _pydate(self.date_to.date()),
+            pydate(self.date_from.date()),
+            pydate(self.date_to.date()),
             self.year_box.currentData(),
             self.form_box.currentData(),
             self.kind_box.currentData(),
         )
         return ExportRequest(report, fmt, which)
 
+    @property
+    def busy(self) -> bool:
+        return self.ticket is not None and not self.ticket.finished
+
+    def _start(self, op: Op[Any], on_success: Any) -> None:
+        self._set_busy(True)
+        self.ticket = op.success(on_success).failure(self._failed).run(self.lane)
+
     def _set_busy(self, busy: bool) -> None:
+        if not busy:
+            self.progress.setRange(0, 100)
         for widget in (self.export_button, self.backup_button, self.restore_button):
             widget.setEnabled(not busy)
         if not self.may_export:
@@ -283,7 +246,7 @@ class ReportsPanel(QWidget):
     # -- exporting -------------------------------------------------------------------------
 
     def start_export(self) -> None:
-        if self.runner.busy:
+        if self.busy:
             return
         request = self.request()
         try:
@@ -293,27 +256,17 @@ class ReportsPanel(QWidget):
             return
         self.config.export_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         out = default_path(self.config.export_dir, request)
-        url, actor = _database_url(self.sessions), self.staff.actor
+        sessions, actor = self.sessions, self.staff.actor
 
-        def job(progress: ProgressFn, cancelled: CancelledFn) -> ExportResult:
-            engine = make_engine(url)
-            try:
-                return run_export(make_sessions(engine), actor, request, out, progress, cancelled)
-            finally:
-                engine.dispose()
+        def job(progress: Progress) -> ExportResult:
+            # the engine's pool hands this thread a connection of its own
+            return run_export(sessions, actor, request, out, progress.report, progress.cancelled)
 
         self.result_bar.setVisible(False)
         self.progress.setValue(0)
         self.status.show_text("Exporting…")
-        self._set_busy(True)
-        worker = self.runner.start(job, "export")
-        self._connect(worker, self._export_finished)
-
-    def _connect(self, worker: JobWorker, finished: Any) -> None:
-        worker.progress.connect(self._progress)
-        worker.finished.connect(finished)
-        worker.failed.connect(self._failed)
-        worker.cancelled.connect(self._cancelled)
+        op = Op.tracked(self, "The export", job).with_progress(self._progress)
+        self._start(op.cancelled(self._cancelled), self._export_finished)
 
     def _progress(self, done: int, total: int) -> None:
         self.progress.setValue(100 * done // total if total else 100)
@@ -327,10 +280,10 @@ class ReportsPanel(QWidget):
         self.result_label.setText(f"Saved as {result.path}")
         self.result_bar.setVisible(True)
 
-    def _failed(self, message: str) -> None:
+    def _failed(self, failure: Failure) -> None:
         self._set_busy(False)
         self.progress.setValue(0)
-        self.status.show_text(message, RED)
+        self.status.show_text(failure.words, RED)
 
     def _cancelled(self) -> None:
         self._set_busy(False)
@@ -338,7 +291,8 @@ class ReportsPanel(QWidget):
         self.status.show_text("Cancelled: no file was written.", RED)
 
     def cancel(self) -> None:
-        self.runner.cancel()
+        if self.ticket is not None:
+            self.ticket.cancel()
         self.status.show_text("Cancelling…")
 
     def _open_result(self) -> None:
@@ -350,26 +304,19 @@ class ReportsPanel(QWidget):
             self._open(self.last_result.path.parent)
 
     def _open(self, path: Path) -> None:
-        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+        if not open_document(path):
             self.status.show_text(f"Could not open it here. It is saved at {path}", RED)
 
     # -- backups (admins) ------------------------------------------------------------------
 
     def start_backup(self) -> None:
-        if self.runner.busy:
+        if self.busy:
             return
-        config, actor = self.config, self.staff.actor
-
-        def job(progress: ProgressFn, _cancelled: CancelledFn) -> BackupInfo:
-            return backup.make_backup(config, actor=actor)
-
+        job = partial(backup.make_backup, self.config, actor=self.staff.actor)
         self.progress.setRange(0, 0)  # busy: no steps to count
         self.status.show_text("Backing up…")
-        self._set_busy(True)
+        self._start(Op(self, "The backup", job), self._backup_finished)
         self.cancel_button.setEnabled(False)
-        worker = self.runner.start(job, "backup")
-        self._connect(worker, self._backup_finished)
-        worker.done.connect(lambda: self.progress.setRange(0, 100))
 
     def _backup_finished(self, info: BackupInfo) -> None:
         self._set_busy(False)
@@ -407,20 +354,13 @@ class ReportsPanel(QWidget):
         return answer == QMessageBox.StandardButton.Yes
 
     def start_restore(self, path: Path, pin: str) -> None:
-        if self.runner.busy:
+        if self.busy:
             return
-        config, name = self.config, self.staff.name
-
-        def job(progress: ProgressFn, _cancelled: CancelledFn) -> RestoreResult:
-            return restore.restore(config, path, admin_name=name, pin=pin)
-
+        job = partial(restore.restore, self.config, path, admin_name=self.staff.name, pin=pin)
         self.progress.setRange(0, 0)
         self.status.show_text("Checking the backup, then restoring…")
-        self._set_busy(True)
+        self._start(Op(self, "The restore", job), self._restore_finished)
         self.cancel_button.setEnabled(False)
-        worker = self.runner.start(job, "restore")
-        self._connect(worker, self._restore_finished)
-        worker.done.connect(lambda: self.progress.setRange(0, 100))
 
     def _restore_finished(self, result: RestoreResult) -> None:
         self._set_busy(False)

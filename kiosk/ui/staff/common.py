@@ -6,39 +6,34 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import Qt, QUrl
-from PySide6.QtGui import QDesktopServices, QPixmap
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
-    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from kiosk.clock import local_date, to_local, utcnow
 from kiosk.db import Sessions
-from kiosk.errors import KioskError
 from kiosk.printing import receipts
-from kiosk.services import console, pupils, settings
+from kiosk.services import chain_of_custody, pupils, settings
 from kiosk.services.common import PupilSummary
 from kiosk.services.staff import StaffMember
+from kiosk.ui.background import describe_failure, failure_words
 from kiosk.ui.style import GREEN, GREY, RED
 
 log = logging.getLogger("kiosk.ui.staff")
 T = TypeVar("T")
 
-RECORDS_DOWN = "Cannot reach the records just now. Nothing was changed. Please try again."
-UNEXPECTED = "That did not work, and nothing was changed. The problem has been logged."
 PHOTO_SIZE = (180, 225)
 
 
@@ -79,32 +74,10 @@ class Feedback(QLabel):
         return RED in self.styleSheet() and bool(self.text())
 
 
-def describe_failure(error: BaseException) -> str:
-    """For the log: the kind of error and the driver's first line, never values."""
-    if isinstance(error, DBAPIError) and error.orig is not None:
-        first_line = (str(error.orig).splitlines() or [""])[0]
-        return f"{type(error).__name__} ({type(error.orig).__name__}: {first_line})"
-    return type(error).__name__
-
-
-def failure_words(error: BaseException, what: str) -> str:
-    """What to show for a failed action: a named error's own words, a file that could not
-    be written, or a plain apology; the kind of error is logged (never pupil data)."""
-    if isinstance(error, KioskError):
-        return error.message
-    if isinstance(error, SQLAlchemyError):
-        log.error("%s failed: %s", what, describe_failure(error))
-        return RECORDS_DOWN
-    if isinstance(error, OSError):
-        return f"The file could not be written or read ({error.strerror or 'system error'})."
-    stack = "".join(traceback.format_tb(error.__traceback__))
-    log.error("%s failed: %s\n%s", what, describe_failure(error), stack)
-    return UNEXPECTED
-
-
 def attempt(feedback: Feedback, what: str, action: Callable[[], T]) -> tuple[bool, T | None]:
-    """Run one service call on the GUI thread; a failure becomes words under the form.
-    Services do one transaction each, so a failure has changed nothing."""
+    """Run one short service call on the GUI thread (a look-up, or one write behind a
+    button; longer work goes through ``kiosk.ui.background.Op``). A failure becomes words
+    under the form; services do one transaction each, so a failure has changed nothing."""
     QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
     try:
         return True, action()
@@ -163,7 +136,7 @@ class PhotoLabel(QLabel):
             pixmap = QPixmap()
             try:
                 data = pupils.photo(sessions, pupil.id)
-            except SQLAlchemyError as error:
+            except Exception as error:  # the photo helps the check; the screen carries on
                 log.warning("Photo not loaded: %s", describe_failure(error))
                 data = None
             if data and pixmap.loadFromData(data):
@@ -177,37 +150,6 @@ class PhotoLabel(QLabel):
                 self.has_photo = True
                 return
         self.setText("No photo" if pupil is not None else "")
-
-
-def open_document(path: Path) -> bool:
-    """Open a saved receipt in the computer's PDF viewer, to print it."""
-    return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))))
-
-
-class ReceiptBar(QWidget):
-    """Where a just-saved receipt is, and a button to open it for printing."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.path: Path | None = None
-        self.label = QLabel("")
-        self.label.setWordWrap(True)
-        self.open_button = QPushButton("Open to print")
-        self.open_button.clicked.connect(self._open)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(self.open_button)
-        self.setVisible(False)
-
-    def show_path(self, path: Path) -> None:
-        self.path = path
-        self.label.setText(f"Receipt saved: {path.name}")
-        self.setVisible(True)
-
-    def _open(self) -> None:
-        if self.path is not None and not open_document(self.path):
-            self.label.setText(f"Could not open a PDF viewer. The receipt is at {self.path}")
 
 
 def receipts_folder(data_dir: Path) -> Path:
@@ -235,13 +177,13 @@ def save_receipt(
 ) -> Path:
     """Write a receipt PDF into the data directory and record that it was printed. If the
     record cannot be written, the file is removed: no receipt leaves unrecorded."""
-    chain = console.chain_of_custody(sessions, custody_id)
+    chain = chain_of_custody.chain_of_custody(sessions, custody_id)
     school_name = settings.load(sessions).school_name
     path = receipts.receipt_path(receipts_folder(data_dir), kind, custody_id)
     write = receipts.release_receipt if kind == "release" else receipts.custody_receipt
     write(path, chain, school_name=school_name, printed_by=staff.name)
     try:
-        console.record_receipt(sessions, staff.actor, custody_id, kind)
+        chain_of_custody.record_receipt(sessions, staff.actor, custody_id, kind)
     except Exception:
         path.unlink(missing_ok=True)
         raise

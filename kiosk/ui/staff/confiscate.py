@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.services import console, custody
+from kiosk.services import confiscation, console, pupils
 from kiosk.services.common import PupilSummary
-from kiosk.services.custody import REASON_CATEGORIES
+from kiosk.services.confiscation import REASON_CATEGORIES
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
 from kiosk.ui.staff.common import Feedback, PupilHeader, attempt, side_panel
@@ -152,7 +152,7 @@ class ConfiscateTab(QWidget):
 
     def handle_scan(self, text: str) -> None:
         ok, pupil = attempt(
-            self.feedback, "Reading a card", lambda: console.find_pupil_by_card(self.sessions, text)
+            self.feedback, "Reading a card", lambda: pupils.find_by_card(self.sessions, text)
         )
         if ok and pupil is not None:
             self.search.clear()
@@ -165,7 +165,7 @@ class ConfiscateTab(QWidget):
             self.feedback.note("Type a name, form or admission number, or scan the card.")
             return
         ok, found = attempt(
-            self.feedback, "Finding a pupil", lambda: console.find_pupils(self.sessions, text)
+            self.feedback, "Finding a pupil", lambda: pupils.find(self.sessions, text)
         )
         if not ok or found is None:
             return
@@ -234,7 +234,7 @@ class ConfiscateTab(QWidget):
         ok, info = attempt(
             self.feedback,
             "Recording a confiscation",
-            lambda: custody.confiscate(
+            lambda: confiscation.confiscate(
                 self.sessions,
                 self.staff.actor,
                 pupil.id,

@@ -2,17 +2,15 @@
 without a touch or key press, and when staff tap Lock or go back to the kiosk; each lock
 is recorded. Scanned cards go to the tab on show (or to Release when that tab takes none).
 
-Other screens join as tabs through ``add_tab``: the admin and reports panels are added
-here when their modules are installed, and simply left out when they are not.
+Every screen is a tab added through ``add_tab``, the reports and admin panels included.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
@@ -31,9 +29,10 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 from kiosk.rules import Action, may
-from kiosk.services import console
-from kiosk.services.staff import StaffMember
-from kiosk.ui.staff.common import describe_failure
+from kiosk.services.staff import StaffMember, record_console_locked
+from kiosk.ui.admin.panel import AdminPanel
+from kiosk.ui.background import Op, describe_failure
+from kiosk.ui.reports.panel import ReportsPanel
 from kiosk.ui.staff.confiscate import ConfiscateTab
 from kiosk.ui.staff.dashboard import DashboardTab
 from kiosk.ui.staff.devices import DevicesTab
@@ -42,7 +41,6 @@ from kiosk.ui.staff.lists import ListsTab
 from kiosk.ui.staff.release import ReleaseTab
 from kiosk.ui.style import BLUE, WHITE
 from kiosk.ui.widgets.pinpad import StaffLogin
-from kiosk.ui.widgets.tasks import TaskRunner
 
 log = logging.getLogger("kiosk.ui.staff")
 
@@ -67,12 +65,6 @@ ACTIVITY = frozenset(
         QEvent.Type.TouchUpdate,
         QEvent.Type.Wheel,
     }
-)
-# (title, module, class, roles) of panels other engineers own; each takes
-# (sessions, staff, config).
-OPTIONAL_PANELS = (
-    ("Reports", "kiosk.ui.reports.panel", "ReportsPanel", {"senior", "admin"}),
-    ("Admin", "kiosk.ui.admin.panel", "AdminPanel", {"admin"}),
 )
 
 
@@ -133,8 +125,7 @@ class StaffConsole(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
-        self._add_own_tabs()
-        self._add_optional_panels()
+        self._add_tabs()
 
     # -- tabs
 
@@ -146,7 +137,7 @@ class StaffConsole(QWidget):
         if self.staff is not None and self.staff.role in spec.roles:
             self._build_tab(spec, self.staff)
 
-    def _add_own_tabs(self) -> None:
+    def _add_tabs(self) -> None:
         s, c = self.sessions, self.config
         everyone = set(CONSOLE_ROLES)
         self.add_tab("Dashboard", lambda staff: self._dashboard(staff), everyone)
@@ -155,16 +146,13 @@ class StaffConsole(QWidget):
         self.add_tab("Confiscate", lambda staff: ConfiscateTab(s, staff, c), everyone)
         self.add_tab("Devices", lambda staff: DevicesTab(s, staff, c), everyone)
         self.add_tab("End of day", lambda staff: EndOfDayTab(s, staff, c), everyone)
+        self.add_tab("Reports", lambda staff: ReportsPanel(s, staff, c), {"senior", "admin"})
+        self.add_tab("Admin", lambda staff: AdminPanel(s, staff, c), {"admin"})
 
     def _dashboard(self, staff: StaffMember) -> QWidget:
         tab = DashboardTab(self.sessions, staff, self.config)
         tab.list_requested.connect(self.open_list)
         return tab
-
-    def _add_optional_panels(self) -> None:
-        for title, module_name, class_name, roles in OPTIONAL_PANELS:
-            if _module_exists(module_name):
-                self.add_tab(title, _panel_factory(self, module_name, class_name), roles)
 
     def _build_tab(self, spec: TabSpec, staff: StaffMember) -> None:
         try:
@@ -241,10 +229,9 @@ class StaffConsole(QWidget):
         self.login.reload()
         self.login.message.setText("Locked after a few minutes unused." if reason == "idle" else "")
         self.stack.setCurrentIndex(0)
-        try:
-            console.record_console_locked(self.sessions, member.actor, reason)
-        except Exception as error:  # the lock itself has happened; only the record failed
-            log.error("Recording a console lock failed: %s", describe_failure(error))
+        # The lock itself has happened; only the record can fail (and is then logged).
+        record = partial(record_console_locked, self.sessions, member.actor, reason)
+        Op(self, "Recording a console lock", record).run()
         emit(self.locked)
 
     def _discard_tabs(self) -> None:
@@ -253,13 +240,8 @@ class StaffConsole(QWidget):
         while self.tabs.count():
             widget = self.tabs.widget(0)
             self.tabs.removeTab(0)
-            if widget is None:
-                continue
-            # A hosted panel's background thread must end before the panel is deleted:
-            # a QThread destroyed while running aborts the whole kiosk.
-            for runner in widget.findChildren(TaskRunner):
-                runner.stop()
-            widget.deleteLater()
+            if widget is not None:
+                widget.deleteLater()
         self.tabs.blockSignals(False)
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -293,21 +275,3 @@ class StaffConsole(QWidget):
         handler = getattr(current, "handle_scan", None)
         if callable(handler):
             handler(text)
-
-
-def _module_exists(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
-
-
-def _panel_factory(console_widget: StaffConsole, module_name: str, class_name: str) -> TabFactory:
-    def build(staff: StaffMember) -> QWidget:
-        panel_class = getattr(importlib.import_module(module_name), class_name)
-        panel = panel_class(console_widget.sessions, staff, console_widget.config)
-        if not isinstance(panel, QWidget):
-            raise TypeError(f"{class_name} is not a widget")
-        return panel
-
-    return build

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -20,7 +22,8 @@ from kiosk.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 from kiosk.services import console
 from kiosk.services.console import Dashboard
 from kiosk.services.staff import StaffMember
-from kiosk.ui.staff.common import Feedback, attempt, date_text
+from kiosk.ui.background import Op
+from kiosk.ui.staff.common import Feedback, date_text
 from kiosk.ui.staff.slot_map import SlotLegend, SlotMap, describe_slot
 from kiosk.ui.style import AMBER, BLUE, GREEN, GREY, RED
 
@@ -129,11 +132,12 @@ class DashboardTab(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        ok, data = attempt(
-            self.feedback, "Loading the dashboard", lambda: console.dashboard(self.sessions)
-        )
-        if not ok or data is None:
-            return
+        """Read the day afresh in the background; the tiles change when it answers."""
+        Op(self, "Loading the dashboard", partial(console.dashboard, self.sessions)).success(
+            self._show
+        ).failure(lambda failure: self.feedback.error(failure.words)).run()
+
+    def _show(self, data: Dashboard) -> None:
         self.feedback.clear()
         self.data = data
         self.heading.setText(f"Today, {date_text(data.today)}")

@@ -4,38 +4,28 @@ receipt. Also: take a slot out of service (a held device must be moved out first
 
 from __future__ import annotations
 
-import datetime as dt
-
-from PySide6.QtCore import QDate, QTime
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QDateEdit,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QStackedWidget,
-    QTimeEdit,
     QVBoxLayout,
     QWidget,
 )
 
-from kiosk.clock import SCHOOL_ZONE, to_local, utcnow
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.errors import InvalidInput
 from kiosk.rules import Action, may
-from kiosk.services import console, custody, slots
+from kiosk.services import confiscation, console, custody, pupils, slots
 from kiosk.services.console import HeldDevice
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
 from kiosk.ui.staff.common import (
     Feedback,
-    ReceiptBar,
     attempt,
     heading_label,
     save_receipt,
@@ -43,19 +33,13 @@ from kiosk.ui.staff.common import (
     side_panel,
     when_text,
 )
+from kiosk.ui.staff.device_forms import PoliceForm, SlotServiceForm, form_page
 from kiosk.ui.staff.models import RowsModel, SearchProxy
+from kiosk.ui.widgets.document_bar import DocumentBar
 
 PAGES = ("Move", "Refer to DSL", "Police", "Overnight", "Receipt", "Slots")
 DEVICE_PAGES = PAGES[:5]
 POLICE_SENIOR_ONLY = "Only senior staff (the DSL) can hand a device to the police."
-ADMIN_ONLY = "Only an admin can put a slot back in service."
-FUTURE_TOLERANCE = dt.timedelta(minutes=5)
-
-
-def local_to_utc(day: dt.date, time: dt.time) -> dt.datetime:
-    """A school-local date and time as the naive UTC the database stores."""
-    local = dt.datetime.combine(day, time, tzinfo=SCHOOL_ZONE)
-    return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 class DevicesTab(QWidget):
@@ -89,6 +73,10 @@ class DevicesTab(QWidget):
         self.details = QLabel("")
         self.details.setWordWrap(True)
         self.page_buttons: dict[str, QPushButton] = {}
+        self.police = PoliceForm()
+        self.police.police_button.clicked.connect(self._hand_to_police)
+        self.slot_form = SlotServiceForm(staff.role)
+        self.slot_form.requested.connect(self._set_in_service)
         self.pages = QStackedWidget()
         group = QButtonGroup(self)
         chooser = QHBoxLayout()
@@ -102,7 +90,7 @@ class DevicesTab(QWidget):
             self.page_buttons[name] = button
             self.pages.addWidget(page)
         self.pages.addWidget(self.no_device)
-        self.receipt = ReceiptBar()
+        self.receipt = DocumentBar("Receipt saved")
         right = QVBoxLayout()
         right.addWidget(self.heading)
         right.addWidget(self.details)
@@ -124,26 +112,18 @@ class DevicesTab(QWidget):
         return [
             self._move_page(),
             self._refer_page(),
-            self._police_page(),
+            self.police,
             self._overnight_page(),
             self._receipt_page(),
-            self._slots_page(),
+            self.slot_form,
         ]
-
-    def _page(self, rows: list[tuple[str, QWidget]], button: QPushButton) -> QWidget:
-        page = QWidget()
-        form = QFormLayout(page)
-        for label, widget in rows:
-            form.addRow(label, widget)
-        form.addRow(button)
-        return page
 
     def _move_page(self) -> QWidget:
         self.move_to = QComboBox()
         self.move_button = QPushButton("Move the device")
         self.move_button.setProperty("role", "primary")
         self.move_button.clicked.connect(self._move)
-        return self._page([("To slot", self.move_to)], self.move_button)
+        return form_page([("To slot", self.move_to)], self.move_button)
 
     def _refer_page(self) -> QWidget:
         self.refer_note = QLineEdit()
@@ -151,43 +131,7 @@ class DevicesTab(QWidget):
         self.refer_button = QPushButton("Refer to the DSL")
         self.refer_button.setProperty("role", "primary")
         self.refer_button.clicked.connect(self._refer)
-        return self._page([("Note", self.refer_note)], self.refer_button)
-
-    def _police_page(self) -> QWidget:
-        self.officer = QLineEdit()
-        self.officer_number = QLineEdit()
-        self.officer_number.setPlaceholderText("Collar or warrant number")
-        self.reference = QLineEdit()
-        self.reference.setPlaceholderText("Police crime or incident reference")
-        self.police_date = QDateEdit()
-        self.police_date.setCalendarPopup(True)
-        self.police_date.setDisplayFormat("ddd d MMM yyyy")
-        self.police_time = QTimeEdit()
-        self.police_time.setDisplayFormat("HH:mm")
-        self.police_button = QPushButton("Record handover to the police")
-        self.police_button.setProperty("role", "danger")
-        self.police_button.clicked.connect(self._hand_to_police)
-        self.police_note = QLabel("")
-        self.police_note.setProperty("role", "error")
-        self.police_note.setWordWrap(True)
-        when = QWidget()
-        when_row = QHBoxLayout(when)
-        when_row.setContentsMargins(0, 0, 0, 0)
-        when_row.addWidget(self.police_date, 1)
-        when_row.addWidget(self.police_time)
-        page = self._page(
-            [
-                ("Officer's name", self.officer),
-                ("Officer's number", self.officer_number),
-                ("Reference", self.reference),
-                ("Handed over", when),
-            ],
-            self.police_button,
-        )
-        layout = page.layout()
-        if isinstance(layout, QFormLayout):
-            layout.addRow(self.police_note)
-        return page
+        return form_page([("Note", self.refer_note)], self.refer_button)
 
     def _overnight_page(self) -> QWidget:
         self.overnight_reason = QLineEdit()
@@ -195,7 +139,7 @@ class DevicesTab(QWidget):
         self.overnight_button = QPushButton("Keep overnight")
         self.overnight_button.setProperty("role", "primary")
         self.overnight_button.clicked.connect(self._keep_overnight)
-        return self._page([("Reason", self.overnight_reason)], self.overnight_button)
+        return form_page([("Reason", self.overnight_reason)], self.overnight_button)
 
     def _receipt_page(self) -> QWidget:
         self.receipt_button = QPushButton("Print chain-of-custody receipt (PDF)")
@@ -203,33 +147,7 @@ class DevicesTab(QWidget):
         self.receipt_button.clicked.connect(self._print_receipt)
         explain = QLabel("Lists every recorded event for this device, with times and audit hashes.")
         explain.setWordWrap(True)
-        return self._page([("", explain)], self.receipt_button)
-
-    def _slots_page(self) -> QWidget:
-        page = QWidget()
-        self.slot_number = QSpinBox()
-        self.slot_number.setRange(1, 9999)
-        self.slot_reason = QLineEdit()
-        self.slot_reason.setPlaceholderText("e.g. lock broken")
-        self.out_button = QPushButton("Take out of service")
-        self.out_button.setProperty("role", "danger")
-        self.out_button.clicked.connect(lambda: self._set_in_service(False))
-        self.in_button = QPushButton("Put back in service")
-        self.in_button.clicked.connect(lambda: self._set_in_service(True))
-        self.slots_note = QLabel("")
-        self.slots_note.setWordWrap(True)
-        if not may(self.staff.role, Action.MANAGE_SLOTS):
-            self.in_button.setEnabled(False)
-            self.slots_note.setText(ADMIN_ONLY)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.out_button)
-        buttons.addWidget(self.in_button)
-        form = QFormLayout(page)
-        form.addRow("Slot number", self.slot_number)
-        form.addRow("Reason", self.slot_reason)
-        form.addRow(buttons)
-        form.addRow(self.slots_note)
-        return page
+        return form_page([("", explain)], self.receipt_button)
 
     def show_page(self, name: str) -> None:
         self.page = name
@@ -239,9 +157,7 @@ class DevicesTab(QWidget):
         if name == "Move":
             self._load_free_slots()
         if name == "Police":
-            now = to_local(utcnow())
-            self.police_date.setDate(QDate(now.year, now.month, now.day))
-            self.police_time.setTime(QTime(now.hour, now.minute))
+            self.police.set_now()
 
     # -- choosing a device
 
@@ -259,7 +175,7 @@ class DevicesTab(QWidget):
     def handle_scan(self, text: str) -> None:
         """A pupil card scanned here shows that pupil's devices (chosen if just one)."""
         ok, pupil = attempt(
-            self.feedback, "Reading a card", lambda: console.find_pupil_by_card(self.sessions, text)
+            self.feedback, "Reading a card", lambda: pupils.find_by_card(self.sessions, text)
         )
         if not ok or pupil is None:
             return
@@ -324,13 +240,14 @@ class DevicesTab(QWidget):
         self.receipt_button.setEnabled(device is not None)
         self.refer_button.setEnabled(confiscated and not (device and device.dsl_referred))
         may_police = may(self.staff.role, Action.HAND_TO_POLICE)
-        self.police_button.setEnabled(confiscated and may_police)
+        self.police.police_button.setEnabled(confiscated and may_police)
+        note = self.police.police_note
         if not may_police:
-            self.police_note.setText(POLICE_SENIOR_ONLY)
+            note.setText(POLICE_SENIOR_ONLY)
         elif device is not None and not confiscated:
-            self.police_note.setText("Only a confiscated device can be handed to the police.")
+            note.setText("Only a confiscated device can be handed to the police.")
         else:
-            self.police_note.setText("")
+            note.setText("")
 
     def _load_free_slots(self) -> None:
         ok, free = attempt(
@@ -372,51 +289,34 @@ class DevicesTab(QWidget):
         ok, _ = attempt(
             self.feedback,
             "Referring a device to the DSL",
-            lambda: custody.refer_to_dsl(self.sessions, self.staff.actor, device.custody_id, note),
+            lambda: confiscation.refer_to_dsl(
+                self.sessions, self.staff.actor, device.custody_id, note
+            ),
         )
         if ok:
             self.refer_note.clear()
             self._done("Referred to the DSL. Only senior staff can release it now.")
 
-    def _police_time(self, device: HeldDevice) -> dt.datetime:
-        """The handover time typed in (school time), checked for sense. The current minute
-        means now, so a handover recorded straight away is never "before" its seizure."""
-        if not all(f.text().strip() for f in (self.officer, self.officer_number, self.reference)):
-            raise InvalidInput("Enter the officer's name, number and the police reference.")
-        qdate, qtime = self.police_date.date(), self.police_time.time()
-        when = local_to_utc(
-            dt.date(qdate.year(), qdate.month(), qdate.day()),
-            dt.time(qtime.hour(), qtime.minute()),
-        )
-        now = utcnow()
-        if when == now.replace(second=0, microsecond=0):
-            return now
-        if when > now + FUTURE_TOLERANCE:
-            raise InvalidInput("The handover time is in the future.")
-        if when < device.received_at.replace(second=0, microsecond=0):
-            raise InvalidInput("The handover time is before the device was confiscated.")
-        return max(when, device.received_at)
-
     def _hand_to_police(self) -> None:
         device = self.device
         if device is None:
             return
+        police = self.police
         ok, _ = attempt(
             self.feedback,
             "Recording a handover to the police",
-            lambda: custody.hand_to_police(
+            lambda: confiscation.hand_to_police(
                 self.sessions,
                 self.staff.actor,
                 device.custody_id,
-                self.officer.text(),
-                self.officer_number.text(),
-                self.reference.text(),
-                self._police_time(device),
+                police.officer.text(),
+                police.officer_number.text(),
+                police.reference.text(),
+                police.handover_time(device.received_at),
             ),
         )
         if ok:
-            for field in (self.officer, self.officer_number, self.reference):
-                field.clear()
+            police.clear()
             self._done(
                 f"Recorded: the device from slot {device.slot_number} was handed to the police. "
                 "Print the chain-of-custody receipt for the officer."
@@ -455,7 +355,8 @@ class DevicesTab(QWidget):
             self.receipt.show_path(path)
 
     def _set_in_service(self, in_service: bool) -> None:
-        number, reason = self.slot_number.value(), self.slot_reason.text()
+        form = self.slot_form
+        number, reason = form.slot_number.value(), form.slot_reason.text()
         ok, _ = attempt(
             self.feedback,
             "Changing a slot's service",
@@ -464,7 +365,7 @@ class DevicesTab(QWidget):
             ),
         )
         if ok:
-            self.slot_reason.clear()
+            form.slot_reason.clear()
             state = "back in service" if in_service else "out of service"
             self._done(f"Slot {number} is now {state}.")
 

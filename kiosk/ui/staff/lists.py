@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -21,10 +22,11 @@ from PySide6.QtWidgets import (
 
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.services import console
+from kiosk.services import console, exemptions
 from kiosk.services.staff import StaffMember
+from kiosk.ui.background import Op
 from kiosk.ui.staff import models
-from kiosk.ui.staff.common import Feedback, attempt, school_today
+from kiosk.ui.staff.common import Feedback, school_today
 from kiosk.ui.staff.models import Column, RowsModel, SearchProxy
 
 
@@ -74,7 +76,7 @@ LISTS = (
     ListSpec(
         "exemptions",
         "Exemptions",
-        console.exemption_list,
+        exemptions.applying_today,
         lambda _today: models.exemption_columns(),
         models.exemption_search,
         "No exemptions apply today.",
@@ -140,13 +142,17 @@ class ListsTab(QWidget):
         return True
 
     def refresh(self) -> None:
+        """Read the list on show afresh in the background."""
         spec = self.specs[self.current]
-        ok, rows = attempt(self.feedback, f"Loading {spec.name}", lambda: spec.load(self.sessions))
-        if not ok or rows is None:
-            return
-        self.models[self.current].set_rows(rows)
-        self.table.resizeColumnsToContents()
-        self._show_count()
+        Op(self, f"Loading {spec.name}", partial(spec.load, self.sessions)).success(
+            partial(self._show_rows, spec.name)
+        ).failure(lambda failure: self.feedback.error(failure.words)).run()
+
+    def _show_rows(self, name: str, rows: list[Any]) -> None:
+        self.models[name].set_rows(rows)
+        if name == self.current:  # not switched to another list meanwhile
+            self.table.resizeColumnsToContents()
+            self._show_count()
 
     def _filter(self, text: str) -> None:
         self.proxy.set_search(text)

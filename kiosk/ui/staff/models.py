@@ -21,7 +21,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from kiosk.services.common import PupilSummary
-from kiosk.services.console import ExemptionRow, HeldDevice
+from kiosk.services.console import HeldDevice
+from kiosk.services.exemptions import ExemptionRow
 from kiosk.ui.staff.common import date_text, pupil_search_text, when_text
 
 Index = QModelIndex | QPersistentModelIndex
@@ -138,11 +139,12 @@ class SearchProxy(QSortFilterProxyModel):
         return [self.row_at(r) for r in range(self.rowCount())]
 
 
-def table_view(
-    model: QAbstractItemModel, *, compact: bool = False, row_height: int = ROW_HEIGHT
+def make_table(
+    model: QAbstractItemModel, *, compact: bool = False, row_height: int | None = None
 ) -> QTableView:
-    """A single-row-selection, read-only table; ``compact`` for the narrow tables beside a
-    form (smaller type, so more columns show)."""
+    """A single-row-selection, read-only table; sortable by any column when ``model`` is
+    a ``SearchProxy``. ``compact`` for the narrow tables beside a form (smaller type and
+    rows, so more columns show)."""
     view = QTableView()
     if compact:
         view.setStyleSheet(
@@ -155,19 +157,16 @@ def table_view(
     view.setAlternatingRowColors(True)
     view.setWordWrap(False)
     view.verticalHeader().setVisible(False)
+    if row_height is None:
+        row_height = ROW_HEIGHT - 6 if compact else ROW_HEIGHT
     view.verticalHeader().setDefaultSectionSize(row_height)
     header = view.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setStretchLastSection(True)
     view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-    return view
-
-
-def make_table(proxy: SearchProxy, *, compact: bool = False) -> QTableView:
-    """``table_view`` over a search proxy, sortable by any column."""
-    view = table_view(proxy, compact=compact, row_height=ROW_HEIGHT - 6 if compact else ROW_HEIGHT)
-    view.setSortingEnabled(True)
-    view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+    if isinstance(model, SearchProxy):
+        view.setSortingEnabled(True)
+        view.sortByColumn(0, Qt.SortOrder.AscendingOrder)
     return view
 
 

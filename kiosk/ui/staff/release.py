@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.rules import Action, may
-from kiosk.services import console, custody
+from kiosk.services import confiscation, console, custody, pupils
 from kiosk.services.common import PupilSummary
 from kiosk.services.console import HeldDevice
 from kiosk.services.staff import StaffMember
@@ -29,7 +29,6 @@ from kiosk.ui.staff import models
 from kiosk.ui.staff.common import (
     Feedback,
     PupilHeader,
-    ReceiptBar,
     attempt,
     save_receipt,
     school_today,
@@ -37,6 +36,7 @@ from kiosk.ui.staff.common import (
     when_text,
 )
 from kiosk.ui.staff.models import RowsModel, SearchProxy
+from kiosk.ui.widgets.document_bar import DocumentBar
 
 RELATIONSHIPS = ("Mother", "Father", "Parent", "Carer", "Guardian", "Grandparent", "Other")
 DSL_ONLY = "Referred to the DSL: a senior member of staff must release this device."
@@ -76,7 +76,7 @@ class ReleaseTab(QWidget):
         self.items_box = QVBoxLayout(self.items)
         self.items_box.setContentsMargins(0, 0, 0, 0)
         self.parent_form = self._build_parent_form()
-        self.receipt = ReceiptBar()
+        self.receipt = DocumentBar("Receipt saved")
         self.print_button = QPushButton("Print receipt")
         self.print_button.setProperty("role", "primary")
         self.print_button.setVisible(False)
@@ -115,7 +115,7 @@ class ReleaseTab(QWidget):
     def handle_scan(self, text: str) -> None:
         """A card scanned by the USB scanner or camera while this tab is showing."""
         ok, pupil = attempt(
-            self.feedback, "Reading a card", lambda: console.find_pupil_by_card(self.sessions, text)
+            self.feedback, "Reading a card", lambda: pupils.find_by_card(self.sessions, text)
         )
         if ok and pupil is not None:
             self.search.clear()
@@ -130,7 +130,7 @@ class ReleaseTab(QWidget):
             self.show_pupil(next(iter(visible.values())))
             return
         ok, found = attempt(
-            self.feedback, "Finding a pupil", lambda: console.find_pupils(self.sessions, text)
+            self.feedback, "Finding a pupil", lambda: pupils.find(self.sessions, text)
         )
         if not ok or found is None:
             return
@@ -271,7 +271,7 @@ class ReleaseTab(QWidget):
         ok, _ = attempt(
             self.feedback,
             "Releasing a device to a parent",
-            lambda: custody.release_to_parent(
+            lambda: confiscation.release_to_parent(
                 self.sessions,
                 self.staff.actor,
                 device.custody_id,

@@ -1,7 +1,10 @@
-"""On-screen PIN keypad and the staff log-in built on it (used by the console and to leave
-full-screen kiosk mode)."""
+"""On-screen PIN keypad and the staff log-in built on it (used by the console and for the
+staff actions on the kiosk). The list of names and the PIN check are read in the
+background, so a slow database never freezes the keypad."""
 
 from __future__ import annotations
+
+from functools import partial
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
@@ -16,10 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.db import Sessions
-from kiosk.errors import KioskError
 from kiosk.rules import PIN_MAX
 from kiosk.services import staff
 from kiosk.services.staff import StaffMember
+from kiosk.ui.background import Failure, Op
 from kiosk.ui.style import TOUCH
 
 KEY_SIZE = 88
@@ -109,6 +112,9 @@ class StaffLogin(QWidget):
         super().__init__(parent)
         self.sessions = sessions
         self.selected: StaffMember | None = None
+        self.loaded = False  # the names are on screen
+        self.checking = False  # a PIN is being checked
+        self._round = 0  # each reload starts a new round; older answers are ignored
         self.title = QLabel(title)
         self.title.setProperty("role", "title")
         self.prompt = QLabel("Tap your name")
@@ -142,16 +148,23 @@ class StaffLogin(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        """Fill the list of names (call again after staff changes)."""
+        """Read the list of names afresh (call again after staff changes)."""
+        self._round += 1
+        self.loaded = self.checking = False
+        self.selected = None
+        self.prompt.setText("Tap your name")
         while self.names.count():
             widget = self._name_widget(0)
             self.names.takeAt(0)
             if widget is not None:
                 widget.deleteLater()
-        try:
-            members = staff.list_staff(self.sessions)
-        except Exception:  # the database is down: say so, do not crash the screen
-            self.message.setText("Cannot reach the records. Please try again.")
+        this_round = self._round
+        Op(self, "Loading the staff list", partial(staff.list_staff, self.sessions)).success(
+            partial(self._show_names, this_round)
+        ).failure(partial(self._say, this_round)).run()
+
+    def _show_names(self, this_round: int, members: list[StaffMember]) -> None:
+        if this_round != self._round:
             return
         for member in members:
             button = QPushButton(member.name)
@@ -159,8 +172,13 @@ class StaffLogin(QWidget):
             button.clicked.connect(lambda _=False, m=member, b=button: self._select(m, b))
             self.names.addWidget(button)
         self.names.addStretch(1)
-        self.selected = None
-        self.prompt.setText("Tap your name")
+        self.loaded = True
+
+    def _say(self, this_round: int, failure: Failure) -> None:
+        """The database is down, a PIN is wrong, an account locked: words, never a crash."""
+        if this_round == self._round:
+            self.checking = False
+            self.message.setText(failure.words)
 
     def _name_widget(self, index: int) -> QWidget | None:
         item = self.names.itemAt(index)
@@ -190,13 +208,19 @@ class StaffLogin(QWidget):
         if self.selected is None:
             self.message.setText("Tap your name first.")
             return
-        try:
-            member = staff.check_pin(self.sessions, self.selected.id, pin)
-        except KioskError as exc:
-            self.message.setText(str(exc))
+        if self.checking:  # OK tapped again before the answer came
             return
-        except Exception:
-            self.message.setText("Cannot reach the records. Please try again.")
+        self.checking = True
+        self.message.setText("Checking…")
+        this_round = self._round
+        check = partial(staff.check_pin, self.sessions, self.selected.id, pin)
+        Op(self, "Checking a PIN", check).success(partial(self._accepted, this_round)).failure(
+            partial(self._say, this_round)
+        ).run()
+
+    def _accepted(self, this_round: int, member: StaffMember) -> None:
+        if this_round != self._round:
             return
+        self.checking = False
         self.message.setText("")
         self.logged_in.emit(member)

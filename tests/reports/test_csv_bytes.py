@@ -1,12 +1,11 @@
-"""A CSV log written in two processes (a worker writes the later rows) is byte for byte the
-file one process writes, on data chosen to be awkward: commas, quotes, CR/LF, formula
-starts, accents, NULLs, microseconds, and times on both sides of both clock changes. And
-the worker's temporary file never outlives the export, whatever happens."""
+"""A CSV log's fast ways (look-ups by id instead of joins, the audit log's lines made at
+once) give byte for byte the file of the plain ways, on data chosen to be awkward: commas,
+quotes, CR/LF, formula starts, accents, NULLs, microseconds, and times on both sides of
+both clock changes. And no temporary file outlives an export, whatever happens."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,8 @@ import kiosk.exports.csv as csv_export
 from kiosk.exports import ExportCancelled, ExportRequest, run_export
 from kiosk.services import audit, staff
 from kiosk.services.audit import Actor
-from kiosk.services.reports import ReportFilter, open_log
+from kiosk.services.reports.filter import ReportFilter
+from kiosk.services.reports.reader import open_log
 from kiosk.tables import AuditEvent, Confiscation, Custody, Pupil, Slot
 
 AWKWARD = [
@@ -155,62 +155,10 @@ def awkward(history, sessions):
     return admin
 
 
-class InProcessWorker:
-    """Stands in for the worker process (same job, run here) to keep the test fast."""
-
-    def __init__(self, command: list[str]) -> None:
-        self.result = csv_export.run_worker_job(json.loads(command[-1]))
-
-    def poll(self) -> int:
-        return 0
-
-
-@pytest.mark.parametrize("report", ["custody", "audit"])
-def test_two_parts_make_the_same_bytes_as_one_walk(
-    awkward, sessions, tmp_path, monkeypatch, report
-):
-    """Every filter, with the split early, midway and late (the worker's job run here)."""
-    monkeypatch.setattr(
-        csv_export.subprocess, "Popen", lambda command, **_: InProcessWorker(command)
-    )
-    monkeypatch.setattr(csv_export, "_worker_result", lambda worker: worker.result)
-    for n, which in enumerate(FILTERS):
-        monkeypatch.setattr(csv_export, "PARALLEL_FROM", 10**12)
-        single = export_bytes(sessions, awkward, tmp_path / f"one{n}", report, which)
-        assert single.count(b"\r\n") > 1
-        monkeypatch.setattr(csv_export, "PARALLEL_FROM", 0)
-        for share in (0.02, 0.3, 0.5, 0.98):
-            monkeypatch.setattr(csv_export, "WORKER_SHARE", share)
-            monkeypatch.setattr(csv_export, "TABLE_WORKER_SHARE", share)
-            split = export_bytes(sessions, awkward, tmp_path / f"two{n}-{share}", report, which)
-            assert split == single, (report, which, share)
-
-
-@pytest.mark.parametrize("which", [FILTERS[1], YEAR], ids=["year 9", "all"])
-@pytest.mark.parametrize("report", ["custody", "audit"])
-def test_a_real_worker_process_writes_the_later_part(
-    awkward, sessions, tmp_path, monkeypatch, report, which
-):
-    """The whole audit log's worker (lines, read with the sqlite3 module alone) and the
-    others' (LogReader's table)."""
-    results = []
-    real_result = csv_export._worker_result
-    monkeypatch.setattr(
-        csv_export, "_worker_result", lambda worker: results.append(r := real_result(worker)) or r
-    )
-    monkeypatch.setattr(csv_export, "PARALLEL_FROM", 10**12)
-    single = export_bytes(sessions, awkward, tmp_path / "one", report, which)
-    monkeypatch.setattr(csv_export, "PARALLEL_FROM", 0)
-    split = export_bytes(sessions, awkward, tmp_path / "two", report, which)
-    assert results and results[0]["ok"] and results[0]["rows"] > 0, "the worker wrote its part"
-    assert split == single
-
-
 def test_the_awkward_values_survive_the_round_trip(awkward, sessions, tmp_path, monkeypatch):
     import csv
     import io
 
-    monkeypatch.setattr(csv_export, "PARALLEL_FROM", 0)
     data = export_bytes(sessions, awkward, tmp_path / "out", "custody", YEAR)
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     names = {row[14] for row in rows[1:]}
@@ -221,47 +169,17 @@ def test_the_awkward_values_survive_the_round_trip(awkward, sessions, tmp_path, 
     assert "2026-03-29 00:59:59" in times and "2026-03-29 02:00:00" in times
 
 
-def test_a_worker_whose_snapshot_differs_is_not_used(awkward, sessions, tmp_path, monkeypatch):
-    monkeypatch.setattr(csv_export, "PARALLEL_FROM", 10**12)
-    single = export_bytes(sessions, awkward, tmp_path / "one", "audit", YEAR)
-    monkeypatch.setattr(csv_export, "PARALLEL_FROM", 0)
-    real_result = csv_export._worker_result
-
-    def newer_snapshot(worker):
-        result = real_result(worker)
-        return {**result, "rows": result["rows"] + 5, "snapshot": "999999:" + "f" * 64}
-
-    monkeypatch.setattr(csv_export, "_worker_result", newer_snapshot)
-    assert export_bytes(sessions, awkward, tmp_path / "two", "audit", YEAR) == single
-
-
-def test_a_failed_worker_is_replaced_by_this_process(awkward, sessions, tmp_path, monkeypatch):
-    monkeypatch.setattr(csv_export, "PARALLEL_FROM", 10**12)
-    single = export_bytes(sessions, awkward, tmp_path / "one", "custody", YEAR)
-    monkeypatch.setattr(csv_export, "PARALLEL_FROM", 0)
-    monkeypatch.setattr(csv_export, "_WORKER_BOOT", "raise SystemExit(3)")
-    assert export_bytes(sessions, awkward, tmp_path / "two", "custody", YEAR) == single
-
-
-def test_a_cancelled_export_leaves_no_file_and_stops_the_worker(
-    awkward, sessions, tmp_path, monkeypatch
+@pytest.mark.parametrize("report", ["custody", "audit"])
+def test_a_cancelled_export_leaves_no_file_and_no_event(
+    awkward, sessions, tmp_path, monkeypatch, report
 ):
-    monkeypatch.setattr(csv_export, "PARALLEL_FROM", 0)
-    monkeypatch.setattr(csv_export, "WORKER_SHARE", 0.5)
-    monkeypatch.setattr(csv_export, "TABLE_WORKER_SHARE", 0.5)
     monkeypatch.setattr(csv_export, "CHUNK", 5)
-    started = []
-    real_start = csv_export._start_worker
-    monkeypatch.setattr(
-        csv_export, "_start_worker", lambda *a: started.append(w := real_start(*a)) or w
-    )
-    out = tmp_path / "out" / "audit.csv"
+    out = tmp_path / "out" / f"{report}.csv"
     out.parent.mkdir()
-    request = ExportRequest("audit", "csv", YEAR)
+    request = ExportRequest(report, "csv", YEAR)
     with pytest.raises(ExportCancelled):
         run_export(sessions, awkward, request, out, cancelled=lambda: True)
     assert list(out.parent.iterdir()) == []
-    assert started and started[0].poll() is not None, "the worker was stopped"
     with sessions() as session:
         exports = select(func.count()).where(AuditEvent.kind == "export")
         assert session.scalar(exports) == 0
@@ -308,13 +226,13 @@ def test_lookups_by_id_give_the_bytes_of_the_joins(
     """Without a pupil filter the logs look pupils (and slots and staff) up by id rather
     than joining them: the same bytes, with events naming no pupil, a pupil that does not
     exist, and custodies whose pupil, slot or staff member is missing."""
-    from kiosk.services import reports
+    from kiosk.services.reports import reader
 
     add_dangling_custodies(database_url)
     for n, which in enumerate(FILTERS):
-        monkeypatch.setattr(reports, "PUPILS_BY_LOOKUP", False)
+        monkeypatch.setattr(reader, "PUPILS_BY_LOOKUP", False)
         joined = export_bytes(sessions, awkward, tmp_path / f"join{n}", report, which)
-        monkeypatch.setattr(reports, "PUPILS_BY_LOOKUP", True)
+        monkeypatch.setattr(reader, "PUPILS_BY_LOOKUP", True)
         looked_up = export_bytes(sessions, awkward, tmp_path / f"lookup{n}", report, which)
         assert looked_up == joined, which
         if report == "custody" and which == YEAR:
@@ -328,13 +246,13 @@ def test_lookups_give_the_rows_of_the_joins_value_for_value(
     awkward, sessions, database_url, monkeypatch, report, guard
 ):
     """The same values and types (None stays None) for the XLSX writer as for CSV."""
-    from kiosk.services import reports
+    from kiosk.services.reports import reader
 
     add_dangling_custodies(database_url)
     for which in FILTERS:
         rows = {}
         for lookup in (False, True):
-            monkeypatch.setattr(reports, "PUPILS_BY_LOOKUP", lookup)
+            monkeypatch.setattr(reader, "PUPILS_BY_LOOKUP", lookup)
             with open_log(sessions, report, which, guard_formulas=guard) as table:
                 rows[lookup] = [tuple((type(v), v) for v in row) for row in table.rows]
         assert rows[True] == rows[False], which
@@ -423,22 +341,3 @@ def test_values_lines_at_once_do_not_take_go_through_csv_writer(
     assert at_once == by_row
     assert b',"e\r\neee' in at_once and b',"7,8",' in at_once  # the odd values are in
     assert counts["fast"] > 20 and counts["csv.writer"] == odd, counts
-
-
-def test_the_lines_worker_loads_only_the_standard_library():
-    import subprocess
-    import sys
-
-    from kiosk import side_process
-
-    sources = csv_export._LINES_WORKER_SOURCES
-    boot = side_process.definitions_boot(sources, "_")
-    boot = boot.replace(
-        "space['_']()", "import json; print(json.dumps([sorted(sys.modules), sorted(space)]))"
-    )
-    done = subprocess.run([sys.executable, "-c", boot], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    modules, defined = json.loads(done.stdout)
-    assert not [m for m in modules if m.startswith(("sqlalchemy", "kiosk", "alembic"))]
-    wanted = {name for _path, names in sources for name in names}
-    assert wanted <= set(defined), "every definition the worker needs"

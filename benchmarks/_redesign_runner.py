@@ -1,0 +1,80 @@
+"""One side of benchmarks/redesign.py: runs in the tree whose ``kiosk`` is on its path (the
+old commit's or this one's), measures the tasks it is sent on stdin, one a line, and
+answers each with one JSON line: rows, wall and CPU seconds (its own and any worker
+process's it waited for).
+
+    python benchmarks/_redesign_runner.py DATABASE_FILE OUT_DIR
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from kiosk.config import sqlite_url
+from kiosk.db import open_database
+from kiosk.exports import ExportRequest, run_export
+from kiosk.services import audit, console
+from kiosk.services.audit import Actor
+
+try:
+    from kiosk.services.reports.filter import ReportFilter
+except ImportError:  # the old tree: one reports module
+    from kiosk.services.reports import ReportFilter  # type: ignore[no-redef]
+
+YEAR = ReportFilter(dt.date(2025, 9, 1), dt.date(2026, 7, 31))
+ADMIN = Actor(1, "Alex Admin")  # the first staff member benchmarks/reports.py makes
+
+
+def main() -> None:
+    database, out_dir = Path(sys.argv[1]), Path(sys.argv[2])
+    opened: Any = open_database(sqlite_url(database), migrate=False)
+    sessions = opened[1] if isinstance(opened, tuple) else opened  # old: (engine, sessions)
+
+    def export(report: str, fmt: str) -> int:
+        request = ExportRequest(report, fmt, YEAR)  # type: ignore[arg-type]
+        out = out_dir / f"{report}.{fmt}"
+        rows = run_export(sessions, ADMIN, request, out).rows
+        out.unlink()
+        return rows
+
+    def verify() -> int:
+        report = audit.verify(sessions)
+        assert report.intact, report.describe()
+        return report.events
+
+    def dashboard() -> int:
+        board = console.dashboard(sessions)
+        return len(getattr(board, "slots", ()) or ())
+
+    tasks = {
+        "custody CSV": lambda: export("custody", "csv"),
+        "audit CSV": lambda: export("audit", "csv"),
+        "custody XLSX": lambda: export("custody", "xlsx"),
+        "audit XLSX": lambda: export("audit", "xlsx"),
+        "verify-log": verify,
+        "dashboard": dashboard,
+    }
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        task = line.strip()
+        wall, cpu, workers = time.perf_counter(), time.process_time(), _children_cpu()
+        rows = tasks[task]()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        workers = _children_cpu() - workers  # the old code's second process, if it started one
+        answer = {"task": task, "rows": rows, "wall": wall, "cpu": cpu + workers}
+        print(json.dumps(answer), flush=True)
+
+
+def _children_cpu() -> float:
+    times = os.times()
+    return times.children_user + times.children_system
+
+
+if __name__ == "__main__":
+    main()

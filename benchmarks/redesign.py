@@ -1,0 +1,193 @@
+"""Issue 13's side-by-side: the original commit's code and this tree's, on the same year of
+a large school (benchmarks/reports.py builds it: ~600,000 audit events), interleaved, for
+the four exports, verify-log and the dashboard; wall and CPU time (CPU includes the old
+code's worker processes). Beside each CSV export, the ``sqlite3`` shell's own ``.mode csv``
+dump of the same joined rows: the practical floor.
+
+    .venv/bin/python benchmarks/redesign.py [--baseline /work/baseline] [--rounds 3]
+
+The old side runs with cwd and import path at ``--baseline`` (a checkout of the commit
+before the redesign), the new side in this tree; each on a private copy of the database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from _table import print_table
+from reports import CACHE, YEAR, build, working_copy
+from sqlalchemy.dialects import sqlite
+
+from kiosk.services.reports import audit_log, custody_log, filter
+
+HERE = Path(__file__).resolve().parent
+TREE = HERE.parent
+RUNNER = HERE / "_redesign_runner.py"
+TASKS = ("custody CSV", "audit CSV", "custody XLSX", "audit XLSX", "verify-log", "dashboard")
+
+
+class Side:
+    """One tree's runner process, sent tasks one at a time."""
+
+    def __init__(self, name: str, tree: Path, database: Path, out_dir: Path) -> None:
+        self.name = name
+        env = dict(os.environ, PYTHONPATH=str(tree))
+        self.process = subprocess.Popen(
+            [sys.executable, str(RUNNER), str(database), str(out_dir)],
+            cwd=tree,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        self._answer()  # ready
+
+    def run(self, task: str) -> dict[str, Any]:
+        stdin: IO[str] | None = self.process.stdin
+        assert stdin is not None
+        stdin.write(task + "\n")
+        stdin.flush()
+        return self._answer()
+
+    def _answer(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {self.name} side stopped")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def joined_sql(kind: str) -> str:
+    """The log's rows as one joined query (this tree's), the values written in."""
+    which = YEAR.checked()
+    if kind == "custody":
+        query = custody_log.custody_query(which, filter.formula_safe)
+    else:
+        first, last = YEAR_SEQS
+        query = audit_log.audit_query(which, (first, last), filter.formula_safe)
+    compiled = query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
+    return str(compiled)
+
+
+YEAR_SEQS = (1, 2**62)  # every event: the period covers the whole year's log
+
+
+def sqlite_floor(database: Path, kind: str, out: Path) -> dict[str, float]:
+    """The sqlite3 shell writing the same rows as CSV (no time zone, no words)."""
+    script = f".mode csv\n.headers on\n.output {out}\n{joined_sql(kind)};\n"
+    before, wall = os.times(), time.perf_counter()
+    subprocess.run(["sqlite3", "-readonly", str(database)], input=script, text=True, check=True)
+    wall, after = time.perf_counter() - wall, os.times()
+    cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+    rows = sum(1 for _ in out.open(encoding="utf-8", newline="")) - 1
+    out.unlink()
+    return {"wall": wall, "cpu": cpu, "rows": rows}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", type=Path, default=Path("/work/baseline"))
+    parser.add_argument("--tree", type=Path, default=TREE, help="the new code (default: here)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tasks", nargs="*", default=list(TASKS))
+    args = parser.parse_args()
+    if not CACHE.is_file():
+        print(f"Building {CACHE} (once)...", flush=True)
+        build(CACHE)
+    scratch = Path(tempfile.mkdtemp(prefix="kiosk-bench-redesign-"))
+    copies = {side: working_copy(CACHE) for side in ("old", "new", "floor")}
+    sides = {
+        "old": Side("old", args.baseline.resolve(), copies["old"], scratch),
+        "new": Side("new", args.tree.resolve(), copies["new"], scratch),
+    }
+    results: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    try:
+        for round_ in range(args.rounds):
+            for task in args.tasks:
+                order = ("old", "new") if round_ % 2 == 0 else ("new", "old")
+                for name in order:
+                    results.setdefault((task, name), []).append(sides[name].run(task))
+                if task.endswith("CSV"):
+                    kind = task.split()[0]
+                    floor = sqlite_floor(copies["floor"], kind, scratch / "floor.csv")
+                    results.setdefault((task, "floor"), []).append(floor)
+                print(f"round {round_ + 1}: {task} done", flush=True)
+        show(results, args.tasks, args.rounds)
+    finally:
+        for side in sides.values():
+            side.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+        for copy in copies.values():
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{copy}{suffix}").unlink(missing_ok=True)
+
+
+def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    return min(runs, key=lambda run: run["wall"])
+
+
+def show(results: dict[tuple[str, str], list[dict[str, Any]]], tasks: list[str], n: int) -> None:
+    rows = []
+    for task in tasks:
+        old, new = _best(results[(task, "old")]), _best(results[(task, "new")])
+        old_median = statistics.median(r["wall"] for r in results[(task, "old")])
+        new_median = statistics.median(r["wall"] for r in results[(task, "new")])
+        floor_cells = ["", "", ""]
+        if (task, "floor") in results:
+            floor = _best(results[(task, "floor")])
+            floor_cells = [
+                f"{floor['wall']:.2f} / {floor['cpu']:.2f}",
+                f"{new['wall'] / floor['wall']:.2f}x",
+                f"{floor['rows']:,}",
+            ]
+        rows.append(
+            [
+                task,
+                f"{new['rows']:,}",
+                f"{old['wall']:.2f} ({old_median:.2f})",
+                f"{new['wall']:.2f} ({new_median:.2f})",
+                f"{old['cpu']:.2f}",
+                f"{new['cpu']:.2f}",
+                f"{new['wall'] / old['wall']:.2f}x",
+                *floor_cells,
+            ]
+        )
+    headers = [
+        "task",
+        "rows",
+        "old wall s best (median)",
+        "new wall s best (median)",
+        "old cpu s",
+        "new cpu s",
+        "new/old wall",
+        "sqlite3 .mode csv wall/cpu s",
+        "new/floor",
+        "floor rows",
+    ]
+    title = (
+        f"Old (baseline) and new code, interleaved, best of {n} rounds; load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores. cpu includes worker processes."
+    )
+    print_table(title, headers, rows)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,189 @@
+"""Confiscated devices: taken from a pupil, kept in a reserved slot, and released only to a
+parent or carer (or handed to the police); senior staff alone release one referred to the
+DSL. One function per staff action, each one transaction with its audit event."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from kiosk.db import Sessions
+from kiosk.errors import InvalidInput
+from kiosk.event_kinds import EventKind
+from kiosk.rules import Action
+from kiosk.services import audit
+from kiosk.services.allocation import free_slot, retry_on_conflict
+from kiosk.services.audit import Actor
+from kiosk.services.common import get_pupil, now_or, require
+from kiosk.services.custody import CustodyInfo, held_custody, info_of, mark_released, record
+from kiosk.tables import HELD, Confiscation, Custody, CustodyKind, CustodyState, ReleasedTo
+
+REASON_CATEGORIES = (
+    "used in lesson",
+    "not handed in",
+    "misuse / filming",
+    "bullying or harassment",
+    "inappropriate content",
+    "suspected offence",
+    "other",
+)
+
+
+def confiscate(
+    sessions: Sessions,
+    actor: Actor,
+    pupil_id: int,
+    reason_category: str,
+    note: str = "",
+    *,
+    do_not_examine: bool = False,
+    slot_number: int | None = None,
+    description: str = "",
+    switched_off: bool = True,
+    now: dt.datetime | None = None,
+) -> CustodyInfo:
+    """Record a confiscation and put the device in a slot (reserved ones first)."""
+    if reason_category not in REASON_CATEGORIES:
+        raise InvalidInput("Please choose a reason.")
+    now = now_or(now)
+
+    def attempt() -> CustodyInfo:
+        with sessions.begin() as session:
+            require(session, actor, Action.CONFISCATE)
+            pupil = get_pupil(session, pupil_id)
+            slot = free_slot(session.connection(), confiscation=True, wanted=slot_number)
+            custody = Custody(
+                pupil_id=pupil.id,
+                slot_id=slot.id,
+                kind=CustodyKind.CONFISCATION.value,
+                state=HELD,
+                received_at=now,
+                received_by_id=actor.id,
+                description=description.strip() or None,
+                switched_off_confirmed=switched_off,
+            )
+            custody.confiscation = Confiscation(
+                reason_category=reason_category,
+                note=note.strip() or None,
+                do_not_examine=do_not_examine,
+                dsl_referred_at=now if do_not_examine else None,
+                dsl_referred_by_id=actor.id if do_not_examine else None,
+            )
+            session.add(custody)
+            session.flush()
+            audit.append(
+                session,
+                EventKind.CONFISCATED,
+                actor,
+                pupil_id=pupil.id,
+                slot_number=slot.number,
+                custody_id=custody.id,
+                at=now,
+                details={
+                    "reason": reason_category,
+                    "note": note.strip(),
+                    "do_not_examine": do_not_examine,
+                    "description": description.strip(),
+                    "switched_off": switched_off,
+                },
+            )
+            return info_of(session, custody)
+
+    return retry_on_conflict(attempt)
+
+
+def release_to_parent(
+    sessions: Sessions,
+    actor: Actor,
+    custody_id: int,
+    name: str,
+    relationship: str,
+    id_seen: bool,
+    now: dt.datetime | None = None,
+) -> CustodyInfo:
+    name, relationship = " ".join(name.split()), " ".join(relationship.split())
+    if not name or not relationship:
+        raise InvalidInput("Enter the parent or carer's name and relationship.")
+    if not id_seen:
+        raise InvalidInput("Check the parent or carer's ID before releasing the device.")
+    now = now_or(now)
+    with sessions.begin() as session:
+        require(session, actor, Action.RELEASE_TO_PARENT)
+        custody = held_custody(session, custody_id)
+        if custody.confiscation and custody.confiscation.dsl_referred_at:
+            require(session, actor, Action.RELEASE_DSL_REFERRED)
+        mark_released(custody, actor, now, ReleasedTo.PARENT)
+        custody.released_to_name, custody.released_to_relationship = name, relationship
+        custody.id_seen = True
+        info = info_of(session, custody)
+        record(
+            session,
+            EventKind.RELEASED_TO_PARENT,
+            actor,
+            custody,
+            now,
+            details={"name": name, "relationship": relationship, "id_seen": True},
+        )
+        return info
+
+
+def refer_to_dsl(
+    sessions: Sessions, actor: Actor, custody_id: int, note: str, now: dt.datetime | None = None
+) -> None:
+    """Flag a held confiscated device for the DSL: only senior staff may release it now."""
+    now = now_or(now)
+    with sessions.begin() as session:
+        require(session, actor, Action.REFER_TO_DSL)
+        custody = held_custody(session, custody_id)
+        if custody.confiscation is None:
+            raise InvalidInput("Only a confiscated device can be referred to the DSL.")
+        custody.confiscation.dsl_referred_at = now
+        custody.confiscation.dsl_referred_by_id = actor.id
+        custody.confiscation.dsl_note = note.strip() or None
+        record(
+            session, EventKind.REFERRED_TO_DSL, actor, custody, now, details={"note": note.strip()}
+        )
+
+
+def hand_to_police(
+    sessions: Sessions,
+    actor: Actor,
+    custody_id: int,
+    officer: str,
+    officer_number: str,
+    reference: str,
+    at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """Record a hand-over to the police. ``at`` is when it happened (staff may record it
+    afterwards); the audit event carries the time it was recorded, so the log's times never
+    run backwards, with the hand-over time in its details."""
+    officer, officer_number, reference = officer.strip(), officer_number.strip(), reference.strip()
+    if not (officer and officer_number and reference):
+        raise InvalidInput("Enter the officer's name, number and the police reference.")
+    now = now_or(now)
+    at = now_or(at or now)
+    if at > now + dt.timedelta(minutes=5):
+        raise InvalidInput("The hand-over time is in the future.")
+    with sessions.begin() as session:
+        require(session, actor, Action.HAND_TO_POLICE)
+        custody = held_custody(session, custody_id)
+        if custody.confiscation is None:
+            raise InvalidInput("Only a confiscated device can be handed to the police.")
+        details = {
+            "officer": officer,
+            "officer_number": officer_number,
+            "reference": reference,
+            "handed_over_at": at.isoformat(timespec="seconds"),
+        }
+        c = custody.confiscation
+        c.police_officer, c.police_number, c.police_reference, c.police_at = (
+            officer,
+            officer_number,
+            reference,
+            at,
+        )
+        mark_released(custody, actor, at, ReleasedTo.PARENT, CustodyState.HANDED_TO_POLICE)
+        custody.released_to = None
+        custody.released_to_name = f"{officer} ({officer_number})"
+        custody.released_to_relationship = "police"
+        record(session, EventKind.HANDED_TO_POLICE, actor, custody, now, details=details)

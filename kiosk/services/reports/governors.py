@@ -1,0 +1,221 @@
+"""The governors' summary: hand-ins, confiscations and devices kept, counted from one
+snapshot, with the audit chain's state."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from kiosk.clock import LocalClock, to_local, utcnow
+from kiosk.db import Sessions
+from kiosk.services import audit, settings
+from kiosk.services.reports.filter import BATCH, ReportFilter, local_date, pupil_filters, raw_time
+from kiosk.tables import Confiscation, Custody, CustodyKind, CustodyState, Pupil
+
+
+@dataclass(frozen=True)
+class RepeatedConfiscation:
+    pupil_ref: str  # admission number: the summary names no pupil
+    year_group: int
+    reg_group: str
+    count: int
+    last_on: dt.date
+
+
+@dataclass(frozen=True)
+class DeviceStay:
+    """A device kept overnight, or collected late."""
+
+    pupil_ref: str
+    reg_group: str
+    kind: str
+    received: str  # school-local text
+    released: str | None
+
+
+@dataclass(frozen=True)
+class Summary:
+    school_name: str
+    which: ReportFilter
+    generated_at: str  # school-local text
+    handins_per_day: tuple[tuple[dt.date, int], ...]
+    confiscations_per_week: tuple[tuple[dt.date, int], ...]  # week starting Monday
+    confiscations_per_year: tuple[tuple[int, int], ...]
+    repeated: tuple[RepeatedConfiscation, ...]
+    overnight: tuple[DeviceStay, ...]
+    late: tuple[DeviceStay, ...]
+    collection_closes: dt.time
+    referred_to_dsl: int
+    handed_to_police: int
+    chain: audit.ChainReport
+
+    @property
+    def handins(self) -> int:
+        return sum(count for _day, count in self.handins_per_day)
+
+    @property
+    def confiscations(self) -> int:
+        return sum(count for _year, count in self.confiscations_per_year)
+
+
+class _Stay(NamedTuple):
+    pupil_ref: str
+    year_group: int
+    reg_group: str
+    kind: str
+    state: str
+    received: str  # school-local text
+    released: str | None
+    marked_overnight: bool
+    dsl_referred: bool
+
+
+def _kept_overnight(stay: _Stay, today: str) -> bool:
+    if stay.state == CustodyState.CANCELLED.value:
+        return False
+    if stay.marked_overnight:
+        return True
+    if stay.released is None:
+        return stay.received[:10] < today
+    return stay.released[:10] > stay.received[:10]
+
+
+@dataclass
+class _Tally:
+    closes: str  # "HH:MM"
+    today: str  # "YYYY-MM-DD", school-local
+    per_day: Counter[dt.date] = field(default_factory=Counter)
+    per_week: Counter[dt.date] = field(default_factory=Counter)
+    per_year: Counter[int] = field(default_factory=Counter)
+    by_pupil: defaultdict[str, list[_Stay]] = field(default_factory=lambda: defaultdict(list))
+    overnight: list[DeviceStay] = field(default_factory=list)
+    late: list[DeviceStay] = field(default_factory=list)
+    dsl: int = 0
+    police: int = 0
+
+    def add(self, stay: _Stay) -> None:
+        if _kept_overnight(stay, self.today):
+            self.overnight.append(_public(stay))
+        if stay.kind == CustodyKind.DAILY.value:
+            self._daily(stay)
+        else:
+            self._confiscation(stay)
+
+    def _daily(self, stay: _Stay) -> None:
+        if stay.state == CustodyState.CANCELLED.value:
+            return
+        self.per_day[local_date(stay.received)] += 1
+        released = stay.released
+        if released and released[:10] == stay.received[:10] and released[11:16] > self.closes:
+            self.late.append(_public(stay))
+
+    def _confiscation(self, stay: _Stay) -> None:
+        day = local_date(stay.received)
+        self.per_week[day - dt.timedelta(days=day.weekday())] += 1
+        self.per_year[stay.year_group] += 1
+        self.by_pupil[stay.pupil_ref].append(stay)
+        self.dsl += stay.dsl_referred
+        self.police += stay.state == CustodyState.HANDED_TO_POLICE.value
+
+
+def _public(stay: _Stay) -> DeviceStay:
+    return DeviceStay(stay.pupil_ref, stay.reg_group, stay.kind, stay.received, stay.released)
+
+
+def _summary_query(which: ReportFilter) -> Select[Any]:
+    query = (
+        select(
+            Pupil.admission_number,
+            Pupil.year_group,
+            Pupil.reg_group,
+            Custody.kind,
+            Custody.state,
+            raw_time(Custody.received_at),
+            raw_time(Custody.released_at),
+            Custody.keep_overnight_on,
+            Confiscation.dsl_referred_at.is_not(None),
+        )
+        .join(Pupil, Pupil.id == Custody.pupil_id)
+        .outerjoin(Confiscation, Confiscation.custody_id == Custody.id)
+        .where(Custody.received_at >= which.starts, Custody.received_at < which.ends)
+    )
+    return pupil_filters(query, which).order_by(Custody.received_at)
+
+
+def _year_groups(session: Session, which: ReportFilter) -> list[int]:
+    """Year groups on roll (so a year with no confiscations shows as a zero)."""
+    query = select(Pupil.year_group).where(Pupil.active.is_(True)).distinct()
+    if which.year_group is not None:
+        query = query.where(Pupil.year_group == which.year_group)
+    if which.reg_group:
+        query = query.where(func.upper(Pupil.reg_group) == which.reg_group)
+    return list(session.scalars(query))
+
+
+def _repeated(tally: _Tally) -> tuple[RepeatedConfiscation, ...]:
+    found = [
+        RepeatedConfiscation(
+            ref,
+            stays[-1].year_group,
+            stays[-1].reg_group,
+            len(stays),
+            local_date(stays[-1].received),
+        )
+        for ref, stays in tally.by_pupil.items()
+        if len(stays) >= 2
+    ]
+    return tuple(sorted(found, key=lambda r: (-r.count, r.year_group, r.pupil_ref)))
+
+
+def _tally(session: Session, which: ReportFilter, closes: dt.time) -> _Tally:
+    today = to_local(utcnow()).strftime("%Y-%m-%d")
+    tally = _Tally(closes=closes.strftime("%H:%M"), today=today)
+    clock = LocalClock()
+    query = _summary_query(which).execution_options(yield_per=BATCH)
+    for row in session.connection().execute(query):
+        ref, year, form, kind, state, received, released, overnight_on, dsl = row
+        tally.add(
+            _Stay(
+                ref,
+                year,
+                form,
+                kind,
+                state,
+                clock.text(received) or "",
+                clock.text(released),
+                overnight_on is not None,
+                bool(dsl),
+            )
+        )
+    return tally
+
+
+def summary(sessions: Sessions, which: ReportFilter, *, verify_chain: bool = True) -> Summary:
+    """Everything the governors' PDF shows, from one snapshot."""
+    which = which.checked()
+    with sessions.snapshot() as reader:
+        school = settings.load(reader)
+        with reader() as session:
+            tally = _tally(session, which, school.collection_closes)
+            years = sorted(set(_year_groups(session, which)) | set(tally.per_year))
+        chain = audit.verify(reader) if verify_chain else audit.ChainReport(True, 0, None, None)
+    return Summary(
+        school_name=school.school_name,
+        which=which,
+        generated_at=LocalClock().text(utcnow()) or "",
+        handins_per_day=tuple(sorted(tally.per_day.items())),
+        confiscations_per_week=tuple(sorted(tally.per_week.items())),
+        confiscations_per_year=tuple((year, tally.per_year[year]) for year in years),
+        repeated=_repeated(tally),
+        overnight=tuple(reversed(tally.overnight)),  # newest first: what a reader wants
+        late=tuple(reversed(tally.late)),
+        collection_closes=school.collection_closes,
+        referred_to_dsl=tally.dsl,
+        handed_to_police=tally.police,
+        chain=chain,
+    )

@@ -1,0 +1,84 @@
+"""The database work for one tap or scan on the kiosk, run in the background (never on
+the GUI thread, never touching a widget); each returns an ``Answer`` to paint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+
+from kiosk.db import Sessions
+from kiosk.services import custody, pupils, settings
+from kiosk.services.common import PupilSummary
+from kiosk.services.settings import SchoolSettings
+from kiosk.services.staff import StaffMember
+from kiosk.ui.background import log_failure
+from kiosk.ui.kiosk_screen.outcomes import (
+    Mode,
+    Outcome,
+    collected_outcome,
+    collection_outcome,
+    hand_in_outcome,
+    undone_outcome,
+)
+
+PHOTO_MAX_PX = 600
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An outcome, and whose photo goes with it. The slot number is painted first; the
+    photo (``photo_of`` the pupil with that id) is read afterwards and put in its box."""
+
+    outcome: Outcome
+    photo_of: int | None = None
+    photo: QImage | None = None
+
+
+def photo_of(pupil: PupilSummary) -> int | None:
+    return pupil.id if pupil.has_photo else None
+
+
+def load_photo(sessions: Sessions, pupil_id: int) -> QImage | None:
+    """The pupil's photo, decoded and shrunk for the screen; None if none or unreadable
+    (a bad photo must never spoil a hand-in that has already been recorded)."""
+    try:
+        data = pupils.photo(sessions, pupil_id)
+        image = QImage.fromData(data) if data else QImage()
+    except Exception as error:
+        log_failure("Loading a photo", error)
+        return None
+    if image.isNull():
+        return None
+    if max(image.width(), image.height()) > PHOTO_MAX_PX:
+        image = image.scaled(
+            PHOTO_MAX_PX,
+            PHOTO_MAX_PX,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+    return image
+
+
+def scan_job(sessions: Sessions, mode: Mode, text: str) -> Answer:
+    if mode is Mode.COLLECTION:
+        check = custody.check_collection(sessions, text)
+        return Answer(collection_outcome(check), photo_of(check.pupil))
+    result = custody.hand_in_by_card(sessions, text)
+    return Answer(hand_in_outcome(result), photo_of(result.pupil))
+
+
+def collect_job(sessions: Sessions, custody_id: int, member: StaffMember) -> Answer:
+    info = custody.collect(sessions, custody_id, member.actor)
+    return Answer(collected_outcome(info), photo_of(info.pupil))
+
+
+def undo_job(sessions: Sessions, custody_id: int, slot: int | None) -> Answer:
+    custody.undo_hand_in(sessions, custody_id)
+    return Answer(undone_outcome(slot))
+
+
+def set_mode_job(sessions: Sessions, member: StaffMember, mode: str) -> SchoolSettings:
+    settings.update(sessions, member.actor, {"mode": mode})
+    return settings.load(sessions)

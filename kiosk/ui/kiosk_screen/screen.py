@@ -1,0 +1,393 @@
+"""The screen a pupil sees: "Show your card", then their slot, huge.
+
+Scans (camera or USB scanner) arrive as text in ``KioskScreen.handle_scan``. The database
+work for a scan runs in the background on the screen's own lane (one job at a time, in
+order), so the screen never freezes even when the database is slow or gone; the answer
+comes back as an ``Answer`` (what to show) and is painted here. Nothing a pupil sees names
+their year, form or UPN: only their photo, preferred forename and surname initial, and
+their slot.
+
+Morning (hand-in mode): the pupil gets the lowest free slot, or the slot they already
+have. Home time (collection mode): the screen shows photo, name and slot to the member of
+staff beside the kiosk, who taps "Give back"; giving a phone back is a staff action
+(``custody.collect`` requires one), so the first "Give back" asks for a staff PIN and the
+kiosk remembers that member until collection mode ends, they sign out, or
+``STAFF_IDLE_SECONDS`` pass without a confirmation. A confiscated device is never offered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QHideEvent, QImage, QResizeEvent, QShowEvent
+from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
+
+from kiosk.clock import to_local, utcnow
+from kiosk.config import Config
+from kiosk.db import Sessions
+from kiosk.errors import NotAuthorised
+from kiosk.scanning.debounce import ScanDebouncer
+from kiosk.services import settings
+from kiosk.services.settings import SchoolSettings
+from kiosk.services.staff import StaffMember
+from kiosk.ui.background import Failure, Lane, Op, log_failure
+from kiosk.ui.kiosk_screen.collection_page import CollectionPage
+from kiosk.ui.kiosk_screen.jobs import Answer, collect_job, load_photo, scan_job, undo_job
+from kiosk.ui.kiosk_screen.outcomes import (
+    UNDO_SECONDS,
+    Mode,
+    Outcome,
+    State,
+    Tone,
+    effective_mode,
+    error_outcome,
+)
+from kiosk.ui.kiosk_screen.pages import IdlePage, ResultPage, TopBar
+from kiosk.ui.kiosk_screen.staff_desk import StaffCallbacks, StaffDesk
+from kiosk.ui.kiosk_screen.staff_page import PIN_PURPOSES, StaffPage
+from kiosk.ui.sounds import Sound, SoundPlayer
+
+if TYPE_CHECKING:
+    from kiosk.scanning.camera import CameraService
+
+log = logging.getLogger(__name__)
+
+REPEAT_SCAN_SECONDS = 3.0  # the same card again within this is the same scan
+BUSY_AFTER_MS = 400  # say "One moment" if the database has not answered by then
+SETTINGS_REFRESH_MS = 30_000
+STAFF_PAGE_SECONDS = 90
+TONE_SOUNDS = {
+    Tone.SUCCESS: Sound.SUCCESS,
+    Tone.INFO: Sound.INFO,
+    Tone.WARNING: Sound.ERROR,
+    Tone.ERROR: Sound.ERROR,
+}
+
+
+class KioskScreen(StaffDesk, QWidget):
+    """The pupil-facing screen. Feed it scans with ``handle_scan`` (MainWindow routes the
+    USB scanner here; the camera, if configured, is owned and started by this screen)."""
+
+    state_changed = Signal(str)
+    console_requested = Signal()
+    full_screen_requested = Signal(bool)  # True: back to full screen; False: leave it
+    close_requested = Signal()
+
+    def __init__(
+        self,
+        sessions: Sessions,
+        config: Config,
+        parent: QWidget | None = None,
+        *,
+        sounds: SoundPlayer | None = None,
+        clock: Callable[[], dt.datetime] = utcnow,
+        repeat_scan_seconds: float = REPEAT_SCAN_SECONDS,
+    ) -> None:
+        super().__init__(parent)
+        self.sessions, self.config, self.clock = sessions, config, clock
+        self.sounds = sounds or SoundPlayer(self)
+        self.lane = Lane("kiosk-database", owner=self)  # one at a time: scans in order
+        self.debouncer = ScanDebouncer(repeat_scan_seconds)
+        self.school: SchoolSettings | None = None
+        self.state = State.IDLE
+        self.answer: Answer | None = None
+        self.collection_staff: StaffMember | None = None
+        self._staff_seen_at = 0.0
+        self._staff_callbacks: StaffCallbacks | None = None
+        self._undo_left = 0
+        self._shown_mode = Mode.HANDIN
+        self.camera: CameraService | None = None
+        self._build_pages()
+        self._build_timers()
+        self._load_settings_now()
+        self.go_idle()
+
+    # -- construction
+
+    def _build_pages(self) -> None:
+        self.top_bar = TopBar()
+        self.top_bar.staff_button.clicked.connect(self.open_staff_menu)
+        self.idle_page = IdlePage(has_camera=bool(self.config.camera))
+        self.result_page = ResultPage()
+        self.result_page.done_clicked.connect(self.go_idle)
+        self.result_page.tapped.connect(self.go_idle)
+        self.result_page.undo_clicked.connect(self.undo_hand_in)
+        self.collection_page = CollectionPage()
+        self.collection_page.confirm_clicked.connect(self.confirm_collection)
+        self.collection_page.cancel_clicked.connect(self.go_idle)
+        self.collection_page.sign_out_clicked.connect(self.sign_out_collection_staff)
+        self.staff_page = StaffPage(self.sessions)
+        self.staff_page.action_chosen.connect(self._on_staff_action)
+        self.staff_page.logged_in.connect(self._on_staff_logged_in)
+        self.staff_page.cancelled.connect(self._on_staff_cancelled)
+        self.pages = QStackedWidget()
+        for page in (self.idle_page, self.result_page, self.collection_page):
+            self.pages.addWidget(page)
+        self.pupil_area = QWidget()
+        pupil_layout = QVBoxLayout(self.pupil_area)
+        pupil_layout.setContentsMargins(0, 0, 0, 0)
+        pupil_layout.setSpacing(0)
+        pupil_layout.addWidget(self.top_bar)
+        pupil_layout.addWidget(self.pages, 1)
+        # The staff page covers the whole screen (no top bar): the PIN keypad needs the
+        # height on a 1024x600 screen.
+        self.screens = QStackedWidget()
+        self.screens.addWidget(self.pupil_area)
+        self.screens.addWidget(self.staff_page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.screens)
+
+    def _build_timers(self) -> None:
+        self.back_timer = self._timer(self.go_idle, single=True)
+        self.busy_timer = self._timer(lambda: self.idle_page.set_busy(True), single=True)
+        self.busy_timer.setInterval(BUSY_AFTER_MS)
+        self.undo_timer = self._timer(self._tick_undo, single=False)
+        self.undo_timer.setInterval(1000)
+        self.staff_timer = self._timer(self._on_staff_cancelled, single=True)
+        self.staff_timer.setInterval(STAFF_PAGE_SECONDS * 1000)
+        self.settings_timer = self._timer(self.reload_settings, single=False)
+        self.settings_timer.start(SETTINGS_REFRESH_MS)
+
+    def _timer(self, slot: Callable[[], None], *, single: bool) -> QTimer:
+        timer = QTimer(self)
+        timer.setSingleShot(single)
+        timer.timeout.connect(slot)
+        return timer
+
+    # -- settings and mode
+
+    def _load_settings_now(self) -> None:
+        """At start only, on the GUI thread, so the first screen already shows the school
+        and the mode; if the database is down the kiosk starts anyway and keeps retrying
+        in the background."""
+        try:
+            school = settings.load(self.sessions)
+        except Exception as error:
+            log_failure("Loading the settings", error)
+            self._apply_settings(None)
+            return
+        self._apply_settings(school)
+
+    def reload_settings(self) -> None:
+        Op(self, "Reloading the settings", partial(settings.load, self.sessions)).success(
+            self._apply_settings
+        ).failure(lambda _failure: self._apply_settings(self.school)).run(self.lane)
+
+    def _apply_settings(self, school: SchoolSettings | None) -> None:
+        self.school = school
+        self.sounds.enabled = school.sound if school is not None else True
+        self.top_bar.school.setText(school.school_name if school is not None else "")
+        mode = self.mode
+        if mode is not Mode.COLLECTION:
+            self.collection_staff = None
+        elif self.collection_staff is not None and self._staff_expired():
+            self.sign_out_collection_staff()
+        if mode is not self._shown_mode or not self.top_bar.mode.text():
+            self._shown_mode = mode
+            self.top_bar.set_mode(mode)
+            self.idle_page.set_mode(mode)
+
+    @property
+    def mode(self) -> Mode:
+        return effective_mode(self.school, to_local(self.clock()).time())
+
+    # -- scans
+
+    def handle_scan(self, text: str) -> None:
+        """A card was read (camera or scanner). Ignored while staff use the kiosk or it is
+        hidden behind the console, and when it repeats the last scan within seconds."""
+        if self.staff_page_open() or not self.isVisible():
+            return
+        if not self.debouncer.accept(text, time.monotonic()):
+            return
+        self.busy_timer.start()
+        self._answer_from("A scan", partial(scan_job, self.sessions, self.mode, text))
+
+    def _answer_from(self, what: str, job: Callable[[], Answer]) -> None:
+        Op(self, what, job).success(self._answered).failure(self._failed).run(self.lane)
+
+    def _answered(self, answer: Answer) -> None:
+        self.busy_timer.stop()
+        self.idle_page.set_busy(False)
+        self.show_answer(answer)
+
+    def _failed(self, failure: Failure) -> None:
+        """Plain words (``error_outcome``); the kind of an unexpected error is logged."""
+        self._answered(Answer(error_outcome(failure.error)))
+
+    def show_answer(self, answer: Answer, *, sound: bool = True) -> None:
+        outcome = answer.outcome
+        if self.staff_page_open():
+            # Staff are typing a PIN: do not snatch the screen. A pupil who missed their
+            # result scans again and sees the same slot.
+            log.info("A result arrived while staff were using the kiosk; not shown")
+            return
+        self.answer = answer
+        if outcome.state is State.COLLECT_CONFIRM and outcome.custody_id is not None:
+            self.collection_page.show_pupil(
+                name=outcome.title,
+                slot=outcome.slot,
+                custody_id=outcome.custody_id,
+                note=outcome.note,
+                photo=answer.photo,
+                photo_coming=answer.photo_of is not None,
+                staff_name=self._staff_name(),
+            )
+            self.pages.setCurrentWidget(self.collection_page)
+        else:
+            self.result_page.show_outcome(outcome, answer.photo, answer.photo_of is not None)
+            self.pages.setCurrentWidget(self.result_page)
+        self._start_undo(outcome)
+        self.back_timer.start(outcome.seconds * 1000)
+        if sound:
+            self.sounds.play(TONE_SOUNDS[outcome.tone])
+        self._set_state(outcome.state)
+        if answer.photo is None and answer.photo_of is not None:
+            job = partial(load_photo, self.sessions, answer.photo_of)
+            Op(self, "Loading a photo", job).success(partial(self._on_photo, answer)).run(self.lane)
+
+    def _on_photo(self, answer: Answer, image: QImage | None) -> None:
+        if self.answer is not answer or image is None:
+            return  # the screen has moved on, or there is no usable photo
+        self.answer = replace(answer, photo=image)
+        page = self.pages.currentWidget()
+        if page is self.result_page:
+            self.result_page.photo.set_image(image)
+        elif page is self.collection_page:
+            self.collection_page.photo.set_image(image)
+
+    def go_idle(self) -> None:
+        if self.staff_page_open():
+            self._leave_staff_page()
+        self.back_timer.stop()
+        self.undo_timer.stop()
+        self.debouncer.reset()
+        self.answer = None
+        self.pages.setCurrentWidget(self.idle_page)
+        self._set_state(State.IDLE)
+
+    def _set_state(self, state: State) -> None:
+        self.state = state
+        self.state_changed.emit(state.value)
+
+    # -- undo
+
+    def _start_undo(self, outcome: Outcome) -> None:
+        self.undo_timer.stop()
+        self._undo_left = UNDO_SECONDS if outcome.undo else 0
+        if outcome.undo:
+            self.result_page.set_undo_seconds(self._undo_left)
+            self.undo_timer.start()
+
+    def _tick_undo(self) -> None:
+        self._undo_left -= 1
+        self.result_page.set_undo_seconds(self._undo_left)
+        if self._undo_left <= 0:
+            self.undo_timer.stop()
+
+    def undo_hand_in(self) -> None:
+        outcome = self.answer.outcome if self.answer else None
+        if outcome is None or not outcome.undo or outcome.custody_id is None:
+            return
+        self.undo_timer.stop()
+        self.result_page.undo.setVisible(False)
+        self._answer_from(
+            "Undoing a hand-in", partial(undo_job, self.sessions, outcome.custody_id, outcome.slot)
+        )
+
+    # -- home time
+
+    def confirm_collection(self, custody_id: int) -> None:
+        member = self._current_collection_staff()
+        if member is not None:
+            self._collect_as(member, custody_id)
+            return
+        answer = self.answer
+        self.ask_staff(
+            PIN_PURPOSES["give_back"],
+            lambda chosen: self._collect_as(chosen, custody_id),
+            lambda: self.show_answer(answer, sound=False) if answer else self.go_idle(),
+        )
+
+    def _collect_as(self, member: StaffMember, custody_id: int) -> None:
+        self.collection_staff, self._staff_seen_at = member, time.monotonic()
+        self.collection_page.give_back.setEnabled(False)
+        job = partial(collect_job, self.sessions, custody_id, member)
+        Op(self, "Giving a phone back", job).success(self._on_collected).failure(
+            self._on_not_collected
+        ).run(self.lane)
+
+    def _on_collected(self, answer: Answer) -> None:
+        self.collection_page.give_back.setEnabled(True)
+        self._answered(answer)
+
+    def _on_not_collected(self, failure: Failure) -> None:
+        self.collection_page.give_back.setEnabled(True)
+        if isinstance(failure.error, NotAuthorised):
+            self.collection_staff = None  # deactivated or locked since: ask again next time
+        self._failed(failure)
+
+    # -- camera
+
+    def start_camera(self) -> None:
+        if not self.config.camera:
+            return
+        if self.camera is None:
+            from kiosk.scanning.camera import CameraService
+
+            self.camera = CameraService(self.config.camera, parent=self)
+            self.camera.code_scanned.connect(self.handle_scan)
+            self.camera.frame_ready.connect(self._on_frame)
+            self.camera.camera_lost.connect(self._on_camera_lost)
+            self.camera.camera_found.connect(lambda: self.idle_page.set_camera_problem(""))
+        self.camera.start()
+
+    def stop_camera(self) -> None:
+        if self.camera is not None:
+            self.camera.stop()
+
+    def _on_frame(self, image: QImage) -> None:
+        if self.pages.currentWidget() is self.idle_page:
+            self.idle_page.preview.set_image(image)
+
+    def _on_camera_lost(self, _message: str) -> None:
+        # The worker's message names the device; the log has it, the screen needs less.
+        log.warning("Camera lost: %s", _message)
+        self.idle_page.set_camera_problem("No camera picture")
+
+    # -- Qt events
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.start_camera()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        if not self.isVisible():
+            self.stop_camera()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        scale = max(0.5, min(self.width() / 1024, self.height() / 600))
+        for page in (self.top_bar, self.idle_page, self.result_page, self.collection_page):
+            page.apply_scale(scale)
+        self.staff_page.apply_scale(scale)
+
+    def shutdown(self) -> None:
+        """Stop the camera and the database thread (the window calls this on close)."""
+        self.stop_camera()
+        self.lane.stop()
+        for timer in self.findChildren(QTimer):
+            timer.stop()
+
+    def closeEvent(self, event: Any) -> None:
+        self.shutdown()
+        super().closeEvent(event)
