@@ -14,7 +14,7 @@ from kiosk.config import Config
 from kiosk.exports import ExportRequest, default_path, run_export
 from kiosk.printing.receipts import receipt_path
 from kiosk.services import backup, purge_copies, retention
-from kiosk.services.reports import ReportFilter
+from kiosk.services.reports.filter import ReportFilter
 from kiosk.tables import AuditEvent, Custody
 from tests.reports.conftest import NOW
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from kiosk.config import Config, sqlite_url
 from kiosk.db import opened
-from kiosk.services import audit, backup, custody, restore, staff
+from kiosk.services import audit, backup, confiscation, restore, staff
 from kiosk.services.restore import RestoreRefused
 from kiosk.tables import AuditEvent, Confiscation, Custody
 
@@ -268,8 +268,8 @@ def test_a_restore_by_someone_who_is_not_an_admin_is_refused(history, config, ma
 
 def hand_over_to_police(history, sessions) -> int:
     senior = history.school.actors["senior"]
-    seized = custody.confiscate(sessions, senior, history.late_pupil, "suspected offence")
-    custody.hand_to_police(sessions, senior, seized.id, "PC Patel", "5150", REFERENCE)
+    seized = confiscation.confiscate(sessions, senior, history.late_pupil, "suspected offence")
+    confiscation.hand_to_police(sessions, senior, seized.id, "PC Patel", "5150", REFERENCE)
     return seized.id
 
 
