@@ -36,9 +36,12 @@ KINDS_BEFORE_THE_ENUM = frozenset(
         "staff_role_changed",
     }
 )  # fmt: skip
-# Added since, each with its EventKind member (issue 14: restore and the school's keys).
+# Kinds added since, each with the issue that added it.
 KINDS_ADDED_SINCE = frozenset(
-    {
+    {  # issue 14: the signed record's key lines (kiosk.record.lines)
+        "audit_root", "audit_key_enrol", "audit_key_handover", "audit_key_epoch",
+        "audit_key_revoke",
+        # issue 14: restore and the school's keys (kiosk.services.restore, school_keys)
         "restore_refused", "keys_exported", "keys_imported", "card_key_changed",
         "purged_copies_removed",
     }

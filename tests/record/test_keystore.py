@@ -87,3 +87,21 @@ def test_names_are_plain(tmp_path: Path, name: str) -> None:
 def test_built_from_the_configured_data_directory(data_dir: Path) -> None:
     store = KeyStore.for_config(load_config())
     assert store.folder == data_dir.resolve() / "keys"
+
+
+def test_the_windows_code_path_asks_for_no_posix_modes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Windows chmod cannot give 0600 and a folder cannot be fsynced: the store must
+    work without either (the modes come from the profile's ACLs there)."""
+    import kiosk.keystore as keystore
+
+    calls: list[str] = []
+    monkeypatch.setattr(keystore, "_POSIX", False)
+    monkeypatch.setattr(keystore.os, "chmod", lambda *a, **k: calls.append("chmod"))
+    store = KeyStore(tmp_path)
+    store.write("card-secret", b"abc")
+    assert store.read("card-secret") == b"abc"
+    store.erase("card-secret")
+    assert store.read("card-secret") is None
+    assert calls == []
