@@ -62,7 +62,10 @@ def recompute_chain(path: Path) -> None:
         ).fetchall()
         for name, _sql in saved:
             conn.execute(f"DROP TRIGGER {name}")
-        columns = "seq, at, kind, actor_id, actor_name, pupil_id, slot_number, custody_id, details"
+        columns = (
+            "seq, at, kind, actor_id, actor_name, pupil_id, slot_number, custody_id, details,"
+            " details_salt"
+        )
         prev, last = audit.GENESIS_HASH, 0
         for row in conn.execute(f"SELECT {columns} FROM audit_events ORDER BY seq").fetchall():
             event = SimpleNamespace(
@@ -74,7 +77,7 @@ def recompute_chain(path: Path) -> None:
                 pupil_id=row[5],
                 slot_number=row[6],
                 custody_id=row[7],
-                details_digest=audit.sha256_hex(row[8]),
+                details_digest=audit.details_digest(row[8], row[9]),
                 prev_hash=prev,
             )
             hashed = audit.event_hash(event)
@@ -115,8 +118,9 @@ def test_an_extra_admin_account_with_its_event_forged_into_the_chain_is_refused(
         "VALUES (99, 'Mallory', 'admin', 'x', 1, 0, '2026-03-20 08:00:00.000000')"
     )
     forged = (
-        "INSERT INTO audit_events SELECT seq + 1, at, 'staff_added', 1, 'Alex Admin', NULL, "
-        'NULL, NULL, \'{"name":"Mallory","role":"admin","staff_id":99}\', \'\', 0, \'\', '
+        "INSERT INTO audit_events (seq, at, kind, actor_id, actor_name, details, "
+        "details_digest, redacted, prev_hash, hash) SELECT seq + 1, at, 'staff_added', 1, "
+        '\'Alex Admin\', \'{"name":"Mallory","role":"admin","staff_id":99}\', \'\', 0, \'\', '
         "'x' FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events)"
     )
     edit(made, add, forged)
