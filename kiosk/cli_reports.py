@@ -217,6 +217,11 @@ def backup(ctx: Context, args: argparse.Namespace) -> int:
 def _configure_restore(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="the backup file to restore")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument(
+        "--fingerprint",
+        help="the school audit fingerprint (from the recovery sheet): needed on a new PC, "
+        "where no signed log says which school's backups to trust",
+    )
     add_login(parser)  # an admin: the PIN is checked by the restore itself
 
 
@@ -238,7 +243,11 @@ def restore(ctx: Context, args: argparse.Namespace) -> int:
         return 1
     try:
         result = restoring.restore(
-            ctx.config, args.file, admin_name=args.as_name, pin=read_pin("Admin PIN: ")
+            ctx.config,
+            args.file,
+            admin_name=args.as_name,
+            pin=read_pin("Admin PIN: "),
+            fingerprint=args.fingerprint,
         )
     except KioskError as exc:
         raise CliError(str(exc)) from exc

@@ -34,6 +34,9 @@ from kiosk.db import Database, make_engine, opened
 from kiosk.errors import KioskError
 from kiosk.event_kinds import EventKind
 from kiosk.keystore import KeyStore
+from kiosk.record import lines
+from kiosk.record.check import verify_record
+from kiosk.record.keys import BadKey, normal_fingerprint
 from kiosk.rules import Action
 from kiosk.services import audit, backup, record_checks, restore_keys, school_keys, staff, untrusted
 from kiosk.services.audit import Actor
@@ -133,7 +136,23 @@ def _stage(candidate: Path, staging: Path) -> None:
     staging.chmod(0o600)
 
 
-def _verify_chain(staging: Path) -> audit.ChainReport:
+def _typed(fingerprint: str) -> str:
+    try:
+        return normal_fingerprint(fingerprint)
+    except BadKey as exc:
+        raise RestoreRefused(f"Not restored: {exc}.") from exc
+
+
+def _school_root(live: Path) -> str | None:
+    """The school audit fingerprint the live log is signed under (None: not signed)."""
+    with opened(sqlite_url(live)) as database, database.connect() as conn:
+        return lines.replay(lines.read_key_events(conn)).root
+
+
+def _verify_chain(staging: Path, school_root: str | None) -> audit.ChainReport:
+    """The candidate's chain must verify and, where this school signs its log, carry valid
+    signatures under this school's fingerprint: a database someone re-hashed after changing
+    it passes the hash check, never the signatures."""
     engine = untrusted.untrusted_engine(staging)
     try:
         sessions = Database(engine)
@@ -141,6 +160,18 @@ def _verify_chain(staging: Path) -> audit.ChainReport:
         if not report.intact:
             raise RestoreRefused(
                 f"Not restored: its audit log fails verification. {report.describe()}"
+            )
+        signed = verify_record(sessions, fingerprint=school_root)
+        if school_root is None and signed.fingerprint is not None:
+            raise RestoreRefused(
+                "Not restored: this backup's audit log is signed, and nothing here says "
+                "which school's it is. Give the school audit fingerprint from the recovery "
+                "sheet (kiosk restore FILE --fingerprint '...')."
+            )
+        if not signed.intact:
+            raise RestoreRefused(
+                "Not restored: its audit log is not signed under this school's audit "
+                f"fingerprint as it should be ({signed.problem})."
             )
         with sessions() as session:
             problems = record_checks.record_problems(session)
@@ -155,7 +186,7 @@ def _verify_chain(staging: Path) -> audit.ChainReport:
     return report
 
 
-def _checked_copy(candidate: Path, staging: Path) -> audit.ChainReport:
+def _checked_copy(candidate: Path, staging: Path, school_root: str | None) -> audit.ChainReport:
     """Copy the candidate aside and check it. It is untrusted input: anything that goes
     wrong while examining it is a refusal, never a half-done restore."""
     try:
@@ -166,7 +197,7 @@ def _checked_copy(candidate: Path, staging: Path) -> audit.ChainReport:
         if revision != untrusted.head_revision():
             untrusted.bring_to_head(staging)
             untrusted.check_schema(staging, untrusted.head_revision())
-        return _verify_chain(staging)
+        return _verify_chain(staging, school_root)
     except untrusted.CandidateRefused as exc:
         raise RestoreRefused(str(exc)) from exc
     except (KioskError, OSError):
@@ -290,8 +321,17 @@ def _refused(config: Config, actor: Actor, candidate: Path, reason: str) -> None
         return
 
 
-def restore(config: Config, candidate: Path, *, admin_name: str, pin: str | None) -> RestoreResult:
-    """Check ``candidate`` and, only if it passes, make it the kiosk's database."""
+def restore(
+    config: Config,
+    candidate: Path,
+    *,
+    admin_name: str,
+    pin: str | None,
+    fingerprint: str | None = None,
+) -> RestoreResult:
+    """Check ``candidate`` and, only if it passes, make it the kiosk's database. A signed
+    log is checked under the live log's school fingerprint, or ``fingerprint`` (from the
+    recovery sheet) on a new PC whose records have none yet."""
     live = backup.require_sqlite(config, RestoreRefused)
     candidate = candidate.expanduser().resolve()
     if not candidate.is_file():
@@ -310,7 +350,8 @@ def restore(config: Config, candidate: Path, *, admin_name: str, pin: str | None
     staging = config.backup_dir / f".restore-{stamp}.db.partial"
     try:
         try:
-            report = _checked_copy(candidate, staging)
+            school_root = _school_root(live) if fingerprint is None else _typed(fingerprint)
+            report = _checked_copy(candidate, staging, school_root)
             place = _place(live, staging, report, new_install)
         except RestoreRefused as exc:
             if actor is not None:
