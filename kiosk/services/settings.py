@@ -33,6 +33,8 @@ DEFAULTS: dict[str, str] = {
     "sound": "on",
     "retention_days": "365",
     "mode": "auto",  # auto (by the times above), handin or collection
+    # devices one slot holds; 0: a slot holds a pupil's day's items (phone, watch...)
+    "slot_capacity": "0",
 }
 PUBLIC_KEYS = frozenset(DEFAULTS)
 
@@ -87,6 +89,15 @@ def card_keys(conn: Connection) -> tuple[bytes, str]:
     return bytes.fromhex(rows[CARD_SECRET]), rows.get("school_code", DEFAULTS["school_code"])
 
 
+_SLOT_CAPACITY = select(Setting.value).where(Setting.key == "slot_capacity")
+
+
+def slot_capacity(conn: Connection) -> int:
+    """How many devices one slot holds (0: all of a pupil's day's items)."""
+    value = conn.execute(_SLOT_CAPACITY).scalar()
+    return int(value) if value and value.isdigit() else 0
+
+
 def _parse_time(value: str) -> dt.time:
     try:
         return dt.time.fromisoformat(value)
@@ -120,6 +131,8 @@ def _validate(key: str, value: str) -> str:
         raise InvalidInput("Retention is a number of days from 30 to 3650.")
     if key == "sound" and value not in ("on", "off"):
         raise InvalidInput("Sound is on or off.")
+    if key == "slot_capacity" and not (value.isdigit() and 0 <= int(value) <= 10):
+        raise InvalidInput("Slot capacity is a number of devices from 0 (no limit) to 10.")
     if key == "mode" and value not in ("auto", "handin", "collection"):
         raise InvalidInput("Mode is auto, handin or collection.")
     if key == "school_code":
