@@ -35,6 +35,9 @@ class Action(StrEnum):
     EXPORT = "export"
     SET_MODE = "set_mode"
     VIEW_CONSOLE = "view_console"
+    SET_USUAL_DEVICES = "set_usual_devices"
+    RELEASE_FOR_DAY_OUT = "release_for_day_out"
+    EMERGENCY = "emergency"  # the list of every held device, and the release of all
 
 
 _OFFICE = {
@@ -48,12 +51,15 @@ _OFFICE = {
     Action.UNDO_HAND_IN,
     Action.SET_MODE,
     Action.VIEW_CONSOLE,
+    Action.SET_USUAL_DEVICES,
+    Action.RELEASE_FOR_DAY_OUT,
 }
 _SENIOR = _OFFICE | {
     Action.RELEASE_DSL_REFERRED,
     Action.HAND_TO_POLICE,
     Action.MANAGE_EXEMPTIONS,
     Action.EXPORT,
+    Action.EMERGENCY,
 }
 _ADMIN = _OFFICE | {
     Action.MANAGE_STAFF,
@@ -62,6 +68,7 @@ _ADMIN = _OFFICE | {
     Action.MANAGE_SETTINGS,
     Action.PRINT_CARDS,
     Action.EXPORT,
+    Action.EMERGENCY,
 }
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.OFFICE: frozenset(_OFFICE),

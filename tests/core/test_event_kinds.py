@@ -36,11 +36,19 @@ KINDS_BEFORE_THE_ENUM = frozenset(
         "staff_role_changed",
     }
 )  # fmt: skip
+# Added since, each with its issue: values stored from then on, as fixed as the above.
+KINDS_ADDED = frozenset(
+    {
+        "usual_devices_set", "given_back_apart", "released_for_day_out", "group_out",
+        "marked_back", "emergency_list", "emergency_release", "released_in_emergency",
+        "given_back_after_emergency",
+    }
+)  # fmt: skip  (issue 17)
 KIND_COLUMN_LENGTH = AuditEvent.__table__.c.kind.type.length
 
 
 def test_the_stored_kinds_are_exactly_those_written_before():
-    assert {kind.value for kind in EventKind} == KINDS_BEFORE_THE_ENUM
+    assert {kind.value for kind in EventKind} == KINDS_BEFORE_THE_ENUM | KINDS_ADDED
     assert all(len(kind) <= KIND_COLUMN_LENGTH for kind in EventKind)
     assert audit.PURGE_KIND == EventKind.RETENTION_PURGE
 
