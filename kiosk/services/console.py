@@ -29,6 +29,7 @@ from kiosk.tables import (
     Custody,
     CustodyKind,
     CustodyState,
+    DayOut,
     Exemption,
     Pupil,
     Slot,
@@ -100,6 +101,8 @@ class Dashboard:
     expected_not_in: int
     exemptions: int
     slots: tuple[SlotState, ...]
+    out_now: int = 0  # pupils out of school during the day, not back yet (day_outs)
+    emergency_not_back: int = 0  # released in an emergency, not confirmed back yet
 
     @property
     def free_slots(self) -> int:
@@ -285,6 +288,18 @@ def dashboard(sessions: Sessions, now: dt.datetime | None = None) -> Dashboard:
             expected_not_in=expected or 0,
             exemptions=exempt or 0,
             slots=_slot_states(session),
+            out_now=session.scalar(
+                select(func.count(DayOut.id)).where(
+                    DayOut.back_at.is_(None), DayOut.out_at >= start
+                )
+            )
+            or 0,
+            emergency_not_back=session.scalar(
+                select(func.count(Custody.id)).where(
+                    Custody.state == CustodyState.EMERGENCY_RELEASED.value
+                )
+            )
+            or 0,
         )
 
 
