@@ -122,4 +122,3 @@ def downgrade() -> None:
         batch_op.drop_column("part")
     with op.batch_alter_table("pupils") as batch_op:
         batch_op.drop_column("usual_devices")
-

@@ -36,14 +36,14 @@ KINDS_BEFORE_THE_ENUM = frozenset(
         "staff_role_changed",
     }
 )  # fmt: skip
-# Added since, each with its issue: values stored from then on, as fixed as the above.
+# Added since (issue 17): values stored from then on, as fixed as the above.
 KINDS_ADDED = frozenset(
     {
         "usual_devices_set", "given_back_apart", "released_for_day_out", "group_out",
         "marked_back", "emergency_list", "emergency_release", "released_in_emergency",
         "given_back_after_emergency",
     }
-)  # fmt: skip  (issue 17)
+)  # fmt: skip
 KIND_COLUMN_LENGTH = AuditEvent.__table__.c.kind.type.length
 
 

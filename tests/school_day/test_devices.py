@@ -77,7 +77,7 @@ def test_giving_back_only_some_needs_a_reason_and_the_rest_stays(school, session
     office = school.actors["office"]
     pupil = school.pupil_ids[0]
     custody.hand_in(sessions, pupil, now=T0, devices=[PHONE, WATCH])
-    phone, watch = device_items.held_items(sessions, pupil)
+    phone, _watch = device_items.held_items(sessions, pupil)
     with pytest.raises(InvalidInput):
         device_items.give_back_some(sessions, office, pupil, [phone.id], "  ")
     left = device_items.give_back_some(

@@ -129,9 +129,7 @@ def test_an_emergency_release_of_280_devices_and_the_reconciliation_next_day(sch
     assert morning.slot_number == 1
 
 
-def test_the_dashboard_counts_who_is_out_and_what_is_not_back_after_an_emergency(
-    school, sessions
-):
+def test_the_dashboard_counts_who_is_out_and_what_is_not_back_after_an_emergency(school, sessions):
     office, senior = school.actors["office"], school.actors["senior"]
     for pupil in school.pupil_ids[:3]:
         custody.hand_in(sessions, pupil, now=T0)
