@@ -660,7 +660,7 @@ def test_no_pin_or_card_secret_in_logs_exports_printouts_or_command_output(
     root_handlers = list(logging.getLogger().handlers)
     caplog.set_level(logging.DEBUG)
     try:
-        assert sessions.kw["bind"].url.database == str(config.data_dir / "kiosk.db")
+        assert sessions.file == config.data_dir / "kiosk.db"
         setup_logging(config)
         _busy_day_with_distinctive_pins(sessions, school)
         today = f"{local_date(utcnow())}"
