@@ -138,3 +138,26 @@ def test_the_dashboard_counts_who_is_out_and_what_is_not_back_after_an_emergency
     emergency.release_all(sessions, senior, "Gas leak", now=NOON)
     board = console.dashboard(sessions, now=NOON)
     assert (board.emergency_not_back, board.held_today) == (2, 0)
+
+
+def test_the_custody_log_names_the_devices_and_why_they_left(school, sessions, tmp_path):
+    import csv
+
+    from kiosk.devices import Device, DeviceKind
+    from kiosk.exports import ExportRequest, run_export
+    from kiosk.services.reports.filter import ReportFilter
+
+    office, senior = school.actors["office"], school.actors["senior"]
+    pupil = school.pupil_ids[0]
+    watch = [Device(DeviceKind.PHONE), Device(DeviceKind.WATCH)]
+    custody.hand_in(sessions, pupil, now=T0, devices=watch)
+    day_outs.release_for_day_out(sessions, office, [pupil], "appointment", "dentist", now=NOON)
+    day = ReportFilter(T0.date(), T0.date())
+    out = tmp_path / "custody.csv"
+    run_export(sessions, senior, ExportRequest("custody", "csv", day), out)
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        header, row = list(csv.reader(fh))
+    by_title = dict(zip(header, row, strict=True))
+    assert by_title["Devices"] == "phone, watch"
+    assert by_title["Release reason"] == "appointment: dentist"
+    assert by_title["Outcome"] == "Given back"
