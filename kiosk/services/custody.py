@@ -238,9 +238,12 @@ def undo_hand_in(
                 raise UndoWindowPassed()
         else:
             require(session, actor, Action.UNDO_HAND_IN)
-        custody.state = CustodyState.CANCELLED.value
-        custody.released_at, custody.released_by_id = now, actor.id
-        record(session, EventKind.HAND_IN_UNDONE, actor, custody, now)
+        # a hand-in that filled several slots is undone whole
+        for part in _held(session, custody.pupil_id, CustodyKind.DAILY):
+            if part.received_at == custody.received_at:
+                part.state = CustodyState.CANCELLED.value
+                part.released_at, part.released_by_id = now, actor.id
+                record(session, EventKind.HAND_IN_UNDONE, actor, part, now)
 
 
 def check_collection(sessions: Sessions, card_text: object) -> CollectionCheck:

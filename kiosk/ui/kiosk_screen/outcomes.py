@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kiosk.devices import kinds_words
 from kiosk.errors import (
     CardRevoked,
     DatabaseUnavailable,
@@ -83,6 +84,7 @@ class Outcome:
     seconds: int = RESULT_SECONDS
     undo: bool = False
     note: str = ""
+    caption: str = ""  # home time: the words above the slot ("Phone and watch in slot")
 
 
 def hand_in_outcome(result: HandInResult) -> Outcome:
@@ -94,19 +96,52 @@ def hand_in_outcome(result: HandInResult) -> Outcome:
         message = "Your phone is already with the office."
         return Outcome(State.ALREADY_HANDED_IN, Tone.INFO, name, message)
     slot = result.slot_number
+    placed = result.placements
     if result.already_held:
-        message = f"You have already handed in. Your phone is in slot {slot}"
+        if len(placed) > 1 or (placed and placed[0].kinds != ("phone",)):
+            message = f"You have already handed in. {_where(result)}"
+        else:
+            message = f"You have already handed in. Your phone is in slot {slot}"
         return Outcome(State.ALREADY_HANDED_IN, Tone.INFO, name, message, slot=slot)
     return Outcome(
         State.HANDED_IN,
         Tone.SUCCESS,
         name,
-        f"Switch your phone off and put it in slot {slot}",
+        _put_in(result),
         slot=slot,
         custody_id=result.custody_id,
         seconds=UNDO_SECONDS,
         undo=True,
     )
+
+
+def _where(result: HandInResult) -> str:
+    """ "Phone and watch in slot 12", or each slot's devices when they took several."""
+    return ", ".join(f"{kinds_words(p.kinds)} in slot {p.slot_number}" for p in result.placements)
+
+
+def _put_in(result: HandInResult) -> str:
+    placed = result.placements
+    if not placed or (placed[0].kinds == ("phone",) and len(placed) == 1):
+        return f"Switch your phone off and put it in slot {result.slot_number}"
+    if len(placed) == 1:
+        words = kinds_words(placed[0].kinds).lower()
+        return f"Switch off your {words} and put them in slot {placed[0].slot_number}"
+    return f"Switch them off: {_where(result)}"
+
+
+def _collect_caption(info: CustodyInfo) -> str:
+    """Above the big slot number: "Phone and watch in slot", or every slot when several."""
+    kinds = kinds_words(info.kinds) if info.kinds else "Phone"
+    if info.other_slots:
+        others = ", ".join(str(n) for n in info.other_slots)
+        return f"{kinds} in slots {info.slot_number} and {others}"
+    return f"{kinds} in slot"
+
+
+def _collect_words(info: CustodyInfo) -> str:
+    caption = _collect_caption(info)
+    return caption if info.other_slots else f"{caption} {info.slot_number}"
 
 
 HELD_FOR_PARENT = "Held for a parent/carer: please see the office"
@@ -125,11 +160,12 @@ def collection_outcome(check: CollectionCheck) -> Outcome:
         State.COLLECT_CONFIRM,
         Tone.INFO,
         name,
-        f"Phone in slot {daily.slot_number}",
+        _collect_words(daily),
         slot=daily.slot_number,
         custody_id=daily.id,
         seconds=CONFIRM_SECONDS,
         note=note if check.confiscations else "",
+        caption=_collect_caption(daily),
     )
 
 
@@ -138,7 +174,9 @@ def collected_outcome(info: CustodyInfo) -> Outcome:
         State.COLLECTED,
         Tone.SUCCESS,
         info.pupil.screen_name,
-        f"Phone given back from slot {info.slot_number}. Goodbye!",
+        f"{kinds_words(info.kinds) if info.kinds else 'Phone'} given back from slot"
+        f"{'s' if info.other_slots else ''} "
+        f"{', '.join(str(n) for n in (info.slot_number, *info.other_slots))}. Goodbye!",
         slot=info.slot_number,
         seconds=COLLECTED_SECONDS,
     )
