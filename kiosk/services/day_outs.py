@@ -41,6 +41,13 @@ REASON_WORDS = {
     OutReason.OTHER: "Other",
 }
 NOTE_MAX = 200
+
+
+def reason_words(reason: str) -> str:
+    """ "Trip" for "trip"; a reason this version does not know reads as itself."""
+    return next((w for r, w in REASON_WORDS.items() if r.value == reason), reason)
+
+
 GROUP_NAME_MAX = 80
 
 
@@ -59,7 +66,7 @@ class Outing:
 
     @property
     def reason_words(self) -> str:
-        return REASON_WORDS.get(OutReason(self.reason), self.reason)
+        return reason_words(self.reason)
 
 
 @dataclass(frozen=True)
@@ -249,3 +256,16 @@ def mark_back(
             at=now,
             details={"day_out_id": outing.id, "reason": outing.reason},
         )
+
+
+def forms_and_years(sessions: Sessions) -> tuple[list[str], list[int]]:
+    """The forms and years of the active pupils, for picking a group."""
+    active = (Pupil.active.is_(True), Pupil.purged_at.is_(None))
+    with sessions() as session:
+        forms = session.scalars(
+            select(Pupil.reg_group).where(*active).distinct().order_by(Pupil.reg_group)
+        )
+        years = session.scalars(
+            select(Pupil.year_group).where(*active).distinct().order_by(Pupil.year_group)
+        )
+        return list(forms), list(years)

@@ -33,3 +33,28 @@ def school(engine: Engine, database_url: str, big_school_template: Template[Demo
     """The big school: admin/office/senior staff, 290 ordinary slots and 10 reserved,
     300 pupils each with a card."""
     return big_school_template.built_for(database_url)
+
+
+@pytest.fixture
+def make_console(qtbot, sessions, data_dir, styled):
+    """A shown staff console on the big school (1280 x 800 unless resized)."""
+    from kiosk.config import load_config
+    from kiosk.ui.staff.console import StaffConsole
+
+    def make():
+        console = StaffConsole(sessions, load_config(data_dir))
+        qtbot.addWidget(console)
+        console.resize(1280, 800)
+        console.show()
+        qtbot.waitExposed(console)
+        return console
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def styled(qapp):
+    from kiosk.ui.style import STYLE_SHEET
+
+    qapp.setStyleSheet(STYLE_SHEET)
+    return qapp

@@ -118,6 +118,10 @@ class DashboardTab(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.slot_map)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.day_line = QLabel("")  # who is out of school, what an emergency left
+        self.day_line.setWordWrap(True)
+        self.day_line.setStyleSheet("font-size: 20px; font-weight: 700; color: #b45309;")
+        self.day_line.setVisible(False)
         self.slot_detail = QLabel("Tap a slot to see who is in it and since when.")
         self.slot_detail.setWordWrap(True)
         self.slot_detail.setStyleSheet("font-size: 20px; font-weight: 600;")
@@ -125,6 +129,7 @@ class DashboardTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(grid)
+        layout.addWidget(self.day_line)
         layout.addWidget(SlotLegend())
         layout.addWidget(scroll, 1)
         layout.addWidget(self.slot_detail)
@@ -152,10 +157,23 @@ class DashboardTab(QWidget):
         }
         for name, count in counts.items():
             self.tiles[name].set_count(count)
+        self._show_day_line(data)
         self.slot_map.set_slots(data.slots)
         selected = self.slot_map.selected
         if selected is not None:
             self._show_slot(selected)
+
+    def _show_day_line(self, data: Dashboard) -> None:
+        words = []
+        if data.out_now:
+            words.append(f"{data.out_now} out of school now (Out of school tab: still out)")
+        if data.emergency_not_back:
+            words.append(
+                f"{data.emergency_not_back} released in an emergency and never confirmed"
+                " back (Emergency tab)"
+            )
+        self.day_line.setText(". ".join(words))
+        self.day_line.setVisible(bool(words))
 
     def _show_slot(self, number: int) -> None:
         slot = self.slot_map.slot(number)
