@@ -286,11 +286,10 @@ def collect(
         parts = [custody] + [
             c for c in _held(session, custody.pupil_id, CustodyKind.DAILY) if c.id != custody.id
         ]
-        info = _day_info(session, parts)
         for part in parts:
             mark_released(part, actor, now, ReleasedTo.PUPIL)
             record(session, EventKind.COLLECTED, actor, part, now, devices_details(part))
-        return info
+        return _day_info(session, parts)
 
 
 def devices_details(custody: Custody) -> dict[str, Any] | None:
