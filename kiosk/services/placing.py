@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from kiosk.clock import local_date, start_of_local_day
@@ -24,8 +24,7 @@ from kiosk.services import audit
 from kiosk.services.allocation import free_slot
 from kiosk.services.audit import Actor
 from kiosk.services.common import AnyRow, PupilSummary
-from kiosk.services.settings import slot_capacity
-from kiosk.tables import HELD, Custody, CustodyItem, CustodyKind, DayOut, Slot
+from kiosk.tables import HELD, Custody, CustodyItem, CustodyKind, DayOut, Pupil, Setting, Slot
 
 
 @dataclass(frozen=True)
@@ -37,14 +36,30 @@ class Placement:
     kinds: tuple[str, ...]
 
 
-# Built once: every hand-in runs them.
-_OPEN_OUT_TODAY = (
-    select(DayOut.id, DayOut.slot_number, DayOut.device_kinds, DayOut.reason)
-    .where(
-        DayOut.pupil_id == bindparam("pupil_id"),
-        DayOut.back_at.is_(None),
-        DayOut.out_at >= bindparam("since"),
+# Built once: every hand-in runs them. What the placing needs to know, in one statement
+# (a statement costs more than the index probes in it): the pupil's open day-out of today,
+# if any, and the school's slot capacity (the setting may be missing: 0).
+_DAY_FACTS = (
+    select(
+        DayOut.id.label("out_id"),
+        DayOut.slot_number,
+        DayOut.device_kinds,
+        DayOut.reason,
+        select(Setting.value)
+        .where(Setting.key == "slot_capacity")
+        .scalar_subquery()
+        .label("capacity"),
     )
+    .select_from(Pupil)
+    .outerjoin(
+        DayOut,
+        and_(
+            DayOut.pupil_id == Pupil.id,
+            DayOut.back_at.is_(None),
+            DayOut.out_at >= bindparam("since"),
+        ),
+    )
+    .where(Pupil.id == bindparam("pupil_id"))
     .order_by(DayOut.out_at.desc())
     .limit(1)
 )
@@ -78,13 +93,14 @@ def place_day(
 ) -> tuple[Placement, ...]:
     """Put the pupil's devices in slots, record each slot's custody, items and event, and
     close the pupil's open day-out if they are back."""
-    out = conn.execute(
-        _OPEN_OUT_TODAY, {"pupil_id": pupil.id, "since": start_of_local_day(local_date(now))}
-    ).first()
+    facts = conn.execute(
+        _DAY_FACTS, {"pupil_id": pupil.id, "since": start_of_local_day(local_date(now))}
+    ).one()
+    out = facts if facts.out_id is not None else None
     if devices is None:
         stored = out.device_kinds if out is not None and out.device_kinds else None
         devices = decode(stored or pupil.usual_devices)
-    capacity = slot_capacity(conn) if len(devices) > 1 else 0
+    capacity = int(facts.capacity) if facts.capacity and facts.capacity.isdigit() else 0
     placements = []
     wanted = out.slot_number if out is not None else None
     for part, group in enumerate(split_for_slots(devices, capacity), start=1):
@@ -93,7 +109,7 @@ def place_day(
     if out is not None:
         conn.execute(
             _CLOSE_OUT,
-            {"out_id": out.id, "back_at": now, "custody_id": placements[0].custody_id},
+            {"out_id": out.out_id, "back_at": now, "custody_id": placements[0].custody_id},
         )
     return tuple(placements)
 
@@ -159,7 +175,7 @@ def _details(group: Sequence[Device], out: AnyRow | None) -> dict[str, object] |
         details["devices"] = [d.words for d in group]
     if out is not None:
         details["back_from"] = out.reason
-        details["day_out_id"] = out.id
+        details["day_out_id"] = out.out_id
     return details or None
 
 

@@ -89,15 +89,6 @@ def card_keys(conn: Connection) -> tuple[bytes, str]:
     return bytes.fromhex(rows[CARD_SECRET]), rows.get("school_code", DEFAULTS["school_code"])
 
 
-_SLOT_CAPACITY = select(Setting.value).where(Setting.key == "slot_capacity")
-
-
-def slot_capacity(conn: Connection) -> int:
-    """How many devices one slot holds (0: all of a pupil's day's items)."""
-    value = conn.execute(_SLOT_CAPACITY).scalar()
-    return int(value) if value and value.isdigit() else 0
-
-
 def parse_time(value: str) -> dt.time:
     try:
         return dt.time.fromisoformat(value)
