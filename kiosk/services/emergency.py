@@ -71,7 +71,9 @@ def _custodies(session: Session, state: str) -> list[Custody]:
         .options(
             selectinload(Custody.items), selectinload(Custody.pupil), selectinload(Custody.slot)
         )
-        .order_by(Pupil.reg_group, Pupil.surname, Pupil.legal_forename, Slot.number)
+        .order_by(
+            Pupil.year_group, Pupil.reg_group, Pupil.surname, Pupil.legal_forename, Slot.number
+        )
     )
     return list(session.scalars(query))
 

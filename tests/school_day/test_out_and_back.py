@@ -110,8 +110,8 @@ def test_an_emergency_release_of_280_devices_and_the_reconciliation_next_day(sch
         emergency.held_list(sessions, office, now=NOON)
     listing = emergency.held_list(sessions, senior, now=NOON)
     assert len(listing.devices) == 280 and listing.pupils == 280
-    forms = [d.pupil.reg_group for d in listing.devices]
-    assert forms == sorted(forms)
+    forms = [(d.pupil.year_group, d.pupil.reg_group) for d in listing.devices]
+    assert forms == sorted(forms)  # by year, then form: 7A before 10A
     assert emergency.release_all(sessions, senior, "Fire alarm: evacuation", now=NOON) == 280
     assert console.all_held(sessions) == []
     assert count(sessions, "released_in_emergency") == 280

@@ -99,10 +99,14 @@ class DashboardTab(QWidget):
         self.heading = QLabel("")
         self.heading.setStyleSheet("font-size: 24px; font-weight: 800;")
         self.updated = QLabel("")
+        self.day_line = QLabel("")  # who is out of school, what an emergency left
+        self.day_line.setStyleSheet("font-size: 20px; font-weight: 700; color: #b45309;")
+        self.day_line.setVisible(False)
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh)
         top = QHBoxLayout()
         top.addWidget(self.heading, 1)
+        top.addWidget(self.day_line)
         top.addWidget(self.updated)
         top.addWidget(refresh)
         self.tiles: dict[str, Tile] = {}
@@ -118,10 +122,6 @@ class DashboardTab(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.slot_map)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.day_line = QLabel("")  # who is out of school, what an emergency left
-        self.day_line.setWordWrap(True)
-        self.day_line.setStyleSheet("font-size: 20px; font-weight: 700; color: #b45309;")
-        self.day_line.setVisible(False)
         self.slot_detail = QLabel("Tap a slot to see who is in it and since when.")
         self.slot_detail.setWordWrap(True)
         self.slot_detail.setStyleSheet("font-size: 20px; font-weight: 600;")
@@ -129,7 +129,6 @@ class DashboardTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(grid)
-        layout.addWidget(self.day_line)
         layout.addWidget(SlotLegend())
         layout.addWidget(scroll, 1)
         layout.addWidget(self.slot_detail)
@@ -173,13 +172,14 @@ class DashboardTab(QWidget):
     def _show_day_line(self, data: Dashboard) -> None:
         words = []
         if data.out_now:
-            words.append(f"{data.out_now} out of school now (Out of school tab: still out)")
+            words.append(f"{data.out_now} out of school")
         if data.emergency_not_back:
-            words.append(
-                f"{data.emergency_not_back} released in an emergency and never confirmed"
-                " back (Emergency tab)"
-            )
-        self.day_line.setText(". ".join(words))
+            words.append(f"{data.emergency_not_back} not back after an emergency")
+        self.day_line.setText(" · ".join(words))
+        self.day_line.setToolTip(
+            "Out of school tab: who is still out. Emergency tab: devices released in an "
+            "emergency that no one has confirmed back with their pupil."
+        )
         self.day_line.setVisible(bool(words))
 
     def _show_slot(self, number: int) -> None:

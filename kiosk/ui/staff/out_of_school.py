@@ -5,10 +5,8 @@ has not come back (they scan at the kiosk on return, or staff mark them back her
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QComboBox,
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -66,15 +64,12 @@ class OutOfSchoolTab(QWidget):
     def _build_release(self) -> QWidget:
         self.finder = PupilFinder(self.sessions, self.feedback)
         self.finder.chosen.connect(lambda pupil: self.add([pupil]))
-        self.form = QComboBox()
-        self.year = QComboBox()
-        add_form = QPushButton("Add form")
-        add_form.clicked.connect(lambda: self._add_group(form=self.form.currentText()))
-        add_year = QPushButton("Add year")
-        add_year.clicked.connect(lambda: self._add_group(year=self.year.currentData()))
+        self.group = QComboBox()  # "Form 7A", "Year 7": a whole form or year at once
+        add_group = QPushButton("Add")
+        add_group.clicked.connect(self._add_group)
         groups = QHBoxLayout()
-        for widget in (self.form, add_form, self.year, add_year):
-            groups.addWidget(widget)
+        groups.addWidget(self.group, 1)
+        groups.addWidget(add_group)
         self.chosen_model = RowsModel(models.pupil_columns(lambda p: p), models.pupil_search)
         self.chosen_proxy = SearchProxy(self.chosen_model)
         self.chosen_table = models.make_table(self.chosen_proxy, compact=True)
@@ -87,27 +82,28 @@ class OutOfSchoolTab(QWidget):
         chosen_bar.addWidget(self.count, 1)
         chosen_bar.addWidget(remove)
         chosen_bar.addWidget(clear)
+        self.chosen_table.setMinimumHeight(110)
         left = QVBoxLayout()
-        left.addWidget(QLabel("1. Choose the pupils: find one, or add a form or a year"))
-        left.addWidget(self.finder, 2)
+        step = QLabel("1. Choose the pupils: scan or find one, or add a form or a year")
+        step.setWordWrap(True)
+        left.addWidget(step)
+        left.addWidget(self.finder)
         left.addLayout(groups)
         left.addLayout(chosen_bar)
         left.addWidget(self.chosen_table, 3)
         page = QWidget()
         row = QHBoxLayout(page)
-        row.addLayout(left, 1)
-        row.addWidget(side_panel(self._build_form(), 430))
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(side_panel(left, 400), 1)  # scrolls on a short screen
+        row.addWidget(side_panel(self._build_form(), 360))
         return page
 
     def _build_form(self) -> QVBoxLayout:
-        self.reasons = QButtonGroup(self)
-        grid = QGridLayout()
-        for index, (reason, words) in enumerate(REASON_WORDS.items()):
-            button = QPushButton(words)
-            button.setCheckable(True)
-            button.setProperty("reason", reason.value)
-            self.reasons.addButton(button)
-            grid.addWidget(button, index // 3, index % 3)
+        self.reason = QComboBox()
+        self.reason.setPlaceholderText("Choose a reason")
+        for reason, words in REASON_WORDS.items():
+            self.reason.addItem(words, reason.value)
+        self.reason.setCurrentIndex(-1)
         self.note = QLineEdit()
         self.note.setPlaceholderText("Note, e.g. dentist, collected by mum")
         self.note.setMaxLength(day_outs.NOTE_MAX)
@@ -134,7 +130,7 @@ class OutOfSchoolTab(QWidget):
         self.confirm_box.setVisible(False)
         form = QVBoxLayout()
         form.addWidget(QLabel("2. Why they are going out"))
-        form.addLayout(grid)
+        form.addWidget(self.reason)
         form.addWidget(self.note)
         form.addWidget(self.group_name)
         form.addWidget(self.review)
@@ -150,9 +146,11 @@ class OutOfSchoolTab(QWidget):
     def add(self, found: list[PupilSummary]) -> None:
         self._set_chosen({**self.chosen, **{p.id: p for p in found}})
 
-    def _add_group(self, *, form: str | None = None, year: int | None = None) -> None:
-        if not form and year is None:
+    def _add_group(self) -> None:
+        chosen = self.group.currentData()
+        if not isinstance(chosen, tuple):
             return
+        form, year = chosen
         ok, found = attempt(
             self.feedback,
             "Finding the pupils",
@@ -171,14 +169,14 @@ class OutOfSchoolTab(QWidget):
         self.chosen_model.set_rows(list(chosen.values()))
         n = len(chosen)
         self.count.setText(f"{n} pupil{'s' if n != 1 else ''} chosen")
-        self.review.setText(f"Release the devices of {n} pupil{'s' if n != 1 else ''}…")
+        self.review.setText(f"Release {n} pupil{'s' if n != 1 else ''}…")
         self.confirm_box.setVisible(False)
 
     # -- releasing
 
     def _reason(self) -> str | None:
-        button = self.reasons.checkedButton()
-        return str(button.property("reason")) if button is not None else None
+        chosen = self.reason.currentData()
+        return str(chosen) if chosen is not None else None
 
     def _review(self) -> None:
         reason = self._reason()
@@ -249,10 +247,11 @@ class OutOfSchoolTab(QWidget):
         ok, forms = attempt(
             self.feedback, "Loading forms", lambda: day_outs.forms_and_years(self.sessions)
         )
-        if ok and forms is not None and self.form.count() == 0:
-            self.form.addItems(forms[0])
+        if ok and forms is not None and self.group.count() == 0:
+            for form in forms[0]:
+                self.group.addItem(f"Form {form}", (form, None))
             for year in forms[1]:
-                self.year.addItem(f"Year {year}", year)
+                self.group.addItem(f"Year {year}", (None, year))
         ok, out = attempt(
             self.feedback, "Loading who is out", lambda: day_outs.still_out(self.sessions)
         )

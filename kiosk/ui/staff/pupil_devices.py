@@ -53,8 +53,9 @@ class PupilDevicesTab(QWidget):
         self.header = PupilHeader(sessions)
         left = QVBoxLayout()
         left.addWidget(QLabel("1. Find the pupil"))
-        left.addWidget(self.finder, 1)
+        left.addWidget(self.finder)
         left.addWidget(self.header)
+        left.addStretch(1)
         right = QVBoxLayout()
         right.addWidget(QLabel("2. Usual devices (handed in with one scan each morning)"))
         right.addLayout(self._build_usual())
@@ -72,9 +73,9 @@ class PupilDevicesTab(QWidget):
         right.addWidget(QLabel("Everything goes back together at home time or on Release."))
         right.addWidget(self.feedback)
         right.addStretch(1)
-        self.form = side_panel(right, 520)
+        self.form = side_panel(right, 480)
         layout = QHBoxLayout(self)
-        layout.addLayout(left, 1)
+        layout.addWidget(side_panel(left, 380), 1)  # scrolls on a short screen
         layout.addWidget(self.form)
         self.show_pupil(None)
 

@@ -36,6 +36,8 @@ class PupilFinder(QWidget):
         self.proxy = SearchProxy(self.results)
         self.table = models.make_table(self.proxy, compact=True)
         self.table.clicked.connect(self._tapped)
+        self.table.setMinimumHeight(150)
+        self.table.setVisible(False)  # shown when a search finds several: tap the right one
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
@@ -48,6 +50,7 @@ class PupilFinder(QWidget):
         if ok and pupil is not None:
             self.search.clear()
             self.results.set_rows([pupil])
+            self.table.setVisible(False)
             emit(self.chosen, pupil)
 
     def find_typed(self) -> None:
@@ -61,6 +64,7 @@ class PupilFinder(QWidget):
         if not ok or found is None:
             return
         self.results.set_rows(found)
+        self.table.setVisible(len(found) > 1)
         self.table.resizeColumnsToContents()
         if len(found) == 1:
             emit(self.chosen, found[0])
