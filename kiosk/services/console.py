@@ -257,10 +257,13 @@ def _slot_states(session: Session) -> tuple[SlotState, ...]:
 
 def _held_counts(session: Session, start: dt.datetime) -> tuple[int, int, int]:
     """(daily received today, daily from an earlier day, confiscations) still held."""
+    # Grouped by the label: PostgreSQL does not see two bound copies of the comparison as
+    # the same expression.
+    today = (Custody.received_at >= start).label("received_today")
     rows = session.execute(
-        select(Custody.kind, Custody.received_at >= start, func.count())
+        select(Custody.kind, today, func.count())
         .where(Custody.state == HELD)
-        .group_by(Custody.kind, Custody.received_at >= start)
+        .group_by(Custody.kind, today)
     )
     counts = {(kind, bool(today)): count for kind, today, count in rows}
     confiscations = counts.get((CONFISCATION, True), 0) + counts.get((CONFISCATION, False), 0)

@@ -4,9 +4,10 @@ pupils and 300 slots, built once and copied for each test like the small school.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from school_copies import Template, make_template
+from school_copies import Template, make_template, sqlite_or_postgres
 from sqlalchemy import Engine
 
 from kiosk.db import Sessions
@@ -58,3 +59,10 @@ def styled(qapp):
 
     qapp.setStyleSheet(STYLE_SHEET)
     return qapp
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_on_both(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[str]:
+    """The service tests' ``database_url``: a SQLite file, then a PostgreSQL database of
+    their own (a module opts in with ``database_url = database_on_both``)."""
+    yield from sqlite_or_postgres(request, data_dir)

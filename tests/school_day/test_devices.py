@@ -15,6 +15,8 @@ from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.services import custody, device_items, settings
 from kiosk.tables import AuditEvent, Custody, CustodyItem, Slot
 
+from .conftest import database_on_both as database_url  # noqa: F401 (SQLite and PostgreSQL)
+
 T0 = dt.datetime(2026, 11, 20, 8, 0)
 PHONE, WATCH = Device(DeviceKind.PHONE), Device(DeviceKind.WATCH, "black Garmin")
 

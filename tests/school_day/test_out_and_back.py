@@ -13,6 +13,8 @@ from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.services import console, custody, day_outs, emergency
 from kiosk.tables import AuditEvent, Custody, DayOut
 
+from .conftest import database_on_both as database_url  # noqa: F401 (SQLite and PostgreSQL)
+
 T0 = dt.datetime(2026, 11, 20, 8, 0)  # a Friday, 08:00 UTC (school-local too)
 NOON = T0 + dt.timedelta(hours=4)
 TWO = T0 + dt.timedelta(hours=6)
