@@ -118,6 +118,8 @@ def test_an_emergency_release_of_280_devices_printed_in_one_tap_and_reconciled_n
     console.show_tab("Dashboard")
     settle()
     assert console.tab("Dashboard").day_line.text() == "277 not back after an emergency"
+    end_of_day = console.show_tab("End of day")
+    assert "277 released in an emergency and never confirmed back" in end_of_day.day_left.text()
 
 
 def test_staff_set_a_pupils_usual_devices_and_give_one_back_apart(

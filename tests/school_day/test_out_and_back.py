@@ -163,3 +163,17 @@ def test_the_custody_log_names_the_devices_and_why_they_left(school, sessions, t
     assert by_title["Devices"] == "phone, watch"
     assert by_title["Release reason"] == "appointment: dentist"
     assert by_title["Outcome"] == "Given back"
+
+
+def test_a_devices_chain_of_custody_tells_the_day_in_words(school, sessions):
+    from kiosk.services.chain_of_custody import chain_of_custody
+
+    office = school.actors["office"]
+    pupil = school.pupil_ids[0]
+    first = custody.hand_in(sessions, pupil, now=T0)
+    day_outs.release_for_day_out(sessions, office, [pupil], "appointment", "dentist", now=NOON)
+    back = custody.hand_in(sessions, pupil, now=TWO)
+    left = [e.words for e in chain_of_custody(sessions, first.custody_id or 0).events]
+    assert left[-1] == "Released: pupil out during the day: appointment; dentist"
+    returned = [e.words for e in chain_of_custody(sessions, back.custody_id or 0).events]
+    assert returned[0] == "Handed in: back from appointment"
