@@ -1,19 +1,26 @@
-"""Core commands: run, demo, verify-log, db upgrade, staff."""
+"""Core commands: run, demo, db upgrade, staff (verify-log: kiosk.cli_record)."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from kiosk.cli import CliError, Context, command, read_pin, staff_login
-from kiosk.config import sqlite_url
 from kiosk.errors import KioskError
 
 
 def _run_gui(ctx: Context) -> int:
+    import sys
+
+    from kiosk.record import seal
     from kiosk.ui.app import run_app
 
-    return run_app(ctx.config, ctx.sessions)
+    sessions = ctx.sessions
+    if ctx.sealer is not None:
+        ctx.sealer.rotate_if_due(sessions)
+        seal.start_daily_rotation(ctx.sealer, sessions)
+    elif ctx.unsigned_because != seal.NOT_SET_UP:  # signed elsewhere, but not by this kiosk
+        print(f"Warning: the audit log is not signed here: {ctx.unsigned_because}", file=sys.stderr)
+    return run_app(ctx.config, sessions)
 
 
 def _configure_run(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +51,11 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pupils", type=int, default=300)
     parser.add_argument("--slots", type=int, default=120)
     parser.add_argument("--days", type=int, default=4, help="school days of history")
+    parser.add_argument(
+        "--lockers",
+        action="store_true",
+        help="a new demo's slots 1-32 behind a simulated KR-CU16 locker bank",
+    )
 
 
 @command(
@@ -53,37 +65,25 @@ def demo(ctx: Context, args: argparse.Namespace) -> int:
     from kiosk.demo import DEMO_STAFF, build_demo, is_empty
 
     _apply_run_options(ctx, args)
+    if args.lockers and args.no_run:
+        raise CliError("--lockers simulates the bank while the kiosk runs: leave out --no-run")
     if is_empty(ctx.sessions):
         print(f"Creating a demo school in {ctx.config.data_dir} ...", flush=True)
-        build_demo(ctx.sessions, pupils=args.pupils, slot_count=args.slots, days=args.days)
+        school = build_demo(ctx.sessions, pupils=args.pupils, slot_count=args.slots, days=args.days)
         print("Demo staff (shown once; change them before real use):")
         for member in DEMO_STAFF:
             print(f"  {member.name:<20} role {member.role:<7} PIN {member.pin}")
+        if args.lockers:
+            from kiosk.cli_lockers import demo_bank
+
+            demo_bank(ctx.sessions, school.actors["admin"])
     else:
+        if args.lockers:
+            raise CliError("--lockers sets up a new demo only: give an empty KIOSK_DATA_DIR")
         print("The database already holds a school: running it as it is.")
     if args.no_run:
         return 0
     return _run_gui(ctx)
-
-
-def _configure_verify(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=Path, help="check this SQLite file instead (e.g. a copy)")
-
-
-@command("verify-log", "Walk the audit chain and name the first broken event.", _configure_verify)
-def verify_log(ctx: Context, args: argparse.Namespace) -> int:
-    from kiosk.db import open_database
-    from kiosk.services import audit
-
-    if args.db:
-        if not args.db.is_file():
-            raise CliError(f"no such file: {args.db}")
-        sessions = open_database(sqlite_url(args.db.resolve()), migrate=False)
-    else:
-        sessions = ctx.sessions
-    report = audit.verify(sessions)
-    print(report.describe())
-    return 0 if report.intact else 1
 
 
 def _configure_db(parser: argparse.ArgumentParser) -> None:

@@ -35,6 +35,7 @@ class Action(StrEnum):
     EXPORT = "export"
     SET_MODE = "set_mode"
     VIEW_CONSOLE = "view_console"
+    OPEN_ALL_LOCKERS = "open_all_lockers"  # the emergency release of every locker door
     SET_USUAL_DEVICES = "set_usual_devices"
     RELEASE_FOR_DAY_OUT = "release_for_day_out"
     EMERGENCY = "emergency"  # the list of every held device, and the release of all
@@ -68,6 +69,7 @@ _ADMIN = _OFFICE | {
     Action.MANAGE_SETTINGS,
     Action.PRINT_CARDS,
     Action.EXPORT,
+    Action.OPEN_ALL_LOCKERS,
     Action.EMERGENCY,
 }
 PERMISSIONS: dict[Role, frozenset[Action]] = {

@@ -1,7 +1,7 @@
 """several devices per pupil, out and back during the day, emergency release
 
 Revision ID: 0007
-Revises: 0008 (written against 0001; chained after main's 0008 so there is one head)
+Revises: 0004 (written against 0001; chained after main's newest, 0004, so there is one head)
 
 Every existing custody becomes one item of kind "phone" (a confiscation keeps its
 description on the item too), so the records of the past read as they did.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0008"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

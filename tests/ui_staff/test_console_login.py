@@ -16,6 +16,7 @@ OWN_TABS = [
     "Confiscate",
     "Devices",
     "End of day",
+    "Lockers",
     "Out of school",
     "Pupil's devices",
 ]
