@@ -6,7 +6,10 @@ waits; CPU is the side's own process time. This tree also times pupils handing i
 and a watch with one scan (their usual devices), which the old code cannot do.
 
     .venv/bin/python benchmarks/handin_devices.py [--baseline /work/baseline] [--rounds 4]
-        [--batch 100]
+        [--batch 100] [--also NAME=TREE]
+
+``--also`` adds a third side (e.g. a checkout of main without this branch) to tell what this
+branch costs apart from what else changed since the original.
 """
 
 from __future__ import annotations
@@ -91,34 +94,45 @@ def main() -> int:
     parser.add_argument("--baseline", type=Path, default=Path("/work/baseline"))
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--also", help="NAME=TREE: a third side, timed like the original")
     args = parser.parse_args()
     if not CACHE.is_file():
         print(f"Building {CACHE} (once; a minute or two)...", flush=True)
         build(CACHE)
     work = Path(tempfile.mkdtemp(prefix="handin-devices-"))
     try:
-        old_db, new_db = work / "old.db", work / "new.db"
-        shutil.copyfile(CACHE, old_db)
-        shutil.copyfile(CACHE, new_db)
-        print("Starting both sides (this tree migrates its copy)...", flush=True)
-        old, new = Side("original", args.baseline, old_db), Side("this tree", TREE, new_db)
+        trees = [("original", args.baseline), ("this tree", TREE)]
+        if args.also:
+            name, _, tree = args.also.partition("=")
+            trees.insert(1, (name, Path(tree)))
+        print("Starting the sides (each migrates its own copy)...", flush=True)
+        sides = []
+        for index, (name, tree) in enumerate(trees):
+            shutil.copyfile(CACHE, work / f"{index}.db")
+            sides.append(Side(name, tree, work / f"{index}.db"))
+        old, new = sides[0], sides[-1]
         half = 750  # phone-only pupils from 1, phone-and-watch pupils from 751
         for r in range(args.rounds):
             first = 1 + r * args.batch
-            sides = (old, new) if r % 2 == 0 else (new, old)  # neither always goes first
-            for side in sides:
+            for side in sides if r % 2 == 0 else sides[::-1]:  # none always goes first
                 side.run(first, args.batch, 1)
             new.run(half + first, args.batch, 2)
-        old.close()
-        new.close()
+        for side in sides:
+            side.close()
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print_table(
         f"Hand-in by card on the year database, ms (first call of each left out); {load_note()}",
         ["code", "devices", "n", "wall p50", "wall p95", "cpu p50", "cpu p95"],
-        [row(old, 1), row(new, 1), row(new, 2)],
+        [*(row(side, 1) for side in sides), row(new, 2)],
     )
     old_p95 = percentile(old.wall[1], 0.95)
+    for side in sides[1:-1]:
+        print(
+            f"this tree / {side.name}, p95 (phone): "
+            f"wall {percentile(new.wall[1], 0.95) / percentile(side.wall[1], 0.95):.2f}x, "
+            f"cpu {percentile(new.cpu[1], 0.95) / percentile(side.cpu[1], 0.95):.2f}x"
+        )
     for devices in (1, 2):
         ratio = percentile(new.wall[devices], 0.95) / old_p95
         cpu_ratio = percentile(new.cpu[devices], 0.95) / percentile(old.cpu[1], 0.95)
