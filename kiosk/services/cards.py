@@ -95,7 +95,7 @@ def card_holder(conn: Connection, text: object) -> PupilSummary:
     secret, school_code = settings.card_keys(conn)
     read = card_codec.read(text, secret, school_code)
     if isinstance(read, card_codec.CardRejected):
-        raise UnknownCard(read.message)
+        raise UnknownCard(read.message, reason=read.problem.name.lower())
     # The card and its pupil in one query: this runs on every scan.
     found = conn.execute(_CARD_HOLDER, {"serial": read.serial}).first()
     if found is None or found.card_pupil_id != read.pupil_id:

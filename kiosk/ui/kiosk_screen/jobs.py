@@ -3,12 +3,14 @@ the GUI thread, never touching a widget); each returns an ``Answer`` to paint.""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from kiosk.db import Sessions
+from kiosk.errors import TooLate
 from kiosk.services import custody, pupils, settings
 from kiosk.services.common import PupilSummary
 from kiosk.services.settings import SchoolSettings
@@ -29,11 +31,15 @@ PHOTO_MAX_PX = 600
 @dataclass(frozen=True)
 class Answer:
     """An outcome, and whose photo goes with it. The slot number is painted first; the
-    photo (``photo_of`` the pupil with that id) is read afterwards and put in its box."""
+    photo (``photo_of`` the pupil with that id) is read afterwards and put in its box.
+    ``pupil_id`` is whose it is; ``card`` the text of the card that asked (set by the
+    screen: the same card shown again is how a pupil confirms an undo)."""
 
     outcome: Outcome
     photo_of: int | None = None
     photo: QImage | None = None
+    pupil_id: int | None = None
+    card: str | None = None
 
 
 def photo_of(pupil: PupilSummary) -> int | None:
@@ -61,12 +67,17 @@ def load_photo(sessions: Sessions, pupil_id: int) -> QImage | None:
     return image
 
 
-def scan_job(sessions: Sessions, mode: Mode, text: str) -> Answer:
+def scan_job(sessions: Sessions, mode: Mode, text: str, deadline: float | None = None) -> Answer:
+    """``deadline`` (``time.monotonic()``): a scan that waited longer than that for the
+    database is not acted on (its pupil may have gone); ``TooLate`` instead."""
+    if deadline is not None and time.monotonic() > deadline:
+        raise TooLate()
     if mode is Mode.COLLECTION:
         check = custody.check_collection(sessions, text)
-        return Answer(collection_outcome(check), photo_of(check.pupil))
-    result = custody.hand_in_by_card(sessions, text)
-    return Answer(hand_in_outcome(result), photo_of(result.pupil))
+        pupil = check.pupil
+        return Answer(collection_outcome(check), photo_of(pupil), pupil_id=pupil.id)
+    result = custody.hand_in_by_card(sessions, text, deadline=deadline)
+    return Answer(hand_in_outcome(result), photo_of(result.pupil), pupil_id=result.pupil.id)
 
 
 def collect_job(sessions: Sessions, custody_id: int, member: StaffMember) -> Answer:
@@ -74,8 +85,8 @@ def collect_job(sessions: Sessions, custody_id: int, member: StaffMember) -> Ans
     return Answer(collected_outcome(info), photo_of(info.pupil))
 
 
-def undo_job(sessions: Sessions, custody_id: int, slot: int | None) -> Answer:
-    custody.undo_hand_in(sessions, custody_id)
+def undo_job(sessions: Sessions, custody_id: int, slot: int | None, card_text: str) -> Answer:
+    custody.undo_hand_in(sessions, custody_id, card_text=card_text)
     return Answer(undone_outcome(slot))
 
 
