@@ -114,11 +114,15 @@ class ProbeSummary:
 
     @property
     def words(self) -> str:
-        what = "card refused" if self.kind is EventKind.CARDS_REFUSED else "look-up at home time"
-        plural = "s" if self.count != 1 else ""
-        if self.kind is EventKind.HOME_TIME_LOOKUPS and plural:
-            what, plural = "look-ups at home time", ""
-        return f"{self.count} {what}{plural} at {self.kiosk}, last {to_local(self.last):%H:%M}"
+        one, many = _WORDS[self.kind]
+        what = one if self.count == 1 else many
+        return f"{self.count} {what} at {self.kiosk}, last {to_local(self.last):%H:%M}"
+
+
+_WORDS = {
+    EventKind.CARDS_REFUSED: ("card refused", "cards refused"),
+    EventKind.HOME_TIME_LOOKUPS: ("look-up at home time", "look-ups at home time"),
+}
 
 
 def probes_today(sessions: Sessions, now: dt.datetime | None = None) -> list[ProbeSummary]:
