@@ -110,6 +110,7 @@ class StaffStrip(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.words = FitText(max_px=30, align=LEFT)
+        self.time_left = FitText(max_px=30)
         self.start = kiosk_button("Staff: start giving back")
         self.still_here = kiosk_button("I'm still here")
         self.leaving = kiosk_button("I'm leaving")
@@ -118,6 +119,7 @@ class StaffStrip(QWidget):
         self.leaving.clicked.connect(self.leaving_clicked.emit)
         layout = QHBoxLayout(self)
         layout.addWidget(self.words, 1)
+        layout.addWidget(self.time_left)
         for button in (self.start, self.still_here, self.leaving):
             layout.addWidget(button)
         self.staff_name: str | None = None
@@ -129,9 +131,11 @@ class StaffStrip(QWidget):
         present = name is not None
         if present:
             minutes, seconds = divmod(max(0, seconds_left), 60)
-            self.words.setText(f"{name} is giving phones back  ·  {minutes}:{seconds:02d}")
+            self.words.setText(f"{name} is giving phones back")
+            self.time_left.setText(f"{minutes}:{seconds:02d}")
         else:
             self.words.setText("Home time: no member of staff at the kiosk")
+        self.time_left.setVisible(present)
         self._colour = QColor(GREEN if present else AMBER)
         self.start.setVisible(not present)
         self.still_here.setVisible(present)
@@ -139,14 +143,17 @@ class StaffStrip(QWidget):
         self.update()
 
     def apply_scale(self, scale: float) -> None:
-        height = max(TOUCH + 16, round(88 * scale))
+        height = max(TOUCH + 32, round(96 * scale))
         self.setFixedHeight(height)
         layout = self.layout()
         if layout is not None:
-            layout.setContentsMargins(round(20 * scale), 6, round(12 * scale), 6)
+            layout.setContentsMargins(round(20 * scale), 8, round(12 * scale), 8)
             layout.setSpacing(round(12 * scale))
         self.words.set_max_px(round(30 * scale))
-        button_height, font = height - 16, round(24 * scale)
+        self.time_left.set_max_px(round(30 * scale))
+        self.time_left.setFixedWidth(round(90 * scale))
+        # The style's min-height is the content box: 2 x (3 px border + 4 px padding) more.
+        button_height, font = height - 16 - 14, round(24 * scale)
         self.start.setStyleSheet(kiosk_button_css(button_height, font))
         self.still_here.setStyleSheet(kiosk_button_css(button_height, font))
         self.leaving.setStyleSheet(

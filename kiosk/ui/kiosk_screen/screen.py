@@ -261,6 +261,7 @@ class KioskScreen(ScanFlow, HomeTime, StaffDesk, QWidget):
         self.back_timer.stop()
         self.undo_timer.stop()
         self.answer = self._undo_of = None
+        self.turns.shown_at = -1e9  # nothing on screen to read: the next scan goes at once
         self.pages.setCurrentWidget(self.idle_page)
         self._set_state(State.IDLE)
 
