@@ -74,7 +74,8 @@ class Pupil(Base):
     admission_number: Mapped[str] = mapped_column(String(20), unique=True)
     legal_forename: Mapped[str] = mapped_column(String(100))
     preferred_forename: Mapped[str | None] = mapped_column(String(100))
-    surname: Mapped[str] = mapped_column(String(100))
+    surname: Mapped[str] = mapped_column(String(100))  # legal surname
+    preferred_surname: Mapped[str | None] = mapped_column(String(100))
     year_group: Mapped[int] = mapped_column(Integer)
     reg_group: Mapped[str] = mapped_column(String(20), index=True)
     date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
@@ -93,8 +94,12 @@ class Pupil(Base):
         return self.preferred_forename or self.legal_forename
 
     @property
+    def display_surname(self) -> str:
+        return self.preferred_surname or self.surname
+
+    @property
     def display_name(self) -> str:
-        return f"{self.display_forename} {self.surname}"
+        return f"{self.display_forename} {self.display_surname}"
 
 
 class Card(Base):

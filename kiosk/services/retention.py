@@ -177,6 +177,7 @@ def _blank_pupils(session: Session, ids: list[int], now: dt.datetime) -> None:
                 legal_forename=PURGED_NAME,
                 preferred_forename=None,
                 surname=PURGED_NAME,
+                preferred_surname=None,
                 upn=placeholder,
                 admission_number=placeholder,
                 date_of_birth=None,
