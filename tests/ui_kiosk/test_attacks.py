@@ -180,6 +180,31 @@ def test_im_leaving_locks_giving_back_at_once(
     assert len(held(sessions)) == 1
 
 
+def test_a_pupil_cannot_keep_the_window_open_and_the_pin_comes_back_within_15_minutes(
+    qtbot: QtBot, window: MainWindow, steady: SteadyClock, sessions: Sessions, school: DemoSchool
+) -> None:
+    kiosk = window.kiosk
+    for index in range(3):
+        custody.hand_in(sessions, school.pupil_ids[index])
+    set_mode(sessions, school, kiosk, "collection")
+    kiosk.open_home_time(staff.check_pin(sessions, school.actors["office"].id or 0, "2580"))
+    assert wedge_scan(qtbot, window, pupil_id_with_card(school, 0)[1]) is State.COLLECT_CONFIRM
+    for _ in range(3):  # Olivia has gone; a pupil taps away at what releases nothing
+        steady.advance(25)
+        click(qtbot, kiosk.collection_page.not_now)
+        click(qtbot, kiosk.result_page)
+    kiosk.presence_timer.timeout.emit()
+    assert kiosk.staff_present() is None and kiosk.staff_strip.staff_name is None
+    # A busy member of staff: give-backs keep the window open, but not past 15 minutes.
+    kiosk.open_home_time(staff.check_pin(sessions, school.actors["office"].id or 0, "2580"))
+    for _ in range(17):
+        steady.advance(55)
+        kiosk.renew_staff()  # what each give-back does
+        kiosk.presence_timer.timeout.emit()
+    assert kiosk.staff_present() is None
+    assert len(held(sessions)) == 3
+
+
 # -- what the queue can read --------------------------------------------------------------
 
 

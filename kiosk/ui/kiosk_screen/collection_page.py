@@ -9,13 +9,16 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from kiosk.ui.kiosk_screen.pages import kiosk_button
-from kiosk.ui.style import AMBER, BLUE, GREEN, RED, TOUCH, WHITE, kiosk_button_css
+from kiosk.ui.style import AMBER, BLUE, RED, TOUCH, WHITE, kiosk_button_css
 from kiosk.ui.widgets.fit_text import FitText
 from kiosk.ui.widgets.image_view import ImageView
 from kiosk.ui.widgets.page import ColouredPage
 from kiosk.ui.widgets.slot_number import SlotNumber
 
 LEFT = Qt.AlignmentFlag.AlignLeft
+# Darker than the green "given back" page, so the strip stays apart from it (white on it
+# is 10:1).
+STAFF_THERE = "#14532d"
 
 
 class CollectionPage(ColouredPage):
@@ -99,12 +102,10 @@ class CollectionPage(ColouredPage):
 
 class StaffStrip(QWidget):
     """At home time, always on screen: who is giving phones back (and for how much longer
-    without a tap), "I'm still here", and the big "I'm leaving" lock; with nobody there,
-    the way for staff to start. ``start_clicked``, ``still_here_clicked``,
-    ``leaving_clicked``."""
+    without a "Give back"), and the big "I'm leaving" lock; with nobody there, the way for
+    staff to start. ``start_clicked``, ``leaving_clicked``."""
 
     start_clicked = Signal()
-    still_here_clicked = Signal()
     leaving_clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -112,15 +113,13 @@ class StaffStrip(QWidget):
         self.words = FitText(max_px=30, align=LEFT)
         self.time_left = FitText(max_px=30)
         self.start = kiosk_button("Staff: start giving back")
-        self.still_here = kiosk_button("I'm still here")
         self.leaving = kiosk_button("I'm leaving")
         self.start.clicked.connect(self.start_clicked.emit)
-        self.still_here.clicked.connect(self.still_here_clicked.emit)
         self.leaving.clicked.connect(self.leaving_clicked.emit)
         layout = QHBoxLayout(self)
         layout.addWidget(self.words, 1)
         layout.addWidget(self.time_left)
-        for button in (self.start, self.still_here, self.leaving):
+        for button in (self.start, self.leaving):
             layout.addWidget(button)
         self.staff_name: str | None = None
         self._colour = QColor(AMBER)
@@ -136,9 +135,8 @@ class StaffStrip(QWidget):
         else:
             self.words.setText("Home time: no member of staff at the kiosk")
         self.time_left.setVisible(present)
-        self._colour = QColor(GREEN if present else AMBER)
+        self._colour = QColor(STAFF_THERE if present else AMBER)
         self.start.setVisible(not present)
-        self.still_here.setVisible(present)
         self.leaving.setVisible(present)
         self.update()
 
@@ -155,7 +153,6 @@ class StaffStrip(QWidget):
         # The style's min-height is the content box: 2 x (3 px border + 4 px padding) more.
         button_height, font = height - 16 - 14, round(24 * scale)
         self.start.setStyleSheet(kiosk_button_css(button_height, font))
-        self.still_here.setStyleSheet(kiosk_button_css(button_height, font))
         self.leaving.setStyleSheet(
             kiosk_button_css(button_height, round(28 * scale))
             + f" QPushButton {{ background: {RED}; color: {WHITE}; }}"

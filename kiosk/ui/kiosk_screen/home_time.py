@@ -3,11 +3,14 @@
 A pupil alone at the kiosk cannot release any device, their own included, and cannot even
 look one up: with nobody signed in, a scan says "please wait for a member of staff" and
 reads nothing. A member of staff signs in with their PIN (from the strip along the bottom,
-the Staff menu, or the first "Give back"); from then on every tap of theirs ("Give back",
-"Not now", "I'm still here") renews a short presence window (``STAFF_PRESENCE_SECONDS``),
-so a queue of 300 pupils goes at one tap each with no PIN in between. Their name and the
-time left are on screen all the while; "I'm leaving" ends it at once, and so does a
-minute without a tap (then the next "Give back" asks for a PIN again).
+the Staff menu, or the first "Give back"); from then on each "Give back" renews a short
+presence window (``STAFF_PRESENCE_SECONDS``), so a queue of 300 pupils goes at one tap
+each with no PIN in between. Their name and the time left are on screen all the while;
+"I'm leaving" ends it at once, and so does a minute without a give-back (then the next
+"Give back" asks for a PIN again). Only a give-back renews it: a tap that releases
+nothing ("Not now", a tap on the screen) is as easily a pupil's, who must not be able to
+keep the window open after the member of staff has gone. And however busy, a PIN is
+asked again ``PIN_AGAIN_SECONDS`` after the last one (a queue of 300 fits in one).
 
 ``HomeTime`` is a part of ``KioskScreen`` (a mixin), like ``StaffDesk``.
 """
@@ -32,22 +35,26 @@ from kiosk.ui.kiosk_screen.staff_page import PIN_PURPOSES
 from kiosk.ui.kiosk_screen.turns import Turns
 
 STAFF_PRESENCE_SECONDS = 60
+PIN_AGAIN_SECONDS = 15 * 60
 
 
 class StaffPresence:
     """Who is giving phones back, until when (``time.monotonic()``); pure."""
 
-    def __init__(self, seconds: float = STAFF_PRESENCE_SECONDS) -> None:
-        self.seconds = seconds
+    def __init__(
+        self, seconds: float = STAFF_PRESENCE_SECONDS, longest: float = PIN_AGAIN_SECONDS
+    ) -> None:
+        self.seconds, self.longest = seconds, longest
         self._member: StaffMember | None = None
-        self._until = 0.0
+        self._until = self._pin_until = 0.0
 
     def open(self, member: StaffMember, now: float) -> None:
-        self._member, self._until = member, now + self.seconds
+        self._member, self._pin_until = member, now + self.longest
+        self._until = now + self.seconds
 
     def renew(self, now: float) -> None:
         if self.member(now) is not None:
-            self._until = now + self.seconds
+            self._until = min(now + self.seconds, self._pin_until)
 
     def close(self) -> None:
         self._member = None
@@ -100,9 +107,8 @@ class HomeTime:
 
     def _connect_home_time(self) -> None:
         self.collection_page.confirm_clicked.connect(self.confirm_collection)
-        self.collection_page.cancel_clicked.connect(self._not_now)
+        self.collection_page.cancel_clicked.connect(self.go_idle)
         self.staff_strip.start_clicked.connect(self._start_giving_back)
-        self.staff_strip.still_here_clicked.connect(self.staff_still_here)
         self.staff_strip.leaving_clicked.connect(self.staff_leaving)
 
     def staff_present(self) -> StaffMember | None:
@@ -114,7 +120,7 @@ class HomeTime:
         self.staff_presence.open(member, self.monotonic())
         self.refresh_staff_strip()
 
-    def staff_still_here(self) -> None:
+    def renew_staff(self) -> None:
         self.staff_presence.renew(self.monotonic())
         self.refresh_staff_strip()
 
@@ -145,14 +151,10 @@ class HomeTime:
         self.open_home_time(member)
         self.go_idle()
 
-    def _not_now(self) -> None:
-        self.staff_still_here()
-        self.go_idle()
-
     def confirm_collection(self, custody_id: int) -> None:
         member = self.staff_present()
         if member is not None:
-            self.staff_still_here()
+            self.renew_staff()
             self._collect_as(member, custody_id)
             return
         answer = self.answer
