@@ -2,14 +2,14 @@
 show the preferred one when there is one).
 
 Revision ID: 0008
-Revises: 0001
+Revises: 0002
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

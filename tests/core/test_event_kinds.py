@@ -36,8 +36,15 @@ KINDS_BEFORE_THE_ENUM = frozenset(
         "staff_role_changed",
     }
 )  # fmt: skip
-# Added since (issue 15): the slot check after an undo, and probing counted per minute.
-KINDS_ADDED_SINCE = frozenset({"slot_checked_empty", "cards_refused", "home_time_lookups"})
+# Kinds added since, each with the issue that added it.
+KINDS_ADDED_SINCE = frozenset(
+    {  # issue 14: the signed record's key lines (kiosk.record.lines)
+        "audit_root", "audit_key_enrol", "audit_key_handover", "audit_key_epoch",
+        "audit_key_revoke",
+        # issue 15: the slot check after an undo, and probing counted per minute
+        "slot_checked_empty", "cards_refused", "home_time_lookups",
+    }
+)  # fmt: skip
 KIND_COLUMN_LENGTH = AuditEvent.__table__.c.kind.type.length
 
 
