@@ -200,6 +200,9 @@ def test_the_dashboard_shows_slots_to_check_and_probing_and_clears_a_checked_slo
     qtbot.waitUntil(lambda: 1 in panel.check_buttons, timeout=5000)
     assert panel.isVisible()
     assert "4 cards refused at kiosk 1" in panel.probing.text()
+    qtbot.waitUntil(lambda: tab.data is not None, timeout=5000)
+    assert tab.slot_map.slot(1).state == "to_check"  # not counted free, amber on the map
+    assert tab.tiles["free_slots"].count == 20 - 1
     screenshot(console, artifacts, "dashboard_attention")
     click(qtbot, panel.check_buttons[1])
     qtbot.waitUntil(lambda: panel.check_buttons == {}, timeout=5000)
