@@ -1,7 +1,7 @@
 """a slot waits for a staff check after an undone hand-in
 
 Revision ID: 0005
-Revises: 0008
+Revises: 0004
 Create Date: 2026-12-07 08:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0008"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

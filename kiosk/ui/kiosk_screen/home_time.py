@@ -26,6 +26,7 @@ from PySide6.QtCore import QTimer
 
 from kiosk.db import Sessions
 from kiosk.errors import NotAuthorised
+from kiosk.services.lockers.bank import LockerBank
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Failure, Lane, Op
 from kiosk.ui.kiosk_screen.collection_page import CollectionPage, StaffStrip
@@ -78,6 +79,7 @@ class HomeTime:
     collection_page: CollectionPage
     staff_strip: StaffStrip
     presence_timer: QTimer
+    bank: LockerBank | None
 
     if TYPE_CHECKING:  # provided by KioskScreen and its other parts
 
@@ -171,7 +173,7 @@ class HomeTime:
     def _collect_as(self, member: StaffMember, custody_id: int) -> None:
         seq = self.turns.new_tap()
         self.collection_page.give_back.setEnabled(False)
-        job = partial(collect_job, self.sessions, custody_id, member)
+        job = partial(collect_job, self.sessions, custody_id, member, self.bank)
         Op(self.collection_page, "Giving a phone back", job).success(
             partial(self._on_collected, seq)
         ).failure(partial(self._on_not_collected, seq)).run(self.lane)

@@ -27,6 +27,7 @@ from kiosk.errors import (
     UnknownPupil,
 )
 from kiosk.services.custody import CollectionCheck, CustodyInfo, HandInResult
+from kiosk.services.lockers.doors import DoorOutcome
 from kiosk.services.settings import SchoolSettings
 
 UNDO_SECONDS = 20  # a new hand-in's result (with its Undo button) stays this long
@@ -92,7 +93,8 @@ class Outcome:
     note: str = ""
 
 
-def hand_in_outcome(result: HandInResult) -> Outcome:
+def hand_in_outcome(result: HandInResult, door: DoorOutcome | None = None) -> Outcome:
+    """``door``: what the locker door did for this hand-in (None: a manual slot)."""
     name = result.pupil.screen_name
     if result.exemption is not None:  # never why: the queue can read it
         return Outcome(State.EXEMPT, Tone.INFO, name, EXEMPT_WORDS)
@@ -103,11 +105,13 @@ def hand_in_outcome(result: HandInResult) -> Outcome:
     if result.already_held:
         message = f"You have already handed in. Your phone is in slot {slot}"
         return Outcome(State.ALREADY_HANDED_IN, Tone.INFO, name, message, slot=slot)
+    if door is not None and not door.opened:  # the door would not open: staff take over
+        return Outcome(State.HANDED_IN, Tone.WARNING, name, door.message, slot=slot)
     return Outcome(
         State.HANDED_IN,
         Tone.SUCCESS,
         name,
-        f"Switch your phone off and put it in slot {slot}",
+        door.message if door is not None else f"Switch your phone off and put it in slot {slot}",
         slot=slot,
         custody_id=result.custody_id,
         seconds=UNDO_SECONDS,
@@ -143,12 +147,15 @@ def collection_outcome(check: CollectionCheck) -> Outcome:
     )
 
 
-def collected_outcome(info: CustodyInfo) -> Outcome:
+def collected_outcome(info: CustodyInfo, door: DoorOutcome | None = None) -> Outcome:
+    message = f"Phone given back from slot {info.slot_number}. Goodbye!"
+    if door is not None:
+        message = door.message if door.opened else f"{door.message} Goodbye!"
     return Outcome(
         State.COLLECTED,
-        Tone.SUCCESS,
+        Tone.SUCCESS if door is None or door.opened else Tone.WARNING,
         info.pupil.screen_name,
-        f"Phone given back from slot {info.slot_number}. Goodbye!",
+        message,
         slot=info.slot_number,
         seconds=COLLECTED_SECONDS,
     )
@@ -166,13 +173,19 @@ def undo_confirm_outcome(handed_in: Outcome) -> Outcome:
     )
 
 
-def undone_outcome(slot: int | None) -> Outcome:
+def undone_outcome(slot: int | None, door: DoorOutcome | None = None) -> Outcome:
     where = f"slot {slot}" if slot is not None else "the slot"
-    message = (
-        f"If your phone is in {where}, take it out now. "
-        f"Staff will check {where} before it is used again."
-    )
+    take_out = f"If your phone is in {where}, take it out now."
+    if door is not None and door.opened:
+        take_out = f"Slot {slot} is open again: take your phone out and shut the door."
+    message = f"{take_out} Staff will check {where} before it is used again."
     return Outcome(State.UNDONE, Tone.INFO, "Hand-in cancelled", message)
+
+
+def door_outcome(door: DoorOutcome, *, title: str = "Locker") -> Outcome:
+    """A locker door's news on its own (the phone seen in, the question answered)."""
+    tone = Tone.SUCCESS if door.opened else Tone.WARNING
+    return Outcome(State.HANDED_IN, tone, title, door.message, slot=door.slot_number)
 
 
 WAIT_FOR_STAFF = Outcome(

@@ -33,6 +33,7 @@ from kiosk.errors import CardRevoked, PupilNotActive, TooLate, UnknownCard, Unkn
 from kiosk.event_kinds import EventKind
 from kiosk.rules import UNDO_WINDOW
 from kiosk.services import probes
+from kiosk.services.lockers.bank import LockerBank
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Failure, Lane, Op, log_failure
 from kiosk.ui.kiosk_screen.jobs import Answer, scan_job, undo_job
@@ -80,6 +81,7 @@ class ScanFlow:
     _hold_until: float
     _shown_at: float
     _undo_of: Answer | None
+    bank: LockerBank | None
 
     if TYPE_CHECKING:  # provided by KioskScreen and its other parts
 
@@ -141,7 +143,7 @@ class ScanFlow:
         # The job runs on the real clock; the screen's may be a test's, so hand over the
         # time left rather than the screen's deadline itself.
         deadline = time.monotonic() + max(0.0, scan.deadline - self.monotonic())
-        job = partial(scan_job, self.sessions, self.mode, scan.text, deadline)
+        job = partial(scan_job, self.sessions, self.mode, scan.text, deadline, self.bank)
         Op(self._owner(), "A scan", job).success(partial(self._scan_answered, scan)).failure(
             partial(self._scan_failed, scan)
         ).run(self.lane)
@@ -247,7 +249,7 @@ class ScanFlow:
             return
         seq = self.turns.new_tap()
         self.busy_timer.start()
-        job = partial(undo_job, self.sessions, outcome.custody_id, outcome.slot, card)
+        job = partial(undo_job, self.sessions, outcome.custody_id, outcome.slot, card, self.bank)
         Op(self._owner(), "Undoing a hand-in", job).success(
             partial(self.show_answer_to, seq)
         ).failure(partial(self._failed_to, seq)).run(self.lane)

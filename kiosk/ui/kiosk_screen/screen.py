@@ -38,6 +38,7 @@ from kiosk.ui.background import Failure, Lane, Op, log_failure
 from kiosk.ui.kiosk_screen.collection_page import CollectionPage, StaffStrip
 from kiosk.ui.kiosk_screen.home_time import HomeTime, StaffPresence
 from kiosk.ui.kiosk_screen.jobs import Answer, load_photo
+from kiosk.ui.kiosk_screen.lockers import LockerDesk
 from kiosk.ui.kiosk_screen.outcomes import Mode, State, Tone, effective_mode, error_outcome
 from kiosk.ui.kiosk_screen.pages import IdlePage, ResultPage, TopBar
 from kiosk.ui.kiosk_screen.scan_flow import PROBE_FLUSH_MS, ScanFlow
@@ -62,7 +63,7 @@ TONE_SOUNDS = {
 }
 
 
-class KioskScreen(ScanFlow, HomeTime, StaffDesk, QWidget):
+class KioskScreen(ScanFlow, HomeTime, StaffDesk, LockerDesk, QWidget):
     """The pupil-facing screen. Feed it scans with ``handle_scan`` (MainWindow routes the
     USB scanner here; the camera, if configured, is owned and started by this screen).
     ``monotonic`` is the clock the screen's holds and windows run on (tests step it)."""
@@ -125,8 +126,9 @@ class KioskScreen(ScanFlow, HomeTime, StaffDesk, QWidget):
         self.staff_page.action_chosen.connect(self._on_staff_action)
         self.staff_page.logged_in.connect(self._on_staff_logged_in)
         self.staff_page.cancelled.connect(self._on_staff_cancelled)
+        self._build_lockers()  # the locker doors, if any are mapped
         self.pages = QStackedWidget()
-        for page in (self.idle_page, self.result_page, self.collection_page):
+        for page in (self.idle_page, self.result_page, self.collection_page, self.deposit_page):
             self.pages.addWidget(page)
         self.pupil_area = QWidget()
         pupil_layout = QVBoxLayout(self.pupil_area)
@@ -319,6 +321,7 @@ class KioskScreen(ScanFlow, HomeTime, StaffDesk, QWidget):
             self.staff_strip,
         ):
             page.apply_scale(scale)
+        self.deposit_page.apply_scale(scale)
         self.staff_page.apply_scale(scale)
 
     def shutdown(self) -> None:
@@ -328,6 +331,7 @@ class KioskScreen(ScanFlow, HomeTime, StaffDesk, QWidget):
         if not self.lane.closed:
             self.flush_probes(everything=True)
         self.lane.stop()
+        self._stop_lockers()
         for timer in self.findChildren(QTimer):
             timer.stop()
 
