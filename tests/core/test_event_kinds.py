@@ -43,6 +43,9 @@ KINDS_ADDED_SINCE = frozenset(
         "audit_key_revoke",
         # issue 15: the slot check after an undo, and probing counted per minute
         "slot_checked_empty", "cards_refused", "home_time_lookups",
+        # issue 14: restore and the school's keys (kiosk.services.restore, school_keys)
+        "restore_refused", "keys_exported", "keys_imported", "card_key_changed",
+        "purged_copies_removed",
         # issue 19: electronic locker banks
         "lockers_mapped", "lockers_unmapped", "locker_bank_tested", "locker_unlock_sent",
         "locker_door_opened", "locker_door_shut", "locker_occupancy_changed",
