@@ -41,6 +41,8 @@ KINDS_ADDED_SINCE = frozenset(
     {  # issue 14: the signed record's key lines (kiosk.record.lines)
         "audit_root", "audit_key_enrol", "audit_key_handover", "audit_key_epoch",
         "audit_key_revoke",
+        # issue 15: the slot check after an undo, and probing counted per minute
+        "slot_checked_empty", "cards_refused", "home_time_lookups",
         # issue 14: restore and the school's keys (kiosk.services.restore, school_keys)
         "restore_refused", "keys_exported", "keys_imported", "card_key_changed",
         "purged_copies_removed",

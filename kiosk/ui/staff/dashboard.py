@@ -23,6 +23,7 @@ from kiosk.services import console
 from kiosk.services.console import Dashboard
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
+from kiosk.ui.staff.attention import AttentionPanel
 from kiosk.ui.staff.common import Feedback, date_text
 from kiosk.ui.staff.locker_faults import LockerFaultsBanner
 from kiosk.ui.staff.slot_map import SlotLegend, SlotMap, describe_slot
@@ -127,12 +128,14 @@ class DashboardTab(QWidget):
         self.slot_detail.setWordWrap(True)
         self.slot_detail.setStyleSheet("font-size: 20px; font-weight: 600;")
         self.feedback = Feedback()
+        self.attention = AttentionPanel(sessions, staff)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(grid)
         self.locker_faults = LockerFaultsBanner(sessions)
         self.locker_faults.clicked.connect(lambda: emit(self.list_requested, "lockers"))
         layout.addWidget(self.locker_faults)
+        layout.addWidget(self.attention)
         layout.addWidget(SlotLegend())
         layout.addWidget(scroll, 1)
         layout.addWidget(self.slot_detail)
@@ -141,6 +144,7 @@ class DashboardTab(QWidget):
 
     def refresh(self) -> None:
         """Read the day afresh in the background; the tiles change when it answers."""
+        self.attention.refresh()
         Op(self, "Loading the dashboard", partial(console.dashboard, self.sessions)).success(
             self._show
         ).failure(lambda failure: self.feedback.error(failure.words)).run()
