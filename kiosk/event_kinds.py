@@ -28,6 +28,7 @@ class EventKind(StrEnum):
         "Handed in without a card (staff found the pupil by name)",
     )
     EXEMPTION_SHOWN = "exemption_shown", "Exemption shown at the kiosk"
+    SLOT_CHECKED_EMPTY = "slot_checked_empty", "Slot checked empty after an undone hand-in"
     COLLECTED = "collected", "Given back to the pupil"
     CONFISCATED = "confiscated", "Confiscated"
     RELEASED_TO_PARENT = "released_to_parent", "Released to parent/carer"
@@ -36,6 +37,16 @@ class EventKind(StrEnum):
     MOVED = "moved", "Moved"
     KEPT_OVERNIGHT = "kept_overnight", "Kept overnight"
     RECEIPT_PRINTED = "receipt_printed", "Receipt printed"
+    # several devices, out and back during the day, emergencies (issue 17)
+    USUAL_DEVICES_SET = "usual_devices_set", "Usual devices set"
+    GIVEN_BACK_APART = "given_back_apart", "Some devices given back apart, with a reason"
+    RELEASED_FOR_DAY_OUT = "released_for_day_out", "Released: pupil out during the day"
+    GROUP_OUT = "group_out", "Group out of school: devices released"
+    MARKED_BACK = "marked_back", "Pupil marked back in school by staff"
+    EMERGENCY_LIST = "emergency_list", "Emergency list of held devices printed"
+    EMERGENCY_RELEASE = "emergency_release", "All devices released in an emergency"
+    RELEASED_IN_EMERGENCY = "released_in_emergency", "Released in an emergency"
+    GIVEN_BACK_AFTER_EMERGENCY = "given_back_after_emergency", "Given back after an emergency"
     # pupils, their cards, photos and exemptions
     PUPIL_ADDED = "pupil_added", "Pupil added"
     PUPIL_UPDATED = "pupil_updated", "Pupil's details updated"
@@ -80,10 +91,18 @@ class EventKind(StrEnum):
     KIOSK_LEFT_FULL_SCREEN = "kiosk_left_full_screen", "Kiosk left full-screen mode"
     KIOSK_ENTERED_FULL_SCREEN = "kiosk_entered_full_screen", "Kiosk back in full-screen mode"
     KIOSK_CLOSED = "kiosk_closed", "Kiosk program closed"
+    # counted per kiosk and minute: one event with the count, however many scans
+    CARDS_REFUSED = "cards_refused", "Cards refused at the kiosk"
+    HOME_TIME_LOOKUPS = "home_time_lookups", "Cards looked up at home time"
     SETTINGS_CHANGED = "settings_changed", "Settings changed"
     EXPORT = "export", "Report exported"
     BACKUP_MADE = "backup_made", "Backup made"
     DATABASE_RESTORED = "database_restored", "Database restored from a backup"
+    RESTORE_REFUSED = "restore_refused", "Restore refused (the file failed its checks)"
+    KEYS_EXPORTED = "keys_exported", "School keys exported for another kiosk"
+    KEYS_IMPORTED = "keys_imported", "School keys imported on a kiosk"
+    CARD_KEY_CHANGED = "card_key_changed", "Card key changed (new cards needed)"
+    PURGED_COPIES_REMOVED = "purged_copies_removed", "Copies of purged records removed"
     RETENTION_PURGE = "retention_purge", "Old records removed under the retention policy"
     # the signed record's keys (kiosk.record.lines)
     AUDIT_ROOT = "audit_root", "School audit fingerprint set up"
