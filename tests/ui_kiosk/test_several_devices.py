@@ -56,9 +56,10 @@ def test_devices_in_two_slots_are_each_named(
     assert screen.result_page.message.text() == (
         "Switch them off: Phone in slot 1, Watch in slot 2"
     )
-    # "Not me? Undo" takes back both slots
-    with qtbot.waitSignal(screen.state_changed, timeout=5000):
-        click(qtbot, screen.result_page.undo)
+    # "Not me? Undo", confirmed by showing the same card again, takes back both slots
+    click(qtbot, screen.result_page.undo)
+    assert screen.state is State.UNDO_CONFIRM
+    assert scan(qtbot, screen, text) is State.UNDONE
     qtbot.waitUntil(lambda: screen.lane.pending == 0, timeout=5000)
     assert device_items.held_items(sessions, pupil_id) == ()
 
