@@ -6,6 +6,8 @@ both clock changes. And no temporary file outlives an export, whatever happens."
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,8 +17,9 @@ import kiosk.exports.csv as csv_export
 from kiosk.exports import ExportCancelled, ExportRequest, run_export
 from kiosk.services import audit, staff
 from kiosk.services.audit import Actor
+from kiosk.services.reports.fields import Field, Shown, words
 from kiosk.services.reports.filter import ReportFilter
-from kiosk.services.reports.reader import open_log
+from kiosk.services.reports.reader import LogReader, open_log
 from kiosk.tables import AuditEvent, Confiscation, Custody, Pupil, Slot
 
 AWKWARD = [
@@ -138,6 +141,26 @@ def add_awkward_history(sessions, admin: Actor) -> None:
             )
 
 
+_LEAN, _LEAN_BATCHES = LogReader.lean, LogReader.lean_batches
+
+
+def look_up(monkeypatch, lookup: bool) -> None:
+    """Pupils (and the custody log's slots and staff) looked up by id where the reader
+    would, or (False) always joined: the reference the look-ups are compared with."""
+    monkeypatch.setattr(LogReader, "lean", _LEAN if lookup else lambda self: False)
+
+
+@contextmanager
+def _no_batches(self, batch: int = 0) -> Iterator[None]:
+    yield None
+
+
+def lines_at_once(monkeypatch, at_once: bool) -> None:
+    """CSV lines made at once where the writer would, or (False) every row through
+    csv.writer: the reference the lines are compared with."""
+    monkeypatch.setattr(LogReader, "lean_batches", _LEAN_BATCHES if at_once else _no_batches)
+
+
 def export_bytes(sessions, actor, folder: Path, report: str, which: ReportFilter) -> bytes:
     folder.mkdir(exist_ok=True)
     out = folder / f"{report}.csv"
@@ -226,13 +249,11 @@ def test_lookups_by_id_give_the_bytes_of_the_joins(
     """Without a pupil filter the logs look pupils (and slots and staff) up by id rather
     than joining them: the same bytes, with events naming no pupil, a pupil that does not
     exist, and custodies whose pupil, slot or staff member is missing."""
-    from kiosk.services.reports import reader
-
     add_dangling_custodies(database_url)
     for n, which in enumerate(FILTERS):
-        monkeypatch.setattr(reader, "PUPILS_BY_LOOKUP", False)
+        look_up(monkeypatch, False)
         joined = export_bytes(sessions, awkward, tmp_path / f"join{n}", report, which)
-        monkeypatch.setattr(reader, "PUPILS_BY_LOOKUP", True)
+        look_up(monkeypatch, True)
         looked_up = export_bytes(sessions, awkward, tmp_path / f"lookup{n}", report, which)
         assert looked_up == joined, which
         if report == "custody" and which == YEAR:
@@ -246,43 +267,51 @@ def test_lookups_give_the_rows_of_the_joins_value_for_value(
     awkward, sessions, database_url, monkeypatch, report, guard
 ):
     """The same values and types (None stays None) for the XLSX writer as for CSV."""
-    from kiosk.services.reports import reader
-
     add_dangling_custodies(database_url)
     for which in FILTERS:
         rows = {}
         for lookup in (False, True):
-            monkeypatch.setattr(reader, "PUPILS_BY_LOOKUP", lookup)
+            look_up(monkeypatch, lookup)
             with open_log(sessions, report, which, guard_formulas=guard) as table:
                 rows[lookup] = [tuple((type(v), v) for v in row) for row in table.rows]
         assert rows[True] == rows[False], which
 
 
 def count_fast_batches(monkeypatch) -> dict[str, int]:
-    """How many batches the audit log's one-step lines wrote, and how many went to
-    csv.writer instead (a value they do not take)."""
+    """How many batches the lines made at once wrote, and how many went to csv.writer
+    instead (a value they do not take)."""
     counts = {"fast": 0, "csv.writer": 0}
-    real_fast = csv_export._AuditLines._fast
+    real_init = csv_export._Lines.__init__
 
-    def counted(self, rows):
-        text = real_fast(self, rows)
-        counts["fast" if text is not None else "csv.writer"] += 1
-        return text
+    def counting_init(self, *args):
+        real_init(self, *args)
+        fast = self.fast
 
-    monkeypatch.setattr(csv_export._AuditLines, "_fast", counted)
+        def counted(rows):
+            made = fast(rows)
+            counts["fast" if made is not None else "csv.writer"] += 1
+            return made
+
+        self.fast = counted
+
+    monkeypatch.setattr(csv_export._Lines, "__init__", counting_init)
     return counts
 
 
-def test_lines_made_at_once_are_the_bytes_of_csv_writer(awkward, sessions, tmp_path, monkeypatch):
-    """The audit log's lines made in one step (every filter; batches of a few rows, so
-    the clock changes fall inside and between them) against csv.writer row by row."""
+@pytest.mark.parametrize("report", ["custody", "audit"])
+def test_lines_made_at_once_are_the_bytes_of_csv_writer(
+    awkward, sessions, database_url, tmp_path, monkeypatch, report
+):
+    """A log's lines made in one step (every filter; batches of a few rows, so the clock
+    changes fall inside and between them) against csv.writer row by row."""
+    add_dangling_custodies(database_url)
     counts = count_fast_batches(monkeypatch)
     monkeypatch.setattr(csv_export, "CHUNK", 4)
     for n, which in enumerate(FILTERS):
-        monkeypatch.setattr(csv_export, "LINES_AT_ONCE", False)
-        by_row = export_bytes(sessions, awkward, tmp_path / f"row{n}", "audit", which)
-        monkeypatch.setattr(csv_export, "LINES_AT_ONCE", True)
-        at_once = export_bytes(sessions, awkward, tmp_path / f"once{n}", "audit", which)
+        lines_at_once(monkeypatch, False)
+        by_row = export_bytes(sessions, awkward, tmp_path / f"row{n}", report, which)
+        lines_at_once(monkeypatch, True)
+        at_once = export_bytes(sessions, awkward, tmp_path / f"once{n}", report, which)
         assert at_once == by_row, which
     assert counts["fast"] > 10 and counts["csv.writer"] == 0, counts
 
@@ -334,13 +363,31 @@ def test_values_lines_at_once_do_not_take_go_through_csv_writer(
     odd = add_odd_events(database_url)
     counts = count_fast_batches(monkeypatch)
     monkeypatch.setattr(csv_export, "CHUNK", 1)
-    monkeypatch.setattr(csv_export, "LINES_AT_ONCE", False)
+    lines_at_once(monkeypatch, False)
     by_row = export_bytes(sessions, awkward, tmp_path / "row", "audit", YEAR)
-    monkeypatch.setattr(csv_export, "LINES_AT_ONCE", True)
+    lines_at_once(monkeypatch, True)
     at_once = export_bytes(sessions, awkward, tmp_path / "once", "audit", YEAR)
     assert at_once == by_row
     assert b',"e\r\neee' in at_once and b',"7,8",' in at_once  # the odd values are in
     assert counts["fast"] > 20 and counts["csv.writer"] == odd, counts
+
+
+def parsed(data: bytes) -> list[list[str]]:
+    import csv
+    import io
+
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def changed_fields(monkeypatch, module, name: str, title: str, change) -> int:
+    """The log's description with the field titled ``title`` changed by ``change`` (a
+    function of the field: the new one, or None to remove it); returns its place."""
+    fields = list(getattr(module, name))
+    at = next(n for n, field in enumerate(fields) if field.column.title == title)
+    new = change(fields[at])
+    fields[at : at + 1] = [] if new is None else [new]
+    monkeypatch.setattr(module, name, tuple(fields))
+    return at
 
 
 @pytest.mark.parametrize("lookup", [True, False], ids=["looked up", "joined"])
@@ -350,21 +397,18 @@ def test_a_column_changed_in_its_description_changes_that_column_only(
     """One edit to the audit log's description of its "Pupil" column (the surname alone)
     reaches the joined query, the look-up and the CSV lines made at once, and no other
     column changes."""
-    import csv
-    import io
+    from kiosk.services.reports import audit_log
 
-    from kiosk.services.reports import audit_log, reader
-    from kiosk.services.reports.fields import Field
-
-    def parsed(data: bytes) -> list[list[str]]:
-        return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-
-    monkeypatch.setattr(reader, "PUPILS_BY_LOOKUP", lookup)
+    look_up(monkeypatch, lookup)
     before = parsed(export_bytes(sessions, awkward, tmp_path / "before", "audit", YEAR))
-    fields = list(audit_log.AUDIT_FIELDS)
-    at = next(n for n, field in enumerate(fields) if field.column.title == "Pupil")
-    fields[at] = Field(fields[at].column, Pupil.surname, fields[at].lookup)
-    monkeypatch.setattr(audit_log, "AUDIT_FIELDS", tuple(fields))
+    counts = count_fast_batches(monkeypatch)
+    at = changed_fields(
+        monkeypatch,
+        audit_log,
+        "AUDIT_FIELDS",
+        "Pupil",
+        lambda field: Field(field.column, Pupil.surname, field.lookup),
+    )
     after = parsed(export_bytes(sessions, awkward, tmp_path / "after", "audit", YEAR))
     assert len(after) == len(before) > 100
     named = 0
@@ -373,3 +417,75 @@ def test_a_column_changed_in_its_description_changes_that_column_only(
         assert old[at].endswith(new[at].removeprefix("'"))
         named += bool(new[at]) and new[at] != old[at]
     assert named > 50
+    assert (counts["fast"] > 0) == lookup and counts["csv.writer"] == 0, counts
+
+
+OUTCOMES = {"held": "In the cabinet", "released": "Back with the pupil"}
+SHOWN_CHANGES = [  # (log, field title, how it is shown now, old shown -> new shown)
+    ("custody", "Outcome", words(OUTCOMES), {"Held": "In the cabinet"}),
+    ("custody", "Released by", Shown("{v}"), {"Kiosk (self-service)": ""}),
+    ("audit", "Redacted", Shown("{yes} if {v} else {no}", {"yes": "yes", "no": "no"}), {}),
+    ("audit", "Event", Shown("{v}.upper()"), {}),
+]
+
+
+@pytest.mark.parametrize("lookup", [True, False], ids=["looked up", "joined"])
+@pytest.mark.parametrize(("report", "title", "shown", "old_to_new"), SHOWN_CHANGES)
+def test_a_column_shown_another_way_in_its_description_changes_that_column_only(
+    awkward, sessions, tmp_path, monkeypatch, lookup, report, title, shown, old_to_new
+):
+    """One edit to how a column is shown reaches the rows the reports show and the CSV
+    lines made at once (which still take every batch), and no other column changes."""
+    from kiosk.services.reports import audit_log, custody_log
+
+    module, name = (
+        (custody_log, "CUSTODY_FIELDS")
+        if report == "custody"
+        else (
+            audit_log,
+            "AUDIT_FIELDS",
+        )
+    )
+    look_up(monkeypatch, lookup)
+    before = parsed(export_bytes(sessions, awkward, tmp_path / "before", report, YEAR))
+    counts = count_fast_batches(monkeypatch)
+    at = changed_fields(
+        monkeypatch,
+        module,
+        name,
+        title,
+        lambda field: Field(field.column, field.value, field.lookup, shown, field.name),
+    )
+    after = parsed(export_bytes(sessions, awkward, tmp_path / "after", report, YEAR))
+    assert len(after) == len(before) > 30
+    changed = 0
+    for old, new in zip(before[1:], after[1:], strict=True):
+        assert old[:at] + old[at + 1 :] == new[:at] + new[at + 1 :]
+        if old[at] in old_to_new:
+            assert new[at] == old_to_new[old[at]]
+        changed += new[at] != old[at]
+    assert changed >= 5
+    if title == "Redacted":
+        assert {row[at] for row in after[1:]} == {"no"}
+    if title == "Event":
+        assert all(row[at] == row[at].upper() for row in after[1:])
+    assert (counts["fast"] > 0) == lookup and counts["csv.writer"] == 0, counts
+
+
+@pytest.mark.parametrize("report", ["custody", "audit"])
+def test_a_column_removed_from_its_description_leaves_the_others(
+    awkward, sessions, tmp_path, monkeypatch, report
+):
+    from kiosk.services.reports import audit_log, custody_log
+
+    module, name, title = (
+        (custody_log, "CUSTODY_FIELDS", "Released to")
+        if report == "custody"
+        else (audit_log, "AUDIT_FIELDS", "Details")
+    )
+    before = parsed(export_bytes(sessions, awkward, tmp_path / "before", report, YEAR))
+    counts = count_fast_batches(monkeypatch)
+    at = changed_fields(monkeypatch, module, name, title, lambda field: None)
+    after = parsed(export_bytes(sessions, awkward, tmp_path / "after", report, YEAR))
+    assert [old[:at] + old[at + 1 :] for old in before] == after
+    assert counts["fast"] > 0 and counts["csv.writer"] == 0, counts
