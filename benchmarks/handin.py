@@ -28,13 +28,13 @@ from typing import Any
 
 from _support import load_note, percentile, postgres_or_none, record
 from _table import print_table
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
 from kiosk.config import sqlite_url
 from kiosk.db import open_database
 from kiosk.services import cards, custody
 from kiosk.services.audit import Actor
-from kiosk.tables import Base
+from kiosk.tables import Base, Card
 
 TARGET_P95_MS = 5.0
 MORNING = dt.date(2026, 7, 20)  # the Monday after reports.py's school year ends
@@ -53,6 +53,16 @@ class Timings:
         self.calls.setdefault(kind, []).append((time.perf_counter() - wall) * 1000)
         self.cpu.setdefault(kind, []).append((time.process_time() - cpu) * 1000)
         return result
+
+
+def current_cards(session: Any, pupils: int) -> list[str]:
+    """The card texts of the first ``pupils`` pupils who have a card."""
+    held = select(Card.pupil_id, Card.serial).where(
+        Card.pupil_id <= pupils, Card.revoked_at.is_(None)
+    )
+    return [
+        cards.card_text(session, p, s) for p, s in session.execute(held.order_by(Card.pupil_id))
+    ]
 
 
 def year_of_history() -> Path:
@@ -104,7 +114,7 @@ def morning(url: str, backend: str, hand_ins: int) -> Timings:
     office = Actor(2, "Olivia Office")  # reports.py's second staff member
     timings = Timings(backend)
     with sessions() as session:
-        texts = [c.text for p in range(1, hand_ins + 1) if (c := cards.current_card(session, p))]
+        texts = current_cards(session, hand_ins)
         timings.events = session.execute(text("SELECT count(*) FROM audit_events")).scalar_one()
     start = reports.at(MORNING, 7, 25)
     for i, card in enumerate(texts):

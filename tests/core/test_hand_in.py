@@ -1,11 +1,12 @@
 import datetime as dt
 
 import pytest
+from new_cards import new_card
 from sqlalchemy import select
 
 from kiosk import card_codec
 from kiosk.errors import CardRevoked, NoFreeSlot, PupilNotActive, UndoWindowPassed, UnknownCard
-from kiosk.services import audit, cards, custody, exemptions, settings
+from kiosk.services import audit, custody, exemptions, settings
 from kiosk.tables import AuditEvent, Pupil
 
 T0 = dt.datetime(2026, 11, 20, 8, 0)  # a Friday morning, UTC
@@ -106,10 +107,10 @@ def test_another_schools_card_is_refused(school, sessions):
 
 def test_a_revoked_card_is_refused_and_the_new_one_works(school, sessions):
     pupil_id = school.pupil_ids[0]
-    new = cards.issue_card(sessions, school.actors["admin"], pupil_id)
+    new = new_card(sessions, school.actors["admin"], pupil_id)
     with pytest.raises(CardRevoked):
         custody.hand_in_by_card(sessions, school.card_texts[pupil_id], now=T0)
-    assert custody.hand_in_by_card(sessions, new.text, now=T0).slot_number == 1
+    assert custody.hand_in_by_card(sessions, new, now=T0).slot_number == 1
 
 
 def test_a_pupil_who_has_left_cannot_hand_in(school, sessions):

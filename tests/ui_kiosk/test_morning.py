@@ -9,12 +9,13 @@ import os
 from pathlib import Path
 
 import pytest
+from new_cards import new_card
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
 from kiosk.db import Sessions
 from kiosk.demo import DemoSchool
-from kiosk.services import cards, exemptions, settings
+from kiosk.services import exemptions, settings
 from kiosk.tables import AuditEvent, Custody, CustodyState, Pupil, Slot
 from kiosk.ui.background import Op
 from kiosk.ui.kiosk_screen.outcomes import DB_PROBLEM, State
@@ -231,7 +232,7 @@ def test_a_replaced_card_is_refused_and_the_pupil_told_where_to_go(
     qtbot: QtBot, screen: KioskScreen, heard: list[str], school: DemoSchool, sessions: Sessions
 ) -> None:
     pupil_id, old_text = pupil_id_with_card(school, 0)
-    cards.issue_card(sessions, school.actors["admin"], pupil_id)
+    new_card(sessions, school.actors["admin"], pupil_id)
     scan(qtbot, screen, old_text)
     assert_error(screen, heard, "This card has been replaced", "see the office for your new card")
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import cv2
 import pytest
+from new_cards import new_card
 from PySide6.QtCore import QEvent
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
@@ -27,7 +28,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.demo import DemoSchool
 from kiosk.errors import NoFreeSlot
-from kiosk.services import cards, confiscation, custody, exemptions, settings, staff
+from kiosk.services import confiscation, custody, exemptions, settings, staff
 from kiosk.ui.kiosk_screen.outcomes import State
 from kiosk.ui.kiosk_screen.screen import KioskScreen
 from kiosk.ui.main_window import MainWindow
@@ -131,7 +132,7 @@ def errors(
     shot(screen, "10_error_not_a_card")
     pupil_id = school.pupil_ids[3]
     old = school.card_texts[pupil_id]
-    cards.issue_card(sessions, school.actors["admin"], pupil_id)
+    new_card(sessions, school.actors["admin"], pupil_id)
     scan(qtbot, screen, old)
     shot(screen, "11_error_card_replaced")
     for pupil in school.pupil_ids[4:29]:  # fill every slot

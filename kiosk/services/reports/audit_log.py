@@ -12,7 +12,6 @@ from kiosk.services.reports.fields import (
     LOCAL_TIME,
     Field,
     Lookup,
-    columns,
     joined_select,
     lean_select,
 )
@@ -48,7 +47,6 @@ AUDIT_FIELDS: tuple[Field, ...] = (
     Field(Column("Redacted", "bool", 9), AuditEvent.redacted, shown=FLAG),
     Field(Column("Hash (SHA-256)", "text", 20), AuditEvent.hash, unique=True),
 )
-AUDIT_COLUMNS = columns(AUDIT_FIELDS)
 
 
 def audit_seqs(session: Session, which: ReportFilter) -> tuple[int, int]:

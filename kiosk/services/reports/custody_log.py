@@ -14,7 +14,6 @@ from kiosk.services.reports.fields import (
     Field,
     Lookup,
     Shown,
-    columns,
     joined_select,
     lean_select,
     words,
@@ -115,7 +114,6 @@ CUSTODY_FIELDS: tuple[Field, ...] = (
         shown=_DSL,
     ),
 )
-CUSTODY_COLUMNS = columns(CUSTODY_FIELDS)
 
 
 def _in_period(query: Select[Any], which: ReportFilter) -> Select[Any]:
