@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk.cli import CliError, Context, add_login, command, staff_login
+from kiosk.cli import CliError, Context, add_login, command, confirm, staff_login
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
@@ -25,14 +25,6 @@ def _date(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-09-01") from exc
-
-
-def _confirm(question: str, assume_yes: bool) -> bool:
-    if assume_yes:
-        return True
-    if not sys.stdin.isatty():
-        raise CliError(f"{question} Run again with --yes to go ahead.")
-    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
 # --- export -------------------------------------------------------------------------------
@@ -137,7 +129,7 @@ def purge(ctx: Context, args: argparse.Namespace) -> int:
         print(plan.describe())
         if args.dry_run or plan.pupils == 0:
             return 0
-        if not _confirm("Purge them now? This cannot be undone.", args.yes):
+        if not confirm("Purge them now? This cannot be undone.", args.yes):
             print("Nothing purged.")
             return 1
         done = retention.purge(ctx.sessions, actor)
@@ -193,7 +185,7 @@ def restore(ctx: Context, args: argparse.Namespace) -> int:
         f"Replace the current database with {args.file}? Anything recorded since that "
         "backup is set aside (the current database is kept as a pre-restore backup)."
     )
-    if not _confirm(question, args.yes):
+    if not confirm(question, args.yes):
         print("Nothing restored.")
         return 1
     try:
