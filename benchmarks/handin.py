@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _support import load_note, percentile, postgres_or_none, record
+from _support import engine_and_sessions, load_note, percentile, postgres_or_none, record
 from _table import print_table
 from sqlalchemy import Engine, select, text
 
@@ -77,7 +77,7 @@ def year_of_history() -> Path:
 def copy_to_postgres(source: Path, url: str) -> None:
     """Every table of the SQLite year into a freshly migrated PostgreSQL database (COPY),
     then the id sequences moved past the copied rows."""
-    engine = open_database(url).engine
+    engine, _ = engine_and_sessions(open_database(url))
     try:
         with sqlite3.connect(source) as lite, engine.begin() as conn:
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -108,9 +108,7 @@ def morning(url: str, backend: str, hand_ins: int) -> Timings:
     gives back every fourth device."""
     import reports
 
-    sessions = open_database(url)
-
-    engine = sessions.engine
+    engine, sessions = engine_and_sessions(open_database(url))
     office = Actor(2, "Olivia Office")  # reports.py's second staff member
     timings = Timings(backend)
     with sessions() as session:

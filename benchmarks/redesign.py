@@ -4,6 +4,12 @@ the four exports, verify-log and the dashboard; wall and CPU time (CPU includes 
 code's worker processes). Beside each CSV export, the ``sqlite3`` shell's own ``.mode csv``
 dump of the same joined rows: the practical floor.
 
+The hand-in p95 (benchmarks/handin.py --quick, SQLite, the same year), scan-to-paint p95
+(benchmarks/scan_to_paint.py, a new hand-in by scanner burst) and cold start
+(benchmarks/coldstart.py, spawn to scan-ready with a USB scanner) run in the same rounds:
+this tree's scripts, each run once with the old code on its import path and once with the
+new, reporting their figures through ``_support.record``.
+
     .venv/bin/python benchmarks/redesign.py [--baseline /work/baseline] [--rounds 3]
 
 The old side runs with cwd and import path at ``--baseline`` (a checkout of the commit
@@ -33,7 +39,26 @@ from kiosk.services.reports import audit_log, custody_log, filter
 HERE = Path(__file__).resolve().parent
 TREE = HERE.parent
 RUNNER = HERE / "_redesign_runner.py"
-TASKS = ("custody CSV", "audit CSV", "custody XLSX", "audit XLSX", "verify-log", "dashboard")
+IN_RUNNER = ("custody CSV", "audit CSV", "custody XLSX", "audit XLSX", "verify-log", "dashboard")
+# task: (script and its arguments, the figure taken as wall, the figure taken as CPU)
+SCRIPTS = {
+    "hand-in p95 ms": (
+        ["handin.py", "--quick", "--backend", "sqlite"],
+        "hand-in p95, SQLite",
+        "hand-in CPU p95, SQLite",
+    ),
+    "scan-to-paint p95 ms": (
+        ["scan_to_paint.py", "--scans", "40"],
+        "p95, new hand-in, scanner burst",
+        "CPU a scan, new hand-in, scanner burst",
+    ),
+    "cold start s": (
+        ["coldstart.py", "--runs", "3"],
+        "spawn to scan-ready, scanner",
+        "CPU of a run, scanner",
+    ),
+}
+TASKS = (*IN_RUNNER, *SCRIPTS)
 
 
 class Side:
@@ -73,6 +98,25 @@ class Side:
         self.process.wait(timeout=60)
 
 
+def run_script(task: str, tree: Path, scratch: Path) -> dict[str, Any]:
+    """One run of a benchmark script of this tree with ``tree``'s kiosk on its import path;
+    its figures for ``task`` (wall, cpu)."""
+    arguments, wall_figure, cpu_figure = SCRIPTS[task]
+    results = scratch / "figures.jsonl"
+    results.unlink(missing_ok=True)
+    env = dict(os.environ, PYTHONPATH=str(tree), KIOSK_BENCH_RESULTS=str(results))
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    script = [sys.executable, str(HERE / arguments[0]), *arguments[1:]]
+    done = subprocess.run(script, cwd=tree, env=env, capture_output=True, text=True, check=False)
+    figures = {}
+    for line in results.read_text(encoding="utf-8").splitlines() if results.exists() else []:
+        figure = json.loads(line)
+        figures[figure["measure"]] = float(figure["value"].split()[0])
+    if wall_figure not in figures:
+        raise RuntimeError(f"{task} with {tree} gave no figure:\n{done.stderr[-3000:]}")
+    return {"wall": figures[wall_figure], "cpu": figures.get(cpu_figure, float("nan")), "rows": 1}
+
+
 def joined_sql(kind: str) -> str:
     """The log's rows as one joined query (this tree's), the values written in."""
     which = YEAR.checked()
@@ -85,6 +129,7 @@ def joined_sql(kind: str) -> str:
     return str(compiled)
 
 
+LOAD_AT_START = ""
 YEAR_SEQS = (1, 2**62)  # every event: the period covers the whole year's log
 
 
@@ -109,6 +154,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tasks", nargs="*", default=list(TASKS))
     args = parser.parse_args()
+    global LOAD_AT_START
+    LOAD_AT_START = ", ".join(f"{load:.1f}" for load in os.getloadavg())
     if not CACHE.is_file():
         print(f"Building {CACHE} (once)...", flush=True)
         build(CACHE)
@@ -124,7 +171,12 @@ def main() -> None:
             for task in args.tasks:
                 order = ("old", "new") if round_ % 2 == 0 else ("new", "old")
                 for name in order:
-                    results.setdefault((task, name), []).append(sides[name].run(task))
+                    if task in SCRIPTS:
+                        tree = args.baseline if name == "old" else args.tree
+                        answer = run_script(task, tree.resolve(), scratch)
+                    else:
+                        answer = sides[name].run(task)
+                    results.setdefault((task, name), []).append(answer)
                 if task.endswith("CSV"):
                     kind = task.split()[0]
                     floor = sqlite_floor(copies["floor"], kind, scratch / "floor.csv")
@@ -161,7 +213,7 @@ def show(results: dict[tuple[str, str], list[dict[str, Any]]], tasks: list[str],
         rows.append(
             [
                 task,
-                f"{new['rows']:,}",
+                f"{new['rows']:,}" if task in IN_RUNNER else "",
                 f"{old['wall']:.2f} ({old_median:.2f})",
                 f"{new['wall']:.2f} ({new_median:.2f})",
                 f"{old['cpu']:.2f}",
@@ -184,7 +236,10 @@ def show(results: dict[tuple[str, str], list[dict[str, Any]]], tasks: list[str],
     ]
     title = (
         f"Old (baseline) and new code, interleaved, best of {n} rounds; load average "
-        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores. cpu includes worker processes."
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (at the start: {LOAD_AT_START}). "
+        "cpu includes worker processes; for the scripts' tasks, wall is their figure (p95 "
+        "or median) and cpu theirs (hand-in: CPU p95 ms; scan: CPU ms a scan, the worker's "
+        "included; cold start: the run's CPU s)."
     )
     print_table(title, headers, rows)
 
