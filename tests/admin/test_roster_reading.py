@@ -328,3 +328,21 @@ def test_any_name_survives_a_csv_written_by_a_spreadsheet(surname, encoding, new
     writer.writerow(["B801200005001", "9", "Ava", surname, "Year 7", "7A"])
     result = checked(out.getvalue().encode(encoding))
     assert [r.surname for _line, r in result.records] == [expected]
+
+
+def test_a_utf8_file_with_one_stray_byte_is_refused_with_its_line_not_mangled():
+    rows = ["UPN,Adno,Forename,Surname,Year,Reg"]
+    rows += [f"A80120000{n:04d},{n},Zoë,Brontë,7,7A" for n in range(1, 47)]
+    data = "\r\n".join(rows).encode("utf-8") + b"\r\nA801200009999,99,Chlo\xe9,Smith,7,7A\r\n"
+    with pytest.raises(InvalidInput, match=r"Line 48 .*not UTF-8"):
+        roster_file.read_roster(data)
+
+
+def test_a_cell_over_the_csv_size_limit_is_refused_in_words():
+    data = (
+        b"UPN,Adno,Forename,Surname,Year,Reg\r\nA801200000001,1,Ava,"
+        + b"x" * 200_000
+        + b",7,7A\r\n"
+    )
+    with pytest.raises(InvalidInput, match=r"Line 2 .*far too long"):
+        roster_file.read_roster(data)
