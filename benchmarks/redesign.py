@@ -100,21 +100,30 @@ class Side:
 
 def run_script(task: str, tree: Path, scratch: Path) -> dict[str, Any]:
     """One run of a benchmark script of this tree with ``tree``'s kiosk on its import path;
-    its figures for ``task`` (wall, cpu)."""
+    its figures for ``task`` (wall, cpu). A run that gives no figure is tried once more,
+    then counted as failed (its error printed) rather than ending the whole comparison."""
     arguments, wall_figure, cpu_figure = SCRIPTS[task]
     results = scratch / "figures.jsonl"
-    results.unlink(missing_ok=True)
     env = dict(os.environ, PYTHONPATH=str(tree), KIOSK_BENCH_RESULTS=str(results))
     env.setdefault("QT_QPA_PLATFORM", "offscreen")
     script = [sys.executable, str(HERE / arguments[0]), *arguments[1:]]
-    done = subprocess.run(script, cwd=tree, env=env, capture_output=True, text=True, check=False)
-    figures = {}
-    for line in results.read_text(encoding="utf-8").splitlines() if results.exists() else []:
-        figure = json.loads(line)
-        figures[figure["measure"]] = float(figure["value"].split()[0])
-    if wall_figure not in figures:
-        raise RuntimeError(f"{task} with {tree} gave no figure:\n{done.stderr[-3000:]}")
-    return {"wall": figures[wall_figure], "cpu": figures.get(cpu_figure, float("nan")), "rows": 1}
+    error = ""
+    for _attempt in range(2):
+        results.unlink(missing_ok=True)
+        done = subprocess.run(
+            script, cwd=tree, env=env, capture_output=True, text=True, check=False
+        )
+        lines = results.read_text(encoding="utf-8").splitlines() if results.exists() else []
+        figures = {}
+        for line in lines:
+            figure = json.loads(line)
+            figures[figure["measure"]] = float(figure["value"].split()[0])
+        if wall_figure in figures:
+            cpu = figures.get(cpu_figure, float("nan"))
+            return {"wall": figures[wall_figure], "cpu": cpu, "rows": 1}
+        error = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "no output"
+    print(f"{task} with {tree} failed twice: {error}", flush=True)
+    return {"wall": float("nan"), "cpu": float("nan"), "rows": 0, "failed": error}
 
 
 def joined_sql(kind: str) -> str:
@@ -182,7 +191,7 @@ def main() -> None:
                     floor = sqlite_floor(copies["floor"], kind, scratch / "floor.csv")
                     results.setdefault((task, "floor"), []).append(floor)
                 print(f"round {round_ + 1}: {task} done", flush=True)
-        show(results, args.tasks, args.rounds)
+            show(results, args.tasks, round_ + 1)
     finally:
         for side in sides.values():
             side.close()
@@ -193,15 +202,20 @@ def main() -> None:
 
 
 def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    return min(runs, key=lambda run: run["wall"])
+    done = [run for run in runs if run["wall"] == run["wall"]] or runs  # NaN: a failed run
+    return min(done, key=lambda run: run["wall"])
+
+
+def _median(runs: list[dict[str, Any]]) -> float:
+    done = [run["wall"] for run in runs if run["wall"] == run["wall"]]
+    return statistics.median(done) if done else float("nan")
 
 
 def show(results: dict[tuple[str, str], list[dict[str, Any]]], tasks: list[str], n: int) -> None:
     rows = []
     for task in tasks:
         old, new = _best(results[(task, "old")]), _best(results[(task, "new")])
-        old_median = statistics.median(r["wall"] for r in results[(task, "old")])
-        new_median = statistics.median(r["wall"] for r in results[(task, "new")])
+        old_median, new_median = _median(results[(task, "old")]), _median(results[(task, "new")])
         floor_cells = ["", "", ""]
         if (task, "floor") in results:
             floor = _best(results[(task, "floor")])
