@@ -3,7 +3,7 @@ of every module in kiosk/ (imports anywhere in a module count, inside functions 
 ``TYPE_CHECKING`` blocks too):
 
     ui/, cli (commands), demo                       on top: they call services
-    printing/, exports/, scanning/                  draw, write or read devices for them
+    printing/, exports/, scanning/, record/         draw, write, sign or read devices for them
     services/                                       one function a user action
     core values: card_codec, rules, event_kinds, clock, errors, config, qtfix
     db, migrate, tables                             at the bottom
@@ -32,6 +32,7 @@ LAYERS = [
     ("kiosk.printing", 3),
     ("kiosk.exports", 3),
     ("kiosk.scanning", 3),
+    ("kiosk.record", 3),  # the signed audit record: seals and checks what services wrote
     ("kiosk.services", 2),
     ("kiosk.card_codec", 1),
     ("kiosk.rules", 1),
@@ -52,7 +53,10 @@ UPWARD_ALLOWED = {
     ("kiosk.db", "kiosk.errors"),
 }
 QT_ALLOWED = ("kiosk.ui", "kiosk.scanning.camera", "kiosk.scanning.wedge", "kiosk.qtfix")
-LONG_ALLOWED: dict[str, str] = {}  # module: why it may be over MOST_LINES lines
+LONG_ALLOWED = {  # module: why it may be over MOST_LINES lines, for now
+    "kiosk.services.audit": "419 lines since issue 14's signed record; the chain check "
+    "(ChainReport .. verify) moves to a module of its own once issue 14's restore lands",
+}
 
 
 @dataclass(frozen=True)

@@ -49,12 +49,43 @@ def test_a_sims_export_with_bom_and_crlf_reads_every_pupil_and_name(data):
     assert [pupils[u].year_group for u in ("F886401215108", "V886401215109")] == [12, 13]
 
 
-def test_sims_preferred_surname_is_left_unused_when_a_legal_surname_is_there(data):
+def test_sims_preferred_surname_is_read_beside_the_legal_one(data):
     result = checked(data("sims_bom_crlf.csv"))
     mapping = dict(zip(result.table.headers, result.columns, strict=True))
     assert mapping["Legal Surname"] == Field.SURNAME
-    assert mapping["Preferred Surname"] is None
+    assert mapping["Preferred Surname"] == Field.PREFERRED_SURNAME
     assert mapping["Gender"] is None
+    # The same as the legal surname in every row of this file: nothing extra is stored.
+    assert all(record.preferred_surname is None for record in by_upn(result).values())
+
+
+def test_a_different_preferred_surname_is_kept_and_the_legal_one_too():
+    data = (
+        b"UPN,Adno,Legal Forename,Legal Surname,Preferred Surname,Year,Reg\r\n"
+        b"W886401213100,1,Ava,Smith,Jones,7,7A\r\n"
+    )
+    record = by_upn(checked(data))["W886401213100"]
+    assert (record.surname, record.preferred_surname) == ("Smith", "Jones")
+
+
+@pytest.mark.parametrize(
+    ("year", "form", "words"),
+    [
+        ("14", "7B", "beyond sixth form"),
+        ("8", "7B", "the form's name says Year 7"),
+        ("Year 10", "Y9C", "the form's name says Year 9"),
+    ],
+)
+def test_a_year_that_does_not_fit_the_form_is_a_warning(year, form, words):
+    data = f"UPN,Adno,Forename,Surname,Year,Reg\r\nW886401213100,1,Ava,Smith,{year},{form}\r\n"
+    result = checked(data.encode())
+    assert not result.errors
+    assert any(words in problem.message for problem in result.warnings)
+
+
+def test_a_year_that_fits_its_form_gives_no_warning():
+    data = b"UPN,Adno,Forename,Surname,Year,Reg\r\nW886401213100,1,Ava,Smith,Year 7,7B\r\n"
+    assert checked(data).warnings == []
 
 
 def test_an_arbor_export_with_title_rows_and_other_header_names_is_understood(data):
