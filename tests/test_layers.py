@@ -3,9 +3,10 @@ of every module in kiosk/ (imports anywhere in a module count, inside functions 
 ``TYPE_CHECKING`` blocks too):
 
     ui/, cli (commands), demo                       on top: they call services
-    printing/, exports/, scanning/, record/         draw, write, sign or read devices for them
-    services/                                       one function a user action
-    core values: card_codec, rules, event_kinds, clock, errors, config, qtfix
+    printing/, exports/, scanning/                  draw, write or read devices for them
+    services/, record/ (seal, check)                one function a user action; the signed record
+    core values: card_codec, rules, event_kinds, clock, errors, config, keystore, qtfix,
+                 record's keys, lines and anchors
     db, migrate, tables                             at the bottom
 
 A module imports its own layer and the layers below, never one above. The core (all but
@@ -32,7 +33,10 @@ LAYERS = [
     ("kiosk.printing", 3),
     ("kiosk.exports", 3),
     ("kiosk.scanning", 3),
-    ("kiosk.record", 3),  # the signed audit record: seals and checks what services wrote
+    ("kiosk.record", 1),  # the signed audit record's keys, line format and anchors: values
+    ("kiosk.record.seal", 2),  # sealing and checking what services wrote
+    ("kiosk.record.check", 2),
+    ("kiosk.record.sheet", 3),  # its recovery sheet, drawn
     ("kiosk.services", 2),
     ("kiosk.card_codec", 1),
     ("kiosk.rules", 1),

@@ -23,17 +23,19 @@ from typing import Any, TextIO
 from kiosk.clock import LocalClock
 from kiosk.db import Sessions
 from kiosk.services.reports.fields import LOCAL_TIME, Code, Field, columns, row_shaper
-from kiosk.services.reports.filter import Column, LogKind, LogTable, Progress, ReportFilter
+from kiosk.services.reports.filter import (
+    FORMULA_STARTS,
+    Column,
+    LogKind,
+    LogTable,
+    Progress,
+    ReportFilter,
+    guarded,
+)
 from kiosk.services.reports.reader import LogReader
 
-FORMULA_STARTS = frozenset("=+-@\t\r")
 BOM = "\ufeff"  # so Excel reads the file as UTF-8 (names with accents)
 CHUNK = 5000
-
-
-def guarded(value: str) -> str:
-    """``value`` made safe to open in a spreadsheet (unchanged unless it starts a formula)."""
-    return "'" + value if value and value[0] in FORMULA_STARTS else value
 
 
 def _prepared(table: LogTable) -> Iterator[Sequence[Any]]:

@@ -80,7 +80,7 @@ class MainWindow(QMainWindow):
         # first scan should not wait for them.
         from kiosk.ui.staff.console import StaffConsole
 
-        console = StaffConsole(self.sessions, self.config, None)
+        console = StaffConsole(self.sessions, self.config, None, bank=self.kiosk.bank)
         console.exit_requested.connect(self.close_console)
         self.console = console
         self.stack.addWidget(console)
