@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QStackedWidget,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +40,7 @@ from kiosk.ui.staff.lists import ListsTab
 from kiosk.ui.staff.release import ReleaseTab
 from kiosk.ui.style import BLUE, WHITE
 from kiosk.ui.widgets.pinpad import StaffLogin
+from kiosk.ui.widgets.tab_strip import StripTabs
 
 log = logging.getLogger("kiosk.ui.staff")
 
@@ -111,13 +111,14 @@ class StaffConsole(QWidget):
         bar.addWidget(self.who, 1)
         bar.addWidget(self.lock_button)
         bar.addWidget(self.exit_button)
-        self.tabs = QTabWidget()
+        self.tabs = StripTabs()
         self.tabs.currentChanged.connect(self._tab_shown)
         working = QWidget()
         working_layout = QVBoxLayout(working)
         working_layout.setContentsMargins(8, 4, 8, 4)
         working_layout.setSpacing(4)
         working_layout.addLayout(bar)
+        working_layout.addWidget(self.tabs.strip)
         working_layout.addWidget(self.tabs, 1)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.login)
@@ -161,7 +162,7 @@ class StaffConsole(QWidget):
             log.error("Opening the %s tab failed: %s", spec.title, describe_failure(error))
             widget = QLabel(f"{spec.title} could not be opened. The problem has been logged.")
             widget.setProperty("role", "error")
-        self.tabs.addTab(widget, spec.title)
+        self.tabs.add_page(widget, spec.title)
 
     def tab(self, title: str) -> QWidget | None:
         for index in range(self.tabs.count()):
@@ -238,10 +239,7 @@ class StaffConsole(QWidget):
         # Quietly: each removal makes the next tab current, which would reload it.
         self.tabs.blockSignals(True)
         while self.tabs.count():
-            widget = self.tabs.widget(0)
-            self.tabs.removeTab(0)
-            if widget is not None:
-                widget.deleteLater()
+            self.tabs.remove_page(0)
         self.tabs.blockSignals(False)
 
     def closeEvent(self, event: QCloseEvent) -> None:
