@@ -35,7 +35,9 @@ class ColumnFitter(QObject):
     def needed(self, column: int) -> int:
         header = self.view.horizontalHeader()
         return max(
-            header.sectionSizeFromContents(column).width(), self.view.sizeHintForColumn(column)
+            header.sectionSizeFromContents(column).width(),
+            self.view.sizeHintForColumn(column),
+            header.minimumSectionSize(),
         )
 
     def fit(self) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLayoutItem,
     QPushButton,
     QScrollArea,
+    QScroller,
     QSizePolicy,
     QTabWidget,
     QWidget,
@@ -146,6 +147,7 @@ def scrolling(page: QWidget) -> QScrollArea:
     frame.setFrameShape(QFrame.Shape.NoFrame)
     frame.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     frame.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+    QScroller.grabGesture(frame.viewport(), QScroller.ScrollerGestureType.TouchGesture)
     return frame
 
 
