@@ -40,6 +40,7 @@ class FlowLayout(QLayout):
         self._items: list[QLayoutItem] = []
         self._spacing = spacing
         self._height = 0
+        self._width = 0  # the width last given (invalidate() forgets the geometry)
         self.setContentsMargins(QMargins(0, 0, 0, 0))
 
     def addItem(self, item: QLayoutItem) -> None:
@@ -65,6 +66,7 @@ class FlowLayout(QLayout):
 
     def setGeometry(self, rect: QRect) -> None:
         super().setGeometry(rect)
+        self._width = rect.width()
         self._arrange(rect, move=True)
         if not self._nested and self._arrange(rect, move=False) != self._height:
             # A row more or fewer: every layout up to the window must measure again.
@@ -86,7 +88,7 @@ class FlowLayout(QLayout):
         for item in self._items:
             size = size.expandedTo(item.minimumSize())
         # Before the first layout the width is unknown: one row, corrected when placed.
-        width = self.geometry().width() or 1 << 20
+        width = self._width or 1 << 20
         self._height = self._arrange(QRect(0, 0, max(width, size.width()), 0), move=False)
         return QSize(size.width(), self._height)
 
