@@ -16,13 +16,15 @@ from ui_staff.conftest import log_in
 SIZES = ((1024, 600), (1280, 800), (1920, 1080))
 
 
-def shot(widget: QWidget, folder: Path, name: str, asked: tuple[int, int]) -> Path:
+def shot(widget: QWidget, folder: Path, name: str, asked: tuple[int, int] | None = None) -> Path:
+    """Save a picture of ``widget``; with ``asked``, first check it kept that size."""
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     QApplication.processEvents()
     size = (widget.width(), widget.height())
-    assert size == asked, f"the console grew past the screen: {size}, not {asked}"
-    hint = widget.minimumSizeHint()
-    assert hint.width() <= asked[0] and hint.height() <= asked[1]
+    if asked is not None:
+        assert size == asked, f"the console grew past the screen: {size}, not {asked}"
+        hint = widget.minimumSizeHint()
+        assert hint.width() <= asked[0] and hint.height() <= asked[1]
     image = widget.grab().toImage()
     assert (image.width(), image.height()) == size
     path = folder / f"{name}_{size[0]}x{size[1]}.png"
