@@ -77,6 +77,11 @@ class EventKind(StrEnum):
     EXPORT = "export", "Report exported"
     BACKUP_MADE = "backup_made", "Backup made"
     DATABASE_RESTORED = "database_restored", "Database restored from a backup"
+    RESTORE_REFUSED = "restore_refused", "Restore refused (the file failed its checks)"
+    KEYS_EXPORTED = "keys_exported", "School keys exported for another kiosk"
+    KEYS_IMPORTED = "keys_imported", "School keys imported on a kiosk"
+    CARD_KEY_CHANGED = "card_key_changed", "Card key changed (new cards needed)"
+    PURGED_COPIES_REMOVED = "purged_copies_removed", "Copies of purged records removed"
     RETENTION_PURGE = "retention_purge", "Old records removed under the retention policy"
     # the signed record's keys (kiosk.record.lines)
     AUDIT_ROOT = "audit_root", "School audit fingerprint set up"

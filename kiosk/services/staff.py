@@ -14,7 +14,7 @@ from kiosk.db import Sessions
 from kiosk.errors import AccountLocked, InvalidInput, NotAuthorised, WrongPin
 from kiosk.event_kinds import EventKind
 from kiosk.rules import MAX_FAILED_PINS, Action, after_failed_pin, is_locked, pin_problem
-from kiosk.services import audit
+from kiosk.services import audit, pin_seal, school_keys
 from kiosk.services.audit import Actor
 from kiosk.services.common import now_or, require
 from kiosk.tables import Role, Staff
@@ -78,9 +78,10 @@ def add_staff(sessions: Sessions, actor: Actor | None, name: str, role: str, pin
             require(session, actor, Action.MANAGE_STAFF)
         if session.scalar(select(Staff.id).where(func.lower(Staff.name) == name.lower())):
             raise InvalidInput(f"There is already a staff member called {name}.")
-        staff = Staff(name=name, role=role, pin_hash=pin_hash, active=True, created_at=now_or(None))
+        staff = Staff(name=name, role=role, pin_hash="", active=True, created_at=now_or(None))
         session.add(staff)
-        session.flush()
+        session.flush()  # the id, which the sealed hash is bound to
+        staff.pin_hash = pin_seal.seal(_pepper(session), pin_hash, staff.id, role)
         who = actor or Actor(staff.id, staff.name)
         audit.append(
             session,
@@ -104,7 +105,7 @@ def check_pin(
         if is_locked(staff.locked_until, now):
             audit.append(session, EventKind.PIN_REFUSED_LOCKED, actor, at=now)
             failure: Exception = AccountLocked(staff.locked_until or now)
-        elif _pin_matches(staff.pin_hash, pin):
+        elif _pin_matches(session, staff, pin):
             staff.failed_attempts = 0
             staff.locked_until = None
             audit.append(session, EventKind.STAFF_LOGIN, actor, at=now)
@@ -151,9 +152,18 @@ def record_console_locked(
         )
 
 
-def _pin_matches(pin_hash: str, pin: str) -> bool:
+def _pepper(session: Session) -> bytes:
+    return school_keys.of(session.connection()).pin_pepper
+
+
+def _pin_matches(session: Session, staff: Staff, pin: str) -> bool:
+    """Whether ``pin`` is the account's. Only a hash sealed for this account under this
+    school's pepper counts: one written into the database by other means opens nothing."""
+    inner = pin_seal.unseal(_pepper(session), staff.pin_hash, staff.id, staff.role)
+    if inner is None:
+        return False
     try:
-        return _hasher.verify(pin_hash, pin)
+        return _hasher.verify(inner, pin)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -190,7 +200,8 @@ def reset_pin(sessions: Sessions, actor: Actor, staff_id: int, new_pin: str) -> 
     with sessions.begin() as session:
         require(session, actor, Action.MANAGE_STAFF)
         staff = _target(session, staff_id)
-        staff.pin_hash, staff.failed_attempts, staff.locked_until = pin_hash, 0, None
+        sealed = pin_seal.seal(_pepper(session), pin_hash, staff.id, staff.role)
+        staff.pin_hash, staff.failed_attempts, staff.locked_until = sealed, 0, None
         audit.append(session, EventKind.STAFF_PIN_RESET, actor, details={"staff_id": staff.id})
 
 
@@ -202,6 +213,7 @@ def set_role(sessions: Sessions, actor: Actor, staff_id: int, role: str) -> None
         if staff.id == actor.id and role != Role.ADMIN:
             raise InvalidInput("You cannot remove your own admin role.")
         before, staff.role = staff.role, role
+        staff.pin_hash = pin_seal.reseal(_pepper(session), staff.pin_hash, staff.id, before, role)
         audit.append(
             session,
             EventKind.STAFF_ROLE_CHANGED,

@@ -41,6 +41,9 @@ KINDS_ADDED_SINCE = frozenset(
     {  # issue 14: the signed record's key lines (kiosk.record.lines)
         "audit_root", "audit_key_enrol", "audit_key_handover", "audit_key_epoch",
         "audit_key_revoke",
+        # issue 14: restore and the school's keys (kiosk.services.restore, school_keys)
+        "restore_refused", "keys_exported", "keys_imported", "card_key_changed",
+        "purged_copies_removed",
         # issue 19: electronic locker banks
         "lockers_mapped", "lockers_unmapped", "locker_bank_tested", "locker_unlock_sent",
         "locker_door_opened", "locker_door_shut", "locker_occupancy_changed",

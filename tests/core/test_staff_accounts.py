@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from kiosk.errors import AccountLocked, InvalidInput, NotAuthorised, WrongPin
 from kiosk.rules import LOCKOUT, MAX_FAILED_PINS
-from kiosk.services import staff
+from kiosk.services import pin_seal, school_keys, staff
 from kiosk.tables import AuditEvent, Staff
 
 NOW = dt.datetime(2026, 11, 20, 9, 0)
@@ -15,11 +15,14 @@ def office_id(school) -> int:
     return school.actors["office"].id
 
 
-def test_pins_are_stored_only_as_argon2id_hashes(school, sessions):
+def test_pins_are_stored_only_as_argon2id_hashes_sealed_under_the_pepper(school, sessions):
     with sessions() as s:
-        hashes = list(s.scalars(select(Staff.pin_hash)))
-    assert hashes and all(h.startswith("$argon2id$") for h in hashes)
-    assert not any("2580" in h for h in hashes)
+        rows = list(s.execute(select(Staff.id, Staff.role, Staff.pin_hash)))
+        pepper = school_keys.of(s.connection()).pin_pepper
+    assert rows and all(pin_seal.is_sealed(h) for _i, _r, h in rows)
+    inner = [pin_seal.unseal(pepper, h, staff_id, role) for staff_id, role, h in rows]
+    assert all(h and h.startswith("$argon2id$") for h in inner)
+    assert not any("2580" in h for _i, _r, h in rows)
 
 
 def test_the_right_pin_logs_in_and_is_recorded(school, sessions):

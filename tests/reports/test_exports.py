@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from kiosk.clock import start_of_local_day, to_local
 from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.exports import ExportCancelled, ExportRequest, default_path, run_export
-from kiosk.services import audit
+from kiosk.services import audit, settings
 from kiosk.services.reports.filter import ReportFilter
 from kiosk.services.reports.reader import open_log
 from kiosk.tables import AuditEvent, Custody, Staff
@@ -176,9 +176,7 @@ def test_the_export_itself_is_an_audit_event_without_secrets(history, sessions, 
     )
     with sessions() as session:
         event = session.get(AuditEvent, result.audit_seq)
-        secret = session.scalar(
-            select(audit.Setting.value).where(audit.Setting.key == "card_secret")
-        )
+        secret = settings.card_secret(session).hex()
     assert (event.kind, event.actor_name) == ("export", senior.name)
     details = json.loads(event.details)
     assert details["rows"] == result.rows and details["format"] == "xlsx"
