@@ -36,6 +36,9 @@ class Action(StrEnum):
     SET_MODE = "set_mode"
     VIEW_CONSOLE = "view_console"
     OPEN_ALL_LOCKERS = "open_all_lockers"  # the emergency release of every locker door
+    SET_USUAL_DEVICES = "set_usual_devices"
+    RELEASE_FOR_DAY_OUT = "release_for_day_out"
+    EMERGENCY = "emergency"  # the list of every held device, and the release of all
 
 
 _OFFICE = {
@@ -49,12 +52,15 @@ _OFFICE = {
     Action.UNDO_HAND_IN,
     Action.SET_MODE,
     Action.VIEW_CONSOLE,
+    Action.SET_USUAL_DEVICES,
+    Action.RELEASE_FOR_DAY_OUT,
 }
 _SENIOR = _OFFICE | {
     Action.RELEASE_DSL_REFERRED,
     Action.HAND_TO_POLICE,
     Action.MANAGE_EXEMPTIONS,
     Action.EXPORT,
+    Action.EMERGENCY,
 }
 _ADMIN = _OFFICE | {
     Action.MANAGE_STAFF,
@@ -64,6 +70,7 @@ _ADMIN = _OFFICE | {
     Action.PRINT_CARDS,
     Action.EXPORT,
     Action.OPEN_ALL_LOCKERS,
+    Action.EMERGENCY,
 }
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.OFFICE: frozenset(_OFFICE),

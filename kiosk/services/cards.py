@@ -94,7 +94,7 @@ def card_holder(conn: Connection, text: object) -> PupilSummary:
     screen: not a card, other school, forged, unknown serial, revoked, left."""
     read = card_keys.read_card(text, card_keys.card_keys(conn))
     if isinstance(read, card_codec.CardRejected):
-        raise UnknownCard(read.message)
+        raise UnknownCard(read.message, reason=read.problem.name.lower())
     # The card and its pupil in one query: this runs on every scan.
     found = conn.execute(_CARD_HOLDER, {"serial": read.serial}).first()
     if found is None or found.card_pupil_id != read.pupil_id:

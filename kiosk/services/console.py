@@ -30,6 +30,7 @@ from kiosk.tables import (
     Custody,
     CustodyKind,
     CustodyState,
+    DayOut,
     Exemption,
     Pupil,
     Slot,
@@ -39,7 +40,7 @@ from kiosk.tables import (
 DAILY = CustodyKind.DAILY.value
 CONFISCATION = CustodyKind.CONFISCATION.value
 
-FREE, OUT_OF_SERVICE = "free", "out_of_service"
+FREE, OUT_OF_SERVICE, TO_CHECK = "free", "out_of_service", "to_check"
 
 
 # -- result types ----------------------------------------------------------------------------
@@ -57,13 +58,16 @@ class SlotState:
     pupil_name: str | None = None
     reg_group: str | None = None
     since: dt.datetime | None = None  # naive UTC
+    check_needed: bool = False  # a hand-in to it was undone: staff check it is empty
 
     @property
     def state(self) -> str:
-        """free, daily, confiscation or out_of_service (what the slot map colours)."""
+        """free, daily, confiscation, out_of_service or to_check (what the map colours)."""
         if self.kind is not None:
             return self.kind
-        return FREE if self.in_service else OUT_OF_SERVICE
+        if not self.in_service:
+            return OUT_OF_SERVICE
+        return TO_CHECK if self.check_needed else FREE
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,8 @@ class Dashboard:
     slots: tuple[SlotState, ...]
     # When hand-in opens later today: until then "expected" means due, not missing.
     handin_opens_later: dt.time | None = None
+    out_now: int = 0  # pupils out of school during the day, not back yet (day_outs)
+    emergency_not_back: int = 0  # released in an emergency, not confirmed back yet
 
     @property
     def free_slots(self) -> int:
@@ -226,6 +232,7 @@ def _slot_states(session: Session) -> tuple[SlotState, ...]:
             Pupil.surname,
             Pupil.reg_group,
             Custody.received_at,
+            Slot.check_needed_since,
         )
         .outerjoin(Custody, (Custody.slot_id == Slot.id) & (Custody.state == HELD))
         .outerjoin(Pupil, Pupil.id == Custody.pupil_id)
@@ -234,7 +241,7 @@ def _slot_states(session: Session) -> tuple[SlotState, ...]:
     states = []
     for row in session.execute(query):
         number, cabinet, label, in_service, reserved, custody_id, kind = row[:7]
-        preferred, legal, surname, reg_group, since = row[7:]
+        preferred, legal, surname, reg_group, since, check_needed_since = row[7:]
         states.append(
             SlotState(
                 number,
@@ -247,6 +254,7 @@ def _slot_states(session: Session) -> tuple[SlotState, ...]:
                 f"{preferred or legal} {surname}" if custody_id is not None else None,
                 reg_group,
                 since,
+                check_needed_since is not None,
             )
         )
     return tuple(states)
@@ -254,10 +262,13 @@ def _slot_states(session: Session) -> tuple[SlotState, ...]:
 
 def _held_counts(session: Session, start: dt.datetime) -> tuple[int, int, int]:
     """(daily received today, daily from an earlier day, confiscations) still held."""
+    # Grouped by the label: PostgreSQL does not see two bound copies of the comparison as
+    # the same expression.
+    today = (Custody.received_at >= start).label("received_today")
     rows = session.execute(
-        select(Custody.kind, Custody.received_at >= start, func.count())
+        select(Custody.kind, today, func.count())
         .where(Custody.state == HELD)
-        .group_by(Custody.kind, Custody.received_at >= start)
+        .group_by(Custody.kind, today)
     )
     counts = {(kind, bool(today)): count for kind, today, count in rows}
     confiscations = counts.get((CONFISCATION, True), 0) + counts.get((CONFISCATION, False), 0)
@@ -291,6 +302,18 @@ def dashboard(sessions: Sessions, now: dt.datetime | None = None) -> Dashboard:
             expected_not_in=expected or 0,
             exemptions=exempt or 0,
             slots=_slot_states(session),
+            out_now=session.scalar(
+                select(func.count(DayOut.id)).where(
+                    DayOut.back_at.is_(None), DayOut.out_at >= start
+                )
+            )
+            or 0,
+            emergency_not_back=session.scalar(
+                select(func.count(Custody.id)).where(
+                    Custody.state == CustodyState.EMERGENCY_RELEASED.value
+                )
+            )
+            or 0,
         )
 
 
@@ -353,7 +376,11 @@ def free_slots(sessions: Sessions) -> list[FreeSlot]:
     occupied = select(Custody.slot_id).where(Custody.state == HELD, Custody.slot_id.is_not(None))
     query = (
         select(Slot.number, Slot.cabinet, Slot.reserved_for_confiscation)
-        .where(Slot.in_service.is_(True), Slot.id.not_in(occupied))
+        .where(
+            Slot.in_service.is_(True),
+            Slot.check_needed_since.is_(None),
+            Slot.id.not_in(occupied),
+        )
         .order_by(Slot.reserved_for_confiscation.desc(), Slot.number)
     )
     with sessions() as session:

@@ -31,6 +31,8 @@ DEFAULTS: dict[str, str] = {
     "retention_days": "365",
     "card_grace_days": "14",  # after a card key change, how long old cards still work
     "mode": "auto",  # auto (by the times above), handin or collection
+    # devices one slot holds; 0: a slot holds a pupil's day's items (phone, watch...)
+    "slot_capacity": "0",
 }
 PUBLIC_KEYS = frozenset(DEFAULTS)
 
@@ -119,6 +121,8 @@ def _validate(key: str, value: str) -> str:
         raise InvalidInput("The grace period for old cards is a number of days from 0 to 90.")
     if key == "sound" and value not in ("on", "off"):
         raise InvalidInput("Sound is on or off.")
+    if key == "slot_capacity" and not (value.isdigit() and 0 <= int(value) <= 10):
+        raise InvalidInput("Slot capacity is a number of devices from 0 (no limit) to 10.")
     if key == "mode" and value not in ("auto", "handin", "collection"):
         raise InvalidInput("Mode is auto, handin or collection.")
     if key == "school_code":

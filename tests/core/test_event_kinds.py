@@ -41,6 +41,8 @@ KINDS_ADDED_SINCE = frozenset(
     {  # issue 14: the signed record's key lines (kiosk.record.lines)
         "audit_root", "audit_key_enrol", "audit_key_handover", "audit_key_epoch",
         "audit_key_revoke",
+        # issue 15: the slot check after an undo, and probing counted per minute
+        "slot_checked_empty", "cards_refused", "home_time_lookups",
         # issue 14: restore and the school's keys (kiosk.services.restore, school_keys)
         "restore_refused", "keys_exported", "keys_imported", "card_key_changed",
         "purged_copies_removed",
@@ -49,6 +51,10 @@ KINDS_ADDED_SINCE = frozenset(
         "locker_door_opened", "locker_door_shut", "locker_occupancy_changed",
         "locker_hand_in_confirmed", "locker_fault", "locker_fault_cleared",
         "locker_emergency_open_all", "locker_emergency_result",
+        # issue 17: several devices, out and back during the day, emergencies
+        "usual_devices_set", "given_back_apart", "released_for_day_out", "group_out",
+        "marked_back", "emergency_list", "emergency_release", "released_in_emergency",
+        "given_back_after_emergency",
     }
 )  # fmt: skip
 KIND_COLUMN_LENGTH = AuditEvent.__table__.c.kind.type.length

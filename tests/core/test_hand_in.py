@@ -1,11 +1,22 @@
 import datetime as dt
+import time
 
 import pytest
 from sqlalchemy import select
 
 from kiosk import card_codec
-from kiosk.errors import CardRevoked, NoFreeSlot, PupilNotActive, UndoWindowPassed, UnknownCard
-from kiosk.services import audit, cards, custody, exemptions, settings
+from kiosk.errors import (
+    CardRevoked,
+    InvalidInput,
+    NoFreeSlot,
+    NotAuthorised,
+    PupilNotActive,
+    SlotUnavailable,
+    TooLate,
+    UndoWindowPassed,
+    UnknownCard,
+)
+from kiosk.services import audit, cards, custody, exemptions, settings, slot_checks
 from kiosk.tables import AuditEvent, Pupil
 
 T0 = dt.datetime(2026, 11, 20, 8, 0)  # a Friday morning, UTC
@@ -120,13 +131,51 @@ def test_a_pupil_who_has_left_cannot_hand_in(school, sessions):
 
 
 def test_a_hand_in_can_be_undone_at_the_kiosk_only_within_the_window(school, sessions):
+    card = school.card_texts[school.pupil_ids[0]]
     first = custody.hand_in(sessions, school.pupil_ids[0], now=T0)
-    custody.undo_hand_in(sessions, first.custody_id, now=T0 + dt.timedelta(seconds=20))
+    custody.undo_hand_in(
+        sessions, first.custody_id, card_text=card, now=T0 + dt.timedelta(seconds=20)
+    )
     again = custody.hand_in(sessions, school.pupil_ids[0], now=T0 + dt.timedelta(seconds=30))
-    assert again.slot_number == 1 and not again.already_held
+    assert again.slot_number == 2 and not again.already_held  # slot 1 waits for a check
     with pytest.raises(UndoWindowPassed):
-        custody.undo_hand_in(sessions, again.custody_id, now=T0 + dt.timedelta(minutes=10))
+        custody.undo_hand_in(
+            sessions, again.custody_id, card_text=card, now=T0 + dt.timedelta(minutes=10)
+        )
     custody.undo_hand_in(
         sessions, again.custody_id, actor=school.actors["office"], now=T0 + dt.timedelta(minutes=10)
     )
     assert "hand_in_undone" in kinds(sessions)
+
+
+def test_at_the_kiosk_only_the_card_that_handed_it_in_can_undo_it(school, sessions):
+    owner, other = school.pupil_ids[0], school.pupil_ids[1]
+    held = custody.hand_in(sessions, owner, now=T0)
+    later = T0 + dt.timedelta(seconds=10)
+    for card in (None, "not a card", school.card_texts[other]):
+        with pytest.raises((NotAuthorised, UnknownCard)):
+            custody.undo_hand_in(sessions, held.custody_id, card_text=card, now=later)
+    assert custody.hand_in(sessions, owner, now=later).already_held  # still held
+    custody.undo_hand_in(sessions, held.custody_id, card_text=school.card_texts[owner], now=later)
+    assert [s.number for s in slot_checks.slots_to_check(sessions)] == [1]
+    with pytest.raises(SlotUnavailable):  # not even staff may put a device there unchecked
+        custody.move(sessions, school.actors["office"], _held_id(sessions, other, T0), 1)
+    slot_checks.mark_checked_empty(sessions, school.actors["office"], 1)
+    assert slot_checks.slots_to_check(sessions) == []
+    with pytest.raises(InvalidInput):
+        slot_checks.mark_checked_empty(sessions, school.actors["office"], 1)
+    assert custody.hand_in(sessions, school.pupil_ids[2], now=later).slot_number == 1
+
+
+def _held_id(sessions, pupil_id, now):
+    return custody.hand_in(sessions, pupil_id, now=now).custody_id
+
+
+def test_a_scan_that_reaches_the_database_after_its_deadline_writes_nothing(school, sessions):
+    before = kinds(sessions)
+    card = school.card_texts[school.pupil_ids[0]]
+    with pytest.raises(TooLate):
+        custody.hand_in_by_card(sessions, card, now=T0, deadline=time.monotonic() - 0.1)
+    assert kinds(sessions) == before
+    in_time = custody.hand_in_by_card(sessions, card, now=T0, deadline=time.monotonic() + 5)
+    assert in_time.slot_number == 1

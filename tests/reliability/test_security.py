@@ -206,6 +206,14 @@ def _move(w: World) -> Call:
     return lambda a: custody.move(w.sessions, a, held, free)
 
 
+def _slot_check(w: World) -> Call:
+    handed_in = custody.hand_in(w.sessions, w.pupil())
+    assert handed_in.custody_id is not None and handed_in.slot_number is not None
+    custody.undo_hand_in(w.sessions, handed_in.custody_id, actor=w.office)
+    checks = _services("slot_checks")
+    return lambda a: checks.mark_checked_empty(w.sessions, a, handed_in.slot_number)
+
+
 def _keep(w: World) -> Call:
     held = w.held()
     return lambda a: custody.keep_overnight(w.sessions, a, held, "parent coming late")
@@ -341,6 +349,7 @@ def _case_list() -> list[Case]:
         Case("custody.hand_in", A.HAND_IN_FOR_PUPIL, _hand_in_for, "by staff", kiosk_allowed=True),
         Case("custody.undo_hand_in", A.UNDO_HAND_IN, _undo, kiosk_refusal=UndoWindowPassed),
         Case("custody.collect", A.COLLECT, _collect),
+        Case("slot_checks.mark_checked_empty", A.UNDO_HAND_IN, _slot_check),
         Case("confiscation.confiscate", A.CONFISCATE, _confiscate),
         Case("confiscation.release_to_parent", A.RELEASE_TO_PARENT, _release),
         Case(

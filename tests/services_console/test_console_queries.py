@@ -106,7 +106,8 @@ def test_expected_not_handed_in_leaves_out_who_handed_in_is_held_or_exempt(
     collected = custody.hand_in(sessions, p[4], now=at(TODAY, 8))
     custody.collect(sessions, collected.custody_id, school.actors["office"], now=at(TODAY, 12))
     undone = custody.hand_in(sessions, p[5], now=at(TODAY, 8, 1))
-    custody.undo_hand_in(sessions, undone.custody_id, now=at(TODAY, 8, 2))
+    card = school.card_texts[p[5]]
+    custody.undo_hand_in(sessions, undone.custody_id, card_text=card, now=at(TODAY, 8, 2))
     exemptions.grant(sessions, senior, p[6], "medical", "Insulin pump app", starts_on=TODAY)
     exemptions.grant(
         sessions, senior, p[7], "other", "From tomorrow", starts_on=TODAY + dt.timedelta(days=1)

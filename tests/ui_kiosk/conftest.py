@@ -4,6 +4,7 @@ with a small demo school, driven through Qt events."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -49,6 +50,25 @@ MORNING = local(8, 15)
 HOME_TIME = local(15, 30)
 
 
+class SteadyClock:
+    """``time.monotonic()`` plus whatever a test has skipped ahead: the screen's holds and
+    windows run on it, so a test can be a minute later without waiting a minute."""
+
+    def __init__(self) -> None:
+        self.skipped = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.skipped
+
+    def advance(self, seconds: float) -> None:
+        self.skipped += seconds
+
+
+@pytest.fixture
+def steady() -> SteadyClock:
+    return SteadyClock()
+
+
 @pytest.fixture(autouse=True)
 def styled(qapp: QApplication) -> None:
     qapp.setStyleSheet(STYLE_SHEET)
@@ -64,10 +84,14 @@ ScreenFactory = Callable[..., KioskScreen]
 
 @pytest.fixture
 def make_screen(
-    qtbot: QtBot, sessions: Sessions, school: DemoSchool, kiosk_config: Config
+    qtbot: QtBot, sessions: Sessions, school: DemoSchool, kiosk_config: Config, steady: SteadyClock
 ) -> ScreenFactory:
-    """A shown KioskScreen (1024x600 unless told); repeat scans are not debounced unless
-    a test asks, so a test can scan the same card twice at once."""
+    """A shown KioskScreen (1024x600 unless told) on the ``steady`` clock; every read of a
+    card is a new presentation unless a test asks (``repeat_scan_seconds``), so a test can
+    scan the same card twice at once. The screens are kept until qtbot has closed them:
+    left to the garbage collector, one could be destroyed on a worker thread with its
+    timers still running (Qt then crashes at the next timer event)."""
+    made: list[KioskScreen] = []
 
     def make(
         *,
@@ -80,9 +104,11 @@ def make_screen(
             sessions,
             config or kiosk_config,
             clock=clock,
+            monotonic=steady,
             repeat_scan_seconds=repeat_scan_seconds,
         )
         qtbot.addWidget(screen)
+        made.append(screen)
         screen.resize(*size)
         screen.show()
         qtbot.waitExposed(screen)

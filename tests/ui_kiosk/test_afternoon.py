@@ -1,5 +1,7 @@
-"""Home time: staff switch collection on with their PIN (or the clock does), confirm each
-phone given back; confiscated devices are never released at the kiosk."""
+"""Home time: staff switch collection on with their PIN (or the clock does) and stay signed
+in at the kiosk while they give phones back (each tap renews a short window; "I'm leaving"
+ends it); with nobody there a scan reads nothing. Confiscated devices are never released
+at the kiosk."""
 
 from __future__ import annotations
 
@@ -10,11 +12,21 @@ from kiosk.db import Sessions
 from kiosk.demo import DemoSchool
 from kiosk.services import confiscation, custody, settings, staff
 from kiosk.tables import AuditEvent, Custody, CustodyState
-from kiosk.ui.kiosk_screen.outcomes import HELD_FOR_PARENT, Mode, State
+from kiosk.ui.kiosk_screen.home_time import STAFF_PRESENCE_SECONDS
+from kiosk.ui.kiosk_screen.outcomes import OTHER_DEVICE_NOTE, SEE_THE_OFFICE, Mode, State
 from kiosk.ui.kiosk_screen.screen import KioskScreen
-from kiosk.ui.kiosk_screen.staff_desk import STAFF_IDLE_SECONDS
+from kiosk.ui.kiosk_screen.turns import MIN_READ_SECONDS
 
-from .conftest import HOME_TIME, OFFICE, ScreenFactory, click, log_in, pupil_id_with_card, scan
+from .conftest import (
+    HOME_TIME,
+    OFFICE,
+    ScreenFactory,
+    SteadyClock,
+    click,
+    log_in,
+    pupil_id_with_card,
+    scan,
+)
 
 
 def custody_row(sessions: Sessions, custody_id: int) -> Custody:
@@ -52,41 +64,60 @@ def switch_mode_with_pin(qtbot: QtBot, screen: KioskScreen, key: str, name: str)
     assert screen.state is State.IDLE
 
 
+def staff_at_the_kiosk(sessions: Sessions, school: DemoSchool, screen: KioskScreen) -> None:
+    """Olivia signed in at the kiosk (as "Staff: start giving back" and her PIN would)."""
+    screen.open_home_time(staff.check_pin(sessions, school.actors["office"].id or 0, "2580"))
+
+
+def events(sessions: Sessions, kind: str) -> int:
+    with sessions() as session:
+        return len(session.scalars(select(AuditEvent.seq).where(AuditEvent.kind == kind)).all())
+
+
 def give_back(qtbot: QtBot, screen: KioskScreen) -> None:
     with qtbot.waitSignal(screen.state_changed, timeout=5000):
         click(qtbot, screen.collection_page.give_back)
 
 
 def test_a_whole_day_morning_hand_in_then_staff_start_home_time_and_give_phones_back(
-    qtbot: QtBot, screen: KioskScreen, heard: list[str], sessions: Sessions, school: DemoSchool
+    qtbot: QtBot,
+    screen: KioskScreen,
+    steady: SteadyClock,
+    heard: list[str],
+    sessions: Sessions,
+    school: DemoSchool,
 ) -> None:
     pupils = [pupil_id_with_card(school, index) for index in range(4)]
     for _, text in pupils:
+        steady.advance(MIN_READ_SECONDS)  # each pupil reads their slot and goes
         assert scan(qtbot, screen, text) is State.HANDED_IN
     switch_mode_with_pin(qtbot, screen, "collection", OFFICE)
     assert screen.mode is Mode.COLLECTION
     assert screen.top_bar.mode.text() == "Home time"
-    assert screen.collection_staff is not None and screen.collection_staff.name == OFFICE
+    assert screen.staff_present() is not None and screen.staff_strip.isVisible()
+    assert screen.staff_strip.words.text().startswith(f"{OFFICE} is giving phones back")
     assert last_event(sessions, "settings_changed").actor_name == OFFICE
     for expected_slot, (pupil_id, text) in enumerate(pupils, start=1):
         assert scan(qtbot, screen, text) is State.COLLECT_CONFIRM
         page = screen.collection_page
         assert page.slot.text() == str(expected_slot)
         assert page.give_back.text() == f"Give back: slot {expected_slot}"
-        assert OFFICE in page.staff_line.text()
-        give_back(qtbot, screen)  # no PIN: the member who started home time is remembered
+        assert screen.staff_strip.staff_name == OFFICE  # always on screen while open
+        give_back(qtbot, screen)  # no PIN: the member who started home time is there
         assert screen.state is State.COLLECTED
         assert screen.result_page.slot.text() == str(expected_slot)
         event = last_event(sessions, "collected")
         assert (event.pupil_id, event.actor_name) == (pupil_id, OFFICE)
         released = custody_row(sessions, int(event.custody_id or 0))
         assert released.state == CustodyState.RELEASED.value and released.released_to == "pupil"
+        steady.advance(MIN_READ_SECONDS)
     assert heard[-2:] == ["info", "success"]
     switch_mode_with_pin(qtbot, screen, "handin", OFFICE)
-    assert screen.mode is Mode.HANDIN and screen.collection_staff is None
+    assert screen.mode is Mode.HANDIN and screen.staff_present() is None
+    assert not screen.staff_strip.isVisible()
 
 
-def test_a_confiscated_device_is_held_for_a_parent_and_never_offered(
+def test_a_confiscated_device_sends_the_pupil_to_the_office_and_is_never_offered(
     qtbot: QtBot,
     make_screen: ScreenFactory,
     heard: list[str],
@@ -94,10 +125,11 @@ def test_a_confiscated_device_is_held_for_a_parent_and_never_offered(
     school: DemoSchool,
 ) -> None:
     screen = make_screen(clock=HOME_TIME)
+    staff_at_the_kiosk(sessions, school, screen)
     pupil_id, text = pupil_id_with_card(school, 5)
     taken = confiscation.confiscate(sessions, school.actors["office"], pupil_id, "used in lesson")
     assert scan(qtbot, screen, text) is State.CONFISCATED
-    assert screen.result_page.message.text() == HELD_FOR_PARENT
+    assert screen.result_page.message.text() == SEE_THE_OFFICE  # not why: the queue reads it
     assert not screen.result_page.slot.isVisible()  # the slot is the office's business
     assert custody_row(sessions, taken.id).state == CustodyState.HELD.value
 
@@ -109,93 +141,125 @@ def test_a_pupil_with_a_daily_phone_and_a_confiscated_one_gets_only_the_daily_on
     daily_id = morning_hand_ins(sessions, school, 1)[0]
     taken = confiscation.confiscate(sessions, school.actors["office"], pupil_id, "used in lesson")
     screen = make_screen(clock=HOME_TIME)
-    screen.collection_staff = staff.check_pin(sessions, school.actors["office"].id or 0, "2580")
-    screen._staff_seen_at = 1e12  # just signed in
+    staff_at_the_kiosk(sessions, school, screen)
     assert scan(qtbot, screen, text) is State.COLLECT_CONFIRM
-    assert "held for a parent/carer" in screen.collection_page.note.text()
+    assert screen.collection_page.note.text() == OTHER_DEVICE_NOTE
     give_back(qtbot, screen)
     assert custody_row(sessions, daily_id).state == CustodyState.RELEASED.value
     assert custody_row(sessions, taken.id).state == CustodyState.HELD.value
 
 
 def test_nothing_held_is_said_plainly(
-    qtbot: QtBot, make_screen: ScreenFactory, school: DemoSchool
+    qtbot: QtBot, make_screen: ScreenFactory, sessions: Sessions, school: DemoSchool
 ) -> None:
     screen = make_screen(clock=HOME_TIME)
+    staff_at_the_kiosk(sessions, school, screen)
     assert scan(qtbot, screen, pupil_id_with_card(school, 9)[1]) is State.NOTHING_HELD
     assert "see the office" in screen.result_page.message.text()
 
 
-def test_home_time_by_the_clock_asks_for_a_pin_once_then_remembers_the_member(
+def test_with_no_staff_at_the_kiosk_a_scan_reads_nothing_and_staff_start_with_a_pin(
     qtbot: QtBot, make_screen: ScreenFactory, sessions: Sessions, school: DemoSchool
+) -> None:
+    morning_hand_ins(sessions, school, 2)
+    screen = make_screen(clock=HOME_TIME)
+    assert screen.mode is Mode.COLLECTION and screen.staff_present() is None
+    assert screen.staff_strip.start.isVisible() and not screen.staff_strip.leaving.isVisible()
+    assert scan(qtbot, screen, pupil_id_with_card(school, 0)[1]) is State.WAIT_FOR_STAFF
+    page = screen.result_page
+    assert not page.slot.isVisible() and page.title.text() == "Home time"
+    assert screen.lane.pending == 0 and events(sessions, "home_time_lookups") == 0
+    click(qtbot, screen.staff_strip.start)
+    assert screen.state is State.STAFF
+    log_in(qtbot, screen.staff_page.login, OFFICE)
+    qtbot.waitUntil(lambda: screen.staff_present() is not None, timeout=5000)
+    assert screen.state is State.IDLE and screen.staff_strip.leaving.isVisible()
+    assert scan(qtbot, screen, pupil_id_with_card(school, 0)[1]) is State.COLLECT_CONFIRM
+    give_back(qtbot, screen)
+    assert last_event(sessions, "collected").actor_name == OFFICE
+
+
+def test_each_staff_tap_renews_the_window_and_a_quiet_minute_or_im_leaving_ends_it(
+    qtbot: QtBot,
+    make_screen: ScreenFactory,
+    steady: SteadyClock,
+    sessions: Sessions,
+    school: DemoSchool,
 ) -> None:
     morning_hand_ins(sessions, school, 3)
     screen = make_screen(clock=HOME_TIME)
-    assert screen.mode is Mode.COLLECTION and screen.collection_staff is None
+    staff_at_the_kiosk(sessions, school, screen)
+    steady.advance(STAFF_PRESENCE_SECONDS - 5)
     scan(qtbot, screen, pupil_id_with_card(school, 0)[1])
-    assert "PIN" in screen.collection_page.staff_line.text()
-    click(qtbot, screen.collection_page.give_back)
-    assert screen.state is State.STAFF
-    assert screen.staff_page.heading.text() == "Give a phone back: staff PIN"
-    with qtbot.waitSignal(screen.state_changed, check_params_cb=lambda s: s == "collected"):
-        log_in(qtbot, screen.staff_page.login, OFFICE)
-    assert last_event(sessions, "collected").actor_name == OFFICE
-    scan(qtbot, screen, pupil_id_with_card(school, 1)[1])
-    assert OFFICE in screen.collection_page.staff_line.text()
-    give_back(qtbot, screen)
-    assert screen.state is State.COLLECTED  # no second PIN
-    screen._staff_seen_at -= STAFF_IDLE_SECONDS + 1  # fifteen quiet minutes later
-    scan(qtbot, screen, pupil_id_with_card(school, 2)[1])
-    assert "PIN" in screen.collection_page.staff_line.text()
-    click(qtbot, screen.collection_page.give_back)
-    assert screen.state is State.STAFF
+    give_back(qtbot, screen)  # a tap: another full window
+    steady.advance(STAFF_PRESENCE_SECONDS - 5)
+    screen.presence_timer.timeout.emit()
+    assert screen.staff_strip.staff_name == OFFICE
+    assert screen.staff_strip.time_left.text() == "0:05"
+    steady.advance(6)  # a quiet minute: she has gone
+    screen.presence_timer.timeout.emit()
+    assert screen.staff_strip.staff_name is None and screen.staff_present() is None
+    assert scan(qtbot, screen, pupil_id_with_card(school, 1)[1]) is State.WAIT_FOR_STAFF
+    staff_at_the_kiosk(sessions, school, screen)
+    click(qtbot, screen.staff_strip.leaving)  # the big lock
+    assert screen.staff_present() is None and screen.state is State.IDLE
+    assert scan(qtbot, screen, pupil_id_with_card(school, 1)[1]) is State.WAIT_FOR_STAFF
+    assert custody_row(sessions, morning_hand_ins_ids(sessions)[1]).state == "held"
 
 
-def test_staff_can_sign_out_and_cancelling_the_pin_changes_nothing(
-    qtbot: QtBot, make_screen: ScreenFactory, sessions: Sessions, school: DemoSchool
+def morning_hand_ins_ids(sessions: Sessions) -> list[int]:
+    with sessions() as session:
+        return list(session.scalars(select(Custody.id).order_by(Custody.id)))
+
+
+def test_a_window_that_ended_while_a_pupil_was_on_screen_asks_for_a_pin_again(
+    qtbot: QtBot,
+    make_screen: ScreenFactory,
+    steady: SteadyClock,
+    sessions: Sessions,
+    school: DemoSchool,
 ) -> None:
     custody_id = morning_hand_ins(sessions, school, 1)[0]
     screen = make_screen(clock=HOME_TIME)
-    screen.collection_staff = staff.check_pin(sessions, school.actors["office"].id or 0, "2580")
-    screen._staff_seen_at = 1e12
+    staff_at_the_kiosk(sessions, school, screen)
     scan(qtbot, screen, pupil_id_with_card(school, 0)[1])
-    assert screen.collection_page.sign_out.isVisible()
-    click(qtbot, screen.collection_page.sign_out)
-    assert screen.collection_staff is None
+    steady.advance(STAFF_PRESENCE_SECONDS + 1)
     click(qtbot, screen.collection_page.give_back)
     assert screen.state is State.STAFF
-    click(qtbot, screen.staff_page.back)
+    assert screen.staff_page.heading.text() == "Give a phone back: staff PIN"
+    click(qtbot, screen.staff_page.back)  # cancelling changes nothing
     assert screen.state is State.COLLECT_CONFIRM
     assert custody_row(sessions, custody_id).state == CustodyState.HELD.value
+    click(qtbot, screen.collection_page.give_back)
+    with qtbot.waitSignal(screen.state_changed, check_params_cb=lambda s: s == "collected"):
+        log_in(qtbot, screen.staff_page.login, OFFICE)
+    assert screen.staff_present() is not None
 
 
 def test_a_wrong_pin_is_refused_on_the_keypad_and_recorded(
     qtbot: QtBot, make_screen: ScreenFactory, sessions: Sessions, school: DemoSchool
 ) -> None:
-    custody_id = morning_hand_ins(sessions, school, 1)[0]
     screen = make_screen(clock=HOME_TIME)
-    scan(qtbot, screen, pupil_id_with_card(school, 0)[1])
-    click(qtbot, screen.collection_page.give_back)
+    click(qtbot, screen.staff_strip.start)
     log_in(qtbot, screen.staff_page.login, OFFICE, pin="9999")
     assert screen.state is State.STAFF
-    assert screen.staff_page.login.message.text() == "Wrong PIN. 4 attempts left."
+    assert "Wrong PIN" in screen.staff_page.login.message.text()
     assert last_event(sessions, "pin_wrong").actor_name == OFFICE
-    assert custody_row(sessions, custody_id).state == CustodyState.HELD.value
+    assert screen.staff_present() is None
 
 
-def test_a_remembered_member_deactivated_since_is_asked_again(
+def test_a_member_deactivated_since_is_asked_again(
     qtbot: QtBot, make_screen: ScreenFactory, sessions: Sessions, school: DemoSchool
 ) -> None:
     morning_hand_ins(sessions, school, 1)
     screen = make_screen(clock=HOME_TIME)
-    screen.collection_staff = staff.check_pin(sessions, school.actors["office"].id or 0, "2580")
-    screen._staff_seen_at = 1e12
+    staff_at_the_kiosk(sessions, school, screen)
     staff.set_active(sessions, school.actors["admin"], school.actors["office"].id or 0, False)
     scan(qtbot, screen, pupil_id_with_card(school, 0)[1])
     give_back(qtbot, screen)
     assert screen.state is State.ERROR
     assert screen.result_page.title.text() == "Staff only"
-    assert screen.collection_staff is None
+    assert screen.staff_present() is None
 
 
 def test_scans_wait_while_staff_use_the_keypad_and_the_menu_times_out(

@@ -33,7 +33,16 @@ from kiosk.ui.kiosk_screen.screen import KioskScreen
 from kiosk.ui.main_window import MainWindow
 from kiosk.ui.style import TOUCH
 
-from .conftest import HOME_TIME, OFFICE, SIZES, ScreenFactory, click, give_photo, scan
+from .conftest import (
+    HOME_TIME,
+    OFFICE,
+    SIZES,
+    ScreenFactory,
+    SteadyClock,
+    click,
+    give_photo,
+    scan,
+)
 
 Shot = Callable[[str], Path]
 
@@ -86,6 +95,7 @@ def desk_folder(tmp_path: Path) -> Path:
 def test_morning_states(
     qtbot: QtBot,
     make_screen: ScreenFactory,
+    steady: SteadyClock,
     shot: Callable[[QWidget, str], Path],
     kiosk_config: Config,
     sessions: Sessions,
@@ -106,6 +116,7 @@ def test_morning_states(
     assert scan(qtbot, screen, school.card_texts[pupil_id]) is State.HANDED_IN
     shot(screen, "02_handed_in")
     screen.go_idle()
+    steady.advance(10)  # the card was taken away and shown again
     assert scan(qtbot, screen, school.card_texts[pupil_id]) is State.ALREADY_HANDED_IN
     shot(screen, "03_already_handed_in")
     exempt = school.pupil_ids[1]
@@ -114,9 +125,11 @@ def test_morning_states(
     shot(screen, "04_exempt")
     third = school.pupil_ids[2]
     scan(qtbot, screen, school.card_texts[third])
-    with qtbot.waitSignal(screen.state_changed):
-        click(qtbot, screen.result_page.undo)
-    shot(screen, "05_undone")
+    click(qtbot, screen.result_page.undo)
+    assert screen.state is State.UNDO_CONFIRM
+    shot(screen, "05_undo_show_card_again")
+    assert scan(qtbot, screen, school.card_texts[third]) is State.UNDONE
+    shot(screen, "06_undone")
     errors(qtbot, screen, shot, sessions, school)
 
 
@@ -171,24 +184,31 @@ def test_home_time_and_staff_states(
     confiscation.confiscate(sessions, office, both, "used in lesson")
     give_photo(sessions, collecting, hue=140)
     screen = make_screen(size=size, clock=HOME_TIME)
-    shot(screen, "20_idle_home_time_no_camera")
+    shot(screen, "20_idle_home_time_nobody_there")
     scan(qtbot, screen, school.card_texts[collecting])
-    shot(screen, "21_collect_confirm_needs_pin")
-    click(qtbot, screen.collection_page.give_back)
+    assert screen.state is State.WAIT_FOR_STAFF
+    shot(screen, "21_home_time_wait_for_staff")
+    click(qtbot, screen.staff_strip.start)
     qtbot.waitUntil(lambda: screen.staff_page.login.loaded, timeout=5000)
-    shot(screen, "22_collect_staff_pin")
+    shot(screen, "22_home_time_staff_pin")
     click(qtbot, screen.staff_page.back)
-    screen.collection_staff = staff.check_pin(sessions, office.id or 0, "2580")
-    screen._staff_seen_at = 1e12
+    screen.open_home_time(staff.check_pin(sessions, office.id or 0, "2580"))
+    screen.go_idle()
+    shot(screen, "23_idle_home_time_staff_there")
+    scan(qtbot, screen, school.card_texts[collecting])
+    shot(screen, "24_collect_confirm")
+    screen.go_idle()
     scan(qtbot, screen, school.card_texts[both])
-    shot(screen, "23_collect_confirm_with_confiscation_note")
+    shot(screen, "25_collect_confirm_with_other_device_note")
     with qtbot.waitSignal(screen.state_changed):
         click(qtbot, screen.collection_page.give_back)
-    shot(screen, "24_collected")
+    shot(screen, "26_collected")
+    screen.go_idle()
     assert scan(qtbot, screen, school.card_texts[confiscated]) is State.CONFISCATED
-    shot(screen, "25_confiscated")
+    shot(screen, "27_confiscated")
+    screen.go_idle()
     assert scan(qtbot, screen, school.card_texts[school.pupil_ids[29]]) is State.NOTHING_HELD
-    shot(screen, "26_nothing_held")
+    shot(screen, "28_nothing_held")
     screen.go_idle()
     click(qtbot, screen.top_bar.staff_button)
     shot(screen, "30_staff_menu")

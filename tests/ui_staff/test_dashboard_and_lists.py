@@ -7,7 +7,8 @@ from PySide6.QtCore import Qt
 from sqlalchemy import update
 
 from kiosk.clock import utcnow
-from kiosk.services import confiscation, custody, exemptions, slots
+from kiosk.event_kinds import EventKind
+from kiosk.services import confiscation, custody, exemptions, probes, slot_checks, slots
 from kiosk.tables import Pupil
 from kiosk.ui.staff.dashboard import DashboardTab
 from kiosk.ui.staff.lists import ListsTab
@@ -175,3 +176,35 @@ def test_an_empty_list_says_so(lists, sessions, school):
     lists.refresh()
     settle()
     assert lists.feedback.text() == "No daily hand-ins were left from an earlier day."
+
+
+def test_the_dashboard_shows_slots_to_check_and_probing_and_clears_a_checked_slot(
+    make_console, qtbot, sessions, school, artifacts
+):
+    pupil = school.pupil_ids[0]
+    undone = custody.hand_in(sessions, pupil)
+    custody.undo_hand_in(
+        sessions, undone.custody_id, card_text=school.card_texts[pupil]
+    )  # by the pupil at the kiosk, with their card shown again
+    tally = probes.ProbeTally()
+    minute = utcnow().replace(second=0, microsecond=0)
+    for reason in ("forged", "not_a_card", "not_a_card"):
+        tally.note(EventKind.CARDS_REFUSED, reason, minute)
+    tally.note(EventKind.CARDS_REFUSED, "forged", minute + dt.timedelta(minutes=1))
+    probes.record_bursts(sessions, "kiosk 1", tally.drain())
+    console = make_console()
+    log_in(console, "office")
+    tab = console.tabs.currentWidget()
+    assert isinstance(tab, DashboardTab)
+    panel = tab.attention
+    qtbot.waitUntil(lambda: 1 in panel.check_buttons, timeout=5000)
+    assert panel.isVisible()
+    assert "4 cards refused at kiosk 1" in panel.probing.text()
+    qtbot.waitUntil(lambda: tab.data is not None, timeout=5000)
+    assert tab.slot_map.slot(1).state == "to_check"  # not counted free, amber on the map
+    assert tab.tiles["free_slots"].count == 20 - 1
+    screenshot(console, artifacts, "dashboard_attention")
+    click(qtbot, panel.check_buttons[1])
+    qtbot.waitUntil(lambda: panel.check_buttons == {}, timeout=5000)
+    assert panel.feedback.text() == "Slot 1 is in use again."
+    assert slot_checks.slots_to_check(sessions) == []

@@ -23,6 +23,7 @@ from kiosk.services import console
 from kiosk.services.console import Dashboard
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
+from kiosk.ui.staff.attention import AttentionPanel
 from kiosk.ui.staff.common import Feedback, date_text
 from kiosk.ui.staff.locker_faults import LockerFaultsBanner
 from kiosk.ui.staff.slot_map import SlotLegend, SlotMap, describe_slot
@@ -100,10 +101,14 @@ class DashboardTab(QWidget):
         self.heading = QLabel("")
         self.heading.setStyleSheet("font-size: 24px; font-weight: 800;")
         self.updated = QLabel("")
+        self.day_line = QLabel("")  # who is out of school, what an emergency left
+        self.day_line.setStyleSheet("font-size: 20px; font-weight: 700; color: #b45309;")
+        self.day_line.setVisible(False)
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh)
         top = QHBoxLayout()
         top.addWidget(self.heading, 1)
+        top.addWidget(self.day_line)
         top.addWidget(self.updated)
         top.addWidget(refresh)
         self.tiles: dict[str, Tile] = {}
@@ -123,12 +128,14 @@ class DashboardTab(QWidget):
         self.slot_detail.setWordWrap(True)
         self.slot_detail.setStyleSheet("font-size: 20px; font-weight: 600;")
         self.feedback = Feedback()
+        self.attention = AttentionPanel(sessions, staff)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(grid)
         self.locker_faults = LockerFaultsBanner(sessions)
         self.locker_faults.clicked.connect(lambda: emit(self.list_requested, "lockers"))
         layout.addWidget(self.locker_faults)
+        layout.addWidget(self.attention)
         layout.addWidget(SlotLegend())
         layout.addWidget(scroll, 1)
         layout.addWidget(self.slot_detail)
@@ -137,6 +144,7 @@ class DashboardTab(QWidget):
 
     def refresh(self) -> None:
         """Read the day afresh in the background; the tiles change when it answers."""
+        self.attention.refresh()
         Op(self, "Loading the dashboard", partial(console.dashboard, self.sessions)).success(
             self._show
         ).failure(lambda failure: self.feedback.error(failure.words)).run()
@@ -163,10 +171,24 @@ class DashboardTab(QWidget):
             )
         for name, count in counts.items():
             self.tiles[name].set_count(count)
+        self._show_day_line(data)
         self.slot_map.set_slots(data.slots)
         selected = self.slot_map.selected
         if selected is not None:
             self._show_slot(selected)
+
+    def _show_day_line(self, data: Dashboard) -> None:
+        words = []
+        if data.out_now:
+            words.append(f"{data.out_now} out of school")
+        if data.emergency_not_back:
+            words.append(f"{data.emergency_not_back} not back after an emergency")
+        self.day_line.setText(" · ".join(words))
+        self.day_line.setToolTip(
+            "Out of school tab: who is still out. Emergency tab: devices released in an "
+            "emergency that no one has confirmed back with their pupil."
+        )
+        self.day_line.setVisible(bool(words))
 
     def _show_slot(self, number: int) -> None:
         slot = self.slot_map.slot(number)
