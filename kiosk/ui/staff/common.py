@@ -232,10 +232,18 @@ class SidePanel(QScrollArea):
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setMinimumWidth(min(width, SIDE_PANEL_MIN))
+
+    def minimumSizeHint(self) -> QSize:
+        """Never narrower than the form inside (nothing scrolls sideways)."""
+        inner = self.widget()
+        needs = inner.minimumSizeHint().width() if inner is not None else 0
+        needs += self.verticalScrollBar().sizeHint().width()
+        width = max(min(self.wanted, SIDE_PANEL_MIN), needs)
+        return QSize(width, super().minimumSizeHint().height())
 
     def sizeHint(self) -> QSize:
-        return QSize(self.wanted, super().sizeHint().height())
+        width = max(self.wanted, self.minimumSizeHint().width())
+        return QSize(width, super().sizeHint().height())
 
 
 def side_panel(layout: QVBoxLayout, width: int) -> QScrollArea:
