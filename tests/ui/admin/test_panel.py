@@ -26,6 +26,7 @@ from kiosk.ui.admin.panel import AdminPanel
 from kiosk.ui.style import STYLE_SHEET
 
 CONSOLE_ROOM = (1264, 660)  # what the staff console leaves for a tab on a 1280x800 screen
+NARROW_CONSOLE_WIDTH = 1000  # what it leaves on a 1024 px screen
 
 
 class Answers:
@@ -386,8 +387,9 @@ def test_everything_a_finger_presses_is_big_enough_and_the_panel_fits_the_consol
         panel.grab().save(str(artifacts / f"admin-{name}.png"))
     for choice in panel.nav_buttons.values():
         assert choice.height() >= 64
-    hint = panel.minimumSizeHint()
-    assert hint.width() <= CONSOLE_ROOM[0] and hint.height() <= CONSOLE_ROOM[1]
+    # As wide as the console leaves on a 1024 px screen; a taller page scrolls there
+    # (tests/ui/staff/test_layout_fits.py checks every page in the console itself).
+    assert panel.minimumSizeHint().width() <= NARROW_CONSOLE_WIDTH
 
 
 def qtbot_button():
