@@ -30,6 +30,7 @@ from typing import Any
 
 import pytest
 from cli_pins import pin_for
+from new_cards import new_card
 from PIL import Image
 from sqlalchemy import select, update
 
@@ -48,7 +49,7 @@ from kiosk.errors import (
 )
 from kiosk.event_kinds import EventKind
 from kiosk.rules import PERMISSIONS, Action
-from kiosk.services import cards, confiscation, custody, settings, slots, staff
+from kiosk.services import confiscation, custody, settings, slots, staff
 from kiosk.services.audit import KIOSK_ACTOR, Actor
 from kiosk.services.common import require
 from kiosk.tables import AuditEvent, Base, Pupil, Role, Staff
@@ -219,11 +220,6 @@ def _keep(w: World) -> Call:
     return lambda a: custody.keep_overnight(w.sessions, a, held, "parent coming late")
 
 
-def _issue_card(w: World) -> Call:
-    pupil = w.pupil()
-    return lambda a: cards.issue_card(w.sessions, a, pupil)
-
-
 def _grant(w: World) -> Call:
     pupil = w.pupil()
     return lambda a: _services("exemptions").grant(w.sessions, a, pupil, "medical", "pump")
@@ -362,7 +358,6 @@ def _case_list() -> list[Case]:
         Case("confiscation.hand_to_police", A.HAND_TO_POLICE, _police),
         Case("custody.move", A.MOVE, _move),
         Case("custody.keep_overnight", A.KEEP_OVERNIGHT, _keep),
-        Case("cards.issue_card", A.PRINT_CARDS, _issue_card),
         Case("exemptions.grant", A.MANAGE_EXEMPTIONS, _grant),
         Case("exemptions.end", A.MANAGE_EXEMPTIONS, _end_exemption),
         Case("slots.add_slots", A.MANAGE_SLOTS, _add_slots),
@@ -659,7 +654,7 @@ def _busy_day_with_distinctive_pins(sessions: Sessions, school: DemoSchool) -> N
     taken = confiscation.confiscate(sessions, office, school.pupil_ids[20], "misuse / filming", "x")
     confiscation.refer_to_dsl(sessions, office, taken.id, "concern")
     confiscation.hand_to_police(sessions, senior, taken.id, "PC Lee", "4021", "CR/1")
-    cards.issue_card(sessions, admin, school.pupil_ids[1])
+    new_card(sessions, admin, school.pupil_ids[1])
 
 
 def test_no_pin_or_card_secret_in_logs_exports_printouts_or_command_output(

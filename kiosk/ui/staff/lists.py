@@ -28,6 +28,7 @@ from kiosk.ui.background import Op
 from kiosk.ui.staff import models
 from kiosk.ui.staff.common import Feedback, school_today
 from kiosk.ui.staff.models import Column, RowsModel, SearchProxy
+from kiosk.ui.widgets.tab_strip import FlowLayout
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ class ListsTab(QWidget):
         self.current = LISTS[0].name
         self.buttons: dict[str, QPushButton] = {}
         group = QButtonGroup(self)
-        chooser = QHBoxLayout()
+        chooser = FlowLayout()  # wraps on a narrow screen rather than squash the words
         for spec in LISTS:
             button = QPushButton(spec.title)
             button.setCheckable(True)

@@ -26,6 +26,7 @@ from kiosk.services.exams import MissingCandidate
 from kiosk.services.exemptions import ExemptionRow
 from kiosk.services.school_day import LateHandIn
 from kiosk.ui.staff.common import date_text, pupil_search_text, when_text
+from kiosk.ui.widgets.fit_columns import ColumnFitter
 
 Index = QModelIndex | QPersistentModelIndex
 ROW_HEIGHT = 52
@@ -124,7 +125,7 @@ class SearchProxy(QSortFilterProxyModel):
         self._words = text.casefold().split()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+    def filterAcceptsRow(self, source_row: int, _source_parent: Index) -> bool:
         text = self.rows_model.searchable(source_row)
         return all(word in text for word in self._words)
 
@@ -142,15 +143,22 @@ class SearchProxy(QSortFilterProxyModel):
 
 
 def make_table(
-    model: QAbstractItemModel, *, compact: bool = False, row_height: int | None = None
+    model: QAbstractItemModel,
+    *,
+    compact: bool = False,
+    row_height: int | None = None,
+    wide: bool = False,
 ) -> QTableView:
     """A single-row-selection, read-only table; sortable by any column when ``model`` is
     a ``SearchProxy``. ``compact`` for the narrow tables beside a form (smaller type and
-    rows, so more columns show)."""
+    rows, so more columns show). The first column (the name) takes the room the others
+    leave and elides, so every column fits; ``wide`` for a file's preview with more
+    columns than any screen: it scrolls sideways instead."""
     view = QTableView()
     if compact:
         view.setStyleSheet(
-            "QTableView { font-size: 17px; } QHeaderView::section { font-size: 17px; }"
+            "QTableView { font-size: 17px; }"
+            " QHeaderView::section { font-size: 17px; padding: 8px 4px; }"
         )
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -164,7 +172,15 @@ def make_table(
     view.verticalHeader().setDefaultSectionSize(row_height)
     header = view.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
+    if wide:
+        header.setStretchLastSection(True)
+        view.setProperty("scrolls_sideways", True)
+    else:
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(64)
+        view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        ColumnFitter(view)
     view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
     if isinstance(model, SearchProxy):
         view.setSortingEnabled(True)
