@@ -38,6 +38,7 @@ from kiosk.ui.staff.dashboard import DashboardTab
 from kiosk.ui.staff.devices import DevicesTab
 from kiosk.ui.staff.emergency_tab import EmergencyTab
 from kiosk.ui.staff.end_of_day import EndOfDayTab
+from kiosk.ui.staff.exams_tab import ExamsTab
 from kiosk.ui.staff.lists import ListsTab
 from kiosk.ui.staff.locker_faults import LockerFaultsTab
 from kiosk.ui.staff.out_of_school import OutOfSchoolTab
@@ -165,6 +166,7 @@ class StaffConsole(QWidget):
         self.add_tab("Out of school", lambda staff: OutOfSchoolTab(s, staff, c), everyone)
         self.add_tab("Pupil's devices", lambda staff: PupilDevicesTab(s, staff, c), everyone)
         self.add_tab("Emergency", lambda staff: EmergencyTab(s, staff, c), {"senior", "admin"})
+        self.add_tab("Exams", lambda staff: ExamsTab(s, staff, c), {"senior", "admin"})
         self.add_tab("Reports", lambda staff: ReportsPanel(s, staff, c), {"senior", "admin"})
         self.add_tab("Admin", lambda staff: AdminPanel(s, staff, c), {"admin"})
 

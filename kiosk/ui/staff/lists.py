@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.services import console, exemptions
+from kiosk.services import console, exams, exemptions, school_day
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
 from kiosk.ui.staff import models
@@ -73,6 +73,22 @@ LISTS = (
         lambda _today: models.expected_columns(),
         models.pupil_search,
         "Everyone expected has handed a device in (or is exempt).",
+    ),
+    ListSpec(
+        "late",
+        "Late",
+        school_day.late_today,
+        models.late_columns,
+        models.late_search,
+        "Nobody has handed in late today.",
+    ),
+    ListSpec(
+        "exam_missing",
+        "Exam: not in",
+        exams.candidates_not_handed_in,
+        lambda _today: models.exam_missing_columns(),
+        models.exam_search,
+        "No exam today, or every candidate has handed in.",
     ),
     ListSpec(
         "exemptions",

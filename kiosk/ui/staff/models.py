@@ -22,7 +22,9 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from kiosk.services.common import PupilSummary
 from kiosk.services.console import HeldDevice
+from kiosk.services.exams import MissingCandidate
 from kiosk.services.exemptions import ExemptionRow
+from kiosk.services.school_day import LateHandIn
 from kiosk.ui.staff.common import date_text, pupil_search_text, when_text
 from kiosk.ui.widgets.fit_columns import ColumnFitter
 
@@ -268,6 +270,30 @@ def expected_columns() -> list[Column]:
         *pupil_columns(lambda p: p),
         Column("Admission no.", lambda p: p.admission_number),
     ]
+
+
+def late_columns(today: Callable[[], dt.date]) -> list[Column]:
+    return [
+        *pupil_columns(lambda r: r.pupil),
+        Column("Slot", lambda r: "" if r.slot_number is None else str(r.slot_number)),
+        Column("Handed in", lambda r: when_text(r.received_at, today()), lambda r: r.received_at),
+        Column("Card", lambda r: f"Forgotten (by {r.received_by})" if r.card_less else "Scanned"),
+    ]
+
+
+def exam_missing_columns() -> list[Column]:
+    return [
+        *pupil_columns(lambda m: m.pupil),
+        Column("Exam", lambda m: f"{m.starts_at:%H:%M} {m.exam_title}", lambda m: m.starts_at),
+    ]
+
+
+def late_search(r: LateHandIn) -> str:
+    return pupil_search_text(r.pupil)
+
+
+def exam_search(m: MissingCandidate) -> str:
+    return f"{pupil_search_text(m.pupil)} {m.exam_title}"
 
 
 def exemption_columns() -> list[Column]:

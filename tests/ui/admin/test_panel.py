@@ -405,3 +405,30 @@ def _no_stray_files(data_dir, tmp_path):
     home_exports = Path.home() / "exports"
     assert not home_exports.exists() or home_exports.is_dir()
     shutil.rmtree(data_dir / "exports", ignore_errors=True)
+
+
+def test_a_lost_card_prints_a_new_one_singly_and_the_old_one_is_refused(
+    qtbot, panel, answers, sessions, school, artifacts
+):
+    from kiosk.errors import CardRevoked
+    from kiosk.services import custody, pupils
+
+    panel.show_section(2)  # Pupil cards
+    page = panel.cards
+    page.scope_buttons[0].click()
+    pupil = pupils.summary(sessions, school.pupil_ids[4])
+    page.search_box.setText(pupil.surname)
+    view = page.pupils_view
+    row = next(
+        i for i in range(page.pupils_model.rowCount()) if page.pupils_model.row(i).id == pupil.id
+    )
+    view.selectRow(row)
+    assert page.lost_button.isVisible() and page.lost_button.height() >= 64
+    page.lost_button.click()
+    settle(qtbot, page.jobs)
+    assert "lost card stops working" in answers.questions[-1]
+    assert "1 card" in page.feedback.text() and "1 replaced" in page.feedback.text()
+    assert page.saved.path is not None and page.saved.path.read_bytes().startswith(b"%PDF")
+    with pytest.raises(CardRevoked):
+        custody.hand_in_by_card(sessions, school.card_texts[pupil.id])
+    panel.grab().save(str(artifacts / "admin-card-lost.png"))
