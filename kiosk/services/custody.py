@@ -19,7 +19,6 @@ from kiosk.db import Sessions
 from kiosk.devices import Device, checked
 from kiosk.errors import (
     ConfiscatedNeedsParent,
-    InvalidInput,
     NotAuthorised,
     NotHeld,
     TooLate,
@@ -28,7 +27,7 @@ from kiosk.errors import (
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action, may_undo
 from kiosk.services import audit, cards, exams, placing, school_day
-from kiosk.services.allocation import IS_HELD, free_slot, retry_on_conflict
+from kiosk.services.allocation import IS_HELD, retry_on_conflict
 from kiosk.services.audit import KIOSK_ACTOR, Actor
 from kiosk.services.common import (
     PupilSummary,
@@ -392,59 +391,3 @@ def mark_released(
 
 
 # -- staff housekeeping --------------------------------------------------------------------
-
-
-def move(
-    sessions: Sessions,
-    actor: Actor,
-    custody_id: int,
-    to_slot_number: int,
-    now: dt.datetime | None = None,
-) -> CustodyInfo:
-    now = now_or(now)
-    with sessions.begin() as session:
-        require(session, actor, Action.MOVE)
-        custody = held_custody(session, custody_id)
-        before = _slot_number(custody)
-        if before == to_slot_number:
-            raise InvalidInput(f"The device is already in slot {before}.")
-        target = free_slot(
-            session.connection(),
-            confiscation=custody.kind == CustodyKind.CONFISCATION,
-            wanted=to_slot_number,
-        )
-        custody.slot_id = target.id
-        session.flush()
-        session.refresh(custody)
-        record(
-            session,
-            EventKind.MOVED,
-            actor,
-            custody,
-            now,
-            details={"from_slot": before, "to_slot": target.number},
-        )
-        return info_of(session, custody)
-
-
-def keep_overnight(
-    sessions: Sessions,
-    actor: Actor,
-    custody_id: int,
-    reason: str = "",
-    now: dt.datetime | None = None,
-) -> None:
-    """Record at end of day that a held device stays in school tonight, and why."""
-    now = now_or(now)
-    with sessions.begin() as session:
-        require(session, actor, Action.KEEP_OVERNIGHT)
-        custody = held_custody(session, custody_id)
-        custody.keep_overnight_on = local_date(now)
-        record(
-            session,
-            EventKind.KEPT_OVERNIGHT,
-            actor,
-            custody,
-            now,
-            details={"reason": reason.strip()},
-        )

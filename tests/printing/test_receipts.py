@@ -10,7 +10,7 @@ from fixtures.console_days import LAST_WEEK, TODAY, at
 
 from kiosk.errors import InvalidInput
 from kiosk.printing import receipts
-from kiosk.services import chain_of_custody, confiscation, custody
+from kiosk.services import chain_of_custody, confiscation, held_devices
 from kiosk.tables import Pupil
 
 needs_poppler = pytest.mark.skipif(
@@ -48,7 +48,7 @@ def confiscated(sessions, school):
         description="Black iPhone, cracked case",
         now=at(LAST_WEEK, 11, 5),
     )
-    custody.move(sessions, office, info.id, 17, now=at(LAST_WEEK, 11, 30))
+    held_devices.move(sessions, office, info.id, 17, now=at(LAST_WEEK, 11, 30))
     confiscation.refer_to_dsl(sessions, office, info.id, "Possible images", now=at(LAST_WEEK, 12))
     return info.id
 

@@ -49,7 +49,7 @@ from kiosk.errors import (
 )
 from kiosk.event_kinds import EventKind
 from kiosk.rules import PERMISSIONS, Action
-from kiosk.services import confiscation, custody, settings, slots, staff
+from kiosk.services import confiscation, custody, held_devices, settings, slots, staff
 from kiosk.services.audit import KIOSK_ACTOR, Actor
 from kiosk.services.common import require
 from kiosk.tables import AuditEvent, Base, Pupil, Role, Staff
@@ -204,7 +204,7 @@ def _police(w: World) -> Call:
 
 def _move(w: World) -> Call:
     held, free = w.held(), w.new_slots()
-    return lambda a: custody.move(w.sessions, a, held, free)
+    return lambda a: held_devices.move(w.sessions, a, held, free)
 
 
 def _slot_check(w: World) -> Call:
@@ -217,7 +217,7 @@ def _slot_check(w: World) -> Call:
 
 def _keep(w: World) -> Call:
     held = w.held()
-    return lambda a: custody.keep_overnight(w.sessions, a, held, "parent coming late")
+    return lambda a: held_devices.keep_overnight(w.sessions, a, held, "parent coming late")
 
 
 def _grant(w: World) -> Call:
@@ -339,6 +339,68 @@ def _labels(w: World) -> Call:
     return lambda a: labels.prepare_labels(w.sessions, a, 1, 2)
 
 
+def _without_card(w: World) -> Call:
+    pupil = w.pupil()
+    return lambda a: custody.hand_in_without_card(w.sessions, pupil, a)
+
+
+def _day_out(w: World) -> Call:
+    pupil = w.pupil()
+    custody.hand_in(w.sessions, pupil)
+    days = _services("day_outs")
+    return lambda a: days.release_for_day_out(w.sessions, a, [pupil], "appointment")
+
+
+def _back_from_day_out(w: World) -> Call:
+    pupil = w.pupil()
+    custody.hand_in(w.sessions, pupil)
+    days = _services("day_outs")
+    out = days.release_for_day_out(w.sessions, w.office, [pupil], "illness").out[0].id
+    return lambda a: days.mark_back(w.sessions, a, out)
+
+
+def _usual_devices(w: World) -> Call:
+    pupil, devices = w.pupil(), _services("kiosk.devices")
+    watch = (devices.Device(devices.DeviceKind.PHONE), devices.Device(devices.DeviceKind.WATCH))
+    return lambda a: _services("device_items").set_usual_devices(w.sessions, a, pupil, watch)
+
+
+def _give_back_some(w: World) -> Call:
+    pupil, devices, items = w.pupil(), _services("kiosk.devices"), _services("device_items")
+    both = (devices.Device(devices.DeviceKind.PHONE), devices.Device(devices.DeviceKind.WATCH))
+    custody.hand_in(w.sessions, pupil, devices=both)
+    watch = [i.id for i in items.held_items(w.sessions, pupil) if i.kind == "watch"]
+    return lambda a: items.give_back_some(w.sessions, a, pupil, watch, "needed for PE")
+
+
+def _emergency_list(w: World) -> Call:
+    return lambda a: _services("emergency").held_list(w.sessions, a)
+
+
+def _emergency_release(w: World) -> Call:
+    return lambda a: _services("emergency").release_all(w.sessions, a, "fire alarm")
+
+
+def _confirm_given_back(w: World) -> Call:
+    held = w.held()
+    return lambda a: _services("emergency").confirm_given_back(w.sessions, a, [held])
+
+
+def _set_exam(w: World) -> Call:
+    exams, pupil = _services("exams"), w.pupil()
+    chosen = exams.Candidates(pupil_ids=(pupil,))
+    day = dt.date.today()
+    return lambda a: exams.set_exam(w.sessions, a, day, dt.time(9, 0), "Maths", chosen)
+
+
+def _lost_card(w: World) -> Call:
+    pupil = w.pupil()
+    card_runs, card_sheet = _services("card_runs"), _services("kiosk.printing.cards")
+    return lambda a: card_runs.replace_lost_card(
+        w.sessions, a, pupil, fits_on_card=card_sheet.check_code_fits
+    )
+
+
 def _case_list() -> list[Case]:
     A = Action
     return [
@@ -356,8 +418,8 @@ def _case_list() -> list[Case]:
         ),
         Case("confiscation.refer_to_dsl", A.REFER_TO_DSL, _refer),
         Case("confiscation.hand_to_police", A.HAND_TO_POLICE, _police),
-        Case("custody.move", A.MOVE, _move),
-        Case("custody.keep_overnight", A.KEEP_OVERNIGHT, _keep),
+        Case("held_devices.move", A.MOVE, _move),
+        Case("held_devices.keep_overnight", A.KEEP_OVERNIGHT, _keep),
         Case("exemptions.grant", A.MANAGE_EXEMPTIONS, _grant),
         Case("exemptions.end", A.MANAGE_EXEMPTIONS, _end_exemption),
         Case("slots.add_slots", A.MANAGE_SLOTS, _add_slots),
@@ -393,6 +455,18 @@ def _case_list() -> list[Case]:
         Case("kiosk.exports.run_export", A.EXPORT, _export),
         Case("card_runs.prepare_cards", A.PRINT_CARDS, _prepare_cards),
         Case("slot_labels.prepare_labels", A.MANAGE_SLOTS, _labels),
+        # issue 17: the school day as it really runs
+        Case("custody.hand_in_without_card", A.HAND_IN_FOR_PUPIL, _without_card),
+        Case("day_outs.release_for_day_out", A.RELEASE_FOR_DAY_OUT, _day_out),
+        Case("day_outs.mark_back", A.RELEASE_FOR_DAY_OUT, _back_from_day_out),
+        Case("device_items.set_usual_devices", A.SET_USUAL_DEVICES, _usual_devices),
+        Case("device_items.give_back_some", A.COLLECT, _give_back_some),
+        Case("emergency.held_list", A.EMERGENCY, _emergency_list),
+        # Releasing every device would change the devices under the other cases: refusals.
+        Case("emergency.release_all", A.EMERGENCY, _emergency_release, check_allowed=False),
+        Case("emergency.confirm_given_back", A.COLLECT, _confirm_given_back, check_allowed=False),
+        Case("exams.set_exam", A.SET_EXAMS, _set_exam),
+        Case("card_runs.replace_lost_card", A.PRINT_CARDS, _lost_card),
     ]
 
 

@@ -15,6 +15,7 @@ from kiosk.services import (
     console,
     custody,
     exemptions,
+    held_devices,
     pupils,
     settings,
     slots,
@@ -179,7 +180,9 @@ def test_dashboard_reads_in_a_fixed_number_of_queries_however_much_is_held(
 
 def test_end_of_day_lists_everything_held_and_what_stays_overnight(sessions, school, day, now):
     office = school.actors["office"]
-    custody.keep_overnight(sessions, office, day["second"], "Parent collecting tomorrow", now=now)
+    held_devices.keep_overnight(
+        sessions, office, day["second"], "Parent collecting tomorrow", now=now
+    )
     report = console.end_of_day(sessions, now)
     assert {d.custody_id for d in report.devices} == {
         day["yesterday"],
@@ -202,7 +205,7 @@ def test_free_slots_offer_reserved_slots_first_and_skip_used_or_broken_ones(sess
 
 def test_chain_of_custody_lists_every_event_for_the_device_with_its_hash(sessions, school, day):
     senior = school.actors["senior"]
-    custody.move(sessions, senior, day["confiscated"], 18, now=at(TODAY, 9))
+    held_devices.move(sessions, senior, day["confiscated"], 18, now=at(TODAY, 9))
     confiscation.hand_to_police(
         sessions, senior, day["confiscated"], "PC Jo Bloggs", "4711", "CR/22"
     )

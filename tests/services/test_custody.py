@@ -18,7 +18,7 @@ from kiosk.errors import (
     UndoWindowPassed,
     UnknownCard,
 )
-from kiosk.services import audit, custody, exemptions, settings, slot_checks
+from kiosk.services import audit, custody, exemptions, held_devices, settings, slot_checks
 from kiosk.tables import AuditEvent, Pupil
 
 T0 = dt.datetime(2026, 11, 20, 8, 0)  # a Friday morning, UTC
@@ -161,7 +161,7 @@ def test_at_the_kiosk_only_the_card_that_handed_it_in_can_undo_it(school, sessio
     custody.undo_hand_in(sessions, held.custody_id, card_text=school.card_texts[owner], now=later)
     assert [s.number for s in slot_checks.slots_to_check(sessions)] == [1]
     with pytest.raises(SlotUnavailable):  # not even staff may put a device there unchecked
-        custody.move(sessions, school.actors["office"], _held_id(sessions, other, T0), 1)
+        held_devices.move(sessions, school.actors["office"], _held_id(sessions, other, T0), 1)
     slot_checks.mark_checked_empty(sessions, school.actors["office"], 1)
     assert slot_checks.slots_to_check(sessions) == []
     with pytest.raises(InvalidInput):

@@ -12,7 +12,7 @@ from kiosk.errors import (
     NotHeld,
     SlotUnavailable,
 )
-from kiosk.services import chain_of_custody, confiscation, custody, slots
+from kiosk.services import chain_of_custody, confiscation, custody, held_devices, slots
 from kiosk.services.audit import KIOSK_ACTOR
 from kiosk.tables import AuditEvent, Custody
 
@@ -116,10 +116,10 @@ def test_moving_a_device_checks_the_target_slot(school, sessions):
     a = custody.hand_in(sessions, school.pupil_ids[0], now=T0)
     b = custody.hand_in(sessions, school.pupil_ids[1], now=T0)
     with pytest.raises(AlreadyHeld):
-        custody.move(sessions, office, a.custody_id, b.slot_number)
+        held_devices.move(sessions, office, a.custody_id, b.slot_number)
     with pytest.raises(SlotUnavailable):
-        custody.move(sessions, office, a.custody_id, 999)
-    moved = custody.move(sessions, office, a.custody_id, 7)
+        held_devices.move(sessions, office, a.custody_id, 999)
+    moved = held_devices.move(sessions, office, a.custody_id, 7)
     assert moved.slot_number == 7
     assert '"from_slot":1' in last_event(sessions).details
 
@@ -129,7 +129,7 @@ def test_a_slot_holding_a_device_cannot_go_out_of_service_until_it_is_moved(scho
     a = custody.hand_in(sessions, school.pupil_ids[0], now=T0)
     with pytest.raises(AlreadyHeld, match="move it"):
         slots.set_in_service(sessions, office, 1, False, "lock broken")
-    custody.move(sessions, office, a.custody_id, 5)
+    held_devices.move(sessions, office, a.custody_id, 5)
     slots.set_in_service(sessions, office, 1, False, "lock broken")
     assert custody.hand_in(sessions, school.pupil_ids[1], now=T0).slot_number == 2
     with pytest.raises(NotAuthorised):
@@ -139,7 +139,7 @@ def test_a_slot_holding_a_device_cannot_go_out_of_service_until_it_is_moved(scho
 
 def test_keeping_a_device_overnight_is_recorded_with_the_reason(school, sessions):
     a = custody.hand_in(sessions, school.pupil_ids[0], now=T0)
-    custody.keep_overnight(
+    held_devices.keep_overnight(
         sessions,
         school.actors["office"],
         a.custody_id,

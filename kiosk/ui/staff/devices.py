@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.rules import Action, may
-from kiosk.services import confiscation, console, custody, pupils, slots
+from kiosk.services import confiscation, console, held_devices, pupils, slots
 from kiosk.services.console import HeldDevice
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
@@ -277,7 +277,7 @@ class DevicesTab(QWidget):
         ok, _ = attempt(
             self.feedback,
             "Moving a device",
-            lambda: custody.move(self.sessions, self.staff.actor, device.custody_id, target),
+            lambda: held_devices.move(self.sessions, self.staff.actor, device.custody_id, target),
         )
         if ok:
             self._done(f"Recorded: move the device from slot {device.slot_number} to {target}.")
@@ -332,7 +332,7 @@ class DevicesTab(QWidget):
         ok, _ = attempt(
             self.feedback,
             "Keeping a device overnight",
-            lambda: custody.keep_overnight(
+            lambda: held_devices.keep_overnight(
                 self.sessions, self.staff.actor, device.custody_id, reason
             ),
         )

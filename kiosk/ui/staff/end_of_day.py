@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.services import console, custody, day_outs, emergency
+from kiosk.services import console, day_outs, emergency, held_devices
 from kiosk.services.console import HeldDevice, Reconciliation
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
@@ -129,7 +129,7 @@ class EndOfDayTab(QWidget):
         ok, _ = attempt(
             self.feedback,
             "Keeping a device overnight",
-            lambda: custody.keep_overnight(
+            lambda: held_devices.keep_overnight(
                 self.sessions, self.staff.actor, device.custody_id, reason
             ),
         )

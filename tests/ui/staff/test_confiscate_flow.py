@@ -5,7 +5,7 @@ from PySide6.QtCore import Qt
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from kiosk.services import custody
+from kiosk.services import custody, held_devices
 from kiosk.services.confiscation import REASON_CATEGORIES
 from kiosk.tables import AuditEvent, Confiscation, Custody, Pupil
 from kiosk.ui.staff.confiscate import AUTOMATIC, ConfiscateTab
@@ -93,7 +93,7 @@ def test_a_chosen_slot_is_used_and_a_taken_one_is_refused_in_words(
     tab.slot.setCurrentIndex(tab.slot.findData(7))
     # Another kiosk takes slot 7 while the form is open.
     handed = custody.hand_in(sessions, school.pupil_ids[1])
-    custody.move(sessions, school.actors["office"], handed.custody_id, 7)
+    held_devices.move(sessions, school.actors["office"], handed.custody_id, 7)
     click(qtbot, tab.review)
     click(qtbot, tab.confirm)
     assert tab.feedback.text() == "Slot 7 already holds a device."

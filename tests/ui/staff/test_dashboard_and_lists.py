@@ -8,7 +8,15 @@ from sqlalchemy import update
 
 from kiosk.clock import utcnow
 from kiosk.event_kinds import EventKind
-from kiosk.services import confiscation, custody, exemptions, probes, slot_checks, slots
+from kiosk.services import (
+    confiscation,
+    custody,
+    exemptions,
+    held_devices,
+    probes,
+    slot_checks,
+    slots,
+)
 from kiosk.tables import Pupil
 from kiosk.ui.staff.dashboard import DashboardTab
 from kiosk.ui.staff.lists import ListsTab
@@ -157,7 +165,7 @@ def test_sorting_by_slot_is_numeric(lists, qtbot, sessions, school):
     for pupil_id, slot in ((school.pupil_ids[6], 10), (school.pupil_ids[7], 9)):
         result = custody.hand_in(sessions, pupil_id)
         if result.slot_number != slot:
-            custody.move(sessions, office, result.custody_id, slot)
+            held_devices.move(sessions, office, result.custody_id, slot)
     lists.refresh()
     settle()
     slot_column = [c.title for c in lists.models["held_today"].columns].index("Slot")
