@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.demo import DEMO_PINS
+
+ADMIN_PIN, OFFICE_PIN, SENIOR_PIN = (DEMO_PINS[role] for role in ("admin", "office", "senior"))
+
 
 def kiosk(
     data_dir: Path, *args: str, typed: str = "", pin: str | None = None, new_pin: str | None = None
@@ -38,7 +42,7 @@ def demo_dir(tmp_path_factory) -> Path:
     data_dir = tmp_path_factory.mktemp("demo")
     result = kiosk(data_dir, "demo", "--no-run", "--pupils", "60", "--slots", "40", "--days", "2")
     assert result.returncode == 0, result.stderr
-    assert "PIN 2580" in result.stdout  # the demo PINs are shown once
+    assert f"PIN {OFFICE_PIN}" in result.stdout  # the demo PINs are shown once
     return data_dir
 
 
@@ -111,25 +115,41 @@ def test_an_admin_manages_staff_from_the_command_line(demo_dir, tmp_path):
     data = copy_of_demo(demo_dir, tmp_path)
     admin = ("--as", "Alex Admin")
     added = kiosk(
-        data, "staff", "add", "--name", "Pat Parttime", *admin, typed="1470\n8642\n8642\n"
+        data, "staff", "add", "--name", "Pat Parttime", *admin, typed=f"{ADMIN_PIN}\n8642\n8642\n"
     )
     assert added.returncode == 0, added.stderr
     changed = kiosk(
-        data, "staff", "role", "--name", "pat parttime", "--role", "senior", *admin, typed="1470\n"
+        data,
+        "staff",
+        "role",
+        "--name",
+        "pat parttime",
+        "--role",
+        "senior",
+        *admin,
+        typed=f"{ADMIN_PIN}\n",
     )
     assert changed.returncode == 0, changed.stderr
     reset = kiosk(
-        data, "staff", "reset-pin", "--name", "Pat Parttime", *admin, typed="1470\n9753\n9753\n"
+        data,
+        "staff",
+        "reset-pin",
+        "--name",
+        "Pat Parttime",
+        *admin,
+        typed=f"{ADMIN_PIN}\n957184\n957184\n",
     )
     assert reset.returncode == 0, reset.stderr
-    gone = kiosk(data, "staff", "deactivate", "--name", "Pat Parttime", *admin, typed="1470\n")
+    gone = kiosk(
+        data, "staff", "deactivate", "--name", "Pat Parttime", *admin, typed=f"{ADMIN_PIN}\n"
+    )
     assert gone.returncode == 0, gone.stderr
     listed = kiosk(data, "staff", "list").stdout
     assert any(
         "Pat Parttime" in line and "senior" in line and "inactive" in line
         for line in listed.splitlines()
     )
-    assert "1470" not in listed and "9753" not in listed
+    assert ADMIN_PIN not in listed and "957184" not in listed
     with sqlite3.connect(data / "kiosk.db") as conn:
         changes = "SELECT kind FROM audit_events WHERE kind != 'staff_login' ORDER BY seq DESC"
         kinds = [k for (k,) in conn.execute(changes + " LIMIT 4")]
@@ -155,12 +175,19 @@ def test_staff_changes_are_refused_without_an_admin_pin(demo_dir, tmp_path):
         "Sam Senior (DSL)",
         "--as",
         "Olivia Office",
-        typed="2580\n",
+        typed=f"{OFFICE_PIN}\n",
     )
     assert office.returncode != 0 and "Traceback" not in office.stderr
     assert "role" in (office.stdout + office.stderr).lower()
     nobody = kiosk(
-        data, "staff", "deactivate", "--name", "Nobody", "--as", "Alex Admin", typed="1470\n"
+        data,
+        "staff",
+        "deactivate",
+        "--name",
+        "Nobody",
+        "--as",
+        "Alex Admin",
+        typed=f"{ADMIN_PIN}\n",
     )
     assert nobody.returncode != 0 and "no single staff member" in nobody.stderr
     listed = kiosk(data, "staff", "list").stdout
@@ -171,15 +198,17 @@ def test_a_script_gives_the_pin_in_kiosk_pin_not_on_the_command_line(demo_dir, t
     data = copy_of_demo(demo_dir, tmp_path)
     args = ("staff", "role", "--name", "Olivia Office", "--role", "senior", "--as", "Alex Admin")
     assert kiosk(data, *args, pin="0000").returncode != 0
-    done = kiosk(data, *args, pin="1470")
+    done = kiosk(data, *args, pin=ADMIN_PIN)
     assert done.returncode == 0, done.stderr
     assert "PIN:" not in done.stderr  # not asked: taken from the environment
 
 
 def test_a_pin_on_the_command_line_is_refused_without_being_echoed(demo_dir):
-    result = kiosk(demo_dir, "staff", "add", "--name", "Pat", "--as", "Alex Admin", "--pin", "1470")
+    result = kiosk(
+        demo_dir, "staff", "add", "--name", "Pat", "--as", "Alex Admin", "--pin", ADMIN_PIN
+    )
     assert result.returncode == 2
-    assert "1470" not in result.stdout + result.stderr
+    assert ADMIN_PIN not in result.stdout + result.stderr
     assert "KIOSK_PIN" in result.stderr
 
 
@@ -202,7 +231,7 @@ def test_a_new_pin_comes_from_kiosk_new_pin_in_a_script(demo_dir, tmp_path):
         "Pat Parttime",
         "--as",
         "Alex Admin",
-        pin="1470",
+        pin=ADMIN_PIN,
         new_pin="864297",
     )
     assert added.returncode == 0, added.stderr
@@ -216,7 +245,7 @@ def test_a_new_pin_comes_from_kiosk_new_pin_in_a_script(demo_dir, tmp_path):
         "office",
         "--as",
         "Alex Admin",
-        pin="1470",
+        pin=ADMIN_PIN,
     )
     assert login.returncode == 0 and "Pat Parttime is now office" in login.stdout
 
@@ -240,7 +269,7 @@ def test_a_senior_running_an_admin_command_is_told_it_needs_an_admin(demo_dir, t
         "Olivia Office",
         "--as",
         "Sam Senior (DSL)",
-        pin="3691",
+        pin=SENIOR_PIN,
     )
     assert result.returncode == 2
     assert "needs an admin" in result.stderr and "senior member" not in result.stderr

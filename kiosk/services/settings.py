@@ -54,7 +54,11 @@ def ensure_install(sessions: Sessions) -> None:
     """Create the card secret and default settings on first start (safe to repeat, and
     safe when two kiosks start at once on one database)."""
     wanted = {**DEFAULTS, CARD_SECRET: secrets.token_hex(32)}
+    with sessions.read() as session:  # at every start: read first, no write lock
+        present = set(session.scalars(select(Setting.key).where(Setting.key.in_(wanted))))
     for key, value in wanted.items():
+        if key in present:
+            continue
         try:
             with sessions.begin() as session:
                 if session.get(Setting, key) is None:

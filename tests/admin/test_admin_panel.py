@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import load_config
+from kiosk.demo import DEMO_PINS
 from kiosk.errors import WrongPin
 from kiosk.services import settings, slot_admin, staff
 from kiosk.services.roster_columns import Field
@@ -24,6 +25,8 @@ from kiosk.ui.admin.panel import AdminPanel
 from kiosk.ui.style import STYLE_SHEET
 
 from .conftest import DATA
+
+KIOSK = "kiosk-1"
 
 CONSOLE_ROOM = (1264, 660)  # what the staff console leaves for a tab on a 1280x800 screen
 
@@ -253,19 +256,19 @@ def test_adding_staff_needs_the_same_pin_twice_and_never_keeps_it(panel, session
     page = panel.staff_page
     page.new_name.setText("Pat  Pastoral")
     page.new_role.setCurrentIndex(page.new_role.findData("senior"))
-    page.new_pin.setText("7391")
+    page.new_pin.setText("739184")
     page.new_pin_again.setText("7392")
     page.add()
     assert page.feedback.text() == "The two PINs are different. Type them again."
     assert page.new_pin.text() == page.new_pin_again.text() == ""
-    page.new_pin.setText("7391")
-    page.new_pin_again.setText("7391")
+    page.new_pin.setText("739184")
+    page.new_pin_again.setText("739184")
     page.add()
     assert page.feedback.text() == "Pat Pastoral can now log in as Senior / DSL."
     assert page.new_pin.text() == ""
     assert "Pat Pastoral" in [m.name for m in page.model.rows]
     pat = next(m for m in staff.list_staff(sessions) if m.name == "Pat Pastoral")
-    assert staff.check_pin(sessions, pat.id, "7391").role == "senior"
+    assert staff.check_pin(sessions, pat.id, "739184", terminal=KIOSK).role == "senior"
 
 
 def test_a_weak_pin_is_refused_in_plain_words(panel):
@@ -274,7 +277,10 @@ def test_a_weak_pin_is_refused_in_plain_words(panel):
     page.new_pin.setText("1111")
     page.new_pin_again.setText("1111")
     page.add()
-    assert page.feedback.text() == "That PIN is too easy to guess."
+    assert page.feedback.text() == (
+        "That PIN repeats a pattern (like 1111 or 1212): people guess those first. "
+        "Please choose another."
+    )
 
 
 def test_deactivate_reset_pin_and_change_role(panel, sessions):
@@ -293,8 +299,8 @@ def test_deactivate_reset_pin_and_change_role(panel, sessions):
     page.set_pin()
     office = member(sessions, "office")
     with pytest.raises(WrongPin):
-        staff.check_pin(sessions, office.id, "2580")
-    assert staff.check_pin(sessions, office.id, "8642").name == "Olivia Office"
+        staff.check_pin(sessions, office.id, DEMO_PINS["office"], terminal=KIOSK)
+    assert staff.check_pin(sessions, office.id, "8642", terminal=KIOSK).name == "Olivia Office"
     page.choose("Olivia Office")
     page.role.setCurrentIndex(page.role.findData("senior"))
     page.change_role()
@@ -313,8 +319,8 @@ def test_the_services_refuse_a_non_admin_even_inside_the_panel(make_panel):
     panel = make_panel("office")
     page = panel.staff_page
     page.new_name.setText("Someone New")
-    page.new_pin.setText("7391")
-    page.new_pin_again.setText("7391")
+    page.new_pin.setText("739184")
+    page.new_pin_again.setText("739184")
     page.add()
     assert "Your role does not allow this" in page.feedback.text()
 

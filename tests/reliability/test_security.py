@@ -381,7 +381,7 @@ def _case_list() -> list[Case]:
         ),
         Case("chain_of_custody.record_receipt", A.VIEW_CONSOLE, _receipt),
         Case("staff.record_console_locked", A.VIEW_CONSOLE, _console_locked),
-        Case("kiosk_events.record", A.VIEW_CONSOLE, _kiosk_event),
+        Case("kiosk_events.record", A.LEAVE_KIOSK, _kiosk_event),
         Case("kiosk.exports.run_export", A.EXPORT, _export),
         Case("card_runs.prepare_cards", A.PRINT_CARDS, _prepare_cards),
         Case("slot_labels.prepare_labels", A.MANAGE_SLOTS, _labels),

@@ -7,7 +7,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from kiosk.db import Sessions
-from kiosk.demo import DemoSchool
+from kiosk.demo import DEMO_PINS, DemoSchool
 from kiosk.services import confiscation, custody, settings, staff
 from kiosk.tables import AuditEvent, Custody, CustodyState
 from kiosk.ui.kiosk_screen.outcomes import HELD_FOR_PARENT, Mode, State
@@ -109,7 +109,9 @@ def test_a_pupil_with_a_daily_phone_and_a_confiscated_one_gets_only_the_daily_on
     daily_id = morning_hand_ins(sessions, school, 1)[0]
     taken = confiscation.confiscate(sessions, school.actors["office"], pupil_id, "used in lesson")
     screen = make_screen(clock=HOME_TIME)
-    screen.collection_staff = staff.check_pin(sessions, school.actors["office"].id or 0, "2580")
+    screen.collection_staff = staff.check_pin(
+        sessions, school.actors["office"].id or 0, DEMO_PINS["office"], terminal="test-kiosk"
+    )
     screen._staff_seen_at = 1e12  # just signed in
     assert scan(qtbot, screen, text) is State.COLLECT_CONFIRM
     assert "held for a parent/carer" in screen.collection_page.note.text()
@@ -156,7 +158,9 @@ def test_staff_can_sign_out_and_cancelling_the_pin_changes_nothing(
 ) -> None:
     custody_id = morning_hand_ins(sessions, school, 1)[0]
     screen = make_screen(clock=HOME_TIME)
-    screen.collection_staff = staff.check_pin(sessions, school.actors["office"].id or 0, "2580")
+    screen.collection_staff = staff.check_pin(
+        sessions, school.actors["office"].id or 0, DEMO_PINS["office"], terminal="test-kiosk"
+    )
     screen._staff_seen_at = 1e12
     scan(qtbot, screen, pupil_id_with_card(school, 0)[1])
     assert screen.collection_page.sign_out.isVisible()
@@ -188,7 +192,9 @@ def test_a_remembered_member_deactivated_since_is_asked_again(
 ) -> None:
     morning_hand_ins(sessions, school, 1)
     screen = make_screen(clock=HOME_TIME)
-    screen.collection_staff = staff.check_pin(sessions, school.actors["office"].id or 0, "2580")
+    screen.collection_staff = staff.check_pin(
+        sessions, school.actors["office"].id or 0, DEMO_PINS["office"], terminal="test-kiosk"
+    )
     screen._staff_seen_at = 1e12
     staff.set_active(sessions, school.actors["admin"], school.actors["office"].id or 0, False)
     scan(qtbot, screen, pupil_id_with_card(school, 0)[1])

@@ -25,7 +25,7 @@ from pytestqt.qtbot import QtBot
 import synthetic_cards
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.demo import DemoSchool
+from kiosk.demo import DEMO_PINS, DemoSchool
 from kiosk.errors import NoFreeSlot
 from kiosk.services import cards, confiscation, custody, exemptions, settings, staff
 from kiosk.ui.kiosk_screen.outcomes import State
@@ -178,7 +178,9 @@ def test_home_time_and_staff_states(
     qtbot.waitUntil(lambda: screen.staff_page.login.loaded, timeout=5000)
     shot(screen, "22_collect_staff_pin")
     click(qtbot, screen.staff_page.back)
-    screen.collection_staff = staff.check_pin(sessions, office.id or 0, "2580")
+    screen.collection_staff = staff.check_pin(
+        sessions, office.id or 0, DEMO_PINS["office"], terminal="test-kiosk"
+    )
     screen._staff_seen_at = 1e12
     scan(qtbot, screen, school.card_texts[both])
     shot(screen, "23_collect_confirm_with_confiscation_note")

@@ -123,7 +123,7 @@ class KioskScreen(StaffDesk, QWidget):
         self.collection_page.confirm_clicked.connect(self.confirm_collection)
         self.collection_page.cancel_clicked.connect(self.go_idle)
         self.collection_page.sign_out_clicked.connect(self.sign_out_collection_staff)
-        self.staff_page = StaffPage(self.sessions)
+        self.staff_page = StaffPage(self.sessions, self.config.kiosk_name)
         self.staff_page.action_chosen.connect(self._on_staff_action)
         self.staff_page.logged_in.connect(self._on_staff_logged_in)
         self.staff_page.cancelled.connect(self._on_staff_cancelled)
