@@ -102,7 +102,7 @@ def db(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-STAFF_ACTIONS = ("list", "add", "deactivate", "reactivate", "reset-pin", "role")
+STAFF_ACTIONS = ("list", "add", "deactivate", "reactivate", "reset-pin", "role", "unlock")
 
 
 def _configure_staff(parser: argparse.ArgumentParser) -> None:
@@ -115,7 +115,7 @@ def _configure_staff(parser: argparse.ArgumentParser) -> None:
 @command(
     "staff",
     "Staff accounts: list, add (the first account must be an admin), deactivate, "
-    "reactivate, reset-pin, role. Changes need an admin (--as NAME).",
+    "reactivate, reset-pin, role, unlock (after wrong PINs). Changes need an admin (--as NAME).",
     _configure_staff,
 )
 def staff_cmd(ctx: Context, args: argparse.Namespace) -> int:
@@ -128,6 +128,7 @@ def staff_cmd(ctx: Context, args: argparse.Namespace) -> int:
             print("  kiosk staff add --name 'YOUR NAME' --role admin")
         for member in members:
             state = "active" if member.active else "inactive"
+            state += ", locked after wrong PINs" if member.locked else ""
             print(f"{member.id:>4}  {member.name:<30} {member.role:<7} {state}")
         return 0
     if not args.name:
@@ -143,6 +144,8 @@ def staff_cmd(ctx: Context, args: argparse.Namespace) -> int:
             staff.set_active(ctx.sessions, actor, target, args.action == "reactivate")
         elif args.action == "reset-pin":
             staff.reset_pin(ctx.sessions, actor, target, _new_pin(args.name))
+        elif args.action == "unlock":
+            staff.unlock(ctx.sessions, actor, target)
         else:
             if not args.role:
                 raise CliError("--role is needed")
@@ -158,6 +161,8 @@ def _done_words(args: argparse.Namespace) -> str:
         return f"Done: {args.name} is now {args.role}."
     if args.action == "reset-pin":
         return f"Done: {args.name} has a new PIN."
+    if args.action == "unlock":
+        return f"Done: {args.name} can log in again."
     return f"Done: {args.name} is now {'active' if args.action == 'reactivate' else 'inactive'}."
 
 

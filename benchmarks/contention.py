@@ -1,0 +1,208 @@
+"""Hand-in latency while staff log in and the audit log is verified, old code beside new
+(issue 15: the PIN check held the write lock while hashing, and every transaction, reads
+included, began with BEGIN IMMEDIATE). Target: max under 100 ms, no "database is locked".
+
+On benchmarks/reports.py's school year (about 600,000 audit events, a fresh copy per run),
+one process hands in pupils' cards one after another through ``custody.hand_in_by_card``
+(a pause of ``--gap`` ms between them), each timed on its own (wall, and the process's own
+CPU). In the contended runs, at the same time, a second process logs a member of staff in
+again and again (``staff.check_pin``, the right PIN) and a third runs the real
+``kiosk verify-log --db FILE`` over and over. Each scenario runs with the old code (a
+checkout given by ``--baseline``, the same worker script run with that folder as working
+directory and PYTHONPATH) and with this one. The machine is shared: read CPU beside wall,
+and the load average printed.
+
+    .venv/bin/python benchmarks/contention.py [--quick] [--baseline /work/baseline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from _support import ROOT, load_note, percentile, record
+from _table import print_table
+
+from kiosk.config import sqlite_url
+from kiosk.db import open_database, opened
+from kiosk.services import cards
+
+WORKER = Path(__file__).resolve().parent / "_contention_worker.py"
+TARGET_MAX_MS = 100.0
+OFFICE_ID = 2  # reports.py's second member of staff, Olivia Office
+
+
+@dataclass
+class Run:
+    code: str
+    scenario: str
+    hand_in: dict[str, Any] = field(default_factory=dict)
+    log_in: dict[str, Any] = field(default_factory=dict)
+    verifies: list[tuple[int, float]] = field(default_factory=list)  # (exit status, s)
+
+    def row(self) -> list[object]:
+        wall, cpu = self.hand_in["wall_ms"], self.hand_in["cpu_ms"]
+        errors = self.hand_in["errors"]
+        locked = sum("locked" in e for e in errors)
+        row: list[object] = [self.code, self.scenario, len(wall), f"{len(errors)} ({locked})"]
+        row += [f"{percentile(wall, q):.1f}" for q in (0.5, 0.95, 0.99)]
+        row += [f"{max(wall):.0f}", f"{percentile(cpu, 0.5):.1f}", f"{percentile(cpu, 0.95):.1f}"]
+        if not self.log_in:
+            return [*row, "", "", ""]
+        logins = f"{self.log_in['done']} ({len(self.log_in['errors'])} failed)"
+        login_p50 = f"{percentile(self.log_in['wall_ms'] or [0.0], 0.5):.0f}"
+        bad = sum(status != 0 for status, _s in self.verifies)
+        verifies = f"{len(self.verifies)} ({bad} failed)"
+        return [*row, logins, login_p50, verifies]
+
+
+def _worker(code_dir: Path, *args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(code_dir), "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), *args],
+        cwd=code_dir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _result(process: subprocess.Popen[str]) -> dict[str, Any]:
+    out, err = process.communicate(timeout=1800)
+    if process.returncode != 0:
+        raise RuntimeError(f"worker failed: {err.strip().splitlines()[-1:]}")
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def _verify_loop(code_dir: Path, work: Path, stop: Path, into: list[tuple[int, float]]) -> None:
+    """``kiosk verify-log --db FILE`` again and again, as an admin would run it."""
+    with tempfile.TemporaryDirectory(prefix="kiosk-bench-verify-") as data_dir:
+        env = {**os.environ, "PYTHONPATH": str(code_dir), "KIOSK_DATA_DIR": data_dir}
+        env.pop("KIOSK_DATABASE_URL", None)
+        while not stop.exists():
+            began = time.perf_counter()
+            done = subprocess.run(
+                [sys.executable, "-m", "kiosk", "verify-log", "--db", str(work)],
+                cwd=code_dir,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            into.append((done.returncode, time.perf_counter() - began))
+
+
+def one_run(
+    code: str, code_dir: Path, scenario: str, cache: Path, job: tuple[str, str, str, str]
+) -> Run:
+    import reports
+
+    cards_file, start, gap, pin = job
+    work = reports.working_copy(cache)
+    stop = work.with_suffix(".stop")
+    run = Run(code, scenario)
+    try:
+        url = sqlite_url(work)
+        login = None
+        verifier = None
+        if scenario != "quiet":
+            login = _worker(code_dir, "login", url, str(OFFICE_ID), pin, str(stop))
+            verifier = threading.Thread(
+                target=_verify_loop, args=(code_dir, work, stop, run.verifies)
+            )
+            verifier.start()
+            time.sleep(3)  # both under way before the first pupil
+        try:
+            run.hand_in = _result(_worker(code_dir, "handin", url, cards_file, start, gap))
+        finally:
+            stop.touch()
+            if login is not None:
+                run.log_in = _result(login)
+            if verifier is not None:
+                verifier.join()
+    finally:
+        for suffix in ("", "-wal", "-shm", ".stop"):
+            Path(f"{work}{suffix}" if suffix != ".stop" else stop).unlink(missing_ok=True)
+    return run
+
+
+def card_texts(cache: Path, count: int) -> list[str]:
+    database = open_database(sqlite_url(cache), migrate=False)
+    try:
+        with database.read() as session:
+            found = (cards.current_card(session, pupil) for pupil in range(1, count + 1))
+            return [card.text for card in found if card is not None]
+    finally:
+        database.dispose()
+
+
+def main() -> int:
+    import reports
+    from handin import MORNING
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="150 hand-ins a run, not 400")
+    parser.add_argument("--baseline", type=Path, default=Path("/work/baseline"))
+    parser.add_argument("--gap", type=int, default=20, help="ms between two hand-ins")
+    args = parser.parse_args()
+    count = 150 if args.quick else 400
+    cache = reports.CACHE
+    if not cache.is_file():
+        print(f"Building {cache} (once; a minute or two)...", flush=True)
+        reports.build(cache)
+    with opened(sqlite_url(cache), migrate=True):  # the cache at this code's schema
+        pass
+    texts = card_texts(cache, count)
+    start = reports.at(MORNING, 7, 25).isoformat()
+    pin = reports.STAFF["office"][1]
+    codes = {"old": args.baseline.resolve(), "new": ROOT}
+    runs: list[Run] = []
+    loads = [os.getloadavg()[0]]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as out:
+        json.dump(texts, out)
+    try:
+        job = (out.name, start, str(args.gap), pin)
+        for scenario in ("quiet", "log-ins + verify-log"):
+            for code, folder in codes.items():
+                print(f"{code}, {scenario}...", flush=True)
+                runs.append(one_run(code, folder, scenario, cache, job))
+                loads.append(os.getloadavg()[0])
+    finally:
+        Path(out.name).unlink(missing_ok=True)
+    report(runs, loads)
+    return 0
+
+
+def report(runs: list[Run], loads: list[float]) -> None:
+    headers = ["code", "beside the hand-ins", "hand-ins", "errors (locked)", "p50 ms"]
+    headers += ["p95 ms", "p99 ms", "max ms", "cpu p50", "cpu p95", "log-ins (failed)"]
+    headers += ["log-in p50 ms", "verify-log runs (failed)"]
+    print_table(
+        f"Hand-in latency on a year of history, {load_note()} (between runs: "
+        + ", ".join(f"{load:.1f}" for load in loads)
+        + ")",
+        headers,
+        [run.row() for run in runs],
+    )
+    for run in runs:
+        if run.code == "new" and run.scenario != "quiet":
+            worst = max(run.hand_in["wall_ms"])
+            locked = sum("locked" in e for e in run.hand_in["errors"])
+            met = worst < TARGET_MAX_MS and not locked
+            target = f"< {TARGET_MAX_MS:g} ms, none locked"
+            record("contention", "hand-in max, contended", f"{worst:.0f} ms", target, met)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
