@@ -4,7 +4,8 @@ included, began with BEGIN IMMEDIATE). Target: max under 100 ms, no "database is
 
 On benchmarks/reports.py's school year (about 600,000 audit events, a fresh copy per run),
 one process hands in pupils' cards one after another through ``custody.hand_in_by_card``
-(a pause of ``--gap`` ms between them), each timed on its own (wall, and the process's own
+(a pause of ``--gap`` ms between them; 400 of them, or as many as 180 s allow: the old code
+under contention hands in a few a minute), each timed on its own (wall, and the process's own
 CPU). In the contended runs, at the same time, a second process logs a member of staff in
 again and again (``staff.check_pin``, the right PIN) and a third runs the real
 ``kiosk verify-log --db FILE`` over and over. Each scenario runs with the old code (a
@@ -47,7 +48,7 @@ class Run:
     scenario: str
     hand_in: dict[str, Any] = field(default_factory=dict)
     log_in: dict[str, Any] = field(default_factory=dict)
-    verifies: list[tuple[int, float]] = field(default_factory=list)  # (exit status, s)
+    verifies: list[tuple[int, float, str]] = field(default_factory=list)  # status, s, words
 
     def row(self) -> list[object]:
         wall, cpu = self.hand_in["wall_ms"], self.hand_in["cpu_ms"]
@@ -56,11 +57,13 @@ class Run:
         row: list[object] = [self.code, self.scenario, len(wall), f"{len(errors)} ({locked})"]
         row += [f"{percentile(wall, q):.1f}" for q in (0.5, 0.95, 0.99)]
         row += [f"{max(wall):.0f}", f"{percentile(cpu, 0.5):.1f}", f"{percentile(cpu, 0.95):.1f}"]
+        lock = self.hand_in["lock_ms"]
+        row += [f"{percentile(lock, 0.95):.1f}", f"{max(lock):.0f}"]
         if not self.log_in:
             return [*row, "", "", ""]
         logins = f"{self.log_in['done']} ({len(self.log_in['errors'])} failed)"
         login_p50 = f"{percentile(self.log_in['wall_ms'] or [0.0], 0.5):.0f}"
-        bad = sum(status != 0 for status, _s in self.verifies)
+        bad = sum(status != 0 for status, _s, _words in self.verifies)
         verifies = f"{len(self.verifies)} ({bad} failed)"
         return [*row, logins, login_p50, verifies]
 
@@ -85,7 +88,9 @@ def _result(process: subprocess.Popen[str]) -> dict[str, Any]:
     return result
 
 
-def _verify_loop(code_dir: Path, work: Path, stop: Path, into: list[tuple[int, float]]) -> None:
+def _verify_loop(
+    code_dir: Path, work: Path, stop: Path, into: list[tuple[int, float, str]]
+) -> None:
     """``kiosk verify-log --db FILE`` again and again, as an admin would run it."""
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-verify-") as data_dir:
         env = {**os.environ, "PYTHONPATH": str(code_dir), "KIOSK_DATA_DIR": data_dir}
@@ -100,15 +105,16 @@ def _verify_loop(code_dir: Path, work: Path, stop: Path, into: list[tuple[int, f
                 text=True,
                 check=False,
             )
-            into.append((done.returncode, time.perf_counter() - began))
+            said = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:]
+            into.append((done.returncode, time.perf_counter() - began, " ".join(said)))
 
 
 def one_run(
-    code: str, code_dir: Path, scenario: str, cache: Path, job: tuple[str, str, str, str]
+    code: str, code_dir: Path, scenario: str, cache: Path, job: tuple[str, str, str, str, str]
 ) -> Run:
     import reports
 
-    cards_file, start, gap, pin = job
+    cards_file, start, gap, pin, seconds = job
     work = reports.working_copy(cache)
     stop = work.with_suffix(".stop")
     run = Run(code, scenario)
@@ -124,7 +130,7 @@ def one_run(
             verifier.start()
             time.sleep(3)  # both under way before the first pupil
         try:
-            run.hand_in = _result(_worker(code_dir, "handin", url, cards_file, start, gap))
+            run.hand_in = _result(_worker(code_dir, "handin", url, cards_file, start, gap, seconds))
         finally:
             stop.touch()
             if login is not None:
@@ -152,11 +158,13 @@ def main() -> int:
     from handin import MORNING
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="150 hand-ins a run, not 400")
+    parser.add_argument(
+        "--quick", action="store_true", help="150 hand-ins or 60 s a run, not 400 or 180 s"
+    )
     parser.add_argument("--baseline", type=Path, default=Path("/work/baseline"))
     parser.add_argument("--gap", type=int, default=20, help="ms between two hand-ins")
     args = parser.parse_args()
-    count = 150 if args.quick else 400
+    count, seconds = (150, 60) if args.quick else (400, 180)
     cache = reports.CACHE
     if not cache.is_file():
         print(f"Building {cache} (once; a minute or two)...", flush=True)
@@ -172,7 +180,7 @@ def main() -> int:
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as out:
         json.dump(texts, out)
     try:
-        job = (out.name, start, str(args.gap), pin)
+        job = (out.name, start, str(args.gap), pin, str(seconds))
         for scenario in ("quiet", "log-ins + verify-log"):
             for code, folder in codes.items():
                 print(f"{code}, {scenario}...", flush=True)
@@ -186,7 +194,8 @@ def main() -> int:
 
 def report(runs: list[Run], loads: list[float]) -> None:
     headers = ["code", "beside the hand-ins", "hand-ins", "errors (locked)", "p50 ms"]
-    headers += ["p95 ms", "p99 ms", "max ms", "cpu p50", "cpu p95", "log-ins (failed)"]
+    headers += ["p95 ms", "p99 ms", "max ms", "cpu p50", "cpu p95", "lock wait p95", "lock max"]
+    headers += ["log-ins (failed)"]
     headers += ["log-in p50 ms", "verify-log runs (failed)"]
     print_table(
         f"Hand-in latency on a year of history, {load_note()} (between runs: "
@@ -195,6 +204,16 @@ def report(runs: list[Run], loads: list[float]) -> None:
         headers,
         [run.row() for run in runs],
     )
+    print("\nlock wait: ms a hand-in's BEGIN IMMEDIATE waited for the write lock.")
+    for run in runs:
+        for error in sorted(set(run.hand_in["errors"])):
+            print(f"  {run.code}, {run.scenario}: hand-in failed: {error}")
+        for status, seconds, words in run.verifies:
+            if status != 0:
+                failed = f"verify-log exit {status} after {seconds:.0f} s"
+                print(f"  {run.code}, {run.scenario}: {failed}: {words}")
+        for error in sorted(set(run.log_in.get("errors", []))):
+            print(f"  {run.code}, {run.scenario}: log-in failed: {error}")
     for run in runs:
         if run.code == "new" and run.scenario != "quiet":
             worst = max(run.hand_in["wall_ms"])

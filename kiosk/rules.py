@@ -199,7 +199,7 @@ def _is_year(pin: str) -> bool:
 
 
 def _is_date(pin: str) -> bool:
-    """Day and month (either order), with a year of two or four digits or none."""
+    """Day and month (either order), with a year of two digits, or 1900-2099, or none."""
     shapes = {
         4: ("%d%m", "%m%d"),
         6: ("%d%m%y", "%m%d%y", "%y%m%d"),
@@ -207,13 +207,14 @@ def _is_date(pin: str) -> bool:
     }.get(len(pin), ())
     for shape in shapes:
         try:
-            # 2024 has 29 February, so "2902" counts as a date
-            dt.datetime.strptime(
-                pin + "2024" if len(pin) == 4 else pin, shape + "%Y" * (len(pin) == 4)
+            # a leap year, so that 2902 counts as a date
+            day = dt.datetime.strptime(
+                f"{pin}2024" if len(pin) == 4 else pin, shape + "%Y" * (len(pin) == 4)
             )
         except ValueError:
             continue
-        return True
+        if 1900 <= day.year <= 2099:
+            return True
     return False
 
 
