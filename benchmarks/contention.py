@@ -105,7 +105,8 @@ def _verify_loop(
                 text=True,
                 check=False,
             )
-            said = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:]
+            lines = (done.stderr.strip() or done.stdout.strip()).splitlines()
+            said = [line for line in lines if "Error" in line][-1:] or lines[-1:]
             into.append((done.returncode, time.perf_counter() - began, " ".join(said)))
 
 

@@ -284,3 +284,46 @@ def test_a_closed_pipe_ends_the_listing_quietly(demo_dir):
         )
         assert len(result.stdout.splitlines()) == 1
         assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+def test_an_admin_unlocks_an_account_locked_by_wrong_pins(demo_dir, tmp_path):
+    import datetime as dt
+
+    from kiosk.config import sqlite_url
+    from kiosk.db import opened
+    from kiosk.errors import AccountLocked, WrongPin
+    from kiosk.rules import PIN_HARD_LOCK_AT
+    from kiosk.services import staff
+
+    data = copy_of_demo(demo_dir, tmp_path)
+    with opened(sqlite_url(data / "kiosk.db")) as database:
+        olivia = next(m for m in staff.list_staff(database) if m.name == "Olivia Office")
+        at = dt.datetime(2026, 11, 20, 9, 0)
+        for _ in range(PIN_HARD_LOCK_AT):
+            try:
+                staff.check_pin(database, olivia.id, "000000", terminal="kiosk-1", now=at)
+            except (WrongPin, AccountLocked) as error:
+                at += getattr(error, "wait", dt.timedelta(0))
+    listed = kiosk(data, "staff", "list").stdout
+    assert any("Olivia Office" in line and "locked" in line for line in listed.splitlines())
+    refused = kiosk(
+        data,
+        "staff",
+        "role",
+        "--name",
+        "x",
+        "--role",
+        "office",
+        "--as",
+        "Olivia Office",
+        pin=OFFICE_PIN,
+    )
+    assert refused.returncode == 2 and "an admin can unlock it" in refused.stderr
+    done = kiosk(
+        data, "staff", "unlock", "--name", "Olivia Office", "--as", "Alex Admin", pin=ADMIN_PIN
+    )
+    assert done.returncode == 0 and "Olivia Office can log in again" in done.stdout
+    assert "locked" not in kiosk(data, "staff", "list").stdout
+    with sqlite3.connect(data / "kiosk.db") as conn:
+        (kind,) = conn.execute("SELECT kind FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone()
+    assert kind == "staff_unlocked"
