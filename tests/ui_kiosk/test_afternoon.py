@@ -182,7 +182,7 @@ def test_a_wrong_pin_is_refused_on_the_keypad_and_recorded(
     click(qtbot, screen.collection_page.give_back)
     log_in(qtbot, screen.staff_page.login, OFFICE, pin="9999")
     assert screen.state is State.STAFF
-    assert screen.staff_page.login.message.text() == "Wrong PIN. 4 attempts left."
+    assert screen.staff_page.login.message.text() == "Wrong PIN."
     assert last_event(sessions, "pin_wrong").actor_name == OFFICE
     assert custody_row(sessions, custody_id).state == CustodyState.HELD.value
 
