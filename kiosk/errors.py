@@ -102,3 +102,13 @@ class DatabaseUnavailable(KioskError):
 
     default_message = "The kiosk cannot reach its records. Please see the office."
     detail = ""
+
+
+class AuditChainDamaged(KioskError):
+    """The audit log cannot be continued safely (its head is missing, or it is behind a
+    signed head): nothing is recorded until an administrator has looked."""
+
+    default_message = (
+        "The kiosk's record of hand-ins looks damaged, so it cannot record anything. "
+        "Please see the office (an administrator should run 'kiosk verify-log')."
+    )

@@ -37,7 +37,14 @@ KINDS_BEFORE_THE_ENUM = frozenset(
     }
 )  # fmt: skip
 # Kinds added since, each with the issue that added it.
-KINDS_ADDED_SINCE = frozenset({"pin_throttled", "staff_unlocked"})  # issue 15: PIN lock-out
+KINDS_ADDED_SINCE = frozenset(
+    {  # issue 14: the signed record's key lines (kiosk.record.lines)
+        "audit_root", "audit_key_enrol", "audit_key_handover", "audit_key_epoch",
+        "audit_key_revoke",
+        # issue 15: the waits and the lock after wrong PINs
+        "pin_throttled", "staff_unlocked",
+    }
+)  # fmt: skip
 KIND_COLUMN_LENGTH = AuditEvent.__table__.c.kind.type.length
 
 
