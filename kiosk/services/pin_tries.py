@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date, start_of_local_day, to_local
 from kiosk.db import Sessions
-from kiosk.errors import AccountLocked, NotAuthorised, PinThrottled, WrongPin
+from kiosk.errors import AccountLocked, InvalidInput, NotAuthorised, PinThrottled, WrongPin
 from kiosk.event_kinds import EventKind
 from kiosk.rules import (
     NO_BURST,
@@ -92,6 +92,8 @@ def after_check(
         # Another check at this kiosk failed while this one hashed: had they run one after
         # the other, this one would have had to wait, so its answer is not given.
         return PinThrottled(pin_wait(burst, now))
+    if staff.pin_hash != seen.pin_hash:  # an admin set a new PIN while this one hashed
+        return InvalidInput("This PIN was changed just now. Please type the new one.")
     if matched:
         _logged_in(session, staff, row, burst, terminal, now)
         return None

@@ -231,3 +231,37 @@ def test_reset_pin_and_role_change_are_admin_only_and_a_reset_lifts_a_lock(schoo
         staff.reset_pin(sessions, admin, office_id(school), "9051")
     with pytest.raises(InvalidInput):
         staff.set_role(sessions, admin, admin.id, "office")
+
+
+def test_guesses_checked_side_by_side_at_one_kiosk_do_not_slip_past_the_wait(
+    school, sessions, monkeypatch
+):
+    """Two checks at once: the one that finishes second is answered only if it would have
+    been checked had they run one after the other."""
+    guess_wrong(sessions, office_id(school), PIN_FREE_TRIES - 1, NOW)
+    real, nested = staff._pin_matches, []
+
+    def hashing(pin_hash: str, pin: str) -> bool:
+        if not nested:  # meanwhile, another wrong PIN at the same kiosk is checked
+            nested.append(True)
+            with pytest.raises(WrongPin):
+                staff.check_pin(sessions, office_id(school), "000000", terminal=KIOSK, now=NOW)
+        return real(pin_hash, pin)
+
+    monkeypatch.setattr(staff, "_pin_matches", hashing)
+    with pytest.raises(PinThrottled):
+        staff.check_pin(sessions, office_id(school), OFFICE_PIN, terminal=KIOSK, now=NOW)
+
+
+def test_a_pin_changed_while_the_old_one_was_hashed_is_not_accepted(school, sessions, monkeypatch):
+    real = staff._pin_matches
+
+    def hashing(pin_hash: str, pin: str) -> bool:
+        if pin == OFFICE_PIN:  # the admin sets a new PIN meanwhile
+            staff.reset_pin(sessions, school.actors["admin"], office_id(school), "8642")
+        return real(pin_hash, pin)
+
+    monkeypatch.setattr(staff, "_pin_matches", hashing)
+    with pytest.raises(InvalidInput, match="changed just now"):
+        staff.check_pin(sessions, office_id(school), OFFICE_PIN, terminal=KIOSK, now=NOW)
+    assert staff.check_pin(sessions, office_id(school), "8642", terminal=KIOSK, now=NOW).name
