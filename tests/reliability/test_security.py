@@ -55,7 +55,7 @@ from kiosk.rules import PERMISSIONS, PIN_HARD_LOCK_AT, Action
 from kiosk.services import cards, confiscation, custody, settings, slots, staff
 from kiosk.services.audit import KIOSK_ACTOR, Actor
 from kiosk.services.common import require
-from kiosk.tables import AuditEvent, Base, Pupil, Role
+from kiosk.tables import AuditEvent, Base, Pupil, Role, Staff
 from reliability.fuzz import card_world, fingerprint
 
 PIN = "73915048"  # long and distinctive: it must never appear in a log or an export
@@ -303,6 +303,17 @@ def _receipt(w: World) -> Call:
     return lambda a: _services("chain_of_custody").record_receipt(w.sessions, a, device, "release")
 
 
+def _unlock(w: World) -> Call:
+    target = w.new_staff()
+    with w.sessions.begin() as session:  # as many wrong PINs as lock an account would leave
+        session.execute(
+            update(Staff)
+            .where(Staff.id == target)
+            .values(pin_locked_at=utcnow(), failed_attempts=20)
+        )
+    return lambda a: staff.unlock(w.sessions, a, target)
+
+
 def _console_locked(w: World) -> Call:
     return lambda a: _services("staff").record_console_locked(w.sessions, a, "idle")
 
@@ -367,6 +378,7 @@ def _case_list() -> list[Case]:
         Case("staff.reset_pin", A.MANAGE_STAFF, _staff_change("reset_pin", PIN)),
         Case("staff.set_active", A.MANAGE_STAFF, _staff_change("set_active", False)),
         Case("staff.set_role", A.MANAGE_STAFF, _staff_change("set_role", "senior")),
+        Case("staff.unlock", A.MANAGE_STAFF, _unlock),
         Case("roster.apply", A.MANAGE_ROSTER, _roster),
         Case("photos.import_folder", A.MANAGE_ROSTER, _import_photos),
         Case("retention.purge", A.MANAGE_SETTINGS, _purge),
