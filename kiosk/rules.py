@@ -36,6 +36,7 @@ class Action(StrEnum):
     # leave full screen or close the program: a desktop running as the kiosk's user, with
     # its files, so an admin's only
     LEAVE_KIOSK = "leave_kiosk"
+    OPEN_ALL_LOCKERS = "open_all_lockers"  # the emergency release of every locker door
 
 
 _OFFICE = {
@@ -64,6 +65,7 @@ _ADMIN = _OFFICE | {
     Action.PRINT_CARDS,
     Action.EXPORT,
     Action.LEAVE_KIOSK,
+    Action.OPEN_ALL_LOCKERS,
 }
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.OFFICE: frozenset(_OFFICE),
