@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -86,6 +87,7 @@ def test_wrong_pins_for_every_name_lock_nobody_out_end_no_session_and_write_a_fe
     sessions: Sessions,
     school: DemoSchool,
     clock: Clock,
+    artifacts: Path,
 ) -> None:
     # Olivia is at work at the office desk (another kiosk's console) before it starts.
     olivia = staff.check_pin(
@@ -97,6 +99,7 @@ def test_wrong_pins_for_every_name_lock_nobody_out_end_no_session_and_write_a_fe
     for name in names:  # the pupil taps each name, then PIN after PIN
         login.select_by_name(name)
         said[name] = [tap_pin(qtbot, login, "000000") for _ in range(8)]
+    window.grab().save(str(artifacts / "kiosk_pin_wait_after_wrong_pins.png"))
     for name in names:
         assert said[name][0] == "Wrong PIN."
         assert said[name][2] == "Wrong PIN. Please wait 10 seconds before the next try."
@@ -123,6 +126,7 @@ def test_only_many_more_wrong_pins_lock_an_account_and_the_admin_sees_it_and_unl
     window: MainWindow,  # noqa: F811
     sessions: Sessions,
     clock: Clock,
+    artifacts: Path,
 ) -> None:
     login = open_pin_pad(qtbot, window)
     login.select_by_name(OFFICE)
@@ -142,6 +146,7 @@ def test_only_many_more_wrong_pins_lock_an_account_and_the_admin_sees_it_and_unl
     dashboard = console.tab("Dashboard")
     assert isinstance(dashboard, DashboardTab)
     qtbot.waitUntil(lambda: dashboard.pin_alerts.text() != "", timeout=5000)
+    window.grab().save(str(artifacts / "console_dashboard_pin_alert.png"))
     assert dashboard.pin_alerts.text().startswith(
         f"{OFFICE} is locked after {PIN_HARD_LOCK_AT} wrong PINs"
     )
