@@ -135,6 +135,8 @@ def staff_cmd(ctx: Context, args: argparse.Namespace) -> int:
         raise CliError("--name is needed")
     if args.action == "add":
         return _add_staff(ctx, args)
+    if args.action == "unlock" and not args.as_name:
+        return _unlock_last_admin(ctx, args)
     if not args.as_name:
         raise CliError("--as NAME is needed: an admin's own name (their PIN is asked)")
     actor = staff_login(ctx, args.as_name).actor
@@ -150,6 +152,21 @@ def staff_cmd(ctx: Context, args: argparse.Namespace) -> int:
             if not args.role:
                 raise CliError("--role is needed")
             staff.set_role(ctx.sessions, actor, target, args.role)
+    except KioskError as exc:
+        raise CliError(str(exc)) from exc
+    print(_done_words(args))
+    return 0
+
+
+def _unlock_last_admin(ctx: Context, args: argparse.Namespace) -> int:
+    """Without --as: only when every admin is locked out (else nobody could unlock them)."""
+    from kiosk.cli import cli_terminal
+    from kiosk.services import staff
+
+    try:
+        staff.unlock_last_admin(
+            ctx.sessions, _staff_called(ctx, args.name), cli_terminal(ctx.config)
+        )
     except KioskError as exc:
         raise CliError(str(exc)) from exc
     print(_done_words(args))

@@ -190,6 +190,24 @@ def unlock(sessions: Sessions, actor: Actor, staff_id: int) -> None:
         audit.append(session, EventKind.STAFF_UNLOCKED, actor, details=details)
 
 
+def unlock_last_admin(sessions: Sessions, staff_id: int, where: str) -> None:
+    """Lift the lock on an admin account when no admin can log in at all (every admin
+    locked by wrong PINs), without an admin's PIN: for ``kiosk staff unlock`` at the kiosk
+    PC's shell, whose user holds the database file anyway. Recorded as done ``where``."""
+    with sessions.begin() as session:
+        staff = _target(session, staff_id)
+        admins = select(Staff.id).where(
+            Staff.role == Role.ADMIN, Staff.active.is_(True), Staff.pin_locked_at.is_(None)
+        )
+        if session.scalar(admins.limit(1)) is not None:
+            raise NotAuthorised("An admin can still log in: ask them (--as NAME).")
+        if staff.role != Role.ADMIN or not staff.active or staff.pin_locked_at is None:
+            raise InvalidInput("Only a locked admin account can be unlocked this way.")
+        wrong_pins = pin_tries.unlock(session, staff)
+        details = {"staff_id": staff.id, "name": staff.name, "wrong_pins": wrong_pins}
+        audit.append(session, EventKind.STAFF_UNLOCKED, Actor(None, where), details=details)
+
+
 def set_role(sessions: Sessions, actor: Actor, staff_id: int, role: str) -> None:
     role = _valid_role(role)
     with sessions.begin() as session:

@@ -265,3 +265,18 @@ def test_a_pin_changed_while_the_old_one_was_hashed_is_not_accepted(school, sess
     with pytest.raises(InvalidInput, match="changed just now"):
         staff.check_pin(sessions, office_id(school), OFFICE_PIN, terminal=KIOSK, now=NOW)
     assert staff.check_pin(sessions, office_id(school), "8642", terminal=KIOSK, now=NOW).name
+
+
+def test_when_every_admin_is_locked_the_kiosk_pcs_shell_can_unlock_one(school, sessions):
+    admin_id = school.actors["admin"].id
+    with pytest.raises(NotAuthorised, match="An admin can still log in"):
+        staff.unlock_last_admin(sessions, admin_id, "kiosk-1 (command line)")
+    guess_wrong(sessions, office_id(school), PIN_HARD_LOCK_AT, NOW)
+    guess_wrong(sessions, admin_id, PIN_HARD_LOCK_AT, NOW)  # the only admin
+    with pytest.raises(InvalidInput, match="Only a locked admin"):
+        staff.unlock_last_admin(sessions, office_id(school), "kiosk-1 (command line)")
+    staff.unlock_last_admin(sessions, admin_id, "kiosk-1 (command line)")
+    assert staff.check_pin(sessions, admin_id, DEMO_PINS["admin"], terminal=KIOSK, now=NOW)
+    with sessions() as s:
+        event = s.scalars(select(AuditEvent).where(AuditEvent.kind == "staff_unlocked")).one()
+    assert (event.actor_id, event.actor_name) == (None, "kiosk-1 (command line)")
