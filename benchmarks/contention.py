@@ -89,16 +89,20 @@ def _result(process: subprocess.Popen[str]) -> dict[str, Any]:
 
 
 def _verify_loop(
-    code_dir: Path, work: Path, stop: Path, into: list[tuple[int, float, str]]
+    code: str, code_dir: Path, work: Path, stop: Path, into: list[tuple[int, float, str]]
 ) -> None:
-    """``kiosk verify-log --db FILE`` again and again, as an admin would run it."""
+    """``kiosk verify-log`` on the kiosk's live database again and again, as an admin would
+    run it. (The old code reaches a file only through --db, which opens it as it is; the
+    new --db checks a copied piece of evidence, so the new code is pointed at the database
+    the usual way, KIOSK_DATABASE_URL.)"""
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-verify-") as data_dir:
         env = {**os.environ, "PYTHONPATH": str(code_dir), "KIOSK_DATA_DIR": data_dir}
-        env.pop("KIOSK_DATABASE_URL", None)
+        env["KIOSK_DATABASE_URL"] = sqlite_url(work)
+        args = ["--db", str(work)] if code == "old" else []
         while not stop.exists():
             began = time.perf_counter()
             done = subprocess.run(
-                [sys.executable, "-m", "kiosk", "verify-log", "--db", str(work)],
+                [sys.executable, "-m", "kiosk", "verify-log", *args],
                 cwd=code_dir,
                 env=env,
                 capture_output=True,
@@ -126,7 +130,7 @@ def one_run(
         if scenario != "quiet":
             login = _worker(code_dir, "login", url, str(OFFICE_ID), pin, str(stop))
             verifier = threading.Thread(
-                target=_verify_loop, args=(code_dir, work, stop, run.verifies)
+                target=_verify_loop, args=(code, code_dir, work, stop, run.verifies)
             )
             verifier.start()
             time.sleep(3)  # both under way before the first pupil
@@ -163,6 +167,13 @@ def main() -> int:
         "--quick", action="store_true", help="150 hand-ins or 60 s a run, not 400 or 180 s"
     )
     parser.add_argument("--baseline", type=Path, default=Path("/work/baseline"))
+    parser.add_argument(
+        "--old-year",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "kiosk-bench-reports-v1.db",
+        help="the year as the old code built it (reports.py's cache version 1)",
+    )
+    parser.add_argument("--old-pin", default="2580", help="Olivia Office's PIN in --old-year")
     parser.add_argument("--gap", type=int, default=20, help="ms between two hand-ins")
     args = parser.parse_args()
     count, seconds = (150, 60) if args.quick else (400, 180)
@@ -172,23 +183,31 @@ def main() -> int:
         reports.build(cache)
     with opened(sqlite_url(cache), migrate=True):  # the cache at this code's schema
         pass
-    texts = card_texts(cache, count)
     start = reports.at(MORNING, 7, 25).isoformat()
-    pin = reports.STAFF["office"][1]
-    codes = {"old": args.baseline.resolve(), "new": ROOT}
+    # Each code on the year in its own format (the new code salts the details' digests,
+    # which the old verify cannot read): same generator and seed, each with its own cards.
+    codes = {
+        "old": (args.baseline.resolve(), args.old_year, args.old_pin),
+        "new": (ROOT, cache, reports.STAFF["office"][1]),
+    }
     runs: list[Run] = []
     loads = [os.getloadavg()[0]]
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as out:
-        json.dump(texts, out)
+    files = []
     try:
-        job = (out.name, start, str(args.gap), pin, str(seconds))
+        jobs = {}
+        for code, (_folder, year, pin) in codes.items():
+            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as out:
+                json.dump(card_texts(year, count), out)
+            files.append(Path(out.name))
+            jobs[code] = (out.name, start, str(args.gap), pin, str(seconds))
         for scenario in ("quiet", "log-ins + verify-log"):
-            for code, folder in codes.items():
+            for code, (folder, year, _pin) in codes.items():
                 print(f"{code}, {scenario}...", flush=True)
-                runs.append(one_run(code, folder, scenario, cache, job))
+                runs.append(one_run(code, folder, scenario, year, jobs[code]))
                 loads.append(os.getloadavg()[0])
     finally:
-        Path(out.name).unlink(missing_ok=True)
+        for file in files:
+            file.unlink(missing_ok=True)
     report(runs, loads)
     return 0
 
