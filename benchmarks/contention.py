@@ -2,18 +2,20 @@
 (issue 15: the PIN check held the write lock while hashing, and every transaction, reads
 included, began with BEGIN IMMEDIATE). Target: max under 100 ms, no "database is locked".
 
-On benchmarks/reports.py's school year (about 600,000 audit events, a fresh copy per run),
-one process hands in pupils' cards one after another through ``custody.hand_in_by_card``
-(a pause of ``--gap`` ms between them; 400 of them, or as many as 180 s allow: the old code
-under contention hands in a few a minute), each timed on its own (wall, and the process's own
-CPU). In the contended runs, at the same time, a second process logs a member of staff in
-again and again (``staff.check_pin``, the right PIN) and a third runs the real
-``kiosk verify-log --db FILE`` over and over. Each scenario runs with the old code (a
-checkout given by ``--baseline``, the same worker script run with that folder as working
-directory and PYTHONPATH) and with this one. The machine is shared: read CPU beside wall,
-and the load average printed.
+On benchmarks/reports.py's school year (about 600,000 audit events, a fresh copy per run;
+the old code gets the year as the old code built it, cache version 1, as it cannot verify the
+new salted digests), one process hands in pupils' cards one after another through
+``custody.hand_in_by_card`` (``--gap`` ms apart; 400 of them, or as many as 180 s allow: the
+old code under contention hands in a few a minute), each timed on its own: wall, the
+process's own CPU, and the wait of its BEGIN IMMEDIATE for the write lock. In the contended
+runs a second process logs a member of staff in again and again (``staff.check_pin``, the
+right PIN) and a third runs the real ``kiosk verify-log`` on the live database over and over.
+Each scenario runs with the old code (a checkout given by ``--baseline``, the same worker
+script run with that folder as working directory and PYTHONPATH) and with this one. The
+machine is shared: read CPU beside wall, and the load average printed.
 
     .venv/bin/python benchmarks/contention.py [--quick] [--baseline /work/baseline]
+        [--old-year /tmp/kiosk-bench-reports-v1.db --old-pin 2580]
 """
 
 from __future__ import annotations

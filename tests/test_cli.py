@@ -368,3 +368,20 @@ def test_the_kiosk_starts_quietly_with_no_webcam(demo_dir, tmp_path):
     result = subprocess.run(command, env=env, text=True, capture_output=True, timeout=120)
     noise = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     assert noise == []
+
+
+def test_when_every_admin_is_locked_unlock_works_at_the_kiosk_pc_without_an_admin(
+    demo_dir, tmp_path
+):
+    data = copy_of_demo(demo_dir, tmp_path)
+    refused = kiosk(data, "staff", "unlock", "--name", "Alex Admin")
+    assert refused.returncode == 2 and "An admin can still log in" in refused.stderr
+    with sqlite3.connect(data / "kiosk.db") as conn:  # as 20 wrong PINs would leave it
+        conn.execute("UPDATE staff SET pin_locked_at = '2026-11-20 09:00:00', failed_attempts = 20")
+    done = kiosk(data, "staff", "unlock", "--name", "Alex Admin")
+    assert done.returncode == 0 and "Alex Admin can log in again" in done.stdout
+    with sqlite3.connect(data / "kiosk.db") as conn:
+        row = conn.execute(
+            "SELECT kind, actor_id, actor_name FROM audit_events ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+    assert row == ("staff_unlocked", None, "kiosk-1 (command line)")
