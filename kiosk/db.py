@@ -154,6 +154,16 @@ class _Session(Session):
             raise unavailable(value) from value
 
 
+class _ReadingSession(_Session):
+    """A reading session on a connection of its own, closed with the session."""
+
+    def close(self) -> None:
+        bind = self.bind
+        super().close()
+        if isinstance(bind, Connection):
+            bind.close()
+
+
 class Database:
     """One database: its engine and sessions. Takes the place of a ``sessionmaker``:
     ``with db.begin() as session`` and ``with db() as session`` work as they do there."""
@@ -163,8 +173,6 @@ class Database:
     ) -> None:
         self.engine = engine
         self.sessions = sessionmaker(engine, class_=_Session, expire_on_commit=False)
-        reader = engine.execution_options(**{READING: True})
-        self._readers = sessionmaker(reader, class_=_Session, expire_on_commit=False)
         self._owns_engine, self.is_snapshot = owns_engine, is_snapshot
 
     @property
@@ -184,12 +192,16 @@ class Database:
         """A session for reading (``with db() as session``): its transaction is deferred,
         so it never takes the write lock. Anything it writes is rolled back at the end
         unless committed; writes belong in ``begin()``."""
-        return self._readers()
+        with translated():
+            # On a connection marked READING, of this very engine: what is kept per engine
+            # (the school's keys, the record's signer) is found the same way as for writes.
+            conn = self.engine.connect().execution_options(**{READING: True})
+        return _ReadingSession(bind=conn, expire_on_commit=False)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
         """``db()`` by its name: a session that only reads, rolled back at the end."""
-        with translated(), self._readers() as session:
+        with translated(), self() as session:
             yield session
 
     @contextmanager
