@@ -431,7 +431,7 @@ def working_copy(cache: Path) -> Path:
     work = Path(name)
     with sqlite3.connect(cache) as source, sqlite3.connect(work) as target:
         source.backup(target)
-    return work
+    return work  # beside the cache: the key store next to it serves both
 
 
 def measure(work: Path, out_dir: Path, repeat: int) -> list[Timing]:

@@ -10,9 +10,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk.config import Config, ensure_data_dir, load_config
+from kiosk.config import Config, UnsafeDataDir, ensure_data_dir, load_config
 from kiosk.db import Database, Sessions, open_database
 from kiosk.errors import KioskError
+from kiosk.keystore import KeyStore
 from kiosk.services import staff
 from kiosk.services.staff import StaffMember
 
@@ -56,15 +57,26 @@ class Context:
         """Open (and upgrade) the database; set up the install on first use."""
         from kiosk.services import settings
 
-        ensure_data_dir(self.config)
+        database = self.open_without_keys()
         try:
-            database = open_database(self.config.database_url)
+            settings.ensure_install(database, KeyStore.for_config(self.config))
+        except KioskError as exc:
+            raise CliError(str(exc)) from exc
+        self._start_sealing(database.engine)
+        return database
+
+    def open_without_keys(self) -> Database:
+        """Open (and upgrade) the database with the data folder made private, but without
+        the school's keys: for the commands that bring them (``kiosk keys import``)."""
+        try:
+            ensure_data_dir(self.config)
+        except UnsafeDataDir as exc:
+            raise CliError(str(exc)) from exc
+        try:
+            return open_database(self.config.database_url)
         except Exception as exc:  # the driver's own words are useful to an admin here
             cause = exc.__cause__ if isinstance(exc, KioskError) and exc.__cause__ else exc
             raise CliError(f"cannot open the database: {cause}") from exc
-        settings.ensure_install(database)
-        self._start_sealing(database.engine)
-        return database
 
     def _start_sealing(self, engine: Engine) -> None:
         """Sign every audit event this process appends, when this kiosk is enrolled."""
@@ -116,9 +128,7 @@ def add_login(parser: argparse.ArgumentParser) -> None:
 
 
 def cli_terminal(config: Config) -> str:
-    """Where a command's PIN was typed, for the waits after wrong PINs: apart from the
-    kiosk's own screen, so wrong PINs tapped there never hold up an admin at the shell."""
-    return f"{config.kiosk_name} (command line)"
+    return staff.command_line(config.kiosk_name)
 
 
 def staff_login(ctx: Context, name: str) -> StaffMember:

@@ -162,7 +162,8 @@ def import_photos(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def _configure_cards(parser: argparse.ArgumentParser) -> None:
-    which = parser.add_mutually_exclusive_group(required=True)
+    parser.add_argument("action", nargs="?", choices=("rotate-secret",), help="new card key")
+    which = parser.add_mutually_exclusive_group()
     which.add_argument("--pupil", metavar="ADMISSION_NUMBER", help="one pupil")
     which.add_argument("--form", help="a registration group, e.g. 7B")
     which.add_argument("--year", help="a year group, e.g. 7 or R")
@@ -171,7 +172,7 @@ def _configure_cards(parser: argparse.ArgumentParser) -> None:
         "--reissue", action="store_true", help="new cards: the pupils' old cards stop working"
     )
     parser.add_argument("--yes", action="store_true", help="no questions (for scripts)")
-    parser.add_argument("--out", type=Path, required=True, help="the PDF to write")
+    parser.add_argument("--out", type=Path, help="the PDF to write")
     add_login(parser)
 
 
@@ -197,9 +198,14 @@ def _card_selection(args: argparse.Namespace) -> CardSelection:
     _configure_cards,
 )
 def cards_cmd(ctx: Context, args: argparse.Namespace) -> int:
+    from kiosk.cli_keys import rotate_card_secret
     from kiosk.printing import cards as card_sheet
     from kiosk.services import card_runs
 
+    if args.action == "rotate-secret":
+        return rotate_card_secret(ctx, args)
+    if args.out is None or not (args.pupil or args.form or args.year or args.all):
+        raise CliError("say which cards (--pupil, --form, --year or --all) and --out FILE")
     selection = _card_selection(args)
     question = f"Reissue cards for {selection.describe()}? Their current cards will stop working."
     if args.reissue and not _confirm(question, args.yes):

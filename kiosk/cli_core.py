@@ -87,16 +87,35 @@ def demo(ctx: Context, args: argparse.Namespace) -> int:
 
 
 def _configure_db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["upgrade", "current"])
+    parser.add_argument("action", choices=["upgrade", "current", "grant"])
+    parser.add_argument(
+        "--kiosk-role", help="grant: the PostgreSQL role the kiosks connect as (not the owner)"
+    )
 
 
-@command("db", "Database schema: 'upgrade' to the latest, 'current' to show it.", _configure_db)
+@command(
+    "db",
+    "Database schema: 'upgrade' to the latest, 'current' to show it; on PostgreSQL, run as "
+    "the owner, 'grant --kiosk-role NAME' gives the kiosks' role its rights (audit log: "
+    "insert only).",
+    _configure_db,
+)
 def db(ctx: Context, args: argparse.Namespace) -> int:
     from kiosk.migrate import show_current
+    from kiosk.services import pg_roles
 
-    database = ctx.database  # opening upgrades already
+    database = ctx.open_without_keys()  # opening upgrades already; no keys needed
     if args.action == "current":
         show_current(database.engine)
+    elif args.action == "grant":
+        if not args.kiosk_role:
+            raise CliError("write: kiosk db grant --kiosk-role NAME (as the owner role)")
+        try:
+            done = pg_roles.grant(database.engine, args.kiosk_role)
+        except KioskError as exc:
+            raise CliError(str(exc)) from exc
+        print(f"The role {args.kiosk_role} may now use the kiosk's tables ({len(done)} grants);")
+        print("it may only add to the audit log. Run this again after every 'kiosk db upgrade'.")
     else:
         print("Database schema is up to date.")
     return 0

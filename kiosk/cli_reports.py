@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk.cli import CliError, Context, add_login, command, staff_login
+from kiosk.cli import CliError, Context, add_login, command, read_pin, staff_login
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
@@ -160,22 +160,29 @@ def _configure_purge(parser: argparse.ArgumentParser) -> None:
     _configure_purge,
 )
 def purge(ctx: Context, args: argparse.Namespace) -> int:
-    from kiosk.services import retention
+    from kiosk.services import purge_copies, retention
 
     try:
         actor = staff_login(ctx, args.as_name).actor
         plan = retention.purge(ctx.sessions, actor, dry_run=True)
+        files = purge_copies.purge_copies(
+            ctx.config, ctx.sessions, actor, dry_run=True, also=plan.pupil_ids
+        )
         print(plan.describe())
-        if args.dry_run or plan.pupils == 0:
+        print(files.describe())
+        if args.dry_run or plan.pupils + files.count == 0:
             return 0
         if not _confirm("Purge them now? This cannot be undone.", args.yes):
             print("Nothing purged.")
             return 1
         done = retention.purge(ctx.sessions, actor)
+        removed = purge_copies.purge_copies(ctx.config, ctx.sessions, actor)
     except KioskError as exc:
         raise CliError(str(exc)) from exc
-    print(f"Done: audit event #{done.audit_seq} records it.")
+    if done.audit_seq is not None:
+        print(f"Done: audit event #{done.audit_seq} records it.")
     print(done.describe())
+    print(removed.describe())
     return 0
 
 
@@ -210,15 +217,22 @@ def backup(ctx: Context, args: argparse.Namespace) -> int:
 def _configure_restore(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="the backup file to restore")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument(
+        "--fingerprint",
+        help="the school audit fingerprint (from the recovery sheet): needed on a new PC, "
+        "where no signed log says which school's backups to trust",
+    )
+    add_login(parser)  # an admin: the PIN is checked by the restore itself
 
 
 @command(
     "restore",
-    "Restore a backup after checking it (integrity, schema, audit chain).",
+    "Restore a backup after checking it (admin PIN; integrity, exact schema, audit chain, "
+    "records against the log, and an earlier state of this kiosk's own log).",
     _configure_restore,
 )
 def restore(ctx: Context, args: argparse.Namespace) -> int:
-    from kiosk.services import backup as backups
+    from kiosk.services import restore as restoring
 
     question = (
         f"Replace the current database with {args.file}? Anything recorded since that "
@@ -228,11 +242,23 @@ def restore(ctx: Context, args: argparse.Namespace) -> int:
         print("Nothing restored.")
         return 1
     try:
-        result = backups.restore(ctx.config, args.file)
+        result = restoring.restore(
+            ctx.config,
+            args.file,
+            admin_name=args.as_name,
+            pin=read_pin("Admin PIN: "),
+            fingerprint=args.fingerprint,
+        )
     except KioskError as exc:
         raise CliError(str(exc)) from exc
     print(f"Restored {result.restored_from}: audit chain intact, {result.events:,} events.")
     if result.pre_restore_backup:
-        print(f"The database it replaced is kept as {result.pre_restore_backup}.")
+        print(
+            f"The database it replaced is kept as {result.pre_restore_backup} "
+            f"({result.events_set_aside:,} events recorded after the backup are kept there)."
+        )
+    if result.accounts_without_pin:
+        names = ", ".join(result.accounts_without_pin)
+        print(f"These accounts need a new PIN (kiosk staff reset-pin): {names}.")
     print("Restart any kiosk that is running so it starts afresh.")
     return 0

@@ -9,12 +9,13 @@ sharing a database must agree on (school name, times, retention) live in the dat
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 
 APP_NAME = "handin-kiosk"
 
@@ -77,5 +78,58 @@ def load_config(data_dir: Path | None = None) -> Config:
     )
 
 
+PRIVATE_FOLDERS = ("backups", "exports", "receipts", "keys")
+_DATABASE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+
+
+class UnsafeDataDir(Exception):
+    """The data folder or a database file is open to other users and cannot be fixed."""
+
+
+def _tighten(path: Path, mode: int) -> None:
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode) or stat.S_IMODE(info.st_mode) & ~mode == 0:
+        return
+    try:
+        os.chmod(path, mode)
+    except OSError as exc:
+        raise UnsafeDataDir(
+            f"{path} can be read by other users of this computer and its permissions cannot "
+            f"be changed ({exc.strerror}). Make it yours alone (chmod {mode:o} as its owner), "
+            "then start the kiosk again."
+        ) from exc
+
+
 def ensure_data_dir(config: Config) -> None:
+    """Make the data folder if needed and keep it private: the folder and its own folders
+    0700, the SQLite files 0600 (made 0600 before SQLite first opens them, and SQLite gives
+    its -wal and -shm files the database file's mode). Loose permissions found on an
+    existing folder are fixed, or the start is refused with what to do."""
     config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if os.name != "posix":
+        return  # Windows: the user profile's ACLs protect the data folder
+    _tighten(config.data_dir, 0o700)
+    for name in PRIVATE_FOLDERS:
+        folder = config.data_dir / name
+        if folder.is_dir():
+            _tighten(folder, 0o700)
+            for backup in folder.glob("*.db*") if name == "backups" else ():
+                _tighten(backup, 0o600)
+    database = sqlite_file(config.database_url)
+    if database is None:
+        return
+    database.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not database.exists():
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
+    for suffix in _DATABASE_SUFFIXES:
+        extra = database.with_name(database.name + suffix)
+        if extra.exists():
+            _tighten(extra, 0o600)
+
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The file behind a SQLite URL; None for PostgreSQL or an in-memory database."""
+    url = make_url(database_url)
+    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database).expanduser().resolve()

@@ -32,6 +32,16 @@ class EventKind(StrEnum):
     MOVED = "moved", "Moved"
     KEPT_OVERNIGHT = "kept_overnight", "Kept overnight"
     RECEIPT_PRINTED = "receipt_printed", "Receipt printed"
+    # several devices, out and back during the day, emergencies (issue 17)
+    USUAL_DEVICES_SET = "usual_devices_set", "Usual devices set"
+    GIVEN_BACK_APART = "given_back_apart", "Some devices given back apart, with a reason"
+    RELEASED_FOR_DAY_OUT = "released_for_day_out", "Released: pupil out during the day"
+    GROUP_OUT = "group_out", "Group out of school: devices released"
+    MARKED_BACK = "marked_back", "Pupil marked back in school by staff"
+    EMERGENCY_LIST = "emergency_list", "Emergency list of held devices printed"
+    EMERGENCY_RELEASE = "emergency_release", "All devices released in an emergency"
+    RELEASED_IN_EMERGENCY = "released_in_emergency", "Released in an emergency"
+    GIVEN_BACK_AFTER_EMERGENCY = "given_back_after_emergency", "Given back after an emergency"
     # pupils, their cards, photos and exemptions
     PUPIL_ADDED = "pupil_added", "Pupil added"
     PUPIL_UPDATED = "pupil_updated", "Pupil's details updated"
@@ -81,6 +91,11 @@ class EventKind(StrEnum):
     EXPORT = "export", "Report exported"
     BACKUP_MADE = "backup_made", "Backup made"
     DATABASE_RESTORED = "database_restored", "Database restored from a backup"
+    RESTORE_REFUSED = "restore_refused", "Restore refused (the file failed its checks)"
+    KEYS_EXPORTED = "keys_exported", "School keys exported for another kiosk"
+    KEYS_IMPORTED = "keys_imported", "School keys imported on a kiosk"
+    CARD_KEY_CHANGED = "card_key_changed", "Card key changed (new cards needed)"
+    PURGED_COPIES_REMOVED = "purged_copies_removed", "Copies of purged records removed"
     RETENTION_PURGE = "retention_purge", "Old records removed under the retention policy"
     # the signed record's keys (kiosk.record.lines)
     AUDIT_ROOT = "audit_root", "School audit fingerprint set up"

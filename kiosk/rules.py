@@ -37,6 +37,9 @@ class Action(StrEnum):
     # its files, so an admin's only
     LEAVE_KIOSK = "leave_kiosk"
     OPEN_ALL_LOCKERS = "open_all_lockers"  # the emergency release of every locker door
+    SET_USUAL_DEVICES = "set_usual_devices"
+    RELEASE_FOR_DAY_OUT = "release_for_day_out"
+    EMERGENCY = "emergency"  # the list of every held device, and the release of all
 
 
 _OFFICE = {
@@ -50,12 +53,15 @@ _OFFICE = {
     Action.UNDO_HAND_IN,
     Action.SET_MODE,
     Action.VIEW_CONSOLE,
+    Action.SET_USUAL_DEVICES,
+    Action.RELEASE_FOR_DAY_OUT,
 }
 _SENIOR = _OFFICE | {
     Action.RELEASE_DSL_REFERRED,
     Action.HAND_TO_POLICE,
     Action.MANAGE_EXEMPTIONS,
     Action.EXPORT,
+    Action.EMERGENCY,
 }
 _ADMIN = _OFFICE | {
     Action.MANAGE_STAFF,
@@ -66,6 +72,7 @@ _ADMIN = _OFFICE | {
     Action.EXPORT,
     Action.LEAVE_KIOSK,
     Action.OPEN_ALL_LOCKERS,
+    Action.EMERGENCY,
 }
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.OFFICE: frozenset(_OFFICE),

@@ -1,5 +1,7 @@
-"""SQLAlchemy 2 tables. The database itself enforces the custody rules that matter:
-one held device per slot, and one held daily hand-in per pupil (partial unique indexes)."""
+"""SQLAlchemy 2 tables. The database itself enforces the custody rules that matter: one
+pupil's hand-in per held slot, one held daily hand-in per pupil and slot-sized part (partial
+unique indexes), and a device taken from its slot apart from the rest only with a reason
+(a check constraint)."""
 
 from __future__ import annotations
 
@@ -52,11 +54,24 @@ class CustodyState(StrEnum):
     RELEASED = "released"
     HANDED_TO_POLICE = "handed_to_police"
     CANCELLED = "cancelled"  # a hand-in undone within the undo window
+    # taken out of the slots in an evacuation; released when a member of staff confirms
+    # the pupil has it back (the reconciliation lists the rest)
+    EMERGENCY_RELEASED = "emergency_released"
 
 
 class ReleasedTo(StrEnum):
     PUPIL = "pupil"
     PARENT = "parent"
+
+
+class OutReason(StrEnum):
+    """Why a pupil's devices left the slots during the day (the pupil is out of school)."""
+
+    APPOINTMENT = "appointment"
+    ILLNESS = "illness"
+    TRIP = "trip"
+    CLUB = "club"
+    OTHER = "other"
 
 
 class ExemptionCategory(StrEnum):
@@ -83,6 +98,8 @@ class Pupil(Base):
     date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
     photo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     brings_device: Mapped[bool] = mapped_column(Boolean, default=True)
+    # what the pupil hands in each morning (kiosk.devices.encode); NULL: one phone
+    usual_devices: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     left_on: Mapped[dt.date | None] = mapped_column(Date)
     purged_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -170,8 +187,9 @@ class Custody(Base):
             postgresql_where=text("state = 'held'"),
         ),
         Index(
-            "uq_custodies_held_daily_pupil",
+            "uq_custodies_held_daily_pupil_part",
             "pupil_id",
+            "part",
             unique=True,
             sqlite_where=text("state = 'held' AND kind = 'daily'"),
             postgresql_where=text("state = 'held' AND kind = 'daily'"),
@@ -184,6 +202,8 @@ class Custody(Base):
     pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), index=True)
     slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id"))
     kind: Mapped[str] = mapped_column(String(12))
+    # a pupil's devices that do not fit one slot take several: part 1, 2, ...
+    part: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
     state: Mapped[str] = mapped_column(String(20), default=HELD)
     description: Mapped[str | None] = mapped_column(String(200))
     switched_off_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -196,10 +216,59 @@ class Custody(Base):
     released_to_name: Mapped[str | None] = mapped_column(String(120))
     released_to_relationship: Mapped[str | None] = mapped_column(String(60))
     id_seen: Mapped[bool | None] = mapped_column(Boolean)
+    release_reason: Mapped[str | None] = mapped_column(String(20))  # OutReason, "emergency"
+    release_note: Mapped[str | None] = mapped_column(String(200))
 
     pupil: Mapped[Pupil] = relationship()
     slot: Mapped[Slot | None] = relationship()
     confiscation: Mapped[Confiscation | None] = relationship(back_populates="custody")
+    items: Mapped[list[CustodyItem]] = relationship(
+        back_populates="custody", order_by="CustodyItem.id"
+    )
+
+
+class CustodyItem(Base):
+    """One device of a custody (a phone, a watch...). It is held while its custody is, and
+    leaves with it; one taken out apart from the rest records when, by whom and why."""
+
+    __tablename__ = "custody_items"
+    __table_args__ = (
+        CheckConstraint(
+            "released_at IS NULL OR (release_reason IS NOT NULL AND release_reason <> '')",
+            name="released_apart_has_reason",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    custody_id: Mapped[int] = mapped_column(ForeignKey("custodies.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str | None] = mapped_column(String(80))
+    released_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    released_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    release_reason: Mapped[str | None] = mapped_column(String(200))
+
+    custody: Mapped[Custody] = relationship(back_populates="items")
+
+
+class DayOut(Base):
+    """A pupil out of school during the day (appointment, trip...): their devices were
+    released when they left; ``back_at`` is set when they hand in again (or staff mark them
+    back). Open ones of today are who is still out."""
+
+    __tablename__ = "day_outs"
+    __table_args__ = (Index("ix_day_outs_pupil_open", "pupil_id", "back_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"))
+    reason: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(String(200))
+    group_name: Mapped[str | None] = mapped_column(String(80))
+    out_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    out_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    slot_number: Mapped[int | None] = mapped_column(Integer)  # the slot they left
+    device_kinds: Mapped[str | None] = mapped_column(String(200))  # kiosk.devices.encode
+    back_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    back_custody_id: Mapped[int | None] = mapped_column(ForeignKey("custodies.id"))
 
 
 class Confiscation(Base):

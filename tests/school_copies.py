@@ -11,6 +11,7 @@ test's database is made from it with ``CREATE DATABASE ... TEMPLATE``.
 from __future__ import annotations
 
 import copy
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -22,15 +23,31 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from kiosk.config import sqlite_url
+from kiosk.config import default_data_dir, sqlite_url
 from kiosk.db import Database, Sessions, make_engine, open_database
 from kiosk.demo import DemoSchool, build_school
+from kiosk.keystore import KEYS_FOLDER, KeyStore
 from kiosk.services import settings
 
 if TYPE_CHECKING:
     from pgserver import PostgresServer
 
 T = TypeVar("T")
+
+
+def copy_keys(source_folder: Path, target_folder: Path) -> None:
+    """The key store in ``source_folder`` copied into ``target_folder`` (the card key and
+    PIN pepper are not in the database: a copy without them opens nothing)."""
+    keys = source_folder / KEYS_FOLDER
+    if keys.is_dir() and keys.resolve() != (target_folder / KEYS_FOLDER).resolve():
+        shutil.copytree(keys, target_folder / KEYS_FOLDER, dirs_exist_ok=True)
+
+
+def copy_school(source: Path, target: Path) -> None:
+    """A copy of the SQLite file ``source`` at ``target``, with the key store beside it."""
+    with closing(sqlite3.connect(source)) as origin, closing(sqlite3.connect(target)) as copied:
+        origin.backup(copied)
+    copy_keys(source.parent, target.parent)
 
 
 @dataclass(frozen=True)
@@ -64,12 +81,16 @@ class Template(Generic[T]):
             source, copied = sqlite3.connect(self.path), sqlite3.connect(target)
             with closing(source), closing(copied):
                 source.backup(copied)
+            copy_keys(self.path.parent, target.parent)
         else:
             server = _server()
             name = make_url(database_url).database
             assert name, database_url
             server.drop_database(name)
-            server.create_database(name, template=self._postgres_database(server))
+            template = self._postgres_database(server)
+            server.create_database(name, template=template)
+            # The kiosk finds a PostgreSQL database's keys in its data folder.
+            copy_keys(self._postgres_keys(template), default_data_dir())
 
     def built_for(self, database_url: str) -> T:
         """What the test's database holds: a copy of what building the template returned."""
@@ -86,9 +107,14 @@ class Template(Generic[T]):
             server.drop_database(name)
             server.create_database(name, template=migrated)
             engine = make_engine(server.url(name))
-            self._on_postgres[name] = _build_in(Database(engine), self.build)
+            store = KeyStore(self._postgres_keys(name))
+            self._on_postgres[name] = _build_in(Database(engine), self.build, store)
             engine.dispose()  # a template must have no open connections when copied
         return name
+
+    def _postgres_keys(self, database: str) -> Path:
+        """Where the key store of this template's PostgreSQL copy is kept."""
+        return self.path.parent / f"keys-for-{database}"
 
 
 def _server() -> PostgresServer:
@@ -97,8 +123,8 @@ def _server() -> PostgresServer:
     return server_for_tests()
 
 
-def _build_in(sessions: Sessions, build: Callable[[Sessions], T]) -> T:
-    settings.ensure_install(sessions)
+def _build_in(sessions: Sessions, build: Callable[[Sessions], T], store: KeyStore) -> T:
+    settings.ensure_install(sessions, store)
     return build(sessions)
 
 
@@ -109,7 +135,7 @@ def make_template(
     path = factory.mktemp(name) / "kiosk.db"
     sessions = open_database(sqlite_url(path))
     engine = sessions.engine
-    built = _build_in(sessions, build)
+    built = _build_in(sessions, build, KeyStore(path.parent))
     engine.dispose()  # checkpoints the WAL into the file that is copied
     return Template(name, path, built, build)
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from school_copies import copy_school
 
 from kiosk.demo import DEMO_PINS
 
@@ -70,8 +71,7 @@ def test_verify_log_says_the_demo_chain_is_intact(demo_dir):
 
 def test_verify_log_catches_a_tampered_copy_and_names_the_row(demo_dir, tmp_path):
     copy = tmp_path / "copy.db"
-    with sqlite3.connect(demo_dir / "kiosk.db") as source, sqlite3.connect(copy) as target:
-        source.backup(target)
+    copy_school(demo_dir / "kiosk.db", copy)
     with sqlite3.connect(copy) as conn:
         conn.execute("DROP TRIGGER audit_events_no_update")
         conn.execute("UPDATE audit_events SET slot_number = 77 WHERE seq = 40")
@@ -103,11 +103,7 @@ def test_an_unreachable_database_is_a_clear_message(tmp_path):
 
 
 def copy_of_demo(demo_dir: Path, tmp_path: Path) -> Path:
-    with (
-        sqlite3.connect(demo_dir / "kiosk.db") as source,
-        sqlite3.connect(tmp_path / "kiosk.db") as target,
-    ):
-        source.backup(target)
+    copy_school(demo_dir / "kiosk.db", tmp_path / "kiosk.db")
     return tmp_path
 
 
@@ -157,7 +153,7 @@ def test_an_admin_manages_staff_from_the_command_line(demo_dir, tmp_path):
             h for (h,) in conn.execute("SELECT pin_hash FROM staff WHERE name = 'Pat Parttime'")
         ]
     assert kinds == ["staff_deactivated", "staff_pin_reset", "staff_role_changed", "staff_added"]
-    assert hashes[0].startswith("$argon2id$")
+    assert hashes[0].startswith("sealed1$")  # kiosk.services.pin_seal
     assert kiosk(data, "verify-log").returncode == 0
 
 

@@ -104,7 +104,7 @@ def _authorise(sessions: Sessions, actor: Actor) -> str:
 
 
 def _about(
-    request: ExportRequest, staff_name: str, rows: int, school: str
+    request: ExportRequest, staff_name: str, rows: int, school: str, fingerprint: str | None
 ) -> list[tuple[str, str]]:
     which = request.which
     return [
@@ -118,6 +118,8 @@ def _about(
         ("Times", f"school-local ({ZONE_NAME}), as Excel date-times"),
         ("Exported", f"{to_local(utcnow()):%Y-%m-%d %H:%M:%S} ({ZONE_NAME})"),
         ("Exported by", staff_name),
+        ("School audit fingerprint", fingerprint or "not set up: the audit log is not signed"),
+        ("Check a copy", "kiosk verify-log --db COPY --fingerprint FINGERPRINT"),
     ]
 
 
@@ -137,7 +139,8 @@ def _write_log(
         return write_log_csv(sessions, kind, request.which, partial, progress)
     school = settings.load(sessions).school_name
     with open_log(sessions, kind, request.which) as table:
-        about = _about(request, staff_name, table.total, school)
+        fingerprint = governors.school_fingerprint(sessions)
+        about = _about(request, staff_name, table.total, school, fingerprint)
         return write_xlsx(table, partial, about, progress)
 
 

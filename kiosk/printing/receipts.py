@@ -46,6 +46,7 @@ STATE_WORDS = {
     "released": "Released",
     "handed_to_police": "Handed to the police",
     "cancelled": "Hand-in undone",
+    "emergency_released": "Released in an emergency, not yet confirmed back with the pupil",
 }
 KIND_WORDS = {"daily": "Daily hand-in", "confiscation": "Confiscation"}
 

@@ -5,13 +5,13 @@ kiosk is writing. Files go to ``<data dir>/backups`` as ``kiosk-YYYYMMDD-HHMMSS-
 (school-local time; kind ``auto``, ``manual`` or ``pre-restore``), readable by the owner only.
 
 Rotation keeps the newest backup of each of the last 14 days that have one, the newest of
-each of the last 8 ISO weeks, and the 5 newest pre-restore copies; other files in the
-folder are never touched.
+each of the last 8 ISO weeks, and the 5 newest pre-restore copies; and it never deletes a
+backup holding audit events the current database lacks (after a restore went back in time,
+the only copies of what was set aside: a police hand-over must not vanish from every file by
+restoring an old backup a few times). Other files in the folder are never touched. A backup
+that fails part-way (a full disk) is removed, never left truncated among the backups.
 
-A restore checks the candidate on a private copy first: SQLite's integrity check, a schema
-revision this version knows, and the audit chain (verified after bringing the schema up to
-date). Only then is the current database saved as a pre-restore backup and replaced, through
-the same backup API, so other connections see a whole database either side.
+Restoring is in ``kiosk.services.restore``.
 
 PostgreSQL databases are backed up with ``pg_dump`` by the server's administrator: these
 functions say so instead of doing anything.
@@ -22,25 +22,22 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import shutil
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from kiosk.clock import to_local, utcnow
-from kiosk.config import Config, sqlite_url
+from kiosk.config import Config, sqlite_file
 from kiosk.db import opened
 from kiosk.errors import KioskError
 from kiosk.event_kinds import EventKind
-from kiosk.migrate import known_revisions
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import KIOSK_ACTOR, Actor
 from kiosk.services.common import require
+from kiosk.services.untrusted import open_untrusted
 
 KEEP_DAILY, KEEP_WEEKLY, KEEP_PRE_RESTORE = 14, 8, 5
 NAME = re.compile(r"^kiosk-(\d{8})-(\d{6})(?:-\d+)?-(auto|manual|pre-restore)\.db$")
@@ -55,10 +52,6 @@ class BackupFailed(KioskError):
     default_message = "The backup could not be made."
 
 
-class RestoreRefused(KioskError):
-    default_message = "That file cannot be restored."
-
-
 @dataclass(frozen=True)
 class BackupInfo:
     path: Path
@@ -67,26 +60,15 @@ class BackupInfo:
     size: int
 
 
-@dataclass(frozen=True)
-class RestoreResult:
-    restored_from: Path
-    pre_restore_backup: Path | None
-    events: int
-    last_hash: str | None
-
-
 # -- where things are ----------------------------------------------------------------------
 
 
 def database_file(config: Config) -> Path | None:
     """The SQLite file behind ``config``, or None for PostgreSQL (or an in-memory database)."""
-    url = make_url(config.database_url)
-    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
-        return None
-    return Path(url.database).expanduser().resolve()
+    return sqlite_file(config.database_url)
 
 
-def _require_sqlite(config: Config, failure: type[KioskError]) -> Path:
+def require_sqlite(config: Config, failure: type[KioskError]) -> Path:
     path = database_file(config)
     if path is None:
         raise failure(POSTGRES_BACKUPS)
@@ -137,19 +119,26 @@ def _backup_file(
     except OSError as exc:
         raise BackupFailed(f"The backup folder {backup_dir} cannot be made: {exc}.") from exc
     target = _new_name(backup_dir, kind, now or utcnow())
+    _write_whole(target, lambda partial: _copy_database(source, partial))
+    match = NAME.match(target.name)
+    assert match is not None
+    made = dt.datetime.strptime(match[1] + match[2], "%Y%m%d%H%M%S")
+    return BackupInfo(target, made, kind, target.stat().st_size)
+
+
+def _write_whole(target: Path, write: Callable[[Path], None]) -> None:
+    """Make ``target`` through a hidden partial file renamed into place only once whole: a
+    copy that fails part-way (a full disk) leaves nothing behind to be counted as a backup."""
     partial = target.with_name(f".{target.name}.partial")
     try:
-        _copy_database(source, partial)
+        write(partial)
         os.chmod(partial, 0o600)
         os.replace(partial, target)
     except (sqlite3.Error, OSError) as exc:
         raise BackupFailed(f"The backup could not be made: {exc}.") from exc
     finally:
-        partial.unlink(missing_ok=True)
-    match = NAME.match(target.name)
-    assert match is not None
-    made = dt.datetime.strptime(match[1] + match[2], "%Y%m%d%H%M%S")
-    return BackupInfo(target, made, kind, target.stat().st_size)
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            partial.with_name(partial.name + suffix).unlink(missing_ok=True)
 
 
 def _record(config: Config, kind: str, info: BackupInfo, actor: Actor) -> None:
@@ -169,13 +158,13 @@ def make_backup(
 ) -> BackupInfo:
     """Back up the database now, rotate the folder, and record it in the audit log. A staff
     actor must be an admin; the kiosk itself and the command line need no log-in."""
-    source = _require_sqlite(config, BackupFailed)
+    source = require_sqlite(config, BackupFailed)
     if not source.is_file():
         raise BackupFailed("There is no database to back up yet.")
     if actor.id is not None:
         _check_admin(config, actor)
     info = _backup_file(source, config.backup_dir, kind, now)
-    rotate(config.backup_dir)
+    rotate(config.backup_dir, source)
     _record(config, kind, info, actor)
     return info
 
@@ -222,165 +211,75 @@ def backups_to_keep(
     return keep
 
 
-def rotate(backup_dir: Path) -> list[Path]:
-    """Delete the backups the rotation no longer keeps; returns what was deleted."""
+def _chain_head(path: Path) -> tuple[int, str] | None:
+    with closing(open_untrusted(path)) as conn:
+        row = conn.execute("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1")
+        head = row.fetchone()
+    return None if head is None else (int(head[0]), str(head[1]))
+
+
+def holds_events_missing_from(path: Path, live: Path | None) -> bool:
+    """Whether the backup at ``path`` holds audit events the live database lacks (its newest
+    event is not in the live chain). A file that cannot be read counts as holding some:
+    what cannot be judged is not deleted."""
+    try:
+        head = _chain_head(path)
+        if head is None:
+            return False
+        if live is None or not live.is_file():
+            return True
+        uri = live.as_uri() + "?mode=ro"
+        with closing(sqlite3.connect(uri, uri=True, timeout=30)) as conn:
+            query = "SELECT hash FROM audit_events WHERE seq = ?"
+            found = conn.execute(query, (head[0],)).fetchone()
+        return found is None or found[0] != head[1]
+    except sqlite3.Error:
+        return True
+
+
+def rotate(backup_dir: Path, live: Path | None = None) -> list[Path]:
+    """Delete the backups the rotation no longer keeps, except any holding events the live
+    database at ``live`` lacks; returns what was deleted."""
     backups = list_backups(backup_dir)
     keep = backups_to_keep(backups)
-    removed = [b.path for b in backups if b.path not in keep]
-    for path in removed:
-        path.unlink(missing_ok=True)
+    removed = []
+    for info in backups:
+        if info.path not in keep and not holds_events_missing_from(info.path, live):
+            info.path.unlink(missing_ok=True)
+            removed.append(info.path)
     return removed
 
 
-# -- restoring -----------------------------------------------------------------------------
-
-
-def _stage(candidate: Path, staging: Path) -> None:
-    """A private copy of the candidate (and its WAL, if any): the checks never touch the
-    user's file."""
-    shutil.copyfile(candidate, staging)
-    wal = candidate.with_name(candidate.name + "-wal")
-    if wal.is_file():
-        shutil.copyfile(wal, staging.with_name(staging.name + "-wal"))
-
-
-def _check_integrity(path: Path) -> None:
-    try:
-        with closing(sqlite3.connect(path)) as conn:
-            rows = conn.execute("PRAGMA integrity_check").fetchall()
-    except sqlite3.DatabaseError as exc:
-        raise RestoreRefused(f"Not restored: the file is not a readable database ({exc}).") from exc
-    if [tuple(row) for row in rows] != [("ok",)]:
-        first = rows[0][0] if rows else "no answer"
-        raise RestoreRefused(f"Not restored: the file is damaged (integrity check: {first}).")
-
-
-def _check_revision(path: Path) -> None:
-    try:
-        with closing(sqlite3.connect(path)) as conn:
-            rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
-    except sqlite3.DatabaseError as exc:
-        raise RestoreRefused("Not restored: the file is not a kiosk database.") from exc
-    known = known_revisions()
-    revisions = [row[0] for row in rows]
-    if len(revisions) != 1:
-        raise RestoreRefused("Not restored: the file is not a kiosk database.")
-    if revisions[0] not in known:
-        raise RestoreRefused(
-            "Not restored: the file was made by a newer version of the kiosk "
-            f"(schema {revisions[0]}). Update this kiosk first."
-        )
-
-
-def _check_chain(path: Path) -> audit.ChainReport:
-    """Bring the copy's schema up to date, then verify its audit chain."""
-    with opened(sqlite_url(path), migrate=True) as database:
-        report = audit.verify(database)
-    if not report.intact:
-        raise RestoreRefused(f"Not restored: its audit log fails verification. {report.describe()}")
-    return report
-
-
-def _pre_restore_backup(live: Path, backup_dir: Path) -> Path | None:
+def pre_restore_copy(live: Path, backup_dir: Path) -> Path | None:
+    """Keep the current database as a pre-restore backup before a restore replaces it."""
     if not live.is_file():
         return None
     try:
         return _backup_file(live, backup_dir, "pre-restore").path
     except BackupFailed:
-        # The current database may be damaged (the reason for restoring): keep its files.
-        target = _new_name(backup_dir, "pre-restore", utcnow())
-        shutil.copy2(live, target)
-        os.chmod(target, 0o600)
+        # The current database may be damaged (the reason for restoring): keep its bytes.
+        pass
+    target = _new_name(backup_dir, "pre-restore", utcnow())
+    try:
+        _write_whole(target, lambda partial: _copy_bytes(live, partial))
         for suffix in ("-wal", "-shm"):
-            extra = live.with_name(live.name + suffix)
-            if extra.is_file():
-                shutil.copy2(extra, target.with_name(target.name + suffix))
-        return target
-
-
-def _replace_live(staging: Path, live: Path) -> None:
-    """Copy the checked database over the live one with the backup API (other connections
-    wait on SQLite's locks and then see the restored database)."""
-    live.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with (
-            closing(sqlite3.connect(staging)) as src,
-            closing(sqlite3.connect(live, timeout=30)) as dst,
-        ):
-            src.backup(dst)
-    except sqlite3.Error as exc:
-        raise RestoreRefused(
-            f"Not restored: the current database could not be replaced ({exc}). It is "
-            "unchanged; close other kiosks using it and try again."
+            _copy_beside(live, target, suffix)
+    except BackupFailed as exc:
+        target.unlink(missing_ok=True)
+        raise BackupFailed(
+            f"The current database could not be kept as a pre-restore copy ({exc}); nothing "
+            "was restored. Free some disk space and try again."
         ) from exc
+    return target
 
 
-def _authorise_restore(config: Config, actor: Actor, live: Path) -> None:
-    """A staff restore needs an admin, checked in the current database when it opens; the
-    command line (someone with the machine's files in hand) needs no log-in."""
-    if actor.id is None:
-        return
-    if not live.is_file():
-        raise RestoreRefused("There is no current database to check your account against.")
-    _check_admin(config, actor)
+def _copy_beside(live: Path, target: Path, suffix: str) -> None:
+    extra = live.with_name(live.name + suffix)
+    if extra.is_file():
+        _write_whole(target.with_name(target.name + suffix), lambda part: _copy_bytes(extra, part))
 
 
-def restore(config: Config, candidate: Path, *, actor: Actor = COMMAND_LINE) -> RestoreResult:
-    """Check ``candidate`` and, only if it passes, make it the kiosk's database."""
-    live = _require_sqlite(config, RestoreRefused)
-    candidate = candidate.expanduser().resolve()
-    if not candidate.is_file():
-        raise RestoreRefused(f"Not restored: there is no file {candidate}.")
-    if candidate == live:
-        raise RestoreRefused("Not restored: that is the database in use now.")
-    _authorise_restore(config, actor, live)
-    try:
-        config.backup_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RestoreRefused(f"Not restored: {config.backup_dir} cannot be made ({exc}).") from exc
-    stamp = to_local(utcnow()).strftime("%Y%m%d-%H%M%S")
-    staging = config.backup_dir / f".restore-{stamp}.db.partial"
-    try:
-        report = _checked_copy(candidate, staging)
-        before = _pre_restore_backup(live, config.backup_dir)
-        _replace_live(staging, live)
-    except OSError as exc:
-        raise RestoreRefused(f"Not restored: {exc.strerror or exc}.") from exc
-    finally:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            staging.with_name(staging.name + suffix).unlink(missing_ok=True)
-    _record_restore(config, actor, candidate, before, report)
-    return RestoreResult(candidate, before, report.events, report.last_hash)
-
-
-def _checked_copy(candidate: Path, staging: Path) -> audit.ChainReport:
-    """Copy the candidate aside and check it. It is untrusted input: anything that goes
-    wrong while examining it is a refusal, never a half-done restore."""
-    try:
-        _stage(candidate, staging)
-        _check_integrity(staging)
-        _check_revision(staging)
-        return _check_chain(staging)
-    except (KioskError, OSError):
-        raise
-    except Exception as exc:
-        raise RestoreRefused(
-            f"Not restored: the file could not be checked ({type(exc).__name__})."
-        ) from exc
-
-
-def _record_restore(
-    config: Config,
-    actor: Actor,
-    candidate: Path,
-    before: Path | None,
-    report: audit.ChainReport,
-) -> None:
-    details = {
-        "from_file": candidate.name,
-        "events_restored": report.events,
-        "last_hash_restored": report.last_hash,
-        "pre_restore_backup": before.name if before else None,
-    }
-    with opened(config.database_url, migrate=True) as database, database.begin() as session:
-        audit.append(session, EventKind.DATABASE_RESTORED, actor, details=details)
+def _copy_bytes(source: Path, target: Path) -> None:
+    with source.open("rb") as src, target.open("xb") as dst:
+        while chunk := src.read(1 << 20):
+            dst.write(chunk)

@@ -13,7 +13,7 @@ from kiosk.db import Sessions
 from kiosk.errors import CardRevoked, UnknownCard
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
-from kiosk.services import audit, settings
+from kiosk.services import audit, card_keys, settings
 from kiosk.services.audit import Actor
 from kiosk.services.common import (
     USABLE_PUPIL_COLUMNS,
@@ -92,8 +92,7 @@ _CARD_HOLDER = (
 def card_holder(conn: Connection, text: object) -> PupilSummary:
     """The active pupil a scanned text belongs to, or a named error with words for the
     screen: not a card, other school, forged, unknown serial, revoked, left."""
-    secret, school_code = settings.card_keys(conn)
-    read = card_codec.read(text, secret, school_code)
+    read = card_keys.read_card(text, card_keys.card_keys(conn))
     if isinstance(read, card_codec.CardRejected):
         raise UnknownCard(read.message)
     # The card and its pupil in one query: this runs on every scan.

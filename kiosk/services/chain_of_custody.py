@@ -199,6 +199,26 @@ def _event_extra(kind: str, d: dict[str, Any]) -> str:
         return _text(d, "note") or _text(d, "reason")
     if kind == EventKind.RECEIPT_PRINTED:
         return _text(d, "receipt").replace("_", " ")
+    return _day_extra(kind, d)
+
+
+def _devices(d: dict[str, Any], key: str = "devices") -> str:
+    value = d.get(key)
+    return ", ".join(str(v) for v in value) if isinstance(value, list) else ""
+
+
+def _day_extra(kind: str, d: dict[str, Any]) -> str:
+    """Several devices, out and back during the day, emergencies (issue 17)."""
+    if kind in (EventKind.HAND_IN, EventKind.COLLECTED):
+        back = f"back from {_text(d, 'back_from')}" if d.get("back_from") else ""
+        return "; ".join(p for p in (_devices(d), back) if p)
+    if kind == EventKind.RELEASED_FOR_DAY_OUT:
+        parts = [_text(d, "reason"), _text(d, "note"), _text(d, "group"), _devices(d)]
+        return "; ".join(p for p in parts if p)
+    if kind == EventKind.GIVEN_BACK_APART:
+        return f"{_devices(d, 'given_back')}; {_text(d, 'reason')}"
+    if kind == EventKind.RELEASED_IN_EMERGENCY:
+        return "; ".join(p for p in (_text(d, "reason"), _devices(d)) if p)
     return ""
 
 

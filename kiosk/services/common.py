@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Row, bindparam, func, select
@@ -63,6 +63,9 @@ class PupilSummary:
     reg_group: str
     admission_number: str
     has_photo: bool
+    # the pupil's usual devices as stored (kiosk.devices.decode); read with the pupil at a
+    # scan so the morning stays one lookup, None elsewhere (and for one phone)
+    usual_devices: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -101,7 +104,7 @@ SUMMARY_COLUMNS = (
     Pupil.photo.is_not(None).label("has_photo"),
 )
 # ...and with what decides whether the pupil may use the kiosk (see usable_summary).
-USABLE_PUPIL_COLUMNS = (*SUMMARY_COLUMNS, Pupil.active, Pupil.purged_at)
+USABLE_PUPIL_COLUMNS = (*SUMMARY_COLUMNS, Pupil.active, Pupil.purged_at, Pupil.usual_devices)
 _USABLE_PUPIL = select(*USABLE_PUPIL_COLUMNS).where(Pupil.id == bindparam("pupil_id"))
 
 
@@ -123,7 +126,8 @@ def usable_summary(row: AnyRow | None) -> PupilSummary:
         raise UnknownPupil()
     if not row.active:
         raise PupilNotActive()
-    return summary_of(row)
+    summary = summary_of(row)
+    return replace(summary, usual_devices=row.usual_devices) if row.usual_devices else summary
 
 
 def active_pupil_summary(conn: Connection, pupil_id: int) -> PupilSummary:

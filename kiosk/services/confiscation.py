@@ -15,7 +15,15 @@ from kiosk.services.allocation import free_slot, retry_on_conflict
 from kiosk.services.audit import Actor
 from kiosk.services.common import get_pupil, now_or, require
 from kiosk.services.custody import CustodyInfo, held_custody, info_of, mark_released, record
-from kiosk.tables import HELD, Confiscation, Custody, CustodyKind, CustodyState, ReleasedTo
+from kiosk.tables import (
+    HELD,
+    Confiscation,
+    Custody,
+    CustodyItem,
+    CustodyKind,
+    CustodyState,
+    ReleasedTo,
+)
 
 REASON_CATEGORIES = (
     "used in lesson",
@@ -68,6 +76,10 @@ def confiscate(
                 dsl_referred_at=now if do_not_examine else None,
                 dsl_referred_by_id=actor.id if do_not_examine else None,
             )
+            # one item, so every custody lists its devices (the description says what)
+            custody.items = [
+                CustodyItem(kind="phone", description=description.strip()[:80] or None)
+            ]
             session.add(custody)
             session.flush()
             audit.append(

@@ -30,6 +30,7 @@ from kiosk.tables import (
     Custody,
     CustodyKind,
     CustodyState,
+    DayOut,
     Exemption,
     Pupil,
     Slot,
@@ -103,6 +104,8 @@ class Dashboard:
     slots: tuple[SlotState, ...]
     # When hand-in opens later today: until then "expected" means due, not missing.
     handin_opens_later: dt.time | None = None
+    out_now: int = 0  # pupils out of school during the day, not back yet (day_outs)
+    emergency_not_back: int = 0  # released in an emergency, not confirmed back yet
 
     @property
     def free_slots(self) -> int:
@@ -254,10 +257,13 @@ def _slot_states(session: Session) -> tuple[SlotState, ...]:
 
 def _held_counts(session: Session, start: dt.datetime) -> tuple[int, int, int]:
     """(daily received today, daily from an earlier day, confiscations) still held."""
+    # Grouped by the label: PostgreSQL does not see two bound copies of the comparison as
+    # the same expression.
+    today = (Custody.received_at >= start).label("received_today")
     rows = session.execute(
-        select(Custody.kind, Custody.received_at >= start, func.count())
+        select(Custody.kind, today, func.count())
         .where(Custody.state == HELD)
-        .group_by(Custody.kind, Custody.received_at >= start)
+        .group_by(Custody.kind, today)
     )
     counts = {(kind, bool(today)): count for kind, today, count in rows}
     confiscations = counts.get((CONFISCATION, True), 0) + counts.get((CONFISCATION, False), 0)
@@ -291,6 +297,18 @@ def dashboard(sessions: Sessions, now: dt.datetime | None = None) -> Dashboard:
             expected_not_in=expected or 0,
             exemptions=exempt or 0,
             slots=_slot_states(session),
+            out_now=session.scalar(
+                select(func.count(DayOut.id)).where(
+                    DayOut.back_at.is_(None), DayOut.out_at >= start
+                )
+            )
+            or 0,
+            emergency_not_back=session.scalar(
+                select(func.count(Custody.id)).where(
+                    Custody.state == CustodyState.EMERGENCY_RELEASED.value
+                )
+            )
+            or 0,
         )
 
 

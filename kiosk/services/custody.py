@@ -4,16 +4,17 @@ event. Results are plain dataclasses so screens never touch a closed session."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import bindparam, insert, literal_column, select
+from sqlalchemy import bindparam, literal_column, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date
 from kiosk.db import Sessions
+from kiosk.devices import Device, checked
 from kiosk.errors import (
     ConfiscatedNeedsParent,
     InvalidInput,
@@ -23,7 +24,7 @@ from kiosk.errors import (
 )
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action, may_undo
-from kiosk.services import audit, cards
+from kiosk.services import audit, cards, placing
 from kiosk.services.allocation import IS_HELD, free_slot, retry_on_conflict
 from kiosk.services.audit import KIOSK_ACTOR, Actor
 from kiosk.services.common import (
@@ -35,6 +36,7 @@ from kiosk.services.common import (
     summarise,
 )
 from kiosk.services.exemptions import ExemptionInfo, active_exemption
+from kiosk.services.placing import Placement
 from kiosk.tables import (
     HELD,
     Custody,
@@ -54,6 +56,9 @@ class HandInResult:
     already_held: bool
     exemption: ExemptionInfo | None
     received_at: dt.datetime | None
+    # every slot the pupil's devices are in (the first is slot_number): "phone and watch
+    # in slot 12", or one line a slot when they did not fit one
+    placements: tuple[Placement, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,8 @@ class CustodyInfo:
     slot_number: int | None
     received_at: dt.datetime
     dsl_referred: bool = False
+    kinds: tuple[str, ...] = ()  # the devices in it (kiosk.devices.DeviceKind values)
+    other_slots: tuple[int, ...] = ()  # the pupil's day's devices that filled more slots
 
 
 @dataclass(frozen=True)
@@ -72,7 +79,7 @@ class CollectionCheck:
     """What the kiosk shows at home time before staff confirm."""
 
     pupil: PupilSummary
-    daily: CustodyInfo | None
+    daily: CustodyInfo | None  # its other_slots name the day's other slots, if any
     confiscations: tuple[CustodyInfo, ...]
 
 
@@ -94,7 +101,13 @@ def info_of(session: Session, custody: Custody) -> CustodyInfo:
         slot_number=_slot_number(custody),
         received_at=custody.received_at,
         dsl_referred=referred,
+        kinds=kinds_in(custody),
     )
+
+
+def kinds_in(custody: Custody) -> tuple[str, ...]:
+    """The kinds of device in the custody that have not left it apart from the rest."""
+    return tuple(item.kind for item in custody.items if item.released_at is None)
 
 
 def _held(session: Session, pupil_id: int, kind: CustodyKind) -> list[Custody]:
@@ -121,7 +134,6 @@ _HELD_DAILY = (
     .order_by(Custody.received_at)
     .limit(1)
 )
-_INSERT_CUSTODY = insert(Custody).returning(Custody.id)
 
 
 def held_custody(session: Session, custody_id: int) -> Custody:
@@ -138,12 +150,19 @@ def held_custody(session: Session, custody_id: int) -> Custody:
 
 
 def hand_in(
-    sessions: Sessions, pupil_id: int, *, actor: Actor = KIOSK_ACTOR, now: dt.datetime | None = None
+    sessions: Sessions,
+    pupil_id: int,
+    *,
+    actor: Actor = KIOSK_ACTOR,
+    now: dt.datetime | None = None,
+    devices: Sequence[Device] | None = None,
 ) -> HandInResult:
-    """Give the pupil the lowest free slot, or the slot already held for them today."""
+    """Give the pupil the lowest free slot (for all their devices: ``devices``, else their
+    usual ones), or show the slot already held for them today."""
+    chosen = checked(devices) if devices is not None else None
     return retry_on_conflict(
         lambda: _hand_in_once(
-            sessions, actor, now, lambda conn: active_pupil_summary(conn, pupil_id)
+            sessions, actor, now, lambda conn: active_pupil_summary(conn, pupil_id), chosen
         )
     )
 
@@ -163,6 +182,7 @@ def _hand_in_once(
     actor: Actor,
     now: dt.datetime | None,
     find_pupil: Callable[[Connection], PupilSummary],
+    devices: Sequence[Device] | None = None,
 ) -> HandInResult:
     # On a Core connection, not an ORM session: a pupil waits for this at every scan, and
     # the session's bookkeeping cost more than the statements themselves.
@@ -182,7 +202,8 @@ def _hand_in_once(
                 custody_id=held.id,
                 at=now,
             )
-            return HandInResult(pupil, held.number, held.id, True, None, held.received_at)
+            placed = placing.held_placements(conn, pupil.id)
+            return HandInResult(pupil, held.number, held.id, True, None, held.received_at, placed)
         exemption = active_exemption(conn, pupil.id, local_date(now))
         if exemption:
             audit.append(
@@ -194,29 +215,9 @@ def _hand_in_once(
                 details={"exemption_id": exemption.id, "category": exemption.category},
             )
             return HandInResult(pupil, None, None, False, exemption, None)
-        slot = free_slot(conn, confiscation=False)
-        custody_id = conn.execute(
-            _INSERT_CUSTODY,
-            {
-                "pupil_id": pupil.id,
-                "slot_id": slot.id,
-                "kind": CustodyKind.DAILY.value,
-                "state": HELD,
-                "received_at": now,
-                "received_by_id": actor.id,
-                "switched_off_confirmed": False,
-            },
-        ).scalar_one()
-        audit.append(
-            conn,
-            EventKind.HAND_IN,
-            actor,
-            pupil_id=pupil.id,
-            slot_number=slot.number,
-            custody_id=custody_id,
-            at=now,
-        )
-        return HandInResult(pupil, slot.number, custody_id, False, None, now)
+        placed = placing.place_day(conn, pupil, actor, now, devices)
+        first = placed[0]
+        return HandInResult(pupil, first.slot_number, first.custody_id, False, None, now, placed)
 
 
 def undo_hand_in(
@@ -237,9 +238,12 @@ def undo_hand_in(
                 raise UndoWindowPassed()
         else:
             require(session, actor, Action.UNDO_HAND_IN)
-        custody.state = CustodyState.CANCELLED.value
-        custody.released_at, custody.released_by_id = now, actor.id
-        record(session, EventKind.HAND_IN_UNDONE, actor, custody, now)
+        # a hand-in that filled several slots is undone whole
+        for part in _held(session, custody.pupil_id, CustodyKind.DAILY):
+            if part.received_at == custody.received_at:
+                part.state = CustodyState.CANCELLED.value
+                part.released_at, part.released_by_id = now, actor.id
+                record(session, EventKind.HAND_IN_UNDONE, actor, part, now)
 
 
 def check_collection(sessions: Sessions, card_text: object) -> CollectionCheck:
@@ -254,25 +258,44 @@ def _collection_check(session: Session, pupil: Pupil) -> CollectionCheck:
     confiscated = _held(session, pupil.id, CustodyKind.CONFISCATION)
     return CollectionCheck(
         pupil=_summary(session, pupil),
-        daily=info_of(session, daily[0]) if daily else None,
+        daily=_day_info(session, daily) if daily else None,
         confiscations=tuple(info_of(session, c) for c in confiscated),
     )
+
+
+def _day_info(session: Session, parts: list[Custody]) -> CustodyInfo:
+    """The first slot of the pupil's day, with every device of the day and the other slots."""
+    first = info_of(session, parts[0])
+    kinds = tuple(kind for part in parts for kind in kinds_in(part))
+    others = tuple(n for part in parts[1:] if (n := _slot_number(part)) is not None)
+    return replace(first, kinds=kinds, other_slots=others)
 
 
 def collect(
     sessions: Sessions, custody_id: int, actor: Actor, now: dt.datetime | None = None
 ) -> CustodyInfo:
-    """Give a daily hand-in back to its pupil. Confiscated devices never go this way."""
+    """Give a daily hand-in back to its pupil: every device of the pupil's day, from every
+    slot it fills (leaving one behind needs a reason: device_items.give_back_some).
+    Confiscated devices never go this way."""
     now = now_or(now)
     with sessions.begin() as session:
         require(session, actor, Action.COLLECT)
         custody = held_custody(session, custody_id)
         if custody.kind == CustodyKind.CONFISCATION:
             raise ConfiscatedNeedsParent()
-        mark_released(custody, actor, now, ReleasedTo.PUPIL)
-        info = info_of(session, custody)
-        record(session, EventKind.COLLECTED, actor, custody, now)
-        return info
+        parts = [custody] + [
+            c for c in _held(session, custody.pupil_id, CustodyKind.DAILY) if c.id != custody.id
+        ]
+        for part in parts:
+            mark_released(part, actor, now, ReleasedTo.PUPIL)
+            record(session, EventKind.COLLECTED, actor, part, now, devices_details(part))
+        return _day_info(session, parts)
+
+
+def devices_details(custody: Custody) -> dict[str, Any] | None:
+    """An event's details naming the devices, unless it is the plain single phone."""
+    kinds = kinds_in(custody)
+    return None if kinds == ("phone",) else {"devices": list(kinds)}
 
 
 def _slot_number(custody: Custody) -> int | None:

@@ -2,8 +2,8 @@
 the hard lock an admin lifts, and the alerts staff see. The rules are ``kiosk.rules``'; this
 keeps their state in the database, so that kiosks sharing one database agree.
 
-A PIN check reads here first (``before_check``, a read-only transaction that takes no write
-lock), hashes the PIN outside any transaction, then writes the outcome (``after_check``,
+A PIN check reads here first (``before_check``, in a read-only transaction that takes no
+write lock), hashes the PIN outside any transaction, then writes the outcome (``after_check``,
 inside the caller's writing transaction): the slow hash never holds the write lock.
 """
 
@@ -67,13 +67,13 @@ def _usable(staff: Staff | None) -> Staff:
     return staff
 
 
-def before_check(sessions: Sessions, staff_id: int, terminal: str, now: dt.datetime) -> Seen:
+def before_check(session: Session, staff_id: int, terminal: str, now: dt.datetime) -> Seen:
     """Whether a PIN for ``staff_id`` may be checked at ``terminal`` now (else PinThrottled,
-    AccountLocked or NotAuthorised, and nothing is recorded: a refused try is no guess)."""
-    with sessions.read() as session:
-        staff = _usable(session.get(Staff, staff_id))
-        burst = _burst_of(session.get(PinTries, (staff_id, terminal)))
-        seen = Seen(staff.id, staff.name, staff.role, staff.pin_hash, burst)
+    AccountLocked or NotAuthorised, and nothing is recorded: a refused try is no guess).
+    ``session`` only reads (the caller's ``Database.read()``)."""
+    staff = _usable(session.get(Staff, staff_id))
+    burst = _burst_of(session.get(PinTries, (staff_id, terminal)))
+    seen = Seen(staff.id, staff.name, staff.role, staff.pin_hash, burst)
     wait = pin_wait(seen.burst, now)
     if wait:
         raise PinThrottled(wait)

@@ -13,7 +13,8 @@ For each pupil who left more than ``retention_days`` ago (and has no device stil
   "retention_purge" event lists the redacted event numbers, which ``audit.verify`` checks,
   so a redaction nobody recorded shows as tampering.
 
-Everything happens in one transaction: a purge is done completely or not at all.
+Everything happens in one transaction: a purge is done completely or not at all. The copies
+outside the database (exports, receipts, old backups) are ``kiosk.services.purge_copies``'s.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class PurgeResult:
     skipped_device_held: int  # past the period, but a device of theirs is still held
     skipped_no_leaving_date: int  # marked as left without a leaving date: not purged
     audit_seq: int | None = None
+    pupil_ids: tuple[int, ...] = ()  # purged (or, in a dry run, to be purged)
 
     def describe(self) -> str:
         verb = "Would purge" if self.dry_run else "Purged"
@@ -265,6 +267,7 @@ def purge(
             events_redacted=len(events),
             skipped_device_held=held,
             skipped_no_leaving_date=undated,
+            pupil_ids=tuple(pupil_ids),
         )
         if dry_run or not pupil_ids:
             return result  # nothing was changed

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,13 +13,13 @@ from kiosk.card_codec import normalise_school_code
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
+from kiosk.keystore import KeyStore
 from kiosk.rules import Action
-from kiosk.services import audit
+from kiosk.services import audit, school_keys
 from kiosk.services.audit import Actor
 from kiosk.services.common import require
+from kiosk.services.school_keys import SchoolKeys
 from kiosk.tables import Setting
-
-CARD_SECRET = "card_secret"  # never shown, exported or logged
 
 DEFAULTS: dict[str, str] = {
     "school_name": "Our School",
@@ -32,7 +30,10 @@ DEFAULTS: dict[str, str] = {
     "collection_closes": "18:00",
     "sound": "on",
     "retention_days": "365",
+    "card_grace_days": "14",  # after a card key change, how long old cards still work
     "mode": "auto",  # auto (by the times above), handin or collection
+    # devices one slot holds; 0: a slot holds a pupil's day's items (phone, watch...)
+    "slot_capacity": "0",
 }
 PUBLIC_KEYS = frozenset(DEFAULTS)
 
@@ -50,13 +51,13 @@ class SchoolSettings:
     mode: str
 
 
-def ensure_install(sessions: Sessions) -> None:
-    """Create the card secret and default settings on first start (safe to repeat, and
-    safe when two kiosks start at once on one database)."""
-    wanted = {**DEFAULTS, CARD_SECRET: secrets.token_hex(32)}
+def ensure_install(sessions: Sessions, store: KeyStore | None = None) -> SchoolKeys:
+    """Create the default settings on first start, and make, move or check the school's
+    keys in ``store`` (by default the one beside the SQLite file; see
+    ``kiosk.services.school_keys``). Safe to repeat, and when two kiosks start at once."""
     with sessions.read() as session:  # at every start: read first, no write lock
-        present = set(session.scalars(select(Setting.key).where(Setting.key.in_(wanted))))
-    for key, value in wanted.items():
+        present = set(session.scalars(select(Setting.key).where(Setting.key.in_(DEFAULTS))))
+    for key, value in DEFAULTS.items():
         if key in present:
             continue
         try:
@@ -65,6 +66,13 @@ def ensure_install(sessions: Sessions) -> None:
                     session.add(Setting(key=key, value=value))
         except IntegrityError:
             continue  # another kiosk created it first
+    engine = sessions.engine
+    if store is None:
+        held = school_keys.attached(engine)
+        if held is not None:
+            return held  # provisioned at start from the configured key store
+        store = school_keys.store_for(engine)
+    return school_keys.provision(sessions, store)
 
 
 def get_value(session: Session, key: str) -> str:
@@ -77,18 +85,8 @@ def get_value(session: Session, key: str) -> str:
 
 
 def card_secret(session: Session) -> bytes:
-    return bytes.fromhex(get_value(session, CARD_SECRET))
-
-
-_CARD_KEYS = select(Setting.key, Setting.value).where(Setting.key.in_((CARD_SECRET, "school_code")))
-
-
-def card_keys(conn: Connection) -> tuple[bytes, str]:
-    """The card secret and the school code, in one query (every scan needs both)."""
-    rows = {key: value for key, value in conn.execute(_CARD_KEYS)}
-    if CARD_SECRET not in rows:
-        raise KeyError(CARD_SECRET)
-    return bytes.fromhex(rows[CARD_SECRET]), rows.get("school_code", DEFAULTS["school_code"])
+    """The current card key (from the key store: never shown, exported or logged)."""
+    return school_keys.of(session.connection()).card_secret
 
 
 def parse_time(value: str) -> dt.time:
@@ -124,8 +122,12 @@ def _validate(key: str, value: str) -> str:
         return parse_time(value).strftime("%H:%M")
     if key == "retention_days" and not (value.isdigit() and 30 <= int(value) <= 3650):
         raise InvalidInput("Retention is a number of days from 30 to 3650.")
+    if key == "card_grace_days" and not (value.isdigit() and 0 <= int(value) <= 90):
+        raise InvalidInput("The grace period for old cards is a number of days from 0 to 90.")
     if key == "sound" and value not in ("on", "off"):
         raise InvalidInput("Sound is on or off.")
+    if key == "slot_capacity" and not (value.isdigit() and 0 <= int(value) <= 10):
+        raise InvalidInput("Slot capacity is a number of devices from 0 (no limit) to 10.")
     if key == "mode" and value not in ("auto", "handin", "collection"):
         raise InvalidInput("Mode is auto, handin or collection.")
     if key == "school_code":

@@ -16,7 +16,7 @@ from kiosk.db import Sessions
 from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action, pin_problem
-from kiosk.services import audit, pin_tries
+from kiosk.services import audit, pin_seal, pin_tries, school_keys
 from kiosk.services.audit import Actor
 from kiosk.services.common import now_or, require
 from kiosk.tables import Role, Staff
@@ -79,9 +79,10 @@ def add_staff(sessions: Sessions, actor: Actor | None, name: str, role: str, pin
             require(session, actor, Action.MANAGE_STAFF)
         if session.scalar(select(Staff.id).where(func.lower(Staff.name) == name.lower())):
             raise InvalidInput(f"There is already a staff member called {name}.")
-        staff = Staff(name=name, role=role, pin_hash=pin_hash, active=True, created_at=now_or(None))
+        staff = Staff(name=name, role=role, pin_hash="", active=True, created_at=now_or(None))
         session.add(staff)
-        session.flush()
+        session.flush()  # the id, which the sealed hash is bound to
+        staff.pin_hash = pin_seal.seal(_pepper(session), pin_hash, staff.id, role)
         who = actor or Actor(staff.id, staff.name)
         audit.append(
             session,
@@ -90,6 +91,12 @@ def add_staff(sessions: Sessions, actor: Actor | None, name: str, role: str, pin
             details={"staff_id": staff.id, "name": name, "role": role},
         )
         return staff.id
+
+
+def command_line(kiosk_name: str | None = None) -> str:
+    """The terminal a command's PIN is typed at: apart from the kiosk's own screen, so wrong
+    PINs tapped there never hold up an admin at the shell."""
+    return f"{kiosk_name} (command line)" if kiosk_name else "command line"
 
 
 def check_pin(
@@ -104,8 +111,10 @@ def check_pin(
     kiosk waits after wrong PINs), WrongPin or AccountLocked. The hash, the slow part, runs
     in no transaction: reading before it takes no write lock, and writing after it is quick."""
     now = now_or(now)
-    seen = pin_tries.before_check(sessions, staff_id, terminal, now)
-    matched = _pin_matches(seen.pin_hash, pin)
+    with sessions.read() as session:
+        seen = pin_tries.before_check(session, staff_id, terminal, now)
+        inner = pin_seal.unseal(_pepper(session), seen.pin_hash, seen.staff_id, seen.role)
+    matched = _pin_matches(inner, pin)
     with sessions.begin() as session:
         failure = pin_tries.after_check(session, seen, terminal, matched, now)
     if failure is not None:
@@ -132,9 +141,18 @@ def record_console_locked(
         )
 
 
-def _pin_matches(pin_hash: str, pin: str) -> bool:
+def _pepper(session: Session) -> bytes:
+    return school_keys.of(session.connection()).pin_pepper
+
+
+def _pin_matches(inner: str | None, pin: str) -> bool:
+    """Whether ``pin`` is the account's, given its argon2 hash unsealed (None: the stored
+    hash was not sealed for this account under this school's pepper, so written into the
+    database by other means: it opens nothing)."""
+    if inner is None:
+        return False
     try:
-        return _hasher.verify(pin_hash, pin)
+        return _hasher.verify(inner, pin)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -173,7 +191,7 @@ def reset_pin(sessions: Sessions, actor: Actor, staff_id: int, new_pin: str) -> 
     with sessions.begin() as session:
         require(session, actor, Action.MANAGE_STAFF)
         staff = _target(session, staff_id)
-        staff.pin_hash = pin_hash
+        staff.pin_hash = pin_seal.seal(_pepper(session), pin_hash, staff.id, staff.role)
         pin_tries.unlock(session, staff)
         audit.append(session, EventKind.STAFF_PIN_RESET, actor, details={"staff_id": staff.id})
 
@@ -216,6 +234,7 @@ def set_role(sessions: Sessions, actor: Actor, staff_id: int, role: str) -> None
         if staff.id == actor.id and role != Role.ADMIN:
             raise InvalidInput("You cannot remove your own admin role.")
         before, staff.role = staff.role, role
+        staff.pin_hash = pin_seal.reseal(_pepper(session), staff.pin_hash, staff.id, before, role)
         audit.append(
             session,
             EventKind.STAFF_ROLE_CHANGED,

@@ -5,7 +5,6 @@ of the pupil printed beside it."""
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import zxingcpp
 from PIL import Image
 from reportlab.graphics.barcode import qrencoder
 from reportlab.lib.units import mm
+from school_copies import copy_school
 from sqlalchemy import select
 
 from kiosk import card_codec
@@ -89,8 +89,7 @@ def sheet(school_template, tmp_path_factory, artifacts) -> Iterator[Sheet]:
     """Printed and rendered once for the module: the SIMS file's ten pupils (Zoë, Nguyễn,
     O'Brien, a 53-letter surname...), Nguyễn with a photo; the demo pupils have left."""
     folder = tmp_path_factory.mktemp("card-sheet")
-    with sqlite3.connect(school_template.path) as source, sqlite3.connect(folder / "k.db") as copy:
-        source.backup(copy)
+    copy_school(school_template.path, folder / "k.db")
     sessions = open_database(f"sqlite:///{folder / 'k.db'}")
     engine = sessions.engine
     admin = school_template.built.actors["admin"]

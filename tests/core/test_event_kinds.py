@@ -43,11 +43,18 @@ KINDS_ADDED_SINCE = frozenset(
         "audit_key_revoke",
         # issue 15: the waits and the lock after wrong PINs
         "pin_throttled", "staff_unlocked",
+        # issue 14: restore and the school's keys (kiosk.services.restore, school_keys)
+        "restore_refused", "keys_exported", "keys_imported", "card_key_changed",
+        "purged_copies_removed",
         # issue 19: electronic locker banks
         "lockers_mapped", "lockers_unmapped", "locker_bank_tested", "locker_unlock_sent",
         "locker_door_opened", "locker_door_shut", "locker_occupancy_changed",
         "locker_hand_in_confirmed", "locker_fault", "locker_fault_cleared",
         "locker_emergency_open_all", "locker_emergency_result",
+        # issue 17: several devices, out and back during the day, emergencies
+        "usual_devices_set", "given_back_apart", "released_for_day_out", "group_out",
+        "marked_back", "emergency_list", "emergency_release", "released_in_emergency",
+        "given_back_after_emergency",
     }
 )  # fmt: skip
 KIND_COLUMN_LENGTH = AuditEvent.__table__.c.kind.type.length

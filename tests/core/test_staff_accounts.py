@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from kiosk.demo import DEMO_PINS
 from kiosk.errors import AccountLocked, InvalidInput, NotAuthorised, PinThrottled, WrongPin
 from kiosk.rules import PIN_FIRST_WAIT, PIN_FREE_TRIES, PIN_HARD_LOCK_AT, Action, wait_after
-from kiosk.services import pin_tries, staff
+from kiosk.services import pin_seal, pin_tries, school_keys, staff
 from kiosk.services.common import require
 from kiosk.tables import AuditEvent, PinTries, Staff
 
@@ -42,11 +42,14 @@ def guess_wrong(sessions, staff_id: int, times: int, at: dt.datetime, kiosk: str
     return at
 
 
-def test_pins_are_stored_only_as_argon2id_hashes(school, sessions):
+def test_pins_are_stored_only_as_argon2id_hashes_sealed_under_the_pepper(school, sessions):
     with sessions() as s:
-        hashes = list(s.scalars(select(Staff.pin_hash)))
-    assert hashes and all(h.startswith("$argon2id$") for h in hashes)
-    assert not any(OFFICE_PIN in h for h in hashes)
+        rows = list(s.execute(select(Staff.id, Staff.role, Staff.pin_hash)))
+        pepper = school_keys.of(s.connection()).pin_pepper
+    assert rows and all(pin_seal.is_sealed(h) for _i, _r, h in rows)
+    inner = [pin_seal.unseal(pepper, h, staff_id, role) for staff_id, role, h in rows]
+    assert all(h and h.startswith("$argon2id$") for h in inner)
+    assert not any(OFFICE_PIN in h for _i, _r, h in rows)
 
 
 def test_the_right_pin_logs_in_and_is_recorded_with_the_kiosk(school, sessions):

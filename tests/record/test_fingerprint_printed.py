@@ -48,3 +48,18 @@ def test_an_unsigned_log_says_so_on_the_summary(sessions, school, tmp_path):
     out = tmp_path / "governors.pdf"
     write_summary_pdf(summary(sessions, ReportFilter(today, today)), out, "Sam Senior")
     assert "not signed yet" in pdf_words(out)
+
+
+def test_an_xlsx_export_names_the_fingerprint_on_its_about_sheet(signed, tmp_path):
+    import openpyxl
+
+    from kiosk.exports import ExportRequest, run_export
+
+    today = dt.date.today()
+    out = tmp_path / "log.xlsx"
+    senior = signed.school.actors["senior"]
+    run_export(
+        signed.sessions, senior, ExportRequest("audit", "xlsx", ReportFilter(today, today)), out
+    )
+    about = dict(openpyxl.load_workbook(out, read_only=True)["About"].iter_rows(values_only=True))
+    assert about["School audit fingerprint"] == show_fingerprint(signed.fingerprint)

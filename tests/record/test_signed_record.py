@@ -78,7 +78,8 @@ def test_after_a_rotation_verify_says_from_when_the_current_key_could_alter(
     epoch = signed.sealer.rotate(signed.sessions)
     _hand_ins(signed, 2, start=2)
     assert epoch == 1
-    assert signed.store.names() == ["audit-signing-1"]  # yesterday's key is gone
+    audit_keys = [n for n in signed.store.names() if n.startswith("audit-")]
+    assert audit_keys == ["audit-signing-1"]  # yesterday's key is gone
     report = verify_record(signed.sessions, signed.fingerprint)
     assert report.intact, report.describe()
     with signed.sessions() as session:

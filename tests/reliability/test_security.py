@@ -20,13 +20,11 @@ import itertools
 import logging
 import pkgutil
 import shutil
-import sqlite3
 import subprocess
 import sys
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -290,12 +288,20 @@ def _backup(w: World) -> Call:
     return lambda a: _services("backup").make_backup(w.config, actor=a)
 
 
-def _restore(w: World) -> Call:
-    candidate = w.config.data_dir / "restore-candidate.db"
-    live = w.config.database_url.removeprefix("sqlite:///")
-    with closing(sqlite3.connect(live)) as source, closing(sqlite3.connect(candidate)) as copy:
-        source.backup(copy)
-    return lambda a: _services("backup").restore(w.config, candidate, actor=a)
+def _export_keys(w: World) -> Call:
+    out = w.config.data_dir / "keys-for-kiosk-2.json"
+    return lambda a: _services("key_transfer").export_keys(w.sessions, a, out)
+
+
+def _rotate_card_key(w: World) -> Call:
+    from kiosk.keystore import KeyStore
+
+    store = KeyStore.for_config(w.config)
+    return lambda a: _services("card_keys").rotate(w.sessions, a, store)
+
+
+def _purge_copies(w: World) -> Call:
+    return lambda a: _services("purge_copies").purge_copies(w.config, w.sessions, a)
 
 
 def _receipt(w: World) -> Call:
@@ -384,14 +390,12 @@ def _case_list() -> list[Case]:
         Case("retention.purge", A.MANAGE_SETTINGS, _purge),
         # The kiosk's own daily backup and the command line need no log-in, by design.
         Case("backup.make_backup", A.MANAGE_SETTINGS, _backup, kiosk_allowed=True),
-        # A restore would swap the database under the other cases: refusals only.
-        Case(
-            "backup.restore",
-            A.MANAGE_SETTINGS,
-            _restore,
-            kiosk_allowed=True,
-            check_allowed=False,
-        ),
+        Case("key_transfer.export_keys", A.MANAGE_SETTINGS, _export_keys),
+        Case("purge_copies.purge_copies", A.MANAGE_SETTINGS, _purge_copies),
+        # A new card key would change the cards under the other cases: refusals only.
+        Case("card_keys.rotate", A.MANAGE_SETTINGS, _rotate_card_key, check_allowed=False),
+        # restore.restore takes an admin's name and PIN, not an actor: its refusals are
+        # tested in tests/reports/test_restore_attacks.py.
         Case("chain_of_custody.record_receipt", A.VIEW_CONSOLE, _receipt),
         Case("staff.record_console_locked", A.VIEW_CONSOLE, _console_locked),
         Case("kiosk_events.record", A.LEAVE_KIOSK, _kiosk_event),

@@ -12,10 +12,14 @@ from sqlalchemy import func, select
 
 from kiosk.config import Config
 from kiosk.db import Database, make_engine
+from kiosk.demo import DEMO_PINS
 from kiosk.errors import NotAuthorised
-from kiosk.services import audit, backup, custody
-from kiosk.services.backup import BackupFailed, BackupInfo, RestoreRefused, backups_to_keep
+from kiosk.services import audit, backup, custody, restore
+from kiosk.services.backup import BackupFailed, BackupInfo, backups_to_keep
+from kiosk.services.restore import RestoreRefused
 from kiosk.tables import AuditEvent, Custody
+
+ADMIN, ADMIN_PIN = "Alex Admin", DEMO_PINS["admin"]
 
 
 @pytest.fixture
@@ -29,10 +33,20 @@ def count(sessions, what) -> int:
 
 
 def tamper(path: Path, sql: str) -> None:
+    """Change a file as a careful insider would: drop the append-only triggers, make the
+    change, and put the triggers back exactly as they were."""
     with sqlite3.connect(path) as conn:
-        conn.execute("DROP TRIGGER audit_events_no_update")
-        conn.execute("DROP TRIGGER IF EXISTS audit_events_no_delete")
+        triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")
+        saved = triggers.fetchall()
+        for name, _sql in saved:
+            conn.execute(f"DROP TRIGGER {name}")
         conn.execute(sql)
+        for _name, trigger_sql in saved:
+            conn.execute(trigger_sql)
+
+
+def do_restore(config: Config, path: Path, name: str = ADMIN, pin: str | None = ADMIN_PIN):
+    return restore.restore(config, path, admin_name=name, pin=pin)
 
 
 def test_a_backup_restores_to_exactly_the_records_it_was_taken_from(history, sessions, config):
@@ -41,7 +55,7 @@ def test_a_backup_restores_to_exactly_the_records_it_was_taken_from(history, ses
     assert made.path.parent == config.backup_dir and made.kind == "manual"
     assert made.path.stat().st_mode & 0o077 == 0  # the owner's alone
     result = custody.hand_in(sessions, history.late_pupil)  # recorded after the backup
-    restored = backup.restore(config, made.path)
+    restored = do_restore(config, made.path)
     assert restored.pre_restore_backup and restored.pre_restore_backup.is_file()
     assert count(sessions, Custody) == custodies
     with sessions() as session:
@@ -62,8 +76,15 @@ def test_a_restore_refuses_a_file_whose_audit_chain_was_tampered_with(history, s
     tamper(made.path, "UPDATE audit_events SET kind = 'collected' WHERE seq = 30")
     before = count(sessions, AuditEvent)
     with pytest.raises(RestoreRefused, match="BROKEN at event #30"):
-        backup.restore(config, made.path)
-    assert count(sessions, AuditEvent) == before  # the live database is untouched
+        do_restore(config, made.path)
+    # the live records are untouched: only the admin's log-in and the refusal are added
+    assert count(sessions, AuditEvent) == before + 2
+    with sessions() as session:
+        newest = session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(2))
+        refusal, login = list(newest)
+    assert (login.kind, login.actor_name) == ("staff_login", ADMIN)
+    assert refusal.kind == "restore_refused" and "BROKEN at event #30" in refusal.details
+    assert audit.verify(sessions).intact
     assert [b.kind for b in backup.list_backups(config.backup_dir)] == ["manual"]
 
 
@@ -74,7 +95,7 @@ def test_a_restore_refuses_a_damaged_file(history, config, tmp_path):
     damaged = tmp_path / "damaged.db"
     damaged.write_bytes(bytes(data))
     with pytest.raises(RestoreRefused, match="Not restored"):
-        backup.restore(config, damaged)
+        do_restore(config, damaged)
 
 
 @pytest.mark.parametrize(
@@ -89,7 +110,7 @@ def test_a_restore_refuses_what_is_not_a_kiosk_database(history, config, tmp_pat
     else:
         candidate.write_bytes(content)
     with pytest.raises(RestoreRefused, match=words):
-        backup.restore(config, candidate)
+        do_restore(config, candidate)
 
 
 def test_a_restore_refuses_a_database_from_a_newer_kiosk(history, config):
@@ -97,23 +118,23 @@ def test_a_restore_refuses_a_database_from_a_newer_kiosk(history, config):
     with sqlite3.connect(made.path) as conn:
         conn.execute("UPDATE alembic_version SET version_num = '9999_future'")
     with pytest.raises(RestoreRefused, match="newer version"):
-        backup.restore(config, made.path)
+        do_restore(config, made.path)
 
 
 def test_a_restore_refuses_a_missing_file_or_the_live_database(history, config, data_dir):
     with pytest.raises(RestoreRefused, match="no file"):
-        backup.restore(config, data_dir / "nope.db")
+        do_restore(config, data_dir / "nope.db")
     with pytest.raises(RestoreRefused, match="in use now"):
-        backup.restore(config, data_dir / "kiosk.db")
+        do_restore(config, data_dir / "kiosk.db")
 
 
 def test_a_staff_restore_or_backup_needs_an_admin(history, config):
     made = backup.make_backup(config)
-    with pytest.raises(NotAuthorised):
-        backup.restore(config, made.path, actor=history.school.actors["senior"])
+    with pytest.raises(RestoreRefused, match="Not restored: Your role does not allow this"):
+        do_restore(config, made.path, "Sam Senior (DSL)", DEMO_PINS["senior"])
     with pytest.raises(NotAuthorised):
         backup.make_backup(config, actor=history.school.actors["office"])
-    done = backup.restore(config, made.path, actor=history.school.actors["admin"])
+    done = do_restore(config, made.path)
     assert done.events > 0
 
 
@@ -155,7 +176,8 @@ def test_rotation_never_touches_other_files(config):
     (config.backup_dir / "notes.txt").write_text("keep me")
     for day in range(1, 30):
         name = f"kiosk-202601{day:02d}-070000-auto.db"
-        (config.backup_dir / name).write_bytes(b"x")
+        with sqlite3.connect(config.backup_dir / name) as conn:  # no events: nothing unique
+            conn.execute("CREATE TABLE audit_events (seq INTEGER, hash TEXT)")
     removed = backup.rotate(config.backup_dir)
     assert len(removed) == 29 - len(backup.list_backups(config.backup_dir))
     assert (config.backup_dir / "notes.txt").read_text() == "keep me"
@@ -167,7 +189,7 @@ def test_postgresql_backups_are_left_to_pg_dump(tmp_path):
     with pytest.raises(BackupFailed, match="pg_dump"):
         backup.make_backup(config)
     with pytest.raises(RestoreRefused, match="pg_restore"):
-        backup.restore(config, tmp_path / "x.db")
+        do_restore(config, tmp_path / "x.db")
 
 
 def test_an_unreadable_file_is_refused_in_words(history, config, tmp_path, monkeypatch):
@@ -179,6 +201,6 @@ def test_an_unreadable_file_is_refused_in_words(history, config, tmp_path, monke
     def unreadable(*_args, **_kwargs):
         raise OSError(errno.EACCES, "Permission denied")
 
-    monkeypatch.setattr("kiosk.services.backup.shutil.copyfile", unreadable)
+    monkeypatch.setattr("kiosk.services.restore._stage", unreadable)
     with pytest.raises(RestoreRefused, match="Permission denied"):
-        backup.restore(config, candidate)
+        do_restore(config, candidate)

@@ -15,6 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from cli_pins import DEMO_PINS, pin_for
+from school_copies import copy_school
 
 from kiosk.__main__ import main
 
@@ -61,11 +62,7 @@ def kiosk(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
 def school_dir(tmp_path: Path, history_template) -> Path:
     data_dir = tmp_path / "school"
     data_dir.mkdir()
-    with (
-        sqlite3.connect(history_template.path) as source,
-        sqlite3.connect(data_dir / "kiosk.db") as target,
-    ):
-        source.backup(target)
+    copy_school(history_template.path, data_dir / "kiosk.db")
     return data_dir
 
 
@@ -162,17 +159,29 @@ def test_purge_needs_an_admin(school_dir, kiosk):
     assert result.returncode == 2 and "role does not allow" in result.stderr
 
 
+RESTORE_AS = ("--as", "Alex Admin")  # the PIN: KIOSK_PIN (cli_pins) or the prompt
+
+
 def test_backup_list_and_restore(school_dir, kiosk):
     made = kiosk(school_dir, "backup")
     assert made.returncode == 0, made.stderr
     [path] = (school_dir / "backups").glob("kiosk-*-manual.db")
     listed = kiosk(school_dir, "backup", "--list")
     assert str(path) in listed.stdout
-    unconfirmed = kiosk(school_dir, "restore", str(path))
+    unconfirmed = kiosk(school_dir, "restore", str(path), *RESTORE_AS)
     assert unconfirmed.returncode == 2 and "--yes" in unconfirmed.stderr
-    restored = kiosk(school_dir, "restore", str(path), "--yes")
+    wrong = kiosk(school_dir, "restore", str(path), "--yes", *RESTORE_AS, pin="9999")
+    assert wrong.returncode == 2 and "Not restored: Wrong PIN" in wrong.stderr
+    restored = kiosk(school_dir, "restore", str(path), "--yes", *RESTORE_AS)
     assert restored.returncode == 0, restored.stderr
     assert "audit chain intact" in restored.stdout and "pre-restore" in restored.stdout
+
+
+def test_restore_needs_an_admin_name(school_dir, kiosk):
+    assert kiosk(school_dir, "backup").returncode == 0
+    [path] = (school_dir / "backups").glob("kiosk-*-manual.db")
+    result = kiosk(school_dir, "restore", str(path), "--yes")
+    assert result.returncode == 2 and "--as" in result.stderr
 
 
 def test_restore_refuses_a_tampered_backup(school_dir, kiosk, tmp_path):
@@ -181,9 +190,9 @@ def test_restore_refuses_a_tampered_backup(school_dir, kiosk, tmp_path):
     with sqlite3.connect(path) as conn:
         conn.execute("DROP TRIGGER audit_events_no_update")
         conn.execute("UPDATE audit_events SET actor_name = 'someone else' WHERE seq = 12")
-    result = kiosk(school_dir, "restore", str(path), "--yes")
-    assert result.returncode == 2
-    assert "BROKEN at event #12" in result.stderr and "Traceback" not in result.stderr
+    result = kiosk(school_dir, "restore", str(path), "--yes", *RESTORE_AS)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "trigger 'audit_events_no_update' on audit_events is missing" in result.stderr
 
 
 def test_backup_on_postgresql_points_to_pg_dump(tmp_path, kiosk):

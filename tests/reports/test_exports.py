@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from kiosk.clock import start_of_local_day, to_local
 from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.exports import ExportCancelled, ExportRequest, default_path, run_export
-from kiosk.services import audit
+from kiosk.services import audit, settings
 from kiosk.services.reports.filter import ReportFilter
 from kiosk.services.reports.reader import open_log
 from kiosk.tables import AuditEvent, Custody, Staff
@@ -53,7 +53,7 @@ def expected_custody_rows(sessions, which: ReportFilter) -> list[Custody]:
         )
         custodies = list(session.scalars(query))
         for c in custodies:  # load what the checks read, before the session closes
-            _ = (c.pupil.surname, c.slot, c.confiscation)
+            _ = (c.pupil.surname, c.slot, c.confiscation, c.items)
         names = {s.id: s.name for s in session.scalars(select(Staff))}
     for c in custodies:
         c.received_by_name = names.get(c.received_by_id)  # type: ignore[attr-defined]
@@ -92,6 +92,7 @@ def test_the_custody_log_csv_reads_back_as_the_database(history, sessions, out_d
         assert row[14].lstrip("'") == (c.released_to_name or "")
         if c.confiscation:
             assert row[18] == c.confiscation.reason_category
+        assert row[20] == ", ".join(item.kind for item in c.items)  # "phone", "phone, watch"
 
 
 def test_times_are_school_local_on_both_sides_of_the_clocks_changing(history, sessions, out_dir):
@@ -176,9 +177,7 @@ def test_the_export_itself_is_an_audit_event_without_secrets(history, sessions, 
     )
     with sessions() as session:
         event = session.get(AuditEvent, result.audit_seq)
-        secret = session.scalar(
-            select(audit.Setting.value).where(audit.Setting.key == "card_secret")
-        )
+        secret = settings.card_secret(session).hex()
     assert (event.kind, event.actor_name) == ("export", senior.name)
     details = json.loads(event.details)
     assert details["rows"] == result.rows and details["format"] == "xlsx"
@@ -195,7 +194,7 @@ def test_the_xlsx_custody_log_has_typed_cells_a_frozen_header_and_filters(
     sheet = book["Custody log"]
     expected = expected_custody_rows(sessions, WEEK)
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:T{len(expected) + 1}"
+    assert sheet.auto_filter.ref == f"A1:V{len(expected) + 1}"
     assert sheet["A1"].font.b and sheet["J1"].value == "Received (Europe/London)"
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert len(rows) == len(expected) == result.rows

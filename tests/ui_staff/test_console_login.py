@@ -9,7 +9,17 @@ from kiosk.ui.staff import console as console_module
 from kiosk.ui.staff.release import ReleaseTab
 from ui_staff.conftest import PINS, click, log_in, screenshot, type_pin, wait_until
 
-OWN_TABS = ["Dashboard", "Lists", "Release", "Confiscate", "Devices", "End of day", "Lockers"]
+OWN_TABS = [
+    "Dashboard",
+    "Lists",
+    "Release",
+    "Confiscate",
+    "Devices",
+    "End of day",
+    "Lockers",
+    "Out of school",
+    "Pupil's devices",
+]
 
 
 def audit_kinds(sessions, kind):
@@ -75,10 +85,10 @@ def test_the_reports_and_admin_panels_are_built_with_sessions_staff_and_config(
     console, sessions, config
 ):
     log_in(console, "senior")
-    assert console.tab_titles() == [*OWN_TABS, "Reports"]
+    assert console.tab_titles() == [*OWN_TABS, "Emergency", "Reports"]
     console.lock()
     log_in(console, "admin")
-    assert console.tab_titles() == [*OWN_TABS, "Reports", "Admin"]
+    assert console.tab_titles() == [*OWN_TABS, "Emergency", "Reports", "Admin"]
     for title in ("Reports", "Admin"):
         panel = console.tab(title)
         assert panel.sessions is sessions and panel.config == config

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from kiosk.clock import LocalClock
@@ -31,6 +31,7 @@ from kiosk.services.reports.filter import (
 from kiosk.tables import (
     Confiscation,
     Custody,
+    CustodyItem,
     CustodyKind,
     CustodyState,
     Pupil,
@@ -45,6 +46,16 @@ _RECEIVED_BY, _RELEASED_BY = aliased(Staff), aliased(Staff)
 _RECEIVER = Lookup(_RECEIVED_BY, Custody.received_by_id)
 _RELEASER = Lookup(_RELEASED_BY, Custody.released_by_id)
 _FORENAME = func.coalesce(Pupil.preferred_forename, Pupil.legal_forename)
+# The kinds of device in the record ("phone, watch"), one indexed look-up a row.
+_DEVICE_KINDS = (
+    select(func.aggregate_strings(CustodyItem.kind, ", "))
+    .where(CustodyItem.custody_id == Custody.id)
+    .correlate(Custody)
+    .scalar_subquery()
+)
+_RELEASE_REASON = func.coalesce(
+    Custody.release_reason + ": " + Custody.release_note, Custody.release_reason
+)
 
 # The columns, in order. ``custody_rows`` turns the values into what the reports show.
 CUSTODY_FIELDS: tuple[Field, ...] = (
@@ -68,6 +79,8 @@ CUSTODY_FIELDS: tuple[Field, ...] = (
     Field(Column("Kept overnight on", "date", 12), Custody.keep_overnight_on),
     Field(Column("Reason", "text", 20, free_text=True), Confiscation.reason_category),
     Field(Column("Referred to DSL", "bool", 9), Confiscation.dsl_referred_at.is_not(None)),
+    Field(Column("Devices", "text", 18), _DEVICE_KINDS),
+    Field(Column("Release reason", "text", 24, free_text=True), _RELEASE_REASON),
 )
 CUSTODY_COLUMNS = columns(CUSTODY_FIELDS)
 OUTCOME_WORDS = {
@@ -75,6 +88,7 @@ OUTCOME_WORDS = {
     CustodyState.RELEASED.value: "Given back",
     CustodyState.HANDED_TO_POLICE.value: "Handed to police",
     CustodyState.CANCELLED.value: "Hand-in undone",
+    CustodyState.EMERGENCY_RELEASED.value: "Emergency: not confirmed back",
 }
 RELEASED_TO_WORDS = {ReleasedTo.PUPIL.value: "Pupil", ReleasedTo.PARENT.value: "Parent/carer"}
 SELF_SERVICE = "Kiosk (self-service)"
@@ -149,7 +163,8 @@ def custody_rows(rows: Iterator[Any], clock: LocalClock) -> Iterator[tuple[Any, 
     text = clock.text
     for row in rows:
         (cid, adm, surname, forename, year, form, kind, state, slot, received, by_in) = row[:11]
-        (released, by_out, to, to_name, relationship, id_seen, overnight, reason, dsl) = row[11:]
+        (released, by_out, to, to_name, relationship, id_seen, overnight, reason, dsl) = row[11:20]
+        devices, why_released = row[20:]
         to_words = "Police" if state == _POLICE else RELEASED_TO_WORDS.get(to or "")
         yield (
             cid,
@@ -172,4 +187,6 @@ def custody_rows(rows: Iterator[Any], clock: LocalClock) -> Iterator[tuple[Any, 
             None if overnight is None else _stored_day(overnight),
             reason,
             (dsl is True or dsl == 1) if kind == _CONFISCATION else None,
+            devices,
+            why_released,
         )

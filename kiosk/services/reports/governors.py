@@ -197,6 +197,13 @@ def _tally(session: Session, which: ReportFilter, closes: dt.time) -> _Tally:
     return tally
 
 
+def school_fingerprint(sessions: Sessions) -> str | None:
+    """The school audit fingerprint the log claims, as printed on exports; None while the
+    log is not signed."""
+    with sessions() as session:
+        return lines.school_fingerprint(session.connection())
+
+
 def summary(sessions: Sessions, which: ReportFilter, *, verify_chain: bool = True) -> Summary:
     """Everything the governors' PDF shows, from one snapshot."""
     which = which.checked()

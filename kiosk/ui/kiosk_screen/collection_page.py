@@ -70,9 +70,11 @@ class CollectionPage(ColouredPage):
         photo: QImage | None,
         staff_name: str | None,
         photo_coming: bool = False,
+        caption: str = "",
     ) -> None:
         self.custody_id = custody_id
         self.name.setText(name)
+        self.caption.setText(caption or "Phone in slot")
         self.slot.set_number(slot)
         self.note.setText(note)
         self.note.setVisible(bool(note))

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kiosk.devices import kinds_words
 from kiosk.errors import (
     CardRevoked,
     DatabaseUnavailable,
@@ -84,6 +85,7 @@ class Outcome:
     seconds: int = RESULT_SECONDS
     undo: bool = False
     note: str = ""
+    caption: str = ""  # home time: the words above the slot ("Phone and watch in slot")
 
 
 def hand_in_outcome(result: HandInResult, door: DoorOutcome | None = None) -> Outcome:
@@ -96,8 +98,12 @@ def hand_in_outcome(result: HandInResult, door: DoorOutcome | None = None) -> Ou
         message = "Your phone is already with the office."
         return Outcome(State.ALREADY_HANDED_IN, Tone.INFO, name, message)
     slot = result.slot_number
+    placed = result.placements
     if result.already_held:
-        message = f"You have already handed in. Your phone is in slot {slot}"
+        if len(placed) > 1 or (placed and placed[0].kinds != ("phone",)):
+            message = f"You have already handed in. {_where(result)}"
+        else:
+            message = f"You have already handed in. Your phone is in slot {slot}"
         return Outcome(State.ALREADY_HANDED_IN, Tone.INFO, name, message, slot=slot)
     if door is not None and not door.opened:  # the door would not open: staff take over
         return Outcome(State.HANDED_IN, Tone.WARNING, name, door.message, slot=slot)
@@ -105,12 +111,41 @@ def hand_in_outcome(result: HandInResult, door: DoorOutcome | None = None) -> Ou
         State.HANDED_IN,
         Tone.SUCCESS,
         name,
-        door.message if door is not None else f"Switch your phone off and put it in slot {slot}",
+        door.message if door is not None else _put_in(result),
         slot=slot,
         custody_id=result.custody_id,
         seconds=UNDO_SECONDS,
         undo=True,
     )
+
+
+def _where(result: HandInResult) -> str:
+    """ "Phone and watch in slot 12", or each slot's devices when they took several."""
+    return ", ".join(f"{kinds_words(p.kinds)} in slot {p.slot_number}" for p in result.placements)
+
+
+def _put_in(result: HandInResult) -> str:
+    placed = result.placements
+    if not placed or (placed[0].kinds == ("phone",) and len(placed) == 1):
+        return f"Switch your phone off and put it in slot {result.slot_number}"
+    if len(placed) == 1:
+        words = kinds_words(placed[0].kinds).lower()
+        return f"Switch off your {words} and put them in slot {placed[0].slot_number}"
+    return f"Switch them off: {_where(result)}"
+
+
+def _collect_caption(info: CustodyInfo) -> str:
+    """Above the big slot number: "Phone and watch in slot", or every slot when several."""
+    kinds = kinds_words(info.kinds) if info.kinds else "Phone"
+    if info.other_slots:
+        others = ", ".join(str(n) for n in info.other_slots)
+        return f"{kinds} in slots {info.slot_number} and {others}"
+    return f"{kinds} in slot"
+
+
+def _collect_words(info: CustodyInfo) -> str:
+    caption = _collect_caption(info)
+    return caption if info.other_slots else f"{caption} {info.slot_number}"
 
 
 HELD_FOR_PARENT = "Held for a parent/carer: please see the office"
@@ -129,16 +164,19 @@ def collection_outcome(check: CollectionCheck) -> Outcome:
         State.COLLECT_CONFIRM,
         Tone.INFO,
         name,
-        f"Phone in slot {daily.slot_number}",
+        _collect_words(daily),
         slot=daily.slot_number,
         custody_id=daily.id,
         seconds=CONFIRM_SECONDS,
         note=note if check.confiscations else "",
+        caption=_collect_caption(daily),
     )
 
 
 def collected_outcome(info: CustodyInfo, door: DoorOutcome | None = None) -> Outcome:
-    message = f"Phone given back from slot {info.slot_number}. Goodbye!"
+    kinds = kinds_words(info.kinds) if info.kinds else "Phone"
+    slots = ", ".join(str(n) for n in (info.slot_number, *info.other_slots))
+    message = f"{kinds} given back from slot{'s' if info.other_slots else ''} {slots}. Goodbye!"
     if door is not None:
         message = door.message if door.opened else f"{door.message} Goodbye!"
     return Outcome(

@@ -239,6 +239,7 @@ class KioskScreen(StaffDesk, LockerDesk, QWidget):
                 slot=outcome.slot,
                 custody_id=outcome.custody_id,
                 note=outcome.note,
+                caption=outcome.caption,
                 photo=answer.photo,
                 photo_coming=answer.photo_of is not None,
                 staff_name=self._staff_name(),

@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -36,10 +38,11 @@ from kiosk.db import Sessions
 from kiosk.errors import DatabaseUnavailable, KioskError
 from kiosk.exports import ExportRequest, ExportResult, Format, Report, default_path, run_export
 from kiosk.rules import Action, may
-from kiosk.services import backup
-from kiosk.services.backup import BackupInfo, RestoreResult
+from kiosk.services import backup, restore
+from kiosk.services.backup import BackupInfo
 from kiosk.services.reports.filter import ReportFilter
 from kiosk.services.reports.reader import forms
+from kiosk.services.restore import RestoreResult
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Failure, Lane, Op, Progress, Ticket, describe_failure
 from kiosk.ui.reports.form import (
@@ -326,7 +329,19 @@ class ReportsPanel(QWidget):
             self, "Choose a backup to restore", start, "Kiosk backups (*.db);;All files (*)"
         )
         if path and self.confirm_restore(Path(path)):
-            self.start_restore(Path(path))
+            pin = self.ask_pin()
+            if pin:
+                self.start_restore(Path(path), pin)
+
+    def ask_pin(self) -> str:
+        """The admin's PIN again: a restore replaces every record, so it is asked anew."""
+        pin, ok = QInputDialog.getText(
+            self,
+            "Restore a backup",
+            f"{self.staff.name}, enter your PIN to restore:",
+            QLineEdit.EchoMode.Password,
+        )
+        return pin if ok else ""
 
     def confirm_restore(self, path: Path) -> bool:
         answer = QMessageBox.question(
@@ -338,10 +353,10 @@ class ReportsPanel(QWidget):
         )
         return answer == QMessageBox.StandardButton.Yes
 
-    def start_restore(self, path: Path) -> None:
+    def start_restore(self, path: Path, pin: str) -> None:
         if self.busy:
             return
-        job = partial(backup.restore, self.config, path, actor=self.staff.actor)
+        job = partial(restore.restore, self.config, path, admin_name=self.staff.name, pin=pin)
         self.progress.setRange(0, 0)
         self.status.show_text("Checking the backup, then restoring…")
         self._start(Op(self, "The restore", job), self._restore_finished)

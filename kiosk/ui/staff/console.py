@@ -37,9 +37,12 @@ from kiosk.ui.reports.panel import ReportsPanel
 from kiosk.ui.staff.confiscate import ConfiscateTab
 from kiosk.ui.staff.dashboard import DashboardTab
 from kiosk.ui.staff.devices import DevicesTab
+from kiosk.ui.staff.emergency_tab import EmergencyTab
 from kiosk.ui.staff.end_of_day import EndOfDayTab
 from kiosk.ui.staff.lists import ListsTab
 from kiosk.ui.staff.locker_faults import LockerFaultsTab
+from kiosk.ui.staff.out_of_school import OutOfSchoolTab
+from kiosk.ui.staff.pupil_devices import PupilDevicesTab
 from kiosk.ui.staff.release import ReleaseTab
 from kiosk.ui.style import BLUE, WHITE
 from kiosk.ui.widgets.pinpad import StaffLogin
@@ -153,6 +156,9 @@ class StaffConsole(QWidget):
         self.add_tab("Devices", lambda staff: DevicesTab(s, staff, c), everyone)
         self.add_tab("End of day", lambda staff: EndOfDayTab(s, staff, c), everyone)
         self.add_tab("Lockers", lambda staff: LockerFaultsTab(s, staff, self.bank), everyone)
+        self.add_tab("Out of school", lambda staff: OutOfSchoolTab(s, staff, c), everyone)
+        self.add_tab("Pupil's devices", lambda staff: PupilDevicesTab(s, staff, c), everyone)
+        self.add_tab("Emergency", lambda staff: EmergencyTab(s, staff, c), {"senior", "admin"})
         self.add_tab("Reports", lambda staff: ReportsPanel(s, staff, c), {"senior", "admin"})
         self.add_tab("Admin", lambda staff: AdminPanel(s, staff, c), {"admin"})
 

@@ -101,10 +101,14 @@ class DashboardTab(QWidget):
         self.heading = QLabel("")
         self.heading.setStyleSheet("font-size: 24px; font-weight: 800;")
         self.updated = QLabel("")
+        self.day_line = QLabel("")  # who is out of school, what an emergency left
+        self.day_line.setStyleSheet("font-size: 20px; font-weight: 700; color: #b45309;")
+        self.day_line.setVisible(False)
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh)
         top = QHBoxLayout()
         top.addWidget(self.heading, 1)
+        top.addWidget(self.day_line)
         top.addWidget(self.updated)
         top.addWidget(refresh)
         self.tiles: dict[str, Tile] = {}
@@ -175,10 +179,24 @@ class DashboardTab(QWidget):
             )
         for name, count in counts.items():
             self.tiles[name].set_count(count)
+        self._show_day_line(data)
         self.slot_map.set_slots(data.slots)
         selected = self.slot_map.selected
         if selected is not None:
             self._show_slot(selected)
+
+    def _show_day_line(self, data: Dashboard) -> None:
+        words = []
+        if data.out_now:
+            words.append(f"{data.out_now} out of school")
+        if data.emergency_not_back:
+            words.append(f"{data.emergency_not_back} not back after an emergency")
+        self.day_line.setText(" · ".join(words))
+        self.day_line.setToolTip(
+            "Out of school tab: who is still out. Emergency tab: devices released in an "
+            "emergency that no one has confirmed back with their pupil."
+        )
+        self.day_line.setVisible(bool(words))
 
     def _show_slot(self, number: int) -> None:
         slot = self.slot_map.slot(number)

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.services import console, custody
+from kiosk.services import console, custody, day_outs, emergency
 from kiosk.services.console import HeldDevice, Reconciliation
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
@@ -55,9 +55,14 @@ class EndOfDayTab(QWidget):
         self.confirm_box = self._build_confirmation()
         self.feedback = Feedback()
         hint = QLabel("Give devices back on the Release tab; keep the rest overnight here.")
+        self.day_left = QLabel("")
+        self.day_left.setWordWrap(True)
+        self.day_left.setStyleSheet("font-weight: 700; color: #b45309;")
+        self.day_left.setVisible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(hint)
+        layout.addWidget(self.day_left)
         layout.addWidget(self.table, 1)
         layout.addLayout(actions)
         layout.addWidget(self.confirm_box)
@@ -97,6 +102,28 @@ class EndOfDayTab(QWidget):
                 f"{held} still held: {kept} kept overnight, {held - kept} to decide."
             )
         self.keep_all.setEnabled(bool(report.undecided))
+        self._show_day_left()
+
+    def _show_day_left(self) -> None:
+        """What the day left besides held devices: pupils still out, devices an emergency
+        released that nobody has confirmed back (the reconciliation, also the day after)."""
+        ok, left = attempt(
+            self.feedback,
+            "Loading who is out",
+            lambda: (day_outs.still_out(self.sessions), emergency.not_given_back(self.sessions)),
+        )
+        if not ok or left is None:
+            return
+        out, not_back = left
+        words = []
+        if out:
+            words.append(f"{len(out)} still out of school (Out of school tab)")
+        if not_back:
+            words.append(
+                f"{len(not_back)} released in an emergency and never confirmed back (Emergency tab)"
+            )
+        self.day_left.setText("Also: " + "; ".join(words) + "." if words else "")
+        self.day_left.setVisible(bool(words))
 
     def _keep(self, device: HeldDevice, reason: str) -> bool:
         ok, _ = attempt(

@@ -1,0 +1,216 @@
+"""Emergency (senior staff and admins): every device held, at once, and printed in one tap
+for a fire marshal; "all devices released in an emergency" recorded in one action with a
+reason; afterwards, the devices nobody has yet confirmed are back with their pupil."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.config import Config
+from kiosk.db import Sessions
+from kiosk.devices import kinds_words
+from kiosk.printing import emergency as emergency_pdf
+from kiosk.services import emergency, settings
+from kiosk.services.emergency import ListedDevice
+from kiosk.services.staff import StaffMember
+from kiosk.ui.staff import models
+from kiosk.ui.staff.common import Feedback, attempt, heading_label, when_text
+from kiosk.ui.staff.models import Column, RowsModel, SearchProxy
+from kiosk.ui.widgets.document_bar import DocumentBar, open_document
+
+
+def listed_columns(since: str) -> list[Column]:
+    return [
+        *models.pupil_columns(lambda d: d.pupil),
+        Column(
+            "Slot", lambda d: "" if d.slot_number is None else str(d.slot_number),
+            lambda d: d.slot_number or 0, True,
+        ),
+        Column("Devices", lambda d: kinds_words(d.kinds)),
+        Column("", lambda d: "Confiscated: stays" if d.confiscated else ""),
+        Column(since, lambda d: when_text(d.since), lambda d: d.since),
+    ]  # fmt: skip
+
+
+class EmergencyTab(QWidget):
+    def __init__(
+        self,
+        sessions: Sessions,
+        staff: StaffMember,
+        config: Config,
+        parent: QWidget | None = None,
+        *,
+        open_pdf: bool = True,
+    ) -> None:
+        super().__init__(parent)
+        self.sessions, self.staff, self.config = sessions, staff, config
+        self.open_pdf = open_pdf  # tests keep the PDF viewer closed
+        self.feedback = Feedback()
+        self.pages = QTabWidget()
+        self.pages.addTab(self._build_held(), "Every device held")
+        self.pages.addTab(self._build_not_back(), "Not confirmed back")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.pages, 1)
+        layout.addWidget(self.feedback)
+        self.listing: emergency.EmergencyList | None = None
+
+    def _build_held(self) -> QWidget:
+        self.print_button = QPushButton("Print the list for the fire marshal")
+        self.print_button.setProperty("role", "primary")
+        self.print_button.clicked.connect(self.print_list)
+        self.summary = heading_label("")
+        self.held_model = RowsModel(listed_columns("Since"), lambda d: models.pupil_search(d.pupil))
+        self.held_proxy = SearchProxy(self.held_model)
+        self.held_table = models.make_table(self.held_proxy, compact=True)
+        self.saved = DocumentBar("List saved", full_path=True)
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("What happened, e.g. fire alarm: evacuation at 11:05")
+        self.reason.setMaxLength(emergency.REASON_MAX)
+        self.release = QPushButton("All devices released in an emergency…")
+        self.release.setProperty("role", "danger")
+        self.release.clicked.connect(self._review)
+        self.confirm_box = QFrame()
+        self.confirm_text = QLabel("")
+        self.confirm_text.setWordWrap(True)
+        confirm = QPushButton("Yes, record it")
+        confirm.setProperty("role", "danger")
+        confirm.clicked.connect(self._release_all)
+        back = QPushButton("Back")
+        back.clicked.connect(lambda: self.confirm_box.setVisible(False))
+        confirm_row = QHBoxLayout(self.confirm_box)
+        confirm_row.addWidget(self.confirm_text, 1)
+        confirm_row.addWidget(confirm)
+        confirm_row.addWidget(back)
+        self.confirm_box.setVisible(False)
+        top = QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.print_button)
+        release_row = QHBoxLayout()
+        release_row.addWidget(self.reason, 1)
+        release_row.addWidget(self.release)
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addLayout(top)
+        layout.addWidget(self.saved)
+        layout.addWidget(self.held_table, 1)
+        layout.addLayout(release_row)
+        layout.addWidget(self.confirm_box)
+        return page
+
+    def _build_not_back(self) -> QWidget:
+        self.not_back_summary = heading_label("")
+        self.not_back_model = RowsModel(
+            listed_columns("Released"), lambda d: models.pupil_search(d.pupil)
+        )
+        self.not_back_proxy = SearchProxy(self.not_back_model)
+        self.not_back_table = models.make_table(self.not_back_proxy, compact=True)
+        self.not_back_table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+        self.confirm_back = QPushButton("Confirm the selected pupils have them back")
+        self.confirm_back.setProperty("role", "primary")
+        self.confirm_back.clicked.connect(self._confirm_back)
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.not_back_summary)
+        layout.addWidget(self.not_back_table, 1)
+        layout.addWidget(self.confirm_back)
+        return page
+
+    # -- the list
+
+    def refresh(self) -> None:
+        ok, listing = attempt(
+            self.feedback,
+            "Loading every device held",
+            lambda: emergency.held_list(self.sessions, self.staff.actor),
+        )
+        if ok and listing is not None:
+            self.listing = listing
+            self.held_model.set_rows(listing.devices)
+            self.summary.setText(f"{len(listing.devices)} devices held, of {listing.pupils} pupils")
+        ok, left = attempt(
+            self.feedback, "Loading the reconciliation", lambda: emergency.not_given_back(
+                self.sessions
+            ),
+        )  # fmt: skip
+        if ok and left is not None:
+            self.not_back_model.set_rows(left)
+            self.not_back_summary.setText(
+                f"{len(left)} released in an emergency and not yet confirmed back"
+                if left
+                else "Every device released in an emergency is confirmed back."
+            )
+            self.pages.setTabText(1, f"Not confirmed back ({len(left)})")
+
+    def print_list(self) -> Path | None:
+        """One tap: the list as it is now, saved as PDF and opened for printing."""
+        self.refresh()
+        listing = self.listing
+        if listing is None:
+            return None
+        ok, path = attempt(
+            self.feedback,
+            "Saving the list",
+            lambda: emergency_pdf.write(
+                listing, settings.load(self.sessions).school_name, self.config.export_dir
+            ),
+        )
+        if not ok or path is None:
+            return None
+        self.saved.show_path(path)
+        if self.open_pdf:
+            open_document(path)
+        return path
+
+    # -- releasing all
+
+    def _review(self) -> None:
+        if not self.reason.text().strip():
+            self.feedback.error("Say what the emergency is first.")
+            return
+        count = sum(1 for d in self.listing.devices if not d.confiscated) if self.listing else 0
+        self.confirm_text.setText(
+            f"Record that all {count} daily devices left their slots in an emergency? "
+            "Confiscated devices stay with staff. Each pupil's device is then confirmed back "
+            "on the next page."
+        )
+        self.confirm_box.setVisible(True)
+
+    def _release_all(self) -> None:
+        self.confirm_box.setVisible(False)
+        ok, count = attempt(
+            self.feedback,
+            "Recording the emergency release",
+            lambda: emergency.release_all(self.sessions, self.staff.actor, self.reason.text()),
+        )
+        if ok and count is not None:
+            self.reason.clear()
+            self.refresh()
+            self.feedback.ok(f"Recorded: {count} devices released in an emergency.")
+
+    def _confirm_back(self) -> None:
+        rows = self.not_back_table.selectionModel().selectedRows()
+        chosen = [self.not_back_proxy.row_at(r.row()) for r in rows]
+        ids = [d.custody_id for d in chosen if isinstance(d, ListedDevice)]
+        if not ids:
+            self.feedback.error("Tap the pupils who have their devices back.")
+            return
+        ok, done = attempt(
+            self.feedback,
+            "Confirming devices back",
+            lambda: emergency.confirm_given_back(self.sessions, self.staff.actor, ids),
+        )
+        if ok:
+            self.refresh()
+            self.feedback.ok(f"Recorded: {done} back with their pupils.")
