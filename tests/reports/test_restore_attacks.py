@@ -256,7 +256,7 @@ def test_a_restore_without_a_pin_is_refused(history, config, made, pin):
 def test_a_restore_with_a_wrong_pin_is_refused_and_counts_as_a_failed_log_in(
     history, config, made, sessions
 ):
-    with pytest.raises(RestoreRefused, match=r"Not restored: Wrong PIN\. 4 attempts left\."):
+    with pytest.raises(RestoreRefused, match=r"Not restored: Wrong PIN\.$"):
         do_restore(config, made, pin="0000")
     assert newest_kind(sessions) == "pin_wrong"
 
@@ -388,10 +388,10 @@ def test_a_copy_that_runs_out_of_disk_leaves_nothing_behind(history, config, eng
 
 def test_the_pin_check_uses_the_live_accounts(history, config, made, sessions):
     admin = history.school.actors["admin"]
-    staff.reset_pin(sessions, admin, admin.id, "8642")
+    staff.reset_pin(sessions, admin, admin.id, "864297")
     with pytest.raises(RestoreRefused, match="Wrong PIN"):
         do_restore(config, made)  # the backup's PIN for the account no longer counts
-    assert do_restore(config, made, pin="8642").events > 0
+    assert do_restore(config, made, pin="864297").events > 0
 
 
 def test_a_damaged_current_database_is_not_taken_for_a_new_install(history, config, made, engine):
