@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # kiosk, and the tests' pgserver and reliability helpers; appended, so that a benchmark
@@ -57,3 +58,12 @@ def postgres_or_none(*, durable: bool = True):  # type: ignore[no-untyped-def]
     except PostgresUnavailable as exc:
         print(f"PostgreSQL skipped: {exc}", flush=True)
         return None
+
+
+def engine_and_sessions(opened: Any) -> tuple[Any, Any]:
+    """``open_database``'s answer as (engine, sessions): a ``Database`` handle here, or the
+    (engine, sessionmaker) pair of the tree before issue 13, which benchmarks/redesign.py
+    runs these scripts against too."""
+    if isinstance(opened, tuple):
+        return opened[0], opened[1]
+    return opened.engine, opened

@@ -26,15 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from _support import load_note, percentile, postgres_or_none, record
+from _support import engine_and_sessions, load_note, percentile, postgres_or_none, record
 from _table import print_table
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
 from kiosk.config import sqlite_url
 from kiosk.db import open_database
 from kiosk.services import cards, custody
 from kiosk.services.audit import Actor
-from kiosk.tables import Base
+from kiosk.tables import Base, Card
 
 TARGET_P95_MS = 5.0
 MORNING = dt.date(2026, 7, 20)  # the Monday after reports.py's school year ends
@@ -55,6 +55,16 @@ class Timings:
         return result
 
 
+def current_cards(session: Any, pupils: int) -> list[str]:
+    """The card texts of the first ``pupils`` pupils who have a card."""
+    held = select(Card.pupil_id, Card.serial).where(
+        Card.pupil_id <= pupils, Card.revoked_at.is_(None)
+    )
+    return [
+        cards.card_text(session, p, s) for p, s in session.execute(held.order_by(Card.pupil_id))
+    ]
+
+
 def year_of_history() -> Path:
     import reports  # benchmarks/reports.py: the one definition of "a school year" here
 
@@ -67,7 +77,7 @@ def year_of_history() -> Path:
 def copy_to_postgres(source: Path, url: str) -> None:
     """Every table of the SQLite year into a freshly migrated PostgreSQL database (COPY),
     then the id sequences moved past the copied rows."""
-    engine = open_database(url).engine
+    engine, _ = engine_and_sessions(open_database(url))
     try:
         with sqlite3.connect(source) as lite, engine.begin() as conn:
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -98,13 +108,11 @@ def morning(url: str, backend: str, hand_ins: int) -> Timings:
     gives back every fourth device."""
     import reports
 
-    sessions = open_database(url)
-
-    engine = sessions.engine
+    engine, sessions = engine_and_sessions(open_database(url))
     office = Actor(2, "Olivia Office")  # reports.py's second staff member
     timings = Timings(backend)
     with sessions() as session:
-        texts = [c.text for p in range(1, hand_ins + 1) if (c := cards.current_card(session, p))]
+        texts = current_cards(session, hand_ins)
         timings.events = session.execute(text("SELECT count(*) FROM audit_events")).scalar_one()
     start = reports.at(MORNING, 7, 25)
     for i, card in enumerate(texts):

@@ -39,14 +39,14 @@ from typing import Any
 
 from _support import load_note, percentile, record
 from _table import print_table
-from handin import MORNING, year_of_history
+from handin import MORNING, current_cards, year_of_history
 from sqlalchemy import text
 
 from kiosk.config import sqlite_url
 from kiosk.db import Sessions, open_database
 from kiosk.lockers import kerong as kr
 from kiosk.lockers.simulator import BoardSimulator
-from kiosk.services import cards, custody
+from kiosk.services import custody
 from kiosk.services.audit import Actor
 from kiosk.services.lockers import doors, mapping
 from kiosk.services.lockers.bank import LockerBank
@@ -122,9 +122,7 @@ def morning(work: Path, hand_ins: int) -> tuple[Timings, int]:
         stack.callback(bank.close)
         monitor = LockerMonitor(sessions, bank)
         with sessions() as session:
-            texts = [
-                c.text for p in range(1, hand_ins + 1) if (c := cards.current_card(session, p))
-            ]
+            texts = current_cards(session, hand_ins)
         start = dt.datetime.combine(MORNING, dt.time(7, 25))
         monitor.poll(start)
         for i, card in enumerate(texts):

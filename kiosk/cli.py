@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -29,6 +30,16 @@ COMMANDS: dict[str, tuple[str, Configure, Handler]] = {}
 
 class CliError(Exception):
     """A plain-words failure: printed without a traceback, exit status 2."""
+
+
+def confirm(question: str, assume_yes: bool) -> bool:
+    """The person's yes to ``question`` (or ``--yes``); without a terminal to ask on, a
+    CliError saying to run again with ``--yes``."""
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        raise CliError(f"{question} Run again with --yes to go ahead.")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
 def command(

@@ -7,11 +7,10 @@ asked for, or KIOSK_PIN in scripts) so the audit log names who did it.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk.cli import CliError, Context, add_login, command, staff_login
+from kiosk.cli import CliError, Context, add_login, command, confirm, staff_login
 from kiosk.errors import KioskError
 from kiosk.services.audit import Actor
 
@@ -26,14 +25,6 @@ def _actor(ctx: Context, args: argparse.Namespace) -> Actor:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def _confirm(question: str, assume_yes: bool) -> bool:
-    if assume_yes:
-        return True
-    if not sys.stdin.isatty():
-        raise CliError(f"{question} Run again with --yes to go ahead.")
-    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
 # --- import-roster ----------------------------------------------------------------------
@@ -208,7 +199,7 @@ def cards_cmd(ctx: Context, args: argparse.Namespace) -> int:
         raise CliError("say which cards (--pupil, --form, --year or --all) and --out FILE")
     selection = _card_selection(args)
     question = f"Reissue cards for {selection.describe()}? Their current cards will stop working."
-    if args.reissue and not _confirm(question, args.yes):
+    if args.reissue and not confirm(question, args.yes):
         print("Nothing was changed.")
         return 1
     actor = _actor(ctx, args)
@@ -378,7 +369,7 @@ def settings_cmd(ctx: Context, args: argparse.Namespace) -> int:
     if not args.as_name:
         raise CliError("changing settings needs --as NAME")
     question = "Changing the school code stops every printed card working until reprinted."
-    if args.key == "school_code" and not _confirm(question + " Go ahead?", args.yes):
+    if args.key == "school_code" and not confirm(question + " Go ahead?", args.yes):
         print("Nothing was changed.")
         return 1
     actor = staff_login(ctx, args.as_name).actor

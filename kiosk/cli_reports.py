@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk.cli import CliError, Context, add_login, command, read_pin, staff_login
+from kiosk.cli import CliError, Context, add_login, command, confirm, read_pin, staff_login
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
@@ -56,14 +56,6 @@ def _format_of(args: argparse.Namespace) -> Format:
             "--kind is for the CSV and XLSX logs: the PDF is the governors' summary of both"
         )
     return chosen
-
-
-def _confirm(question: str, assume_yes: bool) -> bool:
-    if assume_yes:
-        return True
-    if not sys.stdin.isatty():
-        raise CliError(f"{question} Run again with --yes to go ahead.")
-    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
 
 
 # --- export -------------------------------------------------------------------------------
@@ -172,7 +164,7 @@ def purge(ctx: Context, args: argparse.Namespace) -> int:
         print(files.describe())
         if args.dry_run or plan.pupils + files.count == 0:
             return 0
-        if not _confirm("Purge them now? This cannot be undone.", args.yes):
+        if not confirm("Purge them now? This cannot be undone.", args.yes):
             print("Nothing purged.")
             return 1
         done = retention.purge(ctx.sessions, actor)
@@ -238,7 +230,7 @@ def restore(ctx: Context, args: argparse.Namespace) -> int:
         f"Replace the current database with {args.file}? Anything recorded since that "
         "backup is set aside (the current database is kept as a pre-restore backup)."
     )
-    if not _confirm(question, args.yes):
+    if not confirm(question, args.yes):
         print("Nothing restored.")
         return 1
     try:

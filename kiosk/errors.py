@@ -25,6 +25,10 @@ class UnknownPupil(KioskError):
 class UnknownCard(KioskError):
     default_message = "Card not recognised. Please see the office."
 
+    def __init__(self, message: str | None = None, *, reason: str = "unknown_card") -> None:
+        super().__init__(message)
+        self.reason = reason  # for the count of refused scans: not_a_card, forged, ...
+
 
 class CardRevoked(KioskError):
     default_message = "This card has been replaced. Please see the office for your new card."
@@ -52,6 +56,12 @@ class ConfiscatedNeedsParent(KioskError):
 
 class UndoWindowPassed(KioskError):
     default_message = "Too late to undo: please ask the office."
+
+
+class TooLate(KioskError):
+    """A scan answered so late that its pupil may have gone: nothing was recorded."""
+
+    default_message = "That took too long, and nothing was recorded. Please scan your card again."
 
 
 class SlotUnavailable(KioskError):

@@ -24,6 +24,7 @@ class EventKind(StrEnum):
     HAND_IN_REPEAT_SCAN = "hand_in_repeat_scan", "Card scanned again while held"
     HAND_IN_UNDONE = "hand_in_undone", "Hand-in undone"
     EXEMPTION_SHOWN = "exemption_shown", "Exemption shown at the kiosk"
+    SLOT_CHECKED_EMPTY = "slot_checked_empty", "Slot checked empty after an undone hand-in"
     COLLECTED = "collected", "Given back to the pupil"
     CONFISCATED = "confiscated", "Confiscated"
     RELEASED_TO_PARENT = "released_to_parent", "Released to parent/carer"
@@ -87,6 +88,9 @@ class EventKind(StrEnum):
     KIOSK_LEFT_FULL_SCREEN = "kiosk_left_full_screen", "Kiosk left full-screen mode"
     KIOSK_ENTERED_FULL_SCREEN = "kiosk_entered_full_screen", "Kiosk back in full-screen mode"
     KIOSK_CLOSED = "kiosk_closed", "Kiosk program closed"
+    # counted per kiosk and minute: one event with the count, however many scans
+    CARDS_REFUSED = "cards_refused", "Cards refused at the kiosk"
+    HOME_TIME_LOOKUPS = "home_time_lookups", "Cards looked up at home time"
     SETTINGS_CHANGED = "settings_changed", "Settings changed"
     EXPORT = "export", "Report exported"
     BACKUP_MADE = "backup_made", "Backup made"

@@ -142,6 +142,9 @@ class Slot(Base):
     label: Mapped[str | None] = mapped_column(String(40))
     in_service: Mapped[bool] = mapped_column(Boolean, default=True)
     reserved_for_confiscation: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when a hand-in to this slot is undone: a phone may still be in it, so no one is
+    # sent here until a member of staff has checked it is empty (then it is cleared).
+    check_needed_since: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class Staff(Base):

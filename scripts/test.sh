@@ -18,5 +18,5 @@ if [ $# -eq 0 ]; then
     # the run above is offscreen, so it skipped it there.
     echo "== pytest: full-screen kiosk window under Xvfb"
     QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m pytest \
-        -q -p no:cacheprovider tests/ui_kiosk/test_screenshots.py -k full_screen_window
+        -q -p no:cacheprovider tests/ui/kiosk_screen/test_screenshots.py -k full_screen_window
 fi

@@ -11,8 +11,10 @@ from __future__ import annotations
 import csv
 import gc
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from itertools import chain, islice
 from operator import itemgetter
 from pathlib import Path
@@ -20,24 +22,20 @@ from typing import Any, TextIO
 
 from kiosk.clock import LocalClock
 from kiosk.db import Sessions
-from kiosk.services.reports.audit_log import (
-    AUDIT_COLUMNS,
-    NO_PUPIL,
-    PupilFields,
-    lean_audit_rows,
-    redacted_flag,
+from kiosk.services.reports.fields import LOCAL_TIME, Code, Field, columns, row_shaper
+from kiosk.services.reports.filter import (
+    FORMULA_STARTS,
+    Column,
+    LogKind,
+    LogTable,
+    Progress,
+    ReportFilter,
+    guarded,
 )
-from kiosk.services.reports.filter import Column, LogKind, LogTable, Progress, ReportFilter
 from kiosk.services.reports.reader import LogReader
 
-FORMULA_STARTS = frozenset("=+-@\t\r")
 BOM = "\ufeff"  # so Excel reads the file as UTF-8 (names with accents)
 CHUNK = 5000
-
-
-def guarded(value: str) -> str:
-    """``value`` made safe to open in a spreadsheet (unchanged unless it starts a formula)."""
-    return "'" + value if value and value[0] in FORMULA_STARTS else value
 
 
 def _prepared(table: LogTable) -> Iterator[Sequence[Any]]:
@@ -93,20 +91,19 @@ def _no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-# -- the audit log's lines made in one step -------------------------------------------------
+# -- a log's lines made at once ---------------------------------------------------------------
 #
 # Profiled on a year of a large school (600,000 events), two thirds of a CSV's time went on
-# Python handling each row twice after the DBAPI made it: ``lean_audit_rows`` rebuilding it
-# as a tuple (school-local time, the pupil's fields), then csv.writer quoting each value
-# and handing every line to the text file on its own. Here each batch of the cursor's rows
-# becomes its text in one f-string a row: the values that repeat (event kind, staff, details,
-# the redacted flag, the pupil's four fields, the local hour) are turned into csv.writer's
-# own text once each and looked up; the rest (event number, ids, the time's minutes and
-# seconds, hash) are written as they are, which is what csv.writer writes for integers, None
-# and text holding no comma, double quote, CR or LF. A batch with any value outside those
-# cases goes through ``lean_audit_rows`` and csv.writer instead: the bytes are always theirs.
+# Python handling each row twice after the DBAPI made it: shaping it as the reports show it,
+# then csv.writer quoting each value and handing every line to the text file on its own.
+# Here each batch of the cursor's lean rows becomes its text in one f-string a row, made
+# once a log from its fields (``_line_form``): a value whose text repeats (words, names,
+# flags, a look-up's columns by its key, the school-local hour of a time) is turned into
+# csv.writer's own text once and looked up; the rest (ids, a time's minutes and seconds, a
+# hash) is written as it is, which is what csv.writer writes for integers, None and text
+# holding no comma, double quote, CR or LF. A batch with any value outside those cases
+# goes through the row shaper and csv.writer instead: the bytes are always theirs.
 
-LINES_AT_ONCE = True  # False: every row through csv.writer (what the tests compare with)
 _QUOTED_FOR = (",", '"', "\r", "\n")  # the characters csv.writer ("excel") quotes a field for
 
 
@@ -119,8 +116,8 @@ def _csv_cells(values: Sequence[Any]) -> str:
 
 class _CellTexts(dict[Any, str]):
     """csv.writer's text for the cells ``shape`` makes of a value, made once a value.
-    Keyed by value: the columns it serves hold text only (SQLite's TEXT affinity), 0/1
-    flags or ids checked to be ints, so values equal as keys (1, 1.0, True) never need
+    Keyed by value: a column's values are of one kind (text, by SQLite's TEXT affinity;
+    flags; ids checked to be ints), so values equal as keys (1, 1.0, True) never need
     different texts."""
 
     def __init__(self, shape: Callable[[Any], tuple[Any, ...]] = lambda value: (value,)) -> None:
@@ -150,95 +147,182 @@ class _LocalHours(dict[str, str]):
         return local
 
 
-class _AuditLines:
-    """CSV text for batches of ``LogReader.lean_audit`` rows; see above."""
-
-    def __init__(self, pupils: dict[Any, PupilFields]) -> None:
-        self.pupils, self.clock = pupils, LocalClock()
-        self.pupil_cells = _CellTexts(lambda pupil: (pupil, *pupils.get(pupil, NO_PUPIL)))
-        self.texts, self.flags = _CellTexts(), _CellTexts(lambda red: (redacted_flag(red),))
-        self.hours = _LocalHours(self.clock)
-
-    def text(self, rows: list[Any]) -> str:
-        fast = self._fast(rows)
-        if fast is not None:
-            return fast
-        buffer = io.StringIO()
-        csv.writer(buffer).writerows(lean_audit_rows(iter(rows), self.clock, self.pupils))
-        return buffer.getvalue()
-
-    def _fast(self, rows: list[Any]) -> str | None:
-        """The batch's text, or None if a value is not of a kind this handles exactly."""
-        if len(self.texts) > 50_000:  # details are mostly "{}"; keep rare ones from piling up
-            self.texts.clear()
-        column = _COLUMN  # by column (itemgetters): a third of the time of zip(*rows)
-        ids = chain(map(column[4], rows), map(column[5], rows), map(column[6], rows))
-        if not (_ints(map(column[0], rows), none=False) and _ints(ids)):  # seq; ids
-            return None
-        ats, hashes = list(map(column[1], rows)), list(map(column[9], rows))
-        if not (_plain_texts(ats, shortest=19) and _plain_texts(hashes)):
-            return None
-        texts, flags, hours, pupil_cells = self.texts, self.flags, self.hours, self.pupil_cells
-        hours.missed = False
-        text = "".join(
-            [
-                f"{seq},{hours[at[:13]]}{at[13:19]},{texts[kind]},{texts[staff]},"
-                f"{pupil_cells[pupil]},"
-                f"{'' if slot is None else slot},{'' if cid is None else cid},"
-                f"{texts[details]},{flags[red]},{hashed}\r\n"
-                for seq, at, kind, staff, pupil, slot, cid, details, red, hashed in rows
-            ]
-        )
-        return None if hours.missed else text
+def _ints(values: Iterable[Any]) -> bool:
+    """Whether every value is an int or None."""
+    return set(map(type, values)) <= _INT_OR_NONE
 
 
-_COLUMN = [itemgetter(n) for n in range(10)]  # the ten values of a lean audit row
-_INT = frozenset({int})
-_NONE = frozenset({int, type(None)})
+_INT_OR_NONE = frozenset({int, type(None)})
 
 
-def _ints(values: Iterable[Any], *, none: bool = True) -> bool:
-    """Whether every value is an int (or None, if ``none``)."""
-    return set(map(type, values)) <= (_NONE if none else _INT)
-
-
-def _plain_texts(values: Sequence[Any], shortest: int = 0) -> bool:
+def _plain_texts(values: Iterable[Any], shortest: int = 0) -> bool:
     """Whether every value is text of at least ``shortest`` characters that csv.writer
     writes as it is."""
+    values = list(values)
     if not set(map(type, values)) <= {str} or min(map(len, values), default=0) < shortest:
         return False
     joined = "".join(values)
     return not any(char in joined for char in _QUOTED_FOR)
 
 
+def _times(values: Iterable[Any]) -> bool:
+    """Whether every value is None or stored time text (``YYYY-MM-DD HH:MM:SS...``) that
+    csv.writer writes as it is."""
+    return _plain_texts((value for value in values if value is not None), shortest=19)
+
+
+def _group(fields: tuple[Field, ...], n: int) -> list[int]:
+    """Field ``n`` and the fields after it that come from the same look-up."""
+    group = [n]
+    while group[-1] + 1 < len(fields) and fields[group[-1] + 1].lookup is fields[n].lookup:
+        group.append(group[-1] + 1)
+    return group
+
+
+_VARIABLE = re.compile(r"\bc(\d+)\b")
+
+
+def _uses_only(expressions: list[str], group: list[int]) -> bool:
+    """Whether the expressions use no column's value outside ``group``."""
+    used = {int(n) for expression in expressions for n in _VARIABLE.findall(expression)}
+    return used <= set(group)
+
+
+def _looked_up_in(code: Code, n: int, expression: str) -> str:
+    """``expression`` with column ``n``'s value (from a look-up) looked up in place."""
+    lookup = code.fields[n].lookup
+    assert lookup is not None
+    at = code.lookups.index(lookup)
+    taken = [m for m, f in enumerate(code.fields) if f.lookup is lookup]
+    value = f"found{at}.get({code.key(lookup)})"
+    if len(taken) > 1:
+        value = f"found{at}.get({code.key(lookup)}, none{at})[{taken.index(n)}]"
+        code.values[f"none{at}"] = (None,) * len(taken)
+    return re.sub(rf"\bc{n}\b", value, expression)
+
+
+LineMaker = Callable[[list[Any]], "list[str] | None"]
+
+
+@cache
+def _line_form(fields: tuple[Field, ...]) -> Callable[..., tuple[LineMaker, list[_CellTexts]]]:
+    """The function that makes, for one export (its clock, look-ups and local hours), a
+    maker of CSV lines from a batch of lean rows (None for a batch it does not take)
+    and the texts it remembers."""
+    code, checks = Code(fields), []
+    cells: list[str] = []  # the statements making the texts remembered
+    caches: list[str] = []  # their names
+    made: list[str] = []  # each column's part of the line
+    at = {name: p for p, name in enumerate(code.lean_row().rstrip(",").split(", "))}
+    n = 0
+    while n < len(fields):
+        field_ = fields[n]
+        if field_.lookup is not None:
+            group = _group(fields, n)
+            shown = [code.shown(m) for m in group]
+            key, g = code.key(field_.lookup), len(caches)
+            if _uses_only(shown, group):  # the look-up's columns here, by its key
+                cells.append(
+                    f"    def shape{g}({key}):\n        {code.looked_up(field_.lookup)}\n"
+                    f"        return ({', '.join(shown)},)\n"
+                    f"    group{g} = Cells(shape{g})"
+                )
+                caches.append(f"group{g}")
+                made.append(f"{{group{g}[{key}]}}")
+            else:  # shown with the row's other values: each looked up where it is used
+                for m, expression in zip(group, shown, strict=True):
+                    cells.append(f"    cells{m} = Cells()")
+                    caches.append(f"cells{m}")
+                    made.append(f"{{cells{m}[{_looked_up_in(code, m, expression)}]}}")
+            n = group[-1] + 1
+            continue
+        var = f"c{n}"
+        if field_.shown is None and field_.column.type == "int":
+            checks.append(("ints", at[var]))
+            made.append(f'{{"" if {var} is None else {var}}}')
+        elif field_.shown is None and field_.unique:
+            checks.append(("plain", at[var]))
+            made.append(f"{{{var}}}")
+        elif field_.shown is LOCAL_TIME:
+            checks.append(("times", at[var]))
+            made.append(f'{{"" if {var} is None else hours[{var}[:13]] + {var}[13:19]}}')
+        else:
+            cells.append(f"    cells{n} = Cells()")
+            caches.append(f"cells{n}")
+            made.append(f"{{cells{n}[{code.shown(n)}]}}")
+        n += 1
+    tests = [
+        f"{test}(chain({', '.join(f'map(column[{p}], rows)' for t, p in checks if t == test)}))"
+        for test in ("ints", "plain", "times")
+        if any(t == test for t, _ in checks)
+    ]
+    line, kept = ",".join(made), f" if {code.kept()}" if code.kept() else ""
+    source = "\n".join(
+        [
+            "def make(clock, found, hours):",
+            "    text = clock.text",
+            *(f"    found{n} = found[{n}]" for n in range(len(code.lookups))),
+            *cells,
+            "    def lines(rows):",
+            f"        if not ({' and '.join(tests) or 'True'}):",
+            "            return None",
+            "        hours.missed = False",
+            f'        made = [f"""{line}\\r\\n""" for {code.lean_row()} in rows{kept}]',
+            "        return None if hours.missed else made",
+            f"    return lines, [{', '.join(caches)}]",
+        ]
+    )
+    code.values.update(
+        Cells=_CellTexts,
+        chain=chain,
+        ints=_ints,
+        plain=_plain_texts,
+        times=_times,
+        column=[itemgetter(p) for p in range(len(at))],
+    )
+    return code.function(source + "\n", "make")
+
+
+class _Lines:
+    """CSV text for batches of one log's lean rows (``LogReader.lean_batches``)."""
+
+    def __init__(self, fields: tuple[Field, ...], found: list[dict[Any, Any]]) -> None:
+        self.clock, self.found = LocalClock(), found
+        self.hours = _LocalHours(self.clock)
+        self.fast, self.texts = _line_form(fields)(self.clock, found, self.hours)
+        self.shape = row_shaper(fields, True)
+
+    def text(self, rows: list[Any]) -> tuple[str, int]:
+        """The batch's CSV text and how many rows of the log it holds."""
+        for texts in self.texts:  # mostly a few values each; keep rare ones from piling up
+            if len(texts) > 50_000:
+                texts.clear()
+        fast = self.fast(rows)
+        if fast is not None:
+            return "".join(fast), len(fast)
+        shaped = list(self.shape(iter(rows), self.clock, self.found))
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(shaped)
+        return buffer.getvalue(), len(shaped)
+
+
 def _write_log(log: LogReader, out: TextIO, progress: Progress | None) -> int:
     """The header and the rows of the log."""
-    with log.lean_audit(CHUNK) as lean:
-        if lean is None or not LINES_AT_ONCE:
+    with log.lean_batches(CHUNK) as lean:
+        if lean is None:
             with log.table() as table:
                 return write_csv(table, out, progress)
-        _write_header(out, AUDIT_COLUMNS)
-        batches, pupils = lean
-        total = log.count() if progress else 0
-        return _write_lines(batches, pupils, out, progress, total)
-
-
-def _write_lines(
-    batches: Iterable[list[Any]],
-    pupils: dict[Any, PupilFields],
-    out: TextIO,
-    progress: Progress | None = None,
-    total: int = 0,
-) -> int:
-    """Batches of ``LogReader.lean_audit`` rows written as CSV lines; returns how many."""
-    lines, done = _AuditLines(pupils), 0
-    with _no_cyclic_gc():
-        for rows in batches:
-            out.write(lines.text(rows))
-            done += len(rows)
-            if progress:
-                progress(done, total)
-    return done
+        _write_header(out, columns(log.fields))
+        batches, found = lean
+        lines, total, done = _Lines(log.fields, found), log.count() if progress else 0, 0
+        with _no_cyclic_gc():
+            for rows in batches:
+                text, written = lines.text(rows)
+                out.write(text)
+                done += written
+                if progress:
+                    progress(done, total)
+        return done
 
 
 def write_log_csv(

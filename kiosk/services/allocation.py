@@ -25,7 +25,13 @@ T = TypeVar("T")
 # Written as literals, not bound values: SQLite uses the partial unique indexes on held
 # custodies (WHERE state = 'held' ...) only when a query states their condition itself.
 IS_HELD = Custody.state == literal_column(f"'{HELD}'")
-_SLOT_COLUMNS = (Slot.id, Slot.number, Slot.in_service, Slot.reserved_for_confiscation)
+_SLOT_COLUMNS = (
+    Slot.id,
+    Slot.number,
+    Slot.in_service,
+    Slot.reserved_for_confiscation,
+    Slot.check_needed_since,
+)
 _SLOT_BY_NUMBER = select(*_SLOT_COLUMNS).where(Slot.number == bindparam("number"))
 _HOLDS_A_DEVICE = exists().where(Custody.slot_id == Slot.id, IS_HELD)
 _DEVICE_IN_SLOT = select(Custody.id).where(Custody.slot_id == bindparam("slot_id"), IS_HELD)
@@ -35,6 +41,7 @@ _LOWEST_FREE_SLOT = (
     .where(
         Slot.in_service.is_(True),
         Slot.reserved_for_confiscation == bindparam("reserved"),
+        Slot.check_needed_since.is_(None),  # an undone hand-in's phone may still be there
         ~_HOLDS_A_DEVICE,
     )
     .order_by(Slot.number)
@@ -56,6 +63,8 @@ def free_slot(conn: Connection, *, confiscation: bool, wanted: int | None = None
             raise SlotUnavailable(f"Slot {wanted} is not in service.")
         if conn.execute(_DEVICE_IN_SLOT, {"slot_id": slot.id}).first() is not None:
             raise AlreadyHeld(f"Slot {wanted} already holds a device.")
+        if slot.check_needed_since is not None:
+            raise SlotUnavailable(f"Slot {wanted} must be checked empty first (hand-in undone).")
         return slot
     # The rule picks between the lowest free slot of each kind it may use (daily hand-ins
     # never take a reserved slot, so they need not look there).

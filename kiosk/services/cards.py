@@ -9,10 +9,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from kiosk import card_codec
-from kiosk.db import Sessions
 from kiosk.errors import CardRevoked, UnknownCard
 from kiosk.event_kinds import EventKind
-from kiosk.rules import Action
 from kiosk.services import audit, card_keys, settings
 from kiosk.services.audit import Actor
 from kiosk.services.common import (
@@ -20,7 +18,6 @@ from kiosk.services.common import (
     PupilSummary,
     get_pupil,
     now_or,
-    require,
     usable_summary,
 )
 from kiosk.tables import Card, Pupil
@@ -67,21 +64,6 @@ def issue_in(session: Session, actor: Actor, pupil_id: int, *, reissue: bool) ->
     return IssuedCard(pupil.id, serial, card_text(session, pupil.id, serial))
 
 
-def issue_card(sessions: Sessions, actor: Actor, pupil_id: int) -> IssuedCard:
-    with sessions.begin() as session:
-        require(session, actor, Action.PRINT_CARDS)
-        return issue_in(session, actor, pupil_id, reissue=True)
-
-
-def current_card(session: Session, pupil_id: int) -> IssuedCard | None:
-    serial = session.scalar(
-        select(Card.serial).where(Card.pupil_id == pupil_id, Card.revoked_at.is_(None))
-    )
-    if serial is None:
-        return None
-    return IssuedCard(pupil_id, serial, card_text(session, pupil_id, serial))
-
-
 _CARD_HOLDER = (
     select(Card.pupil_id.label("card_pupil_id"), Card.revoked_at, *USABLE_PUPIL_COLUMNS)
     .join(Pupil, Pupil.id == Card.pupil_id)
@@ -94,7 +76,7 @@ def card_holder(conn: Connection, text: object) -> PupilSummary:
     screen: not a card, other school, forged, unknown serial, revoked, left."""
     read = card_keys.read_card(text, card_keys.card_keys(conn))
     if isinstance(read, card_codec.CardRejected):
-        raise UnknownCard(read.message)
+        raise UnknownCard(read.message, reason=read.problem.name.lower())
     # The card and its pupil in one query: this runs on every scan.
     found = conn.execute(_CARD_HOLDER, {"serial": read.serial}).first()
     if found is None or found.card_pupil_id != read.pupil_id:

@@ -40,7 +40,7 @@ from kiosk.tables import (
 DAILY = CustodyKind.DAILY.value
 CONFISCATION = CustodyKind.CONFISCATION.value
 
-FREE, OUT_OF_SERVICE = "free", "out_of_service"
+FREE, OUT_OF_SERVICE, TO_CHECK = "free", "out_of_service", "to_check"
 
 
 # -- result types ----------------------------------------------------------------------------
@@ -58,13 +58,16 @@ class SlotState:
     pupil_name: str | None = None
     reg_group: str | None = None
     since: dt.datetime | None = None  # naive UTC
+    check_needed: bool = False  # a hand-in to it was undone: staff check it is empty
 
     @property
     def state(self) -> str:
-        """free, daily, confiscation or out_of_service (what the slot map colours)."""
+        """free, daily, confiscation, out_of_service or to_check (what the map colours)."""
         if self.kind is not None:
             return self.kind
-        return FREE if self.in_service else OUT_OF_SERVICE
+        if not self.in_service:
+            return OUT_OF_SERVICE
+        return TO_CHECK if self.check_needed else FREE
 
 
 @dataclass(frozen=True)
@@ -229,6 +232,7 @@ def _slot_states(session: Session) -> tuple[SlotState, ...]:
             Pupil.surname,
             Pupil.reg_group,
             Custody.received_at,
+            Slot.check_needed_since,
         )
         .outerjoin(Custody, (Custody.slot_id == Slot.id) & (Custody.state == HELD))
         .outerjoin(Pupil, Pupil.id == Custody.pupil_id)
@@ -237,7 +241,7 @@ def _slot_states(session: Session) -> tuple[SlotState, ...]:
     states = []
     for row in session.execute(query):
         number, cabinet, label, in_service, reserved, custody_id, kind = row[:7]
-        preferred, legal, surname, reg_group, since = row[7:]
+        preferred, legal, surname, reg_group, since, check_needed_since = row[7:]
         states.append(
             SlotState(
                 number,
@@ -250,6 +254,7 @@ def _slot_states(session: Session) -> tuple[SlotState, ...]:
                 f"{preferred or legal} {surname}" if custody_id is not None else None,
                 reg_group,
                 since,
+                check_needed_since is not None,
             )
         )
     return tuple(states)
@@ -371,7 +376,11 @@ def free_slots(sessions: Sessions) -> list[FreeSlot]:
     occupied = select(Custody.slot_id).where(Custody.state == HELD, Custody.slot_id.is_not(None))
     query = (
         select(Slot.number, Slot.cabinet, Slot.reserved_for_confiscation)
-        .where(Slot.in_service.is_(True), Slot.id.not_in(occupied))
+        .where(
+            Slot.in_service.is_(True),
+            Slot.check_needed_since.is_(None),
+            Slot.id.not_in(occupied),
+        )
         .order_by(Slot.reserved_for_confiscation.desc(), Slot.number)
     )
     with sessions() as session:

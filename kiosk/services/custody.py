@@ -4,8 +4,10 @@ event. Results are plain dataclasses so screens never touch a closed session."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from sqlalchemy import bindparam, literal_column, select
@@ -20,6 +22,7 @@ from kiosk.errors import (
     InvalidInput,
     NotAuthorised,
     NotHeld,
+    TooLate,
     UndoWindowPassed,
 )
 from kiosk.event_kinds import EventKind
@@ -168,13 +171,23 @@ def hand_in(
 
 
 def hand_in_by_card(
-    sessions: Sessions, card_text: object, *, now: dt.datetime | None = None
+    sessions: Sessions,
+    card_text: object,
+    *,
+    now: dt.datetime | None = None,
+    deadline: float | None = None,
 ) -> HandInResult:
+    """Past ``deadline`` (``time.monotonic()``) the pupil may have gone, phone and all:
+    nothing is written, ``TooLate`` is raised, and they scan again."""
+    find = partial(cards.card_holder, text=card_text)
     return retry_on_conflict(
-        lambda: _hand_in_once(
-            sessions, KIOSK_ACTOR, now, lambda conn: cards.card_holder(conn, card_text)
-        )
+        lambda: _hand_in_once(sessions, KIOSK_ACTOR, now, find, deadline=deadline)
     )
+
+
+def _check_deadline(deadline: float | None) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise TooLate()
 
 
 def _hand_in_once(
@@ -183,11 +196,13 @@ def _hand_in_once(
     now: dt.datetime | None,
     find_pupil: Callable[[Connection], PupilSummary],
     devices: Sequence[Device] | None = None,
+    deadline: float | None = None,
 ) -> HandInResult:
     # On a Core connection, not an ORM session: a pupil waits for this at every scan, and
     # the session's bookkeeping cost more than the statements themselves.
     now = now_or(now)
     with sessions.transaction() as conn:
+        _check_deadline(deadline)  # SQLite: the write lock is ours from here
         if actor.id is not None:
             require_on(conn, actor, Action.HAND_IN_FOR_PUPIL)
         pupil = find_pupil(conn)
@@ -215,7 +230,8 @@ def _hand_in_once(
                 details={"exemption_id": exemption.id, "category": exemption.category},
             )
             return HandInResult(pupil, None, None, False, exemption, None)
-        placed = placing.place_day(conn, pupil, actor, now, devices)
+        check = partial(_check_deadline, deadline)  # PostgreSQL: the slot lock is ours then
+        placed = placing.place_day(conn, pupil, actor, now, devices, before_write=check)
         first = placed[0]
         return HandInResult(pupil, first.slot_number, first.custody_id, False, None, now, placed)
 
@@ -225,9 +241,13 @@ def undo_hand_in(
     custody_id: int,
     *,
     actor: Actor = KIOSK_ACTOR,
+    card_text: object = None,
     now: dt.datetime | None = None,
 ) -> None:
-    """Take back a hand-in made in error, within a short window (staff: any time today)."""
+    """Take back a hand-in made in error. At the kiosk: within a short window, and only
+    with the card that handed it in shown again (a pupil in the queue has not got it).
+    Staff: any time. Either way the slot is not given to anyone else until a member of
+    staff has checked it is empty (``slot_checks``): the phone may already be in it."""
     now = now_or(now)
     with sessions.begin() as session:
         custody = held_custody(session, custody_id)
@@ -236,13 +256,18 @@ def undo_hand_in(
         if actor.id is None:
             if not may_undo(custody.received_at, now):
                 raise UndoWindowPassed()
+            if cards.card_holder(session.connection(), card_text).id != custody.pupil_id:
+                raise NotAuthorised("Only the card that handed it in can undo it.")
         else:
             require(session, actor, Action.UNDO_HAND_IN)
-        # a hand-in that filled several slots is undone whole
+        # a hand-in that filled several slots is undone whole; each slot then waits for a
+        # member of staff to check it is empty before anyone else is given it
         for part in _held(session, custody.pupil_id, CustodyKind.DAILY):
             if part.received_at == custody.received_at:
                 part.state = CustodyState.CANCELLED.value
                 part.released_at, part.released_by_id = now, actor.id
+                if part.slot is not None:
+                    part.slot.check_needed_since = now
                 record(session, EventKind.HAND_IN_UNDONE, actor, part, now)
 
 

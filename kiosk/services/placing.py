@@ -10,7 +10,7 @@ still free. Each slot's share is one custody (its part), each device one item of
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, insert, select, update
@@ -90,9 +90,11 @@ def place_day(
     actor: Actor,
     now: dt.datetime,
     devices: Sequence[Device] | None = None,
+    before_write: Callable[[], None] | None = None,
 ) -> tuple[Placement, ...]:
     """Put the pupil's devices in slots, record each slot's custody, items and event, and
-    close the pupil's open day-out if they are back."""
+    close the pupil's open day-out if they are back. ``before_write`` runs once the slot is
+    chosen (and, on PostgreSQL, its lock held), before anything is written: it may refuse."""
     facts = conn.execute(
         _DAY_FACTS, {"pupil_id": pupil.id, "since": start_of_local_day(local_date(now))}
     ).one()
@@ -104,7 +106,7 @@ def place_day(
     placements = []
     wanted = out.slot_number if out is not None else None
     for part, group in enumerate(split_for_slots(devices, capacity), start=1):
-        placements.append(_place(conn, pupil, actor, now, part, group, wanted, out))
+        placements.append(_place(conn, pupil, actor, now, part, group, wanted, out, before_write))
         wanted = None
     if out is not None:
         conn.execute(
@@ -123,8 +125,11 @@ def _place(
     group: Sequence[Device],
     wanted: int | None,
     out: AnyRow | None,
+    before_write: Callable[[], None] | None,
 ) -> Placement:
     slot = _slot(conn, wanted)
+    if before_write is not None:
+        before_write()
     custody_id = conn.execute(
         _INSERT_CUSTODY,
         {

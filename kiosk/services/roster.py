@@ -28,7 +28,7 @@ from kiosk.services import audit
 from kiosk.services.audit import Actor
 from kiosk.services.common import now_or, require
 from kiosk.services.pupils import PupilRecord, create_in
-from kiosk.services.roster_check import CheckedRoster, Problem
+from kiosk.services.roster_check import CheckedRoster, Problem, WithProblems
 from kiosk.services.roster_columns import Field
 from kiosk.tables import HELD, Custody, Pupil, Setting, Slot
 
@@ -71,7 +71,7 @@ class Leaver:
 
 
 @dataclass(frozen=True)
-class RosterPreview:
+class RosterPreview(WithProblems):
     checked: CheckedRoster
     changes: tuple[PlannedChange, ...]
     leavers: tuple[Leaver, ...]
@@ -80,14 +80,6 @@ class RosterPreview:
 
     def count(self, kind: ChangeKind) -> int:
         return sum(1 for c in self.changes if c.kind == kind)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.blocking]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if not p.blocking]
 
     @property
     def changes_anything(self) -> bool:

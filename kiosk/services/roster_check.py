@@ -119,23 +119,11 @@ class Problem:
         return f"{where}{self.message}"
 
 
-@dataclass(frozen=True)
-class CheckedRow:
-    line: int
-    values: dict[Field, str]
-    record: PupilRecord | None  # None when the row has an error
+class WithProblems:
+    """A result's ``problems`` split into errors (the import may not go ahead) and
+    warnings."""
 
-
-@dataclass(frozen=True)
-class CheckedRoster:
-    table: RawTable
-    columns: ColumnMap
-    rows: tuple[CheckedRow, ...]
     problems: tuple[Problem, ...]
-
-    @property
-    def mapped(self) -> frozenset[Field]:
-        return frozenset(c for c in self.columns if c is not None)
 
     @property
     def errors(self) -> list[Problem]:
@@ -144,6 +132,25 @@ class CheckedRoster:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if not p.blocking]
+
+
+@dataclass(frozen=True)
+class CheckedRow:
+    line: int
+    values: dict[Field, str]
+    record: PupilRecord | None  # None when the row has an error
+
+
+@dataclass(frozen=True)
+class CheckedRoster(WithProblems):
+    table: RawTable
+    columns: ColumnMap
+    rows: tuple[CheckedRow, ...]
+    problems: tuple[Problem, ...]
+
+    @property
+    def mapped(self) -> frozenset[Field]:
+        return frozenset(c for c in self.columns if c is not None)
 
     @property
     def records(self) -> list[tuple[int, PupilRecord]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import partial
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
@@ -17,7 +18,9 @@ from kiosk.scanning.wedge import ScannerWedgeFilter
 from kiosk.services import backup
 from kiosk.ui.background import Failure, Lane, Op
 from kiosk.ui.kiosk_screen.screen import KioskScreen
-from kiosk.ui.staff.console import StaffConsole
+
+if TYPE_CHECKING:
+    from kiosk.ui.staff.console import StaffConsole
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +75,11 @@ class MainWindow(QMainWindow):
     # -- the staff console
 
     def open_console(self) -> None:
+        # Imported here, not at the top: the console with its panels (and their PDF, XLSX
+        # and printing libraries) is half of the kiosk's start-up imports, and a pupil's
+        # first scan should not wait for them.
+        from kiosk.ui.staff.console import StaffConsole
+
         console = StaffConsole(self.sessions, self.config, None, bank=self.kiosk.bank)
         console.exit_requested.connect(self.close_console)
         self.console = console

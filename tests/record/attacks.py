@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from audit_guard import disable_audit_guard
 from sqlalchemy import Engine, text
 
 from kiosk.services import audit
 from kiosk.tables import AuditEvent
-from tests.core.helpers import disable_audit_guard
 
 
 def rewrite_and_recompute(engine: Engine, seq: int, **changes: Any) -> None:

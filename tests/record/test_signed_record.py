@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from audit_guard import disable_audit_guard
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -12,7 +13,6 @@ from kiosk.errors import AuditChainDamaged
 from kiosk.record import keys, lines, seal
 from kiosk.record.check import verify_record
 from kiosk.services import audit, confiscation, custody
-from tests.core.helpers import disable_audit_guard
 from tests.record.attacks import (
     forge_event,
     recompute_from,

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from new_cards import new_card
 from sqlalchemy import func, select
 
 from kiosk import card_codec
@@ -108,7 +109,7 @@ def card_world(sessions: Sessions, school: DemoSchool, revoke: int = 3) -> CardW
     valid = {t: p for p, t in school.card_texts.items()}
     for pupil_id, old in zip(school.pupil_ids[:revoke], revoked, strict=True):
         del valid[old]
-        valid[cards.issue_card(sessions, admin, pupil_id).text] = pupil_id
+        valid[new_card(sessions, admin, pupil_id)] = pupil_id
     other_secret = b"another install's secret"
     forged = [
         card_codec.encode(other_secret, "KMA", p, 1001 + i) for i, p in enumerate(valid.values())

@@ -31,6 +31,7 @@ from typing import Any
 
 import pytest
 from cli_pins import pin_for
+from new_cards import new_card
 from PIL import Image
 from sqlalchemy import select, update
 
@@ -50,7 +51,7 @@ from kiosk.errors import (
 )
 from kiosk.event_kinds import EventKind
 from kiosk.rules import PERMISSIONS, PIN_HARD_LOCK_AT, Action
-from kiosk.services import cards, confiscation, custody, settings, slots, staff
+from kiosk.services import confiscation, custody, settings, slots, staff
 from kiosk.services.audit import KIOSK_ACTOR, Actor
 from kiosk.services.common import require
 from kiosk.tables import AuditEvent, Base, Pupil, Role, Staff
@@ -207,14 +208,17 @@ def _move(w: World) -> Call:
     return lambda a: custody.move(w.sessions, a, held, free)
 
 
+def _slot_check(w: World) -> Call:
+    handed_in = custody.hand_in(w.sessions, w.pupil())
+    assert handed_in.custody_id is not None and handed_in.slot_number is not None
+    custody.undo_hand_in(w.sessions, handed_in.custody_id, actor=w.office)
+    checks = _services("slot_checks")
+    return lambda a: checks.mark_checked_empty(w.sessions, a, handed_in.slot_number)
+
+
 def _keep(w: World) -> Call:
     held = w.held()
     return lambda a: custody.keep_overnight(w.sessions, a, held, "parent coming late")
-
-
-def _issue_card(w: World) -> Call:
-    pupil = w.pupil()
-    return lambda a: cards.issue_card(w.sessions, a, pupil)
 
 
 def _grant(w: World) -> Call:
@@ -353,6 +357,7 @@ def _case_list() -> list[Case]:
         Case("custody.hand_in", A.HAND_IN_FOR_PUPIL, _hand_in_for, "by staff", kiosk_allowed=True),
         Case("custody.undo_hand_in", A.UNDO_HAND_IN, _undo, kiosk_refusal=UndoWindowPassed),
         Case("custody.collect", A.COLLECT, _collect),
+        Case("slot_checks.mark_checked_empty", A.UNDO_HAND_IN, _slot_check),
         Case("confiscation.confiscate", A.CONFISCATE, _confiscate),
         Case("confiscation.release_to_parent", A.RELEASE_TO_PARENT, _release),
         Case(
@@ -365,7 +370,6 @@ def _case_list() -> list[Case]:
         Case("confiscation.hand_to_police", A.HAND_TO_POLICE, _police),
         Case("custody.move", A.MOVE, _move),
         Case("custody.keep_overnight", A.KEEP_OVERNIGHT, _keep),
-        Case("cards.issue_card", A.PRINT_CARDS, _issue_card),
         Case("exemptions.grant", A.MANAGE_EXEMPTIONS, _grant),
         Case("exemptions.end", A.MANAGE_EXEMPTIONS, _end_exemption),
         Case("slots.add_slots", A.MANAGE_SLOTS, _add_slots),
@@ -657,7 +661,7 @@ def _busy_day_with_distinctive_pins(sessions: Sessions, school: DemoSchool) -> N
     taken = confiscation.confiscate(sessions, office, school.pupil_ids[20], "misuse / filming", "x")
     confiscation.refer_to_dsl(sessions, office, taken.id, "concern")
     confiscation.hand_to_police(sessions, senior, taken.id, "PC Lee", "4021", "CR/1")
-    cards.issue_card(sessions, admin, school.pupil_ids[1])
+    new_card(sessions, admin, school.pupil_ids[1])
 
 
 def test_no_pin_or_card_secret_in_logs_exports_printouts_or_command_output(

@@ -13,12 +13,12 @@ from sqlalchemy.orm import Session
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
-from kiosk.exports.csv import guarded
 from kiosk.lockers import driver as drivers
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import Actor
 from kiosk.services.common import require
+from kiosk.services.reports.filter import guarded
 from kiosk.tables import LockerCabinet, LockerDoor, Slot
 
 BAUD_RATES = (9600, 19200, 38400, 57600, 115200)

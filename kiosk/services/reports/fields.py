@@ -1,5 +1,8 @@
-"""A log's columns described once: each column's title and type with the value it shows,
-from which the joined query, the lean query and the look-ups are made.
+"""A log's columns described once: each column's title and type, the SQL value it reads
+and how that value is shown. From the description come the joined query, the lean query,
+the look-ups and the code that turns either query's rows into the rows the reports show
+(and, in kiosk.exports.csv, the CSV lines made at once): changing, adding or removing a
+column is one edit to the log's list of fields.
 
 A column whose value lives in a small table that the log's row names by id (a pupil, a
 slot, a member of staff) says so with a ``Lookup``. The joined query joins that table;
@@ -10,12 +13,15 @@ if the key is already one of the log's own columns)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
+from kiosk.clock import LocalClock
 from kiosk.services.reports.filter import Column, TextGuard
 
 
@@ -29,12 +35,43 @@ class Lookup:
 
 
 @dataclass(frozen=True, eq=False)
+class Shown:
+    """How a column's stored value is shown: a Python expression of ``{v}`` (the column's
+    stored value, as the DBAPI gives it: on SQLite flags are 0/1 and days text), of other
+    columns' stored values by their field names (``{released}``), of ``{text}`` (the
+    school-local time of a stored time, ``LocalClock.text``) and of the values in
+    ``using`` by their keys. The expressions are made into one function a log (see
+    ``row_shaper``): a call a value would cost a third of an export's time."""
+
+    expression: str
+    using: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _stored_day(value: Any) -> dt.date:
+    return dt.date.fromisoformat(value) if type(value) is str else value
+
+
+LOCAL_TIME = Shown("{text}({v})")  # school-local ``YYYY-MM-DD HH:MM:SS``
+FLAG = Shown("{v} if {v} is None else {v} is True or {v} == 1")  # yes/no/unknown
+DAY = Shown("None if {v} is None else {day}({v})", {"day": _stored_day})
+
+
+def words(mapping: Mapping[Any, Any], otherwise: str = "{v}") -> Shown:
+    """The value's words from ``mapping``; a value it lacks as ``otherwise`` shows it."""
+    return Shown(f"{{words}}.get({{v}}, {otherwise})", {"words": mapping})
+
+
+@dataclass(frozen=True, eq=False)
 class Field:
-    """One column of a log and the SQL value it shows (free text is guarded as asked)."""
+    """One column of a log: the SQL value it reads (free text is guarded as asked), the
+    look-up it comes from, and how it is shown (None: as it is)."""
 
     column: Column
     value: Any
     lookup: Lookup | None = None
+    shown: Shown | None = None
+    name: str = ""  # for other columns' ``Shown`` expressions
+    unique: bool = False  # every row its own value (a hash): not worth remembering
 
     def read(self, safe: TextGuard) -> Any:
         return safe(self.value) if self.column.free_text else self.value
@@ -44,48 +81,159 @@ def columns(fields: Sequence[Field]) -> tuple[Column, ...]:
     return tuple(field.column for field in fields)
 
 
-def _lookups(fields: Sequence[Field]) -> list[Lookup]:
+def lookups(fields: Sequence[Field]) -> list[Lookup]:
     found: list[Lookup] = []
-    for field in fields:
-        if field.lookup is not None and field.lookup not in found:
-            found.append(field.lookup)
+    for field_ in fields:
+        if field_.lookup is not None and field_.lookup not in found:
+            found.append(field_.lookup)
     return found
 
 
 def joined_select(fields: Sequence[Field], safe: TextGuard) -> Select[Any]:
     """Every column, each look-up's table joined on its key."""
-    query = select(*(field.read(safe) for field in fields))
-    for lookup in _lookups(fields):
+    query = select(*(field_.read(safe) for field_ in fields))
+    for lookup in lookups(fields):
         on = lookup.table.id == lookup.key
         query = query.join(lookup.table, on) if lookup.inner else query.outerjoin(lookup.table, on)
     return query
 
 
+def lean_layout(fields: Sequence[Field]) -> list[int | Lookup]:
+    """The lean query's columns: the log's own columns by their place in ``fields``, and
+    each look-up (its key) at the place of its first column, unless the key is already
+    one of the log's own columns."""
+    own = [field_.value for field_ in fields if field_.lookup is None]
+    layout: list[int | Lookup] = []
+    for n, field_ in enumerate(fields):
+        if field_.lookup is None:
+            layout.append(n)
+        elif field_.lookup not in layout and not any(v is field_.lookup.key for v in own):
+            layout.append(field_.lookup)
+    return layout
+
+
 def lean_select(fields: Sequence[Field], safe: TextGuard) -> Select[Any]:
     """The log's own columns, with each look-up's key where its columns would be."""
-    own = [field.value for field in fields if field.lookup is None]
-    selected, keyed = [], []
-    for field in fields:
-        if field.lookup is None:
-            selected.append(field.read(safe))
-        elif field.lookup not in keyed:
-            keyed.append(field.lookup)
-            if not any(value is field.lookup.key for value in own):
-                selected.append(field.lookup.key)
-    return select(*selected)
+    return select(
+        *(fields[at].read(safe) if isinstance(at, int) else at.key for at in lean_layout(fields))
+    )
 
 
 def read_lookups(
     connection: Connection, fields: Sequence[Field], safe: TextGuard
 ) -> list[dict[Any, Any]]:
-    """Each look-up's table by id, in the order of the lean query's keys: the value is
-    the one column it gives, or a tuple of its columns when it gives several."""
+    """Each look-up's table by id, in the order of ``lookups``: the value is the one
+    column it gives, or a tuple of its columns when it gives several."""
     found = []
-    for lookup in _lookups(fields):
-        values = [field.read(safe) for field in fields if field.lookup is lookup]
+    for lookup in lookups(fields):
+        values = [field_.read(safe) for field_ in fields if field_.lookup is lookup]
         rows = connection.execute(select(lookup.table.id, *values))
         if len(values) == 1:
             found.append({row[0]: row[1] for row in rows})
         else:
             found.append({row[0]: tuple(row[1:]) for row in rows})
     return found
+
+
+# -- the code made from a description ---------------------------------------------------------
+#
+# In the code below, column n's stored value is the variable ``c<n>``, look-up n's key
+# ``k<n>`` (or the own column holding it), look-up n's table by id ``found<n>``, and a value
+# a ``Shown`` uses is ``u<n>_<key>``.
+
+
+class Code:
+    """The names and expressions of one log's fields, for code made from them."""
+
+    def __init__(self, fields: Sequence[Field]) -> None:
+        self.fields = tuple(fields)
+        self.lookups = lookups(fields)
+        self.layout = lean_layout(fields)
+        self.names = {f.name: f"c{n}" for n, f in enumerate(fields) if f.name}
+        self.values: dict[str, Any] = {}  # what the code's names stand for
+
+    def shown(self, n: int) -> str:
+        """Column ``n``'s shown value as an expression."""
+        field_ = self.fields[n]
+        if field_.shown is None:
+            return f"c{n}"
+        names = {**self.names, "v": f"c{n}", "text": "text"}
+        for key, value in field_.shown.using.items():
+            names[key] = f"u{n}_{key}"
+            self.values[f"u{n}_{key}"] = value
+        try:
+            return "(" + field_.shown.expression.format_map(names) + ")"
+        except KeyError as missing:
+            raise ValueError(
+                f"{field_.column.title!r} is shown using {missing}, which is not a field's "
+                "name nor a value it uses"
+            ) from None
+
+    def key(self, lookup: Lookup) -> str:
+        """The variable holding the look-up's key in a lean row."""
+        if lookup in self.layout:
+            return f"k{self.lookups.index(lookup)}"
+        own = next(
+            n for n, f in enumerate(self.fields) if f.lookup is None and f.value is lookup.key
+        )
+        return f"c{own}"
+
+    def lean_row(self) -> str:
+        """The lean query's row unpacked into its variables."""
+        names = [f"c{at}" if isinstance(at, int) else self.key(at) for at in self.layout]
+        return ", ".join(names) + ","
+
+    def joined_row(self) -> str:
+        return ", ".join(f"c{n}" for n in range(len(self.fields))) + ","
+
+    def looked_up(self, lookup: Lookup) -> str:
+        """The statement that sets a looked-up row's columns from its key (as the outer
+        join gives them when the key names no row; an inner look-up is checked first)."""
+        n = self.lookups.index(lookup)
+        taken = [f"c{m}" for m, f in enumerate(self.fields) if f.lookup is lookup]
+        self.values[f"none{n}"] = (None,) * len(taken)
+        if len(taken) == 1:
+            return f"{taken[0]} = found{n}.get({self.key(lookup)})"
+        return f"{', '.join(taken)}, = found{n}.get({self.key(lookup)}, none{n})"
+
+    def kept(self) -> str:
+        """The condition for a lean row to be in the log (its inner look-ups found), or ""
+        if every row is."""
+        inner = [
+            f"{self.key(lookup)} in found{n}"
+            for n, lookup in enumerate(self.lookups)
+            if lookup.inner
+        ]
+        return " and ".join(inner)
+
+    def function(self, source: str, name: str) -> Callable[..., Any]:
+        namespace = dict(self.values)
+        exec(compile(source, f"<{name} of {self.fields[0].column.title!r}...>", "exec"), namespace)
+        made: Callable[..., Any] = namespace[name]
+        return made
+
+
+RowShaper = Callable[
+    [Iterator[Any], LocalClock, Sequence[dict[Any, Any]]], Iterator[tuple[Any, ...]]
+]
+
+
+@cache
+def row_shaper(fields: tuple[Field, ...], lean: bool) -> RowShaper:
+    """A function turning the joined query's rows (or, if ``lean``, the lean query's rows
+    with the look-ups read by ``read_lookups``) into the rows the reports show. It takes
+    SQLAlchemy's rows or the DBAPI's own tuples."""
+    code = Code(fields)
+    shown = ", ".join(code.shown(n) for n in range(len(fields)))
+    lines = ["def shape(rows, clock, found):", "    text = clock.text"]
+    if lean:
+        lines.extend(f"    found{n} = found[{n}]" for n in range(len(code.lookups)))
+        lines.append(f"    for {code.lean_row()} in rows:")
+        if code.kept():
+            lines.append(f"        if not ({code.kept()}):")
+            lines.append("            continue")
+        lines.extend(f"        {code.looked_up(lookup)}" for lookup in code.lookups)
+    else:
+        lines.append(f"    for {code.joined_row()} in rows:")
+    lines.append(f"        yield ({shown},)")
+    return code.function("\n".join(lines) + "\n", "shape")

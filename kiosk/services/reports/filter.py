@@ -102,7 +102,15 @@ def raw_time(column: Any) -> Any:
     return type_coerce(column, String)
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as a formula
+
+
+def guarded(value: str) -> str:
+    """``value`` made safe to open in a spreadsheet (unchanged unless it starts a formula):
+    ``formula_safe`` done in Python, for text that does not come from a query."""
+    return "'" + value if value and value[0] in FORMULA_STARTS else value
+
+
 TextGuard = Callable[[Any], Any]
 
 

@@ -1,11 +1,10 @@
-"""A log read from one snapshot: counted, then streamed as rows (or, for the audit log's
-fast CSV lines, as the cursor's own batches)."""
+"""A log read from one snapshot: counted, then streamed as rows (or, for the CSV lines
+made at once, as the cursor's own batches)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import partial
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -13,24 +12,10 @@ from sqlalchemy.orm import Session
 
 from kiosk.clock import LocalClock
 from kiosk.db import Sessions
-from kiosk.services.reports.audit_log import (
-    AUDIT_COLUMNS,
-    PupilFields,
-    audit_query,
-    audit_rows,
-    audit_seqs,
-    lean_audit_query,
-    lean_audit_rows,
-    pupils_of,
-)
-from kiosk.services.reports.custody_log import (
-    CUSTODY_COLUMNS,
-    CustodyLookups,
-    custody_query,
-    custody_rows,
-    joined_custody_rows,
-    lean_custody_query,
-)
+from kiosk.services.reports import audit_log, custody_log
+from kiosk.services.reports.audit_log import audit_query, audit_seqs, lean_audit_query
+from kiosk.services.reports.custody_log import custody_query, lean_custody_query
+from kiosk.services.reports.fields import Field, columns, read_lookups, row_shaper
 from kiosk.services.reports.filter import (
     BATCH,
     LOG_TITLES,
@@ -42,10 +27,6 @@ from kiosk.services.reports.filter import (
     pupil_filters,
 )
 from kiosk.tables import AuditEvent, Custody, Pupil
-
-# False reads the logs' pupils (and the custody log's slots and staff) through joins,
-# always: the reference that tests compare the lookups with.
-PUPILS_BY_LOOKUP = True
 
 
 @contextmanager
@@ -65,8 +46,8 @@ def open_log(
 
 
 class LogReader:
-    """One log read from one session's snapshot: as a table of rows, or (the audit log on
-    SQLite) as the cursor's own batches for a writer that shapes the rows itself."""
+    """One log read from one session's snapshot: as a table of rows, or (on SQLite) as the
+    cursor's own batches for a writer that shapes the rows itself."""
 
     def __init__(
         self,
@@ -80,74 +61,65 @@ class LogReader:
         self.guard_formulas = guard_formulas
         self.seqs = audit_seqs(session, self.which) if kind == "audit" else (1, 0)
 
+    @property
+    def fields(self) -> tuple[Field, ...]:
+        """The log's columns (read when asked, so that a test may change them)."""
+        return custody_log.CUSTODY_FIELDS if self.kind == "custody" else audit_log.AUDIT_FIELDS
+
     @contextmanager
     def table(self) -> Iterator[LogTable]:
-        session, which = self.session, self.which
-        safe = formula_safe if self.guard_formulas else as_is
-        connection = session.connection()
+        connection = self.session.connection()
         raw = connection.dialect.name == "sqlite"
-        shape: Callable[[Iterator[Any], LocalClock], Iterator[tuple[Any, ...]]]
-        lean = self._lean()
-        if self.kind == "audit" and raw and lean:
-            query, columns = lean_audit_query(which, self.seqs, safe), AUDIT_COLUMNS
-            pupils = pupils_of(session, safe)
-            shape = partial(lean_audit_rows, pupils=pupils)
-        elif self.kind == "audit":
-            query = audit_query(which, self.seqs, safe)
-            columns, shape = AUDIT_COLUMNS, audit_rows
-        elif raw and lean:
-            query, columns = lean_custody_query(which, safe), CUSTODY_COLUMNS
-            lookups = CustodyLookups.read(session, safe)
-
-            def shape(rows: Iterator[Any], clock: LocalClock) -> Iterator[tuple[Any, ...]]:
-                return custody_rows(joined_custody_rows(rows, lookups), clock)
-        else:
-            query, columns, shape = custody_query(which, safe), CUSTODY_COLUMNS, custody_rows
+        lean = raw and self.lean()
+        found = read_lookups(connection, self.fields, self._safe()) if lean else []
         total = self.count()
         if raw:  # bind parameters by SQLAlchemy, rows raw
-            streamed = connection.execute(query)
+            streamed = connection.execute(self._query(lean))
             source: Iterator[Any] = raw_rows(streamed.cursor)
         else:
-            streamed = connection.execute(query.execution_options(yield_per=BATCH))
+            streamed = connection.execute(self._query(lean).execution_options(yield_per=BATCH))
             source = iter(streamed)
         try:
-            rows = shape(source, LocalClock())
-            yield LogTable(
-                LOG_TITLES[self.kind],
-                columns,
-                total,
-                rows,
-                self.guard_formulas,
-            )
+            rows = row_shaper(self.fields, lean)(source, LocalClock(), found)
+            title, shown = LOG_TITLES[self.kind], columns(self.fields)
+            yield LogTable(title, shown, total, rows, self.guard_formulas)
         finally:
             streamed.close()
 
-    def _lean(self) -> bool:
-        """Whether the pupils (and the custody log's slots and staff) are looked up by id."""
-        return PUPILS_BY_LOOKUP and self.which.year_group is None and not self.which.reg_group
+    def lean(self) -> bool:
+        """Whether the pupils (and the custody log's slots and staff) are looked up by id
+        rather than joined: for a log not filtered by pupil."""
+        return self.which.year_group is None and not self.which.reg_group
 
     def count(self) -> int:
         return self.session.scalar(self._counting()) or 0
 
     @contextmanager
-    def lean_audit(
+    def lean_batches(
         self, batch: int = BATCH
-    ) -> Iterator[tuple[Iterator[list[Any]], dict[Any, PupilFields]] | None]:
-        """For a writer that shapes the audit log's rows itself: the SQLite cursor's own
-        rows in batches, as ``lean_audit_rows`` takes them, and the pupils' fields by id
-        for it; None unless this is the audit log, read from SQLite without a pupil filter
-        (the other logs are read only through ``table``)."""
+    ) -> Iterator[tuple[Iterator[list[Any]], list[dict[Any, Any]]] | None]:
+        """For a writer that shapes the rows itself: the SQLite cursor's own rows of the
+        lean query in batches, and the look-ups for them (``fields.read_lookups``); None
+        unless the log is read from SQLite without a pupil filter (then only ``table``)."""
         connection = self.session.connection()
-        if not (self.kind == "audit" and connection.dialect.name == "sqlite" and self._lean()):
+        if not (connection.dialect.name == "sqlite" and self.lean()):
             yield None
             return
-        safe = formula_safe if self.guard_formulas else as_is
-        pupils = pupils_of(self.session, safe)
-        streamed = connection.execute(lean_audit_query(self.which, self.seqs, safe))
+        found = read_lookups(connection, self.fields, self._safe())
+        streamed = connection.execute(self._query(lean=True))
         try:
-            yield raw_batches(streamed.cursor, batch), pupils
+            yield raw_batches(streamed.cursor, batch), found
         finally:
             streamed.close()
+
+    def _safe(self) -> Any:
+        return formula_safe if self.guard_formulas else as_is
+
+    def _query(self, lean: bool) -> Select[Any]:
+        safe, which = self._safe(), self.which
+        if self.kind == "audit":
+            return (lean_audit_query if lean else audit_query)(which, self.seqs, safe)
+        return (lean_custody_query if lean else custody_query)(which, safe)
 
     def _counting(self) -> Select[Any]:
         """The log's row count without its columns and the outer joins that cannot add or

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kiosk.services.roster import ChangeKind, RosterPreview
+from kiosk.services.roster import COMPARED, ChangeKind, RosterPreview
 from kiosk.services.roster_check import Problem
 from kiosk.services.roster_columns import FIELD_LABELS, Field
 from kiosk.ui.staff.models import Column
@@ -18,17 +18,7 @@ STATUS_WORDS = {
     ChangeKind.RETURN: "Returning",
     ChangeKind.UNCHANGED: "Unchanged",
 }
-SHOWN_FIELDS = (
-    Field.UPN,
-    Field.ADMISSION_NUMBER,
-    Field.LEGAL_FORENAME,
-    Field.PREFERRED_FORENAME,
-    Field.SURNAME,
-    Field.PREFERRED_SURNAME,
-    Field.YEAR_GROUP,
-    Field.REG_GROUP,
-    Field.DATE_OF_BIRTH,
-)
+SHOWN_FIELDS = COMPARED  # the fields the import compares, so a change shows where it is
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ the GUI thread, never touching a widget); each returns an ``Answer`` to paint.""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -10,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from kiosk.db import Sessions
+from kiosk.errors import TooLate
 from kiosk.services import custody, pupils, settings
 from kiosk.services.audit import KIOSK_ACTOR
 from kiosk.services.common import PupilSummary
@@ -34,11 +36,15 @@ PHOTO_MAX_PX = 600
 @dataclass(frozen=True)
 class Answer:
     """An outcome, and whose photo goes with it. The slot number is painted first; the
-    photo (``photo_of`` the pupil with that id) is read afterwards and put in its box."""
+    photo (``photo_of`` the pupil with that id) is read afterwards and put in its box.
+    ``pupil_id`` is whose it is; ``card`` the text of the card that asked (set by the
+    screen: the same card shown again is how a pupil confirms an undo)."""
 
     outcome: Outcome
     photo_of: int | None = None
     photo: QImage | None = None
+    pupil_id: int | None = None
+    card: str | None = None
 
 
 def photo_of(pupil: PupilSummary) -> int | None:
@@ -66,18 +72,30 @@ def load_photo(sessions: Sessions, pupil_id: int) -> QImage | None:
     return image
 
 
-def scan_job(sessions: Sessions, mode: Mode, text: str, bank: LockerBank | None = None) -> Answer:
-    """A scan's work; with a locker ``bank``, a new hand-in's door is opened in the same
-    job, so the unlock follows the scan with no round trip to the screen."""
+def scan_job(
+    sessions: Sessions,
+    mode: Mode,
+    text: str,
+    deadline: float | None = None,
+    bank: LockerBank | None = None,
+) -> Answer:
+    """A scan's work. ``deadline`` (``time.monotonic()``): a scan that waited longer than
+    that for the database is not acted on (its pupil may have gone); ``TooLate`` instead.
+    With a locker ``bank``, a new hand-in's door is opened in the same job, so the unlock
+    follows the scan with no round trip to the screen."""
+    if deadline is not None and time.monotonic() > deadline:
+        raise TooLate()
     if mode is Mode.COLLECTION:
         check = custody.check_collection(sessions, text)
-        return Answer(collection_outcome(check), photo_of(check.pupil))
-    result = custody.hand_in_by_card(sessions, text)
+        pupil = check.pupil
+        return Answer(collection_outcome(check), photo_of(pupil), pupil_id=pupil.id)
+    result = custody.hand_in_by_card(sessions, text, deadline=deadline)
     door = None
     if bank and result.custody_id is not None and not result.already_held:
         custody_id, slot = result.custody_id, result.slot_number
         door = _door(slot, lambda: doors.open_for_hand_in(sessions, bank, custody_id, slot))
-    return Answer(hand_in_outcome(result, door), photo_of(result.pupil))
+    outcome = hand_in_outcome(result, door)
+    return Answer(outcome, photo_of(result.pupil), pupil_id=result.pupil.id)
 
 
 def _door(slot: int | None, open_door: Callable[[], DoorOutcome | None]) -> DoorOutcome | None:
@@ -106,9 +124,13 @@ def collect_job(
 
 
 def undo_job(
-    sessions: Sessions, custody_id: int, slot: int | None, bank: LockerBank | None = None
+    sessions: Sessions,
+    custody_id: int,
+    slot: int | None,
+    card_text: str,
+    bank: LockerBank | None = None,
 ) -> Answer:
-    custody.undo_hand_in(sessions, custody_id)
+    custody.undo_hand_in(sessions, custody_id, card_text=card_text)
     door = None
     if bank:
         door = _door(slot, lambda: doors.open_for_release(sessions, bank, custody_id, KIOSK_ACTOR))

@@ -1,7 +1,10 @@
 """What the kiosk shows for a scan or a tap: pure decisions, no widgets.
 
-Nothing a pupil sees names their year, form or UPN: only their preferred forename and
-surname initial, and their slot. A failure reads as plain words and what to do.
+The queue behind a pupil sees everything on this screen, so it shows the least: the
+pupil's preferred forename and surname initial and their slot, never their year, form,
+UPN or surname; an exemption says only that they may keep their device today (never
+why); a confiscation or a pupil who has left reads as "see the office". A failure reads
+as plain words and what to do.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from kiosk.errors import (
     NotAuthorised,
     NotHeld,
     PupilNotActive,
+    TooLate,
     UndoWindowPassed,
     UnknownCard,
     UnknownPupil,
@@ -31,6 +35,7 @@ UNDO_SECONDS = 20  # a new hand-in's result (with its Undo button) stays this lo
 RESULT_SECONDS = 8
 ERROR_SECONDS = 10
 CONFIRM_SECONDS = 60
+UNDO_CONFIRM_SECONDS = 15  # to show the same card again after tapping Undo
 COLLECTED_SECONDS = 6
 DB_PROBLEM = DatabaseUnavailable.default_message
 
@@ -56,7 +61,9 @@ class State(StrEnum):
     HANDED_IN = "handed_in"
     ALREADY_HANDED_IN = "already_handed_in"
     EXEMPT = "exempt"
+    UNDO_CONFIRM = "undo_confirm"
     UNDONE = "undone"
+    WAIT_FOR_STAFF = "wait_for_staff"
     COLLECT_CONFIRM = "collect_confirm"
     COLLECTED = "collected"
     CONFISCATED = "confiscated"
@@ -91,9 +98,8 @@ class Outcome:
 def hand_in_outcome(result: HandInResult, door: DoorOutcome | None = None) -> Outcome:
     """``door``: what the locker door did for this hand-in (None: a manual slot)."""
     name = result.pupil.screen_name
-    if result.exemption is not None:
-        words = result.exemption.category_words
-        return Outcome(State.EXEMPT, Tone.INFO, name, f"You may keep your device: {words}")
+    if result.exemption is not None:  # never why: the queue can read it
+        return Outcome(State.EXEMPT, Tone.INFO, name, EXEMPT_WORDS)
     if result.slot_number is None:  # held, but in no slot: only staff can sort that out
         message = "Your phone is already with the office."
         return Outcome(State.ALREADY_HANDED_IN, Tone.INFO, name, message)
@@ -148,18 +154,22 @@ def _collect_words(info: CustodyInfo) -> str:
     return caption if info.other_slots else f"{caption} {info.slot_number}"
 
 
-HELD_FOR_PARENT = "Held for a parent/carer: please see the office"
+EXEMPT_WORDS = "You may keep your device today"
+# A confiscation is nobody else's business: the pupil is sent to the office, and the note
+# for the member of staff beside the kiosk does not say why either.
+SEE_THE_OFFICE = "Please see the office"
+OTHER_DEVICE_NOTE = "Staff: another device of this pupil's is with the office"
 
 
 def collection_outcome(check: CollectionCheck) -> Outcome:
     name = check.pupil.screen_name
     daily = check.daily
     if daily is None and check.confiscations:
-        return Outcome(State.CONFISCATED, Tone.WARNING, name, HELD_FOR_PARENT)
+        return Outcome(State.CONFISCATED, Tone.WARNING, name, SEE_THE_OFFICE)
     if daily is None:
         message = "No phone is waiting for you. If you handed one in, please see the office."
         return Outcome(State.NOTHING_HELD, Tone.INFO, name, message)
-    note = f"Another device is {HELD_FOR_PARENT[0].lower()}{HELD_FOR_PARENT[1:]}"
+    note = OTHER_DEVICE_NOTE
     return Outcome(
         State.COLLECT_CONFIRM,
         Tone.INFO,
@@ -189,12 +199,25 @@ def collected_outcome(info: CustodyInfo, door: DoorOutcome | None = None) -> Out
     )
 
 
+def undo_confirm_outcome(handed_in: Outcome) -> Outcome:
+    """After "Undo": only the card that handed it in, shown again, cancels it."""
+    return Outcome(
+        State.UNDO_CONFIRM,
+        Tone.WARNING,
+        "Cancel this hand-in?",
+        "Show the same card again now to cancel it",
+        custody_id=handed_in.custody_id,
+        seconds=UNDO_CONFIRM_SECONDS,
+    )
+
+
 def undone_outcome(slot: int | None, door: DoorOutcome | None = None) -> Outcome:
-    where = f"slot {slot}" if slot is not None else "a slot"
-    message = f"If your phone is already in {where}, take it out. Then scan your own card."
+    where = f"slot {slot}" if slot is not None else "the slot"
+    take_out = f"If your phone is in {where}, take it out now."
     if door is not None and door.opened:
-        message = f"Slot {slot} is open again: take your phone out and shut the door."
-    return Outcome(State.UNDONE, Tone.INFO, "Hand-in cancelled", message, slot=None)
+        take_out = f"Slot {slot} is open again: take your phone out and shut the door."
+    message = f"{take_out} Staff will check {where} before it is used again."
+    return Outcome(State.UNDONE, Tone.INFO, "Hand-in cancelled", message)
 
 
 def door_outcome(door: DoorOutcome, *, title: str = "Locker") -> Outcome:
@@ -203,16 +226,30 @@ def door_outcome(door: DoorOutcome, *, title: str = "Locker") -> Outcome:
     return Outcome(State.HANDED_IN, tone, title, door.message, slot=door.slot_number)
 
 
+WAIT_FOR_STAFF = Outcome(
+    State.WAIT_FOR_STAFF,
+    Tone.INFO,
+    "Home time",
+    "Please wait: a member of staff will give phones back",
+    seconds=RESULT_SECONDS,
+)
+
+
 ERROR_TITLES: tuple[tuple[type[KioskError], str], ...] = (
     (UnknownCard, "Card not recognised"),
     (UnknownPupil, "Card not recognised"),
     (CardRevoked, "This card has been replaced"),
     (PupilNotActive, "Card not accepted"),
+    (TooLate, "Please scan again"),
     (NoFreeSlot, "No free slot"),
     (UndoWindowPassed, "Too late to undo"),
     (NotHeld, "Nothing to give back"),
     (NotAuthorised, "Staff only"),
 )
+
+
+# Words meant for staff that say too much to a queue: shown plainer on the pupil screen.
+PUPIL_WORDS: dict[type[KioskError], str] = {PupilNotActive: "Please see the office."}
 
 
 def error_outcome(error: BaseException) -> Outcome:
@@ -228,7 +265,7 @@ def error_outcome(error: BaseException) -> Outcome:
     title = next(
         (t for kind, t in ERROR_TITLES if isinstance(error, kind)), "Please see the office"
     )
-    message = error.message
+    message = PUPIL_WORDS.get(type(error), error.message)
     if message.lower().startswith(title.lower()):  # "Card not recognised. Please see ..."
         message = message[len(title) :].lstrip(" .:") or message
     return Outcome(State.ERROR, Tone.ERROR, title, message, seconds=ERROR_SECONDS)

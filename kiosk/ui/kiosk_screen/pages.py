@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
-from kiosk.ui.kiosk_screen.outcomes import Mode, Outcome, Tone
+from kiosk.ui.kiosk_screen.outcomes import Mode, Outcome, State, Tone
 from kiosk.ui.style import KIOSK_BAR, KIOSK_IDLE, KIOSK_MUTED, TONE_COLOURS, TOUCH, kiosk_button_css
 from kiosk.ui.widgets.card_guide import CardGuidePreview
 from kiosk.ui.widgets.fit_text import FitText
@@ -16,6 +16,7 @@ from kiosk.ui.widgets.page import ColouredPage
 from kiosk.ui.widgets.slot_number import SlotNumber
 
 LEFT = Qt.AlignmentFlag.AlignLeft
+DONE_WORDS = {State.UNDO_CONFIRM: "Keep it"}  # not cancelling: the hand-in stands
 
 
 def kiosk_button(text: str) -> QPushButton:
@@ -178,7 +179,9 @@ class ResultPage(ColouredPage):
         self.photo.set_image(photo)
         self.photo.setVisible(photo is not None or photo_coming)  # its box, kept still
         self.undo.setVisible(outcome.undo)
-        self.done.setText("OK" if outcome.tone is Tone.ERROR else "Done")
+        self.done.setText(
+            DONE_WORDS.get(outcome.state, "OK" if outcome.tone is Tone.ERROR else "Done")
+        )
         self._fit_words()
 
     def set_undo_seconds(self, seconds: int) -> None:

@@ -1,18 +1,17 @@
 """The screen a pupil sees: "Show your card", then their slot, huge.
 
-Scans (camera or USB scanner) arrive as text in ``KioskScreen.handle_scan``. The database
-work for a scan runs in the background on the screen's own lane (one job at a time, in
-order), so the screen never freezes even when the database is slow or gone; the answer
-comes back as an ``Answer`` (what to show) and is painted here. Nothing a pupil sees names
-their year, form or UPN: only their photo, preferred forename and surname initial, and
-their slot.
+Scans (camera or USB scanner) arrive as text in ``handle_scan`` (``ScanFlow``). The
+database work for a scan runs in the background on the screen's own lane (one job at a
+time, in order), so the screen never freezes even when the database is slow or gone; the
+answer comes back as an ``Answer`` (what to show) and is painted here, if it is still for
+the pupil in front of the screen (``turns``). Nothing a pupil sees names their year, form,
+UPN or surname, or why they are exempt (``outcomes``).
 
 Morning (hand-in mode): the pupil gets the lowest free slot, or the slot they already
-have. Home time (collection mode): the screen shows photo, name and slot to the member of
-staff beside the kiosk, who taps "Give back"; giving a phone back is a staff action
-(``custody.collect`` requires one), so the first "Give back" asks for a staff PIN and the
-kiosk remembers that member until collection mode ends, they sign out, or
-``STAFF_IDLE_SECONDS`` pass without a confirmation. A confiscated device is never offered.
+have; Undo needs their card shown again (``scan_flow``). Home time (collection mode):
+phones go back only while a member of staff is signed in at the kiosk (``home_time``),
+who checks the photo, name and slot and taps "Give back". A confiscated device is never
+offered.
 """
 
 from __future__ import annotations
@@ -25,34 +24,27 @@ from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QImage, QResizeEvent, QShowEvent
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from kiosk.clock import to_local, utcnow
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.errors import NotAuthorised
-from kiosk.scanning.debounce import ScanDebouncer
 from kiosk.services import settings
+from kiosk.services.probes import ProbeTally
 from kiosk.services.settings import SchoolSettings
-from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Failure, Lane, Op, log_failure
-from kiosk.ui.kiosk_screen.collection_page import CollectionPage
-from kiosk.ui.kiosk_screen.jobs import Answer, collect_job, load_photo, scan_job, undo_job
+from kiosk.ui.kiosk_screen.collection_page import CollectionPage, StaffStrip
+from kiosk.ui.kiosk_screen.home_time import HomeTime, StaffPresence
+from kiosk.ui.kiosk_screen.jobs import Answer, load_photo
 from kiosk.ui.kiosk_screen.lockers import LockerDesk
-from kiosk.ui.kiosk_screen.outcomes import (
-    UNDO_SECONDS,
-    Mode,
-    Outcome,
-    State,
-    Tone,
-    effective_mode,
-    error_outcome,
-)
+from kiosk.ui.kiosk_screen.outcomes import Mode, State, Tone, effective_mode, error_outcome
 from kiosk.ui.kiosk_screen.pages import IdlePage, ResultPage, TopBar
+from kiosk.ui.kiosk_screen.scan_flow import PROBE_FLUSH_MS, ScanFlow
 from kiosk.ui.kiosk_screen.staff_desk import StaffCallbacks, StaffDesk
-from kiosk.ui.kiosk_screen.staff_page import PIN_PURPOSES, StaffPage
+from kiosk.ui.kiosk_screen.staff_page import StaffPage
+from kiosk.ui.kiosk_screen.turns import PRESENCE_GAP_SECONDS, Presence, Turns
 from kiosk.ui.sounds import Sound, SoundPlayer
 
 if TYPE_CHECKING:
@@ -60,8 +52,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REPEAT_SCAN_SECONDS = 3.0  # the same card again within this is the same scan
-BUSY_AFTER_MS = 400  # say "One moment" if the database has not answered by then
+BUSY_AFTER_MS = 400  # take the last result away and say "One moment" after this
 SETTINGS_REFRESH_MS = 30_000
 STAFF_PAGE_SECONDS = 90
 TONE_SOUNDS = {
@@ -72,9 +63,10 @@ TONE_SOUNDS = {
 }
 
 
-class KioskScreen(StaffDesk, LockerDesk, QWidget):
+class KioskScreen(ScanFlow, HomeTime, StaffDesk, LockerDesk, QWidget):
     """The pupil-facing screen. Feed it scans with ``handle_scan`` (MainWindow routes the
-    USB scanner here; the camera, if configured, is owned and started by this screen)."""
+    USB scanner here; the camera, if configured, is owned and started by this screen).
+    ``monotonic`` is the clock the screen's holds and windows run on (tests step it)."""
 
     state_changed = Signal(str)
     console_requested = Signal()
@@ -89,26 +81,34 @@ class KioskScreen(StaffDesk, LockerDesk, QWidget):
         *,
         sounds: SoundPlayer | None = None,
         clock: Callable[[], dt.datetime] = utcnow,
-        repeat_scan_seconds: float = REPEAT_SCAN_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+        repeat_scan_seconds: float = PRESENCE_GAP_SECONDS,
     ) -> None:
         super().__init__(parent)
         self.sessions, self.config, self.clock = sessions, config, clock
+        self.monotonic = monotonic
         self.sounds = sounds or SoundPlayer(self)
         self.lane = Lane("kiosk-database", owner=self)  # one at a time: scans in order
-        self.debouncer = ScanDebouncer(repeat_scan_seconds)
+        self.cards_in_view = Presence(repeat_scan_seconds)
+        self.turns = Turns()
+        self.staff_presence = StaffPresence()
+        self.probe_tally = ProbeTally()
         self.school: SchoolSettings | None = None
         self.state = State.IDLE
         self.answer: Answer | None = None
-        self.collection_staff: StaffMember | None = None
-        self._staff_seen_at = 0.0
+        self._undo_of: Answer | None = None
+        self._hold_until = self._shown_at = 0.0
         self._staff_callbacks: StaffCallbacks | None = None
-        self._undo_left = 0
-        self._shown_mode = Mode.HANDIN
+        self._shown_mode: Mode | None = None
         self.camera: CameraService | None = None
         self._build_pages()
         self._build_timers()
+        self._connect_home_time()
         self._load_settings_now()
         self.go_idle()
+
+    def _owner(self) -> QObject:
+        return self
 
     # -- construction
 
@@ -119,11 +119,9 @@ class KioskScreen(StaffDesk, LockerDesk, QWidget):
         self.result_page = ResultPage()
         self.result_page.done_clicked.connect(self.go_idle)
         self.result_page.tapped.connect(self.go_idle)
-        self.result_page.undo_clicked.connect(self.undo_hand_in)
+        self.result_page.undo_clicked.connect(self.ask_for_card_again)
         self.collection_page = CollectionPage()
-        self.collection_page.confirm_clicked.connect(self.confirm_collection)
-        self.collection_page.cancel_clicked.connect(self.go_idle)
-        self.collection_page.sign_out_clicked.connect(self.sign_out_collection_staff)
+        self.staff_strip = StaffStrip()
         self.staff_page = StaffPage(self.sessions, self.config.kiosk_name)
         self.staff_page.action_chosen.connect(self._on_staff_action)
         self.staff_page.logged_in.connect(self._on_staff_logged_in)
@@ -138,6 +136,7 @@ class KioskScreen(StaffDesk, LockerDesk, QWidget):
         pupil_layout.setSpacing(0)
         pupil_layout.addWidget(self.top_bar)
         pupil_layout.addWidget(self.pages, 1)
+        pupil_layout.addWidget(self.staff_strip)
         # The staff page covers the whole screen (no top bar): the PIN keypad needs the
         # height on a 1024x600 screen.
         self.screens = QStackedWidget()
@@ -148,15 +147,20 @@ class KioskScreen(StaffDesk, LockerDesk, QWidget):
         layout.addWidget(self.screens)
 
     def _build_timers(self) -> None:
-        self.back_timer = self._timer(self.go_idle, single=True)
-        self.busy_timer = self._timer(lambda: self.idle_page.set_busy(True), single=True)
+        self.back_timer = self._timer(self.on_back_timer, single=True)
+        self.busy_timer = self._timer(self.show_waiting, single=True)
         self.busy_timer.setInterval(BUSY_AFTER_MS)
-        self.undo_timer = self._timer(self._tick_undo, single=False)
+        self.wait_timer = self._timer(self.start_waiting_scan, single=True)
+        self.undo_timer = self._timer(self.tick_undo, single=False)
         self.undo_timer.setInterval(1000)
+        self.presence_timer = self._timer(self.refresh_staff_strip, single=False)
+        self.presence_timer.setInterval(1000)
         self.staff_timer = self._timer(self._on_staff_cancelled, single=True)
         self.staff_timer.setInterval(STAFF_PAGE_SECONDS * 1000)
         self.settings_timer = self._timer(self.reload_settings, single=False)
         self.settings_timer.start(SETTINGS_REFRESH_MS)
+        self.probe_timer = self._timer(self.flush_probes, single=False)
+        self.probe_timer.start(PROBE_FLUSH_MS)
 
     def _timer(self, slot: Callable[[], None], *, single: bool) -> QTimer:
         timer = QTimer(self)
@@ -188,38 +192,19 @@ class KioskScreen(StaffDesk, LockerDesk, QWidget):
         self.sounds.enabled = school.sound if school is not None else True
         self.top_bar.school.setText(school.school_name if school is not None else "")
         mode = self.mode
-        if mode is not Mode.COLLECTION:
-            self.collection_staff = None
-        elif self.collection_staff is not None and self._staff_expired():
-            self.sign_out_collection_staff()
-        if mode is not self._shown_mode or not self.top_bar.mode.text():
+        if mode is not self._shown_mode:
+            if mode is not Mode.COLLECTION:
+                self.staff_presence.close()  # home time is over
             self._shown_mode = mode
             self.top_bar.set_mode(mode)
             self.idle_page.set_mode(mode)
+        self.refresh_staff_strip()
 
     @property
     def mode(self) -> Mode:
         return effective_mode(self.school, to_local(self.clock()).time())
 
-    # -- scans
-
-    def handle_scan(self, text: str) -> None:
-        """A card was read (camera or scanner). Ignored while staff use the kiosk or it is
-        hidden behind the console, and when it repeats the last scan within seconds."""
-        if self.staff_page_open() or not self.isVisible():
-            return
-        if not self.debouncer.accept(text, time.monotonic()):
-            return
-        self.busy_timer.start()
-        self._answer_from("A scan", partial(scan_job, self.sessions, self.mode, text, self.bank))
-
-    def _answer_from(self, what: str, job: Callable[[], Answer]) -> None:
-        Op(self, what, job).success(self._answered).failure(self._failed).run(self.lane)
-
-    def _answered(self, answer: Answer) -> None:
-        self.busy_timer.stop()
-        self.idle_page.set_busy(False)
-        self.show_answer(answer)
+    # -- what is on screen
 
     def _failed(self, failure: Failure) -> None:
         """Plain words (``error_outcome``); the kind of an unexpected error is logged."""
@@ -233,6 +218,7 @@ class KioskScreen(StaffDesk, LockerDesk, QWidget):
             log.info("A result arrived while staff were using the kiosk; not shown")
             return
         self.answer = answer
+        self._undo_of = None
         if outcome.state is State.COLLECT_CONFIRM and outcome.custody_id is not None:
             self.collection_page.show_pupil(
                 name=outcome.title,
@@ -242,14 +228,19 @@ class KioskScreen(StaffDesk, LockerDesk, QWidget):
                 caption=outcome.caption,
                 photo=answer.photo,
                 photo_coming=answer.photo_of is not None,
-                staff_name=self._staff_name(),
             )
             self.pages.setCurrentWidget(self.collection_page)
         else:
             self.result_page.show_outcome(outcome, answer.photo, answer.photo_of is not None)
             self.pages.setCurrentWidget(self.result_page)
-        self._start_undo(outcome)
+        now = self.monotonic()
+        self._shown_at = self.turns.shown_at = now
+        self._hold_until = now + outcome.seconds
         self.back_timer.start(outcome.seconds * 1000)
+        self.undo_timer.stop()
+        if outcome.undo:
+            self.result_page.set_undo_seconds(outcome.seconds)
+            self.undo_timer.start()
         if sound:
             self.sounds.play(TONE_SOUNDS[outcome.tone])
         self._set_state(outcome.state)
@@ -272,72 +263,14 @@ class KioskScreen(StaffDesk, LockerDesk, QWidget):
             self._leave_staff_page()
         self.back_timer.stop()
         self.undo_timer.stop()
-        self.debouncer.reset()
-        self.answer = None
+        self.answer = self._undo_of = None
+        self.turns.shown_at = -1e9  # nothing on screen to read: the next scan goes at once
         self.pages.setCurrentWidget(self.idle_page)
         self._set_state(State.IDLE)
 
     def _set_state(self, state: State) -> None:
         self.state = state
         self.state_changed.emit(state.value)
-
-    # -- undo
-
-    def _start_undo(self, outcome: Outcome) -> None:
-        self.undo_timer.stop()
-        self._undo_left = UNDO_SECONDS if outcome.undo else 0
-        if outcome.undo:
-            self.result_page.set_undo_seconds(self._undo_left)
-            self.undo_timer.start()
-
-    def _tick_undo(self) -> None:
-        self._undo_left -= 1
-        self.result_page.set_undo_seconds(self._undo_left)
-        if self._undo_left <= 0:
-            self.undo_timer.stop()
-
-    def undo_hand_in(self) -> None:
-        outcome = self.answer.outcome if self.answer else None
-        if outcome is None or not outcome.undo or outcome.custody_id is None:
-            return
-        self.undo_timer.stop()
-        self.result_page.undo.setVisible(False)
-        self._answer_from(
-            "Undoing a hand-in",
-            partial(undo_job, self.sessions, outcome.custody_id, outcome.slot, self.bank),
-        )
-
-    # -- home time
-
-    def confirm_collection(self, custody_id: int) -> None:
-        member = self._current_collection_staff()
-        if member is not None:
-            self._collect_as(member, custody_id)
-            return
-        answer = self.answer
-        self.ask_staff(
-            PIN_PURPOSES["give_back"],
-            lambda chosen: self._collect_as(chosen, custody_id),
-            lambda: self.show_answer(answer, sound=False) if answer else self.go_idle(),
-        )
-
-    def _collect_as(self, member: StaffMember, custody_id: int) -> None:
-        self.collection_staff, self._staff_seen_at = member, time.monotonic()
-        self.collection_page.give_back.setEnabled(False)
-        job = partial(collect_job, self.sessions, custody_id, member, self.bank)
-        Op(self, "Giving a phone back", job).success(self._on_collected).failure(
-            self._on_not_collected
-        ).run(self.lane)
-
-    def _on_collected(self, answer: Answer) -> None:
-        self.collection_page.give_back.setEnabled(True)
-        self._answered(answer)
-
-    def _on_not_collected(self, failure: Failure) -> None:
-        self.collection_page.give_back.setEnabled(True)
-        if isinstance(failure.error, NotAuthorised):
-            self.collection_staff = None  # deactivated or locked since: ask again next time
-        self._failed(failure)
 
     # -- camera
 
@@ -381,14 +314,23 @@ class KioskScreen(StaffDesk, LockerDesk, QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         scale = max(0.5, min(self.width() / 1024, self.height() / 600))
-        for page in (self.top_bar, self.idle_page, self.result_page, self.collection_page):
+        for page in (
+            self.top_bar,
+            self.idle_page,
+            self.result_page,
+            self.collection_page,
+            self.staff_strip,
+        ):
             page.apply_scale(scale)
         self.deposit_page.apply_scale(scale)
         self.staff_page.apply_scale(scale)
 
     def shutdown(self) -> None:
-        """Stop the camera and the database thread (the window calls this on close)."""
+        """Stop the camera and the database thread (the window calls this on close);
+        the refused scans counted so far are written first."""
         self.stop_camera()
+        if not self.lane.closed:
+            self.flush_probes(everything=True)
         self.lane.stop()
         self._stop_lockers()
         for timer in self.findChildren(QTimer):

@@ -8,7 +8,6 @@ lane and answer, declared below, and the screen's ``go_idle``, ``show_answer`` a
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -23,13 +22,11 @@ from kiosk.services import kiosk_events
 from kiosk.services.settings import SchoolSettings
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Failure, Lane, Op
-from kiosk.ui.kiosk_screen.collection_page import CollectionPage
 from kiosk.ui.kiosk_screen.jobs import Answer, set_mode_job
 from kiosk.ui.kiosk_screen.outcomes import Mode, State
 from kiosk.ui.kiosk_screen.staff_page import PIN_PURPOSES, StaffPage
 from kiosk.ui.sounds import Sound, SoundPlayer
 
-STAFF_IDLE_SECONDS = 15 * 60  # the member giving phones back is remembered this long
 StaffCallbacks = tuple[Callable[[StaffMember], None], Callable[[], None]]
 
 
@@ -40,11 +37,8 @@ class StaffDesk:
     sounds: SoundPlayer
     school: SchoolSettings | None
     answer: Answer | None
-    collection_staff: StaffMember | None
-    _staff_seen_at: float
     _staff_callbacks: StaffCallbacks | None
     staff_page: StaffPage
-    collection_page: CollectionPage
     screens: QStackedWidget
     pupil_area: QWidget
     back_timer: QTimer
@@ -67,6 +61,9 @@ class StaffDesk:
         raise NotImplementedError
 
     def _failed(self, failure: Failure) -> None:
+        raise NotImplementedError
+
+    def open_home_time(self, member: StaffMember) -> None:
         raise NotImplementedError
 
     def open_staff_menu(self) -> None:
@@ -147,7 +144,7 @@ class StaffDesk:
 
     def _set_mode(self, member: StaffMember, mode: str) -> None:
         if mode == Mode.COLLECTION:
-            self.collection_staff, self._staff_seen_at = member, time.monotonic()
+            self.open_home_time(member)
         job = partial(set_mode_job, self.sessions, member, mode)
         Op(self.staff_page, "Changing the kiosk's mode", job).success(self._on_mode_set).failure(
             self._failed
@@ -178,21 +175,3 @@ class StaffDesk:
             self.close_requested.emit()
         else:
             self.full_screen_requested.emit(event is EventKind.KIOSK_ENTERED_FULL_SCREEN)
-
-    # -- the member of staff remembered at home time
-
-    def _current_collection_staff(self) -> StaffMember | None:
-        if self.collection_staff is not None and self._staff_expired():
-            self.sign_out_collection_staff()
-        return self.collection_staff
-
-    def _staff_expired(self) -> bool:
-        return time.monotonic() - self._staff_seen_at > STAFF_IDLE_SECONDS
-
-    def _staff_name(self) -> str | None:
-        member = self._current_collection_staff()
-        return member.name if member is not None else None
-
-    def sign_out_collection_staff(self) -> None:
-        self.collection_staff = None
-        self.collection_page.set_staff(None)

@@ -158,13 +158,6 @@ def receipts_folder(data_dir: Path) -> Path:
     return folder
 
 
-def title_label(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setProperty("role", "title")
-    label.setWordWrap(True)
-    return label
-
-
 def heading_label(text: str = "") -> QLabel:
     label = QLabel(text)
     label.setStyleSheet("font-size: 24px; font-weight: 800;")

@@ -24,6 +24,7 @@ from kiosk.services.console import Dashboard
 from kiosk.services.pin_tries import PinAlert
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
+from kiosk.ui.staff.attention import AttentionPanel
 from kiosk.ui.staff.common import Feedback, date_text
 from kiosk.ui.staff.locker_faults import LockerFaultsBanner
 from kiosk.ui.staff.slot_map import SlotLegend, SlotMap, describe_slot
@@ -132,6 +133,7 @@ class DashboardTab(QWidget):
         self.pin_alerts.setWordWrap(True)
         self.pin_alerts.setStyleSheet(f"color: {RED}; font-size: 18px; font-weight: 700;")
         self.pin_alerts.hide()
+        self.attention = AttentionPanel(sessions, staff)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.pin_alerts)
@@ -139,6 +141,7 @@ class DashboardTab(QWidget):
         self.locker_faults = LockerFaultsBanner(sessions)
         self.locker_faults.clicked.connect(lambda: emit(self.list_requested, "lockers"))
         layout.addWidget(self.locker_faults)
+        layout.addWidget(self.attention)
         layout.addWidget(SlotLegend())
         layout.addWidget(scroll, 1)
         layout.addWidget(self.slot_detail)
@@ -147,6 +150,7 @@ class DashboardTab(QWidget):
 
     def refresh(self) -> None:
         """Read the day afresh in the background; the tiles change when it answers."""
+        self.attention.refresh()
         Op(self, "Loading the dashboard", partial(console.dashboard, self.sessions)).success(
             self._show
         ).failure(lambda failure: self.feedback.error(failure.words)).run()

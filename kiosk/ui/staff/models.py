@@ -122,7 +122,7 @@ class SearchProxy(QSortFilterProxyModel):
         self._words = text.casefold().split()
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
-    def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
+    def filterAcceptsRow(self, source_row: int, _source_parent: Index) -> bool:
         text = self.rows_model.searchable(source_row)
         return all(word in text for word in self._words)
 

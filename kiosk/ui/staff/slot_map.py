@@ -23,9 +23,10 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from kiosk.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
-from kiosk.services.console import FREE, OUT_OF_SERVICE, SlotState
+from kiosk.services.console import FREE, OUT_OF_SERVICE, TO_CHECK, SlotState
 from kiosk.ui.staff.common import when_text
 from kiosk.ui.style import (
+    AMBER,
     INK,
     SLOT_CONFISCATION,
     SLOT_DAILY,
@@ -41,12 +42,14 @@ COLOURS = {
     "daily": SLOT_DAILY,
     "confiscation": SLOT_CONFISCATION,
     OUT_OF_SERVICE: SLOT_OUT,
+    TO_CHECK: AMBER,
 }
 WORDS = {
     FREE: "Free",
     "daily": "Daily hand-in",
     "confiscation": "Confiscation",
     OUT_OF_SERVICE: "Out of service",
+    TO_CHECK: "To check (undone)",
 }
 
 
@@ -178,6 +181,8 @@ def describe_slot(slot: SlotState) -> str:
         return f"{where}: {slot.pupil_name}, {slot.reg_group}: {kind} since {when_text(slot.since)}"
     if not slot.in_service:
         return f"{where}: out of service"
+    if slot.check_needed:
+        return f"{where}: a hand-in was undone; check it is empty (see above)"
     reserved = ", reserved for confiscations" if slot.reserved_for_confiscation else ""
     return f"{where}: free{reserved}"
 
@@ -187,6 +192,7 @@ LEGEND = (
     ("daily", False, WORDS["daily"]),
     ("confiscation", False, WORDS["confiscation"]),
     (OUT_OF_SERVICE, False, WORDS[OUT_OF_SERVICE]),
+    (TO_CHECK, False, WORDS[TO_CHECK]),
     (FREE, True, "Reserved for confiscations"),
 )
 SWATCH = 24

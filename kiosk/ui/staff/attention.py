@@ -1,0 +1,98 @@
+"""On the dashboard, what needs a member of staff: slots to check empty after an undone
+hand-in (with the button that clears each), and probing at the kiosks today (cards
+refused, look-ups at home time), counted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from kiosk.clock import to_local
+from kiosk.db import Sessions
+from kiosk.services import probes, slot_checks
+from kiosk.services.probes import ProbeSummary
+from kiosk.services.slot_checks import SlotToCheck
+from kiosk.services.staff import StaffMember
+from kiosk.ui.background import Op
+from kiosk.ui.staff.common import Feedback
+from kiosk.ui.style import AMBER, RED
+
+
+@dataclass(frozen=True)
+class Attention:
+    slots: list[SlotToCheck]
+    probes: list[ProbeSummary]
+
+
+def load_attention(sessions: Sessions) -> Attention:
+    return Attention(slot_checks.slots_to_check(sessions), probes.probes_today(sessions))
+
+
+class AttentionPanel(QWidget):
+    """Hidden when there is nothing to say."""
+
+    def __init__(self, sessions: Sessions, staff: StaffMember, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.sessions, self.staff = sessions, staff
+        self.rows = QVBoxLayout()
+        self.probing = QLabel("")
+        self.probing.setWordWrap(True)
+        self.probing.setStyleSheet(f"color: {RED}; font-size: 18px; font-weight: 700;")
+        self.feedback = Feedback(collapsible=True)
+        self.check_buttons: dict[int, QPushButton] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self.rows)
+        layout.addWidget(self.probing)
+        layout.addWidget(self.feedback)
+        self.setVisible(False)
+
+    def refresh(self) -> None:
+        Op(self, "Loading what needs checking", partial(load_attention, self.sessions)).success(
+            self._show
+        ).failure(lambda failure: self.feedback.error(failure.words)).run()
+
+    def _show(self, attention: Attention) -> None:
+        while (item := self.rows.takeAt(0)) is not None:
+            widget = item.widget()
+            if widget is not None:
+                widget.deleteLater()
+        self.check_buttons = {}
+        for slot in attention.slots:
+            self.rows.addWidget(self._slot_row(slot))
+        self.probing.setText(
+            "Probing at the kiosk today: " + "; ".join(s.words for s in attention.probes)
+            if attention.probes
+            else ""
+        )
+        self.probing.setVisible(bool(attention.probes))
+        self.setVisible(bool(attention.slots or attention.probes or self.feedback.text()))
+
+    def _slot_row(self, slot: SlotToCheck) -> QWidget:
+        row = QWidget()
+        words = QLabel(
+            f"Slot {slot.number}: a hand-in was undone at {to_local(slot.since):%H:%M}."
+            " Check it is empty before it is used again."
+        )
+        words.setWordWrap(True)
+        words.setStyleSheet(f"color: {AMBER}; font-size: 18px; font-weight: 700;")
+        button = QPushButton(f"Slot {slot.number} is empty")
+        button.clicked.connect(partial(self._checked, slot.number))
+        self.check_buttons[slot.number] = button
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(words, 1)
+        layout.addWidget(button)
+        return row
+
+    def _checked(self, number: int) -> None:
+        job = partial(slot_checks.mark_checked_empty, self.sessions, self.staff.actor, number)
+        Op(self, "Marking a slot checked", job).success(
+            lambda _none: self._after_check(number)
+        ).failure(lambda failure: self.feedback.error(failure.words)).run()
+
+    def _after_check(self, number: int) -> None:
+        self.feedback.ok(f"Slot {number} is in use again.")
+        self.refresh()

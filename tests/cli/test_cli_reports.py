@@ -1,0 +1,243 @@
+"""`kiosk export / purge / backup / restore` as an admin would run them, on a copy of the
+test history: once in a separate process, the rest through ``kiosk.__main__.main`` (the
+same code, without an interpreter start each time)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import openpyxl
+import pytest
+from cli_pins import DEMO_PINS, pin_for
+from fixtures.reports import *  # noqa: F403 (the reports tests' fixtures)
+from school_copies import copy_school
+
+from kiosk.__main__ import main
+
+ADMIN = ("--as", "Alex Admin")
+SENIOR = ("--as", "Sam Senior (DSL)")
+OFFICE = ("--as", "Olivia Office")
+PERIOD = ("--from", "2026-03-23", "--to", "2026-03-31")
+
+
+def run_process(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KIOSK_DATA_DIR": str(data_dir), "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("KIOSK_DATABASE_URL", None)
+    if "--as" in args:
+        env["KIOSK_PIN"] = DEMO_PINS[args[args.index("--as") + 1]]
+    return subprocess.run(
+        [sys.executable, "-m", "kiosk", *args], env=env, text=True, capture_output=True, timeout=300
+    )
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def kiosk(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("KIOSK_DATABASE_URL", raising=False)
+
+    def run(data_dir: Path, *args: str, pin: str | None = None) -> Ran:
+        try:
+            with pin_for(args, pin):
+                code = main(["--data-dir", str(data_dir), *args])
+        except SystemExit as exit_:  # argparse's own refusals
+            code = int(exit_.code or 0)
+        out = capsys.readouterr()
+        return Ran(code, out.out, out.err)
+
+    return run
+
+
+@pytest.fixture
+def school_dir(tmp_path: Path, history_template) -> Path:
+    data_dir = tmp_path / "school"
+    data_dir.mkdir()
+    copy_school(history_template.path, data_dir / "kiosk.db")
+    return data_dir
+
+
+def test_export_xlsx_to_the_file_asked_for(school_dir, tmp_path):
+    out = tmp_path / "log.xlsx"
+    result = run_process(
+        school_dir, "export", *PERIOD, "--format", "xlsx", "--out", str(out), *SENIOR
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"Wrote {out}" in result.stdout
+    sheet = openpyxl.load_workbook(out, read_only=True)["Custody log"]
+    assert sum(1 for _ in sheet.iter_rows(min_row=2)) > 20
+
+
+def test_export_defaults_to_the_exports_folder_and_filters(school_dir, kiosk):
+    result = kiosk(
+        school_dir,
+        "export",
+        *PERIOD,
+        "--format",
+        "csv",
+        "--kind",
+        "audit",
+        "--year",
+        "7",
+        *ADMIN,
+    )
+    assert result.returncode == 0, result.stderr
+    [written] = (school_dir / "exports").glob("audit-log_2026-03-23_to_2026-03-31_*.csv")
+    with written.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))[1:]
+    assert rows and {row[7] for row in rows} == {"7"}
+
+
+def test_export_pdf_summary(school_dir, kiosk, tmp_path):
+    out = tmp_path / "governors.pdf"
+    result = kiosk(school_dir, "export", *PERIOD, "--format", "pdf", "--out", str(out), *ADMIN)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        ((*PERIOD, "--format", "csv", *OFFICE), "role does not allow"),
+        (("--from", "2026-03-31", "--to", "2026-03-01", "--format", "csv", *ADMIN), "before"),
+        ((*PERIOD, "--format", "csv", "--out", "/nonexistent/x.csv", *ADMIN), "does not exist"),
+        ((*PERIOD, "--format", "csv", "--as", "Nobody Here"), "no active staff member"),
+    ],
+)
+def test_export_refusals_are_plain_words(school_dir, kiosk, args, words):
+    result = kiosk(school_dir, "export", *args)
+    assert result.returncode == 2
+    assert words in result.stderr and "Traceback" not in result.stderr
+    assert not (school_dir / "exports").exists() or not any((school_dir / "exports").iterdir())
+
+
+def test_a_wrong_pin_is_refused_in_words(school_dir, kiosk):
+    result = kiosk(school_dir, "export", *PERIOD, "--format", "csv", *ADMIN, pin="9999")
+    assert result.returncode == 2
+    assert "Wrong PIN" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_bad_date_is_explained(school_dir, kiosk):
+    result = kiosk(
+        school_dir,
+        "export",
+        "--from",
+        "31/13/2026",
+        "--to",
+        "2026-03-31",
+        "--format",
+        "csv",
+        *ADMIN,
+    )
+    assert result.returncode == 2 and "not a date like 2026-09-01" in result.stderr
+
+
+def test_purge_dry_run_then_purge(school_dir, kiosk):
+    dry = kiosk(school_dir, "purge", "--dry-run", *ADMIN)
+    assert dry.returncode == 0, dry.stderr
+    assert "Would purge 1 pupil" in dry.stdout
+    refused = kiosk(school_dir, "purge", *ADMIN)  # not a terminal and no --yes
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    done = kiosk(school_dir, "purge", "--yes", *ADMIN)
+    assert done.returncode == 0, done.stderr
+    assert "Purged 1 pupil" in done.stdout
+    check = kiosk(school_dir, "verify-log")
+    assert check.returncode == 0 and "intact" in check.stdout
+
+
+def test_purge_needs_an_admin(school_dir, kiosk):
+    result = kiosk(school_dir, "purge", "--dry-run", *SENIOR)
+    assert result.returncode == 2 and "role does not allow" in result.stderr
+
+
+RESTORE_AS = ("--as", "Alex Admin")  # the PIN: KIOSK_PIN (cli_pins) or the prompt
+
+
+def test_backup_list_and_restore(school_dir, kiosk):
+    made = kiosk(school_dir, "backup")
+    assert made.returncode == 0, made.stderr
+    [path] = (school_dir / "backups").glob("kiosk-*-manual.db")
+    listed = kiosk(school_dir, "backup", "--list")
+    assert str(path) in listed.stdout
+    unconfirmed = kiosk(school_dir, "restore", str(path), *RESTORE_AS)
+    assert unconfirmed.returncode == 2 and "--yes" in unconfirmed.stderr
+    wrong = kiosk(school_dir, "restore", str(path), "--yes", *RESTORE_AS, pin="9999")
+    assert wrong.returncode == 2 and "Not restored: Wrong PIN" in wrong.stderr
+    restored = kiosk(school_dir, "restore", str(path), "--yes", *RESTORE_AS)
+    assert restored.returncode == 0, restored.stderr
+    assert "audit chain intact" in restored.stdout and "pre-restore" in restored.stdout
+
+
+def test_restore_needs_an_admin_name(school_dir, kiosk):
+    assert kiosk(school_dir, "backup").returncode == 0
+    [path] = (school_dir / "backups").glob("kiosk-*-manual.db")
+    result = kiosk(school_dir, "restore", str(path), "--yes")
+    assert result.returncode == 2 and "--as" in result.stderr
+
+
+def test_restore_refuses_a_tampered_backup(school_dir, kiosk, tmp_path):
+    assert kiosk(school_dir, "backup").returncode == 0
+    [path] = (school_dir / "backups").glob("kiosk-*-manual.db")
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TRIGGER audit_events_no_update")
+        conn.execute("UPDATE audit_events SET actor_name = 'someone else' WHERE seq = 12")
+    result = kiosk(school_dir, "restore", str(path), "--yes", *RESTORE_AS)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "trigger 'audit_events_no_update' on audit_events is missing" in result.stderr
+
+
+def test_backup_on_postgresql_points_to_pg_dump(tmp_path, kiosk):
+    (tmp_path / "config.toml").write_text('database_url = "postgresql+psycopg://k@nowhere/k"\n')
+    result = kiosk(tmp_path, "backup")
+    assert result.returncode == 2
+    assert "pg_dump" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_uk_dates_are_understood(school_dir, kiosk, tmp_path):
+    out = tmp_path / "log.csv"
+    result = kiosk(
+        school_dir,
+        "export",
+        "--from",
+        "23/03/2026",
+        "--to",
+        "31/03/2026",
+        "--out",
+        str(out),
+        *ADMIN,
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--format", "xlsx", "--out", "x.csv"), "does not match the file name"),
+        (("--format", "pdf", "--kind", "audit"), "--kind is for the CSV and XLSX logs"),
+        (("--out", "x.txt"), "must end in .csv, .xlsx or .pdf"),
+        ((), "say which format"),
+    ],
+)
+def test_a_format_that_does_not_fit_the_file_is_refused(school_dir, kiosk, tmp_path, args, words):
+    args = tuple(str(tmp_path / a) if a.startswith("x.") else a for a in args)
+    result = kiosk(school_dir, "export", *PERIOD, *args, *ADMIN)
+    assert result.returncode == 2 and words in result.stderr
+    assert not any(tmp_path.glob("x.*"))
+
+
+def test_the_format_follows_the_file_name(school_dir, kiosk, tmp_path):
+    out = tmp_path / "log.xlsx"
+    result = kiosk(school_dir, "export", *PERIOD, "--kind", "audit", "--out", str(out), *ADMIN)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes().startswith(b"PK\x03\x04")
