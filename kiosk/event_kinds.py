@@ -23,6 +23,10 @@ class EventKind(StrEnum):
     HAND_IN = "hand_in", "Handed in"
     HAND_IN_REPEAT_SCAN = "hand_in_repeat_scan", "Card scanned again while held"
     HAND_IN_UNDONE = "hand_in_undone", "Hand-in undone"
+    HAND_IN_WITHOUT_CARD = (
+        "hand_in_without_card",
+        "Handed in without a card (staff found the pupil by name)",
+    )
     EXEMPTION_SHOWN = "exemption_shown", "Exemption shown at the kiosk"
     SLOT_CHECKED_EMPTY = "slot_checked_empty", "Slot checked empty after an undone hand-in"
     COLLECTED = "collected", "Given back to the pupil"
@@ -52,11 +56,14 @@ class EventKind(StrEnum):
     CARD_ISSUED = "card_issued", "Card issued"
     CARD_REISSUED = "card_reissued", "Card reissued (the old one stops working)"
     CARDS_PRINTED = "cards_printed", "Cards printed"
+    CARD_REPORTED_LOST = "card_reported_lost", "Card reported lost (a new one issued)"
     PHOTO_ADDED = "photo_added", "Photo added"
     PHOTO_REPLACED = "photo_replaced", "Photo replaced"
     PHOTOS_IMPORTED = "photos_imported", "Photos imported"
     EXEMPTION_GRANTED = "exemption_granted", "Exemption granted"
     EXEMPTION_ENDED = "exemption_ended", "Exemption ended"
+    # exams
+    EXAM_SESSION_SET = "exam_session_set", "Exam session set"
     # slots
     SLOTS_ADDED = "slots_added", "Slots added"
     SLOTS_REMOVED = "slots_removed", "Slots removed"

@@ -40,6 +40,7 @@ class Action(StrEnum):
     SET_USUAL_DEVICES = "set_usual_devices"
     RELEASE_FOR_DAY_OUT = "release_for_day_out"
     EMERGENCY = "emergency"  # the list of every held device, and the release of all
+    SET_EXAMS = "set_exams"  # exam sessions and their candidates
 
 
 _OFFICE = {
@@ -62,6 +63,7 @@ _SENIOR = _OFFICE | {
     Action.MANAGE_EXEMPTIONS,
     Action.EXPORT,
     Action.EMERGENCY,
+    Action.SET_EXAMS,
 }
 _ADMIN = _OFFICE | {
     Action.MANAGE_STAFF,
@@ -73,6 +75,7 @@ _ADMIN = _OFFICE | {
     Action.LEAVE_KIOSK,
     Action.OPEN_ALL_LOCKERS,
     Action.EMERGENCY,
+    Action.SET_EXAMS,
 }
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.OFFICE: frozenset(_OFFICE),

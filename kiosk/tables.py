@@ -21,6 +21,8 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    Time,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -221,6 +223,9 @@ class Custody(Base):
     id_seen: Mapped[bool | None] = mapped_column(Boolean)
     release_reason: Mapped[str | None] = mapped_column(String(20))  # OutReason, "emergency"
     release_note: Mapped[str | None] = mapped_column(String(200))
+    # Handed in with staff finding the pupil by name (card forgotten); received_by names them.
+    card_less: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    late: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     pupil: Mapped[Pupil] = relationship()
     slot: Mapped[Slot | None] = relationship()
@@ -303,6 +308,26 @@ class Exemption(Base):
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date | None] = mapped_column(Date)
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class ExamSession(Base):
+    """An exam set by staff: its candidates are reminded at hand-in to hand in every device."""
+
+    __tablename__ = "exam_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    on_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    starts_at: Mapped[dt.time] = mapped_column(Time)
+    title: Mapped[str] = mapped_column(String(120))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ExamCandidate(Base):
+    __tablename__ = "exam_candidates"
+
+    exam_id: Mapped[int] = mapped_column(ForeignKey("exam_sessions.id"), primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupils.id"), primary_key=True, index=True)
 
 
 class Setting(Base):

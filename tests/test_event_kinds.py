@@ -58,6 +58,8 @@ KINDS_ADDED_SINCE = frozenset(
         "usual_devices_set", "given_back_apart", "released_for_day_out", "group_out",
         "marked_back", "emergency_list", "emergency_release", "released_in_emergency",
         "given_back_after_emergency",
+        # issue 17: forgotten and lost cards, exam days
+        "hand_in_without_card", "card_reported_lost", "exam_session_set",
     }
 )  # fmt: skip
 KIND_COLUMN_LENGTH = AuditEvent.__table__.c.kind.type.length

@@ -41,6 +41,7 @@ LAYERS = [
     ("kiosk.card_codec", 1),
     ("kiosk.rules", 1),
     ("kiosk.event_kinds", 1),
+    ("kiosk.devices", 1),  # the kinds of device a pupil hands in, with their words
     ("kiosk.clock", 1),
     ("kiosk.errors", 1),
     ("kiosk.config", 1),
@@ -58,6 +59,10 @@ UPWARD_ALLOWED = {
 }
 QT_ALLOWED = ("kiosk.ui", "kiosk.scanning.camera", "kiosk.scanning.wedge", "kiosk.qtfix")
 LONG_ALLOWED = {  # module: why it may be over MOST_LINES lines, for now
+    "kiosk.tables": "430 lines since issues 17 and 19 added their tables in one session; "
+    "the locker tables move to a module of their own next",
+    "kiosk.services.custody": "422 lines since issues 15 and 17 met in it (Undo's slot check, "
+    "several devices); undo moves to a module of its own next",
     "kiosk.services.audit": "419 lines since issue 14's signed record; the chain check "
     "(ChainReport .. verify) moves to a module of its own once issue 14's restore lands",
 }

@@ -1,7 +1,7 @@
 """wrong PINs per account and kiosk; the hard lock an admin lifts (issue 15)
 
 Revision ID: 0006
-Revises: 0005
+Revises: 0009
 Create Date: 2026-12-07 08:20:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0005"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -279,3 +279,27 @@ def _face(session: Session, pupil: Pupil, serial: int, photo: bytes | None) -> C
         text=cards.card_text(session, pupil.id, serial),
         photo=photo,
     )
+
+
+def replace_lost_card(
+    sessions: Sessions, actor: Actor, pupil_id: int, *, fits_on_card: Callable[[str], None]
+) -> CardBatch:
+    """A pupil reported their card lost: a new card for them alone (the old one stops
+    working at once), its face to print singly. The report is recorded first, in its own
+    short transaction, so a failed print still leaves the reason in the log."""
+    with sessions.begin() as session:
+        require(session, actor, Action.PRINT_CARDS)
+        old = session.scalar(
+            select(Card.serial).where(Card.pupil_id == pupil_id, Card.revoked_at.is_(None))
+        )
+        if session.get(Pupil, pupil_id) is None:
+            raise InvalidInput("No such pupil.")
+        audit.append(
+            session,
+            EventKind.CARD_REPORTED_LOST,
+            actor,
+            pupil_id=pupil_id,
+            details={"lost_serial": old},
+        )
+    selection = CardSelection(pupil_id=pupil_id)
+    return prepare_cards(sessions, actor, selection, fits_on_card=fits_on_card, reissue=True)

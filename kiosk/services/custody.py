@@ -27,7 +27,7 @@ from kiosk.errors import (
 )
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action, may_undo
-from kiosk.services import audit, cards, placing
+from kiosk.services import audit, cards, exams, placing, school_day
 from kiosk.services.allocation import IS_HELD, free_slot, retry_on_conflict
 from kiosk.services.audit import KIOSK_ACTOR, Actor
 from kiosk.services.common import (
@@ -62,6 +62,8 @@ class HandInResult:
     # every slot the pupil's devices are in (the first is slot_number): "phone and watch
     # in slot 12", or one line a slot when they did not fit one
     placements: tuple[Placement, ...] = ()
+    late: bool = False  # after the hand-in window closed (kiosk.services.school_day)
+    exam_today: bool = False  # an exam candidate today: remind them, every device
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,22 @@ def hand_in(
     )
 
 
+def hand_in_without_card(
+    sessions: Sessions, pupil_id: int, actor: Actor, *, now: dt.datetime | None = None
+) -> HandInResult:
+    """A pupil who forgot their card: a member of staff found them by name (photo shown)
+    and vouches for them; recorded card-less, with that member as the receiver."""
+    return retry_on_conflict(
+        lambda: _hand_in_once(
+            sessions,
+            actor,
+            now,
+            lambda conn: active_pupil_summary(conn, pupil_id),
+            card_less=True,
+        )
+    )
+
+
 def hand_in_by_card(
     sessions: Sessions,
     card_text: object,
@@ -197,15 +215,18 @@ def _hand_in_once(
     find_pupil: Callable[[Connection], PupilSummary],
     devices: Sequence[Device] | None = None,
     deadline: float | None = None,
+    *,
+    card_less: bool = False,
 ) -> HandInResult:
     # On a Core connection, not an ORM session: a pupil waits for this at every scan, and
     # the session's bookkeeping cost more than the statements themselves.
     now = now_or(now)
     with sessions.transaction() as conn:
         _check_deadline(deadline)  # SQLite: the write lock is ours from here
-        if actor.id is not None:
+        if card_less or actor.id is not None:  # card-less: a member of staff vouches
             require_on(conn, actor, Action.HAND_IN_FOR_PUPIL)
         pupil = find_pupil(conn)
+        exam = exams.sits_exam_today(conn, pupil.id, now)
         held = conn.execute(_HELD_DAILY, {"pupil_id": pupil.id}).first()
         if held:
             audit.append(
@@ -218,7 +239,9 @@ def _hand_in_once(
                 at=now,
             )
             placed = placing.held_placements(conn, pupil.id)
-            return HandInResult(pupil, held.number, held.id, True, None, held.received_at, placed)
+            return HandInResult(
+                pupil, held.number, held.id, True, None, held.received_at, placed, exam_today=exam
+            )
         exemption = active_exemption(conn, pupil.id, local_date(now))
         if exemption:
             audit.append(
@@ -229,11 +252,16 @@ def _hand_in_once(
                 at=now,
                 details={"exemption_id": exemption.id, "category": exemption.category},
             )
-            return HandInResult(pupil, None, None, False, exemption, None)
+            return HandInResult(pupil, None, None, False, exemption, None, exam_today=exam)
         check = partial(_check_deadline, deadline)  # PostgreSQL: the slot lock is ours then
-        placed = placing.place_day(conn, pupil, actor, now, devices, before_write=check)
+        marks = placing.Marks(card_less=card_less, late=school_day.is_late(conn, now))
+        placed = placing.place_day(
+            conn, pupil, actor, now, devices, before_write=check, marks=marks
+        )
         first = placed[0]
-        return HandInResult(pupil, first.slot_number, first.custody_id, False, None, now, placed)
+        return HandInResult(
+            pupil, first.slot_number, first.custody_id, False, None, now, placed, marks.late, exam
+        )
 
 
 def undo_hand_in(

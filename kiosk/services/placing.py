@@ -84,6 +84,14 @@ _HELD_ITEMS = (
 )
 
 
+@dataclass(frozen=True)
+class Marks:
+    """How a hand-in came about: card-less (staff found the pupil by name) and/or late."""
+
+    card_less: bool = False
+    late: bool = False
+
+
 def place_day(
     conn: Connection,
     pupil: PupilSummary,
@@ -91,6 +99,7 @@ def place_day(
     now: dt.datetime,
     devices: Sequence[Device] | None = None,
     before_write: Callable[[], None] | None = None,
+    marks: Marks = Marks(),
 ) -> tuple[Placement, ...]:
     """Put the pupil's devices in slots, record each slot's custody, items and event, and
     close the pupil's open day-out if they are back. ``before_write`` runs once the slot is
@@ -106,7 +115,9 @@ def place_day(
     placements = []
     wanted = out.slot_number if out is not None else None
     for part, group in enumerate(split_for_slots(devices, capacity), start=1):
-        placements.append(_place(conn, pupil, actor, now, part, group, wanted, out, before_write))
+        placements.append(
+            _place(conn, pupil, actor, now, (part, group), wanted, out, before_write, marks)
+        )
         wanted = None
     if out is not None:
         conn.execute(
@@ -121,12 +132,13 @@ def _place(
     pupil: PupilSummary,
     actor: Actor,
     now: dt.datetime,
-    part: int,
-    group: Sequence[Device],
+    part_group: tuple[int, Sequence[Device]],
     wanted: int | None,
     out: AnyRow | None,
     before_write: Callable[[], None] | None,
+    marks: Marks,
 ) -> Placement:
+    part, group = part_group
     slot = _slot(conn, wanted)
     if before_write is not None:
         before_write()
@@ -141,6 +153,8 @@ def _place(
             "received_at": now,
             "received_by_id": actor.id,
             "switched_off_confirmed": False,
+            "card_less": marks.card_less,
+            "late": marks.late,
         },
     ).scalar_one()
     conn.execute(
@@ -153,13 +167,13 @@ def _place(
     kinds = tuple(d.kind.value for d in group)
     audit.append(
         conn,
-        EventKind.HAND_IN,
+        EventKind.HAND_IN_WITHOUT_CARD if marks.card_less else EventKind.HAND_IN,
         actor,
         pupil_id=pupil.id,
         slot_number=slot.number,
         custody_id=custody_id,
         at=now,
-        details=_details(group, out),
+        details=_details(group, out, marks.late),
     )
     return Placement(slot.number, custody_id, kinds)
 
@@ -173,7 +187,7 @@ def _slot(conn: Connection, wanted: int | None) -> AnyRow:
     return free_slot(conn, confiscation=False)
 
 
-def _details(group: Sequence[Device], out: AnyRow | None) -> dict[str, object] | None:
+def _details(group: Sequence[Device], out: AnyRow | None, late: bool) -> dict[str, object] | None:
     """What went in, unless it is the plain single phone every older event means."""
     details: dict[str, object] = {}
     if len(group) > 1 or group[0].kind != "phone" or group[0].description:
@@ -181,6 +195,8 @@ def _details(group: Sequence[Device], out: AnyRow | None) -> dict[str, object] |
     if out is not None:
         details["back_from"] = out.reason
         details["day_out_id"] = out.out_id
+    if late:
+        details["late"] = True
     return details or None
 
 

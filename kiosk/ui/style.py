@@ -40,6 +40,8 @@ QTabBar::tab:selected {{ background: {BLUE}; color: {WHITE}; }}
 QHeaderView::section {{ padding: 8px; font-weight: 700; background: #e2e8f0; }}
 QTableView {{ background: {WHITE}; alternate-background-color: #f1f5f9; }}
 QTableView::item {{ padding: 6px; }}
+QScrollBar:vertical {{ width: 28px; }}
+QScrollBar:horizontal {{ height: 28px; }}
 QLabel[role="error"] {{ color: {RED}; font-weight: 700; }}
 QLabel[role="title"] {{ font-size: 32px; font-weight: 800; }}
 """

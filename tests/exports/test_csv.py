@@ -117,6 +117,8 @@ def add_awkward_history(sessions, admin: Actor) -> None:
                     released_to_name=None if n % 2 else text,
                     released_to_relationship=None if n % 3 else text,
                     id_seen=None if n % 3 == 2 else bool(n % 2),
+                    card_less=n % 5 == 1,
+                    late=n % 7 in (2, 3),
                 )
             ).inserted_primary_key[0]
             if kind == "confiscation":
@@ -191,6 +193,10 @@ def test_the_awkward_values_survive_the_round_trip(awkward, sessions, tmp_path, 
     assert "2025-10-26 01:59:59" in times  # BST, just before the clocks go back
     assert "2025-10-26 01:00:00" in times  # GMT, just after
     assert "2026-03-29 00:59:59" in times and "2026-03-29 02:00:00" in times
+    assert rows[0][-2:] == ["Card-less", "Late"]
+    daily = [row for row in rows[1:] if row[6] == "daily"]
+    assert {row[-2] for row in daily} == {row[-1] for row in daily} == {"True", "False"}
+    assert {row[-2:] == ["", ""] for row in rows[1:] if row[6] == "confiscation"} == {True}
 
 
 @pytest.mark.parametrize("report", ["custody", "audit"])

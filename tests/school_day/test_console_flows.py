@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import func, select
-from ui_staff.conftest import click, log_in, settle
+from ui.staff.conftest import click, log_in, settle
 
 from kiosk.config import Config
 from kiosk.services import custody, device_items, emergency

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
-from ui_staff.conftest import log_in, settle
+from ui.staff.conftest import log_in, settle
 
 from kiosk.clock import SCHOOL_ZONE
 from kiosk.config import Config

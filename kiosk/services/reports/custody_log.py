@@ -79,6 +79,11 @@ _DSL = Shown(
     "({v} is True or {v} == 1) if {kind} == {confiscation} else None",
     {"confiscation": CustodyKind.CONFISCATION.value},
 )
+# A daily hand-in's flag (card-less, late); a confiscation has none.
+_DAILY_FLAG = Shown(
+    "({v} is True or {v} == 1) if {kind} != {confiscation} else None",
+    {"confiscation": CustodyKind.CONFISCATION.value},
+)
 
 # The columns, in order, each with the value it reads and how that value is shown.
 CUSTODY_FIELDS: tuple[Field, ...] = (
@@ -127,6 +132,8 @@ CUSTODY_FIELDS: tuple[Field, ...] = (
     ),
     Field(Column("Devices", "text", 18), _DEVICE_KINDS),
     Field(Column("Release reason", "text", 24, free_text=True), _RELEASE_REASON),
+    Field(Column("Card-less", "bool", 9), Custody.card_less, shown=_DAILY_FLAG),
+    Field(Column("Late", "bool", 6), Custody.late, shown=_DAILY_FLAG),
 )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -80,11 +81,13 @@ class CardsPage(QWidget):
             ]
         )
         self.pupils_view = make_table(self.pupils_model, row_height=48)
+        self.lost_button = button("Card lost: print a new one", None, self.replace_lost)
         pupil_page = QWidget()
         pupil_layout = QVBoxLayout(pupil_page)
         pupil_layout.setContentsMargins(0, 0, 0, 0)
         pupil_layout.addWidget(self.search_box)
         pupil_layout.addWidget(self.pupils_view, 1)
+        pupil_layout.addWidget(self.lost_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.form_combo = QComboBox()
         self.year_combo = QComboBox()
         for combo in (self.form_combo, self.year_combo):
@@ -100,7 +103,7 @@ class CardsPage(QWidget):
         self.make_button = button("Make cards PDF", "primary", self.make_pdf)
         self.feedback = Feedback()
         self.saved = DocumentBar(full_path=True)
-        self.jobs = Jobs(self.feedback, [self.make_button])
+        self.jobs = Jobs(self.feedback, [self.make_button, self.lost_button])
 
         bottom = QHBoxLayout()
         bottom.addWidget(self.reissue, 1)
@@ -191,6 +194,37 @@ class CardsPage(QWidget):
             "Printing cards",
             "Making the cards…",
             make_cards,
+            lambda made: self._printed(out, *made),
+        )
+
+    def replace_lost(self) -> None:
+        """The chosen pupil lost their card: a new one, printed on its own; the old one
+        is refused at the kiosk from now on."""
+        pupil: PupilSummary | None = selected(self.pupils_view, self.pupils_model)
+        if pupil is None:
+            self.feedback.error("Choose the pupil whose card is lost first.")
+            return
+        if not self.confirm(
+            self,
+            "Card lost",
+            f"Print a new card for {pupil.display_name}? The lost card stops working at once.",
+        ):
+            self.feedback.note("Nothing was changed.")
+            return
+        out = export_path(self.config, f"card-{pupil.admission_number}")
+        sessions, actor, pupil_id = self.sessions, self.staff.actor, pupil.id
+
+        def make_card() -> tuple[CardBatch, int]:
+            batch = card_runs.replace_lost_card(
+                sessions, actor, pupil_id, fits_on_card=card_sheet.check_code_fits
+            )
+            return batch, card_sheet.write_card_sheet(batch, out)
+
+        self.saved.setVisible(False)
+        self.jobs.start(
+            "Replacing a lost card",
+            "Making the card…",
+            make_card,
             lambda made: self._printed(out, *made),
         )
 

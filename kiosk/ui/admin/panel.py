@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QHBoxLayout,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -19,7 +17,6 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.cards_page import CardsPage
-from kiosk.ui.admin.common import button
 from kiosk.ui.admin.labels_page import LabelsPage
 from kiosk.ui.admin.photos_page import PhotosPage
 from kiosk.ui.admin.roster_page import RosterPage
@@ -28,10 +25,9 @@ from kiosk.ui.admin.slots_page import SlotsPage
 from kiosk.ui.admin.staff_page import StaffPage
 from kiosk.ui.background import Lane, shared_lane
 from kiosk.ui.style import BLUE, WHITE
+from kiosk.ui.widgets.tab_strip import TabStrip
 
 NAV_STYLE = f"""
-QPushButton[nav="true"] {{ text-align: left; padding-left: 18px; min-width: 200px; }}
-QPushButton[nav="true"]:checked {{ background: {BLUE}; color: {WHITE}; }}
 QPushButton:checked {{ background: {BLUE}; color: {WHITE}; }}
 QPushButton[role="primary"]:disabled, QPushButton[role="danger"]:disabled {{
     background: #e5e7eb; color: #6b7280; border-color: #9ca3af;
@@ -68,25 +64,22 @@ class AdminPanel(QWidget):
             ("Settings", self.settings, self.settings.reload),
         ]
         self.stack = QStackedWidget()
-        self.nav = QButtonGroup(self)
-        self.nav_buttons: dict[str, QPushButton] = {}
+        # The sections as a wrapping row above the page (a column beside it took 230 px
+        # from pages that need the whole width of a 1024 px screen).
+        self.strip = TabStrip()
+        self.strip.set_titles([name for name, _page, _on_show in sections])
+        self.nav = self.strip.group
+        self.nav_buttons: dict[str, QPushButton] = self.strip.buttons
         self._on_show: dict[int, Callable[[], None] | None] = {}
-        nav_column = QVBoxLayout()
-        for index, (name, page, on_show) in enumerate(sections):
-            choice = button(name)
-            choice.setCheckable(True)
-            choice.setProperty("nav", "true")
-            self.nav.addButton(choice, index)
-            nav_column.addWidget(choice)
-            self.nav_buttons[name] = choice
+        for index, (_name, page, on_show) in enumerate(sections):
             self.stack.addWidget(page)
             self._on_show[index] = on_show
-        nav_column.addStretch(1)
-        self.nav.idClicked.connect(self.show_section)
-        layout = QHBoxLayout(self)
-        layout.addLayout(nav_column)
+        self.strip.chosen.connect(self.show_section)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.strip)
         layout.addWidget(self.stack, 1)
-        self.nav_buttons["Roster import"].setChecked(True)
+        self.strip.select(0)
 
     @property
     def lane(self) -> Lane:
@@ -95,7 +88,7 @@ class AdminPanel(QWidget):
 
     def show_section(self, index: int) -> None:
         """Show a section, with its lists read afresh (another kiosk may have changed them)."""
-        self.nav.button(index).setChecked(True)
+        self.strip.select(index)
         self.stack.setCurrentIndex(index)
         refresh = self._on_show.get(index)
         if refresh is not None:

@@ -95,9 +95,9 @@ class RosterPage(QWidget):
         self.problems_model = RowsModel(
             PROBLEM_COLUMNS, colour=lambda p: severity_colour(p.blocking)
         )
-        self.problems_view = make_table(self.problems_model, row_height=36, compact=True)
+        self.problems_view = make_table(self.problems_model, row_height=36, compact=True, wide=True)
         self.preview_model = RowsModel(PREVIEW_COLUMNS, colour=row_colour)
-        self.preview_view = make_table(self.preview_model, row_height=36, compact=True)
+        self.preview_view = make_table(self.preview_model, row_height=36, compact=True, wide=True)
         self.only_problems = QCheckBox("Show only rows with problems")
         self.only_problems.toggled.connect(self._show_rows)
         touch(self.only_problems, 48)

@@ -10,7 +10,7 @@ as plain words and what to do.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from kiosk.devices import kinds_words
@@ -28,6 +28,7 @@ from kiosk.errors import (
     UnknownPupil,
 )
 from kiosk.services.custody import CollectionCheck, CustodyInfo, HandInResult
+from kiosk.services.exams import REMINDER as EXAM_REMINDER
 from kiosk.services.lockers.doors import DoorOutcome
 from kiosk.services.settings import SchoolSettings
 
@@ -96,7 +97,13 @@ class Outcome:
 
 
 def hand_in_outcome(result: HandInResult, door: DoorOutcome | None = None) -> Outcome:
-    """``door``: what the locker door did for this hand-in (None: a manual slot)."""
+    """``door``: what the locker door did for this hand-in (None: a manual slot). An exam
+    candidate today is reminded, whatever the outcome, naming no exam detail."""
+    outcome = _hand_in_outcome(result, door)
+    return replace(outcome, note=EXAM_REMINDER) if result.exam_today else outcome
+
+
+def _hand_in_outcome(result: HandInResult, door: DoorOutcome | None) -> Outcome:
     name = result.pupil.screen_name
     if result.exemption is not None:  # never why: the queue can read it
         return Outcome(State.EXEMPT, Tone.INFO, name, EXEMPT_WORDS)

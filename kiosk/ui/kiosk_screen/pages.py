@@ -74,12 +74,14 @@ class IdlePage(ColouredPage):
         self.headline = FitText("Show your card", max_px=80)
         self.hint = FitText(max_px=34, bold=False, colour=KIOSK_MUTED)
         self.status = FitText(max_px=28, colour="#fde68a")
+        self.forgot_card = kiosk_button("I forgot my card")
         texts = QVBoxLayout()
         texts.addStretch(2)
         texts.addWidget(self.headline, 5)
         texts.addWidget(self.hint, 4)
         texts.addWidget(self.status, 3)
-        texts.addStretch(2)
+        texts.addWidget(self.forgot_card)
+        texts.addStretch(1)
         layout = QHBoxLayout(self)
         # The preview takes the larger share: a bigger picture of the card guide is easier
         # to aim at from a step away; the words fit their column at any kiosk size.
@@ -99,6 +101,7 @@ class IdlePage(ColouredPage):
         else:
             self.headline.setText("Show your card")
             self.hint.setText(f"Hold your pupil card {where}")
+        self.forgot_card.setVisible(mode is not Mode.COLLECTION)
 
     def set_busy(self, busy: bool) -> None:
         self._busy = busy
@@ -127,6 +130,7 @@ class IdlePage(ColouredPage):
         self.headline.set_max_px(round(80 * scale))
         self.hint.set_max_px(round(34 * scale))
         self.status.set_max_px(round(28 * scale))
+        self.forgot_card.setStyleSheet(kiosk_button_css(round(72 * scale), round(24 * scale)))
 
 
 class ResultPage(ColouredPage):
@@ -141,6 +145,7 @@ class ResultPage(ColouredPage):
         self.photo = ImageView()
         self.title = FitText(max_px=56, align=LEFT)
         self.message = FitText(max_px=40, align=LEFT)
+        self.note = FitText(max_px=34, align=LEFT, colour="#fde68a")  # e.g. an exam today
         self.slot = SlotNumber()
         self.undo = kiosk_button("Not me? Undo")
         self.done = kiosk_button("Done")
@@ -154,6 +159,7 @@ class ResultPage(ColouredPage):
         self.words.addStretch(0)
         self.words.addWidget(self.title, 8)
         self.words.addWidget(self.message, 10)
+        self.words.addWidget(self.note, 0)
         self.words.addWidget(self.slot, 62)
         self.words.addStretch(0)
         body = QHBoxLayout()
@@ -174,6 +180,8 @@ class ResultPage(ColouredPage):
         self.set_colour(TONE_COLOURS[outcome.tone.value])
         self.title.setText(outcome.title)
         self.message.setText(outcome.message)
+        self.note.setText(outcome.note)
+        self.note.setVisible(bool(outcome.note))
         self.slot.set_number(outcome.slot)
         self.slot.setVisible(outcome.slot is not None)
         self.photo.set_image(photo)
@@ -211,7 +219,10 @@ class ResultPage(ColouredPage):
         message_px = round((48 if plain else 38) * self._scale)
         self.title.set_max_px(title_px)
         self.message.set_max_px(message_px)
-        for index, stretch in enumerate((0, 4, 5, 0, 0) if plain else (0, 8, 10, 62, 0)):
+        self.note.set_max_px(round(34 * self._scale))
+        note = 6 if self.outcome is not None and self.outcome.note else 0
+        stretches = (0, 4, 5, note, 0, 0) if plain else (0, 8, 10, note, 62, 0)
+        for index, stretch in enumerate(stretches):
             self.words.setStretch(index, stretch)
         # Alone on the page, name and message meet in the middle instead of drifting apart.
         self.title.set_alignment(LEFT | Qt.AlignmentFlag.AlignBottom if plain else LEFT)

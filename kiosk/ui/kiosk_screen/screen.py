@@ -36,6 +36,7 @@ from kiosk.services.probes import ProbeTally
 from kiosk.services.settings import SchoolSettings
 from kiosk.ui.background import Failure, Lane, Op, log_failure
 from kiosk.ui.kiosk_screen.collection_page import CollectionPage, StaffStrip
+from kiosk.ui.kiosk_screen.forgot_card import ForgotCardDesk
 from kiosk.ui.kiosk_screen.home_time import HomeTime, StaffPresence
 from kiosk.ui.kiosk_screen.jobs import Answer, load_photo
 from kiosk.ui.kiosk_screen.lockers import LockerDesk
@@ -63,7 +64,7 @@ TONE_SOUNDS = {
 }
 
 
-class KioskScreen(ScanFlow, HomeTime, StaffDesk, LockerDesk, QWidget):
+class KioskScreen(ScanFlow, HomeTime, StaffDesk, LockerDesk, ForgotCardDesk, QWidget):
     """The pupil-facing screen. Feed it scans with ``handle_scan`` (MainWindow routes the
     USB scanner here; the camera, if configured, is owned and started by this screen).
     ``monotonic`` is the clock the screen's holds and windows run on (tests step it)."""
@@ -116,6 +117,7 @@ class KioskScreen(ScanFlow, HomeTime, StaffDesk, LockerDesk, QWidget):
         self.top_bar = TopBar()
         self.top_bar.staff_button.clicked.connect(self.open_staff_menu)
         self.idle_page = IdlePage(has_camera=bool(self.config.camera))
+        self.idle_page.forgot_card.clicked.connect(self.forgot_card)
         self.result_page = ResultPage()
         self.result_page.done_clicked.connect(self.go_idle)
         self.result_page.tapped.connect(self.go_idle)
@@ -142,6 +144,7 @@ class KioskScreen(ScanFlow, HomeTime, StaffDesk, LockerDesk, QWidget):
         self.screens = QStackedWidget()
         self.screens.addWidget(self.pupil_area)
         self.screens.addWidget(self.staff_page)
+        self._build_forgot_card()  # its page covers the whole screen too
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.screens)
@@ -324,6 +327,7 @@ class KioskScreen(ScanFlow, HomeTime, StaffDesk, LockerDesk, QWidget):
             page.apply_scale(scale)
         self.deposit_page.apply_scale(scale)
         self.staff_page.apply_scale(scale)
+        self.forgot_page.apply_scale(scale)
 
     def shutdown(self) -> None:
         """Stop the camera and the database thread (the window calls this on close);

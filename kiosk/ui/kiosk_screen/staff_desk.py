@@ -96,7 +96,8 @@ class StaffDesk:
         self._staff_callbacks = (on_member, on_cancel)
 
     def staff_page_open(self) -> bool:
-        return self.screens.currentWidget() is self.staff_page
+        """Staff have the screen (the menu, a PIN, or finding a pupil without a card)."""
+        return self.screens.currentWidget() is not self.pupil_area
 
     def _enter_staff_page(self) -> None:
         self.back_timer.stop()

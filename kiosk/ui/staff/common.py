@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QApplication,
@@ -35,6 +35,7 @@ log = logging.getLogger("kiosk.ui.staff")
 T = TypeVar("T")
 
 PHOTO_SIZE = (180, 225)
+SIDE_PANEL_MIN = 420
 
 
 class Feedback(QLabel):
@@ -210,15 +211,33 @@ class PupilHeader(QWidget):
         self.details.setText(pupil_line(pupil) if pupil else "")
 
 
-def side_panel(layout: QVBoxLayout, width: int) -> QScrollArea:
+class SidePanel(QScrollArea):
     """The form beside a list. It scrolls rather than squashes when the screen is short
-    (a 1366 x 768 laptop, or a long message under the form)."""
-    inner = QWidget()
-    inner.setLayout(layout)
-    scroll = QScrollArea()
-    scroll.setWidget(inner)
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QFrame.Shape.NoFrame)
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    scroll.setMinimumWidth(width)
-    return scroll
+    (a 1366 x 768 laptop, or a long message under the form), and gives up width down to
+    SIDE_PANEL_MIN on a 1024 px screen, so the list beside keeps its columns."""
+
+    def __init__(self, layout: QVBoxLayout, width: int) -> None:
+        super().__init__()
+        self.wanted = width
+        inner = QWidget()
+        inner.setLayout(layout)
+        self.setWidget(inner)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+    def minimumSizeHint(self) -> QSize:
+        """Never narrower than the form inside (nothing scrolls sideways)."""
+        inner = self.widget()
+        needs = inner.minimumSizeHint().width() if inner is not None else 0
+        needs += self.verticalScrollBar().sizeHint().width()
+        width = max(min(self.wanted, SIDE_PANEL_MIN), needs)
+        return QSize(width, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        width = max(self.wanted, self.minimumSizeHint().width())
+        return QSize(width, super().sizeHint().height())
+
+
+def side_panel(layout: QVBoxLayout, width: int) -> QScrollArea:
+    return SidePanel(layout, width)

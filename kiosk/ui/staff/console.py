@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QStackedWidget,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +38,7 @@ from kiosk.ui.staff.dashboard import DashboardTab
 from kiosk.ui.staff.devices import DevicesTab
 from kiosk.ui.staff.emergency_tab import EmergencyTab
 from kiosk.ui.staff.end_of_day import EndOfDayTab
+from kiosk.ui.staff.exams_tab import ExamsTab
 from kiosk.ui.staff.lists import ListsTab
 from kiosk.ui.staff.locker_faults import LockerFaultsTab
 from kiosk.ui.staff.out_of_school import OutOfSchoolTab
@@ -46,6 +46,7 @@ from kiosk.ui.staff.pupil_devices import PupilDevicesTab
 from kiosk.ui.staff.release import ReleaseTab
 from kiosk.ui.style import BLUE, WHITE
 from kiosk.ui.widgets.pinpad import StaffLogin
+from kiosk.ui.widgets.tab_strip import StripTabs
 
 log = logging.getLogger("kiosk.ui.staff")
 
@@ -111,17 +112,25 @@ class StaffConsole(QWidget):
         self.login.logged_in.connect(self._logged_in)
         self.login.cancelled.connect(lambda: emit(self.exit_requested))
         self.who = QLabel("")
-        self.who.setStyleSheet("font-size: 22px; font-weight: 700;")
+        self.who.setStyleSheet("font-size: 17px; font-weight: 700;")
         self.lock_button = QPushButton("Lock")
         self.lock_button.clicked.connect(lambda: self.lock("locked"))
         self.exit_button = QPushButton("Back to kiosk")
         self.exit_button.clicked.connect(self.leave)
-        bar = QHBoxLayout()
-        bar.addWidget(self.who, 1)
-        bar.addWidget(self.lock_button)
-        bar.addWidget(self.exit_button)
-        self.tabs = QTabWidget()
+        self.tabs = StripTabs()
         self.tabs.currentChanged.connect(self._tab_shown)
+        # The tabs share a row with who is logged in, Lock and Back: on a 600 px screen
+        # every row of chrome is a row the lists do not get.
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.lock_button)
+        buttons.addWidget(self.exit_button)
+        corner = QVBoxLayout()
+        corner.addWidget(self.who)
+        corner.addLayout(buttons)
+        corner.addStretch(1)
+        bar = QHBoxLayout()
+        bar.addWidget(self.tabs.strip, 1)
+        bar.addLayout(corner)
         working = QWidget()
         working_layout = QVBoxLayout(working)
         working_layout.setContentsMargins(8, 4, 8, 4)
@@ -159,6 +168,7 @@ class StaffConsole(QWidget):
         self.add_tab("Out of school", lambda staff: OutOfSchoolTab(s, staff, c), everyone)
         self.add_tab("Pupil's devices", lambda staff: PupilDevicesTab(s, staff, c), everyone)
         self.add_tab("Emergency", lambda staff: EmergencyTab(s, staff, c), {"senior", "admin"})
+        self.add_tab("Exams", lambda staff: ExamsTab(s, staff, c), {"senior", "admin"})
         self.add_tab("Reports", lambda staff: ReportsPanel(s, staff, c), {"senior", "admin"})
         self.add_tab("Admin", lambda staff: AdminPanel(s, staff, c), {"admin"})
 
@@ -179,7 +189,7 @@ class StaffConsole(QWidget):
             log.error("Opening the %s tab failed: %s", spec.title, describe_failure(error))
             widget = QLabel(f"{spec.title} could not be opened. The problem has been logged.")
             widget.setProperty("role", "error")
-        self.tabs.addTab(widget, spec.title)
+        self.tabs.add_page(widget, spec.title)
 
     def tab(self, title: str) -> QWidget | None:
         for index in range(self.tabs.count()):
@@ -259,10 +269,7 @@ class StaffConsole(QWidget):
         # Quietly: each removal makes the next tab current, which would reload it.
         self.tabs.blockSignals(True)
         while self.tabs.count():
-            widget = self.tabs.widget(0)
-            self.tabs.removeTab(0)
-            if widget is not None:
-                widget.deleteLater()
+            self.tabs.remove_page(0)
         self.tabs.blockSignals(False)
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -19,7 +19,7 @@ from kiosk.clock import to_local, utcnow
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
-from kiosk.services import console, pin_tries
+from kiosk.services import console, exams, pin_tries
 from kiosk.services.console import Dashboard
 from kiosk.services.pin_tries import PinAlert
 from kiosk.services.staff import StaffMember
@@ -142,6 +142,11 @@ class DashboardTab(QWidget):
         self.locker_faults.clicked.connect(lambda: emit(self.list_requested, "lockers"))
         layout.addWidget(self.locker_faults)
         layout.addWidget(self.attention)
+        self.exam_banner = QPushButton("")  # exam candidates still to hand in, on exam days
+        self.exam_banner.setStyleSheet(f"background: {AMBER}; color: white; font-size: 20px;")
+        self.exam_banner.clicked.connect(lambda: emit(self.list_requested, "exam_missing"))
+        self.exam_banner.setVisible(False)
+        layout.addWidget(self.exam_banner)
         layout.addWidget(SlotLegend())
         layout.addWidget(scroll, 1)
         layout.addWidget(self.slot_detail)
@@ -156,10 +161,21 @@ class DashboardTab(QWidget):
         ).failure(lambda failure: self.feedback.error(failure.words)).run()
         alerts = partial(pin_tries.alerts, self.sessions, utcnow())
         Op(self, "Loading the PIN alerts", alerts).success(self._show_pin_alerts).run()
+        Op(self, "Loading today's exams", partial(exams.exam_day, self.sessions)).success(
+            self._show_exams
+        ).run()
 
     def _show_pin_alerts(self, alerts: list[PinAlert]) -> None:
         self.pin_alerts.setText("\n".join(alert.words for alert in alerts))
         self.pin_alerts.setVisible(bool(alerts))
+
+    def _show_exams(self, day: exams.ExamDay) -> None:
+        self.exam_banner.setVisible(bool(day.exams))
+        self.exam_banner.setText(
+            f"Exam today: {day.missing} candidate{'s have' if day.missing != 1 else ' has'}"
+            " not handed in (tap for the list)"
+        )
+        self.exam_banner.setToolTip("\n".join(f"{e.starts_at:%H:%M} {e.title}" for e in day.exams))
 
     def _show(self, data: Dashboard) -> None:
         self.feedback.clear()

@@ -36,6 +36,7 @@ from kiosk.ui.staff.common import (
 from kiosk.ui.staff.device_forms import PoliceForm, SlotServiceForm, form_page
 from kiosk.ui.staff.models import RowsModel, SearchProxy
 from kiosk.ui.widgets.document_bar import DocumentBar
+from kiosk.ui.widgets.tab_strip import FlowLayout
 
 PAGES = ("Move", "Refer to DSL", "Police", "Overnight", "Receipt", "Slots")
 DEVICE_PAGES = PAGES[:5]
@@ -79,7 +80,7 @@ class DevicesTab(QWidget):
         self.slot_form.requested.connect(self._set_in_service)
         self.pages = QStackedWidget()
         group = QButtonGroup(self)
-        chooser = QHBoxLayout()
+        chooser = FlowLayout()  # wraps on a narrow screen rather than squash the words
         self.no_device = QLabel("Tap a device on the left first.")
         for name, page in zip(PAGES, self._build_pages(), strict=True):
             button = QPushButton(name)

@@ -47,8 +47,7 @@ class EndOfDayTab(QWidget):
         self.keep_all.clicked.connect(self._review_all)
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh)
-        actions = QHBoxLayout()
-        actions.addWidget(self.reason, 1)
+        actions = QHBoxLayout()  # the reason gets a row of its own: it needs the words
         actions.addWidget(self.keep_one)
         actions.addWidget(self.keep_all)
         actions.addWidget(refresh)
@@ -64,6 +63,7 @@ class EndOfDayTab(QWidget):
         layout.addWidget(hint)
         layout.addWidget(self.day_left)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.reason)
         layout.addLayout(actions)
         layout.addWidget(self.confirm_box)
         layout.addWidget(self.feedback)

@@ -22,12 +22,13 @@ from PySide6.QtWidgets import (
 
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.services import console, exemptions
+from kiosk.services import console, exams, exemptions, school_day
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
 from kiosk.ui.staff import models
 from kiosk.ui.staff.common import Feedback, school_today
 from kiosk.ui.staff.models import Column, RowsModel, SearchProxy
+from kiosk.ui.widgets.tab_strip import FlowLayout
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,22 @@ LISTS = (
         "Everyone expected has handed a device in (or is exempt).",
     ),
     ListSpec(
+        "late",
+        "Late",
+        school_day.late_today,
+        models.late_columns,
+        models.late_search,
+        "Nobody has handed in late today.",
+    ),
+    ListSpec(
+        "exam_missing",
+        "Exam: not in",
+        exams.candidates_not_handed_in,
+        lambda _today: models.exam_missing_columns(),
+        models.exam_search,
+        "No exam today, or every candidate has handed in.",
+    ),
+    ListSpec(
         "exemptions",
         "Exemptions",
         exemptions.applying_today,
@@ -102,7 +119,7 @@ class ListsTab(QWidget):
         self.current = LISTS[0].name
         self.buttons: dict[str, QPushButton] = {}
         group = QButtonGroup(self)
-        chooser = QHBoxLayout()
+        chooser = FlowLayout()  # wraps on a narrow screen rather than squash the words
         for spec in LISTS:
             button = QPushButton(spec.title)
             button.setCheckable(True)

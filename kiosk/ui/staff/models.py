@@ -22,8 +22,11 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from kiosk.services.common import PupilSummary
 from kiosk.services.console import HeldDevice
+from kiosk.services.exams import MissingCandidate
 from kiosk.services.exemptions import ExemptionRow
+from kiosk.services.school_day import LateHandIn
 from kiosk.ui.staff.common import date_text, pupil_search_text, when_text
+from kiosk.ui.widgets.fit_columns import ColumnFitter
 
 Index = QModelIndex | QPersistentModelIndex
 ROW_HEIGHT = 52
@@ -140,15 +143,22 @@ class SearchProxy(QSortFilterProxyModel):
 
 
 def make_table(
-    model: QAbstractItemModel, *, compact: bool = False, row_height: int | None = None
+    model: QAbstractItemModel,
+    *,
+    compact: bool = False,
+    row_height: int | None = None,
+    wide: bool = False,
 ) -> QTableView:
     """A single-row-selection, read-only table; sortable by any column when ``model`` is
     a ``SearchProxy``. ``compact`` for the narrow tables beside a form (smaller type and
-    rows, so more columns show)."""
+    rows, so more columns show). The first column (the name) takes the room the others
+    leave and elides, so every column fits; ``wide`` for a file's preview with more
+    columns than any screen: it scrolls sideways instead."""
     view = QTableView()
     if compact:
         view.setStyleSheet(
-            "QTableView { font-size: 17px; } QHeaderView::section { font-size: 17px; }"
+            "QTableView { font-size: 17px; }"
+            " QHeaderView::section { font-size: 17px; padding: 8px 4px; }"
         )
     view.setModel(model)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -162,7 +172,15 @@ def make_table(
     view.verticalHeader().setDefaultSectionSize(row_height)
     header = view.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
+    if wide:
+        header.setStretchLastSection(True)
+        view.setProperty("scrolls_sideways", True)
+    else:
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(64)
+        view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        view.setTextElideMode(Qt.TextElideMode.ElideRight)
+        ColumnFitter(view)
     view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
     if isinstance(model, SearchProxy):
         view.setSortingEnabled(True)
@@ -252,6 +270,30 @@ def expected_columns() -> list[Column]:
         *pupil_columns(lambda p: p),
         Column("Admission no.", lambda p: p.admission_number),
     ]
+
+
+def late_columns(today: Callable[[], dt.date]) -> list[Column]:
+    return [
+        *pupil_columns(lambda r: r.pupil),
+        Column("Slot", lambda r: "" if r.slot_number is None else str(r.slot_number)),
+        Column("Handed in", lambda r: when_text(r.received_at, today()), lambda r: r.received_at),
+        Column("Card", lambda r: f"Forgotten (by {r.received_by})" if r.card_less else "Scanned"),
+    ]
+
+
+def exam_missing_columns() -> list[Column]:
+    return [
+        *pupil_columns(lambda m: m.pupil),
+        Column("Exam", lambda m: f"{m.starts_at:%H:%M} {m.exam_title}", lambda m: m.starts_at),
+    ]
+
+
+def late_search(r: LateHandIn) -> str:
+    return pupil_search_text(r.pupil)
+
+
+def exam_search(m: MissingCandidate) -> str:
+    return f"{pupil_search_text(m.pupil)} {m.exam_title}"
 
 
 def exemption_columns() -> list[Column]:

@@ -140,12 +140,14 @@ class StaffLogin(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancelled.emit)
         self.cancel_button.setVisible(cancellable)
-        right.addWidget(self.cancel_button)
         body = QHBoxLayout()
         body.addWidget(scroll, 1)
         body.addLayout(right)
+        header = QHBoxLayout()  # Cancel beside the title: the pad fits a 600 px screen
+        header.addWidget(self.title, 1)
+        header.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.title)
+        layout.addLayout(header)
         layout.addLayout(body, 1)
         self.reload()
 

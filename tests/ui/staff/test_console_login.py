@@ -85,10 +85,10 @@ def test_the_reports_and_admin_panels_are_built_with_sessions_staff_and_config(
     console, sessions, config
 ):
     log_in(console, "senior")
-    assert console.tab_titles() == [*OWN_TABS, "Emergency", "Reports"]
+    assert console.tab_titles() == [*OWN_TABS, "Emergency", "Exams", "Reports"]
     console.lock()
     log_in(console, "admin")
-    assert console.tab_titles() == [*OWN_TABS, "Emergency", "Reports", "Admin"]
+    assert console.tab_titles() == [*OWN_TABS, "Emergency", "Exams", "Reports", "Admin"]
     for title in ("Reports", "Admin"):
         panel = console.tab(title)
         assert panel.sessions is sessions and panel.config == config

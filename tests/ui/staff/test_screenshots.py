@@ -1,6 +1,7 @@
 """Screenshots of the staff console at the smallest, a middle and the largest supported
 screen, into ``artifacts/staff/`` to look at: the log-in, the dashboard, and the reports
-and admin panels an admin sees. Nothing may be cut off: each picture is the size asked."""
+and admin panels an admin sees. Nothing may be cut off: the console keeps the size asked
+(its minimum fits the screen), and so each picture is that size."""
 
 from __future__ import annotations
 
@@ -15,10 +16,15 @@ from ui.staff.conftest import log_in
 SIZES = ((1024, 600), (1280, 800), (1920, 1080))
 
 
-def shot(widget: QWidget, folder: Path, name: str) -> Path:
+def shot(widget: QWidget, folder: Path, name: str, asked: tuple[int, int] | None = None) -> Path:
+    """Save a picture of ``widget``; with ``asked``, first check it kept that size."""
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     QApplication.processEvents()
     size = (widget.width(), widget.height())
+    if asked is not None:
+        assert size == asked, f"the console grew past the screen: {size}, not {asked}"
+        hint = widget.minimumSizeHint()
+        assert hint.width() <= asked[0] and hint.height() <= asked[1]
     image = widget.grab().toImage()
     assert (image.width(), image.height()) == size
     path = folder / f"{name}_{size[0]}x{size[1]}.png"
@@ -33,9 +39,9 @@ def test_the_console_at_each_screen_size(qtbot, make_console, artifacts, size):
     console = make_console()
     console.resize(*size)
     qtbot.waitUntil(lambda: console.login.loaded, timeout=5000)  # names read in the background
-    shot(console, folder, "01_login")
+    shot(console, folder, "01_login", size)
     log_in(console, "admin")
-    shot(console, folder, "02_dashboard_admin")
+    shot(console, folder, "02_dashboard_admin", size)
     for index, title in enumerate(("Release", "Reports", "Admin"), start=3):
         console.show_tab(title)
-        shot(console, folder, f"0{index}_{title.lower()}")
+        shot(console, folder, f"0{index}_{title.lower()}", size)

@@ -1,0 +1,73 @@
+"""The school day's rules at hand-in beyond "a slot": a hand-in after the hand-in window
+closes is late (the school's ``handin_closes`` setting), and the list of today's late
+hand-ins for the console."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import aliased
+
+from kiosk.clock import local_date, start_of_local_day, to_local
+from kiosk.db import Sessions
+from kiosk.services.common import SUMMARY_COLUMNS, PupilSummary, now_or, summary_of
+from kiosk.services.settings import DEFAULTS, parse_time
+from kiosk.tables import Custody, CustodyKind, CustodyState, Pupil, Setting, Slot, Staff
+
+LATE_AFTER = "handin_closes"  # one setting: the window's close is when lateness starts
+_LATE_AFTER = select(Setting.value).where(Setting.key == bindparam("key"))
+
+
+def late_after(conn: Connection) -> dt.time:
+    value = conn.execute(_LATE_AFTER, {"key": LATE_AFTER}).scalar()
+    return parse_time(value or DEFAULTS[LATE_AFTER])
+
+
+def is_late(conn: Connection, now: dt.datetime) -> bool:
+    """Whether a hand-in at ``now`` (naive UTC) is after the window closed today."""
+    return to_local(now).time() >= late_after(conn)
+
+
+@dataclass(frozen=True)
+class LateHandIn:
+    pupil: PupilSummary
+    received_at: dt.datetime
+    slot_number: int | None
+    card_less: bool
+    received_by: str | None  # the member of staff, for a card-less hand-in
+
+
+def late_today(sessions: Sessions, now: dt.datetime | None = None) -> list[LateHandIn]:
+    """Today's daily hand-ins recorded late (undone ones left out), latest first."""
+    today = local_date(now_or(now))
+    start = start_of_local_day(today)
+    end = start_of_local_day(today + dt.timedelta(days=1))
+    receiver = aliased(Staff)
+    query = (
+        select(
+            *SUMMARY_COLUMNS,
+            Custody.received_at,
+            Slot.number,
+            Custody.card_less,
+            receiver.name.label("received_by"),
+        )
+        .join(Pupil, Pupil.id == Custody.pupil_id)
+        .outerjoin(Slot, Slot.id == Custody.slot_id)
+        .outerjoin(receiver, receiver.id == Custody.received_by_id)
+        .where(
+            Custody.late.is_(True),
+            Custody.kind == CustodyKind.DAILY.value,
+            Custody.state != CustodyState.CANCELLED.value,
+            Custody.received_at >= start,
+            Custody.received_at < end,
+        )
+        .order_by(Custody.received_at.desc())
+    )
+    with sessions() as session:
+        return [
+            LateHandIn(summary_of(r), r.received_at, r.number, r.card_less, r.received_by)
+            for r in session.execute(query)
+        ]
