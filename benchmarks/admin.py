@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._table import print_table
 from kiosk.config import sqlite_url
 from kiosk.db import Sessions, open_database
-from kiosk.demo import FORENAMES, PREFERRED, SURNAMES
+from kiosk.demo import DEMO_PINS, FORENAMES, PREFERRED, SURNAMES
 from kiosk.printing import cards as card_sheet
 from kiosk.printing import labels
 from kiosk.services import (
@@ -109,7 +109,7 @@ def september(rows: list[list[str]], rng: random.Random) -> list[list[str]]:
 def school(folder: Path) -> tuple[Sessions, Actor]:
     sessions = open_database(sqlite_url(folder / "kiosk.db"))
     settings.ensure_install(sessions)
-    admin_id = staff.add_staff(sessions, None, "Alex Admin", "admin", "1470")
+    admin_id = staff.add_staff(sessions, None, "Alex Admin", "admin", DEMO_PINS["admin"])
     admin = Actor(admin_id, "Alex Admin")
     settings.update(sessions, admin, {"school_name": "Kingsmead Academy", "school_code": "KMA"})
     return sessions, admin

@@ -443,7 +443,9 @@ def main() -> None:
     first = timed(1, lambda: open_dashboard(app, watch, sessions, config, member))
     read = timed(args.opens, lambda: console.dashboard(sessions))
     opens = timed(args.opens, lambda: open_dashboard(app, watch, sessions, config, member))
-    pin = timed(5, lambda: staff.check_pin(sessions, member.id, office.pin))
+    pin = timed(
+        5, lambda: staff.check_pin(sessions, member.id, office.pin, terminal=config.kiosk_name)
+    )
     logins = timed(
         max(5, args.opens // 5), lambda: log_in_to_dashboard(app, watch, sessions, config)
     )

@@ -33,7 +33,7 @@ from sqlalchemy import Connection, insert, update
 from kiosk.clock import start_of_local_day
 from kiosk.config import Config, sqlite_url
 from kiosk.db import Sessions, open_database
-from kiosk.demo import FORENAMES, PREFERRED, SURNAMES
+from kiosk.demo import DEMO_PINS, FORENAMES, PREFERRED, SURNAMES
 from kiosk.exports import ExportRequest, run_export
 from kiosk.services import audit, backup, settings, staff
 from kiosk.services.audit import Actor
@@ -50,7 +50,7 @@ from kiosk.tables import (
     Slot,
 )
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: the demo staff's new PINs (issue 15)
 CACHE = Path(tempfile.gettempdir()) / f"kiosk-bench-reports-v{CACHE_VERSION}.db"
 PUPILS = 1500
 DEVICE_OWNERS = 0.97
@@ -66,6 +66,12 @@ HOLIDAYS = (
     (dt.date(2026, 5, 25), dt.date(2026, 5, 29)),
 )
 KIOSK = audit.KIOSK_ACTOR
+STAFF = {  # key: (name, PIN); the key less any digit is the role
+    "admin": ("Alex Admin", DEMO_PINS["admin"]),
+    "office": ("Olivia Office", DEMO_PINS["office"]),
+    "office2": ("Owen Office", "5938"),
+    "senior": ("Sam Senior (DSL)", DEMO_PINS["senior"]),
+}
 
 
 def school_days() -> list[dt.date]:
@@ -90,12 +96,7 @@ class _Built:
 
 
 def _add_staff(sessions: Sessions) -> dict[str, Actor]:
-    people = {
-        "admin": ("Alex Admin", "1470"),
-        "office": ("Olivia Office", "2580"),
-        "office2": ("Owen Office", "2581"),
-        "senior": ("Sam Senior (DSL)", "3691"),
-    }
+    people = STAFF
     actors: dict[str, Actor] = {}
     for key, (name, pin) in people.items():
         role = key.rstrip("2")

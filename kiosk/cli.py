@@ -138,6 +138,10 @@ def add_login(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as", dest="as_name", required=True, help="your staff name")
 
 
+def cli_terminal(config: Config) -> str:
+    return staff.command_line(config.kiosk_name)
+
+
 def staff_login(ctx: Context, name: str) -> StaffMember:
     """Check a staff PIN for a CLI command (asks for it when not given)."""
     members = {m.name.lower(): m for m in staff.list_staff(ctx.sessions)}
@@ -146,6 +150,6 @@ def staff_login(ctx: Context, name: str) -> StaffMember:
         raise CliError(f"no active staff member called {name!r} ('kiosk staff list' shows them)")
     typed = read_pin(f"PIN for {member.name}: ")
     try:
-        return staff.check_pin(ctx.sessions, member.id, typed)
+        return staff.check_pin(ctx.sessions, member.id, typed, terminal=cli_terminal(ctx.config))
     except KioskError as exc:
         raise CliError(str(exc)) from exc

@@ -121,7 +121,7 @@ def db(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-STAFF_ACTIONS = ("list", "add", "deactivate", "reactivate", "reset-pin", "role")
+STAFF_ACTIONS = ("list", "add", "deactivate", "reactivate", "reset-pin", "role", "unlock")
 
 
 def _configure_staff(parser: argparse.ArgumentParser) -> None:
@@ -134,7 +134,7 @@ def _configure_staff(parser: argparse.ArgumentParser) -> None:
 @command(
     "staff",
     "Staff accounts: list, add (the first account must be an admin), deactivate, "
-    "reactivate, reset-pin, role. Changes need an admin (--as NAME).",
+    "reactivate, reset-pin, role, unlock (after wrong PINs). Changes need an admin (--as NAME).",
     _configure_staff,
 )
 def staff_cmd(ctx: Context, args: argparse.Namespace) -> int:
@@ -147,12 +147,15 @@ def staff_cmd(ctx: Context, args: argparse.Namespace) -> int:
             print("  kiosk staff add --name 'YOUR NAME' --role admin")
         for member in members:
             state = "active" if member.active else "inactive"
+            state += ", locked after wrong PINs" if member.locked else ""
             print(f"{member.id:>4}  {member.name:<30} {member.role:<7} {state}")
         return 0
     if not args.name:
         raise CliError("--name is needed")
     if args.action == "add":
         return _add_staff(ctx, args)
+    if args.action == "unlock" and not args.as_name:
+        return _unlock_last_admin(ctx, args)
     if not args.as_name:
         raise CliError("--as NAME is needed: an admin's own name (their PIN is asked)")
     actor = staff_login(ctx, args.as_name).actor
@@ -162,10 +165,27 @@ def staff_cmd(ctx: Context, args: argparse.Namespace) -> int:
             staff.set_active(ctx.sessions, actor, target, args.action == "reactivate")
         elif args.action == "reset-pin":
             staff.reset_pin(ctx.sessions, actor, target, _new_pin(args.name))
+        elif args.action == "unlock":
+            staff.unlock(ctx.sessions, actor, target)
         else:
             if not args.role:
                 raise CliError("--role is needed")
             staff.set_role(ctx.sessions, actor, target, args.role)
+    except KioskError as exc:
+        raise CliError(str(exc)) from exc
+    print(_done_words(args))
+    return 0
+
+
+def _unlock_last_admin(ctx: Context, args: argparse.Namespace) -> int:
+    """Without --as: only when every admin is locked out (else nobody could unlock them)."""
+    from kiosk.cli import cli_terminal
+    from kiosk.services import staff
+
+    try:
+        staff.unlock_last_admin(
+            ctx.sessions, _staff_called(ctx, args.name), cli_terminal(ctx.config)
+        )
     except KioskError as exc:
         raise CliError(str(exc)) from exc
     print(_done_words(args))
@@ -177,6 +197,8 @@ def _done_words(args: argparse.Namespace) -> str:
         return f"Done: {args.name} is now {args.role}."
     if args.action == "reset-pin":
         return f"Done: {args.name} has a new PIN."
+    if args.action == "unlock":
+        return f"Done: {args.name} can log in again."
     return f"Done: {args.name} is now {'active' if args.action == 'reactivate' else 'inactive'}."
 
 

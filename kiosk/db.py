@@ -1,10 +1,11 @@
 """The database handle: engine, sessions, and reading a consistent snapshot.
 
-``Database`` is what services take: ``begin()`` for an ORM session in a transaction,
-``db()`` for a session, ``transaction()``/``connect()`` for the hot paths that run on a
-Core connection, and ``snapshot()`` for a long read-only job. Errors that mean the records
-cannot be reached (locked, read-only, disk, connection lost) leave it as
-``DatabaseUnavailable``. Schema upgrades are in ``kiosk.migrate``.
+``Database`` is what services take: ``begin()`` for an ORM session in a writing
+transaction, ``db()`` (or ``read()``) for a session that only reads, ``transaction()``/
+``connect()`` for the hot paths that write on a Core connection, and ``snapshot()`` for a
+long read-only job. On SQLite only the writing ones take the write lock (BEGIN IMMEDIATE).
+Errors that mean the records cannot be reached (locked, read-only, disk, connection lost)
+leave it as ``DatabaseUnavailable``. Schema upgrades are in ``kiosk.migrate``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from kiosk.errors import DatabaseUnavailable
 # than copied in by a system call each (a tenth of the CPU of reading a year's log).
 READ_MAPPED = 1 << 30
 BUSY_MS = 10000
+READING = "kiosk_reading"  # execution option: this connection's transactions only read
 
 
 def _sqlite_pragmas(dbapi_conn: Any, *pragmas: str) -> None:
@@ -51,19 +53,20 @@ def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
         if read_only
         else ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON")
     )
-    # Every writing transaction takes the write lock up front: two kiosks or threads on one
-    # file then queue instead of failing with "database is locked" half-way through, and
-    # the audit chain's "read last hash, append" is serialised. A reader's plain (deferred)
-    # BEGIN sees one consistent snapshot in WAL mode and never blocks the kiosk's writes.
-    begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         _sqlite_pragmas(dbapi_conn, *pragmas)
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql(begin)
+    def _on_begin(conn: Connection) -> None:
+        # A writing transaction takes the write lock up front: two kiosks or threads on one
+        # file then queue instead of failing with "database is locked" half-way through,
+        # and the audit chain's "read last hash, append" is serialised. A reading one (the
+        # READING option, or a read-only engine) begins deferred: in WAL mode it sees one
+        # snapshot and neither waits for the writer nor holds it up.
+        reading = read_only or conn.get_execution_options().get(READING, False)
+        conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -151,6 +154,16 @@ class _Session(Session):
             raise unavailable(value) from value
 
 
+class _ReadingSession(_Session):
+    """A reading session on a connection of its own, closed with the session."""
+
+    def close(self) -> None:
+        bind = self.bind
+        super().close()
+        if isinstance(bind, Connection):
+            bind.close()
+
+
 class Database:
     """One database: its engine and sessions. Takes the place of a ``sessionmaker``:
     ``with db.begin() as session`` and ``with db() as session`` work as they do there."""
@@ -176,11 +189,25 @@ class Database:
         return None if database.startswith("file:") else Path(database)
 
     def __call__(self) -> Session:
-        return self.sessions()
+        """A session for reading (``with db() as session``): its transaction is deferred,
+        so it never takes the write lock. Anything it writes is rolled back at the end
+        unless committed; writes belong in ``begin()``."""
+        with translated():
+            # On a connection marked READING, of this very engine: what is kept per engine
+            # (the school's keys, the record's signer) is found the same way as for writes.
+            conn = self.engine.connect().execution_options(**{READING: True})
+        return _ReadingSession(bind=conn, expire_on_commit=False)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """``db()`` by its name: a session that only reads, rolled back at the end."""
+        with translated(), self() as session:
+            yield session
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
-        """A session in a transaction: committed at the end of the block, or rolled back."""
+        """A session in a writing transaction (on SQLite, BEGIN IMMEDIATE): committed at
+        the end of the block, or rolled back."""
         with translated(), self.sessions.begin() as session:
             yield session
 

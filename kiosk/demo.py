@@ -111,11 +111,13 @@ class DemoStaff:
     pin: str
 
 
+# Strong enough for their roles (kiosk.rules.pin_problem): no keypad lines, runs or dates.
 DEMO_STAFF = (
-    DemoStaff("Alex Admin", "admin", "1470"),
-    DemoStaff("Olivia Office", "office", "2580"),
-    DemoStaff("Sam Senior (DSL)", "senior", "3691"),
+    DemoStaff("Alex Admin", "admin", "804726"),
+    DemoStaff("Olivia Office", "office", "5937"),
+    DemoStaff("Sam Senior (DSL)", "senior", "613804"),
 )
+DEMO_PINS = {member.role: member.pin for member in DEMO_STAFF}  # by role
 
 
 @dataclass

@@ -73,17 +73,33 @@ class NotAuthorised(KioskError):
 
 
 class WrongPin(KioskError):
-    def __init__(self, attempts_left: int) -> None:
-        self.attempts_left = attempts_left
+    def __init__(self, wait: dt.timedelta = dt.timedelta(0)) -> None:
+        self.wait = wait
+        then = f" Please wait {wait_words(wait)} before the next try." if wait else ""
+        super().__init__(f"Wrong PIN.{then}")
+
+
+class PinThrottled(KioskError):
+    """Too many wrong PINs for this account at this kiosk just now: nothing was checked."""
+
+    def __init__(self, wait: dt.timedelta) -> None:
+        self.wait = wait
         super().__init__(
-            f"Wrong PIN. {attempts_left} attempt{'s' if attempts_left != 1 else ''} left."
+            f"Too many wrong PINs for this account here. Please try again in {wait_words(wait)}."
         )
 
 
 class AccountLocked(KioskError):
-    def __init__(self, until: dt.datetime) -> None:
-        self.until = until
-        super().__init__("Too many wrong PINs. This account is locked for a while.")
+    default_message = "This account is locked after too many wrong PINs: an admin can unlock it."
+
+
+def wait_words(wait: dt.timedelta) -> str:
+    """A wait in words, rounded up: "10 seconds", "1 minute", "5 minutes"."""
+    seconds = max(1, -int(-wait.total_seconds() // 1))
+    if seconds < 90:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minutes"
 
 
 class InvalidInput(KioskError):

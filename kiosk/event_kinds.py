@@ -79,9 +79,13 @@ class EventKind(StrEnum):
     # staff
     STAFF_LOGIN = "staff_login", "Staff logged in"
     STAFF_CONSOLE_LOCKED = "staff_console_locked", "Staff console locked"
+    # wrong PINs, a few events a burst however many are tried (kiosk.rules.wrong_pin_note)
     PIN_WRONG = "pin_wrong", "Wrong PIN entered"
-    PIN_REFUSED_LOCKED = "pin_refused_locked", "PIN refused: account locked"
+    PIN_THROTTLED = "pin_throttled", "Wrong PINs: the kiosk now waits between tries"
     STAFF_LOCKED_OUT = "staff_locked_out", "Account locked after wrong PINs"
+    STAFF_UNLOCKED = "staff_unlocked", "Account unlocked by an admin"
+    # no longer written (a refusal while locked is not recorded one by one), in older logs
+    PIN_REFUSED_LOCKED = "pin_refused_locked", "PIN refused: account locked"
     STAFF_ADDED = "staff_added", "Staff member added"
     STAFF_DEACTIVATED = "staff_deactivated", "Staff member deactivated"
     STAFF_REACTIVATED = "staff_reactivated", "Staff member reactivated"
@@ -128,6 +132,8 @@ class EventKind(StrEnum):
 KIOSK_EVENTS = frozenset(
     {EventKind.KIOSK_LEFT_FULL_SCREEN, EventKind.KIOSK_ENTERED_FULL_SCREEN, EventKind.KIOSK_CLOSED}
 )
+# ...of which these take the kiosk out of pupil use, to a desktop: an admin's to do
+LEAVING_KIOSK_EVENTS = frozenset({EventKind.KIOSK_LEFT_FULL_SCREEN, EventKind.KIOSK_CLOSED})
 
 
 _WORDS = {kind.value: kind.words for kind in EventKind}

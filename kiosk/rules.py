@@ -6,13 +6,11 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import pairwise
 
 from kiosk.tables import Role
 
 UNDO_WINDOW = dt.timedelta(minutes=2)
-MAX_FAILED_PINS = 5
-LOCKOUT = dt.timedelta(minutes=15)
-PIN_MIN, PIN_MAX = 4, 12
 
 
 class Action(StrEnum):
@@ -35,6 +33,9 @@ class Action(StrEnum):
     EXPORT = "export"
     SET_MODE = "set_mode"
     VIEW_CONSOLE = "view_console"
+    # leave full screen or close the program: a desktop running as the kiosk's user, with
+    # its files, so an admin's only
+    LEAVE_KIOSK = "leave_kiosk"
     OPEN_ALL_LOCKERS = "open_all_lockers"  # the emergency release of every locker door
     SET_USUAL_DEVICES = "set_usual_devices"
     RELEASE_FOR_DAY_OUT = "release_for_day_out"
@@ -71,6 +72,7 @@ _ADMIN = _OFFICE | {
     Action.MANAGE_SETTINGS,
     Action.PRINT_CARDS,
     Action.EXPORT,
+    Action.LEAVE_KIOSK,
     Action.OPEN_ALL_LOCKERS,
     Action.EMERGENCY,
     Action.SET_EXAMS,
@@ -128,28 +130,184 @@ def may_undo(received_at: dt.datetime, now: dt.datetime) -> bool:
     return dt.timedelta(0) <= now - received_at <= UNDO_WINDOW
 
 
-def pin_problem(pin: str) -> str | None:
-    """Why a new PIN is not acceptable, or None."""
-    if not pin.isdigit() or not PIN_MIN <= len(pin) <= PIN_MAX:
-        return f"A PIN is {PIN_MIN} to {PIN_MAX} digits."
-    if len(set(pin)) == 1 or pin in "0123456789012" or pin in "9876543210987":
-        return "That PIN is too easy to guess."
-    return None
-
-
-def after_failed_pin(failed_attempts: int, now: dt.datetime) -> tuple[int, dt.datetime | None]:
-    """New (failed attempts, locked until) after one more wrong PIN."""
-    attempts = failed_attempts + 1
-    if attempts >= MAX_FAILED_PINS:
-        return 0, now + LOCKOUT
-    return attempts, None
-
-
-def is_locked(locked_until: dt.datetime | None, now: dt.datetime) -> bool:
-    return locked_until is not None and now < locked_until
-
-
 def exemption_applies(
     starts_on: dt.date, ends_on: dt.date | None, ended: bool, today: dt.date
 ) -> bool:
     return not ended and starts_on <= today and (ends_on is None or today <= ends_on)
+
+
+# -- PINs: which are too easy to guess -------------------------------------------------------
+
+PIN_MIN, PIN_MAX = 4, 12
+PIN_MIN_FOR_ROLE = {Role.OFFICE: 4, Role.SENIOR: 6, Role.ADMIN: 6}
+# The on-screen keypad (kiosk.ui.widgets.pinpad): 1 2 3 / 4 5 6 / 7 8 9 / . 0 .
+_KEY_AT = {str(n): divmod(n - 1, 3) for n in range(1, 10)} | {"0": (3, 1)}
+# Common PINs no other rule below catches (after the published PIN frequency studies).
+_COMMON = frozenset({"1004", "1122", "5683", "112233", "123321", "111222", "102030", "110011"})
+
+
+def pin_problem(pin: str, role: str = Role.OFFICE) -> str | None:
+    """Why ``pin`` is not acceptable as a new PIN for ``role``, in words, or None."""
+    shortest = PIN_MIN_FOR_ROLE.get(role, PIN_MIN)  # type: ignore[call-overload]
+    if not pin.isdigit() or not PIN_MIN <= len(pin) <= PIN_MAX:
+        return f"A PIN is {PIN_MIN} to {PIN_MAX} digits, and only digits."
+    if len(pin) < shortest:
+        return f"A PIN for {_ROLE_WORDS[Role(role)]} needs at least {shortest} digits."
+    for problem, words in (
+        (_repeats(pin), "repeats a pattern (like 1111 or 1212)"),
+        (_in_sequence(pin), "is a run of digits (like 1234 or 9876)"),
+        (_keypad_lines(pin), "follows lines of keys on the keypad (like 2580 or 147258)"),
+        (_is_year(pin), "is a year"),
+        (_is_date(pin), "could be a date (like a birthday)"),
+        (pin in _COMMON, "is one of the most common PINs"),
+    ):
+        if problem:
+            return f"That PIN {words}: people guess those first. Please choose another."
+    return None
+
+
+def _repeats(pin: str) -> bool:
+    """One digit, or one short group of digits, over and over (1111, 1212, 123123)."""
+    return any(
+        len(pin) % size == 0 and pin == pin[:size] * (len(pin) // size)
+        for size in range(1, len(pin) // 2 + 1)
+    )
+
+
+def _in_sequence(pin: str) -> bool:
+    """Each digit one up (or each one down) from the one before, 9 to 0 included."""
+    steps = {(int(b) - int(a)) % 10 for a, b in pairwise(pin)}
+    return steps in ({1}, {9})
+
+
+def _keypad_line(keys: str) -> bool:
+    """Three or more keys in a straight line of neighbours: a row, column or diagonal."""
+    if len(keys) < 3:
+        return False
+    places = [_KEY_AT[k] for k in keys]
+    steps = {(r2 - r1, c2 - c1) for (r1, c1), (r2, c2) in pairwise(places)}
+    if len(steps) != 1:
+        return False
+    (step,) = steps
+    return step != (0, 0) and max(abs(step[0]), abs(step[1])) == 1
+
+
+def _keypad_lines(pin: str) -> bool:
+    """The PIN is keypad lines end to end, give or take one digit at either end (2580,
+    147258, 1470, 3691)."""
+    return any(_lines_only(body) for body in (pin, pin[1:], pin[:-1]))
+
+
+def _lines_only(keys: str) -> bool:
+    if not keys:
+        return True
+    return any(
+        _keypad_line(keys[:end]) and _lines_only(keys[end:]) for end in range(3, len(keys) + 1)
+    )
+
+
+def _is_year(pin: str) -> bool:
+    return len(pin) == 4 and 1900 <= int(pin) <= 2099
+
+
+def _is_date(pin: str) -> bool:
+    """Day and month (either order), with a year of two digits, or 1900-2099, or none."""
+    shapes = {
+        4: ("%d%m", "%m%d"),
+        6: ("%d%m%y", "%m%d%y", "%y%m%d"),
+        8: ("%d%m%Y", "%m%d%Y", "%Y%m%d"),
+    }.get(len(pin), ())
+    for shape in shapes:
+        try:
+            # a leap year, so that 2902 counts as a date
+            day = dt.datetime.strptime(
+                f"{pin}2024" if len(pin) == 4 else pin, shape + "%Y" * (len(pin) == 4)
+            )
+        except ValueError:
+            continue
+        if 1900 <= day.year <= 2099:
+            return True
+    return False
+
+
+# -- wrong PINs: growing waits per kiosk, a hard lock only after many ------------------------
+
+PIN_FREE_TRIES = 3  # wrong PINs for one account at one kiosk before any wait (typing slips)
+PIN_FIRST_WAIT = dt.timedelta(seconds=10)  # then the wait doubles with each wrong PIN...
+PIN_LONGEST_WAIT = dt.timedelta(minutes=5)  # ...up to this
+PIN_QUIET = dt.timedelta(minutes=15)  # a kiosk's count starts again after this long quiet
+PIN_ALERT_AT = 5  # wrong PINs in one burst at one kiosk that staff see on the dashboard
+PIN_HARD_LOCK_AT = 20  # wrong PINs for one account, at all kiosks, since its last log-in
+
+
+@dataclass(frozen=True)
+class PinBurst:
+    """Wrong PINs for one account at one kiosk, each within PIN_QUIET of the one before."""
+
+    failures: int = 0
+    first_at: dt.datetime | None = None
+    last_at: dt.datetime | None = None
+
+
+NO_BURST = PinBurst()
+
+
+def current_burst(burst: PinBurst, now: dt.datetime) -> PinBurst:
+    """The burst as it stands at ``now``: over (empty) after a quiet spell."""
+    if burst.last_at is None or now - burst.last_at >= PIN_QUIET:
+        return NO_BURST
+    return burst
+
+
+def wait_after(failures: int) -> dt.timedelta:
+    """How long a kiosk waits after ``failures`` wrong PINs in a row before checking the
+    next PIN for that account: nothing for the first few, then 10 s, 20 s, 40 s... 5 min."""
+    if failures < PIN_FREE_TRIES:
+        return dt.timedelta(0)
+    doublings = min(failures - PIN_FREE_TRIES, 10)
+    wait: dt.timedelta = PIN_FIRST_WAIT * 2**doublings
+    return min(wait, PIN_LONGEST_WAIT)
+
+
+def pin_wait(burst: PinBurst, now: dt.datetime) -> dt.timedelta:
+    """How much longer before a PIN for this account may be checked at this kiosk."""
+    burst = current_burst(burst, now)
+    if burst.last_at is None:
+        return dt.timedelta(0)
+    return max(dt.timedelta(0), burst.last_at + wait_after(burst.failures) - now)
+
+
+def after_wrong_pin(burst: PinBurst, now: dt.datetime) -> PinBurst:
+    burst = current_burst(burst, now)
+    return PinBurst(burst.failures + 1, burst.first_at or now, now)
+
+
+def hard_locked(wrong_pins: int) -> bool:
+    """Whether an account's wrong PINs since its last log-in (all kiosks) lock it until an
+    admin unlocks it."""
+    return wrong_pins >= PIN_HARD_LOCK_AT
+
+
+class WrongPinNote(StrEnum):
+    """Which wrong PINs go in the audit log: the log gets a few events per burst, however
+    many PINs are tried (the count is kept on the burst, and shown on the dashboard)."""
+
+    FIRST = "first"  # the first of a burst at a kiosk
+    THROTTLED = "throttled"  # the one after which the kiosk starts to wait
+    LOCKED = "locked"  # the one that locks the account
+
+
+def wrong_pin_note(burst_failures: int, account_wrong_pins: int) -> WrongPinNote | None:
+    """What to record for a wrong PIN, given the counts after it; None: nothing new."""
+    if account_wrong_pins == PIN_HARD_LOCK_AT:
+        return WrongPinNote.LOCKED
+    if burst_failures == PIN_FREE_TRIES:
+        return WrongPinNote.THROTTLED
+    if burst_failures == 1:
+        return WrongPinNote.FIRST
+    return None
+
+
+def pin_alert(burst: PinBurst) -> bool:
+    """Whether a burst of wrong PINs is one staff should hear about."""
+    return burst.failures >= PIN_ALERT_AT

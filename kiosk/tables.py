@@ -157,9 +157,26 @@ class Staff(Base):
     role: Mapped[str] = mapped_column(String(10))
     pin_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Wrong PINs for this account, at every kiosk, since its last log-in (kiosk.rules:
+    # PIN_HARD_LOCK_AT of them lock it until an admin unlocks it, at pin_locked_at).
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)  # no longer written
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    pin_locked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class PinTries(Base):
+    """The current burst of wrong PINs for one account at one kiosk (its ``kiosk_name``):
+    what the kiosk's waits grow from (kiosk.rules.pin_wait). In the database, so that
+    several kiosks on one database agree."""
+
+    __tablename__ = "pin_tries"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), primary_key=True)
+    terminal: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    first_failure_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 class Custody(Base):

@@ -37,6 +37,37 @@ def test_a_snapshot_reads_without_holding_up_writes(sessions: Database) -> None:
         assert again == before != "Changed meanwhile"  # one consistent snapshot
 
 
+def _write_lock_is_free(database: Database) -> bool:
+    """Whether another connection could start writing this moment (SQLite)."""
+    import sqlite3
+
+    other = sqlite3.connect(str(database.file), timeout=0, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        other.close()
+
+
+def test_only_writing_transactions_take_the_sqlite_write_lock(sessions: Database) -> None:
+    """A log-in's or a report's reads never hold up a pupil's hand-in (issue 15)."""
+    if sessions.dialect != "sqlite":
+        pytest.skip("SQLite's write lock")
+    for reading in (sessions(), sessions.read()):
+        with reading as session:
+            session.scalar(select(Setting.value).where(Setting.key == "school_name"))
+            assert session.in_transaction() and _write_lock_is_free(sessions)
+    with sessions.begin() as session:
+        session.scalar(select(Setting.value).where(Setting.key == "school_name"))
+        assert not _write_lock_is_free(sessions)
+    with sessions.transaction() as conn:
+        conn.scalar(text("SELECT 1"))
+        assert not _write_lock_is_free(sessions)
+
+
 def test_an_sqlite_snapshot_cannot_write(sessions: Database) -> None:
     if sessions.dialect != "sqlite":
         pytest.skip("the read-only reader is SQLite's (PostgreSQL's is REPEATABLE READ)")

@@ -99,7 +99,7 @@ def _partial_file(out: Path) -> Iterator[Path]:
 
 
 def _authorise(sessions: Sessions, actor: Actor) -> str:
-    with sessions.begin() as session:
+    with sessions.read() as session:  # a look-up: no write lock
         return require(session, actor, Action.EXPORT).name
 
 

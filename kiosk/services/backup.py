@@ -170,7 +170,7 @@ def make_backup(
 
 
 def _check_admin(config: Config, actor: Actor) -> None:
-    with opened(config.database_url) as database, database.begin() as session:
+    with opened(config.database_url) as database, database.read() as session:
         require(session, actor, Action.MANAGE_SETTINGS)
 
 

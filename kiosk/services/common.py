@@ -12,14 +12,16 @@ from sqlalchemy.orm import Session
 
 from kiosk.clock import utcnow
 from kiosk.errors import NotAuthorised, PupilNotActive, UnknownPupil
-from kiosk.rules import Action, is_locked, may, who_may
+from kiosk.rules import Action, may, who_may
 from kiosk.services.audit import Actor
 from kiosk.tables import Pupil, Staff
 
 
 def require(session: Session, actor: Actor, action: Action) -> Staff:
     """The staff member behind ``actor`` if they may do ``action`` now; else NotAuthorised.
-    Checked against the database, so a stale or forged Actor gains nothing."""
+    Checked against the database, so a stale or forged Actor gains nothing. A lock after
+    wrong PINs stops new log-ins only: it never ends a session already open (else anyone
+    could end a colleague's work by typing wrong PINs for them)."""
     return _allowed(session.get(Staff, actor.id) if actor.id is not None else None, action)
 
 
@@ -36,24 +38,20 @@ class _StaffAccess(Protocol):
     def role(self) -> str: ...
     @property
     def active(self) -> bool: ...
-    @property
-    def locked_until(self) -> dt.datetime | None: ...
 
 
 StaffT = TypeVar("StaffT", bound=_StaffAccess)
 
 
 def _allowed(staff: StaffT | None, action: Action) -> StaffT:
-    if staff is None or not staff.active or is_locked(staff.locked_until, utcnow()):
+    if staff is None or not staff.active:
         raise NotAuthorised("Please log in as a member of staff.")
     if not may(staff.role, action):
         raise NotAuthorised(f"Your role does not allow this: it needs {who_may(action)}.")
     return staff
 
 
-_STAFF_ACCESS = select(Staff.role, Staff.active, Staff.locked_until).where(
-    Staff.id == bindparam("id")
-)
+_STAFF_ACCESS = select(Staff.role, Staff.active).where(Staff.id == bindparam("id"))
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,7 @@ def _admin_login(sessions: Sessions, keys: SchoolKeys, name: str, pin: str) -> A
             ]
         if len(found) != 1:
             raise KeyTransferRefused(f"There is no active staff member called {name}.")
-        member = staff.check_pin(sessions, found[0].id, pin)
+        member = staff.check_pin(sessions, found[0].id, pin, terminal=staff.command_line())
         with sessions.begin() as session:
             require(session, member.actor, Action.MANAGE_SETTINGS)
         return member.actor

@@ -7,7 +7,7 @@ import datetime as dt
 
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
-from kiosk.event_kinds import KIOSK_EVENTS, EventKind
+from kiosk.event_kinds import KIOSK_EVENTS, LEAVING_KIOSK_EVENTS, EventKind
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import Actor
@@ -22,9 +22,11 @@ def record(
     now: dt.datetime | None = None,
 ) -> None:
     """Record ``event`` (one of ``KIOSK_EVENTS``) by ``actor`` on the kiosk called
-    ``kiosk_name``; refuses anyone who may not use the staff side of the kiosk."""
+    ``kiosk_name``. Leaving full screen or closing the program needs an admin (it leaves a
+    desktop with the kiosk's files); back to full screen, anyone on the staff side."""
     if event not in KIOSK_EVENTS:
         raise InvalidInput(f"{event.words} is not an event of the kiosk itself.")
     with sessions.begin() as session:
-        require(session, actor, Action.VIEW_CONSOLE)
+        leaving = event in LEAVING_KIOSK_EVENTS
+        require(session, actor, Action.LEAVE_KIOSK if leaving else Action.VIEW_CONSOLE)
         audit.append(session, event, actor, at=now_or(now), details={"kiosk": kiosk_name})

@@ -112,7 +112,8 @@ def _login(url: str, name: str, pin: str, config: Config) -> Actor:
         found = [m for m in staff.list_staff(sessions) if m.name.lower() == wanted]
         if len(found) != 1:
             raise RestoreRefused(f"Not restored: there is no active staff member called {name}.")
-        member = staff.check_pin(sessions, found[0].id, pin)
+        terminal = staff.command_line(config.kiosk_name)
+        member = staff.check_pin(sessions, found[0].id, pin, terminal=terminal)
         with sessions.begin() as session:
             require(session, member.actor, Action.MANAGE_SETTINGS)
         return member.actor

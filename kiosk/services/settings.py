@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,7 +55,11 @@ def ensure_install(sessions: Sessions, store: KeyStore | None = None) -> SchoolK
     """Create the default settings on first start, and make, move or check the school's
     keys in ``store`` (by default the one beside the SQLite file; see
     ``kiosk.services.school_keys``). Safe to repeat, and when two kiosks start at once."""
+    with sessions.read() as session:  # at every start: read first, no write lock
+        present = set(session.scalars(select(Setting.key).where(Setting.key.in_(DEFAULTS))))
     for key, value in DEFAULTS.items():
+        if key in present:
+            continue
         try:
             with sessions.begin() as session:
                 if session.get(Setting, key) is None:

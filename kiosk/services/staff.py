@@ -1,4 +1,6 @@
-"""Staff accounts and PIN checks (argon2id; five wrong PINs lock the account)."""
+"""Staff accounts and PIN checks (argon2id). Wrong PINs make the kiosk they were typed at
+wait longer and longer for that account; many of them lock it until an admin unlocks it
+(kiosk.rules, kiosk.services.pin_tries)."""
 
 from __future__ import annotations
 
@@ -11,10 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.db import Sessions
-from kiosk.errors import AccountLocked, InvalidInput, NotAuthorised, WrongPin
+from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.event_kinds import EventKind
-from kiosk.rules import MAX_FAILED_PINS, Action, after_failed_pin, is_locked, pin_problem
-from kiosk.services import audit, pin_seal, school_keys
+from kiosk.rules import Action, pin_problem
+from kiosk.services import audit, pin_seal, pin_tries, school_keys
 from kiosk.services.audit import Actor
 from kiosk.services.common import now_or, require
 from kiosk.tables import Role, Staff
@@ -37,10 +39,9 @@ class StaffMember:
         return Actor(self.id, self.name)
 
 
-def _member(staff: Staff, now: dt.datetime) -> StaffMember:
-    return StaffMember(
-        staff.id, staff.name, staff.role, staff.active, is_locked(staff.locked_until, now)
-    )
+def _member(staff: Staff) -> StaffMember:
+    locked = staff.pin_locked_at is not None
+    return StaffMember(staff.id, staff.name, staff.role, staff.active, locked)
 
 
 def hash_pin(pin: str) -> str:
@@ -54,8 +55,8 @@ def _valid_role(role: str) -> str:
         raise InvalidInput("Role is office, senior or admin.") from exc
 
 
-def _valid_pin(pin: str) -> str:
-    problem = pin_problem(pin)
+def _valid_pin(pin: str, role: str) -> str:
+    problem = pin_problem(pin, role)
     if problem:
         raise InvalidInput(problem)
     return pin
@@ -67,7 +68,7 @@ def add_staff(sessions: Sessions, actor: Actor | None, name: str, role: str, pin
     if not name:
         raise InvalidInput("A name is needed.")
     role = _valid_role(role)
-    pin_hash = hash_pin(_valid_pin(pin))  # slow: outside the transaction
+    pin_hash = hash_pin(_valid_pin(pin, role))  # slow: outside the transaction
     with sessions.begin() as session:
         first = not session.scalar(select(func.count()).select_from(Staff))
         if first and role != Role.ADMIN:
@@ -92,45 +93,33 @@ def add_staff(sessions: Sessions, actor: Actor | None, name: str, role: str, pin
         return staff.id
 
 
+def command_line(kiosk_name: str | None = None) -> str:
+    """The terminal a command's PIN is typed at: apart from the kiosk's own screen, so wrong
+    PINs tapped there never hold up an admin at the shell."""
+    return f"{kiosk_name} (command line)" if kiosk_name else "command line"
+
+
 def check_pin(
-    sessions: Sessions, staff_id: int, pin: str, now: dt.datetime | None = None
+    sessions: Sessions,
+    staff_id: int,
+    pin: str,
+    *,
+    terminal: str,
+    now: dt.datetime | None = None,
 ) -> StaffMember:
-    """Log in. Raises WrongPin (with attempts left) or AccountLocked; both are recorded."""
+    """Log in at ``terminal`` (the kiosk's name). Raises PinThrottled (not checked: this
+    kiosk waits after wrong PINs), WrongPin or AccountLocked. The hash, the slow part, runs
+    in no transaction: reading before it takes no write lock, and writing after it is quick."""
     now = now_or(now)
+    with sessions.read() as session:
+        seen = pin_tries.before_check(session, staff_id, terminal, now)
+        inner = pin_seal.unseal(_pepper(session), seen.pin_hash, seen.staff_id, seen.role)
+    matched = _pin_matches(inner, pin)
     with sessions.begin() as session:
-        staff = session.get(Staff, staff_id, with_for_update=True)
-        if staff is None or not staff.active:
-            raise NotAuthorised("Unknown or inactive staff account.")
-        actor = Actor(staff.id, staff.name)
-        if is_locked(staff.locked_until, now):
-            audit.append(session, EventKind.PIN_REFUSED_LOCKED, actor, at=now)
-            failure: Exception = AccountLocked(staff.locked_until or now)
-        elif _pin_matches(session, staff, pin):
-            staff.failed_attempts = 0
-            staff.locked_until = None
-            audit.append(session, EventKind.STAFF_LOGIN, actor, at=now)
-            return _member(staff, now)
-        else:
-            staff.failed_attempts, staff.locked_until = after_failed_pin(staff.failed_attempts, now)
-            if staff.locked_until:
-                audit.append(
-                    session,
-                    EventKind.STAFF_LOCKED_OUT,
-                    actor,
-                    at=now,
-                    details={"until": staff.locked_until.isoformat()},
-                )
-                failure = AccountLocked(staff.locked_until)
-            else:
-                audit.append(
-                    session,
-                    EventKind.PIN_WRONG,
-                    actor,
-                    at=now,
-                    details={"failed_attempts": staff.failed_attempts},
-                )
-                failure = WrongPin(MAX_FAILED_PINS - staff.failed_attempts)
-    raise failure  # after the commit, so the failed attempt is kept
+        failure = pin_tries.after_check(session, seen, terminal, matched, now)
+    if failure is not None:
+        raise failure  # after the commit, so the wrong PIN is kept
+    return StaffMember(seen.staff_id, seen.name, seen.role, True, False)
 
 
 def record_console_locked(
@@ -156,10 +145,10 @@ def _pepper(session: Session) -> bytes:
     return school_keys.of(session.connection()).pin_pepper
 
 
-def _pin_matches(session: Session, staff: Staff, pin: str) -> bool:
-    """Whether ``pin`` is the account's. Only a hash sealed for this account under this
-    school's pepper counts: one written into the database by other means opens nothing."""
-    inner = pin_seal.unseal(_pepper(session), staff.pin_hash, staff.id, staff.role)
+def _pin_matches(inner: str | None, pin: str) -> bool:
+    """Whether ``pin`` is the account's, given its argon2 hash unsealed (None: the stored
+    hash was not sealed for this account under this school's pepper, so written into the
+    database by other means: it opens nothing)."""
     if inner is None:
         return False
     try:
@@ -169,12 +158,11 @@ def _pin_matches(session: Session, staff: Staff, pin: str) -> bool:
 
 
 def list_staff(sessions: Sessions, *, include_inactive: bool = False) -> list[StaffMember]:
-    now = now_or(None)
-    with sessions() as session:
+    with sessions.read() as session:
         query = select(Staff).order_by(Staff.name)
         if not include_inactive:
             query = query.where(Staff.active.is_(True))
-        return [_member(s, now) for s in session.scalars(query)]
+        return [_member(s) for s in session.scalars(query)]
 
 
 def _target(session: Session, staff_id: int) -> Staff:
@@ -196,13 +184,46 @@ def set_active(sessions: Sessions, actor: Actor, staff_id: int, active: bool) ->
 
 
 def reset_pin(sessions: Sessions, actor: Actor, staff_id: int, new_pin: str) -> None:
-    pin_hash = hash_pin(_valid_pin(new_pin))
+    """A new PIN (strong enough for the account's role); it also lifts a lock."""
+    with sessions.read() as session:
+        role = _target(session, staff_id).role
+    pin_hash = hash_pin(_valid_pin(new_pin, role))  # slow: outside the transaction
     with sessions.begin() as session:
         require(session, actor, Action.MANAGE_STAFF)
         staff = _target(session, staff_id)
-        sealed = pin_seal.seal(_pepper(session), pin_hash, staff.id, staff.role)
-        staff.pin_hash, staff.failed_attempts, staff.locked_until = sealed, 0, None
+        staff.pin_hash = pin_seal.seal(_pepper(session), pin_hash, staff.id, staff.role)
+        pin_tries.unlock(session, staff)
         audit.append(session, EventKind.STAFF_PIN_RESET, actor, details={"staff_id": staff.id})
+
+
+def unlock(sessions: Sessions, actor: Actor, staff_id: int) -> None:
+    """Lift the lock wrong PINs put on an account (an admin's to do)."""
+    with sessions.begin() as session:
+        require(session, actor, Action.MANAGE_STAFF)
+        staff = _target(session, staff_id)
+        if staff.pin_locked_at is None:
+            raise InvalidInput(f"{staff.name}'s account is not locked.")
+        wrong_pins = pin_tries.unlock(session, staff)
+        details = {"staff_id": staff.id, "name": staff.name, "wrong_pins": wrong_pins}
+        audit.append(session, EventKind.STAFF_UNLOCKED, actor, details=details)
+
+
+def unlock_last_admin(sessions: Sessions, staff_id: int, where: str) -> None:
+    """Lift the lock on an admin account when no admin can log in at all (every admin
+    locked by wrong PINs), without an admin's PIN: for ``kiosk staff unlock`` at the kiosk
+    PC's shell, whose user holds the database file anyway. Recorded as done ``where``."""
+    with sessions.begin() as session:
+        staff = _target(session, staff_id)
+        admins = select(Staff.id).where(
+            Staff.role == Role.ADMIN, Staff.active.is_(True), Staff.pin_locked_at.is_(None)
+        )
+        if session.scalar(admins.limit(1)) is not None:
+            raise NotAuthorised("An admin can still log in: ask them (--as NAME).")
+        if staff.role != Role.ADMIN or not staff.active or staff.pin_locked_at is None:
+            raise InvalidInput("Only a locked admin account can be unlocked this way.")
+        wrong_pins = pin_tries.unlock(session, staff)
+        details = {"staff_id": staff.id, "name": staff.name, "wrong_pins": wrong_pins}
+        audit.append(session, EventKind.STAFF_UNLOCKED, Actor(None, where), details=details)
 
 
 def set_role(sessions: Sessions, actor: Actor, staff_id: int, role: str) -> None:

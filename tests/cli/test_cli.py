@@ -10,6 +10,10 @@ from pathlib import Path
 import pytest
 from school_copies import copy_school
 
+from kiosk.demo import DEMO_PINS
+
+ADMIN_PIN, OFFICE_PIN, SENIOR_PIN = (DEMO_PINS[role] for role in ("admin", "office", "senior"))
+
 
 def kiosk(
     data_dir: Path, *args: str, typed: str = "", pin: str | None = None, new_pin: str | None = None
@@ -39,7 +43,7 @@ def demo_dir(tmp_path_factory) -> Path:
     data_dir = tmp_path_factory.mktemp("demo")
     result = kiosk(data_dir, "demo", "--no-run", "--pupils", "60", "--slots", "40", "--days", "2")
     assert result.returncode == 0, result.stderr
-    assert "PIN 2580" in result.stdout  # the demo PINs are shown once
+    assert f"PIN {OFFICE_PIN}" in result.stdout  # the demo PINs are shown once
     return data_dir
 
 
@@ -107,25 +111,41 @@ def test_an_admin_manages_staff_from_the_command_line(demo_dir, tmp_path):
     data = copy_of_demo(demo_dir, tmp_path)
     admin = ("--as", "Alex Admin")
     added = kiosk(
-        data, "staff", "add", "--name", "Pat Parttime", *admin, typed="1470\n8642\n8642\n"
+        data, "staff", "add", "--name", "Pat Parttime", *admin, typed=f"{ADMIN_PIN}\n8642\n8642\n"
     )
     assert added.returncode == 0, added.stderr
     changed = kiosk(
-        data, "staff", "role", "--name", "pat parttime", "--role", "senior", *admin, typed="1470\n"
+        data,
+        "staff",
+        "role",
+        "--name",
+        "pat parttime",
+        "--role",
+        "senior",
+        *admin,
+        typed=f"{ADMIN_PIN}\n",
     )
     assert changed.returncode == 0, changed.stderr
     reset = kiosk(
-        data, "staff", "reset-pin", "--name", "Pat Parttime", *admin, typed="1470\n9753\n9753\n"
+        data,
+        "staff",
+        "reset-pin",
+        "--name",
+        "Pat Parttime",
+        *admin,
+        typed=f"{ADMIN_PIN}\n957184\n957184\n",
     )
     assert reset.returncode == 0, reset.stderr
-    gone = kiosk(data, "staff", "deactivate", "--name", "Pat Parttime", *admin, typed="1470\n")
+    gone = kiosk(
+        data, "staff", "deactivate", "--name", "Pat Parttime", *admin, typed=f"{ADMIN_PIN}\n"
+    )
     assert gone.returncode == 0, gone.stderr
     listed = kiosk(data, "staff", "list").stdout
     assert any(
         "Pat Parttime" in line and "senior" in line and "inactive" in line
         for line in listed.splitlines()
     )
-    assert "1470" not in listed and "9753" not in listed
+    assert ADMIN_PIN not in listed and "957184" not in listed
     with sqlite3.connect(data / "kiosk.db") as conn:
         changes = "SELECT kind FROM audit_events WHERE kind != 'staff_login' ORDER BY seq DESC"
         kinds = [k for (k,) in conn.execute(changes + " LIMIT 4")]
@@ -151,12 +171,19 @@ def test_staff_changes_are_refused_without_an_admin_pin(demo_dir, tmp_path):
         "Sam Senior (DSL)",
         "--as",
         "Olivia Office",
-        typed="2580\n",
+        typed=f"{OFFICE_PIN}\n",
     )
     assert office.returncode != 0 and "Traceback" not in office.stderr
     assert "role" in (office.stdout + office.stderr).lower()
     nobody = kiosk(
-        data, "staff", "deactivate", "--name", "Nobody", "--as", "Alex Admin", typed="1470\n"
+        data,
+        "staff",
+        "deactivate",
+        "--name",
+        "Nobody",
+        "--as",
+        "Alex Admin",
+        typed=f"{ADMIN_PIN}\n",
     )
     assert nobody.returncode != 0 and "no single staff member" in nobody.stderr
     listed = kiosk(data, "staff", "list").stdout
@@ -167,15 +194,17 @@ def test_a_script_gives_the_pin_in_kiosk_pin_not_on_the_command_line(demo_dir, t
     data = copy_of_demo(demo_dir, tmp_path)
     args = ("staff", "role", "--name", "Olivia Office", "--role", "senior", "--as", "Alex Admin")
     assert kiosk(data, *args, pin="0000").returncode != 0
-    done = kiosk(data, *args, pin="1470")
+    done = kiosk(data, *args, pin=ADMIN_PIN)
     assert done.returncode == 0, done.stderr
     assert "PIN:" not in done.stderr  # not asked: taken from the environment
 
 
 def test_a_pin_on_the_command_line_is_refused_without_being_echoed(demo_dir):
-    result = kiosk(demo_dir, "staff", "add", "--name", "Pat", "--as", "Alex Admin", "--pin", "1470")
+    result = kiosk(
+        demo_dir, "staff", "add", "--name", "Pat", "--as", "Alex Admin", "--pin", ADMIN_PIN
+    )
     assert result.returncode == 2
-    assert "1470" not in result.stdout + result.stderr
+    assert ADMIN_PIN not in result.stdout + result.stderr
     assert "KIOSK_PIN" in result.stderr
 
 
@@ -198,7 +227,7 @@ def test_a_new_pin_comes_from_kiosk_new_pin_in_a_script(demo_dir, tmp_path):
         "Pat Parttime",
         "--as",
         "Alex Admin",
-        pin="1470",
+        pin=ADMIN_PIN,
         new_pin="864297",
     )
     assert added.returncode == 0, added.stderr
@@ -212,7 +241,7 @@ def test_a_new_pin_comes_from_kiosk_new_pin_in_a_script(demo_dir, tmp_path):
         "office",
         "--as",
         "Alex Admin",
-        pin="1470",
+        pin=ADMIN_PIN,
     )
     assert login.returncode == 0 and "Pat Parttime is now office" in login.stdout
 
@@ -236,7 +265,7 @@ def test_a_senior_running_an_admin_command_is_told_it_needs_an_admin(demo_dir, t
         "Olivia Office",
         "--as",
         "Sam Senior (DSL)",
-        pin="3691",
+        pin=SENIOR_PIN,
     )
     assert result.returncode == 2
     assert "needs an admin" in result.stderr and "senior member" not in result.stderr
@@ -251,6 +280,49 @@ def test_a_closed_pipe_ends_the_listing_quietly(demo_dir):
         )
         assert len(result.stdout.splitlines()) == 1
         assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+def test_an_admin_unlocks_an_account_locked_by_wrong_pins(demo_dir, tmp_path):
+    import datetime as dt
+
+    from kiosk.config import sqlite_url
+    from kiosk.db import opened
+    from kiosk.errors import AccountLocked, WrongPin
+    from kiosk.rules import PIN_HARD_LOCK_AT
+    from kiosk.services import staff
+
+    data = copy_of_demo(demo_dir, tmp_path)
+    with opened(sqlite_url(data / "kiosk.db")) as database:
+        olivia = next(m for m in staff.list_staff(database) if m.name == "Olivia Office")
+        at = dt.datetime(2026, 11, 20, 9, 0)
+        for _ in range(PIN_HARD_LOCK_AT):
+            try:
+                staff.check_pin(database, olivia.id, "000000", terminal="kiosk-1", now=at)
+            except (WrongPin, AccountLocked) as error:
+                at += getattr(error, "wait", dt.timedelta(0))
+    listed = kiosk(data, "staff", "list").stdout
+    assert any("Olivia Office" in line and "locked" in line for line in listed.splitlines())
+    refused = kiosk(
+        data,
+        "staff",
+        "role",
+        "--name",
+        "x",
+        "--role",
+        "office",
+        "--as",
+        "Olivia Office",
+        pin=OFFICE_PIN,
+    )
+    assert refused.returncode == 2 and "an admin can unlock it" in refused.stderr
+    done = kiosk(
+        data, "staff", "unlock", "--name", "Olivia Office", "--as", "Alex Admin", pin=ADMIN_PIN
+    )
+    assert done.returncode == 0 and "Olivia Office can log in again" in done.stdout
+    assert "locked" not in kiosk(data, "staff", "list").stdout
+    with sqlite3.connect(data / "kiosk.db") as conn:
+        (kind,) = conn.execute("SELECT kind FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone()
+    assert kind == "staff_unlocked"
 
 
 def test_with_no_display_the_kiosk_says_so_instead_of_blaming_a_library(demo_dir):
@@ -292,3 +364,20 @@ def test_the_kiosk_starts_quietly_with_no_webcam(demo_dir, tmp_path):
     result = subprocess.run(command, env=env, text=True, capture_output=True, timeout=120)
     noise = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     assert noise == []
+
+
+def test_when_every_admin_is_locked_unlock_works_at_the_kiosk_pc_without_an_admin(
+    demo_dir, tmp_path
+):
+    data = copy_of_demo(demo_dir, tmp_path)
+    refused = kiosk(data, "staff", "unlock", "--name", "Alex Admin")
+    assert refused.returncode == 2 and "An admin can still log in" in refused.stderr
+    with sqlite3.connect(data / "kiosk.db") as conn:  # as 20 wrong PINs would leave it
+        conn.execute("UPDATE staff SET pin_locked_at = '2026-11-20 09:00:00', failed_attempts = 20")
+    done = kiosk(data, "staff", "unlock", "--name", "Alex Admin")
+    assert done.returncode == 0 and "Alex Admin can log in again" in done.stdout
+    with sqlite3.connect(data / "kiosk.db") as conn:
+        row = conn.execute(
+            "SELECT kind, actor_id, actor_name FROM audit_events ORDER BY seq DESC LIMIT 1"
+        ).fetchone()
+    assert row == ("staff_unlocked", None, "kiosk-1 (command line)")

@@ -13,13 +13,14 @@ from sqlalchemy import select
 from kiosk.__main__ import main
 from kiosk.clock import utcnow
 from kiosk.db import open_database
+from kiosk.demo import DEMO_PINS
 from kiosk.errors import UnknownCard
 from kiosk.keystore import KeyStore
 from kiosk.services import card_keys, cards, key_transfer, school_keys, settings
 from kiosk.services.key_transfer import KeyTransferRefused
 from kiosk.tables import AuditEvent
 
-ADMIN, ADMIN_PIN = ("Alex Admin", "1470")
+ADMIN, ADMIN_PIN = ("Alex Admin", DEMO_PINS["admin"])
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def test_a_second_kiosk_gets_the_keys_by_export_and_import_with_an_admin_pin(
     with pytest.raises(KeyTransferRefused, match="Wrong PIN"):
         key_transfer.import_keys(other, store, exported.path, exported.code, (ADMIN, "0000"), "k2")
     with pytest.raises(KeyTransferRefused, match="role does not allow"):
-        login = ("Olivia Office", "2580")
+        login = ("Olivia Office", DEMO_PINS["office"])
         key_transfer.import_keys(other, store, exported.path, exported.code, login, "k2")
     assert store.names() == []  # nothing written by a refused import
     key_transfer.import_keys(other, store, exported.path, exported.code, (ADMIN, ADMIN_PIN), "k2")

@@ -55,7 +55,7 @@ def test_an_old_format_backup_restores_with_its_cards_and_pins(school, sessions,
         assert session.get(Setting, school_keys.CARD_ID).value == keys.card_id
     for name, pin in PINS.items():
         member = next(m for m in staff.list_staff(sessions) if m.name == name)
-        assert staff.check_pin(sessions, member.id, pin).name == name
+        assert staff.check_pin(sessions, member.id, pin, terminal="kiosk-1").name == name
     pupil_id, text = next(iter(school.card_texts.items()))
     with engine.connect() as conn:
         assert cards.card_holder(conn, text).id == pupil_id
@@ -74,7 +74,7 @@ def test_a_plain_pin_hash_slipped_into_an_old_format_backup_stays_unusable(
     assert done.accounts_without_pin == ("Olivia Office",)
     office = next(m for m in staff.list_staff(sessions) if m.name == "Olivia Office")
     with pytest.raises(WrongPin):
-        staff.check_pin(sessions, office.id, "0000")
+        staff.check_pin(sessions, office.id, "0000", terminal="kiosk-1")
 
 
 def test_an_old_format_backup_with_another_card_key_is_refused(school, sessions, config):
@@ -119,6 +119,9 @@ def test_a_new_pc_imports_the_keys_then_restores_the_newest_backup(
         with restored_engine.connect() as conn:
             assert cards.card_holder(conn, text).id == pupil_id
         office = next(m for m in staff.list_staff(restored) if m.name == "Olivia Office")
-        assert staff.check_pin(restored, office.id, PINS["Olivia Office"]).name == "Olivia Office"
+        assert (
+            staff.check_pin(restored, office.id, PINS["Olivia Office"], terminal="kiosk-1").name
+            == "Olivia Office"
+        )
     finally:
         restored_engine.dispose()

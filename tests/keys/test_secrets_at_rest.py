@@ -101,7 +101,7 @@ def test_an_old_database_keeps_its_cards_and_pins_when_the_keys_move_out(
     with engine.connect() as conn:
         assert cards.card_holder(conn, text).id == pupil_id
     staff_id, pin = office(school)
-    assert staff.check_pin(sessions, staff_id, pin).name == "Olivia Office"
+    assert staff.check_pin(sessions, staff_id, pin, terminal="kiosk-1").name == "Olivia Office"
 
 
 def test_a_plain_pin_hash_written_into_the_database_opens_nothing_even_after_a_restart(
@@ -115,7 +115,7 @@ def test_a_plain_pin_hash_written_into_the_database_opens_nothing_even_after_a_r
     school_keys.forget(engine)
     settings.ensure_install(sessions, KeyStore(data_dir))  # the kiosk restarts
     with pytest.raises(WrongPin):
-        staff.check_pin(sessions, admin.id, "0000")
+        staff.check_pin(sessions, admin.id, "0000", terminal="kiosk-1")
 
 
 def test_an_account_promoted_by_editing_the_database_loses_its_pin(school, sessions):
@@ -123,13 +123,13 @@ def test_an_account_promoted_by_editing_the_database_loses_its_pin(school, sessi
     with sessions.begin() as session:
         session.execute(update(Staff).where(Staff.id == staff_id).values(role="admin"))
     with pytest.raises(WrongPin):
-        staff.check_pin(sessions, staff_id, pin)
+        staff.check_pin(sessions, staff_id, pin, terminal="kiosk-1")
 
 
 def test_a_role_changed_through_the_kiosk_keeps_the_pin(school, sessions):
     staff_id, pin = office(school)
     staff.set_role(sessions, school.actors["admin"], staff_id, "senior")
-    assert staff.check_pin(sessions, staff_id, pin).role == "senior"
+    assert staff.check_pin(sessions, staff_id, pin, terminal="kiosk-1").role == "senior"
 
 
 def test_a_sealed_pin_copied_onto_another_account_opens_nothing(school, sessions):
@@ -139,7 +139,7 @@ def test_a_sealed_pin_copied_onto_another_account_opens_nothing(school, sessions
         copied = session.get(Staff, staff_id).pin_hash
         session.execute(update(Staff).where(Staff.id == admin.id).values(pin_hash=copied))
     with pytest.raises(WrongPin):
-        staff.check_pin(sessions, admin.id, pin)
+        staff.check_pin(sessions, admin.id, pin, terminal="kiosk-1")
 
 
 def test_a_kiosk_without_the_keys_refuses_to_start_rather_than_make_new_ones(

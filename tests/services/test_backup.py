@@ -13,13 +13,14 @@ from sqlalchemy import func, select
 
 from kiosk.config import Config
 from kiosk.db import Database, make_engine
+from kiosk.demo import DEMO_PINS
 from kiosk.errors import NotAuthorised
 from kiosk.services import audit, backup, custody, restore
 from kiosk.services.backup import BackupFailed, BackupInfo, backups_to_keep
 from kiosk.services.restore import RestoreRefused
 from kiosk.tables import AuditEvent, Custody
 
-ADMIN, ADMIN_PIN = "Alex Admin", "1470"  # kiosk.demo.DEMO_STAFF
+ADMIN, ADMIN_PIN = "Alex Admin", DEMO_PINS["admin"]
 
 
 @pytest.fixture
@@ -131,7 +132,7 @@ def test_a_restore_refuses_a_missing_file_or_the_live_database(history, config, 
 def test_a_staff_restore_or_backup_needs_an_admin(history, config):
     made = backup.make_backup(config)
     with pytest.raises(RestoreRefused, match="Not restored: Your role does not allow this"):
-        do_restore(config, made.path, "Sam Senior (DSL)", "3691")
+        do_restore(config, made.path, "Sam Senior (DSL)", DEMO_PINS["senior"])
     with pytest.raises(NotAuthorised):
         backup.make_backup(config, actor=history.school.actors["office"])
     done = do_restore(config, made.path)

@@ -1,7 +1,10 @@
 """Staff accounts: the list, adding someone (PIN typed twice), deactivating or
-reactivating, a new PIN, a different role. PINs leave the fields as soon as they are used."""
+reactivating, a new PIN, a different role, unlocking an account locked by wrong PINs. PINs
+leave the fields as soon as they are used, and are hashed in the background."""
 
 from __future__ import annotations
+
+from functools import partial
 
 from PySide6.QtCore import QRegularExpression, Qt
 from PySide6.QtGui import QRegularExpressionValidator
@@ -27,6 +30,7 @@ from kiosk.ui.admin.common import (
     title,
     touch,
 )
+from kiosk.ui.background import Failure, Op
 from kiosk.ui.staff.common import attempt
 from kiosk.ui.staff.models import Column, RowsModel, make_table
 from kiosk.ui.style import GREY
@@ -70,6 +74,7 @@ class StaffPage(QWidget):
     ) -> None:
         super().__init__(parent)
         self.sessions, self.staff = sessions, staff
+        self.busy = False  # a PIN is being hashed
         self.feedback = Feedback()
         self.model = RowsModel(
             [
@@ -107,8 +112,10 @@ class StaffPage(QWidget):
         self.reset_pin = pin_field("New PIN")
         self.reset_pin_again = pin_field("Again")
         self.reset_button = button("Set new PIN", on_click=self.set_pin)
+        self.unlock_button = button("Unlock", "primary", self.unlock)
         role_row = QHBoxLayout()
         role_row.addWidget(self.active_button)
+        role_row.addWidget(self.unlock_button)
         role_row.addWidget(self.role, 1)
         role_row.addWidget(self.role_button)
         pin_row = QHBoxLayout()
@@ -166,6 +173,7 @@ class StaffPage(QWidget):
             self.active_button.setProperty("role", "danger" if member.active else "primary")
             self.active_button.style().polish(self.active_button)
             self.role.setCurrentIndex(self.role.findData(member.role))
+        self.unlock_button.setVisible(member is not None and member.locked)
 
     def _pins(self, first: QLineEdit, second: QLineEdit) -> str | None:
         pin, again = first.text(), second.text()
@@ -182,15 +190,27 @@ class StaffPage(QWidget):
         if pin is None:
             return
         role = str(self.new_role.currentData())
-        ok, _ = attempt(
-            self.feedback,
-            "Adding staff",
-            lambda: staff_service.add_staff(self.sessions, self.staff.actor, name, role, pin),
-        )
-        if ok:
-            self.new_name.clear()
-            self.feedback.ok(f"{' '.join(name.split())} can now log in as {ROLE_WORDS[role]}.")
-            self.reload()
+        job = partial(staff_service.add_staff, self.sessions, self.staff.actor, name, role, pin)
+        self._hashing(True)
+        Op(self, "Adding staff", job).success(lambda _id: self._added(name, role)).failure(
+            self._refused
+        ).run()
+
+    def _added(self, name: str, role: str) -> None:
+        self._hashing(False)
+        self.new_name.clear()
+        self.feedback.ok(f"{' '.join(name.split())} can now log in as {ROLE_WORDS[role]}.")
+        self.reload()
+
+    def _hashing(self, busy: bool) -> None:
+        """A new PIN is hashed in the background (argon2: a good part of a second)."""
+        self.add_button.setEnabled(not busy)
+        self.reset_button.setEnabled(not busy)
+        self.busy = busy
+
+    def _refused(self, failure: Failure) -> None:
+        self._hashing(False)
+        self.feedback.error(failure.words)
 
     def toggle_active(self) -> None:
         member = self.chosen()
@@ -227,11 +247,26 @@ class StaffPage(QWidget):
         pin = self._pins(self.reset_pin, self.reset_pin_again)
         if member is None or pin is None:
             return
+        job = partial(staff_service.reset_pin, self.sessions, self.staff.actor, member.id, pin)
+        self._hashing(True)
+        Op(self, "Resetting a PIN", job).success(lambda _none: self._pin_set(member)).failure(
+            self._refused
+        ).run()
+
+    def _pin_set(self, member: StaffMember) -> None:
+        self._hashing(False)
+        self.feedback.ok(f"{member.name} has a new PIN (and is unlocked).")
+        self.reload()
+
+    def unlock(self) -> None:
+        member = self.chosen()
+        if member is None:
+            return
         ok, _ = attempt(
             self.feedback,
-            "Resetting a PIN",
-            lambda: staff_service.reset_pin(self.sessions, self.staff.actor, member.id, pin),
+            "Unlocking",
+            lambda: staff_service.unlock(self.sessions, self.staff.actor, member.id),
         )
         if ok:
-            self.feedback.ok(f"{member.name} has a new PIN (and is unlocked).")
+            self.feedback.ok(f"{member.name} is unlocked and can log in again.")
             self.reload()

@@ -124,7 +124,7 @@ class KioskScreen(ScanFlow, HomeTime, StaffDesk, LockerDesk, ForgotCardDesk, QWi
         self.result_page.undo_clicked.connect(self.ask_for_card_again)
         self.collection_page = CollectionPage()
         self.staff_strip = StaffStrip()
-        self.staff_page = StaffPage(self.sessions)
+        self.staff_page = StaffPage(self.sessions, self.config.kiosk_name)
         self.staff_page.action_chosen.connect(self._on_staff_action)
         self.staff_page.logged_in.connect(self._on_staff_logged_in)
         self.staff_page.cancelled.connect(self._on_staff_cancelled)

@@ -32,9 +32,9 @@ PIN_PURPOSES = {
     "collection": "Start home time",
     "handin": "Start morning hand-in",
     "auto": "Switch to automatic",
-    "leave_full_screen": "Leave full screen",
+    "leave_full_screen": "Leave full screen (an admin)",
     "enter_full_screen": "Back to full screen",
-    "close": "Close the kiosk program",
+    "close": "Close the kiosk program (an admin)",
     "give_back": "Give a phone back",
 }
 
@@ -48,7 +48,7 @@ class StaffPage(ColouredPage):
     logged_in = Signal(object)
     cancelled = Signal()
 
-    def __init__(self, sessions: Sessions, parent: QWidget | None = None) -> None:
+    def __init__(self, sessions: Sessions, terminal: str, parent: QWidget | None = None) -> None:
         super().__init__(PAPER, parent)
         self.heading = FitText("Staff", max_px=34, colour=INK, align=LEFT)
         self.info = FitText(max_px=22, bold=False, colour=INK, align=LEFT)
@@ -58,7 +58,7 @@ class StaffPage(ColouredPage):
         self.menu = QWidget()
         self.menu_buttons: dict[str, QPushButton] = {}
         self._build_menu()
-        self.login = StaffLogin(sessions, cancellable=False)
+        self.login = StaffLogin(sessions, cancellable=False, terminal=terminal)
         self.login.title.hide()
         login_layout = self.login.layout()
         if login_layout is not None:

@@ -106,7 +106,9 @@ class StaffConsole(QWidget):
         self.idle_timer.setInterval(idle_ms)
         self.idle_timer.timeout.connect(lambda: self.lock("idle"))
 
-        self.login = StaffLogin(sessions, "Staff console", cancellable=True)
+        self.login = StaffLogin(
+            sessions, "Staff console", cancellable=True, terminal=config.kiosk_name
+        )
         self.login.logged_in.connect(self._logged_in)
         self.login.cancelled.connect(lambda: emit(self.exit_requested))
         self.who = QLabel("")

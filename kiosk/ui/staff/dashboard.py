@@ -19,8 +19,9 @@ from kiosk.clock import to_local, utcnow
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
-from kiosk.services import console, exams
+from kiosk.services import console, exams, pin_tries
 from kiosk.services.console import Dashboard
+from kiosk.services.pin_tries import PinAlert
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
 from kiosk.ui.staff.attention import AttentionPanel
@@ -128,9 +129,14 @@ class DashboardTab(QWidget):
         self.slot_detail.setWordWrap(True)
         self.slot_detail.setStyleSheet("font-size: 20px; font-weight: 600;")
         self.feedback = Feedback()
+        self.pin_alerts = QLabel("")  # wrong PINs typed for someone: staff should know
+        self.pin_alerts.setWordWrap(True)
+        self.pin_alerts.setStyleSheet(f"color: {RED}; font-size: 18px; font-weight: 700;")
+        self.pin_alerts.hide()
         self.attention = AttentionPanel(sessions, staff)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.pin_alerts)
         layout.addLayout(grid)
         self.locker_faults = LockerFaultsBanner(sessions)
         self.locker_faults.clicked.connect(lambda: emit(self.list_requested, "lockers"))
@@ -153,9 +159,15 @@ class DashboardTab(QWidget):
         Op(self, "Loading the dashboard", partial(console.dashboard, self.sessions)).success(
             self._show
         ).failure(lambda failure: self.feedback.error(failure.words)).run()
+        alerts = partial(pin_tries.alerts, self.sessions, utcnow())
+        Op(self, "Loading the PIN alerts", alerts).success(self._show_pin_alerts).run()
         Op(self, "Loading today's exams", partial(exams.exam_day, self.sessions)).success(
             self._show_exams
         ).run()
+
+    def _show_pin_alerts(self, alerts: list[PinAlert]) -> None:
+        self.pin_alerts.setText("\n".join(alert.words for alert in alerts))
+        self.pin_alerts.setVisible(bool(alerts))
 
     def _show_exams(self, day: exams.ExamDay) -> None:
         self.exam_banner.setVisible(bool(day.exams))

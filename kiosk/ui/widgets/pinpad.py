@@ -107,10 +107,12 @@ class StaffLogin(QWidget):
         title: str = "Staff log in",
         parent: QWidget | None = None,
         *,
+        terminal: str,
         cancellable: bool = True,
     ) -> None:
+        """``terminal``: this kiosk's name (wrong PINs make it wait, not other kiosks)."""
         super().__init__(parent)
-        self.sessions = sessions
+        self.sessions, self.terminal = sessions, terminal
         self.selected: StaffMember | None = None
         self.loaded = False  # the names are on screen
         self.checking = False  # a PIN is being checked
@@ -215,7 +217,10 @@ class StaffLogin(QWidget):
         self.checking = True
         self.message.setText("Checking…")
         this_round = self._round
-        check = partial(staff.check_pin, self.sessions, self.selected.id, pin)
+        # In the background: the hash takes a good part of a second on a slow kiosk.
+        check = partial(
+            staff.check_pin, self.sessions, self.selected.id, pin, terminal=self.terminal
+        )
         Op(self, "Checking a PIN", check).success(partial(self._accepted, this_round)).failure(
             partial(self._say, this_round)
         ).run()

@@ -3,6 +3,7 @@ with the column choices and problems, photos, cards, labels, staff, slots, setti
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -19,11 +20,15 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import load_config
-from kiosk.errors import WrongPin
+from kiosk.demo import DEMO_PINS
+from kiosk.errors import AccountLocked, WrongPin
+from kiosk.rules import PIN_HARD_LOCK_AT
 from kiosk.services import settings, slot_admin, staff
 from kiosk.services.roster_columns import Field
 from kiosk.ui.admin.panel import AdminPanel
 from kiosk.ui.style import STYLE_SHEET
+
+KIOSK = "kiosk-1"
 
 CONSOLE_ROOM = (1264, 660)  # what the staff console leaves for a tab on a 1280x800 screen
 NARROW_CONSOLE_WIDTH = 1000  # what it leaves on a 1024 px screen
@@ -250,35 +255,46 @@ def test_slot_labels_pdf(qtbot, panel, data_dir):
     assert page.saved.path is not None and page.saved.path.is_file()
 
 
-def test_adding_staff_needs_the_same_pin_twice_and_never_keeps_it(panel, sessions):
+def hashed(qtbot, page) -> None:
+    """Wait for the new PIN's hash (in the background) and its answer."""
+    qtbot.waitUntil(lambda: not page.busy, timeout=10000)
+
+
+def test_adding_staff_needs_the_same_pin_twice_and_never_keeps_it(qtbot, panel, sessions):
     page = panel.staff_page
     page.new_name.setText("Pat  Pastoral")
     page.new_role.setCurrentIndex(page.new_role.findData("senior"))
-    page.new_pin.setText("7391")
+    page.new_pin.setText("739184")
     page.new_pin_again.setText("7392")
     page.add()
     assert page.feedback.text() == "The two PINs are different. Type them again."
     assert page.new_pin.text() == page.new_pin_again.text() == ""
-    page.new_pin.setText("7391")
-    page.new_pin_again.setText("7391")
+    page.new_pin.setText("739184")
+    page.new_pin_again.setText("739184")
     page.add()
+    assert page.new_pin.text() == "" and not page.add_button.isEnabled()  # hashing
+    hashed(qtbot, page)
     assert page.feedback.text() == "Pat Pastoral can now log in as Senior / DSL."
     assert page.new_pin.text() == ""
     assert "Pat Pastoral" in [m.name for m in page.model.rows]
     pat = next(m for m in staff.list_staff(sessions) if m.name == "Pat Pastoral")
-    assert staff.check_pin(sessions, pat.id, "7391").role == "senior"
+    assert staff.check_pin(sessions, pat.id, "739184", terminal=KIOSK).role == "senior"
 
 
-def test_a_weak_pin_is_refused_in_plain_words(panel):
+def test_a_weak_pin_is_refused_in_plain_words(qtbot, panel):
     page = panel.staff_page
     page.new_name.setText("Sam Same")
     page.new_pin.setText("1111")
     page.new_pin_again.setText("1111")
     page.add()
-    assert page.feedback.text() == "That PIN is too easy to guess."
+    hashed(qtbot, page)
+    assert page.feedback.text() == (
+        "That PIN repeats a pattern (like 1111 or 1212): people guess those first. "
+        "Please choose another."
+    )
 
 
-def test_deactivate_reset_pin_and_change_role(panel, sessions):
+def test_deactivate_reset_pin_and_change_role(qtbot, panel, sessions):
     page = panel.staff_page
     page.choose("Olivia Office")
     page.toggle_active()
@@ -292,10 +308,11 @@ def test_deactivate_reset_pin_and_change_role(panel, sessions):
     page.reset_pin.setText("8642")
     page.reset_pin_again.setText("8642")
     page.set_pin()
+    hashed(qtbot, page)
     office = member(sessions, "office")
     with pytest.raises(WrongPin):
-        staff.check_pin(sessions, office.id, "2580")
-    assert staff.check_pin(sessions, office.id, "8642").name == "Olivia Office"
+        staff.check_pin(sessions, office.id, DEMO_PINS["office"], terminal=KIOSK)
+    assert staff.check_pin(sessions, office.id, "8642", terminal=KIOSK).name == "Olivia Office"
     page.choose("Olivia Office")
     page.role.setCurrentIndex(page.role.findData("senior"))
     page.change_role()
@@ -310,13 +327,33 @@ def test_an_admin_cannot_deactivate_themselves(panel):
     assert page.feedback.text() == "You cannot deactivate your own account."
 
 
-def test_the_services_refuse_a_non_admin_even_inside_the_panel(make_panel):
+def test_an_admin_unlocks_an_account_locked_by_wrong_pins(qtbot, panel, sessions):
+    office = member(sessions, "office")
+    at = dt.datetime(2026, 11, 20, 9, 0)
+    for _ in range(PIN_HARD_LOCK_AT):
+        with pytest.raises((WrongPin, AccountLocked)) as error:
+            staff.check_pin(sessions, office.id, "000000", terminal=KIOSK, now=at)
+        at += getattr(error.value, "wait", dt.timedelta(0))
+    page = panel.staff_page
+    page.reload()
+    page.choose("Olivia Office")
+    row = next(m for m in page.model.rows if m.name == "Olivia Office")
+    assert row.locked and not page.unlock_button.isHidden()
+    page.unlock_button.click()
+    assert page.feedback.text() == "Olivia Office is unlocked and can log in again."
+    assert staff.check_pin(sessions, office.id, DEMO_PINS["office"], terminal=KIOSK, now=at)
+    page.choose("Olivia Office")
+    assert page.unlock_button.isHidden()
+
+
+def test_the_services_refuse_a_non_admin_even_inside_the_panel(qtbot, make_panel):
     panel = make_panel("office")
     page = panel.staff_page
     page.new_name.setText("Someone New")
-    page.new_pin.setText("7391")
-    page.new_pin_again.setText("7391")
+    page.new_pin.setText("739184")
+    page.new_pin_again.setText("739184")
     page.add()
+    hashed(qtbot, page)
     assert "Your role does not allow this" in page.feedback.text()
 
 

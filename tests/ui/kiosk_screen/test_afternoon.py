@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from kiosk.db import Sessions
-from kiosk.demo import DemoSchool
+from kiosk.demo import DEMO_PINS, DemoSchool
 from kiosk.services import confiscation, custody, settings, staff
 from kiosk.tables import AuditEvent, Custody, CustodyState
 from kiosk.ui.kiosk_screen.home_time import STAFF_PRESENCE_SECONDS
@@ -66,7 +66,11 @@ def switch_mode_with_pin(qtbot: QtBot, screen: KioskScreen, key: str, name: str)
 
 def staff_at_the_kiosk(sessions: Sessions, school: DemoSchool, screen: KioskScreen) -> None:
     """Olivia signed in at the kiosk (as "Staff: start giving back" and her PIN would)."""
-    screen.open_home_time(staff.check_pin(sessions, school.actors["office"].id or 0, "2580"))
+    screen.open_home_time(
+        staff.check_pin(
+            sessions, school.actors["office"].id or 0, DEMO_PINS["office"], terminal="test-kiosk"
+        )
+    )
 
 
 def events(sessions: Sessions, kind: str) -> int:

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.demo import DemoSchool
+from kiosk.demo import DEMO_PINS, DemoSchool
 from kiosk.services import custody, exemptions, settings, slot_checks, staff
 from kiosk.tables import AuditEvent, Custody, CustodyState
 from kiosk.ui.kiosk_screen.home_time import STAFF_PRESENCE_SECONDS
@@ -188,7 +188,11 @@ def test_a_pupil_cannot_keep_the_window_open_and_the_pin_comes_back_within_15_mi
     for index in range(3):
         custody.hand_in(sessions, school.pupil_ids[index])
     set_mode(sessions, school, kiosk, "collection")
-    kiosk.open_home_time(staff.check_pin(sessions, school.actors["office"].id or 0, "2580"))
+    kiosk.open_home_time(
+        staff.check_pin(
+            sessions, school.actors["office"].id or 0, DEMO_PINS["office"], terminal="test-kiosk"
+        )
+    )
     assert wedge_scan(qtbot, window, pupil_id_with_card(school, 0)[1]) is State.COLLECT_CONFIRM
     for _ in range(3):  # Olivia has gone; a pupil taps away at what releases nothing
         steady.advance(25)
@@ -197,7 +201,11 @@ def test_a_pupil_cannot_keep_the_window_open_and_the_pin_comes_back_within_15_mi
     kiosk.presence_timer.timeout.emit()
     assert kiosk.staff_present() is None and kiosk.staff_strip.staff_name is None
     # A busy member of staff: give-backs keep the window open, but not past 15 minutes.
-    kiosk.open_home_time(staff.check_pin(sessions, school.actors["office"].id or 0, "2580"))
+    kiosk.open_home_time(
+        staff.check_pin(
+            sessions, school.actors["office"].id or 0, DEMO_PINS["office"], terminal="test-kiosk"
+        )
+    )
     for _ in range(17):
         steady.advance(55)
         kiosk.renew_staff()  # what each give-back does
@@ -369,7 +377,11 @@ def test_probing_is_counted_per_minute_per_kiosk_not_one_event_per_scan(
     # Look-ups at home time, with a member of staff there, are counted the same way.
     custody.hand_in(sessions, school.pupil_ids[0])
     set_mode(sessions, school, kiosk, "collection")
-    kiosk.open_home_time(staff.check_pin(sessions, school.actors["office"].id or 0, "2580"))
+    kiosk.open_home_time(
+        staff.check_pin(
+            sessions, school.actors["office"].id or 0, DEMO_PINS["office"], terminal="test-kiosk"
+        )
+    )
     for index in (0, 1, 2):
         wedge_scan(qtbot, window, pupil_id_with_card(school, index)[1])
         steady.advance(MIN_READ_SECONDS)

@@ -26,7 +26,7 @@ from pytestqt.qtbot import QtBot
 import synthetic_cards
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.demo import DemoSchool
+from kiosk.demo import DEMO_PINS, DemoSchool
 from kiosk.errors import NoFreeSlot
 from kiosk.services import confiscation, custody, exemptions, settings, staff
 from kiosk.ui.kiosk_screen.outcomes import State
@@ -193,7 +193,9 @@ def test_home_time_and_staff_states(
     qtbot.waitUntil(lambda: screen.staff_page.login.loaded, timeout=5000)
     shot(screen, "22_home_time_staff_pin")
     click(qtbot, screen.staff_page.back)
-    screen.open_home_time(staff.check_pin(sessions, office.id or 0, "2580"))
+    screen.open_home_time(
+        staff.check_pin(sessions, office.id or 0, DEMO_PINS["office"], terminal="test-kiosk")
+    )
     screen.go_idle()
     shot(screen, "23_idle_home_time_staff_there")
     scan(qtbot, screen, school.card_texts[collecting])

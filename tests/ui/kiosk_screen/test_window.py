@@ -25,6 +25,8 @@ from kiosk.ui.main_window import MainWindow
 
 from .conftest import OFFICE, click, log_in, pupil_id_with_card
 
+ADMIN = "Alex Admin"
+
 
 class FakeBackup:
     """Stands in for ``backup.ensure_daily_backup``: notes where it ran; the second time,
@@ -106,10 +108,16 @@ def test_full_screen_kiosk_mode_cannot_be_closed_and_needs_a_pin_to_leave(
     assert window.isVisible()
     click(qtbot, window.kiosk.top_bar.staff_button)
     click(qtbot, window.kiosk.staff_page.menu_buttons["full_screen"])
-    assert window.kiosk.staff_page.heading.text() == "Leave full screen: staff PIN"
-    log_in(qtbot, window.kiosk.staff_page.login, OFFICE)
+    assert window.kiosk.staff_page.heading.text() == "Leave full screen (an admin): staff PIN"
+    log_in(qtbot, window.kiosk.staff_page.login, OFFICE)  # a desktop is not the office's
+    refused_in_words(qtbot, window)
+    assert window.isFullScreen()
+    click(qtbot, window.kiosk.top_bar.staff_button)
+    click(qtbot, window.kiosk.staff_page.menu_buttons["full_screen"])
+    log_in(qtbot, window.kiosk.staff_page.login, ADMIN)
     qtbot.waitUntil(lambda: not window.isFullScreen(), timeout=3000)
-    assert ("kiosk_left_full_screen", OFFICE) in audit_kinds(sessions)
+    assert ("kiosk_left_full_screen", ADMIN) in audit_kinds(sessions)
+    assert ("kiosk_left_full_screen", OFFICE) not in audit_kinds(sessions)
     click(qtbot, window.kiosk.top_bar.staff_button)
     assert window.kiosk.staff_page.menu_buttons["full_screen"].text() == "Back to full screen"
 
@@ -123,10 +131,23 @@ def test_closing_the_program_needs_a_pin_and_is_recorded(
     click(qtbot, window.kiosk.top_bar.staff_button)
     click(qtbot, window.kiosk.staff_page.menu_buttons["close"])
     log_in(qtbot, window.kiosk.staff_page.login, OFFICE)
+    refused_in_words(qtbot, window)
+    assert quits == [] and window.isVisible()
+    click(qtbot, window.kiosk.top_bar.staff_button)
+    click(qtbot, window.kiosk.staff_page.menu_buttons["close"])
+    log_in(qtbot, window.kiosk.staff_page.login, ADMIN)
     qtbot.waitUntil(lambda: quits == [True], timeout=3000)
     assert not window.isVisible()
     assert window.kiosk.lane.closed
-    assert ("kiosk_closed", OFFICE) in audit_kinds(sessions)
+    kinds = audit_kinds(sessions)
+    assert ("kiosk_closed", ADMIN) in kinds and ("kiosk_closed", OFFICE) not in kinds
+
+
+def refused_in_words(qtbot: QtBot, window: MainWindow) -> None:
+    """An office PIN at an admin's action: the pupil screen says who may, nothing more."""
+    page = window.kiosk.result_page
+    needs = "Your role does not allow this: it needs an admin."
+    qtbot.waitUntil(lambda: page.message.text() == needs, timeout=5000)
 
 
 class _FakeApplication:

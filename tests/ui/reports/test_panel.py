@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QPushButton
 from sqlalchemy import func, select
 
 from kiosk.config import Config
+from kiosk.demo import DEMO_PINS
 from kiosk.services import backup
 from kiosk.services.staff import StaffMember
 from kiosk.tables import AuditEvent
@@ -141,7 +142,7 @@ def test_an_admin_restore_refuses_a_tampered_file_and_says_why(qtbot, make_panel
         conn.execute("DROP TRIGGER audit_events_no_update")
         conn.execute("UPDATE audit_events SET kind = 'collected' WHERE seq = 20")
     panel = make_panel("admin")
-    panel.start_restore(made.path, "1470")
+    panel.start_restore(made.path, DEMO_PINS["admin"])
     qtbot.waitUntil(lambda: panel.status.is_error, timeout=20000)
     assert "trigger 'audit_events_no_update' on audit_events is missing" in panel.status.text()
     assert panel.restore_button.isEnabled()
