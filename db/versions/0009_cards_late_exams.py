@@ -15,11 +15,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("custodies") as batch:
-        batch.add_column(
-            sa.Column("card_less", sa.Boolean(), nullable=False, server_default=sa.false())
+    # Plain ADD COLUMN, not a batch: a batch rebuilds the table on SQLite, and custody_items
+    # and day_outs (0007) refer to it, so dropping the old table fails while they hold rows.
+    for name in ("card_less", "late"):
+        op.add_column(
+            "custodies", sa.Column(name, sa.Boolean(), nullable=False, server_default=sa.false())
         )
-        batch.add_column(sa.Column("late", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
         "exam_sessions",
         sa.Column("id", sa.Integer(), nullable=False),
