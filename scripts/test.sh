@@ -14,9 +14,10 @@ echo "== mypy"; .venv/bin/mypy
 echo "== pytest"
 xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
 if [ $# -eq 0 ]; then
-    # The one test that needs a real X server (the kiosk's full-screen window, grabbed):
-    # the run above is offscreen, so it skipped it there.
+    # The tests that need a real screen (the kiosk's full-screen window, grabbed; full screen
+    # on a screen as big as a kiosk's): the run above is offscreen, so it skipped them there.
     echo "== pytest: full-screen kiosk window under Xvfb"
     QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m pytest \
-        -q -p no:cacheprovider tests/ui/kiosk_screen/test_screenshots.py -k full_screen_window
+        -q -p no:cacheprovider tests/ui/kiosk_screen/test_screenshots.py \
+        tests/ui/kiosk_screen/test_window.py -k "full_screen_window or full_screen_kiosk_mode"
 fi

@@ -105,16 +105,12 @@ def test_the_console_screens_of_the_day(qtbot, make_console, sessions, school, a
     devices_tab = console.show_tab("Pupil's devices")
     devices_tab.show_pupil(pupils.summary(sessions, school.pupil_ids[30]))
     shot(console, folder, "console_pupils_devices")
-    # the new tabs fit the smallest screen under the console's bars (the console as a whole
-    # is wider and taller than 1024 x 600 already: its Release and Confiscate tabs)
-    for title in ("Out of school", "Pupil's devices"):
-        hint = console.tab(title).minimumSizeHint()
-        assert hint.width() <= 1000 and hint.height() <= 420, (title, hint)
+    # The new tabs' fit at 1024x600 (the console keeps the size asked, pages and side panels
+    # scroll, nothing cut off or squashed) is checked for every tab, at three sizes, by
+    # tests/ui/staff/test_layout_fits.py.
     console.lock()
     log_in(console, "senior")  # (the Reports tab senior staff also get is taller than 600)
     emergency_tab = console.show_tab("Emergency")
-    hint = emergency_tab.minimumSizeHint()
-    assert hint.width() <= 1000 and hint.height() <= 420, hint
     path = emergency_tab.print_list()
     shot(console, folder, "console_emergency_list")
     emergency.release_all(sessions, senior, "Fire alarm: evacuation")

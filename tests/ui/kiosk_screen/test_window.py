@@ -101,6 +101,12 @@ def test_the_console_opens_takes_the_scanner_and_is_thrown_away_on_exit(
 def test_full_screen_kiosk_mode_cannot_be_closed_and_needs_a_pin_to_leave(
     qtbot: QtBot, window: MainWindow, sessions: Sessions
 ) -> None:
+    screen = window.screen().geometry()
+    if screen.width() < 1024 or screen.height() < 600:
+        # Qt's offscreen screen is 800 wide: a window wider than its screen loses its
+        # full-screen state whenever its size is looked at again. scripts/test.sh runs this
+        # test again under Xvfb at 1280x800.
+        pytest.skip("needs a screen at least 1024x600, the kiosk's smallest (run under Xvfb)")
     window.set_kiosk_mode(True)
     qtbot.waitUntil(window.isFullScreen, timeout=2000)
     assert window.windowFlags() & Qt.WindowType.FramelessWindowHint
