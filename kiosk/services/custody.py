@@ -149,11 +149,17 @@ def hand_in(
 
 
 def hand_in_by_card(
-    sessions: Sessions, card_text: object, *, now: dt.datetime | None = None
+    sessions: Sessions,
+    card_text: object,
+    *,
+    now: dt.datetime | None = None,
+    token: str | None = None,
 ) -> HandInResult:
+    """``token`` (made by the kiosk for this scan) goes into the hand-in's audit details,
+    so a hand-in whose commit was cut off can be looked up (``kiosk.services.outcome``)."""
     return retry_on_conflict(
         lambda: _hand_in_once(
-            sessions, KIOSK_ACTOR, now, lambda conn: cards.card_holder(conn, card_text)
+            sessions, KIOSK_ACTOR, now, lambda conn: cards.card_holder(conn, card_text), token
         )
     )
 
@@ -163,6 +169,7 @@ def _hand_in_once(
     actor: Actor,
     now: dt.datetime | None,
     find_pupil: Callable[[Connection], PupilSummary],
+    token: str | None = None,
 ) -> HandInResult:
     # On a Core connection, not an ORM session: a pupil waits for this at every scan, and
     # the session's bookkeeping cost more than the statements themselves.
@@ -215,6 +222,7 @@ def _hand_in_once(
             slot_number=slot.number,
             custody_id=custody_id,
             at=now,
+            details={"token": token} if token else None,
         )
         return HandInResult(pupil, slot.number, custody_id, False, None, now)
 

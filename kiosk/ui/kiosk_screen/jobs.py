@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from kiosk.db import Sessions
-from kiosk.services import custody, pupils, settings
+from kiosk.db_limits import deadline
+from kiosk.services import custody, outcome, pupils, settings
 from kiosk.services.common import PupilSummary
 from kiosk.services.settings import SchoolSettings
 from kiosk.services.staff import StaffMember
@@ -62,15 +63,19 @@ def load_photo(sessions: Sessions, pupil_id: int) -> QImage | None:
 
 
 def scan_job(sessions: Sessions, mode: Mode, text: str) -> Answer:
+    """Every wait bounded by the kiosk's deadline; a hand-in's answer is never a guess
+    (``kiosk.services.outcome``)."""
     if mode is Mode.COLLECTION:
-        check = custody.check_collection(sessions, text)
+        with deadline(sessions.limits.job_s):
+            check = custody.check_collection(sessions, text)
         return Answer(collection_outcome(check), photo_of(check.pupil))
-    result = custody.hand_in_by_card(sessions, text)
+    result = outcome.hand_in_trusted(sessions, text, outcome.new_token())
     return Answer(hand_in_outcome(result), photo_of(result.pupil))
 
 
 def collect_job(sessions: Sessions, custody_id: int, member: StaffMember) -> Answer:
-    info = custody.collect(sessions, custody_id, member.actor)
+    with deadline(sessions.limits.job_s):
+        info = custody.collect(sessions, custody_id, member.actor)
     return Answer(collected_outcome(info), photo_of(info.pupil))
 
 

@@ -18,6 +18,8 @@ from kiosk.errors import (
     NotAuthorised,
     NotHeld,
     PupilNotActive,
+    RecordsCannotBeSaved,
+    RecordsNotAnswering,
     UndoWindowPassed,
     UnknownCard,
     UnknownPupil,
@@ -60,6 +62,7 @@ class State(StrEnum):
     CONFISCATED = "confiscated"
     NOTHING_HELD = "nothing_held"
     ERROR = "error"
+    WAITING = "waiting"  # the records did not answer in time; the pupil is asked to wait
     STAFF = "staff"
 
 
@@ -159,6 +162,8 @@ ERROR_TITLES: tuple[tuple[type[KioskError], str], ...] = (
     (UndoWindowPassed, "Too late to undo"),
     (NotHeld, "Nothing to give back"),
     (NotAuthorised, "Staff only"),
+    (RecordsCannotBeSaved, "Records cannot be saved"),
+    (RecordsNotAnswering, "Please wait"),
 )
 
 

@@ -35,6 +35,7 @@ from kiosk.db import Sessions
 from kiosk.errors import NotAuthorised
 from kiosk.scanning.debounce import ScanDebouncer
 from kiosk.services import settings
+from kiosk.services.outcome import OutcomeUnknown
 from kiosk.services.settings import SchoolSettings
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Failure, Lane, Op, log_failure
@@ -52,6 +53,7 @@ from kiosk.ui.kiosk_screen.outcomes import (
 from kiosk.ui.kiosk_screen.pages import IdlePage, ResultPage, TopBar
 from kiosk.ui.kiosk_screen.staff_desk import StaffCallbacks, StaffDesk
 from kiosk.ui.kiosk_screen.staff_page import PIN_PURPOSES, StaffPage
+from kiosk.ui.kiosk_screen.waiting import RecordsWait
 from kiosk.ui.sounds import Sound, SoundPlayer
 
 if TYPE_CHECKING:
@@ -155,6 +157,9 @@ class KioskScreen(StaffDesk, QWidget):
         self.staff_timer.setInterval(STAFF_PAGE_SECONDS * 1000)
         self.settings_timer = self._timer(self.reload_settings, single=False)
         self.settings_timer.start(SETTINGS_REFRESH_MS)
+        self.records_wait = RecordsWait(
+            self, self.sessions, self.lane, self._answered, lambda shown: self.answer is shown
+        )
 
     def _timer(self, slot: Callable[[], None], *, single: bool) -> QTimer:
         timer = QTimer(self)
@@ -209,19 +214,27 @@ class KioskScreen(StaffDesk, QWidget):
         if not self.debouncer.accept(text, time.monotonic()):
             return
         self.busy_timer.start()
+        self.records_wait.started()
         self._answer_from("A scan", partial(scan_job, self.sessions, self.mode, text))
 
     def _answer_from(self, what: str, job: Callable[[], Answer]) -> None:
         Op(self, what, job).success(self._answered).failure(self._failed).run(self.lane)
 
-    def _answered(self, answer: Answer) -> None:
+    def _answered(self, answer: Answer | None) -> None:
+        """Paint ``answer`` (None: the answer is not known yet, see ``RecordsWait``)."""
         self.busy_timer.stop()
+        self.records_wait.answered()
         self.idle_page.set_busy(False)
-        self.show_answer(answer)
+        if answer is not None:
+            self.show_answer(answer)
 
     def _failed(self, failure: Failure) -> None:
-        """Plain words (``error_outcome``); the kind of an unexpected error is logged."""
-        self._answered(Answer(error_outcome(failure.error)))
+        """Plain words (``error_outcome``); the kind of an unexpected error is logged. A
+        hand-in whose outcome is unknown is looked up until it is known."""
+        unknown = isinstance(failure.error, OutcomeUnknown)
+        self._answered(None if unknown else Answer(error_outcome(failure.error)))
+        if isinstance(failure.error, OutcomeUnknown):
+            self.records_wait.unknown(failure.error.token)
 
     def show_answer(self, answer: Answer, *, sound: bool = True) -> None:
         outcome = answer.outcome
@@ -360,6 +373,7 @@ class KioskScreen(StaffDesk, QWidget):
 
     def _on_camera_lost(self, _message: str) -> None:
         # The worker's message names the device; the log has it, the screen needs less.
+        # The hint turns to the USB scanner until the camera is found again.
         log.warning("Camera lost: %s", _message)
         self.idle_page.set_camera_problem("No camera picture")
 
