@@ -165,6 +165,18 @@ def translated() -> Iterator[None]:
         raise
 
 
+@contextmanager
+def _at_commit() -> Iterator[None]:
+    try:
+        yield
+    except DBAPIError as error:
+        if not is_unavailable(error):
+            raise
+        named = unavailable(error)
+        named.at_commit = True
+        raise named from error
+
+
 class _Session(Session):
     """A session whose ``with`` block reports unreachable records as DatabaseUnavailable."""
 
@@ -220,9 +232,12 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A Core connection in a transaction (the hot paths: a hand-in's few statements
-        cost less without an ORM session's bookkeeping)."""
-        with translated(), self.engine.begin() as conn:
+        cost less without an ORM session's bookkeeping). A failure of the COMMIT itself
+        is marked ``at_commit``: only then may the work have been saved after all."""
+        with translated(), self.engine.connect() as conn, conn.begin() as work:
             yield conn
+            with _at_commit():
+                work.commit()
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:

@@ -86,6 +86,7 @@ class DatabaseUnavailable(KioskError):
 
     default_message = "The kiosk cannot reach its records. Please see the office."
     detail = ""
+    at_commit = False  # raised by the COMMIT itself: whether it was saved is unknown
 
 
 class RecordsCannotBeSaved(DatabaseUnavailable):

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, select
 from kiosk.clock import utcnow
 from kiosk.db import Sessions
 from kiosk.db_limits import deadline
-from kiosk.errors import DatabaseUnavailable, RecordsCannotBeSaved, RecordsNotAnswering
+from kiosk.errors import DatabaseUnavailable, RecordsNotAnswering
 from kiosk.event_kinds import EventKind
 from kiosk.services import custody
 from kiosk.services.audit import canonical_json
@@ -40,6 +40,15 @@ _BY_TOKEN = (
     )
     .limit(1)
 )
+
+
+class NotAnswering(DatabaseUnavailable):
+    """The records did not answer by the deadline; the hand-in was not saved."""
+
+    default_message = (
+        "The kiosk's records are not answering. Nothing was saved: "
+        "please scan again in a moment, or see the office."
+    )
 
 
 class OutcomeUnknown(RecordsNotAnswering):
@@ -78,17 +87,21 @@ def resolve(sessions: Sessions, token: str) -> HandInResult | None:
 
 
 def hand_in_trusted(sessions: Sessions, card_text: object, token: str) -> HandInResult:
-    """``custody.hand_in_by_card`` whose answer is never a guess (see the module docs)."""
+    """``custody.hand_in_by_card`` whose answer is never a guess (see the module docs).
+    A failure before the COMMIT saved nothing, and says so; one at the COMMIT is looked
+    up."""
     for attempt in range(ATTEMPTS):
         try:
-            with deadline(sessions.limits.job_s):
+            with deadline(sessions.limits.job_s) as limit:
                 return custody.hand_in_by_card(sessions, card_text, token=token)
-        except RecordsCannotBeSaved:
-            raise  # refused before anything was written: nothing to look up
         except DatabaseUnavailable as error:
+            if not error.at_commit:
+                if limit.passed:
+                    raise NotAnswering() from error
+                raise
             found = resolve(sessions, token)
             if found is not None:
                 return found
             if attempt == ATTEMPTS - 1:
-                raise error
+                raise
     raise AssertionError("unreachable")  # the loop returns or raises
