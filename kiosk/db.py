@@ -70,8 +70,8 @@ def make_engine(url: str, *, limits: Limits = DEFAULT_LIMITS, **kwargs: Any) -> 
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         busy = {"timeout": limits.sqlite_busy_ms / 1000}
         engine = create_engine(url, connect_args=busy, **kwargs)
+        _guard_sqlite(engine)  # first: its checks run before the BEGIN is sent
         _configure_sqlite(engine, limits=limits)
-        _guard_sqlite(engine)
     else:
         # READ COMMITTED (stated, not left to the server's default): each statement sees
         # what other kiosks committed before it, which the audit chain and slot choice rely
@@ -254,8 +254,8 @@ class Database:
         elif self.file is not None:
             busy = {"timeout": self.limits.sqlite_busy_ms / 1000}
             reader = create_engine(self.engine.url, poolclass=NullPool, connect_args=busy)
-            _configure_sqlite(reader, read_only=True, limits=self.limits)
             _guard_sqlite(reader)
+            _configure_sqlite(reader, read_only=True, limits=self.limits)
             ConnectionWatch(reader)
             try:
                 yield Database(reader, is_snapshot=True, limits=self.limits)

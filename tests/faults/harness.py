@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -58,9 +59,17 @@ class LoopReport:
 class HandInLoop(threading.Thread):
     """Hands in each pupil's card once, in order, until stopped or out of pupils."""
 
-    def __init__(self, database: Database, school: DemoSchool, pause_s: float = 0.01) -> None:
+    def __init__(
+        self,
+        database: Database,
+        school: DemoSchool,
+        pause_s: float = 0.01,
+        idle: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """``idle()`` true: nobody scans (the kiosk is idle) until it turns false."""
         super().__init__(daemon=True)
-        self.database, self.school, self.pause_s = database, school, pause_s
+        self.database, self.school, self.pause_s, self.idle = database, school, pause_s, idle
+        self.idling = threading.Event()
         self.report = LoopReport()
         self._halt = threading.Event()
 
@@ -69,6 +78,7 @@ class HandInLoop(threading.Thread):
         away by a failure comes back and scans again)."""
         for pupil_id in self.school.pupil_ids:
             while not self._halt.is_set():
+                self._wait_while_idle()
                 told = self._scan(pupil_id)
                 self.report.told.append(told)
                 if told.said == "unknown":
@@ -94,6 +104,12 @@ class HandInLoop(threading.Thread):
         except KioskError as error:
             said = type(error).__name__
         return Told(pupil_id, token, started, time.monotonic() - started, said, custody_id)
+
+    def _wait_while_idle(self) -> None:
+        while self.idle() and not self._halt.is_set():
+            self.idling.set()
+            self._halt.wait(0.01)
+        self.idling.clear()
 
     def _settle(self, told: Told) -> None:
         """Ask until the outcome is known; the pupil waits meanwhile."""
