@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -14,6 +15,7 @@ from kiosk.db import Database, Sessions, open_database
 from kiosk.errors import KioskError
 from kiosk.services import staff
 from kiosk.services.staff import StaffMember
+from kiosk.sqlite_guard import folder_problem
 
 Handler = Callable[["Context", argparse.Namespace], int]
 Configure = Callable[[argparse.ArgumentParser], None]
@@ -49,6 +51,11 @@ class Context:
         from kiosk.services import settings
 
         ensure_data_dir(self.config)
+        problem = folder_problem(self.config.data_dir)
+        if problem is not None:  # said at once; the kiosk still starts, and says so too
+            print(
+                f"kiosk: {problem}: nothing can be saved there until it is fixed", file=sys.stderr
+            )
         try:
             database = open_database(self.config.database_url)
         except Exception as exc:  # the driver's own words are useful to an admin here

@@ -282,6 +282,7 @@ class CameraService(QObject):
         if worker is None or thread is None:
             return
         worker.stop()
+        thread.quit()  # its event loop ends as soon as the stuck read returns
         for name in _RELAYED:
             getattr(worker, name).disconnect(getattr(self, name))
         was_lost = worker.lost

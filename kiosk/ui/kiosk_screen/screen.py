@@ -35,6 +35,7 @@ from kiosk.db import Sessions
 from kiosk.errors import NotAuthorised
 from kiosk.scanning.debounce import ScanDebouncer
 from kiosk.services import settings
+from kiosk.services.health import DEVICES
 from kiosk.services.outcome import OutcomeUnknown
 from kiosk.services.settings import SchoolSettings
 from kiosk.services.staff import StaffMember
@@ -361,6 +362,8 @@ class KioskScreen(StaffDesk, QWidget):
             self.camera.frame_ready.connect(self._on_frame)
             self.camera.camera_lost.connect(self._on_camera_lost)
             self.camera.camera_found.connect(lambda: self.idle_page.set_camera_problem(""))
+            self.camera.camera_lost.connect(lambda _why: DEVICES.camera_is("lost"))
+            self.camera.camera_found.connect(lambda: DEVICES.camera_is("working"))
         self.camera.start()
 
     def stop_camera(self) -> None:
