@@ -7,13 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
-    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -24,17 +24,19 @@ from PySide6.QtWidgets import (
 
 from kiosk.clock import local_date, to_local, utcnow
 from kiosk.db import Sessions
+from kiosk.db_limits import deadline
 from kiosk.printing import receipts
 from kiosk.services import chain_of_custody, pupils, settings
 from kiosk.services.common import PupilSummary
 from kiosk.services.staff import StaffMember
-from kiosk.ui.background import describe_failure, failure_words
+from kiosk.ui.background import Failure, Op, describe_failure
 from kiosk.ui.style import GREEN, GREY, RED
 
 log = logging.getLogger("kiosk.ui.staff")
 T = TypeVar("T")
 
 PHOTO_SIZE = (180, 225)
+STAFF_CALL_S = 10.0  # a console look-up or action that takes longer gives up its connection
 
 
 class Feedback(QLabel):
@@ -74,18 +76,39 @@ class Feedback(QLabel):
         return RED in self.styleSheet() and bool(self.text())
 
 
-def attempt(feedback: Feedback, what: str, action: Callable[[], T]) -> tuple[bool, T | None]:
-    """Run one short service call on the GUI thread (a look-up, or one write behind a
-    button; longer work goes through ``kiosk.ui.background.Op``). A failure becomes words
-    under the form; services do one transaction each, so a failure has changed nothing."""
-    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
-        return True, action()
-    except Exception as error:
-        feedback.error(failure_words(error, what))
-        return False, None
-    finally:
-        QApplication.restoreOverrideCursor()
+def attempt(
+    owner: QWidget,
+    feedback: Feedback,
+    what: str,
+    action: Callable[[], T],
+    then: Callable[[T], None] | None = None,
+    otherwise: Callable[[], None] | None = None,
+) -> None:
+    """Run one short service call (a look-up, or one write behind a button) off the GUI
+    thread, bounded by the kiosk's deadline; ``then`` gets its result on the GUI thread.
+    A failure becomes words under the form; services do one transaction each, so a
+    failure has changed nothing (``otherwise`` runs after its words are shown). Read
+    widgets before, never inside ``action``: it runs on a worker thread. The screen answers
+    taps meanwhile; ``owner`` shows a busy cursor until the answer comes."""
+    owner.setCursor(Qt.CursorShape.BusyCursor)
+
+    def answered(result: T) -> None:
+        owner.unsetCursor()
+        if then is not None:
+            then(result)
+
+    def failed(failure: Failure) -> None:
+        owner.unsetCursor()
+        feedback.error(failure.words)
+        if otherwise is not None:
+            otherwise()
+
+    Op(owner, what, partial(_bounded, action)).success(answered).failure(failed).run()
+
+
+def _bounded(action: Callable[[], T]) -> T:
+    with deadline(STAFF_CALL_S):
+        return action()
 
 
 def when_text(value: dt.datetime | None, today: dt.date | None = None) -> str:
