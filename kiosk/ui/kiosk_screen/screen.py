@@ -32,6 +32,7 @@ from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 from kiosk.clock import to_local, utcnow
 from kiosk.config import Config
 from kiosk.db import Sessions
+from kiosk.db_limits import deadline
 from kiosk.errors import NotAuthorised
 from kiosk.scanning.debounce import ScanDebouncer
 from kiosk.services import settings
@@ -175,7 +176,8 @@ class KioskScreen(StaffDesk, QWidget):
         and the mode; if the database is down the kiosk starts anyway and keeps retrying
         in the background."""
         try:
-            school = settings.load(self.sessions)
+            with deadline(self.sessions.limits.job_s):  # a hung database delays the start
+                school = settings.load(self.sessions)  # by the deadline at most
         except Exception as error:
             log_failure("Loading the settings", error)
             self._apply_settings(None)

@@ -150,29 +150,44 @@ class PhotoLabel(QLabel):
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setFrameShape(QFrame.Shape.Box)
         self.has_photo = False
+        self.pupil_id: int | None = None
         self.show_pupil(None, None)
 
     def show_pupil(self, sessions: Sessions | None, pupil: PupilSummary | None) -> None:
+        """The photo is read in the background and shown when it comes (if this pupil is
+        still the one shown); meanwhile, and without one, the box says so."""
         self.clear()
         self.has_photo = False
-        if sessions is not None and pupil is not None and pupil.has_photo:
-            pixmap = QPixmap()
-            try:
-                data = pupils.photo(sessions, pupil.id)
-            except Exception as error:  # the photo helps the check; the screen carries on
-                log.warning("Photo not loaded: %s", describe_failure(error))
-                data = None
-            if data and pixmap.loadFromData(data):
-                self.setPixmap(
-                    pixmap.scaled(
-                        self.size(),
-                        Qt.AspectRatioMode.KeepAspectRatio,
-                        Qt.TransformationMode.SmoothTransformation,
-                    )
-                )
-                self.has_photo = True
-                return
+        self.pupil_id = pupil.id if pupil is not None else None
         self.setText("No photo" if pupil is not None else "")
+        if sessions is not None and pupil is not None and pupil.has_photo:
+            self.setText("Loading the photo…")
+            job = partial(_bounded, partial(pupils.photo, sessions, pupil.id))
+            Op(self, "Loading a photo", job).success(partial(self._show_photo, pupil.id)).failure(
+                partial(self._no_photo, pupil.id)
+            ).run()
+
+    def _show_photo(self, pupil_id: int, data: bytes | None) -> None:
+        if pupil_id != self.pupil_id:
+            return  # another pupil is shown now
+        pixmap = QPixmap()
+        if not data or not pixmap.loadFromData(data):
+            self.setText("No photo")
+            return
+        self.setPixmap(
+            pixmap.scaled(
+                self.size(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
+        self.has_photo = True
+
+    def _no_photo(self, pupil_id: int, failure: Failure) -> None:
+        # The photo helps the check; the screen carries on without it.
+        log.warning("Photo not loaded: %s", describe_failure(failure.error))
+        if pupil_id == self.pupil_id:
+            self.setText("No photo")
 
 
 def receipts_folder(data_dir: Path) -> Path:
