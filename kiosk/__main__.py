@@ -10,7 +10,10 @@ from collections.abc import Callable, Sequence
 # Command modules register themselves in kiosk.cli.COMMANDS when imported.
 import kiosk.cli_admin  # noqa: F401  (registers roster, photos, cards, labels, slots, settings)
 import kiosk.cli_reports as _cli_reports  # noqa: F401  (registers export, purge, backup, restore)
-from kiosk import cli_core  # noqa: F401  (registers run, demo, verify-log, db, staff)
+from kiosk import (
+    cli_core,  # noqa: F401  (registers run, demo, db, staff)
+    cli_record,  # noqa: F401  (registers verify-log, audit-keys)
+)
 from kiosk.cli import COMMANDS, CliError, Context
 from kiosk.errors import KioskError
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk.config import Config, ensure_data_dir, load_config
 from kiosk.db import Database, Sessions, open_database
@@ -16,6 +17,11 @@ from kiosk.errors import KioskError
 from kiosk.services import staff
 from kiosk.services.staff import StaffMember
 from kiosk.sqlite_guard import folder_problem
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from kiosk.record.seal import Sealer
 
 Handler = Callable[["Context", argparse.Namespace], int]
 Configure = Callable[[argparse.ArgumentParser], None]
@@ -39,6 +45,8 @@ def command(
 @dataclass
 class Context:
     config: Config
+    sealer: Sealer | None = None  # signs the audit chain's heads (once the database is open)
+    unsigned_because: str = ""
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Context:
@@ -62,7 +70,21 @@ class Context:
             cause = exc.__cause__ if isinstance(exc, KioskError) and exc.__cause__ else exc
             raise CliError(f"cannot open the database: {cause}") from exc
         settings.ensure_install(database)
+        self._start_sealing(database.engine)
         return database
+
+    def _start_sealing(self, engine: Engine) -> None:
+        """Sign every audit event this process appends, when this kiosk is enrolled."""
+        from kiosk.keystore import KeyStore, KeyStoreError
+        from kiosk.record import seal
+
+        store = KeyStore.for_config(self.config)
+        try:
+            self.sealer, self.unsigned_because = seal.load(
+                engine, store, self.config.kiosk_name, self.config.anchor_dir
+            )
+        except KeyStoreError as exc:
+            self.sealer, self.unsigned_because = None, str(exc)
 
     @property
     def sessions(self) -> Sessions:

@@ -1,19 +1,26 @@
-"""Core commands: run, demo, verify-log, db upgrade, staff."""
+"""Core commands: run, demo, db upgrade, staff (verify-log: kiosk.cli_record)."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from kiosk.cli import CliError, Context, command, read_pin, staff_login
-from kiosk.config import sqlite_url
 from kiosk.errors import KioskError
 
 
 def _run_gui(ctx: Context) -> int:
+    import sys
+
+    from kiosk.record import seal
     from kiosk.ui.app import run_app
 
-    return run_app(ctx.config, ctx.sessions)
+    sessions = ctx.sessions
+    if ctx.sealer is not None:
+        ctx.sealer.rotate_if_due(sessions)
+        seal.start_daily_rotation(ctx.sealer, sessions)
+    elif ctx.unsigned_because != seal.NOT_SET_UP:  # signed elsewhere, but not by this kiosk
+        print(f"Warning: the audit log is not signed here: {ctx.unsigned_because}", file=sys.stderr)
+    return run_app(ctx.config, sessions)
 
 
 def _configure_run(parser: argparse.ArgumentParser) -> None:
@@ -64,26 +71,6 @@ def demo(ctx: Context, args: argparse.Namespace) -> int:
     if args.no_run:
         return 0
     return _run_gui(ctx)
-
-
-def _configure_verify(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=Path, help="check this SQLite file instead (e.g. a copy)")
-
-
-@command("verify-log", "Walk the audit chain and name the first broken event.", _configure_verify)
-def verify_log(ctx: Context, args: argparse.Namespace) -> int:
-    from kiosk.db import open_database
-    from kiosk.services import audit
-
-    if args.db:
-        if not args.db.is_file():
-            raise CliError(f"no such file: {args.db}")
-        sessions = open_database(sqlite_url(args.db.resolve()), migrate=False)
-    else:
-        sessions = ctx.sessions
-    report = audit.verify(sessions)
-    print(report.describe())
-    return 0 if report.intact else 1
 
 
 def _configure_db(parser: argparse.ArgumentParser) -> None:

@@ -1,7 +1,7 @@
 """Report and data-care commands: export, purge, backup, restore.
 
-Exports and the purge log in a staff member (``--as NAME``; the PIN is asked for, or given
-with ``--pin`` in scripts) so the audit log names who did it. An export goes where ``--out``
+Exports and the purge log in a staff member (``--as NAME``; the PIN is asked for, or
+KIOSK_PIN in scripts) so the audit log names who did it. An export goes where ``--out``
 says, or into the data directory's ``exports`` folder.
 """
 
@@ -17,14 +17,45 @@ from kiosk.cli import CliError, Context, add_login, command, staff_login
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
-    from kiosk.exports import ExportRequest, Report
+    from kiosk.exports import ExportRequest, Format, Report
 
 
 def _date(text: str) -> dt.date:
+    """A date as a school office writes it: 2026-09-01, or the UK's 01/09/2026 (also
+    1/9/2026, 01-09-2026, 01.09.2026: day first)."""
+    cleaned = text.strip()
     try:
-        return dt.date.fromisoformat(text)
+        if cleaned[:4].isdigit() and cleaned[4:5] == "-":
+            return dt.date.fromisoformat(cleaned)
+        day, month, year = (
+            int(part) for part in cleaned.replace("-", "/").replace(".", "/").split("/")
+        )
+        return dt.date(year if year > 99 else 2000 + year, month, day)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-09-01") from exc
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date like 2026-09-01 or 01/09/2026"
+        ) from exc
+
+
+FORMATS: dict[str, Format] = {".csv": "csv", ".xlsx": "xlsx", ".pdf": "pdf"}
+
+
+def _format_of(args: argparse.Namespace) -> Format:
+    """The export's format: --format, or the --out file's extension; the two must agree (an
+    Excel file named .csv does not open as one)."""
+    by_name = FORMATS.get(args.out.suffix.lower()) if args.out else None
+    if args.out is not None and by_name is None:
+        raise CliError(f"--out must end in .csv, .xlsx or .pdf (not {args.out.name!r})")
+    chosen: Format | None = args.format or by_name
+    if chosen is None:
+        raise CliError("say which format: --format csv, xlsx or pdf (or --out FILE.csv ...)")
+    if by_name is not None and by_name != chosen:
+        raise CliError(f"--format {chosen} does not match the file name {args.out.name!r}")
+    if chosen == "pdf" and args.kind is not None:
+        raise CliError(
+            "--kind is for the CSV and XLSX logs: the PDF is the governors' summary of both"
+        )
+    return chosen
 
 
 def _confirm(question: str, assume_yes: bool) -> bool:
@@ -44,14 +75,13 @@ def _configure_export(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--format",
         choices=["csv", "xlsx", "pdf"],
-        required=True,
-        help="csv or xlsx for a log; pdf for the summary for governors",
+        help="csv or xlsx for a log; pdf for the summary for governors (default: from --out)",
     )
     parser.add_argument(
         "--kind",
         choices=["custody", "audit"],
-        default="custody",
-        help="which log (csv/xlsx): one row per device stay, or every audit event",
+        help="which log (csv/xlsx): one row per device stay (custody, the default), or every "
+        "audit event",
     )
     parser.add_argument("--year", type=int, help="only pupils in this year group")
     parser.add_argument("--form", help="only pupils in this form, e.g. 7B")
@@ -65,8 +95,9 @@ def _request(args: argparse.Namespace) -> ExportRequest:
     from kiosk.services.reports.filter import ReportFilter
 
     which = ReportFilter(args.date_from, args.date_to, args.year, args.form, args.custody_kind)
-    report: Report = "summary" if args.format == "pdf" else args.kind
-    return ExportRequest(report, args.format, which)
+    chosen = _format_of(args)
+    report: Report = "summary" if chosen == "pdf" else (args.kind or "custody")
+    return ExportRequest(report, chosen, which)
 
 
 class _Progress:

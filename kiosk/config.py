@@ -26,6 +26,8 @@ class Config:
     kiosk_name: str
     camera: str  # device index ("0") or a path to a video / image folder; "" for none
     fullscreen: bool
+    # A second place (another drive, a network share) for the daily signed audit head.
+    anchor_dir: Path | None = None
 
     @property
     def backup_dir(self) -> Path:
@@ -69,6 +71,9 @@ def load_config(data_dir: Path | None = None) -> Config:
         kiosk_name=pick("KIOSK_NAME", "kiosk_name", "kiosk-1"),
         camera=pick("KIOSK_CAMERA", "camera", "0"),
         fullscreen=pick("KIOSK_FULLSCREEN", "fullscreen", "true").lower() in ("1", "true", "yes"),
+        anchor_dir=Path(anchor).expanduser()
+        if (anchor := pick("KIOSK_ANCHOR_DIR", "anchor_dir", ""))
+        else None,
     )
 
 

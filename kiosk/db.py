@@ -17,7 +17,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, InternalError, OperationalError
+from sqlalchemy.exc import (
+    DBAPIError,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    OperationalError,
+    ProgrammingError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -128,7 +135,8 @@ def is_unavailable(error: BaseException) -> bool:
     words = str(error.orig).lower()
     code = str(getattr(error.orig, "sqlstate", "") or "")
     if "sqlite" in type(error.orig).__module__:
-        return isinstance(error, OperationalError) and any(w in words for w in _SQLITE_UNAVAILABLE)
+        faults = (IntegrityError, ProgrammingError)  # the kiosk's own, whatever their words
+        return not isinstance(error, faults) and any(w in words for w in _SQLITE_UNAVAILABLE)
     if isinstance(error, InternalError):
         return code == _PG_READ_ONLY
     return isinstance(error, OperationalError) and not code.startswith(_PG_RETRY_CLASS)

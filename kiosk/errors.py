@@ -102,3 +102,13 @@ class RecordsNotAnswering(DatabaseUnavailable):
     is still being checked."""
 
     default_message = "The kiosk is waiting for its records: please wait or see the office"
+
+
+class AuditChainDamaged(KioskError):
+    """The audit log cannot be continued safely (its head is missing, or it is behind a
+    signed head): nothing is recorded until an administrator has looked."""
+
+    default_message = (
+        "The kiosk's record of hand-ins looks damaged, so it cannot record anything. "
+        "Please see the office (an administrator should run 'kiosk verify-log')."
+    )

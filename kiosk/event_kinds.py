@@ -78,6 +78,12 @@ class EventKind(StrEnum):
     BACKUP_MADE = "backup_made", "Backup made"
     DATABASE_RESTORED = "database_restored", "Database restored from a backup"
     RETENTION_PURGE = "retention_purge", "Old records removed under the retention policy"
+    # the signed record's keys (kiosk.record.lines)
+    AUDIT_ROOT = "audit_root", "School audit fingerprint set up"
+    AUDIT_KEY_ENROL = "audit_key_enrol", "Kiosk enrolled to sign the record"
+    AUDIT_KEY_HANDOVER = "audit_key_handover", "Record handed over to a new kiosk PC"
+    AUDIT_KEY_EPOCH = "audit_key_epoch", "Kiosk's daily signing key changed"
+    AUDIT_KEY_REVOKE = "audit_key_revoke", "Kiosk's signing key revoked"
 
 
 KIOSK_EVENTS = frozenset(

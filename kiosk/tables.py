@@ -7,7 +7,9 @@ import datetime as dt
 from enum import StrEnum
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -74,7 +76,8 @@ class Pupil(Base):
     admission_number: Mapped[str] = mapped_column(String(20), unique=True)
     legal_forename: Mapped[str] = mapped_column(String(100))
     preferred_forename: Mapped[str | None] = mapped_column(String(100))
-    surname: Mapped[str] = mapped_column(String(100))
+    surname: Mapped[str] = mapped_column(String(100))  # legal surname
+    preferred_surname: Mapped[str | None] = mapped_column(String(100))
     year_group: Mapped[int] = mapped_column(Integer)
     reg_group: Mapped[str] = mapped_column(String(20), index=True)
     date_of_birth: Mapped[dt.date | None] = mapped_column(Date)
@@ -93,8 +96,12 @@ class Pupil(Base):
         return self.preferred_forename or self.legal_forename
 
     @property
+    def display_surname(self) -> str:
+        return self.preferred_surname or self.surname
+
+    @property
     def display_name(self) -> str:
-        return f"{self.display_forename} {self.surname}"
+        return f"{self.display_forename} {self.display_surname}"
 
 
 class Card(Base):
@@ -222,6 +229,16 @@ class AuditEvent(Base):
     lets a retention purge redact personal details without breaking verification."""
 
     __tablename__ = "audit_events"
+    __table_args__ = (
+        CheckConstraint("seq > 0", name="seq_positive"),
+        Index(
+            "ix_audit_events_redacted",
+            "seq",
+            "pupil_id",
+            sqlite_where=text("redacted"),
+            postgresql_where=text("redacted"),
+        ),
+    )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
@@ -233,6 +250,32 @@ class AuditEvent(Base):
     custody_id: Mapped[int | None] = mapped_column(Integer, index=True)
     details: Mapped[str] = mapped_column(Text)
     details_digest: Mapped[str] = mapped_column(String(64))
+    # Random, per event: details_digest = SHA-256(salt + details). NULL on events written
+    # before salting (plain digest) and on redacted ones (destroyed with the details).
+    details_salt: Mapped[str | None] = mapped_column(String(32))
     redacted: Mapped[bool] = mapped_column(Boolean, default=False)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditRedactionGrant(Base):
+    """A pupil whose audit events the running retention purge may redact: written and
+    deleted again inside the purge's transaction (the UPDATE trigger checks it)."""
+
+    __tablename__ = "audit_redaction_grants"
+
+    pupil_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    granted_in: Mapped[int | None] = mapped_column(BigInteger)  # PostgreSQL transaction id
+
+
+class AuditHead(Base):
+    """A kiosk key line's newest signed chain head: (seq, hash) signed with the line's key
+    of ``epoch`` (kiosk.record)."""
+
+    __tablename__ = "audit_heads"
+
+    line: Mapped[str] = mapped_column(String(60), primary_key=True)
+    epoch: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real SQLite file per test, migrated with the real Alembic scripts."""
+"""Shared fixtures: a real SQLite file per test, a copy of a template that the real Alembic
+scripts migrated once per session (see school_copies.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from school_copies import Template, make_template, small_school
+from school_copies import Template, make_empty_template, make_template, small_school
 from sqlalchemy import Engine
 
-from kiosk.db import Database, Sessions, open_database
+from kiosk.db import Database, Sessions
 from kiosk.demo import DemoSchool
 from kiosk.services import settings
 
@@ -36,10 +37,12 @@ def database_url(data_dir: Path) -> str:
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = open_database(database_url).engine
-    yield engine
-    engine.dispose()
+def engine(request: pytest.FixtureRequest, database_url: str) -> Iterator[Engine]:
+    """The test's database, at the newest schema: a copy of the small school when the test
+    uses ``school``, otherwise of the empty migrated template."""
+    wanted = "school_template" if "school" in request.fixturenames else "empty_template"
+    template: Template[object] = request.getfixturevalue(wanted)
+    yield from template.engine_for(database_url)
 
 
 @pytest.fixture
@@ -50,17 +53,25 @@ def sessions(engine: Engine) -> Sessions:
 
 
 @pytest.fixture
-def school(sessions: Sessions) -> DemoSchool:
+def school(
+    sessions: Sessions, database_url: str, school_template: Template[DemoSchool]
+) -> DemoSchool:
     """A small school: admin/office/senior staff (PINs in kiosk.demo.DEMO_STAFF), 20 slots
-    (18 ordinary, 2 reserved for confiscations), 30 pupils each with a card."""
-    return small_school(sessions)
+    (18 ordinary, 2 reserved for confiscations), 30 pupils each with a card. The test's
+    database is a copy of it (see ``engine``)."""
+    return school_template.built_for(database_url)
 
 
 @pytest.fixture(scope="session")
 def school_template(tmp_path_factory: pytest.TempPathFactory) -> Template[DemoSchool]:
-    """The same small school built once into a SQLite file, for folders whose tests copy
-    it (see school_copies.py)."""
+    """The small school built once into a SQLite file that tests copy."""
     return make_template(tmp_path_factory, "school", small_school)
+
+
+@pytest.fixture(scope="session")
+def empty_template(tmp_path_factory: pytest.TempPathFactory) -> Template[None]:
+    """The schema the migrations make, built once; tests copy it instead of migrating."""
+    return make_empty_template(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

@@ -290,6 +290,16 @@ class PostgresServer:
         finally:
             self.drop_database(name)
 
+    @contextlib.contextmanager
+    def reserved_database(self) -> Iterator[str]:
+        """A URL whose database the caller creates (from a template of its choice), dropped
+        afterwards if it was."""
+        name = f"kiosk_{os.getpid()}_{next(self._names)}"
+        try:
+            yield self.url(name)
+        finally:
+            self.drop_database(name)
+
 
 _shared: PostgresServer | None = None
 _failure: PostgresUnavailable | None = None

@@ -1,10 +1,11 @@
 """Databases built once per test session and copied for each test.
 
-Building a school (staff PIN hashes, slots, cards, history, each step in its own durable
-transaction) takes seconds; copying the SQLite file with the online backup API takes
-milliseconds, and each test still gets its own real file. On PostgreSQL (a test
-parametrised with ``database_url = "postgresql"``) the school is built afresh in a
-database of the test's own.
+Running the Alembic migrations takes a good fraction of a second and building a school
+(staff PIN hashes, slots, cards, history, each step in its own durable transaction) takes
+seconds; copying a SQLite file with the online backup API takes milliseconds, and each test
+still gets its own real file. On PostgreSQL (a test parametrised with ``database_url =
+"postgresql"``) the template is built once into a database of the test server, and each
+test's database is made from it with ``CREATE DATABASE ... TEMPLATE``.
 """
 
 from __future__ import annotations
@@ -12,56 +13,126 @@ from __future__ import annotations
 import copy
 import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import closing
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from kiosk.config import sqlite_url
-from kiosk.db import Sessions, make_engine, open_database
+from kiosk.db import Database, Sessions, make_engine, open_database
 from kiosk.demo import DemoSchool, build_school
 from kiosk.services import settings
+
+if TYPE_CHECKING:
+    from pgserver import PostgresServer
 
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
 class Template(Generic[T]):
-    """A migrated SQLite file and what building it returned (ids, actors, cards)."""
+    """A migrated SQLite file and what building it returned (ids, actors, cards).
 
+    ``build`` is None for the empty template: the schema and nothing else (not even the
+    install settings, which the ``sessions`` fixture creates as the kiosk does on start).
+    """
+
+    name: str
     path: Path
     built: T
+    build: Callable[[Sessions], T] | None
+    # The same template on the PostgreSQL test server, made on first use:
+    # database name -> what building it returned.
+    _on_postgres: dict[str, T] = field(default_factory=dict, compare=False, repr=False)
 
     def engine_for(self, database_url: str) -> Iterator[Engine]:
-        """An engine on this template's copy (SQLite) or on the test's own PostgreSQL
-        database (already migrated by the server fixture)."""
-        if database_url.startswith("sqlite"):
-            target = Path(database_url.split("///", 1)[1])
-            with sqlite3.connect(self.path) as source, sqlite3.connect(target) as copied:
-                source.backup(copied)
-            engine = make_engine(database_url)  # the template is at the newest schema
-        else:
-            engine = open_database(database_url).engine
+        """An engine on the test's database, which is made a copy of this template."""
+        self.copy_to(database_url)
+        engine = make_engine(database_url)  # the template is at the newest schema
         yield engine
         engine.dispose()
 
-    def built_for(self, database_url: str, sessions: Sessions, build: Callable[[Sessions], T]) -> T:
-        """What the test's database holds: a copy of ``built``, or built anew on PostgreSQL."""
-        return copy.deepcopy(self.built) if database_url.startswith("sqlite") else build(sessions)
+    def copy_to(self, database_url: str) -> None:
+        """Make the database at ``database_url`` a copy of this template (replacing it)."""
+        if database_url.startswith("sqlite"):
+            target = Path(database_url.split("///", 1)[1])
+            target.parent.mkdir(parents=True, exist_ok=True)
+            source, copied = sqlite3.connect(self.path), sqlite3.connect(target)
+            with closing(source), closing(copied):
+                source.backup(copied)
+        else:
+            server = _server()
+            name = make_url(database_url).database
+            assert name, database_url
+            server.drop_database(name)
+            server.create_database(name, template=self._postgres_database(server))
+
+    def built_for(self, database_url: str) -> T:
+        """What the test's database holds: a copy of what building the template returned."""
+        if database_url.startswith("sqlite"):
+            return copy.deepcopy(self.built)
+        return copy.deepcopy(self._on_postgres[self._postgres_database(_server())])
+
+    def _postgres_database(self, server: PostgresServer) -> str:
+        migrated = server.migrated_template()
+        if self.build is None:
+            return migrated
+        name = f"{migrated}_{self.name}"
+        if name not in self._on_postgres:
+            server.drop_database(name)
+            server.create_database(name, template=migrated)
+            engine = make_engine(server.url(name))
+            self._on_postgres[name] = _build_in(Database(engine), self.build)
+            engine.dispose()  # a template must have no open connections when copied
+        return name
+
+
+def _server() -> PostgresServer:
+    from pgserver import server_for_tests
+
+    return server_for_tests()
+
+
+def _build_in(sessions: Sessions, build: Callable[[Sessions], T]) -> T:
+    settings.ensure_install(sessions)
+    return build(sessions)
 
 
 def make_template(
     factory: pytest.TempPathFactory, name: str, build: Callable[[Sessions], T]
 ) -> Template[T]:
+    """A template holding what ``build`` makes in a freshly installed database."""
     path = factory.mktemp(name) / "kiosk.db"
     sessions = open_database(sqlite_url(path))
     engine = sessions.engine
-    settings.ensure_install(sessions)
-    built = build(sessions)
+    built = _build_in(sessions, build)
     engine.dispose()  # checkpoints the WAL into the file that is copied
-    return Template(path, built)
+    return Template(name, path, built, build)
+
+
+def make_empty_template(factory: pytest.TempPathFactory) -> Template[None]:
+    """A template with the newest schema and no rows: what the migrations make."""
+    path = factory.mktemp("migrated") / "kiosk.db"
+    engine = open_database(sqlite_url(path)).engine
+    engine.dispose()
+    return Template("migrated", path, None, None)
+
+
+def postgres_database(request: pytest.FixtureRequest, *, migrated: bool) -> Iterator[str]:
+    """A database of the test's own on the PostgreSQL test server, dropped afterwards. When
+    the test uses ``engine``, the engine's template makes it (one CREATE DATABASE, not
+    two); otherwise it is made here, empty or ``migrated``."""
+    server = _server()
+    if "engine" in request.fixturenames:
+        with server.reserved_database() as url:
+            yield url
+    else:
+        with server.fresh_database(migrated=migrated) as url:
+            yield url
 
 
 def sqlite_or_postgres(request: pytest.FixtureRequest, data_dir: Path) -> Iterator[str]:
@@ -69,10 +140,7 @@ def sqlite_or_postgres(request: pytest.FixtureRequest, data_dir: Path) -> Iterat
     if getattr(request, "param", "sqlite") == "sqlite":
         yield sqlite_url(data_dir / "kiosk.db")
         return
-    from pgserver import server_for_tests
-
-    with server_for_tests().fresh_database(migrated=True) as url:
-        yield url
+    yield from postgres_database(request, migrated=True)
 
 
 def small_school(sessions: Sessions) -> DemoSchool:
@@ -81,7 +149,8 @@ def small_school(sessions: Sessions) -> DemoSchool:
 
 
 # Fixtures for a conftest that wants every test's database to start as a copy of the
-# small school: ``from school_copies import engine_on_a_copy, school_on_a_copy``.
+# small school, even when the test does not ask for ``school`` itself:
+# ``from school_copies import engine_on_a_copy, school_on_a_copy``.
 
 
 @pytest.fixture(name="engine")
@@ -93,4 +162,4 @@ def engine_on_a_copy(database_url: str, school_template: Template[DemoSchool]) -
 def school_on_a_copy(
     sessions: Sessions, database_url: str, school_template: Template[DemoSchool]
 ) -> DemoSchool:
-    return school_template.built_for(database_url, sessions, small_school)
+    return school_template.built_for(database_url)

@@ -255,3 +255,44 @@ def test_a_closed_pipe_ends_the_listing_quietly(demo_dir):
         )
         assert len(result.stdout.splitlines()) == 1
         assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+def test_with_no_display_the_kiosk_says_so_instead_of_blaming_a_library(demo_dir):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(KIOSK_DATA_DIR=str(demo_dir), QT_QPA_PLATFORM="xcb")
+    result = subprocess.run(
+        [sys.executable, "-m", "kiosk", "run", "--windowed"],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "No display" in result.stderr and "xcb-cursor" not in result.stderr
+
+
+def test_the_kiosk_starts_quietly_with_no_webcam(demo_dir, tmp_path):
+    """Qt's and OpenCV's warnings (no PulseAudio, no /dev/video0) go to the log, not the
+    terminal; Ctrl-C (SIGINT, sent by `timeout`) closes the kiosk cleanly."""
+    if not shutil.which("xvfb-run"):
+        pytest.skip("needs xvfb-run")
+    env = {**os.environ, "KIOSK_DATA_DIR": str(copy_of_demo(demo_dir, tmp_path))}
+    env.pop("QT_QPA_PLATFORM", None)
+    command = [
+        "timeout",
+        "-s",
+        "INT",
+        "12",
+        "xvfb-run",
+        "-a",
+        sys.executable,
+        "-m",
+        "kiosk",
+        "run",
+        "--windowed",
+        "--camera",
+        "0",
+    ]
+    result = subprocess.run(command, env=env, text=True, capture_output=True, timeout=120)
+    noise = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
+    assert noise == []

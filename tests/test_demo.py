@@ -13,9 +13,9 @@ from kiosk.demo import build_demo
 
 def test_the_demo_week_never_double_books_a_slot_and_its_log_runs_forwards(tmp_path: Path):
     path = tmp_path / "kiosk.db"
-    engine, sessions = open_database(f"sqlite:///{path}")
+    sessions = open_database(f"sqlite:///{path}")
     build_demo(sessions, pupils=120, slot_count=60, days=5)
-    engine.dispose()
+    sessions.dispose()
     with sqlite3.connect(path) as conn:
         # The history starts with the first morning's hand-ins, after the school was set up.
         history = "seq >= (SELECT MIN(seq) FROM audit_events WHERE kind = 'hand_in')"

@@ -11,17 +11,20 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import secrets
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any, Protocol
 
 from sqlalchemy import String, bindparam, func, insert, select, text, type_coerce, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from kiosk.clock import utcnow
 from kiosk.db import Sessions
+from kiosk.errors import AuditChainDamaged
 from kiosk.tables import AuditEvent, Setting
 
 GENESIS_HASH = "0" * 64
@@ -31,6 +34,7 @@ REDACTED_DETAILS = '{"redacted":true}'
 # verify() requires every redacted event to be listed by a later purge event.
 PURGE_KIND = "retention_purge"
 PURGE_RANGES_KEY = "redacted_seq_ranges"
+PURGE_PUPILS_KEY = "purged_pupil_ranges"  # the pupil ids it removed, as [first, last] runs
 
 
 @dataclass(frozen=True)
@@ -50,6 +54,19 @@ def canonical_json(value: Any) -> str:
 
 def sha256_hex(data: str) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def details_digest(details: str, salt: str | None) -> str:
+    """SHA-256 of the details, salted for events written since salting (salt None: an
+    older event's plain digest). A redacted event has lost its salt, so its digest can no
+    longer confirm a guess about what the details were."""
+    return sha256_hex(details if salt is None else salt + details)
+
+
+# Called after each append with (connection, seq, hash) of the new head, for the engine
+# it was registered for: kiosk.record signs the head there (see kiosk.record.seal).
+HeadSigner = Callable[[Connection, int, str], None]
+HEAD_SIGNERS: weakref.WeakKeyDictionary[Engine, HeadSigner] = weakref.WeakKeyDictionary()
 
 
 class HashedEvent(Protocol):
@@ -120,6 +137,7 @@ def append(
     lock_chain(conn)
     last_seq, last_hash, head_exists = _chain_end(conn)
     details_text = canonical_json(details or {})
+    salt = secrets.token_hex(16)
     event = AuditEvent(
         seq=last_seq + 1,
         at=(at or utcnow()).replace(tzinfo=None),
@@ -130,7 +148,8 @@ def append(
         slot_number=slot_number,
         custody_id=custody_id,
         details=details_text,
-        details_digest=sha256_hex(details_text),
+        details_digest=details_digest(details_text, salt),
+        details_salt=salt,
         redacted=False,
         prev_hash=last_hash,
     )
@@ -138,6 +157,9 @@ def append(
     conn.execute(_INSERT_EVENT, _event_row(event))
     head = {"head": f"{event.seq}:{event.hash}"}
     conn.execute(_WRITE_HEAD if head_exists else _INSERT_HEAD, head)
+    signer = HEAD_SIGNERS.get(conn.engine)
+    if signer is not None:
+        signer(conn, event.seq, event.hash)
     return event
 
 
@@ -150,14 +172,16 @@ def _chain_end(conn: Connection) -> tuple[int, str, bool]:
     is written by every append in the same transaction and read here fresh (never from an
     ORM session's identity map). Continuing from it rather than from the newest row means
     events removed from the end show as a gap at the next append instead of being papered
-    over. Without a usable head (an empty or older database) the newest event stands in."""
+    over. A chain with events but no usable head is damaged: nothing is appended to it
+    (continuing from the newest row would hide the removal of the events after it)."""
     head = conn.execute(_READ_HEAD).scalar()
     if head:
         seq, _, hashed = head.partition(":")
         if seq.isdigit() and len(hashed) == 64:
             return int(seq), hashed, True
-    last = conn.execute(_NEWEST_EVENT).first()
-    return (last.seq, last.hash, head is not None) if last else (0, GENESIS_HASH, head is not None)
+    if conn.execute(_NEWEST_EVENT).first() is not None:
+        raise AuditChainDamaged()
+    return 0, GENESIS_HASH, head is not None
 
 
 # Every service's transaction runs these: built once (building a statement costs more than
@@ -167,6 +191,7 @@ _NEWEST_EVENT = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.
 _WRITE_HEAD = update(Setting).where(Setting.key == HEAD_KEY).values(value=bindparam("head"))
 _INSERT_HEAD = insert(Setting).values(key=HEAD_KEY, value=bindparam("head"))
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(7410001)")
+_LOWEST_SEQ = select(func.min(AuditEvent.seq))
 _EVENT_COLUMNS = tuple(column.key for column in AuditEvent.__table__.columns)
 _INSERT_EVENT = insert(AuditEvent)
 
@@ -194,9 +219,10 @@ def _check_event(event: AuditEvent, expected_seq: int, prev_hash: str) -> str | 
         return f"event #{expected_seq} is missing (next found is #{event.seq})"
     if event.prev_hash != prev_hash:
         return "its link to the previous event does not match (an event was removed or changed)"
-    if not event.redacted and sha256_hex(event.details) != event.details_digest:
+    digest = details_digest(event.details, event.details_salt)
+    if not event.redacted and digest != event.details_digest:
         return "its details were changed after it was written"
-    if event.redacted and event.details != REDACTED_DETAILS:
+    if event.redacted and (event.details != REDACTED_DETAILS or event.details_salt is not None):
         return "it is marked redacted but still holds details"
     if event_hash(event) != event.hash:
         return "its contents were changed after it was written"
@@ -219,6 +245,7 @@ _VERIFY_COLUMNS = (
     AuditEvent.redacted,
     AuditEvent.prev_hash,
     AuditEvent.hash,
+    AuditEvent.details_salt,
 )
 _json_string: Callable[[str], str] = json.encoder.encode_basestring  # as json.dumps uses
 _sha256 = hashlib.sha256
@@ -235,7 +262,7 @@ def _iter_rows(session: Session, after: int = 0, batch: int = 20000) -> Iterator
 # The same columns in plain SQL for the DBAPI cursor on SQLite.
 _RANGE_SQL = (
     "SELECT seq, at, kind, actor_id, actor_name, pupil_id, slot_number, custody_id, details,"
-    " details_digest, redacted, prev_hash, hash FROM audit_events"
+    " details_digest, redacted, prev_hash, hash, details_salt FROM audit_events"
     " WHERE seq > ? ORDER BY seq"
 )
 
@@ -274,16 +301,16 @@ def _scan(
     irepr = int.__repr__
     for row in rows:
         (seq, at, kind, actor_id, actor_name, pupil_id, slot, custody_id) = row[:8]
-        (details, digest, redacted, row_prev, stored) = row[8:]
+        (details, digest, redacted, row_prev, stored, salt) = row[8:]
         if seq != expected or row_prev != prev_hash or type(at) is not str:
             break
         if len(at) != 26 or at[10] != " ":
             break
         try:
             if redacted:
-                if details != redacted_text:
+                if details != redacted_text or salt is not None:
                     break
-            elif sha(details.encode()).hexdigest() != digest:
+            elif sha((details if salt is None else salt + details).encode()).hexdigest() != digest:
                 break
             text = (
                 f"[{irepr(seq)},{enc(f'{at[:10]}T{at[11:]}')},{enc(kind)},"
@@ -374,6 +401,10 @@ def verify(sessions: Sessions) -> ChainReport:
         if broken:
             return broken
         prev_hash, count, last, unlisted = walk.prev_hash, walk.count, walk.last, walk.unlisted
+        lowest = session.scalar(_LOWEST_SEQ)
+        if lowest is not None and lowest < 1:
+            problem = "it is numbered 0 or below, outside the chain (an event was slipped in)"
+            return ChainReport(False, count, last, prev_hash, lowest, problem)
         if count == 0 and session.scalar(select(func.count()).select_from(AuditEvent)):
             return ChainReport(False, 0, None, None, 1, "the first event is missing")
         head = session.get(Setting, HEAD_KEY)

@@ -272,7 +272,7 @@ def _face(session: Session, pupil: Pupil, serial: int, photo: bytes | None) -> C
     return CardFace(
         pupil_id=pupil.id,
         forename=pupil.display_forename,
-        surname=pupil.surname,
+        surname=pupil.display_surname,
         reg_group=pupil.reg_group,
         year_group=pupil.year_group,
         serial=serial,

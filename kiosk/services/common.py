@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -80,7 +80,7 @@ def summarise(pupil: Pupil, has_photo: bool | None = None) -> PupilSummary:
     return PupilSummary(
         id=pupil.id,
         forename=pupil.display_forename,
-        surname=pupil.surname,
+        surname=pupil.display_surname,
         year_group=pupil.year_group,
         reg_group=pupil.reg_group,
         admission_number=pupil.admission_number,
@@ -96,7 +96,7 @@ SUMMARY_COLUMNS = (
     Pupil.id.label("pupil_id"),
     Pupil.preferred_forename,
     Pupil.legal_forename,
-    Pupil.surname,
+    func.coalesce(Pupil.preferred_surname, Pupil.surname).label("surname"),
     Pupil.year_group,
     Pupil.reg_group,
     Pupil.admission_number,

@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from kiosk.clock import local_date, start_of_local_day
+from kiosk.clock import local_date, start_of_local_day, to_local, utcnow
 from kiosk.db import Sessions
-from kiosk.services import exemptions
+from kiosk.services import exemptions, settings
 from kiosk.services.common import (
     SUMMARY_COLUMNS,
     AnyRow,
@@ -23,6 +23,7 @@ from kiosk.services.common import (
     now_or,
     summary_of,
 )
+from kiosk.services.settings import parse_time
 from kiosk.tables import (
     HELD,
     Confiscation,
@@ -100,6 +101,8 @@ class Dashboard:
     expected_not_in: int
     exemptions: int
     slots: tuple[SlotState, ...]
+    # When hand-in opens later today: until then "expected" means due, not missing.
+    handin_opens_later: dt.time | None = None
 
     @property
     def free_slots(self) -> int:
@@ -277,7 +280,10 @@ def dashboard(sessions: Sessions, now: dt.datetime | None = None) -> Dashboard:
                 *exemptions.applies_on(today)
             )
         )
+        opens = parse_time(settings.get_value(session, "handin_opens"))
+        local_now = to_local(now or utcnow()).time()
         return Dashboard(
+            handin_opens_later=opens if local_now < opens else None,
             today=today,
             held_today=held_today,
             held_overnight=held_overnight,

@@ -26,6 +26,7 @@ class PupilRecord:
     year_group: int
     reg_group: str
     preferred_forename: str | None = None
+    preferred_surname: str | None = None
     date_of_birth: dt.date | None = None
     brings_device: bool = True
 
@@ -38,6 +39,7 @@ def create_in(session: Session, record: PupilRecord) -> Pupil:
         legal_forename=record.legal_forename,
         preferred_forename=record.preferred_forename,
         surname=record.surname,
+        preferred_surname=record.preferred_surname,
         year_group=record.year_group,
         reg_group=record.reg_group,
         date_of_birth=record.date_of_birth,
@@ -65,6 +67,7 @@ def search(
             query = query.where(
                 or_(
                     Pupil.surname.ilike(like),
+                    Pupil.preferred_surname.ilike(like),
                     Pupil.legal_forename.ilike(like),
                     Pupil.preferred_forename.ilike(like),
                     Pupil.admission_number == word,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date
@@ -34,7 +34,16 @@ from kiosk.rules import Action
 from kiosk.services import audit, settings
 from kiosk.services.audit import Actor
 from kiosk.services.common import now_or, require
-from kiosk.tables import HELD, AuditEvent, Card, Confiscation, Custody, Exemption, Pupil
+from kiosk.tables import (
+    HELD,
+    AuditEvent,
+    AuditRedactionGrant,
+    Card,
+    Confiscation,
+    Custody,
+    Exemption,
+    Pupil,
+)
 
 PURGED_NAME = "Purged"
 CHUNK = 500  # pupils per statement: keeps IN lists well inside every database's limits
@@ -177,6 +186,7 @@ def _blank_pupils(session: Session, ids: list[int], now: dt.datetime) -> None:
                 legal_forename=PURGED_NAME,
                 preferred_forename=None,
                 surname=PURGED_NAME,
+                preferred_surname=None,
                 upn=placeholder,
                 admission_number=placeholder,
                 date_of_birth=None,
@@ -206,13 +216,25 @@ def _apply(session: Session, pupil_ids: list[int], now: dt.datetime) -> None:
             .where(Exemption.id.in_(_exemptions_filter(ids)))
             .values(detail=PURGED_NAME)
         )
-        # The database's append-only trigger allows exactly this change to an event.
-        session.execute(
-            update(AuditEvent)
-            .where(AuditEvent.pupil_id.in_(ids), AuditEvent.redacted.is_(False))
-            .values(details=audit.REDACTED_DETAILS, redacted=True)
-            .execution_options(synchronize_session=False)
-        )
+        _redact_events(session, ids)
+
+
+def _redact_events(session: Session, ids: list[int]) -> None:
+    """The database's append-only trigger allows exactly this change to an event, and only
+    for pupils granted here, in this transaction (the grants go again before it commits).
+    The salt goes with the details: the digest left behind confirms no guess."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    granted_in = session.scalar(select(func.txid_current())) if postgres else None
+    session.execute(
+        insert(AuditRedactionGrant), [{"pupil_id": i, "granted_in": granted_in} for i in ids]
+    )
+    session.execute(
+        update(AuditEvent)
+        .where(AuditEvent.pupil_id.in_(ids), AuditEvent.redacted.is_(False))
+        .values(details=audit.REDACTED_DETAILS, details_salt=None, redacted=True)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(delete(AuditRedactionGrant).where(AuditRedactionGrant.pupil_id.in_(ids)))
 
 
 def purge(
@@ -257,6 +279,7 @@ def purge(
             "exemptions_cleared": result.exemptions_cleared,
             "events_redacted": result.events_redacted,
             audit.PURGE_RANGES_KEY: seq_ranges(events),
+            audit.PURGE_PUPILS_KEY: seq_ranges(pupil_ids),
         }
         event = audit.append(session, EventKind.RETENTION_PURGE, actor, details=details, at=now)
         return replace(result, audit_seq=event.seq)

@@ -38,6 +38,7 @@ COMPARED = (
     Field.LEGAL_FORENAME,
     Field.PREFERRED_FORENAME,
     Field.SURNAME,
+    Field.PREFERRED_SURNAME,
     Field.YEAR_GROUP,
     Field.REG_GROUP,
     Field.DATE_OF_BIRTH,

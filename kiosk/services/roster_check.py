@@ -78,6 +78,9 @@ def parse_year_group(value: str) -> int | None:
     return None
 
 
+_FORM_YEAR = re.compile(r"^(?:y(?:ea)?r?\s*)?(\d{1,2})(?!\d)", re.IGNORECASE)
+
+
 def year_label(year_group: int) -> str:
     return {-2: "Nursery 1", -1: "Nursery", 0: "Reception"}.get(year_group, f"Year {year_group}")
 
@@ -199,6 +202,18 @@ class _RowChecker:
             self.error(f"Year group '{raw}' is not a year: use a number (7, Year 7, Y7), R or N.")
         return year if year is not None else 0
 
+    def check_year_fits_form(self, year: int, reg: str) -> None:
+        """Warn where the year and the form disagree: a form named 7B in Year 14 is more
+        likely a typing slip than a pupil."""
+        if year > 13:
+            self.warn(f"Year {year} is beyond sixth form (Year 13): please check it.")
+        named = _FORM_YEAR.match(reg)
+        if named and year > 0 and int(named.group(1)) != year:
+            self.warn(
+                f"{year_label(year)} in form {reg}: the form's name says Year "
+                f"{int(named.group(1))}. Please check the year or the form."
+            )
+
     def date_of_birth(self) -> dt.date | None:
         raw = self.values.get(Field.DATE_OF_BIRTH, "")
         if not raw:
@@ -218,8 +233,10 @@ class _RowChecker:
         legal = self.name(Field.LEGAL_FORENAME, required=True)
         preferred = self.name(Field.PREFERRED_FORENAME, required=False)
         surname = self.name(Field.SURNAME, required=True)
+        preferred_surname = self.name(Field.PREFERRED_SURNAME, required=False)
         year = self.year()
         reg = self.text(Field.REG_GROUP, REG_MAX, required=True)
+        self.check_year_fits_form(year, reg)
         born = self.date_of_birth()
         if any(p.blocking for p in self.problems):
             return None
@@ -229,6 +246,9 @@ class _RowChecker:
             legal_forename=legal,
             preferred_forename=preferred if preferred and preferred != legal else None,
             surname=surname,
+            preferred_surname=(
+                preferred_surname if preferred_surname and preferred_surname != surname else None
+            ),
             year_group=year,
             reg_group=reg,
             date_of_birth=born,

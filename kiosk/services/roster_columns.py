@@ -17,6 +17,7 @@ class Field(StrEnum):
     LEGAL_FORENAME = "legal_forename"
     PREFERRED_FORENAME = "preferred_forename"
     SURNAME = "surname"
+    PREFERRED_SURNAME = "preferred_surname"
     YEAR_GROUP = "year_group"
     REG_GROUP = "reg_group"
     DATE_OF_BIRTH = "date_of_birth"
@@ -28,6 +29,7 @@ FIELD_LABELS: dict[Field, str] = {
     Field.LEGAL_FORENAME: "Legal forename",
     Field.PREFERRED_FORENAME: "Preferred forename",
     Field.SURNAME: "Surname",
+    Field.PREFERRED_SURNAME: "Preferred surname",
     Field.YEAR_GROUP: "Year group",
     Field.REG_GROUP: "Registration group",
     Field.DATE_OF_BIRTH: "Date of birth",
@@ -42,8 +44,9 @@ REQUIRED = (
 )
 
 # Header names seen in MIS exports, normalised (lower case, letters and digits only), best
-# first: when two columns match one field (SIMS has "Legal Surname" and "Preferred
-# Surname"), the earlier alias wins and the other column is left unused.
+# first: when two columns match one field, the earlier alias wins and the other column is
+# left unused. SIMS's "Legal Surname" and "Preferred Surname" are two fields: cards and
+# screens show the preferred one when the pupil has one.
 _ALIAS_WORDS: dict[Field, str] = {
     Field.UPN: "upn uniquepupilnumber pupilupn studentupn currentupn",
     Field.ADMISSION_NUMBER: "adno admissionno admissionnumber admno admnumber admissionsno "
@@ -52,8 +55,8 @@ _ALIAS_WORDS: dict[Field, str] = {
     "legalforenames givenname givennames",
     Field.PREFERRED_FORENAME: "preferredforename preferredfirstname preferredname knownas "
     "chosenname",
-    Field.SURNAME: "legalsurname legallastname surname lastname familyname preferredsurname "
-    "preferredlastname",
+    Field.SURNAME: "legalsurname legallastname surname lastname familyname",
+    Field.PREFERRED_SURNAME: "preferredsurname preferredlastname knownassurname chosensurname",
     Field.YEAR_GROUP: "year yeargroup ncyear nationalcurriculumyear curriculumyear yr yeargrp",
     Field.REG_GROUP: "reg reggroup registrationgroup regform registrationform form formgroup "
     "tutorgroup regclass registrationclass class",

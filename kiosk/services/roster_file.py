@@ -54,12 +54,31 @@ def decode_text(data: bytes) -> tuple[str, str]:
         return data.decode("utf-16", errors="replace"), "UTF-16"
     try:
         return data.decode("utf-8"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        _refuse_mixed_encodings(data, exc.start)
     try:
         return data.decode("cp1252"), "Windows-1252"
     except UnicodeDecodeError:
         return data.decode("latin-1"), "ISO-8859-1"
+
+
+# A well-formed UTF-8 sequence for a letter beyond ASCII: in a file that is really
+# Windows-1252, two such bytes side by side ("Ã©") are almost never meant.
+_UTF8_LETTER = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _refuse_mixed_encodings(data: bytes, bad_at: int) -> None:
+    """A file that is UTF-8 but for a stray byte is refused with the line of that byte:
+    decoding all of it as Windows-1252 would silently turn every "Zoë" into "ZoÃ«"."""
+    if _UTF8_LETTER.search(data):
+        line = data.count(b"\n", 0, bad_at) + 1
+        raise InvalidInput(
+            f"Line {line} of the file has a character that is not UTF-8, although the rest "
+            "of the file is UTF-8 (a mix of text encodings). Correct that line, or save the "
+            "file again from the MIS as 'CSV UTF-8', then import it."
+        )
 
 
 def clean_cell(value: str) -> str:
@@ -93,6 +112,11 @@ def _records(text: str, delimiter: str) -> list[SourceRow]:
                 rows.append(SourceRow(start, _trim(cleaned)))
             start = reader.line_num + 1
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise InvalidInput(
+                f"Line {start} of the file has a cell far too long to be a roster value "
+                f"(over {csv.field_size_limit():,} characters): is it the right file?"
+            ) from exc
         raise InvalidInput(f"Line {start} of the file cannot be read as CSV ({exc}).") from exc
     return rows
 
@@ -110,7 +134,11 @@ def _guess_delimiter(text: str) -> str:
     sample = "\n".join(text.splitlines()[:30])
     best, best_width = ",", 0
     for candidate in (",", ";", "\t", "|"):
-        widths = sorted(len(r) for r in csv.reader(io.StringIO(sample), delimiter=candidate) if r)
+        try:
+            rows = list(csv.reader(io.StringIO(sample), delimiter=candidate))
+        except csv.Error:  # e.g. a cell over the csv module's size limit: not this one
+            continue
+        widths = sorted(len(r) for r in rows if r)
         width = widths[len(widths) // 2] if widths else 0
         if width > best_width:
             best, best_width = candidate, width

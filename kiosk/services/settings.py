@@ -87,7 +87,7 @@ def card_keys(conn: Connection) -> tuple[bytes, str]:
     return bytes.fromhex(rows[CARD_SECRET]), rows.get("school_code", DEFAULTS["school_code"])
 
 
-def _parse_time(value: str) -> dt.time:
+def parse_time(value: str) -> dt.time:
     try:
         return dt.time.fromisoformat(value)
     except ValueError as exc:
@@ -100,10 +100,10 @@ def load(sessions: Sessions) -> SchoolSettings:
     return SchoolSettings(
         school_name=values["school_name"],
         school_code=values["school_code"],
-        handin_opens=_parse_time(values["handin_opens"]),
-        handin_closes=_parse_time(values["handin_closes"]),
-        collection_opens=_parse_time(values["collection_opens"]),
-        collection_closes=_parse_time(values["collection_closes"]),
+        handin_opens=parse_time(values["handin_opens"]),
+        handin_closes=parse_time(values["handin_closes"]),
+        collection_opens=parse_time(values["collection_opens"]),
+        collection_closes=parse_time(values["collection_closes"]),
         sound=values["sound"] == "on",
         retention_days=int(values["retention_days"]),
         mode=values["mode"],
@@ -113,9 +113,11 @@ def load(sessions: Sessions) -> SchoolSettings:
 def _validate(key: str, value: str) -> str:
     value = value.strip()
     if key not in PUBLIC_KEYS:
-        raise InvalidInput(f"Unknown setting '{key}'.")
+        raise InvalidInput(
+            f"Unknown setting '{key}'. The settings are: {', '.join(sorted(PUBLIC_KEYS))}."
+        )
     if key.endswith(("_opens", "_closes")):
-        return _parse_time(value).strftime("%H:%M")
+        return parse_time(value).strftime("%H:%M")
     if key == "retention_days" and not (value.isdigit() and 30 <= int(value) <= 3650):
         raise InvalidInput("Retention is a number of days from 30 to 3650.")
     if key == "sound" and value not in ("on", "off"):

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import platform
+import signal
 import sys
 import traceback
 from pathlib import Path
 from types import TracebackType
 
+from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from kiosk.config import Config, ensure_data_dir
@@ -69,9 +72,66 @@ def _log_uncaught(
     log.error("Uncaught %s\n%s", kind.__name__, where)
 
 
+NO_DISPLAY = (
+    "No display: the kiosk needs the PC's desktop. Run it from a desktop session (or set "
+    "DISPLAY), or try the commands that need no screen: kiosk --help."
+)
+
+
+def has_display() -> bool:
+    """False on a Linux machine with neither X11 nor Wayland (an SSH login, a service),
+    where Qt would otherwise blame a missing libxcb-cursor0."""
+    if not sys.platform.startswith("linux"):
+        return True
+    platform_name = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform_name and not platform_name.startswith(("xcb", "wayland")):
+        return True  # offscreen, vnc, eglfs...: Qt needs no display server for these
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _qt_message(kind: QtMsgType, _context: QMessageLogContext, message: str) -> None:
+    """Qt's own chatter (multimedia back-ends it could not load, no PulseAudio on a kiosk
+    without speakers) goes to the log file; only Qt's critical errors reach the terminal."""
+    if kind in (QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg):
+        print(message, file=sys.stderr)
+    level = logging.WARNING if kind != QtMsgType.QtDebugMsg else logging.DEBUG
+    logging.getLogger("qt").log(level, "%s", message)
+
+
+def quiet_launch() -> None:
+    """Only lines that tell the person at the terminal something: Qt's and OpenCV's
+    warnings (no webcam, optional libraries) go to the log file or nowhere."""
+    import cv2
+
+    qInstallMessageHandler(_qt_message)
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
+
+def stop_on_signals(app: QApplication) -> QTimer:
+    """Ctrl-C or a service manager's SIGTERM closes the kiosk as its own Close does (its
+    workers stopped, nothing half-written). Python handles a signal only between
+    bytecodes, so a timer lets it look while Qt's loop waits."""
+
+    def stop(_number: int, _frame: object) -> None:
+        log.info("Kiosk stopped by a signal")
+        app.quit()
+
+    for name in ("SIGINT", "SIGTERM"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), stop)
+    tick = QTimer(app)
+    tick.timeout.connect(lambda: None)
+    tick.start(250)
+    return tick
+
+
 def run_app(config: Config, sessions: Sessions) -> int:
+    if not has_display():
+        print(NO_DISPLAY, file=sys.stderr)
+        return 2
     ensure_data_dir(config)
     setup_logging(config)
+    quiet_launch()
     protect_singletons()
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
@@ -84,6 +144,7 @@ def run_app(config: Config, sessions: Sessions) -> int:
         window.resize(1280, 800)
         window.show()
     log.info("Kiosk %s started", config.kiosk_name)
+    stop_on_signals(app)
     code = app.exec()
     window.shutdown()
     return code

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from kiosk.errors import InvalidInput, NotAuthorised
-from kiosk.services import audit, custody, roster, roster_check, roster_file
+from kiosk.services import audit, custody, pupils, roster, roster_check, roster_file
 from kiosk.services.roster import ChangeKind
 from kiosk.tables import AuditEvent, Custody, Pupil
 
@@ -293,3 +293,16 @@ def test_a_leaver_who_still_has_a_device_held_is_flagged_before_import(
     held = [leaver for leaver in plan.leavers if leaver.holds_device]
     assert [leaver.pupil_id for leaver in held] == [school.pupil_ids[4]]
     assert any("still held" in p.message for p in plan.warnings)
+
+
+def test_a_preferred_surname_is_what_screens_and_cards_show(sessions, admin):
+    raw = (
+        b"UPN,Adno,Legal Forename,Legal Surname,Preferred Surname,Year,Reg\r\n"
+        b"W886401213100,1,Ava,Smith,Jones,7,7A\r\n"
+    )
+    import_file(sessions, admin, raw)
+    stored = pupils_by_upn(sessions)["W886401213100"]
+    assert (stored.surname, stored.preferred_surname) == ("Smith", "Jones")
+    [found] = pupils.search(sessions, "Jones")
+    assert found.display_name == "Ava Jones"
+    assert pupils.search(sessions, "Smith")[0].id == found.id  # the legal name finds her too

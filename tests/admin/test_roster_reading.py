@@ -49,12 +49,43 @@ def test_a_sims_export_with_bom_and_crlf_reads_every_pupil_and_name(data):
     assert [pupils[u].year_group for u in ("F886401215108", "V886401215109")] == [12, 13]
 
 
-def test_sims_preferred_surname_is_left_unused_when_a_legal_surname_is_there(data):
+def test_sims_preferred_surname_is_read_beside_the_legal_one(data):
     result = checked(data("sims_bom_crlf.csv"))
     mapping = dict(zip(result.table.headers, result.columns, strict=True))
     assert mapping["Legal Surname"] == Field.SURNAME
-    assert mapping["Preferred Surname"] is None
+    assert mapping["Preferred Surname"] == Field.PREFERRED_SURNAME
     assert mapping["Gender"] is None
+    # The same as the legal surname in every row of this file: nothing extra is stored.
+    assert all(record.preferred_surname is None for record in by_upn(result).values())
+
+
+def test_a_different_preferred_surname_is_kept_and_the_legal_one_too():
+    data = (
+        b"UPN,Adno,Legal Forename,Legal Surname,Preferred Surname,Year,Reg\r\n"
+        b"W886401213100,1,Ava,Smith,Jones,7,7A\r\n"
+    )
+    record = by_upn(checked(data))["W886401213100"]
+    assert (record.surname, record.preferred_surname) == ("Smith", "Jones")
+
+
+@pytest.mark.parametrize(
+    ("year", "form", "words"),
+    [
+        ("14", "7B", "beyond sixth form"),
+        ("8", "7B", "the form's name says Year 7"),
+        ("Year 10", "Y9C", "the form's name says Year 9"),
+    ],
+)
+def test_a_year_that_does_not_fit_the_form_is_a_warning(year, form, words):
+    data = f"UPN,Adno,Forename,Surname,Year,Reg\r\nW886401213100,1,Ava,Smith,{year},{form}\r\n"
+    result = checked(data.encode())
+    assert not result.errors
+    assert any(words in problem.message for problem in result.warnings)
+
+
+def test_a_year_that_fits_its_form_gives_no_warning():
+    data = b"UPN,Adno,Forename,Surname,Year,Reg\r\nW886401213100,1,Ava,Smith,Year 7,7B\r\n"
+    assert checked(data).warnings == []
 
 
 def test_an_arbor_export_with_title_rows_and_other_header_names_is_understood(data):
@@ -328,3 +359,21 @@ def test_any_name_survives_a_csv_written_by_a_spreadsheet(surname, encoding, new
     writer.writerow(["B801200005001", "9", "Ava", surname, "Year 7", "7A"])
     result = checked(out.getvalue().encode(encoding))
     assert [r.surname for _line, r in result.records] == [expected]
+
+
+def test_a_utf8_file_with_one_stray_byte_is_refused_with_its_line_not_mangled():
+    rows = ["UPN,Adno,Forename,Surname,Year,Reg"]
+    rows += [f"A80120000{n:04d},{n},Zoë,Brontë,7,7A" for n in range(1, 47)]
+    data = "\r\n".join(rows).encode("utf-8") + b"\r\nA801200009999,99,Chlo\xe9,Smith,7,7A\r\n"
+    with pytest.raises(InvalidInput, match=r"Line 48 .*not UTF-8"):
+        roster_file.read_roster(data)
+
+
+def test_a_cell_over_the_csv_size_limit_is_refused_in_words():
+    data = (
+        b"UPN,Adno,Forename,Surname,Year,Reg\r\nA801200000001,1,Ava,"
+        + b"x" * 200_000
+        + b",7,7A\r\n"
+    )
+    with pytest.raises(InvalidInput, match=r"Line 2 .*far too long"):
+        roster_file.read_roster(data)

@@ -141,13 +141,43 @@ def test_a_recomputed_hash_still_breaks_the_link_to_the_next_event(busy_school, 
     assert (report.intact, report.first_bad_seq) == (False, 6)
 
 
+def _grant_redaction(s, pupil_id):
+    """What the retention purge does first, in its own transaction (kiosk.services.retention)."""
+    postgres = s.get_bind().dialect.name == "postgresql"
+    granted_in = s.execute(text("SELECT txid_current()")).scalar() if postgres else None
+    s.execute(
+        text("INSERT INTO audit_redaction_grants (pupil_id, granted_in) VALUES (:p, :g)"),
+        {"p": pupil_id, "g": granted_in},
+    )
+
+
+_REDACT = "UPDATE audit_events SET details = :d, details_salt = NULL, redacted = :r WHERE seq = 8"
+
+
 def test_a_redaction_by_the_purge_keeps_the_chain_valid(busy_school, engine, sessions):
-    with sessions.begin() as s:  # the trigger allows exactly this update
+    with sessions.begin() as s:  # the trigger allows exactly this update, for a granted pupil
+        pupil_id = s.get(audit.AuditEvent, 8).pupil_id
+        _grant_redaction(s, pupil_id)
+        s.execute(text(_REDACT), {"d": audit.REDACTED_DETAILS, "r": True})
+        s.execute(text("DELETE FROM audit_redaction_grants"))
+        # the purge lists what it redacted (verify requires it, see tests/reports)
+        purge = {audit.PURGE_RANGES_KEY: [[8, 8]], audit.PURGE_PUPILS_KEY: [[pupil_id, pupil_id]]}
+        audit.append(s, audit.PURGE_KIND, audit.KIOSK_ACTOR, details=purge)
+    assert audit.verify(sessions).intact
+
+
+def test_a_redaction_outside_a_purge_is_refused_by_the_database(busy_school, sessions):
+    with pytest.raises(DBAPIError, match="append-only"), sessions.begin() as s:
+        s.execute(text(_REDACT), {"d": audit.REDACTED_DETAILS, "r": True})
+    with pytest.raises(DBAPIError, match="append-only"), sessions.begin() as s:
+        _grant_redaction(s, 10**6)  # a grant for another pupil does not open this one
+        s.execute(text(_REDACT), {"d": audit.REDACTED_DETAILS, "r": True})
+
+
+def test_a_redaction_must_drop_the_salt_with_the_details(busy_school, sessions):
+    with pytest.raises(DBAPIError, match="append-only"), sessions.begin() as s:
+        _grant_redaction(s, s.get(audit.AuditEvent, 8).pupil_id)
         s.execute(
             text("UPDATE audit_events SET details = :d, redacted = :r WHERE seq = 8"),
             {"d": audit.REDACTED_DETAILS, "r": True},
         )
-        # the purge lists what it redacted (verify requires it, see tests/reports)
-        purge = {audit.PURGE_RANGES_KEY: [[8, 8]]}
-        audit.append(s, audit.PURGE_KIND, audit.KIOSK_ACTOR, details=purge)
-    assert audit.verify(sessions).intact

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from kiosk.db import Database
+from kiosk.config import sqlite_url
+from kiosk.db import Database, make_engine
 from kiosk.errors import DatabaseUnavailable, KioskError
 from kiosk.tables import Setting
 
@@ -53,3 +54,15 @@ def test_a_fault_in_the_kiosk_is_not_called_unavailable(sessions: Database) -> N
     with pytest.raises(DBAPIError) as raised, sessions.begin() as session:
         session.execute(text("SELECT * FROM no_such_table"))
     assert not isinstance(raised.value, DatabaseUnavailable)
+
+
+def test_a_damaged_file_is_named_unavailable(tmp_path) -> None:
+    damaged = tmp_path / "kiosk.db"
+    damaged.write_bytes(b"this is not an SQLite database, it was overwritten" * 100)
+    database = Database(make_engine(sqlite_url(damaged)))
+    try:
+        with pytest.raises(DatabaseUnavailable) as raised, database.begin() as session:
+            session.execute(select(Setting.value))
+        assert "not a database" in raised.value.detail
+    finally:
+        database.dispose()

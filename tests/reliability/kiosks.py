@@ -50,12 +50,17 @@ def build_shared_school(url: str, kiosks: int, held_per_kiosk: int = HELD_PER_KI
     engine = sessions.engine
     try:
         settings.ensure_install(sessions)
-        ordinary = kiosks * held_per_kiosk + 2
-        return build_school(
-            sessions, pupils=kiosks * PUPILS_PER_KIOSK, slot_count=ordinary + 2, reserved=2
-        )
+        return shared_school(sessions, kiosks, held_per_kiosk)
     finally:
         engine.dispose()
+
+
+def shared_school(sessions: Any, kiosks: int, held_per_kiosk: int = HELD_PER_KIOSK) -> DemoSchool:
+    """:func:`build_shared_school` in an installed database's ``sessions``."""
+    ordinary = kiosks * held_per_kiosk + 2
+    return build_school(
+        sessions, pupils=kiosks * PUPILS_PER_KIOSK, slot_count=ordinary + 2, reserved=2
+    )
 
 
 def kiosk_process(

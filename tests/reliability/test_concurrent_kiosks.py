@@ -4,34 +4,31 @@ acknowledged hand-in or collection lost, the audit chain linear and valid. The f
 
 from __future__ import annotations
 
-from reliability.kiosks import (
-    KioskRun,
-    build_shared_school,
-    check_database,
-    run_kiosks,
-    scan_same_cards,
-)
+from reliability.conftest import KIOSKS
+from reliability.kiosks import KioskRun, check_database, run_kiosks, scan_same_cards
 
-KIOSKS, ROUNDS = 4, 60
+ROUNDS = 60
 
 
-def test_four_kiosks_share_one_database_without_double_booking_or_losing_events(backend_url):
-    school = build_shared_school(backend_url, KIOSKS)
+def test_four_kiosks_share_one_database_without_double_booking_or_losing_events(
+    backend_url, copy_shared_school
+):
+    school = copy_shared_school(backend_url)
     runs = run_kiosks(backend_url, school, KIOSKS, ROUNDS)
     assert check_database(backend_url, runs) == []
     assert all(len(r.hand_ins) + r.repeat_scans == ROUNDS for r in runs)
     assert sum(len(r.collections) for r in runs) > KIOSKS * ROUNDS // 3
 
 
-def test_the_check_notices_a_hand_in_the_database_does_not_have(data_dir):
+def test_the_check_notices_a_hand_in_the_database_does_not_have(data_dir, copy_shared_school):
     url = f"sqlite:///{data_dir / 'checked.db'}"
-    build_shared_school(url, 1)
+    copy_shared_school(url)
     told = KioskRun(kiosk=0, hand_ins=[(515151, 1, 1)], collections=[525252])
     problems = check_database(url, [told])
     assert "acknowledged hand-in 515151 is not in the database" in problems
     assert "acknowledged collection 525252 is not recorded as released" in problems
 
 
-def test_a_card_scanned_at_four_kiosks_at_once_is_handed_in_once(backend_url):
-    school = build_shared_school(backend_url, KIOSKS)
+def test_a_card_scanned_at_four_kiosks_at_once_is_handed_in_once(backend_url, copy_shared_school):
+    school = copy_shared_school(backend_url)
     assert scan_same_cards(backend_url, school, KIOSKS) == []

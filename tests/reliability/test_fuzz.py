@@ -3,18 +3,12 @@ benchmarks/fuzz.py): no crash, plain-words refusals, and nothing written by a re
 
 from __future__ import annotations
 
-import importlib.util
-
-import pytest
-
 from reliability.fuzz import (
     card_world,
     chain_problem,
     fuzz_cards,
     fuzz_roster,
 )
-
-HAS_ROSTER = importlib.util.find_spec("kiosk.services.roster") is not None
 
 
 def test_two_thousand_scanner_payloads_are_read_or_refused_in_plain_words(school, sessions):
@@ -26,7 +20,6 @@ def test_two_thousand_scanner_payloads_are_read_or_refused_in_plain_words(school
     assert chain_problem(sessions) is None
 
 
-@pytest.mark.skipif(not HAS_ROSTER, reason="kiosk.services.roster is not written yet")
 def test_mutated_roster_files_import_whole_or_not_at_all(school, sessions):
     report = fuzz_roster(sessions, school, count=300, seed=5)
     assert report.crashes == []

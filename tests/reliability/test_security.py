@@ -650,7 +650,7 @@ def _busy_day_with_distinctive_pins(sessions: Sessions, school: DemoSchool) -> N
 
 
 def test_no_pin_or_card_secret_in_logs_exports_printouts_or_command_output(
-    data_dir, capfd, caplog, monkeypatch
+    data_dir, school, sessions, capfd, caplog, monkeypatch
 ):
     from kiosk.__main__ import main
     from kiosk.ui.app import setup_logging
@@ -660,11 +660,8 @@ def test_no_pin_or_card_secret_in_logs_exports_printouts_or_command_output(
     root_handlers = list(logging.getLogger().handlers)
     caplog.set_level(logging.DEBUG)
     try:
+        assert sessions.file == config.data_dir / "kiosk.db"
         setup_logging(config)
-        sessions = open_database(config.database_url)
-        engine = sessions.engine
-        settings.ensure_install(sessions)
-        school = build_school(sessions, pupils=30, slot_count=20, reserved=2)
         _busy_day_with_distinctive_pins(sessions, school)
         today = f"{local_date(utcnow())}"
         admin = ["--as", "Alex Admin"]
@@ -690,7 +687,6 @@ def test_no_pin_or_card_secret_in_logs_exports_printouts_or_command_output(
                 statuses.append(main(args))
         with sessions() as session:
             secret = settings.card_secret(session).hex()
-        engine.dispose()
     finally:
         for handler in logging.getLogger().handlers:
             if handler not in root_handlers:

@@ -134,7 +134,7 @@ def engine(database_url: str, history_template: Template[History]) -> Iterator[E
 
 @pytest.fixture
 def history(sessions: Sessions, database_url: str, history_template: Template[History]) -> History:
-    return history_template.built_for(database_url, sessions, build_history)
+    return history_template.built_for(database_url)
 
 
 @pytest.fixture

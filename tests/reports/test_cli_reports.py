@@ -134,7 +134,7 @@ def test_a_bad_date_is_explained(school_dir, kiosk):
         school_dir,
         "export",
         "--from",
-        "31/03/2026",
+        "31/13/2026",
         "--to",
         "2026-03-31",
         "--format",
@@ -191,3 +191,43 @@ def test_backup_on_postgresql_points_to_pg_dump(tmp_path, kiosk):
     result = kiosk(tmp_path, "backup")
     assert result.returncode == 2
     assert "pg_dump" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_uk_dates_are_understood(school_dir, kiosk, tmp_path):
+    out = tmp_path / "log.csv"
+    result = kiosk(
+        school_dir,
+        "export",
+        "--from",
+        "23/03/2026",
+        "--to",
+        "31/03/2026",
+        "--out",
+        str(out),
+        *ADMIN,
+    )
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--format", "xlsx", "--out", "x.csv"), "does not match the file name"),
+        (("--format", "pdf", "--kind", "audit"), "--kind is for the CSV and XLSX logs"),
+        (("--out", "x.txt"), "must end in .csv, .xlsx or .pdf"),
+        ((), "say which format"),
+    ],
+)
+def test_a_format_that_does_not_fit_the_file_is_refused(school_dir, kiosk, tmp_path, args, words):
+    args = tuple(str(tmp_path / a) if a.startswith("x.") else a for a in args)
+    result = kiosk(school_dir, "export", *PERIOD, *args, *ADMIN)
+    assert result.returncode == 2 and words in result.stderr
+    assert not any(tmp_path.glob("x.*"))
+
+
+def test_the_format_follows_the_file_name(school_dir, kiosk, tmp_path):
+    out = tmp_path / "log.xlsx"
+    result = kiosk(school_dir, "export", *PERIOD, "--kind", "audit", "--out", str(out), *ADMIN)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes().startswith(b"PK\x03\x04")

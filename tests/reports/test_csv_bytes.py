@@ -341,3 +341,35 @@ def test_values_lines_at_once_do_not_take_go_through_csv_writer(
     assert at_once == by_row
     assert b',"e\r\neee' in at_once and b',"7,8",' in at_once  # the odd values are in
     assert counts["fast"] > 20 and counts["csv.writer"] == odd, counts
+
+
+@pytest.mark.parametrize("lookup", [True, False], ids=["looked up", "joined"])
+def test_a_column_changed_in_its_description_changes_that_column_only(
+    awkward, sessions, tmp_path, monkeypatch, lookup
+):
+    """One edit to the audit log's description of its "Pupil" column (the surname alone)
+    reaches the joined query, the look-up and the CSV lines made at once, and no other
+    column changes."""
+    import csv
+    import io
+
+    from kiosk.services.reports import audit_log, reader
+    from kiosk.services.reports.fields import Field
+
+    def parsed(data: bytes) -> list[list[str]]:
+        return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+    monkeypatch.setattr(reader, "PUPILS_BY_LOOKUP", lookup)
+    before = parsed(export_bytes(sessions, awkward, tmp_path / "before", "audit", YEAR))
+    fields = list(audit_log.AUDIT_FIELDS)
+    at = next(n for n, field in enumerate(fields) if field.column.title == "Pupil")
+    fields[at] = Field(fields[at].column, Pupil.surname, fields[at].lookup)
+    monkeypatch.setattr(audit_log, "AUDIT_FIELDS", tuple(fields))
+    after = parsed(export_bytes(sessions, awkward, tmp_path / "after", "audit", YEAR))
+    assert len(after) == len(before) > 100
+    named = 0
+    for old, new in zip(before, after, strict=True):
+        assert old[:at] + old[at + 1 :] == new[:at] + new[at + 1 :]
+        assert old[at].endswith(new[at].removeprefix("'"))
+        named += bool(new[at]) and new[at] != old[at]
+    assert named > 50

@@ -1,8 +1,10 @@
 """The reports panel as senior staff and admins use it: export with progress on a worker
-thread, cancel, refusals in plain words, backups for admins; and a screenshot to look at."""
+thread, cancel, refusals in plain words, backups for admins; and a finished export as a
+person would check it on the screenshot."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import threading
 from pathlib import Path
@@ -10,6 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QComboBox, QPushButton
 from sqlalchemy import func, select
 
 from kiosk.config import Config
@@ -148,13 +151,37 @@ def test_the_school_year_starts_in_september():
     assert school_year_start(dt.date(2026, 9, 1)) == dt.date(2026, 9, 1)
 
 
-def test_screenshot(qtbot, make_panel, artifacts):
+def test_a_finished_export_shows_what_was_saved_and_everything_fits(
+    qtbot, make_panel, config, artifacts
+):
+    """What a person checks on the screenshot: the words say how many rows went where,
+    the file holds that many, the buttons are back, and nothing is cut off."""
     panel = make_panel("admin")
     choose(panel.report_box, "audit")
+    choose(panel.format_box, "csv")
     panel.show()
+    qtbot.waitExposed(panel)
     qtbot.mouseClick(panel.export_button, qtbot_left())
     qtbot.waitUntil(lambda: panel.last_result is not None, timeout=20000)
-    panel.grab().save(str(artifacts / "reports_panel.png"))
+    result = panel.last_result
+    with result.path.open(newline="", encoding="utf-8-sig") as saved:
+        lines = list(csv.reader(saved))
+    assert result.path.parent == config.export_dir and result.path.suffix == ".csv"
+    assert len(lines) - 1 == result.rows > 20
+    assert panel.status.text() == f"Done: {result.rows:,} rows." and not panel.status.is_error
+    assert panel.result_label.text() == f"Saved as {result.path}"
+    assert panel.progress.value() == 100
+    assert panel.export_button.isEnabled() and not panel.cancel_button.isEnabled()
+    shown = [panel.result_bar, panel.open_button, panel.folder_button, panel.admin_box]
+    assert all(widget.isVisible() for widget in shown)
+    assert "No backups yet" in panel.backup_label.text()
+    assert panel.minimumSizeHint().height() <= panel.height()
+    for button in panel.findChildren(QPushButton):
+        assert button.width() >= button.sizeHint().width(), f"{button.text()!r} is cut off"
+    for box in panel.findChildren(QComboBox):
+        assert box.width() >= box.minimumSizeHint().width(), f"{box.currentText()!r} is cut off"
+    image = panel.grab()
+    assert image.size() == panel.size() and image.save(str(artifacts / "reports_panel.png"))
 
 
 def qtbot_left():

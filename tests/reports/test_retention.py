@@ -12,6 +12,7 @@ from kiosk.errors import NotAuthorised
 from kiosk.services import audit, retention
 from kiosk.services.retention import seq_ranges
 from kiosk.tables import AuditEvent, Card, Confiscation, Custody, Exemption, Pupil
+from tests.core.helpers import disable_audit_guard
 from tests.reports.conftest import NOW
 
 POSTGRES = pytest.param("postgresql", marks=pytest.mark.postgres)
@@ -124,9 +125,13 @@ def test_a_redaction_no_purge_event_lists_is_caught(history, sessions, engine):
                 AuditEvent.pupil_id == history.late_pupil, AuditEvent.redacted.is_(False)
             )
         )
-    with engine.begin() as conn:  # allowed by the trigger, but recorded by no purge
+    disable_audit_guard(engine)  # the trigger refuses it outside a purge: dropped first
+    with engine.begin() as conn:
         conn.execute(
-            text("UPDATE audit_events SET details = :d, redacted = :r WHERE seq = :s"),
+            text(
+                "UPDATE audit_events SET details = :d, details_salt = NULL, redacted = :r"
+                " WHERE seq = :s"
+            ),
             {"d": audit.REDACTED_DETAILS, "r": True, "s": victim},
         )
     report = audit.verify(sessions)
@@ -161,3 +166,35 @@ def test_confiscation_records_keep_their_reason_for_the_statistics(history, sess
 def test_event_numbers_are_recorded_as_runs():
     assert seq_ranges([]) == []
     assert seq_ranges([7, 1, 2, 3, 9, 10]) == [[1, 3], [7, 7], [9, 10]]
+
+
+def test_a_redacted_digest_confirms_no_guess_and_the_grants_are_gone(history, sessions):
+    """Before the purge, anyone holding a copy could test a guess about an event's details
+    against its digest; after it, the salt is gone with the details, so nothing can be
+    confirmed. The purge's grants to redact do not outlive its transaction."""
+    with sessions() as session:
+        before = {
+            e.seq: (e.details, e.details_salt, e.details_digest)
+            for e in session.scalars(
+                select(AuditEvent).where(AuditEvent.pupil_id == history.leaver)
+            )
+        }
+    salted = {seq: v for seq, v in before.items() if v[1] is not None}
+    assert salted, "the leaver's events were written salted"
+    for details, salt, digest in salted.values():
+        assert audit.details_digest(details, salt) == digest
+        assert audit.sha256_hex(details) != digest  # the bare guess does not match
+    retention.purge(sessions, history.school.actors["admin"], now=NOW)
+    with sessions() as session:
+        for seq in salted:
+            event = session.get(AuditEvent, seq)
+            assert event.redacted and event.details_salt is None
+            assert event.details_digest == salted[seq][2]  # the chain keeps it
+        assert session.scalar(text("SELECT count(*) FROM audit_redaction_grants")) == 0
+        purge = session.scalar(
+            select(AuditEvent)
+            .where(AuditEvent.kind == audit.PURGE_KIND)
+            .order_by(AuditEvent.seq.desc())
+        )
+        listed = json.loads(purge.details)[audit.PURGE_PUPILS_KEY]
+    assert any(first <= history.leaver <= last for first, last in listed)

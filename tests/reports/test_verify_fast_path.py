@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.services import audit
-from kiosk.services.audit import _scan, canonical_json, event_hash, sha256_hex
+from kiosk.services.audit import _scan, canonical_json, details_digest, event_hash
 
 texts = st.text(max_size=40)  # any unicode: quotes, backslashes, control characters, emoji
 ids = st.none() | st.integers(min_value=0, max_value=2**40)
@@ -18,7 +18,14 @@ times = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(21
 details = st.dictionaries(st.text(max_size=8), st.text(max_size=20) | st.integers(), max_size=3)
 
 
-def make_row(seq, at, kind, actor_id, actor_name, pupil_id, slot, custody_id, info, stored_as_text):
+SALT = "5a" * 16
+
+
+def make_row(
+    seq, at, kind, actor_id, actor_name, pupil_id, slot, custody_id, info, stored_as_text, salt=SALT
+):
+    """A row as verify reads it; salted (as written since issue 14) unless ``salt`` is None
+    (an older event's plain digest)."""
     text = canonical_json(info)
     fields = SimpleNamespace(
         seq=seq,
@@ -29,7 +36,7 @@ def make_row(seq, at, kind, actor_id, actor_name, pupil_id, slot, custody_id, in
         pupil_id=pupil_id,
         slot_number=slot,
         custody_id=custody_id,
-        details_digest=sha256_hex(text),
+        details_digest=details_digest(text, salt),
         prev_hash="ab" * 32,
     )
     stored_at = at.strftime("%Y-%m-%d %H:%M:%S.%f") if stored_as_text else at
@@ -47,6 +54,7 @@ def make_row(seq, at, kind, actor_id, actor_name, pupil_id, slot, custody_id, in
         False,
         fields.prev_hash,
         event_hash(fields),
+        salt,
     )
     return row
 
@@ -72,11 +80,21 @@ event = st.tuples(
 
 
 @settings(max_examples=150, deadline=None)
-@given(event)
-def test_the_fast_path_accepts_every_genuine_event(values):
-    row = make_row(*values)
+@given(event, st.booleans())
+def test_the_fast_path_accepts_every_genuine_event(values, salted):
+    row = make_row(*values, salt=SALT if salted else None)
     # a time as SQLite stores it passes; any other form goes to the exact check
     assert _row_is_sound(row, row[0], row[11]) == isinstance(row[1], str)
+
+
+def test_a_salt_that_is_removed_or_changed_is_not_accepted():
+    row = list(
+        make_row(5, dt.datetime(2026, 3, 30, 6, 30), "hand_in", None, "k", 3, 4, 5, {}, True)
+    )
+    assert _row_is_sound(tuple(row), 5, row[11])
+    for salt in (None, "6b" * 16):
+        changed = [*row[:13], salt]
+        assert not _row_is_sound(tuple(changed), 5, row[11])
 
 
 @settings(max_examples=150, deadline=None)
@@ -97,6 +115,8 @@ def test_a_redacted_event_passes_only_with_the_redacted_marker():
         )
     )
     row[8], row[10] = audit.REDACTED_DETAILS, True
+    assert not _row_is_sound(tuple(row), 5, row[11])  # the salt must go with the details
+    row[13] = None
     assert _row_is_sound(tuple(row), 5, row[11])
     row[8] = '{"a":1}'
     assert not _row_is_sound(tuple(row), 5, row[11])

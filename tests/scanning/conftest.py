@@ -15,10 +15,9 @@ import pytest
 
 import synthetic_cards
 
-# Read-only photos beside the repository (see their README.md); never copied into it.
-QR_PHOTOS = Path(
-    os.environ.get("KIOSK_QR_PHOTOS", Path(__file__).resolve().parents[3] / "shared" / "qr-photos")
-)
+from .photo_folder import ENV, find_qr_photos
+
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -52,9 +51,12 @@ def small_frames() -> list[tuple[np.ndarray, str]]:
 
 @pytest.fixture(scope="session")
 def qr_photos() -> Path:
-    if not QR_PHOTOS.is_dir():
-        pytest.skip(f"real QR photos not found at {QR_PHOTOS} (set KIOSK_QR_PHOTOS)")
-    return QR_PHOTOS
+    """The shared real QR photos (see photo_folder.py and their README.md)."""
+    found, tried = find_qr_photos(REPOSITORY, os.environ)
+    if found is None:
+        places = ", ".join(str(folder) for folder in tried)
+        pytest.skip(f"real QR photos not found in any of: {places} (set {ENV})")
+    return found
 
 
 def load_photo(folder: Path, relative: str) -> Photo:

@@ -14,6 +14,7 @@ from kiosk.services import (
     custody,
     exemptions,
     pupils,
+    settings,
     slots,
     staff,
 )
@@ -288,3 +289,14 @@ def test_a_console_lock_is_recorded_for_staff_only(sessions, school):
         staff.record_console_locked(sessions, KIOSK_ACTOR, "idle")
     with pytest.raises(InvalidInput):
         staff.record_console_locked(sessions, school.actors["office"], "bored")
+
+
+def test_before_hand_in_opens_the_dashboard_says_when_it_opens(sessions, school):
+    early = console.dashboard(sessions, at(TODAY, 6, 30))
+    assert early.handin_opens_later == dt.time(7, 0)
+    assert console.dashboard(sessions, at(TODAY, 8, 0)).handin_opens_later is None
+
+
+def test_an_unknown_setting_lists_the_settings_there_are(sessions, school):
+    with pytest.raises(InvalidInput, match=r"The settings are: .*handin_opens"):
+        settings.update(sessions, school.actors["admin"], {"colour": "blue"})

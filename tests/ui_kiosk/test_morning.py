@@ -266,7 +266,7 @@ def test_an_unreachable_database_says_so_and_logs_no_personal_data(
         scan(qtbot, screen, text)
     assert_error(screen, heard, "Kiosk not working", DB_PROBLEM)
     logged = "\n".join(record.getMessage() for record in caplog.records)
-    assert "A scan failed: DatabaseError" in logged
+    assert "A scan failed: DatabaseUnavailable: DatabaseError" in logged
     assert text not in logged and text.split(".")[-1] not in logged
 
 

@@ -7,10 +7,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func
 from sqlalchemy.orm import Session, aliased
 
 from kiosk.clock import LocalClock
+from kiosk.services.reports.fields import (
+    Field,
+    Lookup,
+    columns,
+    joined_select,
+    lean_select,
+    read_lookups,
+)
 from kiosk.services.reports.filter import (
     ZONE_NAME,
     Column,
@@ -31,28 +39,37 @@ from kiosk.tables import (
     Staff,
 )
 
-CUSTODY_COLUMNS: tuple[Column, ...] = (
-    Column("Record", "int", 8),
-    Column("Admission no.", "text", 13, free_text=True),
-    Column("Surname", "text", 18, free_text=True),
-    Column("Forename", "text", 14, free_text=True),
-    Column("Year", "int", 6),
-    Column("Form", "text", 7, free_text=True),
-    Column("Kind", "text", 12),
-    Column("Outcome", "text", 16),
-    Column("Slot", "int", 6),
-    Column(f"Received ({ZONE_NAME})", "datetime", 20),
-    Column("Received by", "text", 18, free_text=True),
-    Column(f"Released ({ZONE_NAME})", "datetime", 20),
-    Column("Released by", "text", 18, free_text=True),
-    Column("Released to", "text", 14),
-    Column("Released to (name)", "text", 22, free_text=True),
-    Column("Relationship", "text", 13, free_text=True),
-    Column("ID seen", "bool", 8),
-    Column("Kept overnight on", "date", 12),
-    Column("Reason", "text", 20, free_text=True),
-    Column("Referred to DSL", "bool", 9),
+_PUPIL = Lookup(Pupil, Custody.pupil_id, inner=True)
+_SLOT = Lookup(Slot, Custody.slot_id)
+_RECEIVED_BY, _RELEASED_BY = aliased(Staff), aliased(Staff)
+_RECEIVER = Lookup(_RECEIVED_BY, Custody.received_by_id)
+_RELEASER = Lookup(_RELEASED_BY, Custody.released_by_id)
+_FORENAME = func.coalesce(Pupil.preferred_forename, Pupil.legal_forename)
+
+# The columns, in order. ``custody_rows`` turns the values into what the reports show.
+CUSTODY_FIELDS: tuple[Field, ...] = (
+    Field(Column("Record", "int", 8), Custody.id),
+    Field(Column("Admission no.", "text", 13, free_text=True), Pupil.admission_number, _PUPIL),
+    Field(Column("Surname", "text", 18, free_text=True), Pupil.surname, _PUPIL),
+    Field(Column("Forename", "text", 14, free_text=True), _FORENAME, _PUPIL),
+    Field(Column("Year", "int", 6), Pupil.year_group, _PUPIL),
+    Field(Column("Form", "text", 7, free_text=True), Pupil.reg_group, _PUPIL),
+    Field(Column("Kind", "text", 12), Custody.kind),
+    Field(Column("Outcome", "text", 16), Custody.state),
+    Field(Column("Slot", "int", 6), Slot.number, _SLOT),
+    Field(Column(f"Received ({ZONE_NAME})", "datetime", 20), raw_time(Custody.received_at)),
+    Field(Column("Received by", "text", 18, free_text=True), _RECEIVED_BY.name, _RECEIVER),
+    Field(Column(f"Released ({ZONE_NAME})", "datetime", 20), raw_time(Custody.released_at)),
+    Field(Column("Released by", "text", 18, free_text=True), _RELEASED_BY.name, _RELEASER),
+    Field(Column("Released to", "text", 14), Custody.released_to),
+    Field(Column("Released to (name)", "text", 22, free_text=True), Custody.released_to_name),
+    Field(Column("Relationship", "text", 13, free_text=True), Custody.released_to_relationship),
+    Field(Column("ID seen", "bool", 8), Custody.id_seen),
+    Field(Column("Kept overnight on", "date", 12), Custody.keep_overnight_on),
+    Field(Column("Reason", "text", 20, free_text=True), Confiscation.reason_category),
+    Field(Column("Referred to DSL", "bool", 9), Confiscation.dsl_referred_at.is_not(None)),
 )
+CUSTODY_COLUMNS = columns(CUSTODY_FIELDS)
 OUTCOME_WORDS = {
     CustodyState.HELD.value: "Held",
     CustodyState.RELEASED.value: "Given back",
@@ -63,67 +80,20 @@ RELEASED_TO_WORDS = {ReleasedTo.PUPIL.value: "Pupil", ReleasedTo.PARENT.value: "
 SELF_SERVICE = "Kiosk (self-service)"
 
 
+def _in_period(query: Select[Any], which: ReportFilter) -> Select[Any]:
+    query = query.outerjoin(Confiscation, Confiscation.custody_id == Custody.id)
+    return query.where(Custody.received_at >= which.starts, Custody.received_at < which.ends)
+
+
 def custody_query(which: ReportFilter, safe: TextGuard = as_is) -> Select[Any]:
-    received_by, released_by = aliased(Staff), aliased(Staff)
-    query = (
-        select(
-            Custody.id,
-            safe(Pupil.admission_number),
-            safe(Pupil.surname),
-            safe(func.coalesce(Pupil.preferred_forename, Pupil.legal_forename)),
-            Pupil.year_group,
-            safe(Pupil.reg_group),
-            Custody.kind,
-            Custody.state,
-            Slot.number,
-            raw_time(Custody.received_at),
-            safe(received_by.name),
-            raw_time(Custody.released_at),
-            safe(released_by.name),
-            Custody.released_to,
-            safe(Custody.released_to_name),
-            safe(Custody.released_to_relationship),
-            Custody.id_seen,
-            Custody.keep_overnight_on,
-            safe(Confiscation.reason_category),
-            Confiscation.dsl_referred_at.is_not(None),
-        )
-        .join(Pupil, Pupil.id == Custody.pupil_id)
-        .outerjoin(Slot, Slot.id == Custody.slot_id)
-        .outerjoin(received_by, received_by.id == Custody.received_by_id)
-        .outerjoin(released_by, released_by.id == Custody.released_by_id)
-        .outerjoin(Confiscation, Confiscation.custody_id == Custody.id)
-        .where(Custody.received_at >= which.starts, Custody.received_at < which.ends)
-    )
+    query = _in_period(joined_select(CUSTODY_FIELDS, safe), which)
     return pupil_filters(query, which).order_by(Custody.received_at, Custody.id)
 
 
 def lean_custody_query(which: ReportFilter, safe: TextGuard = as_is) -> Select[Any]:
     """``custody_query`` with the pupil, slot and staff columns left as their ids (for a
-    log not filtered by pupil): ``joined_custody_rows`` looks them up in Python, which
-    took half the time of joining them for every row."""
-    query = (
-        select(
-            Custody.id,
-            Custody.pupil_id,
-            Custody.kind,
-            Custody.state,
-            Custody.slot_id,
-            raw_time(Custody.received_at),
-            Custody.received_by_id,
-            raw_time(Custody.released_at),
-            Custody.released_by_id,
-            Custody.released_to,
-            safe(Custody.released_to_name),
-            safe(Custody.released_to_relationship),
-            Custody.id_seen,
-            Custody.keep_overnight_on,
-            safe(Confiscation.reason_category),
-            Confiscation.dsl_referred_at.is_not(None),
-        )
-        .outerjoin(Confiscation, Confiscation.custody_id == Custody.id)
-        .where(Custody.received_at >= which.starts, Custody.received_at < which.ends)
-    )
+    log not filtered by pupil): ``joined_custody_rows`` looks them up."""
+    query = _in_period(lean_select(CUSTODY_FIELDS, safe), which)
     if which.custody_kind:
         query = query.where(Custody.kind == which.custody_kind)
     return query.order_by(Custody.received_at, Custody.id)
@@ -135,33 +105,19 @@ class CustodyLookups:
 
     pupils: dict[Any, tuple[Any, ...]]
     slots: dict[Any, Any]
-    staff: dict[Any, Any]
+    receivers: dict[Any, Any]
+    releasers: dict[Any, Any]
 
     @classmethod
     def read(cls, session: Session, safe: TextGuard) -> CustodyLookups:
-        connection = session.connection()
-        forename = func.coalesce(Pupil.preferred_forename, Pupil.legal_forename)
-        pupil_columns = (
-            safe(Pupil.admission_number),
-            safe(Pupil.surname),
-            safe(forename),
-            Pupil.year_group,
-            safe(Pupil.reg_group),
-        )
-        pupils = connection.execute(select(Pupil.id, *pupil_columns))
-        slots = connection.execute(select(Slot.id, Slot.number))
-        staff = connection.execute(select(Staff.id, safe(Staff.name)))
-        return cls(
-            {row[0]: tuple(row[1:]) for row in pupils},
-            {row[0]: row[1] for row in slots},
-            {row[0]: row[1] for row in staff},
-        )
+        return cls(*read_lookups(session.connection(), CUSTODY_FIELDS, safe))
 
 
 def joined_custody_rows(rows: Iterator[Any], lookups: CustodyLookups) -> Iterator[Any]:
     """``lean_custody_query``'s rows as ``custody_query`` gives them: the inner join to
     pupils drops a custody whose pupil is missing, the outer joins give None."""
-    pupil_of, slot_of, staff_of = lookups.pupils.get, lookups.slots.get, lookups.staff.get
+    pupil_of, slot_of = lookups.pupils.get, lookups.slots.get
+    receiver_of, releaser_of = lookups.receivers.get, lookups.releasers.get
     for cid, pupil_id, kind, state, slot_id, received, by_in, released, by_out, *rest in rows:
         pupil = pupil_of(pupil_id)
         if pupil is not None:
@@ -172,9 +128,9 @@ def joined_custody_rows(rows: Iterator[Any], lookups: CustodyLookups) -> Iterato
                 state,
                 slot_of(slot_id),
                 received,
-                staff_of(by_in),
+                receiver_of(by_in),
                 released,
-                staff_of(by_out),
+                releaser_of(by_out),
                 *rest,
             )
 

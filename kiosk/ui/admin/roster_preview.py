@@ -24,6 +24,7 @@ SHOWN_FIELDS = (
     Field.LEGAL_FORENAME,
     Field.PREFERRED_FORENAME,
     Field.SURNAME,
+    Field.PREFERRED_SURNAME,
     Field.YEAR_GROUP,
     Field.REG_GROUP,
     Field.DATE_OF_BIRTH,

@@ -156,6 +156,13 @@ class DashboardTab(QWidget):
             "exemptions": data.exemptions,
             "free_slots": data.free_slots,
         }
+        expected = self.tiles["expected"]
+        if data.handin_opens_later is None:
+            expected.words_label.setText("Expected, not handed in")
+        else:
+            expected.words_label.setText(
+                f"Expected today (hand-in opens {data.handin_opens_later:%H:%M})"
+            )
         for name, count in counts.items():
             self.tiles[name].set_count(count)
         self.slot_map.set_slots(data.slots)
