@@ -34,13 +34,18 @@ from _table import print_table
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from faults import disks, pgfaults
-from faults.harness import HandInLoop, check, wait_for
+from fault_injection import disks, pgfaults
+from fault_injection.harness import HandInLoop, check, wait_for
 
 from kiosk.db import open_database
 from kiosk.db_limits import DEFAULT_LIMITS, Limits
 from kiosk.demo import build_school
 
+CAMERA_WORDS = {
+    "raise": "camera read raises",
+    "block": "camera read blocks",
+    "vanish": "camera unplugged",
+}
 HEADERS = (
     "fault",
     "scans",
@@ -256,7 +261,7 @@ def camera_rows() -> list[tuple[object, ...]]:
     from kiosk.scanning.camera import CameraService
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-    from faults.test_camera_faults import FaultySource
+    from fault_injection.test_camera_faults import FaultySource
 
     _app = QApplication.instance() or QApplication([])
     rows = []
@@ -275,7 +280,7 @@ def camera_rows() -> list[tuple[object, ...]]:
         healed = time.monotonic()
         source.heal()
         _qt_wait(QTest, lambda e=events: e[-1][0] == "found", 10)
-        rows.append((f"camera read {fault}s", f"{lost:.1f}", f"{events[-1][1] - healed:.1f}"))
+        rows.append((CAMERA_WORDS[fault], f"{lost:.1f}", f"{events[-1][1] - healed:.1f}"))
         service.stop(5000)
     return rows
 

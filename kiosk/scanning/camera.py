@@ -94,6 +94,8 @@ class CameraWorker(QObject):
         self._stopping = threading.Event()
         self._connected: bool | None = None
         self._last_preview = -float("inf")
+        self._found = False  # a frame has arrived since the source was (re)opened
+        self._lost_reported = False
         self.stall_seconds = STALL_SECONDS
         # When the loop must next show progress (a frame, or the end of an attempt to
         # open); read from the watchdog's thread, so a plain float.
@@ -101,7 +103,7 @@ class CameraWorker(QObject):
 
     @property
     def lost(self) -> bool:
-        return self._connected is False
+        return self._lost_reported
 
     def stalled(self, now: float) -> bool:
         return not self._stopping.is_set() and now > self.due
@@ -116,7 +118,9 @@ class CameraWorker(QObject):
         try:
             while not self._stopping.is_set():
                 if self._connected:
-                    self._guarded(self._step)
+                    if not self._guarded(self._step):  # lost: wait before opening again
+                        self.due = time.monotonic() + self.retry_seconds + self.stall_seconds
+                        self._stopping.wait(self.retry_seconds)
                 elif not self._guarded(self._connect):
                     self.due = time.monotonic() + self.retry_seconds + self.stall_seconds
                     self._stopping.wait(self.retry_seconds)
@@ -134,7 +138,8 @@ class CameraWorker(QObject):
         try:
             return bool(step())
         except Exception as error:
-            log.warning("Camera failed: %s", type(error).__name__)
+            if self._connected:  # once per loss, not at every attempt to reopen
+                log.warning("Camera failed: %s", type(error).__name__)
             self._set_lost(f"{self.source.description} failed ({type(error).__name__})")
             return False
 
@@ -144,9 +149,10 @@ class CameraWorker(QObject):
             # Decided again at each attempt: a folder or file may appear while we wait.
             self.source = open_source(self._spec, self._fps)
         if self.source.open():
+            # Found once a frame arrives (see _step): a camera that opens but gives no
+            # pictures is still lost.
             self._connected = True
             self.due = time.monotonic() + self.stall_seconds
-            emit(self.camera_found)
             return True
         self._set_lost(f"Cannot open {self.source.description}")
         return False
@@ -156,9 +162,10 @@ class CameraWorker(QObject):
             self.source.close()
         except Exception as error:  # a source that fails to close is still lost
             log.warning("Closing the camera failed: %s", type(error).__name__)
-        if self._connected is not False:
+        if not self._lost_reported:  # once per loss
+            self._lost_reported = True
             emit(self.camera_lost, message)
-        self._connected = False
+        self._connected, self._found = False, False
 
     def _step(self) -> bool:
         started = time.perf_counter()
@@ -168,6 +175,9 @@ class CameraWorker(QObject):
             self._set_lost(f"Lost {self.source.description}")
             return False
         self.due = time.monotonic() + self.stall_seconds
+        if not self._found:
+            self._found, self._lost_reported = True, False
+            emit(self.camera_found)
         self._process(frame, captured)
         if self.source.interval > 0:
             spent = time.perf_counter() - started

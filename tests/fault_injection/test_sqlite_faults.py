@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from faults import disks
-from faults.conftest import TEST_LIMITS, make_school
-from faults.harness import HandInLoop, LoopReport, Told, check, wait_for
+from fault_injection import disks
+from fault_injection.conftest import TEST_LIMITS, make_school
+from fault_injection.harness import HandInLoop, LoopReport, Told, check, wait_for
 from kiosk.db import open_database
 from kiosk.sqlite_guard import folder_problem
 

@@ -86,7 +86,7 @@ def start_child_loop(
     cards = out.with_suffix(".cards.json")
     cards.write_text(json.dumps({str(k): v for k, v in school.card_texts.items()}))
     code = (
-        "import sys; from faults.disks import child_main; "
+        "import sys; from fault_injection.disks import child_main; "
         "child_main(sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4])"
     )
     env = {
@@ -116,8 +116,8 @@ def child_main(url: str, seconds: float, cards_file: str, out: str) -> None:
     import threading
     import time
 
-    from faults.conftest import TEST_LIMITS
-    from faults.harness import HandInLoop
+    from fault_injection.conftest import TEST_LIMITS
+    from fault_injection.harness import HandInLoop
     from kiosk.db import open_database
 
     texts = {int(k): v for k, v in json.loads(Path(cards_file).read_text()).items()}

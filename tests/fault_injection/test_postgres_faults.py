@@ -10,9 +10,9 @@ import time
 import pytest
 from pgserver import PostgresServer
 
-from faults import pgfaults
-from faults.conftest import TEST_LIMITS, make_school
-from faults.harness import HandInLoop, check, settle_unknowns, wait_for
+from fault_injection import pgfaults
+from fault_injection.conftest import TEST_LIMITS, make_school
+from fault_injection.harness import HandInLoop, check, settle_unknowns, wait_for
 
 pytestmark = pytest.mark.postgres
 

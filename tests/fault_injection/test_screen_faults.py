@@ -12,9 +12,9 @@ from pgserver import PostgresServer
 from PySide6.QtCore import QElapsedTimer, QTimer
 from pytestqt.qtbot import QtBot
 
-from faults import pgfaults
-from faults.conftest import TEST_LIMITS, make_school
-from faults.harness import LoopReport, Told, check
+from fault_injection import pgfaults
+from fault_injection.conftest import TEST_LIMITS, make_school
+from fault_injection.harness import LoopReport, Told, check
 from kiosk.config import Config
 from kiosk.errors import RecordsNotAnswering
 from kiosk.ui.kiosk_screen.outcomes import State
