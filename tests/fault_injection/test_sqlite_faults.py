@@ -125,7 +125,7 @@ def test_the_wal_index_made_immutable_does_not_kill_the_kiosk(folder: Path, tmp_
     database.dispose()
     out = tmp_path / "child.json"
     idle, idling = Path(f"{out}.idle"), Path(f"{out}.idling")
-    child = disks.start_child_loop(url, school, 3 * FAULT_S + 4, out)
+    child = disks.start_child_loop(url, school, 2 * FAULT_S + 3, out)
     shm = folder / "kiosk.db-shm"
     wait_for(shm.exists, 30, "the child's first connection")
     time.sleep(FAULT_S)
