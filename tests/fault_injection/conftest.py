@@ -1,5 +1,5 @@
 """Fixtures for the fault-injection tests: short deadlines (so a fault costs seconds of
-test time, not minutes), a school on SQLite or on a PostgreSQL server of the module's own
+test time, not minutes), a school on SQLite or on a PostgreSQL server of their own
 (it is stopped, killed and paused, so never the shared one), and the helpers' limits."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ _SQLITE_TEMPLATE: list[tuple[Path, DemoSchool]] = []
 def make_school(url: str, limits: Limits = TEST_LIMITS) -> tuple[Database, DemoSchool]:
     """The test school at ``url``, opened with ``limits``. Built once and copied: an
     SQLite file from a template made on first use, a PostgreSQL database made from the
-    module's template by ``pg_url`` (building one takes seconds; copying, milliseconds)."""
+    session's template by ``pg_url`` (building one takes seconds; copying, milliseconds)."""
     name = make_url(url).database or ""
     if url.startswith("sqlite"):
         template, school = _sqlite_template()
