@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 # Command modules register themselves in kiosk.cli.COMMANDS when imported.
 import kiosk.cli_admin  # noqa: F401  (registers roster, photos, cards, labels, slots, settings)
+import kiosk.cli_lockers as _cli_lockers  # noqa: F401  (registers lockers)
 import kiosk.cli_reports as _cli_reports  # noqa: F401  (registers export, purge, backup, restore)
 from kiosk import (
     cli_core,  # noqa: F401  (registers run, demo, db, staff)

@@ -51,6 +51,11 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--pupils", type=int, default=300)
     parser.add_argument("--slots", type=int, default=120)
     parser.add_argument("--days", type=int, default=4, help="school days of history")
+    parser.add_argument(
+        "--lockers",
+        action="store_true",
+        help="a new demo's slots 1-32 behind a simulated KR-CU16 locker bank",
+    )
 
 
 @command(
@@ -60,13 +65,21 @@ def demo(ctx: Context, args: argparse.Namespace) -> int:
     from kiosk.demo import DEMO_STAFF, build_demo, is_empty
 
     _apply_run_options(ctx, args)
+    if args.lockers and args.no_run:
+        raise CliError("--lockers simulates the bank while the kiosk runs: leave out --no-run")
     if is_empty(ctx.sessions):
         print(f"Creating a demo school in {ctx.config.data_dir} ...", flush=True)
-        build_demo(ctx.sessions, pupils=args.pupils, slot_count=args.slots, days=args.days)
+        school = build_demo(ctx.sessions, pupils=args.pupils, slot_count=args.slots, days=args.days)
         print("Demo staff (shown once; change them before real use):")
         for member in DEMO_STAFF:
             print(f"  {member.name:<20} role {member.role:<7} PIN {member.pin}")
+        if args.lockers:
+            from kiosk.cli_lockers import demo_bank
+
+            demo_bank(ctx.sessions, school.actors["admin"])
     else:
+        if args.lockers:
+            raise CliError("--lockers sets up a new demo only: give an empty KIOSK_DATA_DIR")
         print("The database already holds a school: running it as it is.")
     if args.no_run:
         return 0

@@ -84,6 +84,19 @@ class EventKind(StrEnum):
     AUDIT_KEY_HANDOVER = "audit_key_handover", "Record handed over to a new kiosk PC"
     AUDIT_KEY_EPOCH = "audit_key_epoch", "Kiosk's daily signing key changed"
     AUDIT_KEY_REVOKE = "audit_key_revoke", "Kiosk's signing key revoked"
+    # electronic locker banks
+    LOCKERS_MAPPED = "lockers_mapped", "Slots given locker doors"
+    LOCKERS_UNMAPPED = "lockers_unmapped", "Slots made manual (no locker door)"
+    LOCKER_BANK_TESTED = "locker_bank_tested", "Locker bank tested door by door"
+    LOCKER_UNLOCK_SENT = "locker_unlock_sent", "Locker door unlocked"
+    LOCKER_DOOR_OPENED = "locker_door_opened", "Locker door opened without the kiosk"
+    LOCKER_DOOR_SHUT = "locker_door_shut", "Locker door shut"
+    LOCKER_OCCUPANCY_CHANGED = "locker_occupancy_changed", "Locker slot filled or emptied"
+    LOCKER_HAND_IN_CONFIRMED = "locker_hand_in_confirmed", "Phone seen in the locker slot"
+    LOCKER_FAULT = "locker_fault", "Locker fault"
+    LOCKER_FAULT_CLEARED = "locker_fault_cleared", "Locker fault dealt with"
+    LOCKER_EMERGENCY_OPEN_ALL = "locker_emergency_open_all", "Every locker door opened (emergency)"
+    LOCKER_EMERGENCY_RESULT = "locker_emergency_result", "Emergency release: boards opened"
 
 
 KIOSK_EVENTS = frozenset(

@@ -35,6 +35,7 @@ class Action(StrEnum):
     EXPORT = "export"
     SET_MODE = "set_mode"
     VIEW_CONSOLE = "view_console"
+    OPEN_ALL_LOCKERS = "open_all_lockers"  # the emergency release of every locker door
 
 
 _OFFICE = {
@@ -62,6 +63,7 @@ _ADMIN = _OFFICE | {
     Action.MANAGE_SETTINGS,
     Action.PRINT_CARDS,
     Action.EXPORT,
+    Action.OPEN_ALL_LOCKERS,
 }
 PERMISSIONS: dict[Role, frozenset[Action]] = {
     Role.OFFICE: frozenset(_OFFICE),

@@ -103,9 +103,8 @@ def _bar_chart(
     chart.bars[0].strokeColor = None
     chart.barSpacing = 0.5
     chart.groupSpacing = 1 if len(values) > 40 else 6
-    top = max(values or [0])
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax = max(top, 1) * 1.15
+    chart.valueAxis.valueMax, chart.valueAxis.valueStep = _whole_number_axis(max(values or [0]))
     chart.valueAxis.labels.fontName = styles.regular
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.labelTextFormat = lambda v: f"{v:,.0f}"
@@ -128,6 +127,15 @@ def _bar_chart(
     chart.categoryAxis.strokeColor = GRID
     drawing.add(chart)
     return drawing
+
+
+def _whole_number_axis(top: int, ticks: int = 5) -> tuple[int, int]:
+    """An axis top and step in whole numbers (1, 2, 5, 10, 20, 50...), a little above the
+    tallest bar: counts of devices have no fractions, so no axis may print 0, 0, 1, 1."""
+    rough = max(1, -(-max(top, 1) // ticks))
+    magnitude = 10 ** (len(str(rough)) - 1)
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= rough)
+    return step * (top // step + 1), step
 
 
 def _label_step(count: int, room: int = 24) -> int:
@@ -203,6 +211,33 @@ def _repeated_table(summary: Summary, styles: _Styles) -> list[Flowable]:
     return flow
 
 
+def _fingerprint_lines(summary: Summary, styles: _Styles) -> list[Flowable]:
+    if summary.fingerprint is None:
+        return [
+            Paragraph(
+                "The audit log is not signed yet (no school audit fingerprint).", styles.small
+            )
+        ]
+    expect = (
+        f" --expect {summary.chain.last_seq}:{summary.chain.last_hash}"
+        if summary.chain.last_hash
+        else ""
+    )
+    return [
+        Paragraph(
+            "School audit fingerprint (it must match the one the headteacher keeps):", styles.small
+        ),
+        Paragraph(styles.text(summary.fingerprint), styles.mono),
+        Paragraph(
+            styles.text(
+                "Check on any computer: kiosk verify-log --db COPY --fingerprint "
+                f"FINGERPRINT{expect}"
+            ),
+            styles.small,
+        ),
+    ]
+
+
 def _chain_box(summary: Summary, styles: _Styles) -> Table:
     chain = summary.chain
     if chain.intact:
@@ -224,6 +259,7 @@ def _chain_box(summary: Summary, styles: _Styles) -> Table:
             "this hash. If it does, no event up to it has been changed or removed since.",
             styles.small,
         ),
+        *_fingerprint_lines(summary, styles),
     ]
     box = Table([[line] for line in lines], colWidths=[WIDTH])
     box.setStyle(

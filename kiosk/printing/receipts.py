@@ -222,6 +222,24 @@ def _heading(school_name: str, title: str, styles: dict[str, ParagraphStyle]) ->
     return [_p(school_name, styles["school"]), _p(title, styles["title"]), Spacer(1, 5 * mm)]
 
 
+def _fingerprint_note(chain: ChainOfCustody, styles: dict[str, ParagraphStyle]) -> list[Flowable]:
+    """The school audit fingerprint the log claims, and how anyone checks this receipt
+    against a copy of the records (the headteacher keeps the school's own fingerprint)."""
+    if chain.fingerprint is None:
+        return []
+    last = chain.events[-1] if chain.events else None
+    check = f" --expect {last.seq}:{last.hash}" if last else ""
+    return [
+        Spacer(1, 4 * mm),
+        _p(f"School audit fingerprint: {chain.fingerprint}", styles["small"]),
+        _p(
+            "It must match the fingerprint the headteacher keeps. To check this receipt: "
+            f"kiosk verify-log --fingerprint FINGERPRINT{check}",
+            styles["small"],
+        ),
+    ]
+
+
 # -- release to a parent or carer ------------------------------------------------------------
 
 
@@ -259,6 +277,7 @@ def release_receipt(
             styles["body"],
         ),
         _signature_block(["Parent / carer signature", "Staff signature"], styles),
+        *_fingerprint_note(chain, styles),
         Spacer(1, 8 * mm),
         _p(_footer(printed_by, printed_at or utcnow()), styles["small"]),
     ]
@@ -354,6 +373,7 @@ def custody_receipt(
                 _signature_block(["Handed over by", "Received by"], styles),
             ]
         ),
+        *_fingerprint_note(chain, styles),
         Spacer(1, 8 * mm),
         _p(_footer(printed_by, printed_at or utcnow()), styles["small"]),
     ]

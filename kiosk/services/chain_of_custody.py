@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput, NotHeld
 from kiosk.event_kinds import EventKind, event_words
+from kiosk.record import lines
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import Actor
@@ -73,6 +74,7 @@ class CustodyRecord:
 class ChainOfCustody:
     custody: CustodyRecord
     events: tuple[CustodyEvent, ...]
+    fingerprint: str | None = None  # the school audit fingerprint the log claims, as printed
 
     def last_event(self, kind: EventKind) -> CustodyEvent | None:
         found = [e for e in self.events if e.kind == kind]
@@ -100,7 +102,8 @@ def chain_of_custody(sessions: Sessions, custody_id: int) -> ChainOfCustody:
                 .order_by(AuditEvent.seq)
             )
         )
-        return ChainOfCustody(record, events)
+        fingerprint = lines.school_fingerprint(session.connection())
+        return ChainOfCustody(record, events, fingerprint)
 
 
 def _details(text: str) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from kiosk.rules import Action
 from kiosk.services import audit, settings
 from kiosk.services.audit import Actor
 from kiosk.services.common import require
-from kiosk.tables import Slot
+from kiosk.tables import LockerDoor, Slot
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class SlotLabel:
     number: int
     cabinet: str
     code: str
+    door: str | None = None  # "board 0 door 3" for a locker door, for the installer
 
 
 def slot_code(school_code: str, number: int) -> str:
@@ -44,7 +45,16 @@ def prepare_labels(
         if not slots:
             raise InvalidInput("There are no slots in that range.")
         code = settings.get_value(session, "school_code")
-        labels = [SlotLabel(s.number, s.cabinet, slot_code(code, s.number)) for s in slots]
+        doors = {
+            slot_id: f"board {board} door {channel}"
+            for slot_id, board, channel in session.execute(
+                select(LockerDoor.slot_id, LockerDoor.board, LockerDoor.channel)
+            )
+        }
+        labels = [
+            SlotLabel(s.number, s.cabinet, slot_code(code, s.number), doors.get(s.id))
+            for s in slots
+        ]
         audit.append(
             session,
             EventKind.SLOT_LABELS_PRINTED,

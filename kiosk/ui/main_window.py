@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
     # -- the staff console
 
     def open_console(self) -> None:
-        console = StaffConsole(self.sessions, self.config, None)
+        console = StaffConsole(self.sessions, self.config, None, bank=self.kiosk.bank)
         console.exit_requested.connect(self.close_console)
         self.console = console
         self.stack.addWidget(console)

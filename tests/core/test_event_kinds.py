@@ -41,6 +41,11 @@ KINDS_ADDED_SINCE = frozenset(
     {  # issue 14: the signed record's key lines (kiosk.record.lines)
         "audit_root", "audit_key_enrol", "audit_key_handover", "audit_key_epoch",
         "audit_key_revoke",
+        # issue 19: electronic locker banks
+        "lockers_mapped", "lockers_unmapped", "locker_bank_tested", "locker_unlock_sent",
+        "locker_door_opened", "locker_door_shut", "locker_occupancy_changed",
+        "locker_hand_in_confirmed", "locker_fault", "locker_fault_cleared",
+        "locker_emergency_open_all", "locker_emergency_result",
     }
 )  # fmt: skip
 KIND_COLUMN_LENGTH = AuditEvent.__table__.c.kind.type.length

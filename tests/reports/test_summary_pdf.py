@@ -124,3 +124,12 @@ def test_an_empty_period_still_makes_a_sensible_summary(history, sessions, tmp_p
         tmp_path / "empty.pdf",
     )
     assert result.rows == 0 and result.path.stat().st_size > 1000
+
+
+def test_chart_axes_count_in_whole_numbers():
+    from kiosk.exports.pdf import _whole_number_axis
+
+    for top in range(0, 3000, 7):
+        axis_top, step = _whole_number_axis(top)
+        assert axis_top > top and axis_top % step == 0 and step >= 1
+        assert axis_top // step <= 6  # a few ticks, never a crowd of repeated labels

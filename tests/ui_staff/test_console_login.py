@@ -9,7 +9,7 @@ from kiosk.ui.staff import console as console_module
 from kiosk.ui.staff.release import ReleaseTab
 from ui_staff.conftest import PINS, click, log_in, screenshot, settle, type_pin, wait_until
 
-OWN_TABS = ["Dashboard", "Lists", "Release", "Confiscate", "Devices", "End of day"]
+OWN_TABS = ["Dashboard", "Lists", "Release", "Confiscate", "Devices", "End of day", "Lockers"]
 
 
 def audit_kinds(sessions, kind):

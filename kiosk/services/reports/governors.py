@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.clock import LocalClock, to_local, utcnow
 from kiosk.db import Sessions
+from kiosk.record import lines
 from kiosk.services import audit, settings
 from kiosk.services.reports.filter import BATCH, ReportFilter, local_date, pupil_filters, raw_time
 from kiosk.tables import Confiscation, Custody, CustodyKind, CustodyState, Pupil
@@ -53,6 +54,7 @@ class Summary:
     referred_to_dsl: int
     handed_to_police: int
     chain: audit.ChainReport
+    fingerprint: str | None = None  # the school audit fingerprint the log claims, as printed
 
     @property
     def handins(self) -> int:
@@ -203,6 +205,7 @@ def summary(sessions: Sessions, which: ReportFilter, *, verify_chain: bool = Tru
         with reader() as session:
             tally = _tally(session, which, school.collection_closes)
             years = sorted(set(_year_groups(session, which)) | set(tally.per_year))
+            fingerprint = lines.school_fingerprint(session.connection())
         chain = audit.verify(reader) if verify_chain else audit.ChainReport(True, 0, None, None)
     return Summary(
         school_name=school.school_name,
@@ -218,4 +221,5 @@ def summary(sessions: Sessions, which: ReportFilter, *, verify_chain: bool = Tru
         referred_to_dsl=tally.dsl,
         handed_to_police=tally.police,
         chain=chain,
+        fingerprint=fingerprint,
     )

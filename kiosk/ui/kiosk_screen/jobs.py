@@ -3,6 +3,7 @@ the GUI thread, never touching a widget); each returns an ``Answer`` to paint.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
@@ -11,7 +12,11 @@ from PySide6.QtGui import QImage
 from kiosk.db import Sessions
 from kiosk.db_limits import deadline
 from kiosk.services import custody, outcome, pupils, settings
+from kiosk.services.audit import KIOSK_ACTOR
 from kiosk.services.common import PupilSummary
+from kiosk.services.lockers import doors
+from kiosk.services.lockers.bank import LockerBank
+from kiosk.services.lockers.doors import DoorOutcome
 from kiosk.services.settings import SchoolSettings
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import log_failure
@@ -62,26 +67,57 @@ def load_photo(sessions: Sessions, pupil_id: int) -> QImage | None:
     return image
 
 
-def scan_job(sessions: Sessions, mode: Mode, text: str) -> Answer:
-    """Every wait bounded by the kiosk's deadline; a hand-in's answer is never a guess
-    (``kiosk.services.outcome``)."""
+def scan_job(sessions: Sessions, mode: Mode, text: str, bank: LockerBank | None = None) -> Answer:
+    """A scan's work, every wait bounded by the kiosk's deadline; a hand-in's answer is
+    never a guess (``kiosk.services.outcome``). With a locker ``bank``, a new hand-in's
+    door is opened in the same job, so the unlock follows the scan with no round trip to
+    the screen."""
     if mode is Mode.COLLECTION:
         with deadline(sessions.limits.job_s):
             check = custody.check_collection(sessions, text)
         return Answer(collection_outcome(check), photo_of(check.pupil))
     result = outcome.hand_in_trusted(sessions, text, outcome.new_token())
-    return Answer(hand_in_outcome(result), photo_of(result.pupil))
+    door = None
+    if bank and result.custody_id is not None and not result.already_held:
+        custody_id, slot = result.custody_id, result.slot_number
+        door = _door(slot, lambda: doors.open_for_hand_in(sessions, bank, custody_id, slot))
+    return Answer(hand_in_outcome(result, door), photo_of(result.pupil))
 
 
-def collect_job(sessions: Sessions, custody_id: int, member: StaffMember) -> Answer:
+def _door(slot: int | None, open_door: Callable[[], DoorOutcome | None]) -> DoorOutcome | None:
+    """A door's part of a job: a failure there (the records busy a moment) must never
+    spoil the hand-in or release already recorded; the pupil is sent to the office."""
+    try:
+        return open_door()
+    except Exception as error:
+        log_failure("Opening a locker door", error)
+        if slot is None:
+            return None
+        return DoorOutcome(slot, False, doors.board_failed(slot))
+
+
+def collect_job(
+    sessions: Sessions, custody_id: int, member: StaffMember, bank: LockerBank | None = None
+) -> Answer:
     with deadline(sessions.limits.job_s):
         info = custody.collect(sessions, custody_id, member.actor)
-    return Answer(collected_outcome(info), photo_of(info.pupil))
+    door = None
+    if bank:
+        door = _door(
+            info.slot_number,
+            lambda: doors.open_for_release(sessions, bank, custody_id, member.actor),
+        )
+    return Answer(collected_outcome(info, door), photo_of(info.pupil))
 
 
-def undo_job(sessions: Sessions, custody_id: int, slot: int | None) -> Answer:
+def undo_job(
+    sessions: Sessions, custody_id: int, slot: int | None, bank: LockerBank | None = None
+) -> Answer:
     custody.undo_hand_in(sessions, custody_id)
-    return Answer(undone_outcome(slot))
+    door = None
+    if bank:
+        door = _door(slot, lambda: doors.open_for_release(sessions, bank, custody_id, KIOSK_ACTOR))
+    return Answer(undone_outcome(slot, door))
 
 
 def set_mode_job(sessions: Sessions, member: StaffMember, mode: str) -> SchoolSettings:

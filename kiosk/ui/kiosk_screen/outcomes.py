@@ -25,6 +25,7 @@ from kiosk.errors import (
     UnknownPupil,
 )
 from kiosk.services.custody import CollectionCheck, CustodyInfo, HandInResult
+from kiosk.services.lockers.doors import DoorOutcome
 from kiosk.services.settings import SchoolSettings
 
 UNDO_SECONDS = 20  # a new hand-in's result (with its Undo button) stays this long
@@ -88,7 +89,8 @@ class Outcome:
     note: str = ""
 
 
-def hand_in_outcome(result: HandInResult) -> Outcome:
+def hand_in_outcome(result: HandInResult, door: DoorOutcome | None = None) -> Outcome:
+    """``door``: what the locker door did for this hand-in (None: a manual slot)."""
     name = result.pupil.screen_name
     if result.exemption is not None:
         words = result.exemption.category_words
@@ -100,11 +102,13 @@ def hand_in_outcome(result: HandInResult) -> Outcome:
     if result.already_held:
         message = f"You have already handed in. Your phone is in slot {slot}"
         return Outcome(State.ALREADY_HANDED_IN, Tone.INFO, name, message, slot=slot)
+    if door is not None and not door.opened:  # the door would not open: staff take over
+        return Outcome(State.HANDED_IN, Tone.WARNING, name, door.message, slot=slot)
     return Outcome(
         State.HANDED_IN,
         Tone.SUCCESS,
         name,
-        f"Switch your phone off and put it in slot {slot}",
+        door.message if door is not None else f"Switch your phone off and put it in slot {slot}",
         slot=slot,
         custody_id=result.custody_id,
         seconds=UNDO_SECONDS,
@@ -136,21 +140,32 @@ def collection_outcome(check: CollectionCheck) -> Outcome:
     )
 
 
-def collected_outcome(info: CustodyInfo) -> Outcome:
+def collected_outcome(info: CustodyInfo, door: DoorOutcome | None = None) -> Outcome:
+    message = f"Phone given back from slot {info.slot_number}. Goodbye!"
+    if door is not None:
+        message = door.message if door.opened else f"{door.message} Goodbye!"
     return Outcome(
         State.COLLECTED,
-        Tone.SUCCESS,
+        Tone.SUCCESS if door is None or door.opened else Tone.WARNING,
         info.pupil.screen_name,
-        f"Phone given back from slot {info.slot_number}. Goodbye!",
+        message,
         slot=info.slot_number,
         seconds=COLLECTED_SECONDS,
     )
 
 
-def undone_outcome(slot: int | None) -> Outcome:
+def undone_outcome(slot: int | None, door: DoorOutcome | None = None) -> Outcome:
     where = f"slot {slot}" if slot is not None else "a slot"
     message = f"If your phone is already in {where}, take it out. Then scan your own card."
-    return Outcome(State.UNDONE, Tone.INFO, "Hand-in cancelled", message)
+    if door is not None and door.opened:
+        message = f"Slot {slot} is open again: take your phone out and shut the door."
+    return Outcome(State.UNDONE, Tone.INFO, "Hand-in cancelled", message, slot=None)
+
+
+def door_outcome(door: DoorOutcome, *, title: str = "Locker") -> Outcome:
+    """A locker door's news on its own (the phone seen in, the question answered)."""
+    tone = Tone.SUCCESS if door.opened else Tone.WARNING
+    return Outcome(State.HANDED_IN, tone, title, door.message, slot=door.slot_number)
 
 
 ERROR_TITLES: tuple[tuple[type[KioskError], str], ...] = (

@@ -43,6 +43,7 @@ from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Failure, Lane, Op, log_failure
 from kiosk.ui.kiosk_screen.collection_page import CollectionPage
 from kiosk.ui.kiosk_screen.jobs import Answer, collect_job, load_photo, scan_job, undo_job
+from kiosk.ui.kiosk_screen.lockers import LockerDesk
 from kiosk.ui.kiosk_screen.outcomes import (
     UNDO_SECONDS,
     Mode,
@@ -75,7 +76,7 @@ TONE_SOUNDS = {
 }
 
 
-class KioskScreen(StaffDesk, QWidget):
+class KioskScreen(StaffDesk, LockerDesk, QWidget):
     """The pupil-facing screen. Feed it scans with ``handle_scan`` (MainWindow routes the
     USB scanner here; the camera, if configured, is owned and started by this screen)."""
 
@@ -131,8 +132,9 @@ class KioskScreen(StaffDesk, QWidget):
         self.staff_page.action_chosen.connect(self._on_staff_action)
         self.staff_page.logged_in.connect(self._on_staff_logged_in)
         self.staff_page.cancelled.connect(self._on_staff_cancelled)
+        self._build_lockers()  # the locker doors, if any are mapped
         self.pages = QStackedWidget()
-        for page in (self.idle_page, self.result_page, self.collection_page):
+        for page in (self.idle_page, self.result_page, self.collection_page, self.deposit_page):
             self.pages.addWidget(page)
         self.pupil_area = QWidget()
         pupil_layout = QVBoxLayout(self.pupil_area)
@@ -218,7 +220,7 @@ class KioskScreen(StaffDesk, QWidget):
             return
         self.busy_timer.start()
         self.records_wait.started()
-        self._answer_from("A scan", partial(scan_job, self.sessions, self.mode, text))
+        self._answer_from("A scan", partial(scan_job, self.sessions, self.mode, text, self.bank))
 
     def _answer_from(self, what: str, job: Callable[[], Answer]) -> None:
         Op(self, what, job).success(self._answered).failure(self._failed).run(self.lane)
@@ -316,7 +318,8 @@ class KioskScreen(StaffDesk, QWidget):
         self.undo_timer.stop()
         self.result_page.undo.setVisible(False)
         self._answer_from(
-            "Undoing a hand-in", partial(undo_job, self.sessions, outcome.custody_id, outcome.slot)
+            "Undoing a hand-in",
+            partial(undo_job, self.sessions, outcome.custody_id, outcome.slot, self.bank),
         )
 
     # -- home time
@@ -336,7 +339,7 @@ class KioskScreen(StaffDesk, QWidget):
     def _collect_as(self, member: StaffMember, custody_id: int) -> None:
         self.collection_staff, self._staff_seen_at = member, time.monotonic()
         self.collection_page.give_back.setEnabled(False)
-        job = partial(collect_job, self.sessions, custody_id, member)
+        job = partial(collect_job, self.sessions, custody_id, member, self.bank)
         Op(self, "Giving a phone back", job).success(self._on_collected).failure(
             self._on_not_collected
         ).run(self.lane)
@@ -398,12 +401,14 @@ class KioskScreen(StaffDesk, QWidget):
         scale = max(0.5, min(self.width() / 1024, self.height() / 600))
         for page in (self.top_bar, self.idle_page, self.result_page, self.collection_page):
             page.apply_scale(scale)
+        self.deposit_page.apply_scale(scale)
         self.staff_page.apply_scale(scale)
 
     def shutdown(self) -> None:
         """Stop the camera and the database thread (the window calls this on close)."""
         self.stop_camera()
         self.lane.stop()
+        self._stop_lockers()
         for timer in self.findChildren(QTimer):
             timer.stop()
 

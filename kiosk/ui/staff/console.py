@@ -29,6 +29,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 from kiosk.rules import Action, may
+from kiosk.services.lockers.bank import LockerBank
 from kiosk.services.staff import StaffMember, record_console_locked
 from kiosk.ui.admin.panel import AdminPanel
 from kiosk.ui.background import Op, describe_failure
@@ -38,6 +39,7 @@ from kiosk.ui.staff.dashboard import DashboardTab
 from kiosk.ui.staff.devices import DevicesTab
 from kiosk.ui.staff.end_of_day import EndOfDayTab
 from kiosk.ui.staff.lists import ListsTab
+from kiosk.ui.staff.locker_faults import LockerFaultsTab
 from kiosk.ui.staff.release import ReleaseTab
 from kiosk.ui.style import BLUE, WHITE
 from kiosk.ui.widgets.pinpad import StaffLogin
@@ -86,10 +88,12 @@ class StaffConsole(QWidget):
         parent: QWidget | None = None,
         *,
         idle_ms: int = IDLE_LOCK_MS,
+        bank: LockerBank | None = None,
     ) -> None:
         super().__init__(parent)
         self.setStyleSheet(CONSOLE_STYLE)
         self.sessions, self.config = sessions, config
+        self.bank = bank  # the kiosk's locker doors (one owner per serial port), if any
         self.staff: StaffMember | None = None
         self._specs: list[TabSpec] = []
         self.idle_timer = QTimer(self)
@@ -142,12 +146,18 @@ class StaffConsole(QWidget):
         everyone = set(CONSOLE_ROLES)
         self.add_tab("Dashboard", lambda staff: self._dashboard(staff), everyone)
         self.add_tab("Lists", lambda staff: ListsTab(s, staff, c), everyone)
-        self.add_tab("Release", lambda staff: ReleaseTab(s, staff, c), everyone)
+        self.add_tab("Release", lambda staff: self._release_tab(staff), everyone)
         self.add_tab("Confiscate", lambda staff: ConfiscateTab(s, staff, c), everyone)
         self.add_tab("Devices", lambda staff: DevicesTab(s, staff, c), everyone)
         self.add_tab("End of day", lambda staff: EndOfDayTab(s, staff, c), everyone)
+        self.add_tab("Lockers", lambda staff: LockerFaultsTab(s, staff, self.bank), everyone)
         self.add_tab("Reports", lambda staff: ReportsPanel(s, staff, c), {"senior", "admin"})
         self.add_tab("Admin", lambda staff: AdminPanel(s, staff, c), {"admin"})
+
+    def _release_tab(self, staff: StaffMember) -> QWidget:
+        tab = ReleaseTab(self.sessions, staff, self.config)
+        tab.bank = self.bank  # a release opens the slot's locker door, if it has one
+        return tab
 
     def _dashboard(self, staff: StaffMember) -> QWidget:
         tab = DashboardTab(self.sessions, staff, self.config)
@@ -185,6 +195,9 @@ class StaffConsole(QWidget):
             refresh()
 
     def open_list(self, name: str) -> None:
+        if name == "lockers":  # the dashboard's locker-fault banner
+            self.show_tab("Lockers")
+            return
         lists = self.tab("Lists")
         if isinstance(lists, ListsTab) and name in lists.specs:
             self.tabs.setCurrentWidget(lists)

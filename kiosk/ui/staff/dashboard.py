@@ -24,6 +24,7 @@ from kiosk.services.console import Dashboard
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
 from kiosk.ui.staff.common import Feedback, date_text
+from kiosk.ui.staff.locker_faults import LockerFaultsBanner
 from kiosk.ui.staff.slot_map import SlotLegend, SlotMap, describe_slot
 from kiosk.ui.style import AMBER, BLUE, GREEN, GREY, RED
 
@@ -128,6 +129,9 @@ class DashboardTab(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.health)
         layout.addLayout(grid)
+        self.locker_faults = LockerFaultsBanner(sessions)
+        self.locker_faults.clicked.connect(lambda: emit(self.list_requested, "lockers"))
+        layout.addWidget(self.locker_faults)
         layout.addWidget(SlotLegend())
         layout.addWidget(scroll, 1)
         layout.addWidget(self.slot_detail)

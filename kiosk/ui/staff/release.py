@@ -26,7 +26,10 @@ from kiosk.rules import Action, may
 from kiosk.services import confiscation, console, custody, pupils
 from kiosk.services.common import PupilSummary
 from kiosk.services.console import HeldDevice
+from kiosk.services.lockers import doors
+from kiosk.services.lockers.bank import LockerBank
 from kiosk.services.staff import StaffMember
+from kiosk.ui.background import log_failure
 from kiosk.ui.staff import models
 from kiosk.ui.staff.common import (
     Feedback,
@@ -54,6 +57,7 @@ class ReleaseTab(QWidget):
     ) -> None:
         super().__init__(parent)
         self.sessions, self.staff, self.config = sessions, staff, config
+        self.bank: LockerBank | None = None  # the kiosk's locker doors, set by the console
         self.device: HeldDevice | None = None  # the confiscation being released
         self.collect_buttons: dict[int, QPushButton] = {}
         self.release_buttons: dict[int, QPushButton] = {}
@@ -235,7 +239,7 @@ class ReleaseTab(QWidget):
             self.refresh()
             self.feedback.ok(
                 f"Given back: take the device from slot {device.slot_number} "
-                f"and hand it to {device.pupil.forename}."
+                f"and hand it to {device.pupil.forename}.{self._open_door(device)}"
             )
 
         attempt(
@@ -326,9 +330,23 @@ class ReleaseTab(QWidget):
         self.refresh()
         self.feedback.ok(
             f"Released to {' '.join(name.split())}: take the device from slot "
-            f"{device.slot_number}. Print the receipt for them to sign."
+            f"{device.slot_number}.{self._open_door(device)} Print the receipt for them to sign."
         )
         self.print_button.setVisible(True)
+
+    def _open_door(self, device: HeldDevice) -> str:
+        """After a release the services made: the slot's locker door opened, in words
+        ("" for a manual slot). A door that fails never spoils the recorded release."""
+        if not self.bank:
+            return ""
+        try:
+            door = doors.open_for_release(
+                self.sessions, self.bank, device.custody_id, self.staff.actor
+            )
+        except Exception as error:
+            log_failure("Opening a locker door for a release", error)
+            return " The locker door did not open: open it by key."
+        return f" {door.message}" if door is not None else ""
 
     def _print_receipt(self) -> None:
         custody_id = self.released_id
