@@ -10,21 +10,23 @@ kiosk process, not the command line, not the kiosk's own background readers
 (benchmarks/faults.py measures both). So the kiosk keeps WAL with shared memory and guards
 it instead:
 
-- before a connection is opened or begins a transaction, the ``-shm`` file is checked
-  (about 15 microseconds): when it is unusable, ``RecordsCannotBeSaved`` is raised and
-  SQLite is not touched;
+- before a connection is opened or begins a transaction, the ``-shm`` file is checked by
+  path (statvfs and statx, microseconds): on a read-only disk or with the immutable flag,
+  ``RecordsCannotBeSaved`` is raised and SQLite is not touched;
 - a connection is never closed while its ``-shm`` file is unusable: it waits, unused, in
   ``QUARANTINE`` until the file is usable again.
 
 The check narrows the window to the length of one transaction (milliseconds); it cannot
-close it. Errors that say the file cannot be written ("readonly", "disk I/O error") make
-the pool discard its connections, so the kiosk recovers by itself once the disk does.
+close it, and a ``-shm`` file cut short by someone with the kiosk's own rights is not
+caught (its size cannot be told from one being made). Errors that say the file cannot be
+written ("readonly", "disk I/O error") make the pool discard its connections, so the kiosk
+recovers by itself once the disk does.
 """
 
 from __future__ import annotations
 
+import ctypes
 import errno
-import fcntl
 import logging
 import os
 import struct
@@ -38,9 +40,9 @@ from kiosk.errors import RecordsCannotBeSaved
 
 log = logging.getLogger(__name__)
 
-FS_IOC_GETFLAGS = 0x80086601  # Linux: read a file's attribute flags (chattr)
-FS_IMMUTABLE_FL = 0x10
-SHM_MIN_BYTES = 32 * 1024  # one WAL-index page: a shorter file has been cut
+AT_FDCWD = -100
+STATX_SIZE = 256
+STATX_ATTR_IMMUTABLE = 0x10  # Linux: the file's immutable flag (chattr +i)
 # Words of SQLite errors that mean "this connection cannot write the file just now".
 CANNOT_WRITE = ("readonly", "read-only", "disk i/o", "attempt to write")
 
@@ -49,27 +51,48 @@ QUARANTINE: list[Any] = []  # connections waiting for their -shm file to be usab
 
 
 def shm_problem(database: Path) -> str | None:
-    """Why ``database``'s WAL index cannot be used safely now, or None."""
-    shm = Path(f"{database}-shm")
+    """Why ``database``'s WAL index cannot be used safely now, or None. Looked at by path
+    only: opening the file and closing it again would drop every POSIX lock this process
+    holds on it, SQLite's own included (fcntl locks belong to the process, not the fd)."""
+    shm = f"{database}-shm"
     try:
-        fd = os.open(shm, os.O_RDONLY)
+        if os.statvfs(shm).f_flag & os.ST_RDONLY:
+            return "the disk is mounted read-only"
     except FileNotFoundError:
         return None  # made afresh when the first connection opens the file
     except OSError as error:
-        return f"cannot open the -shm file ({errno.errorcode.get(error.errno or 0, 'error')})"
+        return f"cannot look at the -shm file ({errno.errorcode.get(error.errno or 0, 'error')})"
+    return "the -shm file is immutable" if _attributes(shm) & STATX_ATTR_IMMUTABLE else None
+
+
+def _attributes(path: str) -> int:
+    """The file's attribute flags from statx(2) (0 where statx is not available)."""
+    if _statx is None:
+        return 0
+    buffer = ctypes.create_string_buffer(STATX_SIZE)
+    if _statx(AT_FDCWD, os.fsencode(path), 0, 0, buffer) != 0:
+        return 0
+    attributes: int = struct.unpack_from("Q", buffer, 8)[0]  # stx_attributes
+    return attributes
+
+
+def _load_statx() -> Any:
     try:
-        size = os.fstat(fd).st_size
-        if 0 < size < SHM_MIN_BYTES:
-            return "the -shm file was cut short"
-        if os.fstatvfs(fd).f_flag & os.ST_RDONLY:
-            return "the disk is mounted read-only"
-        try:
-            flags = struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 4))[0]
-        except OSError:
-            return None  # a file system without attribute flags
-        return "the -shm file is immutable" if flags & FS_IMMUTABLE_FL else None
-    finally:
-        os.close(fd)
+        function = ctypes.CDLL(None, use_errno=True).statx
+    except (AttributeError, OSError):
+        return None
+    function.argtypes = (
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_uint,
+        ctypes.c_char_p,
+    )
+    function.restype = ctypes.c_int
+    return function
+
+
+_statx = _load_statx()
 
 
 def _refuse_if_unsafe(database: Path) -> None:
