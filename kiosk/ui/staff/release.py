@@ -24,6 +24,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.rules import Action, may
 from kiosk.services import confiscation, console, custody, pupils
+from kiosk.services.audit import Actor
 from kiosk.services.common import PupilSummary
 from kiosk.services.console import HeldDevice
 from kiosk.services.lockers import doors
@@ -235,21 +236,20 @@ class ReleaseTab(QWidget):
         if button is not None:
             button.setEnabled(False)  # one tap, one give-back
 
-        def given(_: object) -> None:
+        sessions, bank, actor = self.sessions, self.bank, self.staff.actor
+
+        def give_back() -> str:
+            custody.collect(sessions, device.custody_id, actor)
+            return _door_words(sessions, bank, device, actor)
+
+        def given(door: str) -> None:
             self.refresh()
             self.feedback.ok(
                 f"Given back: take the device from slot {device.slot_number} "
-                f"and hand it to {device.pupil.forename}.{self._open_door(device)}"
+                f"and hand it to {device.pupil.forename}.{door}"
             )
 
-        attempt(
-            self,
-            self.feedback,
-            "Giving a device back",
-            lambda: custody.collect(self.sessions, device.custody_id, self.staff.actor),
-            given,
-            self.refresh,
-        )
+        attempt(self, self.feedback, "Giving a device back", give_back, given, self.refresh)
 
     # -- releasing a confiscated device to a parent or carer
 
@@ -300,15 +300,15 @@ class ReleaseTab(QWidget):
         if device is None:
             return
         name, relationship = self.parent_name.text(), self.relationship.currentText()
-        release = partial(
-            confiscation.release_to_parent,
-            self.sessions,
-            self.staff.actor,
-            device.custody_id,
-            name,
-            relationship,
-            self.id_seen.isChecked(),
-        )
+        sessions, bank, actor = self.sessions, self.bank, self.staff.actor
+        id_seen = self.id_seen.isChecked()
+
+        def release() -> str:
+            confiscation.release_to_parent(
+                sessions, actor, device.custody_id, name, relationship, id_seen
+            )
+            return _door_words(sessions, bank, device, actor)
+
         self.confirm_release.setEnabled(False)  # one tap, one release
 
         def again() -> None:
@@ -319,34 +319,20 @@ class ReleaseTab(QWidget):
             self.feedback,
             "Releasing a device to a parent",
             release,
-            lambda _: self._released(device, name),
+            lambda door: self._released(device, name, door),
             again,
         )
 
-    def _released(self, device: HeldDevice, name: str) -> None:
+    def _released(self, device: HeldDevice, name: str, door: str) -> None:
         self.confirm_release.setEnabled(True)
         self._show_parent_form(False)
         self.released_id = device.custody_id
         self.refresh()
         self.feedback.ok(
             f"Released to {' '.join(name.split())}: take the device from slot "
-            f"{device.slot_number}.{self._open_door(device)} Print the receipt for them to sign."
+            f"{device.slot_number}.{door} Print the receipt for them to sign."
         )
         self.print_button.setVisible(True)
-
-    def _open_door(self, device: HeldDevice) -> str:
-        """After a release the services made: the slot's locker door opened, in words
-        ("" for a manual slot). A door that fails never spoils the recorded release."""
-        if not self.bank:
-            return ""
-        try:
-            door = doors.open_for_release(
-                self.sessions, self.bank, device.custody_id, self.staff.actor
-            )
-        except Exception as error:
-            log_failure("Opening a locker door for a release", error)
-            return " The locker door did not open: open it by key."
-        return f" {door.message}" if door is not None else ""
 
     def _print_receipt(self) -> None:
         custody_id = self.released_id
@@ -373,3 +359,19 @@ def _describe(device: HeldDevice) -> str:
     if device.dsl_referred:
         words += " Referred to the DSL."
     return words
+
+
+def _door_words(
+    sessions: Sessions, bank: LockerBank | None, device: HeldDevice, actor: Actor
+) -> str:
+    """After a release the services made (in the same background job): the slot's locker
+    door opened, in words ("" for a manual slot). A door that fails never spoils the
+    recorded release."""
+    if not bank:
+        return ""
+    try:
+        door = doors.open_for_release(sessions, bank, device.custody_id, actor)
+    except Exception as error:
+        log_failure("Opening a locker door for a release", error)
+        return " The locker door did not open: open it by key."
+    return f" {door.message}" if door is not None else ""
