@@ -42,7 +42,7 @@ class Limits:
     keepalive_interval_s: int = 2
     keepalive_count: int = 3
     tcp_user_timeout_ms: int = 10_000
-    sqlite_busy_ms: int = 5_000
+    sqlite_busy_ms: int = 10_000  # several kiosk processes queue for the write lock
     job_s: float = 5.0  # a kiosk job: the pupil is told plainly by then
 
     def postgres_connect_args(self) -> dict[str, Any]:
