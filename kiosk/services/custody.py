@@ -176,12 +176,15 @@ def hand_in_by_card(
     *,
     now: dt.datetime | None = None,
     deadline: float | None = None,
+    token: str | None = None,
 ) -> HandInResult:
     """Past ``deadline`` (``time.monotonic()``) the pupil may have gone, phone and all:
-    nothing is written, ``TooLate`` is raised, and they scan again."""
+    nothing is written, ``TooLate`` is raised, and they scan again. ``token`` (made by the
+    kiosk for this scan) goes into the hand-in's audit details, so a hand-in whose commit
+    was cut off can be looked up (``kiosk.services.outcome``)."""
     find = partial(cards.card_holder, text=card_text)
     return retry_on_conflict(
-        lambda: _hand_in_once(sessions, KIOSK_ACTOR, now, find, deadline=deadline)
+        lambda: _hand_in_once(sessions, KIOSK_ACTOR, now, find, deadline=deadline, token=token)
     )
 
 
@@ -197,6 +200,7 @@ def _hand_in_once(
     find_pupil: Callable[[Connection], PupilSummary],
     devices: Sequence[Device] | None = None,
     deadline: float | None = None,
+    token: str | None = None,
 ) -> HandInResult:
     # On a Core connection, not an ORM session: a pupil waits for this at every scan, and
     # the session's bookkeeping cost more than the statements themselves.
@@ -231,7 +235,9 @@ def _hand_in_once(
             )
             return HandInResult(pupil, None, None, False, exemption, None)
         check = partial(_check_deadline, deadline)  # PostgreSQL: the slot lock is ours then
-        placed = placing.place_day(conn, pupil, actor, now, devices, before_write=check)
+        placed = placing.place_day(
+            conn, pupil, actor, now, devices, before_write=check, token=token
+        )
         first = placed[0]
         return HandInResult(pupil, first.slot_number, first.custody_id, False, None, now, placed)
 

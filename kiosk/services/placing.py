@@ -91,10 +91,13 @@ def place_day(
     now: dt.datetime,
     devices: Sequence[Device] | None = None,
     before_write: Callable[[], None] | None = None,
+    token: str | None = None,
 ) -> tuple[Placement, ...]:
     """Put the pupil's devices in slots, record each slot's custody, items and event, and
     close the pupil's open day-out if they are back. ``before_write`` runs once the slot is
-    chosen (and, on PostgreSQL, its lock held), before anything is written: it may refuse."""
+    chosen (and, on PostgreSQL, its lock held), before anything is written: it may refuse.
+    ``token`` goes into every slot's event, so a hand-in cut off at its commit can be
+    looked up (``kiosk.services.outcome``)."""
     facts = conn.execute(
         _DAY_FACTS, {"pupil_id": pupil.id, "since": start_of_local_day(local_date(now))}
     ).one()
@@ -106,7 +109,9 @@ def place_day(
     placements = []
     wanted = out.slot_number if out is not None else None
     for part, group in enumerate(split_for_slots(devices, capacity), start=1):
-        placements.append(_place(conn, pupil, actor, now, part, group, wanted, out, before_write))
+        placements.append(
+            _place(conn, pupil, actor, now, part, group, wanted, out, before_write, token)
+        )
         wanted = None
     if out is not None:
         conn.execute(
@@ -126,6 +131,7 @@ def _place(
     wanted: int | None,
     out: AnyRow | None,
     before_write: Callable[[], None] | None,
+    token: str | None,
 ) -> Placement:
     slot = _slot(conn, wanted)
     if before_write is not None:
@@ -159,7 +165,7 @@ def _place(
         slot_number=slot.number,
         custody_id=custody_id,
         at=now,
-        details=_details(group, out),
+        details=_details(group, out, token),
     )
     return Placement(slot.number, custody_id, kinds)
 
@@ -173,7 +179,9 @@ def _slot(conn: Connection, wanted: int | None) -> AnyRow:
     return free_slot(conn, confiscation=False)
 
 
-def _details(group: Sequence[Device], out: AnyRow | None) -> dict[str, object] | None:
+def _details(
+    group: Sequence[Device], out: AnyRow | None, token: str | None
+) -> dict[str, object] | None:
     """What went in, unless it is the plain single phone every older event means."""
     details: dict[str, object] = {}
     if len(group) > 1 or group[0].kind != "phone" or group[0].description:
@@ -181,6 +189,8 @@ def _details(group: Sequence[Device], out: AnyRow | None) -> dict[str, object] |
     if out is not None:
         details["back_from"] = out.reason
         details["day_out_id"] = out.out_id
+    if token:
+        details["token"] = token
     return details or None
 
 

@@ -3,6 +3,8 @@ reactivating, a new PIN, a different role. PINs leave the fields as soon as they
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QRegularExpression, Qt
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
@@ -138,13 +140,16 @@ class StaffPage(QWidget):
 
     def reload(self) -> None:
         include = self.show_inactive.isChecked()
-        ok, members = attempt(
+        attempt(
+            self,
             self.feedback,
             "Loading staff",
             lambda: staff_service.list_staff(self.sessions, include_inactive=include),
+            self._show_members,
         )
-        if ok:
-            self.model.set_rows(members or [])
+
+    def _show_members(self, members: list[StaffMember]) -> None:
+        self.model.set_rows(members)
         self._selection_changed()
 
     def chosen(self) -> StaffMember | None:
@@ -182,56 +187,61 @@ class StaffPage(QWidget):
         if pin is None:
             return
         role = str(self.new_role.currentData())
-        ok, _ = attempt(
-            self.feedback,
+        self._change(
             "Adding staff",
             lambda: staff_service.add_staff(self.sessions, self.staff.actor, name, role, pin),
+            f"{' '.join(name.split())} can now log in as {ROLE_WORDS[role]}.",
+            self.new_name.clear,
         )
-        if ok:
-            self.new_name.clear()
-            self.feedback.ok(f"{' '.join(name.split())} can now log in as {ROLE_WORDS[role]}.")
-            self.reload()
 
     def toggle_active(self) -> None:
         member = self.chosen()
         if member is None:
             return
-        ok, _ = attempt(
-            self.feedback,
+        state = "reactivated" if not member.active else "deactivated: they cannot log in"
+        self._change(
             "Changing staff",
             lambda: staff_service.set_active(
                 self.sessions, self.staff.actor, member.id, not member.active
             ),
+            f"{member.name} is {state}.",
         )
-        if ok:
-            state = "reactivated" if not member.active else "deactivated: they cannot log in"
-            self.feedback.ok(f"{member.name} is {state}.")
-            self.reload()
 
     def change_role(self) -> None:
         member = self.chosen()
         if member is None:
             return
         role = str(self.role.currentData())
-        ok, _ = attempt(
-            self.feedback,
+        self._change(
             "Changing role",
             lambda: staff_service.set_role(self.sessions, self.staff.actor, member.id, role),
+            f"{member.name} is now {ROLE_WORDS[role]}.",
         )
-        if ok:
-            self.feedback.ok(f"{member.name} is now {ROLE_WORDS[role]}.")
-            self.reload()
 
     def set_pin(self) -> None:
         member = self.chosen()
         pin = self._pins(self.reset_pin, self.reset_pin_again)
         if member is None or pin is None:
             return
-        ok, _ = attempt(
-            self.feedback,
+        self._change(
             "Resetting a PIN",
             lambda: staff_service.reset_pin(self.sessions, self.staff.actor, member.id, pin),
+            f"{member.name} has a new PIN (and is unlocked).",
         )
-        if ok:
-            self.feedback.ok(f"{member.name} has a new PIN (and is unlocked).")
+
+    def _change(
+        self,
+        what: str,
+        action: Callable[[], object],
+        done_words: str,
+        also: Callable[[], None] | None = None,
+    ) -> None:
+        """One change in the background; when it is recorded, say so and reload."""
+
+        def done(_: object) -> None:
+            if also is not None:
+                also()
+            self.feedback.ok(done_words)
             self.reload()
+
+        attempt(self, self.feedback, what, action, done)

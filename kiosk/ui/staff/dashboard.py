@@ -19,7 +19,7 @@ from kiosk.clock import to_local, utcnow
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
-from kiosk.services import console
+from kiosk.services import console, health
 from kiosk.services.console import Dashboard
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
@@ -129,8 +129,11 @@ class DashboardTab(QWidget):
         self.slot_detail.setStyleSheet("font-size: 20px; font-weight: 600;")
         self.feedback = Feedback()
         self.attention = AttentionPanel(sessions, staff)
+        self.health = QLabel("")  # the kiosk's health line, read with the day
+        self.health.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.health)
         layout.addLayout(grid)
         self.locker_faults = LockerFaultsBanner(sessions)
         self.locker_faults.clicked.connect(lambda: emit(self.list_requested, "lockers"))
@@ -148,6 +151,9 @@ class DashboardTab(QWidget):
         Op(self, "Loading the dashboard", partial(console.dashboard, self.sessions)).success(
             self._show
         ).failure(lambda failure: self.feedback.error(failure.words)).run()
+        Op(
+            self, "Checking the kiosk's health", partial(health.check, self.sessions, self.config)
+        ).success(lambda found: self.health.setText(found.words())).run()
 
     def _show(self, data: Dashboard) -> None:
         self.feedback.clear()
