@@ -17,6 +17,9 @@ from sqlalchemy.engine import make_url
 from kiosk.db import Database, open_database
 from kiosk.db_limits import Limits
 from kiosk.demo import DemoSchool, build_school
+from kiosk.keystore import KeyStore
+from kiosk.services import school_keys
+from kiosk.services.school_keys import SchoolKeys
 
 # Short waits for tests; the kiosk's own defaults are in kiosk.db_limits.Limits.
 TEST_LIMITS = Limits(
@@ -35,6 +38,7 @@ PUPILS = 60
 
 
 _BUILT: dict[str, DemoSchool] = {}  # database name -> the school already in it
+_KEYS: dict[str, SchoolKeys] = {}  # database name -> the keys it was built with
 _SQLITE_TEMPLATE: list[tuple[Path, DemoSchool]] = []
 
 
@@ -47,15 +51,33 @@ def make_school(url: str, limits: Limits = TEST_LIMITS) -> tuple[Database, DemoS
         template, school = _sqlite_template()
         with sqlite3.connect(template) as source, sqlite3.connect(name) as target:
             source.backup(target)
+        _copy_keys(template.parent, Path(name).parent)
         return open_database(url, migrate=False, limits=limits), copy.deepcopy(school)
     if name in _BUILT:
-        return open_database(url, migrate=False, limits=limits), copy.deepcopy(_BUILT[name])
+        database = open_database(url, migrate=False, limits=limits)
+        # A PostgreSQL database's keys are looked for in the data folder, which is each
+        # test's own: give the copy the keys it was built with.
+        school_keys.attach(database.engine, _KEYS[name])
+        return database, copy.deepcopy(_BUILT[name])
     return _build(url, limits)
+
+
+def _copy_keys(source: Path, target: Path) -> None:
+    """The school's keys live beside its SQLite file (``kiosk.keystore``), never in it: a
+    copy of the file needs them too."""
+    keys, copied = KeyStore(source), KeyStore(target)
+    for name in keys.names():
+        data = keys.read(name)
+        assert data is not None
+        copied.write(name, data)
 
 
 def _build(url: str, limits: Limits) -> tuple[Database, DemoSchool]:
     database = open_database(url, limits=limits)
     school = build_school(database, pupils=PUPILS, slot_count=PUPILS + 6, reserved=2)
+    keys = school_keys.attached(database.engine)
+    assert keys is not None  # provisioned by the install
+    _KEYS[make_url(url).database or ""] = keys
     return database, school
 
 
@@ -97,7 +119,7 @@ def pg_school_template(own_server: PostgresServer) -> tuple[str, DemoSchool]:
 def pg_url(own_server: PostgresServer, pg_school_template: tuple[str, DemoSchool]) -> Iterator[str]:
     template, school = pg_school_template
     name = own_server.create_database(template=template)
-    _BUILT[name] = school
+    _BUILT[name], _KEYS[name] = school, _KEYS[template]
     yield own_server.url(name)
     own_server.drop_database(name)
 
