@@ -124,7 +124,9 @@ def child_main(url: str, seconds: float, cards_file: str, out: str) -> None:
     school = DemoSchool(pupil_ids=sorted(texts), card_texts=texts)
     database = open_database(url, migrate=False, limits=TEST_LIMITS)
     idle_flag, idling_flag = Path(f"{out}.idle"), Path(f"{out}.idling")
-    loop = HandInLoop(database, school, pause_s=0.02, idle=idle_flag.exists)
+    # A hand-in takes milliseconds here: the pause keeps pupils coming for the whole run
+    # (60 pupils at 0.15 s last 9 s), so the loop is still alive to go idle.
+    loop = HandInLoop(database, school, pause_s=0.15, idle=idle_flag.exists)
     threading.Thread(target=_report_idling, args=(loop, idling_flag), daemon=True).start()
     loop.start()
     time.sleep(seconds)
