@@ -11,7 +11,7 @@ import io
 import pytest
 from sqlalchemy import update
 
-from kiosk.clock import SCHOOL_ZONE
+from kiosk.clock import SCHOOL_ZONE, start_of_local_day
 from kiosk.exports import ExportRequest, run_export
 from kiosk.services import custody, exams, pupils, settings
 from kiosk.services.reports.filter import ReportFilter
@@ -30,9 +30,11 @@ def test_a_late_hand_in_is_in_the_late_list_and_the_csv(
     console, sessions, school, artifacts, data_dir
 ):
     late_pupil, on_time = school.pupil_ids[0], school.pupil_ids[1]
-    custody.hand_in(sessions, on_time)
-    settings.update(sessions, school.actors["admin"], {"handin_closes": "00:00"})
-    custody.hand_in(sessions, late_pupil)  # now after the window: late
+    # Times of today fixed, not the clock's: run after hand-in closes, "now" would be late too.
+    morning = start_of_local_day(dt.datetime.now(SCHOOL_ZONE).date())
+    custody.hand_in(sessions, on_time, now=morning + dt.timedelta(hours=8))
+    settings.update(sessions, school.actors["admin"], {"handin_closes": "09:00"})
+    custody.hand_in(sessions, late_pupil, now=morning + dt.timedelta(hours=9, minutes=30))
     log_in(console, "senior")
     console.open_list("late")
     settle()
