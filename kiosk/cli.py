@@ -17,6 +17,7 @@ from kiosk.errors import KioskError
 from kiosk.keystore import KeyStore
 from kiosk.services import staff
 from kiosk.services.staff import StaffMember
+from kiosk.sqlite_guard import folder_problem
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -83,6 +84,11 @@ class Context:
             ensure_data_dir(self.config)
         except UnsafeDataDir as exc:
             raise CliError(str(exc)) from exc
+        problem = folder_problem(self.config.data_dir)
+        if problem is not None:  # said at once; the kiosk still starts, and says so too
+            print(
+                f"kiosk: {problem}: nothing can be saved there until it is fixed", file=sys.stderr
+            )
         try:
             return open_database(self.config.database_url)
         except Exception as exc:  # the driver's own words are useful to an admin here

@@ -29,12 +29,13 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
-from kiosk.errors import DatabaseUnavailable
+from kiosk import sqlite_guard
+from kiosk.db_limits import DEFAULT_LIMITS, ConnectionWatch, Limits
+from kiosk.errors import DatabaseUnavailable, RecordsCannotBeSaved
 
 # Bytes of an SQLite file a long read maps into memory: its pages are read in place rather
 # than copied in by a system call each (a tenth of the CPU of reading a year's log).
 READ_MAPPED = 1 << 30
-BUSY_MS = 10000
 READING = "kiosk_reading"  # execution option: this connection's transactions only read
 
 
@@ -42,13 +43,15 @@ def _sqlite_pragmas(dbapi_conn: Any, *pragmas: str) -> None:
     # Let SQLAlchemy, not the driver, decide when transactions begin (see the "begin" hooks).
     dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
-    for pragma in (f"busy_timeout={BUSY_MS}", *pragmas):
+    for pragma in pragmas:
         cur.execute(f"PRAGMA {pragma}")
     cur.close()
 
 
-def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
-    pragmas = (
+def _configure_sqlite(
+    engine: Engine, *, read_only: bool = False, limits: Limits = DEFAULT_LIMITS
+) -> None:
+    pragmas = (f"busy_timeout={limits.sqlite_busy_ms}",) + (
         ("query_only=ON", f"mmap_size={READ_MAPPED}")
         if read_only
         else ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON")
@@ -69,23 +72,43 @@ def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
         conn.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, *, limits: Limits = DEFAULT_LIMITS, **kwargs: Any) -> Engine:
+    """An engine whose every wait is bounded by ``limits`` (see ``kiosk.db_limits``)."""
     if url.startswith("sqlite"):
         path = make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": BUSY_MS / 1000}, **kwargs)
-        _configure_sqlite(engine)
-        return engine
-    # READ COMMITTED (stated, not left to the server's default): each statement sees what
-    # other kiosks committed before it, which the audit chain and slot choice rely on once
-    # they hold their advisory lock (see kiosk.services.audit).
-    options: dict[str, Any] = {
-        "pool_pre_ping": True,
-        "isolation_level": "READ COMMITTED",
-        "connect_args": {"connect_timeout": 10, "application_name": "handin-kiosk"},
-    }
-    return create_engine(url, **{**options, **kwargs})
+        busy = {"timeout": limits.sqlite_busy_ms / 1000}
+        engine = create_engine(url, connect_args=busy, **kwargs)
+        _guard_sqlite(engine)  # first: its checks run before the BEGIN is sent
+        _configure_sqlite(engine, limits=limits)
+    else:
+        # READ COMMITTED (stated, not left to the server's default): each statement sees
+        # what other kiosks committed before it, which the audit chain and slot choice rely
+        # on once they hold their advisory lock (see kiosk.services.audit).
+        options: dict[str, Any] = {
+            "pool_pre_ping": True,
+            "isolation_level": "READ COMMITTED",
+            "connect_args": limits.postgres_connect_args(),
+        }
+        engine = create_engine(url, **{**options, **kwargs})
+    ConnectionWatch(engine)
+    return engine
+
+
+def _sqlite_file(engine: Engine) -> Path | None:
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _guard_sqlite(engine: Engine) -> None:
+    """See ``kiosk.sqlite_guard``: a disk that turns read-only or a damaged WAL index."""
+    file = _sqlite_file(engine)
+    if file is not None:
+        sqlite_guard.guard(engine, file)
+    sqlite_guard.discard_on_write_errors(engine, file)
 
 
 # SQLite's words for a file it cannot use right now (the rest of its OperationalErrors,
@@ -93,6 +116,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 _SQLITE_UNAVAILABLE = (
     "locked",
     "busy",
+    "interrupted",
     "unable to open",
     "readonly",
     "read-only",
@@ -121,10 +145,22 @@ def is_unavailable(error: BaseException) -> bool:
     return isinstance(error, OperationalError) and not code.startswith(_PG_RETRY_CLASS)
 
 
+# Words and codes that mean the records can be read but not saved.
+_CANNOT_SAVE_WORDS = ("readonly", "read-only", "disk i/o", "full", "attempt to write")
+_PG_CANNOT_SAVE = (_PG_READ_ONLY, "53100", "53200")  # read-only; disk full; out of memory
+
+
 def unavailable(error: DBAPIError) -> DatabaseUnavailable:
-    """The named error for ``error``; ``detail`` names the kind for the log (no values)."""
+    """The named error for ``error``; ``detail`` names the kind for the log (no values).
+    A file or server that cannot be written reads "cannot be saved", not "cannot reach"."""
     first_line = (str(error.orig).splitlines() or [""])[0]
-    named = DatabaseUnavailable()
+    code = str(getattr(error.orig, "sqlstate", "") or "")
+    words = first_line.lower()
+    sqlite = "sqlite" in type(error.orig).__module__
+    cannot_save = code in _PG_CANNOT_SAVE or (
+        sqlite and any(w in words for w in _CANNOT_SAVE_WORDS)
+    )
+    named = RecordsCannotBeSaved() if cannot_save else DatabaseUnavailable()
     named.detail = f"{type(error).__name__} ({type(error.orig).__name__}: {first_line})"
     return named
 
@@ -138,6 +174,18 @@ def translated() -> Iterator[None]:
         if is_unavailable(error):
             raise unavailable(error) from error
         raise
+
+
+@contextmanager
+def _at_commit() -> Iterator[None]:
+    try:
+        yield
+    except DBAPIError as error:
+        if not is_unavailable(error):
+            raise
+        named = unavailable(error)
+        named.at_commit = True
+        raise named from error
 
 
 class _Session(Session):
@@ -169,9 +217,14 @@ class Database:
     ``with db.begin() as session`` and ``with db() as session`` work as they do there."""
 
     def __init__(
-        self, engine: Engine, *, owns_engine: bool = True, is_snapshot: bool = False
+        self,
+        engine: Engine,
+        *,
+        owns_engine: bool = True,
+        is_snapshot: bool = False,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
-        self.engine = engine
+        self.engine, self.limits = engine, limits
         self.sessions = sessionmaker(engine, class_=_Session, expire_on_commit=False)
         self._owns_engine, self.is_snapshot = owns_engine, is_snapshot
 
@@ -214,9 +267,12 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A Core connection in a transaction (the hot paths: a hand-in's few statements
-        cost less without an ORM session's bookkeeping)."""
-        with translated(), self.engine.begin() as conn:
+        cost less without an ORM session's bookkeeping). A failure of the COMMIT itself
+        is marked ``at_commit``: only then may the work have been saved after all."""
+        with translated(), self.engine.connect() as conn, conn.begin() as work:
             yield conn
+            with _at_commit():
+                work.commit()
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
@@ -231,17 +287,18 @@ class Database:
         if self.is_snapshot:
             yield self
         elif self.file is not None:
-            reader = create_engine(
-                self.engine.url, poolclass=NullPool, connect_args={"timeout": BUSY_MS / 1000}
-            )
-            _configure_sqlite(reader, read_only=True)
+            busy = {"timeout": self.limits.sqlite_busy_ms / 1000}
+            reader = create_engine(self.engine.url, poolclass=NullPool, connect_args=busy)
+            _guard_sqlite(reader)
+            _configure_sqlite(reader, read_only=True, limits=self.limits)
+            ConnectionWatch(reader)
             try:
-                yield Database(reader, is_snapshot=True)
+                yield Database(reader, is_snapshot=True, limits=self.limits)
             finally:
                 reader.dispose()
         elif self.dialect == "postgresql":
             repeatable = self.engine.execution_options(isolation_level="REPEATABLE READ")
-            yield Database(repeatable, owns_engine=False, is_snapshot=True)
+            yield Database(repeatable, owns_engine=False, is_snapshot=True, limits=self.limits)
         else:
             yield self
 
@@ -255,21 +312,23 @@ class Database:
 Sessions = Database
 
 
-def open_database(url: str, *, migrate: bool = True) -> Database:
+def open_database(url: str, *, migrate: bool = True, limits: Limits = DEFAULT_LIMITS) -> Database:
     """The database at ``url``, its schema upgraded first unless ``migrate`` is False."""
-    engine = make_engine(url)
+    engine = make_engine(url, limits=limits)
     if migrate:
         from kiosk.migrate import upgrade
 
         with translated():
             upgrade(engine)
-    return Database(engine)
+    return Database(engine, limits=limits)
 
 
 @contextmanager
-def opened(url: str, *, migrate: bool = False) -> Iterator[Database]:
+def opened(
+    url: str, *, migrate: bool = False, limits: Limits = DEFAULT_LIMITS
+) -> Iterator[Database]:
     """``open_database`` for one job, its connections closed at the end."""
-    database = open_database(url, migrate=migrate)
+    database = open_database(url, migrate=migrate, limits=limits)
     try:
         yield database
     finally:

@@ -112,6 +112,22 @@ class DatabaseUnavailable(KioskError):
 
     default_message = "The kiosk cannot reach its records. Please see the office."
     detail = ""
+    at_commit = False  # raised by the COMMIT itself: whether it was saved is unknown
+
+
+class RecordsCannotBeSaved(DatabaseUnavailable):
+    """The records can be read but not written: a read-only or full disk, a damaged
+    shared-memory file, a read-only server."""
+
+    default_message = "The kiosk's records cannot be saved just now. Please see the office."
+
+
+class RecordsNotAnswering(DatabaseUnavailable):
+    """The database did not answer within the kiosk's deadline (hung, paused, a network
+    that went quiet); the connection was given up. For a hand-in, whether it was saved
+    is still being checked."""
+
+    default_message = "The kiosk is waiting for its records: please wait or see the office"
 
 
 class AuditChainDamaged(KioskError):

@@ -56,11 +56,21 @@ LAYERS = [
 UPWARD_ALLOWED = {
     # the named errors hold no code: the database handle raises them like every layer
     ("kiosk.db", "kiosk.errors"),
+    # the database handle's guard (issue 20) raises the same named error for the same reason
+    ("kiosk.sqlite_guard", "kiosk.errors"),
 }
-QT_ALLOWED = ("kiosk.ui", "kiosk.scanning.camera", "kiosk.scanning.wedge", "kiosk.qtfix")
+QT_ALLOWED = (
+    "kiosk.ui",
+    "kiosk.scanning.camera",
+    "kiosk.scanning.watchdog",  # the camera's watchdog (issue 20) runs on the GUI thread
+    "kiosk.scanning.wedge",
+    "kiosk.qtfix",
+)
 LONG_ALLOWED = {  # module: why it may be over MOST_LINES lines, for now
     "kiosk.tables": "430 lines since issues 17 and 19 added their tables in one session; "
     "the locker tables move to a module of their own next",
+    "kiosk.ui.staff.devices": "422 lines since issue 20 moved its calls to the background "
+    "(each a call and its answer); the police hand-over form moves to a module of its own next",
     "kiosk.services.audit": "419 lines since issue 14's signed record; the chain check "
     "(ChainReport .. verify) moves to a module of its own once issue 14's restore lands",
 }

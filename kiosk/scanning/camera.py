@@ -14,9 +14,12 @@ a video, looped; anything else (``/dev/video2``, a URL, a missing path) is opene
 live device by ``cv2.VideoCapture`` (asking for 1280x720; pass a ``DeviceSource`` with
 another ``resolution`` to change that); the kind is decided again at each attempt to open,
 so a folder that appears later is found. Files are paced at ``fps``; a live device paces
-itself. When a source cannot be opened or stops giving frames, ``camera_lost`` is
+itself. When a source cannot be opened, stops giving frames or raises, ``camera_lost`` is
 emitted once and opening is retried every ``retry_seconds`` until it works again, when
-``camera_found`` is emitted (it is also emitted when the first open succeeds).
+``camera_found`` is emitted (it is also emitted when the first open succeeds). A source
+whose ``read()`` or ``open()`` blocks is caught by ``CameraService``'s watchdog
+(``kiosk.scanning.watchdog``): no frame for ``STALL_SECONDS`` counts as lost, and a fresh
+worker takes over while the stuck one is left to end by itself.
 
 Latency: ``code_scanned_at(text, captured)`` comes with each ``code_scanned``, where
 ``captured`` is ``time.perf_counter()`` when the source handed over the frame holding the
@@ -26,11 +29,11 @@ signal reaching the GUI thread, decoding and cross-thread delivery included.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import cv2
 import numpy as np
@@ -40,156 +43,14 @@ from PySide6.QtGui import QImage
 from kiosk.qtfix import emit
 from kiosk.scanning.debounce import ScanDebouncer
 from kiosk.scanning.decoders import Decoder, camera_decoder
+from kiosk.scanning.sources import FILE_FPS, FrameSource, Source, open_source
+from kiosk.scanning.watchdog import STALL_SECONDS, CaptureWatchdog
 
-Source = int | str | Path
-IMAGE_SUFFIXES = frozenset((".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"))
-FILE_FPS = 15.0
+log = logging.getLogger(__name__)
+
 PREVIEW_FPS = 15.0
 PREVIEW_WIDTH = 640
 RETRY_SECONDS = 2.0
-# A live device may drop the odd frame; this many failed reads in a row means it is gone.
-FAILED_READS_LIMIT = 5
-
-
-class FrameSource(Protocol):
-    description: str
-    # Seconds to leave between frames; 0 when ``read()`` itself waits for the next frame.
-    interval: float
-
-    def open(self) -> bool: ...
-
-    def read(self) -> np.ndarray | None: ...
-
-    def close(self) -> None: ...
-
-
-class DeviceSource:
-    """A live camera (index, device path or stream URL) through ``cv2.VideoCapture``."""
-
-    interval = 0.0
-
-    def __init__(self, device: int | str, resolution: tuple[int, int] | None = (1280, 720)) -> None:
-        self.device = device
-        self.resolution = resolution
-        self.description = f"camera {device}"
-        self._capture: cv2.VideoCapture | None = None
-        self._failed_reads = 0
-
-    def open(self) -> bool:
-        capture = cv2.VideoCapture(self.device)
-        if not capture.isOpened():
-            capture.release()
-            return False
-        # Only the newest frame matters: a queue of old frames is pure latency.
-        capture.set(cv2.CAP_PROP_BUFFERSIZE, 1)
-        if self.resolution is not None:
-            # USB 2 webcams give 720p at 30 fps only as MJPG; harmless where unsupported.
-            capture.set(cv2.CAP_PROP_FOURCC, cv2.VideoWriter.fourcc(*"MJPG"))
-            capture.set(cv2.CAP_PROP_FRAME_WIDTH, self.resolution[0])
-            capture.set(cv2.CAP_PROP_FRAME_HEIGHT, self.resolution[1])
-        self._capture = capture
-        self._failed_reads = 0
-        return True
-
-    def read(self) -> np.ndarray | None:
-        while self._capture is not None and self._failed_reads < FAILED_READS_LIMIT:
-            ok, frame = self._capture.read()
-            if ok and frame is not None:
-                self._failed_reads = 0
-                return frame
-            self._failed_reads += 1
-        return None
-
-    def close(self) -> None:
-        if self._capture is not None:
-            self._capture.release()
-            self._capture = None
-
-
-class VideoFileSource:
-    """A video file, looped, paced at ``fps``."""
-
-    def __init__(self, path: Path, fps: float = FILE_FPS) -> None:
-        self.path = path
-        self.interval = 1.0 / fps
-        self.description = f"video {path}"
-        self._capture: cv2.VideoCapture | None = None
-
-    def open(self) -> bool:
-        capture = cv2.VideoCapture(str(self.path))
-        if not capture.isOpened():
-            capture.release()
-            return False
-        self._capture = capture
-        return True
-
-    def read(self) -> np.ndarray | None:
-        if self._capture is None:
-            return None
-        ok, frame = self._capture.read()
-        if not ok:
-            self._capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            ok, frame = self._capture.read()
-        return frame if ok else None
-
-    def close(self) -> None:
-        if self._capture is not None:
-            self._capture.release()
-            self._capture = None
-
-
-class ImageFilesSource:
-    """Still images read with ``cv2.imread``: a folder's images in name order, or one
-    image file, looped and paced at ``fps``. The folder is listed again on each
-    ``open()``, so frames added while the camera is "lost" are picked up."""
-
-    def __init__(self, path: Path, fps: float = FILE_FPS) -> None:
-        self.path = path
-        self.interval = 1.0 / fps
-        self.description = f"images {path}"
-        self._files: list[Path] = []
-        self._cycle: Iterator[Path] = iter(())
-
-    def open(self) -> bool:
-        self._files = self._list()
-        self._cycle = iter(())
-        return bool(self._files)
-
-    def read(self) -> np.ndarray | None:
-        # A file that cannot be read is skipped; a whole round of them means "lost".
-        for _ in range(len(self._files)):
-            path = next(self._cycle, None)
-            if path is None:
-                self._cycle = iter(self._files)
-                path = next(self._cycle)
-            frame = cv2.imread(str(path), cv2.IMREAD_COLOR)
-            if frame is not None:
-                return frame
-        return None
-
-    def close(self) -> None:
-        self._files = []
-
-    def _list(self) -> list[Path]:
-        if self.path.is_dir():
-            files = (p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-            return sorted(files)
-        return [self.path] if self.path.is_file() else []
-
-
-def open_source(source: Source, fps: float = FILE_FPS) -> FrameSource:
-    """The ``FrameSource`` for ``source`` (see the module docs). Never touches hardware:
-    nothing is opened until ``open()``."""
-    if isinstance(source, int):
-        return DeviceSource(source)
-    if isinstance(source, str) and source.isdigit():
-        return DeviceSource(int(source))
-    path = Path(source)
-    if path.is_dir() or path.suffix.lower() in IMAGE_SUFFIXES:
-        return ImageFilesSource(path, fps)
-    if path.is_file():
-        return VideoFileSource(path, fps)
-    return DeviceSource(str(source))
 
 
 class CameraWorker(QObject):
@@ -233,6 +94,19 @@ class CameraWorker(QObject):
         self._stopping = threading.Event()
         self._connected: bool | None = None
         self._last_preview = -float("inf")
+        self._found = False  # a frame has arrived since the source was (re)opened
+        self._lost_reported = False
+        self.stall_seconds = STALL_SECONDS
+        # When the loop must next show progress (a frame, or the end of an attempt to
+        # open); read from the watchdog's thread, so a plain float.
+        self.due = time.monotonic() + self.stall_seconds
+
+    @property
+    def lost(self) -> bool:
+        return self._lost_reported
+
+    def stalled(self, now: float) -> bool:
+        return not self._stopping.is_set() and now > self.due
 
     def stop(self) -> None:
         """Ask the loop to end. Thread-safe; returns at once."""
@@ -244,8 +118,11 @@ class CameraWorker(QObject):
         try:
             while not self._stopping.is_set():
                 if self._connected:
-                    self._step()
-                elif not self._connect():
+                    if not self._guarded(self._step):  # lost: wait before opening again
+                        self.due = time.monotonic() + self.retry_seconds + self.stall_seconds
+                        self._stopping.wait(self.retry_seconds)
+                elif not self._guarded(self._connect):
+                    self.due = time.monotonic() + self.retry_seconds + self.stall_seconds
                     self._stopping.wait(self.retry_seconds)
         finally:
             self.source.close()
@@ -256,34 +133,56 @@ class CameraWorker(QObject):
                 self.moveToThread(app.thread())
             emit(self.finished)
 
+    def _guarded(self, step: Any) -> bool:
+        """Run one step; a source that raises counts as lost (and is opened again)."""
+        try:
+            return bool(step())
+        except Exception as error:
+            if self._connected:  # once per loss, not at every attempt to reopen
+                log.warning("Camera failed: %s", type(error).__name__)
+            self._set_lost(f"{self.source.description} failed ({type(error).__name__})")
+            return False
+
     def _connect(self) -> bool:
+        self.due = time.monotonic() + self.stall_seconds
         if self._spec is not None:
             # Decided again at each attempt: a folder or file may appear while we wait.
             self.source = open_source(self._spec, self._fps)
         if self.source.open():
+            # Found once a frame arrives (see _step): a camera that opens but gives no
+            # pictures is still lost.
             self._connected = True
-            emit(self.camera_found)
+            self.due = time.monotonic() + self.stall_seconds
             return True
         self._set_lost(f"Cannot open {self.source.description}")
         return False
 
     def _set_lost(self, message: str) -> None:
-        self.source.close()
-        if self._connected is not False:
+        try:
+            self.source.close()
+        except Exception as error:  # a source that fails to close is still lost
+            log.warning("Closing the camera failed: %s", type(error).__name__)
+        if not self._lost_reported:  # once per loss
+            self._lost_reported = True
             emit(self.camera_lost, message)
-        self._connected = False
+        self._connected, self._found = False, False
 
-    def _step(self) -> None:
+    def _step(self) -> bool:
         started = time.perf_counter()
         frame = self.source.read()
         captured = time.perf_counter()
         if frame is None:
             self._set_lost(f"Lost {self.source.description}")
-            return
+            return False
+        self.due = time.monotonic() + self.stall_seconds
+        if not self._found:
+            self._found, self._lost_reported = True, False
+            emit(self.camera_found)
         self._process(frame, captured)
         if self.source.interval > 0:
             spent = time.perf_counter() - started
             self._stopping.wait(max(0.0, self.source.interval - spent))
+        return True
 
     def _process(self, frame: np.ndarray, captured: float) -> None:
         """Decode one frame and emit what is new, then maybe a preview."""
@@ -338,6 +237,9 @@ class CameraService(QObject):
         self.worker_options = worker_options
         self.worker: CameraWorker | None = None
         self._thread: QThread | None = None
+        self._stuck: list[QThread] = []  # threads of replaced workers, still in a read
+        self._wanted = False
+        self.watchdog = CaptureWatchdog(self, self._replace_stuck)
         app = QCoreApplication.instance()
         if app is not None:
             # A QThread destroyed while running aborts the process; never leave one behind.
@@ -348,7 +250,7 @@ class CameraService(QObject):
         return self._thread is not None and self._thread.isRunning()
 
     def start(self) -> None:
-        if self.running:
+        if self.running or self._waiting_for_stuck():
             return
         worker = CameraWorker(self.source, **self.worker_options)
         thread = QThread()
@@ -356,15 +258,11 @@ class CameraService(QObject):
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.finished.connect(thread.quit)
-        for name in (
-            "frame_ready",
-            "code_scanned",
-            "code_scanned_at",
-            "camera_lost",
-            "camera_found",
-        ):
+        for name in _RELAYED:
             getattr(worker, name).connect(getattr(self, name))
         self.worker, self._thread = worker, thread
+        self._wanted = True
+        self.watchdog.watch(worker)
         thread.start()
 
     def stop(self, timeout_ms: int = 3000) -> bool:
@@ -373,6 +271,8 @@ class CameraService(QObject):
         It normally ends within one frame. A live camera that hangs mid-frame can block
         its ``read()`` until OpenCV's own timeout (10 s for V4L2); then this returns
         False, and the thread ends by itself when the read gives up."""
+        self._wanted = False
+        self.watchdog.watch(None)
         if self.worker is None or self._thread is None:
             return True
         self.worker.stop()
@@ -382,6 +282,44 @@ class CameraService(QObject):
             self.worker = self._thread = None
         return bool(ended)
 
+    # -- a worker stuck in a blocking read
+
+    def _replace_stuck(self) -> None:
+        """The worker gave no frame for ``STALL_SECONDS``: say the camera is lost, leave
+        the stuck thread to end when its read returns, and start afresh (opening is then
+        retried as usual until the camera answers again)."""
+        worker, thread = self.worker, self._thread
+        if worker is None or thread is None:
+            return
+        worker.stop()
+        thread.quit()  # its event loop ends as soon as the stuck read returns
+        for name in _RELAYED:
+            getattr(worker, name).disconnect(getattr(self, name))
+        was_lost = worker.lost
+        self._stuck.append(thread)
+        thread.finished.connect(lambda: self._forget(thread))
+        self.worker = self._thread = None
+        self.watchdog.watch(None)
+        if not was_lost:
+            self.camera_lost.emit(f"No picture from the camera for {STALL_SECONDS:.0f} s")
+        self.start()
+
+    def _waiting_for_stuck(self) -> bool:
+        # Stuck threads hold the device; a few at most are left waiting at once.
+        return len(self._stuck) >= MAX_STUCK_THREADS
+
+    def _forget(self, thread: QThread) -> None:
+        if thread in self._stuck:
+            self._stuck.remove(thread)
+        if self._wanted and self.worker is None:
+            self.start()
+
     def _stop_for_exit(self) -> None:
         # Outwait even a hung camera's read: quitting slowly beats aborting.
         self.stop(timeout_ms=15_000)
+        for thread in list(self._stuck):
+            thread.wait(15_000)
+
+
+_RELAYED = ("frame_ready", "code_scanned", "code_scanned_at", "camera_lost", "camera_found")
+MAX_STUCK_THREADS = 2

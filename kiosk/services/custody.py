@@ -193,12 +193,15 @@ def hand_in_by_card(
     *,
     now: dt.datetime | None = None,
     deadline: float | None = None,
+    token: str | None = None,
 ) -> HandInResult:
     """Past ``deadline`` (``time.monotonic()``) the pupil may have gone, phone and all:
-    nothing is written, ``TooLate`` is raised, and they scan again."""
+    nothing is written, ``TooLate`` is raised, and they scan again. ``token`` (made by the
+    kiosk for this scan) goes into the hand-in's audit details, so a hand-in whose commit
+    was cut off can be looked up (``kiosk.services.outcome``)."""
     find = partial(cards.card_holder, text=card_text)
     return retry_on_conflict(
-        lambda: _hand_in_once(sessions, KIOSK_ACTOR, now, find, deadline=deadline)
+        lambda: _hand_in_once(sessions, KIOSK_ACTOR, now, find, deadline=deadline, token=token)
     )
 
 
@@ -214,6 +217,7 @@ def _hand_in_once(
     find_pupil: Callable[[Connection], PupilSummary],
     devices: Sequence[Device] | None = None,
     deadline: float | None = None,
+    token: str | None = None,
     *,
     card_less: bool = False,
 ) -> HandInResult:
@@ -253,7 +257,8 @@ def _hand_in_once(
             )
             return HandInResult(pupil, None, None, False, exemption, None, exam_today=exam)
         check = partial(_check_deadline, deadline)  # PostgreSQL: the slot lock is ours then
-        marks = placing.Marks(card_less=card_less, late=school_day.is_late(conn, now))
+        late = school_day.is_late(conn, now)
+        marks = placing.Marks(card_less=card_less, late=late, token=token)
         placed = placing.place_day(
             conn, pupil, actor, now, devices, before_write=check, marks=marks
         )

@@ -90,6 +90,7 @@ class Marks:
 
     card_less: bool = False
     late: bool = False
+    token: str | None = None  # the kiosk job's, so a hand-in cut off at its commit is found
 
 
 def place_day(
@@ -103,7 +104,9 @@ def place_day(
 ) -> tuple[Placement, ...]:
     """Put the pupil's devices in slots, record each slot's custody, items and event, and
     close the pupil's open day-out if they are back. ``before_write`` runs once the slot is
-    chosen (and, on PostgreSQL, its lock held), before anything is written: it may refuse."""
+    chosen (and, on PostgreSQL, its lock held), before anything is written: it may refuse.
+    ``marks.token`` goes into every slot's event, so a hand-in cut off at its commit can be
+    looked up (``kiosk.services.outcome``)."""
     facts = conn.execute(
         _DAY_FACTS, {"pupil_id": pupil.id, "since": start_of_local_day(local_date(now))}
     ).one()
@@ -173,7 +176,7 @@ def _place(
         slot_number=slot.number,
         custody_id=custody_id,
         at=now,
-        details=_details(group, out, marks.late),
+        details=_details(group, out, marks),
     )
     return Placement(slot.number, custody_id, kinds)
 
@@ -187,7 +190,7 @@ def _slot(conn: Connection, wanted: int | None) -> AnyRow:
     return free_slot(conn, confiscation=False)
 
 
-def _details(group: Sequence[Device], out: AnyRow | None, late: bool) -> dict[str, object] | None:
+def _details(group: Sequence[Device], out: AnyRow | None, marks: Marks) -> dict[str, object] | None:
     """What went in, unless it is the plain single phone every older event means."""
     details: dict[str, object] = {}
     if len(group) > 1 or group[0].kind != "phone" or group[0].description:
@@ -195,8 +198,10 @@ def _details(group: Sequence[Device], out: AnyRow | None, late: bool) -> dict[st
     if out is not None:
         details["back_from"] = out.reason
         details["day_out_id"] = out.out_id
-    if late:
+    if marks.late:
         details["late"] = True
+    if marks.token:
+        details["token"] = marks.token
     return details or None
 
 

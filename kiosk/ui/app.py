@@ -10,7 +10,6 @@ import platform
 import signal
 import sys
 import traceback
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from types import TracebackType
 
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from kiosk.config import Config, ensure_data_dir
 from kiosk.db import Sessions
+from kiosk.logfile import QuietFileHandler
 from kiosk.ui.main_window import MainWindow
 from kiosk.ui.style import STYLE_SHEET
 
@@ -53,7 +53,8 @@ def setup_logging(config: Config) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     root = logging.getLogger()
     if not any(getattr(h, "baseFilename", None) == str(path) for h in root.handlers):
-        handler = RotatingFileHandler(
+        # Goes quiet (one line on stderr, then a pause) when its disk fails.
+        handler = QuietFileHandler(
             path, maxBytes=LOG_BYTES, backupCount=LOG_FILES, encoding="utf-8"
         )
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -16,6 +16,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.scanning.wedge import ScannerWedgeFilter
 from kiosk.services import backup
+from kiosk.services.health import DEVICES
 from kiosk.ui.background import Failure, Lane, Op
 from kiosk.ui.kiosk_screen.screen import KioskScreen
 
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
 
     def route_scan(self, text: str) -> None:
         """A USB scanner burst goes to whichever screen is showing."""
+        DEVICES.scanner_heard()
         current = self.stack.currentWidget()
         if current is self.kiosk:
             self.kiosk.handle_scan(text)

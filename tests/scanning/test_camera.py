@@ -13,7 +13,7 @@ from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 import synthetic_cards
-from kiosk.scanning import camera
+from kiosk.scanning import sources
 from kiosk.scanning.camera import CameraService
 
 Frames = list[tuple[np.ndarray, str]]
@@ -192,13 +192,13 @@ def test_the_service_can_be_started_again_after_stopping(
 @pytest.mark.parametrize(
     ("source", "kind"),
     [
-        (0, camera.DeviceSource),
-        ("2", camera.DeviceSource),
-        ("/dev/video9", camera.DeviceSource),
-        ("rtsp://camera.local/stream", camera.DeviceSource),
-        ("folder", camera.ImageFilesSource),
-        ("missing.png", camera.ImageFilesSource),
-        ("clip.avi", camera.VideoFileSource),
+        (0, sources.DeviceSource),
+        ("2", sources.DeviceSource),
+        ("/dev/video9", sources.DeviceSource),
+        ("rtsp://camera.local/stream", sources.DeviceSource),
+        ("folder", sources.ImageFilesSource),
+        ("missing.png", sources.ImageFilesSource),
+        ("clip.avi", sources.VideoFileSource),
     ],
 )
 def test_sources_are_told_apart(
@@ -207,13 +207,13 @@ def test_sources_are_told_apart(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "folder").mkdir()
     (tmp_path / "clip.avi").write_bytes(b"")
-    assert isinstance(camera.open_source(source), kind)  # type: ignore[arg-type]
+    assert isinstance(sources.open_source(source), kind)  # type: ignore[arg-type]
 
 
 def test_unreadable_images_in_a_folder_are_skipped(tmp_path: Path, small_frames: Frames) -> None:
     (tmp_path / "0-broken.png").write_bytes(b"not a png")
     cv2.imwrite(str(tmp_path / "1-card.png"), small_frames[0][0])
-    source = camera.ImageFilesSource(tmp_path)
+    source = sources.ImageFilesSource(tmp_path)
     assert source.open()
     frames = [source.read() for _ in range(3)]
     assert all(frame is not None and frame.shape == (480, 640, 3) for frame in frames)
@@ -221,6 +221,6 @@ def test_unreadable_images_in_a_folder_are_skipped(tmp_path: Path, small_frames:
 
 def test_a_folder_of_only_unreadable_images_is_lost(tmp_path: Path) -> None:
     (tmp_path / "broken.png").write_bytes(b"not a png")
-    source = camera.ImageFilesSource(tmp_path)
+    source = sources.ImageFilesSource(tmp_path)
     assert source.open()
     assert source.read() is None

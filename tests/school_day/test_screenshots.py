@@ -96,6 +96,7 @@ def test_the_console_screens_of_the_day(qtbot, make_console, sessions, school, a
     settle()
     shot(console, folder, "console_dashboard_out_now")
     tab = console.show_tab("Out of school")
+    settle()
     tab.add(day_outs.pupils_of(sessions, form=school_form(sessions, school)))
     tab.reason.setCurrentIndex(tab.reason.findText("Club"))
     shot(console, folder, "console_out_of_school_release")
@@ -104,6 +105,7 @@ def test_the_console_screens_of_the_day(qtbot, make_console, sessions, school, a
     assert small_buttons(console) == []
     devices_tab = console.show_tab("Pupil's devices")
     devices_tab.show_pupil(pupils.summary(sessions, school.pupil_ids[30]))
+    settle()
     shot(console, folder, "console_pupils_devices")
     # The new tabs' fit at 1024x600 (the console keeps the size asked, pages and side panels
     # scroll, nothing cut off or squashed) is checked for every tab, at three sizes, by
@@ -111,10 +113,16 @@ def test_the_console_screens_of_the_day(qtbot, make_console, sessions, school, a
     console.lock()
     log_in(console, "senior")  # (the Reports tab senior staff also get is taller than 600)
     emergency_tab = console.show_tab("Emergency")
-    path = emergency_tab.print_list()
+    settle()
+    hint = emergency_tab.minimumSizeHint()
+    assert hint.width() <= 1000 and hint.height() <= 420, hint
+    emergency_tab.print_list()
+    settle()
+    path = emergency_tab.printed
     shot(console, folder, "console_emergency_list")
     emergency.release_all(sessions, senior, "Fire alarm: evacuation")
     emergency_tab.refresh()
+    settle()
     emergency_tab.pages.setCurrentIndex(1)
     shot(console, folder, "console_emergency_not_back")
     assert small_buttons(console) == []

@@ -24,7 +24,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.printing import cards as card_sheet
 from kiosk.services import card_runs, pupils
-from kiosk.services.card_runs import CardBatch, CardSelection
+from kiosk.services.card_runs import CardBatch, CardSelection, FormGroup
 from kiosk.services.common import PupilSummary
 from kiosk.services.roster_check import year_label
 from kiosk.services.staff import StaffMember
@@ -127,11 +127,15 @@ class CardsPage(QWidget):
         self.set_scope(1)
 
     def reload_choices(self) -> None:
-        ok, forms = attempt(
-            self.feedback, "Loading forms", lambda: card_runs.forms_on_roll(self.sessions)
+        attempt(
+            self,
+            self.feedback,
+            "Loading forms",
+            lambda: card_runs.forms_on_roll(self.sessions),
+            self._show_choices,
         )
-        if not ok or forms is None:
-            return
+
+    def _show_choices(self, forms: list[FormGroup]) -> None:
         self.form_combo.clear()
         for form in forms:
             self.form_combo.addItem(f"{form.reg_group}  ({_pupils(form.pupils)})", form.reg_group)
@@ -148,10 +152,13 @@ class CardsPage(QWidget):
             self._search(self.search_box.text())
 
     def _search(self, text: str) -> None:
-        _ok, found = attempt(
-            self.feedback, "Pupil search", lambda: pupils.search(self.sessions, text, limit=100)
+        attempt(
+            self,
+            self.feedback,
+            "Pupil search",
+            lambda: pupils.search(self.sessions, text, limit=100),
+            self.pupils_model.set_rows,
         )
-        self.pupils_model.set_rows(found or [])
 
     def selection(self) -> CardSelection | None:
         scope = self.scope_group.checkedId()

@@ -59,9 +59,16 @@ class LabelsPage(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        ok, found = attempt(self.feedback, "Loading slots", lambda: slots.list_slots(self.sessions))
-        numbers = [s.number for s in found or []]
-        if ok and numbers:
+        attempt(
+            self,
+            self.feedback,
+            "Loading slots",
+            lambda: [s.number for s in slots.list_slots(self.sessions)],
+            self._show_range,
+        )
+
+    def _show_range(self, numbers: list[int]) -> None:
+        if numbers:
             self.first.setValue(min(numbers))
             self.last.setValue(max(numbers))
 

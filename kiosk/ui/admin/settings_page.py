@@ -110,11 +110,15 @@ class SettingsPage(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        ok, current = attempt(
-            self.feedback, "Loading settings", lambda: settings.load(self.sessions)
+        attempt(
+            self,
+            self.feedback,
+            "Loading settings",
+            lambda: settings.load(self.sessions),
+            self._loaded,
         )
-        if not ok or current is None:
-            return
+
+    def _loaded(self, current: SchoolSettings) -> None:
         self.show_settings(current)
         self.loaded = self.values()
 
@@ -160,11 +164,15 @@ class SettingsPage(QWidget):
         ):
             self.feedback.note("Nothing was saved.")
             return
-        ok, _ = attempt(
+        sessions, actor = self.sessions, self.staff.actor
+        attempt(
+            self,
             self.feedback,
             "Saving settings",
-            lambda: settings.update(self.sessions, self.staff.actor, changes),
+            lambda: settings.update(sessions, actor, changes),
+            lambda _: self._saved(),
         )
-        if ok:
-            self.reload()
-            self.feedback.ok("Saved. Every kiosk uses the new settings from now on.")
+
+    def _saved(self) -> None:
+        self.reload()
+        self.feedback.ok("Saved. Every kiosk uses the new settings from now on.")

@@ -127,11 +127,15 @@ class SlotsPage(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        ok, rows = attempt(
-            self.feedback, "Loading slots", lambda: slot_admin.list_slot_rows(self.sessions)
+        attempt(
+            self,
+            self.feedback,
+            "Loading slots",
+            lambda: slot_admin.list_slot_rows(self.sessions),
+            self._show_rows,
         )
-        if not ok or rows is None:
-            return
+
+    def _show_rows(self, rows: list[SlotRow]) -> None:
         self.model.set_rows(rows)
         in_service = sum(1 for r in rows if r.in_service)
         self.count_label.setText(f"{len(rows)} slots, {in_service} in service")
@@ -145,10 +149,12 @@ class SlotsPage(QWidget):
         return self.first.value(), self.last.value()
 
     def _do(self, what: str, action: Callable[[], str]) -> None:
-        ok, words = attempt(self.feedback, what, action)
-        if ok and words:
-            self.feedback.ok(words)
-            self.reload()
+        def done(words: str) -> None:
+            if words:
+                self.feedback.ok(words)
+                self.reload()
+
+        attempt(self, self.feedback, what, action, done)
 
     def add(self) -> None:
         first, last = self._range()

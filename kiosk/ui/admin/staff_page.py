@@ -4,6 +4,7 @@ leave the fields as soon as they are used, and are hashed in the background."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from PySide6.QtCore import QRegularExpression, Qt
@@ -145,13 +146,16 @@ class StaffPage(QWidget):
 
     def reload(self) -> None:
         include = self.show_inactive.isChecked()
-        ok, members = attempt(
+        attempt(
+            self,
             self.feedback,
             "Loading staff",
             lambda: staff_service.list_staff(self.sessions, include_inactive=include),
+            self._show_members,
         )
-        if ok:
-            self.model.set_rows(members or [])
+
+    def _show_members(self, members: list[StaffMember]) -> None:
+        self.model.set_rows(members)
         self._selection_changed()
 
     def chosen(self) -> StaffMember | None:
@@ -216,31 +220,25 @@ class StaffPage(QWidget):
         member = self.chosen()
         if member is None:
             return
-        ok, _ = attempt(
-            self.feedback,
+        state = "reactivated" if not member.active else "deactivated: they cannot log in"
+        self._change(
             "Changing staff",
             lambda: staff_service.set_active(
                 self.sessions, self.staff.actor, member.id, not member.active
             ),
+            f"{member.name} is {state}.",
         )
-        if ok:
-            state = "reactivated" if not member.active else "deactivated: they cannot log in"
-            self.feedback.ok(f"{member.name} is {state}.")
-            self.reload()
 
     def change_role(self) -> None:
         member = self.chosen()
         if member is None:
             return
         role = str(self.role.currentData())
-        ok, _ = attempt(
-            self.feedback,
+        self._change(
             "Changing role",
             lambda: staff_service.set_role(self.sessions, self.staff.actor, member.id, role),
+            f"{member.name} is now {ROLE_WORDS[role]}.",
         )
-        if ok:
-            self.feedback.ok(f"{member.name} is now {ROLE_WORDS[role]}.")
-            self.reload()
 
     def set_pin(self) -> None:
         member = self.chosen()
@@ -262,11 +260,22 @@ class StaffPage(QWidget):
         member = self.chosen()
         if member is None:
             return
-        ok, _ = attempt(
-            self.feedback,
+        self._change(
             "Unlocking",
             lambda: staff_service.unlock(self.sessions, self.staff.actor, member.id),
+            f"{member.name} is unlocked and can log in again.",
         )
-        if ok:
-            self.feedback.ok(f"{member.name} is unlocked and can log in again.")
+
+    def _change(
+        self,
+        what: str,
+        action: Callable[[], object],
+        done_words: str,
+    ) -> None:
+        """One change in the background; when it is recorded, say so and reload."""
+
+        def done(_: object) -> None:
+            self.feedback.ok(done_words)
             self.reload()
+
+        attempt(self, self.feedback, what, action, done)

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
+from kiosk import db_limits
 from kiosk.db import Sessions
 from kiosk.errors import TooLate
-from kiosk.services import custody, pupils, settings
+from kiosk.services import custody, outcome, pupils, settings
 from kiosk.services.audit import KIOSK_ACTOR
 from kiosk.services.common import PupilSummary
 from kiosk.services.lockers import doors
@@ -79,23 +80,24 @@ def scan_job(
     deadline: float | None = None,
     bank: LockerBank | None = None,
 ) -> Answer:
-    """A scan's work. ``deadline`` (``time.monotonic()``): a scan that waited longer than
-    that for the database is not acted on (its pupil may have gone); ``TooLate`` instead.
-    With a locker ``bank``, a new hand-in's door is opened in the same job, so the unlock
-    follows the scan with no round trip to the screen."""
+    """A scan's work, every wait bounded by the kiosk's deadline; a hand-in's answer is
+    never a guess (``kiosk.services.outcome``). ``deadline`` (``time.monotonic()``): a
+    scan that waited longer than that for the database is not acted on (its pupil may have
+    gone); ``TooLate`` instead. With a locker ``bank``, a new hand-in's door is opened in
+    the same job, so the unlock follows the scan with no round trip to the screen."""
     if deadline is not None and time.monotonic() > deadline:
         raise TooLate()
     if mode is Mode.COLLECTION:
-        check = custody.check_collection(sessions, text)
+        with db_limits.deadline(sessions.limits.job_s):
+            check = custody.check_collection(sessions, text)
         pupil = check.pupil
         return Answer(collection_outcome(check), photo_of(pupil), pupil_id=pupil.id)
-    result = custody.hand_in_by_card(sessions, text, deadline=deadline)
+    result = outcome.hand_in_trusted(sessions, text, outcome.new_token(), deadline=deadline)
     door = None
     if bank and result.custody_id is not None and not result.already_held:
         custody_id, slot = result.custody_id, result.slot_number
         door = _door(slot, lambda: doors.open_for_hand_in(sessions, bank, custody_id, slot))
-    outcome = hand_in_outcome(result, door)
-    return Answer(outcome, photo_of(result.pupil), pupil_id=result.pupil.id)
+    return Answer(hand_in_outcome(result, door), photo_of(result.pupil), pupil_id=result.pupil.id)
 
 
 def _door(slot: int | None, open_door: Callable[[], DoorOutcome | None]) -> DoorOutcome | None:
@@ -113,7 +115,8 @@ def _door(slot: int | None, open_door: Callable[[], DoorOutcome | None]) -> Door
 def collect_job(
     sessions: Sessions, custody_id: int, member: StaffMember, bank: LockerBank | None = None
 ) -> Answer:
-    info = custody.collect(sessions, custody_id, member.actor)
+    with db_limits.deadline(sessions.limits.job_s):
+        info = custody.collect(sessions, custody_id, member.actor)
     door = None
     if bank:
         door = _door(

@@ -22,6 +22,8 @@ from kiosk.errors import (
     NotAuthorised,
     NotHeld,
     PupilNotActive,
+    RecordsCannotBeSaved,
+    RecordsNotAnswering,
     TooLate,
     UndoWindowPassed,
     UnknownCard,
@@ -70,6 +72,7 @@ class State(StrEnum):
     CONFISCATED = "confiscated"
     NOTHING_HELD = "nothing_held"
     ERROR = "error"
+    WAITING = "waiting"  # the records did not answer in time; the pupil is asked to wait
     STAFF = "staff"
 
 
@@ -252,6 +255,8 @@ ERROR_TITLES: tuple[tuple[type[KioskError], str], ...] = (
     (UndoWindowPassed, "Too late to undo"),
     (NotHeld, "Nothing to give back"),
     (NotAuthorised, "Staff only"),
+    (RecordsCannotBeSaved, "Records cannot be saved"),
+    (RecordsNotAnswering, "Please wait"),
 )
 
 

@@ -90,17 +90,22 @@ class IdlePage(ColouredPage):
         self.has_camera = has_camera
         self._busy = False
         self._camera_problem = ""
+        self._mode = Mode.HANDIN
 
     def set_mode(self, mode: Mode) -> None:
-        where = "to the camera" if self.has_camera else "under the scanner"
+        self._mode = mode
+        if self.has_camera and not self._camera_problem:
+            how = "Hold your pupil card to the camera"
+        elif self.has_camera:  # the camera is lost: the USB scanner still reads cards
+            how = "Scan your card with the scanner"
+        else:
+            how = "Hold your pupil card under the scanner"
         if mode is Mode.COLLECTION:
             self.headline.setText("Home time: show your card")
-            self.hint.setText(
-                f"Hold your card {where}. A member of staff will give you your phone."
-            )
+            self.hint.setText(f"{how}. A member of staff will give you your phone.")
         else:
             self.headline.setText("Show your card")
-            self.hint.setText(f"Hold your pupil card {where}")
+            self.hint.setText(how)
         self.forgot_card.setVisible(mode is not Mode.COLLECTION)
 
     def set_busy(self, busy: bool) -> None:
@@ -111,6 +116,7 @@ class IdlePage(ColouredPage):
         self._camera_problem = problem
         self.preview.set_image(None)
         self.preview.set_placeholder(problem or "Starting the camera…")
+        self.set_mode(self._mode)
         self._refresh_status()
 
     def _refresh_status(self) -> None:

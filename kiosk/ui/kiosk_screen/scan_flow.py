@@ -34,6 +34,7 @@ from kiosk.event_kinds import EventKind
 from kiosk.rules import UNDO_WINDOW
 from kiosk.services import probes
 from kiosk.services.lockers.bank import LockerBank
+from kiosk.services.outcome import OutcomeUnknown
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Failure, Lane, Op, log_failure
 from kiosk.ui.kiosk_screen.jobs import Answer, scan_job, undo_job
@@ -46,6 +47,7 @@ from kiosk.ui.kiosk_screen.outcomes import (
 )
 from kiosk.ui.kiosk_screen.pages import IdlePage, ResultPage
 from kiosk.ui.kiosk_screen.turns import Presence, Scan, Turns
+from kiosk.ui.kiosk_screen.waiting import RecordsWait
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,7 @@ class ScanFlow:
     _shown_at: float
     _undo_of: Answer | None
     bank: LockerBank | None
+    records_wait: RecordsWait
 
     if TYPE_CHECKING:  # provided by KioskScreen and its other parts
 
@@ -140,6 +143,7 @@ class ScanFlow:
     def _start_scan(self, scan: Scan) -> None:
         self.turns.in_flight += 1
         self.busy_timer.start()
+        self.records_wait.started()
         # The job runs on the real clock; the screen's may be a test's, so hand over the
         # time left rather than the screen's deadline itself.
         deadline = time.monotonic() + max(0.0, scan.deadline - self.monotonic())
@@ -159,6 +163,10 @@ class ScanFlow:
     def _scan_failed(self, scan: Scan, failure: Failure) -> None:
         self.turns.in_flight -= 1
         error = failure.error
+        if isinstance(error, OutcomeUnknown):  # looked up until it is known
+            self._outcome_unknown(scan, error)
+            self.start_waiting_scan()
+            return
         reason = error.reason if isinstance(error, UnknownCard) else None
         reason = reason or next((r for kind, r in REFUSALS if isinstance(error, kind)), None)
         if reason is not None:
@@ -174,6 +182,13 @@ class ScanFlow:
             answer = Answer(error_outcome(TooLate()))  # the pupil may have gone
         self._answered(answer)
 
+    def _outcome_unknown(self, scan: Scan, error: OutcomeUnknown) -> None:
+        if not self.turns.is_current(scan.seq):  # its pupil has gone; the record tells
+            log.warning("A hand-in of unknown outcome for an earlier scan; not shown")
+            return
+        self._answered(None)
+        self.records_wait.unknown(error.token)
+
     def show_answer_to(self, seq: int, answer: Answer) -> None:
         """The answer to a tap, shown only if nothing has happened on screen since."""
         if self.turns.is_current(seq):
@@ -182,10 +197,13 @@ class ScanFlow:
     def _failed_to(self, seq: int, failure: Failure) -> None:
         self.show_answer_to(seq, Answer(error_outcome(failure.error)))
 
-    def _answered(self, answer: Answer) -> None:
+    def _answered(self, answer: Answer | None) -> None:
+        """Paint ``answer`` (None: the answer is not known yet, see ``RecordsWait``)."""
         self.busy_timer.stop()
+        self.records_wait.answered()
         self.idle_page.set_busy(False)
-        self.show_answer(answer)
+        if answer is not None:
+            self.show_answer(answer)
 
     def start_waiting_scan(self) -> None:
         """Start the scan that waited, once nothing is in flight and the result up has

@@ -31,7 +31,9 @@ from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 from kiosk.clock import to_local, utcnow
 from kiosk.config import Config
 from kiosk.db import Sessions
+from kiosk.db_limits import deadline
 from kiosk.services import settings
+from kiosk.services.health import DEVICES
 from kiosk.services.probes import ProbeTally
 from kiosk.services.settings import SchoolSettings
 from kiosk.ui.background import Failure, Lane, Op, log_failure
@@ -46,6 +48,7 @@ from kiosk.ui.kiosk_screen.scan_flow import PROBE_FLUSH_MS, ScanFlow
 from kiosk.ui.kiosk_screen.staff_desk import StaffCallbacks, StaffDesk
 from kiosk.ui.kiosk_screen.staff_page import StaffPage
 from kiosk.ui.kiosk_screen.turns import PRESENCE_GAP_SECONDS, Presence, Turns
+from kiosk.ui.kiosk_screen.waiting import RecordsWait
 from kiosk.ui.sounds import Sound, SoundPlayer
 
 if TYPE_CHECKING:
@@ -164,6 +167,9 @@ class KioskScreen(ScanFlow, HomeTime, StaffDesk, LockerDesk, ForgotCardDesk, QWi
         self.settings_timer.start(SETTINGS_REFRESH_MS)
         self.probe_timer = self._timer(self.flush_probes, single=False)
         self.probe_timer.start(PROBE_FLUSH_MS)
+        self.records_wait = RecordsWait(
+            self, self.sessions, self.lane, self._answered, lambda shown: self.answer is shown
+        )
 
     def _timer(self, slot: Callable[[], None], *, single: bool) -> QTimer:
         timer = QTimer(self)
@@ -178,7 +184,8 @@ class KioskScreen(ScanFlow, HomeTime, StaffDesk, LockerDesk, ForgotCardDesk, QWi
         and the mode; if the database is down the kiosk starts anyway and keeps retrying
         in the background."""
         try:
-            school = settings.load(self.sessions)
+            with deadline(self.sessions.limits.job_s):  # a hung database delays the start
+                school = settings.load(self.sessions)  # by the deadline at most
         except Exception as error:
             log_failure("Loading the settings", error)
             self._apply_settings(None)
@@ -288,6 +295,8 @@ class KioskScreen(ScanFlow, HomeTime, StaffDesk, LockerDesk, ForgotCardDesk, QWi
             self.camera.frame_ready.connect(self._on_frame)
             self.camera.camera_lost.connect(self._on_camera_lost)
             self.camera.camera_found.connect(lambda: self.idle_page.set_camera_problem(""))
+            self.camera.camera_lost.connect(lambda _why: DEVICES.camera_is("lost"))
+            self.camera.camera_found.connect(lambda: DEVICES.camera_is("working"))
         self.camera.start()
 
     def stop_camera(self) -> None:
@@ -300,6 +309,7 @@ class KioskScreen(ScanFlow, HomeTime, StaffDesk, LockerDesk, ForgotCardDesk, QWi
 
     def _on_camera_lost(self, _message: str) -> None:
         # The worker's message names the device; the log has it, the screen needs less.
+        # The hint turns to the USB scanner until the camera is found again.
         log.warning("Camera lost: %s", _message)
         self.idle_page.set_camera_problem("No camera picture")
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
-    QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -24,11 +24,12 @@ from PySide6.QtWidgets import (
 
 from kiosk.clock import local_date, to_local, utcnow
 from kiosk.db import Sessions
+from kiosk.db_limits import deadline
 from kiosk.printing import receipts
 from kiosk.services import chain_of_custody, pupils, settings
 from kiosk.services.common import PupilSummary
 from kiosk.services.staff import StaffMember
-from kiosk.ui.background import describe_failure, failure_words
+from kiosk.ui.background import Failure, Op, describe_failure
 from kiosk.ui.style import GREEN, GREY, RED
 
 log = logging.getLogger("kiosk.ui.staff")
@@ -36,6 +37,7 @@ T = TypeVar("T")
 
 PHOTO_SIZE = (180, 225)
 SIDE_PANEL_MIN = 420
+STAFF_CALL_S = 10.0  # a console look-up or action that takes longer gives up its connection
 
 
 class Feedback(QLabel):
@@ -75,18 +77,39 @@ class Feedback(QLabel):
         return RED in self.styleSheet() and bool(self.text())
 
 
-def attempt(feedback: Feedback, what: str, action: Callable[[], T]) -> tuple[bool, T | None]:
-    """Run one short service call on the GUI thread (a look-up, or one write behind a
-    button; longer work goes through ``kiosk.ui.background.Op``). A failure becomes words
-    under the form; services do one transaction each, so a failure has changed nothing."""
-    QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-    try:
-        return True, action()
-    except Exception as error:
-        feedback.error(failure_words(error, what))
-        return False, None
-    finally:
-        QApplication.restoreOverrideCursor()
+def attempt(
+    owner: QWidget,
+    feedback: Feedback,
+    what: str,
+    action: Callable[[], T],
+    then: Callable[[T], None] | None = None,
+    otherwise: Callable[[], None] | None = None,
+) -> None:
+    """Run one short service call (a look-up, or one write behind a button) off the GUI
+    thread, bounded by the kiosk's deadline; ``then`` gets its result on the GUI thread.
+    A failure becomes words under the form; services do one transaction each, so a
+    failure has changed nothing (``otherwise`` runs after its words are shown). Read
+    widgets before, never inside ``action``: it runs on a worker thread. The screen answers
+    taps meanwhile; ``owner`` shows a busy cursor until the answer comes."""
+    owner.setCursor(Qt.CursorShape.BusyCursor)
+
+    def answered(result: T) -> None:
+        owner.unsetCursor()
+        if then is not None:
+            then(result)
+
+    def failed(failure: Failure) -> None:
+        owner.unsetCursor()
+        feedback.error(failure.words)
+        if otherwise is not None:
+            otherwise()
+
+    Op(owner, what, partial(_bounded, action)).success(answered).failure(failed).run()
+
+
+def _bounded(action: Callable[[], T]) -> T:
+    with deadline(STAFF_CALL_S):
+        return action()
 
 
 def when_text(value: dt.datetime | None, today: dt.date | None = None) -> str:
@@ -128,29 +151,44 @@ class PhotoLabel(QLabel):
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setFrameShape(QFrame.Shape.Box)
         self.has_photo = False
+        self.pupil_id: int | None = None
         self.show_pupil(None, None)
 
     def show_pupil(self, sessions: Sessions | None, pupil: PupilSummary | None) -> None:
+        """The photo is read in the background and shown when it comes (if this pupil is
+        still the one shown); meanwhile, and without one, the box says so."""
         self.clear()
         self.has_photo = False
-        if sessions is not None and pupil is not None and pupil.has_photo:
-            pixmap = QPixmap()
-            try:
-                data = pupils.photo(sessions, pupil.id)
-            except Exception as error:  # the photo helps the check; the screen carries on
-                log.warning("Photo not loaded: %s", describe_failure(error))
-                data = None
-            if data and pixmap.loadFromData(data):
-                self.setPixmap(
-                    pixmap.scaled(
-                        self.size(),
-                        Qt.AspectRatioMode.KeepAspectRatio,
-                        Qt.TransformationMode.SmoothTransformation,
-                    )
-                )
-                self.has_photo = True
-                return
+        self.pupil_id = pupil.id if pupil is not None else None
         self.setText("No photo" if pupil is not None else "")
+        if sessions is not None and pupil is not None and pupil.has_photo:
+            self.setText("Loading the photo…")
+            job = partial(_bounded, partial(pupils.photo, sessions, pupil.id))
+            Op(self, "Loading a photo", job).success(partial(self._show_photo, pupil.id)).failure(
+                partial(self._no_photo, pupil.id)
+            ).run()
+
+    def _show_photo(self, pupil_id: int, data: bytes | None) -> None:
+        if pupil_id != self.pupil_id:
+            return  # another pupil is shown now
+        pixmap = QPixmap()
+        if not data or not pixmap.loadFromData(data):
+            self.setText("No photo")
+            return
+        self.setPixmap(
+            pixmap.scaled(
+                self.size(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
+        self.has_photo = True
+
+    def _no_photo(self, pupil_id: int, failure: Failure) -> None:
+        # The photo helps the check; the screen carries on without it.
+        log.warning("Photo not loaded: %s", describe_failure(failure.error))
+        if pupil_id == self.pupil_id:
+            self.setText("No photo")
 
 
 def receipts_folder(data_dir: Path) -> Path:

@@ -4,6 +4,7 @@ confiscation slots first), then confirm what will be recorded."""
 
 from __future__ import annotations
 
+from functools import partial
 from html import escape
 
 from PySide6.QtWidgets import (
@@ -26,6 +27,8 @@ from kiosk.db import Sessions
 from kiosk.services import confiscation, console, pupils
 from kiosk.services.common import PupilSummary
 from kiosk.services.confiscation import REASON_CATEGORIES
+from kiosk.services.console import FreeSlot
+from kiosk.services.custody import CustodyInfo
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
 from kiosk.ui.staff.common import Feedback, PupilHeader, attempt, side_panel
@@ -136,11 +139,15 @@ class ConfiscateTab(QWidget):
     # -- finding the pupil
 
     def refresh(self) -> None:
-        ok, free = attempt(
-            self.feedback, "Loading free slots", lambda: console.free_slots(self.sessions)
+        attempt(
+            self,
+            self.feedback,
+            "Loading free slots",
+            lambda: console.free_slots(self.sessions),
+            self._show_free,
         )
-        if not ok or free is None:
-            return
+
+    def _show_free(self, free: list[FreeSlot]) -> None:
         chosen = self.slot.currentData()
         self.slot.clear()
         self.slot.addItem(AUTOMATIC, None)
@@ -151,24 +158,33 @@ class ConfiscateTab(QWidget):
         self.slot.setCurrentIndex(max(index, 0))
 
     def handle_scan(self, text: str) -> None:
-        ok, pupil = attempt(
-            self.feedback, "Reading a card", lambda: pupils.find_by_card(self.sessions, text)
+        attempt(
+            self,
+            self.feedback,
+            "Reading a card",
+            lambda: pupils.find_by_card(self.sessions, text),
+            self._scanned,
         )
-        if ok and pupil is not None:
-            self.search.clear()
-            self.results.set_rows([pupil])
-            self.show_pupil(pupil)
+
+    def _scanned(self, pupil: PupilSummary) -> None:
+        self.search.clear()
+        self.results.set_rows([pupil])
+        self.show_pupil(pupil)
 
     def find_typed(self) -> None:
         text = self.search.text().strip()
         if not text:
             self.feedback.note("Type a name, form or admission number, or scan the card.")
             return
-        ok, found = attempt(
-            self.feedback, "Finding a pupil", lambda: pupils.find(self.sessions, text)
+        attempt(
+            self,
+            self.feedback,
+            "Finding a pupil",
+            lambda: pupils.find(self.sessions, text),
+            self._found,
         )
-        if not ok or found is None:
-            return
+
+    def _found(self, found: list[PupilSummary]) -> None:
         self.results.set_rows(found)
         self.results_table.resizeColumnsToContents()
         if len(found) == 1:
@@ -231,25 +247,34 @@ class ConfiscateTab(QWidget):
         pupil, reason = self.header.pupil, self._reason()
         if pupil is None or reason is None:
             return
-        ok, info = attempt(
-            self.feedback,
-            "Recording a confiscation",
-            lambda: confiscation.confiscate(
-                self.sessions,
-                self.staff.actor,
-                pupil.id,
-                reason,
-                self.note.toPlainText(),
-                do_not_examine=self.do_not_examine.isChecked(),
-                slot_number=self.slot.currentData(),
-                description=self.description.text(),
-                switched_off=self.switched_off.isChecked(),
-            ),
+        record = partial(
+            confiscation.confiscate,
+            self.sessions,
+            self.staff.actor,
+            pupil.id,
+            reason,
+            self.note.toPlainText(),
+            do_not_examine=self.do_not_examine.isChecked(),
+            slot_number=self.slot.currentData(),
+            description=self.description.text(),
+            switched_off=self.switched_off.isChecked(),
         )
         self._set_confirming(False)
-        if not ok or info is None:
-            self.refresh()  # the slot may have been taken meanwhile
-            return
+        self.form.setEnabled(False)  # one tap, one confiscation, until the answer comes
+        attempt(
+            self,
+            self.feedback,
+            "Recording a confiscation",
+            record,
+            partial(self._recorded, pupil),
+            self._not_recorded,
+        )
+
+    def _not_recorded(self) -> None:
+        self.form.setEnabled(self.header.pupil is not None)
+        self.refresh()  # the slot may have been taken meanwhile
+
+    def _recorded(self, pupil: PupilSummary, info: CustodyInfo) -> None:
         self._clear_form()
         self.results.set_rows([])
         self.show_pupil(None)  # so a second tap cannot record the same confiscation twice

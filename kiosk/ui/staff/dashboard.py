@@ -19,7 +19,7 @@ from kiosk.clock import to_local, utcnow
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
-from kiosk.services import console, exams, pin_tries
+from kiosk.services import console, exams, health, pin_tries
 from kiosk.services.console import Dashboard
 from kiosk.services.pin_tries import PinAlert
 from kiosk.services.staff import StaffMember
@@ -134,8 +134,11 @@ class DashboardTab(QWidget):
         self.pin_alerts.setStyleSheet(f"color: {RED}; font-size: 18px; font-weight: 700;")
         self.pin_alerts.hide()
         self.attention = AttentionPanel(sessions, staff)
+        self.health = QLabel("")  # the kiosk's health line, read with the day
+        self.health.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addWidget(self.health)
         layout.addWidget(self.pin_alerts)
         layout.addLayout(grid)
         self.locker_faults = LockerFaultsBanner(sessions)
@@ -164,6 +167,9 @@ class DashboardTab(QWidget):
         Op(self, "Loading today's exams", partial(exams.exam_day, self.sessions)).success(
             self._show_exams
         ).run()
+        Op(
+            self, "Checking the kiosk's health", partial(health.check, self.sessions, self.config)
+        ).success(lambda found: self.health.setText(found.words())).run()
 
     def _show_pin_alerts(self, alerts: list[PinAlert]) -> None:
         self.pin_alerts.setText("\n".join(alert.words for alert in alerts))

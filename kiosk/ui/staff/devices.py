@@ -4,6 +4,9 @@ receipt. Also: take a slot out of service (a held device must be moved out first
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -19,9 +22,11 @@ from PySide6.QtWidgets import (
 
 from kiosk.config import Config
 from kiosk.db import Sessions
+from kiosk.errors import KioskError
 from kiosk.rules import Action, may
 from kiosk.services import confiscation, console, held_devices, pupils, slots
-from kiosk.services.console import HeldDevice
+from kiosk.services.common import PupilSummary
+from kiosk.services.console import FreeSlot, HeldDevice
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
 from kiosk.ui.staff.common import (
@@ -163,11 +168,15 @@ class DevicesTab(QWidget):
     # -- choosing a device
 
     def refresh(self) -> None:
-        ok, rows = attempt(
-            self.feedback, "Loading held devices", lambda: console.all_held(self.sessions)
+        attempt(
+            self,
+            self.feedback,
+            "Loading held devices",
+            lambda: console.all_held(self.sessions),
+            self._show_rows,
         )
-        if not ok or rows is None:
-            return
+
+    def _show_rows(self, rows: list[HeldDevice]) -> None:
         self.model.set_rows(rows)
         self.table.resizeColumnsToContents()
         still_held = {d.custody_id: d for d in rows}
@@ -175,11 +184,15 @@ class DevicesTab(QWidget):
 
     def handle_scan(self, text: str) -> None:
         """A pupil card scanned here shows that pupil's devices (chosen if just one)."""
-        ok, pupil = attempt(
-            self.feedback, "Reading a card", lambda: pupils.find_by_card(self.sessions, text)
+        attempt(
+            self,
+            self.feedback,
+            "Reading a card",
+            lambda: pupils.find_by_card(self.sessions, text),
+            self._scanned,
         )
-        if not ok or pupil is None:
-            return
+
+    def _scanned(self, pupil: PupilSummary) -> None:
         self.feedback.clear()
         self.search.setText(pupil.admission_number)
         theirs = [d for d in self.model.rows if d.pupil.id == pupil.id]
@@ -251,21 +264,43 @@ class DevicesTab(QWidget):
             note.setText("")
 
     def _load_free_slots(self) -> None:
-        ok, free = attempt(
-            self.feedback, "Loading free slots", lambda: console.free_slots(self.sessions)
-        )
         self.move_to.clear()
-        if not ok or free is None:
-            return
+        attempt(
+            self,
+            self.feedback,
+            "Loading free slots",
+            lambda: console.free_slots(self.sessions),
+            self._show_free,
+        )
+
+    def _show_free(self, free: list[FreeSlot]) -> None:
+        self.move_to.clear()
         for slot in free:
             words = " (reserved for confiscations)" if slot.reserved_for_confiscation else ""
             self.move_to.addItem(f"Slot {slot.number}, cabinet {slot.cabinet}{words}", slot.number)
 
     # -- the actions (each one service call, one transaction, one audit event)
 
-    def _done(self, message: str) -> None:
-        self.refresh()
-        self.feedback.ok(message)
+    def _act(
+        self,
+        what: str,
+        action: Callable[[], object],
+        done_words: str,
+        clear: Callable[[], None] | None = None,
+        next_step: Callable[[], None] | None = None,
+    ) -> None:
+        """One action in the background; when it is recorded, ``clear`` its form, refresh,
+        say so, and take the ``next_step``."""
+
+        def done(_: object) -> None:
+            if clear is not None:
+                clear()
+            self.refresh()
+            self.feedback.ok(done_words)
+            if next_step is not None:
+                next_step()
+
+        attempt(self, self.feedback, what, action, done)
 
     def _move(self) -> None:
         device, target = self.device, self.move_to.currentData()
@@ -274,101 +309,100 @@ class DevicesTab(QWidget):
         if target is None:
             self.feedback.error("There is no free slot to move it to.")
             return
-        ok, _ = attempt(
-            self.feedback,
+        self._act(
             "Moving a device",
-            lambda: held_devices.move(self.sessions, self.staff.actor, device.custody_id, target),
+            partial(held_devices.move, self.sessions, self.staff.actor, device.custody_id, target),
+            f"Recorded: move the device from slot {device.slot_number} to {target}.",
         )
-        if ok:
-            self._done(f"Recorded: move the device from slot {device.slot_number} to {target}.")
 
     def _refer(self) -> None:
         device = self.device
         if device is None:
             return
         note = self.refer_note.text()
-        ok, _ = attempt(
-            self.feedback,
+        self._act(
             "Referring a device to the DSL",
-            lambda: confiscation.refer_to_dsl(
-                self.sessions, self.staff.actor, device.custody_id, note
+            partial(
+                confiscation.refer_to_dsl, self.sessions, self.staff.actor, device.custody_id, note
             ),
+            "Referred to the DSL. Only senior staff can release it now.",
+            self.refer_note.clear,
         )
-        if ok:
-            self.refer_note.clear()
-            self._done("Referred to the DSL. Only senior staff can release it now.")
 
     def _hand_to_police(self) -> None:
         device = self.device
         if device is None:
             return
         police = self.police
-        ok, _ = attempt(
-            self.feedback,
-            "Recording a handover to the police",
-            lambda: confiscation.hand_to_police(
-                self.sessions,
-                self.staff.actor,
-                device.custody_id,
-                police.officer.text(),
-                police.officer_number.text(),
-                police.reference.text(),
-                police.handover_time(device.received_at),
-            ),
+        try:  # read and checked here, on the GUI thread, before anything is sent
+            handed_at = police.handover_time(device.received_at)
+        except KioskError as error:
+            self.feedback.error(error.message)
+            return
+        handover = partial(
+            confiscation.hand_to_police,
+            self.sessions,
+            self.staff.actor,
+            device.custody_id,
+            police.officer.text(),
+            police.officer_number.text(),
+            police.reference.text(),
+            handed_at,
         )
-        if ok:
-            police.clear()
-            self._done(
-                f"Recorded: the device from slot {device.slot_number} was handed to the police. "
-                "Print the chain-of-custody receipt for the officer."
-            )
-            self._offer_receipt(device.custody_id)
+        self._act(
+            "Recording a handover to the police",
+            handover,
+            f"Recorded: the device from slot {device.slot_number} was handed to the police. "
+            "Print the chain-of-custody receipt for the officer.",
+            police.clear,
+            partial(self._offer_receipt, device.custody_id),
+        )
 
     def _keep_overnight(self) -> None:
         device = self.device
         if device is None:
             return
         reason = self.overnight_reason.text()
-        ok, _ = attempt(
-            self.feedback,
+        self._act(
             "Keeping a device overnight",
-            lambda: held_devices.keep_overnight(
-                self.sessions, self.staff.actor, device.custody_id, reason
+            partial(
+                held_devices.keep_overnight,
+                self.sessions,
+                self.staff.actor,
+                device.custody_id,
+                reason,
             ),
+            f"Recorded: the device in slot {device.slot_number} stays overnight.",
+            self.overnight_reason.clear,
         )
-        if ok:
-            self.overnight_reason.clear()
-            self._done(f"Recorded: the device in slot {device.slot_number} stays overnight.")
 
     def _print_receipt(self) -> None:
         if self.device is not None:
             self._offer_receipt(self.device.custody_id)
 
     def _offer_receipt(self, custody_id: int) -> None:
-        ok, path = attempt(
+        attempt(
+            self,
             self.feedback,
             "Printing a chain-of-custody receipt",
             lambda: save_receipt(
                 self.sessions, self.staff, self.config.data_dir, custody_id, "chain_of_custody"
             ),
+            self.receipt.show_path,
         )
-        if ok and path is not None:
-            self.receipt.show_path(path)
 
     def _set_in_service(self, in_service: bool) -> None:
         form = self.slot_form
         number, reason = form.slot_number.value(), form.slot_reason.text()
-        ok, _ = attempt(
-            self.feedback,
+        state = "back in service" if in_service else "out of service"
+        self._act(
             "Changing a slot's service",
-            lambda: slots.set_in_service(
-                self.sessions, self.staff.actor, number, in_service, reason
+            partial(
+                slots.set_in_service, self.sessions, self.staff.actor, number, in_service, reason
             ),
+            f"Slot {number} is now {state}.",
+            form.slot_reason.clear,
         )
-        if ok:
-            form.slot_reason.clear()
-            state = "back in service" if in_service else "out of service"
-            self._done(f"Slot {number} is now {state}.")
 
 
 def _describe(device: HeldDevice) -> str:

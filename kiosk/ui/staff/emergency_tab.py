@@ -65,6 +65,7 @@ class EmergencyTab(QWidget):
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.feedback)
         self.listing: emergency.EmergencyList | None = None
+        self.printed: Path | None = None  # the list last saved for printing
 
     def _build_held(self) -> QWidget:
         self.print_button = QPushButton("Print the list for the fire marshal")
@@ -130,48 +131,55 @@ class EmergencyTab(QWidget):
     # -- the list
 
     def refresh(self) -> None:
-        ok, listing = attempt(
+        sessions, actor = self.sessions, self.staff.actor
+        attempt(
+            self,
             self.feedback,
             "Loading every device held",
-            lambda: emergency.held_list(self.sessions, self.staff.actor),
+            lambda: emergency.held_list(sessions, actor),
+            self._show_listing,
         )
-        if ok and listing is not None:
-            self.listing = listing
-            self.held_model.set_rows(listing.devices)
-            self.summary.setText(f"{len(listing.devices)} devices held, of {listing.pupils} pupils")
-        ok, left = attempt(
-            self.feedback, "Loading the reconciliation", lambda: emergency.not_given_back(
-                self.sessions
-            ),
-        )  # fmt: skip
-        if ok and left is not None:
-            self.not_back_model.set_rows(left)
-            self.not_back_summary.setText(
-                f"{len(left)} released in an emergency and not yet confirmed back"
-                if left
-                else "Every device released in an emergency is confirmed back."
-            )
-            self.pages.setTabText(1, f"Not confirmed back ({len(left)})")
-
-    def print_list(self) -> Path | None:
-        """One tap: the list as it is now, saved as PDF and opened for printing."""
-        self.refresh()
-        listing = self.listing
-        if listing is None:
-            return None
-        ok, path = attempt(
+        attempt(
+            self,
             self.feedback,
-            "Saving the list",
-            lambda: emergency_pdf.write(
-                listing, settings.load(self.sessions).school_name, self.config.export_dir
-            ),
+            "Loading the reconciliation",
+            lambda: emergency.not_given_back(sessions),
+            self._show_not_back,
         )
-        if not ok or path is None:
-            return None
+
+    def _show_listing(self, listing: emergency.EmergencyList) -> None:
+        self.listing = listing
+        self.held_model.set_rows(listing.devices)
+        self.summary.setText(f"{len(listing.devices)} devices held, of {listing.pupils} pupils")
+
+    def _show_not_back(self, left: list[ListedDevice]) -> None:
+        self.not_back_model.set_rows(left)
+        self.not_back_summary.setText(
+            f"{len(left)} released in an emergency and not yet confirmed back"
+            if left
+            else "Every device released in an emergency is confirmed back."
+        )
+        self.pages.setTabText(1, f"Not confirmed back ({len(left)})")
+
+    def print_list(self) -> None:
+        """One tap: the list as it is now (read again in the same job), saved as PDF and
+        opened for printing; ``printed`` is the file once it is saved."""
+        sessions, actor, folder = self.sessions, self.staff.actor, self.config.export_dir
+
+        def write() -> tuple[emergency.EmergencyList, Path]:
+            listing = emergency.held_list(sessions, actor)
+            school = settings.load(sessions).school_name
+            return listing, emergency_pdf.write(listing, school, folder)
+
+        attempt(self, self.feedback, "Saving the list", write, self._printed)
+
+    def _printed(self, done: tuple[emergency.EmergencyList, Path]) -> None:
+        listing, path = done
+        self._show_listing(listing)
+        self.printed = path
         self.saved.show_path(path)
         if self.open_pdf:
             open_document(path)
-        return path
 
     # -- releasing all
 
@@ -189,15 +197,20 @@ class EmergencyTab(QWidget):
 
     def _release_all(self) -> None:
         self.confirm_box.setVisible(False)
-        ok, count = attempt(
-            self.feedback,
-            "Recording the emergency release",
-            lambda: emergency.release_all(self.sessions, self.staff.actor, self.reason.text()),
-        )
-        if ok and count is not None:
+        sessions, actor, reason = self.sessions, self.staff.actor, self.reason.text()
+
+        def released(count: int) -> None:
             self.reason.clear()
             self.refresh()
             self.feedback.ok(f"Recorded: {count} devices released in an emergency.")
+
+        attempt(
+            self,
+            self.feedback,
+            "Recording the emergency release",
+            lambda: emergency.release_all(sessions, actor, reason),
+            released,
+        )
 
     def _confirm_back(self) -> None:
         rows = self.not_back_table.selectionModel().selectedRows()
@@ -206,11 +219,16 @@ class EmergencyTab(QWidget):
         if not ids:
             self.feedback.error("Tap the pupils who have their devices back.")
             return
-        ok, done = attempt(
-            self.feedback,
-            "Confirming devices back",
-            lambda: emergency.confirm_given_back(self.sessions, self.staff.actor, ids),
-        )
-        if ok:
+        sessions, actor = self.sessions, self.staff.actor
+
+        def confirmed(done: int) -> None:
             self.refresh()
             self.feedback.ok(f"Recorded: {done} back with their pupils.")
+
+        attempt(
+            self,
+            self.feedback,
+            "Confirming devices back",
+            lambda: emergency.confirm_given_back(sessions, actor, ids),
+            confirmed,
+        )

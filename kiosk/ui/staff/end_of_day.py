@@ -3,6 +3,8 @@ or record that it stays overnight. Each "keep overnight" is its own recorded act
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -16,8 +18,9 @@ from PySide6.QtWidgets import (
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.services import console, day_outs, emergency, held_devices
-from kiosk.services.console import HeldDevice, Reconciliation
+from kiosk.services.console import Reconciliation
 from kiosk.services.staff import StaffMember
+from kiosk.ui.background import failure_words
 from kiosk.ui.staff import models
 from kiosk.ui.staff.common import Feedback, attempt, heading_label, school_today
 from kiosk.ui.staff.models import RowsModel, SearchProxy
@@ -86,11 +89,15 @@ class EndOfDayTab(QWidget):
         return frame
 
     def refresh(self) -> None:
-        ok, report = attempt(
-            self.feedback, "Loading the end-of-day list", lambda: console.end_of_day(self.sessions)
+        attempt(
+            self,
+            self.feedback,
+            "Loading the end-of-day list",
+            lambda: console.end_of_day(self.sessions),
+            self._show_report,
         )
-        if not ok or report is None:
-            return
+
+    def _show_report(self, report: Reconciliation) -> None:
         self.report = report
         self.model.set_rows(report.devices)
         self.table.resizeColumnsToContents()
@@ -107,13 +114,16 @@ class EndOfDayTab(QWidget):
     def _show_day_left(self) -> None:
         """What the day left besides held devices: pupils still out, devices an emergency
         released that nobody has confirmed back (the reconciliation, also the day after)."""
-        ok, left = attempt(
+        sessions = self.sessions
+        attempt(
+            self,
             self.feedback,
             "Loading who is out",
-            lambda: (day_outs.still_out(self.sessions), emergency.not_given_back(self.sessions)),
+            lambda: (day_outs.still_out(sessions), emergency.not_given_back(sessions)),
+            self._show_left,
         )
-        if not ok or left is None:
-            return
+
+    def _show_left(self, left: tuple[Sequence[object], Sequence[object]]) -> None:
         out, not_back = left
         words = []
         if out:
@@ -125,27 +135,27 @@ class EndOfDayTab(QWidget):
         self.day_left.setText("Also: " + "; ".join(words) + "." if words else "")
         self.day_left.setVisible(bool(words))
 
-    def _keep(self, device: HeldDevice, reason: str) -> bool:
-        ok, _ = attempt(
-            self.feedback,
-            "Keeping a device overnight",
-            lambda: held_devices.keep_overnight(
-                self.sessions, self.staff.actor, device.custody_id, reason
-            ),
-        )
-        return ok
-
     def _keep_selected(self) -> None:
         device = models.selected_row(self.table, self.proxy)
         if device is None:
             self.feedback.error("Tap a device in the list first.")
             return
-        if self._keep(device, self.reason.text()):
+        sessions, actor, reason = self.sessions, self.staff.actor, self.reason.text()
+
+        def kept(_: object) -> None:
             self.refresh()
             self.feedback.ok(
                 f"Recorded: {device.pupil.display_name}'s device stays in slot "
                 f"{device.slot_number} tonight."
             )
+
+        attempt(
+            self,
+            self.feedback,
+            "Keeping a device overnight",
+            lambda: held_devices.keep_overnight(sessions, actor, device.custody_id, reason),
+            kept,
+        )
 
     def _review_all(self) -> None:
         if self.report is None or not self.report.undecided:
@@ -163,12 +173,23 @@ class EndOfDayTab(QWidget):
         self.feedback.clear()
         if self.report is None:
             return
-        reason, done = self.reason.text(), 0
-        for device in self.report.undecided:
-            if not self._keep(device, reason):
-                break  # the message says why; what was recorded so far stays recorded
-            done += 1
-        problem = self.feedback.text() if self.feedback.is_error else None
+        undecided, reason = list(self.report.undecided), self.reason.text()
+        sessions, actor = self.sessions, self.staff.actor
+
+        def keep_each() -> tuple[int, str | None]:
+            """Each device in turn; the first failure stops, and says why (what was
+            recorded so far stays recorded)."""
+            for done, device in enumerate(undecided):
+                try:
+                    held_devices.keep_overnight(sessions, actor, device.custody_id, reason)
+                except Exception as error:
+                    return done, failure_words(error, "Keeping a device overnight")
+            return len(undecided), None
+
+        attempt(self, self.feedback, "Keeping devices overnight", keep_each, self._kept_all)
+
+    def _kept_all(self, outcome: tuple[int, str | None]) -> None:
+        done, problem = outcome
         self.refresh()
         if problem is None:
             self.feedback.ok(f"Recorded: {done} device{'s' if done != 1 else ''} kept overnight.")

@@ -151,13 +151,14 @@ class OutOfSchoolTab(QWidget):
         if not isinstance(chosen, tuple):
             return
         form, year = chosen
-        ok, found = attempt(
+        sessions = self.sessions
+        attempt(
+            self,
             self.feedback,
             "Finding the pupils",
-            lambda: day_outs.pupils_of(self.sessions, form=form or None, year=year),
+            lambda: day_outs.pupils_of(sessions, form=form or None, year=year),
+            self.add,
         )
-        if ok and found is not None:
-            self.add(found)
 
     def _remove_selected(self) -> None:
         pupil = models.selected_row(self.chosen_table, self.chosen_proxy)
@@ -198,20 +199,19 @@ class OutOfSchoolTab(QWidget):
     def _release(self) -> None:
         reason = self._reason() or ""
         self.confirm_box.setVisible(False)
-        ok, result = attempt(
+        sessions, actor, chosen = self.sessions, self.staff.actor, list(self.chosen)
+        note, group_name = self.note.text(), self.group_name.text()
+        attempt(
+            self,
             self.feedback,
             "Releasing the devices",
             lambda: day_outs.release_for_day_out(
-                self.sessions,
-                self.staff.actor,
-                list(self.chosen),
-                reason,
-                self.note.text(),
-                group_name=self.group_name.text(),
+                sessions, actor, chosen, reason, note, group_name=group_name
             ),
+            self._released,
         )
-        if not ok or result is None:
-            return
+
+    def _released(self, result: day_outs.GroupOut) -> None:
         words = f"Recorded: {len(result.out)} out, {result.devices} devices to give them now."
         if result.already_out:
             names = ", ".join(p.display_name for p in result.already_out)
@@ -244,19 +244,28 @@ class OutOfSchoolTab(QWidget):
         return page
 
     def refresh(self) -> None:
-        ok, forms = attempt(
-            self.feedback, "Loading forms", lambda: day_outs.forms_and_years(self.sessions)
+        sessions = self.sessions
+        attempt(
+            self,
+            self.feedback,
+            "Loading forms",
+            lambda: day_outs.forms_and_years(sessions),
+            self._show_groups,
         )
-        if ok and forms is not None and self.group.count() == 0:
+        attempt(
+            self,
+            self.feedback,
+            "Loading who is out",
+            lambda: day_outs.still_out(sessions),
+            self.show_out,
+        )
+
+    def _show_groups(self, forms: tuple[list[str], list[int]]) -> None:
+        if self.group.count() == 0:
             for form in forms[0]:
                 self.group.addItem(f"Form {form}", (form, None))
             for year in forms[1]:
                 self.group.addItem(f"Year {year}", (None, year))
-        ok, out = attempt(
-            self.feedback, "Loading who is out", lambda: day_outs.still_out(self.sessions)
-        )
-        if ok and out is not None:
-            self.show_out(out)
 
     def show_out(self, out: list[Outing]) -> None:
         self.out_model.set_rows(out)
@@ -271,11 +280,16 @@ class OutOfSchoolTab(QWidget):
         if not isinstance(outing, Outing):
             self.feedback.error("Tap a pupil in the list first.")
             return
-        ok, _ = attempt(
-            self.feedback,
-            "Marking a pupil back",
-            lambda: day_outs.mark_back(self.sessions, self.staff.actor, outing.id),
-        )
-        if ok:
+        sessions, actor = self.sessions, self.staff.actor
+
+        def marked(_: object) -> None:
             self.refresh()
             self.feedback.ok(f"Recorded: {outing.pupil.display_name} is back.")
+
+        attempt(
+            self,
+            self.feedback,
+            "Marking a pupil back",
+            lambda: day_outs.mark_back(sessions, actor, outing.id),
+            marked,
+        )

@@ -4,6 +4,8 @@ the rest stays, with a reason (every device goes back together at home time)."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QGridLayout,
@@ -108,16 +110,19 @@ class PupilDevicesTab(QWidget):
         if pupil is None:
             return
         self.feedback.clear()
-        ok, usual = attempt(
+        sessions = self.sessions
+        attempt(
+            self,
             self.feedback,
             "Loading the pupil's devices",
-            lambda: device_items.usual_devices(self.sessions, pupil.id),
+            lambda: device_items.usual_devices(sessions, pupil.id),
+            partial(self._show_usual, pupil),
         )
-        if ok and usual is not None:
-            self._show_usual(usual)
         self.refresh()
 
-    def _show_usual(self, usual: tuple[Device, ...]) -> None:
+    def _show_usual(self, pupil: PupilSummary, usual: tuple[Device, ...]) -> None:
+        if self.pupil != pupil:
+            return  # another pupil was chosen meanwhile
         by_kind = {d.kind: d for d in usual}
         for kind, button in self.kind_buttons.items():
             button.setChecked(kind in by_kind)
@@ -127,13 +132,18 @@ class PupilDevicesTab(QWidget):
         pupil = self.pupil
         if pupil is None:
             return
-        ok, held = attempt(
+        sessions = self.sessions
+        attempt(
+            self,
             self.feedback,
             "Loading what is held",
-            lambda: device_items.held_items(self.sessions, pupil.id),
+            lambda: device_items.held_items(sessions, pupil.id),
+            partial(self._show_held, pupil),
         )
-        if not ok or held is None:
-            return
+
+    def _show_held(self, pupil: PupilSummary, held: tuple[HeldItem, ...]) -> None:
+        if self.pupil != pupil:
+            return  # another pupil was chosen meanwhile
         self.held.clear()
         for item in held:
             row = QListWidgetItem(item_words(item))
@@ -158,16 +168,19 @@ class PupilDevicesTab(QWidget):
         except InvalidInput as error:
             self.feedback.error(error.message)
             return
-        ok, saved = attempt(
+        sessions, actor = self.sessions, self.staff.actor
+
+        def saved(devices: tuple[Device, ...]) -> None:
+            words = ", ".join(d.words for d in devices)
+            self.feedback.ok(f"Saved: {pupil.forename} hands in {words} each morning.")
+
+        attempt(
+            self,
             self.feedback,
             "Saving the usual devices",
-            lambda: device_items.set_usual_devices(
-                self.sessions, self.staff.actor, pupil.id, chosen
-            ),
+            lambda: device_items.set_usual_devices(sessions, actor, pupil.id, chosen),
+            saved,
         )
-        if ok and saved is not None:
-            words = ", ".join(d.words for d in saved)
-            self.feedback.ok(f"Saved: {pupil.forename} hands in {words} each morning.")
 
     def ticked(self) -> list[int]:
         return [
@@ -181,15 +194,18 @@ class PupilDevicesTab(QWidget):
         if pupil is None or not ticked:
             self.feedback.error("Tick the devices that go back now.")
             return
-        ok, left = attempt(
-            self.feedback,
-            "Giving back some devices",
-            lambda: device_items.give_back_some(
-                self.sessions, self.staff.actor, pupil.id, ticked, self.reason.text()
-            ),
-        )
-        if ok and left is not None:
+        sessions, actor, reason = self.sessions, self.staff.actor, self.reason.text()
+
+        def given(left: tuple[HeldItem, ...]) -> None:
             self.reason.clear()
             self.refresh()
             stays = "; ".join(item_words(i) for i in left)
             self.feedback.ok(f"Recorded. Still held: {stays}.")
+
+        attempt(
+            self,
+            self.feedback,
+            "Giving back some devices",
+            lambda: device_items.give_back_some(sessions, actor, pupil.id, ticked, reason),
+            given,
+        )

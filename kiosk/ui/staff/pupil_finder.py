@@ -44,25 +44,32 @@ class PupilFinder(QWidget):
         layout.addWidget(self.table, 1)
 
     def handle_scan(self, text: str) -> None:
-        ok, pupil = attempt(
-            self.feedback, "Reading a card", lambda: pupils.find_by_card(self.sessions, text)
+        sessions = self.sessions
+        attempt(
+            self,
+            self.feedback,
+            "Reading a card",
+            lambda: pupils.find_by_card(sessions, text),
+            self._found_by_card,
         )
-        if ok and pupil is not None:
-            self.search.clear()
-            self.results.set_rows([pupil])
-            self.table.setVisible(False)
-            emit(self.chosen, pupil)
+
+    def _found_by_card(self, pupil: PupilSummary) -> None:
+        self.search.clear()
+        self.results.set_rows([pupil])
+        self.table.setVisible(False)
+        emit(self.chosen, pupil)
 
     def find_typed(self) -> None:
         text = self.search.text().strip()
         if not text:
             self.feedback.note("Type a name, form or admission number, or scan the card.")
             return
-        ok, found = attempt(
-            self.feedback, "Finding a pupil", lambda: pupils.find(self.sessions, text)
+        sessions = self.sessions
+        attempt(
+            self, self.feedback, "Finding a pupil", lambda: pupils.find(sessions, text), self._found
         )
-        if not ok or found is None:
-            return
+
+    def _found(self, found: list[PupilSummary]) -> None:
         self.results.set_rows(found)
         self.table.setVisible(len(found) > 1)
         self.table.resizeColumnsToContents()

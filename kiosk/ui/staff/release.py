@@ -4,6 +4,8 @@ only to a named parent or carer whose ID was seen, with a printable receipt."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,6 +24,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.rules import Action, may
 from kiosk.services import confiscation, console, custody, pupils
+from kiosk.services.audit import Actor
 from kiosk.services.common import PupilSummary
 from kiosk.services.console import HeldDevice
 from kiosk.services.lockers import doors
@@ -104,26 +107,36 @@ class ReleaseTab(QWidget):
     # -- finding the pupil
 
     def refresh(self) -> None:
-        ok, rows = attempt(
-            self.feedback, "Loading held devices", lambda: console.all_held(self.sessions)
+        attempt(
+            self,
+            self.feedback,
+            "Loading held devices",
+            lambda: console.all_held(self.sessions),
+            self._show_rows,
         )
-        if ok and rows is not None:
-            self.model.set_rows(rows)
-            self.table.resizeColumnsToContents()
         if self.header.pupil is not None:
             self._show_items(self.header.pupil)
+
+    def _show_rows(self, rows: list[HeldDevice]) -> None:
+        self.model.set_rows(rows)
+        self.table.resizeColumnsToContents()
 
     def _filter(self, text: str) -> None:
         self.proxy.set_search(text)
 
     def handle_scan(self, text: str) -> None:
         """A card scanned by the USB scanner or camera while this tab is showing."""
-        ok, pupil = attempt(
-            self.feedback, "Reading a card", lambda: pupils.find_by_card(self.sessions, text)
+        attempt(
+            self,
+            self.feedback,
+            "Reading a card",
+            lambda: pupils.find_by_card(self.sessions, text),
+            self._scanned,
         )
-        if ok and pupil is not None:
-            self.search.clear()
-            self.show_pupil(pupil)
+
+    def _scanned(self, pupil: PupilSummary) -> None:
+        self.search.clear()
+        self.show_pupil(pupil)
 
     def _find_typed(self) -> None:
         text = self.search.text().strip()
@@ -133,11 +146,15 @@ class ReleaseTab(QWidget):
         if len(visible) == 1:
             self.show_pupil(next(iter(visible.values())))
             return
-        ok, found = attempt(
-            self.feedback, "Finding a pupil", lambda: pupils.find(self.sessions, text)
+        attempt(
+            self,
+            self.feedback,
+            "Finding a pupil",
+            lambda: pupils.find(self.sessions, text),
+            self._found,
         )
-        if not ok or found is None:
-            return
+
+    def _found(self, found: list[PupilSummary]) -> None:
         if len(found) == 1:
             self.show_pupil(found[0])
         elif not found:
@@ -170,14 +187,18 @@ class ReleaseTab(QWidget):
         self.release_buttons.clear()
 
     def _show_items(self, pupil: PupilSummary) -> None:
-        self._clear_items()
-        ok, held = attempt(
+        attempt(
+            self,
             self.feedback,
             "Loading a pupil's devices",
             lambda: console.held_for_pupil(self.sessions, pupil.id),
+            partial(self._list_items, pupil),
         )
-        if not ok or held is None:
-            return
+
+    def _list_items(self, pupil: PupilSummary, held: list[HeldDevice]) -> None:
+        if self.header.pupil is None or self.header.pupil.id != pupil.id:
+            return  # another pupil was chosen meanwhile
+        self._clear_items()
         if not held:
             self.items_box.addWidget(QLabel(f"Nothing is held for {pupil.forename}."))
         for device in held:
@@ -211,17 +232,24 @@ class ReleaseTab(QWidget):
         return frame
 
     def _collect(self, device: HeldDevice) -> None:
-        ok, _ = attempt(
-            self.feedback,
-            "Giving a device back",
-            lambda: custody.collect(self.sessions, device.custody_id, self.staff.actor),
-        )
-        if ok:
+        button = self.collect_buttons.get(device.custody_id)
+        if button is not None:
+            button.setEnabled(False)  # one tap, one give-back
+
+        sessions, bank, actor = self.sessions, self.bank, self.staff.actor
+
+        def give_back() -> str:
+            custody.collect(sessions, device.custody_id, actor)
+            return _door_words(sessions, bank, device, actor)
+
+        def given(door: str) -> None:
             self.refresh()
             self.feedback.ok(
                 f"Given back: take the device from slot {device.slot_number} "
-                f"and hand it to {device.pupil.forename}.{self._open_door(device)}"
+                f"and hand it to {device.pupil.forename}.{door}"
             )
+
+        attempt(self, self.feedback, "Giving a device back", give_back, given, self.refresh)
 
     # -- releasing a confiscated device to a parent or carer
 
@@ -272,56 +300,53 @@ class ReleaseTab(QWidget):
         if device is None:
             return
         name, relationship = self.parent_name.text(), self.relationship.currentText()
-        ok, _ = attempt(
+        sessions, bank, actor = self.sessions, self.bank, self.staff.actor
+        id_seen = self.id_seen.isChecked()
+
+        def release() -> str:
+            confiscation.release_to_parent(
+                sessions, actor, device.custody_id, name, relationship, id_seen
+            )
+            return _door_words(sessions, bank, device, actor)
+
+        self.confirm_release.setEnabled(False)  # one tap, one release
+
+        def again() -> None:
+            self.confirm_release.setEnabled(True)
+
+        attempt(
+            self,
             self.feedback,
             "Releasing a device to a parent",
-            lambda: confiscation.release_to_parent(
-                self.sessions,
-                self.staff.actor,
-                device.custody_id,
-                name,
-                relationship,
-                self.id_seen.isChecked(),
-            ),
+            release,
+            lambda door: self._released(device, name, door),
+            again,
         )
-        if not ok:
-            return
+
+    def _released(self, device: HeldDevice, name: str, door: str) -> None:
+        self.confirm_release.setEnabled(True)
         self._show_parent_form(False)
         self.released_id = device.custody_id
         self.refresh()
         self.feedback.ok(
             f"Released to {' '.join(name.split())}: take the device from slot "
-            f"{device.slot_number}.{self._open_door(device)} Print the receipt for them to sign."
+            f"{device.slot_number}.{door} Print the receipt for them to sign."
         )
         self.print_button.setVisible(True)
-
-    def _open_door(self, device: HeldDevice) -> str:
-        """After a release the services made: the slot's locker door opened, in words
-        ("" for a manual slot). A door that fails never spoils the recorded release."""
-        if not self.bank:
-            return ""
-        try:
-            door = doors.open_for_release(
-                self.sessions, self.bank, device.custody_id, self.staff.actor
-            )
-        except Exception as error:
-            log_failure("Opening a locker door for a release", error)
-            return " The locker door did not open: open it by key."
-        return f" {door.message}" if door is not None else ""
 
     def _print_receipt(self) -> None:
         custody_id = self.released_id
         if custody_id is None:
             return
-        ok, path = attempt(
+        attempt(
+            self,
             self.feedback,
             "Printing a release receipt",
             lambda: save_receipt(
                 self.sessions, self.staff, self.config.data_dir, custody_id, "release"
             ),
+            self.receipt.show_path,
         )
-        if ok and path is not None:
-            self.receipt.show_path(path)
 
 
 def _describe(device: HeldDevice) -> str:
@@ -334,3 +359,19 @@ def _describe(device: HeldDevice) -> str:
     if device.dsl_referred:
         words += " Referred to the DSL."
     return words
+
+
+def _door_words(
+    sessions: Sessions, bank: LockerBank | None, device: HeldDevice, actor: Actor
+) -> str:
+    """After a release the services made (in the same background job): the slot's locker
+    door opened, in words ("" for a manual slot). A door that fails never spoils the
+    recorded release."""
+    if not bank:
+        return ""
+    try:
+        door = doors.open_for_release(sessions, bank, device.custody_id, actor)
+    except Exception as error:
+        log_failure("Opening a locker door for a release", error)
+        return " The locker door did not open: open it by key."
+    return f" {door.message}" if door is not None else ""

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QWidget,
 )
+from ui_staff.conftest import settle as settle_ops
 
 from kiosk.config import load_config
 from kiosk.demo import DEMO_PINS
@@ -100,6 +101,7 @@ def test_a_file_with_problems_lists_them_and_keeps_import_off(qtbot, panel, arti
     assert statuses.count("Problem") == 7 and statuses.count("New") == 1
     assert "7 problems to fix" in page.summary.text()
     page.only_problems.setChecked(True)
+    settle_ops()
     assert all(row.problems for row in page.preview_model.rows)
     panel.grab().save(str(artifacts / "admin-roster-problems.png"))
 
@@ -114,6 +116,7 @@ def test_importing_a_good_file_after_a_yes_to_the_leavers(
     assert [r.status for r in page.preview_model.rows].count("Will be marked as left") == 30
     panel.grab().save(str(artifacts / "admin-roster-ready.png"))
     qtbot.mouseClick(page.import_button, qtbot_button())
+    settle_ops()
     settle(qtbot, page.jobs)
     assert "mark 30 of 30 pupils as left" in answers.questions[0]
     assert page.result.text() == (
@@ -143,11 +146,13 @@ def test_choosing_columns_by_hand_in_the_drop_downs(qtbot, panel, tmp_path):
     for column, fld in enumerate(fields):
         combo = page.combos[column]
         combo.setCurrentIndex(combo.findData(fld.value))
+        settle_ops()
         settle(qtbot, page.jobs)
     assert not page.preview.errors
     assert page.import_button.isEnabled()
     # choosing Surname for another column takes it from the first one
     page.combos[2].setCurrentIndex(page.combos[2].findData(Field.SURNAME.value))
+    settle_ops()
     settle(qtbot, page.jobs)
     assert page.combos[3].currentData() is None
     assert "No column is chosen as Legal forename." in [p.message for p in page.preview.errors]
@@ -210,6 +215,7 @@ def test_cards_for_a_form_go_to_the_exports_folder(qtbot, panel, data_dir):
     page = panel.cards
     panel.show_section(2)
     page.form_combo.setCurrentIndex(page.form_combo.findData("8B"))
+    settle_ops()
     page.make_pdf()
     settle(qtbot, page.jobs)
     assert page.feedback.text() == "1 card on 1 page: 0 new, 0 replaced."
@@ -222,7 +228,9 @@ def test_new_cards_need_a_yes(qtbot, panel, answers, data_dir):
     page = panel.cards
     page.set_scope(2)
     page.scope_buttons[2].setChecked(True)
+    settle_ops()
     page.reissue.setChecked(True)
+    settle_ops()
     answers.answer = False
     page.make_pdf()
     assert page.feedback.text() == "Nothing was changed."
@@ -237,7 +245,9 @@ def test_new_cards_need_a_yes(qtbot, panel, answers, data_dir):
 def test_one_pupils_card_from_a_search(qtbot, panel):
     page = panel.cards
     qtbot.mouseClick(page.scope_buttons[0], qtbot_button())
+    settle_ops()
     page.search_box.setText("002003")
+    settle_ops()
     assert len(page.pupils_model.rows) == 1
     page.pupils_view.selectRow(0)
     page.make_pdf()
@@ -264,9 +274,11 @@ def test_adding_staff_needs_the_same_pin_twice_and_never_keeps_it(qtbot, panel, 
     page = panel.staff_page
     page.new_name.setText("Pat  Pastoral")
     page.new_role.setCurrentIndex(page.new_role.findData("senior"))
+    settle_ops()
     page.new_pin.setText("739184")
     page.new_pin_again.setText("7392")
     page.add()
+    settle_ops()
     assert page.feedback.text() == "The two PINs are different. Type them again."
     assert page.new_pin.text() == page.new_pin_again.text() == ""
     page.new_pin.setText("739184")
@@ -274,6 +286,7 @@ def test_adding_staff_needs_the_same_pin_twice_and_never_keeps_it(qtbot, panel, 
     page.add()
     assert page.new_pin.text() == "" and not page.add_button.isEnabled()  # hashing
     hashed(qtbot, page)
+    settle_ops()
     assert page.feedback.text() == "Pat Pastoral can now log in as Senior / DSL."
     assert page.new_pin.text() == ""
     assert "Pat Pastoral" in [m.name for m in page.model.rows]
@@ -292,30 +305,37 @@ def test_a_weak_pin_is_refused_in_plain_words(qtbot, panel):
         "That PIN repeats a pattern (like 1111 or 1212): people guess those first. "
         "Please choose another."
     )
+    settle_ops()
 
 
 def test_deactivate_reset_pin_and_change_role(qtbot, panel, sessions):
     page = panel.staff_page
     page.choose("Olivia Office")
     page.toggle_active()
+    settle_ops()
     assert page.feedback.text() == "Olivia Office is deactivated: they cannot log in."
     assert "Olivia Office" not in [m.name for m in page.model.rows]
     page.show_inactive.setChecked(True)
+    settle_ops()
     page.choose("Olivia Office")
     assert page.active_button.text() == "Reactivate"
     page.toggle_active()
+    settle_ops()
     page.choose("Olivia Office")
     page.reset_pin.setText("8642")
     page.reset_pin_again.setText("8642")
     page.set_pin()
     hashed(qtbot, page)
+    settle_ops()
     office = member(sessions, "office")
     with pytest.raises(WrongPin):
         staff.check_pin(sessions, office.id, DEMO_PINS["office"], terminal=KIOSK)
     assert staff.check_pin(sessions, office.id, "8642", terminal=KIOSK).name == "Olivia Office"
     page.choose("Olivia Office")
     page.role.setCurrentIndex(page.role.findData("senior"))
+    settle_ops()
     page.change_role()
+    settle_ops()
     assert page.feedback.text() == "Olivia Office is now Senior / DSL."
 
 
@@ -323,6 +343,7 @@ def test_an_admin_cannot_deactivate_themselves(panel):
     page = panel.staff_page
     page.choose("Alex Admin")
     page.toggle_active()
+    settle_ops()
     assert page.feedback.is_error
     assert page.feedback.text() == "You cannot deactivate your own account."
 
@@ -340,6 +361,7 @@ def test_an_admin_unlocks_an_account_locked_by_wrong_pins(qtbot, panel, sessions
     row = next(m for m in page.model.rows if m.name == "Olivia Office")
     assert row.locked and not page.unlock_button.isHidden()
     page.unlock_button.click()
+    settle_ops()
     assert page.feedback.text() == "Olivia Office is unlocked and can log in again."
     assert staff.check_pin(sessions, office.id, DEMO_PINS["office"], terminal=KIOSK, now=at)
     page.choose("Olivia Office")
@@ -354,27 +376,33 @@ def test_the_services_refuse_a_non_admin_even_inside_the_panel(qtbot, make_panel
     page.new_pin_again.setText("739184")
     page.add()
     hashed(qtbot, page)
+    settle_ops()
     assert "Your role does not allow this" in page.feedback.text()
 
 
 def test_slot_ranges_and_one_slot_out_of_service(panel, sessions):
     page = panel.slots
     panel.show_section(5)
+    settle_ops()
     assert (page.first.value(), page.last.value()) == (21, 30)  # next free numbers offered
     page.cabinet.setText("B")
     page.add()
+    settle_ops()
     assert page.feedback.text() == "Added 10 slots."
     page.first.setValue(29)
     page.reserve(True)
+    settle_ops()
     assert page.feedback.text() == "2 slots are now kept for confiscations."
     page.view.selectRow(0)
     page.reason.setText("Lock broken")
     page.set_service(False)
+    settle_ops()
     assert page.feedback.text() == "Slot 1 is out of service."
     assert page.reason.text() == ""
     page.first.setValue(25)
     page.last.setValue(30)
     page.remove()
+    settle_ops()
     rows = {r.number: r for r in slot_admin.list_slot_rows(sessions)}
     assert not rows[1].in_service and 24 in rows and 25 not in rows
     assert page.count_label.text() == "24 slots, 23 in service"
@@ -384,11 +412,14 @@ def test_settings_are_saved_and_checked(panel, answers, sessions):
     page = panel.settings
     page.school_name.setText("Kingsmead Academy Trust")
     page.sound.setChecked(False)
+    settle_ops()
     page.times["handin_closes"].setTime(page.times["handin_opens"].time().addSecs(-60))
     page.save()
+    settle_ops()
     assert page.feedback.text() == "Hand-in closes must be after hand-in opens."
     page.times["handin_closes"].setTime(page.times["handin_opens"].time().addSecs(3 * 3600))
     page.save()
+    settle_ops()
     assert page.feedback.text().startswith("Saved.")
     saved = settings.load(sessions)
     assert (saved.school_name, saved.sound, saved.handin_closes.hour) == (
@@ -399,6 +430,7 @@ def test_settings_are_saved_and_checked(panel, answers, sessions):
     answers.answer = False
     page.school_code.setText("NEW")
     page.save()
+    settle_ops()
     assert page.feedback.text() == "Nothing was saved."
     assert settings.load(sessions).school_code == "KMA"
 

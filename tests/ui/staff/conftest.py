@@ -89,6 +89,7 @@ def click(qtbot, widget):
     qtbot.waitUntil(widget.isVisible, timeout=2000)
     assert widget.isEnabled(), f"{widget.text()!r} is disabled"
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+    settle()  # the service call behind the button answers in the background
 
 
 def screenshot(widget, artifacts, name):

@@ -9,13 +9,14 @@ from kiosk.services import custody, held_devices
 from kiosk.services.confiscation import REASON_CATEGORIES
 from kiosk.tables import AuditEvent, Confiscation, Custody, Pupil
 from kiosk.ui.staff.confiscate import AUTOMATIC, ConfiscateTab
-from ui.staff.conftest import click, log_in, screenshot
+from ui.staff.conftest import click, log_in, screenshot, settle
 
 
 @pytest.fixture
 def tab(console):
     log_in(console, "office")
     tab = console.show_tab("Confiscate")
+    settle()
     assert isinstance(tab, ConfiscateTab)
     return tab
 
@@ -32,6 +33,7 @@ def confiscations(sessions):
 
 def choose_reason(tab, reason):
     tab.reason.setCurrentIndex(REASON_CATEGORIES.index(reason))
+    settle()
 
 
 def test_a_scanned_pupil_is_confiscated_into_a_reserved_slot_after_confirmation(
@@ -39,12 +41,14 @@ def test_a_scanned_pupil_is_confiscated_into_a_reserved_slot_after_confirmation(
 ):
     pupil_id = school.pupil_ids[9]
     console.handle_scan(school.card_texts[pupil_id])
+    settle()
     assert tab.header.pupil.id == pupil_id
     assert tab.slot.currentText() == AUTOMATIC
     choose_reason(tab, "misuse / filming")
     qtbot.keyClicks(tab.note, "Filming another pupil at break")
     qtbot.keyClicks(tab.description, "Blue Samsung")
     tab.do_not_examine.setChecked(True)
+    settle()
     screenshot(console, artifacts, "confiscate_form")
 
     click(qtbot, tab.review)
@@ -69,6 +73,7 @@ def test_a_scanned_pupil_is_confiscated_into_a_reserved_slot_after_confirmation(
 
 def test_without_a_reason_nothing_is_recorded(tab, console, qtbot, sessions, school):
     console.handle_scan(school.card_texts[school.pupil_ids[9]])
+    settle()
     click(qtbot, tab.review)
     assert tab.feedback.text() == "Please choose a reason."
     assert tab.steps.currentWidget() is tab.form
@@ -77,6 +82,7 @@ def test_without_a_reason_nothing_is_recorded(tab, console, qtbot, sessions, sch
 
 def test_back_from_the_confirmation_keeps_what_was_typed(tab, console, qtbot, school):
     console.handle_scan(school.card_texts[school.pupil_ids[9]])
+    settle()
     choose_reason(tab, "used in lesson")
     qtbot.keyClicks(tab.note, "Science")
     click(qtbot, tab.review)
@@ -89,8 +95,10 @@ def test_a_chosen_slot_is_used_and_a_taken_one_is_refused_in_words(
     tab, console, qtbot, sessions, school
 ):
     console.handle_scan(school.card_texts[school.pupil_ids[9]])
+    settle()
     choose_reason(tab, "used in lesson")
     tab.slot.setCurrentIndex(tab.slot.findData(7))
+    settle()
     # Another kiosk takes slot 7 while the form is open.
     handed = custody.hand_in(sessions, school.pupil_ids[1])
     held_devices.move(sessions, school.actors["office"], handed.custody_id, 7)
@@ -101,6 +109,7 @@ def test_a_chosen_slot_is_used_and_a_taken_one_is_refused_in_words(
     assert tab.slot.findData(7) == -1  # the list of free slots was reloaded
 
     tab.slot.setCurrentIndex(tab.slot.findData(8))
+    settle()
     click(qtbot, tab.review)
     click(qtbot, tab.confirm)
     [(record, _)] = confiscations(sessions)
@@ -115,15 +124,18 @@ def test_searching_by_name_lists_matches_to_tap(tab, qtbot, sessions, school):
         )
     qtbot.keyClicks(tab.search, surname)
     qtbot.keyClick(tab.search, Qt.Key.Key_Return)
+    settle()
     assert tab.results.rowCount() >= expected
     rect = tab.results_table.visualRect(tab.results_proxy.index(0, 0))
     qtbot.mouseClick(tab.results_table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    settle()
     assert tab.header.pupil.id == tab.results_proxy.row_at(0).id
 
 
 def test_a_search_that_matches_nobody_says_so(tab, qtbot):
     qtbot.keyClicks(tab.search, "Zzyzx")
     qtbot.keyClick(tab.search, Qt.Key.Key_Return)
+    settle()
     assert tab.feedback.text() == "No pupil matches that. Check the spelling or the number."
     assert tab.header.pupil is None
     assert not tab.form.isEnabled()
@@ -134,6 +146,7 @@ def test_a_card_of_a_pupil_who_has_left_is_refused(tab, console, sessions, schoo
     with sessions.begin() as session:
         session.get(Pupil, pupil_id).active = False
     console.handle_scan(school.card_texts[pupil_id])
+    settle()
     assert tab.feedback.text() == "This pupil is no longer on roll. Please see the office."
     assert tab.header.pupil is None
 
@@ -142,6 +155,7 @@ def test_the_confiscation_is_recorded_with_the_member_of_staff(
     tab, console, qtbot, sessions, school
 ):
     console.handle_scan(school.card_texts[school.pupil_ids[9]])
+    settle()
     choose_reason(tab, "other")
     click(qtbot, tab.review)
     click(qtbot, tab.confirm)

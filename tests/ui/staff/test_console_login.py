@@ -7,7 +7,7 @@ from sqlalchemy import select
 from kiosk.tables import AuditEvent
 from kiosk.ui.staff import console as console_module
 from kiosk.ui.staff.release import ReleaseTab
-from ui.staff.conftest import PINS, click, log_in, screenshot, type_pin, wait_until
+from ui.staff.conftest import PINS, click, log_in, screenshot, settle, type_pin, wait_until
 
 OWN_TABS = [
     "Dashboard",
@@ -137,8 +137,10 @@ def test_a_touch_inside_the_console_restarts_the_idle_countdown(console, qtbot):
     waited = console.idle_timer.remainingTime()
     assert waited <= console_module.IDLE_LOCK_MS - 250
     search = console.show_tab("Lists").search
+    settle()
     qtbot.waitUntil(search.isVisible)
     qtbot.mouseClick(search, Qt.MouseButton.LeftButton)
+    settle()
     assert console.idle_timer.remainingTime() > waited + 200
 
 
@@ -150,11 +152,13 @@ def test_touches_outside_the_console_do_not_keep_it_open(console, qtbot):
     qtbot.addWidget(outside)
     outside.show()
     qtbot.mouseClick(outside, Qt.MouseButton.LeftButton)
+    settle()
     assert console.idle_timer.remainingTime() <= waited
 
 
 def test_a_scan_while_locked_asks_for_a_log_in_first(console, school):
     console.handle_scan(school.card_texts[school.pupil_ids[0]])
+    settle()
     assert console.is_locked
     assert console.login.message.text() == "Log in first, then scan the card."
 
@@ -163,6 +167,7 @@ def test_a_scan_on_a_tab_without_scanning_goes_to_release(console, school, artif
     log_in(console, "office")
     pupil_id = school.pupil_ids[2]
     console.handle_scan(school.card_texts[pupil_id])
+    settle()
     release = console.tabs.currentWidget()
     assert isinstance(release, ReleaseTab)
     assert release.header.pupil.id == pupil_id
@@ -191,6 +196,9 @@ def test_a_tab_is_read_afresh_each_time_it_is_shown(console):
     console.add_tab("Counting", lambda staff: CountingTab(), {"office"})
     log_in(console, "office")
     tab = console.show_tab("Counting")
+    settle()
     console.show_tab("Lists")
+    settle()
     console.show_tab("Counting")
+    settle()
     assert tab.refreshes == 2

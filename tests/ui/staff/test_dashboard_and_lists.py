@@ -77,12 +77,14 @@ def test_the_slot_map_colours_slots_and_tapping_one_says_who_and_since_when(
 
     number = day["today"][0].slot_number
     qtbot.mouseClick(slot_map, Qt.MouseButton.LeftButton, pos=slot_map.rect_of(number).center())
+    settle()
     detail = dashboard.slot_detail.text()
     assert detail.startswith(f"Slot {number} (cabinet A): {day['today'][0].pupil.display_name}")
     assert "daily hand-in since" in detail
     screenshot(console, artifacts, "dashboard_slot_tapped")
 
     qtbot.mouseClick(slot_map, Qt.MouseButton.LeftButton, pos=slot_map.rect_of(5).center())
+    settle()
     assert dashboard.slot_detail.text() == "Slot 5 (cabinet A): out of service"
 
 

@@ -11,7 +11,7 @@ from kiosk.services import confiscation, custody
 from kiosk.tables import AuditEvent, Confiscation, Custody, Slot
 from kiosk.ui.staff.device_forms import ADMIN_ONLY, local_to_utc
 from kiosk.ui.staff.devices import POLICE_SENIOR_ONLY, DevicesTab
-from ui.staff.conftest import click, log_in, screenshot
+from ui.staff.conftest import click, log_in, screenshot, settle
 
 
 @pytest.fixture
@@ -29,6 +29,7 @@ def devices(console, held):
     def open_as(role):
         log_in(console, role)
         tab = console.show_tab("Devices")
+        settle()
         assert isinstance(tab, DevicesTab)
         return tab
 
@@ -59,7 +60,9 @@ def test_moving_a_device_to_a_free_slot(devices, qtbot, sessions, held, console,
     tab = devices("office")
     tab.select_custody(held["daily"])
     tab.show_page("Move")
+    settle()
     tab.move_to.setCurrentIndex(tab.move_to.findData(12))
+    settle()
     screenshot(console, artifacts, "devices_move")
     click(qtbot, tab.move_button)
     _, slot, _ = record(sessions, held["daily"])
@@ -72,6 +75,7 @@ def test_referring_a_confiscation_to_the_dsl(devices, qtbot, sessions, held):
     tab = devices("office")
     tab.select_custody(held["confiscated"])
     tab.show_page("Refer to DSL")
+    settle()
     qtbot.keyClicks(tab.refer_note, "Upsetting images reported")
     click(qtbot, tab.refer_button)
     _, _, details = record(sessions, held["confiscated"])
@@ -93,6 +97,7 @@ def test_office_cannot_hand_a_device_to_the_police_on_screen_or_in_the_service(
     tab = devices("office")
     tab.select_custody(held["confiscated"])
     tab.show_page("Police")
+    settle()
     assert not tab.police.police_button.isEnabled()
     assert tab.police.police_note.text() == POLICE_SENIOR_ONLY
     screenshot(console, artifacts, "devices_police_office")
@@ -118,6 +123,7 @@ def test_the_dsl_records_a_police_handover_and_gets_the_chain_of_custody(
     tab = devices("senior")
     tab.select_custody(held["confiscated"])
     tab.show_page("Police")
+    settle()
     qtbot.keyClicks(tab.police.officer, "PC Amy Reed")
     qtbot.keyClicks(tab.police.officer_number, "4471")
     qtbot.keyClicks(tab.police.reference, "CR/2026/123")
@@ -149,6 +155,7 @@ def test_a_handover_time_typed_in_later_is_kept(devices, qtbot, sessions, school
     tab = devices("senior")
     tab.select_custody(seized.id)
     tab.show_page("Police")
+    settle()
     for field, text in (
         (tab.police.officer, "PC Lee"),
         (tab.police.officer_number, "12"),
@@ -166,6 +173,7 @@ def test_a_police_handover_needs_every_detail_and_a_sensible_time(devices, qtbot
     tab = devices("senior")
     tab.select_custody(held["confiscated"])
     tab.show_page("Police")
+    settle()
     qtbot.keyClicks(tab.police.officer, "PC Amy Reed")
     click(qtbot, tab.police.police_button)
     assert tab.feedback.text() == "Enter the officer's name, number and the police reference."
@@ -185,6 +193,7 @@ def test_keeping_a_device_overnight_is_recorded_with_the_reason(devices, qtbot, 
     tab = devices("office")
     tab.select_custody(held["daily"])
     tab.show_page("Overnight")
+    settle()
     qtbot.keyClicks(tab.overnight_reason, "Parent collecting tomorrow")
     click(qtbot, tab.overnight_button)
     custody_row, _, _ = record(sessions, held["daily"])
@@ -199,6 +208,7 @@ def test_printing_a_chain_of_custody_receipt(devices, qtbot, sessions, held, con
     tab = devices("office")
     tab.select_custody(held["confiscated"])
     tab.show_page("Receipt")
+    settle()
     click(qtbot, tab.receipt_button)
     assert tab.receipt.path.name.startswith(f"chain_of_custody-{held['confiscated']}-")
     assert tab.receipt.path.parent == console.config.data_dir / "receipts"
@@ -210,6 +220,7 @@ def test_a_slot_holding_a_device_cannot_go_out_of_service_until_it_is_moved(
 ):
     tab = devices("office")
     tab.show_page("Slots")
+    settle()
     tab.slot_form.slot_number.setValue(1)
     qtbot.keyClicks(tab.slot_form.slot_reason, "Lock broken")
     click(qtbot, tab.slot_form.out_button)
@@ -218,9 +229,12 @@ def test_a_slot_holding_a_device_cannot_go_out_of_service_until_it_is_moved(
 
     tab.select_custody(held["daily"])
     tab.show_page("Move")
+    settle()
     tab.move_to.setCurrentIndex(tab.move_to.findData(2))
+    settle()
     click(qtbot, tab.move_button)
     tab.show_page("Slots")
+    settle()
     click(qtbot, tab.slot_form.out_button)
     assert tab.feedback.text() == "Slot 1 is now out of service."
     with sessions() as session:
@@ -233,11 +247,13 @@ def test_only_an_admin_can_put_a_slot_back_in_service(devices, console, qtbot, s
     slots.set_in_service(sessions, school.actors["office"], 9, False, "Broken")
     tab = devices("office")
     tab.show_page("Slots")
+    settle()
     assert not tab.slot_form.in_button.isEnabled()
     assert tab.slot_form.slots_note.text() == ADMIN_ONLY
     console.lock()
     tab = devices("admin")
     tab.show_page("Slots")
+    settle()
     tab.slot_form.slot_number.setValue(9)
     click(qtbot, tab.slot_form.in_button)
     with sessions() as session:
@@ -252,8 +268,10 @@ def test_local_time_is_turned_into_stored_utc_across_summer_time():
 def test_scanning_a_card_here_chooses_that_pupils_device(devices, console, school, held):
     tab = devices("office")
     console.handle_scan(school.card_texts[school.pupil_ids[1]])
+    settle()
     assert console.tabs.currentWidget() is tab
     assert tab.device.custody_id == held["confiscated"]
     assert [d.custody_id for d in tab.proxy.visible_rows()] == [held["confiscated"]]
     console.handle_scan(school.card_texts[school.pupil_ids[9]])
+    settle()
     assert tab.feedback.text().startswith("Nothing is held for")

@@ -8,7 +8,7 @@ from kiosk.clock import local_date, utcnow
 from kiosk.services import confiscation, custody
 from kiosk.tables import AuditEvent, Custody
 from kiosk.ui.staff.end_of_day import EndOfDayTab
-from ui.staff.conftest import click, log_in, screenshot
+from ui.staff.conftest import click, log_in, screenshot, settle
 
 
 @pytest.fixture
@@ -24,6 +24,7 @@ def still_held(sessions, school):
 def tab(console, still_held):
     log_in(console, "office")
     tab = console.show_tab("End of day")
+    settle()
     assert isinstance(tab, EndOfDayTab)
     return tab
 
@@ -39,6 +40,7 @@ def select_row_of(qtbot, tab, custody_id):
         if tab.proxy.row_at(row).custody_id == custody_id:
             rect = tab.table.visualRect(tab.proxy.index(row, 0))
             qtbot.mouseClick(tab.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+            settle()
             return
     raise LookupError(custody_id)
 

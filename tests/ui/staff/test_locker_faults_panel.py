@@ -23,7 +23,7 @@ from kiosk.services.staff import StaffMember
 from kiosk.tables import AuditEvent
 from kiosk.ui.staff.dashboard import DashboardTab
 from kiosk.ui.staff.locker_faults import LockerFaultsTab
-from ui.staff.conftest import click, log_in
+from ui.staff.conftest import click, log_in, settle
 from ui.staff.test_screenshots import shot
 
 
@@ -128,7 +128,9 @@ def test_giving_a_phone_back_in_the_release_tab_opens_its_locker_door(
             console = make_console(bank=bank)
             log_in(console, "office")
             tab = console.show_tab("Release")
+            settle()
             console.handle_scan(school.card_texts[pupil_id])
+            settle()
             click(qtbot, tab.collect_buttons[handed.custody_id])
             slot = handed.slot_number
             assert f"Slot {slot} is open: take the device and shut the door." in (

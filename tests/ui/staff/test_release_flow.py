@@ -12,7 +12,7 @@ from kiosk.errors import NotAuthorised
 from kiosk.services import confiscation, custody
 from kiosk.tables import AuditEvent, Custody, Pupil
 from kiosk.ui.staff.release import DSL_ONLY, ReleaseTab
-from ui.staff.conftest import click, log_in, screenshot
+from ui.staff.conftest import click, log_in, screenshot, settle
 
 
 def portrait_jpeg() -> bytes:
@@ -51,6 +51,7 @@ def release(console):
     def open_as(role):
         log_in(console, role)
         tab = console.show_tab("Release")
+        settle()
         assert isinstance(tab, ReleaseTab)
         return tab
 
@@ -66,6 +67,7 @@ def test_scanning_a_card_shows_the_photo_and_gives_the_phone_back(
     tab = release("office")
 
     console.handle_scan(school.card_texts[pupil_id])
+    settle()
 
     assert tab.header.pupil.id == pupil_id
     assert tab.header.photo.has_photo
@@ -83,9 +85,11 @@ def test_tapping_a_row_chooses_the_pupil(release, qtbot, sessions, school):
         custody.hand_in(sessions, pupil_id)
     tab = release("office")
     tab.refresh()
+    settle()
     target = tab.proxy.row_at(1)
     rect = tab.table.visualRect(tab.proxy.index(1, 0))
     qtbot.mouseClick(tab.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    settle()
     assert tab.header.pupil.id == target.pupil.id
     assert target.custody_id in tab.collect_buttons
 
@@ -97,6 +101,7 @@ def test_typing_an_admission_number_finds_the_pupil(release, qtbot, sessions, sc
     tab = release("office")
     qtbot.keyClicks(tab.search, number)
     qtbot.keyClick(tab.search, Qt.Key.Key_Return)
+    settle()
     assert tab.header.pupil.id == pupil_id
 
 
@@ -104,6 +109,7 @@ def test_a_forged_card_is_refused_in_words(release, console, school):
     tab = release("office")
     text = school.card_texts[school.pupil_ids[0]]
     console.handle_scan(text[:-1] + ("A" if text[-1] != "A" else "B"))
+    settle()
     assert tab.feedback.is_error
     assert tab.feedback.text() == "Card not recognised. Please see the office."
     assert tab.header.pupil is None
@@ -125,6 +131,7 @@ def fill_parent_form(qtbot, tab, name, relationship, id_seen):
     qtbot.keyClicks(tab.parent_name, name)
     tab.relationship.setEditText(relationship)
     tab.id_seen.setChecked(id_seen)
+    settle()
 
 
 def test_a_confiscated_device_goes_to_a_parent_only_with_their_id_seen(
@@ -134,6 +141,7 @@ def test_a_confiscated_device_goes_to_a_parent_only_with_their_id_seen(
     custody_id = confiscate(sessions, school, pupil_id)
     tab = release("office")
     console.handle_scan(school.card_texts[pupil_id])
+    settle()
     assert custody_id not in tab.collect_buttons  # never handed back to the pupil
     click(qtbot, tab.release_buttons[custody_id])
 
@@ -143,6 +151,7 @@ def test_a_confiscated_device_goes_to_a_parent_only_with_their_id_seen(
     assert state_of(sessions, custody_id) == "held"
 
     tab.id_seen.setChecked(True)
+    settle()
     screenshot(console, artifacts, "release_parent_form")
     click(qtbot, tab.confirm_release)
     assert state_of(sessions, custody_id) == "released"
@@ -168,6 +177,7 @@ def test_office_cannot_release_a_device_referred_to_the_dsl(
     custody_id = confiscate(sessions, school, pupil_id, referred=True)
     tab = release("office")
     console.handle_scan(school.card_texts[pupil_id])
+    settle()
 
     button = tab.release_buttons[custody_id]
     qtbot.waitUntil(button.isVisible)
@@ -195,6 +205,7 @@ def test_the_dsl_can_release_a_referred_device(release, qtbot, sessions, school,
     custody_id = confiscate(sessions, school, pupil_id, referred=True)
     tab = release("senior")
     console.handle_scan(school.card_texts[pupil_id])
+    settle()
     click(qtbot, tab.release_buttons[custody_id])
     fill_parent_form(qtbot, tab, "Sam Carer", "Carer", id_seen=True)
     click(qtbot, tab.confirm_release)

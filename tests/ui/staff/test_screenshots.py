@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
-from ui.staff.conftest import log_in
+from ui.staff.conftest import log_in, settle
 
 SIZES = ((1024, 600), (1280, 800), (1920, 1080))
 
@@ -44,4 +44,5 @@ def test_the_console_at_each_screen_size(qtbot, make_console, artifacts, size):
     shot(console, folder, "02_dashboard_admin", size)
     for index, title in enumerate(("Release", "Reports", "Admin"), start=3):
         console.show_tab(title)
+        settle()
         shot(console, folder, f"0{index}_{title.lower()}", size)
