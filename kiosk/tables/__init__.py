@@ -1,0 +1,63 @@
+"""SQLAlchemy 2 tables, one module per part of the school's record; every table is
+imported here so that ``Base.metadata`` (Alembic's and the tests' view of the schema) has
+them all. The database itself enforces the custody rules that matter (see ``school``)."""
+
+from kiosk.tables.base import NAMING, Base
+from kiosk.tables.lockers import LockerCabinet, LockerDoor, LockerFault, LockerOpening
+from kiosk.tables.school import (
+    HELD,
+    AuditEvent,
+    AuditHead,
+    AuditRedactionGrant,
+    Card,
+    Confiscation,
+    Custody,
+    CustodyItem,
+    CustodyKind,
+    CustodyState,
+    DayOut,
+    ExamCandidate,
+    ExamSession,
+    Exemption,
+    ExemptionCategory,
+    OutReason,
+    PinTries,
+    Pupil,
+    ReleasedTo,
+    Role,
+    Setting,
+    Slot,
+    Staff,
+)
+
+__all__ = [
+    "HELD",
+    "NAMING",
+    "AuditEvent",
+    "AuditHead",
+    "AuditRedactionGrant",
+    "Base",
+    "Card",
+    "Confiscation",
+    "Custody",
+    "CustodyItem",
+    "CustodyKind",
+    "CustodyState",
+    "DayOut",
+    "ExamCandidate",
+    "ExamSession",
+    "Exemption",
+    "ExemptionCategory",
+    "LockerCabinet",
+    "LockerDoor",
+    "LockerFault",
+    "LockerOpening",
+    "OutReason",
+    "PinTries",
+    "Pupil",
+    "ReleasedTo",
+    "Role",
+    "Setting",
+    "Slot",
+    "Staff",
+]
