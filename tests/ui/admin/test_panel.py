@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QWidget,
 )
-from ui_staff.conftest import settle as settle_ops
 
 from kiosk.config import load_config
 from kiosk.demo import DEMO_PINS
@@ -28,6 +27,7 @@ from kiosk.services import settings, slot_admin, staff
 from kiosk.services.roster_columns import Field
 from kiosk.ui.admin.panel import AdminPanel
 from kiosk.ui.style import STYLE_SHEET
+from ui.staff.conftest import settle as settle_ops
 
 KIOSK = "kiosk-1"
 
