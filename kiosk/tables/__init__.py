@@ -3,6 +3,7 @@ imported here so that ``Base.metadata`` (Alembic's and the tests' view of the sc
 them all. The database itself enforces the custody rules that matter (see ``school``)."""
 
 from kiosk.tables.base import NAMING, Base
+from kiosk.tables.contacts import Contact, PupilContact
 from kiosk.tables.lockers import LockerCabinet, LockerDoor, LockerFault, LockerOpening
 from kiosk.tables.school import (
     HELD,
@@ -39,6 +40,7 @@ __all__ = [
     "Base",
     "Card",
     "Confiscation",
+    "Contact",
     "Custody",
     "CustodyItem",
     "CustodyKind",
@@ -55,6 +57,7 @@ __all__ = [
     "OutReason",
     "PinTries",
     "Pupil",
+    "PupilContact",
     "ReleasedTo",
     "Role",
     "Setting",
