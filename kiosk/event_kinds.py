@@ -53,6 +53,7 @@ class EventKind(StrEnum):
     PUPIL_LEFT = "pupil_left", "Pupil marked as left"
     PUPIL_RETURNED = "pupil_returned", "Pupil back on roll"
     ROSTER_IMPORTED = "roster_imported", "Roster imported"
+    CONTACTS_IMPORTED = "contacts_imported", "Pupils' contacts imported from the MIS"
     CARD_ISSUED = "card_issued", "Card issued"
     CARD_REISSUED = "card_reissued", "Card reissued (the old one stops working)"
     CARDS_PRINTED = "cards_printed", "Cards printed"
