@@ -268,3 +268,24 @@ def test_names_compare_without_titles_accents_punctuation_or_order():
     assert name_key("Aisling Mary O'Brien") == name_key("Aisling O'Brien")
     assert name_key("Aisling Kelly") != name_key("Aisling O'Brien")
     assert name_key("Dr") == ()
+
+
+def test_an_approval_in_a_made_up_or_deactivated_seniors_name_is_refused(sessions, with_contacts):
+    from kiosk.services import staff
+
+    admin, office = with_contacts.actors["admin"], with_contacts.actors["office"]
+    custody_id = confiscated(sessions, with_contacts)
+    former = staff.add_staff(sessions, admin, "Former Senior", "senior", "73915048")
+    staff.set_active(sessions, admin, former, False)
+    for approver, pin in ((987_654, "73915048"), (former, "73915048")):
+        with pytest.raises(NotAuthorised):
+            confiscation.release_to_parent(
+                sessions,
+                office,
+                custody_id,
+                "Bob Smith",
+                "Uncle",
+                True,
+                approval=SeniorApproval(approver, pin, TERMINAL, "because"),
+            )
+    assert custody_row(sessions, custody_id).state == "held"
