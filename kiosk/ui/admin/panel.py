@@ -17,6 +17,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.cards_page import CardsPage
+from kiosk.ui.admin.contacts_page import ContactsPage
 from kiosk.ui.admin.labels_page import LabelsPage
 from kiosk.ui.admin.photos_page import PhotosPage
 from kiosk.ui.admin.roster_page import RosterPage
@@ -48,6 +49,7 @@ class AdminPanel(QWidget):
         self.sessions, self.staff, self.config = sessions, staff, config
         self.setStyleSheet(NAV_STYLE)
         self.roster = RosterPage(sessions, staff)
+        self.contacts = ContactsPage(sessions, staff)
         self.photos = PhotosPage(sessions, staff)
         self.cards = CardsPage(sessions, staff, config)
         self.labels = LabelsPage(sessions, staff, config)
@@ -56,6 +58,7 @@ class AdminPanel(QWidget):
         self.settings = SettingsPage(sessions, staff)
         sections: list[tuple[str, QWidget, Callable[[], None] | None]] = [
             ("Roster import", self.roster, None),
+            ("Contacts import", self.contacts, None),
             ("Photos", self.photos, None),
             ("Pupil cards", self.cards, self.cards.reload_choices),
             ("Slot labels", self.labels, self.labels.reload),

@@ -441,7 +441,7 @@ TOUCHED = (QPushButton, QLineEdit, QComboBox, QAbstractSpinBox, QCheckBox)
 def test_everything_a_finger_presses_is_big_enough_and_the_panel_fits_the_console(
     qtbot, panel, artifacts
 ):
-    names = ["roster", "photos", "cards", "labels", "staff", "slots", "settings"]
+    names = ["roster", "contacts", "photos", "cards", "labels", "staff", "slots", "settings"]
     load(qtbot, panel, DATA / "arbor_title_rows.csv")
     for index, name in enumerate(names):
         panel.show_section(index)
