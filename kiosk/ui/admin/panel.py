@@ -96,3 +96,7 @@ class AdminPanel(QWidget):
         refresh = self._on_show.get(index)
         if refresh is not None:
             refresh()
+
+    def show_page(self, page: QWidget) -> None:
+        """Show the section that holds ``page``."""
+        self.show_section(self.stack.indexOf(page))
