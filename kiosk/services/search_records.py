@@ -89,7 +89,7 @@ def save_draft(
             at=now,
             details={"record_id": row.id, "new": draft_id is None},
         )
-        return _info(session, row)
+        return info_of(session, row)
 
 
 def record(
@@ -113,7 +113,7 @@ def record(
         _finalise(session, row, staff, now)
         extra = {"from_draft": draft_id} if draft_id is not None else {}
         _append_final(session, actor, EventKind.SEARCH_RECORDED, row, now, extra)
-        return _info(session, row)
+        return info_of(session, row)
 
 
 def correct(
@@ -152,7 +152,7 @@ def correct(
         _finalise(session, row, staff, now)
         extra = {"supersedes_id": old.id}
         _append_final(session, actor, EventKind.SEARCH_CORRECTED, row, now, extra)
-        return _info(session, row)
+        return info_of(session, row)
 
 
 def _refuse(session: Session, form: SearchForm, now: dt.datetime, *, final: bool) -> None:
@@ -314,7 +314,7 @@ _NOT_TEXT = {
 }
 
 
-def _info(session: Session, row: SearchRecord) -> SearchInfo:
+def info_of(session: Session, row: SearchRecord) -> SearchInfo:
     wanted = {row.created_by_id, row.finalised_by_id or row.created_by_id}
     names = {
         i: n for i, n in session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(wanted)))
