@@ -447,6 +447,24 @@ def _correct_search(w: World) -> Call:
     return lambda a: records.correct(w.sessions, a, done, form, "a typing slip")
 
 
+def _search_list(w: World) -> Call:
+    return lambda a: _services("searches").search_list(w.sessions, a)
+
+
+def _search_detail(w: World) -> Call:
+    draft = _services("search_records").save_draft(w.sessions, w.office, _search_form(w)).id
+    return lambda a: _services("searches").search_detail(w.sessions, a, draft)
+
+
+def _export_searches(w: World) -> Call:
+    from kiosk.exports import ExportRequest
+
+    which = _export_request().which
+    out = w.config.export_dir / f"{w.name()}.xlsx"
+    request = ExportRequest("searches", "xlsx", which)
+    return lambda a: _services("kiosk.exports").run_export(w.sessions, a, request, out)
+
+
 def _case_list() -> list[Case]:
     A = Action
     return [
@@ -520,6 +538,9 @@ def _case_list() -> list[Case]:
         Case("search_records.record", A.RECORD_SEARCH, _record_search),
         Case("search_records.record", A.RECORD_SEARCH, _complete_search, "an office draft"),
         Case("search_records.correct", A.RECORD_SEARCH, _correct_search),
+        Case("searches.search_list", A.DRAFT_SEARCH, _search_list),
+        Case("searches.search_detail", A.DRAFT_SEARCH, _search_detail),
+        Case("kiosk.exports.run_export", A.RECORD_SEARCH, _export_searches, "search records"),
     ]
 
 
