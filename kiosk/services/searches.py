@@ -27,6 +27,8 @@ from kiosk.services.common import (
 )
 from kiosk.tables import (
     AuditEvent,
+    Confiscation,
+    Custody,
     DataOutcome,
     ItemOutcome,
     Pupil,
@@ -245,3 +247,31 @@ def _row(row: SearchRecord, pupil: PupilSummary, check: Check) -> SearchRow:
         found=found if (row.found_nothing or count) else "not said yet",
         check=check,
     )
+
+
+@dataclass(frozen=True)
+class LinkableConfiscation:
+    """A pupil's confiscation a search record may be linked to."""
+
+    custody_id: int
+    received_at: dt.datetime
+    reason: str
+    do_not_examine: bool
+
+
+def confiscations_of(sessions: Sessions, pupil_id: int) -> list[LinkableConfiscation]:
+    """The pupil's confiscations, newest first (a search often follows one)."""
+    with sessions.read() as session:
+        rows = session.execute(
+            select(
+                Custody.id,
+                Custody.received_at,
+                Confiscation.reason_category,
+                Confiscation.do_not_examine,
+            )
+            .join(Confiscation, Confiscation.custody_id == Custody.id)
+            .where(Custody.pupil_id == pupil_id)
+            .order_by(Custody.received_at.desc())
+            .limit(20)
+        ).all()
+    return [LinkableConfiscation(*row) for row in rows]
