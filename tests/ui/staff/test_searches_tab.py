@@ -187,7 +187,7 @@ def test_a_correction_saves_a_new_version_and_keeps_the_first(
     first = search_records.record(
         sessions,
         school.actors["senior"],
-        complete_form(school.pupil_ids[7], searched_at=utcnow() - dt.timedelta(hours=1)),
+        complete_form(school.pupil_ids[7], searched_at=utcnow() - dt.timedelta(hours=2)),
     )
     tab = open_tab(make_console(), "senior")
     tab.open_record(first.id)
