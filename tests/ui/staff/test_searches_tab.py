@@ -258,3 +258,13 @@ def save(widget, artifacts, name, screen=None):
     folder.mkdir(parents=True, exist_ok=True)
     width, height = screen or (widget.width(), widget.height())
     assert widget.grab().save(str(folder / f"{name}_{width}x{height}.png"))
+
+
+@pytest.mark.parametrize(("role", "offered"), [("senior", True), ("admin", False)])
+def test_the_reports_panel_offers_the_search_records_to_seniors_only(
+    make_console, school, role, offered
+):
+    console = make_console()
+    log_in(console, role)
+    panel = console.show_tab("Reports")
+    assert (panel.report_box.findData("searches") >= 0) == offered
