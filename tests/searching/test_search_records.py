@@ -2,10 +2,12 @@
 DfE guidance and the policies ask for, and an insider's change to a final record showing."""
 
 import json
+import threading
+import time
 
 import pytest
 from fixtures.core import *  # noqa: F403 (the core tests' fixtures)
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 
 from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.services import audit, confiscation, search_records, searches
@@ -238,3 +240,44 @@ def test_an_insider_changing_deleting_or_adding_a_final_record_by_sql_shows(scho
     assert checks[untouched.id] is Check.MATCHES
     assert checks[forged_id] is Check.NOT_LOGGED
     assert listed.missing_ids == (removed.id,)
+
+
+def test_a_draft_recorded_by_two_seniors_at_once_is_recorded_once(school, sessions, engine):
+    """PostgreSQL: both wait on a lock the test holds on the draft, then go at once."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's writers queue for the whole database anyway")
+    office, senior = school.actors["office"], school.actors["senior"]
+    form = complete_form(school.pupil_ids[0])
+    draft = search_records.save_draft(sessions, office, form, now=NOW)
+    outcomes: list[str] = []
+
+    def record_it() -> None:
+        try:
+            search_records.record(sessions, senior, form, draft.id, now=NOW)
+            outcomes.append("recorded")
+        except InvalidInput as refused:
+            outcomes.append(str(refused))
+
+    with engine.connect() as holder:
+        holder.execute(text("BEGIN"))
+        holder.execute(text(f"SELECT id FROM search_records WHERE id = {draft.id} FOR UPDATE"))
+        threads = [threading.Thread(target=record_it) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        with engine.connect() as watcher:
+            deadline = time.monotonic() + 20
+            while _waiting_on_locks(watcher) < 2:
+                assert time.monotonic() < deadline, "the two seniors never reached the draft"
+                time.sleep(0.05)
+        holder.execute(text("COMMIT"))
+    for thread in threads:
+        thread.join(30)
+
+    assert len(outcomes) == 2 and outcomes.count("recorded") == 1, outcomes
+    assert any("not open any more" in words for words in outcomes)
+    assert [kind for kind, _ in events(sessions)] == ["search_draft_saved", "search_recorded"]
+
+
+def _waiting_on_locks(conn) -> int:
+    query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    return int(conn.execute(text(query)).scalar() or 0)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.rules import Action, may
-from kiosk.services import search_records, searches
+from kiosk.services import pupils, search_records, searches
 from kiosk.services.common import PupilSummary
 from kiosk.services.search_form import SearchForm
 from kiosk.services.search_records import SearchInfo
@@ -198,6 +198,17 @@ class SearchesTab(QWidget):
         if pupil is not None:
             self.form_view.set_pupil(pupil, custody_id)
         self._show_form("New search record")
+
+    def handle_scan(self, text: str) -> None:
+        """A pupil's card: the pupil of the form on show, or of a new record."""
+        job = partial(pupils.find_by_card, self.sessions, text)
+        attempt(self, self.feedback, "Reading a card", job, self._scanned)
+
+    def _scanned(self, pupil: PupilSummary) -> None:
+        if self.pages.currentIndex() == 0:
+            self.new_record(pupil)
+        elif self.final_id is None:  # a recorded search stays about its own pupil
+            self.form_view.set_pupil(pupil)
 
     def open_record(self, record_id: int) -> None:
         job = partial(searches.search_detail, self.sessions, self.staff.actor, record_id)

@@ -268,3 +268,15 @@ def test_the_reports_panel_offers_the_search_records_to_seniors_only(
     log_in(console, role)
     panel = console.show_tab("Reports")
     assert (panel.report_box.findData("searches") >= 0) == offered
+
+
+def test_a_scanned_card_starts_a_record_for_that_pupil(make_console, qtbot, sessions, school):
+    console = make_console()
+    tab = open_tab(console, "office")
+    pupil_id = school.pupil_ids[9]
+    console.handle_scan(school.card_texts[pupil_id])
+    settle()
+    assert tab.pages.currentIndex() == 1 and tab.form_view.pupil.id == pupil_id
+    console.handle_scan("HK1.not-a-card")
+    settle()
+    assert tab.feedback.is_error and tab.form_view.pupil.id == pupil_id
