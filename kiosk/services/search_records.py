@@ -266,6 +266,8 @@ def content_digest(row: SearchRecord) -> str:
         "version": row.version,
         "supersedes_id": row.supersedes_id,
         "correction_reason": row.correction_reason,
+        "created_at": _plain(row.created_at),
+        "created_by_id": row.created_by_id,
         "finalised_at": _plain(row.finalised_at),
         "finalised_by_id": row.finalised_by_id,
         "items": [[i.position, i.description, i.outcome] for i in row.items],

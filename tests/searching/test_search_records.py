@@ -208,6 +208,8 @@ def test_an_insider_changing_deleting_or_adding_a_final_record_by_sql_shows(scho
     removed = search_records.record(sessions, senior, complete_form(p[1]), now=NOW)
     item_changed = search_records.record(sessions, senior, complete_form(p[2]), now=NOW)
     untouched = search_records.record(sessions, senior, complete_form(p[3]), now=NOW)
+    draft = search_records.save_draft(sessions, school.actors["office"], complete_form(p[4]))
+    started_by = search_records.record(sessions, senior, complete_form(p[4]), draft.id, now=NOW)
     with sessions.begin() as session:
         session.execute(
             update(SearchRecord).where(SearchRecord.id == changed.id).values(consent=False)
@@ -218,6 +220,11 @@ def test_an_insider_changing_deleting_or_adding_a_final_record_by_sql_shows(scho
             .values(outcome="returned")
         )
         session.execute(delete(SearchItem).where(SearchItem.record_id == removed.id))
+        session.execute(  # who started it: the office's name taken off a record
+            update(SearchRecord)
+            .where(SearchRecord.id == started_by.id)
+            .values(created_by_id=senior.id)
+        )
         session.execute(delete(SearchRecord).where(SearchRecord.id == removed.id))
         forged = SearchRecord(
             **{c: getattr(session.get(SearchRecord, untouched.id), c) for c in ("pupil_id",)},
@@ -237,6 +244,7 @@ def test_an_insider_changing_deleting_or_adding_a_final_record_by_sql_shows(scho
     checks = {row.id: row.check for row in listed.rows}
     assert checks[changed.id] is Check.CHANGED
     assert checks[item_changed.id] is Check.CHANGED
+    assert checks[started_by.id] is Check.CHANGED
     assert checks[untouched.id] is Check.MATCHES
     assert checks[forged_id] is Check.NOT_LOGGED
     assert listed.missing_ids == (removed.id,)
