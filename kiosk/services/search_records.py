@@ -23,6 +23,7 @@ from kiosk.services import audit
 from kiosk.services.audit import Actor, sha256_hex
 from kiosk.services.common import get_pupil, now_or, require
 from kiosk.services.search_form import (
+    TEXT_MAX,
     FoundItem,
     LinkedDevice,
     SearchForm,
@@ -127,8 +128,8 @@ def correct(
     """A corrected version of a final record: a new row, linked to the one it corrects,
     which stays as it was."""
     form, now, reason = form.tidied(), now_or(now), " ".join(reason.split())
-    if not reason:
-        raise InvalidInput("Say why the record is being corrected.")
+    if not reason or len(reason) > TEXT_MAX:
+        raise InvalidInput(f"Say why the record is being corrected (in {TEXT_MAX} characters).")
     with sessions.begin() as session:
         staff = require(session, actor, Action.RECORD_SEARCH)
         # locked: a second correction at the same moment waits, then finds this one's
