@@ -189,6 +189,11 @@ def _own_draft(session: Session, staff: Staff, draft_id: int) -> SearchRecord:
         raise InvalidInput("That draft is not open any more (it may have been recorded).")
     if not may(staff.role, Action.RECORD_SEARCH) and row.created_by_id != staff.id:
         raise NotAuthorised("That draft is another member of staff's.")
+    if row.id in logged_digests(session, {row.pupil_id}):
+        raise InvalidInput(
+            "This search was recorded before and has been turned back into a draft outside "
+            "the kiosk: it cannot be changed. Please tell the headteacher."
+        )
     return row
 
 
@@ -283,17 +288,19 @@ def _plain(value: Any) -> Any:
 
 
 def logged_digests(session: Session, pupil_ids: set[int]) -> dict[int, str]:
-    """The content digest each final record had when recorded, by record id."""
+    """The content digest each final record had when first recorded, by record id (a row
+    recorded twice was turned back into a draft behind the kiosk's back: the first
+    digest is the one it must still match)."""
     events = session.scalars(
-        select(AuditEvent.details).where(
-            AuditEvent.kind.in_(FINAL_KINDS), AuditEvent.pupil_id.in_(pupil_ids)
-        )
+        select(AuditEvent.details)
+        .where(AuditEvent.kind.in_(FINAL_KINDS), AuditEvent.pupil_id.in_(pupil_ids))
+        .order_by(AuditEvent.seq)
     )
     found: dict[int, str] = {}
     for text in events:
         details = json.loads(text)
         if "record_id" in details and "digest" in details:
-            found[int(details["record_id"])] = str(details["digest"])
+            found.setdefault(int(details["record_id"]), str(details["digest"]))
     return found
 
 
