@@ -14,7 +14,6 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from kiosk.clock import local_date
 from kiosk.db import Sessions
 from kiosk.devices import Device, checked
 from kiosk.errors import (
@@ -37,7 +36,7 @@ from kiosk.services.common import (
     require_on,
     summarise,
 )
-from kiosk.services.exemptions import ExemptionInfo, active_exemption
+from kiosk.services.exemptions import ExemptionInfo
 from kiosk.services.placing import Placement
 from kiosk.tables import (
     HELD,
@@ -242,7 +241,7 @@ def _hand_in_once(
                 placed,
                 exam_today=exam,
             )
-        exemption = active_exemption(conn, pupil.id, local_date(now))
+        exemption = facts.exemption
         if exemption:
             audit.append(
                 conn,
