@@ -99,6 +99,7 @@ class EventKind(StrEnum):
     CARDS_REFUSED = "cards_refused", "Cards refused at the kiosk"
     HOME_TIME_LOOKUPS = "home_time_lookups", "Cards looked up at home time"
     SETTINGS_CHANGED = "settings_changed", "Settings changed"
+    SETUP_STEP = "setup_step", "Setup step marked done or skipped"
     EXPORT = "export", "Report exported"
     BACKUP_MADE = "backup_made", "Backup made"
     DATABASE_RESTORED = "database_restored", "Database restored from a backup"
