@@ -60,6 +60,8 @@ KINDS_ADDED_SINCE = frozenset(
         "given_back_after_emergency",
         # issue 17: forgotten and lost cards, exam days
         "hand_in_without_card", "card_reported_lost", "exam_session_set",
+        # issue 16: a setup step marked done or skipped
+        "setup_step",
     }
 )  # fmt: skip
 KIND_COLUMN_LENGTH = AuditEvent.__table__.c.kind.type.length

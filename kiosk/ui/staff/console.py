@@ -99,6 +99,7 @@ class StaffConsole(QWidget):
         self.sessions, self.config = sessions, config
         self.bank = bank  # the kiosk's locker doors (one owner per serial port), if any
         self.staff: StaffMember | None = None
+        self.open_setup = False  # an admin's log-in opens Admin, Setup (a new school)
         self._specs: list[TabSpec] = []
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
@@ -206,6 +207,12 @@ class StaffConsole(QWidget):
             self.tabs.setCurrentWidget(widget)
         return widget
 
+    def show_setup(self) -> None:
+        """Admin, Setup, guided from the first step not done."""
+        panel = self.show_tab("Admin")
+        if isinstance(panel, AdminPanel):
+            panel.guide.start()
+
     def _tab_shown(self, index: int) -> None:
         widget = self.tabs.widget(index)
         refresh = getattr(widget, "refresh", None)
@@ -240,6 +247,8 @@ class StaffConsole(QWidget):
         self.tabs.setCurrentIndex(0)
         self.tabs.blockSignals(False)
         self.stack.setCurrentIndex(1)
+        if self.open_setup and member.role == "admin":
+            self.show_setup()
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)

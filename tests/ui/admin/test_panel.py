@@ -357,6 +357,7 @@ def test_an_admin_unlocks_an_account_locked_by_wrong_pins(qtbot, panel, sessions
         at += getattr(error.value, "wait", dt.timedelta(0))
     page = panel.staff_page
     page.reload()
+    settle_ops()  # the list is read in the background
     page.choose("Olivia Office")
     row = next(m for m in page.model.rows if m.name == "Olivia Office")
     assert row.locked and not page.unlock_button.isHidden()
