@@ -6,10 +6,11 @@ yet" and looks no card up until there are slots and pupils, and then takes a sca
 from __future__ import annotations
 
 import pytest
+from fixtures.admin import DATA
+from new_cards import current_card_text
 from PySide6.QtCore import Qt
 from sqlalchemy import select
 
-from fixtures.admin import DATA
 from kiosk.config import Config
 from kiosk.event_kinds import EventKind
 from kiosk.services import settings, setup, staff
@@ -20,14 +21,15 @@ from kiosk.ui.kiosk_screen.outcomes import State
 from kiosk.ui.kiosk_screen.pages import NOT_SET_UP_HEADLINE
 from kiosk.ui.main_window import MainWindow
 from kiosk.ui.staff.console import StaffConsole
-from new_cards import current_card_text
-from ui.staff.conftest import settle, styled, type_pin, wait_until  # noqa: F401
+from kiosk.ui.style import STYLE_SHEET
+from ui.staff.conftest import settle, type_pin, wait_until
 
 NAME, PIN = "Sam Head", "592731"
 
 
 @pytest.fixture
-def window(qtbot, sessions, data_dir, database_url, styled):
+def window(qtbot, qapp, sessions, data_dir, database_url):
+    qapp.setStyleSheet(STYLE_SHEET)  # the kiosk's own look
     config = Config(data_dir, database_url, "office-1", camera="", fullscreen=False)
     made = MainWindow(config, sessions, daily_backup=lambda _config: None)
     qtbot.addWidget(made)
