@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from kiosk.db import Sessions
@@ -24,6 +24,7 @@ from kiosk.services.audit import Actor
 from kiosk.services.common import now_or, require
 from kiosk.tables import AuditEvent, Pupil, Role, Setting, Slot, Staff
 
+TIME_KEYS = ("handin_opens", "handin_closes", "collection_opens", "collection_closes")
 MARK_PREFIX = "setup_step_"  # a settings row per step the admin marked: done or skipped
 NOT_SET_UP = "This kiosk is not set up yet: please see the office"
 
@@ -176,6 +177,10 @@ def _evidence(session: Session) -> dict[str, str]:
     photos = count(Pupil.active.is_(True), Pupil.photo.is_not(None))
     printed = count(AuditEvent.kind == EventKind.CARDS_PRINTED.value)
     labels = count(AuditEvent.kind == EventKind.SLOT_LABELS_PRINTED.value)
+    timed = count(
+        AuditEvent.kind == EventKind.SETTINGS_CHANGED.value,
+        or_(*(AuditEvent.details.contains(f'"{key}"') for key in TIME_KEYS)),
+    )
     name = settings.get_value(session, "school_name")
     code = settings.get_value(session, "school_code")
     named = (name, code) != (settings.DEFAULTS["school_name"], settings.DEFAULTS["school_code"])
@@ -183,11 +188,20 @@ def _evidence(session: Session) -> dict[str, str]:
         "first_admin": _words(admins, "admin"),
         "school": f"{name} ({code})" if named else "",
         "slots": _words(slots, "slot in service", "slots in service"),
+        "times": _times_words(session) if timed else "",
         "labels": f"labels printed {_times(labels)}" if labels else "",
         "roster": f"{_words(pupils, 'pupil')} on roll" if pupils else "",
         "photos": f"{photos:,} of {pupils:,} pupils have a photo" if photos else "",
         "cards": f"cards printed {_times(printed)}" if printed else "",
     }
+
+
+def _times_words(session: Session) -> str:
+    hours = {key: settings.get_value(session, key) for key in TIME_KEYS}
+    return (
+        f"hand-in {hours['handin_opens']}-{hours['handin_closes']}, "
+        f"collection {hours['collection_opens']}-{hours['collection_closes']}"
+    )
 
 
 def _words(number: int, noun: str, plural: str = "") -> str:
