@@ -1,7 +1,7 @@
 """Setting up a real school from the admin panel: the **Setup** section lists the steps in
 order with what the records show for each (done, skipped, to do), and a guided run walks
 through them on the panel's own pages (Staff, Settings, Slots...), with a bar above the
-page saying which step this is, **Skip** and **Done: next step**. Where the records cannot
+page saying which step this is, **Skip** and **Done: next**. Where the records cannot
 tell whether a step is done (the times, say), "Done" is the admin's word for it, kept as a
 setting (``services.setup``), so a setup can stop here and go on later, on any kiosk."""
 
@@ -78,11 +78,11 @@ class SetupOverview(QWidget):
                 button("Open", on_click=partial(self.step_chosen.emit, step.key)), row, 2
             )
         top = QHBoxLayout()
-        top.addWidget(title("Setting up the school"), 1)
+        top.addWidget(self.readiness, 1)
         top.addWidget(self.start)
         layout = QVBoxLayout(self)
+        layout.addWidget(title("Setting up the school"))
         layout.addLayout(top)
-        layout.addWidget(self.readiness)
         layout.addWidget(self.feedback)
         layout.addLayout(self.rows)
         layout.addWidget(
@@ -117,7 +117,7 @@ class SetupOverview(QWidget):
 
 
 class SetupBar(QWidget):
-    """Above the page during a guided run: which step, what to do, Skip, Done: next step."""
+    """Above the page during a guided run: which step, what to do, Skip, Done: next."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -127,8 +127,8 @@ class SetupBar(QWidget):
         self.words.setWordWrap(True)
         self.feedback = Feedback()
         self.all_steps = button("All steps")
-        self.skip = button("Skip this step")
-        self.next = button("Done: next step", "primary")
+        self.skip = button("Skip")
+        self.next = button("Done: next", "primary")
         texts = QVBoxLayout()
         texts.setSpacing(2)
         texts.addWidget(self.heading)
@@ -234,7 +234,7 @@ class SetupGuide:
         number = setup.STEP_KEYS.index(key) + 1
         self.bar.heading.setText(f"Setup, step {number} of {len(setup.STEPS)}: {item.step.title}")
         done = f" Done: {item.detail}." if item.detail else ""
-        self.bar.words.setText(f"{item.step.what} {STEP_HINTS.get(key, '')}{done}".strip())
+        self.bar.words.setText(f"{STEP_HINTS.get(key, item.step.what)}{done}")
         self.bar.feedback.clear()
         self.bar.setVisible(True)
         self.show_section(STEP_SECTIONS[key])

@@ -9,6 +9,7 @@ import pytest
 from fixtures.admin import DATA
 from new_cards import current_card_text
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
 from kiosk.config import Config
@@ -23,6 +24,7 @@ from kiosk.ui.main_window import MainWindow
 from kiosk.ui.staff.console import StaffConsole
 from kiosk.ui.style import STYLE_SHEET
 from ui.staff.conftest import settle, type_pin, wait_until
+from ui.staff.test_layout_fits import problems
 
 NAME, PIN = "Sam Head", "592731"
 
@@ -51,6 +53,7 @@ def tap(qtbot, widget):
     assert widget.isEnabled(), widget.text()
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
     settle()
+    QApplication.processEvents()  # the layout after what the answer changed
 
 
 def first_admin_page(window) -> FirstAdminPage:
@@ -233,3 +236,33 @@ def test_the_setup_is_in_the_admin_panel_behind_an_admin_pin(qtbot, sessions, wi
     type_pin(console, "5937")
     settle()
     assert "Admin" not in console.tab_titles()
+
+
+SIZES = ((1024, 600), (1280, 800), (1920, 1080))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_the_setup_screens_fit_each_screen(qtbot, sessions, window, artifacts, size):
+    """The first-admin page, the pupil screen not set up, and a guided step: nothing a
+    finger needs is cut off or squashed (pictures in ``artifacts/setup``)."""
+    folder = artifacts / "setup"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{size[0]}x{size[1]}"
+    window.resize(*size)
+    settle()
+    assert not problems(window), problems(window)
+    assert window.grab().save(str(folder / f"01_first_admin_{name}.png"))
+    staff.add_staff(sessions, None, NAME, "admin", PIN)
+    window.stack.setCurrentWidget(window.kiosk)
+    settle()
+    assert window.grab().save(str(folder / f"02_not_set_up_{name}.png"))
+    window.open_console(setup_first=True)
+    _console, panel = log_in_console(window, NAME, PIN)
+    qtbot.waitUntil(lambda: panel.guide.step == "school", timeout=5000)
+    settle()
+    assert not problems(window), problems(window)
+    assert window.grab().save(str(folder / f"03_step_school_{name}.png"))
+    tap(qtbot, panel.guide.bar.all_steps)
+    assert panel.stack.currentWidget() is panel.setup
+    assert not problems(window), problems(window)
+    assert window.grab().save(str(folder / f"04_all_steps_{name}.png"))
