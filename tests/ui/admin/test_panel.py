@@ -488,6 +488,7 @@ def test_a_lost_card_prints_a_new_one_singly_and_the_old_one_is_refused(
     page.scope_buttons[0].click()
     pupil = pupils.summary(sessions, school.pupil_ids[4])
     page.search_box.setText(pupil.surname)
+    settle_ops()  # the search runs in the background
     view = page.pupils_view
     row = next(
         i for i in range(page.pupils_model.rowCount()) if page.pupils_model.row(i).id == pupil.id
