@@ -139,6 +139,7 @@ class TabStrip(QWidget):
         return choice
 
     def set_titles(self, titles: list[str]) -> None:
+        self.menu.hide()  # its buttons are for the pages that were
         for choice in list(self.buttons.values()):
             self.group.removeButton(choice)
             choice.deleteLater()
