@@ -88,7 +88,7 @@ class SetupOverview(QWidget):
         layout.addWidget(
             hint(
                 "Each step is on its own admin page too; the setup only puts them in order. "
-                "'kiosk --help' has the same steps for the command line."
+                "'kiosk setup' lists the same steps at the command line."
             )
         )
         layout.addStretch(1)
