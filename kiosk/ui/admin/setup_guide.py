@@ -126,6 +126,7 @@ class SetupBar(QWidget):
         self.words = QLabel("")
         self.words.setWordWrap(True)
         self.feedback = Feedback()
+        self.lockers = button("Lockers tab")  # the console's page for locker banks
         self.all_steps = button("All steps")
         self.skip = button("Skip")
         self.next = button("Done: next", "primary")
@@ -137,6 +138,7 @@ class SetupBar(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
         layout.addLayout(texts, 1)
+        layout.addWidget(self.lockers)
         layout.addWidget(self.all_steps)
         layout.addWidget(self.skip)
         layout.addWidget(self.next)
@@ -158,6 +160,10 @@ class SetupGuide:
         self.show_section = show_section
         self.bar = SetupBar()
         self.step: str | None = None
+        # The console's tabs, when the panel is in the console: the slots step links to
+        # the Lockers tab (locker banks have their own page; the setup does not copy it).
+        self.open_tab: Callable[[str], object] | None = None
+        self.bar.lockers.clicked.connect(lambda _c=False: self._open_lockers())
         self.bar.all_steps.clicked.connect(lambda _c=False: self.stop())
         self.bar.skip.clicked.connect(lambda _c=False: self.finish_step(setup.Mark.SKIPPED))
         self.bar.next.clicked.connect(lambda _c=False: self.finish_step(setup.Mark.DONE))
@@ -219,6 +225,10 @@ class SetupGuide:
             return
         self._show(following, status)
 
+    def _open_lockers(self) -> None:
+        if self.open_tab is not None:
+            self.open_tab("Lockers")
+
     def _read(self, then: Callable[[SetupStatus], None]) -> None:
         attempt(
             self.bar,
@@ -236,5 +246,6 @@ class SetupGuide:
         done = f" Done: {item.detail}." if item.detail else ""
         self.bar.words.setText(f"{STEP_HINTS.get(key, item.step.what)}{done}")
         self.bar.feedback.clear()
+        self.bar.lockers.setVisible(key == "slots" and self.open_tab is not None)
         self.bar.setVisible(True)
         self.show_section(STEP_SECTIONS[key])

@@ -208,6 +208,7 @@ class KioskScreen(ScanFlow, HomeTime, StaffDesk, LockerDesk, ForgotCardDesk, QWi
         """Until there are slots and pupils the screen says so, and looks no card up."""
         self.ready = ready
         self.idle_page.set_not_set_up(not ready)
+        self.top_bar.mode.setVisible(ready)  # no hand-in or home time to speak of yet
 
     def _apply_settings(self, school: SchoolSettings | None) -> None:
         self.school = school

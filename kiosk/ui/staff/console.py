@@ -171,12 +171,17 @@ class StaffConsole(QWidget):
         self.add_tab("Emergency", lambda staff: EmergencyTab(s, staff, c), {"senior", "admin"})
         self.add_tab("Exams", lambda staff: ExamsTab(s, staff, c), {"senior", "admin"})
         self.add_tab("Reports", lambda staff: ReportsPanel(s, staff, c), {"senior", "admin"})
-        self.add_tab("Admin", lambda staff: AdminPanel(s, staff, c), {"admin"})
+        self.add_tab("Admin", lambda staff: self._admin_panel(staff), {"admin"})
 
     def _release_tab(self, staff: StaffMember) -> QWidget:
         tab = ReleaseTab(self.sessions, staff, self.config)
         tab.bank = self.bank  # a release opens the slot's locker door, if it has one
         return tab
+
+    def _admin_panel(self, staff: StaffMember) -> QWidget:
+        panel = AdminPanel(self.sessions, staff, self.config)
+        panel.guide.open_tab = self.show_tab  # the setup's slots step links to Lockers
+        return panel
 
     def _dashboard(self, staff: StaffMember) -> QWidget:
         tab = DashboardTab(self.sessions, staff, self.config)

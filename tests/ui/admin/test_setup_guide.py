@@ -89,7 +89,7 @@ def kinds(sessions) -> list[str]:
 
 def test_from_an_empty_database_to_a_kiosk_that_takes_a_scan(qtbot, window, sessions):
     kiosk = window.kiosk
-    assert not kiosk.ready
+    assert not kiosk.ready and kiosk.top_bar.mode.isHidden()
     assert kiosk.idle_page.headline.text() == NOT_SET_UP_HEADLINE
     assert kiosk.idle_page.hint.text() == "Please see the office."
     assert not kiosk.idle_page.forgot_card.isVisible()
@@ -127,6 +127,10 @@ def test_from_an_empty_database_to_a_kiosk_that_takes_a_scan(qtbot, window, sess
     tap(qtbot, panel.guide.bar.next)
 
     assert panel.guide.step == "slots" and panel.stack.currentWidget() is panel.slots
+    tap(qtbot, panel.guide.bar.lockers)  # locker banks: their own tab, linked, not copied
+    assert console.tabs.tabText(console.tabs.currentIndex()) == "Lockers"
+    console.show_tab("Admin")
+    assert panel.guide.step == "slots" and panel.guide.bar.isVisible()
     panel.slots.first.setValue(1)
     panel.slots.last.setValue(30)
     tap(qtbot, panel.slots.add_button)
@@ -190,6 +194,7 @@ def test_from_an_empty_database_to_a_kiosk_that_takes_a_scan(qtbot, window, sess
     tap(qtbot, console.exit_button)
     qtbot.waitUntil(lambda: kiosk.ready, timeout=5000)
     assert kiosk.idle_page.headline.text() != NOT_SET_UP_HEADLINE
+    assert not kiosk.top_bar.mode.isHidden()
     admin = staff.list_staff(sessions)[0]
     settings.update(sessions, admin.actor, {"mode": "handin"})  # whatever the time now
     kiosk.reload_settings()
