@@ -76,6 +76,7 @@ class State(StrEnum):
     WAITING = "waiting"  # the records did not answer in time; the pupil is asked to wait
     STAFF = "staff"
     NOT_SET_UP = "not_set_up"  # no slots or no pupils yet: scans are not looked up
+    EMERGENCY_LIST = "emergency_list"  # printed from the Staff menu: counts only
 
 
 class Tone(StrEnum):
