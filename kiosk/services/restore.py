@@ -43,6 +43,7 @@ from kiosk.services.audit import Actor
 from kiosk.services.common import require
 from kiosk.services.school_keys import SchoolKeys
 from kiosk.services.untrusted import open_untrusted
+from kiosk.storage import make_private
 
 RESTORED_KIND = EventKind.DATABASE_RESTORED
 REFUSED_KIND = EventKind.RESTORE_REFUSED
@@ -134,7 +135,7 @@ def _stage(candidate: Path, staging: Path) -> None:
     with candidate.open("rb") as src, staging.open("xb") as dst:
         while chunk := src.read(1 << 20):
             dst.write(chunk)
-    staging.chmod(0o600)
+    make_private(staging)
 
 
 def _typed(fingerprint: str) -> str:
@@ -307,7 +308,7 @@ def _replace_live(staging: Path, live: Path) -> None:
             f"Not restored: the current database could not be replaced ({exc}). It is "
             "unchanged; close other kiosks using it and try again."
         ) from exc
-    live.chmod(0o600)
+    make_private(live)
 
 
 def _append(url: str, kind: str, actor: Actor, details: dict[str, object]) -> None:

@@ -178,6 +178,17 @@ def test_backup_list_and_restore(school_dir, kiosk):
     assert "audit chain intact" in restored.stdout and "pre-restore" in restored.stdout
 
 
+def test_a_second_backup_keeps_the_first_and_help_says_the_rule(school_dir, kiosk):
+    assert kiosk(school_dir, "backup").returncode == 0
+    second = kiosk(school_dir, "backup")
+    assert second.returncode == 0 and "kept until you delete it" in second.stdout
+    assert len(list((school_dir / "backups").glob("kiosk-*-manual.db"))) == 2
+    rule = " ".join(kiosk(school_dir, "backup", "--help").stdout.split())
+    assert "never deleted by the kiosk" in rule
+    assert "last 14 days that have one, of the last 8 weeks and of the last 12 months" in rule
+    assert "fails part-way (a full disk) is removed" in rule
+
+
 def test_restore_needs_an_admin_name(school_dir, kiosk):
     assert kiosk(school_dir, "backup").returncode == 0
     [path] = (school_dir / "backups").glob("kiosk-*-manual.db")

@@ -59,6 +59,11 @@ from kiosk.ui.style import GREEN, RED
 from kiosk.ui.widgets.document_bar import open_document
 
 log = logging.getLogger("kiosk.ui.reports")
+KIND_WORDS = {"auto": "automatic", "manual": "made by hand", "pre-restore": "before a restore"}
+KEPT_WORDS = (
+    "Backups made with Back up now, and the copies kept before a restore, stay until you "
+    "delete them; automatic ones are thinned to daily, weekly and monthly copies."
+)
 
 
 class ReportsPanel(QWidget):
@@ -236,11 +241,12 @@ class ReportsPanel(QWidget):
             return backup.POSTGRES_BACKUPS
         found = backup.list_backups(self.config.backup_dir)
         if not found:
-            return "No backups yet. One is made automatically each day."
-        newest = found[0]
+            return f"No backups yet. One is made automatically each day. {KEPT_WORDS}"
+        newest, by_hand = found[0], sum(b.kind != "auto" for b in found)
         return (
-            f"Newest backup: {newest.made_at:%a %d %b %Y %H:%M} ({newest.kind}). "
-            f"{len(found)} kept in {self.config.backup_dir}."
+            f"Newest backup: {newest.made_at:%a %d %b %Y %H:%M} ({KIND_WORDS[newest.kind]}). "
+            f"{len(found)} kept in {self.config.backup_dir}, {by_hand} of them made by "
+            f"hand or before a restore. {KEPT_WORDS}"
         )
 
     # -- exporting -------------------------------------------------------------------------
