@@ -62,8 +62,17 @@ def _format_of(args: argparse.Namespace) -> Format:
 
 
 def _configure_export(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--from", dest="date_from", type=_date, required=True, metavar="DATE")
-    parser.add_argument("--to", dest="date_to", type=_date, required=True, metavar="DATE")
+    parser.add_argument(
+        "--from",
+        dest="date_from",
+        type=_date,
+        required=True,
+        metavar="DATE",
+        help="the first day: 01/09/2026 (day first) or 2026-09-01",
+    )
+    parser.add_argument(
+        "--to", dest="date_to", type=_date, required=True, metavar="DATE", help="the last day"
+    )
     parser.add_argument(
         "--format",
         choices=["csv", "xlsx", "pdf"],

@@ -95,7 +95,7 @@ def test_export_defaults_to_the_exports_folder_and_filters(school_dir, kiosk):
     [written] = (school_dir / "exports").glob("audit-log_2026-03-23_to_2026-03-31_*.csv")
     with written.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))[1:]
-    assert rows and {row[7] for row in rows} == {"7"}
+    assert rows and {row[8] for row in rows} == {"7"}
 
 
 def test_export_pdf_summary(school_dir, kiosk, tmp_path):

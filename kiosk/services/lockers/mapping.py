@@ -3,7 +3,6 @@ kept in the database, listed and exported with the slot labels."""
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import Actor
 from kiosk.services.common import require
-from kiosk.services.reports.filter import guarded
+from kiosk.services.reports.filter import csv_writer, guarded
 from kiosk.tables import LockerCabinet, LockerDoor, Slot
 
 BAUD_RATES = (9600, 19200, 38400, 57600, 115200)
@@ -222,7 +221,7 @@ def export_csv(sessions: Sessions, path: Path) -> int:
     """The door map with the slot labels, as CSV (UTF-8 with BOM, so Excel opens it)."""
     rows = door_map(sessions)
     with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out)
+        writer = csv_writer(out)
         writer.writerow(EXPORT_HEADER)
         for row in rows:
             writer.writerow(

@@ -136,7 +136,7 @@ class ReportsPanel(QWidget):
     def _date_edit(self, day: dt.date) -> QDateEdit:
         edit = QDateEdit(qdate(day))
         edit.setCalendarPopup(True)
-        edit.setDisplayFormat("dd MMM yyyy")
+        edit.setDisplayFormat("dd/MM/yyyy")  # as the school writes dates (kiosk.clock)
         return edit
 
     def _forms(self) -> list[str]:
