@@ -60,7 +60,9 @@ def _check(setup: CabinetSetup) -> CabinetSetup:
             f"Unknown locker board {setup.driver!r} ({', '.join(drivers.families())})."
         )
     if not setup.port.strip():
-        raise InvalidInput("Give the serial port the bank is wired to (e.g. /dev/ttyUSB0).")
+        raise InvalidInput(
+            "Give the serial port the bank is wired to (e.g. /dev/ttyUSB0, or COM3 on Windows)."
+        )
     if setup.baud not in BAUD_RATES:
         raise InvalidInput(f"The baud rate is one of {', '.join(map(str, BAUD_RATES))}.")
     if setup.pulse_ms is not None and setup.pulse_ms not in PULSE_MS:
