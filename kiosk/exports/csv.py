@@ -106,9 +106,9 @@ def _no_cyclic_gc() -> Iterator[None]:
 # once a log from its fields (``_line_form``): a value whose text repeats (words, names,
 # flags, a look-up's columns by its key, the school-local hour of a time) is turned into
 # csv.writer's own text once (free text ``guarded`` first) and looked up; the rest (ids,
-# a time's minutes and seconds, a hash: never free text) is written as it is between
-# double quotes, which is what csv.writer writes for integers, None and text holding no
-# comma, double quote, CR or LF. A batch with any value outside those cases goes through
+# a time's minutes and seconds, a hash, an event's details: never free text) is written
+# between double quotes as csv.writer writes integers, None and text (its double quotes
+# doubled, nothing else changed). A batch with any value outside those cases goes through
 # the row shaper and csv.writer instead: the bytes are always theirs.
 
 
@@ -169,6 +169,14 @@ def _ints(values: Iterable[Any]) -> bool:
 
 
 _INT_OR_NONE = frozenset({int, type(None)})
+
+
+def _texts(values: Iterable[Any]) -> bool:
+    """Whether every value is text or None."""
+    return set(map(type, values)) <= _TEXT_OR_NONE
+
+
+_TEXT_OR_NONE = frozenset({str, type(None)})
 
 
 def _plain_texts(values: Iterable[Any], shortest: int = 0) -> bool:
@@ -262,9 +270,10 @@ def _line_form(fields: tuple[Field, ...]) -> Callable[..., tuple[LineMaker, list
         if field_.shown is None and field_.column.type == "int":
             checks.append(("ints", at[var]))
             made.append(f"\"{{'' if {var} is None else {var}}}\"")
-        elif field_.shown is None and field_.unique:
-            checks.append(("plain", at[var]))
-            made.append(f'"{{{var}}}"')
+        elif field_.shown is None and field_.unique and not field_.column.free_text:
+            # any text as it is (never free text: that is guarded), its quotes doubled
+            checks.append(("texts", at[var]))
+            made.append(f"\"{{'' if {var} is None else {var}.replace(Q, QQ)}}\"")
         elif field_.shown is LOCAL_TIME:
             checks.append(("times", at[var]))
             made.append(f"\"{{'' if {var} is None else hours[{var}[:13]] + {var}[13:19]}}\"")
@@ -275,7 +284,7 @@ def _line_form(fields: tuple[Field, ...]) -> Callable[..., tuple[LineMaker, list
         n += 1
     tests = [
         f"{test}(chain({', '.join(f'map(column[{p}], rows)' for t, p in checks if t == test)}))"
-        for test in ("ints", "plain", "times")
+        for test in ("ints", "texts", "times")
         if any(t == test for t, _ in checks)
     ]
     line, kept = ",".join(made), f" if {code.kept()}" if code.kept() else ""
@@ -298,8 +307,10 @@ def _line_form(fields: tuple[Field, ...]) -> Callable[..., tuple[LineMaker, list
         Cells=_CellTexts,
         chain=chain,
         ints=_ints,
-        plain=_plain_texts,
+        texts=_texts,
         times=_times,
+        Q='"',
+        QQ='""',  # csv.writer doubles a double quote; nothing else (every field is quoted)
         column=[itemgetter(p) for p in range(len(at))],
     )
     return code.function(source + "\n", "make")

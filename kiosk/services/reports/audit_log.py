@@ -50,8 +50,8 @@ AUDIT_FIELDS: tuple[Field, ...] = (
     Field(Column("Form", "text", 7, free_text=True), Pupil.reg_group, _PUPIL),
     Field(Column("Slot", "int", 6), AuditEvent.slot_number),
     Field(Column("Custody record", "int", 9), AuditEvent.custody_id),
-    # JSON written by the services: always starts with "{"
-    Field(Column("Details", "text", 40), AuditEvent.details),
+    # JSON written by the services: always starts with "{"; nearly every row's its own
+    Field(Column("Details", "text", 40), AuditEvent.details, unique=True),
     Field(Column("Redacted", "bool", 9), AuditEvent.redacted, shown=FLAG),
     Field(Column("Hash (SHA-256)", "text", 20), AuditEvent.hash, unique=True),
 )
