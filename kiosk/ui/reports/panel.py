@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.clock import local_date, utcnow
+from kiosk.clock import local_date, moment_text, utcnow
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.errors import DatabaseUnavailable, KioskError
@@ -244,7 +244,7 @@ class ReportsPanel(QWidget):
             return f"No backups yet. One is made automatically each day. {KEPT_WORDS}"
         newest, by_hand = found[0], sum(b.kind != "auto" for b in found)
         return (
-            f"Newest backup: {newest.made_at:%a %d %b %Y %H:%M} ({KIND_WORDS[newest.kind]}). "
+            f"Newest backup: {moment_text(newest.made_at)} ({KIND_WORDS[newest.kind]}). "
             f"{len(found)} kept in {self.config.backup_dir}, {by_hand} of them made by "
             f"hand or before a restore. {KEPT_WORDS}"
         )
