@@ -60,6 +60,8 @@ class SchoolSettings:
     sound: bool
     retention_days: int
     mode: str
+    # automatic backups kept (days, weeks, months): kiosk.services.backup_rotation
+    backups_kept: tuple[int, int, int] = (14, 8, 12)
 
 
 def ensure_install(sessions: Sessions, store: KeyStore | None = None) -> SchoolKeys:
@@ -120,6 +122,11 @@ def load(sessions: Sessions) -> SchoolSettings:
         sound=values["sound"] == "on",
         retention_days=int(values["retention_days"]),
         mode=values["mode"],
+        backups_kept=(
+            int(values["backup_keep_daily"]),
+            int(values["backup_keep_weekly"]),
+            int(values["backup_keep_monthly"]),
+        ),
     )
 
 

@@ -4,7 +4,9 @@ file from replacing good records."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -179,9 +181,15 @@ def test_rotation_keeps_daily_weekly_and_monthly_automatic_backups_and_every_man
         _empty_backup(folder, dt.datetime(2026, 3, 31, 9, 1), "manual"),  # and "after" it
         _empty_backup(folder, dt.datetime(2025, 4, 1, 12, 0), "pre-restore"),
     ]
+    crashed, running = folder / ".kiosk-20260330-070000-auto.db.partial", folder / ".x.partial"
+    for partial in (crashed, running):
+        partial.write_bytes(b"half a database")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(crashed, (two_days_ago, two_days_ago))
     removed = backup.rotate(folder, None, Generations(daily=14, weekly=8, monthly=12))
     kept = {b.path for b in backup.list_backups(folder)}
     assert set(by_hand) <= kept
+    assert not crashed.exists() and running.exists()  # a crash's leftovers only
     autos = sorted(b.made_at.date() for b in backup.list_backups(folder) if b.kind == "auto")
     daily = _days(dt.date(2026, 3, 18), dt.date(2026, 3, 31))
     # the newest of each ISO week: this (part) week's Tuesday, then Sundays
