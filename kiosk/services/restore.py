@@ -14,8 +14,8 @@ A restore replaces every record, so it is treated as an attack until shown other
    very chain an earlier restore set aside (recorded in the current log), so a restore can
    only go back along this kiosk's own history, never sideways into an edited one.
 
-Only then is the current database kept as a pre-restore backup (never rotated away while it
-holds events the restored records lack) and replaced through SQLite's backup API. The
+Only then is the current database kept as a pre-restore backup (never deleted by the
+kiosk: kiosk.services.backup_rotation) and replaced through SQLite's backup API. The
 restore is an audit event in the restored records, naming what it set aside; a refusal after
 the PIN check is an event in the current records, with its reason.
 """
