@@ -141,9 +141,9 @@ KIOSK_EVENTS = frozenset(
 LEAVING_KIOSK_EVENTS = frozenset({EventKind.KIOSK_LEFT_FULL_SCREEN, EventKind.KIOSK_CLOSED})
 
 
-_WORDS = {kind.value: kind.words for kind in EventKind}
+WORDS_BY_KIND: dict[str, str] = {kind.value: kind.words for kind in EventKind}
 
 
 def event_words(kind: str) -> str:
     """The words for a stored kind; a kind this version does not know reads as itself."""
-    return _WORDS.get(kind) or kind.replace("_", " ").capitalize()
+    return WORDS_BY_KIND.get(kind) or kind.replace("_", " ").capitalize()
