@@ -62,6 +62,8 @@ KINDS_ADDED_SINCE = frozenset(
         "hand_in_without_card", "card_reported_lost", "exam_session_set",
         # issue 18: contacts from the MIS, and the release to them
         "contacts_imported", "release_authorised", "release_refused_barred",
+        # issue 16: a setup step marked done or skipped
+        "setup_step",
         # issue 18: search and examination records
         "search_draft_saved", "search_recorded", "search_corrected",
     }

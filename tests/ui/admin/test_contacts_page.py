@@ -32,7 +32,7 @@ def test_a_good_file_is_previewed_then_imported_after_a_yes(
     qtbot, panel, answers, sessions, artifacts
 ):
     panel.contacts.confirm = answers
-    panel.show_page(panel.contacts)
+    panel.show_named("Contacts import")
     load(qtbot, panel, DATA / "contacts_sims.csv")
     page = panel.contacts
     assert page.import_button.isEnabled()
@@ -53,7 +53,7 @@ def test_a_bad_row_keeps_import_off_and_says_where(qtbot, panel, sessions, tmp_p
     text = (DATA / "contacts_sims.csv").read_text(encoding="utf-8-sig")
     bad = tmp_path / "contacts.csv"
     bad.write_text(text.replace("K830000000002", "K830000000099"), encoding="utf-8")
-    panel.show_page(panel.contacts)
+    panel.show_named("Contacts import")
     load(qtbot, panel, bad)
     page = panel.contacts
     assert not page.import_button.isEnabled()
@@ -65,7 +65,7 @@ def test_a_bad_row_keeps_import_off_and_says_where(qtbot, panel, sessions, tmp_p
 
 
 def test_a_column_chosen_by_hand(qtbot, panel):
-    panel.show_page(panel.contacts)
+    panel.show_named("Contacts import")
     load(qtbot, panel, DATA / "contacts_sims.csv")
     page = panel.contacts
     collect = page.table.headers.index("Collect Pupil")

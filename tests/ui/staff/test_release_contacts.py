@@ -172,7 +172,7 @@ def test_the_contacts_import_fits_each_screen(console, qtbot, artifacts, size):
     log_in(console, "admin")
     panel = console.show_tab("Admin")
     assert isinstance(panel, AdminPanel)
-    panel.show_page(panel.contacts)
+    panel.show_named("Contacts import")
     panel.contacts.load_file(DATA / DATA_FILE)
     qtbot.waitUntil(lambda: not panel.contacts.jobs.busy, timeout=20_000)
     settle()
