@@ -34,6 +34,9 @@ DEFAULTS: dict[str, str] = {
     "mode": "auto",  # auto (by the times above), handin or collection
     # devices one slot holds; 0: a slot holds a pupil's day's items (phone, watch...)
     "slot_capacity": "0",
+    # a confiscated device still held this many school-local days after it was taken is
+    # flagged as unclaimed (lists, dashboard, exports)
+    "unclaimed_days": "5",
 }
 PUBLIC_KEYS = frozenset(DEFAULTS)
 
@@ -128,6 +131,8 @@ def _validate(key: str, value: str) -> str:
         raise InvalidInput("Sound is on or off.")
     if key == "slot_capacity" and not (value.isdigit() and 0 <= int(value) <= 10):
         raise InvalidInput("Slot capacity is a number of devices from 0 (no limit) to 10.")
+    if key == "unclaimed_days" and not (value.isdigit() and 1 <= int(value) <= 60):
+        raise InvalidInput("Unclaimed after is a number of days from 1 to 60.")
     if key == "mode" and value not in ("auto", "handin", "collection"):
         raise InvalidInput("Mode is auto, handin or collection.")
     if key == "school_code":

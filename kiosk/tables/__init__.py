@@ -3,6 +3,7 @@ imported here so that ``Base.metadata`` (Alembic's and the tests' view of the sc
 them all. The database itself enforces the custody rules that matter (see ``school``)."""
 
 from kiosk.tables.base import NAMING, Base
+from kiosk.tables.letters import CollectionAppointment, ParentMessage
 from kiosk.tables.lockers import LockerCabinet, LockerDoor, LockerFault, LockerOpening
 from kiosk.tables.school import (
     HELD,
@@ -38,6 +39,7 @@ __all__ = [
     "AuditRedactionGrant",
     "Base",
     "Card",
+    "CollectionAppointment",
     "Confiscation",
     "Custody",
     "CustodyItem",
@@ -53,6 +55,7 @@ __all__ = [
     "LockerFault",
     "LockerOpening",
     "OutReason",
+    "ParentMessage",
     "PinTries",
     "Pupil",
     "ReleasedTo",
