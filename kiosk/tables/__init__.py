@@ -3,6 +3,7 @@ imported here so that ``Base.metadata`` (Alembic's and the tests' view of the sc
 them all. The database itself enforces the custody rules that matter (see ``school``)."""
 
 from kiosk.tables.base import NAMING, Base
+from kiosk.tables.contacts import Contact, PupilContact
 from kiosk.tables.letters import CollectionAppointment, ParentMessage
 from kiosk.tables.lockers import LockerCabinet, LockerDoor, LockerFault, LockerOpening
 from kiosk.tables.school import (
@@ -41,6 +42,7 @@ __all__ = [
     "Card",
     "CollectionAppointment",
     "Confiscation",
+    "Contact",
     "Custody",
     "CustodyItem",
     "CustodyKind",
@@ -58,6 +60,7 @@ __all__ = [
     "ParentMessage",
     "PinTries",
     "Pupil",
+    "PupilContact",
     "ReleasedTo",
     "Role",
     "Setting",
