@@ -49,11 +49,11 @@ PLACEHOLDERS: dict[str, str] = {
 
 DEFAULT_TEMPLATE = """Dear Parent or Carer of {pupil_name},
 
-Today, {date}, at {time}, a member of staff confiscated {pupil_forename}'s {device} \
+On {date}, at {time}, a member of staff confiscated {pupil_forename}'s {device} \
 because of: {reason}. Our policy asks pupils to hand in their phones for the school day, \
 and we are writing so that you know what has happened.
 
-The device is switched off and kept securely in the school office. It will be returned \
+The device is kept securely in the school office. It will be returned \
 when {release_condition}. The office is open for collection from {collection_times}; \
 please bring identification.
 
