@@ -41,6 +41,8 @@ class Action(StrEnum):
     RELEASE_FOR_DAY_OUT = "release_for_day_out"
     EMERGENCY = "emergency"  # the list of every held device, and the release of all
     SET_EXAMS = "set_exams"  # exam sessions and their candidates
+    # a confiscated device released to someone not among the pupil's contacts who may collect
+    AUTHORISE_UNLISTED_RELEASE = "authorise_unlisted_release"
 
 
 _OFFICE = {
@@ -59,6 +61,7 @@ _OFFICE = {
 }
 _SENIOR = _OFFICE | {
     Action.RELEASE_DSL_REFERRED,
+    Action.AUTHORISE_UNLISTED_RELEASE,
     Action.HAND_TO_POLICE,
     Action.MANAGE_EXEMPTIONS,
     Action.EXPORT,

@@ -32,7 +32,7 @@ from kiosk.clock import local_date
 from kiosk.db import Sessions
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
-from kiosk.services import audit, settings
+from kiosk.services import audit, contacts, settings
 from kiosk.services.audit import Actor
 from kiosk.services.common import now_or, require
 from kiosk.tables import (
@@ -203,6 +203,7 @@ def _apply(session: Session, pupil_ids: list[int], now: dt.datetime) -> None:
     for ids in _chunks(pupil_ids):
         _blank_pupils(session, ids, now)
         session.execute(delete(Card).where(Card.pupil_id.in_(ids)))
+        contacts.forget_pupils(session, ids)
         session.execute(
             update(Custody)
             .where(Custody.id.in_(_custody_filter(ids)))

@@ -51,9 +51,10 @@ SELF_SERVICE = "Kiosk (self-service)"
 
 _PUPIL = Lookup(Pupil, Custody.pupil_id, inner=True)
 _SLOT = Lookup(Slot, Custody.slot_id)
-_RECEIVED_BY, _RELEASED_BY = aliased(Staff), aliased(Staff)
+_RECEIVED_BY, _RELEASED_BY, _AUTHORISED_BY = aliased(Staff), aliased(Staff), aliased(Staff)
 _RECEIVER = Lookup(_RECEIVED_BY, Custody.received_by_id)
 _RELEASER = Lookup(_RELEASED_BY, Custody.released_by_id)
+_AUTHORISER = Lookup(_AUTHORISED_BY, Custody.release_authorised_by_id)
 _FORENAME = func.coalesce(Pupil.preferred_forename, Pupil.legal_forename)
 # The kinds of device in the record ("phone, watch"), one indexed look-up a row.
 _DEVICE_KINDS = (
@@ -123,6 +124,14 @@ CUSTODY_FIELDS: tuple[Field, ...] = (
     Field(Column("Released to (name)", "text", 22, free_text=True), Custody.released_to_name),
     Field(Column("Relationship", "text", 13, free_text=True), Custody.released_to_relationship),
     Field(Column("ID seen", "bool", 8), Custody.id_seen, shown=FLAG),
+    # issue 18: the ID document, and whether the person was one of the pupil's MIS contacts
+    Field(Column("ID seen as", "text", 14, free_text=True), Custody.id_seen_as),
+    Field(Column("On contact list", "bool", 9), Custody.released_to_listed, shown=FLAG),
+    Field(
+        Column("Release authorised by", "text", 18, free_text=True),
+        _AUTHORISED_BY.name,
+        _AUTHORISER,
+    ),
     Field(Column("Kept overnight on", "date", 12), Custody.keep_overnight_on, shown=DAY),
     Field(Column("Reason", "text", 20, free_text=True), Confiscation.reason_category),
     Field(
