@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kiosk.clock import to_local
@@ -280,4 +280,14 @@ def message_line(record: MessageRecord) -> str:
     return (
         f"{local.day} {local:%b %H:%M} {record.kind} to {record.recipient_name} "
         f"({record.recipient_email}): {outcome}"
+    )
+
+
+def forget_pupils(session: Session, pupil_ids: Sequence[int]) -> None:
+    """A purged pupil's emails and collection appointments go with their record (inside
+    the purge's transaction): they hold their parents' names and addresses."""
+    theirs = select(Custody.id).where(Custody.pupil_id.in_(pupil_ids))
+    session.execute(delete(ParentMessage).where(ParentMessage.custody_id.in_(theirs)))
+    session.execute(
+        delete(CollectionAppointment).where(CollectionAppointment.custody_id.in_(theirs))
     )
