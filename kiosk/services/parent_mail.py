@@ -61,7 +61,10 @@ class MailReport:
             return self.not_sent_because
         sent = [f"{r.name} ({r.email})" for r in self.results if r.sent]
         parts = [f"Emailed to {', '.join(sent)}." if sent else ""]
-        parts += [f"Not sent to {r.name}: {r.error}" for r in self.failed]
+        by_error: dict[str, list[str]] = {}  # one server problem is said once
+        for result in self.failed:
+            by_error.setdefault(result.error or "", []).append(result.name)
+        parts += [f"Not sent to {' and '.join(names)}: {e}" for e, names in by_error.items()]
         if self.failed:
             parts.append("Nothing is lost: send again when the mail server is back.")
         return " ".join(p for p in parts if p)

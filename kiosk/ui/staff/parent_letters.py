@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from kiosk.config import Config
 from kiosk.db import Sessions
@@ -123,11 +123,23 @@ class LetterStatus(QWidget):
         else:
             self.words.ok(outcome.words())
         self._show_buttons(True, failed)
+        self._bring_into_view()
         emit(self.finished)
 
     def _failed(self, failure: Failure) -> None:
         self.words.error(f"The letter was not made: {failure.words}")
         self._show_buttons(False, self.custody_id is not None)
+        self._bring_into_view()
+
+    def _bring_into_view(self) -> None:
+        """Under a form that scrolls (a short screen), scroll to these words: the office
+        must see that an email did not go."""
+        holder = self.parentWidget()
+        while holder is not None and not isinstance(holder, QScrollArea):
+            holder = holder.parentWidget()
+        if isinstance(holder, QScrollArea):
+            area = holder  # after the new words are laid out; never after self is gone
+            QTimer.singleShot(0, self, lambda: area.ensureWidgetVisible(self))
 
     def _show_buttons(self, can_open: bool, can_send_again: bool) -> None:
         self.open_button.setVisible(can_open)

@@ -74,7 +74,7 @@ def test_a_refusing_server_is_named_and_the_letter_can_be_emailed_again(
     add_contacts(sessions, school.pupil_ids[5])
     tab = confiscate_through_the_tab(console, qtbot, school, 5)
     words = tab.letter.words.text()
-    assert "Not sent to Ann Okafor: The mail server 127.0.0.1:" in words
+    assert "Not sent to Ann Okafor and Ben Okafor: The mail server 127.0.0.1:" in words
     assert "550 5.7.1 Message refused by policy" in words and "Nothing is lost" in words
     assert tab.letter.words.is_error and tab.letter.again_button.isVisible()
     shot(console, artifacts, "staff_letter_refused")
