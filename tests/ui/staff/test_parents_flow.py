@@ -133,6 +133,32 @@ def test_the_dashboard_shows_todays_collections_and_unclaimed_devices(console, s
     assert "1 confiscated device unclaimed beyond the school's limit" in words
 
 
+def test_the_dashboard_emails_todays_reminders(
+    console, qtbot, sessions, school, smtp, store, artifacts
+):
+    smtp.configure(sessions, school.actors["admin"], store)
+    home = family(sessions, school, 11)
+    today = local_date(utcnow())
+    appointments.make_appointment(
+        sessions,
+        school.actors["office"],
+        home.custody_id,
+        today,
+        dt.time(23, 58),
+        contact_id=home.mum,
+    )
+    log_in(console, "office")
+    panel = console.tab("Dashboard").attention
+    wait_until(panel.remind_button.isVisible)
+    shot(console, artifacts, "staff_dashboard_collections")
+    click(qtbot, panel.remind_button)
+    wait_until(lambda: "Emailed to" in panel.feedback.text())
+    assert panel.feedback.text() == "Emailed to Ann Okafor (ann.okafor@example.org)."
+    assert [rcpt for rcpt, _ in smtp.inbox.received] == [["ann.okafor@example.org"]]
+    wait_until(lambda: not panel.remind_button.isVisible())  # reminded: nothing left to send
+    assert "(not reminded)" not in panel.collections.text()
+
+
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 def test_pictures_of_the_parents_tab_and_the_letters_page(
     make_console, sessions, school, artifacts, size
