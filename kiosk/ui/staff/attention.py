@@ -52,7 +52,7 @@ def collection_words(attention: Attention) -> str:
     if attention.unclaimed:
         lines.append(
             f"{attention.unclaimed} confiscated device{'s' if attention.unclaimed != 1 else ''}"
-            " unclaimed beyond the school's limit (Parents tab)"
+            " unclaimed beyond the school's limit (Lists, Confiscations)"
         )
     return "\n".join(lines)
 

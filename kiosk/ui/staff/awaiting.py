@@ -1,6 +1,6 @@
-"""The "awaiting parent" rows (``appointments.AwaitingParent``) as the Lists and Parents
-tabs show them: age in days with the unclaimed flag, the collection appointment, and the
-emails sent about the device; unclaimed rows in red."""
+"""The "awaiting parent" rows (``appointments.AwaitingParent``) as the Lists tab's
+Confiscations list shows them: age in days with the unclaimed flag, the collection
+appointment, and the emails sent about the device; unclaimed rows in red."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from kiosk.services.appointments import AwaitingParent
-from kiosk.ui.staff.common import pupil_search_text, when_text
+from kiosk.ui.staff.common import pupil_search_text
 from kiosk.ui.staff.models import Column, pupil_columns
 from kiosk.ui.style import RED
 
@@ -27,7 +27,10 @@ def emails_text(row: AwaitingParent) -> str:
 
 
 def collection_text(row: AwaitingParent) -> str:
-    return row.appointment.words if row.appointment is not None else ""
+    booked = row.appointment
+    if booked is None:
+        return ""
+    return f"{booked.on_date:%a} {booked.on_date.day} {booked.on_date:%b} {booked.at_time:%H:%M}"
 
 
 def _collection_key(row: AwaitingParent) -> tuple[int, dt.date, dt.time]:
@@ -37,34 +40,16 @@ def _collection_key(row: AwaitingParent) -> tuple[int, dt.date, dt.time]:
     return (0, booked.on_date, booked.at_time)
 
 
-def awaiting_columns(today: Callable[[], dt.date]) -> list[Column]:
+def awaiting_columns(_today: Callable[[], dt.date]) -> list[Column]:
+    """What the office chases, in few columns: the panel beside the list says the rest
+    (form, slot, when and why, the DSL, who is coming)."""
+    name = pupil_columns(lambda r: r.device.pupil)[0]
     return [
-        *pupil_columns(lambda r: r.device.pupil),
-        Column(
-            "Slot",
-            lambda r: "" if r.device.slot_number is None else str(r.device.slot_number),
-            lambda r: r.device.slot_number or 0,
-            True,
-        ),
-        Column(
-            "Confiscated",
-            lambda r: when_text(r.device.received_at, today()),
-            lambda r: r.device.received_at,
-        ),
+        name,
         Column("Age (days)", days_text, lambda r: r.days, True),
-        Column("Reason", lambda r: r.device.reason_category or ""),
-        Column("DSL", lambda r: "Referred" if r.device.dsl_referred else ""),
         Column("Collection", collection_text, _collection_key),
         Column("Emails", emails_text, lambda r: (r.emails_failed, r.emails_sent)),
     ]
-
-
-def chasing_columns(today: Callable[[], dt.date]) -> list[Column]:
-    """For the Parents tab beside its form: what the office chases, first (a 1024 px
-    screen shows the first few columns)."""
-    wanted = ("Name", "Age (days)", "Collection", "Emails", "Form", "Slot")
-    by_title = {c.title: c for c in awaiting_columns(today)}
-    return [by_title[title] for title in wanted]
 
 
 def awaiting_search(row: AwaitingParent) -> str:

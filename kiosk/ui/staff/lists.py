@@ -27,8 +27,9 @@ from kiosk.services import appointments, console, exams, exemptions, school_day
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
 from kiosk.ui.staff import awaiting, models
-from kiosk.ui.staff.common import Feedback, school_today
+from kiosk.ui.staff.common import Feedback, school_today, side_panel
 from kiosk.ui.staff.models import Column, RowsModel, SearchProxy
+from kiosk.ui.staff.parents_panel import ParentsPanel
 from kiosk.ui.widgets.tab_strip import FlowLayout
 
 
@@ -104,6 +105,9 @@ LISTS = (
 )
 
 
+PARENTS_LIST = "confiscations"  # shown with the ParentsPanel beside it
+
+
 class ListsTab(QWidget):
     def __init__(
         self,
@@ -140,11 +144,22 @@ class ListsTab(QWidget):
         search_row.addWidget(self.search, 1)
         search_row.addWidget(self.count)
         self.table = models.make_table(self.proxies[self.current])
+        self.table.clicked.connect(self._tapped)
         self.feedback = Feedback()
+        # Beside the Confiscations list: the letter, the emails and the appointment.
+        self.parents = ParentsPanel(sessions, staff, config)
+        self.parents.changed.connect(self.refresh)
+        beside = QVBoxLayout()
+        beside.addWidget(self.parents)
+        self.parents_side = side_panel(beside, 480)
+        self.parents_side.setVisible(False)
+        body = QHBoxLayout()
+        body.addWidget(self.table, 1)
+        body.addWidget(self.parents_side)
         layout = QVBoxLayout(self)
         layout.addLayout(chooser)
         layout.addLayout(search_row)
-        layout.addWidget(self.table, 1)
+        layout.addLayout(body, 1)
         layout.addWidget(self.feedback)
         self.buttons[self.current].setChecked(True)
 
@@ -157,6 +172,7 @@ class ListsTab(QWidget):
             return False
         self.current = name
         self.buttons[name].setChecked(True)
+        self.parents_side.setVisible(name == PARENTS_LIST)
         self.table.setModel(self.proxy)
         self.proxy.set_search(self.search.text())
         self.refresh()
@@ -171,9 +187,17 @@ class ListsTab(QWidget):
 
     def _show_rows(self, name: str, rows: list[Any]) -> None:
         self.models[name].set_rows(rows)
+        if name == PARENTS_LIST and self.parents.chosen is not None:  # read afresh
+            chosen = self.parents.chosen.device.custody_id
+            self.parents.show_row(next((r for r in rows if r.device.custody_id == chosen), None))
         if name == self.current:  # not switched to another list meanwhile
             self.table.resizeColumnsToContents()
             self._show_count()
+
+    def _tapped(self) -> None:
+        if self.current == PARENTS_LIST:
+            self.parents.show_row(models.selected_row(self.table, self.proxy))
+            self.table.horizontalScrollBar().setValue(0)  # the name, not a cell, in view
 
     def _filter(self, text: str) -> None:
         self.proxy.set_search(text)

@@ -26,7 +26,7 @@ from kiosk.ui.widgets.document_bar import open_document
 
 DSL_WORDS = (
     "Referred to the DSL: the letter is saved but not emailed. The DSL decides whether and "
-    "when parents are told; a senior member of staff can email it from the Parents tab."
+    "when parents are told; a senior member of staff can email it from Lists, Confiscations."
 )
 
 

@@ -14,7 +14,6 @@ OWN_TABS = [
     "Lists",
     "Release",
     "Confiscate",
-    "Parents",
     "Devices",
     "End of day",
     "Lockers",

@@ -1,8 +1,8 @@
 """Telling parents from the console, through its real widgets, against a real SMTP server
 on localhost: a confiscation makes the letter and emails it to the parents with
-responsibility; a refusing server is named in words with "Email it again"; the Parents tab
-records the collection appointment; the dashboard shows today's collections; and the
-pictures at each screen size."""
+responsibility; a refusing server is named in words with "Email it again"; the panel
+beside the Confiscations list records the collection appointment; the dashboard shows
+today's collections and emails their reminders; and the pictures at each screen size."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from kiosk.services import appointments, confiscation
 from kiosk.services.confiscation import REASON_CATEGORIES
 from kiosk.tables import ParentMessage
 from kiosk.ui.staff.awaiting import UNCLAIMED
-from kiosk.ui.staff.parents_tab import ParentsTab
+from kiosk.ui.staff.lists import ListsTab
 from ui.staff.conftest import click, log_in, settle, wait_until
 from ui.staff.test_screenshots import SIZES, shot
 
@@ -98,20 +98,31 @@ def test_a_refusing_server_is_named_and_the_letter_can_be_emailed_again(
         assert list(outcomes) == ["failed", "failed", "sent", "sent"]
 
 
-def test_the_parents_tab_records_an_appointment_with_a_contact(
+def confiscations_list(console):
+    console.open_list("confiscations")
+    settle()
+    tab = console.tabs.currentWidget()
+    assert isinstance(tab, ListsTab) and tab.parents_side.isVisible()
+    return tab
+
+
+def choose_first(tab):
+    tab.table.selectRow(0)
+    tab._tapped()
+    settle()
+
+
+def test_the_confiscations_list_records_an_appointment_with_a_contact(
     console, qtbot, sessions, school, artifacts
 ):
     home = family(sessions, school, 6, now=utcnow() - dt.timedelta(days=8))
     log_in(console, "office")
-    tab = console.show_tab("Parents")
-    settle()
-    assert isinstance(tab, ParentsTab)
-    (row,) = tab.model.rows
-    assert row.unclaimed and cell(tab.model, "Age (days)", row) == f"{row.days} {UNCLAIMED}"
-    tab.table.selectRow(0)
-    tab._tapped()
-    settle()
-    form = tab.appointment
+    tab = confiscations_list(console)
+    model = tab.models["confiscations"]
+    (row,) = model.rows
+    assert row.unclaimed and cell(model, "Age (days)", row) == f"{row.days} {UNCLAIMED}"
+    choose_first(tab)
+    form = tab.parents.appointment
     assert [form.who.itemText(i) for i in range(form.who.count())] == [
         "Ann Okafor (mother)",
         "Ben Okafor (father)",
@@ -125,8 +136,10 @@ def test_the_parents_tab_records_an_appointment_with_a_contact(
     booked = appointments.appointment_for(sessions, home.custody_id)
     assert booked.who == "Ben Okafor" and booked.contact_id == home.dad
     settle()
-    assert "Ben Okafor" in cell(tab.model, "Collection", tab.model.rows[0])
-    shot(console, artifacts, "staff_parents_tab")
+    assert model.rows[0].appointment.who == "Ben Okafor"
+    assert cell(model, "Collection", model.rows[0]).endswith(f" {booked.at_time:%H:%M}")
+    assert "Ben Okafor" in form.feedback.text()  # still said after the list was read again
+    shot(console, artifacts, "staff_confiscations_appointment")
 
 
 def test_the_dashboard_shows_todays_collections_and_unclaimed_devices(console, sessions, school):
@@ -171,7 +184,7 @@ def test_the_dashboard_emails_todays_reminders(
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
-def test_pictures_of_the_parents_tab_and_the_letters_page(
+def test_pictures_of_the_confiscations_list_and_the_letters_page(
     make_console, sessions, school, artifacts, size
 ):
     folder = artifacts / "staff"
@@ -186,12 +199,8 @@ def test_pictures_of_the_parents_tab_and_the_letters_page(
     console = make_console()
     console.resize(*size)
     log_in(console, "admin")
-    tab = console.show_tab("Parents")
-    settle()
-    tab.table.selectRow(0)
-    tab._tapped()
-    settle()
-    shot(console, folder, "20_parents", size)
+    choose_first(confiscations_list(console))
+    shot(console, folder, "20_confiscations_and_parents", size)
     console.show_tab("Admin")
     settle()
     console.tab("Admin").nav_buttons["Letters and email"].click()
