@@ -63,6 +63,10 @@ class EventKind(StrEnum):
     APPOINTMENT_CANCELLED = "appointment_cancelled", "Collection appointment cancelled"
     LETTER_TEMPLATE_CHANGED = "letter_template_changed", "Wording of the letter to parents changed"
     MAIL_SETTINGS_CHANGED = "mail_settings_changed", "Email (SMTP) settings changed"
+    # search and examination records (details: ids and outcomes, never the free text)
+    SEARCH_DRAFT_SAVED = "search_draft_saved", "Search record draft saved"
+    SEARCH_RECORDED = "search_recorded", "Search recorded"
+    SEARCH_CORRECTED = "search_corrected", "Search record corrected (a new version)"
     # pupils, their cards, photos and exemptions
     PUPIL_ADDED = "pupil_added", "Pupil added"
     PUPIL_UPDATED = "pupil_updated", "Pupil's details updated"

@@ -31,6 +31,13 @@ from kiosk.tables.school import (
     Slot,
     Staff,
 )
+from kiosk.tables.searches import (
+    DataOutcome,
+    ItemOutcome,
+    SearchItem,
+    SearchRecord,
+    SearchStatus,
+)
 
 __all__ = [
     "HELD",
@@ -47,11 +54,13 @@ __all__ = [
     "CustodyItem",
     "CustodyKind",
     "CustodyState",
+    "DataOutcome",
     "DayOut",
     "ExamCandidate",
     "ExamSession",
     "Exemption",
     "ExemptionCategory",
+    "ItemOutcome",
     "LockerCabinet",
     "LockerDoor",
     "LockerFault",
@@ -63,6 +72,9 @@ __all__ = [
     "PupilContact",
     "ReleasedTo",
     "Role",
+    "SearchItem",
+    "SearchRecord",
+    "SearchStatus",
     "Setting",
     "Slot",
     "Staff",

@@ -402,6 +402,11 @@ def _emergency_list(w: World) -> Call:
     return lambda a: _services("emergency").held_list(w.sessions, a)
 
 
+def _emergency_list_printed(w: World) -> Call:
+    printing = _services("kiosk.printing.emergency")
+    return lambda a: printing.save_held_list(w.sessions, a, w.config.export_dir)
+
+
 def _emergency_release(w: World) -> Call:
     return lambda a: _services("emergency").release_all(w.sessions, a, "fire alarm")
 
@@ -482,6 +487,56 @@ def _todays_reminders(w: World) -> Call:
     _booked(w)  # today, with a name: nothing to email, nothing changed
     store = KeyStore.for_config(w.config)
     return lambda a: _services("parent_mail").send_todays_reminders(w.sessions, a, store)
+def _search_form(w: World) -> Any:
+    from searching.forms import complete_form
+
+    return complete_form(w.pupil())
+
+
+def _draft_search(w: World) -> Call:
+    form = _search_form(w)
+    return lambda a: _services("search_records").save_draft(w.sessions, a, form)
+
+
+def _draft_search_again(w: World) -> Call:
+    form, records = _search_form(w), _services("search_records")
+    draft = records.save_draft(w.sessions, w.office, form).id
+    return lambda a: records.save_draft(w.sessions, a, form, draft)
+
+
+def _record_search(w: World) -> Call:
+    form = _search_form(w)
+    return lambda a: _services("search_records").record(w.sessions, a, form)
+
+
+def _complete_search(w: World) -> Call:
+    form, records = _search_form(w), _services("search_records")
+    draft = records.save_draft(w.sessions, w.office, form).id
+    return lambda a: records.record(w.sessions, a, form, draft)
+
+
+def _correct_search(w: World) -> Call:
+    form, records = _search_form(w), _services("search_records")
+    done = records.record(w.sessions, w.school.actors["senior"], form).id
+    return lambda a: records.correct(w.sessions, a, done, form, "a typing slip")
+
+
+def _search_list(w: World) -> Call:
+    return lambda a: _services("searches").search_list(w.sessions, a)
+
+
+def _search_detail(w: World) -> Call:
+    draft = _services("search_records").save_draft(w.sessions, w.office, _search_form(w)).id
+    return lambda a: _services("searches").search_detail(w.sessions, a, draft)
+
+
+def _export_searches(w: World) -> Call:
+    from kiosk.exports import ExportRequest
+
+    which = _export_request().which
+    out = w.config.export_dir / f"{w.name()}.xlsx"
+    request = ExportRequest("searches", "xlsx", which)
+    return lambda a: _services("kiosk.exports").run_export(w.sessions, a, request, out)
 
 
 def _case_list() -> list[Case]:
@@ -546,6 +601,7 @@ def _case_list() -> list[Case]:
         Case("device_items.set_usual_devices", A.SET_USUAL_DEVICES, _usual_devices),
         Case("device_items.give_back_some", A.COLLECT, _give_back_some),
         Case("emergency.held_list", A.EMERGENCY, _emergency_list),
+        Case("kiosk.printing.emergency.save_held_list", A.EMERGENCY, _emergency_list_printed),
         # Releasing every device would change the devices under the other cases: refusals.
         Case("emergency.release_all", A.EMERGENCY, _emergency_release, check_allowed=False),
         Case("emergency.confirm_given_back", A.COLLECT, _confirm_given_back, check_allowed=False),
@@ -570,6 +626,15 @@ def _case_list() -> list[Case]:
         Case("parent_mail.send_todays_reminders", A.RELEASE_TO_PARENT, _todays_reminders),
         Case("appointments.make_appointment", A.RELEASE_TO_PARENT, _appointment),
         Case("appointments.cancel_appointment", A.RELEASE_TO_PARENT, _cancel_appointment),
+        # issue 18: search and examination records
+        Case("search_records.save_draft", A.DRAFT_SEARCH, _draft_search),
+        Case("search_records.save_draft", A.DRAFT_SEARCH, _draft_search_again, "a draft again"),
+        Case("search_records.record", A.RECORD_SEARCH, _record_search),
+        Case("search_records.record", A.RECORD_SEARCH, _complete_search, "an office draft"),
+        Case("search_records.correct", A.RECORD_SEARCH, _correct_search),
+        Case("searches.search_list", A.DRAFT_SEARCH, _search_list),
+        Case("searches.search_detail", A.DRAFT_SEARCH, _search_detail),
+        Case("kiosk.exports.run_export", A.RECORD_SEARCH, _export_searches, "search records"),
     ]
 
 

@@ -98,6 +98,8 @@ class ReportsPanel(QWidget):
     def _build_form(self) -> QGridLayout:
         today = local_date(utcnow())
         self.report_box = choices(REPORT_CHOICES)
+        if not may(self.staff.role, Action.RECORD_SEARCH):  # safeguarding: seniors only
+            self.report_box.removeItem(self.report_box.findData("searches"))
         self.report_box.currentIndexChanged.connect(self._report_changed)
         self.format_box = choices(FORMAT_CHOICES)
         self.date_from = self._date_edit(school_year_start(today))
@@ -201,6 +203,7 @@ class ReportsPanel(QWidget):
     def _report_changed(self) -> None:
         summary = self.report_box.currentData() == "summary"
         self.format_box.setEnabled(not summary)
+        self.kind_box.setEnabled(self.report_box.currentData() != "searches")  # not devices
 
     def request(self) -> ExportRequest:
         report: Report = self.report_box.currentData()

@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import partial
 from html import escape
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -40,6 +41,8 @@ NOTE_LIMIT = 2000
 
 
 class ConfiscateTab(QWidget):
+    search_requested = Signal(object, int)  # (pupil, custody id): record a search
+
     def __init__(
         self,
         sessions: Sessions,
@@ -81,6 +84,11 @@ class ConfiscateTab(QWidget):
         right.addWidget(self.steps)
         right.addWidget(self.feedback)
         right.addWidget(self.letter)
+        self.searched: tuple[PupilSummary, int] | None = None  # the confiscation just recorded
+        self.search_button = QPushButton("Record a search for this confiscation…")
+        self.search_button.setVisible(False)
+        self.search_button.clicked.connect(self._search_requested)
+        right.addWidget(self.search_button)
         right.addStretch(1)
         right_box = side_panel(right, 600)
 
@@ -208,6 +216,7 @@ class ConfiscateTab(QWidget):
         self.form.setEnabled(pupil is not None)
         if pupil is not None:
             self.feedback.clear()
+            self.search_button.setVisible(False)
             self.refresh()
 
     # -- recording it
@@ -289,6 +298,13 @@ class ConfiscateTab(QWidget):
         )
         self.letter.start(info.id, email=not referred)
         self.do_not_examine.setChecked(False)
+        self.searched = (pupil, info.id)
+        self.search_button.setVisible(True)
+
+    def _search_requested(self) -> None:
+        self.search_button.setVisible(False)
+        if self.searched is not None:
+            self.search_requested.emit(*self.searched)
 
     def _clear_form(self) -> None:
         self.reason.setCurrentIndex(-1)
