@@ -3,14 +3,14 @@ the ID seen, whether the person was on the list, and the senior member of staff 
 authorised someone who was not (issue 18).
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0006"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

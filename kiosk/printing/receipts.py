@@ -287,8 +287,7 @@ def release_receipt(
 
 
 def _contact_list_rows(record: CustodyRecord) -> list[tuple[str, str]]:
-    """Whether the person was one of the pupil's contacts from the MIS (no rows for a
-    school that keeps none)."""
+    """Whether the person was one of the pupil's MIS contacts (none: the school keeps none)."""
     if record.released_to_listed:
         return [("Contact list", "One of the pupil's contacts who may collect")]
     if record.released_to_listed is False:

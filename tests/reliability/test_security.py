@@ -487,6 +487,8 @@ def _todays_reminders(w: World) -> Call:
     _booked(w)  # today, with a name: nothing to email, nothing changed
     store = KeyStore.for_config(w.config)
     return lambda a: _services("parent_mail").send_todays_reminders(w.sessions, a, store)
+
+
 def _search_form(w: World) -> Any:
     from searching.forms import complete_form
 

@@ -147,14 +147,6 @@ CUSTODY_FIELDS: tuple[Field, ...] = (
     Field(Column("Released to (name)", "text", 22, free_text=True), Custody.released_to_name),
     Field(Column("Relationship", "text", 13, free_text=True), Custody.released_to_relationship),
     Field(Column("ID seen", "bool", 8), Custody.id_seen, shown=FLAG),
-    # issue 18: the ID document, and whether the person was one of the pupil's MIS contacts
-    Field(Column("ID seen as", "text", 14, free_text=True), Custody.id_seen_as),
-    Field(Column("On contact list", "bool", 9), Custody.released_to_listed, shown=FLAG),
-    Field(
-        Column("Release authorised by", "text", 18, free_text=True),
-        _AUTHORISED_BY.name,
-        _AUTHORISER,
-    ),
     Field(Column("Kept overnight on", "date", 12), Custody.keep_overnight_on, shown=DAY),
     Field(Column("Reason", "text", 20, free_text=True), Confiscation.reason_category),
     Field(
@@ -164,6 +156,14 @@ CUSTODY_FIELDS: tuple[Field, ...] = (
     ),
     Field(Column("Devices", "text", 18), _DEVICE_KINDS),
     Field(Column("Release reason", "text", 24, free_text=True), _RELEASE_REASON),
+    # issue 18: the ID document, and whether the person was one of the pupil's MIS contacts
+    Field(Column("ID seen as", "text", 14, free_text=True), Custody.id_seen_as),
+    Field(Column("On contact list", "bool", 9), Custody.released_to_listed, shown=FLAG),
+    Field(
+        Column("Release authorised by", "text", 18, free_text=True),
+        _AUTHORISED_BY.name,
+        _AUTHORISER,
+    ),
     Field(Column("Card-less", "bool", 9), Custody.card_less, shown=_DAILY_FLAG),
     Field(Column("Late", "bool", 6), Custody.late, shown=_DAILY_FLAG),
     # issue 18: a confiscation nobody came for within the school's limit

@@ -1,7 +1,7 @@
 """The lists: held today, held overnight, confiscations awaiting a parent (with age in
-days, the unclaimed flag, the collection appointment and the emails sent), pupils
-expected but not handed in today, and exemptions. Sortable by any column, searchable by
-name, form, year or admission number."""
+days, the unclaimed flag, the collection appointment and the emails sent), confiscations
+collected lately (by whom), pupils expected but not handed in today, and exemptions.
+Sortable by any column, searchable by name, form, year or admission number."""
 
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ from PySide6.QtWidgets import (
 
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.services import appointments, console, exams, exemptions, school_day
+from kiosk.services import appointments, collected, console, exams, exemptions, school_day
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
 from kiosk.ui.staff import awaiting, models
+from kiosk.ui.staff.collected_list import collected_columns, collected_search
 from kiosk.ui.staff.common import Feedback, school_today, side_panel
 from kiosk.ui.staff.models import Column, RowsModel, SearchProxy
 from kiosk.ui.staff.parents_panel import ParentsPanel
@@ -69,6 +70,14 @@ LISTS = (
         awaiting.awaiting_search,
         "No confiscated devices are waiting for a parent or carer.",
         awaiting.awaiting_colour,  # unclaimed ones in red
+    ),
+    ListSpec(
+        "collected",
+        "Collected",
+        collected.recent,
+        collected_columns,
+        collected_search,
+        "No confiscated device has gone home with a parent or carer in the last 30 days.",
     ),
     ListSpec(
         "expected",
