@@ -13,6 +13,7 @@ import kiosk.cli_contacts
 import kiosk.cli_keys  # noqa: F401  (registers keys)
 import kiosk.cli_lockers as _cli_lockers  # noqa: F401  (registers lockers)
 import kiosk.cli_reports as _cli_reports  # noqa: F401  (registers export, purge, backup, restore)
+import kiosk.cli_setup as _cli_setup  # noqa: F401  (registers setup)
 from kiosk import (
     cli_core,  # noqa: F401  (registers run, demo, db, staff)
     cli_record,  # noqa: F401  (registers verify-log, audit-keys)

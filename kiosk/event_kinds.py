@@ -120,6 +120,7 @@ class EventKind(StrEnum):
     CARDS_REFUSED = "cards_refused", "Cards refused at the kiosk"
     HOME_TIME_LOOKUPS = "home_time_lookups", "Cards looked up at home time"
     SETTINGS_CHANGED = "settings_changed", "Settings changed"
+    SETUP_STEP = "setup_step", "Setup step marked done or skipped"
     EXPORT = "export", "Report exported"
     BACKUP_MADE = "backup_made", "Backup made"
     DATABASE_RESTORED = "database_restored", "Database restored from a backup"
@@ -157,9 +158,9 @@ KIOSK_EVENTS = frozenset(
 LEAVING_KIOSK_EVENTS = frozenset({EventKind.KIOSK_LEFT_FULL_SCREEN, EventKind.KIOSK_CLOSED})
 
 
-_WORDS = {kind.value: kind.words for kind in EventKind}
+WORDS_BY_KIND: dict[str, str] = {kind.value: kind.words for kind in EventKind}
 
 
 def event_words(kind: str) -> str:
     """The words for a stored kind; a kind this version does not know reads as itself."""
-    return _WORDS.get(kind) or kind.replace("_", " ").capitalize()
+    return WORDS_BY_KIND.get(kind) or kind.replace("_", " ").capitalize()

@@ -65,6 +65,8 @@ KINDS_ADDED_SINCE = frozenset(
         # issue 18: letters to parents, emails, collection appointments
         "letter_produced", "parent_email_sent", "parent_email_failed", "appointment_made",
         "appointment_cancelled", "letter_template_changed", "mail_settings_changed",
+        # issue 16: a setup step marked done or skipped
+        "setup_step",
         # issue 18: search and examination records
         "search_draft_saved", "search_recorded", "search_corrected",
     }

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from kiosk.clock import to_local, utcnow
+from kiosk.clock import moment_text, to_local, utcnow
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput, KioskError
 from kiosk.event_kinds import EventKind
@@ -28,6 +28,7 @@ from kiosk.services import audit
 from kiosk.services.audit import Actor
 from kiosk.services.common import require
 from kiosk.services.reports import governors
+from kiosk.services.reports.custody_log import KIND_WORDS
 from kiosk.services.reports.filter import LOG_TITLES, ZONE_NAME, LogKind, Progress, ReportFilter
 from kiosk.services.reports.reader import open_log
 
@@ -122,10 +123,10 @@ def _about(
         ("Period", which.words()),
         ("Year group", str(which.year_group) if which.year_group else "all"),
         ("Form", which.reg_group or "all"),
-        ("Kind", which.custody_kind or "all"),
+        ("Kind", KIND_WORDS.get(which.custody_kind or "", "all")),
         ("Rows", f"{rows:,}"),
         ("Times", f"school-local ({ZONE_NAME}), as Excel date-times"),
-        ("Exported", f"{to_local(utcnow()):%Y-%m-%d %H:%M:%S} ({ZONE_NAME})"),
+        ("Exported", f"{moment_text(to_local(utcnow()))} ({ZONE_NAME})"),
         ("Exported by", staff_name),
         ("School audit fingerprint", fingerprint or "not set up: the audit log is not signed"),
         ("Check a copy", "kiosk verify-log --db COPY --fingerprint FINGERPRINT"),

@@ -37,8 +37,20 @@ DEFAULTS: dict[str, str] = {
     # a confiscated device still held this many school-local days after it was taken is
     # flagged as unclaimed (lists, dashboard, exports)
     "unclaimed_days": "5",
+    # automatic backups kept: the newest of each of so many days, weeks, months (SQLite;
+    # kiosk.services.backup_rotation). Backups made by a person are never deleted by the kiosk.
+    "backup_keep_daily": "14",
+    "backup_keep_weekly": "8",
+    "backup_keep_monthly": "12",
 }
 PUBLIC_KEYS = frozenset(DEFAULTS)
+# a whole number in a range: (lowest, highest, what it counts)
+NUMBERS: dict[str, tuple[int, int, str]] = {
+    "backup_keep_daily": (1, 366, "days of automatic backups kept"),
+    "backup_keep_weekly": (0, 260, "weeks of automatic backups kept"),
+    "backup_keep_monthly": (0, 120, "months of automatic backups kept"),
+    "unclaimed_days": (1, 60, "days before a confiscated device is flagged unclaimed"),
+}
 
 
 @dataclass(frozen=True)
@@ -52,6 +64,8 @@ class SchoolSettings:
     sound: bool
     retention_days: int
     mode: str
+    # automatic backups kept (days, weeks, months): kiosk.services.backup_rotation
+    backups_kept: tuple[int, int, int] = (14, 8, 12)
 
 
 def ensure_install(sessions: Sessions, store: KeyStore | None = None) -> SchoolKeys:
@@ -112,6 +126,11 @@ def load(sessions: Sessions) -> SchoolSettings:
         sound=values["sound"] == "on",
         retention_days=int(values["retention_days"]),
         mode=values["mode"],
+        backups_kept=(
+            int(values["backup_keep_daily"]),
+            int(values["backup_keep_weekly"]),
+            int(values["backup_keep_monthly"]),
+        ),
     )
 
 
@@ -131,8 +150,11 @@ def _validate(key: str, value: str) -> str:
         raise InvalidInput("Sound is on or off.")
     if key == "slot_capacity" and not (value.isdigit() and 0 <= int(value) <= 10):
         raise InvalidInput("Slot capacity is a number of devices from 0 (no limit) to 10.")
-    if key == "unclaimed_days" and not (value.isdigit() and 1 <= int(value) <= 60):
-        raise InvalidInput("Unclaimed after is a number of days from 1 to 60.")
+    if key in NUMBERS:
+        lowest, highest, what = NUMBERS[key]
+        if not (value.isdigit() and lowest <= int(value) <= highest):
+            raise InvalidInput(f"{key} ({what}) is a whole number from {lowest} to {highest}.")
+        return str(int(value))
     if key == "mode" and value not in ("auto", "handin", "collection"):
         raise InvalidInput("Mode is auto, handin or collection.")
     if key == "school_code":

@@ -275,6 +275,10 @@ def _settings(changes: dict[str, str]) -> Callable[[World], Call]:
     return lambda w: lambda a: settings.update(w.sessions, a, changes)
 
 
+def _setup_step(w: World) -> Call:
+    return lambda a: _services("setup").mark_step(w.sessions, a, "times", "done")
+
+
 def _add_staff(w: World) -> Call:
     return lambda a: staff.add_staff(w.sessions, a, w.name(), "office", PIN)
 
@@ -574,6 +578,7 @@ def _case_list() -> list[Case]:
         Case("slot_admin.remove_slots", A.MANAGE_SLOTS, _slot_admin("remove_slots")),
         Case("settings.update", A.MANAGE_SETTINGS, _settings({"school_name": "Renamed"})),
         Case("settings.update", A.SET_MODE, _settings({"mode": "handin"}), "mode only"),
+        Case("setup.mark_step", A.MANAGE_SETTINGS, _setup_step),
         Case("staff.add_staff", A.MANAGE_STAFF, _add_staff),
         Case("staff.reset_pin", A.MANAGE_STAFF, _staff_change("reset_pin", PIN)),
         Case("staff.set_active", A.MANAGE_STAFF, _staff_change("set_active", False)),

@@ -50,6 +50,10 @@ OUTCOME_WORDS = {
     CustodyState.CANCELLED.value: "Hand-in undone",
     CustodyState.EMERGENCY_RELEASED.value: "Emergency: not confirmed back",
 }
+KIND_WORDS = {
+    CustodyKind.DAILY.value: "Daily hand-in",
+    CustodyKind.CONFISCATION.value: "Confiscation",
+}
 RELEASED_TO_WORDS = {ReleasedTo.PUPIL.value: "Pupil", ReleasedTo.PARENT.value: "Parent/carer"}
 SELF_SERVICE = "Kiosk (self-service)"
 
@@ -116,7 +120,7 @@ CUSTODY_FIELDS: tuple[Field, ...] = (
     Field(Column("Forename", "text", 14, free_text=True), _FORENAME, _PUPIL),
     Field(Column("Year", "int", 6), Pupil.year_group, _PUPIL),
     Field(Column("Form", "text", 7, free_text=True), Pupil.reg_group, _PUPIL),
-    Field(Column("Kind", "text", 12), Custody.kind, name="kind"),
+    Field(Column("Kind", "text", 14), Custody.kind, shown=words(KIND_WORDS), name="kind"),
     Field(Column("Outcome", "text", 16), Custody.state, shown=words(OUTCOME_WORDS), name="state"),
     Field(Column("Slot", "int", 6), Slot.number, _SLOT),
     Field(

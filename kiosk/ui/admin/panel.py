@@ -23,6 +23,7 @@ from kiosk.ui.admin.letters_page import LettersPage
 from kiosk.ui.admin.photos_page import PhotosPage
 from kiosk.ui.admin.roster_page import RosterPage
 from kiosk.ui.admin.settings_page import SettingsPage
+from kiosk.ui.admin.setup_guide import SetupGuide, SetupOverview
 from kiosk.ui.admin.slots_page import SlotsPage
 from kiosk.ui.admin.staff_page import StaffPage
 from kiosk.ui.background import Lane, shared_lane
@@ -58,6 +59,7 @@ class AdminPanel(QWidget):
         self.slots = SlotsPage(sessions, staff)
         self.settings = SettingsPage(sessions, staff)
         self.letters = LettersPage(sessions, staff, config)
+        self.setup = SetupOverview(sessions)
         sections: list[tuple[str, QWidget, Callable[[], None] | None]] = [
             ("Roster import", self.roster, None),
             ("Contacts import", self.contacts, None),
@@ -68,7 +70,10 @@ class AdminPanel(QWidget):
             ("Slots", self.slots, self.slots.reload),
             ("Settings", self.settings, self.settings.reload),
             ("Letters and email", self.letters, self.letters.reload),
+            ("Setup", self.setup, self.setup.reload),
         ]
+        self.titles = [name for name, _page, _on_show in sections]
+        self.guide = SetupGuide(sessions, staff, self.setup, self.show_named)
         self.stack = QStackedWidget()
         # The sections as a wrapping row above the page (a column beside it took 230 px
         # from pages that need the whole width of a 1024 px screen).
@@ -84,6 +89,7 @@ class AdminPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.strip)
+        layout.addWidget(self.guide.bar)
         layout.addWidget(self.stack, 1)
         self.strip.select(0)
 
@@ -91,6 +97,9 @@ class AdminPanel(QWidget):
     def lane(self) -> Lane:
         """Where this panel's long jobs run: the application's shared lane."""
         return shared_lane()
+
+    def show_named(self, title: str) -> None:
+        self.show_section(self.titles.index(title))
 
     def show_section(self, index: int) -> None:
         """Show a section, with its lists read afresh (another kiosk may have changed them)."""

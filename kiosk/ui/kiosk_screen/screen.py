@@ -32,7 +32,7 @@ from kiosk.clock import to_local, utcnow
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.db_limits import deadline
-from kiosk.services import settings
+from kiosk.services import settings, setup
 from kiosk.services.health import DEVICES
 from kiosk.services.probes import ProbeTally
 from kiosk.services.settings import SchoolSettings
@@ -101,6 +101,7 @@ class KioskScreen(
         self.staff_presence = StaffPresence()
         self.probe_tally = ProbeTally()
         self.school: SchoolSettings | None = None
+        self.ready = True  # until the records say otherwise (unknown: scans say why they fail)
         self.state = State.IDLE
         self.answer: Answer | None = None
         self._undo_of: Answer | None = None
@@ -189,16 +190,28 @@ class KioskScreen(
         try:
             with deadline(self.sessions.limits.job_s):  # a hung database delays the start
                 school = settings.load(self.sessions)  # by the deadline at most
+                ready = setup.kiosk_ready(self.sessions)
         except Exception as error:
             log_failure("Loading the settings", error)
             self._apply_settings(None)
             return
         self._apply_settings(school)
+        self.apply_ready(ready)
 
     def reload_settings(self) -> None:
+        """The settings, and whether the school is set up (both change from the console,
+        or from another kiosk)."""
         Op(self, "Reloading the settings", partial(settings.load, self.sessions)).success(
             self._apply_settings
         ).failure(lambda _failure: self._apply_settings(self.school)).run(self.lane)
+        ready = partial(setup.kiosk_ready, self.sessions)
+        Op(self, "Checking the setup", ready).success(self.apply_ready).run(self.lane)
+
+    def apply_ready(self, ready: bool) -> None:
+        """Until there are slots and pupils the screen says so, and looks no card up."""
+        self.ready = ready
+        self.idle_page.set_not_set_up(not ready)
+        self.top_bar.mode.setVisible(ready)  # no hand-in or home time to speak of yet
 
     def _apply_settings(self, school: SchoolSettings | None) -> None:
         self.school = school

@@ -101,6 +101,7 @@ class StaffConsole(QWidget):
         self.sessions, self.config = sessions, config
         self.bank = bank  # the kiosk's locker doors (one owner per serial port), if any
         self.staff: StaffMember | None = None
+        self.open_setup = False  # an admin's log-in opens Admin, Setup (a new school)
         self._specs: list[TabSpec] = []
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
@@ -173,7 +174,7 @@ class StaffConsole(QWidget):
         self.add_tab("Emergency", lambda staff: EmergencyTab(s, staff, c), {"senior", "admin"})
         self.add_tab("Exams", lambda staff: ExamsTab(s, staff, c), {"senior", "admin"})
         self.add_tab("Reports", lambda staff: ReportsPanel(s, staff, c), {"senior", "admin"})
-        self.add_tab("Admin", lambda staff: AdminPanel(s, staff, c), {"admin"})
+        self.add_tab("Admin", lambda staff: self._admin_panel(staff), {"admin"})
 
     def _confiscate_tab(self, staff: StaffMember) -> QWidget:
         tab = ConfiscateTab(self.sessions, staff, self.config)
@@ -190,6 +191,11 @@ class StaffConsole(QWidget):
         tab = ReleaseTab(self.sessions, staff, self.config)
         tab.bank = self.bank  # a release opens the slot's locker door, if it has one
         return tab
+
+    def _admin_panel(self, staff: StaffMember) -> QWidget:
+        panel = AdminPanel(self.sessions, staff, self.config)
+        panel.guide.open_tab = self.show_tab  # the setup's slots step links to Lockers
+        return panel
 
     def _dashboard(self, staff: StaffMember) -> QWidget:
         tab = DashboardTab(self.sessions, staff, self.config)
@@ -219,6 +225,12 @@ class StaffConsole(QWidget):
         if widget is not None:
             self.tabs.setCurrentWidget(widget)
         return widget
+
+    def show_setup(self) -> None:
+        """Admin, Setup, guided from the first step not done."""
+        panel = self.show_tab("Admin")
+        if isinstance(panel, AdminPanel):
+            panel.guide.start()
 
     def _tab_shown(self, index: int) -> None:
         widget = self.tabs.widget(index)
@@ -254,6 +266,8 @@ class StaffConsole(QWidget):
         self.tabs.setCurrentIndex(0)
         self.tabs.blockSignals(False)
         self.stack.setCurrentIndex(1)
+        if self.open_setup and member.role == "admin":
+            self.show_setup()
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)

@@ -23,7 +23,7 @@ from kiosk.config import load_config
 from kiosk.demo import DEMO_PINS
 from kiosk.errors import AccountLocked, WrongPin
 from kiosk.rules import PIN_HARD_LOCK_AT
-from kiosk.services import settings, slot_admin, staff
+from kiosk.services import backup_rotation, settings, slot_admin, staff
 from kiosk.services.roster_columns import Field
 from kiosk.ui.admin.panel import AdminPanel
 from kiosk.ui.style import STYLE_SHEET
@@ -435,6 +435,21 @@ def test_settings_are_saved_and_checked(panel, answers, sessions):
     settle_ops()
     assert page.feedback.text() == "Nothing was saved."
     assert settings.load(sessions).school_code == "KMA"
+
+
+def test_how_many_automatic_backups_are_kept_is_a_setting(panel, sessions):
+    page = panel.settings
+    settle_ops()
+    assert [spin.value() for spin in page.backups_kept.values()] == [14, 8, 12]
+    page.backups_kept["backup_keep_daily"].setValue(30)
+    page.backups_kept["backup_keep_monthly"].setValue(0)
+    page.save()
+    settle_ops()
+    assert page.feedback.text().startswith("Saved.")
+    assert settings.load(sessions).backups_kept == (30, 8, 0)
+    with sessions() as session:
+        assert backup_rotation.generations(session) == backup_rotation.Generations(30, 8, 0)
+    assert page.backups_kept["backup_keep_daily"].minimum() == 1  # at least a day's backup
 
 
 TOUCHED = (QPushButton, QLineEdit, QComboBox, QAbstractSpinBox, QCheckBox)
