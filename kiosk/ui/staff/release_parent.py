@@ -147,11 +147,11 @@ class ParentReleaseForm(QGroupBox):
 
     def _list_contacts(self, choices: ReleaseChoices, *, loading: bool = False) -> None:
         self.choices = choices
+        for old in self.group.buttons():  # now, not when deleted: no stale choice remains
+            self.group.removeButton(old)
         while self.contact_list.count():
             item = self.contact_list.takeAt(0)
             widget = item.widget() if item is not None else None
-            if isinstance(widget, QRadioButton):
-                self.group.removeButton(widget)
             if widget is not None:
                 widget.deleteLater()
         if loading:
@@ -170,8 +170,8 @@ class ParentReleaseForm(QGroupBox):
         self.someone_else = QRadioButton("Someone else")
         self.group.addButton(self.someone_else, SOMEONE_ELSE)
         self.contact_list.addWidget(self.someone_else)
-        self.someone_else.setVisible(bool(choices.contacts) or loading)
-        if not choices.may_collect:
+        self.someone_else.setVisible(bool(choices.contacts))
+        if not choices.may_collect and not loading:
             self.someone_else.setChecked(True)
         self._show_other()
 

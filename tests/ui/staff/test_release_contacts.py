@@ -179,3 +179,25 @@ def test_the_contacts_import_fits_each_screen(console, qtbot, artifacts, size):
     assert panel.contacts.import_button.isEnabled()
     shot(console, folder, "contacts_import", size)
     assert problems(console) == []
+
+
+def test_a_choice_made_for_one_pupil_is_never_carried_to_the_next(
+    console, qtbot, sessions, school, device
+):
+    pupil_id, custody_id = device
+    with sessions() as session:
+        other = session.scalars(select(Pupil.id).where(Pupil.upn == "K830000000003")).one()
+    other_custody = confiscation.confiscate(sessions, school.actors["office"], other, "other").id
+    tab, form = open_form(console, qtbot, school, pupil_id, custody_id)
+    click(qtbot, choice(form, "1. Mrs Aisling"))
+    click(qtbot, form.cancel)
+    console.handle_scan(school.card_texts[other])
+    settle()
+    click(qtbot, tab.release_buttons[other_custody])
+    qtbot.waitUntil(lambda: any(b.text().startswith("1. Priya") for b in form.group.buttons()))
+    assert form.group.checkedId() == -1 and form.chosen_contact() is None
+    form.id_document.setEditText("Passport")
+    form.id_seen.setChecked(True)
+    click(qtbot, form.confirm)
+    assert tab.feedback.text() == "Choose who is collecting."
+    assert record(sessions, other_custody).state == "held"
