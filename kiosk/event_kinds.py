@@ -55,6 +55,14 @@ class EventKind(StrEnum):
     EMERGENCY_RELEASE = "emergency_release", "All devices released in an emergency"
     RELEASED_IN_EMERGENCY = "released_in_emergency", "Released in an emergency"
     GIVEN_BACK_AFTER_EMERGENCY = "given_back_after_emergency", "Given back after an emergency"
+    # telling parents and arranging collection (issue 18)
+    LETTER_PRODUCED = "letter_produced", "Letter to parents produced"
+    PARENT_EMAIL_SENT = "parent_email_sent", "Email sent to a parent or carer"
+    PARENT_EMAIL_FAILED = "parent_email_failed", "Email to a parent or carer not sent"
+    APPOINTMENT_MADE = "appointment_made", "Collection appointment made"
+    APPOINTMENT_CANCELLED = "appointment_cancelled", "Collection appointment cancelled"
+    LETTER_TEMPLATE_CHANGED = "letter_template_changed", "Wording of the letter to parents changed"
+    MAIL_SETTINGS_CHANGED = "mail_settings_changed", "Email (SMTP) settings changed"
     # search and examination records (details: ids and outcomes, never the free text)
     SEARCH_DRAFT_SAVED = "search_draft_saved", "Search record draft saved"
     SEARCH_RECORDED = "search_recorded", "Search recorded"

@@ -34,6 +34,9 @@ DEFAULTS: dict[str, str] = {
     "mode": "auto",  # auto (by the times above), handin or collection
     # devices one slot holds; 0: a slot holds a pupil's day's items (phone, watch...)
     "slot_capacity": "0",
+    # a confiscated device still held this many school-local days after it was taken is
+    # flagged as unclaimed (lists, dashboard, exports)
+    "unclaimed_days": "5",
     # automatic backups kept: the newest of each of so many days, weeks, months (SQLite;
     # kiosk.services.backup_rotation). Backups made by a person are never deleted by the kiosk.
     "backup_keep_daily": "14",
@@ -46,6 +49,7 @@ NUMBERS: dict[str, tuple[int, int, str]] = {
     "backup_keep_daily": (1, 366, "days of automatic backups kept"),
     "backup_keep_weekly": (0, 260, "weeks of automatic backups kept"),
     "backup_keep_monthly": (0, 120, "months of automatic backups kept"),
+    "unclaimed_days": (1, 60, "days before a confiscated device is flagged unclaimed"),
 }
 
 

@@ -4,6 +4,7 @@ them all. The database itself enforces the custody rules that matter (see ``scho
 
 from kiosk.tables.base import NAMING, Base
 from kiosk.tables.contacts import Contact, PupilContact
+from kiosk.tables.letters import CollectionAppointment, ParentMessage
 from kiosk.tables.lockers import LockerCabinet, LockerDoor, LockerFault, LockerOpening
 from kiosk.tables.school import (
     HELD,
@@ -46,6 +47,7 @@ __all__ = [
     "AuditRedactionGrant",
     "Base",
     "Card",
+    "CollectionAppointment",
     "Confiscation",
     "Contact",
     "Custody",
@@ -64,6 +66,7 @@ __all__ = [
     "LockerFault",
     "LockerOpening",
     "OutReason",
+    "ParentMessage",
     "PinTries",
     "Pupil",
     "PupilContact",

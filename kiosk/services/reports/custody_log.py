@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
+from kiosk.clock import local_date, utcnow
+from kiosk.services import unclaimed
 from kiosk.services.reports.fields import (
     DAY,
     FLAG,
@@ -35,6 +38,7 @@ from kiosk.tables import (
     CustodyState,
     Pupil,
     ReleasedTo,
+    Setting,
     Slot,
     Staff,
 )
@@ -90,6 +94,24 @@ _DAILY_FLAG = Shown(
     {"confiscation": CustodyKind.CONFISCATION.value},
 )
 
+
+def _stored_time(value: Any) -> dt.datetime:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _unclaimed_flag(limit: Any, received: Any, released: Any, kind: str) -> bool | None:
+    """A confiscation held the school's unclaimed limit in school-local days or more (to
+    its release, or to now while it is held); None for a daily hand-in."""
+    if kind != CustodyKind.CONFISCATION.value:
+        return None
+    end = _stored_time(released) if released is not None else utcnow()
+    days = (local_date(end) - local_date(_stored_time(received))).days
+    return unclaimed.is_unclaimed(days, int(limit or unclaimed.DEFAULT_DAYS))
+
+
+_UNCLAIMED_LIMIT = select(Setting.value).where(Setting.key == unclaimed.SETTING).scalar_subquery()
+_UNCLAIMED = Shown("{flag}({v}, {received}, {released}, {kind})", {"flag": _unclaimed_flag})
+
 # The columns, in order, each with the value it reads and how that value is shown.
 CUSTODY_FIELDS: tuple[Field, ...] = (
     Field(Column("Record", "int", 8), Custody.id),
@@ -105,6 +127,7 @@ CUSTODY_FIELDS: tuple[Field, ...] = (
         Column(f"Received ({ZONE_NAME})", "datetime", 20),
         raw_time(Custody.received_at),
         shown=LOCAL_TIME,
+        name="received",
     ),
     Field(
         Column("Received by", "text", 18, free_text=True),
@@ -147,6 +170,8 @@ CUSTODY_FIELDS: tuple[Field, ...] = (
     ),
     Field(Column("Card-less", "bool", 9), Custody.card_less, shown=_DAILY_FLAG),
     Field(Column("Late", "bool", 6), Custody.late, shown=_DAILY_FLAG),
+    # issue 18: a confiscation nobody came for within the school's limit
+    Field(Column("Unclaimed", "bool", 10), _UNCLAIMED_LIMIT, shown=_UNCLAIMED),
 )
 
 

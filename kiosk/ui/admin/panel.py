@@ -19,6 +19,7 @@ from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.cards_page import CardsPage
 from kiosk.ui.admin.contacts_page import ContactsPage
 from kiosk.ui.admin.labels_page import LabelsPage
+from kiosk.ui.admin.letters_page import LettersPage
 from kiosk.ui.admin.photos_page import PhotosPage
 from kiosk.ui.admin.roster_page import RosterPage
 from kiosk.ui.admin.settings_page import SettingsPage
@@ -57,6 +58,7 @@ class AdminPanel(QWidget):
         self.staff_page = StaffPage(sessions, staff)
         self.slots = SlotsPage(sessions, staff)
         self.settings = SettingsPage(sessions, staff)
+        self.letters = LettersPage(sessions, staff, config)
         self.setup = SetupOverview(sessions)
         sections: list[tuple[str, QWidget, Callable[[], None] | None]] = [
             ("Roster import", self.roster, None),
@@ -67,6 +69,7 @@ class AdminPanel(QWidget):
             ("Staff", self.staff_page, self.staff_page.reload),
             ("Slots", self.slots, self.slots.reload),
             ("Settings", self.settings, self.settings.reload),
+            ("Letters and email", self.letters, self.letters.reload),
             ("Setup", self.setup, self.setup.reload),
         ]
         self.titles = [name for name, _page, _on_show in sections]

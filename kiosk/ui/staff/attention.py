@@ -1,6 +1,7 @@
 """On the dashboard, what needs a member of staff: slots to check empty after an undone
-hand-in (with the button that clears each), and probing at the kiosks today (cards
-refused, look-ups at home time), counted."""
+hand-in (with the button that clears each), probing at the kiosks today (cards refused,
+look-ups at home time), counted, today's collection appointments for confiscated devices,
+and the confiscated devices unclaimed beyond the school's limit."""
 
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ from functools import partial
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.clock import to_local
+from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.services import probes, slot_checks
+from kiosk.keystore import KeyStore
+from kiosk.services import appointments, parent_mail, probes, slot_checks, unclaimed
+from kiosk.services.appointments import TodaysAppointment
+from kiosk.services.parent_mail import MailReport
 from kiosk.services.probes import ProbeSummary
 from kiosk.services.slot_checks import SlotToCheck
 from kiosk.services.staff import StaffMember
@@ -24,28 +29,66 @@ from kiosk.ui.style import AMBER, RED
 class Attention:
     slots: list[SlotToCheck]
     probes: list[ProbeSummary]
+    collections: list[TodaysAppointment]
+    unclaimed: int
 
 
 def load_attention(sessions: Sessions) -> Attention:
-    return Attention(slot_checks.slots_to_check(sessions), probes.probes_today(sessions))
+    return Attention(
+        slot_checks.slots_to_check(sessions),
+        probes.probes_today(sessions),
+        appointments.appointments_today(sessions),
+        len(unclaimed.unclaimed(sessions)),
+    )
+
+
+def collection_words(attention: Attention) -> str:
+    lines = [
+        f"Collection today {t.appointment.at_time:%H:%M}: {t.appointment.who} for "
+        f"{t.device.pupil.display_name} ({t.device.pupil.reg_group}), slot {t.device.slot_number}"
+        + ("" if t.appointment.reminded_at else " (not reminded)")
+        for t in attention.collections
+    ]
+    if attention.unclaimed:
+        lines.append(
+            f"{attention.unclaimed} confiscated device{'s' if attention.unclaimed != 1 else ''}"
+            " unclaimed beyond the school's limit (Lists, Confiscations)"
+        )
+    return "\n".join(lines)
 
 
 class AttentionPanel(QWidget):
     """Hidden when there is nothing to say."""
 
-    def __init__(self, sessions: Sessions, staff: StaffMember, parent: QWidget | None = None):
+    def __init__(
+        self,
+        sessions: Sessions,
+        staff: StaffMember,
+        config: Config | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.sessions, self.staff = sessions, staff
+        self.store = KeyStore.for_config(config) if config is not None else None
+        self.remind_button = QPushButton("Email today's reminders")
+        self.remind_button.clicked.connect(self._remind)
         self.rows = QVBoxLayout()
         self.probing = QLabel("")
         self.probing.setWordWrap(True)
         self.probing.setStyleSheet(f"color: {RED}; font-size: 18px; font-weight: 700;")
+        self.collections = QLabel("")  # today's appointments, unclaimed devices
+        self.collections.setWordWrap(True)
+        self.collections.setStyleSheet(f"color: {AMBER}; font-size: 18px; font-weight: 700;")
         self.feedback = Feedback(collapsible=True)
         self.check_buttons: dict[int, QPushButton] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.rows)
         layout.addWidget(self.probing)
+        collections = QHBoxLayout()
+        collections.addWidget(self.collections, 1)
+        collections.addWidget(self.remind_button)
+        layout.addLayout(collections)
         layout.addWidget(self.feedback)
         self.setVisible(False)
 
@@ -68,7 +111,17 @@ class AttentionPanel(QWidget):
             else ""
         )
         self.probing.setVisible(bool(attention.probes))
-        self.setVisible(bool(attention.slots or attention.probes or self.feedback.text()))
+        self.collections.setText(collection_words(attention))
+        self.collections.setVisible(bool(self.collections.text()))
+        self.remind_button.setVisible(
+            self.store is not None
+            and any(
+                t.appointment.reminded_at is None and t.appointment.contact_id is not None
+                for t in attention.collections
+            )
+        )
+        shown = attention.slots or attention.probes or self.collections.text()
+        self.setVisible(bool(shown or self.feedback.text()))
 
     def _slot_row(self, slot: SlotToCheck) -> QWidget:
         row = QWidget()
@@ -92,6 +145,23 @@ class AttentionPanel(QWidget):
         Op(self, "Marking a slot checked", job).success(
             lambda _none: self._after_check(number)
         ).failure(lambda failure: self.feedback.error(failure.words)).run()
+
+    def _remind(self) -> None:
+        if self.store is None:
+            return
+        job = partial(
+            parent_mail.send_todays_reminders, self.sessions, self.staff.actor, self.store
+        )
+        self.feedback.note("Emailing today's reminders…")
+        Op(self, "Emailing today's reminders", job).success(self._reminded).failure(
+            lambda failure: self.feedback.error(failure.words)
+        ).run()
+
+    def _reminded(self, reports: list[tuple[int, MailReport]]) -> None:
+        words = " ".join(report.words() for _custody, report in reports)
+        failed = any(r.failed or r.not_sent_because for _c, r in reports)
+        (self.feedback.error if failed else self.feedback.ok)(words or "No reminders were due.")
+        self.refresh()
 
     def _after_check(self, number: int) -> None:
         self.feedback.ok(f"Slot {number} is in use again.")

@@ -34,6 +34,7 @@ from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
 from kiosk.ui.staff.common import Feedback, PupilHeader, attempt, side_panel
 from kiosk.ui.staff.models import RowsModel, SearchProxy
+from kiosk.ui.staff.parent_letters import LetterStatus
 
 AUTOMATIC = "Next free slot (reserved slots first)"
 NOTE_LIMIT = 2000
@@ -52,6 +53,7 @@ class ConfiscateTab(QWidget):
         super().__init__(parent)
         self.sessions, self.staff, self.config = sessions, staff, config
         self.feedback = Feedback()
+        self.letter = LetterStatus(sessions, staff, config)  # the letter to parents
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Scan a card, or type a name or admission number")
@@ -81,6 +83,7 @@ class ConfiscateTab(QWidget):
         right = QVBoxLayout()
         right.addWidget(self.steps)
         right.addWidget(self.feedback)
+        right.addWidget(self.letter)
         self.searched: tuple[PupilSummary, int] | None = None  # the confiscation just recorded
         self.search_button = QPushButton("Record a search for this confiscation…")
         self.search_button.setVisible(False)
@@ -288,10 +291,12 @@ class ConfiscateTab(QWidget):
         self.results.set_rows([])
         self.show_pupil(None)  # so a second tap cannot record the same confiscation twice
         self.refresh()
-        referred = " It has been referred to the DSL." if self.do_not_examine.isChecked() else ""
+        referred = self.do_not_examine.isChecked()
+        words = " It has been referred to the DSL." if referred else ""
         self.feedback.ok(
-            f"Recorded. Put {pupil.forename}'s device in slot {info.slot_number}.{referred}"
+            f"Recorded. Put {pupil.forename}'s device in slot {info.slot_number}.{words}"
         )
+        self.letter.start(info.id, email=not referred)
         self.do_not_examine.setChecked(False)
         self.searched = (pupil, info.id)
         self.search_button.setVisible(True)

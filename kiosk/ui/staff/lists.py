@@ -1,7 +1,7 @@
 """The lists: held today, held overnight, confiscations awaiting a parent (with age in
-days), confiscations collected lately (by whom), pupils expected but not handed in today,
-and exemptions. Sortable by any column, searchable by name, form, year or admission
-number."""
+days, the unclaimed flag, the collection appointment and the emails sent), confiscations
+collected lately (by whom), pupils expected but not handed in today, and exemptions.
+Sortable by any column, searchable by name, form, year or admission number."""
 
 from __future__ import annotations
 
@@ -23,13 +23,14 @@ from PySide6.QtWidgets import (
 
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.services import collected, console, exams, exemptions, school_day
+from kiosk.services import appointments, collected, console, exams, exemptions, school_day
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
-from kiosk.ui.staff import models
+from kiosk.ui.staff import awaiting, models
 from kiosk.ui.staff.collected_list import collected_columns, collected_search
-from kiosk.ui.staff.common import Feedback, school_today
+from kiosk.ui.staff.common import Feedback, school_today, side_panel
 from kiosk.ui.staff.models import Column, RowsModel, SearchProxy
+from kiosk.ui.staff.parents_panel import ParentsPanel
 from kiosk.ui.widgets.tab_strip import FlowLayout
 
 
@@ -41,6 +42,7 @@ class ListSpec:
     columns: Callable[[Callable[[], dt.date]], list[Column]]
     search: Callable[[Any], str]
     empty: str
+    colour: Callable[[Any], str | None] | None = None
 
 
 LISTS = (
@@ -63,10 +65,11 @@ LISTS = (
     ListSpec(
         "confiscations",
         "Confiscations",
-        console.confiscations_awaiting_parent,
-        models.confiscation_columns,
-        models.held_search,
+        appointments.awaiting_parent,
+        awaiting.awaiting_columns,
+        awaiting.awaiting_search,
         "No confiscated devices are waiting for a parent or carer.",
+        awaiting.awaiting_colour,  # unclaimed ones in red
     ),
     ListSpec(
         "collected",
@@ -111,6 +114,9 @@ LISTS = (
 )
 
 
+PARENTS_LIST = "confiscations"  # shown with the ParentsPanel beside it
+
+
 class ListsTab(QWidget):
     def __init__(
         self,
@@ -123,7 +129,8 @@ class ListsTab(QWidget):
         self.sessions, self.staff, self.config = sessions, staff, config
         self.specs = {spec.name: spec for spec in LISTS}
         self.models = {
-            spec.name: RowsModel(spec.columns(school_today), spec.search) for spec in LISTS
+            spec.name: RowsModel(spec.columns(school_today), spec.search, colour=spec.colour)
+            for spec in LISTS
         }
         self.proxies = {name: SearchProxy(model) for name, model in self.models.items()}
         self.current = LISTS[0].name
@@ -146,11 +153,22 @@ class ListsTab(QWidget):
         search_row.addWidget(self.search, 1)
         search_row.addWidget(self.count)
         self.table = models.make_table(self.proxies[self.current])
+        self.table.clicked.connect(self._tapped)
         self.feedback = Feedback()
+        # Beside the Confiscations list: the letter, the emails and the appointment.
+        self.parents = ParentsPanel(sessions, staff, config)
+        self.parents.changed.connect(self.refresh)
+        beside = QVBoxLayout()
+        beside.addWidget(self.parents)
+        self.parents_side = side_panel(beside, 480)
+        self.parents_side.setVisible(False)
+        body = QHBoxLayout()
+        body.addWidget(self.table, 1)
+        body.addWidget(self.parents_side)
         layout = QVBoxLayout(self)
         layout.addLayout(chooser)
         layout.addLayout(search_row)
-        layout.addWidget(self.table, 1)
+        layout.addLayout(body, 1)
         layout.addWidget(self.feedback)
         self.buttons[self.current].setChecked(True)
 
@@ -163,6 +181,7 @@ class ListsTab(QWidget):
             return False
         self.current = name
         self.buttons[name].setChecked(True)
+        self.parents_side.setVisible(name == PARENTS_LIST)
         self.table.setModel(self.proxy)
         self.proxy.set_search(self.search.text())
         self.refresh()
@@ -177,9 +196,17 @@ class ListsTab(QWidget):
 
     def _show_rows(self, name: str, rows: list[Any]) -> None:
         self.models[name].set_rows(rows)
+        if name == PARENTS_LIST and self.parents.chosen is not None:  # read afresh
+            chosen = self.parents.chosen.device.custody_id
+            self.parents.show_row(next((r for r in rows if r.device.custody_id == chosen), None))
         if name == self.current:  # not switched to another list meanwhile
             self.table.resizeColumnsToContents()
             self._show_count()
+
+    def _tapped(self) -> None:
+        if self.current == PARENTS_LIST:
+            self.parents.show_row(models.selected_row(self.table, self.proxy))
+            self.table.horizontalScrollBar().setValue(0)  # the name, not a cell, in view
 
     def _filter(self, text: str) -> None:
         self.proxy.set_search(text)

@@ -252,19 +252,6 @@ def overnight_columns(today: Callable[[], dt.date]) -> list[Column]:
     ]
 
 
-def confiscation_columns(today: Callable[[], dt.date]) -> list[Column]:
-    return [
-        *pupil_columns(lambda d: d.pupil),
-        Column("Slot", _slot, lambda d: d.slot_number or 0, True),
-        Column("Confiscated", lambda d: when_text(d.received_at, today()), lambda d: d.received_at),
-        Column(
-            "Age (days)", lambda d: str(d.age_days(today())), lambda d: d.age_days(today()), True
-        ),
-        Column("Reason", lambda d: d.reason_category or ""),
-        Column("DSL", lambda d: "Referred" if d.dsl_referred else ""),
-    ]
-
-
 def expected_columns() -> list[Column]:
     return [
         *pupil_columns(lambda p: p),
