@@ -68,6 +68,12 @@ def load_ladder(session: Session) -> Ladder:
     )
 
 
+def current_ladder(sessions: Sessions) -> Ladder:
+    """The school's rules and term starts, for the admin's editor."""
+    with sessions() as session:
+        return load_ladder(session)
+
+
 def standing_in(session: Session, pupil_id: int, now: dt.datetime) -> Standing:
     ladder = load_ladder(session)
     term = term_of(local_date(now), ladder.term_starts)

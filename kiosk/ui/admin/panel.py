@@ -18,6 +18,7 @@ from kiosk.db import Sessions
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.cards_page import CardsPage
 from kiosk.ui.admin.labels_page import LabelsPage
+from kiosk.ui.admin.ladder_page import LadderPage
 from kiosk.ui.admin.photos_page import PhotosPage
 from kiosk.ui.admin.roster_page import RosterPage
 from kiosk.ui.admin.settings_page import SettingsPage
@@ -54,6 +55,7 @@ class AdminPanel(QWidget):
         self.staff_page = StaffPage(sessions, staff)
         self.slots = SlotsPage(sessions, staff)
         self.settings = SettingsPage(sessions, staff)
+        self.ladder = LadderPage(sessions, staff)
         sections: list[tuple[str, QWidget, Callable[[], None] | None]] = [
             ("Roster import", self.roster, None),
             ("Photos", self.photos, None),
@@ -62,6 +64,7 @@ class AdminPanel(QWidget):
             ("Staff", self.staff_page, self.staff_page.reload),
             ("Slots", self.slots, self.slots.reload),
             ("Settings", self.settings, self.settings.reload),
+            ("Confiscation rules", self.ladder, self.ladder.reload),
         ]
         self.stack = QStackedWidget()
         # The sections as a wrapping row above the page (a column beside it took 230 px

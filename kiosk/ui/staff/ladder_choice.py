@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from html import escape
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QWidget
 
 from kiosk.services.escalation import REASON_LIMIT, Standing
@@ -19,6 +20,7 @@ class LadderChoice(QWidget):
         self.standing: Standing | None = None
         self.count = QLabel("")
         self.count.setWordWrap(True)
+        self.count.setTextFormat(Qt.TextFormat.PlainText)
         self.condition = QComboBox()
         for condition in Condition:
             words = condition.words[:1].upper() + condition.words[1:]
@@ -43,7 +45,7 @@ class LadderChoice(QWidget):
             self.count.setText("")
             self.condition.setCurrentIndex(0)
         else:
-            self.count.setText(escape(standing.words()))
+            self.count.setText(standing.words())
             self.condition.setCurrentIndex(self.condition.findData(standing.rule.value))
         self._changed()
 
