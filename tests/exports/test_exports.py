@@ -195,7 +195,7 @@ def test_the_xlsx_custody_log_has_typed_cells_a_frozen_header_and_filters(
     sheet = book["Custody log"]
     expected = expected_custody_rows(sessions, WEEK)
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:X{len(expected) + 1}"
+    assert sheet.auto_filter.ref == f"A1:AA{len(expected) + 1}"
     assert sheet["A1"].font.b and sheet["J1"].value == "Received (Europe/London)"
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert len(rows) == len(expected) == result.rows
