@@ -71,9 +71,9 @@ def _configure_export(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--kind",
-        choices=["custody", "audit"],
-        help="which log (csv/xlsx): one row per device stay (custody, the default), or every "
-        "audit event",
+        choices=["custody", "audit", "searches"],
+        help="which log (csv/xlsx): one row per device stay (custody, the default), every "
+        "audit event, or the search records (senior staff)",
     )
     parser.add_argument("--year", type=int, help="only pupils in this year group")
     parser.add_argument("--form", help="only pupils in this form, e.g. 7B")
@@ -111,7 +111,9 @@ class _Progress:
 
 
 @command(
-    "export", "Export the custody or audit log (CSV, XLSX) or the PDF summary.", _configure_export
+    "export",
+    "Export the custody or audit log or the search records (CSV, XLSX), or the PDF summary.",
+    _configure_export,
 )
 def export(ctx: Context, args: argparse.Namespace) -> int:
     from kiosk.exports import default_path, run_export

@@ -47,6 +47,10 @@ class EventKind(StrEnum):
     EMERGENCY_RELEASE = "emergency_release", "All devices released in an emergency"
     RELEASED_IN_EMERGENCY = "released_in_emergency", "Released in an emergency"
     GIVEN_BACK_AFTER_EMERGENCY = "given_back_after_emergency", "Given back after an emergency"
+    # search and examination records (details: ids and outcomes, never the free text)
+    SEARCH_DRAFT_SAVED = "search_draft_saved", "Search record draft saved"
+    SEARCH_RECORDED = "search_recorded", "Search recorded"
+    SEARCH_CORRECTED = "search_corrected", "Search record corrected (a new version)"
     # pupils, their cards, photos and exemptions
     PUPIL_ADDED = "pupil_added", "Pupil added"
     PUPIL_UPDATED = "pupil_updated", "Pupil's details updated"

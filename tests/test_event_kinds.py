@@ -60,6 +60,8 @@ KINDS_ADDED_SINCE = frozenset(
         "given_back_after_emergency",
         # issue 17: forgotten and lost cards, exam days
         "hand_in_without_card", "card_reported_lost", "exam_session_set",
+        # issue 18: search and examination records
+        "search_draft_saved", "search_recorded", "search_corrected",
     }
 )  # fmt: skip
 KIND_COLUMN_LENGTH = AuditEvent.__table__.c.kind.type.length

@@ -29,6 +29,13 @@ from kiosk.tables.school import (
     Slot,
     Staff,
 )
+from kiosk.tables.searches import (
+    DataOutcome,
+    ItemOutcome,
+    SearchItem,
+    SearchRecord,
+    SearchStatus,
+)
 
 __all__ = [
     "HELD",
@@ -43,11 +50,13 @@ __all__ = [
     "CustodyItem",
     "CustodyKind",
     "CustodyState",
+    "DataOutcome",
     "DayOut",
     "ExamCandidate",
     "ExamSession",
     "Exemption",
     "ExemptionCategory",
+    "ItemOutcome",
     "LockerCabinet",
     "LockerDoor",
     "LockerFault",
@@ -57,6 +66,9 @@ __all__ = [
     "Pupil",
     "ReleasedTo",
     "Role",
+    "SearchItem",
+    "SearchRecord",
+    "SearchStatus",
     "Setting",
     "Slot",
     "Staff",

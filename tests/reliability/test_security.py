@@ -413,6 +413,58 @@ def _lost_card(w: World) -> Call:
     )
 
 
+def _search_form(w: World) -> Any:
+    from searching.forms import complete_form
+
+    return complete_form(w.pupil())
+
+
+def _draft_search(w: World) -> Call:
+    form = _search_form(w)
+    return lambda a: _services("search_records").save_draft(w.sessions, a, form)
+
+
+def _draft_search_again(w: World) -> Call:
+    form, records = _search_form(w), _services("search_records")
+    draft = records.save_draft(w.sessions, w.office, form).id
+    return lambda a: records.save_draft(w.sessions, a, form, draft)
+
+
+def _record_search(w: World) -> Call:
+    form = _search_form(w)
+    return lambda a: _services("search_records").record(w.sessions, a, form)
+
+
+def _complete_search(w: World) -> Call:
+    form, records = _search_form(w), _services("search_records")
+    draft = records.save_draft(w.sessions, w.office, form).id
+    return lambda a: records.record(w.sessions, a, form, draft)
+
+
+def _correct_search(w: World) -> Call:
+    form, records = _search_form(w), _services("search_records")
+    done = records.record(w.sessions, w.school.actors["senior"], form).id
+    return lambda a: records.correct(w.sessions, a, done, form, "a typing slip")
+
+
+def _search_list(w: World) -> Call:
+    return lambda a: _services("searches").search_list(w.sessions, a)
+
+
+def _search_detail(w: World) -> Call:
+    draft = _services("search_records").save_draft(w.sessions, w.office, _search_form(w)).id
+    return lambda a: _services("searches").search_detail(w.sessions, a, draft)
+
+
+def _export_searches(w: World) -> Call:
+    from kiosk.exports import ExportRequest
+
+    which = _export_request().which
+    out = w.config.export_dir / f"{w.name()}.xlsx"
+    request = ExportRequest("searches", "xlsx", which)
+    return lambda a: _services("kiosk.exports").run_export(w.sessions, a, request, out)
+
+
 def _case_list() -> list[Case]:
     A = Action
     return [
@@ -480,6 +532,15 @@ def _case_list() -> list[Case]:
         Case("emergency.confirm_given_back", A.COLLECT, _confirm_given_back, check_allowed=False),
         Case("exams.set_exam", A.SET_EXAMS, _set_exam),
         Case("card_runs.replace_lost_card", A.PRINT_CARDS, _lost_card),
+        # issue 18: search and examination records
+        Case("search_records.save_draft", A.DRAFT_SEARCH, _draft_search),
+        Case("search_records.save_draft", A.DRAFT_SEARCH, _draft_search_again, "a draft again"),
+        Case("search_records.record", A.RECORD_SEARCH, _record_search),
+        Case("search_records.record", A.RECORD_SEARCH, _complete_search, "an office draft"),
+        Case("search_records.correct", A.RECORD_SEARCH, _correct_search),
+        Case("searches.search_list", A.DRAFT_SEARCH, _search_list),
+        Case("searches.search_detail", A.DRAFT_SEARCH, _search_detail),
+        Case("kiosk.exports.run_export", A.RECORD_SEARCH, _export_searches, "search records"),
     ]
 
 

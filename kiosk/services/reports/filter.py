@@ -18,7 +18,11 @@ BATCH = 10000
 ColumnType = Literal["int", "text", "datetime", "date", "bool"]
 Progress = Callable[[int, int], None]  # (rows done, rows in all); may raise to cancel
 LogKind = Literal["custody", "audit"]
-LOG_TITLES: dict[str, str] = {"custody": "Custody log", "audit": "Audit log"}
+LOG_TITLES: dict[str, str] = {
+    "custody": "Custody log",
+    "audit": "Audit log",
+    "searches": "Search records",
+}
 
 
 @dataclass(frozen=True)

@@ -98,6 +98,8 @@ class ReportsPanel(QWidget):
     def _build_form(self) -> QGridLayout:
         today = local_date(utcnow())
         self.report_box = choices(REPORT_CHOICES)
+        if not may(self.staff.role, Action.RECORD_SEARCH):  # safeguarding: seniors only
+            self.report_box.removeItem(self.report_box.findData("searches"))
         self.report_box.currentIndexChanged.connect(self._report_changed)
         self.format_box = choices(FORMAT_CHOICES)
         self.date_from = self._date_edit(school_year_start(today))
