@@ -51,6 +51,14 @@ class EventKind(StrEnum):
     SEARCH_DRAFT_SAVED = "search_draft_saved", "Search record draft saved"
     SEARCH_RECORDED = "search_recorded", "Search recorded"
     SEARCH_CORRECTED = "search_corrected", "Search record corrected (a new version)"
+    # telling parents and arranging collection (issue 18)
+    LETTER_PRODUCED = "letter_produced", "Letter to parents produced"
+    PARENT_EMAIL_SENT = "parent_email_sent", "Email sent to a parent or carer"
+    PARENT_EMAIL_FAILED = "parent_email_failed", "Email to a parent or carer not sent"
+    APPOINTMENT_MADE = "appointment_made", "Collection appointment made"
+    APPOINTMENT_CANCELLED = "appointment_cancelled", "Collection appointment cancelled"
+    LETTER_TEMPLATE_CHANGED = "letter_template_changed", "Wording of the letter to parents changed"
+    MAIL_SETTINGS_CHANGED = "mail_settings_changed", "Email (SMTP) settings changed"
     # pupils, their cards, photos and exemptions
     PUPIL_ADDED = "pupil_added", "Pupil added"
     PUPIL_UPDATED = "pupil_updated", "Pupil's details updated"

@@ -1,14 +1,14 @@
 """Search and examination records, and the things found in each (issue 18).
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0006"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -2,14 +2,14 @@
 why staff chose a condition other than the school's rule (issue 18).
 
 Revision ID: 0013
-Revises: 0006
+Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0006"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

@@ -37,6 +37,9 @@ DEFAULTS: dict[str, str] = {
     # the escalation ladder: the n-th confiscation in a term's release condition (ladder.py)
     "escalation_rules": ladder.DEFAULT_RULES,
     "term_starts": ladder.DEFAULT_TERM_STARTS,
+    # a confiscated device still held this many school-local days after it was taken is
+    # flagged as unclaimed (lists, dashboard, exports)
+    "unclaimed_days": "5",
 }
 PUBLIC_KEYS = frozenset(DEFAULTS)
 
@@ -131,6 +134,8 @@ def _validate(key: str, value: str) -> str:
         raise InvalidInput("Sound is on or off.")
     if key == "slot_capacity" and not (value.isdigit() and 0 <= int(value) <= 10):
         raise InvalidInput("Slot capacity is a number of devices from 0 (no limit) to 10.")
+    if key == "unclaimed_days" and not (value.isdigit() and 1 <= int(value) <= 60):
+        raise InvalidInput("Unclaimed after is a number of days from 1 to 60.")
     if key == "mode" and value not in ("auto", "handin", "collection"):
         raise InvalidInput("Mode is auto, handin or collection.")
     if key == "escalation_rules":

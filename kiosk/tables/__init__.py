@@ -3,6 +3,8 @@ imported here so that ``Base.metadata`` (Alembic's and the tests' view of the sc
 them all. The database itself enforces the custody rules that matter (see ``school``)."""
 
 from kiosk.tables.base import NAMING, Base
+from kiosk.tables.contacts import Contact, PupilContact
+from kiosk.tables.letters import CollectionAppointment, ParentMessage
 from kiosk.tables.lockers import LockerCabinet, LockerDoor, LockerFault, LockerOpening
 from kiosk.tables.school import (
     HELD,
@@ -45,7 +47,9 @@ __all__ = [
     "AuditRedactionGrant",
     "Base",
     "Card",
+    "CollectionAppointment",
     "Confiscation",
+    "Contact",
     "Custody",
     "CustodyItem",
     "CustodyKind",
@@ -62,8 +66,10 @@ __all__ = [
     "LockerFault",
     "LockerOpening",
     "OutReason",
+    "ParentMessage",
     "PinTries",
     "Pupil",
+    "PupilContact",
     "ReleasedTo",
     "Role",
     "SearchItem",

@@ -465,6 +465,56 @@ def _export_searches(w: World) -> Call:
     return lambda a: _services("kiosk.exports").run_export(w.sessions, a, request, out)
 
 
+def _letter_template(w: World) -> Call:
+    text = "Dear parent of {pupil_name},\n\nYour child's {device} is in the office."
+    return lambda a: _services("letters").update_template(w.sessions, a, text)
+
+
+def _record_letter(w: World) -> Call:
+    device = w.confiscation()
+    return lambda a: _services("letters").record_letter(w.sessions, a, device, "letter-1.pdf")
+
+
+def _mail_server(w: World) -> Call:
+    from kiosk.keystore import KeyStore
+
+    mail, store = _services("mail"), KeyStore.for_config(w.config)
+    return lambda a: mail.update_server(w.sessions, a, mail.MailServer(), store, password="")
+
+
+def _send_letter(w: World, *, referred: bool = False) -> Call:
+    from kiosk.keystore import KeyStore
+
+    device, store = w.confiscation(referred=referred), KeyStore.for_config(w.config)
+    send = _services("parent_mail").send_letter
+    return lambda a: send(w.sessions, a, device, store, b"%PDF-1.4", "letter.pdf")
+
+
+def _appointment(w: World) -> Call:
+    device, day = w.confiscation(), local_date(utcnow())
+    make = _services("appointments").make_appointment
+    return lambda a: make(w.sessions, a, device, day, dt.time(16, 0), "Pat Parent")
+
+
+def _booked(w: World) -> int:
+    device, day = w.confiscation(), local_date(utcnow())
+    make = _services("appointments").make_appointment
+    make(w.sessions, w.office, device, day, dt.time(16, 0), "Pat Parent")
+    return device
+
+
+def _cancel_appointment(w: World) -> Call:
+    device = _booked(w)
+    return lambda a: _services("appointments").cancel_appointment(w.sessions, a, device)
+
+
+def _send_reminder(w: World) -> Call:
+    from kiosk.keystore import KeyStore
+
+    device, store = _booked(w), KeyStore.for_config(w.config)
+    return lambda a: _services("parent_mail").send_reminder(w.sessions, a, device, store)
+
+
 def _case_list() -> list[Case]:
     A = Action
     return [
@@ -541,6 +591,20 @@ def _case_list() -> list[Case]:
         Case("searches.search_list", A.DRAFT_SEARCH, _search_list),
         Case("searches.search_detail", A.DRAFT_SEARCH, _search_detail),
         Case("kiosk.exports.run_export", A.RECORD_SEARCH, _export_searches, "search records"),
+        # issue 18: letters to parents, emails, collection appointments
+        Case("letters.update_template", A.MANAGE_SETTINGS, _letter_template),
+        Case("letters.record_letter", A.RELEASE_TO_PARENT, _record_letter),
+        Case("mail.update_server", A.MANAGE_SETTINGS, _mail_server),
+        Case("parent_mail.send_letter", A.RELEASE_TO_PARENT, _send_letter),
+        Case(
+            "parent_mail.send_letter",
+            A.RELEASE_DSL_REFERRED,
+            lambda w: _send_letter(w, referred=True),
+            "referred to the DSL",
+        ),
+        Case("parent_mail.send_reminder", A.RELEASE_TO_PARENT, _send_reminder),
+        Case("appointments.make_appointment", A.RELEASE_TO_PARENT, _appointment),
+        Case("appointments.cancel_appointment", A.RELEASE_TO_PARENT, _cancel_appointment),
     ]
 
 

@@ -1,0 +1,63 @@
+"""A pupil's contacts from the MIS, as the release and the letters to parents read them.
+The import that writes them is ``contacts_import``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiosk.db import Sessions
+from kiosk.tables import Contact, PupilContact
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    contact_id: int
+    name: str
+    relationship: str
+    priority: int  # 1 = first to call
+    parental_responsibility: bool
+    may_collect: bool
+    do_not_release: bool
+    email: str | None
+    telephone: str | None
+
+    @property
+    def may_receive_device(self) -> bool:
+        return self.may_collect and not self.do_not_release
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.relationship})"
+
+
+def for_pupil_in(session: Session, pupil_id: int) -> list[ContactRow]:
+    rows = session.execute(
+        select(PupilContact, Contact)
+        .join(Contact, Contact.id == PupilContact.contact_id)
+        .where(PupilContact.pupil_id == pupil_id)
+        .order_by(PupilContact.priority, Contact.name, Contact.id)
+    )
+    return [
+        ContactRow(
+            contact_id=contact.id,
+            name=contact.name,
+            relationship=link.relationship,
+            priority=link.priority,
+            parental_responsibility=link.parental_responsibility,
+            may_collect=link.may_collect,
+            do_not_release=link.do_not_release,
+            email=contact.email,
+            telephone=contact.telephone,
+        )
+        for link, contact in rows
+    ]
+
+
+def for_pupil(sessions: Sessions, pupil_id: int) -> list[ContactRow]:
+    """The pupil's contacts in priority order (1 first), barred ones included: callers
+    decide (a letter goes to those with parental responsibility, a release is refused to
+    one marked "do not release to")."""
+    with sessions() as session:
+        return for_pupil_in(session, pupil_id)
