@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from kiosk.clock import LocalClock, to_local, utcnow
 from kiosk.db import Sessions
 from kiosk.record import lines
-from kiosk.services import audit, settings
+from kiosk.services import audit, escalation, settings
+from kiosk.services.reports import ofsted
 from kiosk.services.reports.filter import BATCH, ReportFilter, local_date, pupil_filters, raw_time
 from kiosk.tables import Confiscation, Custody, CustodyKind, CustodyState, Pupil
 
@@ -55,6 +56,7 @@ class Summary:
     handed_to_police: int
     chain: audit.ChainReport
     fingerprint: str | None = None  # the school audit fingerprint the log claims, as printed
+    evidence: ofsted.Evidence | None = None  # the page for inspectors
 
     @property
     def handins(self) -> int:
@@ -75,6 +77,7 @@ class _Stay(NamedTuple):
     released: str | None
     marked_overnight: bool
     dsl_referred: bool
+    late: bool
 
 
 def _kept_overnight(stay: _Stay, today: str) -> bool:
@@ -91,6 +94,7 @@ def _kept_overnight(stay: _Stay, today: str) -> bool:
 class _Tally:
     closes: str  # "HH:MM"
     today: str  # "YYYY-MM-DD", school-local
+    evidence: ofsted.EvidenceTally
     per_day: Counter[dt.date] = field(default_factory=Counter)
     per_week: Counter[dt.date] = field(default_factory=Counter)
     per_year: Counter[int] = field(default_factory=Counter)
@@ -101,6 +105,8 @@ class _Tally:
     police: int = 0
 
     def add(self, stay: _Stay) -> None:
+        day = local_date(stay.received)
+        self.evidence.add(stay.pupil_ref, stay.year_group, stay.kind, stay.state, day, stay.late)
         if _kept_overnight(stay, self.today):
             self.overnight.append(_public(stay))
         if stay.kind == CustodyKind.DAILY.value:
@@ -141,6 +147,7 @@ def _summary_query(which: ReportFilter) -> Select[Any]:
             raw_time(Custody.released_at),
             Custody.keep_overnight_on,
             Confiscation.dsl_referred_at.is_not(None),
+            Custody.late,
         )
         .join(Pupil, Pupil.id == Custody.pupil_id)
         .outerjoin(Confiscation, Confiscation.custody_id == Custody.id)
@@ -176,11 +183,12 @@ def _repeated(tally: _Tally) -> tuple[RepeatedConfiscation, ...]:
 
 def _tally(session: Session, which: ReportFilter, closes: dt.time) -> _Tally:
     today = to_local(utcnow()).strftime("%Y-%m-%d")
-    tally = _Tally(closes=closes.strftime("%H:%M"), today=today)
+    terms = escalation.load_ladder(session).term_starts
+    tally = _Tally(closes.strftime("%H:%M"), today, ofsted.EvidenceTally(terms))
     clock = LocalClock()
     query = _summary_query(which).execution_options(yield_per=BATCH)
     for row in session.connection().execute(query):
-        ref, year, form, kind, state, received, released, overnight_on, dsl = row
+        ref, year, form, kind, state, received, released, overnight_on, dsl, late = row
         tally.add(
             _Stay(
                 ref,
@@ -192,6 +200,7 @@ def _tally(session: Session, which: ReportFilter, closes: dt.time) -> _Tally:
                 clock.text(released),
                 overnight_on is not None,
                 bool(dsl),
+                bool(late),
             )
         )
     return tally
@@ -213,6 +222,9 @@ def summary(sessions: Sessions, which: ReportFilter, *, verify_chain: bool = Tru
             tally = _tally(session, which, school.collection_closes)
             years = sorted(set(_year_groups(session, which)) | set(tally.per_year))
             fingerprint = lines.school_fingerprint(session.connection())
+            today = to_local(utcnow()).date()
+            evidence = ofsted.collect(session, which, tally.evidence, years, today)
+        evidence = ofsted.with_services(evidence, reader, which)
         chain = audit.verify(reader) if verify_chain else audit.ChainReport(True, 0, None, None)
     return Summary(
         school_name=school.school_name,
@@ -229,4 +241,5 @@ def summary(sessions: Sessions, which: ReportFilter, *, verify_chain: bool = Tru
         handed_to_police=tally.police,
         chain=chain,
         fingerprint=fingerprint,
+        evidence=evidence,
     )
