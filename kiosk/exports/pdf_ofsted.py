@@ -14,6 +14,7 @@ from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarC
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, PageBreak, Paragraph, Spacer, TableStyle
@@ -73,7 +74,7 @@ def _legend(names: Sequence[str], x: float, y: float, styles: Styles) -> Legend:
 
 def _compliance_table(evidence: Evidence, styles: Styles) -> Flowable:
     rows: list[Sequence[Any]] = [
-        ("Year", "Expected (pupil-days)", "Handed in", "Compliance", "Lowest week")
+        ("Year", "Expected", "Handed in", "Compliance", "Lowest week", "Not expected, in")
     ]
     for total in evidence.compliance_by_year:
         weeks = [c for c in evidence.compliance if c.year_group == total.year_group and c.expected]
@@ -88,11 +89,13 @@ def _compliance_table(evidence: Evidence, styles: Styles) -> Flowable:
                 f"{total.handed_in:,}",
                 _percent(total.percent),
                 low,
+                f"{total.others:,}",
             )
         )
-    widths = [0.14, 0.24, 0.18, 0.16, 0.28]
+    widths = [0.11, 0.14, 0.14, 0.15, 0.26, 0.2]
     made = table(rows, [WIDTH * w for w in widths], styles)
-    made.setStyle(TableStyle([("ALIGN", (1, 0), (3, -1), "RIGHT")]))
+    right = [("ALIGN", (1, 0), (3, -1), "RIGHT"), ("ALIGN", (5, 0), (5, -1), "RIGHT")]
+    made.setStyle(TableStyle(right))
     return made
 
 
@@ -114,6 +117,9 @@ def _compliance_chart(evidence: Evidence, styles: Styles) -> Drawing:
     for index in range(len(years)):
         chart.lines[index].strokeColor = _colour(index)
         chart.lines[index].strokeWidth = 1.4
+        chart.lines[index].symbol = makeMarker("FilledCircle", size=3, fillColor=_colour(index))
+    # a line needs two points: with fewer (one week, a year group seen once) only the dots
+    chart.joinedLines = int(all(sum(p is not None for p in line) >= 2 for line in chart.data))
     step = label_step(len(weeks))
     chart.categoryAxis.categoryNames = [
         f"{week:%d %b}" if i % step == 0 else "" for i, week in enumerate(weeks)
@@ -134,9 +140,10 @@ def _compliance(evidence: Evidence, styles: Styles) -> list[Flowable]:
     if not evidence.compliance_by_year or not any(c.expected for c in evidence.compliance):
         return [Paragraph("No hand-ins were recorded in this period.", styles.body)]
     explain = (
-        "Expected: each school day the kiosk took hand-ins, every pupil on roll who brings a "
-        "device and had no exemption that day. Handed in: pupils who handed a device in that "
-        "day (once each, however many devices)."
+        "Expected: pupil-days, on each school day the kiosk took hand-ins, of every pupil on "
+        "roll who brings a device and had no exemption that day. Handed in: those of them who "
+        "handed a device in that day (once each, however many devices). Not expected, in: "
+        "pupil-days of exempt pupils or pupils who bring no device who handed one in anyway."
     )
     return [
         Paragraph(explain, styles.small),

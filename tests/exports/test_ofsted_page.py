@@ -67,8 +67,8 @@ def _hand_ins(sessions, built: Built) -> None:
     office = built.school.actors["office"]
     for day in WEEK_A + WEEK_B:
         pupils = built.year7[: 6 if day == WEEK_A[2] else 5] + built.year8[:4]
-        if day == WEEK_A[0]:
-            pupils.append(built.leaver)
+        if day == WEEK_A[0]:  # the leaver; a pupil who brings no device hands one in
+            pupils += [built.leaver, built.year8[-1]]
         held = []
         for pupil in pupils:
             late = pupil == built.year7[4] and day == WEEK_A[4]
@@ -144,12 +144,14 @@ def test_the_evidence_figures_match_the_school_made(sessions, built):
     # Year 7: 8 pupils; one exempt in week A, another from week B: 7 expected a day.
     # Handed in: 5 a day, 6 on the Wednesday (the day out and back counts once).
     # Year 8: 7 bring a device, one of them exempt: 6, and the leaver before Wednesday.
-    weekly = {(c.year_group, c.week): (c.handed_in, c.expected) for c in evidence.compliance}
+    weekly = {
+        (c.year_group, c.week): (c.handed_in, c.expected, c.others) for c in evidence.compliance
+    }
     assert weekly == {
-        (7, WEEK_A[0]): (26, 35),
-        (7, WEEK_B[0]): (10, 14),
-        (8, WEEK_A[0]): (21, 32),
-        (8, WEEK_B[0]): (8, 12),
+        (7, WEEK_A[0]): (26, 35, 0),
+        (7, WEEK_B[0]): (10, 14, 0),
+        (8, WEEK_A[0]): (21, 32, 1),  # not expected: not counted as compliance
+        (8, WEEK_B[0]): (8, 12, 0),
     }
     year7, year8 = by_year(evidence.compliance_by_year, 7), by_year(evidence.compliance_by_year, 8)
     assert (year7.handed_in, year7.expected) == (36, 49)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from kiosk.clock import LocalClock, to_local, utcnow
 from kiosk.db import Sessions
 from kiosk.record import lines
-from kiosk.services import audit, escalation, settings
+from kiosk.services import audit, settings
 from kiosk.services.reports import ofsted
 from kiosk.services.reports.filter import BATCH, ReportFilter, local_date, pupil_filters, raw_time
 from kiosk.tables import Confiscation, Custody, CustodyKind, CustodyState, Pupil
@@ -183,8 +183,7 @@ def _repeated(tally: _Tally) -> tuple[RepeatedConfiscation, ...]:
 
 def _tally(session: Session, which: ReportFilter, closes: dt.time) -> _Tally:
     today = to_local(utcnow()).strftime("%Y-%m-%d")
-    terms = escalation.load_ladder(session).term_starts
-    tally = _Tally(closes.strftime("%H:%M"), today, ofsted.EvidenceTally(terms))
+    tally = _Tally(closes.strftime("%H:%M"), today, ofsted.start(session, which))
     clock = LocalClock()
     query = _summary_query(which).execution_options(yield_per=BATCH)
     for row in session.connection().execute(query):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date
 from kiosk.db import Sessions
-from kiosk.services import searches, unclaimed
+from kiosk.services import escalation, searches, unclaimed
 from kiosk.services.day_outs import reason_words
 from kiosk.services.exemptions import CATEGORY_WORDS
 from kiosk.services.ladder import Term, TermStart, term_of, terms_between
@@ -47,6 +47,7 @@ class Compliance:
     week: dt.date | None
     handed_in: int
     expected: int
+    others: int = 0  # handed in though not expected (exempt, or brings no device)
 
     @property
     def percent(self) -> float | None:
@@ -100,7 +101,10 @@ class EvidenceTally:
     """What the evidence needs from each custody row of the governors' pass."""
 
     term_starts: tuple[TermStart, ...]
+    roll: _Roll
     handed: Counter[tuple[dt.date, int]] = field(default_factory=Counter)  # (day, year)
+    others: Counter[tuple[dt.date, int]] = field(default_factory=Counter)  # not expected
+    days: set[dt.date] = field(default_factory=set)  # school days: the kiosk took hand-ins
     late_week: Counter[dt.date] = field(default_factory=Counter)
     late_year: Counter[int] = field(default_factory=Counter)
     per_term: Counter[tuple[dt.date, int]] = field(default_factory=Counter)  # (term, year)
@@ -125,7 +129,9 @@ class EvidenceTally:
             self._day, self._seen = day, set()
         if ref not in self._seen:  # a pupil-day counts once (out and back, several slots)
             self._seen.add(ref)
-            self.handed[(day, year)] += 1
+            self.days.add(day)
+            counted = self.others if self.roll.excused(ref, day) else self.handed
+            counted[(day, year)] += 1
         if late:
             self.late_week[week_of(day)] += 1
             self.late_year[year] += 1
@@ -150,6 +156,15 @@ class _Roll:
     on_roll_now: Counter[int]  # every pupil on roll today, by year
     all_leavers: tuple[tuple[int, dt.date], ...]
     exempt: tuple[tuple[int, dt.date, dt.date | None], ...]  # (year, from, to incl.)
+    # pupils not always expected, by admission number: None brings no device; else the
+    # days they were exempt
+    excusals: dict[str, tuple[tuple[dt.date, dt.date | None], ...] | None]
+
+    def excused(self, ref: str, day: dt.date) -> bool:
+        if ref not in self.excusals:
+            return False
+        spans = self.excusals[ref]
+        return spans is None or any(a <= day and (b is None or day <= b) for a, b in spans)
 
     def expected(self, day: dt.date, year: int) -> int:
         count = self.always[year] + sum(1 for y, left in self.leavers if y == year and left > day)
@@ -167,7 +182,14 @@ class _Roll:
 
 
 def _pupils(which: ReportFilter) -> Any:
-    query = select(Pupil.id, Pupil.year_group, Pupil.active, Pupil.left_on, Pupil.brings_device)
+    query = select(
+        Pupil.id,
+        Pupil.admission_number,
+        Pupil.year_group,
+        Pupil.active,
+        Pupil.left_on,
+        Pupil.brings_device,
+    )
     if which.year_group is not None:
         query = query.where(Pupil.year_group == which.year_group)
     if which.reg_group:
@@ -178,9 +200,13 @@ def _pupils(which: ReportFilter) -> Any:
 def _roll(session: Session, which: ReportFilter) -> _Roll:
     always: Counter[int] = Counter()
     now: Counter[int] = Counter()
-    leavers, all_leavers, years = [], [], {}
-    for pupil_id, year, active, left_on, brings in session.execute(_pupils(which)):
+    leavers, all_leavers, years, refs = [], [], {}, {}
+    excusals: dict[str, tuple[tuple[dt.date, dt.date | None], ...] | None] = {}
+    for pupil_id, ref, year, active, left_on, brings in session.execute(_pupils(which)):
         years[pupil_id] = (year, brings and (active or left_on is not None))
+        refs[pupil_id] = ref
+        if not brings:
+            excusals[ref] = None
         if active:
             now[year] += 1
             always[year] += bool(brings)
@@ -199,22 +225,29 @@ def _roll(session: Session, which: ReportFilter) -> _Roll:
                 ended = local_date(ended_at) - dt.timedelta(days=1)
                 last = ended if last is None else min(last, ended)
             exempt.append((year, starts, last))
-    return _Roll(always, tuple(leavers), now, tuple(all_leavers), tuple(exempt))
+            ref = refs[pupil_id]
+            excusals[ref] = (*(excusals.get(ref) or ()), (starts, last))
+    return _Roll(always, tuple(leavers), now, tuple(all_leavers), tuple(exempt), excusals)
+
+
+def start(session: Session, which: ReportFilter) -> EvidenceTally:
+    """An empty tally for the governors' pass: the school's terms and who was expected."""
+    return EvidenceTally(escalation.load_ladder(session).term_starts, _roll(session, which))
 
 
 def _compliance(
     tally: EvidenceTally, roll: _Roll, years: Iterable[int]
 ) -> tuple[tuple[Compliance, ...], tuple[Compliance, ...]]:
-    school_days = sorted({day for day, _year in tally.handed})
-    weekly: defaultdict[tuple[dt.date, int], list[int]] = defaultdict(lambda: [0, 0])
-    for day in school_days:
+    weekly: defaultdict[tuple[dt.date, int], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for day in sorted(tally.days):
         for year in years:
             cell = weekly[(week_of(day), year)]
             cell[0] += tally.handed[(day, year)]
             cell[1] += roll.expected(day, year)
+            cell[2] += tally.others[(day, year)]
     by_week = tuple(
-        Compliance(year, week, handed, expected)
-        for (week, year), (handed, expected) in sorted(weekly.items())
+        Compliance(year, week, handed, expected, others)
+        for (week, year), (handed, expected, others) in sorted(weekly.items())
     )
     totals = tuple(
         Compliance(
@@ -222,6 +255,7 @@ def _compliance(
             None,
             sum(c.handed_in for c in by_week if c.year_group == year),
             sum(c.expected for c in by_week if c.year_group == year),
+            sum(c.others for c in by_week if c.year_group == year),
         )
         for year in years
     )
@@ -311,7 +345,7 @@ def collect(
 ) -> Evidence:
     """The evidence from the pass's tally and the small queries (searches and unclaimed
     devices are added by the caller, from their own services)."""
-    roll = _roll(session, which)
+    roll = tally.roll
     by_week, by_year = _compliance(tally, roll, years)
     last = min(which.date_to, today)
     if which.date_from <= last:  # a term with no confiscations shows as zeros
