@@ -4,7 +4,9 @@ and bad settings refused in words. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 
 import pytest
@@ -13,8 +15,10 @@ from sqlalchemy import select
 
 from kiosk.clock import start_of_local_day
 from kiosk.errors import InvalidInput, NotAuthorised
+from kiosk.exports import ExportRequest, run_export
 from kiosk.services import confiscation, escalation, ladder, settings
 from kiosk.services.ladder import Condition, TermStart, term_of
+from kiosk.services.reports.filter import ReportFilter
 from kiosk.tables import AuditEvent, Confiscation
 
 AUTUMN_DAYS = [
@@ -154,3 +158,24 @@ def test_terms_from_repeating_and_dated_starts():
     assert [ladder.ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101)] == [
         "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st",
     ]  # fmt: skip
+
+
+def test_the_custody_log_shows_each_confiscations_step_and_condition(sessions, school, tmp_path):
+    pupil = school.pupil_ids[4]
+    confiscate_on(sessions, school, pupil, AUTUMN_DAYS[0])
+    confiscate_on(
+        sessions, school, pupil, AUTUMN_DAYS[1], release_condition="parent", condition_reason="Dad"
+    )
+    out = tmp_path / "custody.csv"
+    which = ReportFilter(AUTUMN_DAYS[0], AUTUMN_DAYS[1], custody_kind="confiscation")
+    run_export(sessions, school.actors["senior"], ExportRequest("custody", "csv", which), out)
+    rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"), newline="")))
+    header = rows[0]
+    picked = [
+        header.index(title)
+        for title in ("Step this term", "Release condition", "Condition differs from rule because")
+    ]
+    assert [[row[i] for i in picked] for row in rows[1:]] == [
+        ["1", "End of day", ""],
+        ["2", "Parent collects", "Dad"],
+    ]
