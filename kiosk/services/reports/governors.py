@@ -80,8 +80,13 @@ class _Stay(NamedTuple):
     late: bool
 
 
+# the values compared on every row of a year's pass, looked up once
+_CANCELLED, _DAILY = CustodyState.CANCELLED.value, CustodyKind.DAILY.value
+_POLICE = CustodyState.HANDED_TO_POLICE.value
+
+
 def _kept_overnight(stay: _Stay, today: str) -> bool:
-    if stay.state == CustodyState.CANCELLED.value:
+    if stay.state == _CANCELLED:
         return False
     if stay.marked_overnight:
         return True
@@ -103,32 +108,33 @@ class _Tally:
     late: list[DeviceStay] = field(default_factory=list)
     dsl: int = 0
     police: int = 0
+    days: dict[str, dt.date] = field(default_factory=dict)  # "YYYY-MM-DD": its date
 
     def add(self, stay: _Stay) -> None:
-        day = local_date(stay.received)
+        text = stay.received[:10]
+        day = self.days.get(text) or self.days.setdefault(text, local_date(text))
         self.evidence.add(stay.pupil_ref, stay.year_group, stay.kind, stay.state, day, stay.late)
         if _kept_overnight(stay, self.today):
             self.overnight.append(_public(stay))
-        if stay.kind == CustodyKind.DAILY.value:
-            self._daily(stay)
+        if stay.kind == _DAILY:
+            self._daily(stay, day)
         else:
-            self._confiscation(stay)
+            self._confiscation(stay, day)
 
-    def _daily(self, stay: _Stay) -> None:
-        if stay.state == CustodyState.CANCELLED.value:
+    def _daily(self, stay: _Stay, day: dt.date) -> None:
+        if stay.state == _CANCELLED:
             return
-        self.per_day[local_date(stay.received)] += 1
+        self.per_day[day] += 1
         released = stay.released
         if released and released[:10] == stay.received[:10] and released[11:16] > self.closes:
             self.late.append(_public(stay))
 
-    def _confiscation(self, stay: _Stay) -> None:
-        day = local_date(stay.received)
+    def _confiscation(self, stay: _Stay, day: dt.date) -> None:
         self.per_week[day - dt.timedelta(days=day.weekday())] += 1
         self.per_year[stay.year_group] += 1
         self.by_pupil[stay.pupil_ref].append(stay)
         self.dsl += stay.dsl_referred
-        self.police += stay.state == CustodyState.HANDED_TO_POLICE.value
+        self.police += stay.state == _POLICE
 
 
 def _public(stay: _Stay) -> DeviceStay:

@@ -115,23 +115,21 @@ class EvidenceTally:
     _seen: set[str] = field(default_factory=set)  # pupils handed in on ``_day``
 
     def add(self, ref: str, year: int, kind: str, state: str, day: dt.date, late: bool) -> None:
+        """One custody of the pass; rows come in time order, so one day at a time."""
         if state == CANCELLED:
             return
-        if kind == DAILY:
-            self._daily(ref, year, day, late)
-        else:
+        if kind != DAILY:
             term = self._term(day)
             self.per_term[(term.starts, year)] += 1
             self.per_pupil[(term.starts, year, ref)] += 1
-
-    def _daily(self, ref: str, year: int, day: dt.date, late: bool) -> None:
-        if day != self._day:  # rows come in time order: one day at a time
+            return
+        if day != self._day:
             self._day, self._seen = day, set()
+            self.days.add(day)
         if ref not in self._seen:  # a pupil-day counts once (out and back, several slots)
             self._seen.add(ref)
-            self.days.add(day)
-            counted = self.others if self.roll.excused(ref, day) else self.handed
-            counted[(day, year)] += 1
+            excused = ref in self.roll.excusals and self.roll.excused(ref, day)
+            (self.others if excused else self.handed)[(day, year)] += 1
         if late:
             self.late_week[week_of(day)] += 1
             self.late_year[year] += 1
@@ -181,6 +179,15 @@ class _Roll:
         )
 
 
+def _of_pupils(query: Any, which: ReportFilter) -> Any:
+    """``query`` kept to the year group and form asked for (its kind filter is the logs')."""
+    if which.year_group is not None:
+        query = query.where(Pupil.year_group == which.year_group)
+    if which.reg_group:
+        query = query.where(func.upper(Pupil.reg_group) == which.reg_group)
+    return query
+
+
 def _pupils(which: ReportFilter) -> Any:
     query = select(
         Pupil.id,
@@ -190,11 +197,7 @@ def _pupils(which: ReportFilter) -> Any:
         Pupil.left_on,
         Pupil.brings_device,
     )
-    if which.year_group is not None:
-        query = query.where(Pupil.year_group == which.year_group)
-    if which.reg_group:
-        query = query.where(func.upper(Pupil.reg_group) == which.reg_group)
-    return query.where(Pupil.purged_at.is_(None))
+    return _of_pupils(query, which).where(Pupil.purged_at.is_(None))
 
 
 def _roll(session: Session, which: ReportFilter) -> _Roll:
@@ -297,10 +300,7 @@ def _day_outs(session: Session, which: ReportFilter) -> tuple[tuple[str, int], .
         .where(DayOut.out_at >= which.starts, DayOut.out_at < which.ends)
         .group_by(DayOut.reason)
     )
-    if which.year_group is not None:
-        query = query.where(Pupil.year_group == which.year_group)
-    if which.reg_group:
-        query = query.where(func.upper(Pupil.reg_group) == which.reg_group)
+    query = _of_pupils(query, which)
     found = [(reason_words(reason), int(count)) for reason, count in session.execute(query)]
     return tuple(sorted(found, key=lambda pair: (-pair[1], pair[0])))
 
@@ -325,10 +325,7 @@ def _exemptions(
             (Exemption.ends_on.is_(None)) | (Exemption.ends_on >= today),
         )
     )
-    if which.year_group is not None:
-        query = query.where(Pupil.year_group == which.year_group)
-    if which.reg_group:
-        query = query.where(func.upper(Pupil.reg_group) == which.reg_group)
+    query = _of_pupils(query, which)
     rows = [
         ExemptionInForce(ref, year, form, CATEGORY_WORDS.get(category, category), starts, ends)
         for ref, year, form, category, starts, ends in session.execute(query)
