@@ -357,6 +357,7 @@ def test_an_admin_unlocks_an_account_locked_by_wrong_pins(qtbot, panel, sessions
         at += getattr(error.value, "wait", dt.timedelta(0))
     page = panel.staff_page
     page.reload()
+    settle_ops()
     page.choose("Olivia Office")
     row = next(m for m in page.model.rows if m.name == "Olivia Office")
     assert row.locked and not page.unlock_button.isHidden()
@@ -364,6 +365,7 @@ def test_an_admin_unlocks_an_account_locked_by_wrong_pins(qtbot, panel, sessions
     settle_ops()
     assert page.feedback.text() == "Olivia Office is unlocked and can log in again."
     assert staff.check_pin(sessions, office.id, DEMO_PINS["office"], terminal=KIOSK, now=at)
+    settle_ops()
     page.choose("Olivia Office")
     assert page.unlock_button.isHidden()
 
@@ -486,7 +488,9 @@ def test_a_lost_card_prints_a_new_one_singly_and_the_old_one_is_refused(
     page = panel.cards
     page.scope_buttons[0].click()
     pupil = pupils.summary(sessions, school.pupil_ids[4])
+    settle_ops()
     page.search_box.setText(pupil.surname)
+    settle_ops()
     view = page.pupils_view
     row = next(
         i for i in range(page.pupils_model.rowCount()) if page.pupils_model.row(i).id == pupil.id
