@@ -131,7 +131,8 @@ def correct(
         raise InvalidInput("Say why the record is being corrected.")
     with sessions.begin() as session:
         staff = require(session, actor, Action.RECORD_SEARCH)
-        old = session.get(SearchRecord, record_id)
+        # locked: a second correction at the same moment waits, then finds this one's
+        old = session.get(SearchRecord, record_id, with_for_update=True)
         if old is None or old.status != SearchStatus.FINAL.value:
             raise InvalidInput("Only a recorded search can be corrected.")
         if _newer_version(session, old):
@@ -180,7 +181,9 @@ def _linked(session: Session, custody_id: int | None) -> LinkedDevice | None:
 
 
 def _own_draft(session: Session, staff: Staff, draft_id: int) -> SearchRecord:
-    row = session.get(SearchRecord, draft_id)
+    # locked (PostgreSQL; SQLite's writers queue anyway): a draft recorded twice at once is
+    # recorded once, and the second is told it is no longer open
+    row = session.get(SearchRecord, draft_id, with_for_update=True)
     if row is None or row.status != SearchStatus.DRAFT.value:
         raise InvalidInput("That draft is not open any more (it may have been recorded).")
     if not may(staff.role, Action.RECORD_SEARCH) and row.created_by_id != staff.id:
@@ -263,6 +266,8 @@ def content_digest(row: SearchRecord) -> str:
         "version": row.version,
         "supersedes_id": row.supersedes_id,
         "correction_reason": row.correction_reason,
+        "created_at": _plain(row.created_at),
+        "created_by_id": row.created_by_id,
         "finalised_at": _plain(row.finalised_at),
         "finalised_by_id": row.finalised_by_id,
         "items": [[i.position, i.description, i.outcome] for i in row.items],

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput, NotAuthorised
@@ -27,6 +27,8 @@ from kiosk.services.common import (
 )
 from kiosk.tables import (
     AuditEvent,
+    Confiscation,
+    Custody,
     DataOutcome,
     ItemOutcome,
     Pupil,
@@ -178,6 +180,7 @@ def search_list(sessions: Sessions, actor: Actor) -> SearchList:
         shown = or_(and_(*current_finals()), drafts) if senior else drafts
         query = (
             select(SearchRecord, *SUMMARY_COLUMNS)
+            .options(selectinload(SearchRecord.items))
             .join(Pupil, Pupil.id == SearchRecord.pupil_id)
             .where(shown, Pupil.purged_at.is_(None))
             .order_by(SearchRecord.searched_at.desc(), SearchRecord.id.desc())
@@ -185,7 +188,7 @@ def search_list(sessions: Sessions, actor: Actor) -> SearchList:
         if not senior:
             query = query.where(SearchRecord.created_by_id == staff.id)
         found = session.execute(query).all()
-        logged = _all_logged(session) if senior else {}
+        logged = all_logged(session) if senior else {}
         rows = [_row(r[0], summary_of(r), _check(r[0], logged)) for r in found]
         present = set(session.scalars(select(SearchRecord.id).where(SearchRecord.id.in_(logged))))
         return SearchList(rows, tuple(sorted(set(logged) - present)))
@@ -216,7 +219,7 @@ def search_detail(sessions: Sessions, actor: Actor, record_id: int) -> SearchDet
         )
 
 
-def _all_logged(session: Session) -> dict[int, str]:
+def all_logged(session: Session) -> dict[int, str]:
     pupils = select(AuditEvent.pupil_id).where(AuditEvent.kind.in_(search_records.FINAL_KINDS))
     return search_records.logged_digests(session, set(session.scalars(pupils)))
 
@@ -245,3 +248,31 @@ def _row(row: SearchRecord, pupil: PupilSummary, check: Check) -> SearchRow:
         found=found if (row.found_nothing or count) else "not said yet",
         check=check,
     )
+
+
+@dataclass(frozen=True)
+class LinkableConfiscation:
+    """A pupil's confiscation a search record may be linked to."""
+
+    custody_id: int
+    received_at: dt.datetime
+    reason: str
+    do_not_examine: bool
+
+
+def confiscations_of(sessions: Sessions, pupil_id: int) -> list[LinkableConfiscation]:
+    """The pupil's confiscations, newest first (a search often follows one)."""
+    with sessions.read() as session:
+        rows = session.execute(
+            select(
+                Custody.id,
+                Custody.received_at,
+                Confiscation.reason_category,
+                Confiscation.do_not_examine,
+            )
+            .join(Confiscation, Confiscation.custody_id == Custody.id)
+            .where(Custody.pupil_id == pupil_id)
+            .order_by(Custody.received_at.desc())
+            .limit(20)
+        ).all()
+    return [LinkableConfiscation(*row) for row in rows]

@@ -13,10 +13,12 @@ NOW = dt.datetime(2026, 11, 20, 12, 0)
 
 
 def complete_form(pupil_id: int, **changes: Any) -> SearchForm:
-    """A search that found a vape, kept by the school; DSL and parents told."""
+    """A search that found a vape, kept by the school; DSL and parents told (after the
+    search: ``searched_at`` moves those times with it)."""
+    at = changes.get("searched_at") or SEARCHED_AT
     form = SearchForm(
         pupil_id=pupil_id,
-        searched_at=SEARCHED_AT,
+        searched_at=at,
         place="Head of Year office",
         authorised_by="Mrs Head (headteacher)",
         searched_by="Mr Senior",
@@ -27,9 +29,9 @@ def complete_form(pupil_id: int, **changes: Any) -> SearchForm:
         sought="A vape",
         searched_what="Blazer pockets and school bag",
         items=(FoundItem("Blue vape pen", "kept"),),
-        dsl_informed_at=SEARCHED_AT + dt.timedelta(minutes=20),
+        dsl_informed_at=at + dt.timedelta(minutes=20),
         dsl_informed_by="Mr Senior",
-        parents_informed_at=SEARCHED_AT + dt.timedelta(hours=1),
+        parents_informed_at=at + dt.timedelta(hours=1),
         parents_informed_how="telephone, mother",
     )
     return replace(form, **changes)

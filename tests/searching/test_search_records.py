@@ -2,10 +2,12 @@
 DfE guidance and the policies ask for, and an insider's change to a final record showing."""
 
 import json
+import threading
+import time
 
 import pytest
 from fixtures.core import *  # noqa: F403 (the core tests' fixtures)
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 
 from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.services import audit, confiscation, search_records, searches
@@ -206,6 +208,8 @@ def test_an_insider_changing_deleting_or_adding_a_final_record_by_sql_shows(scho
     removed = search_records.record(sessions, senior, complete_form(p[1]), now=NOW)
     item_changed = search_records.record(sessions, senior, complete_form(p[2]), now=NOW)
     untouched = search_records.record(sessions, senior, complete_form(p[3]), now=NOW)
+    draft = search_records.save_draft(sessions, school.actors["office"], complete_form(p[4]))
+    started_by = search_records.record(sessions, senior, complete_form(p[4]), draft.id, now=NOW)
     with sessions.begin() as session:
         session.execute(
             update(SearchRecord).where(SearchRecord.id == changed.id).values(consent=False)
@@ -216,6 +220,11 @@ def test_an_insider_changing_deleting_or_adding_a_final_record_by_sql_shows(scho
             .values(outcome="returned")
         )
         session.execute(delete(SearchItem).where(SearchItem.record_id == removed.id))
+        session.execute(  # who started it: the office's name taken off a record
+            update(SearchRecord)
+            .where(SearchRecord.id == started_by.id)
+            .values(created_by_id=senior.id)
+        )
         session.execute(delete(SearchRecord).where(SearchRecord.id == removed.id))
         forged = SearchRecord(
             **{c: getattr(session.get(SearchRecord, untouched.id), c) for c in ("pupil_id",)},
@@ -235,6 +244,48 @@ def test_an_insider_changing_deleting_or_adding_a_final_record_by_sql_shows(scho
     checks = {row.id: row.check for row in listed.rows}
     assert checks[changed.id] is Check.CHANGED
     assert checks[item_changed.id] is Check.CHANGED
+    assert checks[started_by.id] is Check.CHANGED
     assert checks[untouched.id] is Check.MATCHES
     assert checks[forged_id] is Check.NOT_LOGGED
     assert listed.missing_ids == (removed.id,)
+
+
+def test_a_draft_recorded_by_two_seniors_at_once_is_recorded_once(school, sessions, engine):
+    """PostgreSQL: both wait on a lock the test holds on the draft, then go at once."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's writers queue for the whole database anyway")
+    office, senior = school.actors["office"], school.actors["senior"]
+    form = complete_form(school.pupil_ids[0])
+    draft = search_records.save_draft(sessions, office, form, now=NOW)
+    outcomes: list[str] = []
+
+    def record_it() -> None:
+        try:
+            search_records.record(sessions, senior, form, draft.id, now=NOW)
+            outcomes.append("recorded")
+        except InvalidInput as refused:
+            outcomes.append(str(refused))
+
+    with engine.connect() as holder:
+        holder.execute(text("BEGIN"))
+        holder.execute(text(f"SELECT id FROM search_records WHERE id = {draft.id} FOR UPDATE"))
+        threads = [threading.Thread(target=record_it) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        with engine.connect() as watcher:
+            deadline = time.monotonic() + 20
+            while _waiting_on_locks(watcher) < 2:
+                assert time.monotonic() < deadline, "the two seniors never reached the draft"
+                time.sleep(0.05)
+        holder.execute(text("COMMIT"))
+    for thread in threads:
+        thread.join(30)
+
+    assert len(outcomes) == 2 and outcomes.count("recorded") == 1, outcomes
+    assert any("not open any more" in words for words in outcomes)
+    assert [kind for kind, _ in events(sessions)] == ["search_draft_saved", "search_recorded"]
+
+
+def _waiting_on_locks(conn) -> int:
+    query = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    return int(conn.execute(text(query)).scalar() or 0)

@@ -4,16 +4,16 @@ version), with every column the DfE guidance asks a school to record."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from kiosk.clock import to_local
 from kiosk.db import Sessions
 from kiosk.services import search_records
 from kiosk.services.reports.filter import Column, LogTable, ReportFilter, pupil_filters
-from kiosk.services.searches import ITEM_OUTCOME_WORDS, current_finals
+from kiosk.services.searches import ITEM_OUTCOME_WORDS, all_logged, current_finals
 from kiosk.tables import Pupil, SearchRecord, Staff
 
 TITLE = "Search records"
@@ -62,13 +62,16 @@ COLUMNS = (
 def searches_table(sessions: Sessions, which: ReportFilter) -> LogTable:
     """The searches made in the filter's period (and year group or form), oldest first."""
     with sessions.read() as session:
-        rows = [_cells(session, r) for r in _records(session, which)]
+        logged = all_logged(session)
+        staff = {i: n for i, n in session.execute(select(Staff.id, Staff.name))}
+        rows = [_cells(r, p, logged, staff) for r, p in _records(session, which)]
     return LogTable(TITLE, COLUMNS, len(rows), iter(rows))
 
 
-def _records(session: Session, which: ReportFilter) -> list[SearchRecord]:
+def _records(session: Session, which: ReportFilter) -> list[tuple[SearchRecord, Pupil]]:
     query = (
-        select(SearchRecord)
+        select(SearchRecord, Pupil)
+        .options(selectinload(SearchRecord.items))
         .join(Pupil, Pupil.id == SearchRecord.pupil_id)
         .where(
             *current_finals(),
@@ -77,7 +80,8 @@ def _records(session: Session, which: ReportFilter) -> list[SearchRecord]:
         )
         .order_by(SearchRecord.searched_at, SearchRecord.id)
     )
-    return list(session.scalars(pupil_filters(query, _without_kind(which))))
+    filtered = pupil_filters(cast(Any, query), _without_kind(which))
+    return [(row[0], row[1]) for row in session.execute(filtered)]
 
 
 def _without_kind(which: ReportFilter) -> ReportFilter:
@@ -85,12 +89,10 @@ def _without_kind(which: ReportFilter) -> ReportFilter:
     return ReportFilter(which.date_from, which.date_to, which.year_group, which.reg_group)
 
 
-def _cells(session: Session, r: SearchRecord) -> tuple[Any, ...]:
-    pupil = session.get(Pupil, r.pupil_id)
-    assert pupil is not None
-    logged = search_records.logged_digests(session, {r.pupil_id})
+def _cells(
+    r: SearchRecord, pupil: Pupil, logged: dict[int, str], names: dict[int, str]
+) -> tuple[Any, ...]:
     check = "matches" if logged.get(r.id) == search_records.content_digest(r) else "DOES NOT MATCH"
-    names = _staff_names(session, r)
     return (
         r.series_id,
         r.version,
@@ -127,11 +129,6 @@ def _cells(session: Session, r: SearchRecord) -> tuple[Any, ...]:
         r.correction_reason,
         check,
     )
-
-
-def _staff_names(session: Session, r: SearchRecord) -> dict[int, str]:
-    ids = {r.created_by_id, r.finalised_by_id or r.created_by_id}
-    return {i: n for i, n in session.execute(select(Staff.id, Staff.name).where(Staff.id.in_(ids)))}
 
 
 def _time(value: dt.datetime | None) -> str | None:

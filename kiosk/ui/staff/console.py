@@ -28,6 +28,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 from kiosk.rules import Action, may
+from kiosk.services.common import PupilSummary
 from kiosk.services.lockers.bank import LockerBank
 from kiosk.services.staff import StaffMember, record_console_locked
 from kiosk.ui.admin.panel import AdminPanel
@@ -44,6 +45,7 @@ from kiosk.ui.staff.locker_faults import LockerFaultsTab
 from kiosk.ui.staff.out_of_school import OutOfSchoolTab
 from kiosk.ui.staff.pupil_devices import PupilDevicesTab
 from kiosk.ui.staff.release import ReleaseTab
+from kiosk.ui.staff.searches_tab import SearchesTab
 from kiosk.ui.style import BLUE, WHITE
 from kiosk.ui.widgets.pinpad import StaffLogin
 from kiosk.ui.widgets.tab_strip import StripTabs
@@ -161,7 +163,8 @@ class StaffConsole(QWidget):
         self.add_tab("Dashboard", lambda staff: self._dashboard(staff), everyone)
         self.add_tab("Lists", lambda staff: ListsTab(s, staff, c), everyone)
         self.add_tab("Release", lambda staff: self._release_tab(staff), everyone)
-        self.add_tab("Confiscate", lambda staff: ConfiscateTab(s, staff, c), everyone)
+        self.add_tab("Confiscate", lambda staff: self._confiscate_tab(staff), everyone)
+        self.add_tab("Searches", lambda staff: SearchesTab(s, staff, c), {"office", "senior"})
         self.add_tab("Devices", lambda staff: DevicesTab(s, staff, c), everyone)
         self.add_tab("End of day", lambda staff: EndOfDayTab(s, staff, c), everyone)
         self.add_tab("Lockers", lambda staff: LockerFaultsTab(s, staff, self.bank), everyone)
@@ -171,6 +174,17 @@ class StaffConsole(QWidget):
         self.add_tab("Exams", lambda staff: ExamsTab(s, staff, c), {"senior", "admin"})
         self.add_tab("Reports", lambda staff: ReportsPanel(s, staff, c), {"senior", "admin"})
         self.add_tab("Admin", lambda staff: AdminPanel(s, staff, c), {"admin"})
+
+    def _confiscate_tab(self, staff: StaffMember) -> QWidget:
+        tab = ConfiscateTab(self.sessions, staff, self.config)
+        tab.search_requested.connect(self._record_search)
+        return tab
+
+    def _record_search(self, pupil: PupilSummary, custody_id: int) -> None:
+        """From a confiscation just recorded: a search record for that pupil and device."""
+        searches_tab = self.show_tab("Searches")
+        if isinstance(searches_tab, SearchesTab):
+            searches_tab.new_record(pupil, custody_id)
 
     def _release_tab(self, staff: StaffMember) -> QWidget:
         tab = ReleaseTab(self.sessions, staff, self.config)
