@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 # Command modules register themselves in kiosk.cli.COMMANDS when imported.
 import kiosk.cli_admin
+import kiosk.cli_contacts
 import kiosk.cli_keys  # noqa: F401  (registers keys)
 import kiosk.cli_lockers as _cli_lockers  # noqa: F401  (registers lockers)
 import kiosk.cli_reports as _cli_reports  # noqa: F401  (registers export, purge, backup, restore)

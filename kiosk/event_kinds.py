@@ -32,6 +32,14 @@ class EventKind(StrEnum):
     COLLECTED = "collected", "Given back to the pupil"
     CONFISCATED = "confiscated", "Confiscated"
     RELEASED_TO_PARENT = "released_to_parent", "Released to parent/carer"
+    RELEASE_AUTHORISED = (
+        "release_authorised",
+        "Release to someone not on the pupil's contact list, authorised by a senior member",
+    )
+    RELEASE_REFUSED_BARRED = (
+        "release_refused_barred",
+        "Release refused: the contact is marked 'do not release to'",
+    )
     REFERRED_TO_DSL = "referred_to_dsl", "Referred to the DSL"
     HANDED_TO_POLICE = "handed_to_police", "Handed to the police"
     MOVED = "moved", "Moved"
@@ -65,6 +73,7 @@ class EventKind(StrEnum):
     PUPIL_LEFT = "pupil_left", "Pupil marked as left"
     PUPIL_RETURNED = "pupil_returned", "Pupil back on roll"
     ROSTER_IMPORTED = "roster_imported", "Roster imported"
+    CONTACTS_IMPORTED = "contacts_imported", "Pupils' contacts imported from the MIS"
     CARD_ISSUED = "card_issued", "Card issued"
     CARD_REISSUED = "card_reissued", "Card reissued (the old one stops working)"
     CARDS_PRINTED = "cards_printed", "Cards printed"

@@ -44,6 +44,8 @@ class Action(StrEnum):
     # search and examination records: office staff may start one, a senior records it
     DRAFT_SEARCH = "draft_search"
     RECORD_SEARCH = "record_search"
+    # a confiscated device released to someone not among the pupil's contacts who may collect
+    AUTHORISE_UNLISTED_RELEASE = "authorise_unlisted_release"
 
 
 _OFFICE = {
@@ -62,6 +64,7 @@ _OFFICE = {
 }
 _SENIOR = _OFFICE | {
     Action.RELEASE_DSL_REFERRED,
+    Action.AUTHORISE_UNLISTED_RELEASE,
     Action.HAND_TO_POLICE,
     Action.MANAGE_EXEMPTIONS,
     Action.EXPORT,

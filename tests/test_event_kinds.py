@@ -62,6 +62,8 @@ KINDS_ADDED_SINCE = frozenset(
         "hand_in_without_card", "card_reported_lost", "exam_session_set",
         # issue 18: search and examination records
         "search_draft_saved", "search_recorded", "search_corrected",
+        # issue 18: contacts from the MIS, and the release to them
+        "contacts_imported", "release_authorised", "release_refused_barred",
         # issue 18: letters to parents, emails, collection appointments
         "letter_produced", "parent_email_sent", "parent_email_failed", "appointment_made",
         "appointment_cancelled", "letter_template_changed", "mail_settings_changed",

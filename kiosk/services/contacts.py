@@ -3,9 +3,10 @@ The import that writes them is ``contacts_import``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from kiosk.db import Sessions
@@ -61,3 +62,10 @@ def for_pupil(sessions: Sessions, pupil_id: int) -> list[ContactRow]:
     one marked "do not release to")."""
     with sessions() as session:
         return for_pupil_in(session, pupil_id)
+
+
+def forget_pupils(session: Session, pupil_ids: Sequence[int]) -> None:
+    """A purged pupil's contacts go with their record (inside the purge's transaction); a
+    contact no other pupil keeps goes too."""
+    session.execute(delete(PupilContact).where(PupilContact.pupil_id.in_(pupil_ids)))
+    session.execute(delete(Contact).where(~exists().where(PupilContact.contact_id == Contact.id)))

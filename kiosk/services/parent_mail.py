@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kiosk.clock import to_local
@@ -61,7 +61,10 @@ class MailReport:
             return self.not_sent_because
         sent = [f"{r.name} ({r.email})" for r in self.results if r.sent]
         parts = [f"Emailed to {', '.join(sent)}." if sent else ""]
-        parts += [f"Not sent to {r.name}: {r.error}" for r in self.failed]
+        by_error: dict[str, list[str]] = {}  # one server problem is said once
+        for result in self.failed:
+            by_error.setdefault(result.error or "", []).append(result.name)
+        parts += [f"Not sent to {' and '.join(names)}: {e}" for e, names in by_error.items()]
         if self.failed:
             parts.append("Nothing is lost: send again when the mail server is back.")
         return " ".join(p for p in parts if p)
@@ -280,4 +283,14 @@ def message_line(record: MessageRecord) -> str:
     return (
         f"{local.day} {local:%b %H:%M} {record.kind} to {record.recipient_name} "
         f"({record.recipient_email}): {outcome}"
+    )
+
+
+def forget_pupils(session: Session, pupil_ids: Sequence[int]) -> None:
+    """A purged pupil's emails and collection appointments go with their record (inside
+    the purge's transaction): they hold their parents' names and addresses."""
+    theirs = select(Custody.id).where(Custody.pupil_id.in_(pupil_ids))
+    session.execute(delete(ParentMessage).where(ParentMessage.custody_id.in_(theirs)))
+    session.execute(
+        delete(CollectionAppointment).where(CollectionAppointment.custody_id.in_(theirs))
     )

@@ -5,7 +5,8 @@ For each pupil who left more than ``retention_days`` ago (and has no device stil
 
 - the pupil row keeps its id, year and form (for the statistics) but loses names, UPN,
   admission number (each replaced by a unique placeholder), date of birth and photo;
-- their cards are deleted;
+- their cards are deleted, and so are the emails to their parents and their collection
+  appointments;
 - parent/carer names and device descriptions on their custody records, and the free-text
   notes on their confiscations and exemptions, are cleared;
 - their search records are removed;
@@ -33,7 +34,7 @@ from kiosk.clock import local_date
 from kiosk.db import Sessions
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
-from kiosk.services import audit, settings
+from kiosk.services import audit, contacts, parent_mail, settings
 from kiosk.services.audit import Actor
 from kiosk.services.common import now_or, require
 from kiosk.tables import (
@@ -214,6 +215,8 @@ def _apply(session: Session, pupil_ids: list[int], now: dt.datetime) -> None:
     for ids in _chunks(pupil_ids):
         _blank_pupils(session, ids, now)
         session.execute(delete(Card).where(Card.pupil_id.in_(ids)))
+        contacts.forget_pupils(session, ids)
+        parent_mail.forget_pupils(session, ids)
         session.execute(
             update(Custody)
             .where(Custody.id.in_(_custody_filter(ids)))

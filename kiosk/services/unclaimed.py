@@ -16,6 +16,7 @@ from kiosk.services.common import now_or
 from kiosk.services.console import HeldDevice
 
 SETTING = "unclaimed_days"
+DEFAULT_DAYS = int(settings.DEFAULTS[SETTING])
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from kiosk.clock import start_of_local_day, to_local
 from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.exports import ExportCancelled, ExportRequest, default_path, run_export
 from kiosk.services import audit, settings
+from kiosk.services.reports.custody_log import CUSTODY_FIELDS
 from kiosk.services.reports.filter import ReportFilter
 from kiosk.services.reports.reader import open_log
 from kiosk.tables import AuditEvent, Custody, Staff
@@ -92,8 +93,19 @@ def test_the_custody_log_csv_reads_back_as_the_database(history, sessions, out_d
         assert row[11] == local_text(c.released_at)
         assert row[14].lstrip("'") == (c.released_to_name or "")
         if c.confiscation:
-            assert row[18] == c.confiscation.reason_category
-        assert row[20] == ", ".join(item.kind for item in c.items)  # "phone", "phone, watch"
+            assert row[header.index("Reason")] == c.confiscation.reason_category
+        assert row[header.index("Devices")] == ", ".join(
+            item.kind for item in c.items
+        )  # "phone", "phone, watch"
+        assert row[header.index("Unclaimed")] == unclaimed_words(c)
+
+
+def unclaimed_words(c: Custody) -> str:
+    """Issue 18: a confiscation held 5 school-local days or more (to now, if still held)."""
+    if c.kind != "confiscation":
+        return ""
+    end = c.released_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return str((to_local(end).date() - to_local(c.received_at).date()).days >= 5)
 
 
 def test_times_are_school_local_on_both_sides_of_the_clocks_changing(history, sessions, out_dir):
@@ -114,7 +126,7 @@ def test_times_are_school_local_on_both_sides_of_the_clocks_changing(history, se
 
 def test_outcomes_are_in_plain_words(history, sessions, out_dir):
     result = export(sessions, history.school.actors["admin"], out_dir, "custody", "csv")
-    _header, *rows = read_csv(result.path)
+    header, *rows = read_csv(result.path)
     by_pupil = {}
     for row in rows:
         by_pupil.setdefault(row[1], []).append(row)
@@ -127,7 +139,7 @@ def test_outcomes_are_in_plain_words(history, sessions, out_dir):
     undone = next(r for r in by_pupil[adm[history.undone_pupil]] if r[6] == "daily")
     assert undone[7] == "Hand-in undone"
     kept = next(r for r in by_pupil[adm[history.overnight_pupil]] if r[6] == "daily")
-    assert kept[17] == "2026-03-27" and kept[13] == "Pupil"
+    assert kept[header.index("Kept overnight on")] == "2026-03-27" and kept[13] == "Pupil"
 
 
 def test_formulas_typed_into_names_are_not_run_by_a_spreadsheet(history, sessions, out_dir):
@@ -195,7 +207,9 @@ def test_the_xlsx_custody_log_has_typed_cells_a_frozen_header_and_filters(
     sheet = book["Custody log"]
     expected = expected_custody_rows(sessions, WEEK)
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:AA{len(expected) + 1}"
+    last = openpyxl.utils.get_column_letter(len(CUSTODY_FIELDS))
+    assert sheet.auto_filter.ref == f"A1:{last}{len(expected) + 1}"
+    header = [cell.value for cell in sheet[1]]
     assert sheet["A1"].font.b and sheet["J1"].value == "Received (Europe/London)"
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert len(rows) == len(expected) == result.rows
@@ -213,7 +227,7 @@ def test_the_xlsx_custody_log_has_typed_cells_a_frozen_header_and_filters(
         assert row[11] == (local_naive(c.released_at) if c.released_at else None)
         assert row[14] == c.released_to_name  # text cells: never run as formulas
         assert row[16] == c.id_seen
-        assert row[17] == (
+        assert row[header.index("Kept overnight on")] == (
             dt.datetime.combine(c.keep_overnight_on, dt.time()) if c.keep_overnight_on else None
         )
     assert sheet["J2"].number_format == "yyyy-mm-dd hh:mm:ss"

@@ -82,7 +82,9 @@ def test_todays_appointments_list_only_devices_still_held(sessions, school):
         )
     today = appointments.appointments_today(sessions, at(TODAY, 8))
     assert [t.device.custody_id for t in today] == [second.custody_id, first.custody_id]
-    confiscation.release_to_parent(sessions, office, second.custody_id, "Ann", "mother", True)
+    confiscation.release_to_parent(
+        sessions, office, second.custody_id, "", "", True, contact_id=second.mum
+    )
     assert [
         t.device.custody_id for t in appointments.appointments_today(sessions, at(TODAY, 8))
     ] == [first.custody_id]

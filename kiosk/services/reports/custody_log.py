@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import aliased
 
+from kiosk.clock import local_date, utcnow
+from kiosk.services import unclaimed
 from kiosk.services.ladder import Condition
 from kiosk.services.reports.fields import (
     DAY,
@@ -36,6 +39,7 @@ from kiosk.tables import (
     CustodyState,
     Pupil,
     ReleasedTo,
+    Setting,
     Slot,
     Staff,
 )
@@ -53,9 +57,10 @@ CONDITION_WORDS = {condition.value: condition.short for condition in Condition}
 
 _PUPIL = Lookup(Pupil, Custody.pupil_id, inner=True)
 _SLOT = Lookup(Slot, Custody.slot_id)
-_RECEIVED_BY, _RELEASED_BY = aliased(Staff), aliased(Staff)
+_RECEIVED_BY, _RELEASED_BY, _AUTHORISED_BY = aliased(Staff), aliased(Staff), aliased(Staff)
 _RECEIVER = Lookup(_RECEIVED_BY, Custody.received_by_id)
 _RELEASER = Lookup(_RELEASED_BY, Custody.released_by_id)
+_AUTHORISER = Lookup(_AUTHORISED_BY, Custody.release_authorised_by_id)
 _FORENAME = func.coalesce(Pupil.preferred_forename, Pupil.legal_forename)
 # The kinds of device in the record ("phone, watch"), one indexed look-up a row.
 _DEVICE_KINDS = (
@@ -87,6 +92,24 @@ _DAILY_FLAG = Shown(
     {"confiscation": CustodyKind.CONFISCATION.value},
 )
 
+
+def _stored_time(value: Any) -> dt.datetime:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _unclaimed_flag(limit: Any, received: Any, released: Any, kind: str) -> bool | None:
+    """A confiscation held the school's unclaimed limit in school-local days or more (to
+    its release, or to now while it is held); None for a daily hand-in."""
+    if kind != CustodyKind.CONFISCATION.value:
+        return None
+    end = _stored_time(released) if released is not None else utcnow()
+    days = (local_date(end) - local_date(_stored_time(received))).days
+    return unclaimed.is_unclaimed(days, int(limit or unclaimed.DEFAULT_DAYS))
+
+
+_UNCLAIMED_LIMIT = select(Setting.value).where(Setting.key == unclaimed.SETTING).scalar_subquery()
+_UNCLAIMED = Shown("{flag}({v}, {received}, {released}, {kind})", {"flag": _unclaimed_flag})
+
 # The columns, in order, each with the value it reads and how that value is shown.
 CUSTODY_FIELDS: tuple[Field, ...] = (
     Field(Column("Record", "int", 8), Custody.id),
@@ -102,6 +125,7 @@ CUSTODY_FIELDS: tuple[Field, ...] = (
         Column(f"Received ({ZONE_NAME})", "datetime", 20),
         raw_time(Custody.received_at),
         shown=LOCAL_TIME,
+        name="received",
     ),
     Field(
         Column("Received by", "text", 18, free_text=True),
@@ -125,6 +149,14 @@ CUSTODY_FIELDS: tuple[Field, ...] = (
     Field(Column("Released to (name)", "text", 22, free_text=True), Custody.released_to_name),
     Field(Column("Relationship", "text", 13, free_text=True), Custody.released_to_relationship),
     Field(Column("ID seen", "bool", 8), Custody.id_seen, shown=FLAG),
+    # issue 18: the ID document, and whether the person was one of the pupil's MIS contacts
+    Field(Column("ID seen as", "text", 14, free_text=True), Custody.id_seen_as),
+    Field(Column("On contact list", "bool", 9), Custody.released_to_listed, shown=FLAG),
+    Field(
+        Column("Release authorised by", "text", 18, free_text=True),
+        _AUTHORISED_BY.name,
+        _AUTHORISER,
+    ),
     Field(Column("Kept overnight on", "date", 12), Custody.keep_overnight_on, shown=DAY),
     Field(Column("Reason", "text", 20, free_text=True), Confiscation.reason_category),
     Field(
@@ -147,6 +179,8 @@ CUSTODY_FIELDS: tuple[Field, ...] = (
         Column("Condition differs from rule because", "text", 24, free_text=True),
         Confiscation.condition_note,
     ),
+    # issue 18: a confiscation nobody came for within the school's limit
+    Field(Column("Unclaimed", "bool", 10), _UNCLAIMED_LIMIT, shown=_UNCLAIMED),
 )
 
 

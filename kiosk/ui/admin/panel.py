@@ -19,6 +19,7 @@ from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.cards_page import CardsPage
 from kiosk.ui.admin.labels_page import LabelsPage
 from kiosk.ui.admin.ladder_page import LadderPage
+from kiosk.ui.admin.letters_page import LettersPage
 from kiosk.ui.admin.photos_page import PhotosPage
 from kiosk.ui.admin.roster_page import RosterPage
 from kiosk.ui.admin.settings_page import SettingsPage
@@ -56,6 +57,7 @@ class AdminPanel(QWidget):
         self.slots = SlotsPage(sessions, staff)
         self.settings = SettingsPage(sessions, staff)
         self.ladder = LadderPage(sessions, staff)
+        self.letters = LettersPage(sessions, staff, config)
         sections: list[tuple[str, QWidget, Callable[[], None] | None]] = [
             ("Roster import", self.roster, None),
             ("Photos", self.photos, None),
@@ -65,6 +67,7 @@ class AdminPanel(QWidget):
             ("Slots", self.slots, self.slots.reload),
             ("Settings", self.settings, self.settings.reload),
             ("Confiscation rules", self.ladder, self.ladder.reload),
+            ("Letters and email", self.letters, self.letters.reload),
         ]
         self.stack = QStackedWidget()
         # The sections as a wrapping row above the page (a column beside it took 230 px

@@ -1,6 +1,7 @@
 """On the dashboard, what needs a member of staff: slots to check empty after an undone
-hand-in (with the button that clears each), and probing at the kiosks today (cards
-refused, look-ups at home time), counted."""
+hand-in (with the button that clears each), probing at the kiosks today (cards refused,
+look-ups at home time), counted, today's collection appointments for confiscated devices,
+and the confiscated devices unclaimed beyond the school's limit."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from kiosk.clock import to_local
 from kiosk.db import Sessions
-from kiosk.services import probes, slot_checks
+from kiosk.services import appointments, probes, slot_checks, unclaimed
+from kiosk.services.appointments import TodaysAppointment
 from kiosk.services.probes import ProbeSummary
 from kiosk.services.slot_checks import SlotToCheck
 from kiosk.services.staff import StaffMember
@@ -24,10 +26,32 @@ from kiosk.ui.style import AMBER, RED
 class Attention:
     slots: list[SlotToCheck]
     probes: list[ProbeSummary]
+    collections: list[TodaysAppointment]
+    unclaimed: int
 
 
 def load_attention(sessions: Sessions) -> Attention:
-    return Attention(slot_checks.slots_to_check(sessions), probes.probes_today(sessions))
+    return Attention(
+        slot_checks.slots_to_check(sessions),
+        probes.probes_today(sessions),
+        appointments.appointments_today(sessions),
+        len(unclaimed.unclaimed(sessions)),
+    )
+
+
+def collection_words(attention: Attention) -> str:
+    lines = [
+        f"Collection today {t.appointment.at_time:%H:%M}: {t.appointment.who} for "
+        f"{t.device.pupil.display_name} ({t.device.pupil.reg_group}), slot {t.device.slot_number}"
+        + ("" if t.appointment.reminded_at else " (not reminded)")
+        for t in attention.collections
+    ]
+    if attention.unclaimed:
+        lines.append(
+            f"{attention.unclaimed} confiscated device{'s' if attention.unclaimed != 1 else ''}"
+            " unclaimed beyond the school's limit (Parents tab)"
+        )
+    return "\n".join(lines)
 
 
 class AttentionPanel(QWidget):
@@ -40,12 +64,16 @@ class AttentionPanel(QWidget):
         self.probing = QLabel("")
         self.probing.setWordWrap(True)
         self.probing.setStyleSheet(f"color: {RED}; font-size: 18px; font-weight: 700;")
+        self.collections = QLabel("")  # today's appointments, unclaimed devices
+        self.collections.setWordWrap(True)
+        self.collections.setStyleSheet(f"color: {AMBER}; font-size: 18px; font-weight: 700;")
         self.feedback = Feedback(collapsible=True)
         self.check_buttons: dict[int, QPushButton] = {}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.rows)
         layout.addWidget(self.probing)
+        layout.addWidget(self.collections)
         layout.addWidget(self.feedback)
         self.setVisible(False)
 
@@ -68,7 +96,10 @@ class AttentionPanel(QWidget):
             else ""
         )
         self.probing.setVisible(bool(attention.probes))
-        self.setVisible(bool(attention.slots or attention.probes or self.feedback.text()))
+        self.collections.setText(collection_words(attention))
+        self.collections.setVisible(bool(self.collections.text()))
+        shown = attention.slots or attention.probes or self.collections.text()
+        self.setVisible(bool(shown or self.feedback.text()))
 
     def _slot_row(self, slot: SlotToCheck) -> QWidget:
         row = QWidget()

@@ -34,6 +34,7 @@ from kiosk.services.escalation import Standing
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff.common import Feedback, PupilHeader, attempt, side_panel
 from kiosk.ui.staff.ladder_choice import LadderChoice
+from kiosk.ui.staff.parent_letters import LetterStatus
 from kiosk.ui.staff.pupil_finder import PupilFinder
 
 AUTOMATIC = "Next free slot (reserved slots first)"
@@ -53,6 +54,7 @@ class ConfiscateTab(QWidget):
         super().__init__(parent)
         self.sessions, self.staff, self.config = sessions, staff, config
         self.feedback = Feedback()
+        self.letter = LetterStatus(sessions, staff, config)  # the letter to parents
 
         self.finder = PupilFinder(sessions, self.feedback)
         self.finder.chosen.connect(self.show_pupil)
@@ -76,6 +78,7 @@ class ConfiscateTab(QWidget):
         self.search_button.setVisible(False)
         self.search_button.clicked.connect(self._search_requested)
         right.addWidget(self.search_button)
+        right.addWidget(self.letter)
         right.addStretch(1)
         right_box = side_panel(right, 600)
 
@@ -265,10 +268,12 @@ class ConfiscateTab(QWidget):
         self.finder.results.set_rows([])
         self.show_pupil(None)  # so a second tap cannot record the same confiscation twice
         self.refresh()
-        referred = " It has been referred to the DSL." if self.do_not_examine.isChecked() else ""
+        referred = self.do_not_examine.isChecked()
+        words = " It has been referred to the DSL." if referred else ""
         self.feedback.ok(
-            f"Recorded. Put {pupil.forename}'s device in slot {info.slot_number}.{referred}"
+            f"Recorded. Put {pupil.forename}'s device in slot {info.slot_number}.{words}"
         )
+        self.letter.start(info.id, email=not referred)
         self.do_not_examine.setChecked(False)
         self.searched = (pupil, info.id)
         self.search_button.setVisible(True)

@@ -43,6 +43,7 @@ from kiosk.ui.staff.exams_tab import ExamsTab
 from kiosk.ui.staff.lists import ListsTab
 from kiosk.ui.staff.locker_faults import LockerFaultsTab
 from kiosk.ui.staff.out_of_school import OutOfSchoolTab
+from kiosk.ui.staff.parents_tab import ParentsTab
 from kiosk.ui.staff.pupil_devices import PupilDevicesTab
 from kiosk.ui.staff.release import ReleaseTab
 from kiosk.ui.staff.searches_tab import SearchesTab
@@ -165,6 +166,7 @@ class StaffConsole(QWidget):
         self.add_tab("Release", lambda staff: self._release_tab(staff), everyone)
         self.add_tab("Confiscate", lambda staff: self._confiscate_tab(staff), everyone)
         self.add_tab("Searches", lambda staff: SearchesTab(s, staff, c), {"office", "senior"})
+        self.add_tab("Parents", lambda staff: ParentsTab(s, staff, c), everyone)
         self.add_tab("Devices", lambda staff: DevicesTab(s, staff, c), everyone)
         self.add_tab("End of day", lambda staff: EndOfDayTab(s, staff, c), everyone)
         self.add_tab("Lockers", lambda staff: LockerFaultsTab(s, staff, self.bank), everyone)

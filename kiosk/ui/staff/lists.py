@@ -1,6 +1,7 @@
 """The lists: held today, held overnight, confiscations awaiting a parent (with age in
-days), pupils expected but not handed in today, and exemptions. Sortable by any column,
-searchable by name, form, year or admission number."""
+days, the unclaimed flag, the collection appointment and the emails sent), pupils
+expected but not handed in today, and exemptions. Sortable by any column, searchable by
+name, form, year or admission number."""
 
 from __future__ import annotations
 
@@ -22,10 +23,10 @@ from PySide6.QtWidgets import (
 
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.services import console, exams, exemptions, school_day
+from kiosk.services import appointments, console, exams, exemptions, school_day
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
-from kiosk.ui.staff import models
+from kiosk.ui.staff import awaiting, models
 from kiosk.ui.staff.common import Feedback, school_today
 from kiosk.ui.staff.models import Column, RowsModel, SearchProxy
 from kiosk.ui.widgets.tab_strip import FlowLayout
@@ -39,6 +40,7 @@ class ListSpec:
     columns: Callable[[Callable[[], dt.date]], list[Column]]
     search: Callable[[Any], str]
     empty: str
+    colour: Callable[[Any], str | None] | None = None
 
 
 LISTS = (
@@ -61,10 +63,11 @@ LISTS = (
     ListSpec(
         "confiscations",
         "Confiscations",
-        console.confiscations_awaiting_parent,
-        models.confiscation_columns,
-        models.held_search,
+        appointments.awaiting_parent,
+        awaiting.awaiting_columns,
+        awaiting.awaiting_search,
         "No confiscated devices are waiting for a parent or carer.",
+        awaiting.awaiting_colour,  # unclaimed ones in red
     ),
     ListSpec(
         "expected",
@@ -113,7 +116,8 @@ class ListsTab(QWidget):
         self.sessions, self.staff, self.config = sessions, staff, config
         self.specs = {spec.name: spec for spec in LISTS}
         self.models = {
-            spec.name: RowsModel(spec.columns(school_today), spec.search) for spec in LISTS
+            spec.name: RowsModel(spec.columns(school_today), spec.search, colour=spec.colour)
+            for spec in LISTS
         }
         self.proxies = {name: SearchProxy(model) for name, model in self.models.items()}
         self.current = LISTS[0].name

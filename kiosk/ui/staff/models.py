@@ -22,7 +22,6 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from kiosk.services.common import PupilSummary
 from kiosk.services.console import HeldDevice
-from kiosk.services.escalation import step_words
 from kiosk.services.exams import MissingCandidate
 from kiosk.services.exemptions import ExemptionRow
 from kiosk.services.school_day import LateHandIn
@@ -250,24 +249,6 @@ def overnight_columns(today: Callable[[], dt.date]) -> list[Column]:
     return [
         *held_columns(today, with_kind=False),
         Column("Days", lambda d: str(d.age_days(today())), lambda d: d.age_days(today()), True),
-    ]
-
-
-def confiscation_columns(today: Callable[[], dt.date]) -> list[Column]:
-    return [
-        *pupil_columns(lambda d: d.pupil),
-        Column("Slot", _slot, lambda d: d.slot_number or 0, True),
-        Column("Confiscated", lambda d: when_text(d.received_at, today()), lambda d: d.received_at),
-        Column(
-            "Age (days)", lambda d: str(d.age_days(today())), lambda d: d.age_days(today()), True
-        ),
-        Column("Reason", lambda d: d.reason_category or ""),
-        Column(
-            "Step this term",
-            lambda d: step_words(d.term_step, d.release_condition),
-            lambda d: d.term_step or 0,
-        ),
-        Column("DSL", lambda d: "Referred" if d.dsl_referred else ""),
     ]
 
 

@@ -14,6 +14,7 @@ OWN_TABS = [
     "Lists",
     "Release",
     "Confiscate",
+    "Parents",
     "Devices",
     "End of day",
     "Lockers",
