@@ -255,6 +255,8 @@ def _unclaimed(evidence: Evidence, styles: Styles, today: dt.date) -> list[Flowa
 
 def _audit_status(summary: Summary, styles: Styles) -> Paragraph:
     chain = summary.chain
+    if chain.intact and chain.last_seq is None:
+        return Paragraph("Audit log: not checked for this summary.", styles.body)
     if chain.intact:
         words = (
             f"<font color='{_hex(GREEN)}'><b>intact</b></font>: "

@@ -48,7 +48,8 @@ def compliance_chart(evidence: Evidence, styles: Styles) -> Drawing:
     title = "Hand-in compliance per week, by year group (% of expected pupil-days)"
     drawing.add(String(0, height - 10, title, fontName=styles.bold, fontSize=10, fillColor=INK))
     chart = HorizontalLineChart()
-    chart.x, chart.y, chart.width, chart.height = 30, 40, WIDTH - 40, height - 78
+    # the legend under the title; the slanted week labels below the chart
+    chart.x, chart.y, chart.width, chart.height = 30, 36, WIDTH - 40, height - 76
     lowest = min((p for p in cell.values() if p is not None), default=100.0)
     chart.valueAxis.valueMin = max(0, int(lowest // 10) * 10 - 10) if lowest < 100 else 80
     chart.valueAxis.valueMax, chart.valueAxis.valueStep = 100, 10 if lowest < 60 else 5
@@ -71,7 +72,9 @@ def compliance_chart(evidence: Evidence, styles: Styles) -> Drawing:
     chart.valueAxis.visibleGrid, chart.valueAxis.gridStrokeColor = True, GRID
     chart.valueAxis.labelTextFormat = "%d%%"
     drawing.add(chart)
-    drawing.add(legend([f"Year {y}" for y in years], 30, 2, styles))
+    key = legend([f"Year {y}" for y in years], 30, height - 20, styles)
+    key.boxAnchor = "nw"
+    drawing.add(key)
     return drawing
 
 
