@@ -138,12 +138,6 @@ def may_undo(received_at: dt.datetime, now: dt.datetime) -> bool:
     return dt.timedelta(0) <= now - received_at <= UNDO_WINDOW
 
 
-def exemption_applies(
-    starts_on: dt.date, ends_on: dt.date | None, ended: bool, today: dt.date
-) -> bool:
-    return not ended and starts_on <= today and (ends_on is None or today <= ends_on)
-
-
 # -- PINs: which are too easy to guess -------------------------------------------------------
 
 PIN_MIN, PIN_MAX = 4, 12

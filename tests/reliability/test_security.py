@@ -402,6 +402,11 @@ def _emergency_list(w: World) -> Call:
     return lambda a: _services("emergency").held_list(w.sessions, a)
 
 
+def _emergency_list_printed(w: World) -> Call:
+    printing = _services("kiosk.printing.emergency")
+    return lambda a: printing.save_held_list(w.sessions, a, w.config.export_dir)
+
+
 def _emergency_release(w: World) -> Call:
     return lambda a: _services("emergency").release_all(w.sessions, a, "fire alarm")
 
@@ -590,6 +595,7 @@ def _case_list() -> list[Case]:
         Case("device_items.set_usual_devices", A.SET_USUAL_DEVICES, _usual_devices),
         Case("device_items.give_back_some", A.COLLECT, _give_back_some),
         Case("emergency.held_list", A.EMERGENCY, _emergency_list),
+        Case("kiosk.printing.emergency.save_held_list", A.EMERGENCY, _emergency_list_printed),
         # Releasing every device would change the devices under the other cases: refusals.
         Case("emergency.release_all", A.EMERGENCY, _emergency_release, check_allowed=False),
         Case("emergency.confirm_given_back", A.COLLECT, _confirm_given_back, check_allowed=False),

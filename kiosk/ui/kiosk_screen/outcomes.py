@@ -74,6 +74,7 @@ class State(StrEnum):
     ERROR = "error"
     WAITING = "waiting"  # the records did not answer in time; the pupil is asked to wait
     STAFF = "staff"
+    EMERGENCY_LIST = "emergency_list"  # printed from the Staff menu: counts only
 
 
 class Tone(StrEnum):

@@ -38,6 +38,7 @@ from kiosk.services.probes import ProbeTally
 from kiosk.services.settings import SchoolSettings
 from kiosk.ui.background import Failure, Lane, Op, log_failure
 from kiosk.ui.kiosk_screen.collection_page import CollectionPage, StaffStrip
+from kiosk.ui.kiosk_screen.emergency_list import EmergencyDesk
 from kiosk.ui.kiosk_screen.forgot_card import ForgotCardDesk
 from kiosk.ui.kiosk_screen.home_time import HomeTime, StaffPresence
 from kiosk.ui.kiosk_screen.jobs import Answer, load_photo
@@ -67,7 +68,9 @@ TONE_SOUNDS = {
 }
 
 
-class KioskScreen(ScanFlow, HomeTime, StaffDesk, LockerDesk, ForgotCardDesk, QWidget):
+class KioskScreen(
+    ScanFlow, HomeTime, EmergencyDesk, StaffDesk, LockerDesk, ForgotCardDesk, QWidget
+):
     """The pupil-facing screen. Feed it scans with ``handle_scan`` (MainWindow routes the
     USB scanner here; the camera, if configured, is owned and started by this screen).
     ``monotonic`` is the clock the screen's holds and windows run on (tests step it)."""
