@@ -23,6 +23,7 @@ from kiosk.services import audit
 from kiosk.services.audit import Actor, sha256_hex
 from kiosk.services.common import get_pupil, now_or, require
 from kiosk.services.search_form import (
+    TEXT_MAX,
     FoundItem,
     LinkedDevice,
     SearchForm,
@@ -127,8 +128,8 @@ def correct(
     """A corrected version of a final record: a new row, linked to the one it corrects,
     which stays as it was."""
     form, now, reason = form.tidied(), now_or(now), " ".join(reason.split())
-    if not reason:
-        raise InvalidInput("Say why the record is being corrected.")
+    if not reason or len(reason) > TEXT_MAX:
+        raise InvalidInput(f"Say why the record is being corrected (in {TEXT_MAX} characters).")
     with sessions.begin() as session:
         staff = require(session, actor, Action.RECORD_SEARCH)
         # locked: a second correction at the same moment waits, then finds this one's
@@ -188,6 +189,11 @@ def _own_draft(session: Session, staff: Staff, draft_id: int) -> SearchRecord:
         raise InvalidInput("That draft is not open any more (it may have been recorded).")
     if not may(staff.role, Action.RECORD_SEARCH) and row.created_by_id != staff.id:
         raise NotAuthorised("That draft is another member of staff's.")
+    if row.id in logged_digests(session, {row.pupil_id}):
+        raise InvalidInput(
+            "This search was recorded before and has been turned back into a draft outside "
+            "the kiosk: it cannot be changed. Please tell the headteacher."
+        )
     return row
 
 
@@ -282,17 +288,19 @@ def _plain(value: Any) -> Any:
 
 
 def logged_digests(session: Session, pupil_ids: set[int]) -> dict[int, str]:
-    """The content digest each final record had when recorded, by record id."""
+    """The content digest each final record had when first recorded, by record id (a row
+    recorded twice was turned back into a draft behind the kiosk's back: the first
+    digest is the one it must still match)."""
     events = session.scalars(
-        select(AuditEvent.details).where(
-            AuditEvent.kind.in_(FINAL_KINDS), AuditEvent.pupil_id.in_(pupil_ids)
-        )
+        select(AuditEvent.details)
+        .where(AuditEvent.kind.in_(FINAL_KINDS), AuditEvent.pupil_id.in_(pupil_ids))
+        .order_by(AuditEvent.seq)
     )
     found: dict[int, str] = {}
     for text in events:
         details = json.loads(text)
         if "record_id" in details and "digest" in details:
-            found[int(details["record_id"])] = str(details["digest"])
+            found.setdefault(int(details["record_id"]), str(details["digest"]))
     return found
 
 

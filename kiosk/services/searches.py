@@ -226,7 +226,7 @@ def all_logged(session: Session) -> dict[int, str]:
 
 def _check(row: SearchRecord, logged: dict[int, str]) -> Check:
     if row.status == SearchStatus.DRAFT.value:
-        return Check.DRAFT
+        return Check.CHANGED if row.id in logged else Check.DRAFT  # a record made a draft
     if row.id not in logged:
         return Check.NOT_LOGGED
     if logged[row.id] != search_records.content_digest(row):

@@ -250,6 +250,23 @@ def test_an_insider_changing_deleting_or_adding_a_final_record_by_sql_shows(scho
     assert listed.missing_ids == (removed.id,)
 
 
+def test_a_recorded_search_turned_back_into_a_draft_by_sql_shows_and_stays_shut(school, sessions):
+    senior = school.actors["senior"]
+    done = search_records.record(sessions, senior, complete_form(school.pupil_ids[0]), now=NOW)
+    with sessions.begin() as session:
+        session.execute(
+            update(SearchRecord).where(SearchRecord.id == done.id).values(status="draft")
+        )
+
+    [row] = searches.search_list(sessions, senior).rows
+    assert row.check is Check.CHANGED
+    rewritten = complete_form(school.pupil_ids[0], consent=False)
+    with pytest.raises(InvalidInput, match="tell the headteacher"):
+        search_records.record(sessions, senior, rewritten, done.id, now=NOW)
+    with pytest.raises(InvalidInput, match="tell the headteacher"):
+        search_records.save_draft(sessions, senior, rewritten, done.id, now=NOW)
+
+
 def test_a_draft_recorded_by_two_seniors_at_once_is_recorded_once(school, sessions, engine):
     """PostgreSQL: both wait on a lock the test holds on the draft, then go at once."""
     if engine.dialect.name != "postgresql":

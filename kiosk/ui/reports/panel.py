@@ -203,6 +203,7 @@ class ReportsPanel(QWidget):
     def _report_changed(self) -> None:
         summary = self.report_box.currentData() == "summary"
         self.format_box.setEnabled(not summary)
+        self.kind_box.setEnabled(self.report_box.currentData() != "searches")  # not devices
 
     def request(self) -> ExportRequest:
         report: Report = self.report_box.currentData()

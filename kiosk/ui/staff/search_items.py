@@ -26,6 +26,7 @@ from kiosk.services.searches import ITEM_OUTCOME_WORDS
 from kiosk.ui.style import GREY, TOUCH, WHITE
 
 TEXT_HEIGHT = 84
+OFF_GREY = "#e5e7eb"
 
 
 def to_stored(value: QDateTime) -> dt.datetime:
@@ -48,7 +49,7 @@ def time_edit() -> QDateTimeEdit:
     # the application's style sheet names the date and time edits, not this one
     edit.setStyleSheet(
         f"QDateTimeEdit {{ padding: 4px 10px; border: 2px solid {GREY}; border-radius: 8px;"
-        f" background: {WHITE}; }}"
+        f" background: {WHITE}; }} QDateTimeEdit:disabled {{ {_OFF} }}"
     )
     return edit
 
@@ -56,6 +57,8 @@ def time_edit() -> QDateTimeEdit:
 # The application's style sheet gives fields 48 px of text (60 px in all) and check boxes
 # 48 px; a style sheet wins over setMinimumHeight, so the form's own sheet asks for more.
 _FIELD_TEXT = TOUCH - 12  # less the style sheet's padding and border
+# A field that does not apply (the examination on the do-not-examine path) looks it.
+_OFF = f"background: {OFF_GREY}; color: {GREY}; border-style: dashed;"
 
 
 def touch_sized(root: QWidget) -> None:
@@ -64,7 +67,12 @@ def touch_sized(root: QWidget) -> None:
         if isinstance(widget, QLineEdit) and isinstance(widget.parent(), QAbstractSpinBox):
             continue  # the date-time edit's own field: the edit itself is sized
         if isinstance(widget, (QLineEdit, QComboBox)):
-            widget.setStyleSheet(f"min-height: {_FIELD_TEXT}px;")
+            kind = type(widget).__name__
+            widget.setStyleSheet(
+                f"{kind} {{ min-height: {_FIELD_TEXT}px; }} {kind}:disabled {{ {_OFF} }}"
+            )
+        elif isinstance(widget, QPlainTextEdit):
+            widget.setStyleSheet(f"QPlainTextEdit:disabled {{ {_OFF} }}")
         elif isinstance(widget, QCheckBox):
             widget.setStyleSheet(f"min-height: {TOUCH}px;")
 

@@ -223,6 +223,8 @@ class SearchesTab(QWidget):
         if final:
             by = f"recorded by {info.finalised_by} {when_text(info.finalised_at)}"
             version = f", version {info.version}" if info.version > 1 else ""
+            if info.correction_reason:
+                version += f" (corrected: {info.correction_reason})"
             self._show_form(f"Search no. {info.series_id}{version}, {by}: {detail.check.value}")
         else:
             self._show_form(f"Draft started by {info.created_by}")

@@ -268,6 +268,10 @@ def test_the_reports_panel_offers_the_search_records_to_seniors_only(
     log_in(console, role)
     panel = console.show_tab("Reports")
     assert (panel.report_box.findData("searches") >= 0) == offered
+    if offered:
+        panel.report_box.setCurrentIndex(panel.report_box.findData("searches"))
+        assert not panel.kind_box.isEnabled() and panel.format_box.isEnabled()
+        assert panel.request().checked().report == "searches"
 
 
 def test_a_scanned_card_starts_a_record_for_that_pupil(make_console, qtbot, sessions, school):
