@@ -69,3 +69,25 @@ def forget_pupils(session: Session, pupil_ids: Sequence[int]) -> None:
     contact no other pupil keeps goes too."""
     session.execute(delete(PupilContact).where(PupilContact.pupil_id.in_(pupil_ids)))
     session.execute(delete(Contact).where(~exists().where(PupilContact.contact_id == Contact.id)))
+
+
+@dataclass(frozen=True)
+class ReleaseChoices:
+    """Who may take a pupil's confiscated device home, as the release screen offers it."""
+
+    contacts: list[ContactRow]  # priority order, barred ones included (shown as barred)
+    keeps_contacts: bool  # the school imports contacts: anyone else needs a senior's PIN
+
+    @property
+    def may_collect(self) -> list[ContactRow]:
+        return [c for c in self.contacts if c.may_receive_device]
+
+
+def keeps_contacts(session: Session) -> bool:
+    """Whether the school keeps contacts (has imported them): then there is a list."""
+    return bool(session.scalar(select(exists().where(PupilContact.pupil_id.is_not(None)))))
+
+
+def release_choices(sessions: Sessions, pupil_id: int) -> ReleaseChoices:
+    with sessions() as session:
+        return ReleaseChoices(for_pupil_in(session, pupil_id), keeps_contacts(session))

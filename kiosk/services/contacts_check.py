@@ -134,7 +134,7 @@ class _ContactRowChecker(RowChecker):
         return True, raw[:NOTE_MAX]
 
     def contact(self) -> ContactLine | None:
-        upn = self.checked_upn(self.values.get(C.UPN, ""))
+        upn = self.checked_upn(self.values.get(C.UPN, ""), check_letter=False)
         name = self.contact_name()
         relationship = self.text(C.RELATIONSHIP, RELATIONSHIP_MAX, required=True)
         priority = self.priority()

@@ -43,7 +43,7 @@ class ContactsPreview(WithProblems):
         barred = sum(1 for line in c.lines if line.do_not_release)
         return (
             f"{c.pupils} pupils, {c.contacts} contacts ({self.new_contacts} new), "
-            f"{len(c.lines)} links of pupil and contact, {barred} marked 'do not release to'; "
+            f"{barred} marked 'do not release to'; "
             f"{self.removed_contacts} contacts on record to be removed, "
             f"{self.pupils_losing_all} pupils not in the file to be left with none"
         )

@@ -11,15 +11,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.rules import Action
 from kiosk.services.audit import Actor
 from kiosk.services.common import require
-from kiosk.services.contacts import ContactRow, for_pupil_in
-from kiosk.tables import PupilContact
+from kiosk.services.contacts import ContactRow, for_pupil_in, keeps_contacts
 
 REASON_MAX = 200
 _TITLES = {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "rev", "sir", "dame", "lady", "lord"}
@@ -81,10 +79,6 @@ def name_key(name: str) -> tuple[str, ...]:
     return tuple(sorted({words[0], words[-1]})) if words else ()
 
 
-def uses_contacts(session: Session) -> bool:
-    return bool(session.scalar(select(exists().where(PupilContact.pupil_id.is_not(None)))))
-
-
 def collector(
     session: Session,
     pupil_id: int,
@@ -107,7 +101,7 @@ def collector(
         raise ContactBarred(chosen)
     if chosen is not None and chosen.may_collect:
         return Collector(chosen.name, chosen.relationship, chosen.contact_id, True)
-    if not uses_contacts(session):
+    if not keeps_contacts(session):
         return Collector(name, relationship, None, None)
     return Collector(name, relationship, None, False)
 

@@ -173,13 +173,15 @@ class RowChecker:
     def has_errors(self) -> bool:
         return any(p.blocking for p in self.problems)
 
-    def checked_upn(self, raw: str) -> str:
+    def checked_upn(self, raw: str, *, check_letter: bool = True) -> str:
+        """``check_letter=False`` where the UPN only finds a pupil already on record (the
+        roster import has warned about it already)."""
         upn = clean_upn(raw)
         if not upn:
             self.error("UPN is missing.")
         elif not _UPN_RE.match(upn):
             self.error(f"UPN '{raw}' is not valid: it is a letter and 12 more characters.")
-        elif upn_check_letter(upn) != upn[0]:
+        elif check_letter and upn_check_letter(upn) != upn[0]:
             self.warn(f"UPN {upn} has the wrong check letter: please check it in the MIS.")
         return upn
 

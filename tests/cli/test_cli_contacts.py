@@ -34,7 +34,7 @@ def test_a_dry_run_shows_the_columns_and_the_plan_and_imports_nothing(capsys, se
     assert "Read 8 rows (UTF-8 with BOM, header on line 3)." in out
     assert "Collect Pupil            ->  May collect" in out
     assert "Legal Surname            ->  (not used)" in out
-    assert "4 pupils, 7 contacts (7 new), 8 links" in out
+    assert "4 pupils, 7 contacts (7 new), 2 marked 'do not release to'" in out
     assert "Dry run: nothing was imported." in out
     assert links(sessions) == 0
 

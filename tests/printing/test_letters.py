@@ -115,3 +115,10 @@ def test_the_letter_pdf_reads_as_a_letter_with_awkward_names(sessions, school, t
         ],
         check=True,
     )
+
+
+def test_a_letters_file_name_is_one_the_purge_of_copies_finds(tmp_path):
+    from kiosk.services import purge_copies
+
+    name = letter_path(tmp_path, 42, at(TODAY, 12, 0)).name
+    assert purge_copies.RECEIPT_NAME.match(name).group(1) == "42"  # removed with its pupil

@@ -533,6 +533,14 @@ def _send_reminder(w: World) -> Call:
     return lambda a: _services("parent_mail").send_reminder(w.sessions, a, device, store)
 
 
+def _todays_reminders(w: World) -> Call:
+    from kiosk.keystore import KeyStore
+
+    _booked(w)  # today, with a name: nothing to email, nothing changed
+    store = KeyStore.for_config(w.config)
+    return lambda a: _services("parent_mail").send_todays_reminders(w.sessions, a, store)
+
+
 def _case_list() -> list[Case]:
     A = Action
     return [
@@ -626,6 +634,7 @@ def _case_list() -> list[Case]:
             "referred to the DSL",
         ),
         Case("parent_mail.send_reminder", A.RELEASE_TO_PARENT, _send_reminder),
+        Case("parent_mail.send_todays_reminders", A.RELEASE_TO_PARENT, _todays_reminders),
         Case("appointments.make_appointment", A.RELEASE_TO_PARENT, _appointment),
         Case("appointments.cancel_appointment", A.RELEASE_TO_PARENT, _cancel_appointment),
     ]

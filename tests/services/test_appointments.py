@@ -114,3 +114,29 @@ def test_the_reminder_goes_to_the_contact_who_will_come(
     make(sessions, office, home.custody_id, TOMORROW, FOUR, "Aunt May")
     words = parent_mail.send_reminder(sessions, office, home.custody_id, mail_store).words()
     assert words.startswith("No reminder was sent: Aunt May is not one of the pupil's contacts")
+
+
+def test_todays_reminders_go_once_to_each_contact_coming_today(sessions, school, smtp, mail_store):
+    office = school.actors["office"]
+    smtp.configure(sessions, school.actors["admin"], mail_store)
+    first = family(sessions, school, 0, NOW)
+    second = family(sessions, school, 1, NOW)
+    referred = family(sessions, school, 2, NOW)
+    named = family(sessions, school, 3, NOW)
+    confiscation.refer_to_dsl(sessions, office, referred.custody_id, "concern", now=NOW)
+    make(sessions, office, first.custody_id, TODAY, FOUR, contact_id=first.mum)
+    make(sessions, office, second.custody_id, TODAY, dt.time(9, 30), contact_id=second.dad)
+    make(sessions, office, referred.custody_id, TODAY, FOUR, contact_id=referred.mum)
+    make(sessions, office, named.custody_id, TODAY, FOUR, "Aunt May")  # no email to send to
+    make(sessions, office, family(sessions, school, 4, NOW).custody_id, TOMORROW, FOUR, "X")
+
+    reports = dict(parent_mail.send_todays_reminders(sessions, office, mail_store, now=NOW))
+    assert set(reports) == {first.custody_id, second.custody_id, referred.custody_id}
+    assert reports[referred.custody_id].not_sent_because.startswith("Not sent: Your role")
+    assert [rcpt for rcpt, _ in smtp.inbox.received] == [
+        ["ben@example.net"],  # 09:30 first
+        ["ann.okafor@example.org"],
+    ]
+    again = parent_mail.send_todays_reminders(sessions, office, mail_store, now=NOW)
+    assert [custody for custody, _ in again] == [referred.custody_id]  # the others went
+    assert len(smtp.inbox.received) == 2

@@ -17,6 +17,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.cards_page import CardsPage
+from kiosk.ui.admin.contacts_page import ContactsPage
 from kiosk.ui.admin.labels_page import LabelsPage
 from kiosk.ui.admin.ladder_page import LadderPage
 from kiosk.ui.admin.letters_page import LettersPage
@@ -50,6 +51,7 @@ class AdminPanel(QWidget):
         self.sessions, self.staff, self.config = sessions, staff, config
         self.setStyleSheet(NAV_STYLE)
         self.roster = RosterPage(sessions, staff)
+        self.contacts = ContactsPage(sessions, staff)
         self.photos = PhotosPage(sessions, staff)
         self.cards = CardsPage(sessions, staff, config)
         self.labels = LabelsPage(sessions, staff, config)
@@ -60,6 +62,7 @@ class AdminPanel(QWidget):
         self.letters = LettersPage(sessions, staff, config)
         sections: list[tuple[str, QWidget, Callable[[], None] | None]] = [
             ("Roster import", self.roster, None),
+            ("Contacts import", self.contacts, None),
             ("Photos", self.photos, None),
             ("Pupil cards", self.cards, self.cards.reload_choices),
             ("Slot labels", self.labels, self.labels.reload),
@@ -99,3 +102,7 @@ class AdminPanel(QWidget):
         refresh = self._on_show.get(index)
         if refresh is not None:
             refresh()
+
+    def show_page(self, page: QWidget) -> None:
+        """Show the section that holds ``page``."""
+        self.show_section(self.stack.indexOf(page))

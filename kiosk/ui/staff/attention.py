@@ -11,9 +11,12 @@ from functools import partial
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.clock import to_local
+from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.services import appointments, probes, slot_checks, unclaimed
+from kiosk.keystore import KeyStore
+from kiosk.services import appointments, parent_mail, probes, slot_checks, unclaimed
 from kiosk.services.appointments import TodaysAppointment
+from kiosk.services.parent_mail import MailReport
 from kiosk.services.probes import ProbeSummary
 from kiosk.services.slot_checks import SlotToCheck
 from kiosk.services.staff import StaffMember
@@ -57,9 +60,18 @@ def collection_words(attention: Attention) -> str:
 class AttentionPanel(QWidget):
     """Hidden when there is nothing to say."""
 
-    def __init__(self, sessions: Sessions, staff: StaffMember, parent: QWidget | None = None):
+    def __init__(
+        self,
+        sessions: Sessions,
+        staff: StaffMember,
+        config: Config | None = None,
+        parent: QWidget | None = None,
+    ):
         super().__init__(parent)
         self.sessions, self.staff = sessions, staff
+        self.store = KeyStore.for_config(config) if config is not None else None
+        self.remind_button = QPushButton("Email today's reminders")
+        self.remind_button.clicked.connect(self._remind)
         self.rows = QVBoxLayout()
         self.probing = QLabel("")
         self.probing.setWordWrap(True)
@@ -73,7 +85,10 @@ class AttentionPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(self.rows)
         layout.addWidget(self.probing)
-        layout.addWidget(self.collections)
+        collections = QHBoxLayout()
+        collections.addWidget(self.collections, 1)
+        collections.addWidget(self.remind_button)
+        layout.addLayout(collections)
         layout.addWidget(self.feedback)
         self.setVisible(False)
 
@@ -98,6 +113,13 @@ class AttentionPanel(QWidget):
         self.probing.setVisible(bool(attention.probes))
         self.collections.setText(collection_words(attention))
         self.collections.setVisible(bool(self.collections.text()))
+        self.remind_button.setVisible(
+            self.store is not None
+            and any(
+                t.appointment.reminded_at is None and t.appointment.contact_id is not None
+                for t in attention.collections
+            )
+        )
         shown = attention.slots or attention.probes or self.collections.text()
         self.setVisible(bool(shown or self.feedback.text()))
 
@@ -123,6 +145,23 @@ class AttentionPanel(QWidget):
         Op(self, "Marking a slot checked", job).success(
             lambda _none: self._after_check(number)
         ).failure(lambda failure: self.feedback.error(failure.words)).run()
+
+    def _remind(self) -> None:
+        if self.store is None:
+            return
+        job = partial(
+            parent_mail.send_todays_reminders, self.sessions, self.staff.actor, self.store
+        )
+        self.feedback.note("Emailing today's reminders…")
+        Op(self, "Emailing today's reminders", job).success(self._reminded).failure(
+            lambda failure: self.feedback.error(failure.words)
+        ).run()
+
+    def _reminded(self, reports: list[tuple[int, MailReport]]) -> None:
+        words = " ".join(report.words() for _custody, report in reports)
+        failed = any(r.failed or r.not_sent_because for _c, r in reports)
+        (self.feedback.error if failed else self.feedback.ok)(words or "No reminders were due.")
+        self.refresh()
 
     def _after_check(self, number: int) -> None:
         self.feedback.ok(f"Slot {number} is in use again.")

@@ -65,6 +65,14 @@ def awaiting_columns(today: Callable[[], dt.date]) -> list[Column]:
     ]
 
 
+def chasing_columns(today: Callable[[], dt.date]) -> list[Column]:
+    """For the Parents tab beside its form: what the office chases, first (a 1024 px
+    screen shows the first few columns)."""
+    wanted = ("Name", "Age (days)", "Collection", "Emails", "Form", "Slot")
+    by_title = {c.title: c for c in awaiting_columns(today)}
+    return [by_title[title] for title in wanted]
+
+
 def awaiting_search(row: AwaitingParent) -> str:
     extra = " unclaimed" if row.unclaimed else ""
     return pupil_search_text(row.device.pupil) + extra

@@ -133,7 +133,7 @@ class DashboardTab(QWidget):
         self.pin_alerts.setWordWrap(True)
         self.pin_alerts.setStyleSheet(f"color: {RED}; font-size: 18px; font-weight: 700;")
         self.pin_alerts.hide()
-        self.attention = AttentionPanel(sessions, staff)
+        self.attention = AttentionPanel(sessions, staff, config)
         self.health = QLabel("")  # the kiosk's health line, read with the day
         self.health.setWordWrap(True)
         layout = QVBoxLayout(self)

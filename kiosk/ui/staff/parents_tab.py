@@ -23,7 +23,7 @@ from kiosk.services.parent_mail import MessageRecord, message_line
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
 from kiosk.ui.staff.appointment_form import AppointmentForm
-from kiosk.ui.staff.awaiting import awaiting_colour, awaiting_columns, awaiting_search
+from kiosk.ui.staff.awaiting import awaiting_colour, awaiting_search, chasing_columns
 from kiosk.ui.staff.common import (
     Feedback,
     PupilHeader,
@@ -47,7 +47,7 @@ class ParentsTab(QWidget):
         self.chosen: AwaitingParent | None = None
         self.feedback = Feedback(collapsible=True)
         self.model = RowsModel(
-            awaiting_columns(school_today), awaiting_search, colour=awaiting_colour
+            chasing_columns(school_today), awaiting_search, colour=awaiting_colour
         )
         self.proxy = SearchProxy(self.model)
         self.search = QLineEdit()

@@ -178,7 +178,7 @@ def test_photos_import_reports_files_it_could_not_use(qtbot, panel, tmp_path, se
     Image.new("RGB", (90, 120), "grey").save(folder / f"{number}.jpg")
     Image.new("RGB", (90, 120), "grey").save(folder / "somebody.jpg")
     page = panel.photos
-    panel.show_section(1)
+    panel.show_page(page)
     page.set_folder(folder)
     page.start_import()
     settle(qtbot, page.jobs)
@@ -213,7 +213,7 @@ def test_closing_the_panel_during_an_import_lets_the_import_finish(
 
 def test_cards_for_a_form_go_to_the_exports_folder(qtbot, panel, data_dir):
     page = panel.cards
-    panel.show_section(2)
+    panel.show_page(page)
     page.form_combo.setCurrentIndex(page.form_combo.findData("8B"))
     settle_ops()
     page.make_pdf()
@@ -257,7 +257,7 @@ def test_one_pupils_card_from_a_search(qtbot, panel):
 
 def test_slot_labels_pdf(qtbot, panel, data_dir):
     page = panel.labels
-    panel.show_section(3)
+    panel.show_page(page)
     assert (page.first.value(), page.last.value()) == (1, 20)
     page.make_pdf()
     settle(qtbot, page.jobs)
@@ -384,7 +384,7 @@ def test_the_services_refuse_a_non_admin_even_inside_the_panel(qtbot, make_panel
 
 def test_slot_ranges_and_one_slot_out_of_service(panel, sessions):
     page = panel.slots
-    panel.show_section(5)
+    panel.show_page(page)
     settle_ops()
     assert (page.first.value(), page.last.value()) == (21, 30)  # next free numbers offered
     page.cabinet.setText("B")
@@ -443,7 +443,7 @@ TOUCHED = (QPushButton, QLineEdit, QComboBox, QAbstractSpinBox, QCheckBox)
 def test_everything_a_finger_presses_is_big_enough_and_the_panel_fits_the_console(
     qtbot, panel, artifacts
 ):
-    names = ["roster", "photos", "cards", "labels", "staff", "slots", "settings"]
+    names = ["roster", "contacts", "photos", "cards", "labels", "staff", "slots", "settings"]
     load(qtbot, panel, DATA / "arbor_title_rows.csv")
     for index, name in enumerate(names):
         panel.show_section(index)
@@ -484,7 +484,7 @@ def test_a_lost_card_prints_a_new_one_singly_and_the_old_one_is_refused(
     from kiosk.errors import CardRevoked
     from kiosk.services import custody, pupils
 
-    panel.show_section(2)  # Pupil cards
+    panel.show_page(panel.cards)
     page = panel.cards
     page.scope_buttons[0].click()
     pupil = pupils.summary(sessions, school.pupil_ids[4])

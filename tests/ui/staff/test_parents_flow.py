@@ -34,7 +34,7 @@ def store(config):
     return KeyStore.for_config(config)
 
 
-def confiscate_through_the_tab(console, qtbot, school, index):
+def confiscate_through_the_tab(console, qtbot, school, index, *, referred=False):
     log_in(console, "office")
     tab = console.show_tab("Confiscate")
     settle()
@@ -43,6 +43,7 @@ def confiscate_through_the_tab(console, qtbot, school, index):
     settle()
     tab.reason.setCurrentIndex(REASON_CATEGORIES.index("used in lesson"))
     qtbot.keyClicks(tab.description, "black iPhone")
+    tab.do_not_examine.setChecked(referred)
     click(qtbot, tab.review)
     click(qtbot, tab.confirm)
     wait_until(lambda: tab.letter.open_button.isVisible() or tab.letter.again_button.isVisible())
@@ -65,6 +66,16 @@ def test_a_confiscation_emails_the_letter_to_the_parents(
     assert tab.letter.path is not None and tab.letter.path.read_bytes().startswith(b"%PDF")
     assert not tab.letter.again_button.isVisible()
     shot(console, artifacts, "staff_letter_emailed")
+
+
+def test_a_device_referred_to_the_dsl_gets_its_letter_but_no_email(
+    console, qtbot, sessions, school, smtp, store
+):
+    smtp.configure(sessions, school.actors["admin"], store)
+    add_contacts(sessions, school.pupil_ids[12])
+    tab = confiscate_through_the_tab(console, qtbot, school, 12, referred=True)
+    assert "Referred to the DSL: the letter is saved but not emailed." in tab.letter.words.text()
+    assert tab.letter.open_button.isVisible() and smtp.inbox.received == []
 
 
 def test_a_refusing_server_is_named_and_the_letter_can_be_emailed_again(
@@ -131,6 +142,32 @@ def test_the_dashboard_shows_todays_collections_and_unclaimed_devices(console, s
     words = panel.collections.text()
     assert "Collection today 23:59: Aunt May for " in words and "(not reminded)" in words
     assert "1 confiscated device unclaimed beyond the school's limit" in words
+
+
+def test_the_dashboard_emails_todays_reminders(
+    console, qtbot, sessions, school, smtp, store, artifacts
+):
+    smtp.configure(sessions, school.actors["admin"], store)
+    home = family(sessions, school, 11)
+    today = local_date(utcnow())
+    appointments.make_appointment(
+        sessions,
+        school.actors["office"],
+        home.custody_id,
+        today,
+        dt.time(23, 58),
+        contact_id=home.mum,
+    )
+    log_in(console, "office")
+    panel = console.tab("Dashboard").attention
+    wait_until(panel.remind_button.isVisible)
+    shot(console, artifacts, "staff_dashboard_collections")
+    click(qtbot, panel.remind_button)
+    wait_until(lambda: "Emailed to" in panel.feedback.text())
+    assert panel.feedback.text() == "Emailed to Ann Okafor (ann.okafor@example.org)."
+    assert [rcpt for rcpt, _ in smtp.inbox.received] == [["ann.okafor@example.org"]]
+    wait_until(lambda: not panel.remind_button.isVisible())  # reminded: nothing left to send
+    assert "(not reminded)" not in panel.collections.text()
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
