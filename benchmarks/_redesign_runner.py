@@ -48,6 +48,12 @@ def main() -> None:
         assert report.intact, report.describe()
         return report.events
 
+    def summary_figures() -> int:
+        from kiosk.services.reports import governors
+
+        summary = governors.summary(sessions, YEAR, verify_chain=False)
+        return summary.handins + summary.confiscations
+
     def dashboard() -> int:
         board = console.dashboard(sessions)
         return len(getattr(board, "slots", ()) or ())
@@ -59,6 +65,8 @@ def main() -> None:
         "audit XLSX": lambda: export("audit", "xlsx"),
         "verify-log": verify,
         "dashboard": dashboard,
+        "summary PDF": lambda: export("summary", "pdf"),  # with the audit chain's check
+        "summary figures": summary_figures,  # the governors' counts alone, no PDF, no check
     }
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:

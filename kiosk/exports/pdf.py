@@ -8,12 +8,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from reportlab.graphics.charts.barcharts import VerticalBarChart
-from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
@@ -28,123 +24,23 @@ from reportlab.platypus import (
 from reportlab.platypus.flowables import Flowable
 
 from kiosk.clock import day_text, moment_text
-from kiosk.printing.draw import fonts, printable
+from kiosk.exports.pdf_ofsted import evidence_pages
+from kiosk.exports.pdf_parts import (
+    GREEN,
+    LIST_LIMIT,
+    RED,
+    WIDTH,
+    Styles,
+    bar_chart,
+    label_step,
+    table,
+)
+from kiosk.printing.draw import printable
 from kiosk.services.reports.custody_log import KIND_WORDS
 from kiosk.services.reports.governors import DeviceStay, Summary
 
-INK = colors.HexColor("#111827")
-BLUE = colors.HexColor("#0b3d91")
-RED = colors.HexColor("#b91c1c")
-GREEN = colors.HexColor("#0a7d32")
-GRID = colors.HexColor("#cbd5e1")
-SHADE = colors.HexColor("#e2e8f0")
-LIST_LIMIT = 25  # rows shown per list; the exports hold the rest
-WIDTH = A4[0] - 36 * mm
 
-
-class _Styles:
-    def __init__(self) -> None:
-        face = fonts()
-        self.regular, self.bold = face.regular, face.bold
-        base = ParagraphStyle("base", fontName=self.regular, fontSize=10, leading=13, textColor=INK)
-        self.body = base
-        self.small = ParagraphStyle("small", parent=base, fontSize=8.5, leading=11)
-        self.title = ParagraphStyle(
-            "title", parent=base, fontName=self.bold, fontSize=18, leading=22, spaceAfter=4
-        )
-        self.heading = ParagraphStyle(
-            "heading",
-            parent=base,
-            fontName=self.bold,
-            fontSize=12.5,
-            leading=16,
-            spaceBefore=10,
-            spaceAfter=4,
-            textColor=BLUE,
-            alignment=TA_LEFT,
-        )
-        self.mono = ParagraphStyle("mono", parent=base, fontName="Courier", fontSize=9, leading=12)
-
-    def text(self, value: str) -> str:
-        """Escape for a Paragraph and keep to characters the font has."""
-        escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        return printable(escaped, self.regular)
-
-
-def _table(rows: Sequence[Sequence[Any]], widths: Sequence[float], styles: _Styles) -> Table:
-    table = Table([list(row) for row in rows], colWidths=list(widths), repeatRows=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("FONT", (0, 0), (-1, -1), styles.regular, 9),
-                ("FONT", (0, 0), (-1, 0), styles.bold, 9),
-                ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.4, GRID),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-            ]
-        )
-    )
-    return table
-
-
-def _bar_chart(
-    title: str, labels: Sequence[str], values: Sequence[int], styles: _Styles, every: int = 1
-) -> Drawing:
-    """A plain bar chart; few bars stay narrow and carry their numbers."""
-    height = 62 * mm
-    drawing = Drawing(WIDTH, height)
-    drawing.add(String(0, height - 10, title, fontName=styles.bold, fontSize=10, fillColor=INK))
-    chart = VerticalBarChart()
-    chart.x, chart.y = 30, 34
-    chart.width = min(WIDTH - 40, 60 + 48 * len(values))
-    chart.height = height - 60
-    chart.data = [list(values) or [0]]
-    chart.bars[0].fillColor = BLUE
-    chart.bars[0].strokeColor = None
-    chart.barSpacing = 0.5
-    chart.groupSpacing = 1 if len(values) > 40 else 6
-    chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueMax, chart.valueAxis.valueStep = _whole_number_axis(max(values or [0]))
-    chart.valueAxis.labels.fontName = styles.regular
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.labelTextFormat = lambda v: f"{v:,.0f}"
-    chart.valueAxis.strokeColor = GRID
-    chart.valueAxis.gridStrokeColor = GRID
-    chart.valueAxis.visibleGrid = True
-    if len(values) <= 20:
-        chart.barLabelFormat = "%d"
-        chart.barLabels.fontName = styles.regular
-        chart.barLabels.fontSize = 7
-        chart.barLabels.nudge = 6
-    chart.categoryAxis.categoryNames = [
-        label if i % every == 0 else "" for i, label in enumerate(labels or [""])
-    ]
-    slanted = len(labels) > 12
-    chart.categoryAxis.labels.fontName = styles.regular
-    chart.categoryAxis.labels.fontSize = 7
-    chart.categoryAxis.labels.angle = 45 if slanted else 0
-    chart.categoryAxis.labels.boxAnchor = "ne" if slanted else "n"
-    chart.categoryAxis.strokeColor = GRID
-    drawing.add(chart)
-    return drawing
-
-
-def _whole_number_axis(top: int, ticks: int = 5) -> tuple[int, int]:
-    """An axis top and step in whole numbers (1, 2, 5, 10, 20, 50...), a little above the
-    tallest bar: counts of devices have no fractions, so no axis may print 0, 0, 1, 1."""
-    rough = max(1, -(-max(top, 1) // ticks))
-    magnitude = 10 ** (len(str(rough)) - 1)
-    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= rough)
-    return step * (top // step + 1), step
-
-
-def _label_step(count: int, room: int = 24) -> int:
-    return max(1, -(-count // room))
-
-
-def _key_figures(summary: Summary, styles: _Styles) -> Table:
+def _key_figures(summary: Summary, styles: Styles) -> Table:
     days = len(summary.handins_per_day)
     average = summary.handins / days if days else 0
     closes = summary.collection_closes.strftime("%H:%M")
@@ -160,16 +56,16 @@ def _key_figures(summary: Summary, styles: _Styles) -> Table:
         ("Devices kept overnight", f"{len(summary.overnight):,}"),
         (f"Late collections (after {closes})", f"{len(summary.late):,}"),
     ]
-    table = _table(rows, (WIDTH * 0.7, WIDTH * 0.3), styles)
-    table.setStyle(TableStyle([("ALIGN", (1, 0), (1, -1), "RIGHT")]))
-    return table
+    figures = table(rows, (WIDTH * 0.7, WIDTH * 0.3), styles)
+    figures.setStyle(TableStyle([("ALIGN", (1, 0), (1, -1), "RIGHT")]))
+    return figures
 
 
 def _short_time(text: str | None) -> str:
     return "still held" if text is None else moment_text(text)
 
 
-def _stays_table(stays: Sequence[DeviceStay], styles: _Styles) -> list[Flowable]:
+def _stays_table(stays: Sequence[DeviceStay], styles: Styles) -> list[Flowable]:
     if not stays:
         return [Paragraph("None in this period.", styles.body)]
     rows: list[Sequence[Any]] = [("Admission no.", "Form", "Kind", "Received", "Released")]
@@ -184,14 +80,14 @@ def _stays_table(stays: Sequence[DeviceStay], styles: _Styles) -> list[Flowable]
         for s in stays[:LIST_LIMIT]
     ]
     widths = [0.18, 0.12, 0.18, 0.26, 0.26]
-    flow: list[Flowable] = [_table(rows, [WIDTH * w for w in widths], styles)]
+    flow: list[Flowable] = [table(rows, [WIDTH * w for w in widths], styles)]
     if len(stays) > LIST_LIMIT:
         more = f"…and {len(stays) - LIST_LIMIT:,} more: see the custody log export."
         flow.append(Paragraph(more, styles.small))
     return flow
 
 
-def _repeated_table(summary: Summary, styles: _Styles) -> list[Flowable]:
+def _repeated_table(summary: Summary, styles: Styles) -> list[Flowable]:
     if not summary.repeated:
         return [Paragraph("No pupil had more than one confiscation in this period.", styles.body)]
     rows: list[Sequence[Any]] = [("Admission no.", "Year", "Form", "Confiscations", "Latest")]
@@ -206,14 +102,14 @@ def _repeated_table(summary: Summary, styles: _Styles) -> list[Flowable]:
         for r in summary.repeated[:LIST_LIMIT]
     ]
     widths = [0.24, 0.12, 0.14, 0.22, 0.28]
-    flow: list[Flowable] = [_table(rows, [WIDTH * w for w in widths], styles)]
+    flow: list[Flowable] = [table(rows, [WIDTH * w for w in widths], styles)]
     if len(summary.repeated) > LIST_LIMIT:
         more = f"…and {len(summary.repeated) - LIST_LIMIT:,} more pupils: see the custody log."
         flow.append(Paragraph(more, styles.small))
     return flow
 
 
-def _fingerprint_lines(summary: Summary, styles: _Styles) -> list[Flowable]:
+def _fingerprint_lines(summary: Summary, styles: Styles) -> list[Flowable]:
     if summary.fingerprint is None:
         return [
             Paragraph(
@@ -240,7 +136,7 @@ def _fingerprint_lines(summary: Summary, styles: _Styles) -> list[Flowable]:
     ]
 
 
-def _chain_box(summary: Summary, styles: _Styles) -> Table:
+def _chain_box(summary: Summary, styles: Styles) -> Table:
     chain = summary.chain
     if chain.intact:
         status = f"<b>intact</b>. {chain.events:,} events checked; the last is #{chain.last_seq}."
@@ -277,7 +173,7 @@ def _chain_box(summary: Summary, styles: _Styles) -> Table:
     return box
 
 
-def _charts(summary: Summary, styles: _Styles) -> list[Flowable]:
+def _charts(summary: Summary, styles: Styles) -> list[Flowable]:
     per_day = summary.handins_per_day
     day_labels = [day_text(day) for day, _count in per_day]
     weeks = summary.confiscations_per_week
@@ -285,23 +181,23 @@ def _charts(summary: Summary, styles: _Styles) -> list[Flowable]:
     years = summary.confiscations_per_year
     return [
         Paragraph("Hand-ins", styles.heading),
-        _bar_chart(
+        bar_chart(
             "Devices handed in per school day",
             day_labels,
             [count for _day, count in per_day],
             styles,
-            _label_step(len(per_day)),
+            label_step(len(per_day)),
         ),
         CondPageBreak(70 * mm),
         Paragraph("Confiscations", styles.heading),
-        _bar_chart(
+        bar_chart(
             "Confiscations per week (week starting)",
             week_labels,
             [count for _week, count in weeks],
             styles,
-            _label_step(len(weeks)),
+            label_step(len(weeks)),
         ),
-        _bar_chart(
+        bar_chart(
             "Confiscations per year group",
             [f"Year {year}" for year, _count in years],
             [count for _year, count in years],
@@ -310,7 +206,7 @@ def _charts(summary: Summary, styles: _Styles) -> list[Flowable]:
     ]
 
 
-def _story(summary: Summary, staff_name: str, styles: _Styles) -> list[Flowable]:
+def _story(summary: Summary, staff_name: str, styles: Styles) -> list[Flowable]:
     which = summary.which
     closes = summary.collection_closes.strftime("%H:%M")
     intro = (
@@ -340,13 +236,14 @@ def _story(summary: Summary, staff_name: str, styles: _Styles) -> list[Flowable]
             styles.heading,
         ),
         *_stays_table(summary.late, styles),
+        *evidence_pages(summary, styles),
     ]
     return story
 
 
 def write_summary_pdf(summary: Summary, path: Path, staff_name: str) -> int:
     """Write the summary to ``path``; returns the number of pages."""
-    styles = _Styles()
+    styles = Styles()
     footer = printable(
         f"{summary.school_name} · summary for governors · {summary.which.words()}", styles.regular
     )

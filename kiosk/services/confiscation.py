@@ -12,7 +12,7 @@ from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
-from kiosk.services import audit, staff
+from kiosk.services import audit, escalation, staff
 from kiosk.services.allocation import free_slot, retry_on_conflict
 from kiosk.services.audit import Actor
 from kiosk.services.common import get_pupil, now_or, require
@@ -58,9 +58,13 @@ def confiscate(
     slot_number: int | None = None,
     description: str = "",
     switched_off: bool = True,
+    release_condition: str | None = None,
+    condition_reason: str = "",
     now: dt.datetime | None = None,
 ) -> CustodyInfo:
-    """Record a confiscation and put the device in a slot (reserved ones first)."""
+    """Record a confiscation and put the device in a slot (reserved ones first). Its
+    release condition is the escalation ladder's for the pupil's count this term, unless
+    ``release_condition`` differs, which needs ``condition_reason`` (both recorded)."""
     if reason_category not in REASON_CATEGORIES:
         raise InvalidInput("Please choose a reason.")
     now = now_or(now)
@@ -69,6 +73,8 @@ def confiscate(
         with sessions.begin() as session:
             require(session, actor, Action.CONFISCATE)
             pupil = get_pupil(session, pupil_id)
+            standing = escalation.standing_in(session, pupil.id, now)
+            given = escalation.choose(standing, release_condition, condition_reason)
             slot = free_slot(session.connection(), confiscation=True, wanted=slot_number)
             custody = Custody(
                 pupil_id=pupil.id,
@@ -86,6 +92,9 @@ def confiscate(
                 do_not_examine=do_not_examine,
                 dsl_referred_at=now if do_not_examine else None,
                 dsl_referred_by_id=actor.id if do_not_examine else None,
+                term_step=standing.step,
+                release_condition=given.condition.value,
+                condition_note=given.differs_because,
             )
             # one item, so every custody lists its devices (the description says what)
             custody.items = [
@@ -107,11 +116,24 @@ def confiscate(
                     "do_not_examine": do_not_examine,
                     "description": description.strip(),
                     "switched_off": switched_off,
+                    **_ladder_details(standing, given),
                 },
             )
             return info_of(session, custody)
 
     return retry_on_conflict(attempt)
+
+
+def _ladder_details(standing: escalation.Standing, given: escalation.Choice) -> dict[str, object]:
+    details: dict[str, object] = {
+        "term_step": standing.step,
+        "term_starts": standing.term.starts.isoformat(),
+        "rule": standing.rule.value,
+        "release_condition": given.condition.value,
+    }
+    if given.differs_because is not None:
+        details["differs_from_rule_because"] = given.differs_because
+    return details
 
 
 def release_to_parent(

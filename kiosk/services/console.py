@@ -83,6 +83,8 @@ class HeldDevice:
     reason_category: str | None = None  # confiscations only
     do_not_examine: bool = False
     dsl_referred: bool = False
+    term_step: int | None = None  # the escalation ladder (confiscations since it began)
+    release_condition: str | None = None
 
     @property
     def is_confiscation(self) -> bool:
@@ -163,6 +165,8 @@ def _held_query() -> AnySelect:
             Confiscation.reason_category,
             Confiscation.do_not_examine,
             Confiscation.dsl_referred_at,
+            Confiscation.term_step,
+            Confiscation.release_condition,
             *SUMMARY_COLUMNS,
         )
         .join(Pupil, Pupil.id == Custody.pupil_id)
@@ -187,6 +191,8 @@ def _held_device(row: AnyRow) -> HeldDevice:
         reason_category=row.reason_category,
         do_not_examine=bool(row.do_not_examine),
         dsl_referred=row.dsl_referred_at is not None,
+        term_step=row.term_step,
+        release_condition=row.release_condition,
     )
 
 

@@ -15,7 +15,7 @@ from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.keystore import KeyStore
 from kiosk.rules import Action
-from kiosk.services import audit, school_keys
+from kiosk.services import audit, ladder, school_keys
 from kiosk.services.audit import Actor
 from kiosk.services.common import require
 from kiosk.services.school_keys import SchoolKeys
@@ -34,6 +34,9 @@ DEFAULTS: dict[str, str] = {
     "mode": "auto",  # auto (by the times above), handin or collection
     # devices one slot holds; 0: a slot holds a pupil's day's items (phone, watch...)
     "slot_capacity": "0",
+    # the escalation ladder: the n-th confiscation in a term's release condition (ladder.py)
+    "escalation_rules": ladder.DEFAULT_RULES,
+    "term_starts": ladder.DEFAULT_TERM_STARTS,
     # a confiscated device still held this many school-local days after it was taken is
     # flagged as unclaimed (lists, dashboard, exports)
     "unclaimed_days": "5",
@@ -157,6 +160,10 @@ def _validate(key: str, value: str) -> str:
         return str(int(value))
     if key == "mode" and value not in ("auto", "handin", "collection"):
         raise InvalidInput("Mode is auto, handin or collection.")
+    if key == "escalation_rules":
+        return ladder.format_rules(ladder.parse_rules(value))
+    if key == "term_starts":
+        return ladder.format_term_starts(ladder.parse_term_starts(value))
     if key == "school_code":
         try:
             return normalise_school_code(value)

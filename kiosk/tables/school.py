@@ -288,6 +288,11 @@ class Confiscation(Base):
     police_number: Mapped[str | None] = mapped_column(String(40))
     police_reference: Mapped[str | None] = mapped_column(String(60))
     police_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    # The escalation ladder (kiosk.services.escalation): the n-th in its term, the release
+    # condition given, and why, when it is not the school's rule for that step.
+    term_step: Mapped[int | None] = mapped_column(Integer)
+    release_condition: Mapped[str | None] = mapped_column(String(20))
+    condition_note: Mapped[str | None] = mapped_column(Text)
 
     custody: Mapped[Custody] = relationship(back_populates="confiscation")
 

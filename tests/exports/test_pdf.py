@@ -138,7 +138,7 @@ def test_an_empty_period_still_makes_a_sensible_summary(history, sessions, tmp_p
 
 
 def test_chart_axes_count_in_whole_numbers():
-    from kiosk.exports.pdf import _whole_number_axis
+    from kiosk.exports.pdf_parts import whole_number_axis as _whole_number_axis
 
     for top in range(0, 3000, 7):
         axis_top, step = _whole_number_axis(top)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 
 from kiosk.clock import local_date, utcnow
 from kiosk.services import unclaimed
+from kiosk.services.ladder import Condition
 from kiosk.services.reports.fields import (
     DAY,
     FLAG,
@@ -56,6 +57,7 @@ KIND_WORDS = {
 }
 RELEASED_TO_WORDS = {ReleasedTo.PUPIL.value: "Pupil", ReleasedTo.PARENT.value: "Parent/carer"}
 SELF_SERVICE = "Kiosk (self-service)"
+CONDITION_WORDS = {condition.value: condition.short for condition in Condition}
 
 _PUPIL = Lookup(Pupil, Custody.pupil_id, inner=True)
 _SLOT = Lookup(Slot, Custody.slot_id)
@@ -170,6 +172,17 @@ CUSTODY_FIELDS: tuple[Field, ...] = (
     ),
     Field(Column("Card-less", "bool", 9), Custody.card_less, shown=_DAILY_FLAG),
     Field(Column("Late", "bool", 6), Custody.late, shown=_DAILY_FLAG),
+    # the escalation ladder (confiscations recorded since it began)
+    Field(Column("Step this term", "int", 8), Confiscation.term_step),
+    Field(
+        Column("Release condition", "text", 16),
+        Confiscation.release_condition,
+        shown=words(CONDITION_WORDS),
+    ),
+    Field(
+        Column("Condition differs from rule because", "text", 24, free_text=True),
+        Confiscation.condition_note,
+    ),
     # issue 18: a confiscation nobody came for within the school's limit
     Field(Column("Unclaimed", "bool", 10), _UNCLAIMED_LIMIT, shown=_UNCLAIMED),
 )

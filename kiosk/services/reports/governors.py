@@ -15,6 +15,7 @@ from kiosk.clock import LocalClock, to_local, utcnow
 from kiosk.db import Sessions
 from kiosk.record import lines
 from kiosk.services import audit, settings
+from kiosk.services.reports import ofsted
 from kiosk.services.reports.filter import BATCH, ReportFilter, local_date, pupil_filters, raw_time
 from kiosk.tables import Confiscation, Custody, CustodyKind, CustodyState, Pupil
 
@@ -55,6 +56,7 @@ class Summary:
     handed_to_police: int
     chain: audit.ChainReport
     fingerprint: str | None = None  # the school audit fingerprint the log claims, as printed
+    evidence: ofsted.Evidence | None = None  # the page for inspectors
 
     @property
     def handins(self) -> int:
@@ -75,10 +77,16 @@ class _Stay(NamedTuple):
     released: str | None
     marked_overnight: bool
     dsl_referred: bool
+    late: bool
+
+
+# the values compared on every row of a year's pass, looked up once
+_CANCELLED, _DAILY = CustodyState.CANCELLED.value, CustodyKind.DAILY.value
+_POLICE = CustodyState.HANDED_TO_POLICE.value
 
 
 def _kept_overnight(stay: _Stay, today: str) -> bool:
-    if stay.state == CustodyState.CANCELLED.value:
+    if stay.state == _CANCELLED:
         return False
     if stay.marked_overnight:
         return True
@@ -91,6 +99,7 @@ def _kept_overnight(stay: _Stay, today: str) -> bool:
 class _Tally:
     closes: str  # "HH:MM"
     today: str  # "YYYY-MM-DD", school-local
+    evidence: ofsted.EvidenceTally
     per_day: Counter[dt.date] = field(default_factory=Counter)
     per_week: Counter[dt.date] = field(default_factory=Counter)
     per_year: Counter[int] = field(default_factory=Counter)
@@ -99,30 +108,33 @@ class _Tally:
     late: list[DeviceStay] = field(default_factory=list)
     dsl: int = 0
     police: int = 0
+    days: dict[str, dt.date] = field(default_factory=dict)  # "YYYY-MM-DD": its date
 
     def add(self, stay: _Stay) -> None:
+        text = stay.received[:10]
+        day = self.days.get(text) or self.days.setdefault(text, local_date(text))
+        self.evidence.add(stay.pupil_ref, stay.year_group, stay.kind, stay.state, day, stay.late)
         if _kept_overnight(stay, self.today):
             self.overnight.append(_public(stay))
-        if stay.kind == CustodyKind.DAILY.value:
-            self._daily(stay)
+        if stay.kind == _DAILY:
+            self._daily(stay, day)
         else:
-            self._confiscation(stay)
+            self._confiscation(stay, day)
 
-    def _daily(self, stay: _Stay) -> None:
-        if stay.state == CustodyState.CANCELLED.value:
+    def _daily(self, stay: _Stay, day: dt.date) -> None:
+        if stay.state == _CANCELLED:
             return
-        self.per_day[local_date(stay.received)] += 1
+        self.per_day[day] += 1
         released = stay.released
         if released and released[:10] == stay.received[:10] and released[11:16] > self.closes:
             self.late.append(_public(stay))
 
-    def _confiscation(self, stay: _Stay) -> None:
-        day = local_date(stay.received)
+    def _confiscation(self, stay: _Stay, day: dt.date) -> None:
         self.per_week[day - dt.timedelta(days=day.weekday())] += 1
         self.per_year[stay.year_group] += 1
         self.by_pupil[stay.pupil_ref].append(stay)
         self.dsl += stay.dsl_referred
-        self.police += stay.state == CustodyState.HANDED_TO_POLICE.value
+        self.police += stay.state == _POLICE
 
 
 def _public(stay: _Stay) -> DeviceStay:
@@ -141,6 +153,7 @@ def _summary_query(which: ReportFilter) -> Select[Any]:
             raw_time(Custody.released_at),
             Custody.keep_overnight_on,
             Confiscation.dsl_referred_at.is_not(None),
+            Custody.late,
         )
         .join(Pupil, Pupil.id == Custody.pupil_id)
         .outerjoin(Confiscation, Confiscation.custody_id == Custody.id)
@@ -176,11 +189,11 @@ def _repeated(tally: _Tally) -> tuple[RepeatedConfiscation, ...]:
 
 def _tally(session: Session, which: ReportFilter, closes: dt.time) -> _Tally:
     today = to_local(utcnow()).strftime("%Y-%m-%d")
-    tally = _Tally(closes=closes.strftime("%H:%M"), today=today)
+    tally = _Tally(closes.strftime("%H:%M"), today, ofsted.start(session, which))
     clock = LocalClock()
     query = _summary_query(which).execution_options(yield_per=BATCH)
     for row in session.connection().execute(query):
-        ref, year, form, kind, state, received, released, overnight_on, dsl = row
+        ref, year, form, kind, state, received, released, overnight_on, dsl, late = row
         tally.add(
             _Stay(
                 ref,
@@ -192,6 +205,7 @@ def _tally(session: Session, which: ReportFilter, closes: dt.time) -> _Tally:
                 clock.text(released),
                 overnight_on is not None,
                 bool(dsl),
+                bool(late),
             )
         )
     return tally
@@ -213,6 +227,9 @@ def summary(sessions: Sessions, which: ReportFilter, *, verify_chain: bool = Tru
             tally = _tally(session, which, school.collection_closes)
             years = sorted(set(_year_groups(session, which)) | set(tally.per_year))
             fingerprint = lines.school_fingerprint(session.connection())
+            today = to_local(utcnow()).date()
+            evidence = ofsted.collect(session, which, tally.evidence, years, today)
+        evidence = ofsted.with_services(evidence, reader, which)
         chain = audit.verify(reader) if verify_chain else audit.ChainReport(True, 0, None, None)
     return Summary(
         school_name=school.school_name,
@@ -229,4 +246,5 @@ def summary(sessions: Sessions, which: ReportFilter, *, verify_chain: bool = Tru
         handed_to_police=tally.police,
         chain=chain,
         fingerprint=fingerprint,
+        evidence=evidence,
     )

@@ -19,6 +19,7 @@ from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.cards_page import CardsPage
 from kiosk.ui.admin.contacts_page import ContactsPage
 from kiosk.ui.admin.labels_page import LabelsPage
+from kiosk.ui.admin.ladder_page import LadderPage
 from kiosk.ui.admin.letters_page import LettersPage
 from kiosk.ui.admin.photos_page import PhotosPage
 from kiosk.ui.admin.roster_page import RosterPage
@@ -58,6 +59,7 @@ class AdminPanel(QWidget):
         self.staff_page = StaffPage(sessions, staff)
         self.slots = SlotsPage(sessions, staff)
         self.settings = SettingsPage(sessions, staff)
+        self.ladder = LadderPage(sessions, staff)
         self.letters = LettersPage(sessions, staff, config)
         self.setup = SetupOverview(sessions)
         sections: list[tuple[str, QWidget, Callable[[], None] | None]] = [
@@ -69,6 +71,7 @@ class AdminPanel(QWidget):
             ("Staff", self.staff_page, self.staff_page.reload),
             ("Slots", self.slots, self.slots.reload),
             ("Settings", self.settings, self.settings.reload),
+            ("Confiscation rules", self.ladder, self.ladder.reload),
             ("Letters and email", self.letters, self.letters.reload),
             ("Setup", self.setup, self.setup.reload),
         ]

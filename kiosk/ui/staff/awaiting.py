@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from kiosk.services.appointments import AwaitingParent
+from kiosk.services.escalation import step_words
 from kiosk.ui.staff.common import pupil_search_text
 from kiosk.ui.staff.models import Column, pupil_columns
 from kiosk.ui.style import RED
@@ -47,6 +48,11 @@ def awaiting_columns(_today: Callable[[], dt.date]) -> list[Column]:
     return [
         name,
         Column("Age (days)", days_text, lambda r: r.days, True),
+        Column(
+            "Step this term",  # the escalation ladder's
+            lambda r: step_words(r.device.term_step, r.device.release_condition),
+            lambda r: r.device.term_step or 0,
+        ),
         Column("Collection", collection_text, _collection_key),
         Column("Emails", emails_text, lambda r: (r.emails_failed, r.emails_sent)),
     ]

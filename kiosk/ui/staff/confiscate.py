@@ -25,16 +25,17 @@ from PySide6.QtWidgets import (
 
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.services import confiscation, console, pupils
+from kiosk.services import confiscation, console, escalation
 from kiosk.services.common import PupilSummary
 from kiosk.services.confiscation import REASON_CATEGORIES
 from kiosk.services.console import FreeSlot
 from kiosk.services.custody import CustodyInfo
+from kiosk.services.escalation import Standing
 from kiosk.services.staff import StaffMember
-from kiosk.ui.staff import models
 from kiosk.ui.staff.common import Feedback, PupilHeader, attempt, side_panel
-from kiosk.ui.staff.models import RowsModel, SearchProxy
+from kiosk.ui.staff.ladder_choice import LadderChoice
 from kiosk.ui.staff.parent_letters import LetterStatus
+from kiosk.ui.staff.pupil_finder import PupilFinder
 
 AUTOMATIC = "Next free slot (reserved slots first)"
 NOTE_LIMIT = 2000
@@ -55,25 +56,14 @@ class ConfiscateTab(QWidget):
         self.feedback = Feedback()
         self.letter = LetterStatus(sessions, staff, config)  # the letter to parents
 
-        self.search = QLineEdit()
-        self.search.setPlaceholderText("Scan a card, or type a name or admission number")
-        self.search.setClearButtonEnabled(True)
-        self.search.returnPressed.connect(self.find_typed)
-        find = QPushButton("Find")
-        find.clicked.connect(self.find_typed)
-        search_row = QHBoxLayout()
-        search_row.addWidget(self.search, 1)
-        search_row.addWidget(find)
-        self.results = RowsModel(models.expected_columns(), models.pupil_search)
-        self.results_proxy = SearchProxy(self.results)
-        self.results_table = models.make_table(self.results_proxy, compact=True)
-        self.results_table.clicked.connect(self._result_tapped)
+        self.finder = PupilFinder(sessions, self.feedback)
+        self.finder.chosen.connect(self.show_pupil)
         self.header = PupilHeader(sessions)
         left = QVBoxLayout()
         left.addWidget(QLabel("1. Find the pupil"))
-        left.addLayout(search_row)
-        left.addWidget(self.results_table, 1)
+        left.addWidget(self.finder)
         left.addWidget(self.header)
+        left.addStretch(1)
 
         self.form = self._build_form()
         self.confirm_box = self._build_confirmation()
@@ -113,6 +103,7 @@ class ConfiscateTab(QWidget):
         self.switched_off.setChecked(True)
         self.do_not_examine = QCheckBox("Do not examine content: refer to the DSL")
         self.slot = QComboBox()
+        self.ladder = LadderChoice()
         self.review = QPushButton("Confiscate…")
         self.review.setProperty("role", "primary")
         self.review.clicked.connect(self._review)
@@ -125,6 +116,7 @@ class ConfiscateTab(QWidget):
         form.addRow("", self.switched_off)
         form.addRow("", self.do_not_examine)
         form.addRow("Slot", self.slot)
+        form.addRow(self.ladder)
         form.addRow(self.review)
         return box
 
@@ -169,55 +161,33 @@ class ConfiscateTab(QWidget):
         self.slot.setCurrentIndex(max(index, 0))
 
     def handle_scan(self, text: str) -> None:
-        attempt(
-            self,
-            self.feedback,
-            "Reading a card",
-            lambda: pupils.find_by_card(self.sessions, text),
-            self._scanned,
-        )
-
-    def _scanned(self, pupil: PupilSummary) -> None:
-        self.search.clear()
-        self.results.set_rows([pupil])
-        self.show_pupil(pupil)
-
-    def find_typed(self) -> None:
-        text = self.search.text().strip()
-        if not text:
-            self.feedback.note("Type a name, form or admission number, or scan the card.")
-            return
-        attempt(
-            self,
-            self.feedback,
-            "Finding a pupil",
-            lambda: pupils.find(self.sessions, text),
-            self._found,
-        )
-
-    def _found(self, found: list[PupilSummary]) -> None:
-        self.results.set_rows(found)
-        self.results_table.resizeColumnsToContents()
-        if len(found) == 1:
-            self.show_pupil(found[0])
-        elif not found:
-            self.feedback.error("No pupil matches that. Check the spelling or the number.")
-        else:
-            self.feedback.note(f"{len(found)} pupils match: tap the right one.")
-
-    def _result_tapped(self) -> None:
-        row = models.selected_row(self.results_table, self.results_proxy)
-        if row is not None:
-            self.show_pupil(row)
+        self.finder.handle_scan(text)
 
     def show_pupil(self, pupil: PupilSummary | None) -> None:
         self._set_confirming(False)
         self.header.show_pupil(pupil, "No pupil chosen")
         self.form.setEnabled(pupil is not None)
+        self.ladder.show_standing(None)
         if pupil is not None:
             self.feedback.clear()
             self.search_button.setVisible(False)
             self.refresh()
+            self._load_standing(pupil)
+
+    def _load_standing(self, pupil: PupilSummary) -> None:
+        sessions = self.sessions
+        attempt(
+            self,
+            self.feedback,
+            "Counting this term's confiscations",
+            lambda: escalation.standing(sessions, pupil.id),
+            self._show_standing,
+        )
+
+    def _show_standing(self, standing: Standing) -> None:
+        pupil = self.header.pupil
+        if pupil is not None and pupil.id == standing.pupil_id:  # not another pupil since
+            self.ladder.show_standing(standing)
 
     # -- recording it
 
@@ -241,11 +211,16 @@ class ConfiscateTab(QWidget):
         if len(self.note.toPlainText()) > NOTE_LIMIT:
             self.feedback.error(f"The note is too long: {NOTE_LIMIT} characters at most.")
             return
+        problem = self.ladder.problem()
+        if problem is not None:
+            self.feedback.error(problem)
+            return
         slot = self.slot.currentText() if self.slot.currentData() else "the next free slot"
         lines = [
             f"Confiscate the device of <b>{escape(pupil.display_name)}</b> ({pupil.reg_group})?",
             f"Reason: {escape(reason)}.",
             f"Into: {escape(slot)}.",
+            self.ladder.summary(),
         ]
         if self.do_not_examine.isChecked():
             lines.append("<b>Do not examine content</b>: it will be referred to the DSL.")
@@ -270,6 +245,8 @@ class ConfiscateTab(QWidget):
             slot_number=self.slot.currentData(),
             description=self.description.text(),
             switched_off=self.switched_off.isChecked(),
+            release_condition=self.ladder.chosen().value,
+            condition_reason=self.ladder.reason.text(),
         )
         self._set_confirming(False)
         self.form.setEnabled(False)  # one tap, one confiscation, until the answer comes
@@ -288,7 +265,7 @@ class ConfiscateTab(QWidget):
 
     def _recorded(self, pupil: PupilSummary, info: CustodyInfo) -> None:
         self._clear_form()
-        self.results.set_rows([])
+        self.finder.results.set_rows([])
         self.show_pupil(None)  # so a second tap cannot record the same confiscation twice
         self.refresh()
         referred = self.do_not_examine.isChecked()

@@ -14,6 +14,7 @@ from kiosk.services import (
     exemptions,
     held_devices,
     probes,
+    pupils,
     slot_checks,
     slots,
 )
@@ -218,3 +219,19 @@ def test_the_dashboard_shows_slots_to_check_and_probing_and_clears_a_checked_slo
     qtbot.waitUntil(lambda: panel.check_buttons == {}, timeout=5000)
     assert panel.feedback.text() == "Slot 1 is in use again."
     assert slot_checks.slots_to_check(sessions) == []
+
+
+def test_the_confiscations_list_shows_each_ones_step_this_term(lists, sessions, school):
+    office, pupil = school.actors["office"], school.pupil_ids[6]
+    for given in (None, None, "end_of_day"):  # the 3rd's rule is "a parent collects"
+        confiscation.confiscate(
+            sessions, office, pupil, "other", release_condition=given, condition_reason="Agreed"
+        )
+    lists.show_list("confiscations")
+    settle()
+    mine = [
+        step
+        for name, step in zip(column(lists, "Name"), column(lists, "Step this term"), strict=True)
+        if name == pupils.summary(sessions, pupil).display_name
+    ]
+    assert mine == ["1st: End of day", "2nd: End of week", "3rd: End of day"]
