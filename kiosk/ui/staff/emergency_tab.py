@@ -8,9 +8,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFrame,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QTabWidget,
@@ -28,6 +26,7 @@ from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
 from kiosk.ui.staff.common import Feedback, attempt, heading_label, when_text
 from kiosk.ui.staff.models import Column, RowsModel, SearchProxy
+from kiosk.ui.widgets.confirm_panel import ConfirmPanel
 from kiosk.ui.widgets.document_bar import DocumentBar, open_document
 
 
@@ -82,19 +81,7 @@ class EmergencyTab(QWidget):
         self.release = QPushButton("All devices released in an emergency…")
         self.release.setProperty("role", "danger")
         self.release.clicked.connect(self._review)
-        self.confirm_box = QFrame()
-        self.confirm_text = QLabel("")
-        self.confirm_text.setWordWrap(True)
-        confirm = QPushButton("Yes, record it")
-        confirm.setProperty("role", "danger")
-        confirm.clicked.connect(self._release_all)
-        back = QPushButton("Back")
-        back.clicked.connect(lambda: self.confirm_box.setVisible(False))
-        confirm_row = QHBoxLayout(self.confirm_box)
-        confirm_row.addWidget(self.confirm_text, 1)
-        confirm_row.addWidget(confirm)
-        confirm_row.addWidget(back)
-        self.confirm_box.setVisible(False)
+        self.confirm_box = ConfirmPanel("Yes, record it", self._release_all)
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
         top.addWidget(self.print_button)
@@ -188,15 +175,13 @@ class EmergencyTab(QWidget):
             self.feedback.error("Say what the emergency is first.")
             return
         count = sum(1 for d in self.listing.devices if not d.confiscated) if self.listing else 0
-        self.confirm_text.setText(
+        self.confirm_box.ask(
             f"Record that all {count} daily devices left their slots in an emergency? "
             "Confiscated devices stay with staff. Each pupil's device is then confirmed back "
             "on the next page."
         )
-        self.confirm_box.setVisible(True)
 
     def _release_all(self) -> None:
-        self.confirm_box.setVisible(False)
         sessions, actor, reason = self.sessions, self.staff.actor, self.reason.text()
 
         def released(count: int) -> None:
