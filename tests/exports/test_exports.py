@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from kiosk.clock import start_of_local_day, to_local
 from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.exports import ExportCancelled, ExportRequest, default_path, run_export
-from kiosk.services import audit, settings
+from kiosk.services import chain_check, settings
 from kiosk.services.reports.filter import ReportFilter
 from kiosk.services.reports.reader import open_log
 from kiosk.tables import AuditEvent, Custody, Staff
@@ -184,7 +184,7 @@ def test_the_export_itself_is_an_audit_event_without_secrets(history, sessions, 
     assert details["rows"] == result.rows and details["format"] == "xlsx"
     assert details["filters"]["year_group"] == 8 and details["file"] == "custody.xlsx"
     assert secret not in event.details
-    assert audit.verify(sessions).intact
+    assert chain_check.verify(sessions).intact
 
 
 def test_the_xlsx_custody_log_has_typed_cells_a_frozen_header_and_filters(

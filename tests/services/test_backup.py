@@ -15,7 +15,7 @@ from kiosk.config import Config
 from kiosk.db import Database, make_engine
 from kiosk.demo import DEMO_PINS
 from kiosk.errors import NotAuthorised
-from kiosk.services import audit, backup, custody, restore
+from kiosk.services import backup, chain_check, custody, restore
 from kiosk.services.backup import BackupFailed, BackupInfo, backups_to_keep
 from kiosk.services.restore import RestoreRefused
 from kiosk.tables import AuditEvent, Custody
@@ -65,7 +65,7 @@ def test_a_backup_restores_to_exactly_the_records_it_was_taken_from(history, ses
     # the backup's own "backup_made" event came after the copy: only the restore is new
     assert kinds[0] == "database_restored" and "backup_made" not in kinds
     assert count(sessions, AuditEvent) == events + 1
-    assert audit.verify(sessions).intact
+    assert chain_check.verify(sessions).intact
     # the records made after the backup are not lost: they are in the pre-restore copy
     pre = Database(make_engine(f"sqlite:///{restored.pre_restore_backup}"))
     with pre() as session:
@@ -85,7 +85,7 @@ def test_a_restore_refuses_a_file_whose_audit_chain_was_tampered_with(history, s
         refusal, login = list(newest)
     assert (login.kind, login.actor_name) == ("staff_login", ADMIN)
     assert refusal.kind == "restore_refused" and "BROKEN at event #30" in refusal.details
-    assert audit.verify(sessions).intact
+    assert chain_check.verify(sessions).intact
     assert [b.kind for b in backup.list_backups(config.backup_dir)] == ["manual"]
 
 

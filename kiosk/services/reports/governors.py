@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from kiosk.clock import LocalClock, to_local, utcnow
 from kiosk.db import Sessions
 from kiosk.record import lines
-from kiosk.services import audit, settings
+from kiosk.services import chain_check, settings
 from kiosk.services.reports.filter import BATCH, ReportFilter, local_date, pupil_filters, raw_time
 from kiosk.tables import Confiscation, Custody, CustodyKind, CustodyState, Pupil
 
@@ -53,7 +53,7 @@ class Summary:
     collection_closes: dt.time
     referred_to_dsl: int
     handed_to_police: int
-    chain: audit.ChainReport
+    chain: chain_check.ChainReport
     fingerprint: str | None = None  # the school audit fingerprint the log claims, as printed
 
     @property
@@ -213,7 +213,11 @@ def summary(sessions: Sessions, which: ReportFilter, *, verify_chain: bool = Tru
             tally = _tally(session, which, school.collection_closes)
             years = sorted(set(_year_groups(session, which)) | set(tally.per_year))
             fingerprint = lines.school_fingerprint(session.connection())
-        chain = audit.verify(reader) if verify_chain else audit.ChainReport(True, 0, None, None)
+        chain = (
+            chain_check.verify(reader)
+            if verify_chain
+            else chain_check.ChainReport(True, 0, None, None)
+        )
     return Summary(
         school_name=school.school_name,
         which=which,
