@@ -97,7 +97,7 @@ def test_an_emergency_release_of_280_devices_printed_in_one_tap_and_reconciled_n
     assert tab.summary.text() == "280 devices held, of 280 pupils"
     tab.print_list()  # the one tap
     settle()
-    path = tab.printed
+    path = tab.saved.path
     assert path is not None and opened == [path]
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
                           text=True, check=True).stdout  # fmt: skip

@@ -118,7 +118,7 @@ def test_the_console_screens_of_the_day(qtbot, make_console, sessions, school, a
     assert hint.width() <= 1000 and hint.height() <= 420, hint
     emergency_tab.print_list()
     settle()
-    path = emergency_tab.printed
+    path = emergency_tab.saved.path
     shot(console, folder, "console_emergency_list")
     emergency.release_all(sessions, senior, "Fire alarm: evacuation")
     emergency_tab.refresh()

@@ -64,7 +64,6 @@ class EmergencyTab(QWidget):
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.feedback)
         self.listing: emergency.EmergencyList | None = None
-        self.printed: Path | None = None  # the list last saved for printing
 
     def _build_held(self) -> QWidget:
         self.print_button = QPushButton("Print the list for the fire marshal")
@@ -150,7 +149,7 @@ class EmergencyTab(QWidget):
 
     def print_list(self) -> None:
         """One tap: the list as it is now (read again in the same job), saved as PDF and
-        opened for printing; ``printed`` is the file once it is saved."""
+        opened for printing; ``saved.path`` is the file once it is saved."""
         sessions, actor, folder = self.sessions, self.staff.actor, self.config.export_dir
 
         def write() -> tuple[emergency.EmergencyList, Path]:
@@ -163,7 +162,6 @@ class EmergencyTab(QWidget):
     def _printed(self, done: tuple[emergency.EmergencyList, Path]) -> None:
         listing, path = done
         self._show_listing(listing)
-        self.printed = path
         self.saved.show_path(path)
         if self.open_pdf:
             open_document(path)
