@@ -41,6 +41,7 @@ LAYERS = [
     ("kiosk.card_codec", 1),
     ("kiosk.rules", 1),
     ("kiosk.event_kinds", 1),
+    ("kiosk.worded", 1),  # values with words (event kinds, device kinds)
     ("kiosk.devices", 1),  # the kinds of device a pupil hands in, with their words
     ("kiosk.clock", 1),
     ("kiosk.errors", 1),
