@@ -80,7 +80,7 @@ class EmergencyTab(QWidget):
         self.release = QPushButton("All devices released in an emergency…")
         self.release.setProperty("role", "danger")
         self.release.clicked.connect(self._review)
-        self.confirm_box = ConfirmPanel("Yes, record it", self._release_all)
+        self.confirm_box = ConfirmPanel("Yes, record it", self._release_all, beside=True)
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
         top.addWidget(self.print_button)

@@ -55,7 +55,7 @@ class EndOfDayTab(QWidget):
         actions.addWidget(self.keep_all)
         actions.addWidget(refresh)
         self.confirm_box = ConfirmPanel(
-            "Yes, keep them all overnight", self._keep_all, role="primary"
+            "Yes, keep them all overnight", self._keep_all, role="primary", beside=True
         )
         self.feedback = Feedback()
         hint = QLabel("Give devices back on the Release tab; keep the rest overnight here.")

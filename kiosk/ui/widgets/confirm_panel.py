@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 
 class ConfirmPanel(QFrame):
-    """Hidden until ``ask``; Yes hides it again and runs ``on_yes``, Back only hides it."""
+    """Hidden until ``ask``; Yes hides it again and runs ``on_yes``, Back only hides it.
+    The buttons stand under the question, or ``beside`` it on a wide page."""
 
     def __init__(
         self,
@@ -18,6 +19,7 @@ class ConfirmPanel(QFrame):
         on_yes: Callable[[], None],
         *,
         role: str = "danger",
+        beside: bool = False,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -33,8 +35,8 @@ class ConfirmPanel(QFrame):
         buttons = QHBoxLayout()
         buttons.addWidget(self.yes)
         buttons.addWidget(self.back)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.question)
+        layout = QHBoxLayout(self) if beside else QVBoxLayout(self)
+        layout.addWidget(self.question, 1)
         layout.addLayout(buttons)
         self.setVisible(False)
 

@@ -31,3 +31,12 @@ def test_yes_hides_the_question_then_runs_the_action_once(qtbot):
     qtbot.mouseClick(panel.yes, Qt.MouseButton.LeftButton)
     assert seen == [False]  # a second tap cannot record it twice: the button is gone
     assert panel.yes.property("role") == "danger"
+
+
+def test_on_a_wide_page_the_buttons_stand_beside_the_question(qtbot):
+    panel = ConfirmPanel("Yes, record it", lambda: None, beside=True)
+    page = shown_in_a_page(qtbot, panel)
+    page.resize(1000, 200)
+    panel.ask("Record that all 280 daily devices left their slots in an emergency?")
+    qtbot.waitUntil(lambda: panel.yes.geometry().top() < panel.question.geometry().bottom())
+    assert panel.yes.geometry().left() > panel.question.geometry().right()
