@@ -7,8 +7,9 @@ asked for, or KIOSK_PIN in scripts) so the audit log names who did it.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kiosk.cli import CliError, Context, add_login, command, confirm, staff_login
 from kiosk.errors import KioskError
@@ -17,6 +18,8 @@ from kiosk.services.audit import Actor
 if TYPE_CHECKING:  # the modules themselves load when a command runs: `kiosk --help` stays quick
     from kiosk.services.card_runs import CardSelection
     from kiosk.services.roster import RosterPreview
+    from kiosk.services.roster_check import WithProblems
+    from kiosk.services.roster_file import RawTable
 
 
 def _actor(ctx: Context, args: argparse.Namespace) -> Actor:
@@ -49,7 +52,7 @@ def _configure_import_roster(parser: argparse.ArgumentParser) -> None:
     add_login(parser)
 
 
-def _overrides(pairs: list[str]) -> dict[str, str]:
+def overrides_of(pairs: list[str]) -> dict[str, str]:
     overrides = {}
     for pair in pairs:
         column, sep, field = pair.partition("=")
@@ -59,22 +62,31 @@ def _overrides(pairs: list[str]) -> dict[str, str]:
     return overrides
 
 
-def _print_roster_check(preview: RosterPreview) -> None:
-    from kiosk.services.roster_columns import FIELD_LABELS
-
-    table = preview.checked.table
+def print_file_check(
+    table: RawTable,
+    columns: Sequence[object | None],
+    labels: Mapping[Any, str],
+    checked: WithProblems,
+) -> None:
+    """What was read from an MIS export, what each column means, and its problems."""
     where = f"header on line {table.header_line}" if table.header_line else "no header row"
     print(f"Read {len(table.rows)} rows ({table.encoding}, {where}).")
     print("Columns:")
     width = max(len(h) for h in table.headers)
-    for header, field in zip(table.headers, preview.checked.columns, strict=True):
-        meaning = FIELD_LABELS[field] if field else "(not used)"
+    for header, field in zip(table.headers, columns, strict=True):
+        meaning = labels[field] if field else "(not used)"
         print(f"  {header:<{width}}  ->  {meaning}")
-    for title, problems in (("Problems", preview.errors), ("Warnings", preview.warnings)):
+    for title, problems in (("Problems", checked.errors), ("Warnings", checked.warnings)):
         if problems:
             print(f"{title} ({len(problems)}):")
             for problem in problems:
                 print(f"  {problem.describe()}")
+
+
+def _print_roster_check(preview: RosterPreview) -> None:
+    from kiosk.services.roster_columns import FIELD_LABELS
+
+    print_file_check(preview.checked.table, preview.checked.columns, FIELD_LABELS, preview)
     if not preview.errors:
         print(f"The import would give: {preview.summary()}.")
 
@@ -90,7 +102,7 @@ def import_roster(ctx: Context, args: argparse.Namespace) -> int:
     actor = _actor(ctx, args)
     try:
         table = roster_file.load_roster_file(args.file)
-        checked = roster_check.check_table(table, _overrides(args.mapping))
+        checked = roster_check.check_table(table, overrides_of(args.mapping))
         preview = roster.preview(ctx.sessions, checked)
     except KioskError as exc:
         raise CliError(str(exc)) from exc

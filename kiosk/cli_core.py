@@ -50,7 +50,7 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-run", action="store_true", help="create the demo data only")
     parser.add_argument("--pupils", type=int, default=300)
     parser.add_argument("--slots", type=int, default=120)
-    parser.add_argument("--days", type=int, default=4, help="school days of history")
+    parser.add_argument("--days", type=int, default=5, help="school days of history (a week)")
     parser.add_argument(
         "--lockers",
         action="store_true",

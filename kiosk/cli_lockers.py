@@ -39,7 +39,9 @@ def _configure(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="lockers_action", metavar="ACTION", required=True)
     map_ = actions.add_parser("map", help="give slots FROM..TO doors on a board, in order")
     map_.add_argument("--cabinet", required=True, help="the locker cabinet's name")
-    map_.add_argument("--port", required=True, help="serial port, e.g. /dev/ttyUSB0")
+    map_.add_argument(
+        "--port", required=True, help="serial port, e.g. /dev/ttyUSB0 (COM3 on Windows)"
+    )
     map_.add_argument("--from", dest="first", type=int, required=True)
     map_.add_argument("--to", dest="last", type=int, required=True)
     map_.add_argument("--board", type=int, default=0, help="address of the first board")
@@ -185,9 +187,20 @@ def _export(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
-def _simulate(_ctx: Context, args: argparse.Namespace) -> int:
-    from kiosk.lockers.simulator import BoardSimulator
+def _simulator() -> type[BoardSimulator]:
+    """The board simulator, which runs behind a pseudo-terminal: POSIX only."""
+    try:
+        from kiosk.lockers.simulator import BoardSimulator
+    except ImportError as exc:  # Windows: no pty, tty or termios
+        raise CliError(
+            "The locker simulator needs a pseudo-terminal (Linux or macOS). On Windows, "
+            "try the real boards on their COM port (kiosk lockers test --port COM3 --as NAME)."
+        ) from exc
+    return BoardSimulator
 
+
+def _simulate(_ctx: Context, args: argparse.Namespace) -> int:
+    BoardSimulator = _simulator()
     boards = _numbers(args.boards)
     with BoardSimulator(boards, sensors=not args.no_sensors) as sim:
         print(f"Simulated KR-CU16 boards {', '.join(map(str, boards))} on {sim.port}", flush=True)
@@ -250,10 +263,9 @@ def demo_bank(sessions: Sessions, admin: Actor, first: int = 1, last: int = 32) 
     """For ``kiosk demo --lockers``: two simulated boards behind slots ``first``-``last``,
     pretend pupils at the doors, and the simulator's commands read from this terminal
     while the kiosk runs (``jam 0 3``, ``silence 1``...: the faults reach the dashboard)."""
-    from kiosk.lockers.simulator import BoardSimulator
     from kiosk.services.lockers import mapping
 
-    sim = BoardSimulator((0, 1)).start()
+    sim = _simulator()((0, 1)).start()
     setup = mapping.CabinetSetup("Demo lockers", "kerong-cu16", sim.port, pulse_ms=500)
     mapping.map_doors(sessions, admin, setup, first, last, board=0)
     sim.pretend_pupils()

@@ -62,8 +62,17 @@ def _format_of(args: argparse.Namespace) -> Format:
 
 
 def _configure_export(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--from", dest="date_from", type=_date, required=True, metavar="DATE")
-    parser.add_argument("--to", dest="date_to", type=_date, required=True, metavar="DATE")
+    parser.add_argument(
+        "--from",
+        dest="date_from",
+        type=_date,
+        required=True,
+        metavar="DATE",
+        help="the first day: 01/09/2026 (day first) or 2026-09-01",
+    )
+    parser.add_argument(
+        "--to", dest="date_to", type=_date, required=True, metavar="DATE", help="the last day"
+    )
     parser.add_argument(
         "--format",
         choices=["csv", "xlsx", "pdf"],
@@ -71,9 +80,9 @@ def _configure_export(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--kind",
-        choices=["custody", "audit"],
-        help="which log (csv/xlsx): one row per device stay (custody, the default), or every "
-        "audit event",
+        choices=["custody", "audit", "searches"],
+        help="which log (csv/xlsx): one row per device stay (custody, the default), every "
+        "audit event, or the search records (senior staff)",
     )
     parser.add_argument("--year", type=int, help="only pupils in this year group")
     parser.add_argument("--form", help="only pupils in this form, e.g. 7B")
@@ -111,7 +120,9 @@ class _Progress:
 
 
 @command(
-    "export", "Export the custody or audit log (CSV, XLSX) or the PDF summary.", _configure_export
+    "export",
+    "Export the custody or audit log or the search records (CSV, XLSX), or the PDF summary.",
+    _configure_export,
 )
 def export(ctx: Context, args: argparse.Namespace) -> int:
     from kiosk.exports import default_path, run_export
@@ -181,7 +192,25 @@ def purge(ctx: Context, args: argparse.Namespace) -> int:
 # --- backup and restore -------------------------------------------------------------------
 
 
+BACKUPS_KEPT = """\
+Which backups are kept (SQLite; in the data folder's backups/ folder):
+  - a backup made with this command or the Backups page's "Back up now", and the copy a
+    restore keeps of the records it replaced (pre-restore), are never deleted by the
+    kiosk: delete them yourself when they are no longer needed;
+  - the kiosk makes an automatic backup each day it runs, and keeps the newest of each of
+    the last 14 days that have one, of the last 8 weeks and of the last 12 months, and
+    any holding records the current database lacks (the school settings
+    backup_keep_daily, backup_keep_weekly and backup_keep_monthly change the numbers,
+    e.g. kiosk settings set backup_keep_daily 20 --as ADMIN);
+  - a backup that fails part-way (a full disk) is removed, never kept as a backup;
+  - kiosk purge removes every backup older than the retention period (they hold the
+    details of pupils who have left).
+"""
+
+
 def _configure_backup(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = BACKUPS_KEPT
     parser.add_argument("--list", action="store_true", help="list the backups, make none")
 
 
@@ -203,6 +232,7 @@ def backup(ctx: Context, args: argparse.Namespace) -> int:
     except KioskError as exc:
         raise CliError(str(exc)) from exc
     print(f"Backed up to {info.path} ({info.size:,} bytes).")
+    print("A backup made by hand is kept until you delete it (see kiosk backup --help).")
     return 0
 
 

@@ -21,6 +21,27 @@ def local_date(value: dt.datetime) -> dt.date:
     return to_local(value).date()
 
 
+# How documents for people (the PDFs, a spreadsheet's About sheet and date cells) write a
+# date: the school's way, day first, one format throughout. CSV files keep ISO 8601
+# (LocalClock's text): one format too, read the same in every locale, and shown by a
+# spreadsheet in the computer's own date format.
+DAY_FORMAT = "%d/%m/%Y"
+MOMENT_FORMAT = "%d/%m/%Y %H:%M"
+
+
+def day_text(day: dt.date) -> str:
+    """A date as the school writes it: 01/09/2026."""
+    return day.strftime(DAY_FORMAT)
+
+
+def moment_text(local: dt.datetime | str) -> str:
+    """A school-local time (or LocalClock's ``YYYY-MM-DD HH:MM[:SS]`` text of one) as the
+    school writes it: 01/09/2026 08:05."""
+    if isinstance(local, str):
+        local = dt.datetime.fromisoformat(local)
+    return local.strftime(MOMENT_FORMAT)
+
+
 def start_of_local_day(day: dt.date) -> dt.datetime:
     """The naive-UTC instant at which ``day`` begins at school."""
     local = dt.datetime.combine(day, dt.time.min, tzinfo=SCHOOL_ZONE)

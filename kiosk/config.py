@@ -17,6 +17,8 @@ from pathlib import Path
 import platformdirs
 from sqlalchemy.engine import URL, make_url
 
+from kiosk.storage import POSIX
+
 APP_NAME = "handin-kiosk"
 
 
@@ -87,6 +89,8 @@ class UnsafeDataDir(Exception):
 
 
 def _tighten(path: Path, mode: int) -> None:
+    if not POSIX:
+        return  # Windows: no modes; the profile's access list protects the folder
     info = os.lstat(path)
     if stat.S_ISLNK(info.st_mode) or stat.S_IMODE(info.st_mode) & ~mode == 0:
         return

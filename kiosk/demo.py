@@ -102,6 +102,25 @@ SURNAMES = (
     "Ó Súilleabháin",
 )
 PREFERRED = {"Oliver": "Ollie", "Alexander": "Alex", "Florence": "Flo", "Mateusz": "Mat"}
+# What a week's confiscations look like: the reason, and the note staff typed.
+CONFISCATIONS = (
+    ("used in lesson", "Using phone in maths after a warning"),
+    ("used in lesson", "Phone out in science, twice"),
+    ("not handed in", "Kept phone in blazer pocket at registration"),
+    ("used in lesson", "Messaging during English"),
+    ("misuse / filming", "Filming in the corridor at break"),
+    ("not handed in", "Found in bag during PE"),
+    ("inappropriate content", "Showing others a video in the canteen"),
+)
+PARENTS = (
+    ("Sarah", "mother"),
+    ("David", "father"),
+    ("Joanne", "mother"),
+    ("Imran", "father"),
+    ("Margaret", "grandmother"),
+    ("Chris", "carer"),
+    ("Aisha", "mother"),
+)
 
 
 @dataclass(frozen=True)
@@ -126,6 +145,7 @@ class DemoSchool:
     pupil_ids: list[int] = field(default_factory=list)
     device_owners: list[int] = field(default_factory=list)  # pupils flagged brings_device
     card_texts: dict[int, str] = field(default_factory=dict)  # pupil id -> card text
+    surnames: dict[int, str] = field(default_factory=dict)  # pupil id -> surname
 
 
 def is_empty(sessions: Sessions) -> bool:
@@ -188,6 +208,7 @@ def build_school(
             if record.brings_device:
                 demo.device_owners.append(pupil.id)
             demo.card_texts[pupil.id] = issued.text
+            demo.surnames[pupil.id] = record.surname
     return demo
 
 
@@ -199,13 +220,15 @@ def add_history(
     sessions: Sessions,
     demo: DemoSchool,
     *,
-    days: int = 4,
+    days: int = 5,
     today: dt.date | None = None,
     seed: int = 11,
 ) -> None:
-    """School days before ``today``: morning hand-ins, a few confiscations, home-time
-    collections (a few left uncollected overnight)."""
+    """School days before ``today`` (a week by default): morning hand-ins, a few
+    confiscations, home-time collections (a few left uncollected overnight), confiscated
+    phones collected by a parent or carer after school."""
     rng = random.Random(seed)
+    words = random.Random(seed + 1)  # reasons and parents: not to change the rest's draws
     today = today or dt.date.today()
     office, senior = demo.actors["office"], demo.actors["senior"]
     day = today - dt.timedelta(days=1)
@@ -227,15 +250,11 @@ def add_history(
                 handed.append(result.custody_id)
         confiscated = []
         for n, pupil_id in enumerate(rng.sample(demo.pupil_ids, k=2)):
+            reason, note = words.choice(CONFISCATIONS)
             info = confiscation.confiscate(
-                sessions,
-                office,
-                pupil_id,
-                "used in lesson",
-                "Seen using phone in lesson",
-                now=_at(day, 10 + n, 5),
+                sessions, office, pupil_id, reason, note, now=_at(day, 10 + n, 5)
             )
-            confiscated.append(info.id)
+            confiscated.append((info.id, pupil_id))
         if day == school_days[0]:
             confiscation.confiscate(
                 sessions,
@@ -252,13 +271,15 @@ def add_history(
             custody.collect(
                 sessions, custody_id, office, now=_at(day, 15, 10) + dt.timedelta(seconds=i * 5)
             )
-        for n, custody_id in enumerate(confiscated):
+        for n, (custody_id, pupil_id) in enumerate(confiscated):
+            forename, relationship = words.choice(PARENTS)
+            surname = demo.surnames.get(pupil_id, "Smith")
             confiscation.release_to_parent(
                 sessions,
                 office,
                 custody_id,
-                "Parent of pupil",
-                "mother",
+                f"{forename} {surname}",
+                relationship,
                 True,
                 now=_at(day, 16, 10 + 15 * n),
             )
@@ -273,7 +294,7 @@ def add_history(
 
 
 def build_demo(
-    sessions: Sessions, *, pupils: int = 300, slot_count: int = 120, days: int = 4
+    sessions: Sessions, *, pupils: int = 300, slot_count: int = 120, days: int = 5
 ) -> DemoSchool:
     demo = build_school(sessions, pupils=pupils, slot_count=slot_count)
     add_history(sessions, demo, days=days)

@@ -24,6 +24,14 @@ class EventKind(WordedEnum):
     COLLECTED = "collected", "Given back to the pupil"
     CONFISCATED = "confiscated", "Confiscated"
     RELEASED_TO_PARENT = "released_to_parent", "Released to parent/carer"
+    RELEASE_AUTHORISED = (
+        "release_authorised",
+        "Release to someone not on the pupil's contact list, authorised by a senior member",
+    )
+    RELEASE_REFUSED_BARRED = (
+        "release_refused_barred",
+        "Release refused: the contact is marked 'do not release to'",
+    )
     REFERRED_TO_DSL = "referred_to_dsl", "Referred to the DSL"
     HANDED_TO_POLICE = "handed_to_police", "Handed to the police"
     MOVED = "moved", "Moved"
@@ -39,12 +47,17 @@ class EventKind(WordedEnum):
     EMERGENCY_RELEASE = "emergency_release", "All devices released in an emergency"
     RELEASED_IN_EMERGENCY = "released_in_emergency", "Released in an emergency"
     GIVEN_BACK_AFTER_EMERGENCY = "given_back_after_emergency", "Given back after an emergency"
+    # search and examination records (details: ids and outcomes, never the free text)
+    SEARCH_DRAFT_SAVED = "search_draft_saved", "Search record draft saved"
+    SEARCH_RECORDED = "search_recorded", "Search recorded"
+    SEARCH_CORRECTED = "search_corrected", "Search record corrected (a new version)"
     # pupils, their cards, photos and exemptions
     PUPIL_ADDED = "pupil_added", "Pupil added"
     PUPIL_UPDATED = "pupil_updated", "Pupil's details updated"
     PUPIL_LEFT = "pupil_left", "Pupil marked as left"
     PUPIL_RETURNED = "pupil_returned", "Pupil back on roll"
     ROSTER_IMPORTED = "roster_imported", "Roster imported"
+    CONTACTS_IMPORTED = "contacts_imported", "Pupils' contacts imported from the MIS"
     CARD_ISSUED = "card_issued", "Card issued"
     CARD_REISSUED = "card_reissued", "Card reissued (the old one stops working)"
     CARDS_PRINTED = "cards_printed", "Cards printed"
@@ -91,6 +104,7 @@ class EventKind(WordedEnum):
     CARDS_REFUSED = "cards_refused", "Cards refused at the kiosk"
     HOME_TIME_LOOKUPS = "home_time_lookups", "Cards looked up at home time"
     SETTINGS_CHANGED = "settings_changed", "Settings changed"
+    SETUP_STEP = "setup_step", "Setup step marked done or skipped"
     EXPORT = "export", "Report exported"
     BACKUP_MADE = "backup_made", "Backup made"
     DATABASE_RESTORED = "database_restored", "Database restored from a backup"
@@ -128,9 +142,9 @@ KIOSK_EVENTS = frozenset(
 LEAVING_KIOSK_EVENTS = frozenset({EventKind.KIOSK_LEFT_FULL_SCREEN, EventKind.KIOSK_CLOSED})
 
 
-_WORDS = {kind.value: kind.words for kind in EventKind}
+WORDS_BY_KIND: dict[str, str] = {kind.value: kind.words for kind in EventKind}
 
 
 def event_words(kind: str) -> str:
     """The words for a stored kind; a kind this version does not know reads as itself."""
-    return _WORDS.get(kind) or kind.replace("_", " ").capitalize()
+    return WORDS_BY_KIND.get(kind) or kind.replace("_", " ").capitalize()

@@ -21,6 +21,10 @@ close it, and a ``-shm`` file cut short by someone with the kiosk's own rights i
 caught (its size cannot be told from one being made). Errors that say the file cannot be
 written ("readonly", "disk I/O error") make the pool discard its connections, so the kiosk
 recovers by itself once the disk does.
+
+On Windows the checks are skipped (no statvfs, statx or immutable flag there, and SQLite's
+WAL index is a Windows file mapping); the rest (errors that discard the pool's connections,
+the start's write check) is the same. Nothing here has been run on Windows yet.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from typing import Any
 from sqlalchemy import Engine, event
 
 from kiosk.errors import RecordsCannotBeSaved
+from kiosk.storage import POSIX
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +59,8 @@ def shm_problem(database: Path) -> str | None:
     """Why ``database``'s WAL index cannot be used safely now, or None. Looked at by path
     only: opening the file and closing it again would drop every POSIX lock this process
     holds on it, SQLite's own included (fcntl locks belong to the process, not the fd)."""
+    if not POSIX:
+        return None  # see the module's notes: the checks are POSIX (and Linux) calls
     shm = f"{database}-shm"
     try:
         if os.statvfs(shm).f_flag & os.ST_RDONLY:
@@ -77,6 +84,8 @@ def _attributes(path: str) -> int:
 
 
 def _load_statx() -> Any:
+    if not POSIX:
+        return None  # Windows: CDLL(None), the process's own symbols, is POSIX only
     try:
         function = ctypes.CDLL(None, use_errno=True).statx
     except (AttributeError, OSError):

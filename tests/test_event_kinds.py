@@ -60,6 +60,12 @@ KINDS_ADDED_SINCE = frozenset(
         "given_back_after_emergency",
         # issue 17: forgotten and lost cards, exam days
         "hand_in_without_card", "card_reported_lost", "exam_session_set",
+        # issue 18: contacts from the MIS, and the release to them
+        "contacts_imported", "release_authorised", "release_refused_barred",
+        # issue 16: a setup step marked done or skipped
+        "setup_step",
+        # issue 18: search and examination records
+        "search_draft_saved", "search_recorded", "search_corrected",
     }
 )  # fmt: skip
 KIND_COLUMN_LENGTH = AuditEvent.__table__.c.kind.type.length

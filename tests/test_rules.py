@@ -125,12 +125,3 @@ def test_only_admins_manage_staff_and_unknown_roles_may_do_nothing():
     assert rules.may(Role.ADMIN, Action.MANAGE_STAFF)
     assert not rules.may(Role.SENIOR, Action.MANAGE_STAFF)
     assert not rules.may("pupil", Action.COLLECT)
-
-
-def test_exemption_applies_between_its_dates_unless_ended():
-    d = dt.date(2026, 11, 20)
-    assert rules.exemption_applies(d, None, False, d)
-    assert rules.exemption_applies(d, d, False, d)
-    assert not rules.exemption_applies(d, d, False, d + dt.timedelta(days=1))
-    assert not rules.exemption_applies(d + dt.timedelta(days=1), None, False, d)
-    assert not rules.exemption_applies(d, None, True, d)

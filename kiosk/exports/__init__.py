@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from kiosk.clock import to_local, utcnow
+from kiosk.clock import moment_text, to_local, utcnow
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput, KioskError
 from kiosk.event_kinds import EventKind
@@ -28,14 +28,20 @@ from kiosk.services import audit
 from kiosk.services.audit import Actor
 from kiosk.services.common import require
 from kiosk.services.reports import governors
+from kiosk.services.reports.custody_log import KIND_WORDS
 from kiosk.services.reports.filter import LOG_TITLES, ZONE_NAME, LogKind, Progress, ReportFilter
 from kiosk.services.reports.reader import open_log
 
-Report = Literal["custody", "audit", "summary"]
+Report = Literal["custody", "audit", "summary", "searches"]
 Format = Literal["csv", "xlsx", "pdf"]
-REPORTS: tuple[Report, ...] = ("custody", "audit", "summary")
+REPORTS: tuple[Report, ...] = ("custody", "audit", "summary", "searches")
 FORMATS: tuple[Format, ...] = ("csv", "xlsx", "pdf")
-FILE_STEMS = {"custody": "custody-log", "audit": "audit-log", "summary": "governors-summary"}
+FILE_STEMS = {
+    "custody": "custody-log",
+    "audit": "audit-log",
+    "summary": "governors-summary",
+    "searches": "search-records",
+}
 
 
 class ExportCancelled(KioskError):
@@ -54,7 +60,9 @@ class ExportRequest:
 
     def checked(self) -> ExportRequest:
         if self.report not in REPORTS:
-            raise InvalidInput("Choose the custody log, the audit log or the summary.")
+            raise InvalidInput(
+                "Choose the custody log, the audit log, the search records or the summary."
+            )
         if self.format not in FORMATS:
             raise InvalidInput("The format is csv, xlsx or pdf.")
         if (self.report == "summary") != (self.format == "pdf"):
@@ -98,8 +106,10 @@ def _partial_file(out: Path) -> Iterator[Path]:
         partial.unlink(missing_ok=True)
 
 
-def _authorise(sessions: Sessions, actor: Actor) -> str:
+def _authorise(sessions: Sessions, actor: Actor, report: Report) -> str:
     with sessions.read() as session:  # a look-up: no write lock
+        if report == "searches":  # safeguarding records: a senior's, not IT's
+            require(session, actor, Action.RECORD_SEARCH)
         return require(session, actor, Action.EXPORT).name
 
 
@@ -113,10 +123,10 @@ def _about(
         ("Period", which.words()),
         ("Year group", str(which.year_group) if which.year_group else "all"),
         ("Form", which.reg_group or "all"),
-        ("Kind", which.custody_kind or "all"),
+        ("Kind", KIND_WORDS.get(which.custody_kind or "", "all")),
         ("Rows", f"{rows:,}"),
         ("Times", f"school-local ({ZONE_NAME}), as Excel date-times"),
-        ("Exported", f"{to_local(utcnow()):%Y-%m-%d %H:%M:%S} ({ZONE_NAME})"),
+        ("Exported", f"{moment_text(to_local(utcnow()))} ({ZONE_NAME})"),
         ("Exported by", staff_name),
         ("School audit fingerprint", fingerprint or "not set up: the audit log is not signed"),
         ("Check a copy", "kiosk verify-log --db COPY --fingerprint FINGERPRINT"),
@@ -134,6 +144,8 @@ def _write_log(
     from kiosk.exports.xlsx import write_xlsx
     from kiosk.services import settings
 
+    if request.report == "searches":
+        return _write_searches(sessions, request, partial, staff_name, progress)
     kind: LogKind = "custody" if request.report == "custody" else "audit"
     if request.format == "csv":  # free text guarded: CSV cells can run as formulas
         return write_log_csv(sessions, kind, request.which, partial, progress)
@@ -142,6 +154,28 @@ def _write_log(
         fingerprint = governors.school_fingerprint(sessions)
         about = _about(request, staff_name, table.total, school, fingerprint)
         return write_xlsx(table, partial, about, progress)
+
+
+def _write_searches(
+    sessions: Sessions,
+    request: ExportRequest,
+    partial: Path,
+    staff_name: str,
+    progress: Progress | None,
+) -> int:
+    from kiosk.exports.csv import write_csv
+    from kiosk.exports.xlsx import write_xlsx
+    from kiosk.services import settings
+    from kiosk.services.reports.searches_log import searches_table
+
+    table = searches_table(sessions, request.which)
+    if request.format == "csv":  # the shared writer guards free text against formulas
+        with partial.open("w", encoding="utf-8", newline="") as out:
+            return write_csv(table, out, progress)
+    school = settings.load(sessions).school_name
+    fingerprint = governors.school_fingerprint(sessions)
+    about = _about(request, staff_name, table.total, school, fingerprint)
+    return write_xlsx(table, partial, about, progress)
 
 
 def _write_summary(
@@ -166,7 +200,7 @@ def run_export(
     and then; when ``cancelled()`` turns true the export stops and nothing is kept."""
     request = request.checked()
     out = _writable_target(out)
-    staff_name = _authorise(sessions, actor)
+    staff_name = _authorise(sessions, actor, request.report)
 
     def report_progress(done: int, total: int) -> None:
         if cancelled and cancelled():

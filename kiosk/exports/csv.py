@@ -1,14 +1,17 @@
-"""A log as CSV that Excel opens cleanly: UTF-8 with a BOM, CRLF line ends, a header row;
-times as ``YYYY-MM-DD HH:MM:SS`` (school-local, the zone in the column title), yes/no as
-True/False, which Excel reads as TRUE/FALSE.
+"""A log as CSV that Excel opens cleanly: UTF-8 with a BOM, CRLF line ends, a header row,
+every field in double quotes (a semicolon-locale spreadsheet splits an unquoted field at
+its ";": ``Smith;=1+1`` became a live formula); times and dates in ISO 8601 throughout,
+``YYYY-MM-DD HH:MM:SS`` (school-local, the zone in the column title): one format, read
+the same in every locale, which a spreadsheet shows in the computer's own date format;
+yes/no as True/False, which Excel reads as TRUE/FALSE.
 
-Cells typed by people (names, notes) that start with ``= + - @`` (or a tab or carriage
-return) get a leading apostrophe, so a spreadsheet shows them as text instead of running
-them as a formula ("CSV injection")."""
+Cells typed by people (names, notes) lose their control characters, and those that then
+start with ``= + - @`` (or a tab or carriage return) get a leading apostrophe, so a
+spreadsheet shows them as text instead of running them as a formula ("CSV injection"):
+``filter.guarded``, in Python for every such cell whatever the query did."""
 
 from __future__ import annotations
 
-import csv
 import gc
 import io
 import re
@@ -30,6 +33,7 @@ from kiosk.services.reports.filter import (
     LogTable,
     Progress,
     ReportFilter,
+    csv_writer,
     guarded,
 )
 from kiosk.services.reports.reader import LogReader
@@ -38,16 +42,19 @@ BOM = "\ufeff"  # so Excel reads the file as UTF-8 (names with accents)
 CHUNK = 5000
 
 
-def _prepared(table: LogTable) -> Iterator[Sequence[Any]]:
-    if table.formulas_guarded:  # done in the query already
-        yield from table.rows
-        return
-    free_text = [i for i, column in enumerate(table.columns) if column.free_text]
-    for row in table.rows:
-        if any((value := row[i]) and value[0] in FORMULA_STARTS for i in free_text):
+def _prepared(rows: Iterable[Sequence[Any]], columns: Sequence[Column]) -> Iterator[Sequence[Any]]:
+    """The rows with their free text ``guarded`` (a query's own guard cannot see past a
+    control character, so it is done here too)."""
+    free_text = [i for i, column in enumerate(columns) if column.free_text]
+    for row in rows:
+        if any(
+            type(value := row[i]) is str
+            and (value[:1] in FORMULA_STARTS or not value.isprintable())
+            for i in free_text
+        ):
             safe = list(row)
             for i in free_text:
-                safe[i] = guarded(safe[i]) if safe[i] else safe[i]
+                safe[i] = guarded(safe[i]) if type(safe[i]) is str else safe[i]
             yield safe
         else:
             yield row
@@ -58,10 +65,9 @@ def write_csv(table: LogTable, out: TextIO, progress: Progress | None = None) ->
     with ``encoding="utf-8", newline=""``); returns the number of rows. The BOM is written
     here rather than by the "utf-8-sig" codec, whose encoder is Python code called for
     every row."""
-    writer = csv.writer(out)  # the "excel" dialect: CRLF, quotes only where needed
+    writer = csv_writer(out)
     _write_header(out, table.columns)
-    # rows guarded in the query already go straight to the writer (no generator between)
-    rows: Iterator[Sequence[Any]] = table.rows if table.formulas_guarded else _prepared(table)
+    rows = _prepared(table.rows, table.columns)
     done = 0
     with _no_cyclic_gc():
         while chunk := list(islice(rows, CHUNK)):
@@ -74,7 +80,7 @@ def write_csv(table: LogTable, out: TextIO, progress: Progress | None = None) ->
 
 def _write_header(out: TextIO, columns: Sequence[Column]) -> None:
     out.write(BOM)
-    csv.writer(out).writerow([column.title for column in columns])
+    csv_writer(out).writerow([column.title for column in columns])
 
 
 @contextmanager
@@ -99,34 +105,44 @@ def _no_cyclic_gc() -> Iterator[None]:
 # Here each batch of the cursor's lean rows becomes its text in one f-string a row, made
 # once a log from its fields (``_line_form``): a value whose text repeats (words, names,
 # flags, a look-up's columns by its key, the school-local hour of a time) is turned into
-# csv.writer's own text once and looked up; the rest (ids, a time's minutes and seconds, a
-# hash) is written as it is, which is what csv.writer writes for integers, None and text
-# holding no comma, double quote, CR or LF. A batch with any value outside those cases
-# goes through the row shaper and csv.writer instead: the bytes are always theirs.
-
-_QUOTED_FOR = (",", '"', "\r", "\n")  # the characters csv.writer ("excel") quotes a field for
+# csv.writer's own text once (free text ``guarded`` first) and looked up; the rest (ids,
+# a time's minutes and seconds, a hash, an event's details: never free text) is written
+# between double quotes as csv.writer writes integers, None and text (its double quotes
+# doubled, nothing else changed). A batch with any value outside those cases goes through
+# the row shaper and csv.writer instead: the bytes are always theirs.
 
 
 def _csv_cells(values: Sequence[Any]) -> str:
     """What csv.writer writes for ``values`` as a row, without the line end."""
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(values)
+    csv_writer(buffer).writerow(values)
     return buffer.getvalue().removesuffix("\r\n")
 
 
-class _CellTexts(dict[Any, str]):
-    """csv.writer's text for the cells ``shape`` makes of a value, made once a value.
-    Keyed by value: a column's values are of one kind (text, by SQLite's TEXT affinity;
-    flags; ids checked to be ints), so values equal as keys (1, 1.0, True) never need
-    different texts."""
+def _as_is(value: Any) -> tuple[Any, ...]:
+    return (value,)
 
-    def __init__(self, shape: Callable[[Any], tuple[Any, ...]] = lambda value: (value,)) -> None:
+
+class _CellTexts(dict[Any, str]):
+    """csv.writer's text for the cells ``shape`` makes of a value (those ``free`` says are
+    free text ``guarded``), made once a value. Keyed by value: a column's values are of one
+    kind (text, by SQLite's TEXT affinity; flags; ids checked to be ints), so values equal
+    as keys (1, 1.0, True) never need different texts."""
+
+    def __init__(
+        self, shape: Callable[[Any], tuple[Any, ...]] = _as_is, free: tuple[bool, ...] = ()
+    ) -> None:
         super().__init__()
-        self.shape = shape
+        self.shape, self.free = shape, free
 
     def __missing__(self, value: Any) -> str:
-        # one cell more, cut off after: csv.writer quotes a row of one empty cell
-        text = self[value] = _csv_cells((*self.shape(value), None))[:-1]
+        cells = self.shape(value)
+        if any(self.free):
+            cells = tuple(
+                guarded(cell) if free and type(cell) is str else cell
+                for cell, free in zip(cells, self.free, strict=True)
+            )
+        text = self[value] = _csv_cells(cells)
         return text
 
 
@@ -155,14 +171,27 @@ def _ints(values: Iterable[Any]) -> bool:
 _INT_OR_NONE = frozenset({int, type(None)})
 
 
+def _texts(values: Iterable[Any]) -> bool:
+    """Whether every value is text or None."""
+    return set(map(type, values)) <= _TEXT_OR_NONE
+
+
+_TEXT_OR_NONE = frozenset({str, type(None)})
+
+
 def _plain_texts(values: Iterable[Any], shortest: int = 0) -> bool:
     """Whether every value is text of at least ``shortest`` characters that csv.writer
-    writes as it is."""
+    writes as it is between its quotes."""
     values = list(values)
     if not set(map(type, values)) <= {str} or min(map(len, values), default=0) < shortest:
         return False
     joined = "".join(values)
-    return not any(char in joined for char in _QUOTED_FOR)
+    return not any(char in joined for char in _KEPT_APART)
+
+
+# Not needed for csv.writer's bytes between quotes but for its double quote alone: a batch
+# holding these goes to csv.writer all the same, as before every field was quoted.
+_KEPT_APART = (",", '"', "\r", "\n")
 
 
 def _times(values: Iterable[Any]) -> bool:
@@ -221,17 +250,18 @@ def _line_form(fields: tuple[Field, ...]) -> Callable[..., tuple[LineMaker, list
             group = _group(fields, n)
             shown = [code.shown(m) for m in group]
             key, g = code.key(field_.lookup), len(caches)
+            free = tuple(fields[m].column.free_text for m in group)
             if _uses_only(shown, group):  # the look-up's columns here, by its key
                 cells.append(
                     f"    def shape{g}({key}):\n        {code.looked_up(field_.lookup)}\n"
                     f"        return ({', '.join(shown)},)\n"
-                    f"    group{g} = Cells(shape{g})"
+                    f"    group{g} = Cells(shape{g}, {free!r})"
                 )
                 caches.append(f"group{g}")
                 made.append(f"{{group{g}[{key}]}}")
             else:  # shown with the row's other values: each looked up where it is used
                 for m, expression in zip(group, shown, strict=True):
-                    cells.append(f"    cells{m} = Cells()")
+                    cells.append(f"    cells{m} = Cells(free=({fields[m].column.free_text},))")
                     caches.append(f"cells{m}")
                     made.append(f"{{cells{m}[{_looked_up_in(code, m, expression)}]}}")
             n = group[-1] + 1
@@ -239,21 +269,22 @@ def _line_form(fields: tuple[Field, ...]) -> Callable[..., tuple[LineMaker, list
         var = f"c{n}"
         if field_.shown is None and field_.column.type == "int":
             checks.append(("ints", at[var]))
-            made.append(f'{{"" if {var} is None else {var}}}')
-        elif field_.shown is None and field_.unique:
-            checks.append(("plain", at[var]))
-            made.append(f"{{{var}}}")
+            made.append(f"\"{{'' if {var} is None else {var}}}\"")
+        elif field_.shown is None and field_.unique and not field_.column.free_text:
+            # any text as it is (never free text: that is guarded), its quotes doubled
+            checks.append(("texts", at[var]))
+            made.append(f"\"{{'' if {var} is None else {var}.replace(Q, QQ)}}\"")
         elif field_.shown is LOCAL_TIME:
             checks.append(("times", at[var]))
-            made.append(f'{{"" if {var} is None else hours[{var}[:13]] + {var}[13:19]}}')
+            made.append(f"\"{{'' if {var} is None else hours[{var}[:13]] + {var}[13:19]}}\"")
         else:
-            cells.append(f"    cells{n} = Cells()")
+            cells.append(f"    cells{n} = Cells(free=({field_.column.free_text},))")
             caches.append(f"cells{n}")
             made.append(f"{{cells{n}[{code.shown(n)}]}}")
         n += 1
     tests = [
         f"{test}(chain({', '.join(f'map(column[{p}], rows)' for t, p in checks if t == test)}))"
-        for test in ("ints", "plain", "times")
+        for test in ("ints", "texts", "times")
         if any(t == test for t, _ in checks)
     ]
     line, kept = ",".join(made), f" if {code.kept()}" if code.kept() else ""
@@ -276,8 +307,10 @@ def _line_form(fields: tuple[Field, ...]) -> Callable[..., tuple[LineMaker, list
         Cells=_CellTexts,
         chain=chain,
         ints=_ints,
-        plain=_plain_texts,
+        texts=_texts,
         times=_times,
+        Q='"',
+        QQ='""',  # csv.writer doubles a double quote; nothing else (every field is quoted)
         column=[itemgetter(p) for p in range(len(at))],
     )
     return code.function(source + "\n", "make")
@@ -291,6 +324,7 @@ class _Lines:
         self.hours = _LocalHours(self.clock)
         self.fast, self.texts = _line_form(fields)(self.clock, found, self.hours)
         self.shape = row_shaper(fields, True)
+        self.columns = columns(fields)
 
     def text(self, rows: list[Any]) -> tuple[str, int]:
         """The batch's CSV text and how many rows of the log it holds."""
@@ -300,9 +334,9 @@ class _Lines:
         fast = self.fast(rows)
         if fast is not None:
             return "".join(fast), len(fast)
-        shaped = list(self.shape(iter(rows), self.clock, self.found))
+        shaped = list(_prepared(self.shape(iter(rows), self.clock, self.found), self.columns))
         buffer = io.StringIO()
-        csv.writer(buffer).writerows(shaped)
+        csv_writer(buffer).writerows(shaped)
         return buffer.getvalue(), len(shaped)
 
 

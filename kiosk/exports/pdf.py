@@ -27,7 +27,9 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import Flowable
 
+from kiosk.clock import day_text, moment_text
 from kiosk.printing.draw import fonts, printable
+from kiosk.services.reports.custody_log import KIND_WORDS
 from kiosk.services.reports.governors import DeviceStay, Summary
 
 INK = colors.HexColor("#111827")
@@ -164,7 +166,7 @@ def _key_figures(summary: Summary, styles: _Styles) -> Table:
 
 
 def _short_time(text: str | None) -> str:
-    return "still held" if text is None else f"{text[8:10]}/{text[5:7]}/{text[:4]} {text[11:16]}"
+    return "still held" if text is None else moment_text(text)
 
 
 def _stays_table(stays: Sequence[DeviceStay], styles: _Styles) -> list[Flowable]:
@@ -175,7 +177,7 @@ def _stays_table(stays: Sequence[DeviceStay], styles: _Styles) -> list[Flowable]
         (
             styles.text(s.pupil_ref),
             styles.text(s.reg_group),
-            s.kind,
+            KIND_WORDS.get(s.kind, s.kind),
             _short_time(s.received),
             _short_time(s.released),
         )
@@ -199,7 +201,7 @@ def _repeated_table(summary: Summary, styles: _Styles) -> list[Flowable]:
             r.year_group,
             styles.text(r.reg_group),
             r.count,
-            f"{r.last_on:%d/%m/%Y}",
+            day_text(r.last_on),
         )
         for r in summary.repeated[:LIST_LIMIT]
     ]
@@ -277,9 +279,9 @@ def _chain_box(summary: Summary, styles: _Styles) -> Table:
 
 def _charts(summary: Summary, styles: _Styles) -> list[Flowable]:
     per_day = summary.handins_per_day
-    day_labels = [f"{day:%d %b}" for day, _count in per_day]
+    day_labels = [day_text(day) for day, _count in per_day]
     weeks = summary.confiscations_per_week
-    week_labels = [f"{week:%d %b}" for week, _count in weeks]
+    week_labels = [day_text(week) for week, _count in weeks]
     years = summary.confiscations_per_year
     return [
         Paragraph("Hand-ins", styles.heading),
@@ -312,7 +314,8 @@ def _story(summary: Summary, staff_name: str, styles: _Styles) -> list[Flowable]
     which = summary.which
     closes = summary.collection_closes.strftime("%H:%M")
     intro = (
-        f"Period: {styles.text(which.words())}. Made {summary.generated_at} (UK time) by "
+        f"Period: {styles.text(which.words())}. Made {moment_text(summary.generated_at)} "
+        f"(UK time) by "
         f"{styles.text(staff_name)}. Pupils are identified by admission number only; names are "
         "in the custody log export, for staff who need them."
     )

@@ -14,8 +14,11 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
 from kiosk.clock import to_local
+from kiosk.db import Sessions
 from kiosk.devices import kinds_words
 from kiosk.printing.draw import atomic_file, fonts, printable
+from kiosk.services import emergency, settings
+from kiosk.services.audit import Actor
 from kiosk.services.emergency import EmergencyList
 
 MARGIN = 12 * mm
@@ -25,6 +28,15 @@ WIDTHS = (22 * mm, 62 * mm, 18 * mm, 48 * mm, 36 * mm)
 
 def file_name(listing: EmergencyList) -> str:
     return f"emergency-list-{to_local(listing.made_at):%Y%m%d-%H%M%S}.pdf"
+
+
+def save_held_list(sessions: Sessions, actor: Actor, folder: Path) -> tuple[EmergencyList, Path]:
+    """The one tap, from the staff console's Emergency tab or the kiosk's Staff menu: the
+    list as it is now (``emergency.held_list``: who may ask is checked and the asking
+    recorded), written as PDF into ``folder``; the list and the file."""
+    listing = emergency.held_list(sessions, actor)
+    school = settings.load(sessions).school_name
+    return listing, write(listing, school, folder)
 
 
 def write(listing: EmergencyList, school_name: str, folder: Path) -> Path:
@@ -39,7 +51,7 @@ def write(listing: EmergencyList, school_name: str, folder: Path) -> Path:
         Paragraph(
             escape(
                 f"Made {made:%A %d %B %Y at %H:%M} by {printable(listing.made_by, face.regular)}."
-                f" {len(listing.devices)} devices of {listing.pupils} pupils."
+                f" {listing.device_count} devices of {listing.pupils} pupils."
             ),
             small,
         ),

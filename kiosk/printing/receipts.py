@@ -267,7 +267,8 @@ def release_receipt(
                 *_confiscation_rows(record),
                 ("Released", f"{local_text(record.released_at)} by {record.released_by}"),
                 ("Released to", released_to),
-                ("Identity checked", "Yes: ID seen by staff" if record.id_seen else "No"),
+                *_contact_list_rows(record),
+                ("ID seen", _id_seen(record)),
                 ("Audit event", Paragraph(_hash_text(release.seq, release.hash), styles["body"])),
             ],
             styles,
@@ -283,6 +284,24 @@ def release_receipt(
         _p(_footer(printed_by, printed_at or utcnow()), styles["small"]),
     ]
     return _write(path, f"Release receipt, record {record.id}", story)
+
+
+def _contact_list_rows(record: CustodyRecord) -> list[tuple[str, str]]:
+    """Whether the person was one of the pupil's MIS contacts (none: the school keeps none)."""
+    if record.released_to_listed:
+        return [("Contact list", "One of the pupil's contacts who may collect")]
+    if record.released_to_listed is False:
+        return [
+            ("Contact list", "Not on the pupil's contact list"),
+            ("Authorised by", f"{record.release_authorised_by}: {record.release_reason}"),
+        ]
+    return []
+
+
+def _id_seen(record: CustodyRecord) -> str:
+    if not record.id_seen:
+        return "No"
+    return f"{record.id_seen_as}, seen by staff" if record.id_seen_as else "Yes: seen by staff"
 
 
 # -- chain of custody ------------------------------------------------------------------------

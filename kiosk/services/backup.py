@@ -4,12 +4,14 @@ A backup is made with SQLite's online backup API, so it is a consistent copy eve
 kiosk is writing. Files go to ``<data dir>/backups`` as ``kiosk-YYYYMMDD-HHMMSS-<kind>.db``
 (school-local time; kind ``auto``, ``manual`` or ``pre-restore``), readable by the owner only.
 
-Rotation keeps the newest backup of each of the last 14 days that have one, the newest of
-each of the last 8 ISO weeks, and the 5 newest pre-restore copies; and it never deletes a
-backup holding audit events the current database lacks (after a restore went back in time,
-the only copies of what was set aside: a police hand-over must not vanish from every file by
-restoring an old backup a few times). Other files in the folder are never touched. A backup
-that fails part-way (a full disk) is removed, never left truncated among the backups.
+Rotation deletes only automatic backups, keeping daily, weekly and monthly generations
+(``kiosk.services.backup_rotation``: 14 / 8 / 12 by default, school settings); a backup a
+person made and a pre-restore copy are never deleted automatically. It never deletes a
+backup holding audit events the current database lacks either (after a restore went back
+in time, the only copies of what was set aside: a police hand-over must not vanish from
+every file by restoring an old backup a few times). Other files in the folder are never
+touched. A backup that fails part-way (a full disk) is removed, never left truncated among
+the backups, and a partial file left by a crash is removed by the next rotation.
 
 Restoring is in ``kiosk.services.restore``.
 
@@ -23,7 +25,8 @@ import datetime as dt
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,10 +39,11 @@ from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import KIOSK_ACTOR, Actor
+from kiosk.services.backup_rotation import Generations, backups_to_keep, generations
 from kiosk.services.common import require
 from kiosk.services.untrusted import open_untrusted
+from kiosk.storage import make_private
 
-KEEP_DAILY, KEEP_WEEKLY, KEEP_PRE_RESTORE = 14, 8, 5
 NAME = re.compile(r"^kiosk-(\d{8})-(\d{6})(?:-\d+)?-(auto|manual|pre-restore)\.db$")
 COMMAND_LINE = Actor(None, "command line")
 POSTGRES_BACKUPS = (
@@ -132,7 +136,7 @@ def _write_whole(target: Path, write: Callable[[Path], None]) -> None:
     partial = target.with_name(f".{target.name}.partial")
     try:
         write(partial)
-        os.chmod(partial, 0o600)
+        make_private(partial)
         os.replace(partial, target)
     except (sqlite3.Error, OSError) as exc:
         raise BackupFailed(f"The backup could not be made: {exc}.") from exc
@@ -161,17 +165,19 @@ def make_backup(
     source = require_sqlite(config, BackupFailed)
     if not source.is_file():
         raise BackupFailed("There is no database to back up yet.")
-    if actor.id is not None:
-        _check_admin(config, actor)
+    keep = _generations(config, actor)
     info = _backup_file(source, config.backup_dir, kind, now)
-    rotate(config.backup_dir, source)
+    rotate(config.backup_dir, source, keep)
     _record(config, kind, info, actor)
     return info
 
 
-def _check_admin(config: Config, actor: Actor) -> None:
+def _generations(config: Config, actor: Actor) -> Generations:
+    """The school's generations to keep, after checking a staff actor is an admin."""
     with opened(config.database_url) as database, database.read() as session:
-        require(session, actor, Action.MANAGE_SETTINGS)
+        if actor.id is not None:
+            require(session, actor, Action.MANAGE_SETTINGS)
+        return generations(session)
 
 
 def ensure_daily_backup(config: Config, now: dt.datetime | None = None) -> BackupInfo | None:
@@ -185,30 +191,6 @@ def ensure_daily_backup(config: Config, now: dt.datetime | None = None) -> Backu
     if any(b.made_at.date() == today for b in list_backups(config.backup_dir)):
         return None
     return make_backup(config, kind="auto", actor=KIOSK_ACTOR, now=now)
-
-
-def backups_to_keep(
-    backups: Iterable[BackupInfo],
-    daily: int = KEEP_DAILY,
-    weekly: int = KEEP_WEEKLY,
-    pre_restore: int = KEEP_PRE_RESTORE,
-) -> set[Path]:
-    newest_first = sorted(backups, key=lambda b: (b.made_at, b.path.name), reverse=True)
-    keep: set[Path] = set()
-    days: dict[dt.date, Path] = {}
-    weeks: dict[tuple[int, int], Path] = {}
-    restores: list[Path] = []
-    for backup in newest_first:
-        if backup.kind == "pre-restore":
-            restores.append(backup.path)
-            continue
-        days.setdefault(backup.made_at.date(), backup.path)
-        iso = backup.made_at.isocalendar()
-        weeks.setdefault((iso.year, iso.week), backup.path)
-    keep.update(list(days.values())[:daily])
-    keep.update(list(weeks.values())[:weekly])
-    keep.update(restores[:pre_restore])
-    return keep
 
 
 def _chain_head(path: Path) -> tuple[int, str] | None:
@@ -237,17 +219,37 @@ def holds_events_missing_from(path: Path, live: Path | None) -> bool:
         return True
 
 
-def rotate(backup_dir: Path, live: Path | None = None) -> list[Path]:
-    """Delete the backups the rotation no longer keeps, except any holding events the live
-    database at ``live`` lacks; returns what was deleted."""
+def rotate(
+    backup_dir: Path, live: Path | None = None, keep: Generations | None = None
+) -> list[Path]:
+    """Delete the automatic backups the generations ``keep`` no longer hold, except any
+    holding events the live database at ``live`` lacks, and a crash's partial files;
+    returns the backups deleted."""
     backups = list_backups(backup_dir)
-    keep = backups_to_keep(backups)
+    kept = backups_to_keep(backups, keep)
     removed = []
     for info in backups:
-        if info.path not in keep and not holds_events_missing_from(info.path, live):
+        if info.path not in kept and not holds_events_missing_from(info.path, live):
             info.path.unlink(missing_ok=True)
             removed.append(info.path)
+    _remove_stale_partials(backup_dir)
     return removed
+
+
+STALE_PARTIAL_SECONDS = 24 * 3600  # no backup or restore in progress takes a day
+
+
+def _remove_stale_partials(backup_dir: Path) -> None:
+    """The hidden partial files of a backup or restore cut off by a crash or power cut:
+    never backups, and each as big as the database."""
+    if not backup_dir.is_dir():
+        return
+    for path in backup_dir.glob(".*.partial*"):
+        try:
+            if time.time() - path.stat().st_mtime > STALE_PARTIAL_SECONDS:
+                path.unlink()
+        except OSError:
+            continue  # gone already, or not ours to remove: left alone
 
 
 def pre_restore_copy(live: Path, backup_dir: Path) -> Path | None:
@@ -265,7 +267,8 @@ def pre_restore_copy(live: Path, backup_dir: Path) -> Path | None:
         for suffix in ("-wal", "-shm"):
             _copy_beside(live, target, suffix)
     except BackupFailed as exc:
-        target.unlink(missing_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            target.with_name(target.name + suffix).unlink(missing_ok=True)
         raise BackupFailed(
             f"The current database could not be kept as a pre-restore copy ({exc}); nothing "
             "was restored. Free some disk space and try again."

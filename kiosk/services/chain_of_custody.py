@@ -68,6 +68,10 @@ class CustodyRecord:
     police_number: str | None
     police_reference: str | None
     police_at: dt.datetime | None
+    id_seen_as: str | None = None  # the document: "Driving licence"
+    released_to_listed: bool | None = None  # one of the pupil's MIS contacts (None: no list)
+    release_authorised_by: str | None = None  # the senior who allowed someone not listed
+    release_reason: str | None = None  # ...and why
 
 
 @dataclass(frozen=True)
@@ -115,13 +119,14 @@ def _details(text: str) -> dict[str, Any]:
 
 
 def _custody_record(session: Session, custody_id: int) -> CustodyRecord:
-    received_by, released_by = aliased(Staff), aliased(Staff)
+    received_by, released_by, authorised_by = aliased(Staff), aliased(Staff), aliased(Staff)
     row = session.execute(
         select(
             Custody,
             Slot.number.label("slot_number"),
             received_by.name.label("received_by"),
             released_by.name.label("released_by"),
+            authorised_by.name.label("authorised_by"),
             Confiscation,
             *SUMMARY_COLUMNS,
         )
@@ -129,6 +134,7 @@ def _custody_record(session: Session, custody_id: int) -> CustodyRecord:
         .outerjoin(Slot, Slot.id == Custody.slot_id)
         .outerjoin(received_by, received_by.id == Custody.received_by_id)
         .outerjoin(released_by, released_by.id == Custody.released_by_id)
+        .outerjoin(authorised_by, authorised_by.id == Custody.release_authorised_by_id)
         .outerjoin(Confiscation, Confiscation.custody_id == Custody.id)
         .where(Custody.id == custody_id)
     ).first()
@@ -160,6 +166,10 @@ def _custody_record(session: Session, custody_id: int) -> CustodyRecord:
         police_number=conf.police_number if conf else None,
         police_reference=conf.police_reference if conf else None,
         police_at=conf.police_at if conf else None,
+        id_seen_as=custody.id_seen_as,
+        released_to_listed=custody.released_to_listed,
+        release_authorised_by=row.authorised_by,
+        release_reason=custody.release_note if row.authorised_by else None,
     )
 
 
@@ -187,7 +197,15 @@ def _event_extra(kind: str, d: dict[str, Any]) -> str:
         return "; ".join(p for p in parts if p)
     if kind == EventKind.RELEASED_TO_PARENT:
         seen = "ID seen" if d.get("id_seen") else "ID NOT recorded as seen"
-        return f"{_text(d, 'name')} ({_text(d, 'relationship')}), {seen}"
+        if _text(d, "id_seen_as"):
+            seen = f"{seen} ({_text(d, 'id_seen_as')})"
+        listed = {True: ", on the contact list", False: ", not on the contact list"}
+        on_list = listed.get(d["listed"], "") if isinstance(d.get("listed"), bool) else ""
+        return f"{_text(d, 'name')} ({_text(d, 'relationship')}), {seen}{on_list}"
+    if kind == EventKind.RELEASE_AUTHORISED:
+        return _text(d, "reason")
+    if kind == EventKind.RELEASE_REFUSED_BARRED:
+        return f"contact #{_text(d, 'contact_id')}"
     if kind == EventKind.HANDED_TO_POLICE:
         return (
             f"officer {_text(d, 'officer')} ({_text(d, 'officer_number')}), "

@@ -6,15 +6,26 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy.orm import Session
+
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
-from kiosk.services import audit
+from kiosk.services import audit, staff
 from kiosk.services.allocation import free_slot, retry_on_conflict
 from kiosk.services.audit import Actor
 from kiosk.services.common import get_pupil, now_or, require
 from kiosk.services.custody import CustodyInfo, held_custody, info_of, mark_released, record
+from kiosk.services.release_to_contact import (
+    Collector,
+    ContactBarred,
+    NotOnContactList,
+    SeniorApproval,
+    approver_allowed,
+    collector,
+    not_listed_words,
+)
 from kiosk.tables import (
     HELD,
     Confiscation,
@@ -111,31 +122,96 @@ def release_to_parent(
     relationship: str,
     id_seen: bool,
     now: dt.datetime | None = None,
+    *,
+    contact_id: int | None = None,
+    id_document: str = "",
+    approval: SeniorApproval | None = None,
 ) -> CustodyInfo:
+    """Release a confiscated device to a parent or carer whose ID was seen: one of the
+    pupil's contacts who may collect (``contact_id``, or the name typed), else with a
+    senior member of staff's ``approval``. A contact marked "do not release to" is refused
+    whatever the approval, and the refusal is recorded."""
     name, relationship = " ".join(name.split()), " ".join(relationship.split())
-    if not name or not relationship:
+    id_document = " ".join(id_document.split())[:60]
+    if contact_id is None and (not name or not relationship):
         raise InvalidInput("Enter the parent or carer's name and relationship.")
     if not id_seen:
         raise InvalidInput("Check the parent or carer's ID before releasing the device.")
+    reason = approval.checked_reason() if approval else ""
+    approver = _approver(sessions, approval)
     now = now_or(now)
-    with sessions.begin() as session:
-        require(session, actor, Action.RELEASE_TO_PARENT)
-        custody = held_custody(session, custody_id)
-        if custody.confiscation and custody.confiscation.dsl_referred_at:
-            require(session, actor, Action.RELEASE_DSL_REFERRED)
-        mark_released(custody, actor, now, ReleasedTo.PARENT)
-        custody.released_to_name, custody.released_to_relationship = name, relationship
-        custody.id_seen = True
-        info = info_of(session, custody)
+    try:
+        with sessions.begin() as session:
+            require(session, actor, Action.RELEASE_TO_PARENT)
+            custody = held_custody(session, custody_id)
+            if custody.confiscation and custody.confiscation.dsl_referred_at:
+                require(session, actor, Action.RELEASE_DSL_REFERRED)
+            who = collector(session, custody.pupil_id, name, relationship, contact_id)
+            if who.listed is False and approver is None:
+                raise NotOnContactList(not_listed_words(who.name, custody.pupil.display_forename))
+            if who.listed is False and approver is not None:
+                approver_allowed(session, approver)
+            return _release(session, actor, custody, who, id_document, approver, reason, now)
+    except ContactBarred as barred:
+        _record_refusal(sessions, actor, custody_id, barred.contact_id, now)
+        raise
+
+
+def _approver(sessions: Sessions, approval: SeniorApproval | None) -> Actor | None:
+    """The senior member of staff behind ``approval``, their PIN checked (and throttled)
+    as at a log-in, before the release's transaction."""
+    if approval is None:
+        return None
+    member = staff.check_pin(sessions, approval.staff_id, approval.pin, terminal=approval.terminal)
+    return member.actor
+
+
+def _release(
+    session: Session,
+    actor: Actor,
+    custody: Custody,
+    who: Collector,
+    id_document: str,
+    approver: Actor | None,
+    reason: str,
+    now: dt.datetime,
+) -> CustodyInfo:
+    mark_released(custody, actor, now, ReleasedTo.PARENT)
+    custody.released_to_name, custody.released_to_relationship = who.name, who.relationship
+    custody.id_seen, custody.id_seen_as = True, id_document or None
+    custody.released_to_listed = who.listed
+    if who.listed is False and approver is not None:
+        custody.release_authorised_by_id, custody.release_note = approver.id, reason
         record(
             session,
-            EventKind.RELEASED_TO_PARENT,
-            actor,
+            EventKind.RELEASE_AUTHORISED,
+            approver,
             custody,
             now,
-            details={"name": name, "relationship": relationship, "id_seen": True},
+            details={"authorised_by": approver.id, "for": actor.id, "reason": reason},
         )
-        return info
+    info = info_of(session, custody)
+    details: dict[str, object] = {
+        "name": who.name,
+        "relationship": who.relationship,
+        "id_seen": True,
+        "id_seen_as": id_document,
+        "contact_id": who.contact_id,
+        "listed": who.listed,
+    }
+    record(session, EventKind.RELEASED_TO_PARENT, actor, custody, now, details=details)
+    return info
+
+
+def _record_refusal(
+    sessions: Sessions, actor: Actor, custody_id: int, contact_id: int, now: dt.datetime
+) -> None:
+    """A refused release to a barred contact stays in the log (the contact by id only: no
+    name, nothing of the court order)."""
+    with sessions.begin() as session:
+        custody = held_custody(session, custody_id)
+        details = {"contact_id": contact_id}
+        record(session, EventKind.RELEASE_REFUSED_BARRED, actor, custody, now, details=details)
 
 
 def refer_to_dsl(

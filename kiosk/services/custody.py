@@ -10,11 +10,10 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
-from sqlalchemy import bindparam, literal_column, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from kiosk.clock import local_date
 from kiosk.db import Sessions
 from kiosk.devices import Device, checked
 from kiosk.errors import (
@@ -26,8 +25,8 @@ from kiosk.errors import (
 )
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action, may_undo
-from kiosk.services import audit, cards, exams, placing, school_day
-from kiosk.services.allocation import IS_HELD, retry_on_conflict
+from kiosk.services import audit, cards, hand_in_facts, placing
+from kiosk.services.allocation import retry_on_conflict
 from kiosk.services.audit import KIOSK_ACTOR, Actor
 from kiosk.services.common import (
     PupilSummary,
@@ -37,7 +36,7 @@ from kiosk.services.common import (
     require_on,
     summarise,
 )
-from kiosk.services.exemptions import ExemptionInfo, active_exemption
+from kiosk.services.exemptions import ExemptionInfo
 from kiosk.services.placing import Placement
 from kiosk.tables import (
     HELD,
@@ -46,7 +45,6 @@ from kiosk.tables import (
     CustodyState,
     Pupil,
     ReleasedTo,
-    Slot,
 )
 
 
@@ -128,15 +126,6 @@ _HELD_FOR_PUPIL = (
         Custody.kind == bindparam("kind"),
     )
     .order_by(Custody.received_at)
-)
-# A literal for the same reason as IS_HELD: the partial indexes state it so.
-_IS_DAILY = Custody.kind == literal_column(f"'{CustodyKind.DAILY.value}'")
-_HELD_DAILY = (
-    select(Custody.id, Slot.number, Custody.received_at)
-    .outerjoin(Slot, Slot.id == Custody.slot_id)
-    .where(Custody.pupil_id == bindparam("pupil_id"), IS_HELD, _IS_DAILY)
-    .order_by(Custody.received_at)
-    .limit(1)
 )
 
 
@@ -229,8 +218,8 @@ def _hand_in_once(
         if card_less or actor.id is not None:  # card-less: a member of staff vouches
             require_on(conn, actor, Action.HAND_IN_FOR_PUPIL)
         pupil = find_pupil(conn)
-        exam = exams.sits_exam_today(conn, pupil.id, now)
-        held = conn.execute(_HELD_DAILY, {"pupil_id": pupil.id}).first()
+        facts = hand_in_facts.read(conn, pupil.id, now)  # one statement: the day so far
+        exam, held = facts.exam_today, facts.held
         if held:
             audit.append(
                 conn,
@@ -238,14 +227,21 @@ def _hand_in_once(
                 actor,
                 pupil_id=pupil.id,
                 slot_number=held.number,
-                custody_id=held.id,
+                custody_id=held.custody_id,
                 at=now,
             )
             placed = placing.held_placements(conn, pupil.id)
             return HandInResult(
-                pupil, held.number, held.id, True, None, held.received_at, placed, exam_today=exam
+                pupil,
+                held.number,
+                held.custody_id,
+                True,
+                None,
+                held.received_at,
+                placed,
+                exam_today=exam,
             )
-        exemption = active_exemption(conn, pupil.id, local_date(now))
+        exemption = facts.exemption
         if exemption:
             audit.append(
                 conn,
@@ -257,10 +253,9 @@ def _hand_in_once(
             )
             return HandInResult(pupil, None, None, False, exemption, None, exam_today=exam)
         check = partial(_check_deadline, deadline)  # PostgreSQL: the slot lock is ours then
-        late = school_day.is_late(conn, now)
-        marks = placing.Marks(card_less=card_less, late=late, token=token)
+        marks = placing.Marks(card_less=card_less, late=facts.late, token=token)
         placed = placing.place_day(
-            conn, pupil, actor, now, devices, before_write=check, marks=marks
+            conn, pupil, actor, now, facts, devices, before_write=check, marks=marks
         )
         first = placed[0]
         return HandInResult(

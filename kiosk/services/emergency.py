@@ -50,6 +50,11 @@ class EmergencyList:
     def pupils(self) -> int:
         return len({d.pupil.id for d in self.devices})
 
+    @property
+    def device_count(self) -> int:
+        """Devices, not lines: a phone and a watch in one slot are one line and two."""
+        return sum(len(d.kinds) or 1 for d in self.devices)
+
 
 def _listed(custody: Custody, since: dt.datetime) -> ListedDevice:
     return ListedDevice(
@@ -84,10 +89,10 @@ def held_list(sessions: Sessions, actor: Actor, now: dt.datetime | None = None) 
     with sessions.begin() as session:
         require(session, actor, Action.EMERGENCY)
         devices = tuple(_listed(c, c.received_at) for c in _custodies(session, HELD))
-        audit.append(
-            session, EventKind.EMERGENCY_LIST, actor, at=now, details={"devices": len(devices)}
-        )
-        return EmergencyList(now, actor.name, devices)
+        listing = EmergencyList(now, actor.name, devices)
+        details = {"devices": listing.device_count}
+        audit.append(session, EventKind.EMERGENCY_LIST, actor, at=now, details=details)
+        return listing
 
 
 def release_all(

@@ -147,19 +147,13 @@ def exams_on(sessions: Sessions, day: dt.date) -> list[ExamInfo]:
         return [ExamInfo(*row) for row in session.execute(query)]
 
 
-_IS_CANDIDATE = select(
-    exists().where(
-        ExamCandidate.pupil_id == bindparam("pupil_id"),
-        ExamCandidate.exam_id == ExamSession.id,
-        ExamSession.on_date == bindparam("day"),
-    )
+# A column for the hand-in's one read of the pupil's day (kiosk.services.hand_in_facts):
+# whether the pupil of the row is a candidate in an exam on the bound "day" (the reminder).
+SITS_EXAM_ON_DAY = exists().where(
+    ExamCandidate.pupil_id == Pupil.id,
+    ExamCandidate.exam_id == ExamSession.id,
+    ExamSession.on_date == bindparam("day"),
 )
-
-
-def sits_exam_today(conn: Connection, pupil_id: int, now: dt.datetime) -> bool:
-    """Whether the pupil is a candidate in an exam today (the kiosk's reminder)."""
-    found = conn.execute(_IS_CANDIDATE, {"pupil_id": pupil_id, "day": local_date(now)})
-    return bool(found.scalar())
 
 
 def candidates_not_handed_in(

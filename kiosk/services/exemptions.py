@@ -6,19 +6,19 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import BindParameter, or_, select
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date
 from kiosk.db import Sessions
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
-from kiosk.rules import Action, exemption_applies
+from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import Actor
 from kiosk.services.common import (
     SUMMARY_COLUMNS,
+    AnyRow,
     PupilSummary,
     get_pupil,
     now_or,
@@ -67,22 +67,26 @@ def _info(row: Exemption) -> ExemptionInfo:
     return ExemptionInfo(row.id, row.pupil_id, row.category, row.detail, row.starts_on, row.ends_on)
 
 
-# ExemptionInfo's fields in order. Built once: every hand-in runs it.
-_OPEN_EXEMPTIONS = select(
-    Exemption.id,
-    Exemption.pupil_id,
+def exemption_of(row: AnyRow) -> ExemptionInfo | None:
+    """The exemption in a row that selected EXEMPTION_COLUMNS (outer-joined: maybe none)."""
+    if row.exemption_id is None:
+        return None
+    return ExemptionInfo(
+        row.exemption_id, row.exemption_pupil_id, row.category, row.detail, row.starts_on,
+        row.ends_on,
+    )  # fmt: skip
+
+
+# For the hand-in's one read of the pupil's day (kiosk.services.hand_in_facts), joined on
+# applies_on(bindparam("day")).
+EXEMPTION_COLUMNS = (
+    Exemption.id.label("exemption_id"),
+    Exemption.pupil_id.label("exemption_pupil_id"),
     Exemption.category,
     Exemption.detail,
     Exemption.starts_on,
     Exemption.ends_on,
-).where(Exemption.pupil_id == bindparam("pupil_id"), Exemption.ended_at.is_(None))
-
-
-def active_exemption(conn: Connection, pupil_id: int, today: dt.date) -> ExemptionInfo | None:
-    for row in conn.execute(_OPEN_EXEMPTIONS, {"pupil_id": pupil_id}):
-        if exemption_applies(row.starts_on, row.ends_on, False, today):
-            return ExemptionInfo(*row)
-    return None
+)
 
 
 def grant(
@@ -150,8 +154,9 @@ def end(sessions: Sessions, actor: Actor, exemption_id: int) -> None:
 # -- the exemptions that apply today (the staff console's list) --------------------------
 
 
-def applies_on(today: dt.date) -> tuple[Any, ...]:
-    """SQL conditions: the exemption applies on ``today`` (as rules.exemption_applies)."""
+def applies_on(today: dt.date | BindParameter[dt.date]) -> tuple[Any, ...]:
+    """SQL conditions: the exemption applies on ``today`` (a date or a bound parameter):
+    not ended, started, and not past its last day. The one statement of the rule."""
     return (
         Exemption.ended_at.is_(None),
         Exemption.starts_on <= today,

@@ -8,6 +8,8 @@ table; the kiosk role is granted, table by table:
   owner, it cannot ALTER the table or disable, drop or replace its trigger, and
   ``session_replication_role`` needs a superuser);
 - ``alembic_version``: SELECT (to see the schema is current; it cannot migrate);
+- ``search_records``: no DELETE (a recorded search is corrected by a new version, and the
+  retention purge runs as the owner);
 - every other table: SELECT, INSERT, UPDATE, DELETE (the kiosk's ordinary work), and the
   sequences behind their ids.
 
@@ -25,6 +27,7 @@ from sqlalchemy import Engine, text
 from kiosk.errors import InvalidInput
 
 AUDIT_TABLE, VERSION_TABLE = "audit_events", "alembic_version"
+KEPT_TABLES = frozenset({"search_records"})  # rows the kiosk adds and changes, never deletes
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -50,6 +53,8 @@ def grant_statements(kiosk_role: str, tables: list[str]) -> list[str]:
             rights = "SELECT, INSERT"
         elif table == VERSION_TABLE:
             rights = "SELECT"
+        elif table in KEPT_TABLES:
+            rights = "SELECT, INSERT, UPDATE"
         else:
             rights = "SELECT, INSERT, UPDATE, DELETE"
         statements.append(f"GRANT {rights} ON {name} TO {role}")

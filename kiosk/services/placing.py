@@ -13,10 +13,9 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
-from kiosk.clock import local_date, start_of_local_day
 from kiosk.devices import Device, decode, split_for_slots
 from kiosk.errors import AlreadyHeld, SlotUnavailable
 from kiosk.event_kinds import EventKind
@@ -24,7 +23,8 @@ from kiosk.services import audit
 from kiosk.services.allocation import free_slot
 from kiosk.services.audit import Actor
 from kiosk.services.common import AnyRow, PupilSummary
-from kiosk.tables import HELD, Custody, CustodyItem, CustodyKind, DayOut, Pupil, Setting, Slot
+from kiosk.services.hand_in_facts import DayFacts
+from kiosk.tables import HELD, Custody, CustodyItem, CustodyKind, DayOut, Slot
 
 
 @dataclass(frozen=True)
@@ -36,33 +36,7 @@ class Placement:
     kinds: tuple[str, ...]
 
 
-# Built once: every hand-in runs them. What the placing needs to know, in one statement
-# (a statement costs more than the index probes in it): the pupil's open day-out of today,
-# if any, and the school's slot capacity (the setting may be missing: 0).
-_DAY_FACTS = (
-    select(
-        DayOut.id.label("out_id"),
-        DayOut.slot_number,
-        DayOut.device_kinds,
-        DayOut.reason,
-        select(Setting.value)
-        .where(Setting.key == "slot_capacity")
-        .scalar_subquery()
-        .label("capacity"),
-    )
-    .select_from(Pupil)
-    .outerjoin(
-        DayOut,
-        and_(
-            DayOut.pupil_id == Pupil.id,
-            DayOut.back_at.is_(None),
-            DayOut.out_at >= bindparam("since"),
-        ),
-    )
-    .where(Pupil.id == bindparam("pupil_id"))
-    .order_by(DayOut.out_at.desc())
-    .limit(1)
-)
+# Built once: every hand-in runs them.
 _CLOSE_OUT = (
     update(DayOut)
     .where(DayOut.id == bindparam("out_id"))
@@ -98,26 +72,24 @@ def place_day(
     pupil: PupilSummary,
     actor: Actor,
     now: dt.datetime,
+    facts: DayFacts,
     devices: Sequence[Device] | None = None,
     before_write: Callable[[], None] | None = None,
     marks: Marks = Marks(),
 ) -> tuple[Placement, ...]:
     """Put the pupil's devices in slots, record each slot's custody, items and event, and
-    close the pupil's open day-out if they are back. ``before_write`` runs once the slot is
-    chosen (and, on PostgreSQL, its lock held), before anything is written: it may refuse.
+    close the pupil's open day-out if they are back (``facts``: read at the scan).
+    ``before_write`` runs once the slot is chosen (and, on PostgreSQL, its lock held),
+    before anything is written: it may refuse.
     ``marks.token`` goes into every slot's event, so a hand-in cut off at its commit can be
     looked up (``kiosk.services.outcome``)."""
-    facts = conn.execute(
-        _DAY_FACTS, {"pupil_id": pupil.id, "since": start_of_local_day(local_date(now))}
-    ).one()
-    out = facts if facts.out_id is not None else None
+    out = facts.out
     if devices is None:
         stored = out.device_kinds if out is not None and out.device_kinds else None
         devices = decode(stored or pupil.usual_devices)
-    capacity = int(facts.capacity) if facts.capacity and facts.capacity.isdigit() else 0
     placements = []
     wanted = out.slot_number if out is not None else None
-    for part, group in enumerate(split_for_slots(devices, capacity), start=1):
+    for part, group in enumerate(split_for_slots(devices, facts.capacity), start=1):
         placements.append(
             _place(conn, pupil, actor, now, (part, group), wanted, out, before_write, marks)
         )

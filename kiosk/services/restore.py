@@ -14,8 +14,8 @@ A restore replaces every record, so it is treated as an attack until shown other
    very chain an earlier restore set aside (recorded in the current log), so a restore can
    only go back along this kiosk's own history, never sideways into an edited one.
 
-Only then is the current database kept as a pre-restore backup (never rotated away while it
-holds events the restored records lack) and replaced through SQLite's backup API. The
+Only then is the current database kept as a pre-restore backup (never deleted by the
+kiosk: kiosk.services.backup_rotation) and replaced through SQLite's backup API. The
 restore is an audit event in the restored records, naming what it set aside; a refusal after
 the PIN check is an event in the current records, with its reason.
 """
@@ -52,6 +52,7 @@ from kiosk.services.audit import Actor
 from kiosk.services.common import require
 from kiosk.services.school_keys import SchoolKeys
 from kiosk.services.untrusted import open_untrusted
+from kiosk.storage import make_private
 
 RESTORED_KIND = EventKind.DATABASE_RESTORED
 REFUSED_KIND = EventKind.RESTORE_REFUSED
@@ -143,7 +144,7 @@ def _stage(candidate: Path, staging: Path) -> None:
     with candidate.open("rb") as src, staging.open("xb") as dst:
         while chunk := src.read(1 << 20):
             dst.write(chunk)
-    staging.chmod(0o600)
+    make_private(staging)
 
 
 def _typed(fingerprint: str) -> str:
@@ -318,7 +319,7 @@ def _replace_live(staging: Path, live: Path) -> None:
             f"Not restored: the current database could not be replaced ({exc}). It is "
             "unchanged; close other kiosks using it and try again."
         ) from exc
-    live.chmod(0o600)
+    make_private(live)
 
 
 def _append(url: str, kind: str, actor: Actor, details: dict[str, object]) -> None:

@@ -8,6 +8,7 @@ For each pupil who left more than ``retention_days`` ago (and has no device stil
 - their cards are deleted;
 - parent/carer names and device descriptions on their custody records, and the free-text
   notes on their confiscations and exemptions, are cleared;
+- their search records are removed;
 - their audit events' details are redacted. Each event's hash covers the digest of its
   details, not the details, so the chain still verifies; and the purge's own
   "retention_purge" event lists the redacted event numbers, which ``chain_check.verify`` checks,
@@ -32,7 +33,7 @@ from kiosk.clock import local_date
 from kiosk.db import Sessions
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
-from kiosk.services import audit, settings
+from kiosk.services import audit, contacts, settings
 from kiosk.services.audit import Actor
 from kiosk.services.common import now_or, require
 from kiosk.tables import (
@@ -44,6 +45,8 @@ from kiosk.tables import (
     Custody,
     Exemption,
     Pupil,
+    SearchItem,
+    SearchRecord,
 )
 
 PURGED_NAME = "Purged"
@@ -65,6 +68,7 @@ class PurgeResult:
     skipped_no_leaving_date: int  # marked as left without a leaving date: not purged
     audit_seq: int | None = None
     pupil_ids: tuple[int, ...] = ()  # purged (or, in a dry run, to be purged)
+    search_records_removed: int = 0  # every version, drafts included
 
     def describe(self) -> str:
         verb = "Would purge" if self.dry_run else "Purged"
@@ -75,6 +79,7 @@ class PurgeResult:
             f"  custody records with names or descriptions cleared: {self.custody_records_cleared}",
             f"  confiscation notes cleared: {self.confiscation_notes_cleared}",
             f"  exemption details cleared: {self.exemptions_cleared}",
+            f"  search records removed: {self.search_records_removed}",
             f"  audit events redacted: {self.events_redacted}",
         ]
         if self.skipped_device_held:
@@ -152,6 +157,10 @@ def _exemptions_filter(ids: list[int]) -> Any:
     return select(Exemption.id).where(Exemption.pupil_id.in_(ids), Exemption.detail != PURGED_NAME)
 
 
+def _searches_filter(ids: list[int]) -> Any:
+    return select(SearchRecord.id).where(SearchRecord.pupil_id.in_(ids))
+
+
 def _events_filter(ids: list[int]) -> Any:
     return select(AuditEvent.seq).where(
         AuditEvent.pupil_id.in_(ids), AuditEvent.redacted.is_(False)
@@ -164,6 +173,7 @@ class _Counts:
     custodies: int = 0
     notes: int = 0
     exemptions: int = 0
+    searches: int = 0
     events: list[int] = field(default_factory=list)
 
 
@@ -174,6 +184,7 @@ def _plan(session: Session, pupil_ids: list[int]) -> _Counts:
         counts.custodies += _count(session, _custody_filter(ids))
         counts.notes += _count(session, _notes_filter(ids))
         counts.exemptions += _count(session, _exemptions_filter(ids))
+        counts.searches += _count(session, _searches_filter(ids))
         counts.events += session.scalars(_events_filter(ids)).all()
     return counts
 
@@ -203,6 +214,7 @@ def _apply(session: Session, pupil_ids: list[int], now: dt.datetime) -> None:
     for ids in _chunks(pupil_ids):
         _blank_pupils(session, ids, now)
         session.execute(delete(Card).where(Card.pupil_id.in_(ids)))
+        contacts.forget_pupils(session, ids)
         session.execute(
             update(Custody)
             .where(Custody.id.in_(_custody_filter(ids)))
@@ -218,6 +230,9 @@ def _apply(session: Session, pupil_ids: list[int], now: dt.datetime) -> None:
             .where(Exemption.id.in_(_exemptions_filter(ids)))
             .values(detail=PURGED_NAME)
         )
+        # search records are free text about the pupil through and through: removed whole
+        session.execute(delete(SearchItem).where(SearchItem.record_id.in_(_searches_filter(ids))))
+        session.execute(delete(SearchRecord).where(SearchRecord.pupil_id.in_(ids)))
         _redact_events(session, ids)
 
 
@@ -268,6 +283,7 @@ def purge(
             skipped_device_held=held,
             skipped_no_leaving_date=undated,
             pupil_ids=tuple(pupil_ids),
+            search_records_removed=counts.searches,
         )
         if dry_run or not pupil_ids:
             return result  # nothing was changed
@@ -281,6 +297,7 @@ def purge(
             "confiscation_notes_cleared": result.confiscation_notes_cleared,
             "exemptions_cleared": result.exemptions_cleared,
             "events_redacted": result.events_redacted,
+            "search_records_removed": result.search_records_removed,
             audit.PURGE_RANGES_KEY: seq_ranges(events),
             audit.PURGE_PUPILS_KEY: seq_ranges(pupil_ids),
         }

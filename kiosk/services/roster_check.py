@@ -9,18 +9,16 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from kiosk.clock import local_date, utcnow
 from kiosk.services.pupils import PupilRecord
 from kiosk.services.roster_columns import (
     FIELD_LABELS,
-    REQUIRED,
+    ROSTER,
     ColumnMap,
     Field,
-    detect_mapping,
-    find_column,
-    parse_field,
-    remap,
+    FieldSet,
 )
 from kiosk.services.roster_file import RawTable
 
@@ -157,12 +155,12 @@ class CheckedRoster(WithProblems):
         return [(r.line, r.record) for r in self.rows if r.record is not None]
 
 
-class _RowChecker:
-    """Turns one row's cells into a PupilRecord, collecting every problem on the way
-    (not only the first, so a school fixes the file in one go)."""
+class RowChecker:
+    """Checks one row's cells of an MIS export, collecting every problem on the way (not
+    only the first, so a school fixes the file in one go)."""
 
-    def __init__(self, line: int, values: dict[Field, str], today: dt.date) -> None:
-        self.line, self.values, self.today = line, values, today
+    def __init__(self, line: int, values: dict[Any, str], labels: dict[Any, str]) -> None:
+        self.line, self.values, self.labels = line, values, labels
         self.problems: list[Problem] = []
 
     def error(self, message: str) -> None:
@@ -171,20 +169,25 @@ class _RowChecker:
     def warn(self, message: str) -> None:
         self.problems.append(Problem(self.line, message, blocking=False))
 
-    def upn(self) -> str:
-        raw = self.values.get(Field.UPN, "")
+    @property
+    def has_errors(self) -> bool:
+        return any(p.blocking for p in self.problems)
+
+    def checked_upn(self, raw: str, *, check_letter: bool = True) -> str:
+        """``check_letter=False`` where the UPN only finds a pupil already on record (the
+        roster import has warned about it already)."""
         upn = clean_upn(raw)
         if not upn:
             self.error("UPN is missing.")
         elif not _UPN_RE.match(upn):
             self.error(f"UPN '{raw}' is not valid: it is a letter and 12 more characters.")
-        elif upn_check_letter(upn) != upn[0]:
+        elif check_letter and upn_check_letter(upn) != upn[0]:
             self.warn(f"UPN {upn} has the wrong check letter: please check it in the MIS.")
         return upn
 
-    def text(self, fld: Field, limit: int, *, required: bool) -> str:
+    def text(self, fld: Any, limit: int, *, required: bool) -> str:
         value = self.values.get(fld, "")
-        label = FIELD_LABELS[fld]
+        label = self.labels[fld]
         if not value:
             if required:
                 self.error(f"{label} is missing.")
@@ -194,11 +197,22 @@ class _RowChecker:
             self.error(f"{label} is longer than {limit} characters.")
         return value
 
-    def name(self, fld: Field, *, required: bool) -> str:
+    def name(self, fld: Any, *, required: bool) -> str:
         value = self.text(fld, NAME_MAX, required=required)
         if value and not any(ch.isalpha() for ch in value):
-            self.error(f"{FIELD_LABELS[fld]} '{value}' has no letters in it.")
+            self.error(f"{self.labels[fld]} '{value}' has no letters in it.")
         return value
+
+
+class _PupilRowChecker(RowChecker):
+    """Turns one roster row's cells into a PupilRecord."""
+
+    def __init__(self, line: int, values: dict[Field, str], today: dt.date) -> None:
+        super().__init__(line, values, dict(FIELD_LABELS))
+        self.today = today
+
+    def upn(self) -> str:
+        return self.checked_upn(self.values.get(Field.UPN, ""))
 
     def year(self) -> int:
         raw = self.values.get(Field.YEAR_GROUP, "")
@@ -245,7 +259,7 @@ class _RowChecker:
         reg = self.text(Field.REG_GROUP, REG_MAX, required=True)
         self.check_year_fits_form(year, reg)
         born = self.date_of_birth()
-        if any(p.blocking for p in self.problems):
+        if self.has_errors:
             return None
         return PupilRecord(
             upn=upn,
@@ -262,16 +276,18 @@ class _RowChecker:
         )
 
 
-def mapping_problems(headers: Sequence[str], columns: ColumnMap) -> list[Problem]:
+def mapping_problems(
+    headers: Sequence[str], columns: Sequence[Any], fields: FieldSet[Any] = ROSTER
+) -> list[Problem]:
     problems = [
-        Problem(None, f"No column is chosen as {FIELD_LABELS[f]}.")
-        for f in REQUIRED
+        Problem(None, f"No column is chosen as {fields.labels[f]}.")
+        for f in fields.required
         if f not in columns
     ]
     for fld, count in Counter(c for c in columns if c is not None).items():
         if count > 1:
             names = " and ".join(f"'{headers[i]}'" for i, c in enumerate(columns) if c == fld)
-            problems.append(Problem(None, f"{names} are both chosen as {FIELD_LABELS[fld]}."))
+            problems.append(Problem(None, f"{names} are both chosen as {fields.labels[fld]}."))
     return problems
 
 
@@ -288,7 +304,7 @@ def check(table: RawTable, columns: ColumnMap, *, today: dt.date | None = None) 
         values = {
             fld: table.cell(source, column) for column, fld in enumerate(columns) if fld is not None
         }
-        checker = _RowChecker(source.line, values, today)
+        checker = _PupilRowChecker(source.line, values, today)
         rows.append(CheckedRow(source.line, values, checker.record()))
         problems.extend(checker.problems)
     problems.extend(_duplicates(rows, Field.UPN, clean_upn))
@@ -315,15 +331,16 @@ def _duplicates(
     ]
 
 
+def lines_with_errors(problems: Iterable[Problem]) -> set[int]:
+    return {p.line for p in problems if p.blocking and p.line is not None}
+
+
 def _drop_duplicates(rows: list[CheckedRow], problems: list[Problem]) -> tuple[CheckedRow, ...]:
-    bad = {p.line for p in problems if p.blocking and p.line is not None}
+    bad = lines_with_errors(problems)
     return tuple(replace(r, record=None) if r.line in bad else r for r in rows)
 
 
 def check_table(table: RawTable, overrides: dict[str, str] | None = None) -> CheckedRoster:
     """Map (detected from the headers, then ``overrides``: column number or header -> field
     name) and check, in one call."""
-    columns = detect_mapping(table.headers)
-    for column_key, field_name in (overrides or {}).items():
-        columns = remap(columns, find_column(table.headers, column_key), parse_field(field_name))
-    return check(table, columns)
+    return check(table, ROSTER.mapping(table.headers, overrides))

@@ -1,12 +1,15 @@
-"""Which column of a school's MIS export means what: the roster's fields, the header names
-MIS exports give them, and a column mapping (one field or None per column) found from the
-headers and changed by hand."""
+"""Which column of a school's MIS export means what: a ``FieldSet`` (an export's fields, the
+header names MIS exports give them, those a file must have), and a column mapping (one field
+or None per column) found from the headers and changed by hand. The roster's fields are
+here; the contacts export has its own set (``contacts_columns``)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Generic, TypeVar
 
 from kiosk.errors import InvalidInput
 
@@ -64,48 +67,83 @@ _ALIAS_WORDS: dict[Field, str] = {
 }
 ALIASES: dict[Field, tuple[str, ...]] = {f: tuple(w.split()) for f, w in _ALIAS_WORDS.items()}
 
-ColumnMap = tuple[Field | None, ...]  # one entry per column of the file
+F = TypeVar("F", bound=StrEnum)
 
 
 def normalise_header(header: str) -> str:
     return re.sub(r"[^a-z0-9]", "", header.casefold())
 
 
+@dataclass(frozen=True)
+class FieldSet(Generic[F]):
+    """The fields of one kind of MIS export."""
+
+    kind: type[F]
+    labels: Mapping[F, str]
+    aliases: Mapping[F, tuple[str, ...]]  # normalised header names, best first
+    required: tuple[F, ...]
+    noun: str  # what a file of them is called: "roster"
+
+    def rank(self, header: str) -> tuple[F, int] | None:
+        """The field a header names, and how good a name for it (0 = the best alias)."""
+        key = normalise_header(header)
+        for fld, names in self.aliases.items():
+            if key in names:
+                return fld, names.index(key)
+        return None
+
+    def detect(self, headers: Sequence[str]) -> tuple[F | None, ...]:
+        """Each column's field from its header name; unknown headers map to None. When
+        two columns match one field, the better alias wins and the other is left unused."""
+        best: dict[F, tuple[int, int]] = {}  # field -> (alias rank, column)
+        for column, header in enumerate(headers):
+            hit = self.rank(header)
+            if hit and (hit[0] not in best or hit[1] < best[hit[0]][0]):
+                best[hit[0]] = (hit[1], column)
+        by_column = {column: fld for fld, (_rank, column) in best.items()}
+        return tuple(by_column.get(i) for i in range(len(headers)))
+
+    def parse(self, name: str) -> F | None:
+        """A field from a name typed on the command line ('surname', 'Year group', 'ignore')."""
+        key = normalise_header(name)
+        if key in ("", "ignore", "none", "skip", "unused"):
+            return None
+        for fld in self.kind:
+            if key in (normalise_header(fld.value), normalise_header(self.labels[fld])):
+                return fld
+        hit = self.rank(name)
+        if hit:
+            return hit[0]
+        raise InvalidInput(
+            f"'{name}' is not a {self.noun} field. Use one of: "
+            f"{', '.join(f.value for f in self.kind)}, or 'ignore'."
+        )
+
+    def mapping(
+        self, headers: Sequence[str], overrides: Mapping[str, str] | None = None
+    ) -> tuple[F | None, ...]:
+        """Detected from the headers, then ``overrides`` (column number or header -> field
+        name) applied."""
+        columns = self.detect(headers)
+        for column_key, field_name in (overrides or {}).items():
+            columns = remap(columns, find_column(headers, column_key), self.parse(field_name))
+        return columns
+
+
+ROSTER = FieldSet(Field, FIELD_LABELS, ALIASES, REQUIRED, "roster")
+ColumnMap = tuple[Field | None, ...]  # one entry per column of the file
+
+
 def alias_rank(header: str) -> tuple[Field, int] | None:
-    """The field a header names, and how good a name for it (0 = the best alias)."""
-    key = normalise_header(header)
-    for fld, names in ALIASES.items():
-        if key in names:
-            return fld, names.index(key)
-    return None
+    return ROSTER.rank(header)
 
 
 def detect_mapping(headers: Sequence[str]) -> ColumnMap:
-    """Each column's field from its header name; unknown headers map to None."""
-    best: dict[Field, tuple[int, int]] = {}  # field -> (alias rank, column)
-    for column, header in enumerate(headers):
-        hit = alias_rank(header)
-        if hit and (hit[0] not in best or hit[1] < best[hit[0]][0]):
-            best[hit[0]] = (hit[1], column)
-    by_column = {column: fld for fld, (_rank, column) in best.items()}
-    return tuple(by_column.get(i) for i in range(len(headers)))
+    return ROSTER.detect(headers)
 
 
 def parse_field(name: str) -> Field | None:
-    """A field from a name typed on the command line ('surname', 'Year group', 'ignore')."""
-    key = normalise_header(name)
-    if key in ("", "ignore", "none", "skip", "unused"):
-        return None
-    for fld in Field:
-        if key in (normalise_header(fld.value), normalise_header(FIELD_LABELS[fld])):
-            return fld
-    hit = alias_rank(name)
-    if hit:
-        return hit[0]
-    raise InvalidInput(
-        f"'{name}' is not a roster field. Use one of: {', '.join(f.value for f in Field)}, "
-        "or 'ignore'."
-    )
+    return ROSTER.parse(name)
 
 
 def find_column(headers: Sequence[str], key: str) -> int:
@@ -119,7 +157,7 @@ def find_column(headers: Sequence[str], key: str) -> int:
     raise InvalidInput(f"The file has no column '{key}'. Its columns: {', '.join(headers)}.")
 
 
-def remap(columns: ColumnMap, column: int, fld: Field | None) -> ColumnMap:
+def remap(columns: tuple[F | None, ...], column: int, fld: F | None) -> tuple[F | None, ...]:
     """``columns`` with ``column`` set to ``fld``; any other column with that field is
     cleared, so one change never leaves a field mapped twice."""
     return tuple(

@@ -1,6 +1,6 @@
-"""Reading a roster file: the CSV a school's MIS exports (SIMS, Arbor, Bromcom and similar),
-in whatever encoding and delimiter it came in, with its header row found below any title
-rows. Pure: touches no database."""
+"""Reading a roster file (or another MIS export, such as the contacts): the CSV a school's MIS
+exports (SIMS, Arbor, Bromcom and similar), in whatever encoding and delimiter it came in,
+with its header row found below any title rows. Pure: touches no database."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kiosk.errors import InvalidInput
-from kiosk.services.roster_columns import alias_rank
+from kiosk.services.roster_columns import ROSTER, FieldSet
 
 MAX_FILE_BYTES = 20_000_000
 MAX_ROWS = 20_000
@@ -101,7 +102,7 @@ def _refuse_non_csv(data: bytes) -> None:
         raise InvalidInput("This is not a text (CSV) file.")
 
 
-def _records(text: str, delimiter: str) -> list[SourceRow]:
+def _records(text: str, delimiter: str, noun: str) -> list[SourceRow]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
     rows: list[SourceRow] = []
     start = 1
@@ -114,7 +115,7 @@ def _records(text: str, delimiter: str) -> list[SourceRow]:
     except csv.Error as exc:
         if "field larger than field limit" in str(exc):
             raise InvalidInput(
-                f"Line {start} of the file has a cell far too long to be a roster value "
+                f"Line {start} of the file has a cell far too long to be a {noun} value "
                 f"(over {csv.field_size_limit():,} characters): is it the right file?"
             ) from exc
         raise InvalidInput(f"Line {start} of the file cannot be read as CSV ({exc}).") from exc
@@ -145,22 +146,23 @@ def _guess_delimiter(text: str) -> str:
     return best
 
 
-def _header_score(cells: Sequence[str]) -> int:
-    return len({hit[0] for c in cells if (hit := alias_rank(c)) is not None})
+def _header_score(cells: Sequence[str], fields: FieldSet[Any]) -> int:
+    return len({hit[0] for c in cells if (hit := fields.rank(c)) is not None})
 
 
-def read_roster(data: bytes) -> RawTable:
+def read_roster(data: bytes, fields: FieldSet[Any] = ROSTER) -> RawTable:
     """Decode and split a CSV export; find its header row (MIS reports may put a title
-    and blank lines above it). Raises InvalidInput with plain words when it cannot."""
+    and blank lines above it) by the header names of ``fields``. Raises InvalidInput with
+    plain words when it cannot."""
     if len(data) > MAX_FILE_BYTES:
-        raise InvalidInput("The file is too large to be a roster (over 20 MB).")
+        raise InvalidInput(f"The file is too large to be a {fields.noun} (over 20 MB).")
     _refuse_non_csv(data)
     text, encoding = decode_text(data)
     delimiter = _guess_delimiter(text)
-    rows = _records(text, delimiter)
+    rows = _records(text, delimiter, fields.noun)
     if not rows:
         raise InvalidInput("The file is empty.")
-    scores = [_header_score(r.cells) for r in rows[:HEADER_SEARCH_ROWS]]
+    scores = [_header_score(r.cells, fields) for r in rows[:HEADER_SEARCH_ROWS]]
     best = max(range(len(scores)), key=lambda i: (scores[i], -i))
     if scores[best] >= 2:
         header_row, data_rows = rows[best], rows[best + 1 :]
@@ -178,11 +180,11 @@ def read_roster(data: bytes) -> RawTable:
     return RawTable(headers, tuple(data_rows), encoding, delimiter, header_line, digest)
 
 
-def load_roster_file(path: Path) -> RawTable:
+def load_roster_file(path: Path, fields: FieldSet[Any] = ROSTER) -> RawTable:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise InvalidInput("The file is too large to be a roster (over 20 MB).")
-        return read_roster(path.read_bytes())
+            raise InvalidInput(f"The file is too large to be a {fields.noun} (over 20 MB).")
+        return read_roster(path.read_bytes(), fields)
     except OSError as exc:
         raise InvalidInput(f"Cannot read {path.name}: {exc.strerror or exc}.") from exc

@@ -7,28 +7,23 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from kiosk.clock import local_date, start_of_local_day, to_local
 from kiosk.db import Sessions
 from kiosk.services.common import SUMMARY_COLUMNS, PupilSummary, now_or, summary_of
 from kiosk.services.settings import DEFAULTS, parse_time
-from kiosk.tables import Custody, CustodyKind, CustodyState, Pupil, Setting, Slot, Staff
+from kiosk.tables import Custody, CustodyKind, CustodyState, Pupil, Slot, Staff
 
 LATE_AFTER = "handin_closes"  # one setting: the window's close is when lateness starts
-_LATE_AFTER = select(Setting.value).where(Setting.key == bindparam("key"))
 
 
-def late_after(conn: Connection) -> dt.time:
-    value = conn.execute(_LATE_AFTER, {"key": LATE_AFTER}).scalar()
-    return parse_time(value or DEFAULTS[LATE_AFTER])
-
-
-def is_late(conn: Connection, now: dt.datetime) -> bool:
-    """Whether a hand-in at ``now`` (naive UTC) is after the window closed today."""
-    return to_local(now).time() >= late_after(conn)
+def is_late(closes: str | None, now: dt.datetime) -> bool:
+    """Whether a hand-in at ``now`` (naive UTC) is after the window closed today;
+    ``closes`` is the school's LATE_AFTER setting (read with the hand-in's other facts in
+    ``kiosk.services.hand_in_facts``), None for the default."""
+    return to_local(now).time() >= parse_time(closes or DEFAULTS[LATE_AFTER])
 
 
 @dataclass(frozen=True)

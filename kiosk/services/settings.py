@@ -34,8 +34,19 @@ DEFAULTS: dict[str, str] = {
     "mode": "auto",  # auto (by the times above), handin or collection
     # devices one slot holds; 0: a slot holds a pupil's day's items (phone, watch...)
     "slot_capacity": "0",
+    # automatic backups kept: the newest of each of so many days, weeks, months (SQLite;
+    # kiosk.services.backup_rotation). Backups made by a person are never deleted by the kiosk.
+    "backup_keep_daily": "14",
+    "backup_keep_weekly": "8",
+    "backup_keep_monthly": "12",
 }
 PUBLIC_KEYS = frozenset(DEFAULTS)
+# a whole number in a range: (lowest, highest, what it counts)
+NUMBERS: dict[str, tuple[int, int, str]] = {
+    "backup_keep_daily": (1, 366, "days of automatic backups kept"),
+    "backup_keep_weekly": (0, 260, "weeks of automatic backups kept"),
+    "backup_keep_monthly": (0, 120, "months of automatic backups kept"),
+}
 
 
 @dataclass(frozen=True)
@@ -49,6 +60,8 @@ class SchoolSettings:
     sound: bool
     retention_days: int
     mode: str
+    # automatic backups kept (days, weeks, months): kiosk.services.backup_rotation
+    backups_kept: tuple[int, int, int] = (14, 8, 12)
 
 
 def ensure_install(sessions: Sessions, store: KeyStore | None = None) -> SchoolKeys:
@@ -109,6 +122,11 @@ def load(sessions: Sessions) -> SchoolSettings:
         sound=values["sound"] == "on",
         retention_days=int(values["retention_days"]),
         mode=values["mode"],
+        backups_kept=(
+            int(values["backup_keep_daily"]),
+            int(values["backup_keep_weekly"]),
+            int(values["backup_keep_monthly"]),
+        ),
     )
 
 
@@ -128,6 +146,11 @@ def _validate(key: str, value: str) -> str:
         raise InvalidInput("Sound is on or off.")
     if key == "slot_capacity" and not (value.isdigit() and 0 <= int(value) <= 10):
         raise InvalidInput("Slot capacity is a number of devices from 0 (no limit) to 10.")
+    if key in NUMBERS:
+        lowest, highest, what = NUMBERS[key]
+        if not (value.isdigit() and lowest <= int(value) <= highest):
+            raise InvalidInput(f"{key} ({what}) is a whole number from {lowest} to {highest}.")
+        return str(int(value))
     if key == "mode" and value not in ("auto", "handin", "collection"):
         raise InvalidInput("Mode is auto, handin or collection.")
     if key == "school_code":

@@ -19,7 +19,7 @@ from kiosk.rules import Action, pin_problem
 from kiosk.services import audit, pin_seal, pin_tries, school_keys
 from kiosk.services.audit import Actor
 from kiosk.services.common import now_or, require
-from kiosk.tables import Role, Staff
+from kiosk.tables import Role, Setting, Staff
 
 # argon2id with the library's RFC 9106 "low memory" profile: ~50 ms a check here.
 _hasher = PasswordHasher()
@@ -70,6 +70,8 @@ def add_staff(sessions: Sessions, actor: Actor | None, name: str, role: str, pin
     role = _valid_role(role)
     pin_hash = hash_pin(_valid_pin(pin, role))  # slow: outside the transaction
     with sessions.begin() as session:
+        if actor is None:
+            _hold_first_account(session)
         first = not session.scalar(select(func.count()).select_from(Staff))
         if first and role != Role.ADMIN:
             raise InvalidInput("The first staff account must be an admin.")
@@ -91,6 +93,13 @@ def add_staff(sessions: Sessions, actor: Actor | None, name: str, role: str, pin
             details={"staff_id": staff.id, "name": name, "role": role},
         )
         return staff.id
+
+
+def _hold_first_account(session: Session) -> None:
+    """Two kiosks making the first admin at once: on PostgreSQL the second waits here until
+    the first has committed, then finds an account and is refused (SQLite's writers queue
+    anyway). Only one person ever gets an admin without a PIN."""
+    session.execute(select(Setting.key).where(Setting.key == "school_code").with_for_update())
 
 
 def command_line(kiosk_name: str | None = None) -> str:

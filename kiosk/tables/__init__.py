@@ -3,6 +3,7 @@ imported here so that ``Base.metadata`` (Alembic's and the tests' view of the sc
 them all. The database itself enforces the custody rules that matter (see ``school``)."""
 
 from kiosk.tables.base import NAMING, Base
+from kiosk.tables.contacts import Contact, PupilContact
 from kiosk.tables.lockers import LockerCabinet, LockerDoor, LockerFault, LockerOpening
 from kiosk.tables.school import (
     HELD,
@@ -29,6 +30,13 @@ from kiosk.tables.school import (
     Slot,
     Staff,
 )
+from kiosk.tables.searches import (
+    DataOutcome,
+    ItemOutcome,
+    SearchItem,
+    SearchRecord,
+    SearchStatus,
+)
 
 __all__ = [
     "HELD",
@@ -39,15 +47,18 @@ __all__ = [
     "Base",
     "Card",
     "Confiscation",
+    "Contact",
     "Custody",
     "CustodyItem",
     "CustodyKind",
     "CustodyState",
+    "DataOutcome",
     "DayOut",
     "ExamCandidate",
     "ExamSession",
     "Exemption",
     "ExemptionCategory",
+    "ItemOutcome",
     "LockerCabinet",
     "LockerDoor",
     "LockerFault",
@@ -55,8 +66,12 @@ __all__ = [
     "OutReason",
     "PinTries",
     "Pupil",
+    "PupilContact",
     "ReleasedTo",
     "Role",
+    "SearchItem",
+    "SearchRecord",
+    "SearchStatus",
     "Setting",
     "Slot",
     "Staff",

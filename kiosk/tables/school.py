@@ -211,6 +211,11 @@ class Custody(Base):
     released_to_name: Mapped[str | None] = mapped_column(String(120))
     released_to_relationship: Mapped[str | None] = mapped_column(String(60))
     id_seen: Mapped[bool | None] = mapped_column(Boolean)
+    id_seen_as: Mapped[str | None] = mapped_column(String(60))  # "Driving licence"
+    # A release to a parent or carer: whether they were one of the pupil's MIS contacts who
+    # may collect; someone else needs a senior member of staff, who is named here.
+    released_to_listed: Mapped[bool | None] = mapped_column(Boolean)
+    release_authorised_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     release_reason: Mapped[str | None] = mapped_column(String(20))  # OutReason, "emergency"
     release_note: Mapped[str | None] = mapped_column(String(200))
     # Handed in with staff finding the pupil by name (card forgotten); received_by names them.

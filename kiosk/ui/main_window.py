@@ -10,14 +10,15 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QGuiApplication
-from PySide6.QtWidgets import QMainWindow, QStackedWidget
+from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
 from kiosk.config import Config
 from kiosk.db import Sessions
+from kiosk.db_limits import deadline
 from kiosk.scanning.wedge import ScannerWedgeFilter
-from kiosk.services import backup
+from kiosk.services import backup, setup
 from kiosk.services.health import DEVICES
-from kiosk.ui.background import Failure, Lane, Op
+from kiosk.ui.background import Failure, Lane, Op, log_failure
 from kiosk.ui.kiosk_screen.screen import KioskScreen
 
 if TYPE_CHECKING:
@@ -60,6 +61,8 @@ class MainWindow(QMainWindow):
         self.backup_timer.timeout.connect(self.run_backup)
         self.backup_timer.start(BACKUP_EVERY_MS)
         QTimer.singleShot(0, self.run_backup)
+        if self._new_school():
+            self.show_first_admin()
 
     # -- scanning
 
@@ -74,15 +77,47 @@ class MainWindow(QMainWindow):
         if callable(handler):
             handler(text)
 
+    # -- a new school
+
+    def _new_school(self) -> bool:
+        """No staff account at all: the first start of a new kiosk."""
+        try:
+            with deadline(self.sessions.limits.job_s):
+                return not setup.has_staff(self.sessions)
+        except Exception as error:  # the pupil screen says what is wrong at the first scan
+            log_failure("Checking for staff accounts", error)
+            return False
+
+    def show_first_admin(self) -> None:
+        """The first admin is made here; the setup goes on in the console, behind their PIN."""
+        from kiosk.ui.admin.first_admin import FirstAdminPage
+
+        page = FirstAdminPage(self.sessions)
+        page.created.connect(partial(self._first_admin_made, page))
+        self.stack.addWidget(page)
+        self.stack.setCurrentWidget(page)
+
+    def _first_admin_made(self, page: QWidget, name: str) -> None:
+        self.stack.removeWidget(page)
+        page.deleteLater()
+        self.open_console(setup_first=True)
+        if self.console is not None:
+            self.console.login.message.setText(
+                f"{name} is the first admin. Log in with the PIN you chose to go on with the setup."
+            )
+
     # -- the staff console
 
-    def open_console(self) -> None:
+    def open_console(self, setup_first: bool | None = None) -> None:
+        """``setup_first``: an admin's log-in opens the setup (by default, while the pupil
+        screen is not set up)."""
         # Imported here, not at the top: the console with its panels (and their PDF, XLSX
         # and printing libraries) is half of the kiosk's start-up imports, and a pupil's
         # first scan should not wait for them.
         from kiosk.ui.staff.console import StaffConsole
 
         console = StaffConsole(self.sessions, self.config, None, bank=self.kiosk.bank)
+        console.open_setup = not self.kiosk.ready if setup_first is None else setup_first
         console.exit_requested.connect(self.close_console)
         self.console = console
         self.stack.addWidget(console)
@@ -96,6 +131,7 @@ class MainWindow(QMainWindow):
             self.stack.removeWidget(self.console)
             self.console.deleteLater()
             self.console = None
+        self.kiosk.reload_settings()  # the setup, or settings, may have changed
 
     # -- full screen
 

@@ -95,7 +95,7 @@ def test_export_defaults_to_the_exports_folder_and_filters(school_dir, kiosk):
     [written] = (school_dir / "exports").glob("audit-log_2026-03-23_to_2026-03-31_*.csv")
     with written.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))[1:]
-    assert rows and {row[7] for row in rows} == {"7"}
+    assert rows and {row[8] for row in rows} == {"7"}
 
 
 def test_export_pdf_summary(school_dir, kiosk, tmp_path):
@@ -176,6 +176,17 @@ def test_backup_list_and_restore(school_dir, kiosk):
     restored = kiosk(school_dir, "restore", str(path), "--yes", *RESTORE_AS)
     assert restored.returncode == 0, restored.stderr
     assert "audit chain intact" in restored.stdout and "pre-restore" in restored.stdout
+
+
+def test_a_second_backup_keeps_the_first_and_help_says_the_rule(school_dir, kiosk):
+    assert kiosk(school_dir, "backup").returncode == 0
+    second = kiosk(school_dir, "backup")
+    assert second.returncode == 0 and "kept until you delete it" in second.stdout
+    assert len(list((school_dir / "backups").glob("kiosk-*-manual.db"))) == 2
+    rule = " ".join(kiosk(school_dir, "backup", "--help").stdout.split())
+    assert "never deleted by the kiosk" in rule
+    assert "last 14 days that have one, of the last 8 weeks and of the last 12 months" in rule
+    assert "fails part-way (a full disk) is removed" in rule
 
 
 def test_restore_needs_an_admin_name(school_dir, kiosk):

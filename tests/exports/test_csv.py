@@ -194,9 +194,9 @@ def test_the_awkward_values_survive_the_round_trip(awkward, sessions, tmp_path, 
     assert "2025-10-26 01:00:00" in times  # GMT, just after
     assert "2026-03-29 00:59:59" in times and "2026-03-29 02:00:00" in times
     assert rows[0][-2:] == ["Card-less", "Late"]
-    daily = [row for row in rows[1:] if row[6] == "daily"]
+    daily = [row for row in rows[1:] if row[6] == "Daily hand-in"]
     assert {row[-2] for row in daily} == {row[-1] for row in daily} == {"True", "False"}
-    assert {row[-2:] == ["", ""] for row in rows[1:] if row[6] == "confiscation"} == {True}
+    assert {row[-2:] == ["", ""] for row in rows[1:] if row[6] == "Confiscation"} == {True}
 
 
 @pytest.mark.parametrize("report", ["custody", "audit"])
@@ -341,12 +341,14 @@ def add_odd_events(database_url: str) -> int:
         (2, "7,8"),
         (2, 1e20),
         (3, 'say "4"'),
+    ]
+    as_they_are = [(3, -0.0), (4, "1"), (4, 1.0), (4, "yes"), (5, None)]  # -0.0 is stored as 0
+    as_they_are += [  # any text, between quotes with its own doubled (every field is quoted)
         (5, "d" * 63 + ","),
         (5, "d" * 63 + '"'),
         (5, "e\r\n" + "e" * 61),
         (5, "e\n" + "e" * 62),
     ]
-    as_they_are = [(3, -0.0), (4, "1"), (4, 1.0), (4, "yes"), (5, None)]  # -0.0 is stored as 0
     odd = to_csv_writer + as_they_are
     path = database_url.removeprefix("sqlite:///")
     with sqlite3.connect(path) as conn:
@@ -376,6 +378,7 @@ def test_values_lines_at_once_do_not_take_go_through_csv_writer(
     at_once = export_bytes(sessions, awkward, tmp_path / "once", "audit", YEAR)
     assert at_once == by_row
     assert b',"e\r\neee' in at_once and b',"7,8",' in at_once  # the odd values are in
+    assert b',"' + b"d" * 63 + b'"""\r\n' in at_once  # its quote doubled
     assert counts["fast"] > 20 and counts["csv.writer"] == odd, counts
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import openpyxl
@@ -16,13 +17,16 @@ from sqlalchemy import func, select
 
 from kiosk.clock import start_of_local_day, to_local
 from kiosk.errors import InvalidInput, NotAuthorised
+from kiosk.event_kinds import EventKind
 from kiosk.exports import ExportCancelled, ExportRequest, default_path, run_export
-from kiosk.services import chain_check, settings
+from kiosk.services import audit, chain_check, settings
+from kiosk.services.audit import Actor
 from kiosk.services.reports.filter import ReportFilter
 from kiosk.services.reports.reader import open_log
 from kiosk.tables import AuditEvent, Custody, Staff
 
 WEEK = ReportFilter(dt.date(2026, 3, 23), dt.date(2026, 3, 31))
+DAILY = "Daily hand-in"  # the custody log's Kind in words
 POSTGRES = pytest.param("postgresql", marks=pytest.mark.postgres)
 
 
@@ -85,7 +89,8 @@ def test_the_custody_log_csv_reads_back_as_the_database(history, sessions, out_d
     for row, c in zip(rows, expected, strict=True):
         assert int(row[0]) == c.id
         assert row[1:4] == [c.pupil.admission_number, c.pupil.surname, c.pupil.display_forename]
-        assert (int(row[4]), row[5], row[6]) == (c.pupil.year_group, c.pupil.reg_group, c.kind)
+        assert (int(row[4]), row[5]) == (c.pupil.year_group, c.pupil.reg_group)
+        assert row[6] == {"daily": "Daily hand-in", "confiscation": "Confiscation"}[c.kind]
         assert row[8] == (str(c.slot.number) if c.slot else "")
         assert row[9] == local_text(c.received_at)
         assert row[10] == (c.received_by_name or "Kiosk (self-service)")
@@ -99,7 +104,7 @@ def test_the_custody_log_csv_reads_back_as_the_database(history, sessions, out_d
 def test_times_are_school_local_on_both_sides_of_the_clocks_changing(history, sessions, out_dir):
     result = export(sessions, history.school.actors["senior"], out_dir, "custody", "csv")
     _header, *rows = read_csv(result.path)
-    handed = {row[9] for row in rows if row[6] == "daily" and row[10].startswith("Kiosk")}
+    handed = {row[9] for row in rows if row[6] == DAILY and row[10].startswith("Kiosk")}
     # add_history hands in from 07:30 school time: GMT on the 27th, BST on the 30th
     assert any(t.startswith("2026-03-27 07:3") for t in handed)
     assert any(t.startswith("2026-03-30 07:3") for t in handed)
@@ -124,9 +129,9 @@ def test_outcomes_are_in_plain_words(history, sessions, out_dir):
         adm = {p.id: p.admission_number for p in session.scalars(select(Pupil))}
     police = by_pupil[adm[history.police_pupil]][0]
     assert (police[7], police[13], police[14]) == ("Handed to police", "Police", "PC Jones (4512)")
-    undone = next(r for r in by_pupil[adm[history.undone_pupil]] if r[6] == "daily")
+    undone = next(r for r in by_pupil[adm[history.undone_pupil]] if r[6] == DAILY)
     assert undone[7] == "Hand-in undone"
-    kept = next(r for r in by_pupil[adm[history.overnight_pupil]] if r[6] == "daily")
+    kept = next(r for r in by_pupil[adm[history.overnight_pupil]] if r[6] == DAILY)
     assert kept[17] == "2026-03-27" and kept[13] == "Pupil"
 
 
@@ -144,6 +149,7 @@ def test_the_audit_log_csv_holds_every_event_of_the_period(history, sessions, ou
     result = export(sessions, history.school.actors["admin"], out_dir, "audit", "csv")
     header, *rows = read_csv(result.path)
     assert header[1] == "Time (Europe/London)" and header[-1] == "Hash (SHA-256)"
+    assert header[2:4] == ["Event", "Event code"]
     with sessions() as session:
         events = list(
             session.scalars(
@@ -157,11 +163,12 @@ def test_the_audit_log_csv_holds_every_event_of_the_period(history, sessions, ou
         )
     assert len(rows) == len(events) == result.rows > 50
     for row, event in zip(rows, events, strict=True):
-        assert (int(row[0]), row[1], row[2]) == (event.seq, local_text(event.at), event.kind)
-        assert row[3].lstrip("'") == (event.actor_name or "")
-        assert row[4] == ("" if event.pupil_id is None else str(event.pupil_id))
-        assert json.loads(row[11]) == json.loads(event.details)
-        assert row[13] == event.hash
+        assert (int(row[0]), row[1], row[3]) == (event.seq, local_text(event.at), event.kind)
+        assert row[2] == EventKind(event.kind).words  # "Handed in", not "hand_in"
+        assert row[4].lstrip("'") == (event.actor_name or "")
+        assert row[5] == ("" if event.pupil_id is None else str(event.pupil_id))
+        assert json.loads(row[12]) == json.loads(event.details)
+        assert row[14] == event.hash
 
 
 def test_the_export_itself_is_an_audit_event_without_secrets(history, sessions, out_dir):
@@ -195,7 +202,7 @@ def test_the_xlsx_custody_log_has_typed_cells_a_frozen_header_and_filters(
     sheet = book["Custody log"]
     expected = expected_custody_rows(sessions, WEEK)
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:X{len(expected) + 1}"
+    assert sheet.auto_filter.ref == f"A1:AA{len(expected) + 1}"
     assert sheet["A1"].font.b and sheet["J1"].value == "Received (Europe/London)"
     rows = list(sheet.iter_rows(min_row=2, values_only=True))
     assert len(rows) == len(expected) == result.rows
@@ -216,7 +223,7 @@ def test_the_xlsx_custody_log_has_typed_cells_a_frozen_header_and_filters(
         assert row[17] == (
             dt.datetime.combine(c.keep_overnight_on, dt.time()) if c.keep_overnight_on else None
         )
-    assert sheet["J2"].number_format == "yyyy-mm-dd hh:mm:ss"
+    assert sheet["J2"].number_format == "dd/mm/yyyy hh:mm:ss"
     about = dict(book["About"].iter_rows(values_only=True))
     assert about["Rows"] == str(len(expected)) and about["Exported by"] == "Sam Senior (DSL)"
 
@@ -231,10 +238,11 @@ def test_the_xlsx_audit_log_reads_back_as_the_database(history, sessions, out_di
     for row in rows:
         event = events[row[0]]
         assert row[1] == local_naive(event.at)
-        assert (row[2], row[3], row[4]) == (event.kind, event.actor_name, event.pupil_id)
-        assert (row[9], row[10]) == (event.slot_number, event.custody_id)
-        assert json.loads(row[11]) == json.loads(event.details)
-        assert row[12] is event.redacted and row[13] == event.hash
+        assert (row[2], row[3]) == (EventKind(event.kind).words, event.kind)
+        assert (row[4], row[5]) == (event.actor_name, event.pupil_id)
+        assert (row[10], row[11]) == (event.slot_number, event.custody_id)
+        assert json.loads(row[12]) == json.loads(event.details)
+        assert row[13] is event.redacted and row[14] == event.hash
 
 
 def test_filters_by_year_form_and_kind(history, sessions, out_dir):
@@ -248,11 +256,11 @@ def test_filters_by_year_form_and_kind(history, sessions, out_dir):
     with open_log(sessions, "custody", which) as table:
         rows = list(table.rows)
         assert table.total == len(rows) >= 2
-    assert {(r[5], r[6]) for r in rows} == {(form, "confiscation")}
+    assert {(r[5], r[6]) for r in rows} == {(form, "Confiscation")}
     year = ReportFilter(WEEK.date_from, WEEK.date_to, year_group=9)
     with open_log(sessions, "audit", year) as table:
         events = list(table.rows)
-    assert events and {r[7] for r in events} == {9}  # events about year 9 pupils only
+    assert events and {r[8] for r in events} == {9}  # events about year 9 pupils only
 
 
 def test_a_day_range_is_the_school_day_not_utc(history, sessions):
@@ -339,9 +347,14 @@ def test_the_csv_writer_guards_formulas_itself_when_the_query_did_not():
     rows = [("=1+2", "=kind", -3), ("@SUM(A1)", "ok", 4), ("Ann", "b", None), ("", "c", 0)]
     out = io.StringIO(newline="")
     assert write_csv(LogTable("t", columns, len(rows), iter(rows)), out) == 4
-    assert out.getvalue().startswith("\ufeffName,Code,N\r\n")
+    assert out.getvalue().startswith('\ufeff"Name","Code","N"\r\n')
     lines = out.getvalue().split("\r\n")
-    assert lines[1:5] == ["'=1+2,=kind,-3", "'@SUM(A1),ok,4", "Ann,b,", ",c,0"]
+    assert lines[1:5] == [
+        '"\'=1+2","=kind","-3"',
+        '"\'@SUM(A1)","ok","4"',
+        '"Ann","b",""',
+        '"","c","0"',
+    ]
 
 
 def test_a_full_disk_is_a_clear_message_and_leaves_nothing(history, sessions, out_dir, monkeypatch):
@@ -352,7 +365,70 @@ def test_a_full_disk_is_a_clear_message_and_leaves_nothing(history, sessions, ou
     def no_space(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("kiosk.exports.csv.csv.writer", no_space)
+    monkeypatch.setattr("kiosk.services.reports.filter.csv.writer", no_space)
     with pytest.raises(ExportFailed, match="No space left on device"):
         export(sessions, history.school.actors["admin"], out_dir, "custody", "csv")
     assert list(out_dir.iterdir()) == []
+
+
+def _quoted_again(rows: list[list[str]]) -> bytes:
+    import io
+
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, quoting=csv.QUOTE_ALL).writerows(rows)
+    return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
+
+
+CONTROL_BYTES = rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
+@pytest.mark.parametrize(
+    "which",
+    [WEEK, ReportFilter(WEEK.date_from, WEEK.date_to, year_group=8)],
+    ids=["lines made at once", "filtered: row by row"],
+)
+@pytest.mark.parametrize("report", ["custody", "audit"])
+def test_every_field_is_quoted_and_control_characters_cannot_hide_a_formula(
+    history, sessions, out_dir, report, which
+):
+    """A stray NUL ahead of "=" once passed the formula guard; an unquoted "Smith;=1+1"
+    was two cells, the second a live formula, in a spreadsheet that splits at ";"."""
+    from sqlalchemy import update
+
+    from kiosk.tables import Pupil
+
+    year_8 = select(Pupil.id).where(Pupil.year_group == 8)
+    with sessions.begin() as session:
+        session.execute(update(Pupil).where(Pupil.id.in_(year_8)).values(surname="\x00=1+1"))
+        session.execute(
+            update(Pupil)
+            .where(Pupil.id.in_(year_8))
+            .values(legal_forename="Smith;=1+1", preferred_forename=None)
+        )
+        session.execute(
+            update(Staff).where(Staff.name == "Olivia Office").values(name="\x1b@Olivia\x7f")
+        )
+        pupil = session.scalars(year_8).first()
+        at = start_of_local_day(dt.date(2026, 3, 30)) + dt.timedelta(hours=12)
+        audit.append(
+            session, "pupil_updated", Actor(None, "\x1b@Olivia\x7f"), pupil_id=pupil, at=at
+        )
+    result = export(sessions, history.school.actors["admin"], out_dir, report, "csv", which)
+    raw = result.path.read_bytes()
+    header, *rows = read_csv(result.path)
+    assert raw == _quoted_again([header, *rows])  # every field in double quotes
+    assert not re.search(CONTROL_BYTES, raw)
+    cells = {cell for row in rows for cell in row}
+    assert not any(cell[:1] in ("=", "+", "@") for cell in cells if cell)
+    if report == "custody":
+        assert {"'=1+1", "Smith;=1+1"} <= cells
+        assert b',"Smith;=1+1",' in raw  # one quoted cell, whatever the delimiter
+    assert "'@Olivia" in cells  # the office's name, on hand-ins or events
+
+
+def test_the_audit_log_names_its_events_in_words_beside_their_codes(history, sessions, out_dir):
+    result = export(sessions, history.school.actors["admin"], out_dir, "audit", "csv")
+    _header, *rows = read_csv(result.path)
+    pairs = {(row[2], row[3]) for row in rows}
+    assert ("Handed in", "hand_in") in pairs and ("Given back to the pupil", "collected") in pairs
+    assert not any("_" in words for words, _code in pairs)

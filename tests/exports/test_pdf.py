@@ -4,6 +4,7 @@ rendered to PNG (for a person to look at, in artifacts/) and read back as text."
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 
@@ -109,6 +110,15 @@ def test_the_pdf_renders_and_reads_back(history, sessions, tmp_path, artifacts):
         assert text in words
     names = {p.surname for p in _pupils(sessions)} - {"Purged"}
     assert not any(f" {name} " in words for name in names if len(name) > 4)
+    # one date format throughout, the school's (dd/mm/yyyy), and kinds in words
+    assert "23/03/2026 to 31/03/2026" in words and "Daily hand-in" in words
+    iso = re.findall(r"\b20\d\d-\d\d-\d\d\b", words)
+    named_months = re.findall(
+        r"\b\d\d? (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b", words
+    )
+    assert iso == [] and named_months == []
+    assert len(re.findall(r"\b\d\d/\d\d/20\d\d\b", words)) > 10
+    assert not re.search(r"\b(daily|confiscation)\s+\d\d/\d\d/", words)  # a list's Kind
 
 
 def _pupils(sessions) -> list[Pupil]:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from kiosk.db import make_engine, open_database
 from kiosk.demo import build_school
 from kiosk.errors import InvalidInput
-from kiosk.services import chain_check, custody, pg_roles, settings
+from kiosk.services import audit, chain_check, custody, pg_roles, settings
 
 pytestmark = pytest.mark.postgres
 KIOSK_ROLE, OWNER_ROLE = "kiosk_app", "kiosk_owner"
@@ -91,6 +91,26 @@ def test_the_kiosk_role_works_but_cannot_touch_the_audit_log(roles):
     ):
         words = refused(kiosk, statement)
         assert "permission denied" in words or "must be owner" in words, (statement, words)
+
+
+def test_the_kiosk_role_records_searches_but_cannot_delete_one(roles):
+    from searching.forms import complete_form
+
+    from kiosk.services import search_records
+
+    _owner, kiosk = roles
+    sessions = open_database(kiosk)
+    try:
+        with sessions() as session:
+            pupil = session.execute(text("SELECT min(id) FROM pupils")).scalar_one()
+            senior = session.execute(text("SELECT id FROM staff WHERE role = 'senior'")).scalar()
+        actor = audit.Actor(senior, "Sam Senior (DSL)")
+        draft = search_records.save_draft(sessions, actor, complete_form(pupil))
+        search_records.record(sessions, actor, complete_form(pupil), draft.id)
+    finally:
+        sessions.engine.dispose()
+    words = refused(kiosk, "DELETE FROM search_records")
+    assert "permission denied" in words, words
 
 
 def test_the_owner_is_refused_as_the_kiosk_role(roles):

@@ -133,6 +133,19 @@ def _roster_with_one_more(w: World) -> Any:
     )
 
 
+def _contacts(w: World) -> Call:
+    from kiosk.services import contacts_check, contacts_import, roster_file
+    from kiosk.services.contacts_columns import CONTACTS
+
+    pupil = w.pupil()
+    with w.sessions() as session:
+        upn = session.get(Pupil, pupil).upn
+    header = "UPN,Contact Name,Relationship,Priority,Parental Responsibility"
+    text = f"{header}\n{upn},Pat Parent,Mother,1,Yes\n"
+    checked = contacts_check.check_table(roster_file.read_roster(text.encode(), CONTACTS))
+    return lambda a: contacts_import.apply(w.sessions, a, checked)
+
+
 def _export_request() -> Any:
     from kiosk.exports import ExportRequest
     from kiosk.services.reports.filter import ReportFilter
@@ -262,6 +275,10 @@ def _settings(changes: dict[str, str]) -> Callable[[World], Call]:
     return lambda w: lambda a: settings.update(w.sessions, a, changes)
 
 
+def _setup_step(w: World) -> Call:
+    return lambda a: _services("setup").mark_step(w.sessions, a, "times", "done")
+
+
 def _add_staff(w: World) -> Call:
     return lambda a: staff.add_staff(w.sessions, a, w.name(), "office", PIN)
 
@@ -389,6 +406,11 @@ def _emergency_list(w: World) -> Call:
     return lambda a: _services("emergency").held_list(w.sessions, a)
 
 
+def _emergency_list_printed(w: World) -> Call:
+    printing = _services("kiosk.printing.emergency")
+    return lambda a: printing.save_held_list(w.sessions, a, w.config.export_dir)
+
+
 def _emergency_release(w: World) -> Call:
     return lambda a: _services("emergency").release_all(w.sessions, a, "fire alarm")
 
@@ -411,6 +433,58 @@ def _lost_card(w: World) -> Call:
     return lambda a: card_runs.replace_lost_card(
         w.sessions, a, pupil, fits_on_card=card_sheet.check_code_fits
     )
+
+
+def _search_form(w: World) -> Any:
+    from searching.forms import complete_form
+
+    return complete_form(w.pupil())
+
+
+def _draft_search(w: World) -> Call:
+    form = _search_form(w)
+    return lambda a: _services("search_records").save_draft(w.sessions, a, form)
+
+
+def _draft_search_again(w: World) -> Call:
+    form, records = _search_form(w), _services("search_records")
+    draft = records.save_draft(w.sessions, w.office, form).id
+    return lambda a: records.save_draft(w.sessions, a, form, draft)
+
+
+def _record_search(w: World) -> Call:
+    form = _search_form(w)
+    return lambda a: _services("search_records").record(w.sessions, a, form)
+
+
+def _complete_search(w: World) -> Call:
+    form, records = _search_form(w), _services("search_records")
+    draft = records.save_draft(w.sessions, w.office, form).id
+    return lambda a: records.record(w.sessions, a, form, draft)
+
+
+def _correct_search(w: World) -> Call:
+    form, records = _search_form(w), _services("search_records")
+    done = records.record(w.sessions, w.school.actors["senior"], form).id
+    return lambda a: records.correct(w.sessions, a, done, form, "a typing slip")
+
+
+def _search_list(w: World) -> Call:
+    return lambda a: _services("searches").search_list(w.sessions, a)
+
+
+def _search_detail(w: World) -> Call:
+    draft = _services("search_records").save_draft(w.sessions, w.office, _search_form(w)).id
+    return lambda a: _services("searches").search_detail(w.sessions, a, draft)
+
+
+def _export_searches(w: World) -> Call:
+    from kiosk.exports import ExportRequest
+
+    which = _export_request().which
+    out = w.config.export_dir / f"{w.name()}.xlsx"
+    request = ExportRequest("searches", "xlsx", which)
+    return lambda a: _services("kiosk.exports").run_export(w.sessions, a, request, out)
 
 
 def _case_list() -> list[Case]:
@@ -446,6 +520,7 @@ def _case_list() -> list[Case]:
         Case("slot_admin.remove_slots", A.MANAGE_SLOTS, _slot_admin("remove_slots")),
         Case("settings.update", A.MANAGE_SETTINGS, _settings({"school_name": "Renamed"})),
         Case("settings.update", A.SET_MODE, _settings({"mode": "handin"}), "mode only"),
+        Case("setup.mark_step", A.MANAGE_SETTINGS, _setup_step),
         Case("staff.add_staff", A.MANAGE_STAFF, _add_staff),
         Case("staff.reset_pin", A.MANAGE_STAFF, _staff_change("reset_pin", PIN)),
         Case("staff.set_active", A.MANAGE_STAFF, _staff_change("set_active", False)),
@@ -475,11 +550,25 @@ def _case_list() -> list[Case]:
         Case("device_items.set_usual_devices", A.SET_USUAL_DEVICES, _usual_devices),
         Case("device_items.give_back_some", A.COLLECT, _give_back_some),
         Case("emergency.held_list", A.EMERGENCY, _emergency_list),
+        Case("kiosk.printing.emergency.save_held_list", A.EMERGENCY, _emergency_list_printed),
         # Releasing every device would change the devices under the other cases: refusals.
         Case("emergency.release_all", A.EMERGENCY, _emergency_release, check_allowed=False),
         Case("emergency.confirm_given_back", A.COLLECT, _confirm_given_back, check_allowed=False),
         Case("exams.set_exam", A.SET_EXAMS, _set_exam),
         Case("card_runs.replace_lost_card", A.PRINT_CARDS, _lost_card),
+        # issue 18: contacts from the MIS. Contacts on record would put the release cases
+        # above behind a senior's PIN: refusals only (tests/services/test_contacts_import.py
+        # shows an admin's import).
+        Case("contacts_import.apply", A.MANAGE_ROSTER, _contacts, check_allowed=False),
+        # issue 18: search and examination records
+        Case("search_records.save_draft", A.DRAFT_SEARCH, _draft_search),
+        Case("search_records.save_draft", A.DRAFT_SEARCH, _draft_search_again, "a draft again"),
+        Case("search_records.record", A.RECORD_SEARCH, _record_search),
+        Case("search_records.record", A.RECORD_SEARCH, _complete_search, "an office draft"),
+        Case("search_records.correct", A.RECORD_SEARCH, _correct_search),
+        Case("searches.search_list", A.DRAFT_SEARCH, _search_list),
+        Case("searches.search_detail", A.DRAFT_SEARCH, _search_detail),
+        Case("kiosk.exports.run_export", A.RECORD_SEARCH, _export_searches, "search records"),
     ]
 
 

@@ -114,8 +114,6 @@ def test_the_console_screens_of_the_day(qtbot, make_console, sessions, school, a
     log_in(console, "senior")  # (the Reports tab senior staff also get is taller than 600)
     emergency_tab = console.show_tab("Emergency")
     settle()
-    hint = emergency_tab.minimumSizeHint()
-    assert hint.width() <= 1000 and hint.height() <= 420, hint
     emergency_tab.print_list()
     settle()
     path = emergency_tab.saved.path

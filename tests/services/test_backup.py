@@ -4,19 +4,24 @@ file from replacing good records."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
+import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
+from fault_injection.disks import tmpfs
 from fixtures.reports import *  # noqa: F403 (the reports tests' fixtures)
 from sqlalchemy import func, select
 
 from kiosk.config import Config
 from kiosk.db import Database, make_engine
 from kiosk.demo import DEMO_PINS
-from kiosk.errors import NotAuthorised
-from kiosk.services import backup, chain_check, custody, restore
-from kiosk.services.backup import BackupFailed, BackupInfo, backups_to_keep
+from kiosk.errors import InvalidInput, NotAuthorised
+from kiosk.services import backup, chain_check, custody, restore, settings
+from kiosk.services.backup import BackupFailed
+from kiosk.services.backup_rotation import Generations
 from kiosk.services.restore import RestoreRefused
 from kiosk.tables import AuditEvent, Custody
 
@@ -151,25 +156,124 @@ def test_the_daily_backup_is_made_once_a_day(history, sessions, config):
         assert len(list(made)) == 2
 
 
-def _backups(times: list[tuple[dt.datetime, str]]) -> list[BackupInfo]:
-    return [BackupInfo(Path(f"/b/{t:%Y%m%d%H%M%S}-{kind}.db"), t, kind, 1) for t, kind in times]
+def _empty_backup(folder: Path, at: dt.datetime, kind: str) -> Path:
+    """A real backup file named for ``at`` (school-local), holding no audit events (so
+    nothing in it is unique: only the generations decide)."""
+    path = folder / f"kiosk-{at:%Y%m%d-%H%M%S}-{kind}.db"
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE audit_events (seq INTEGER, hash TEXT)")
+    return path
 
 
-def test_rotation_keeps_14_days_8_weeks_and_5_pre_restore_copies():
-    start = dt.datetime(2026, 1, 1, 7, 0)
-    daily = [(start + dt.timedelta(days=d), "auto") for d in range(120)]
-    extra = [(start + dt.timedelta(days=119, hours=3), "manual")]  # same day as the newest
-    restores = [(start + dt.timedelta(days=d, hours=1), "pre-restore") for d in range(7)]
-    backups = _backups(daily + extra + restores)
-    keep = backups_to_keep(backups)
-    kept = [b for b in backups if b.path in keep]
-    days = sorted({b.made_at.date() for b in kept if b.kind != "pre-restore"})
-    assert len([b for b in kept if b.kind == "pre-restore"]) == 5
-    newest_day = start.date() + dt.timedelta(days=119)
-    assert days[-14:] == [newest_day - dt.timedelta(days=13 - i) for i in range(14)]
-    assert extra[0][0] in {b.made_at for b in kept}  # the newest of its day wins
-    weeks = {b.made_at.isocalendar()[:2] for b in kept if b.kind != "pre-restore"}
-    assert len(weeks) == 8 and len(days) == 14 + 8 - len({d.isocalendar()[:2] for d in days[-14:]})
+def _days(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def test_rotation_keeps_daily_weekly_and_monthly_automatic_backups_and_every_manual_one(config):
+    folder = config.backup_dir
+    folder.mkdir(parents=True)
+    # Thirteen months of automatic backups, one a day at 07:00, ending Tuesday 31 March 2026.
+    for day in _days(dt.date(2025, 3, 1), dt.date(2026, 3, 31)):
+        _empty_backup(folder, dt.datetime.combine(day, dt.time(7)), "auto")
+    by_hand = [
+        _empty_backup(folder, dt.datetime(2025, 3, 5, 16, 0), "manual"),  # a year old
+        _empty_backup(folder, dt.datetime(2026, 3, 31, 9, 0), "manual"),  # "before" a change
+        _empty_backup(folder, dt.datetime(2026, 3, 31, 9, 1), "manual"),  # and "after" it
+        _empty_backup(folder, dt.datetime(2025, 4, 1, 12, 0), "pre-restore"),
+    ]
+    crashed, running = folder / ".kiosk-20260330-070000-auto.db.partial", folder / ".x.partial"
+    for partial in (crashed, running):
+        partial.write_bytes(b"half a database")
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(crashed, (two_days_ago, two_days_ago))
+    removed = backup.rotate(folder, None, Generations(daily=14, weekly=8, monthly=12))
+    kept = {b.path for b in backup.list_backups(folder)}
+    assert set(by_hand) <= kept
+    assert not crashed.exists() and running.exists()  # a crash's leftovers only
+    autos = sorted(b.made_at.date() for b in backup.list_backups(folder) if b.kind == "auto")
+    daily = _days(dt.date(2026, 3, 18), dt.date(2026, 3, 31))
+    # the newest of each ISO week: this (part) week's Tuesday, then Sundays
+    weekly = [dt.date(2026, 3, 31)] + [
+        dt.date(2026, 3, 29) - dt.timedelta(weeks=n) for n in range(7)
+    ]
+    monthly = [  # the last day of each of the last 12 months (March 2026 is the newest)
+        dt.date(2026, 3, 31), dt.date(2026, 2, 28), dt.date(2026, 1, 31), dt.date(2025, 12, 31),
+        dt.date(2025, 11, 30), dt.date(2025, 10, 31), dt.date(2025, 9, 30), dt.date(2025, 8, 31),
+        dt.date(2025, 7, 31), dt.date(2025, 6, 30), dt.date(2025, 5, 31), dt.date(2025, 4, 30),
+    ]  # fmt: skip
+    assert autos == sorted(set(daily) | set(weekly) | set(monthly))
+    assert len(removed) == 396 - len(autos)
+    assert not any(path.exists() for path in removed)
+    # The next day's rotation: the oldest daily ages out, the same weeks and months stay.
+    _empty_backup(folder, dt.datetime(2026, 4, 1, 7), "auto")
+    again = backup.rotate(folder, None, Generations(daily=14, weekly=8, monthly=12))
+    names = sorted(path.name for path in again)
+    assert names == ["kiosk-20250430-070000-auto.db", "kiosk-20260318-070000-auto.db"]
+
+
+def test_a_manual_backup_is_never_deleted_by_later_backups(history, sessions, config):
+    morning = dt.datetime(2026, 3, 31, 6, 0)
+    automatic = backup.ensure_daily_backup(config, now=morning)
+    before = backup.make_backup(config, now=morning + dt.timedelta(hours=3))
+    after = backup.make_backup(config, now=morning + dt.timedelta(hours=3, seconds=21))
+    later = [
+        backup.make_backup(config, kind="auto", now=morning + dt.timedelta(days=d))
+        for d in range(1, 40)
+    ]
+    left = {b.path for b in backup.list_backups(config.backup_dir)}
+    assert automatic is not None
+    assert {before.path, after.path, automatic.path} <= left  # the day's auto: March's newest
+    assert later[0].path not in left  # a day aged out of the daily generation
+    assert len([b for b in backup.list_backups(config.backup_dir) if b.kind == "auto"]) < 40
+
+
+def test_the_generations_come_from_the_school_settings_and_are_checked(history, sessions, config):
+    admin = history.school.actors["admin"]
+    for key, bad in [
+        ("backup_keep_daily", "0"),
+        ("backup_keep_daily", "two"),
+        ("backup_keep_weekly", "-1"),
+        ("backup_keep_monthly", "121"),
+    ]:
+        with pytest.raises(InvalidInput, match=rf"{key} \(.*\) is a whole number from"):
+            settings.update(sessions, admin, {key: bad})
+    changes = {"backup_keep_daily": "2", "backup_keep_weekly": "0", "backup_keep_monthly": "0"}
+    settings.update(sessions, admin, changes)
+    start = dt.datetime(2026, 3, 2, 7, 0)
+    made = [
+        backup.make_backup(config, kind="auto", now=start + dt.timedelta(days=d)) for d in range(5)
+    ]
+    mine = backup.make_backup(config, now=start)
+    left = [b.path for b in backup.list_backups(config.backup_dir)]
+    assert sorted(left) == sorted([made[3].path, made[4].path, mine.path])
+
+
+def test_a_backup_on_a_full_disk_is_removed_and_not_counted(history, sessions, config):
+    live = backup.database_file(config)
+    with tmpfs(config.backup_dir, size=f"{live.stat().st_size // 2}"):
+        with pytest.raises(BackupFailed, match=r"could not be made.*(full|space)"):
+            backup.make_backup(config)
+        assert list(config.backup_dir.iterdir()) == []  # no partial file, no backup
+    with sessions() as session:
+        made = session.scalars(select(AuditEvent).where(AuditEvent.kind == "backup_made"))
+        assert list(made) == []
+
+
+def test_a_restore_whose_pre_restore_copy_fills_the_disk_restores_nothing(
+    history, sessions, config, tmp_path
+):
+    candidate = backup.make_backup(config).path.rename(tmp_path / "earlier.db")
+    custody.hand_in(sessions, history.late_pupil)  # recorded after that backup
+    live = backup.database_file(config)
+    held = count(sessions, Custody)
+    # room for the staged copy of the candidate, not for a copy of the live records too
+    room = candidate.stat().st_size + live.stat().st_size // 2
+    with tmpfs(config.backup_dir, size=str(room)):
+        with pytest.raises(RestoreRefused, match="could not be kept as a pre-restore copy"):
+            do_restore(config, candidate)
+        assert list(config.backup_dir.iterdir()) == []
+    assert count(sessions, Custody) == held  # the live records are untouched
+    assert chain_check.verify(sessions).intact
 
 
 def test_rotation_never_touches_other_files(config):

@@ -101,6 +101,27 @@ def test_an_ended_exemption_no_longer_applies(school, sessions):
 
 
 @pytest.mark.parametrize(
+    ("starts", "ends", "applies"),
+    [
+        (dt.date(2026, 11, 20), dt.date(2026, 11, 20), True),  # that day only
+        (dt.date(2026, 11, 1), None, True),  # open-ended
+        (dt.date(2026, 11, 21), None, False),  # from tomorrow
+        (dt.date(2026, 11, 1), dt.date(2026, 11, 19), False),  # ended yesterday
+    ],
+)
+def test_an_exemption_applies_at_the_hand_in_between_its_dates(
+    school, sessions, starts, ends, applies
+):
+    pupil_id = school.pupil_ids[4]
+    exemptions.grant(
+        sessions, school.actors["senior"], pupil_id, "medical", "Monitor", starts, ends
+    )
+    result = custody.hand_in(sessions, pupil_id, now=T0)
+    assert (result.exemption is not None) is applies
+    assert (result.slot_number is None) is applies
+
+
+@pytest.mark.parametrize(
     "text",
     ["", "hello", "HK1.KMA.1.2", "'; DROP TABLE pupils; --", "x" * 5000, b"\xff\xfe", None],
 )

@@ -308,7 +308,7 @@ def test_restoring_an_old_backup_again_and_again_never_loses_a_police_hand_over(
         backup.ensure_daily_backup(config, now=day + dt.timedelta(days=n))
         backup.rotate(config.backup_dir, backup.database_file(config))
     kinds = [b.kind for b in backup.list_backups(config.backup_dir)]
-    assert kinds.count("pre-restore") > backup.KEEP_PRE_RESTORE  # the unique ones stay
+    assert kinds.count("pre-restore") == 9  # never deleted automatically
     assert files_holding(config.backup_dir, REFERENCE) == [first.pre_restore_backup]
     # ...and the records it set aside can be brought back, the restore itself undone.
     back = do_restore(config, first.pre_restore_backup)

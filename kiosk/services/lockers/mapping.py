@@ -3,7 +3,6 @@ kept in the database, listed and exported with the slot labels."""
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import Actor
 from kiosk.services.common import require
-from kiosk.services.reports.filter import guarded
+from kiosk.services.reports.filter import csv_writer, guarded
 from kiosk.tables import LockerCabinet, LockerDoor, Slot
 
 BAUD_RATES = (9600, 19200, 38400, 57600, 115200)
@@ -61,7 +60,9 @@ def _check(setup: CabinetSetup) -> CabinetSetup:
             f"Unknown locker board {setup.driver!r} ({', '.join(drivers.families())})."
         )
     if not setup.port.strip():
-        raise InvalidInput("Give the serial port the bank is wired to (e.g. /dev/ttyUSB0).")
+        raise InvalidInput(
+            "Give the serial port the bank is wired to (e.g. /dev/ttyUSB0, or COM3 on Windows)."
+        )
     if setup.baud not in BAUD_RATES:
         raise InvalidInput(f"The baud rate is one of {', '.join(map(str, BAUD_RATES))}.")
     if setup.pulse_ms is not None and setup.pulse_ms not in PULSE_MS:
@@ -222,7 +223,7 @@ def export_csv(sessions: Sessions, path: Path) -> int:
     """The door map with the slot labels, as CSV (UTF-8 with BOM, so Excel opens it)."""
     rows = door_map(sessions)
     with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out)
+        writer = csv_writer(out)
         writer.writerow(EXPORT_HEADER)
         for row in rows:
             writer.writerow(

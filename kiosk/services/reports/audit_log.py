@@ -7,11 +7,13 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from kiosk.event_kinds import WORDS_BY_KIND, event_words
 from kiosk.services.reports.fields import (
     FLAG,
     LOCAL_TIME,
     Field,
     Lookup,
+    Shown,
     joined_select,
     lean_select,
 )
@@ -27,13 +29,19 @@ from kiosk.services.reports.filter import (
 from kiosk.tables import AuditEvent, Custody, Pupil
 
 _PUPIL = Lookup(Pupil, AuditEvent.pupil_id)
+# An event's words; a kind this version does not know (a newer kiosk's) reads as itself.
+EVENT_WORDS = Shown(
+    "{words}.get({v}) or {unknown}({v})", {"words": WORDS_BY_KIND, "unknown": event_words}
+)
 _NAME = func.coalesce(Pupil.preferred_forename, Pupil.legal_forename) + " " + Pupil.surname
 
 # The columns, in order, each with the value it reads and how that value is shown.
 AUDIT_FIELDS: tuple[Field, ...] = (
     Field(Column("Event no.", "int", 10), AuditEvent.seq),
     Field(Column(f"Time ({ZONE_NAME})", "datetime", 20), raw_time(AuditEvent.at), shown=LOCAL_TIME),
-    Field(Column("Event", "text", 20), AuditEvent.kind),
+    Field(Column("Event", "text", 28), AuditEvent.kind, shown=EVENT_WORDS),
+    # the stored kind, which never changes (the words may): for tools that filter by it
+    Field(Column("Event code", "text", 18), AuditEvent.kind),
     Field(Column("Staff", "text", 18, free_text=True), AuditEvent.actor_name),
     Field(Column("Pupil record", "int", 8), AuditEvent.pupil_id),
     Field(Column("Admission no.", "text", 13, free_text=True), Pupil.admission_number, _PUPIL),
@@ -42,8 +50,8 @@ AUDIT_FIELDS: tuple[Field, ...] = (
     Field(Column("Form", "text", 7, free_text=True), Pupil.reg_group, _PUPIL),
     Field(Column("Slot", "int", 6), AuditEvent.slot_number),
     Field(Column("Custody record", "int", 9), AuditEvent.custody_id),
-    # JSON written by the services: always starts with "{"
-    Field(Column("Details", "text", 40), AuditEvent.details),
+    # JSON written by the services: always starts with "{"; nearly every row's its own
+    Field(Column("Details", "text", 40), AuditEvent.details, unique=True),
     Field(Column("Redacted", "bool", 9), AuditEvent.redacted, shown=FLAG),
     Field(Column("Hash (SHA-256)", "text", 20), AuditEvent.hash, unique=True),
 )

@@ -46,14 +46,19 @@ OUTCOME_WORDS = {
     CustodyState.CANCELLED.value: "Hand-in undone",
     CustodyState.EMERGENCY_RELEASED.value: "Emergency: not confirmed back",
 }
+KIND_WORDS = {
+    CustodyKind.DAILY.value: "Daily hand-in",
+    CustodyKind.CONFISCATION.value: "Confiscation",
+}
 RELEASED_TO_WORDS = {ReleasedTo.PUPIL.value: "Pupil", ReleasedTo.PARENT.value: "Parent/carer"}
 SELF_SERVICE = "Kiosk (self-service)"
 
 _PUPIL = Lookup(Pupil, Custody.pupil_id, inner=True)
 _SLOT = Lookup(Slot, Custody.slot_id)
-_RECEIVED_BY, _RELEASED_BY = aliased(Staff), aliased(Staff)
+_RECEIVED_BY, _RELEASED_BY, _AUTHORISED_BY = aliased(Staff), aliased(Staff), aliased(Staff)
 _RECEIVER = Lookup(_RECEIVED_BY, Custody.received_by_id)
 _RELEASER = Lookup(_RELEASED_BY, Custody.released_by_id)
+_AUTHORISER = Lookup(_AUTHORISED_BY, Custody.release_authorised_by_id)
 _FORENAME = func.coalesce(Pupil.preferred_forename, Pupil.legal_forename)
 # The kinds of device in the record ("phone, watch"), one indexed look-up a row.
 _DEVICE_KINDS = (
@@ -93,7 +98,7 @@ CUSTODY_FIELDS: tuple[Field, ...] = (
     Field(Column("Forename", "text", 14, free_text=True), _FORENAME, _PUPIL),
     Field(Column("Year", "int", 6), Pupil.year_group, _PUPIL),
     Field(Column("Form", "text", 7, free_text=True), Pupil.reg_group, _PUPIL),
-    Field(Column("Kind", "text", 12), Custody.kind, name="kind"),
+    Field(Column("Kind", "text", 14), Custody.kind, shown=words(KIND_WORDS), name="kind"),
     Field(Column("Outcome", "text", 16), Custody.state, shown=words(OUTCOME_WORDS), name="state"),
     Field(Column("Slot", "int", 6), Slot.number, _SLOT),
     Field(
@@ -132,6 +137,14 @@ CUSTODY_FIELDS: tuple[Field, ...] = (
     ),
     Field(Column("Devices", "text", 18), _DEVICE_KINDS),
     Field(Column("Release reason", "text", 24, free_text=True), _RELEASE_REASON),
+    # issue 18: the ID document, and whether the person was one of the pupil's MIS contacts
+    Field(Column("ID seen as", "text", 14, free_text=True), Custody.id_seen_as),
+    Field(Column("On contact list", "bool", 9), Custody.released_to_listed, shown=FLAG),
+    Field(
+        Column("Release authorised by", "text", 18, free_text=True),
+        _AUTHORISED_BY.name,
+        _AUTHORISER,
+    ),
     Field(Column("Card-less", "bool", 9), Custody.card_less, shown=_DAILY_FLAG),
     Field(Column("Late", "bool", 6), Custody.late, shown=_DAILY_FLAG),
 )

@@ -71,7 +71,7 @@ class Field:
     lookup: Lookup | None = None
     shown: Shown | None = None
     name: str = ""  # for other columns' ``Shown`` expressions
-    unique: bool = False  # every row its own value (a hash): not worth remembering
+    unique: bool = False  # every row its own value (a hash, details): not worth remembering
 
     def read(self, safe: TextGuard) -> Any:
         return safe(self.value) if self.column.free_text else self.value

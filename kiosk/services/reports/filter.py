@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 from sqlalchemy import Select, String, case, func, literal, type_coerce
 
-from kiosk.clock import SCHOOL_ZONE, start_of_local_day
+from kiosk.clock import SCHOOL_ZONE, day_text, start_of_local_day
 from kiosk.errors import InvalidInput
 from kiosk.tables import Custody, CustodyKind, Pupil
 
@@ -18,7 +20,11 @@ BATCH = 10000
 ColumnType = Literal["int", "text", "datetime", "date", "bool"]
 Progress = Callable[[int, int], None]  # (rows done, rows in all); may raise to cancel
 LogKind = Literal["custody", "audit"]
-LOG_TITLES: dict[str, str] = {"custody": "Custody log", "audit": "Audit log"}
+LOG_TITLES: dict[str, str] = {
+    "custody": "Custody log",
+    "audit": "Audit log",
+    "searches": "Search records",
+}
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ class ReportFilter:
         }
 
     def words(self) -> str:
-        parts = [f"{self.date_from:%d %b %Y} to {self.date_to:%d %b %Y}"]
+        parts = [f"{day_text(self.date_from)} to {day_text(self.date_to)}"]
         if self.year_group is not None:
             parts.append(f"year {self.year_group}")
         if self.reg_group:
@@ -93,7 +99,9 @@ class LogTable:
     columns: tuple[Column, ...]
     total: int
     rows: Iterator[tuple[Any, ...]]
-    formulas_guarded: bool = False  # free text already made spreadsheet-safe (for CSV)
+    # free text already guarded in the query (the CSV writer guards it again all the same:
+    # a control character ahead of "=" hides a formula from the query's guard)
+    formulas_guarded: bool = False
 
 
 def raw_time(column: Any) -> Any:
@@ -103,12 +111,25 @@ def raw_time(column: Any) -> Any:
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as a formula
+# Control characters (C0 but tab, line feed and carriage return; DEL; C1): a NUL ahead of
+# "=" hid a formula from the guard, and spreadsheets drop or choke on the rest. Line breaks
+# and tabs stay: a quoted cell holds them, and a note may have several lines.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def guarded(value: str) -> str:
-    """``value`` made safe to open in a spreadsheet (unchanged unless it starts a formula):
-    ``formula_safe`` done in Python, for text that does not come from a query."""
-    return "'" + value if value and value[0] in FORMULA_STARTS else value
+    """Text typed by people made safe to open in a spreadsheet: control characters
+    removed, then a leading apostrophe if it would start a formula ("CSV injection").
+    Unchanged in nearly every case (and then checked at C speed)."""
+    if not value.isprintable():
+        value = CONTROL.sub("", value)
+    return "'" + value if value[:1] in FORMULA_STARTS else value
+
+
+def csv_writer(out: TextIO) -> Any:
+    """The CSV writer of every export: the "excel" dialect (CRLF), every field quoted (a
+    spreadsheet whose locale splits at ";" splits an unquoted field there)."""
+    return csv.writer(out, quoting=csv.QUOTE_ALL)
 
 
 TextGuard = Callable[[Any], Any]

@@ -17,10 +17,12 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.cards_page import CardsPage
+from kiosk.ui.admin.contacts_page import ContactsPage
 from kiosk.ui.admin.labels_page import LabelsPage
 from kiosk.ui.admin.photos_page import PhotosPage
 from kiosk.ui.admin.roster_page import RosterPage
 from kiosk.ui.admin.settings_page import SettingsPage
+from kiosk.ui.admin.setup_guide import SetupGuide, SetupOverview
 from kiosk.ui.admin.slots_page import SlotsPage
 from kiosk.ui.admin.staff_page import StaffPage
 from kiosk.ui.background import Lane, shared_lane
@@ -48,21 +50,27 @@ class AdminPanel(QWidget):
         self.sessions, self.staff, self.config = sessions, staff, config
         self.setStyleSheet(NAV_STYLE)
         self.roster = RosterPage(sessions, staff)
+        self.contacts = ContactsPage(sessions, staff)
         self.photos = PhotosPage(sessions, staff)
         self.cards = CardsPage(sessions, staff, config)
         self.labels = LabelsPage(sessions, staff, config)
         self.staff_page = StaffPage(sessions, staff)
         self.slots = SlotsPage(sessions, staff)
         self.settings = SettingsPage(sessions, staff)
+        self.setup = SetupOverview(sessions)
         sections: list[tuple[str, QWidget, Callable[[], None] | None]] = [
             ("Roster import", self.roster, None),
+            ("Contacts import", self.contacts, None),
             ("Photos", self.photos, None),
             ("Pupil cards", self.cards, self.cards.reload_choices),
             ("Slot labels", self.labels, self.labels.reload),
             ("Staff", self.staff_page, self.staff_page.reload),
             ("Slots", self.slots, self.slots.reload),
             ("Settings", self.settings, self.settings.reload),
+            ("Setup", self.setup, self.setup.reload),
         ]
+        self.titles = [name for name, _page, _on_show in sections]
+        self.guide = SetupGuide(sessions, staff, self.setup, self.show_named)
         self.stack = QStackedWidget()
         # The sections as a wrapping row above the page (a column beside it took 230 px
         # from pages that need the whole width of a 1024 px screen).
@@ -78,6 +86,7 @@ class AdminPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.strip)
+        layout.addWidget(self.guide.bar)
         layout.addWidget(self.stack, 1)
         self.strip.select(0)
 
@@ -85,6 +94,9 @@ class AdminPanel(QWidget):
     def lane(self) -> Lane:
         """Where this panel's long jobs run: the application's shared lane."""
         return shared_lane()
+
+    def show_named(self, title: str) -> None:
+        self.show_section(self.titles.index(title))
 
     def show_section(self, index: int) -> None:
         """Show a section, with its lists read afresh (another kiosk may have changed them)."""

@@ -12,10 +12,8 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
-    QGridLayout,
     QHBoxLayout,
     QLabel,
-    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -26,9 +24,10 @@ from kiosk.errors import KioskError
 from kiosk.services import roster, roster_check, roster_columns, roster_file
 from kiosk.services.roster import RosterPreview
 from kiosk.services.roster_check import CheckedRoster
-from kiosk.services.roster_columns import FIELD_LABELS, ColumnMap, Field
+from kiosk.services.roster_columns import ColumnMap, Field
 from kiosk.services.roster_file import RawTable
 from kiosk.services.staff import StaffMember
+from kiosk.ui.admin.column_mapping import ColumnMapping
 from kiosk.ui.admin.common import (
     Confirm,
     Feedback,
@@ -42,9 +41,7 @@ from kiosk.ui.admin.common import (
 )
 from kiosk.ui.admin.roster_preview import PREVIEW_COLUMNS, PROBLEM_COLUMNS, preview_rows, row_colour
 from kiosk.ui.staff.models import RowsModel, make_table
-from kiosk.ui.style import GREEN, GREY, RED
-
-NOT_USED = "(not used)"
+from kiosk.ui.style import GREEN, RED
 
 
 def _check_and_preview(sessions: Sessions, table: RawTable, columns: ColumnMap) -> RosterPreview:
@@ -65,7 +62,6 @@ class RosterPage(QWidget):
         self.columns: ColumnMap = ()
         self.preview: RosterPreview | None = None
         self._generation = 0
-        self.combos: list[QComboBox] = []
 
         self.choose_button = button("Choose CSV file…", on_click=self.choose_file)
         self.import_button = button("Import", "primary", self.start_import)
@@ -79,18 +75,8 @@ class RosterPage(QWidget):
         self.result = Feedback()  # the last import's outcome, kept while the file is re-checked
         self.jobs = Jobs(self.feedback, [self.choose_button, self.import_button])
 
-        self.mapping_grid = QGridLayout()
-        mapping_holder = QWidget()
-        mapping_holder.setLayout(self.mapping_grid)
-        mapping_scroll = QScrollArea()
-        mapping_scroll.setWidgetResizable(True)
-        mapping_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        mapping_scroll.setWidget(mapping_holder)
-        mapping_box = QWidget()
-        mapping_layout = QVBoxLayout(mapping_box)
-        mapping_layout.setContentsMargins(0, 0, 0, 0)
-        mapping_layout.addWidget(QLabel("<b>What each column in the file means</b>"))
-        mapping_layout.addWidget(mapping_scroll, 1)
+        self.mapping = ColumnMapping(roster_columns.ROSTER, self._columns_changed)
+        mapping_box = self.mapping
 
         self.problems_model = RowsModel(
             PROBLEM_COLUMNS, colour=lambda p: severity_colour(p.blocking)
@@ -169,56 +155,19 @@ class RosterPage(QWidget):
         self.table = table
         where = f"header on line {table.header_line}" if table.header_line else "no header row"
         self.file_label.setText(f"{path.name}: {len(table.rows)} rows, {table.encoding}, {where}")
-        self.columns = roster_columns.detect_mapping(table.headers)
-        self._build_mapping(table)
+        self.columns = self.mapping.show_table(table)
         self.refresh()
 
-    def _clear_mapping(self) -> None:
-        while self.mapping_grid.count():
-            item = self.mapping_grid.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
-        self.combos = []
-
-    def _build_mapping(self, table: RawTable) -> None:
-        self._clear_mapping()
-        example = table.rows[0] if table.rows else None
-        for column, header in enumerate(table.headers):
-            sample = table.cell(example, column) if example else ""
-            shown = _escape(sample) if sample else "(blank)"
-            example_html = f"<span style='color:{GREY}; font-size: 16px'>e.g. {shown}</span>"
-            name = QLabel(f"<b>{_escape(header)}</b> &nbsp; {example_html}")
-            name.setTextFormat(Qt.TextFormat.RichText)
-            combo = QComboBox()
-            touch(combo)
-            combo.addItem(NOT_USED, None)
-            for fld in Field:
-                combo.addItem(FIELD_LABELS[fld], fld.value)
-            combo.setCurrentIndex(self._combo_index(self.columns[column]))
-            combo.currentIndexChanged.connect(lambda _i, c=column: self._combo_changed(c))
-            self.mapping_grid.addWidget(name, 2 * column, 0)
-            self.mapping_grid.addWidget(combo, 2 * column + 1, 0)
-            self.combos.append(combo)
-        self.mapping_grid.setRowStretch(2 * len(table.headers), 1)
-
-    @staticmethod
-    def _combo_index(fld: Field | None) -> int:
-        return 0 if fld is None else list(Field).index(fld) + 1
-
-    def _combo_changed(self, column: int) -> None:
-        value = self.combos[column].currentData()
-        self.set_column_field(column, Field(value) if value else None)
+    @property
+    def combos(self) -> list[QComboBox]:
+        return self.mapping.combos
 
     def set_column_field(self, column: int, fld: Field | None) -> None:
         """Say what ``column`` means; a field chosen here is taken from any other column."""
-        self.columns = roster_columns.remap(self.columns, column, fld)
-        for index, combo in enumerate(self.combos):
-            wanted = self._combo_index(self.columns[index])
-            if combo.currentIndex() != wanted:
-                combo.blockSignals(True)
-                combo.setCurrentIndex(wanted)
-                combo.blockSignals(False)
+        self.mapping.set_field(column, fld)
+
+    def _columns_changed(self, columns: ColumnMap) -> None:
+        self.columns = columns
         self.refresh()
 
     # --- checking -----------------------------------------------------------------------
@@ -275,7 +224,7 @@ class RosterPage(QWidget):
         self.problems_model.set_rows([])
         self.preview_model.set_rows([])
         self.summary.setText("")
-        self._clear_mapping()
+        self.mapping.clear()
 
     # --- importing ----------------------------------------------------------------------
 
@@ -304,7 +253,3 @@ class RosterPage(QWidget):
     def _imported(self, result: roster.ImportResult) -> None:
         self.result.ok(f"Imported: {result.summary()}.")
         self.refresh()  # the file now matches the record: every row shows as unchanged
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

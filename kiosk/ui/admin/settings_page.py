@@ -1,5 +1,6 @@
 """School settings: name, card code, hand-in and collection times, sounds, how long the
-records of pupils who left are kept. Shared by every kiosk on the database."""
+records of pupils who left are kept, how many automatic backups are kept. Shared by every
+kiosk on the database."""
 
 from __future__ import annotations
 
@@ -42,6 +43,9 @@ TIME_WORDS = {
 }
 
 
+BACKUP_KEYS = ("backup_keep_daily", "backup_keep_weekly", "backup_keep_monthly")
+
+
 def _qtime(value: dt.time) -> QTime:
     return QTime(value.hour, value.minute)
 
@@ -69,7 +73,12 @@ class SettingsPage(QWidget):
         self.retention = QSpinBox()
         self.retention.setRange(30, 3650)
         self.retention.setSuffix(" days")
-        for widget in (self.school_name, self.school_code, self.retention, *self.times.values()):
+        self.backups_kept = {key: QSpinBox() for key in BACKUP_KEYS}
+        for key, spin in self.backups_kept.items():
+            lowest, highest, _what = settings.NUMBERS[key]
+            spin.setRange(lowest, highest)
+        edits = (self.school_name, self.school_code, self.retention, *self.times.values())
+        for widget in (*edits, *self.backups_kept.values()):
             touch(widget)
         touch(self.sound, 48)
         self.save_button = button("Save", "primary", self.save)
@@ -97,6 +106,18 @@ class SettingsPage(QWidget):
             form.addRow(label, row)
         form.addRow("Sounds", self.sound)
         form.addRow("Keep records of pupils who left for", self.retention)
+        kept = QHBoxLayout()
+        for key, words in zip(BACKUP_KEYS, ("days", "weeks", "months"), strict=True):
+            kept.addWidget(self.backups_kept[key], 1)
+            kept.addWidget(QLabel(words))
+        form.addRow("Automatic backups kept", kept)
+        form.addRow(
+            "",
+            hint(
+                "The newest of each of so many days, weeks and months. Backups made with Back "
+                "up now are never deleted by the kiosk."
+            ),
+        )
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(self.undo_button)
@@ -129,6 +150,8 @@ class SettingsPage(QWidget):
             self.times[key].setTime(_qtime(getattr(current, key)))
         self.sound.setChecked(current.sound)
         self.retention.setValue(current.retention_days)
+        for key, count in zip(BACKUP_KEYS, current.backups_kept, strict=True):
+            self.backups_kept[key].setValue(count)
 
     def values(self) -> dict[str, str]:
         return {
@@ -137,6 +160,7 @@ class SettingsPage(QWidget):
             **{key: self.times[key].time().toString("HH:mm") for key in TIME_KEYS},
             "sound": "on" if self.sound.isChecked() else "off",
             "retention_days": str(self.retention.value()),
+            **{key: str(spin.value()) for key, spin in self.backups_kept.items()},
         }
 
     def _times_in_order(self) -> bool:

@@ -29,6 +29,7 @@ from kiosk.errors import (
     UnknownCard,
     UnknownPupil,
 )
+from kiosk.services import setup
 from kiosk.services.custody import CollectionCheck, CustodyInfo, HandInResult
 from kiosk.services.exams import REMINDER as EXAM_REMINDER
 from kiosk.services.lockers.doors import DoorOutcome
@@ -74,6 +75,8 @@ class State(StrEnum):
     ERROR = "error"
     WAITING = "waiting"  # the records did not answer in time; the pupil is asked to wait
     STAFF = "staff"
+    NOT_SET_UP = "not_set_up"  # no slots or no pupils yet: scans are not looked up
+    EMERGENCY_LIST = "emergency_list"  # printed from the Staff menu: counts only
 
 
 class Tone(StrEnum):
@@ -236,6 +239,9 @@ def door_outcome(door: DoorOutcome, *, title: str = "Locker") -> Outcome:
     return Outcome(State.HANDED_IN, tone, title, door.message, slot=door.slot_number)
 
 
+NOT_SET_UP = Outcome(
+    State.NOT_SET_UP, Tone.INFO, "Not set up yet", setup.NOT_SET_UP, seconds=RESULT_SECONDS
+)
 WAIT_FOR_STAFF = Outcome(
     State.WAIT_FOR_STAFF,
     Tone.INFO,

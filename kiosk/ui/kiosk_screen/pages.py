@@ -16,6 +16,7 @@ from kiosk.ui.widgets.page import ColouredPage
 from kiosk.ui.widgets.slot_number import SlotNumber
 
 LEFT = Qt.AlignmentFlag.AlignLeft
+NOT_SET_UP_HEADLINE = "This kiosk is not set up yet"
 DONE_WORDS = {State.UNDO_CONFIRM: "Keep it"}  # not cancelling: the hand-in stands
 
 
@@ -88,6 +89,7 @@ class IdlePage(ColouredPage):
         layout.addWidget(self.preview, 3)
         layout.addLayout(texts, 2)
         self.has_camera = has_camera
+        self.not_set_up = False
         self._busy = False
         self._camera_problem = ""
         self._mode = Mode.HANDIN
@@ -106,7 +108,14 @@ class IdlePage(ColouredPage):
         else:
             self.headline.setText("Show your card")
             self.hint.setText(how)
-        self.forgot_card.setVisible(mode is not Mode.COLLECTION)
+        self.forgot_card.setVisible(mode is not Mode.COLLECTION and not self.not_set_up)
+        if self.not_set_up:  # no slots or pupils yet: nothing a pupil can do here
+            self.headline.setText(NOT_SET_UP_HEADLINE)
+            self.hint.setText("Please see the office.")
+
+    def set_not_set_up(self, not_set_up: bool) -> None:
+        self.not_set_up = not_set_up
+        self.set_mode(self._mode)
 
     def set_busy(self, busy: bool) -> None:
         self._busy = busy

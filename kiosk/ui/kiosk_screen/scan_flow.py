@@ -39,6 +39,7 @@ from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Failure, Lane, Op, log_failure
 from kiosk.ui.kiosk_screen.jobs import Answer, scan_job, undo_job
 from kiosk.ui.kiosk_screen.outcomes import (
+    NOT_SET_UP,
     WAIT_FOR_STAFF,
     Mode,
     State,
@@ -85,6 +86,7 @@ class ScanFlow:
     _undo_of: Answer | None
     bank: LockerBank | None
     records_wait: RecordsWait
+    ready: bool  # False until the school has slots and pupils (``services.setup``)
 
     if TYPE_CHECKING:  # provided by KioskScreen and its other parts
 
@@ -129,6 +131,10 @@ class ScanFlow:
             self._keep_showing(text, now)
             return
         self._drop_undo()  # the next card scanned takes the Undo away
+        if not self.ready:  # nothing to look up: no pupils or no slots yet
+            self.turns.new_tap()
+            self.show_answer(Answer(NOT_SET_UP, card=text))
+            return
         if self.mode is Mode.COLLECTION and self.staff_present() is None:
             self.turns.new_tap()  # anything on its way is not for this pupil
             self.show_answer(Answer(WAIT_FOR_STAFF, card=text))

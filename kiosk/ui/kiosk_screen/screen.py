@@ -32,12 +32,13 @@ from kiosk.clock import to_local, utcnow
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.db_limits import deadline
-from kiosk.services import settings
+from kiosk.services import settings, setup
 from kiosk.services.health import DEVICES
 from kiosk.services.probes import ProbeTally
 from kiosk.services.settings import SchoolSettings
 from kiosk.ui.background import Failure, Lane, Op, log_failure
 from kiosk.ui.kiosk_screen.collection_page import CollectionPage, StaffStrip
+from kiosk.ui.kiosk_screen.emergency_list import EmergencyDesk
 from kiosk.ui.kiosk_screen.forgot_card import ForgotCardDesk
 from kiosk.ui.kiosk_screen.home_time import HomeTime, StaffPresence
 from kiosk.ui.kiosk_screen.jobs import Answer, load_photo
@@ -67,7 +68,9 @@ TONE_SOUNDS = {
 }
 
 
-class KioskScreen(ScanFlow, HomeTime, StaffDesk, LockerDesk, ForgotCardDesk, QWidget):
+class KioskScreen(
+    ScanFlow, HomeTime, EmergencyDesk, StaffDesk, LockerDesk, ForgotCardDesk, QWidget
+):
     """The pupil-facing screen. Feed it scans with ``handle_scan`` (MainWindow routes the
     USB scanner here; the camera, if configured, is owned and started by this screen).
     ``monotonic`` is the clock the screen's holds and windows run on (tests step it)."""
@@ -98,6 +101,7 @@ class KioskScreen(ScanFlow, HomeTime, StaffDesk, LockerDesk, ForgotCardDesk, QWi
         self.staff_presence = StaffPresence()
         self.probe_tally = ProbeTally()
         self.school: SchoolSettings | None = None
+        self.ready = True  # until the records say otherwise (unknown: scans say why they fail)
         self.state = State.IDLE
         self.answer: Answer | None = None
         self._undo_of: Answer | None = None
@@ -186,16 +190,28 @@ class KioskScreen(ScanFlow, HomeTime, StaffDesk, LockerDesk, ForgotCardDesk, QWi
         try:
             with deadline(self.sessions.limits.job_s):  # a hung database delays the start
                 school = settings.load(self.sessions)  # by the deadline at most
+                ready = setup.kiosk_ready(self.sessions)
         except Exception as error:
             log_failure("Loading the settings", error)
             self._apply_settings(None)
             return
         self._apply_settings(school)
+        self.apply_ready(ready)
 
     def reload_settings(self) -> None:
+        """The settings, and whether the school is set up (both change from the console,
+        or from another kiosk)."""
         Op(self, "Reloading the settings", partial(settings.load, self.sessions)).success(
             self._apply_settings
         ).failure(lambda _failure: self._apply_settings(self.school)).run(self.lane)
+        ready = partial(setup.kiosk_ready, self.sessions)
+        Op(self, "Checking the setup", ready).success(self.apply_ready).run(self.lane)
+
+    def apply_ready(self, ready: bool) -> None:
+        """Until there are slots and pupils the screen says so, and looks no card up."""
+        self.ready = ready
+        self.idle_page.set_not_set_up(not ready)
+        self.top_bar.mode.setVisible(ready)  # no hand-in or home time to speak of yet
 
     def _apply_settings(self, school: SchoolSettings | None) -> None:
         self.school = school

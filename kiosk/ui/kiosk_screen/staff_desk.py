@@ -137,9 +137,14 @@ class StaffDesk:
         else:
             self.go_idle()
 
+    def print_emergency_list(self, member: StaffMember) -> None:
+        raise NotImplementedError
+
     def _do_staff_action(self, key: str, member: StaffMember) -> None:
         if key in ("collection", "handin", "auto"):
             self._set_mode(member, key)
+        elif key == "emergency":
+            self.print_emergency_list(member)
         else:
             self._record_kiosk_event(member, key)
 

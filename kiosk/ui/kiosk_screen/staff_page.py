@@ -27,6 +27,7 @@ MENU_ACTIONS: tuple[tuple[str, str], ...] = (
     ("auto", "Automatic, by the clock"),
     ("full_screen", "Full screen"),
     ("close", "Close the kiosk program"),
+    ("emergency", "Emergency: print the list of every device held"),  # the whole last row
 )
 PIN_PURPOSES = {
     "collection": "Start home time",
@@ -36,6 +37,7 @@ PIN_PURPOSES = {
     "enter_full_screen": "Back to full screen",
     "close": "Close the kiosk program (an admin)",
     "give_back": "Give a phone back",
+    "emergency": "Emergency list (senior staff or an admin)",
 }
 
 
@@ -78,8 +80,10 @@ class StaffPage(ColouredPage):
         for index, (key, label) in enumerate(MENU_ACTIONS):
             button = kiosk_button(label)
             button.clicked.connect(lambda _=False, k=key: self._choose(k))
-            grid.addWidget(button, index // 2, index % 2)
+            last_alone = index == len(MENU_ACTIONS) - 1 and index % 2 == 0
+            grid.addWidget(button, index // 2, index % 2, 1, 2 if last_alone else 1)
             self.menu_buttons[key] = button
+        self.menu_buttons["emergency"].setProperty("role", "danger")
         layout = QVBoxLayout(self.menu)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.info)
@@ -138,8 +142,9 @@ class StaffPage(ColouredPage):
             f" min-height: {max(TOUCH, round(64 * scale)) - 16}px; }}"
             f" QLabel {{ font-size: {text_px}px; }}"
         )
+        rows = -(-len(self.menu_buttons) // 2)
+        height = max(TOUCH, round(96 * scale * min(1.0, 3 / rows)))  # three rows' height
         for button in self.menu_buttons.values():
             button.setStyleSheet(
-                f"QPushButton {{ min-height: {max(TOUCH, round(96 * scale))}px;"
-                f" font-size: {round(24 * scale)}px; }}"
+                f"QPushButton {{ min-height: {height}px; font-size: {round(24 * scale)}px; }}"
             )

@@ -16,6 +16,7 @@ REPORT_CHOICES: tuple[tuple[str, Report], ...] = (
     ("Custody log: one row per device", "custody"),
     ("Audit log: every recorded action", "audit"),
     ("Summary for governors (PDF)", "summary"),
+    ("Search records (senior staff)", "searches"),
 )
 FORMAT_CHOICES: tuple[tuple[str, Format], ...] = (("Excel (XLSX)", "xlsx"), ("CSV", "csv"))
 KIND_CHOICES: tuple[tuple[str, str | None], ...] = (

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.clock import local_date, utcnow
+from kiosk.clock import local_date, moment_text, utcnow
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.errors import DatabaseUnavailable, KioskError
@@ -59,6 +59,11 @@ from kiosk.ui.style import GREEN, RED
 from kiosk.ui.widgets.document_bar import open_document
 
 log = logging.getLogger("kiosk.ui.reports")
+KIND_WORDS = {"auto": "automatic", "manual": "made by hand", "pre-restore": "before a restore"}
+KEPT_WORDS = (
+    "Backups made with Back up now, and the copies kept before a restore, stay until you "
+    "delete them; automatic ones are thinned to daily, weekly and monthly copies."
+)
 
 
 class ReportsPanel(QWidget):
@@ -98,6 +103,8 @@ class ReportsPanel(QWidget):
     def _build_form(self) -> QGridLayout:
         today = local_date(utcnow())
         self.report_box = choices(REPORT_CHOICES)
+        if not may(self.staff.role, Action.RECORD_SEARCH):  # safeguarding: seniors only
+            self.report_box.removeItem(self.report_box.findData("searches"))
         self.report_box.currentIndexChanged.connect(self._report_changed)
         self.format_box = choices(FORMAT_CHOICES)
         self.date_from = self._date_edit(school_year_start(today))
@@ -131,7 +138,7 @@ class ReportsPanel(QWidget):
     def _date_edit(self, day: dt.date) -> QDateEdit:
         edit = QDateEdit(qdate(day))
         edit.setCalendarPopup(True)
-        edit.setDisplayFormat("dd MMM yyyy")
+        edit.setDisplayFormat("dd/MM/yyyy")  # as the school writes dates (kiosk.clock)
         return edit
 
     def _forms(self) -> list[str]:
@@ -201,6 +208,7 @@ class ReportsPanel(QWidget):
     def _report_changed(self) -> None:
         summary = self.report_box.currentData() == "summary"
         self.format_box.setEnabled(not summary)
+        self.kind_box.setEnabled(self.report_box.currentData() != "searches")  # not devices
 
     def request(self) -> ExportRequest:
         report: Report = self.report_box.currentData()
@@ -236,11 +244,12 @@ class ReportsPanel(QWidget):
             return backup.POSTGRES_BACKUPS
         found = backup.list_backups(self.config.backup_dir)
         if not found:
-            return "No backups yet. One is made automatically each day."
-        newest = found[0]
+            return f"No backups yet. One is made automatically each day. {KEPT_WORDS}"
+        newest, by_hand = found[0], sum(b.kind != "auto" for b in found)
         return (
-            f"Newest backup: {newest.made_at:%a %d %b %Y %H:%M} ({newest.kind}). "
-            f"{len(found)} kept in {self.config.backup_dir}."
+            f"Newest backup: {moment_text(newest.made_at)} ({KIND_WORDS[newest.kind]}). "
+            f"{len(found)} kept in {self.config.backup_dir}, {by_hand} of them made by "
+            f"hand or before a restore. {KEPT_WORDS}"
         )
 
     # -- exporting -------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import partial
 from html import escape
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -39,6 +40,8 @@ NOTE_LIMIT = 2000
 
 
 class ConfiscateTab(QWidget):
+    search_requested = Signal(object, int)  # (pupil, custody id): record a search
+
     def __init__(
         self,
         sessions: Sessions,
@@ -78,6 +81,11 @@ class ConfiscateTab(QWidget):
         right = QVBoxLayout()
         right.addWidget(self.steps)
         right.addWidget(self.feedback)
+        self.searched: tuple[PupilSummary, int] | None = None  # the confiscation just recorded
+        self.search_button = QPushButton("Record a search for this confiscation…")
+        self.search_button.setVisible(False)
+        self.search_button.clicked.connect(self._search_requested)
+        right.addWidget(self.search_button)
         right.addStretch(1)
         right_box = side_panel(right, 600)
 
@@ -205,6 +213,7 @@ class ConfiscateTab(QWidget):
         self.form.setEnabled(pupil is not None)
         if pupil is not None:
             self.feedback.clear()
+            self.search_button.setVisible(False)
             self.refresh()
 
     # -- recording it
@@ -284,6 +293,13 @@ class ConfiscateTab(QWidget):
             f"Recorded. Put {pupil.forename}'s device in slot {info.slot_number}.{referred}"
         )
         self.do_not_examine.setChecked(False)
+        self.searched = (pupil, info.id)
+        self.search_button.setVisible(True)
+
+    def _search_requested(self) -> None:
+        self.search_button.setVisible(False)
+        if self.searched is not None:
+            self.search_requested.emit(*self.searched)
 
     def _clear_form(self) -> None:
         self.reason.setCurrentIndex(-1)

@@ -28,6 +28,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 from kiosk.rules import Action, may
+from kiosk.services.common import PupilSummary
 from kiosk.services.lockers.bank import LockerBank
 from kiosk.services.staff import StaffMember, record_console_locked
 from kiosk.ui.admin.panel import AdminPanel
@@ -44,6 +45,7 @@ from kiosk.ui.staff.locker_faults import LockerFaultsTab
 from kiosk.ui.staff.out_of_school import OutOfSchoolTab
 from kiosk.ui.staff.pupil_devices import PupilDevicesTab
 from kiosk.ui.staff.release import ReleaseTab
+from kiosk.ui.staff.searches_tab import SearchesTab
 from kiosk.ui.style import BLUE, WHITE
 from kiosk.ui.widgets.pinpad import StaffLogin
 from kiosk.ui.widgets.tab_strip import StripTabs
@@ -99,6 +101,7 @@ class StaffConsole(QWidget):
         self.sessions, self.config = sessions, config
         self.bank = bank  # the kiosk's locker doors (one owner per serial port), if any
         self.staff: StaffMember | None = None
+        self.open_setup = False  # an admin's log-in opens Admin, Setup (a new school)
         self._specs: list[TabSpec] = []
         self.idle_timer = QTimer(self)
         self.idle_timer.setSingleShot(True)
@@ -161,7 +164,8 @@ class StaffConsole(QWidget):
         self.add_tab("Dashboard", lambda staff: self._dashboard(staff), everyone)
         self.add_tab("Lists", lambda staff: ListsTab(s, staff, c), everyone)
         self.add_tab("Release", lambda staff: self._release_tab(staff), everyone)
-        self.add_tab("Confiscate", lambda staff: ConfiscateTab(s, staff, c), everyone)
+        self.add_tab("Confiscate", lambda staff: self._confiscate_tab(staff), everyone)
+        self.add_tab("Searches", lambda staff: SearchesTab(s, staff, c), {"office", "senior"})
         self.add_tab("Devices", lambda staff: DevicesTab(s, staff, c), everyone)
         self.add_tab("End of day", lambda staff: EndOfDayTab(s, staff, c), everyone)
         self.add_tab("Lockers", lambda staff: LockerFaultsTab(s, staff, self.bank), everyone)
@@ -170,12 +174,28 @@ class StaffConsole(QWidget):
         self.add_tab("Emergency", lambda staff: EmergencyTab(s, staff, c), {"senior", "admin"})
         self.add_tab("Exams", lambda staff: ExamsTab(s, staff, c), {"senior", "admin"})
         self.add_tab("Reports", lambda staff: ReportsPanel(s, staff, c), {"senior", "admin"})
-        self.add_tab("Admin", lambda staff: AdminPanel(s, staff, c), {"admin"})
+        self.add_tab("Admin", lambda staff: self._admin_panel(staff), {"admin"})
+
+    def _confiscate_tab(self, staff: StaffMember) -> QWidget:
+        tab = ConfiscateTab(self.sessions, staff, self.config)
+        tab.search_requested.connect(self._record_search)
+        return tab
+
+    def _record_search(self, pupil: PupilSummary, custody_id: int) -> None:
+        """From a confiscation just recorded: a search record for that pupil and device."""
+        searches_tab = self.show_tab("Searches")
+        if isinstance(searches_tab, SearchesTab):
+            searches_tab.new_record(pupil, custody_id)
 
     def _release_tab(self, staff: StaffMember) -> QWidget:
         tab = ReleaseTab(self.sessions, staff, self.config)
         tab.bank = self.bank  # a release opens the slot's locker door, if it has one
         return tab
+
+    def _admin_panel(self, staff: StaffMember) -> QWidget:
+        panel = AdminPanel(self.sessions, staff, self.config)
+        panel.guide.open_tab = self.show_tab  # the setup's slots step links to Lockers
+        return panel
 
     def _dashboard(self, staff: StaffMember) -> QWidget:
         tab = DashboardTab(self.sessions, staff, self.config)
@@ -205,6 +225,12 @@ class StaffConsole(QWidget):
         if widget is not None:
             self.tabs.setCurrentWidget(widget)
         return widget
+
+    def show_setup(self) -> None:
+        """Admin, Setup, guided from the first step not done."""
+        panel = self.show_tab("Admin")
+        if isinstance(panel, AdminPanel):
+            panel.guide.start()
 
     def _tab_shown(self, index: int) -> None:
         widget = self.tabs.widget(index)
@@ -240,6 +266,8 @@ class StaffConsole(QWidget):
         self.tabs.setCurrentIndex(0)
         self.tabs.blockSignals(False)
         self.stack.setCurrentIndex(1)
+        if self.open_setup and member.role == "admin":
+            self.show_setup()
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self)

@@ -4,6 +4,7 @@ reason; afterwards, the devices nobody has yet confirmed are back with their pup
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -20,7 +21,7 @@ from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.devices import kinds_words
 from kiosk.printing import emergency as emergency_pdf
-from kiosk.services import emergency, settings
+from kiosk.services import emergency
 from kiosk.services.emergency import ListedDevice
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
@@ -136,7 +137,7 @@ class EmergencyTab(QWidget):
     def _show_listing(self, listing: emergency.EmergencyList) -> None:
         self.listing = listing
         self.held_model.set_rows(listing.devices)
-        self.summary.setText(f"{len(listing.devices)} devices held, of {listing.pupils} pupils")
+        self.summary.setText(f"{listing.device_count} devices held, of {listing.pupils} pupils")
 
     def _show_not_back(self, left: list[ListedDevice]) -> None:
         self.not_back_model.set_rows(left)
@@ -151,13 +152,8 @@ class EmergencyTab(QWidget):
         """One tap: the list as it is now (read again in the same job), saved as PDF and
         opened for printing; ``saved.path`` is the file once it is saved."""
         sessions, actor, folder = self.sessions, self.staff.actor, self.config.export_dir
-
-        def write() -> tuple[emergency.EmergencyList, Path]:
-            listing = emergency.held_list(sessions, actor)
-            school = settings.load(sessions).school_name
-            return listing, emergency_pdf.write(listing, school, folder)
-
-        attempt(self, self.feedback, "Saving the list", write, self._printed)
+        save = partial(emergency_pdf.save_held_list, sessions, actor, folder)
+        attempt(self, self.feedback, "Saving the list", save, self._printed)
 
     def _printed(self, done: tuple[emergency.EmergencyList, Path]) -> None:
         listing, path = done

@@ -1,6 +1,7 @@
 """The lists: held today, held overnight, confiscations awaiting a parent (with age in
-days), pupils expected but not handed in today, and exemptions. Sortable by any column,
-searchable by name, form, year or admission number."""
+days), confiscations collected lately (by whom), pupils expected but not handed in today,
+and exemptions. Sortable by any column, searchable by name, form, year or admission
+number."""
 
 from __future__ import annotations
 
@@ -22,10 +23,11 @@ from PySide6.QtWidgets import (
 
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.services import console, exams, exemptions, school_day
+from kiosk.services import collected, console, exams, exemptions, school_day
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
 from kiosk.ui.staff import models
+from kiosk.ui.staff.collected_list import collected_columns, collected_search
 from kiosk.ui.staff.common import Feedback, school_today
 from kiosk.ui.staff.models import Column, RowsModel, SearchProxy
 from kiosk.ui.widgets.tab_strip import FlowLayout
@@ -65,6 +67,14 @@ LISTS = (
         models.confiscation_columns,
         models.held_search,
         "No confiscated devices are waiting for a parent or carer.",
+    ),
+    ListSpec(
+        "collected",
+        "Collected",
+        collected.recent,
+        collected_columns,
+        collected_search,
+        "No confiscated device has gone home with a parent or carer in the last 30 days.",
     ),
     ListSpec(
         "expected",

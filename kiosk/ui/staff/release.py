@@ -1,17 +1,14 @@
 """Release at home time: scan the pupil's card (or tap their row, or type their name or
 admission number), check the photo, give the daily hand-in back; a confiscated device goes
-only to a named parent or carer whose ID was seen, with a printable receipt."""
+only to a parent or carer whose ID was seen (one of the pupil's contacts, or someone a
+senior member of staff authorises: ``release_parent``), with a printable receipt."""
 
 from __future__ import annotations
 
 from functools import partial
 
 from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QFormLayout,
     QFrame,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -23,7 +20,7 @@ from PySide6.QtWidgets import (
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.rules import Action, may
-from kiosk.services import confiscation, console, custody, pupils
+from kiosk.services import console, custody, pupils
 from kiosk.services.audit import Actor
 from kiosk.services.common import PupilSummary
 from kiosk.services.console import HeldDevice
@@ -42,9 +39,9 @@ from kiosk.ui.staff.common import (
     when_text,
 )
 from kiosk.ui.staff.models import RowsModel, SearchProxy
+from kiosk.ui.staff.release_parent import ParentReleaseForm
 from kiosk.ui.widgets.document_bar import DocumentBar
 
-RELATIONSHIPS = ("Mother", "Father", "Parent", "Carer", "Guardian", "Grandparent", "Other")
 DSL_ONLY = "Referred to the DSL: a senior member of staff must release this device."
 
 
@@ -82,7 +79,11 @@ class ReleaseTab(QWidget):
         self.items = QWidget()
         self.items_box = QVBoxLayout(self.items)
         self.items_box.setContentsMargins(0, 0, 0, 0)
-        self.parent_form = self._build_parent_form()
+        self.parent_form = ParentReleaseForm(
+            sessions, staff, config, self.feedback, self._door_after_release, self._released
+        )
+        self.parent_form.cancel.clicked.connect(lambda: self._show_parent_form(False))
+        self.parent_form.setVisible(False)
         self.receipt = DocumentBar("Receipt saved")
         self.print_button = QPushButton("Print receipt")
         self.print_button.setProperty("role", "primary")
@@ -251,80 +252,23 @@ class ReleaseTab(QWidget):
 
         attempt(self, self.feedback, "Giving a device back", give_back, given, self.refresh)
 
-    # -- releasing a confiscated device to a parent or carer
-
-    def _build_parent_form(self) -> QGroupBox:
-        box = QGroupBox("Release to a parent or carer")
-        self.parent_name = QLineEdit()
-        self.parent_name.setPlaceholderText("Full name as on their ID")
-        self.relationship = QComboBox()
-        self.relationship.setEditable(True)
-        self.relationship.addItems(RELATIONSHIPS)
-        self.relationship.setCurrentIndex(-1)
-        self.relationship.setPlaceholderText("Relationship to the pupil")
-        self.id_seen = QCheckBox("I have seen their photo ID")
-        self.confirm_release = QPushButton("Release the device")
-        self.confirm_release.setProperty("role", "primary")
-        self.confirm_release.clicked.connect(self._release)
-        cancel = QPushButton("Cancel")
-        cancel.clicked.connect(lambda: self._show_parent_form(False))
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.confirm_release)
-        buttons.addWidget(cancel)
-        form = QFormLayout(box)
-        form.addRow("Name", self.parent_name)
-        form.addRow("Relationship", self.relationship)
-        form.addRow("", self.id_seen)
-        form.addRow(buttons)
-        box.setVisible(False)
-        return box
+    # -- releasing a confiscated device to a parent or carer (release_parent)
 
     def _open_parent_form(self, device: HeldDevice) -> None:
         self.device = device
-        self.parent_form.setTitle(f"Release slot {device.slot_number} to a parent or carer")
-        self.parent_name.clear()
-        self.relationship.setCurrentIndex(-1)
-        self.relationship.setEditText("")
-        self.id_seen.setChecked(False)
         self.feedback.clear()
+        self.parent_form.open_for(device)
         self._show_parent_form(True)
-        self.parent_name.setFocus()
 
     def _show_parent_form(self, show: bool) -> None:
         """The form takes the place of the list of items while it is open."""
         self.parent_form.setVisible(show)
         self.items.setVisible(not show)
 
-    def _release(self) -> None:
-        device = self.device
-        if device is None:
-            return
-        name, relationship = self.parent_name.text(), self.relationship.currentText()
-        sessions, bank, actor = self.sessions, self.bank, self.staff.actor
-        id_seen = self.id_seen.isChecked()
-
-        def release() -> str:
-            confiscation.release_to_parent(
-                sessions, actor, device.custody_id, name, relationship, id_seen
-            )
-            return _door_words(sessions, bank, device, actor)
-
-        self.confirm_release.setEnabled(False)  # one tap, one release
-
-        def again() -> None:
-            self.confirm_release.setEnabled(True)
-
-        attempt(
-            self,
-            self.feedback,
-            "Releasing a device to a parent",
-            release,
-            lambda door: self._released(device, name, door),
-            again,
-        )
+    def _door_after_release(self, device: HeldDevice) -> str:
+        return _door_words(self.sessions, self.bank, device, self.staff.actor)
 
     def _released(self, device: HeldDevice, name: str, door: str) -> None:
-        self.confirm_release.setEnabled(True)
         self._show_parent_form(False)
         self.released_id = device.custody_id
         self.refresh()

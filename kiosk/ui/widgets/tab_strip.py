@@ -1,10 +1,12 @@
-"""Touch-sized tabs: a row of big buttons that wraps onto a second row when the screen is
-narrow (Qt's own tab bar hides what does not fit behind 10 px scroll arrows), and pages
-that scroll up and down when the screen is short instead of pushing the window past it."""
+"""Touch-sized tabs: one row of big buttons, with the pages that do not fit under "More"
+(Qt's own tab bar hides them behind 10 px scroll arrows; wrapping took three rows of a
+600 px screen), and pages that scroll up and down when the screen is short instead of
+pushing the window past it. ``FlowLayout`` wraps other rows of choices."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QMargins, QObject, QPoint, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -19,7 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.ui.style import BLUE, TOUCH, WHITE
+from kiosk.ui.widgets.more_menu import MoreMenu
 
+MORE = "More"
+SPACING = 6
 STRIP_STYLE = f"""
 QPushButton[strip="true"] {{ min-height: {TOUCH}px; padding: 4px 10px; }}
 QPushButton[strip="true"]:checked {{ background: {BLUE}; color: {WHITE}; }}
@@ -107,7 +112,9 @@ class FlowLayout(QLayout):
 
 
 class TabStrip(QWidget):
-    """One checkable button per page; ``chosen`` gives the index tapped."""
+    """One checkable button per page, in one row: the pages that do not fit go under a
+    "More" button at its end (``MoreMenu``), which names the page on show when it is one
+    of them. ``chosen`` gives the index tapped."""
 
     chosen = Signal(int)
 
@@ -117,28 +124,98 @@ class TabStrip(QWidget):
         self.group = QButtonGroup(self)
         self.group.idClicked.connect(self.chosen)
         self.buttons: dict[str, QPushButton] = {}
-        self.flow = FlowLayout(self, nested=False)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self.more = self._strip_button(MORE)
+        self.more.setCheckable(True)
+        self.more.clicked.connect(lambda _checked=False: self.open_more())
+        self.menu = MoreMenu(self)
+        self.menu.chosen.connect(self.chosen)
+        self.hidden: list[int] = []  # the indexes under More
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setFixedHeight(self.more.sizeHint().height())
+
+    def _strip_button(self, title: str) -> QPushButton:
+        choice = QPushButton(title, self)
+        choice.setProperty("strip", "true")
+        return choice
 
     def set_titles(self, titles: list[str]) -> None:
+        self.menu.hide()  # its buttons are for the pages that were
         for choice in list(self.buttons.values()):
             self.group.removeButton(choice)
-            self.flow.removeWidget(choice)
             choice.deleteLater()
         self.buttons = {}
         for index, title in enumerate(titles):
-            choice = QPushButton(title)
+            choice = self._strip_button(title)
             choice.setCheckable(True)
-            choice.setProperty("strip", "true")
             self.group.addButton(choice, index)
-            self.flow.addWidget(choice)
             self.buttons[title] = choice
+        self.setFixedHeight(max(b.sizeHint().height() for b in [self.more, *self.buttons.values()]))
+        self._arrange()
         self.updateGeometry()
 
     def select(self, index: int) -> None:
         choice = self.group.button(index)
         if choice is not None:
             choice.setChecked(True)
+        self._arrange()
+
+    def open_more(self) -> None:
+        """The pages that did not fit, as big buttons under More."""
+        titles = list(self.buttons)
+        choices = [(index, titles[index]) for index in self.hidden]
+        self.menu.show_choices(choices, self.group.checkedId(), self.more)
+        self._mark_more()
+
+    def sizeHint(self) -> QSize:
+        widths = [b.sizeHint().width() for b in self.buttons.values()]
+        return QSize(sum(widths) + SPACING * len(widths), self.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.more.sizeHint().width(), self.height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange()
+
+    def _arrange(self) -> None:
+        """As many pages as fit, in order, then More with the rest."""
+        choices = list(self.buttons.values())
+        widths = [choice.sizeHint().width() for choice in choices]
+        shown = len(choices)
+        if sum(widths) + SPACING * (shown - 1) > self.width():
+            shown = self._fitting(widths)
+        x = 0
+        for index, choice in enumerate(choices):
+            choice.setVisible(index < shown)
+            if index < shown:
+                choice.setGeometry(x, 0, widths[index], self.height())
+                x += widths[index] + SPACING
+        self.hidden = list(range(shown, len(choices)))
+        self.more.setVisible(bool(self.hidden))
+        if self.hidden:
+            self.more.setText(self._more_words(shown))
+            width = self.more.sizeHint().width()
+            self.more.setGeometry(x, 0, width, self.height())
+        self._mark_more()
+
+    def _fitting(self, widths: list[int]) -> int:
+        """How many pages fit before More (whose words name the page on show, if hidden)."""
+        for shown in range(len(widths) - 1, 0, -1):
+            self.more.setText(self._more_words(shown))
+            used = sum(widths[:shown]) + SPACING * shown + self.more.sizeHint().width()
+            if used <= self.width():
+                return shown
+        return 0
+
+    def _more_words(self, shown: int) -> str:
+        current = self.group.checkedId()
+        if current >= shown:
+            return f"{MORE}: {list(self.buttons)[current]}"
+        return MORE
+
+    def _mark_more(self) -> None:
+        """More looks chosen while the page on show is one of those under it."""
+        self.more.setChecked(self.group.checkedId() in self.hidden)
 
 
 def scrolling(page: QWidget) -> QScrollArea:

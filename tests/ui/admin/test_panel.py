@@ -23,7 +23,7 @@ from kiosk.config import load_config
 from kiosk.demo import DEMO_PINS
 from kiosk.errors import AccountLocked, WrongPin
 from kiosk.rules import PIN_HARD_LOCK_AT
-from kiosk.services import settings, slot_admin, staff
+from kiosk.services import backup_rotation, settings, slot_admin, staff
 from kiosk.services.roster_columns import Field
 from kiosk.ui.admin.panel import AdminPanel
 from kiosk.ui.style import STYLE_SHEET
@@ -178,7 +178,7 @@ def test_photos_import_reports_files_it_could_not_use(qtbot, panel, tmp_path, se
     Image.new("RGB", (90, 120), "grey").save(folder / f"{number}.jpg")
     Image.new("RGB", (90, 120), "grey").save(folder / "somebody.jpg")
     page = panel.photos
-    panel.show_section(1)
+    panel.show_named("Photos")
     page.set_folder(folder)
     page.start_import()
     settle(qtbot, page.jobs)
@@ -213,7 +213,7 @@ def test_closing_the_panel_during_an_import_lets_the_import_finish(
 
 def test_cards_for_a_form_go_to_the_exports_folder(qtbot, panel, data_dir):
     page = panel.cards
-    panel.show_section(2)
+    panel.show_named("Pupil cards")
     page.form_combo.setCurrentIndex(page.form_combo.findData("8B"))
     settle_ops()
     page.make_pdf()
@@ -257,7 +257,7 @@ def test_one_pupils_card_from_a_search(qtbot, panel):
 
 def test_slot_labels_pdf(qtbot, panel, data_dir):
     page = panel.labels
-    panel.show_section(3)
+    panel.show_named("Slot labels")
     assert (page.first.value(), page.last.value()) == (1, 20)
     page.make_pdf()
     settle(qtbot, page.jobs)
@@ -357,6 +357,7 @@ def test_an_admin_unlocks_an_account_locked_by_wrong_pins(qtbot, panel, sessions
         at += getattr(error.value, "wait", dt.timedelta(0))
     page = panel.staff_page
     page.reload()
+    settle_ops()
     page.choose("Olivia Office")
     row = next(m for m in page.model.rows if m.name == "Olivia Office")
     assert row.locked and not page.unlock_button.isHidden()
@@ -364,6 +365,7 @@ def test_an_admin_unlocks_an_account_locked_by_wrong_pins(qtbot, panel, sessions
     settle_ops()
     assert page.feedback.text() == "Olivia Office is unlocked and can log in again."
     assert staff.check_pin(sessions, office.id, DEMO_PINS["office"], terminal=KIOSK, now=at)
+    settle_ops()
     page.choose("Olivia Office")
     assert page.unlock_button.isHidden()
 
@@ -382,7 +384,7 @@ def test_the_services_refuse_a_non_admin_even_inside_the_panel(qtbot, make_panel
 
 def test_slot_ranges_and_one_slot_out_of_service(panel, sessions):
     page = panel.slots
-    panel.show_section(5)
+    panel.show_named("Slots")
     settle_ops()
     assert (page.first.value(), page.last.value()) == (21, 30)  # next free numbers offered
     page.cabinet.setText("B")
@@ -435,13 +437,28 @@ def test_settings_are_saved_and_checked(panel, answers, sessions):
     assert settings.load(sessions).school_code == "KMA"
 
 
+def test_how_many_automatic_backups_are_kept_is_a_setting(panel, sessions):
+    page = panel.settings
+    settle_ops()
+    assert [spin.value() for spin in page.backups_kept.values()] == [14, 8, 12]
+    page.backups_kept["backup_keep_daily"].setValue(30)
+    page.backups_kept["backup_keep_monthly"].setValue(0)
+    page.save()
+    settle_ops()
+    assert page.feedback.text().startswith("Saved.")
+    assert settings.load(sessions).backups_kept == (30, 8, 0)
+    with sessions() as session:
+        assert backup_rotation.generations(session) == backup_rotation.Generations(30, 8, 0)
+    assert page.backups_kept["backup_keep_daily"].minimum() == 1  # at least a day's backup
+
+
 TOUCHED = (QPushButton, QLineEdit, QComboBox, QAbstractSpinBox, QCheckBox)
 
 
 def test_everything_a_finger_presses_is_big_enough_and_the_panel_fits_the_console(
     qtbot, panel, artifacts
 ):
-    names = ["roster", "photos", "cards", "labels", "staff", "slots", "settings"]
+    names = ["roster", "contacts", "photos", "cards", "labels", "staff", "slots", "settings"]
     load(qtbot, panel, DATA / "arbor_title_rows.csv")
     for index, name in enumerate(names):
         panel.show_section(index)
@@ -482,11 +499,13 @@ def test_a_lost_card_prints_a_new_one_singly_and_the_old_one_is_refused(
     from kiosk.errors import CardRevoked
     from kiosk.services import custody, pupils
 
-    panel.show_section(2)  # Pupil cards
+    panel.show_named("Pupil cards")
     page = panel.cards
     page.scope_buttons[0].click()
     pupil = pupils.summary(sessions, school.pupil_ids[4])
+    settle_ops()
     page.search_box.setText(pupil.surname)
+    settle_ops()
     view = page.pupils_view
     row = next(
         i for i in range(page.pupils_model.rowCount()) if page.pupils_model.row(i).id == pupil.id

@@ -127,10 +127,12 @@ def confiscate(sessions, school, pupil_id, *, referred=False):
 
 
 def fill_parent_form(qtbot, tab, name, relationship, id_seen):
-    tab.parent_name.clear()
-    qtbot.keyClicks(tab.parent_name, name)
-    tab.relationship.setEditText(relationship)
-    tab.id_seen.setChecked(id_seen)
+    form = tab.parent_form
+    form.name.clear()
+    qtbot.keyClicks(form.name, name)
+    form.relationship.setEditText(relationship)
+    form.id_document.setEditText("Driving licence")
+    form.id_seen.setChecked(id_seen)
     settle()
 
 
@@ -146,14 +148,14 @@ def test_a_confiscated_device_goes_to_a_parent_only_with_their_id_seen(
     click(qtbot, tab.release_buttons[custody_id])
 
     fill_parent_form(qtbot, tab, "Joan  Parent", "Mother", id_seen=False)
-    click(qtbot, tab.confirm_release)
+    click(qtbot, tab.parent_form.confirm)
     assert tab.feedback.text() == "Check the parent or carer's ID before releasing the device."
     assert state_of(sessions, custody_id) == "held"
 
-    tab.id_seen.setChecked(True)
+    tab.parent_form.id_seen.setChecked(True)
     settle()
     screenshot(console, artifacts, "release_parent_form")
-    click(qtbot, tab.confirm_release)
+    click(qtbot, tab.parent_form.confirm)
     assert state_of(sessions, custody_id) == "released"
     with sessions() as session:
         record = session.get(Custody, custody_id)
@@ -190,7 +192,7 @@ def test_office_cannot_release_a_device_referred_to_the_dsl(
     button.setEnabled(True)
     click(qtbot, button)
     fill_parent_form(qtbot, tab, "Joan Parent", "Mother", id_seen=True)
-    click(qtbot, tab.confirm_release)
+    click(qtbot, tab.parent_form.confirm)
     assert tab.feedback.is_error
     assert "Your role does not allow this" in tab.feedback.text()
     assert state_of(sessions, custody_id) == "held"
@@ -208,6 +210,6 @@ def test_the_dsl_can_release_a_referred_device(release, qtbot, sessions, school,
     settle()
     click(qtbot, tab.release_buttons[custody_id])
     fill_parent_form(qtbot, tab, "Sam Carer", "Carer", id_seen=True)
-    click(qtbot, tab.confirm_release)
+    click(qtbot, tab.parent_form.confirm)
     assert state_of(sessions, custody_id) == "released"
     assert last_event(sessions, custody_id).actor_name == "Sam Senior (DSL)"
