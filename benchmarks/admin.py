@@ -34,8 +34,8 @@ from kiosk.demo import DEMO_PINS, FORENAMES, PREFERRED, SURNAMES
 from kiosk.printing import cards as card_sheet
 from kiosk.printing import labels
 from kiosk.services import (
-    audit,
     card_runs,
+    chain_check,
     photos,
     roster,
     roster_check,
@@ -245,7 +245,7 @@ def main() -> int:
             ["labels", "pages", "total ms", "ms a label"],
             bench_labels(sessions, admin, folder, args.slots),
         )
-        report = audit.verify(sessions)
+        report = chain_check.verify(sessions)
         print(f"\n{report.describe()}")
     print(f"Load average at end: {os.getloadavg()[0]:.1f}")
     return 0

@@ -3,7 +3,7 @@
 A 1,500-pupil school over one school year (195 school days, about 600,000 audit events) is
 built once with bulk inserts that compute the real hash chain (``audit.event_hash``), and
 cached under /tmp; each run measures on a private copy of it. Every task goes through the
-same entry point as the CLI and the reports screen (``run_export``, ``audit.verify``,
+same entry point as the CLI and the reports screen (``run_export``, ``chain_check.verify``,
 ``backup.make_backup``), and a table compares wall time with the targets. The machine is
 shared: the load average is printed, and "cpu s" is this process's own time.
 
@@ -35,7 +35,7 @@ from kiosk.config import Config, sqlite_url
 from kiosk.db import Sessions, open_database
 from kiosk.demo import DEMO_PINS, FORENAMES, PREFERRED, SURNAMES
 from kiosk.exports import ExportRequest, run_export
-from kiosk.services import audit, backup, settings, staff
+from kiosk.services import audit, backup, chain_check, settings, staff
 from kiosk.services.audit import Actor
 
 try:
@@ -446,7 +446,7 @@ def measure(work: Path, out_dir: Path, repeat: int) -> list[Timing]:
         return lambda: run_export(sessions, admin, request, out_dir / f"{report}.{fmt}").rows
 
     def verify() -> int:
-        report = audit.verify(sessions)
+        report = chain_check.verify(sessions)
         assert report.intact, report.describe()
         return report.events
 

@@ -8,16 +8,14 @@ import sys
 from collections.abc import Callable, Sequence
 
 # Command modules register themselves in kiosk.cli.COMMANDS when imported.
-import kiosk.cli_admin
-import kiosk.cli_contacts
-import kiosk.cli_keys  # noqa: F401  (registers keys)
+import kiosk.cli_admin as _cli_admin  # noqa: F401  (registers the admin commands)
+import kiosk.cli_contacts as _cli_contacts  # noqa: F401  (registers contacts)
+import kiosk.cli_core as _cli_core  # noqa: F401  (registers run, demo, db, staff)
+import kiosk.cli_keys as _cli_keys  # noqa: F401  (registers keys)
 import kiosk.cli_lockers as _cli_lockers  # noqa: F401  (registers lockers)
+import kiosk.cli_record as _cli_record  # noqa: F401  (registers verify-log, audit-keys)
 import kiosk.cli_reports as _cli_reports  # noqa: F401  (registers export, purge, backup, restore)
 import kiosk.cli_setup as _cli_setup  # noqa: F401  (registers setup)
-from kiosk import (
-    cli_core,  # noqa: F401  (registers run, demo, db, staff)
-    cli_record,  # noqa: F401  (registers verify-log, audit-keys)
-)
 from kiosk.cli import COMMANDS, CliError, Context
 from kiosk.errors import KioskError
 

@@ -9,23 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 from kiosk.errors import InvalidInput
+from kiosk.worded import WordedEnum
 
 DESCRIPTION_MAX = 60
 MAX_DEVICES = 6
 
 
-class DeviceKind(StrEnum):
-    words: str
-
-    def __new__(cls, value: str, words: str) -> DeviceKind:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.words = words
-        return member
-
+class DeviceKind(WordedEnum):
     PHONE = "phone", "phone"
     WATCH = "watch", "watch"
     EARBUDS = "earbuds", "earbuds"

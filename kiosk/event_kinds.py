@@ -7,18 +7,10 @@ reworded freely.
 
 from __future__ import annotations
 
-from enum import StrEnum
+from kiosk.worded import WordedEnum
 
 
-class EventKind(StrEnum):
-    words: str
-
-    def __new__(cls, value: str, words: str) -> EventKind:
-        member = str.__new__(cls, value)
-        member._value_ = value
-        member.words = words
-        return member
-
+class EventKind(WordedEnum):
     # a device at the kiosk and in the office
     HAND_IN = "hand_in", "Handed in"
     HAND_IN_REPEAT_SCAN = "hand_in_repeat_scan", "Card scanned again while held"

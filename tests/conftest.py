@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher, profiles
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -16,9 +17,22 @@ from sqlalchemy import Engine
 
 from kiosk.db import Database, Sessions
 from kiosk.demo import DemoSchool
-from kiosk.services import settings
+from kiosk.services import settings, staff
 
 ARTIFACTS = Path(os.environ.get("KIOSK_TEST_ARTIFACTS", Path(__file__).parent.parent / "artifacts"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_pin_hashes() -> Iterator[PasswordHasher]:
+    """PINs are hashed at argon2id's cheapest cost in the tests' own process (the kiosk's
+    cost, a fifth of a second of CPU a check, is the larger part of a suite that logs in a
+    thousand times); a hash records its cost, so every check still runs the real argon2id.
+    Gives the kiosk's own hasher, whose cost test_staff.py checks. Kiosks the tests start
+    as processes of their own hash at the kiosk's cost."""
+    kiosks = staff._hasher
+    staff._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    yield kiosks
+    staff._hasher = kiosks
 
 
 @pytest.fixture

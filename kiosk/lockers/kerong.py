@@ -195,13 +195,6 @@ class KerongCU16:
         reply = self._ask(frame(address(board, channel), STATUS_ONE), board)
         return self._status(board, reply).door(channel)
 
-    def set_pulse_time(self, board: int, pulse_ms: int) -> None:
-        """0x37; whether boards answer it is unconfirmed, so a status read checks the
-        board is there instead."""
-        self._send(frame(address(board), SET_PULSE, pulse_data(pulse_ms)))
-        self._pulse_set.add(board)
-        self.read_board(board)
-
     def close(self) -> None:
         with self._lock:
             if self._port is not None:

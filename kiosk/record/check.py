@@ -3,7 +3,7 @@
 Needs only public material: a copy of the database and the school audit fingerprint
 (and, when there are any, the anchor files and the hashes printed on receipts). In order:
 
-1. the hash chain (``audit.verify``): every event from #1 on, nothing numbered 0 or
+1. the hash chain (``chain_check.verify``): every event from #1 on, nothing numbered 0 or
    below, the chain head;
 2. the key lines (``lines.replay``): the school root is the fingerprint, every enrolment,
    revocation and handover is signed by it, every daily key by the key before it;
@@ -29,7 +29,7 @@ from sqlalchemy.engine import Connection
 
 from kiosk.db import Sessions
 from kiosk.record import anchors, keys, lines
-from kiosk.services import audit
+from kiosk.services import audit, chain_check
 
 
 @dataclass
@@ -58,7 +58,7 @@ def verify_record(
     expect: Sequence[tuple[int, str]] = (),
     anchor_dir: Path | None = None,
 ) -> RecordReport:
-    chain = audit.verify(sessions)
+    chain = chain_check.verify(sessions)
     report = RecordReport(chain.intact, chain.describe())
     if not chain.intact:
         return report
@@ -78,7 +78,7 @@ class _Broken(Exception):
 def _check(
     conn: Connection,
     report: RecordReport,
-    chain: audit.ChainReport,
+    chain: chain_check.ChainReport,
     fingerprint: str | None,
     expect: Sequence[tuple[int, str]],
     anchor_dir: Path | None,
@@ -190,7 +190,7 @@ _PURGED_PUPILS = text("SELECT id FROM pupils WHERE purged_at IS NOT NULL")
 def _check_redactions(conn: Connection, root_seq: int | None) -> None:
     """Each redacted event belongs to a pupil that a later purge event removed and that
     the pupils table shows as purged. Purges written since signing began must name their
-    pupils (older ones list only the events, which audit.verify checks)."""
+    pupils (older ones list only the events, which chain_check.verify checks)."""
     redacted = list(conn.execute(_REDACTED))
     if not redacted:
         return

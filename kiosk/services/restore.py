@@ -38,7 +38,16 @@ from kiosk.record import lines
 from kiosk.record.check import verify_record
 from kiosk.record.keys import BadKey, normal_fingerprint
 from kiosk.rules import Action
-from kiosk.services import audit, backup, record_checks, restore_keys, school_keys, staff, untrusted
+from kiosk.services import (
+    audit,
+    backup,
+    chain_check,
+    record_checks,
+    restore_keys,
+    school_keys,
+    staff,
+    untrusted,
+)
 from kiosk.services.audit import Actor
 from kiosk.services.common import require
 from kiosk.services.school_keys import SchoolKeys
@@ -151,14 +160,14 @@ def _school_root(live: Path) -> str | None:
         return lines.replay(lines.read_key_events(conn)).root
 
 
-def _verify_chain(staging: Path, school_root: str | None) -> audit.ChainReport:
+def _verify_chain(staging: Path, school_root: str | None) -> chain_check.ChainReport:
     """The candidate's chain must verify and, where this school signs its log, carry valid
     signatures under this school's fingerprint: a database someone re-hashed after changing
     it passes the hash check, never the signatures."""
     engine = untrusted.untrusted_engine(staging)
     try:
         sessions = Database(engine)
-        report = audit.verify(sessions)
+        report = chain_check.verify(sessions)
         if not report.intact:
             raise RestoreRefused(
                 f"Not restored: its audit log fails verification. {report.describe()}"
@@ -188,7 +197,9 @@ def _verify_chain(staging: Path, school_root: str | None) -> audit.ChainReport:
     return report
 
 
-def _checked_copy(candidate: Path, staging: Path, school_root: str | None) -> audit.ChainReport:
+def _checked_copy(
+    candidate: Path, staging: Path, school_root: str | None
+) -> chain_check.ChainReport:
     """Copy the candidate aside and check it. It is untrusted input: anything that goes
     wrong while examining it is a refusal, never a half-done restore."""
     try:
@@ -247,7 +258,7 @@ def _first_difference(live: sqlite3.Connection, staging: Path, last: int) -> int
     return low
 
 
-def _place(live: Path, staging: Path, report: audit.ChainReport, new_install: bool) -> _Place:
+def _place(live: Path, staging: Path, report: chain_check.ChainReport, new_install: bool) -> _Place:
     """Where the candidate stands. A new install (no accounts yet: a new PC, whose log holds
     at most its own start, such as the keys' import) has no history to stay on."""
     if not live.is_file():

@@ -12,7 +12,7 @@ For each pupil who left more than ``retention_days`` ago (and has no device stil
 - their search records are removed;
 - their audit events' details are redacted. Each event's hash covers the digest of its
   details, not the details, so the chain still verifies; and the purge's own
-  "retention_purge" event lists the redacted event numbers, which ``audit.verify`` checks,
+  "retention_purge" event lists the redacted event numbers, which ``chain_check.verify`` checks,
   so a redaction nobody recorded shows as tampering.
 
 Everything happens in one transaction: a purge is done completely or not at all. The copies

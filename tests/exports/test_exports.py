@@ -19,7 +19,7 @@ from kiosk.clock import start_of_local_day, to_local
 from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.event_kinds import EventKind
 from kiosk.exports import ExportCancelled, ExportRequest, default_path, run_export
-from kiosk.services import audit, settings
+from kiosk.services import audit, chain_check, settings
 from kiosk.services.audit import Actor
 from kiosk.services.reports.custody_log import CUSTODY_FIELDS
 from kiosk.services.reports.filter import ReportFilter
@@ -203,7 +203,7 @@ def test_the_export_itself_is_an_audit_event_without_secrets(history, sessions, 
     assert details["rows"] == result.rows and details["format"] == "xlsx"
     assert details["filters"]["year_group"] == 8 and details["file"] == "custody.xlsx"
     assert secret not in event.details
-    assert audit.verify(sessions).intact
+    assert chain_check.verify(sessions).intact
 
 
 def test_the_xlsx_custody_log_has_typed_cells_a_frozen_header_and_filters(

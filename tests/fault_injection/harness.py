@@ -21,7 +21,7 @@ from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.errors import DatabaseUnavailable, KioskError, RecordsCannotBeSaved
 from kiosk.event_kinds import EventKind
-from kiosk.services import audit, outcome
+from kiosk.services import chain_check, outcome
 from kiosk.tables import AuditEvent, Custody
 
 ANSWERED = ("slot", "already")
@@ -185,5 +185,5 @@ def check(database: Database, report: LoopReport) -> dict[str, int]:
     refused = {t.pupil_id for t in report.told if t.said in ("cannot reach", "not saved")}
     told_wrong = refused & set(custodies.values()) - {t.pupil_id for t in report.confirmed()}
     assert not told_wrong, f"pupils told 'not saved' whose hand-in was saved: {told_wrong}"
-    assert audit.verify(database).intact
+    assert chain_check.verify(database).intact
     return {"confirmed": len(report.confirmed()), "stored": len(custodies)}

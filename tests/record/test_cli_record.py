@@ -16,7 +16,7 @@ from kiosk.__main__ import main
 from kiosk.keystore import KeyStore
 from kiosk.record import keys, seal
 from kiosk.record.check import verify_record
-from kiosk.services import audit, custody
+from kiosk.services import audit, chain_check, custody
 from tests.record.conftest import Signed
 
 
@@ -107,7 +107,7 @@ def test_expect_fails_unless_the_printed_event_is_in_the_chain(
     event = custody.hand_in(signed.sessions, signed.school.pupil_ids[0])
     del event
     with signed.sessions() as session:
-        last = session.get(audit.AuditEvent, audit.verify(signed.sessions).last_seq)
+        last = session.get(audit.AuditEvent, chain_check.verify(signed.sessions).last_seq)
         seq, hashed = last.seq, last.hash
     assert _kiosk("verify-log", "--expect", f"{seq}:{hashed}") == 0
     assert _kiosk("verify-log", "--expect", f"{seq}:{'0' * 64}") == 1

@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from kiosk.errors import AuditChainDamaged
 from kiosk.record import keys, lines, seal
 from kiosk.record.check import verify_record
-from kiosk.services import audit, confiscation, custody
+from kiosk.services import audit, chain_check, confiscation, custody
 from tests.record.attacks import (
     forge_event,
     recompute_from,
@@ -29,7 +29,7 @@ def _confiscate_and_release(signed: Signed) -> int:
     confiscation.release_to_parent(
         signed.sessions, actors["office"], held.id, "Mrs Ada Carter", "mother", True
     )
-    return int(audit.verify(signed.sessions).last_seq or 0)
+    return int(chain_check.verify(signed.sessions).last_seq or 0)
 
 
 def _hand_ins(signed: Signed, count: int, start: int = 0) -> None:
@@ -51,7 +51,7 @@ def test_rewrite_and_recompute_is_caught_by_the_signature(signed: Signed) -> Non
     released = _confiscate_and_release(signed)
     _hand_ins(signed, 3)
     rewrite_and_recompute(signed.engine, released, name="Mr Nobody", relationship="uncle")
-    assert audit.verify(signed.sessions).intact  # the hash chain alone is fooled
+    assert chain_check.verify(signed.sessions).intact  # the hash chain alone is fooled
     report = verify_record(signed.sessions, signed.fingerprint)
     assert not report.intact
     assert "kiosk 'kiosk-1' signed the log as far as event #" in report.problem
@@ -131,7 +131,7 @@ def test_redact_and_cover_with_a_forged_purge_is_caught(signed: Signed) -> None:
         audit.PURGE_PUPILS_KEY: [[pupil, pupil]],
     }
     forged = forge_event(signed.engine, audit.PURGE_KIND, cover)
-    assert audit.verify(signed.sessions).intact  # the hash chain alone is fooled
+    assert chain_check.verify(signed.sessions).intact  # the hash chain alone is fooled
     report = verify_record(signed.sessions, signed.fingerprint)
     assert not report.intact
     assert f"events #{forged} to #{forged} are not signed by any kiosk" in report.problem
@@ -164,7 +164,7 @@ def test_redact_and_cover_is_caught_on_an_unsigned_log_too(school, sessions, eng
 
 def test_removing_the_newest_events_and_the_head_does_not_heal(signed: Signed) -> None:
     _hand_ins(signed, 4)
-    last = audit.verify(signed.sessions).last_seq
+    last = chain_check.verify(signed.sessions).last_seq
     disable_audit_guard(signed.engine)
     with signed.engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_events WHERE seq >= :s"), {"s": last - 1})
@@ -179,7 +179,7 @@ def test_removing_the_newest_events_and_the_head_does_not_heal(signed: Signed) -
             text("INSERT INTO settings (key, value) VALUES (:k, :v)"),
             {"k": audit.HEAD_KEY, "v": f"{newest.seq}:{newest.hash}"},
         )
-    assert audit.verify(signed.sessions).intact
+    assert chain_check.verify(signed.sessions).intact
     with pytest.raises(AuditChainDamaged):
         custody.hand_in(signed.sessions, signed.school.pupil_ids[10])  # behind the signed head
     report = verify_record(signed.sessions, signed.fingerprint)

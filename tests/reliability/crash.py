@@ -21,7 +21,7 @@ from typing import Any
 
 from kiosk.db import open_database
 from kiosk.demo import DemoSchool
-from kiosk.services import audit, custody
+from kiosk.services import chain_check, custody
 from kiosk.services.audit import Actor
 from reliability.kiosks import (
     CustodyRow,
@@ -140,7 +140,7 @@ def check_after_crash(url: str, log: CrashLog) -> list[str]:
     sessions = open_database(url, migrate=False)
     engine = sessions.engine
     try:
-        report = audit.verify(sessions)
+        report = chain_check.verify(sessions)
         if not report.intact:
             problems.append(report.describe())
         with sessions() as session:

@@ -24,7 +24,7 @@ from kiosk import card_codec
 from kiosk.db import Sessions
 from kiosk.demo import DemoSchool
 from kiosk.errors import KioskError
-from kiosk.services import audit, cards, custody
+from kiosk.services import cards, chain_check, custody
 from kiosk.services.audit import Actor
 from kiosk.tables import AuditEvent, Card, Custody, Pupil, Staff
 
@@ -273,7 +273,7 @@ def _hand_in(
 
 
 def chain_problem(sessions: Sessions) -> str | None:
-    report = audit.verify(sessions)
+    report = chain_check.verify(sessions)
     return None if report.intact else report.describe()
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from kiosk.db import open_database
 from kiosk.demo import DemoSchool, build_school
 from kiosk.errors import KioskError
-from kiosk.services import audit, custody, settings
+from kiosk.services import chain_check, custody, settings
 from kiosk.services.audit import Actor
 from kiosk.tables import AuditEvent, Custody, CustodyState, Slot
 
@@ -183,7 +183,7 @@ def check_database(url: str, runs: list[KioskRun]) -> list[str]:
     sessions = open_database(url, migrate=False)
     engine = sessions.engine
     try:
-        report = audit.verify(sessions)
+        report = chain_check.verify(sessions)
         if not report.intact:
             problems.append(report.describe())
         with sessions() as session:
@@ -298,7 +298,7 @@ def scan_same_cards(url: str, school: DemoSchool, kiosks: int) -> list[str]:
     try:
         with sessions() as session:
             held = [r for r in custody_rows(session).values() if r.state == "held"]
-        report = audit.verify(sessions)
+        report = chain_check.verify(sessions)
     finally:
         engine.dispose()
     if sorted(r.pupil_id for r in held) != sorted(told):

@@ -54,8 +54,8 @@ def test_a_hand_picked_trip_of_30_goes_out_and_29_scan_back_in(
     tab.reason.setCurrentIndex(tab.reason.findText("Trip"))
     tab.group_name.setText("Year 9 museum")
     click(qtbot, tab.review)
-    assert "30 pupils" in tab.confirm_text.text()
-    click(qtbot, tab.confirm)
+    assert "30 pupils" in tab.confirm_box.question.text()
+    click(qtbot, tab.confirm_box.yes)
     settle()
     assert tab.feedback.text().startswith("Recorded: 30 out, 30 devices")
     assert events(sessions, "group_out") == 1
@@ -97,7 +97,7 @@ def test_an_emergency_release_of_280_devices_printed_in_one_tap_and_reconciled_n
     assert tab.summary.text() == "280 devices held, of 280 pupils"
     tab.print_list()  # the one tap
     settle()
-    path = tab.printed
+    path = tab.saved.path
     assert path is not None and opened == [path]
     text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True,
                           text=True, check=True).stdout  # fmt: skip
@@ -105,9 +105,8 @@ def test_an_emergency_release_of_280_devices_printed_in_one_tap_and_reconciled_n
     assert first is not None and first.pupil.surname in text and "280 devices" in text
     tab.reason.setText("Fire alarm: evacuation")
     click(qtbot, tab.release)
-    assert "all 280 daily devices" in tab.confirm_text.text()
-    confirm = next(b for b in tab.confirm_box.findChildren(type(tab.release)) if "Yes" in b.text())
-    click(qtbot, confirm)
+    assert "all 280 daily devices" in tab.confirm_box.question.text()
+    click(qtbot, tab.confirm_box.yes)
     settle()
     assert tab.feedback.text() == "Recorded: 280 devices released in an emergency."
     assert tab.pages.tabText(1) == "Not confirmed back (280)"

@@ -116,7 +116,7 @@ def test_the_console_screens_of_the_day(qtbot, make_console, sessions, school, a
     settle()
     emergency_tab.print_list()
     settle()
-    path = emergency_tab.printed
+    path = emergency_tab.saved.path
     shot(console, folder, "console_emergency_list")
     emergency.release_all(sessions, senior, "Fire alarm: evacuation")
     emergency_tab.refresh()

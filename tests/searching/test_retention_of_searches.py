@@ -8,7 +8,7 @@ from fixtures.reports import *  # noqa: F403 (the reports tests' fixtures)
 from fixtures.reports import NOW
 from sqlalchemy import func, select
 
-from kiosk.services import audit, retention, search_records, searches
+from kiosk.services import chain_check, retention, search_records, searches
 from kiosk.tables import SearchItem, SearchRecord
 from searching.forms import complete_form
 
@@ -45,5 +45,5 @@ def test_a_leavers_search_records_go_with_the_purge(history, sessions):
     assert counts(sessions, history.leaver) == (0, 0)
     listed = searches.search_list(sessions, senior)
     assert [row.id for row in listed.rows] == [stays.id] and listed.missing_ids == ()
-    report = audit.verify(sessions)
+    report = chain_check.verify(sessions)
     assert report.intact, report.describe()

@@ -10,7 +10,7 @@ from fixtures.core import *  # noqa: F403 (the core tests' fixtures)
 from sqlalchemy import delete, func, select, text, update
 
 from kiosk.errors import InvalidInput, NotAuthorised
-from kiosk.services import audit, confiscation, search_records, searches
+from kiosk.services import chain_check, confiscation, search_records, searches
 from kiosk.services.search_form import FoundItem
 from kiosk.services.searches import Check
 from kiosk.tables import AuditEvent, SearchItem, SearchRecord
@@ -52,7 +52,7 @@ def test_office_starts_a_draft_and_a_senior_completes_it(school, sessions):
     assert "vape" not in json.dumps(events(sessions)).lower()  # ids and outcomes only
     with pytest.raises(InvalidInput, match="not open any more"):
         search_records.save_draft(sessions, office, started, draft.id, now=NOW)
-    assert audit.verify(sessions).intact
+    assert chain_check.verify(sessions).intact
 
 
 def test_office_sees_only_its_own_drafts_and_never_a_final_record(school, sessions):
@@ -108,12 +108,12 @@ def test_a_record_that_says_what_it_may_not_is_refused_in_words_and_nothing_is_w
     school, sessions, changes, words
 ):
     senior = school.actors["senior"]
-    before = record_count(sessions), audit.verify(sessions).events
+    before = record_count(sessions), chain_check.verify(sessions).events
     with pytest.raises(InvalidInput, match=words):
         search_records.record(
             sessions, senior, complete_form(school.pupil_ids[0], **changes), now=NOW
         )
-    assert (record_count(sessions), audit.verify(sessions).events) == before
+    assert (record_count(sessions), chain_check.verify(sessions).events) == before
 
 
 def test_a_draft_may_be_incomplete_but_never_erased_with_police(school, sessions):

@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError
 
 from kiosk.config import sqlite_url
 from kiosk.db import open_database
-from kiosk.services import audit, custody
+from kiosk.services import audit, chain_check, custody
 from kiosk.tables import AuditEvent
 
 
@@ -24,7 +24,7 @@ def busy_school(school, sessions):
 
 
 def test_a_fresh_chain_verifies_and_reports_its_last_hash(busy_school, sessions):
-    report = audit.verify(sessions)
+    report = chain_check.verify(sessions)
     assert report.intact
     assert report.events > 10
     with sessions() as s:
@@ -47,8 +47,10 @@ def test_a_database_whose_folder_name_looks_like_uri_syntax_verifies(busy_school
         source.backup(copy)
     odd_sessions = open_database(sqlite_url(odd))
     try:
-        assert audit.verify(odd_sessions).intact
-        assert audit.verify(odd_sessions) == audit.verify(open_database(sqlite_url(odd)))
+        assert chain_check.verify(odd_sessions).intact
+        assert chain_check.verify(odd_sessions) == chain_check.verify(
+            open_database(sqlite_url(odd))
+        )
     finally:
         odd_sessions.dispose()
 
@@ -73,7 +75,7 @@ def test_a_changed_field_is_named_by_its_event_number(busy_school, engine, sessi
     disable_audit_guard(engine)
     with engine.begin() as conn:
         conn.execute(text("UPDATE audit_events SET slot_number = 99 WHERE seq = 12"))
-    report = audit.verify(sessions)
+    report = chain_check.verify(sessions)
     assert not report.intact
     assert report.first_bad_seq == 12
     assert "#12" in report.describe()
@@ -83,7 +85,7 @@ def test_changed_details_no_longer_match_their_digest(busy_school, engine, sessi
     disable_audit_guard(engine)
     with engine.begin() as conn:
         conn.execute(text("UPDATE audit_events SET details = '{\"x\": 1}' WHERE seq = 7"))
-    report = audit.verify(sessions)
+    report = chain_check.verify(sessions)
     assert (report.intact, report.first_bad_seq) == (False, 7)
 
 
@@ -91,16 +93,16 @@ def test_a_deleted_event_is_named(busy_school, engine, sessions):
     disable_audit_guard(engine)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_events WHERE seq = 9"))
-    report = audit.verify(sessions)
+    report = chain_check.verify(sessions)
     assert (report.intact, report.first_bad_seq) == (False, 9)
 
 
 def test_deleting_the_newest_events_is_caught_by_the_chain_head(busy_school, engine, sessions):
-    last = audit.verify(sessions).last_seq
+    last = chain_check.verify(sessions).last_seq
     disable_audit_guard(engine)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_events WHERE seq = :seq"), {"seq": last})
-    report = audit.verify(sessions)
+    report = chain_check.verify(sessions)
     assert not report.intact
     assert report.first_bad_seq == last
 
@@ -110,7 +112,7 @@ def test_events_deleted_from_the_end_stay_missing_after_the_next_append(
 ):
     """A new event follows the chain head, not whatever row is newest: the hole left by
     deleting the newest events is not papered over by the kiosk's next hand-in."""
-    last = audit.verify(sessions).last_seq
+    last = chain_check.verify(sessions).last_seq
     disable_audit_guard(engine)
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM audit_events WHERE seq >= :seq"), {"seq": last - 1})
@@ -118,17 +120,17 @@ def test_events_deleted_from_the_end_stay_missing_after_the_next_append(
     with engine.connect() as conn:
         newest = conn.execute(text("SELECT max(seq) FROM audit_events")).scalar()
     assert newest == last + 1
-    report = audit.verify(sessions)
+    report = chain_check.verify(sessions)
     assert (report.intact, report.first_bad_seq) == (False, last - 1)
 
 
 def test_the_first_event_starts_the_chain_head(sessions):
-    assert audit.verify(sessions).events == 0
+    assert chain_check.verify(sessions).events == 0
     kiosk = audit.KIOSK_ACTOR
     with sessions.begin() as s:
         audit.append(s, "kiosk_started", kiosk)
         audit.append(s, "kiosk_closed", kiosk)
-    report = audit.verify(sessions)
+    report = chain_check.verify(sessions)
     assert (report.intact, report.events, report.last_seq) == (True, 2, 2)
 
 
@@ -138,7 +140,7 @@ def test_a_recomputed_hash_still_breaks_the_link_to_the_next_event(busy_school, 
         event = s.get(audit.AuditEvent, 5)
         event.kind = "collected"
         event.hash = audit.event_hash(event)
-    report = audit.verify(sessions)
+    report = chain_check.verify(sessions)
     assert (report.intact, report.first_bad_seq) == (False, 6)
 
 
@@ -164,7 +166,7 @@ def test_a_redaction_by_the_purge_keeps_the_chain_valid(busy_school, engine, ses
         # the purge lists what it redacted (verify requires it, see tests/reports)
         purge = {audit.PURGE_RANGES_KEY: [[8, 8]], audit.PURGE_PUPILS_KEY: [[pupil_id, pupil_id]]}
         audit.append(s, audit.PURGE_KIND, audit.KIOSK_ACTOR, details=purge)
-    assert audit.verify(sessions).intact
+    assert chain_check.verify(sessions).intact
 
 
 def test_a_redaction_outside_a_purge_is_refused_by_the_database(busy_school, sessions):

@@ -1,4 +1,4 @@
-"""audit.verify's fast path must agree with the exact hash (``event_hash``) on every event
+"""chain_check.verify's fast path must agree with the exact hash (``event_hash``) on every event
 a service can write, and must never accept an event the exact check would refuse."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.services import audit
-from kiosk.services.audit import _scan, canonical_json, details_digest, event_hash
+from kiosk.services.audit import canonical_json, details_digest, event_hash
+from kiosk.services.chain_check import _scan
 
 texts = st.text(max_size=40)  # any unicode: quotes, backslashes, control characters, emoji
 ids = st.none() | st.integers(min_value=0, max_value=2**40)

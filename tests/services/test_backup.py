@@ -19,7 +19,7 @@ from kiosk.config import Config
 from kiosk.db import Database, make_engine
 from kiosk.demo import DEMO_PINS
 from kiosk.errors import InvalidInput, NotAuthorised
-from kiosk.services import audit, backup, custody, restore, settings
+from kiosk.services import backup, chain_check, custody, restore, settings
 from kiosk.services.backup import BackupFailed
 from kiosk.services.backup_rotation import Generations
 from kiosk.services.restore import RestoreRefused
@@ -70,7 +70,7 @@ def test_a_backup_restores_to_exactly_the_records_it_was_taken_from(history, ses
     # the backup's own "backup_made" event came after the copy: only the restore is new
     assert kinds[0] == "database_restored" and "backup_made" not in kinds
     assert count(sessions, AuditEvent) == events + 1
-    assert audit.verify(sessions).intact
+    assert chain_check.verify(sessions).intact
     # the records made after the backup are not lost: they are in the pre-restore copy
     pre = Database(make_engine(f"sqlite:///{restored.pre_restore_backup}"))
     with pre() as session:
@@ -90,7 +90,7 @@ def test_a_restore_refuses_a_file_whose_audit_chain_was_tampered_with(history, s
         refusal, login = list(newest)
     assert (login.kind, login.actor_name) == ("staff_login", ADMIN)
     assert refusal.kind == "restore_refused" and "BROKEN at event #30" in refusal.details
-    assert audit.verify(sessions).intact
+    assert chain_check.verify(sessions).intact
     assert [b.kind for b in backup.list_backups(config.backup_dir)] == ["manual"]
 
 
@@ -273,7 +273,7 @@ def test_a_restore_whose_pre_restore_copy_fills_the_disk_restores_nothing(
             do_restore(config, candidate)
         assert list(config.backup_dir.iterdir()) == []
     assert count(sessions, Custody) == held  # the live records are untouched
-    assert audit.verify(sessions).intact
+    assert chain_check.verify(sessions).intact
 
 
 def test_rotation_never_touches_other_files(config):

@@ -18,7 +18,14 @@ from kiosk.errors import (
     UndoWindowPassed,
     UnknownCard,
 )
-from kiosk.services import audit, custody, exemptions, held_devices, settings, slot_checks
+from kiosk.services import (
+    chain_check,
+    custody,
+    exemptions,
+    held_devices,
+    settings,
+    slot_checks,
+)
 from kiosk.tables import AuditEvent, Pupil
 
 T0 = dt.datetime(2026, 11, 20, 8, 0)  # a Friday morning, UTC
@@ -61,11 +68,11 @@ def test_when_every_ordinary_slot_is_full_the_pupil_is_told_and_nothing_is_writt
 ):
     for pupil_id in school.pupil_ids[:18]:  # 18 ordinary slots; 2 are for confiscations
         custody.hand_in(sessions, pupil_id, now=T0)
-    before = audit.verify(sessions).events
+    before = chain_check.verify(sessions).events
     with pytest.raises(NoFreeSlot) as error:
         custody.hand_in(sessions, school.pupil_ids[18], now=T0)
     assert "office" in str(error.value)
-    assert audit.verify(sessions).events == before
+    assert chain_check.verify(sessions).events == before
 
 
 def test_an_exempt_pupil_keeps_the_device_and_the_scan_is_recorded(school, sessions):

@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from kiosk.errors import InvalidInput, NotAuthorised
-from kiosk.services import audit, photos, pupils
+from kiosk.services import chain_check, photos, pupils
 from kiosk.tables import AuditEvent, Pupil
 
 RED, BLUE = (220, 0, 0), (0, 0, 220)
@@ -127,7 +127,7 @@ def test_each_photo_and_the_import_are_in_the_audit_log_by_id_only(sessions, adm
     )
     summary = json.loads(events[-1].details)
     assert summary == {"added": 4, "replaced": 0, "unmatched": 1, "unreadable": 2, "duplicates": 1}
-    assert audit.verify(sessions).intact
+    assert chain_check.verify(sessions).intact
 
 
 def test_office_staff_cannot_import_photos(sessions, school, folder, snapshot):

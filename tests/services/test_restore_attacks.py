@@ -18,7 +18,7 @@ from sqlalchemy import select
 from kiosk.config import Config, sqlite_url
 from kiosk.db import opened
 from kiosk.demo import DEMO_PINS
-from kiosk.services import audit, backup, confiscation, restore, staff
+from kiosk.services import audit, backup, chain_check, confiscation, restore, staff
 from kiosk.services.restore import RestoreRefused
 from kiosk.tables import AuditEvent, Confiscation, Custody
 
@@ -94,7 +94,7 @@ def recompute_chain(path: Path) -> None:
         for _name, sql in saved:
             conn.execute(sql)
     with opened(sqlite_url(path)) as check:
-        assert audit.verify(check).intact  # the forgery is a good one
+        assert chain_check.verify(check).intact  # the forgery is a good one
 
 
 def newest_kind(sessions) -> str:
@@ -315,7 +315,7 @@ def test_restoring_an_old_backup_again_and_again_never_loses_a_police_hand_over(
     assert back.events_set_aside > 0
     with sessions() as session:
         assert session.get(Confiscation, seized).police_reference == REFERENCE
-    assert audit.verify(sessions).intact
+    assert chain_check.verify(sessions).intact
 
 
 def test_rotation_deletes_an_old_copy_only_when_the_live_records_hold_all_its_events(

@@ -12,7 +12,7 @@ from fixtures.reports import NOW
 from sqlalchemy import func, select, text
 
 from kiosk.errors import NotAuthorised
-from kiosk.services import audit, retention
+from kiosk.services import audit, chain_check, retention
 from kiosk.services.retention import seq_ranges
 from kiosk.tables import AuditEvent, Card, Confiscation, Custody, Exemption, Pupil
 
@@ -61,7 +61,7 @@ def test_a_purge_removes_the_leavers_personal_data_and_the_chain_still_verifies(
     assert after["names"] == {(None, None)} and after["notes"] == {(None, None)}
     assert after["exemptions"] == {"Purged"}
     assert after["details"] == {audit.REDACTED_DETAILS}
-    report = audit.verify(sessions)
+    report = chain_check.verify(sessions)
     assert report.intact, report.describe()
 
 
@@ -135,7 +135,7 @@ def test_a_redaction_no_purge_event_lists_is_caught(history, sessions, engine):
             ),
             {"d": audit.REDACTED_DETAILS, "r": True, "s": victim},
         )
-    report = audit.verify(sessions)
+    report = chain_check.verify(sessions)
     assert (report.intact, report.first_bad_seq) == (False, victim)
     assert "no retention purge event lists it" in report.describe()
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from kiosk.errors import CardRevoked, InvalidInput, NotAuthorised
 from kiosk.printing.cards import check_code_fits
-from kiosk.services import audit, card_runs, custody, exams, school_day
+from kiosk.services import card_runs, chain_check, custody, exams, school_day
 from kiosk.tables import AuditEvent, Custody
 
 MORNING = dt.datetime(2026, 11, 20, 8, 0)  # a Friday, 08:00 in London (GMT)
@@ -36,7 +36,7 @@ def test_a_hand_in_without_a_card_names_the_member_of_staff(school, sessions):
     assert row.card_less and row.received_by_id == office.id and not row.late
     event = last_event(sessions)
     assert (event.kind, event.actor_name) == ("hand_in_without_card", office.name)
-    assert audit.verify(sessions).intact
+    assert chain_check.verify(sessions).intact
 
 
 def test_only_staff_may_vouch_for_a_pupil_without_a_card(school, sessions):

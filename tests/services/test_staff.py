@@ -53,6 +53,16 @@ def test_pins_are_stored_only_as_argon2id_hashes_sealed_under_the_pepper(school,
     assert not any(OFFICE_PIN in h for _i, _r, h in rows)
 
 
+def test_the_kiosk_hashes_pins_at_argon2ids_rfc_9106_low_memory_cost(quick_pin_hashes):
+    """The tests hash at the cheapest cost (conftest.py); the kiosk's own hasher keeps the
+    RFC 9106 "low memory" profile: 64 MiB, 3 passes, 4 lanes."""
+    kiosks = quick_pin_hashes
+    assert kiosks.time_cost == 3 and kiosks.memory_cost == 65536 and kiosks.parallelism == 4
+    hashed = kiosks.hash(OFFICE_PIN)
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert kiosks.verify(hashed, OFFICE_PIN)
+
+
 def test_the_right_pin_logs_in_and_is_recorded_with_the_kiosk(school, sessions):
     member = staff.check_pin(sessions, office_id(school), OFFICE_PIN, terminal=KIOSK, now=NOW)
     assert (member.name, member.role) == ("Olivia Office", "office")

@@ -31,11 +31,6 @@ class FaultKind(StrEnum):
     NOT_EMPTY_AFTER_RELEASE = "not_empty_after_release"
 
 
-# Faults that end by themselves when the hardware is right again (the door shut, the
-# board answered); the others wait for a member of staff.
-SELF_CLEARING = frozenset({FaultKind.DOOR_LEFT_OPEN, FaultKind.BOARD_NOT_ANSWERING})
-
-
 @dataclass(frozen=True)
 class FaultInfo:
     id: int

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from kiosk.clock import LocalClock, to_local, utcnow
 from kiosk.db import Sessions
 from kiosk.record import lines
-from kiosk.services import audit, settings
+from kiosk.services import chain_check, settings
 from kiosk.services.reports import ofsted
 from kiosk.services.reports.filter import BATCH, ReportFilter, local_date, pupil_filters, raw_time
 from kiosk.tables import Confiscation, Custody, CustodyKind, CustodyState, Pupil
@@ -54,7 +54,7 @@ class Summary:
     collection_closes: dt.time
     referred_to_dsl: int
     handed_to_police: int
-    chain: audit.ChainReport
+    chain: chain_check.ChainReport
     fingerprint: str | None = None  # the school audit fingerprint the log claims, as printed
     evidence: ofsted.Evidence | None = None  # the page for inspectors
 
@@ -230,7 +230,11 @@ def summary(sessions: Sessions, which: ReportFilter, *, verify_chain: bool = Tru
             today = to_local(utcnow()).date()
             evidence = ofsted.collect(session, which, tally.evidence, years, today)
         evidence = ofsted.with_services(evidence, reader, which)
-        chain = audit.verify(reader) if verify_chain else audit.ChainReport(True, 0, None, None)
+        chain = (
+            chain_check.verify(reader)
+            if verify_chain
+            else chain_check.ChainReport(True, 0, None, None)
+        )
     return Summary(
         school_name=school.school_name,
         which=which,

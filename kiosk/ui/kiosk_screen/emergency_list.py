@@ -21,7 +21,6 @@ from PySide6.QtPrintSupport import QPrinter
 from kiosk import db_limits
 from kiosk.config import Config
 from kiosk.db import Sessions
-from kiosk.printing import emergency as emergency_pdf
 from kiosk.services.emergency import EmergencyList
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Failure, Lane, Op
@@ -79,6 +78,10 @@ def emergency_list_job(
     sessions: Sessions, member: StaffMember, folder: Path, printer: PrinterSource
 ) -> Answer:
     """The list saved (and recorded) as the console's button does, then printed."""
+    # Imported here: the PDF library costs the kiosk's start a quarter of a second of CPU,
+    # and the list is only asked for in an emergency.
+    from kiosk.printing import emergency as emergency_pdf
+
     with db_limits.deadline(sessions.limits.job_s):
         listing, path = emergency_pdf.save_held_list(sessions, member.actor, folder)
     target = printer()

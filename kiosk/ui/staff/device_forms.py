@@ -1,36 +1,25 @@
-"""Two forms of the Devices tab that stand on their own: the police handover (officer,
-reference and time, with the time checked for sense) and taking a slot out of service or
-putting it back."""
+"""Pieces of the Devices tab: the chosen device in words, a form page with its one button,
+and taking a slot out of service or putting it back (the police handover:
+kiosk.ui.staff.police_form)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from PySide6.QtCore import QDate, QTime, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QDateEdit,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
-    QTimeEdit,
     QWidget,
 )
 
-from kiosk.clock import SCHOOL_ZONE, to_local, utcnow
-from kiosk.errors import InvalidInput
 from kiosk.rules import Action, may
+from kiosk.services.console import HeldDevice
+from kiosk.ui.staff.common import school_today, when_text
 
 ADMIN_ONLY = "Only an admin can put a slot back in service."
-FUTURE_TOLERANCE = dt.timedelta(minutes=5)
-
-
-def local_to_utc(day: dt.date, time: dt.time) -> dt.datetime:
-    """A school-local date and time as the naive UTC the database stores."""
-    local = dt.datetime.combine(day, time, tzinfo=SCHOOL_ZONE)
-    return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def form_page(rows: list[tuple[str, QWidget]], button: QPushButton) -> QWidget:
@@ -41,68 +30,6 @@ def form_page(rows: list[tuple[str, QWidget]], button: QPushButton) -> QWidget:
         form.addRow(label, widget)
     form.addRow(button)
     return page
-
-
-class PoliceForm(QWidget):
-    """Who took the device, under which reference, and when (school time)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.officer = QLineEdit()
-        self.officer_number = QLineEdit()
-        self.officer_number.setPlaceholderText("Collar or warrant number")
-        self.reference = QLineEdit()
-        self.reference.setPlaceholderText("Police crime or incident reference")
-        self.police_date = QDateEdit()
-        self.police_date.setCalendarPopup(True)
-        self.police_date.setDisplayFormat("ddd d MMM yyyy")
-        self.police_time = QTimeEdit()
-        self.police_time.setDisplayFormat("HH:mm")
-        self.police_button = QPushButton("Record handover to the police")
-        self.police_button.setProperty("role", "danger")
-        self.police_note = QLabel("")
-        self.police_note.setProperty("role", "error")
-        self.police_note.setWordWrap(True)
-        when = QWidget()
-        when_row = QHBoxLayout(when)
-        when_row.setContentsMargins(0, 0, 0, 0)
-        when_row.addWidget(self.police_date, 1)
-        when_row.addWidget(self.police_time)
-        form = QFormLayout(self)
-        form.addRow("Officer's name", self.officer)
-        form.addRow("Officer's number", self.officer_number)
-        form.addRow("Reference", self.reference)
-        form.addRow("Handed over", when)
-        form.addRow(self.police_button)
-        form.addRow(self.police_note)
-
-    def set_now(self) -> None:
-        now = to_local(utcnow())
-        self.police_date.setDate(QDate(now.year, now.month, now.day))
-        self.police_time.setTime(QTime(now.hour, now.minute))
-
-    def clear(self) -> None:
-        for field in (self.officer, self.officer_number, self.reference):
-            field.clear()
-
-    def handover_time(self, received_at: dt.datetime) -> dt.datetime:
-        """The handover time typed in (school time), checked for sense. The current minute
-        means now, so a handover recorded straight away is never "before" its seizure."""
-        if not all(f.text().strip() for f in (self.officer, self.officer_number, self.reference)):
-            raise InvalidInput("Enter the officer's name, number and the police reference.")
-        qdate, qtime = self.police_date.date(), self.police_time.time()
-        when = local_to_utc(
-            dt.date(qdate.year(), qdate.month(), qdate.day()),
-            dt.time(qtime.hour(), qtime.minute()),
-        )
-        now = utcnow()
-        if when == now.replace(second=0, microsecond=0):
-            return now
-        if when > now + FUTURE_TOLERANCE:
-            raise InvalidInput("The handover time is in the future.")
-        if when < received_at.replace(second=0, microsecond=0):
-            raise InvalidInput("The handover time is before the device was confiscated.")
-        return max(when, received_at)
 
 
 class SlotServiceForm(QWidget):
@@ -134,3 +61,21 @@ class SlotServiceForm(QWidget):
         form.addRow("Reason", self.slot_reason)
         form.addRow(buttons)
         form.addRow(self.slots_note)
+
+
+def describe(device: HeldDevice) -> str:
+    """The chosen device in a sentence or two: where it is, since when, and why."""
+    since = when_text(device.received_at)
+    if not device.is_confiscation:
+        words = f"Daily hand-in in slot {device.slot_number} since {since}."
+    else:
+        words = f"Confiscated {since}, in slot {device.slot_number}: {device.reason_category}."
+        if device.do_not_examine:
+            words += " Do not examine content."
+        if device.dsl_referred:
+            words += " Referred to the DSL."
+    if device.description:
+        words += f" {device.description}."
+    if device.keep_overnight_on == school_today():
+        words += " Kept overnight tonight."
+    return words

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
 from kiosk.config import Config
 from kiosk.db import Sessions
 from kiosk.errors import KioskError
-from kiosk.rules import Action, may
 from kiosk.services import confiscation, console, held_devices, pupils, slots
 from kiosk.services.common import PupilSummary
 from kiosk.services.console import FreeSlot, HeldDevice
@@ -36,16 +35,15 @@ from kiosk.ui.staff.common import (
     save_receipt,
     school_today,
     side_panel,
-    when_text,
 )
-from kiosk.ui.staff.device_forms import PoliceForm, SlotServiceForm, form_page
+from kiosk.ui.staff.device_forms import SlotServiceForm, describe, form_page
 from kiosk.ui.staff.models import RowsModel, SearchProxy
+from kiosk.ui.staff.police_form import PoliceForm
 from kiosk.ui.widgets.document_bar import DocumentBar
 from kiosk.ui.widgets.tab_strip import FlowLayout
 
 PAGES = ("Move", "Refer to DSL", "Police", "Overnight", "Receipt", "Slots")
 DEVICE_PAGES = PAGES[:5]
-POLICE_SENIOR_ONLY = "Only senior staff (the DSL) can hand a device to the police."
 
 
 class DevicesTab(QWidget):
@@ -222,7 +220,7 @@ class DevicesTab(QWidget):
             self.details.setText("Tap a device on the left, or use Slots.")
         else:
             self.heading.setText(f"{device.pupil.display_name}, {device.pupil.reg_group}")
-            self.details.setText(_describe(device))
+            self.details.setText(describe(device))
         self._enable_actions()
         self._show_current_page()
         if device is not None and self.page == "Move":
@@ -253,15 +251,7 @@ class DevicesTab(QWidget):
         self.overnight_button.setEnabled(device is not None)
         self.receipt_button.setEnabled(device is not None)
         self.refer_button.setEnabled(confiscated and not (device and device.dsl_referred))
-        may_police = may(self.staff.role, Action.HAND_TO_POLICE)
-        self.police.police_button.setEnabled(confiscated and may_police)
-        note = self.police.police_note
-        if not may_police:
-            note.setText(POLICE_SENIOR_ONLY)
-        elif device is not None and not confiscated:
-            note.setText("Only a confiscated device can be handed to the police.")
-        else:
-            note.setText("")
+        self.police.offer_for(device, self.staff.role)
 
     def _load_free_slots(self) -> None:
         self.move_to.clear()
@@ -333,28 +323,17 @@ class DevicesTab(QWidget):
         device = self.device
         if device is None:
             return
-        police = self.police
-        try:  # read and checked here, on the GUI thread, before anything is sent
-            handed_at = police.handover_time(device.received_at)
+        try:
+            handover = self.police.handover(self.sessions, self.staff.actor, device)
         except KioskError as error:
             self.feedback.error(error.message)
             return
-        handover = partial(
-            confiscation.hand_to_police,
-            self.sessions,
-            self.staff.actor,
-            device.custody_id,
-            police.officer.text(),
-            police.officer_number.text(),
-            police.reference.text(),
-            handed_at,
-        )
         self._act(
             "Recording a handover to the police",
             handover,
             f"Recorded: the device from slot {device.slot_number} was handed to the police. "
             "Print the chain-of-custody receipt for the officer.",
-            police.clear,
+            self.police.clear,
             partial(self._offer_receipt, device.custody_id),
         )
 
@@ -403,20 +382,3 @@ class DevicesTab(QWidget):
             f"Slot {number} is now {state}.",
             form.slot_reason.clear,
         )
-
-
-def _describe(device: HeldDevice) -> str:
-    since = when_text(device.received_at)
-    if not device.is_confiscation:
-        words = f"Daily hand-in in slot {device.slot_number} since {since}."
-    else:
-        words = f"Confiscated {since}, in slot {device.slot_number}: {device.reason_category}."
-        if device.do_not_examine:
-            words += " Do not examine content."
-        if device.dsl_referred:
-            words += " Referred to the DSL."
-    if device.description:
-        words += f" {device.description}."
-    if device.keep_overnight_on == school_today():
-        words += " Kept overnight tonight."
-    return words

@@ -9,9 +9,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFrame,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QTabWidget,
@@ -29,6 +27,7 @@ from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
 from kiosk.ui.staff.common import Feedback, attempt, heading_label, when_text
 from kiosk.ui.staff.models import Column, RowsModel, SearchProxy
+from kiosk.ui.widgets.confirm_panel import ConfirmPanel
 from kiosk.ui.widgets.document_bar import DocumentBar, open_document
 
 
@@ -66,7 +65,6 @@ class EmergencyTab(QWidget):
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.feedback)
         self.listing: emergency.EmergencyList | None = None
-        self.printed: Path | None = None  # the list last saved for printing
 
     def _build_held(self) -> QWidget:
         self.print_button = QPushButton("Print the list for the fire marshal")
@@ -83,19 +81,7 @@ class EmergencyTab(QWidget):
         self.release = QPushButton("All devices released in an emergency…")
         self.release.setProperty("role", "danger")
         self.release.clicked.connect(self._review)
-        self.confirm_box = QFrame()
-        self.confirm_text = QLabel("")
-        self.confirm_text.setWordWrap(True)
-        confirm = QPushButton("Yes, record it")
-        confirm.setProperty("role", "danger")
-        confirm.clicked.connect(self._release_all)
-        back = QPushButton("Back")
-        back.clicked.connect(lambda: self.confirm_box.setVisible(False))
-        confirm_row = QHBoxLayout(self.confirm_box)
-        confirm_row.addWidget(self.confirm_text, 1)
-        confirm_row.addWidget(confirm)
-        confirm_row.addWidget(back)
-        self.confirm_box.setVisible(False)
+        self.confirm_box = ConfirmPanel("Yes, record it", self._release_all, beside=True)
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
         top.addWidget(self.print_button)
@@ -164,7 +150,7 @@ class EmergencyTab(QWidget):
 
     def print_list(self) -> None:
         """One tap: the list as it is now (read again in the same job), saved as PDF and
-        opened for printing; ``printed`` is the file once it is saved."""
+        opened for printing; ``saved.path`` is the file once it is saved."""
         sessions, actor, folder = self.sessions, self.staff.actor, self.config.export_dir
         save = partial(emergency_pdf.save_held_list, sessions, actor, folder)
         attempt(self, self.feedback, "Saving the list", save, self._printed)
@@ -172,7 +158,6 @@ class EmergencyTab(QWidget):
     def _printed(self, done: tuple[emergency.EmergencyList, Path]) -> None:
         listing, path = done
         self._show_listing(listing)
-        self.printed = path
         self.saved.show_path(path)
         if self.open_pdf:
             open_document(path)
@@ -184,15 +169,13 @@ class EmergencyTab(QWidget):
             self.feedback.error("Say what the emergency is first.")
             return
         count = sum(1 for d in self.listing.devices if not d.confiscated) if self.listing else 0
-        self.confirm_text.setText(
+        self.confirm_box.ask(
             f"Record that all {count} daily devices left their slots in an emergency? "
             "Confiscated devices stay with staff. Each pupil's device is then confirmed back "
             "on the next page."
         )
-        self.confirm_box.setVisible(True)
 
     def _release_all(self) -> None:
-        self.confirm_box.setVisible(False)
         sessions, actor, reason = self.sessions, self.staff.actor, self.reason.text()
 
         def released(count: int) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -24,6 +23,7 @@ from kiosk.ui.background import failure_words
 from kiosk.ui.staff import models
 from kiosk.ui.staff.common import Feedback, attempt, heading_label, school_today
 from kiosk.ui.staff.models import RowsModel, SearchProxy
+from kiosk.ui.widgets.confirm_panel import ConfirmPanel
 
 
 class EndOfDayTab(QWidget):
@@ -54,7 +54,9 @@ class EndOfDayTab(QWidget):
         actions.addWidget(self.keep_one)
         actions.addWidget(self.keep_all)
         actions.addWidget(refresh)
-        self.confirm_box = self._build_confirmation()
+        self.confirm_box = ConfirmPanel(
+            "Yes, keep them all overnight", self._keep_all, role="primary", beside=True
+        )
         self.feedback = Feedback()
         hint = QLabel("Give devices back on the Release tab; keep the rest overnight here.")
         self.day_left = QLabel("")
@@ -70,23 +72,6 @@ class EndOfDayTab(QWidget):
         layout.addLayout(actions)
         layout.addWidget(self.confirm_box)
         layout.addWidget(self.feedback)
-
-    def _build_confirmation(self) -> QFrame:
-        frame = QFrame()
-        frame.setFrameShape(QFrame.Shape.Box)
-        self.confirm_text = QLabel("")
-        self.confirm_text.setWordWrap(True)
-        self.confirm_all = QPushButton("Yes, keep them all overnight")
-        self.confirm_all.setProperty("role", "primary")
-        self.confirm_all.clicked.connect(self._keep_all)
-        back = QPushButton("Back")
-        back.clicked.connect(lambda: frame.setVisible(False))
-        layout = QHBoxLayout(frame)
-        layout.addWidget(self.confirm_text, 1)
-        layout.addWidget(self.confirm_all)
-        layout.addWidget(back)
-        frame.setVisible(False)
-        return frame
 
     def refresh(self) -> None:
         attempt(
@@ -162,14 +147,12 @@ class EndOfDayTab(QWidget):
             return
         count = len(self.report.undecided)
         self.feedback.clear()
-        self.confirm_text.setText(
+        self.confirm_box.ask(
             f"Record that all {count} undecided device{'s' if count != 1 else ''} "
             "stay overnight? Each is recorded separately, with your name."
         )
-        self.confirm_box.setVisible(True)
 
     def _keep_all(self) -> None:
-        self.confirm_box.setVisible(False)
         self.feedback.clear()
         if self.report is None:
             return

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QComboBox,
-    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -26,6 +25,7 @@ from kiosk.ui.staff import models
 from kiosk.ui.staff.common import Feedback, attempt, heading_label, side_panel, when_text
 from kiosk.ui.staff.models import Column, RowsModel, SearchProxy
 from kiosk.ui.staff.pupil_finder import PupilFinder
+from kiosk.ui.widgets.confirm_panel import ConfirmPanel
 
 
 def out_columns() -> list[Column]:
@@ -113,21 +113,7 @@ class OutOfSchoolTab(QWidget):
         self.review = QPushButton("Release their devices…")
         self.review.setProperty("role", "primary")
         self.review.clicked.connect(self._review)
-        self.confirm_box = QFrame()
-        self.confirm_text = QLabel("")
-        self.confirm_text.setWordWrap(True)
-        self.confirm = QPushButton("Yes, release them")
-        self.confirm.setProperty("role", "danger")
-        self.confirm.clicked.connect(self._release)
-        back = QPushButton("Back")
-        back.clicked.connect(lambda: self.confirm_box.setVisible(False))
-        confirm_layout = QVBoxLayout(self.confirm_box)
-        confirm_layout.addWidget(self.confirm_text)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.confirm)
-        buttons.addWidget(back)
-        confirm_layout.addLayout(buttons)
-        self.confirm_box.setVisible(False)
+        self.confirm_box = ConfirmPanel("Yes, release them", self._release)
         form = QVBoxLayout()
         form.addWidget(QLabel("2. Why they are going out"))
         form.addWidget(self.reason)
@@ -189,16 +175,14 @@ class OutOfSchoolTab(QWidget):
             return
         self.feedback.clear()
         n = len(self.chosen)
-        self.confirm_text.setText(
+        self.confirm_box.ask(
             f"Release every held device of {n} pupil{'s' if n != 1 else ''} "
             f"({day_outs.reason_words(reason).lower()})? They show as out "
             "until they scan back in at the kiosk."
         )
-        self.confirm_box.setVisible(True)
 
     def _release(self) -> None:
         reason = self._reason() or ""
-        self.confirm_box.setVisible(False)
         sessions, actor, chosen = self.sessions, self.staff.actor, list(self.chosen)
         note, group_name = self.note.text(), self.group_name.text()
         attempt(

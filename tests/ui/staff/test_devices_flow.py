@@ -9,8 +9,9 @@ from kiosk.clock import to_local, utcnow
 from kiosk.errors import NotAuthorised
 from kiosk.services import confiscation, custody
 from kiosk.tables import AuditEvent, Confiscation, Custody, Slot
-from kiosk.ui.staff.device_forms import ADMIN_ONLY, local_to_utc
-from kiosk.ui.staff.devices import POLICE_SENIOR_ONLY, DevicesTab
+from kiosk.ui.staff.device_forms import ADMIN_ONLY
+from kiosk.ui.staff.devices import DevicesTab
+from kiosk.ui.staff.police_form import POLICE_SENIOR_ONLY, local_to_utc
 from ui.staff.conftest import click, log_in, screenshot, settle
 
 

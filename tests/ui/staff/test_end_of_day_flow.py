@@ -75,11 +75,11 @@ def test_keeping_all_asks_first_then_records_each_one(
     select_row_of(qtbot, tab, still_held[0])
     click(qtbot, tab.keep_one)
     click(qtbot, tab.keep_all)
-    assert "all 3 undecided devices" in tab.confirm_text.text()
+    assert "all 3 undecided devices" in tab.confirm_box.question.text()
     assert kept_tonight(sessions) == {still_held[0]}
     screenshot(console, artifacts, "end_of_day_confirm")
 
-    click(qtbot, tab.confirm_all)
+    click(qtbot, tab.confirm_box.yes)
     assert kept_tonight(sessions) == set(still_held)
     assert tab.feedback.text() == "Recorded: 3 devices kept overnight."
     assert tab.summary.text() == "4 still held: 4 kept overnight, 0 to decide."
@@ -97,7 +97,7 @@ def test_a_device_given_back_meanwhile_stops_keep_all_with_a_clear_message(
 ):
     click(qtbot, tab.keep_all)
     custody.collect(sessions, still_held[0], school.actors["office"])  # on another kiosk
-    click(qtbot, tab.confirm_all)
+    click(qtbot, tab.confirm_box.yes)
     assert tab.feedback.is_error
     assert "That device is no longer held." in tab.feedback.text()
     assert tab.model.rowCount() == 3
