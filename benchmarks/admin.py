@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._table import print_table
 from kiosk.config import sqlite_url
-from kiosk.db import Sessions, open_database
+from kiosk.db import Database, open_database
 from kiosk.demo import DEMO_PINS, FORENAMES, PREFERRED, SURNAMES
 from kiosk.printing import cards as card_sheet
 from kiosk.printing import labels
@@ -106,7 +106,7 @@ def september(rows: list[list[str]], rng: random.Random) -> list[list[str]]:
     return kept + pupil_rows(len(rows) * 3 // 100, rng, start=len(rows) + 5000)
 
 
-def school(folder: Path) -> tuple[Sessions, Actor]:
+def school(folder: Path) -> tuple[Database, Actor]:
     sessions = open_database(sqlite_url(folder / "kiosk.db"))
     settings.ensure_install(sessions)
     admin_id = staff.add_staff(sessions, None, "Alex Admin", "admin", DEMO_PINS["admin"])
@@ -115,7 +115,7 @@ def school(folder: Path) -> tuple[Sessions, Actor]:
     return sessions, admin
 
 
-def bench_roster(sessions: Sessions, admin: Actor, pupils: int) -> list[list[object]]:
+def bench_roster(sessions: Database, admin: Actor, pupils: int) -> list[list[object]]:
     rng = random.Random(5)
     first = pupil_rows(pupils, rng)
     rows: list[list[object]] = []
@@ -161,7 +161,7 @@ def camera_photo(rng: random.Random) -> bytes:
     return out.getvalue()
 
 
-def bench_photos(sessions: Sessions, admin: Actor, folder: Path, count: int) -> list[list[object]]:
+def bench_photos(sessions: Database, admin: Actor, folder: Path, count: int) -> list[list[object]]:
     rng = random.Random(9)
     photo_dir = folder / "photos"
     photo_dir.mkdir()
@@ -173,7 +173,7 @@ def bench_photos(sessions: Sessions, admin: Actor, folder: Path, count: int) -> 
     return [[count, f"{size_mb:.0f} MB", report.imported, ms, ms / count]]
 
 
-def bench_cards(sessions: Sessions, admin: Actor, folder: Path) -> list[list[object]]:
+def bench_cards(sessions: Database, admin: Actor, folder: Path) -> list[list[object]]:
     rows: list[list[object]] = []
     for label, selection, reissue in (
         ("one form", CardSelection(form="7A"), False),
@@ -204,7 +204,7 @@ def bench_cards(sessions: Sessions, admin: Actor, folder: Path) -> list[list[obj
     return rows
 
 
-def bench_labels(sessions: Sessions, admin: Actor, folder: Path, count: int) -> list[list[object]]:
+def bench_labels(sessions: Database, admin: Actor, folder: Path, count: int) -> list[list[object]]:
     slots.add_slots(sessions, admin, 1, count, "A")
 
     def print_labels() -> tuple[int, int]:

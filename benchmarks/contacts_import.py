@@ -32,7 +32,7 @@ from benchmarks._support import load_note, postgres_or_none
 from benchmarks._table import print_table
 from benchmarks.admin import pupil_rows, to_csv
 from kiosk.config import sqlite_url
-from kiosk.db import Sessions, open_database
+from kiosk.db import Database, open_database
 from kiosk.demo import DEMO_PINS, FORENAMES, SURNAMES
 from kiosk.services import (
     contacts_check,
@@ -131,7 +131,7 @@ def re_export(rows: list[list[str]], rng: random.Random) -> list[list[str]]:
     return kept + extra
 
 
-def school_at(url: str) -> tuple[Sessions, Actor]:
+def school_at(url: str) -> tuple[Database, Actor]:
     """A fresh school: the database at ``url`` with its admin (as admin.py's ``school``)."""
     sessions = open_database(url)
     settings.ensure_install(sessions)
@@ -159,7 +159,7 @@ def one_round(clock: Clock, url: str, pupils: int) -> dict[str, int]:
     return counts
 
 
-def _import_contacts(clock: Clock, job: str, sessions: Sessions, admin: Actor, data: bytes) -> None:
+def _import_contacts(clock: Clock, job: str, sessions: Database, admin: Actor, data: bytes) -> None:
     checked = clock.run(
         job,
         "read+check",

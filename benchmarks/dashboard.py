@@ -37,7 +37,7 @@ from sqlalchemy import Connection, event, insert, text
 
 from kiosk.clock import local_date, start_of_local_day, utcnow
 from kiosk.config import Config, load_config, sqlite_url
-from kiosk.db import Sessions, open_database
+from kiosk.db import Database, open_database
 from kiosk.demo import DEMO_STAFF, FORENAMES, PREFERRED, SURNAMES
 from kiosk.services import console, settings, staff
 from kiosk.services.audit import KIOSK_ACTOR, Actor
@@ -345,7 +345,7 @@ class PaintWatch:
 
 
 def open_dashboard(
-    app: Any, watch: PaintWatch, sessions: Sessions, config: Config, member: StaffMember
+    app: Any, watch: PaintWatch, sessions: Database, config: Config, member: StaffMember
 ) -> None:
     from kiosk.ui.staff.dashboard import DashboardTab
 
@@ -358,7 +358,7 @@ def open_dashboard(
     tab.deleteLater()
 
 
-def log_in_to_dashboard(app: Any, watch: PaintWatch, sessions: Sessions, config: Config) -> None:
+def log_in_to_dashboard(app: Any, watch: PaintWatch, sessions: Database, config: Config) -> None:
     from kiosk.ui.staff.console import StaffConsole
 
     window = StaffConsole(sessions, config)
@@ -378,7 +378,7 @@ def log_in_to_dashboard(app: Any, watch: PaintWatch, sessions: Sessions, config:
     app.processEvents()
 
 
-def query_plans(sessions: Sessions, engine: Any) -> Iterator[str]:
+def query_plans(sessions: Database, engine: Any) -> Iterator[str]:
     """EXPLAIN QUERY PLAN of every statement the dashboard runs: no full scans wanted."""
     statements: list[tuple[str, Any]] = []
 

@@ -43,7 +43,7 @@ from handin import MORNING, current_cards, year_of_history
 from sqlalchemy import text
 
 from kiosk.config import sqlite_url
-from kiosk.db import Sessions, open_database
+from kiosk.db import Database, open_database
 from kiosk.lockers import kerong as kr
 from kiosk.lockers.simulator import BoardSimulator
 from kiosk.services import custody
@@ -79,7 +79,7 @@ class Timings:
         return result
 
 
-def wire_banks(sessions: Sessions, stack: ExitStack) -> list[BoardSimulator]:
+def wire_banks(sessions: Database, stack: ExitStack) -> list[BoardSimulator]:
     sims = []
     for bus in range(BUSES):
         sim = stack.enter_context(BoardSimulator(range(16)))
@@ -91,7 +91,7 @@ def wire_banks(sessions: Sessions, stack: ExitStack) -> list[BoardSimulator]:
     return sims
 
 
-def a_year_of_openings(sessions: Sessions) -> int:
+def a_year_of_openings(sessions: Database) -> int:
     """Every daily custody of the year as if its slot had been a locker all year: a
     hand-in opening (deposited) and, once given back, a release opening (emptied)."""
     hand_in = f"""INSERT INTO locker_openings (slot_id, purpose, custody_id, opened_at, state,
@@ -144,7 +144,7 @@ def morning(work: Path, hand_ins: int) -> tuple[Timings, int]:
 
 
 def scan_to_unlock(
-    timings: Timings, sessions: Sessions, bank: LockerBank, card: str, now: dt.datetime
+    timings: Timings, sessions: Database, bank: LockerBank, card: str, now: dt.datetime
 ) -> int | None:
     """One pupil's scan through to the unlock frame written; the slot whose door opened."""
     wall, cpu = time.perf_counter(), time.process_time()

@@ -33,7 +33,7 @@ from _table import print_table
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from kiosk.db import Sessions, open_database
+from kiosk.db import Database, open_database
 from kiosk.demo import DemoSchool, build_school
 from kiosk.errors import KioskError
 from kiosk.scanning.camera import CameraService
@@ -95,7 +95,7 @@ class Day:
 class Office:
     """Receives the camera's scans as the kiosk would, and does the database work."""
 
-    def __init__(self, sessions: Sessions, school: DemoSchool, day: Day) -> None:
+    def __init__(self, sessions: Database, school: DemoSchool, day: Day) -> None:
         self.sessions, self.office, self.day = sessions, school.actors["office"], day
 
     def on_scan(self, text: str) -> None:
@@ -110,7 +110,7 @@ class Office:
             self.day.refusals += 1
 
 
-def run_day(seconds: float, folder: Path, sessions: Sessions, school: DemoSchool) -> Day:
+def run_day(seconds: float, folder: Path, sessions: Database, school: DemoSchool) -> Day:
     app = QApplication.instance() or QApplication([])
     day = Day()
     preview = ImageView(placeholder="Starting the camera…")

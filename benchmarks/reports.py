@@ -32,7 +32,7 @@ from sqlalchemy import Connection, insert, update
 
 from kiosk.clock import start_of_local_day
 from kiosk.config import Config, sqlite_url
-from kiosk.db import Sessions, open_database
+from kiosk.db import Database, open_database
 from kiosk.demo import DEMO_PINS, FORENAMES, PREFERRED, SURNAMES
 from kiosk.exports import ExportRequest, run_export
 from kiosk.services import audit, backup, chain_check, settings, staff
@@ -95,7 +95,7 @@ class _Built:
     staff: dict[str, Actor]
 
 
-def _add_staff(sessions: Sessions) -> dict[str, Actor]:
+def _add_staff(sessions: Database) -> dict[str, Actor]:
     people = STAFF
     actors: dict[str, Actor] = {}
     for key, (name, pin) in people.items():

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import QApplication
 from sqlalchemy import update
 
 from kiosk.config import Config, sqlite_url
-from kiosk.db import Sessions, open_database
+from kiosk.db import Database, open_database
 from kiosk.demo import DemoSchool, build_school
 from kiosk.services import custody, settings
 from kiosk.tables import Pupil
@@ -70,7 +70,7 @@ def photo_jpeg(index: int) -> bytes:
     return bytes(data.data())
 
 
-def make_school(sessions: Sessions) -> DemoSchool:
+def make_school(sessions: Database) -> DemoSchool:
     school = build_school(sessions, pupils=PUPILS, slot_count=PUPILS + 20, reserved=10)
     with sessions.begin() as session:
         for index, pupil_id in enumerate(school.pupil_ids):
@@ -172,7 +172,7 @@ def run_case(
     return times
 
 
-def service_only(sessions: Sessions, school: DemoSchool, pupils: list[int]) -> list[float]:
+def service_only(sessions: Database, school: DemoSchool, pupils: list[int]) -> list[float]:
     """The database work alone, on this thread: what the worker spends per scan."""
     times = []
     for pupil_id in pupils:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk.config import Config, UnsafeDataDir, ensure_data_dir, load_config
-from kiosk.db import Database, Sessions, open_database
+from kiosk.db import Database, open_database
 from kiosk.errors import KioskError
 from kiosk.keystore import KeyStore
 from kiosk.services import staff
@@ -109,7 +109,7 @@ class Context:
             self.sealer, self.unsigned_because = None, str(exc)
 
     @property
-    def sessions(self) -> Sessions:
+    def sessions(self) -> Database:
         return self.database
 
 

@@ -17,7 +17,7 @@ from kiosk.cli import CliError, Context, add_login, command, staff_login
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
-    from kiosk.db import Sessions
+    from kiosk.db import Database
     from kiosk.lockers.simulator import BoardSimulator
     from kiosk.services.audit import Actor
 
@@ -259,7 +259,7 @@ def _operate(sim: BoardSimulator) -> bool:
             print("?  e.g. 'shut 0 3', 'fill 0 3', 'jam 1 2', 'silence 1', 'show'", flush=True)
 
 
-def demo_bank(sessions: Sessions, admin: Actor, first: int = 1, last: int = 32) -> BoardSimulator:
+def demo_bank(sessions: Database, admin: Actor, first: int = 1, last: int = 32) -> BoardSimulator:
     """For ``kiosk demo --lockers``: two simulated boards behind slots ``first``-``last``,
     pretend pupils at the doors, and the simulator's commands read from this terminal
     while the kiosk runs (``jam 0 3``, ``silence 1``...: the faults reach the dashboard)."""

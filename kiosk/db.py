@@ -307,11 +307,6 @@ class Database:
             self.engine.dispose()
 
 
-# Services take a Database wherever they once took a sessionmaker (the name stays until
-# every annotation is renamed).
-Sessions = Database
-
-
 def open_database(url: str, *, migrate: bool = True, limits: Limits = DEFAULT_LIMITS) -> Database:
     """The database at ``url``, its schema upgraded first unless ``migrate`` is False."""
     engine = make_engine(url, limits=limits)

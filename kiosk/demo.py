@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 
 from kiosk.clock import start_of_local_day
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services import cards, confiscation, custody, exemptions, settings, slots, staff
 from kiosk.services.audit import Actor
 from kiosk.services.pupils import PupilRecord, create_in
@@ -148,7 +148,7 @@ class DemoSchool:
     surnames: dict[int, str] = field(default_factory=dict)  # pupil id -> surname
 
 
-def is_empty(sessions: Sessions) -> bool:
+def is_empty(sessions: Database) -> bool:
     with sessions() as session:
         return not session.scalar(select(func.count()).select_from(Pupil))
 
@@ -174,7 +174,7 @@ def _records(count: int, rng: random.Random) -> list[PupilRecord]:
 
 
 def build_school(
-    sessions: Sessions,
+    sessions: Database,
     *,
     pupils: int = 300,
     slot_count: int = 120,
@@ -217,7 +217,7 @@ def _at(day: dt.date, hour: int, minute: int) -> dt.datetime:
 
 
 def add_history(
-    sessions: Sessions,
+    sessions: Database,
     demo: DemoSchool,
     *,
     days: int = 5,
@@ -294,7 +294,7 @@ def add_history(
 
 
 def build_demo(
-    sessions: Sessions, *, pupils: int = 300, slot_count: int = 120, days: int = 5
+    sessions: Database, *, pupils: int = 300, slot_count: int = 120, days: int = 5
 ) -> DemoSchool:
     demo = build_school(sessions, pupils=pupils, slot_count=slot_count)
     add_history(sessions, demo, days=days)

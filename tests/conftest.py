@@ -15,7 +15,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from school_copies import Template, make_empty_template, make_template, small_school
 from sqlalchemy import Engine
 
-from kiosk.db import Database, Sessions
+from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.services import settings, staff
 
@@ -60,7 +60,7 @@ def engine(request: pytest.FixtureRequest, database_url: str) -> Iterator[Engine
 
 
 @pytest.fixture
-def sessions(engine: Engine) -> Sessions:
+def sessions(engine: Engine) -> Database:
     made = Database(engine)
     settings.ensure_install(made)
     return made
@@ -68,7 +68,7 @@ def sessions(engine: Engine) -> Sessions:
 
 @pytest.fixture
 def school(
-    sessions: Sessions, database_url: str, school_template: Template[DemoSchool]
+    sessions: Database, database_url: str, school_template: Template[DemoSchool]
 ) -> DemoSchool:
     """A small school: admin/office/senior staff (PINs in kiosk.demo.DEMO_STAFF), 20 slots
     (18 ordinary, 2 reserved for confiscations), 30 pupils each with a card. The test's

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.printing.cards import check_code_fits
 from kiosk.services import cards
 from kiosk.services.audit import Actor
@@ -14,7 +14,7 @@ from kiosk.services.card_runs import CardSelection, prepare_cards
 from kiosk.tables import Card
 
 
-def new_card(sessions: Sessions, actor: Actor, pupil_id: int) -> str:
+def new_card(sessions: Database, actor: Actor, pupil_id: int) -> str:
     """The new card's text."""
     batch = prepare_cards(
         sessions,

@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from kiosk.config import default_data_dir, sqlite_url
-from kiosk.db import Database, Sessions, make_engine, open_database
+from kiosk.db import Database, make_engine, open_database
 from kiosk.demo import DemoSchool, build_school
 from kiosk.keystore import KEYS_FOLDER, KeyStore
 from kiosk.services import settings
@@ -61,7 +61,7 @@ class Template(Generic[T]):
     name: str
     path: Path
     built: T
-    build: Callable[[Sessions], T] | None
+    build: Callable[[Database], T] | None
     # The same template on the PostgreSQL test server, made on first use:
     # database name -> what building it returned.
     _on_postgres: dict[str, T] = field(default_factory=dict, compare=False, repr=False)
@@ -123,13 +123,13 @@ def _server() -> PostgresServer:
     return server_for_tests()
 
 
-def _build_in(sessions: Sessions, build: Callable[[Sessions], T], store: KeyStore) -> T:
+def _build_in(sessions: Database, build: Callable[[Database], T], store: KeyStore) -> T:
     settings.ensure_install(sessions, store)
     return build(sessions)
 
 
 def make_template(
-    factory: pytest.TempPathFactory, name: str, build: Callable[[Sessions], T]
+    factory: pytest.TempPathFactory, name: str, build: Callable[[Database], T]
 ) -> Template[T]:
     """A template holding what ``build`` makes in a freshly installed database."""
     path = factory.mktemp(name) / "kiosk.db"
@@ -169,7 +169,7 @@ def sqlite_or_postgres(request: pytest.FixtureRequest, data_dir: Path) -> Iterat
     yield from postgres_database(request, migrated=True)
 
 
-def small_school(sessions: Sessions) -> DemoSchool:
+def small_school(sessions: Database) -> DemoSchool:
     """The root ``school`` fixture's school: 30 pupils, 20 slots (2 reserved), staff."""
     return build_school(sessions, pupils=30, slot_count=20, reserved=2)
 
@@ -186,6 +186,6 @@ def engine_on_a_copy(database_url: str, school_template: Template[DemoSchool]) -
 
 @pytest.fixture(name="school")
 def school_on_a_copy(
-    sessions: Sessions, database_url: str, school_template: Template[DemoSchool]
+    sessions: Database, database_url: str, school_template: Template[DemoSchool]
 ) -> DemoSchool:
     return school_template.built_for(database_url)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from kiosk.clock import moment_text, to_local, utcnow
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput, KioskError
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
@@ -106,7 +106,7 @@ def _partial_file(out: Path) -> Iterator[Path]:
         partial.unlink(missing_ok=True)
 
 
-def _authorise(sessions: Sessions, actor: Actor, report: Report) -> str:
+def _authorise(sessions: Database, actor: Actor, report: Report) -> str:
     with sessions.read() as session:  # a look-up: no write lock
         if report == "searches":  # safeguarding records: a senior's, not IT's
             require(session, actor, Action.RECORD_SEARCH)
@@ -134,7 +134,7 @@ def _about(
 
 
 def _write_log(
-    sessions: Sessions,
+    sessions: Database,
     request: ExportRequest,
     partial: Path,
     staff_name: str,
@@ -157,7 +157,7 @@ def _write_log(
 
 
 def _write_searches(
-    sessions: Sessions,
+    sessions: Database,
     request: ExportRequest,
     partial: Path,
     staff_name: str,
@@ -179,7 +179,7 @@ def _write_searches(
 
 
 def _write_summary(
-    sessions: Sessions, request: ExportRequest, partial: Path, staff_name: str
+    sessions: Database, request: ExportRequest, partial: Path, staff_name: str
 ) -> int:
     from kiosk.exports.pdf import write_summary_pdf
 
@@ -189,7 +189,7 @@ def _write_summary(
 
 
 def run_export(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     request: ExportRequest,
     out: Path,
@@ -219,7 +219,7 @@ def run_export(
 
 
 def _write(
-    sessions: Sessions, request: ExportRequest, partial: Path, staff_name: str, progress: Progress
+    sessions: Database, request: ExportRequest, partial: Path, staff_name: str, progress: Progress
 ) -> int:
     if request.format != "pdf":
         return _write_log(sessions, request, partial, staff_name, progress)
@@ -230,7 +230,7 @@ def _write(
 
 
 def _record(
-    sessions: Sessions, actor: Actor, request: ExportRequest, rows: int, partial: Path, out: Path
+    sessions: Database, actor: Actor, request: ExportRequest, rows: int, partial: Path, out: Path
 ) -> ExportResult:
     """The audit event and the move into place: both happen, or neither."""
     details = {

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kiosk.clock import LocalClock
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services.reports.fields import LOCAL_TIME, Code, Field, columns, row_shaper
 from kiosk.services.reports.filter import (
     FORMULA_STARTS,
@@ -360,7 +360,7 @@ def _write_log(log: LogReader, out: TextIO, progress: Progress | None) -> int:
 
 
 def write_log_csv(
-    sessions: Sessions,
+    sessions: Database,
     kind: LogKind,
     which: ReportFilter,
     path: Path,

@@ -14,7 +14,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
 
 from kiosk.clock import to_local
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.devices import kinds_words
 from kiosk.printing.draw import atomic_file, fonts, printable
 from kiosk.services import emergency, settings
@@ -30,7 +30,7 @@ def file_name(listing: EmergencyList) -> str:
     return f"emergency-list-{to_local(listing.made_at):%Y%m%d-%H%M%S}.pdf"
 
 
-def save_held_list(sessions: Sessions, actor: Actor, folder: Path) -> tuple[EmergencyList, Path]:
+def save_held_list(sessions: Database, actor: Actor, folder: Path) -> tuple[EmergencyList, Path]:
     """The one tap, from the staff console's Emergency tab or the kiosk's Staff menu: the
     list as it is now (``emergency.held_list``: who may ask is checked and the asking
     recorded), written as PDF into ``folder``; the list and the file."""

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.record import anchors, keys, lines
 from kiosk.services import audit, chain_check
 
@@ -53,7 +53,7 @@ class RecordReport:
 
 
 def verify_record(
-    sessions: Sessions,
+    sessions: Database,
     fingerprint: str | None = None,
     expect: Sequence[tuple[int, str]] = (),
     anchor_dir: Path | None = None,

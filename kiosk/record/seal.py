@@ -25,7 +25,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
 from kiosk.clock import local_date, start_of_local_day, utcnow
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import AuditChainDamaged
 from kiosk.keystore import KeyStore
 from kiosk.record import anchors, keys, lines
@@ -110,7 +110,7 @@ class Sealer:
     def rotation_due(self, now: dt.datetime | None = None) -> bool:
         return local_date(now or utcnow()) > local_date(self.since)
 
-    def rotate(self, sessions: Sessions, now: dt.datetime | None = None) -> int:
+    def rotate(self, sessions: Database, now: dt.datetime | None = None) -> int:
         """Start the next epoch: the current key certifies its successor and the chain head
         (an audit event), the successor is stored, and the current key is erased."""
         new = keys.new_private_key()
@@ -145,7 +145,7 @@ class Sealer:
             anchors.write(self.anchor_dir, self.line, event.at, seq, hashed, details)
         return epoch
 
-    def rotate_if_due(self, sessions: Sessions) -> bool:
+    def rotate_if_due(self, sessions: Database) -> bool:
         if not self.rotation_due():
             return False
         self.rotate(sessions)
@@ -210,7 +210,7 @@ class RecoveryKey:
     fingerprint: str  # the root public key, hex
 
 
-def setup_school(sessions: Sessions, store: KeyStore, line: str, actor: Actor) -> RecoveryKey:
+def setup_school(sessions: Database, store: KeyStore, line: str, actor: Actor) -> RecoveryKey:
     """Create the school root (sealing the history so far) and enrol this kiosk under it.
     The root's private key is returned for the recovery sheet and kept nowhere else."""
     root = keys.new_private_key()
@@ -231,7 +231,7 @@ def setup_school(sessions: Sessions, store: KeyStore, line: str, actor: Actor) -
 
 
 def enrol(
-    sessions: Sessions,
+    sessions: Database,
     store: KeyStore,
     line: str,
     recovery_key: str,
@@ -256,7 +256,7 @@ def enrol(
     return seq
 
 
-def revoke(sessions: Sessions, line: str, recovery_key: str, actor: Actor) -> int:
+def revoke(sessions: Database, line: str, recovery_key: str, actor: Actor) -> int:
     """End kiosk ``line``'s key line (stolen or retired): nothing it signs later counts."""
     root = _root_key(recovery_key)
     with sessions.begin() as session:
@@ -331,7 +331,7 @@ def _forget_older_keys(store: KeyStore) -> None:
 
 
 def start_daily_rotation(
-    sealer: Sealer, sessions: Sessions, on_error: Callable[[Exception], None] | None = None
+    sealer: Sealer, sessions: Database, on_error: Callable[[Exception], None] | None = None
 ) -> threading.Thread:
     """A daemon thread that starts the next epoch shortly after each local midnight (the
     first hand-in of the day never waits for it)."""

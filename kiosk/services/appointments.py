@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
@@ -68,7 +68,7 @@ def _appointment(row: CollectionAppointment) -> Appointment:
 
 
 def make_appointment(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     custody_id: int,
     on_date: dt.date,
@@ -118,7 +118,7 @@ def make_appointment(
 
 
 def cancel_appointment(
-    sessions: Sessions, actor: Actor, custody_id: int, now: dt.datetime | None = None
+    sessions: Database, actor: Actor, custody_id: int, now: dt.datetime | None = None
 ) -> None:
     now = now_or(now)
     with sessions.begin() as session:
@@ -134,7 +134,7 @@ def cancel_appointment(
         )
 
 
-def appointment_for(sessions: Sessions, custody_id: int) -> Appointment | None:
+def appointment_for(sessions: Database, custody_id: int) -> Appointment | None:
     with sessions() as session:
         row = session.get(CollectionAppointment, custody_id)
         return _appointment(row) if row is not None else None
@@ -156,7 +156,7 @@ def _email_counts(session: Session, custody_ids: list[int]) -> dict[tuple[int, s
     return {(custody_id, outcome): count for custody_id, outcome, count in rows}
 
 
-def awaiting_parent(sessions: Sessions, now: dt.datetime | None = None) -> list[AwaitingParent]:
+def awaiting_parent(sessions: Database, now: dt.datetime | None = None) -> list[AwaitingParent]:
     """Every confiscated device still held, oldest first, with its appointment, the
     emails about it and whether it is unclaimed."""
     today = local_date(now_or(now))
@@ -180,7 +180,7 @@ def awaiting_parent(sessions: Sessions, now: dt.datetime | None = None) -> list[
 
 
 def appointments_today(
-    sessions: Sessions, now: dt.datetime | None = None
+    sessions: Database, now: dt.datetime | None = None
 ) -> list[TodaysAppointment]:
     """Today's (school-local) appointments for devices still held, earliest first."""
     today = local_date(now_or(now))

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from kiosk import card_codec
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import UnknownCard
 from kiosk.event_kinds import EventKind
 from kiosk.keystore import KeyStore
@@ -88,7 +88,7 @@ def read_card(
 
 
 def rotate(
-    sessions: Sessions, actor: Actor, store: KeyStore, now: dt.datetime | None = None
+    sessions: Database, actor: Actor, store: KeyStore, now: dt.datetime | None = None
 ) -> dt.datetime:
     """Give the school a new card key; the old one is honoured for ``card_grace_days``.
     Returns the end of the grace period. Reprint the cards (``kiosk cards --all``)."""

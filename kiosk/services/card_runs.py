@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from kiosk import card_codec
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput, KioskError
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
@@ -101,7 +101,7 @@ class CardsPartlyIssued(KioskError):
         super().__init__(text)
 
 
-def forms_on_roll(sessions: Sessions) -> list[FormGroup]:
+def forms_on_roll(sessions: Database) -> list[FormGroup]:
     """Each registration group with pupils on roll, by year then name (for choosing)."""
     with sessions() as session:
         rows = session.execute(
@@ -177,7 +177,7 @@ def _photos(session: Session, pupil_ids: list[int]) -> dict[int, bytes]:
 
 
 def prepare_cards(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     selection: CardSelection,
     *,
@@ -232,7 +232,7 @@ def _issue(session: Session, actor: Actor, pupil_ids: list[int], *, reissue: boo
 
 
 def _issue_and_gather(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     selection: CardSelection,
     ids: list[int],
@@ -282,7 +282,7 @@ def _face(session: Session, pupil: Pupil, serial: int, photo: bytes | None) -> C
 
 
 def replace_lost_card(
-    sessions: Sessions, actor: Actor, pupil_id: int, *, fits_on_card: Callable[[str], None]
+    sessions: Database, actor: Actor, pupil_id: int, *, fits_on_card: Callable[[str], None]
 ) -> CardBatch:
     """A pupil reported their card lost: a new card for them alone (the old one stops
     working at once), its face to print singly. The report is recorded first, in its own

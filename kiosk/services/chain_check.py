@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services.audit import (
     GENESIS_HASH,
     HEAD_KEY,
@@ -227,7 +227,7 @@ def _walk(session: Session, walk: _Walk) -> ChainReport | None:
     return None
 
 
-def verify(sessions: Sessions) -> ChainReport:
+def verify(sessions: Database) -> ChainReport:
     """Walk the whole chain from the first event, in one snapshot; name the first bad one."""
     with sessions.snapshot() as reader, reader() as session:
         walk = _Walk()

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput, NotHeld
 from kiosk.event_kinds import EventKind, event_words
 from kiosk.record import lines
@@ -85,7 +85,7 @@ class ChainOfCustody:
         return found[-1] if found else None
 
 
-def chain_of_custody(sessions: Sessions, custody_id: int) -> ChainOfCustody:
+def chain_of_custody(sessions: Database, custody_id: int) -> ChainOfCustody:
     """The device's record and every audit event about it, oldest first."""
     with sessions() as session:
         record = _custody_record(session, custody_id)
@@ -241,7 +241,7 @@ def _day_extra(kind: str, d: dict[str, Any]) -> str:
 
 
 def record_receipt(
-    sessions: Sessions, actor: Actor, custody_id: int, receipt: str, now: dt.datetime | None = None
+    sessions: Database, actor: Actor, custody_id: int, receipt: str, now: dt.datetime | None = None
 ) -> None:
     """Record that a receipt with this device's details was printed (it leaves the system)."""
     if receipt not in RECEIPT_KINDS:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from kiosk.clock import utcnow
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services.common import SUMMARY_COLUMNS, PupilSummary, summary_of
 from kiosk.tables import Custody, CustodyKind, CustodyState, Pupil, ReleasedTo, Staff
 
@@ -30,7 +30,7 @@ class Collection:
     authorised_by: str | None
 
 
-def recent(sessions: Sessions, days: int = RECENT_DAYS) -> list[Collection]:
+def recent(sessions: Database, days: int = RECENT_DAYS) -> list[Collection]:
     """Confiscations released to a parent or carer in the last ``days``, newest first."""
     authorised_by = aliased(Staff)
     since = utcnow() - dt.timedelta(days=days)

@@ -8,7 +8,7 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
@@ -48,7 +48,7 @@ REASON_CATEGORIES = (
 
 
 def confiscate(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     pupil_id: int,
     reason_category: str,
@@ -137,7 +137,7 @@ def _ladder_details(standing: escalation.Standing, given: escalation.Choice) -> 
 
 
 def release_to_parent(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     custody_id: int,
     name: str,
@@ -179,7 +179,7 @@ def release_to_parent(
         raise
 
 
-def _approver(sessions: Sessions, approval: SeniorApproval | None) -> Actor | None:
+def _approver(sessions: Database, approval: SeniorApproval | None) -> Actor | None:
     """The senior member of staff behind ``approval``, their PIN checked (and throttled)
     as at a log-in, before the release's transaction."""
     if approval is None:
@@ -226,7 +226,7 @@ def _release(
 
 
 def _record_refusal(
-    sessions: Sessions, actor: Actor, custody_id: int, contact_id: int, now: dt.datetime
+    sessions: Database, actor: Actor, custody_id: int, contact_id: int, now: dt.datetime
 ) -> None:
     """A refused release to a barred contact stays in the log (the contact by id only: no
     name, nothing of the court order)."""
@@ -237,7 +237,7 @@ def _record_refusal(
 
 
 def refer_to_dsl(
-    sessions: Sessions, actor: Actor, custody_id: int, note: str, now: dt.datetime | None = None
+    sessions: Database, actor: Actor, custody_id: int, note: str, now: dt.datetime | None = None
 ) -> None:
     """Flag a held confiscated device for the DSL: only senior staff may release it now."""
     now = now_or(now)
@@ -255,7 +255,7 @@ def refer_to_dsl(
 
 
 def hand_to_police(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     custody_id: int,
     officer: str,

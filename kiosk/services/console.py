@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from kiosk.clock import local_date, start_of_local_day, to_local, utcnow
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services import exemptions, settings
 from kiosk.services.common import (
     SUMMARY_COLUMNS,
@@ -284,7 +284,7 @@ def _held_counts(session: Session, start: dt.datetime) -> tuple[int, int, int]:
 # -- the queries ----------------------------------------------------------------------------
 
 
-def dashboard(sessions: Sessions, now: dt.datetime | None = None) -> Dashboard:
+def dashboard(sessions: Database, now: dt.datetime | None = None) -> Dashboard:
     """Counts for the tiles and the state of every slot, in one read."""
     today, start, end = _today(now)
     with sessions() as session:
@@ -323,43 +323,43 @@ def dashboard(sessions: Sessions, now: dt.datetime | None = None) -> Dashboard:
         )
 
 
-def slot_map(sessions: Sessions) -> tuple[SlotState, ...]:
+def slot_map(sessions: Database) -> tuple[SlotState, ...]:
     with sessions() as session:
         return _slot_states(session)
 
 
-def held_today(sessions: Sessions, now: dt.datetime | None = None) -> list[HeldDevice]:
+def held_today(sessions: Database, now: dt.datetime | None = None) -> list[HeldDevice]:
     """Daily hand-ins received today and not yet given back."""
     _, start, _ = _today(now)
     with sessions() as session:
         return _held(session, Custody.kind == DAILY, Custody.received_at >= start)
 
 
-def held_overnight(sessions: Sessions, now: dt.datetime | None = None) -> list[HeldDevice]:
+def held_overnight(sessions: Database, now: dt.datetime | None = None) -> list[HeldDevice]:
     """Daily hand-ins from an earlier day that were never collected."""
     _, start, _ = _today(now)
     with sessions() as session:
         return _held(session, Custody.kind == DAILY, Custody.received_at < start)
 
 
-def confiscations_awaiting_parent(sessions: Sessions) -> list[HeldDevice]:
+def confiscations_awaiting_parent(sessions: Database) -> list[HeldDevice]:
     """Confiscated devices still held (oldest first); ``age_days`` gives their age."""
     with sessions() as session:
         return _held(session, Custody.kind == CONFISCATION)
 
 
-def all_held(sessions: Sessions) -> list[HeldDevice]:
+def all_held(sessions: Database) -> list[HeldDevice]:
     with sessions() as session:
         return _held(session)
 
 
-def held_for_pupil(sessions: Sessions, pupil_id: int) -> list[HeldDevice]:
+def held_for_pupil(sessions: Database, pupil_id: int) -> list[HeldDevice]:
     with sessions() as session:
         return _held(session, Custody.pupil_id == pupil_id)
 
 
 def expected_not_handed_in(
-    sessions: Sessions, now: dt.datetime | None = None
+    sessions: Database, now: dt.datetime | None = None
 ) -> list[PupilSummary]:
     """Active pupils flagged as bringing a device who have not handed one in today, have
     none still held, and have no exemption that applies today."""
@@ -371,13 +371,13 @@ def expected_not_handed_in(
         return [summary_of(row) for row in session.execute(query)]
 
 
-def end_of_day(sessions: Sessions, now: dt.datetime | None = None) -> Reconciliation:
+def end_of_day(sessions: Database, now: dt.datetime | None = None) -> Reconciliation:
     today, _, _ = _today(now)
     with sessions() as session:
         return Reconciliation(today=today, devices=tuple(_held(session)))
 
 
-def free_slots(sessions: Sessions) -> list[FreeSlot]:
+def free_slots(sessions: Database) -> list[FreeSlot]:
     """In-service slots holding nothing, reserved (confiscation) slots first."""
     occupied = select(Custody.slot_id).where(Custody.state == HELD, Custody.slot_id.is_not(None))
     query = (

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.tables import Contact, PupilContact
 
 
@@ -56,7 +56,7 @@ def for_pupil_in(session: Session, pupil_id: int) -> list[ContactRow]:
     ]
 
 
-def for_pupil(sessions: Sessions, pupil_id: int) -> list[ContactRow]:
+def for_pupil(sessions: Database, pupil_id: int) -> list[ContactRow]:
     """The pupil's contacts in priority order (1 first), barred ones included: callers
     decide (a letter goes to those with parental responsibility, a release is refused to
     one marked "do not release to")."""
@@ -88,6 +88,6 @@ def keeps_contacts(session: Session) -> bool:
     return bool(session.scalar(select(exists().where(PupilContact.pupil_id.is_not(None)))))
 
 
-def release_choices(sessions: Sessions, pupil_id: int) -> ReleaseChoices:
+def release_choices(sessions: Database, pupil_id: int) -> ReleaseChoices:
     with sessions() as session:
         return ReleaseChoices(for_pupil_in(session, pupil_id), keeps_contacts(session))

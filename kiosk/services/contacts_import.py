@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
@@ -107,13 +107,13 @@ def _preview_in(session: Session, checked: CheckedContacts) -> ContactsPreview:
     )
 
 
-def preview(sessions: Sessions, checked: CheckedContacts) -> ContactsPreview:
+def preview(sessions: Database, checked: CheckedContacts) -> ContactsPreview:
     """What importing ``checked`` would do, with any problems it has against the record."""
     with sessions() as session:
         return _preview_in(session, checked)
 
 
-def apply(sessions: Sessions, actor: Actor, checked: CheckedContacts) -> ContactsImportResult:
+def apply(sessions: Database, actor: Actor, checked: CheckedContacts) -> ContactsImportResult:
     """Replace every pupil's contacts with the file's, in one transaction, or change
     nothing. The plan is made again inside the transaction, so it matches the data."""
     with sessions.begin() as session:

@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.devices import Device, checked
 from kiosk.errors import (
     ConfiscatedNeedsParent,
@@ -143,7 +143,7 @@ def held_custody(session: Session, custody_id: int) -> Custody:
 
 
 def hand_in(
-    sessions: Sessions,
+    sessions: Database,
     pupil_id: int,
     *,
     actor: Actor = KIOSK_ACTOR,
@@ -161,7 +161,7 @@ def hand_in(
 
 
 def hand_in_without_card(
-    sessions: Sessions, pupil_id: int, actor: Actor, *, now: dt.datetime | None = None
+    sessions: Database, pupil_id: int, actor: Actor, *, now: dt.datetime | None = None
 ) -> HandInResult:
     """A pupil who forgot their card: a member of staff found them by name (photo shown)
     and vouches for them; recorded card-less, with that member as the receiver."""
@@ -177,7 +177,7 @@ def hand_in_without_card(
 
 
 def hand_in_by_card(
-    sessions: Sessions,
+    sessions: Database,
     card_text: object,
     *,
     now: dt.datetime | None = None,
@@ -200,7 +200,7 @@ def _check_deadline(deadline: float | None) -> None:
 
 
 def _hand_in_once(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     now: dt.datetime | None,
     find_pupil: Callable[[Connection], PupilSummary],
@@ -264,7 +264,7 @@ def _hand_in_once(
 
 
 def undo_hand_in(
-    sessions: Sessions,
+    sessions: Database,
     custody_id: int,
     *,
     actor: Actor = KIOSK_ACTOR,
@@ -298,7 +298,7 @@ def undo_hand_in(
                 record(session, EventKind.HAND_IN_UNDONE, actor, part, now)
 
 
-def check_collection(sessions: Sessions, card_text: object) -> CollectionCheck:
+def check_collection(sessions: Database, card_text: object) -> CollectionCheck:
     """Read-only: what is held for the pupil whose card was scanned at home time."""
     with sessions() as session:
         pupil = cards.pupil_for_card(session, card_text)
@@ -324,7 +324,7 @@ def _day_info(session: Session, parts: list[Custody]) -> CustodyInfo:
 
 
 def collect(
-    sessions: Sessions, custody_id: int, actor: Actor, now: dt.datetime | None = None
+    sessions: Database, custody_id: int, actor: Actor, now: dt.datetime | None = None
 ) -> CustodyInfo:
     """Give a daily hand-in back to its pupil: every device of the pupil's day, from every
     slot it fills (leaving one behind needs a reason: device_items.give_back_some).

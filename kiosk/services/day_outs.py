@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date, start_of_local_day
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.devices import device, encode
 from kiosk.errors import InvalidInput, NotHeld
 from kiosk.event_kinds import EventKind
@@ -80,7 +80,7 @@ class GroupOut:
 
 
 def pupils_of(
-    sessions: Sessions, *, form: str | None = None, year: int | None = None
+    sessions: Database, *, form: str | None = None, year: int | None = None
 ) -> list[PupilSummary]:
     """The active pupils of a form or a year, for picking a group."""
     if form is None and year is None:
@@ -96,7 +96,7 @@ def pupils_of(
 
 
 def release_for_day_out(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     pupil_ids: Collection[int],
     reason: str,
@@ -216,7 +216,7 @@ def _open_pupil_ids(session: Session, now: dt.datetime) -> set[int]:
     return set(session.scalars(select(DayOut.pupil_id).where(*_open_today(now))))
 
 
-def still_out(sessions: Sessions, now: dt.datetime | None = None) -> list[Outing]:
+def still_out(sessions: Database, now: dt.datetime | None = None) -> list[Outing]:
     """Pupils who left today and have not come back (by group, then name)."""
     now = now_or(now)
     query = (
@@ -237,7 +237,7 @@ def _count(kinds: str | None) -> int:
 
 
 def mark_back(
-    sessions: Sessions, actor: Actor, out_id: int, now: dt.datetime | None = None
+    sessions: Database, actor: Actor, out_id: int, now: dt.datetime | None = None
 ) -> None:
     """Staff record that a pupil is back without handing anything in (their device went
     home, or they had none)."""
@@ -258,7 +258,7 @@ def mark_back(
         )
 
 
-def forms_and_years(sessions: Sessions) -> tuple[list[str], list[int]]:
+def forms_and_years(sessions: Database) -> tuple[list[str], list[int]]:
     """The forms and years of the active pupils, for picking a group."""
     active = (Pupil.active.is_(True), Pupil.purged_at.is_(None))
     with sessions() as session:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.devices import Device, checked, decode, encode
 from kiosk.errors import InvalidInput, NotHeld
 from kiosk.event_kinds import EventKind
@@ -36,13 +36,13 @@ class HeldItem:
     description: str
 
 
-def usual_devices(sessions: Sessions, pupil_id: int) -> tuple[Device, ...]:
+def usual_devices(sessions: Database, pupil_id: int) -> tuple[Device, ...]:
     with sessions() as session:
         return decode(get_pupil(session, pupil_id).usual_devices)
 
 
 def set_usual_devices(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     pupil_id: int,
     devices: Sequence[Device],
@@ -70,7 +70,7 @@ def set_usual_devices(
         return chosen
 
 
-def held_items(sessions: Sessions, pupil_id: int) -> tuple[HeldItem, ...]:
+def held_items(sessions: Database, pupil_id: int) -> tuple[HeldItem, ...]:
     """Every daily device held for the pupil now, slot by slot."""
     with sessions() as session:
         return tuple(_item(i) for i in _held_items(session, pupil_id))
@@ -99,7 +99,7 @@ def _item(item: CustodyItem) -> HeldItem:
 
 
 def give_back_some(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     pupil_id: int,
     item_ids: Collection[int],

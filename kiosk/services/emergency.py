@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput, NotHeld
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
@@ -83,7 +83,7 @@ def _custodies(session: Session, state: str) -> list[Custody]:
     return list(session.scalars(query))
 
 
-def held_list(sessions: Sessions, actor: Actor, now: dt.datetime | None = None) -> EmergencyList:
+def held_list(sessions: Database, actor: Actor, now: dt.datetime | None = None) -> EmergencyList:
     """Every device held now, by form and name; recorded, as it names every pupil."""
     now = now_or(now)
     with sessions.begin() as session:
@@ -96,7 +96,7 @@ def held_list(sessions: Sessions, actor: Actor, now: dt.datetime | None = None) 
 
 
 def release_all(
-    sessions: Sessions, actor: Actor, reason: str, now: dt.datetime | None = None
+    sessions: Database, actor: Actor, reason: str, now: dt.datetime | None = None
 ) -> int:
     """Record that every held daily device left its slot in an emergency; how many."""
     reason = " ".join(reason.split())
@@ -123,7 +123,7 @@ def release_all(
         return len(daily)
 
 
-def not_given_back(sessions: Sessions) -> list[ListedDevice]:
+def not_given_back(sessions: Database) -> list[ListedDevice]:
     """The reconciliation: devices released in an emergency that no one has yet confirmed
     are back with their pupil (the oldest emergency first within each form)."""
     with sessions() as session:
@@ -132,7 +132,7 @@ def not_given_back(sessions: Sessions) -> list[ListedDevice]:
 
 
 def confirm_given_back(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     custody_ids: Collection[int],
     now: dt.datetime | None = None,

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date, start_of_local_day
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.services import settings
 from kiosk.services.common import get_pupil, now_or
@@ -68,7 +68,7 @@ def load_ladder(session: Session) -> Ladder:
     )
 
 
-def current_ladder(sessions: Sessions) -> Ladder:
+def current_ladder(sessions: Database) -> Ladder:
     """The school's rules and term starts, for the admin's editor."""
     with sessions() as session:
         return load_ladder(session)
@@ -92,7 +92,7 @@ def standing_in(session: Session, pupil_id: int, now: dt.datetime) -> Standing:
     return Standing(pupil_id, term, step - 1, ladder.rule_for(step))
 
 
-def standing(sessions: Sessions, pupil_id: int, now: dt.datetime | None = None) -> Standing:
+def standing(sessions: Database, pupil_id: int, now: dt.datetime | None = None) -> Standing:
     """What the console shows before a confiscation: the pupil's count this term and the
     rule for the next one."""
     with sessions() as session:

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, exists, func, insert, or_, select
 from sqlalchemy.engine import Connection
 
 from kiosk.clock import local_date, start_of_local_day
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
@@ -80,7 +80,7 @@ def _chosen_pupils(conn: Connection, chosen: Candidates) -> list[int]:
 
 
 def set_exam(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     on_date: dt.date,
     starts_at: dt.time,
@@ -131,7 +131,7 @@ def set_exam(
         return ExamInfo(exam_id, on_date, starts_at, title, len(pupils))
 
 
-def exams_on(sessions: Sessions, day: dt.date) -> list[ExamInfo]:
+def exams_on(sessions: Database, day: dt.date) -> list[ExamInfo]:
     count = (
         select(func.count())
         .where(ExamCandidate.exam_id == ExamSession.id)
@@ -157,7 +157,7 @@ SITS_EXAM_ON_DAY = exists().where(
 
 
 def candidates_not_handed_in(
-    sessions: Sessions, now: dt.datetime | None = None
+    sessions: Database, now: dt.datetime | None = None
 ) -> list[MissingCandidate]:
     """Today's exam candidates with no device handed in today and none held."""
     day = local_date(now_or(now))
@@ -196,7 +196,7 @@ class ExamDay:
     missing: int
 
 
-def exam_day(sessions: Sessions, now: dt.datetime | None = None) -> ExamDay:
+def exam_day(sessions: Database, now: dt.datetime | None = None) -> ExamDay:
     today = exams_on(sessions, local_date(now_or(now)))
     missing = len(candidates_not_handed_in(sessions, now)) if today else 0
     return ExamDay(tuple(today), missing)

@@ -10,7 +10,7 @@ from sqlalchemy import BindParameter, or_, select
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
@@ -90,7 +90,7 @@ EXEMPTION_COLUMNS = (
 
 
 def grant(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     pupil_id: int,
     category: str,
@@ -135,7 +135,7 @@ def grant(
         return _info(row)
 
 
-def end(sessions: Sessions, actor: Actor, exemption_id: int) -> None:
+def end(sessions: Database, actor: Actor, exemption_id: int) -> None:
     with sessions.begin() as session:
         require(session, actor, Action.MANAGE_EXEMPTIONS)
         row = session.get(Exemption, exemption_id)
@@ -194,7 +194,7 @@ def _exemption_rows(session: Session, today: dt.date) -> list[ExemptionRow]:
     ]
 
 
-def applying_today(sessions: Sessions, now: dt.datetime | None = None) -> list[ExemptionRow]:
+def applying_today(sessions: Database, now: dt.datetime | None = None) -> list[ExemptionRow]:
     """Exemptions that apply today, with who approved them."""
     today = local_date(now_or(now))
     with sessions() as session:

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from kiosk.clock import utcnow
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.db_limits import deadline
 from kiosk.errors import DatabaseUnavailable
 from kiosk.services.backup import database_file, list_backups
@@ -81,7 +81,7 @@ def _ago(span: dt.timedelta) -> str:
     return f"{seconds // 86400} days ago"
 
 
-def check(sessions: Sessions, config: Config) -> Health:
+def check(sessions: Database, config: Config) -> Health:
     database, last_write = "reachable", None
     try:
         with deadline(sessions.limits.job_s), sessions() as session:

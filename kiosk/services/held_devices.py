@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from kiosk.clock import local_date
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
@@ -18,7 +18,7 @@ from kiosk.tables import CustodyKind
 
 
 def move(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     custody_id: int,
     to_slot_number: int,
@@ -51,7 +51,7 @@ def move(
 
 
 def keep_overnight(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     custody_id: int,
     reason: str = "",

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from sqlalchemy import delete, select
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput, KioskError
 from kiosk.event_kinds import EventKind
 from kiosk.keystore import KeyStore
@@ -60,7 +60,7 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode()
 
 
-def export_keys(sessions: Sessions, actor: Actor, out: Path) -> Exported:
+def export_keys(sessions: Database, actor: Actor, out: Path) -> Exported:
     code = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
     grouped = "-".join(code[i : i + 4] for i in range(0, _CODE_LENGTH, 4))
     with sessions.begin() as session:
@@ -106,7 +106,7 @@ def _open(path: Path, code: str) -> SchoolKeys:
     )
 
 
-def _check_against_database(sessions: Sessions, keys: SchoolKeys) -> None:
+def _check_against_database(sessions: Database, keys: SchoolKeys) -> None:
     wanted = select(Setting.key, Setting.value).where(Setting.key.in_((CARD_ID, PEPPER_ID)))
     with sessions() as session:
         recorded = {key: value for key, value in session.execute(wanted)}
@@ -119,7 +119,7 @@ def _check_against_database(sessions: Sessions, keys: SchoolKeys) -> None:
         raise KeyTransferRefused("This key file's PIN pepper is not the one this database uses.")
 
 
-def _admin_login(sessions: Sessions, keys: SchoolKeys, name: str, pin: str) -> Actor:
+def _admin_login(sessions: Database, keys: SchoolKeys, name: str, pin: str) -> Actor:
     engine = sessions.engine
     school_keys.attach(engine, keys)  # in memory only, until the PIN has been checked
     try:
@@ -144,7 +144,7 @@ def _admin_login(sessions: Sessions, keys: SchoolKeys, name: str, pin: str) -> A
         raise KeyTransferRefused(f"The keys were not imported: {exc}") from exc
 
 
-def _is_new(sessions: Sessions) -> bool:
+def _is_new(sessions: Database) -> bool:
     """No accounts and no cards yet: a new install, whose own fresh keys may be replaced
     (a new PC about to restore a backup)."""
     with sessions() as session:
@@ -154,7 +154,7 @@ def _is_new(sessions: Sessions) -> bool:
 
 
 def import_keys(
-    sessions: Sessions,
+    sessions: Database,
     store: KeyStore,
     path: Path,
     code: str,

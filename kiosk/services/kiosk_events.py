@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import KIOSK_EVENTS, LEAVING_KIOSK_EVENTS, EventKind
 from kiosk.rules import Action
@@ -15,7 +15,7 @@ from kiosk.services.common import now_or, require
 
 
 def record(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     event: EventKind,
     kiosk_name: str,

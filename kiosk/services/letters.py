@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from kiosk.clock import to_local
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
@@ -108,12 +108,12 @@ def template(session: Session) -> str:
     return row.value if row is not None else DEFAULT_TEMPLATE
 
 
-def current_template(sessions: Sessions) -> str:
+def current_template(sessions: Database) -> str:
     with sessions() as session:
         return template(session)
 
 
-def update_template(sessions: Sessions, actor: Actor, text: str) -> str:
+def update_template(sessions: Database, actor: Actor, text: str) -> str:
     """Save the school's wording (admins); an empty text goes back to the default."""
     with sessions.begin() as session:
         require(session, actor, Action.MANAGE_SETTINGS)
@@ -191,14 +191,14 @@ def letter_in(session: Session, custody_id: int, now: dt.datetime | None = None)
     )
 
 
-def letter_for(sessions: Sessions, custody_id: int, now: dt.datetime | None = None) -> Letter:
+def letter_for(sessions: Database, custody_id: int, now: dt.datetime | None = None) -> Letter:
     """The letter for one confiscation, in the school's current wording."""
     with sessions() as session:
         return letter_in(session, custody_id, now)
 
 
 def record_letter(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     custody_id: int,
     file_name: str,

@@ -23,7 +23,7 @@ from email.utils import formataddr, make_msgid
 
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput, KioskError
 from kiosk.event_kinds import EventKind
 from kiosk.keystore import KeyStore
@@ -83,7 +83,7 @@ def server_in(session: Session, store: KeyStore | None = None) -> MailServer:
     )
 
 
-def mail_server(sessions: Sessions, store: KeyStore | None = None) -> MailServer:
+def mail_server(sessions: Database, store: KeyStore | None = None) -> MailServer:
     with sessions() as session:
         return server_in(session, store)
 
@@ -112,7 +112,7 @@ def check_server(server: MailServer, password_set: bool) -> MailServer:
 
 
 def update_server(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     server: MailServer,
     store: KeyStore,

@@ -18,7 +18,7 @@ import secrets
 from sqlalchemy import bindparam, select
 
 from kiosk.clock import utcnow
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.db_limits import deadline as limited
 from kiosk.errors import DatabaseUnavailable, RecordsNotAnswering
 from kiosk.event_kinds import EventKind
@@ -65,7 +65,7 @@ def new_token() -> str:
     return secrets.token_hex(8)
 
 
-def find_hand_in(sessions: Sessions, token: str) -> HandInResult | None:
+def find_hand_in(sessions: Database, token: str) -> HandInResult | None:
     """The hand-in saved with ``token``, or None if there is none."""
     since = utcnow().replace(tzinfo=None) - LOOKUP_WINDOW
     token_json = canonical_json({"token": token})[1:-1]  # '"token":"…"', as stored
@@ -82,7 +82,7 @@ def find_hand_in(sessions: Sessions, token: str) -> HandInResult | None:
     return HandInResult(summary, first.slot_number, first.custody_id, False, None, first.at, placed)
 
 
-def resolve(sessions: Sessions, token: str) -> HandInResult | None:
+def resolve(sessions: Database, token: str) -> HandInResult | None:
     """Whether the hand-in with ``token`` was saved (None: it was not); OutcomeUnknown
     while the records cannot be reached within the kiosk's deadline."""
     try:
@@ -93,7 +93,7 @@ def resolve(sessions: Sessions, token: str) -> HandInResult | None:
 
 
 def hand_in_trusted(
-    sessions: Sessions, card_text: object, token: str, *, deadline: float | None = None
+    sessions: Database, card_text: object, token: str, *, deadline: float | None = None
 ) -> HandInResult:
     """``custody.hand_in_by_card`` whose answer is never a guess (see the module docs).
     A failure before the COMMIT saved nothing, and says so; one at the COMMIT is looked

@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date, to_local
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.event_kinds import EventKind
 from kiosk.keystore import KeyStore
@@ -104,7 +104,7 @@ def _held_confiscation(session: Session, actor: Actor, custody_id: int) -> Custo
 
 
 def send_letter(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     custody_id: int,
     store: KeyStore,
@@ -138,7 +138,7 @@ def send_letter(
 
 
 def send_reminder(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     custody_id: int,
     store: KeyStore,
@@ -172,7 +172,7 @@ def send_reminder(
 
 
 def send_todays_reminders(
-    sessions: Sessions, actor: Actor, store: KeyStore, now: dt.datetime | None = None
+    sessions: Database, actor: Actor, store: KeyStore, now: dt.datetime | None = None
 ) -> list[tuple[int, MailReport]]:
     """A reminder to the contact coming for each of today's (school-local) collections not
     reminded yet; (device, how it went) for each."""
@@ -194,7 +194,7 @@ def send_todays_reminders(
 
 
 def _reminded(
-    sessions: Sessions, actor: Actor, custody_id: int, store: KeyStore, now: dt.datetime | None
+    sessions: Database, actor: Actor, custody_id: int, store: KeyStore, now: dt.datetime | None
 ) -> MailReport:
     """One of today's reminders; one that may not be sent (a device referred to the DSL,
     for office staff) is said in words and the others still go."""
@@ -217,7 +217,7 @@ def _reminder_body(values: dict[str, str], appointment: CollectionAppointment) -
 
 
 def _send_all(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     store: KeyStore,
     prepared: _Prepared,
@@ -246,7 +246,7 @@ def _send_all(
 
 
 def _record(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     prepared: _Prepared,
     kind: str,
@@ -286,7 +286,7 @@ def _record(
             appointment.reminded_at = now
 
 
-def messages(sessions: Sessions, custody_id: int) -> list[MessageRecord]:
+def messages(sessions: Database, custody_id: int) -> list[MessageRecord]:
     """Every email about one device, oldest first."""
     query = (
         select(ParentMessage, Staff.name)

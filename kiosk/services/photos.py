@@ -21,7 +21,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
@@ -208,7 +208,7 @@ def _read_one(path: Path, index: _PupilIndex, scan: _Scan) -> None:
 
 
 def import_folder(
-    sessions: Sessions, actor: Actor, folder: Path, progress: Progress | None = None
+    sessions: Database, actor: Actor, folder: Path, progress: Progress | None = None
 ) -> PhotoImportReport:
     """Match, convert and store every photo in ``folder`` (not its sub-folders)."""
     with sessions() as session:

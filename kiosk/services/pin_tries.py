@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date, start_of_local_day, to_local
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import AccountLocked, InvalidInput, NotAuthorised, PinThrottled, WrongPin
 from kiosk.event_kinds import EventKind
 from kiosk.rules import (
@@ -184,7 +184,7 @@ class PinAlert:
         )
 
 
-def alerts(sessions: Sessions, now: dt.datetime) -> list[PinAlert]:
+def alerts(sessions: Database, now: dt.datetime) -> list[PinAlert]:
     """Today's bursts of wrong PINs that staff should know about, and locked accounts."""
     since = start_of_local_day(local_date(now))
     with sessions.read() as session:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from kiosk.clock import local_date, start_of_local_day, to_local
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.event_kinds import EventKind
 from kiosk.services import audit
 from kiosk.services.audit import KIOSK_ACTOR
@@ -93,7 +93,7 @@ class ProbeTally:
         return [self._bursts.pop(key) for key in sorted(keys, key=lambda k: (k[1], k[0]))]
 
 
-def record_bursts(sessions: Sessions, kiosk_name: str, bursts: list[Burst]) -> int:
+def record_bursts(sessions: Database, kiosk_name: str, bursts: list[Burst]) -> int:
     """One audit event per burst, all in one transaction; returns how many."""
     if not bursts:
         return 0
@@ -125,7 +125,7 @@ _WORDS = {
 }
 
 
-def probes_today(sessions: Sessions, now: dt.datetime | None = None) -> list[ProbeSummary]:
+def probes_today(sessions: Database, now: dt.datetime | None = None) -> list[ProbeSummary]:
     start = start_of_local_day(local_date(now_or(now)))
     with sessions() as session:
         rows = session.execute(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services import cards
 from kiosk.services.common import PupilSummary, get_pupil, now_or, summarise
 from kiosk.tables import Pupil
@@ -54,7 +54,7 @@ def create_in(session: Session, record: PupilRecord) -> Pupil:
 
 
 def search(
-    sessions: Sessions, text: str, *, limit: int = 50, include_left: bool = False
+    sessions: Database, text: str, *, limit: int = 50, include_left: bool = False
 ) -> list[PupilSummary]:
     """Pupils whose name, admission number, UPN or form matches ``text``."""
     words = text.split()
@@ -79,25 +79,25 @@ def search(
         return [summarise(p) for p in session.scalars(query)]
 
 
-def photo(sessions: Sessions, pupil_id: int) -> bytes | None:
+def photo(sessions: Database, pupil_id: int) -> bytes | None:
     with sessions() as session:
         return session.scalar(select(Pupil.photo).where(Pupil.id == pupil_id))
 
 
-def summary(sessions: Sessions, pupil_id: int) -> PupilSummary:
+def summary(sessions: Database, pupil_id: int) -> PupilSummary:
     with sessions() as session:
         pupil = get_pupil(session, pupil_id)
         has_photo = session.scalar(select(Pupil.photo.is_not(None)).where(Pupil.id == pupil_id))
         return summarise(pupil, bool(has_photo))
 
 
-def find_by_card(sessions: Sessions, text: str) -> PupilSummary:
+def find_by_card(sessions: Database, text: str) -> PupilSummary:
     """The pupil a scanned card belongs to (staff side); named errors say why not."""
     with sessions() as session:
         return cards.card_holder(session.connection(), text)
 
 
-def find(sessions: Sessions, text: str, *, limit: int = 30) -> list[PupilSummary]:
+def find(sessions: Database, text: str, *, limit: int = 30) -> list[PupilSummary]:
     """Pupils matching typed words (name, admission number, UPN or form), with photo flags."""
     if not text.strip():
         return []

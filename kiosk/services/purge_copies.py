@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 
 from kiosk.clock import local_date
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit, backup, settings
@@ -70,7 +70,7 @@ class _Purged:
     last_day: dt.date | None  # the newest day any of them appears in the records
 
 
-def _purged(sessions: Sessions, also: tuple[int, ...]) -> _Purged:
+def _purged(sessions: Database, also: tuple[int, ...]) -> _Purged:
     """Pupils purged already, and ``also`` (those a dry run would purge)."""
     with sessions() as session:
         gone = select(Pupil.id).where(Pupil.purged_at.is_not(None) | Pupil.id.in_(also))
@@ -116,7 +116,7 @@ def _old_backups(config: Config, retention_days: int, now: dt.datetime) -> list[
 
 def purge_copies(
     config: Config,
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     *,
     dry_run: bool = False,

@@ -31,7 +31,7 @@ from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
 from kiosk.services import audit, contacts, parent_mail, settings
@@ -257,7 +257,7 @@ def _redact_events(session: Session, ids: list[int]) -> None:
 
 
 def purge(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     *,
     dry_run: bool = False,

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
@@ -263,14 +263,14 @@ def _preview_in(session: Session, checked: CheckedRoster) -> RosterPreview:
     return RosterPreview(checked, tuple(changes), tuple(leavers), problems, on_roll)
 
 
-def preview(sessions: Sessions, checked: CheckedRoster) -> RosterPreview:
+def preview(sessions: Database, checked: CheckedRoster) -> RosterPreview:
     """What importing ``checked`` would do, with any problems it has against the record."""
     with sessions() as session:
         return _preview_in(session, checked)
 
 
 def apply(
-    sessions: Sessions, actor: Actor, checked: CheckedRoster, *, confirm_leavers: bool = False
+    sessions: Database, actor: Actor, checked: CheckedRoster, *, confirm_leavers: bool = False
 ) -> ImportResult:
     """Import the whole roster in one transaction, or nothing at all. The plan is made
     again inside the transaction, so it matches the data it changes."""

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from kiosk.clock import local_date, start_of_local_day, to_local
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services.common import SUMMARY_COLUMNS, PupilSummary, now_or, summary_of
 from kiosk.services.settings import DEFAULTS, parse_time
 from kiosk.tables import Custody, CustodyKind, CustodyState, Pupil, Slot, Staff
@@ -35,7 +35,7 @@ class LateHandIn:
     received_by: str | None  # the member of staff, for a card-less hand-in
 
 
-def late_today(sessions: Sessions, now: dt.datetime | None = None) -> list[LateHandIn]:
+def late_today(sessions: Database, now: dt.datetime | None = None) -> list[LateHandIn]:
     """Today's daily hand-ins recorded late (undone ones left out), latest first."""
     today = local_date(now_or(now))
     start = start_of_local_day(today)

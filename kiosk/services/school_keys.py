@@ -34,7 +34,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from kiosk.config import default_data_dir
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import KioskError
 from kiosk.keystore import KeyStore
 from kiosk.services import pin_seal
@@ -130,13 +130,13 @@ def forget(engine: Engine) -> None:
 # -- first start and the move out of the database ------------------------------------------
 
 
-def _setting(sessions: Sessions, key: str) -> str | None:
+def _setting(sessions: Database, key: str) -> str | None:
     with sessions() as session:
         row = session.get(Setting, key)
         return None if row is None else row.value
 
 
-def _record_id(sessions: Sessions, name: str, setting: str, secret: bytes) -> None:
+def _record_id(sessions: Database, name: str, setting: str, secret: bytes) -> None:
     """Record ``secret``'s id in the database, or check it against the one recorded."""
     wanted = key_id(secret)
     recorded: str | None
@@ -156,7 +156,7 @@ def _record_id(sessions: Sessions, name: str, setting: str, secret: bytes) -> No
         )
 
 
-def _provision_card_secret(sessions: Sessions, store: KeyStore) -> bytes:
+def _provision_card_secret(sessions: Database, store: KeyStore) -> bytes:
     legacy = _setting(sessions, LEGACY_CARD_SECRET)
     stored = store.read(CARD_SECRET)
     if legacy is not None:
@@ -185,7 +185,7 @@ def _provision_card_secret(sessions: Sessions, store: KeyStore) -> bytes:
 
 
 def _keep_or_erase(
-    sessions: Sessions, store: KeyStore, name: str, setting: str, secret: bytes, made: bool
+    sessions: Database, store: KeyStore, name: str, setting: str, secret: bytes, made: bool
 ) -> None:
     try:
         _record_id(sessions, name, setting, secret)
@@ -195,7 +195,7 @@ def _keep_or_erase(
         raise
 
 
-def _provision_pepper(sessions: Sessions, store: KeyStore) -> tuple[bytes, bool]:
+def _provision_pepper(sessions: Database, store: KeyStore) -> tuple[bytes, bool]:
     stored = store.read(PIN_PEPPER)
     made = False
     if stored is None:
@@ -211,7 +211,7 @@ def _provision_pepper(sessions: Sessions, store: KeyStore) -> tuple[bytes, bool]
     return stored, made
 
 
-def _seal_plain_hashes(sessions: Sessions, pepper: bytes) -> int:
+def _seal_plain_hashes(sessions: Database, pepper: bytes) -> int:
     """Once, when the pepper is made: seal the PIN hashes stored before it existed. (Never
     again: a plain hash found later was put there behind the kiosk's back, and opens
     nothing.)"""
@@ -224,7 +224,7 @@ def _seal_plain_hashes(sessions: Sessions, pepper: bytes) -> int:
     return count
 
 
-def provision(sessions: Sessions, store: KeyStore) -> SchoolKeys:
+def provision(sessions: Database, store: KeyStore) -> SchoolKeys:
     """Make, move or check the school's keys (see the module's words); attach them to the
     engine behind ``sessions`` and return them."""
     card = _provision_card_secret(sessions, store)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action, may
@@ -62,7 +62,7 @@ class SearchInfo:
 
 
 def save_draft(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     form: SearchForm,
     draft_id: int | None = None,
@@ -94,7 +94,7 @@ def save_draft(
 
 
 def record(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     form: SearchForm,
     draft_id: int | None = None,
@@ -118,7 +118,7 @@ def record(
 
 
 def correct(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     record_id: int,
     form: SearchForm,

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.rules import Action, may
 from kiosk.services import search_records
@@ -72,7 +72,7 @@ class SearchOutcomes:
     drafts_open: int = 0  # started in the period, not yet recorded by a senior
 
 
-def outcome_counts(sessions: Sessions, start: dt.datetime, end: dt.datetime) -> SearchOutcomes:
+def outcome_counts(sessions: Database, start: dt.datetime, end: dt.datetime) -> SearchOutcomes:
     """Counts of the searches made from ``start`` up to (not including) ``end`` (stored
     times: naive UTC, as ``ReportFilter.starts``/``ends`` give them)."""
     in_period = (SearchRecord.searched_at >= start, SearchRecord.searched_at < end)
@@ -170,7 +170,7 @@ class SearchDetail:
     versions: tuple[int, ...]  # the ids of the series, oldest first
 
 
-def search_list(sessions: Sessions, actor: Actor) -> SearchList:
+def search_list(sessions: Database, actor: Actor) -> SearchList:
     """Senior staff: every search (its latest version) and every open draft. Office staff:
     their own drafts."""
     with sessions.read() as session:
@@ -194,7 +194,7 @@ def search_list(sessions: Sessions, actor: Actor) -> SearchList:
         return SearchList(rows, tuple(sorted(set(logged) - present)))
 
 
-def search_detail(sessions: Sessions, actor: Actor, record_id: int) -> SearchDetail:
+def search_detail(sessions: Database, actor: Actor, record_id: int) -> SearchDetail:
     """One record (any version); office staff see only their own open drafts."""
     with sessions.read() as session:
         staff = require(session, actor, Action.DRAFT_SEARCH)
@@ -260,7 +260,7 @@ class LinkableConfiscation:
     do_not_examine: bool
 
 
-def confiscations_of(sessions: Sessions, pupil_id: int) -> list[LinkableConfiscation]:
+def confiscations_of(sessions: Database, pupil_id: int) -> list[LinkableConfiscation]:
     """The pupil's confiscations, newest first (a search often follows one)."""
     with sessions.read() as session:
         rows = session.execute(

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kiosk.card_codec import normalise_school_code
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.keystore import KeyStore
@@ -71,7 +71,7 @@ class SchoolSettings:
     backups_kept: tuple[int, int, int] = (14, 8, 12)
 
 
-def ensure_install(sessions: Sessions, store: KeyStore | None = None) -> SchoolKeys:
+def ensure_install(sessions: Database, store: KeyStore | None = None) -> SchoolKeys:
     """Create the default settings on first start, and make, move or check the school's
     keys in ``store`` (by default the one beside the SQLite file; see
     ``kiosk.services.school_keys``). Safe to repeat, and when two kiosks start at once."""
@@ -116,7 +116,7 @@ def parse_time(value: str) -> dt.time:
         raise InvalidInput(f"'{value}' is not a time like 08:30.") from exc
 
 
-def load(sessions: Sessions) -> SchoolSettings:
+def load(sessions: Database) -> SchoolSettings:
     with sessions() as session:
         values = {key: get_value(session, key) for key in DEFAULTS}
     return SchoolSettings(
@@ -174,7 +174,7 @@ def _validate(key: str, value: str) -> str:
     return value
 
 
-def update(sessions: Sessions, actor: Actor, changes: dict[str, str]) -> None:
+def update(sessions: Database, actor: Actor, changes: dict[str, str]) -> None:
     """Change one or more settings; the mode alone may be changed by office staff."""
     action = Action.SET_MODE if set(changes) == {"mode"} else Action.MANAGE_SETTINGS
     with sessions.begin() as session:

@@ -15,7 +15,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
@@ -89,13 +89,13 @@ class SetupStatus:
         return None
 
 
-def has_staff(sessions: Sessions) -> bool:
+def has_staff(sessions: Database) -> bool:
     """False on a new database: the first admin can then be made without a PIN."""
     with sessions.read() as session:
         return bool(session.scalar(select(exists().where(Staff.id.is_not(None)))))
 
 
-def kiosk_ready(sessions: Sessions) -> bool:
+def kiosk_ready(sessions: Database) -> bool:
     """Whether the pupil screen can take scans: a slot in service and a pupil on roll.
     Until then it says ``NOT_SET_UP`` and looks nothing up."""
     with sessions.read() as session:
@@ -108,7 +108,7 @@ def _ready(session: Session) -> bool:
     return bool(session.scalar(select(slots)) and session.scalar(select(pupils)))
 
 
-def status(sessions: Sessions) -> SetupStatus:
+def status(sessions: Database) -> SetupStatus:
     with sessions.read() as session:
         marks = _marks(session)
         found = _evidence(session)
@@ -128,7 +128,7 @@ def status(sessions: Sessions) -> SetupStatus:
 
 
 def mark_step(
-    sessions: Sessions, actor: Actor, key: str, mark: str, now: dt.datetime | None = None
+    sessions: Database, actor: Actor, key: str, mark: str, now: dt.datetime | None = None
 ) -> None:
     """Record that an admin finished (``done``) or put off (``skipped``) a step; an audit
     event. What the step itself changed is recorded by its own service."""

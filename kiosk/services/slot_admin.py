@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import AlreadyHeld, InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
@@ -51,7 +51,7 @@ def _in_range(session: Session, first: int, last: int) -> list[Slot]:
     return slots
 
 
-def list_slot_rows(sessions: Sessions) -> list[SlotRow]:
+def list_slot_rows(sessions: Database) -> list[SlotRow]:
     with sessions() as session:
         holding = dict(
             session.execute(
@@ -68,7 +68,7 @@ def list_slot_rows(sessions: Sessions) -> list[SlotRow]:
         ]
 
 
-def set_cabinet(sessions: Sessions, actor: Actor, first: int, last: int, cabinet: str) -> int:
+def set_cabinet(sessions: Database, actor: Actor, first: int, last: int, cabinet: str) -> int:
     cabinet = " ".join(cabinet.split())
     if not cabinet or len(cabinet) > CABINET_MAX:
         raise InvalidInput(f"A cabinet name is 1 to {CABINET_MAX} characters.")
@@ -87,7 +87,7 @@ def set_cabinet(sessions: Sessions, actor: Actor, first: int, last: int, cabinet
 
 
 def set_reserved_range(
-    sessions: Sessions, actor: Actor, first: int, last: int, reserved: bool
+    sessions: Database, actor: Actor, first: int, last: int, reserved: bool
 ) -> int:
     """Keep the range for confiscations (or give it back to daily hand-ins). A device
     already in one of the slots stays where it is."""
@@ -105,7 +105,7 @@ def set_reserved_range(
         return len(slots)
 
 
-def remove_slots(sessions: Sessions, actor: Actor, first: int, last: int) -> RemovedSlots:
+def remove_slots(sessions: Database, actor: Actor, first: int, last: int) -> RemovedSlots:
     """Delete the slots in the range that never held a device; those that did stay on
     record (their history refers to them) and are taken out of service."""
     with sessions.begin() as session:

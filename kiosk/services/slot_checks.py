@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
@@ -29,7 +29,7 @@ class SlotToCheck:
     since: dt.datetime  # naive UTC: when the hand-in to it was undone
 
 
-def slots_to_check(sessions: Sessions) -> list[SlotToCheck]:
+def slots_to_check(sessions: Database) -> list[SlotToCheck]:
     with sessions() as session:
         rows = session.execute(
             select(Slot.number, Slot.check_needed_since)
@@ -40,7 +40,7 @@ def slots_to_check(sessions: Sessions) -> list[SlotToCheck]:
 
 
 def mark_checked_empty(
-    sessions: Sessions, actor: Actor, number: int, now: dt.datetime | None = None
+    sessions: Database, actor: Actor, number: int, now: dt.datetime | None = None
 ) -> None:
     """A member of staff has looked: the slot is empty and may be given out again."""
     with sessions.begin() as session:

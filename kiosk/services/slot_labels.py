@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
@@ -31,7 +31,7 @@ def slot_code(school_code: str, number: int) -> str:
 
 
 def prepare_labels(
-    sessions: Sessions, actor: Actor, first: int | None = None, last: int | None = None
+    sessions: Database, actor: Actor, first: int | None = None, last: int | None = None
 ) -> list[SlotLabel]:
     """The labels for the slots numbered ``first`` to ``last`` (all slots by default)."""
     with sessions.begin() as session:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import AlreadyHeld, InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
@@ -65,7 +65,7 @@ def add_slots_in(
 
 
 def add_slots(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     first: int,
     last: int,
@@ -90,7 +90,7 @@ def _slot(session: Session, number: int) -> Slot:
 
 
 def set_in_service(
-    sessions: Sessions, actor: Actor, number: int, in_service: bool, reason: str = ""
+    sessions: Database, actor: Actor, number: int, in_service: bool, reason: str = ""
 ) -> None:
     with sessions.begin() as session:
         require(session, actor, Action.MANAGE_SLOTS if in_service else Action.MOVE)
@@ -109,6 +109,6 @@ def set_in_service(
         )
 
 
-def list_slots(sessions: Sessions) -> list[SlotInfo]:
+def list_slots(sessions: Database) -> list[SlotInfo]:
     with sessions() as session:
         return [_info(s) for s in session.scalars(select(Slot).order_by(Slot.number))]

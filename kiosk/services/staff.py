@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action, pin_problem
@@ -62,7 +62,7 @@ def _valid_pin(pin: str, role: str) -> str:
     return pin
 
 
-def add_staff(sessions: Sessions, actor: Actor | None, name: str, role: str, pin: str) -> int:
+def add_staff(sessions: Database, actor: Actor | None, name: str, role: str, pin: str) -> int:
     """Add a staff member. The very first account (an admin) needs no actor."""
     name = " ".join(name.split())
     if not name:
@@ -109,7 +109,7 @@ def command_line(kiosk_name: str | None = None) -> str:
 
 
 def check_pin(
-    sessions: Sessions,
+    sessions: Database,
     staff_id: int,
     pin: str,
     *,
@@ -132,7 +132,7 @@ def check_pin(
 
 
 def record_console_locked(
-    sessions: Sessions, actor: Actor, reason: str, now: dt.datetime | None = None
+    sessions: Database, actor: Actor, reason: str, now: dt.datetime | None = None
 ) -> None:
     """Close a staff member's console session in the log (``staff_login`` opened it)."""
     if reason not in LOCK_REASONS:
@@ -166,7 +166,7 @@ def _pin_matches(inner: str | None, pin: str) -> bool:
         return False
 
 
-def list_staff(sessions: Sessions, *, include_inactive: bool = False) -> list[StaffMember]:
+def list_staff(sessions: Database, *, include_inactive: bool = False) -> list[StaffMember]:
     with sessions.read() as session:
         query = select(Staff).order_by(Staff.name)
         if not include_inactive:
@@ -181,7 +181,7 @@ def _target(session: Session, staff_id: int) -> Staff:
     return staff
 
 
-def set_active(sessions: Sessions, actor: Actor, staff_id: int, active: bool) -> None:
+def set_active(sessions: Database, actor: Actor, staff_id: int, active: bool) -> None:
     with sessions.begin() as session:
         require(session, actor, Action.MANAGE_STAFF)
         staff = _target(session, staff_id)
@@ -192,7 +192,7 @@ def set_active(sessions: Sessions, actor: Actor, staff_id: int, active: bool) ->
         audit.append(session, kind, actor, details={"staff_id": staff.id, "name": staff.name})
 
 
-def reset_pin(sessions: Sessions, actor: Actor, staff_id: int, new_pin: str) -> None:
+def reset_pin(sessions: Database, actor: Actor, staff_id: int, new_pin: str) -> None:
     """A new PIN (strong enough for the account's role); it also lifts a lock."""
     with sessions.read() as session:
         role = _target(session, staff_id).role
@@ -205,7 +205,7 @@ def reset_pin(sessions: Sessions, actor: Actor, staff_id: int, new_pin: str) -> 
         audit.append(session, EventKind.STAFF_PIN_RESET, actor, details={"staff_id": staff.id})
 
 
-def unlock(sessions: Sessions, actor: Actor, staff_id: int) -> None:
+def unlock(sessions: Database, actor: Actor, staff_id: int) -> None:
     """Lift the lock wrong PINs put on an account (an admin's to do)."""
     with sessions.begin() as session:
         require(session, actor, Action.MANAGE_STAFF)
@@ -217,7 +217,7 @@ def unlock(sessions: Sessions, actor: Actor, staff_id: int) -> None:
         audit.append(session, EventKind.STAFF_UNLOCKED, actor, details=details)
 
 
-def unlock_last_admin(sessions: Sessions, staff_id: int, where: str) -> None:
+def unlock_last_admin(sessions: Database, staff_id: int, where: str) -> None:
     """Lift the lock on an admin account when no admin can log in at all (every admin
     locked by wrong PINs), without an admin's PIN: for ``kiosk staff unlock`` at the kiosk
     PC's shell, whose user holds the database file anyway. Recorded as done ``where``."""
@@ -235,7 +235,7 @@ def unlock_last_admin(sessions: Sessions, staff_id: int, where: str) -> None:
         audit.append(session, EventKind.STAFF_UNLOCKED, Actor(None, where), details=details)
 
 
-def set_role(sessions: Sessions, actor: Actor, staff_id: int, role: str) -> None:
+def set_role(sessions: Database, actor: Actor, staff_id: int, role: str) -> None:
     role = _valid_role(role)
     with sessions.begin() as session:
         require(session, actor, Action.MANAGE_STAFF)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services import console, settings
 from kiosk.services.common import now_or
 from kiosk.services.console import HeldDevice
@@ -34,7 +34,7 @@ def is_unclaimed(age_days: int, limit: int) -> bool:
     return age_days >= limit
 
 
-def unclaimed(sessions: Sessions, now: dt.datetime | None = None) -> list[UnclaimedDevice]:
+def unclaimed(sessions: Database, now: dt.datetime | None = None) -> list[UnclaimedDevice]:
     """Confiscated devices still held at or beyond the limit, oldest first."""
     today = local_date(now_or(now))
     with sessions() as session:

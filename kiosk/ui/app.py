@@ -17,7 +17,7 @@ from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessag
 from PySide6.QtWidgets import QApplication
 
 from kiosk.config import Config, ensure_data_dir
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.logfile import QuietFileHandler
 from kiosk.ui.main_window import MainWindow
 from kiosk.ui.style import STYLE_SHEET
@@ -125,7 +125,7 @@ def stop_on_signals(app: QApplication) -> QTimer:
     return tick
 
 
-def run_app(config: Config, sessions: Sessions) -> int:
+def run_app(config: Config, sessions: Database) -> int:
     if not has_display():
         print(NO_DISPLAY, file=sys.stderr)
         return 2

@@ -13,7 +13,7 @@ from PySide6.QtGui import QCloseEvent, QGuiApplication
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.db_limits import deadline
 from kiosk.scanning.wedge import ScannerWedgeFilter
 from kiosk.services import backup, setup
@@ -34,7 +34,7 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         config: Config,
-        sessions: Sessions,
+        sessions: Database,
         *,
         daily_backup: DailyBackup = backup.ensure_daily_backup,
     ) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from school_copies import engine_on_a_copy, school_on_a_copy, sqlite_or_postgres  # noqa: F401
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.lockers.simulator import BoardSimulator
 from kiosk.services.lockers import mapping
@@ -36,14 +36,14 @@ def sim() -> Iterator[BoardSimulator]:
         yield simulator
 
 
-def map_school(sessions: Sessions, school: DemoSchool, port: str, *, sensors: bool = True) -> None:
+def map_school(sessions: Database, school: DemoSchool, port: str, *, sensors: bool = True) -> None:
     """Slots 1-20 in cabinet "Lockers": board 0 doors 1-16, then board 1 doors 1-4."""
     setup = CabinetSetup("Lockers", "kerong-cu16", port, pulse_ms=500, occupancy_sensors=sensors)
     mapping.map_doors(sessions, school.actors["admin"], setup, 1, 20, board=0)
 
 
 @pytest.fixture
-def bank(sessions: Sessions, school: DemoSchool, sim: BoardSimulator) -> Iterator[LockerBank]:
+def bank(sessions: Database, school: DemoSchool, sim: BoardSimulator) -> Iterator[LockerBank]:
     map_school(sessions, school, sim.port)
     loaded = LockerBank.load(sessions)
     yield loaded

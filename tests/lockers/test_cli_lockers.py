@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.__main__ import main
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DEMO_STAFF, DemoSchool
 from kiosk.lockers import kerong as kr
 from kiosk.lockers.driver import BusSettings
@@ -34,7 +34,7 @@ def run(*args: str) -> int:
 
 
 def test_an_admin_maps_slots_to_doors_lists_and_exports_them_with_labels(
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     sim: BoardSimulator,
     tmp_path: Path,
@@ -84,7 +84,7 @@ def test_mapping_refuses_a_channel_already_used_and_a_board_the_bus_cannot_have(
 
 
 def test_the_technician_test_opens_each_door_and_names_the_ones_that_fail(
-    sessions: Sessions, school: DemoSchool, sim: BoardSimulator, capsys: pytest.CaptureFixture[str]
+    sessions: Database, school: DemoSchool, sim: BoardSimulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
     common = ["--port", sim.port, "--as", ADMIN.name]
     assert run("map", "--cabinet", "Bank A", *common, "--from", "1", "--to", "16") == 0
@@ -152,7 +152,7 @@ def test_simulate_prints_the_port_and_the_serial_driver_talks_to_it() -> None:
 
 
 def test_the_demo_bank_maps_the_slots_and_its_pretend_pupils_use_the_doors(
-    sessions: Sessions, school: DemoSchool, capsys: pytest.CaptureFixture[str]
+    sessions: Database, school: DemoSchool, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from kiosk.cli_lockers import demo_bank
     from kiosk.services.lockers.bank import LockerBank

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.lockers.simulator import BoardSimulator
 from kiosk.printing import labels
@@ -19,7 +19,7 @@ from .conftest import map_school
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
 def test_each_locker_slot_label_says_which_board_and_door_open_it(
-    sessions: Sessions, school: DemoSchool, sim: BoardSimulator, tmp_path: Path
+    sessions: Database, school: DemoSchool, sim: BoardSimulator, tmp_path: Path
 ) -> None:
     map_school(sessions, school, sim.port)
     chosen = slot_labels.prepare_labels(sessions, school.actors["admin"], 15, 20)

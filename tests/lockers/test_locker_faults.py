@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.errors import NotAuthorised
 from kiosk.lockers import kerong as kr
@@ -31,12 +31,12 @@ def later(seconds: float) -> dt.datetime:
     return T0 + dt.timedelta(seconds=seconds)
 
 
-def open_kinds(sessions: Sessions) -> list[str]:
+def open_kinds(sessions: Database) -> list[str]:
     return [fault.kind for fault in faults.open_faults(sessions)]
 
 
 def hand_in(
-    sessions: Sessions, school: DemoSchool, bank: LockerBank, n: int = 0
+    sessions: Database, school: DemoSchool, bank: LockerBank, n: int = 0
 ) -> tuple[HandInResult, DoorOutcome, tuple[int, int]]:
     result = custody.hand_in_by_card(sessions, school.card_texts[school.device_owners[n]], now=T0)
     assert result.slot_number is not None and result.custody_id is not None
@@ -46,7 +46,7 @@ def hand_in(
 
 
 @pytest.fixture
-def monitor(sessions: Sessions, bank: LockerBank) -> LockerMonitor:
+def monitor(sessions: Database, bank: LockerBank) -> LockerMonitor:
     watcher = LockerMonitor(sessions, bank)
     assert watcher.poll(T0) == []
     return watcher
@@ -54,7 +54,7 @@ def monitor(sessions: Sessions, bank: LockerBank) -> LockerMonitor:
 
 @both_databases
 def test_a_door_shut_on_an_empty_slot_asks_then_records_declared_but_not_deposited(
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     sim: BoardSimulator,
     bank: LockerBank,
@@ -89,7 +89,7 @@ def test_a_door_shut_on_an_empty_slot_asks_then_records_declared_but_not_deposit
 
 
 def test_a_phone_seen_late_by_the_sensor_completes_the_hand_in(
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     sim: BoardSimulator,
     bank: LockerBank,
@@ -105,7 +105,7 @@ def test_a_phone_seen_late_by_the_sensor_completes_the_hand_in(
 
 
 def test_answering_yes_on_an_empty_slot_records_it_at_once(
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     sim: BoardSimulator,
     bank: LockerBank,
@@ -121,7 +121,7 @@ def test_answering_yes_on_an_empty_slot_records_it_at_once(
 
 
 def test_a_slot_still_occupied_after_a_release_tells_staff(
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     sim: BoardSimulator,
     bank: LockerBank,
@@ -143,7 +143,7 @@ def test_a_slot_still_occupied_after_a_release_tells_staff(
 
 
 def test_a_door_left_open_is_a_fault_until_it_shuts(
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     sim: BoardSimulator,
     bank: LockerBank,
@@ -167,7 +167,7 @@ def test_a_door_left_open_is_a_fault_until_it_shuts(
 
 
 def test_a_jammed_door_is_reported_and_the_pupil_sent_to_the_office(
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     sim: BoardSimulator,
     bank: LockerBank,
@@ -184,7 +184,7 @@ def test_a_jammed_door_is_reported_and_the_pupil_sent_to_the_office(
 
 
 def test_something_in_a_slot_the_records_call_free_is_reported(
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     sim: BoardSimulator,
     bank: LockerBank,
@@ -199,7 +199,7 @@ def test_something_in_a_slot_the_records_call_free_is_reported(
 
 
 def test_a_door_opened_without_a_command_is_reported(
-    sessions: Sessions, sim: BoardSimulator, bank: LockerBank, monitor: LockerMonitor
+    sessions: Database, sim: BoardSimulator, bank: LockerBank, monitor: LockerMonitor
 ) -> None:
     sim.pull_open(*board_and_channel(12))
     (notice,) = monitor.poll(later(1))
@@ -208,7 +208,7 @@ def test_a_door_opened_without_a_command_is_reported(
 
 @both_databases
 def test_a_board_that_stops_answering_makes_its_slots_manual_and_nothing_is_lost(
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     sim: BoardSimulator,
     bank: LockerBank,
@@ -236,7 +236,7 @@ def test_a_board_that_stops_answering_makes_its_slots_manual_and_nothing_is_lost
 
 
 def test_a_bank_whose_port_is_gone_falls_back_to_manual(
-    sessions: Sessions, school: DemoSchool
+    sessions: Database, school: DemoSchool
 ) -> None:
     map_school(sessions, school, "/dev/ttyNOSUCH")
     bank = LockerBank.load(sessions)
@@ -252,7 +252,7 @@ def test_a_bank_whose_port_is_gone_falls_back_to_manual(
 
 @both_databases
 def test_an_admin_opens_every_door_in_one_recorded_action(
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     sim: BoardSimulator,
     bank: LockerBank,
@@ -281,7 +281,7 @@ def test_an_admin_opens_every_door_in_one_recorded_action(
 
 
 def test_staff_clear_a_fault_saying_what_they_did(
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     sim: BoardSimulator,
     bank: LockerBank,
@@ -296,7 +296,7 @@ def test_staff_clear_a_fault_saying_what_they_did(
 
 
 def test_a_door_never_opens_onto_something_the_records_do_not_know_about(
-    sessions: Sessions, school: DemoSchool, sim: BoardSimulator, bank: LockerBank
+    sessions: Database, school: DemoSchool, sim: BoardSimulator, bank: LockerBank
 ) -> None:
     sim.fill(*board_and_channel(1))  # a phone left in slot 1, which the records call free
     result, outcome, _ = hand_in(sessions, school, bank)

@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.lockers import kerong as kr
@@ -27,7 +27,7 @@ MORNING = dt.datetime(2026, 12, 7, 8, 0)
 HOME_TIME = dt.datetime(2026, 12, 7, 15, 10)
 
 
-def events(sessions: Sessions, slot: int) -> list[tuple[str, dict[str, object]]]:
+def events(sessions: Database, slot: int) -> list[tuple[str, dict[str, object]]]:
     with sessions() as session:
         rows = session.execute(
             select(AuditEvent.kind, AuditEvent.details)
@@ -39,7 +39,7 @@ def events(sessions: Sessions, slot: int) -> list[tuple[str, dict[str, object]]]
 
 @both_databases
 def test_a_morning_of_hand_ins_then_home_time_through_the_doors(
-    sessions: Sessions, school: DemoSchool, sim: BoardSimulator, bank: LockerBank
+    sessions: Database, school: DemoSchool, sim: BoardSimulator, bank: LockerBank
 ) -> None:
     monitor = LockerMonitor(sessions, bank)
     monitor.poll(MORNING)
@@ -107,14 +107,14 @@ def test_a_morning_of_hand_ins_then_home_time_through_the_doors(
     assert doors_faults(sessions) == []
 
 
-def doors_faults(sessions: Sessions) -> list[str]:
+def doors_faults(sessions: Database) -> list[str]:
     from kiosk.services.lockers import faults
 
     return [f.kind for f in faults.open_faults(sessions)]
 
 
 def test_a_release_opens_no_door_for_a_device_still_held(
-    sessions: Sessions, school: DemoSchool, sim: BoardSimulator, bank: LockerBank
+    sessions: Database, school: DemoSchool, sim: BoardSimulator, bank: LockerBank
 ) -> None:
     result = custody.hand_in_by_card(
         sessions, school.card_texts[school.device_owners[0]], now=MORNING
@@ -125,7 +125,7 @@ def test_a_release_opens_no_door_for_a_device_still_held(
 
 
 def test_a_slot_without_a_door_is_a_manual_slot(
-    sessions: Sessions, school: DemoSchool, sim: BoardSimulator
+    sessions: Database, school: DemoSchool, sim: BoardSimulator
 ) -> None:
     bank = LockerBank.load(sessions)  # nothing mapped
     result = custody.hand_in_by_card(
@@ -141,7 +141,7 @@ def test_a_slot_without_a_door_is_a_manual_slot(
 
 
 def test_a_pupil_who_undoes_a_hand_in_gets_the_door_opened_again(
-    sessions: Sessions, school: DemoSchool, sim: BoardSimulator, bank: LockerBank
+    sessions: Database, school: DemoSchool, sim: BoardSimulator, bank: LockerBank
 ) -> None:
     monitor = LockerMonitor(sessions, bank)
     monitor.poll(MORNING)
@@ -172,7 +172,7 @@ def test_a_pupil_who_undoes_a_hand_in_gets_the_door_opened_again(
 
 
 def test_a_pupil_cannot_open_a_door_for_a_release_made_by_staff(
-    sessions: Sessions, school: DemoSchool, sim: BoardSimulator, bank: LockerBank
+    sessions: Database, school: DemoSchool, sim: BoardSimulator, bank: LockerBank
 ) -> None:
     result = custody.hand_in_by_card(
         sessions, school.card_texts[school.device_owners[0]], now=MORNING

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.keystore import KeyStore
 from kiosk.record import seal
@@ -19,7 +19,7 @@ from kiosk.services import audit
 @dataclass
 class Signed:
     school: DemoSchool
-    sessions: Sessions
+    sessions: Database
     engine: Engine
     store: KeyStore
     sealer: seal.Sealer
@@ -33,7 +33,7 @@ class Signed:
 
 @pytest.fixture
 def signed(
-    school: DemoSchool, sessions: Sessions, engine: Engine, data_dir: Path
+    school: DemoSchool, sessions: Database, engine: Engine, data_dir: Path
 ) -> Iterator[Signed]:
     store = KeyStore(data_dir)
     recovery = seal.setup_school(sessions, store, "kiosk-1", school.actors["admin"])

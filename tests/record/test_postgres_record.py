@@ -10,7 +10,7 @@ import pytest
 from pgserver import server_for_tests
 from school_copies import small_school
 
-from kiosk.db import Sessions, open_database
+from kiosk.db import Database, open_database
 from kiosk.keystore import KeyStore
 from kiosk.record import seal
 from kiosk.record.check import verify_record
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def pg_sessions() -> Iterator[tuple[object, Sessions]]:
+def pg_sessions() -> Iterator[tuple[object, Database]]:
     with server_for_tests().fresh_database(migrated=True) as url:
         sessions = open_database(url)
         engine = sessions.engine

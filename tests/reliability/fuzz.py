@@ -21,7 +21,7 @@ from new_cards import new_card
 from sqlalchemy import func, select
 
 from kiosk import card_codec
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.errors import KioskError
 from kiosk.services import cards, chain_check, custody
@@ -66,7 +66,7 @@ class FuzzReport:
             self.crashes.append(what)
 
 
-def fingerprint(sessions: Sessions) -> tuple[Any, ...]:
+def fingerprint(sessions: Database) -> tuple[Any, ...]:
     """Changes whenever a hand-in, a collection, a card, a PIN check or an import writes
     anything (one query: it runs after every refused input)."""
 
@@ -102,7 +102,7 @@ class CardWorld:
     other_school: list[str]
 
 
-def card_world(sessions: Sessions, school: DemoSchool, revoke: int = 3) -> CardWorld:
+def card_world(sessions: Database, school: DemoSchool, revoke: int = 3) -> CardWorld:
     """The school's cards, after reissuing a few (so their old texts are revoked)."""
     admin = school.actors["admin"]
     revoked = [school.card_texts[p] for p in school.pupil_ids[:revoke]]
@@ -210,7 +210,7 @@ def check_refusal(exc: KioskError, report: FuzzReport, scanned: object) -> None:
 
 
 def fuzz_cards(
-    sessions: Sessions, school: DemoSchool, world: CardWorld, count: int, seed: int
+    sessions: Database, school: DemoSchool, world: CardWorld, count: int, seed: int
 ) -> FuzzReport:
     """Each input through ``cards.pupil_for_card`` (a read) and ``custody.hand_in_by_card``
     (a write). An accepted hand-in is collected again so the slots never run out."""
@@ -228,7 +228,7 @@ def fuzz_cards(
     return report
 
 
-def _lookup(sessions: Sessions, scanned: object, wanted: int | None, report: FuzzReport) -> None:
+def _lookup(sessions: Database, scanned: object, wanted: int | None, report: FuzzReport) -> None:
     try:
         with sessions() as session:
             found = cards.pupil_for_card(session, scanned).id
@@ -243,7 +243,7 @@ def _lookup(sessions: Sessions, scanned: object, wanted: int | None, report: Fuz
 
 
 def _hand_in(
-    sessions: Sessions,
+    sessions: Database,
     scanned: object,
     wanted: int | None,
     report: FuzzReport,
@@ -272,7 +272,7 @@ def _hand_in(
     return True
 
 
-def chain_problem(sessions: Sessions) -> str | None:
+def chain_problem(sessions: Database) -> str | None:
     report = chain_check.verify(sessions)
     return None if report.intact else report.describe()
 
@@ -292,7 +292,7 @@ ROSTER_HEADERS = (
 CSV_NOISE = ('"', '""', ",", ";", "\t", "\n", "\r", "\x00", "=", '="0012"', "#N/A", "\ufeff")
 
 
-def roster_rows(sessions: Sessions) -> list[list[str]]:
+def roster_rows(sessions: Database) -> list[list[str]]:
     """The school's pupils as an MIS export would list them."""
     with sessions() as session:
         pupils = session.scalars(select(Pupil).order_by(Pupil.id)).all()
@@ -385,7 +385,7 @@ def _flip_bytes(data: bytes, rng: random.Random) -> bytes:
 
 
 def fuzz_roster(
-    sessions: Sessions, school: DemoSchool, count: int, seed: int, *, apply_share: float = 1.0
+    sessions: Database, school: DemoSchool, count: int, seed: int, *, apply_share: float = 1.0
 ) -> FuzzReport:
     """Each file through ``roster_file.read_roster`` and ``roster_check.check_table``;
     ``apply_share`` of them also through ``roster.preview`` and ``roster.apply`` (as the
@@ -416,7 +416,7 @@ def fuzz_roster(
 
 def _import(
     roster: Any,
-    sessions: Sessions,
+    sessions: Database,
     admin: Any,
     checked: Any,
     confirm: bool,

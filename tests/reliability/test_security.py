@@ -37,7 +37,7 @@ from sqlalchemy import select, update
 
 from kiosk.clock import local_date, utcnow
 from kiosk.config import Config, load_config
-from kiosk.db import Sessions, open_database
+from kiosk.db import Database, open_database
 from kiosk.demo import DEMO_PINS, DemoSchool, build_school
 from kiosk.errors import (
     AccountLocked,
@@ -67,7 +67,7 @@ class World:
     call works on targets made for it alone)."""
 
     config: Config
-    sessions: Sessions
+    sessions: Database
     school: DemoSchool
     inactive: dict[str, Actor] = field(default_factory=dict)  # by role
     _pupils: Iterator[int] = field(init=False)
@@ -711,7 +711,7 @@ def _add_unusable_staff(w: World) -> None:
         w.inactive[role.value] = Actor(inactive, f"Former {role}")
 
 
-def database_digest(sessions: Sessions) -> str:
+def database_digest(sessions: Database) -> str:
     """SHA-256 over every row of every table, in key order."""
     digest = hashlib.sha256()
     with sessions() as session:
@@ -880,7 +880,7 @@ SECRET_PINS = {"admin": "73915048", "office": "86402719", "senior": "51937264"}
 WRONG_GUESS = "24681357"
 
 
-def _busy_day_with_distinctive_pins(sessions: Sessions, school: DemoSchool) -> None:
+def _busy_day_with_distinctive_pins(sessions: Database, school: DemoSchool) -> None:
     admin = school.actors["admin"]
     for role, pin in SECRET_PINS.items():
         staff.reset_pin(sessions, admin, school.actors[role].id, pin)

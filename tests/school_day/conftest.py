@@ -10,11 +10,11 @@ import pytest
 from school_copies import Template, make_template, sqlite_or_postgres
 from sqlalchemy import Engine
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DemoSchool, build_school
 
 
-def big_school(sessions: Sessions) -> DemoSchool:
+def big_school(sessions: Database) -> DemoSchool:
     return build_school(sessions, pupils=300, slot_count=300, reserved=10)
 
 

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from sqlalchemy import select
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.lockers.driver import (
     BoardStatus,
     BusSettings,
@@ -59,7 +59,7 @@ class LockerBank:
         self._failed: set[tuple[int, int]] = set()
 
     @classmethod
-    def load(cls, sessions: Sessions, opener: DriverOpener = open_driver) -> LockerBank:
+    def load(cls, sessions: Database, opener: DriverOpener = open_driver) -> LockerBank:
         with sessions() as session:
             rows = session.execute(
                 select(

@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput, NotHeld
 from kiosk.lockers.driver import LockerBoardError
 from kiosk.rules import Action
@@ -59,7 +59,7 @@ def _refused(slot: int, message: str) -> DoorOutcome:
 
 
 def open_for_hand_in(
-    sessions: Sessions,
+    sessions: Database,
     bank: LockerBank,
     custody_id: int,
     slot_number: int | None,
@@ -112,7 +112,7 @@ def open_for_hand_in(
 
 
 def _slot_not_empty(
-    sessions: Sessions, door: Door, custody_id: int, now: dt.datetime
+    sessions: Database, door: Door, custody_id: int, now: dt.datetime
 ) -> DoorOutcome:
     """The slot given to a hand-in reads occupied: tell staff, send the pupil to them."""
     with sessions.begin() as session:
@@ -158,7 +158,7 @@ def _hand_in_refusal(
 
 
 def open_for_release(
-    sessions: Sessions,
+    sessions: Database,
     bank: LockerBank,
     custody_id: int,
     actor: Actor,
@@ -202,7 +202,7 @@ def open_for_release(
 
 
 def answer_deposit_question(
-    sessions: Sessions,
+    sessions: Database,
     bank: LockerBank,
     opening_id: int,
     *,
@@ -260,7 +260,7 @@ def declare_not_deposited(
 
 
 def _unlock(
-    sessions: Sessions,
+    sessions: Database,
     bank: LockerBank,
     door: Door,
     opening_id: int,
@@ -276,7 +276,7 @@ def _unlock(
 
 
 def _record_failure(
-    sessions: Sessions, door: Door, opening_id: int | None, now: dt.datetime, error: str
+    sessions: Database, door: Door, opening_id: int | None, now: dt.datetime, error: str
 ) -> None:
     with sessions.begin() as session:
         opening = session.get(LockerOpening, opening_id) if opening_id is not None else None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.lockers.driver import LockerBoardError
@@ -29,7 +29,7 @@ class EmergencyResult:
 
 
 def emergency_open_all(
-    sessions: Sessions,
+    sessions: Database,
     bank: LockerBank,
     actor: Actor,
     reason: str,
@@ -73,7 +73,7 @@ def emergency_open_all(
 
 
 def _open_boards(
-    sessions: Sessions,
+    sessions: Database,
     bank: LockerBank,
     actor: Actor,
     boards: list[tuple[int, int]],

@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.rules import Action
@@ -150,7 +150,7 @@ def clear_in(
     )
 
 
-def open_faults(sessions: Sessions) -> list[FaultInfo]:
+def open_faults(sessions: Database) -> list[FaultInfo]:
     """The faults the staff dashboard shows, oldest first."""
     with sessions() as session:
         rows = session.scalars(
@@ -162,7 +162,7 @@ def open_faults(sessions: Sessions) -> list[FaultInfo]:
 
 
 def clear(
-    sessions: Sessions, actor: Actor, fault_id: int, note: str, now: dt.datetime | None = None
+    sessions: Database, actor: Actor, fault_id: int, note: str, now: dt.datetime | None = None
 ) -> None:
     """A member of staff has dealt with the fault (say how in ``note``)."""
     note = " ".join(note.split())

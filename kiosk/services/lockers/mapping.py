@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
 from kiosk.lockers import driver as drivers
@@ -115,7 +115,7 @@ def _channels(family: str, count: int, board: int, first_channel: int) -> list[t
 
 
 def map_doors(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     setup: CabinetSetup,
     first: int,
@@ -182,7 +182,7 @@ def _refuse_taken(
             )
 
 
-def unmap_doors(sessions: Sessions, actor: Actor, first: int, last: int) -> int:
+def unmap_doors(sessions: Database, actor: Actor, first: int, last: int) -> int:
     """Slots ``first``..``last`` go back to manual (no door the kiosk opens)."""
     with sessions.begin() as session:
         require(session, actor, Action.MANAGE_SLOTS)
@@ -200,7 +200,7 @@ def unmap_doors(sessions: Sessions, actor: Actor, first: int, last: int) -> int:
         return removed
 
 
-def door_map(sessions: Sessions) -> list[DoorMapRow]:
+def door_map(sessions: Database) -> list[DoorMapRow]:
     with sessions() as session:
         rows = session.execute(
             select(
@@ -219,7 +219,7 @@ def door_map(sessions: Sessions) -> list[DoorMapRow]:
         return [DoorMapRow(*row) for row in rows]
 
 
-def export_csv(sessions: Sessions, path: Path) -> int:
+def export_csv(sessions: Database, path: Path) -> int:
     """The door map with the slot labels, as CSV (UTF-8 with BOM, so Excel opens it)."""
     rows = door_map(sessions)
     with path.open("w", encoding="utf-8-sig", newline="") as out:

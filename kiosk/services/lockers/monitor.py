@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.event_kinds import EventKind
 from kiosk.lockers.driver import BoardStatus, DoorReading, LockerBoardError
 from kiosk.services import audit
@@ -71,7 +71,7 @@ class _Poll:
 class LockerMonitor:
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         bank: LockerBank,
         *,
         jam_after: dt.timedelta = JAM_AFTER,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.event_kinds import EventKind
 from kiosk.lockers.driver import BusSettings, LockerBoardError, LockerDriver, open_driver
 from kiosk.rules import Action
@@ -28,7 +28,7 @@ class DoorCheck:
     note: str = ""
 
 
-def held_doors(sessions: Sessions, port: str) -> dict[tuple[int, int], int]:
+def held_doors(sessions: Database, port: str) -> dict[tuple[int, int], int]:
     """(board, channel) -> slot number, for mapped doors on ``port`` holding a device."""
     with sessions() as session:
         rows = session.execute(
@@ -42,7 +42,7 @@ def held_doors(sessions: Sessions, port: str) -> dict[tuple[int, int], int]:
 
 
 def check_bank(
-    sessions: Sessions,
+    sessions: Database,
     actor: Actor,
     family: str,
     settings: BusSettings,

@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from kiosk.clock import LocalClock, to_local, utcnow
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.record import lines
 from kiosk.services import chain_check, settings
 from kiosk.services.reports import ofsted
@@ -211,14 +211,14 @@ def _tally(session: Session, which: ReportFilter, closes: dt.time) -> _Tally:
     return tally
 
 
-def school_fingerprint(sessions: Sessions) -> str | None:
+def school_fingerprint(sessions: Database) -> str | None:
     """The school audit fingerprint the log claims, as printed on exports; None while the
     log is not signed."""
     with sessions() as session:
         return lines.school_fingerprint(session.connection())
 
 
-def summary(sessions: Sessions, which: ReportFilter, *, verify_chain: bool = True) -> Summary:
+def summary(sessions: Database, which: ReportFilter, *, verify_chain: bool = True) -> Summary:
     """Everything the governors' PDF shows, from one snapshot."""
     which = which.checked()
     with sessions.snapshot() as reader:

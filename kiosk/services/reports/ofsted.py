@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services import escalation, searches, unclaimed
 from kiosk.services.day_outs import reason_words
 from kiosk.services.exemptions import CATEGORY_WORDS
@@ -359,7 +359,7 @@ def collect(
     )
 
 
-def with_services(evidence: Evidence, reader: Sessions, which: ReportFilter) -> Evidence:
+def with_services(evidence: Evidence, reader: Database, which: ReportFilter) -> Evidence:
     """The evidence with the searches made in the period (the whole school's: search
     records are not kept by form) and the devices unclaimed now beyond the limit."""
     found = searches.outcome_counts(reader, which.starts, which.ends)

@@ -11,7 +11,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from kiosk.clock import LocalClock
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services.reports import audit_log, custody_log
 from kiosk.services.reports.audit_log import audit_query, audit_seqs, lean_audit_query
 from kiosk.services.reports.custody_log import custody_query, lean_custody_query
@@ -31,7 +31,7 @@ from kiosk.tables import AuditEvent, Custody, Pupil
 
 @contextmanager
 def open_log(
-    sessions: Sessions,
+    sessions: Database,
     kind: LogKind,
     which: ReportFilter,
     *,
@@ -143,7 +143,7 @@ class LogReader:
         return pupil_filters(query, which)
 
 
-def forms(sessions: Sessions) -> list[str]:
+def forms(sessions: Database) -> list[str]:
     """Forms (registration groups) pupils are in, for filter choices."""
     with sessions() as session:
         query = select(Pupil.reg_group).where(Pupil.purged_at.is_(None)).distinct()

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from kiosk.clock import to_local
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services import search_records
 from kiosk.services.reports.filter import Column, LogTable, ReportFilter, pupil_filters
 from kiosk.services.searches import ITEM_OUTCOME_WORDS, all_logged, current_finals
@@ -59,7 +59,7 @@ COLUMNS = (
 )
 
 
-def searches_table(sessions: Sessions, which: ReportFilter) -> LogTable:
+def searches_table(sessions: Database, which: ReportFilter) -> LogTable:
     """The searches made in the filter's period (and year group or form), oldest first."""
     with sessions.read() as session:
         logged = all_logged(session)

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.printing import cards as card_sheet
 from kiosk.services import card_runs, pupils
 from kiosk.services.card_runs import CardBatch, CardSelection, FormGroup
@@ -50,7 +50,7 @@ SCOPES = ("One pupil", "A form", "A year group", "Everyone")
 class CardsPage(QWidget):
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         config: Config,
         parent: QWidget | None = None,

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import KioskError
 from kiosk.services import contacts_check, contacts_import, roster_file
 from kiosk.services.contacts_columns import CONTACTS, ContactField
@@ -95,14 +95,14 @@ PROBLEM_COLUMNS = [
 ]
 
 
-def _check_and_preview(sessions: Sessions, table: RawTable, columns: Columns) -> ContactsPreview:
+def _check_and_preview(sessions: Database, table: RawTable, columns: Columns) -> ContactsPreview:
     return contacts_import.preview(sessions, contacts_check.check(table, columns))
 
 
 class ContactsPage(QWidget):
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         parent: QWidget | None = None,
         confirm: Confirm = ask,

@@ -11,7 +11,7 @@ from functools import partial
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QLineEdit, QVBoxLayout, QWidget
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.rules import pin_problem
 from kiosk.services import staff as staff_service
 from kiosk.tables import Role
@@ -31,7 +31,7 @@ class FirstAdminPage(QWidget):
 
     created = Signal(str)
 
-    def __init__(self, sessions: Sessions, parent: QWidget | None = None) -> None:
+    def __init__(self, sessions: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.sessions = sessions
         self.feedback = Feedback()

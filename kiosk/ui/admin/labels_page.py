@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QSpinBox, QVBoxLayout, QWidget
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.printing import labels
 from kiosk.services import slot_labels, slots
 from kiosk.services.slot_labels import SlotLabel
@@ -20,7 +20,7 @@ from kiosk.ui.widgets.document_bar import DocumentBar
 class LabelsPage(QWidget):
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         config: Config,
         parent: QWidget | None = None,

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.clock import day_text
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services import escalation, settings
 from kiosk.services.ladder import MAX_STEPS, Condition, Ladder, ordinal, term_of
 from kiosk.services.staff import StaffMember
@@ -38,7 +38,7 @@ def _step_label(step: int, last: bool) -> str:
 
 class LadderPage(QWidget):
     def __init__(
-        self, sessions: Sessions, staff: StaffMember, parent: QWidget | None = None
+        self, sessions: Database, staff: StaffMember, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.sessions, self.staff = sessions, staff

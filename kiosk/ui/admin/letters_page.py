@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.keystore import KeyStore
 from kiosk.services import letters, mail, settings, unclaimed
 from kiosk.services.mail import MailServer
@@ -38,7 +38,7 @@ class LetterSettings:
     unclaimed_days: int
 
 
-def load_letter_settings(sessions: Sessions, store: KeyStore) -> LetterSettings:
+def load_letter_settings(sessions: Database, store: KeyStore) -> LetterSettings:
     with sessions() as session:
         days = unclaimed.limit_days(session)
     return LetterSettings(
@@ -54,7 +54,7 @@ def placeholder_words() -> str:
 
 class LettersPage(QWidget):
     def __init__(
-        self, sessions: Sessions, staff: StaffMember, config: Config, parent: QWidget | None = None
+        self, sessions: Database, staff: StaffMember, config: Config, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.sessions, self.staff = sessions, staff

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.cards_page import CardsPage
 from kiosk.ui.admin.contacts_page import ContactsPage
@@ -43,7 +43,7 @@ QGroupBox {{ font-weight: 700; }}
 class AdminPanel(QWidget):
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         config: Config,
         parent: QWidget | None = None,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services import photos
 from kiosk.services.photos import PhotoImportReport
 from kiosk.services.staff import StaffMember
@@ -44,7 +44,7 @@ def report_rows(report: PhotoImportReport) -> list[FileRow]:
 class PhotosPage(QWidget):
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         parent: QWidget | None = None,
     ) -> None:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import KioskError
 from kiosk.services import roster, roster_check, roster_columns, roster_file
 from kiosk.services.roster import RosterPreview
@@ -44,14 +44,14 @@ from kiosk.ui.staff.models import RowsModel, make_table
 from kiosk.ui.style import GREEN, RED
 
 
-def _check_and_preview(sessions: Sessions, table: RawTable, columns: ColumnMap) -> RosterPreview:
+def _check_and_preview(sessions: Database, table: RawTable, columns: ColumnMap) -> RosterPreview:
     return roster.preview(sessions, roster_check.check(table, columns))
 
 
 class RosterPage(QWidget):
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         parent: QWidget | None = None,
         confirm: Confirm = ask,

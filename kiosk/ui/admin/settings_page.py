@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services import settings
 from kiosk.services.settings import SchoolSettings
 from kiosk.services.staff import StaffMember
@@ -53,7 +53,7 @@ def _qtime(value: dt.time) -> QTime:
 class SettingsPage(QWidget):
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         parent: QWidget | None = None,
         confirm: Confirm = ask,

@@ -13,7 +13,7 @@ from functools import partial
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services import setup
 from kiosk.services.setup import SetupStatus, StepState
 from kiosk.services.staff import StaffMember
@@ -55,7 +55,7 @@ class SetupOverview(QWidget):
     step_chosen = Signal(str)
     guide_requested = Signal()
 
-    def __init__(self, sessions: Sessions, parent: QWidget | None = None) -> None:
+    def __init__(self, sessions: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.sessions = sessions
         self.status: SetupStatus | None = None
@@ -151,7 +151,7 @@ class SetupGuide:
 
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         overview: SetupOverview,
         show_section: Callable[[str], None],

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services import slot_admin, slots
 from kiosk.services.slot_admin import SlotRow
 from kiosk.services.staff import StaffMember
@@ -53,7 +53,7 @@ SLOT_COLUMNS = [
 class SlotsPage(QWidget):
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         parent: QWidget | None = None,
         confirm: Confirm = ask,

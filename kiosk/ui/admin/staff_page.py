@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.rules import PIN_MAX, PIN_MIN
 from kiosk.services import staff as staff_service
 from kiosk.services.staff import StaffMember
@@ -71,7 +71,7 @@ def _state(member: StaffMember) -> str:
 
 class StaffPage(QWidget):
     def __init__(
-        self, sessions: Sessions, staff: StaffMember, parent: QWidget | None = None
+        self, sessions: Database, staff: StaffMember, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.sessions, self.staff = sessions, staff

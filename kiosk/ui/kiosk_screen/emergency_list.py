@@ -20,7 +20,7 @@ from PySide6.QtPrintSupport import QPrinter
 
 from kiosk import db_limits
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services.emergency import EmergencyList
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Failure, Lane, Op
@@ -75,7 +75,7 @@ PRINTING = Outcome(
 
 
 def emergency_list_job(
-    sessions: Sessions, member: StaffMember, folder: Path, printer: PrinterSource
+    sessions: Database, member: StaffMember, folder: Path, printer: PrinterSource
 ) -> Answer:
     """The list saved (and recorded) as the console's button does, then printed."""
     # Imported here: the PDF library costs the kiosk's start a quarter of a second of CPU,
@@ -95,7 +95,7 @@ def emergency_list_job(
 
 
 class EmergencyDesk:
-    sessions: Sessions
+    sessions: Database
     config: Config
     lane: Lane
     staff_page: StaffPage

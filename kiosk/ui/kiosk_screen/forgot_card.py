@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services import custody, pupils
 from kiosk.services.common import PupilSummary
 from kiosk.services.staff import StaffMember
@@ -46,11 +46,11 @@ MAX_FOUND = 12
 PURPOSE = "Hand in without a card"
 
 
-def find_job(sessions: Sessions, text: str) -> list[PupilSummary]:
+def find_job(sessions: Database, text: str) -> list[PupilSummary]:
     return pupils.find(sessions, text, limit=MAX_FOUND)
 
 
-def hand_in_job(sessions: Sessions, pupil_id: int, member: StaffMember) -> Answer:
+def hand_in_job(sessions: Database, pupil_id: int, member: StaffMember) -> Answer:
     result = custody.hand_in_without_card(sessions, pupil_id, member.actor)
     return Answer(hand_in_outcome(result), photo_of(result.pupil))
 
@@ -200,7 +200,7 @@ class ForgotCardPage(ColouredPage):
 
 
 class ForgotCardDesk:
-    sessions: Sessions
+    sessions: Database
     lane: Lane
     screens: QStackedWidget
     staff_timer: QTimer

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import NotAuthorised
 from kiosk.services.lockers.bank import LockerBank
 from kiosk.services.staff import StaffMember
@@ -70,7 +70,7 @@ class StaffPresence:
 
 
 class HomeTime:
-    sessions: Sessions
+    sessions: Database
     lane: Lane
     turns: Turns
     staff_presence: StaffPresence

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
 from kiosk import db_limits
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import TooLate
 from kiosk.services import custody, outcome, pupils, settings
 from kiosk.services.audit import KIOSK_ACTOR
@@ -52,7 +52,7 @@ def photo_of(pupil: PupilSummary) -> int | None:
     return pupil.id if pupil.has_photo else None
 
 
-def load_photo(sessions: Sessions, pupil_id: int) -> QImage | None:
+def load_photo(sessions: Database, pupil_id: int) -> QImage | None:
     """The pupil's photo, decoded and shrunk for the screen; None if none or unreadable
     (a bad photo must never spoil a hand-in that has already been recorded)."""
     try:
@@ -74,7 +74,7 @@ def load_photo(sessions: Sessions, pupil_id: int) -> QImage | None:
 
 
 def scan_job(
-    sessions: Sessions,
+    sessions: Database,
     mode: Mode,
     text: str,
     deadline: float | None = None,
@@ -113,7 +113,7 @@ def _door(slot: int | None, open_door: Callable[[], DoorOutcome | None]) -> Door
 
 
 def collect_job(
-    sessions: Sessions, custody_id: int, member: StaffMember, bank: LockerBank | None = None
+    sessions: Database, custody_id: int, member: StaffMember, bank: LockerBank | None = None
 ) -> Answer:
     with db_limits.deadline(sessions.limits.job_s):
         info = custody.collect(sessions, custody_id, member.actor)
@@ -127,7 +127,7 @@ def collect_job(
 
 
 def undo_job(
-    sessions: Sessions,
+    sessions: Database,
     custody_id: int,
     slot: int | None,
     card_text: str,
@@ -140,6 +140,6 @@ def undo_job(
     return Answer(undone_outcome(slot, door))
 
 
-def set_mode_job(sessions: Sessions, member: StaffMember, mode: str) -> SchoolSettings:
+def set_mode_job(sessions: Database, member: StaffMember, mode: str) -> SchoolSettings:
     settings.update(sessions, member.actor, {"mode": mode})
     return settings.load(sessions)

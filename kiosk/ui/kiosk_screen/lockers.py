@@ -17,7 +17,7 @@ from functools import partial
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QStackedWidget, QVBoxLayout, QWidget
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services.lockers import doors
 from kiosk.services.lockers.bank import LockerBank
 from kiosk.services.lockers.doors import DoorOutcome
@@ -83,7 +83,7 @@ class DepositQuestionPage(ColouredPage):
 
 
 class LockerDesk:
-    sessions: Sessions
+    sessions: Database
     lane: Lane
     answer: Answer | None
     pages: QStackedWidget

@@ -28,7 +28,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QStackedWidget
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import CardRevoked, PupilNotActive, TooLate, UnknownCard, UnknownPupil
 from kiosk.event_kinds import EventKind
 from kiosk.rules import UNDO_WINDOW
@@ -64,7 +64,7 @@ REFUSALS: tuple[tuple[type[Exception], str], ...] = (
 
 
 class ScanFlow:
-    sessions: Sessions
+    sessions: Database
     config: Config
     lane: Lane
     clock: Callable[[], dt.datetime]

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from kiosk.clock import to_local, utcnow
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.db_limits import deadline
 from kiosk.services import settings, setup
 from kiosk.services.health import DEVICES
@@ -82,7 +82,7 @@ class KioskScreen(
 
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         config: Config,
         parent: QWidget | None = None,
         *,

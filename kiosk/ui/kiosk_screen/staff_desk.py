@@ -16,7 +16,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.event_kinds import EventKind
 from kiosk.services import kiosk_events
 from kiosk.services.settings import SchoolSettings
@@ -31,7 +31,7 @@ StaffCallbacks = tuple[Callable[[StaffMember], None], Callable[[], None]]
 
 
 class StaffDesk:
-    sessions: Sessions
+    sessions: Database
     config: Config
     lane: Lane
     sounds: SoundPlayer

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.ui.kiosk_screen.pages import LEFT, kiosk_button
 from kiosk.ui.style import INK, PAPER, TOUCH
 from kiosk.ui.widgets.fit_text import FitText
@@ -50,7 +50,7 @@ class StaffPage(ColouredPage):
     logged_in = Signal(object)
     cancelled = Signal()
 
-    def __init__(self, sessions: Sessions, terminal: str, parent: QWidget | None = None) -> None:
+    def __init__(self, sessions: Database, terminal: str, parent: QWidget | None = None) -> None:
         super().__init__(PAPER, parent)
         self.heading = FitText("Staff", max_px=34, colour=INK, align=LEFT)
         self.info = FitText(max_px=22, bold=False, colour=INK, align=LEFT)

@@ -20,7 +20,7 @@ from functools import partial
 
 from PySide6.QtCore import QObject, QTimer
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import RecordsNotAnswering
 from kiosk.services import outcome
 from kiosk.services.custody import HandInResult
@@ -68,7 +68,7 @@ class RecordsWait(QObject):
     def __init__(
         self,
         owner: QObject,
-        sessions: Sessions,
+        sessions: Database,
         lane: Lane,
         show: Callable[[Answer], None],
         showing: Callable[[Answer], bool],

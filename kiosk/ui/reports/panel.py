@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.clock import local_date, moment_text, utcnow
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import DatabaseUnavailable, KioskError
 from kiosk.exports import ExportRequest, ExportResult, Format, Report, default_path, run_export
 from kiosk.rules import Action, may
@@ -68,7 +68,7 @@ KEPT_WORDS = (
 
 class ReportsPanel(QWidget):
     def __init__(
-        self, sessions: Sessions, staff: StaffMember, config: Config, parent: QWidget | None = None
+        self, sessions: Database, staff: StaffMember, config: Config, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.sessions, self.staff, self.config = sessions, staff, config

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.keystore import KeyStore
 from kiosk.qtfix import emit
 from kiosk.services import appointments, contacts, parent_mail
@@ -35,7 +35,7 @@ SOMEONE_ELSE = "Someone else (type the name)"
 DEFAULT_TIME = QTime(15, 30)
 
 
-def may_collect(sessions: Sessions, pupil_id: int) -> list[ContactRow]:
+def may_collect(sessions: Database, pupil_id: int) -> list[ContactRow]:
     return [c for c in contacts.for_pupil(sessions, pupil_id) if c.may_receive_device]
 
 
@@ -46,7 +46,7 @@ def _qdate(day: dt.date) -> QDate:
 class AppointmentForm(QGroupBox):
     changed = Signal()  # an appointment was saved or cancelled: the lists read it again
 
-    def __init__(self, sessions: Sessions, staff: StaffMember, config: Config) -> None:
+    def __init__(self, sessions: Database, staff: StaffMember, config: Config) -> None:
         super().__init__("Collection appointment")
         self.sessions, self.staff, self.config = sessions, staff, config
         self.custody_id: int | None = None

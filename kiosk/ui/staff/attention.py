@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 
 from kiosk.clock import to_local
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.keystore import KeyStore
 from kiosk.services import appointments, parent_mail, probes, slot_checks, unclaimed
 from kiosk.services.appointments import TodaysAppointment
@@ -33,7 +33,7 @@ class Attention:
     unclaimed: int
 
 
-def load_attention(sessions: Sessions) -> Attention:
+def load_attention(sessions: Database) -> Attention:
     return Attention(
         slot_checks.slots_to_check(sessions),
         probes.probes_today(sessions),
@@ -62,7 +62,7 @@ class AttentionPanel(QWidget):
 
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         config: Config | None = None,
         parent: QWidget | None = None,

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.clock import local_date, to_local, utcnow
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.db_limits import deadline
 from kiosk.printing import receipts
 from kiosk.services import chain_of_custody, pupils, settings
@@ -154,7 +154,7 @@ class PhotoLabel(QLabel):
         self.pupil_id: int | None = None
         self.show_pupil(None, None)
 
-    def show_pupil(self, sessions: Sessions | None, pupil: PupilSummary | None) -> None:
+    def show_pupil(self, sessions: Database | None, pupil: PupilSummary | None) -> None:
         """The photo is read in the background and shown when it comes (if this pupil is
         still the one shown); meanwhile, and without one, the box says so."""
         self.clear()
@@ -205,7 +205,7 @@ def heading_label(text: str = "") -> QLabel:
 
 
 def save_receipt(
-    sessions: Sessions, staff: StaffMember, data_dir: Path, custody_id: int, kind: str
+    sessions: Database, staff: StaffMember, data_dir: Path, custody_id: int, kind: str
 ) -> Path:
     """Write a receipt PDF into the data directory and record that it was printed. If the
     record cannot be written, the file is removed: no receipt leaves unrecorded."""
@@ -225,7 +225,7 @@ def save_receipt(
 class PupilHeader(QWidget):
     """Photo, name and form of the pupil being dealt with: the identity check."""
 
-    def __init__(self, sessions: Sessions, parent: QWidget | None = None) -> None:
+    def __init__(self, sessions: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.sessions = sessions
         self.pupil: PupilSummary | None = None

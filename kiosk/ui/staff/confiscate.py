@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services import confiscation, console, escalation
 from kiosk.services.common import PupilSummary
 from kiosk.services.confiscation import REASON_CATEGORIES
@@ -46,7 +46,7 @@ class ConfiscateTab(QWidget):
 
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         config: Config,
         parent: QWidget | None = None,

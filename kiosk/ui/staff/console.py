@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 from kiosk.rules import Action, may
 from kiosk.services.common import PupilSummary
@@ -89,7 +89,7 @@ class StaffConsole(QWidget):
 
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         config: Config,
         parent: QWidget | None = None,
         *,

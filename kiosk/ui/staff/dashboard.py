@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.clock import to_local, utcnow
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.qtfix import emit  # PySide6 6.12 on Python 3.11: see there
 from kiosk.services import console, exams, health, pin_tries
 from kiosk.services.console import Dashboard
@@ -90,7 +90,7 @@ class DashboardTab(QWidget):
 
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         config: Config,
         parent: QWidget | None = None,

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import KioskError
 from kiosk.services import confiscation, console, held_devices, pupils, slots
 from kiosk.services.common import PupilSummary
@@ -49,7 +49,7 @@ DEVICE_PAGES = PAGES[:5]
 class DevicesTab(QWidget):
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         config: Config,
         parent: QWidget | None = None,

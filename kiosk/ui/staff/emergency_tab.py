@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.devices import kinds_words
 from kiosk.printing import emergency as emergency_pdf
 from kiosk.services import emergency
@@ -47,7 +47,7 @@ def listed_columns(since: str) -> list[Column]:
 class EmergencyTab(QWidget):
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         config: Config,
         parent: QWidget | None = None,

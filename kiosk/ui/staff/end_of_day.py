@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services import console, day_outs, emergency, held_devices
 from kiosk.services.console import Reconciliation
 from kiosk.services.staff import StaffMember
@@ -29,7 +29,7 @@ from kiosk.ui.widgets.confirm_panel import ConfirmPanel
 class EndOfDayTab(QWidget):
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         config: Config,
         parent: QWidget | None = None,

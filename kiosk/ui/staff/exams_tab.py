@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from kiosk.clock import local_date, utcnow
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services import exams, pupils
 from kiosk.services.common import PupilSummary
 from kiosk.services.staff import StaffMember
@@ -38,7 +38,7 @@ def _words(text: str) -> list[str]:
 
 class ExamsTab(QWidget):
     def __init__(
-        self, sessions: Sessions, staff: StaffMember, config: Config, parent: QWidget | None = None
+        self, sessions: Database, staff: StaffMember, config: Config, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.sessions, self.staff, self.config = sessions, staff, config

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services import appointments, collected, console, exams, exemptions, school_day
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
@@ -38,7 +38,7 @@ from kiosk.ui.widgets.tab_strip import FlowLayout
 class ListSpec:
     name: str
     title: str
-    load: Callable[[Sessions], Sequence[Any]]
+    load: Callable[[Database], Sequence[Any]]
     columns: Callable[[Callable[[], dt.date]], list[Column]]
     search: Callable[[Any], str]
     empty: str
@@ -120,7 +120,7 @@ PARENTS_LIST = "confiscations"  # shown with the ParentsPanel beside it
 class ListsTab(QWidget):
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         config: Config,
         parent: QWidget | None = None,

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.clock import to_local
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.rules import Action, may
 from kiosk.services.lockers import faults
 from kiosk.services.lockers.bank import LockerBank
@@ -34,7 +34,7 @@ from kiosk.ui.style import RED
 REFRESH_MS = 2000
 
 
-def _faults_read_by(widget: QWidget, sessions: Sessions, show: object) -> QTimer:
+def _faults_read_by(widget: QWidget, sessions: Database, show: object) -> QTimer:
     """Read the open faults now and every REFRESH_MS while ``widget`` lives."""
 
     def read() -> None:
@@ -52,7 +52,7 @@ def _faults_read_by(widget: QWidget, sessions: Sessions, show: object) -> QTimer
 class LockerFaultsBanner(QPushButton):
     """One red line on the dashboard while any locker fault is open; hidden otherwise."""
 
-    def __init__(self, sessions: Sessions, parent: QWidget | None = None) -> None:
+    def __init__(self, sessions: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.shown: list[FaultInfo] = []
         self.setStyleSheet(
@@ -77,7 +77,7 @@ class LockerFaultsTab(QWidget):
 
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         bank: LockerBank | None = None,
         parent: QWidget | None = None,

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services import day_outs
 from kiosk.services.common import PupilSummary
 from kiosk.services.day_outs import REASON_WORDS, Outing
@@ -42,7 +42,7 @@ def out_columns() -> list[Column]:
 class OutOfSchoolTab(QWidget):
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         config: Config,
         parent: QWidget | None = None,

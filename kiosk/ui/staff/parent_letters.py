@@ -13,7 +13,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.keystore import KeyStore
 from kiosk.printing.letters import letter_path, write_letter
 from kiosk.qtfix import emit
@@ -40,7 +40,7 @@ class LetterOutcome:
         return f"{saved} {self.report.words() if self.report else DSL_WORDS}"
 
 
-def save_letter(sessions: Sessions, staff: StaffMember, data_dir: Path, custody_id: int) -> Path:
+def save_letter(sessions: Database, staff: StaffMember, data_dir: Path, custody_id: int) -> Path:
     """Write the letter's PDF and record that it was made; no file stays unrecorded."""
     letter = letters.letter_for(sessions, custody_id)
     path = write_letter(letter_path(receipts_folder(data_dir), custody_id), letter)
@@ -53,7 +53,7 @@ def save_letter(sessions: Sessions, staff: StaffMember, data_dir: Path, custody_
 
 
 def letter_and_email(
-    sessions: Sessions, staff: StaffMember, config: Config, custody_id: int, *, email: bool
+    sessions: Database, staff: StaffMember, config: Config, custody_id: int, *, email: bool
 ) -> LetterOutcome:
     """The worker's job: the letter, then (if ``email``) the emails. Runs off the GUI
     thread; the mail server's answers may take seconds."""
@@ -73,7 +73,7 @@ class LetterStatus(QWidget):
     finished = Signal()  # the letter was made (and emailed, or not): lists read it again
 
     def __init__(
-        self, sessions: Sessions, staff: StaffMember, config: Config, parent: QWidget | None = None
+        self, sessions: Database, staff: StaffMember, config: Config, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.sessions, self.staff, self.config = sessions, staff, config

@@ -10,7 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.qtfix import emit
 from kiosk.services import parent_mail
 from kiosk.services.appointments import AwaitingParent
@@ -26,7 +26,7 @@ NO_EMAILS = "No emails about this device yet."
 class ParentsPanel(QWidget):
     changed = Signal()  # a letter emailed or an appointment made: read the list again
 
-    def __init__(self, sessions: Sessions, staff: StaffMember, config: Config) -> None:
+    def __init__(self, sessions: Database, staff: StaffMember, config: Config) -> None:
         super().__init__()
         self.sessions, self.staff, self.config = sessions, staff, config
         self.chosen: AwaitingParent | None = None

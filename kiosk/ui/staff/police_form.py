@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.clock import SCHOOL_ZONE, to_local, utcnow
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.rules import Action, may
 from kiosk.services import confiscation
@@ -93,7 +93,7 @@ class PoliceForm(QWidget):
         else:
             self.police_note.setText("")
 
-    def handover(self, sessions: Sessions, actor: Actor, device: HeldDevice) -> Callable[[], None]:
+    def handover(self, sessions: Database, actor: Actor, device: HeldDevice) -> Callable[[], None]:
         """The service call recording the handover typed in: read and checked here, on the
         GUI thread, before anything is sent (``InvalidInput`` says what is wrong)."""
         handed_at = self.handover_time(device.received_at)

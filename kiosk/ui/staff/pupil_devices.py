@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.devices import DESCRIPTION_MAX, Device, DeviceKind, device, kinds_words
 from kiosk.errors import InvalidInput
 from kiosk.services import device_items
@@ -41,7 +41,7 @@ def item_words(item: HeldItem) -> str:
 class PupilDevicesTab(QWidget):
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         config: Config,
         parent: QWidget | None = None,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.qtfix import emit
 from kiosk.services import pupils
 from kiosk.services.common import PupilSummary
@@ -20,7 +20,7 @@ class PupilFinder(QWidget):
 
     chosen = Signal(object)
 
-    def __init__(self, sessions: Sessions, feedback: Feedback, parent: QWidget | None = None):
+    def __init__(self, sessions: Database, feedback: Feedback, parent: QWidget | None = None):
         super().__init__(parent)
         self.sessions, self.feedback = sessions, feedback
         self.search = QLineEdit()

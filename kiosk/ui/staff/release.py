@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.rules import Action, may
 from kiosk.services import console, custody, pupils
 from kiosk.services.audit import Actor
@@ -48,7 +48,7 @@ DSL_ONLY = "Referred to the DSL: a senior member of staff must release this devi
 class ReleaseTab(QWidget):
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         staff: StaffMember,
         config: Config,
         parent: QWidget | None = None,
@@ -306,7 +306,7 @@ def _describe(device: HeldDevice) -> str:
 
 
 def _door_words(
-    sessions: Sessions, bank: LockerBank | None, device: HeldDevice, actor: Actor
+    sessions: Database, bank: LockerBank | None, device: HeldDevice, actor: Actor
 ) -> str:
     """After a release the services made (in the same background job): the slot's locker
     door opened, in words ("" for a manual slot). A door that fails never spoils the

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.rules import Action, may
 from kiosk.services import confiscation, contacts, staff
 from kiosk.services.console import HeldDevice
@@ -48,7 +48,7 @@ AfterRelease = Callable[[HeldDevice], str]  # in the release's background job: d
 class ParentReleaseForm(QGroupBox):
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         member: StaffMember,
         config: Config,
         feedback: Feedback,

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.services import pupils, searches
 from kiosk.services.common import PupilSummary
 from kiosk.services.search_form import (
@@ -52,7 +52,7 @@ class SearchFormView(QWidget):
     """The form's fields; ``form()`` reads them as a SearchForm (None until a pupil is
     chosen), ``show_form()`` fills them from one."""
 
-    def __init__(self, sessions: Sessions, feedback: Feedback, parent: QWidget | None = None):
+    def __init__(self, sessions: Database, feedback: Feedback, parent: QWidget | None = None):
         super().__init__(parent)
         self.sessions, self.feedback = sessions, feedback
         self.pupil: PupilSummary | None = None

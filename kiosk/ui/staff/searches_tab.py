@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.rules import Action, may
 from kiosk.services import pupils, search_records, searches
 from kiosk.services.common import PupilSummary
@@ -69,7 +69,7 @@ def _colour(row: SearchRow) -> str | None:
 
 class SearchesTab(QWidget):
     def __init__(
-        self, sessions: Sessions, staff: StaffMember, config: Config, parent: QWidget | None = None
+        self, sessions: Database, staff: StaffMember, config: Config, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.sessions, self.staff, self.config = sessions, staff, config

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.rules import PIN_MAX
 from kiosk.services import staff
 from kiosk.services.staff import StaffMember
@@ -103,7 +103,7 @@ class StaffLogin(QWidget):
 
     def __init__(
         self,
-        sessions: Sessions,
+        sessions: Database,
         title: str = "Staff log in",
         parent: QWidget | None = None,
         *,

@@ -21,7 +21,7 @@ from sqlalchemy import update
 import synthetic_cards
 from kiosk.clock import SCHOOL_ZONE
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DEMO_STAFF, DemoSchool
 from kiosk.scanning.decoders import default_decoder
 from kiosk.tables import Pupil
@@ -84,7 +84,7 @@ ScreenFactory = Callable[..., KioskScreen]
 
 @pytest.fixture
 def make_screen(
-    qtbot: QtBot, sessions: Sessions, school: DemoSchool, kiosk_config: Config, steady: SteadyClock
+    qtbot: QtBot, sessions: Database, school: DemoSchool, kiosk_config: Config, steady: SteadyClock
 ) -> ScreenFactory:
     """A shown KioskScreen (1024x600 unless told) on the ``steady`` clock; every read of a
     card is a new presentation unless a test asks (``repeat_scan_seconds``), so a test can
@@ -180,7 +180,7 @@ def portrait_png(hue: int) -> bytes:
     return bytes(data.data())
 
 
-def give_photo(sessions: Sessions, pupil_id: int, hue: int = 200) -> None:
+def give_photo(sessions: Database, pupil_id: int, hue: int = 200) -> None:
     with sessions.begin() as session:
         session.execute(update(Pupil).where(Pupil.id == pupil_id).values(photo=portrait_png(hue)))
 

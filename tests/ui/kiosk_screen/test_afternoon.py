@@ -8,7 +8,7 @@ from __future__ import annotations
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DEMO_PINS, DemoSchool
 from kiosk.services import confiscation, custody, settings, staff
 from kiosk.tables import AuditEvent, Custody, CustodyState
@@ -29,7 +29,7 @@ from .conftest import (
 )
 
 
-def custody_row(sessions: Sessions, custody_id: int) -> Custody:
+def custody_row(sessions: Database, custody_id: int) -> Custody:
     with sessions() as session:
         row = session.get(Custody, custody_id)
         assert row is not None
@@ -37,7 +37,7 @@ def custody_row(sessions: Sessions, custody_id: int) -> Custody:
         return row
 
 
-def last_event(sessions: Sessions, kind: str) -> AuditEvent:
+def last_event(sessions: Database, kind: str) -> AuditEvent:
     with sessions() as session:
         event = session.scalars(
             select(AuditEvent).where(AuditEvent.kind == kind).order_by(AuditEvent.seq.desc())
@@ -47,7 +47,7 @@ def last_event(sessions: Sessions, kind: str) -> AuditEvent:
         return event
 
 
-def morning_hand_ins(sessions: Sessions, school: DemoSchool, count: int) -> list[int]:
+def morning_hand_ins(sessions: Database, school: DemoSchool, count: int) -> list[int]:
     return [
         int(custody.hand_in(sessions, school.pupil_ids[index]).custody_id or 0)
         for index in range(count)
@@ -64,7 +64,7 @@ def switch_mode_with_pin(qtbot: QtBot, screen: KioskScreen, key: str, name: str)
     assert screen.state is State.IDLE
 
 
-def staff_at_the_kiosk(sessions: Sessions, school: DemoSchool, screen: KioskScreen) -> None:
+def staff_at_the_kiosk(sessions: Database, school: DemoSchool, screen: KioskScreen) -> None:
     """Olivia signed in at the kiosk (as "Staff: start giving back" and her PIN would)."""
     screen.open_home_time(
         staff.check_pin(
@@ -73,7 +73,7 @@ def staff_at_the_kiosk(sessions: Sessions, school: DemoSchool, screen: KioskScre
     )
 
 
-def events(sessions: Sessions, kind: str) -> int:
+def events(sessions: Database, kind: str) -> int:
     with sessions() as session:
         return len(session.scalars(select(AuditEvent.seq).where(AuditEvent.kind == kind)).all())
 
@@ -88,7 +88,7 @@ def test_a_whole_day_morning_hand_in_then_staff_start_home_time_and_give_phones_
     screen: KioskScreen,
     steady: SteadyClock,
     heard: list[str],
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
 ) -> None:
     pupils = [pupil_id_with_card(school, index) for index in range(4)]
@@ -125,7 +125,7 @@ def test_a_confiscated_device_sends_the_pupil_to_the_office_and_is_never_offered
     qtbot: QtBot,
     make_screen: ScreenFactory,
     heard: list[str],
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
 ) -> None:
     screen = make_screen(clock=HOME_TIME)
@@ -139,7 +139,7 @@ def test_a_confiscated_device_sends_the_pupil_to_the_office_and_is_never_offered
 
 
 def test_a_pupil_with_a_daily_phone_and_a_confiscated_one_gets_only_the_daily_one(
-    qtbot: QtBot, make_screen: ScreenFactory, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, make_screen: ScreenFactory, sessions: Database, school: DemoSchool
 ) -> None:
     pupil_id, text = pupil_id_with_card(school, 0)
     daily_id = morning_hand_ins(sessions, school, 1)[0]
@@ -154,7 +154,7 @@ def test_a_pupil_with_a_daily_phone_and_a_confiscated_one_gets_only_the_daily_on
 
 
 def test_nothing_held_is_said_plainly(
-    qtbot: QtBot, make_screen: ScreenFactory, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, make_screen: ScreenFactory, sessions: Database, school: DemoSchool
 ) -> None:
     screen = make_screen(clock=HOME_TIME)
     staff_at_the_kiosk(sessions, school, screen)
@@ -163,7 +163,7 @@ def test_nothing_held_is_said_plainly(
 
 
 def test_with_no_staff_at_the_kiosk_a_scan_reads_nothing_and_staff_start_with_a_pin(
-    qtbot: QtBot, make_screen: ScreenFactory, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, make_screen: ScreenFactory, sessions: Database, school: DemoSchool
 ) -> None:
     morning_hand_ins(sessions, school, 2)
     screen = make_screen(clock=HOME_TIME)
@@ -187,7 +187,7 @@ def test_each_staff_tap_renews_the_window_and_a_quiet_minute_or_im_leaving_ends_
     qtbot: QtBot,
     make_screen: ScreenFactory,
     steady: SteadyClock,
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
 ) -> None:
     morning_hand_ins(sessions, school, 3)
@@ -211,7 +211,7 @@ def test_each_staff_tap_renews_the_window_and_a_quiet_minute_or_im_leaving_ends_
     assert custody_row(sessions, morning_hand_ins_ids(sessions)[1]).state == "held"
 
 
-def morning_hand_ins_ids(sessions: Sessions) -> list[int]:
+def morning_hand_ins_ids(sessions: Database) -> list[int]:
     with sessions() as session:
         return list(session.scalars(select(Custody.id).order_by(Custody.id)))
 
@@ -220,7 +220,7 @@ def test_a_window_that_ended_while_a_pupil_was_on_screen_asks_for_a_pin_again(
     qtbot: QtBot,
     make_screen: ScreenFactory,
     steady: SteadyClock,
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
 ) -> None:
     custody_id = morning_hand_ins(sessions, school, 1)[0]
@@ -241,7 +241,7 @@ def test_a_window_that_ended_while_a_pupil_was_on_screen_asks_for_a_pin_again(
 
 
 def test_a_wrong_pin_is_refused_on_the_keypad_and_recorded(
-    qtbot: QtBot, make_screen: ScreenFactory, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, make_screen: ScreenFactory, sessions: Database, school: DemoSchool
 ) -> None:
     screen = make_screen(clock=HOME_TIME)
     click(qtbot, screen.staff_strip.start)
@@ -253,7 +253,7 @@ def test_a_wrong_pin_is_refused_on_the_keypad_and_recorded(
 
 
 def test_a_member_deactivated_since_is_asked_again(
-    qtbot: QtBot, make_screen: ScreenFactory, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, make_screen: ScreenFactory, sessions: Database, school: DemoSchool
 ) -> None:
     morning_hand_ins(sessions, school, 1)
     screen = make_screen(clock=HOME_TIME)
@@ -267,7 +267,7 @@ def test_a_member_deactivated_since_is_asked_again(
 
 
 def test_scans_wait_while_staff_use_the_keypad_and_the_menu_times_out(
-    qtbot: QtBot, screen: KioskScreen, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, screen: KioskScreen, sessions: Database, school: DemoSchool
 ) -> None:
     click(qtbot, screen.top_bar.staff_button)
     screen.handle_scan(pupil_id_with_card(school, 0)[1])
@@ -280,7 +280,7 @@ def test_scans_wait_while_staff_use_the_keypad_and_the_menu_times_out(
 
 
 def test_the_mode_follows_the_setting_and_the_clock(
-    qtbot: QtBot, make_screen: ScreenFactory, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, make_screen: ScreenFactory, sessions: Database, school: DemoSchool
 ) -> None:
     screen = make_screen(clock=HOME_TIME)
     assert screen.mode is Mode.COLLECTION

@@ -22,7 +22,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DEMO_PINS, DemoSchool
 from kiosk.services import custody, exemptions, settings, slot_checks, staff
 from kiosk.tables import AuditEvent, Custody, CustodyState
@@ -38,7 +38,7 @@ from .conftest import OFFICE, SteadyClock, click, log_in, pupil_id_with_card
 
 @pytest.fixture
 def window(
-    qtbot: QtBot, sessions: Sessions, kiosk_config: Config, steady: SteadyClock
+    qtbot: QtBot, sessions: Database, kiosk_config: Config, steady: SteadyClock
 ) -> Iterator[MainWindow]:
     made = MainWindow(kiosk_config, sessions, daily_backup=lambda config: config.data_dir)
     qtbot.addWidget(made, before_close_func=lambda w: setattr(w, "allow_close", True))
@@ -50,7 +50,7 @@ def window(
     made.shutdown()
 
 
-def set_mode(sessions: Sessions, school: DemoSchool, kiosk: KioskScreen, mode: str) -> None:
+def set_mode(sessions: Database, school: DemoSchool, kiosk: KioskScreen, mode: str) -> None:
     settings.update(sessions, school.actors["admin"], {"mode": mode})
     kiosk._apply_settings(settings.load(sessions))
 
@@ -65,12 +65,12 @@ def wedge_scan(qtbot: QtBot, window: MainWindow, text: str) -> State:
     return kiosk.state
 
 
-def kinds(sessions: Sessions) -> list[str]:
+def kinds(sessions: Database) -> list[str]:
     with sessions() as session:
         return list(session.scalars(select(AuditEvent.kind).order_by(AuditEvent.seq)))
 
 
-def held(sessions: Sessions) -> dict[int, int]:
+def held(sessions: Database) -> dict[int, int]:
     """Pupil id -> slot id of every device held."""
     with sessions() as session:
         rows = session.execute(
@@ -89,7 +89,7 @@ def words_on_screen(window: MainWindow) -> str:
 
 
 def test_the_queue_pupil_tapping_undo_cannot_strand_a_phone(
-    qtbot: QtBot, window: MainWindow, steady: SteadyClock, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, window: MainWindow, steady: SteadyClock, sessions: Database, school: DemoSchool
 ) -> None:
     kiosk = window.kiosk
     set_mode(sessions, school, kiosk, "handin")
@@ -114,7 +114,7 @@ def test_the_queue_pupil_tapping_undo_cannot_strand_a_phone(
 
 
 def test_an_undone_slot_is_not_given_to_the_next_pupil_until_staff_check_it(
-    qtbot: QtBot, window: MainWindow, steady: SteadyClock, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, window: MainWindow, steady: SteadyClock, sessions: Database, school: DemoSchool
 ) -> None:
     kiosk = window.kiosk
     set_mode(sessions, school, kiosk, "handin")
@@ -137,7 +137,7 @@ def test_an_undone_slot_is_not_given_to_the_next_pupil_until_staff_check_it(
 
 
 def test_pupils_cannot_give_back_after_the_staff_member_walks_away(
-    qtbot: QtBot, window: MainWindow, steady: SteadyClock, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, window: MainWindow, steady: SteadyClock, sessions: Database, school: DemoSchool
 ) -> None:
     kiosk = window.kiosk
     for index in range(4):
@@ -167,7 +167,7 @@ def test_pupils_cannot_give_back_after_the_staff_member_walks_away(
 
 
 def test_im_leaving_locks_giving_back_at_once(
-    qtbot: QtBot, window: MainWindow, steady: SteadyClock, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, window: MainWindow, steady: SteadyClock, sessions: Database, school: DemoSchool
 ) -> None:
     kiosk = window.kiosk
     custody.hand_in(sessions, school.pupil_ids[0])
@@ -182,7 +182,7 @@ def test_im_leaving_locks_giving_back_at_once(
 
 
 def test_a_pupil_cannot_keep_the_window_open_and_the_pin_comes_back_within_15_minutes(
-    qtbot: QtBot, window: MainWindow, steady: SteadyClock, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, window: MainWindow, steady: SteadyClock, sessions: Database, school: DemoSchool
 ) -> None:
     kiosk = window.kiosk
     for index in range(3):
@@ -218,7 +218,7 @@ def test_a_pupil_cannot_keep_the_window_open_and_the_pin_comes_back_within_15_mi
 
 
 def test_the_medical_exemption_scan_says_nothing_about_why(
-    qtbot: QtBot, window: MainWindow, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, window: MainWindow, sessions: Database, school: DemoSchool
 ) -> None:
     set_mode(sessions, school, window.kiosk, "handin")
     pupil_id, card = pupil_id_with_card(school, 4)
@@ -239,7 +239,7 @@ def test_the_medical_exemption_scan_says_nothing_about_why(
 
 
 def test_a_card_held_in_view_for_a_minute_is_one_hand_in_and_its_undo_stays(
-    qtbot: QtBot, window: MainWindow, steady: SteadyClock, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, window: MainWindow, steady: SteadyClock, sessions: Database, school: DemoSchool
 ) -> None:
     kiosk = window.kiosk
     set_mode(sessions, school, kiosk, "handin")
@@ -287,7 +287,7 @@ def pause_database(data_dir: Path) -> Iterator[Callable[[], sqlite3.Connection]]
 def test_two_scans_behind_a_paused_database_each_show_only_their_own_pupil(
     qtbot: QtBot,
     window: MainWindow,
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     pause_database: Callable[[], sqlite3.Connection],
 ) -> None:
@@ -320,7 +320,7 @@ def test_two_scans_behind_a_paused_database_each_show_only_their_own_pupil(
 def test_scans_queued_longer_than_a_pupil_waits_record_nothing_and_show_no_one(
     qtbot: QtBot,
     window: MainWindow,
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     pause_database: Callable[[], sqlite3.Connection],
 ) -> None:
@@ -344,14 +344,14 @@ def test_scans_queued_longer_than_a_pupil_waits_record_nothing_and_show_no_one(
 # -- probing ------------------------------------------------------------------------------
 
 
-def events_of(sessions: Sessions, kind: str) -> list[dict[str, object]]:
+def events_of(sessions: Database, kind: str) -> list[dict[str, object]]:
     with sessions() as session:
         rows = session.scalars(select(AuditEvent.details).where(AuditEvent.kind == kind))
         return [json.loads(details) for details in rows]
 
 
 def test_probing_is_counted_per_minute_per_kiosk_not_one_event_per_scan(
-    qtbot: QtBot, window: MainWindow, steady: SteadyClock, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, window: MainWindow, steady: SteadyClock, sessions: Database, school: DemoSchool
 ) -> None:
     kiosk = window.kiosk
     set_mode(sessions, school, kiosk, "handin")

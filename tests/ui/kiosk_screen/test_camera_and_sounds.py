@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from kiosk import errors
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.services import custody
 from kiosk.services.settings import SchoolSettings
@@ -40,7 +40,7 @@ def test_cards_shown_to_the_camera_are_handed_in_and_the_preview_shows_the_camer
     qtbot: QtBot,
     make_screen: ScreenFactory,
     kiosk_config: Config,
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     frame_folder: Callable[[list[str]], Path],
 ) -> None:
@@ -210,7 +210,7 @@ def test_the_log_line_for_a_database_error_carries_no_statement_parameters() -> 
 
 
 def test_a_hand_in_result_offers_undo_only_for_a_new_hand_in(
-    sessions: Sessions, school: DemoSchool
+    sessions: Database, school: DemoSchool
 ) -> None:
     from kiosk.ui.kiosk_screen.outcomes import hand_in_outcome
 

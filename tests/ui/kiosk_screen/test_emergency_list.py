@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.devices import Device, DeviceKind
 from kiosk.event_kinds import EventKind
@@ -52,7 +52,7 @@ def pages_of(path: Path) -> int:
     return document.pageCount()
 
 
-def list_events(sessions: Sessions) -> list[AuditEvent]:
+def list_events(sessions: Database) -> list[AuditEvent]:
     with sessions() as session:
         found = session.scalars(
             select(AuditEvent).where(AuditEvent.kind == EventKind.EMERGENCY_LIST.value)
@@ -62,7 +62,7 @@ def list_events(sessions: Sessions) -> list[AuditEvent]:
 
 
 @pytest.fixture
-def morning(sessions: Sessions, school: DemoSchool) -> list[str]:
+def morning(sessions: Database, school: DemoSchool) -> list[str]:
     """Twelve pupils handed in, the first a phone and a watch; their names."""
     first = school.pupil_ids[0]
     both = [Device(DeviceKind.PHONE), Device(DeviceKind.WATCH)]
@@ -91,7 +91,7 @@ def wait_for_the_answer(qtbot: QtBot, screen: KioskScreen, title: str) -> None:
 def test_senior_staff_print_every_device_held_in_one_tap_with_nothing_named_on_screen(
     qtbot: QtBot,
     screen: KioskScreen,
-    sessions: Sessions,
+    sessions: Database,
     kiosk_config: Config,
     morning: list[str],
     tmp_path: Path,
@@ -119,7 +119,7 @@ def test_senior_staff_print_every_device_held_in_one_tap_with_nothing_named_on_s
 def test_office_staff_are_refused_and_nothing_is_saved_or_printed(
     qtbot: QtBot,
     screen: KioskScreen,
-    sessions: Sessions,
+    sessions: Database,
     kiosk_config: Config,
     morning: list[str],
     tmp_path: Path,
@@ -136,7 +136,7 @@ def test_office_staff_are_refused_and_nothing_is_saved_or_printed(
 
 
 def test_leaving_the_pin_pad_shows_and_records_nothing(
-    qtbot: QtBot, screen: KioskScreen, sessions: Sessions, morning: list[str]
+    qtbot: QtBot, screen: KioskScreen, sessions: Database, morning: list[str]
 ) -> None:
     click(qtbot, screen.top_bar.staff_button)
     click(qtbot, screen.staff_page.menu_buttons["emergency"])
@@ -149,7 +149,7 @@ def test_leaving_the_pin_pad_shows_and_records_nothing(
 def test_with_no_printer_the_list_is_saved_and_the_screen_says_where(
     qtbot: QtBot,
     screen: KioskScreen,
-    sessions: Sessions,
+    sessions: Database,
     kiosk_config: Config,
     morning: list[str],
 ) -> None:

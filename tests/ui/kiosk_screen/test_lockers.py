@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.lockers import kerong as kr
 from kiosk.lockers.simulator import BoardSimulator
@@ -31,7 +31,7 @@ from .conftest import ScreenFactory, click, scan
 
 
 @pytest.fixture
-def sim(sessions: Sessions, school: DemoSchool) -> Iterator[BoardSimulator]:
+def sim(sessions: Database, school: DemoSchool) -> Iterator[BoardSimulator]:
     """Slots 1-16 behind board 0 of a simulated KR-CU16 bank (mapped before the screen
     starts, as an admin would with ``kiosk lockers map``)."""
     with BoardSimulator((0,)) as simulator:
@@ -44,7 +44,7 @@ def first_card(school: DemoSchool) -> str:
     return school.card_texts[school.device_owners[0]]
 
 
-def wait_state(qtbot: QtBot, sessions: Sessions, state: str) -> None:
+def wait_state(qtbot: QtBot, sessions: Database, state: str) -> None:
     """Until the door monitor (polling twice a second) has moved the opening on."""
 
     def reached() -> bool:
@@ -69,7 +69,7 @@ def grab(widget: QWidget, folder: Path, name: str) -> None:
 def test_a_hand_in_opens_the_door_and_the_phone_seen_in_says_thank_you(
     qtbot: QtBot,
     make_screen: ScreenFactory,
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     sim: BoardSimulator,
     artifacts: Path,
@@ -99,7 +99,7 @@ def test_a_hand_in_opens_the_door_and_the_phone_seen_in_says_thank_you(
 def test_a_door_shut_on_an_empty_slot_asks_and_can_open_again(
     qtbot: QtBot,
     make_screen: ScreenFactory,
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     sim: BoardSimulator,
     artifacts: Path,
@@ -123,7 +123,7 @@ def test_a_door_shut_on_an_empty_slot_asks_and_can_open_again(
 def test_a_board_that_does_not_answer_sends_the_pupil_to_the_office(
     qtbot: QtBot,
     make_screen: ScreenFactory,
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     sim: BoardSimulator,
     artifacts: Path,
@@ -150,7 +150,7 @@ def test_a_kiosk_without_locker_doors_works_as_before(
 
 
 def test_giving_a_phone_back_opens_its_door(
-    sessions: Sessions, school: DemoSchool, sim: BoardSimulator
+    sessions: Database, school: DemoSchool, sim: BoardSimulator
 ) -> None:
     held = custody.hand_in_by_card(sessions, first_card(school))
     office = school.actors["office"]

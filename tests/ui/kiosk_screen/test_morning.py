@@ -13,7 +13,7 @@ from new_cards import new_card
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.services import exemptions, settings, slot_checks
 from kiosk.tables import AuditEvent, Custody, CustodyState, Pupil, Slot
@@ -25,7 +25,7 @@ from kiosk.ui.kiosk_screen.turns import MIN_READ_SECONDS
 from .conftest import ScreenFactory, SteadyClock, click, give_photo, pupil_id_with_card, scan
 
 
-def held_slot(sessions: Sessions, pupil_id: int) -> int | None:
+def held_slot(sessions: Database, pupil_id: int) -> int | None:
     with sessions() as session:
         return session.scalar(
             select(Slot.number)
@@ -34,18 +34,18 @@ def held_slot(sessions: Sessions, pupil_id: int) -> int | None:
         )
 
 
-def count(sessions: Sessions, model: type, *where: object) -> int:
+def count(sessions: Database, model: type, *where: object) -> int:
     with sessions() as session:
         return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
-def audit_kinds(sessions: Sessions) -> list[str]:
+def audit_kinds(sessions: Database) -> list[str]:
     with sessions() as session:
         return list(session.scalars(select(AuditEvent.kind).order_by(AuditEvent.seq)))
 
 
 def test_a_morning_of_pupils_each_get_a_slot_painted_huge_with_a_chime(
-    qtbot: QtBot, screen: KioskScreen, heard: list[str], sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, screen: KioskScreen, heard: list[str], sessions: Database, school: DemoSchool
 ) -> None:
     painted: list[str] = []
     screen.result_page.slot.painted.connect(painted.append)
@@ -75,7 +75,7 @@ def test_the_slot_number_fills_at_least_40_percent_of_the_screen_height(
 
 
 def test_scanning_again_shows_the_same_slot_not_a_new_one(
-    qtbot: QtBot, screen: KioskScreen, heard: list[str], sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, screen: KioskScreen, heard: list[str], sessions: Database, school: DemoSchool
 ) -> None:
     pupil_id, text = pupil_id_with_card(school, 0)
     scan(qtbot, screen, text)
@@ -94,7 +94,7 @@ def test_the_same_card_twice_within_seconds_is_one_scan(
     qtbot: QtBot,
     make_screen: ScreenFactory,
     steady: SteadyClock,
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
 ) -> None:
     screen = make_screen(repeat_scan_seconds=6)
@@ -112,7 +112,7 @@ def test_the_same_card_twice_within_seconds_is_one_scan(
 
 
 def test_the_pupil_screen_shows_photo_forename_and_initial_only(
-    qtbot: QtBot, screen: KioskScreen, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, screen: KioskScreen, sessions: Database, school: DemoSchool
 ) -> None:
     pupil_id, text = pupil_id_with_card(school, 2)
     give_photo(sessions, pupil_id)
@@ -145,7 +145,7 @@ def test_a_pupil_without_a_photo_gets_no_empty_photo_box(
 
 
 def test_an_exempt_pupil_sees_the_exemption_and_it_is_recorded(
-    qtbot: QtBot, screen: KioskScreen, heard: list[str], sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, screen: KioskScreen, heard: list[str], sessions: Database, school: DemoSchool
 ) -> None:
     pupil_id, text = pupil_id_with_card(school, 4)
     detail = "Blood glucose monitoring app"
@@ -162,7 +162,7 @@ def test_an_exempt_pupil_sees_the_exemption_and_it_is_recorded(
 
 
 def test_undo_needs_the_same_card_again_and_the_slot_waits_for_a_staff_check(
-    qtbot: QtBot, screen: KioskScreen, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, screen: KioskScreen, sessions: Database, school: DemoSchool
 ) -> None:
     pupil_id, text = pupil_id_with_card(school, 0)
     scan(qtbot, screen, text)
@@ -217,7 +217,7 @@ def test_a_result_goes_back_to_idle_by_itself_or_with_a_tap(
 
 
 def test_a_new_scan_replaces_the_last_result_once_it_has_been_read(
-    qtbot: QtBot, screen: KioskScreen, steady: SteadyClock, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, screen: KioskScreen, steady: SteadyClock, sessions: Database, school: DemoSchool
 ) -> None:
     scan(qtbot, screen, pupil_id_with_card(school, 0)[1])
     steady.advance(MIN_READ_SECONDS)
@@ -240,7 +240,7 @@ def assert_error(screen: KioskScreen, heard: list[str], title: str, words: str) 
 
 
 def test_a_card_that_is_not_ours_is_refused_in_plain_words(
-    qtbot: QtBot, screen: KioskScreen, heard: list[str], school: DemoSchool, sessions: Sessions
+    qtbot: QtBot, screen: KioskScreen, heard: list[str], school: DemoSchool, sessions: Database
 ) -> None:
     scan(qtbot, screen, "https://example.com/not-a-card")
     assert_error(screen, heard, "Card not recognised", "Please show your school card.")
@@ -252,7 +252,7 @@ def test_a_card_that_is_not_ours_is_refused_in_plain_words(
 
 
 def test_a_replaced_card_is_refused_and_the_pupil_told_where_to_go(
-    qtbot: QtBot, screen: KioskScreen, heard: list[str], school: DemoSchool, sessions: Sessions
+    qtbot: QtBot, screen: KioskScreen, heard: list[str], school: DemoSchool, sessions: Database
 ) -> None:
     pupil_id, old_text = pupil_id_with_card(school, 0)
     new_card(sessions, school.actors["admin"], pupil_id)
@@ -261,7 +261,7 @@ def test_a_replaced_card_is_refused_and_the_pupil_told_where_to_go(
 
 
 def test_when_every_slot_is_full_the_pupil_is_sent_to_the_office(
-    qtbot: QtBot, screen: KioskScreen, heard: list[str], school: DemoSchool, sessions: Sessions
+    qtbot: QtBot, screen: KioskScreen, heard: list[str], school: DemoSchool, sessions: Database
 ) -> None:
     ordinary = count(sessions, Slot, Slot.reserved_for_confiscation.is_(False))
     for index in range(ordinary):
@@ -275,7 +275,7 @@ def test_an_unreachable_database_says_so_and_logs_no_personal_data(
     screen: KioskScreen,
     heard: list[str],
     school: DemoSchool,
-    sessions: Sessions,
+    sessions: Database,
     data_dir: Path,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -315,7 +315,7 @@ def test_a_scan_while_another_kiosk_holds_the_database_never_freezes_the_screen(
 
 
 def test_sounds_follow_the_school_setting(
-    qtbot: QtBot, screen: KioskScreen, school: DemoSchool, sessions: Sessions
+    qtbot: QtBot, screen: KioskScreen, school: DemoSchool, sessions: Database
 ) -> None:
     assert screen.sounds.enabled
     settings.update(sessions, school.actors["admin"], {"sound": "off"})

@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from kiosk.clock import utcnow
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.rules import PIN_HARD_LOCK_AT, PIN_LONGEST_WAIT, Action
 from kiosk.services import common, staff
@@ -50,7 +50,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
     yield moved
 
 
-def pin_events(sessions: Sessions) -> Counter[tuple[str, str | None]]:
+def pin_events(sessions: Database) -> Counter[tuple[str, str | None]]:
     with sessions() as session:
         rows = session.execute(
             select(AuditEvent.kind, AuditEvent.actor_name).where(AuditEvent.kind.in_(PIN_KINDS))
@@ -84,7 +84,7 @@ def open_console(qtbot: QtBot, window: MainWindow) -> StaffConsole:  # noqa: F81
 def test_wrong_pins_for_every_name_lock_nobody_out_end_no_session_and_write_a_few_events(
     qtbot: QtBot,
     window: MainWindow,  # noqa: F811
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     clock: Clock,
     artifacts: Path,
@@ -124,7 +124,7 @@ def test_wrong_pins_for_every_name_lock_nobody_out_end_no_session_and_write_a_fe
 def test_only_many_more_wrong_pins_lock_an_account_and_the_admin_sees_it_and_unlocks_it(
     qtbot: QtBot,
     window: MainWindow,  # noqa: F811
-    sessions: Sessions,
+    sessions: Database,
     clock: Clock,
     artifacts: Path,
 ) -> None:

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from kiosk.clock import SCHOOL_ZONE
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.printing.cards import check_code_fits
 from kiosk.services import card_runs, exams, pupils, settings
@@ -31,7 +31,7 @@ def type_on_keys(qtbot: QtBot, screen: KioskScreen, text: str) -> None:
 
 
 def test_a_forgotten_card_staff_find_the_pupil_by_name_and_the_photo_shows(
-    qtbot: QtBot, screen: KioskScreen, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, screen: KioskScreen, sessions: Database, school: DemoSchool
 ) -> None:
     pupil = pupils.summary(sessions, school.pupil_ids[5])
     give_photo(sessions, pupil.id)
@@ -70,7 +70,7 @@ def test_no_forgotten_card_button_at_home_time(make_screen: ScreenFactory) -> No
 
 
 def test_an_old_card_is_refused_after_a_lost_card_is_replaced(
-    qtbot: QtBot, screen: KioskScreen, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, screen: KioskScreen, sessions: Database, school: DemoSchool
 ) -> None:
     pupil_id = school.pupil_ids[3]
     batch = card_runs.replace_lost_card(
@@ -82,7 +82,7 @@ def test_an_old_card_is_refused_after_a_lost_card_is_replaced(
 
 
 def test_a_late_hand_in_is_recorded_late(
-    qtbot: QtBot, make_screen: ScreenFactory, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, make_screen: ScreenFactory, sessions: Database, school: DemoSchool
 ) -> None:
     # The hand-in is stamped with the real time: close the window before it.
     settings.update(sessions, school.actors["admin"], {"handin_closes": "00:00"})
@@ -95,7 +95,7 @@ def test_a_late_hand_in_is_recorded_late(
 
 
 def test_an_exam_candidate_is_reminded_and_others_are_not(
-    qtbot: QtBot, screen: KioskScreen, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, screen: KioskScreen, sessions: Database, school: DemoSchool
 ) -> None:
     candidate, other = school.pupil_ids[0], school.pupil_ids[1]
     exams.set_exam(
@@ -121,7 +121,7 @@ SHOT_SIZES = ((1024, 600), (1920, 1080))
 def test_screenshots_of_the_new_screens(
     qtbot: QtBot,
     make_screen: ScreenFactory,
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     artifacts: Path,
     size: tuple[int, int],

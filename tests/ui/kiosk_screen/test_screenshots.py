@@ -25,7 +25,7 @@ from pytestqt.qtbot import QtBot
 
 import synthetic_cards
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DEMO_PINS, DemoSchool
 from kiosk.errors import NoFreeSlot
 from kiosk.services import confiscation, custody, exemptions, settings, staff
@@ -99,7 +99,7 @@ def test_morning_states(
     steady: SteadyClock,
     shot: Callable[[QWidget, str], Path],
     kiosk_config: Config,
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     tmp_path: Path,
     size: tuple[int, int],
@@ -138,7 +138,7 @@ def errors(
     qtbot: QtBot,
     screen: KioskScreen,
     shot: Callable[[QWidget, str], Path],
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
 ) -> None:
     scan(qtbot, screen, "https://example.com/ticket/42")
@@ -171,7 +171,7 @@ def test_home_time_and_staff_states(
     qtbot: QtBot,
     make_screen: ScreenFactory,
     shot: Callable[[QWidget, str], Path],
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     size: tuple[int, int],
 ) -> None:
@@ -232,7 +232,7 @@ def test_full_screen_window_under_a_real_x_server(
     qtbot: QtBot,
     artifacts: Path,
     kiosk_config: Config,
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
 ) -> None:
     settings.update(sessions, school.actors["office"], {"mode": "handin"})

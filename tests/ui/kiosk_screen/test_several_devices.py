@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.devices import Device, DeviceKind
 from kiosk.services import day_outs, device_items, settings
@@ -20,7 +20,7 @@ PHONE_AND_WATCH = [Device(DeviceKind.PHONE), Device(DeviceKind.WATCH, "black Gar
 
 
 def test_phone_and_watch_are_one_scan_in_the_morning_and_one_at_home_time(
-    qtbot: QtBot, make_screen: ScreenFactory, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, make_screen: ScreenFactory, sessions: Database, school: DemoSchool
 ) -> None:
     pupil_id, text = pupil_id_with_card(school, 0)
     device_items.set_usual_devices(sessions, school.actors["office"], pupil_id, PHONE_AND_WATCH)
@@ -46,7 +46,7 @@ def test_phone_and_watch_are_one_scan_in_the_morning_and_one_at_home_time(
 
 
 def test_devices_in_two_slots_are_each_named(
-    qtbot: QtBot, make_screen: ScreenFactory, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, make_screen: ScreenFactory, sessions: Database, school: DemoSchool
 ) -> None:
     settings.update(sessions, school.actors["admin"], {"slot_capacity": "1"})
     pupil_id, text = pupil_id_with_card(school, 0)
@@ -65,7 +65,7 @@ def test_devices_in_two_slots_are_each_named(
 
 
 def test_a_pupil_back_from_an_appointment_scans_and_gets_the_slot_they_left(
-    qtbot: QtBot, make_screen: ScreenFactory, sessions: Sessions, school: DemoSchool
+    qtbot: QtBot, make_screen: ScreenFactory, sessions: Database, school: DemoSchool
 ) -> None:
     leaver, leaver_card = pupil_id_with_card(school, 0)
     _, other_card = pupil_id_with_card(school, 1)

@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from kiosk.config import Config
-from kiosk.db import Sessions
+from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.services import settings
 from kiosk.tables import AuditEvent
@@ -45,7 +45,7 @@ class FakeBackup:
 @pytest.fixture
 def window(
     qtbot: QtBot,
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     kiosk_config: Config,
     monkeypatch: pytest.MonkeyPatch,
@@ -67,7 +67,7 @@ def wedge_scan(qtbot: QtBot, window: MainWindow, text: str) -> None:
         QTest.keyClick(window.kiosk, Qt.Key.Key_Return)
 
 
-def audit_kinds(sessions: Sessions) -> list[tuple[str, str | None]]:
+def audit_kinds(sessions: Database) -> list[tuple[str, str | None]]:
     with sessions() as session:
         rows = session.execute(select(AuditEvent.kind, AuditEvent.actor_name))
         return [(kind, actor) for kind, actor in rows]
@@ -99,7 +99,7 @@ def test_the_console_opens_takes_the_scanner_and_is_thrown_away_on_exit(
 
 
 def test_full_screen_kiosk_mode_cannot_be_closed_and_needs_a_pin_to_leave(
-    qtbot: QtBot, window: MainWindow, sessions: Sessions
+    qtbot: QtBot, window: MainWindow, sessions: Database
 ) -> None:
     screen = window.screen().geometry()
     if screen.width() < 1024 or screen.height() < 600:
@@ -129,7 +129,7 @@ def test_full_screen_kiosk_mode_cannot_be_closed_and_needs_a_pin_to_leave(
 
 
 def test_closing_the_program_needs_a_pin_and_is_recorded(
-    qtbot: QtBot, window: MainWindow, sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, window: MainWindow, sessions: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     quits: list[bool] = []
     monkeypatch.setattr(main_window, "QCoreApplication", _FakeApplication(quits))
@@ -169,7 +169,7 @@ class _FakeApplication:
 
 def test_the_daily_backup_runs_at_start_and_hourly_off_the_gui_thread(
     qtbot: QtBot,
-    sessions: Sessions,
+    sessions: Database,
     school: DemoSchool,
     kiosk_config: Config,
     caplog: pytest.LogCaptureFixture,
@@ -192,7 +192,7 @@ def test_the_daily_backup_runs_at_start_and_hourly_off_the_gui_thread(
 
 
 def test_the_real_daily_backup_is_made_at_start(
-    qtbot: QtBot, sessions: Sessions, school: DemoSchool, kiosk_config: Config
+    qtbot: QtBot, sessions: Database, school: DemoSchool, kiosk_config: Config
 ) -> None:
     window = MainWindow(kiosk_config, sessions)
     qtbot.addWidget(window)
