@@ -107,7 +107,7 @@ LISTS = (
         "exemptions",
         "Exemptions",
         exemptions.applying_today,
-        lambda _today: models.exemption_columns(),
+        models.exemption_columns,
         models.exemption_search,
         "No exemptions apply today.",
     ),
