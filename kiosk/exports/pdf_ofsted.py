@@ -27,7 +27,7 @@ from kiosk.exports.pdf_parts import (
     table,
 )
 from kiosk.services.reports.governors import Summary
-from kiosk.services.reports.ofsted import Evidence
+from kiosk.services.reports.ofsted import Evidence, ExemptionInForce
 from kiosk.services.searches import ITEM_OUTCOME_WORDS
 
 
@@ -195,9 +195,12 @@ def _searches(evidence: Evidence, styles: Styles) -> list[Flowable]:
     return [made]
 
 
-def _review(day: dt.date | None, today: dt.date) -> str:
+def _review(exemption: ExemptionInForce, today: dt.date) -> str:
+    day = exemption.review_on
     if day is None:
-        return f"<font color='{_hex(RED)}'>no date set</font>"
+        return f"<font color='{_hex(RED)}'>no review date</font>"
+    if exemption.overdue(today):
+        return f"{day_text(day)} <font color='{_hex(RED)}'>review overdue</font>"
     soon = " (within 30 days)" if (day - today).days <= 30 else ""
     return f"{day_text(day)}{soon}"
 
@@ -214,11 +217,11 @@ def _exemptions(evidence: Evidence, styles: Styles, today: dt.date) -> list[Flow
             styles.text(e.reg_group),
             styles.text(e.category),
             f"{day_text(e.starts_on)}",
-            Paragraph(_review(e.review_on, today), styles.small),
+            Paragraph(_review(e, today), styles.small),
         )
         for e in found[:LIST_LIMIT]
     ]
-    widths = [0.18, 0.09, 0.1, 0.22, 0.16, 0.25]
+    widths = [0.16, 0.08, 0.09, 0.19, 0.15, 0.33]
     flow: list[Flowable] = [table(rows, [WIDTH * w for w in widths], styles)]
     if len(found) > LIST_LIMIT:
         flow.append(Paragraph(f"…and {len(found) - LIST_LIMIT:,} more.", styles.small))

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import BindParameter, or_, select
 from sqlalchemy.orm import Session
 
-from kiosk.clock import local_date
+from kiosk.clock import day_text, local_date
 from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
@@ -42,6 +42,7 @@ class ExemptionInfo:
     detail: str
     starts_on: dt.date
     ends_on: dt.date | None
+    review_on: dt.date | None  # None: granted before exemptions had review dates
 
     @property
     def category_words(self) -> str:
@@ -56,6 +57,7 @@ class ExemptionRow:
     detail: str
     starts_on: dt.date
     ends_on: dt.date | None
+    review_on: dt.date | None
     approved_by: str
 
     @property
@@ -64,7 +66,10 @@ class ExemptionRow:
 
 
 def _info(row: Exemption) -> ExemptionInfo:
-    return ExemptionInfo(row.id, row.pupil_id, row.category, row.detail, row.starts_on, row.ends_on)
+    return ExemptionInfo(
+        row.id, row.pupil_id, row.category, row.detail, row.starts_on, row.ends_on,
+        row.review_on,
+    )  # fmt: skip
 
 
 def exemption_of(row: AnyRow) -> ExemptionInfo | None:
@@ -73,7 +78,7 @@ def exemption_of(row: AnyRow) -> ExemptionInfo | None:
         return None
     return ExemptionInfo(
         row.exemption_id, row.exemption_pupil_id, row.category, row.detail, row.starts_on,
-        row.ends_on,
+        row.ends_on, row.review_on,
     )  # fmt: skip
 
 
@@ -86,6 +91,7 @@ EXEMPTION_COLUMNS = (
     Exemption.detail,
     Exemption.starts_on,
     Exemption.ends_on,
+    Exemption.review_on,
 )
 
 
@@ -97,7 +103,9 @@ def grant(
     detail: str,
     starts_on: dt.date | None = None,
     ends_on: dt.date | None = None,
+    review_on: dt.date | None = None,
 ) -> ExemptionInfo:
+    """``review_on`` None: the default review date (:func:`default_review_on`)."""
     if category not in CATEGORY_WORDS:
         raise InvalidInput("Category is medical, young_carer or other.")
     detail = detail.strip()
@@ -106,6 +114,12 @@ def grant(
     starts_on = starts_on or local_date(now_or(None))
     if ends_on is not None and ends_on < starts_on:
         raise InvalidInput("The end date is before the start date.")
+    if review_on is not None and review_on < starts_on:
+        raise InvalidInput(
+            f"The review date ({day_text(review_on)}) is before the exemption starts "
+            f"({day_text(starts_on)}). Please choose a review date on or after the start."
+        )
+    review_on = review_on or default_review_on(starts_on, ends_on)
     with sessions.begin() as session:
         staff = require(session, actor, Action.MANAGE_EXEMPTIONS)
         pupil = get_pupil(session, pupil_id)
@@ -116,6 +130,7 @@ def grant(
             approved_by_id=staff.id,
             starts_on=starts_on,
             ends_on=ends_on,
+            review_on=review_on,
         )
         session.add(row)
         session.flush()
@@ -130,9 +145,22 @@ def grant(
                 "detail": detail,
                 "starts_on": starts_on,
                 "ends_on": ends_on,
+                "review_on": review_on,
             },
         )
         return _info(row)
+
+
+def default_review_on(starts_on: dt.date, ends_on: dt.date | None) -> dt.date:
+    """A year after the start (the DfE's guidance on pupils with medical conditions asks for
+    individual healthcare plans to be reviewed at least annually; schools review young
+    carers' and other arrangements on the same yearly cycle), or the last day if the
+    exemption ends sooner: it is looked at again then anyway."""
+    try:
+        a_year_on = starts_on.replace(year=starts_on.year + 1)
+    except ValueError:  # 29 February: the 28th the next year
+        a_year_on = starts_on.replace(year=starts_on.year + 1, day=28)
+    return min(a_year_on, ends_on) if ends_on is not None else a_year_on
 
 
 def end(sessions: Database, actor: Actor, exemption_id: int) -> None:
@@ -172,6 +200,7 @@ def _exemption_rows(session: Session, today: dt.date) -> list[ExemptionRow]:
             Exemption.detail,
             Exemption.starts_on,
             Exemption.ends_on,
+            Exemption.review_on,
             Staff.name.label("approved_by"),
             *SUMMARY_COLUMNS,
         )
@@ -188,6 +217,7 @@ def _exemption_rows(session: Session, today: dt.date) -> list[ExemptionRow]:
             detail=row.detail,
             starts_on=row.starts_on,
             ends_on=row.ends_on,
+            review_on=row.review_on,
             approved_by=row.approved_by,
         )
         for row in session.execute(query)

@@ -24,6 +24,7 @@ from kiosk.services import audit, settings
 from kiosk.services.audit import Actor
 from kiosk.services.common import now_or, require
 from kiosk.services.custody import record
+from kiosk.services.ladder import Condition
 from kiosk.tables import Custody, CustodyKind, Setting, Staff
 
 TEMPLATE_SETTING = "letter_template"
@@ -31,6 +32,13 @@ TEMPLATE_LIMIT = 6000
 # What the letter says about getting the device back, until the school's escalation
 # rules give one per confiscation.
 RELEASE_CONDITION = "a parent or carer collects it from the school office"
+# The escalation ladder's condition for this confiscation, as the letter says it: the
+# device still goes only to a parent or carer (the policies), the ladder says from when.
+WHEN_BY_CONDITION: dict[str, str] = {
+    Condition.END_OF_DAY: f"{RELEASE_CONDITION}, from the end of the school day",
+    Condition.NEXT_DAY: f"{RELEASE_CONDITION}, from the end of the next school day",
+    Condition.END_OF_WEEK: f"{RELEASE_CONDITION}, from the end of the school week",
+}
 
 PLACEHOLDERS: dict[str, str] = {
     "pupil_name": "the pupil's name (preferred forename and surname)",
@@ -150,7 +158,9 @@ def values_for(session: Session, custody: Custody) -> dict[str, str]:
     """What each placeholder says for this confiscation."""
     pupil, taken = custody.pupil, to_local(custody.received_at)
     staff = session.get(Staff, custody.received_by_id) if custody.received_by_id else None
-    reason = custody.confiscation.reason_category if custody.confiscation else ""
+    confiscation = custody.confiscation
+    reason = confiscation.reason_category if confiscation else ""
+    condition = confiscation.release_condition if confiscation else None
     opens = settings.get_value(session, "collection_opens")
     closes = settings.get_value(session, "collection_closes")
     return {
@@ -162,7 +172,7 @@ def values_for(session: Session, custody: Custody) -> dict[str, str]:
         "time": f"{taken:%H:%M}",
         "device": custody.description or "phone",
         "reason": reason,
-        "release_condition": RELEASE_CONDITION,
+        "release_condition": WHEN_BY_CONDITION.get(condition or "", RELEASE_CONDITION),
         "collection_times": f"{opens} to {closes}",
         "school_name": settings.get_value(session, "school_name"),
         "staff_name": staff.name if staff is not None else "a member of staff",

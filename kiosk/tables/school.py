@@ -307,6 +307,7 @@ class Exemption(Base):
     approved_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date | None] = mapped_column(Date)
+    review_on: Mapped[dt.date | None] = mapped_column(Date)  # NULL: granted before review dates
     ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 

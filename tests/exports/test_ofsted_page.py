@@ -23,12 +23,13 @@ from kiosk.exports import ExportRequest, run_export
 from kiosk.services import confiscation, custody, day_outs, exemptions, search_records, settings
 from kiosk.services.reports import governors
 from kiosk.services.reports.filter import ReportFilter
-from kiosk.tables import Pupil
+from kiosk.tables import Exemption, Pupil
 
 WEEK_A = [dt.date(2026, 11, 16) + dt.timedelta(days=n) for n in range(5)]  # Mon-Fri
 WEEK_B = [dt.date(2026, 11, 23), dt.date(2026, 11, 24)]
 PERIOD = ReportFilter(WEEK_A[0], WEEK_B[-1])
 SECOND_TERM = dt.date(2026, 11, 23)
+REVIEW_PASSED = dt.date(2026, 11, 30)
 
 
 def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -115,8 +116,14 @@ def build_evidence_school(sessions, school: DemoSchool) -> Built:
     exemptions.grant(sessions, senior, built.year7[6], "young_carer", "Calls home", WEEK_B[0])
     exemptions.grant(
         sessions, senior, built.year8[6], "medical", "Insulin", dt.date(2026, 11, 1),
-        dt.date(2030, 7, 31),
+        dt.date(2030, 7, 31), review_on=REVIEW_PASSED,
     )  # fmt: skip
+    # granted after the period (no figure changes), before review dates: none set
+    legacy = exemptions.grant(
+        sessions, senior, built.year8[-1], "medical", "Heart monitor", WEEK_B[-1] + dt.timedelta(1)
+    )
+    with sessions.begin() as session:
+        session.execute(update(Exemption).where(Exemption.id == legacy.id).values(review_on=None))
     _hand_ins(sessions, built)
     _confiscations(sessions, built)
     with sessions.begin() as session:
@@ -181,8 +188,15 @@ def test_the_evidence_figures_match_the_school_made(sessions, built):
     assert found.items["kept"] == 1 and found.dsl_informed == found.parents_informed == 1
 
     in_force = [(e.year_group, e.category, e.review_on) for e in evidence.exemptions]
-    # no review date first: what most needs a look
-    assert in_force == [(7, "young carer", None), (8, "medical", dt.date(2030, 7, 31))]
+    # no review date first, then the overdue: what most needs a look. The young carer's
+    # was given none: a year after the start.
+    assert in_force == [
+        (8, "medical", None),
+        (8, "medical", REVIEW_PASSED),
+        (7, "young carer", dt.date(2027, 11, 23)),
+    ]
+    today = local_date(utcnow())
+    assert [e.overdue(today) for e in evidence.exemptions] == [False, True, False]
 
     [waiting] = evidence.unclaimed
     assert waiting.device.pupil.id == built.unclaimed and evidence.unclaimed_limit == 5
@@ -195,7 +209,7 @@ def test_a_year_filter_narrows_the_evidence(sessions, built):
     ).evidence
     assert {c.year_group for c in evidence.compliance_by_year} == {8}
     assert evidence.day_outs_by_reason == () and evidence.late == 0
-    assert [e.year_group for e in evidence.exemptions] == [8]
+    assert [e.year_group for e in evidence.exemptions] == [8, 8]
     assert [u.device.pupil.id for u in evidence.unclaimed] == [built.unclaimed]
 
 
@@ -221,8 +235,9 @@ def test_the_inspectors_pages_render_with_their_figures(sessions, built, tmp_pat
         "25.0",
         "11.1",
         "Searches recorded",
-        "no date set",
-        "31/07/2030",
+        "no review date",
+        "30/11/2026 review overdue",
+        "23/11/2027",
         "Devices unclaimed beyond the school's limit",
         "Audit log: intact",
     ):

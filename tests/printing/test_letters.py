@@ -36,7 +36,8 @@ def test_the_default_letter_says_what_was_taken_when_why_and_how_it_comes_back(s
     assert letter.paragraphs[0].startswith("Dear Parent or Carer of ")
     assert "On Wednesday 11 March 2026, at 10:15" in text
     assert "black iPhone because of: used in lesson" in text
-    assert "when a parent or carer collects it from the school office" in text
+    # the pupil's first confiscation this term: the ladder's default rule says from when
+    assert "when a parent or carer collects it from the school office, from the end of the " in text
     assert "from 14:45 to 18:00" in text
     assert "Filming in science" not in text  # the staff note stays in the record
     assert letter.paragraphs[-1] == "Kingsmead Academy"

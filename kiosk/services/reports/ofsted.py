@@ -75,7 +75,10 @@ class ExemptionInForce:
     reg_group: str
     category: str  # words
     starts_on: dt.date
-    review_on: dt.date | None  # its end date: reviewed by then; None: no date set
+    review_on: dt.date | None  # None: granted before exemptions had review dates
+
+    def overdue(self, today: dt.date) -> bool:
+        return self.review_on is not None and self.review_on < today
 
 
 @dataclass(frozen=True)
@@ -315,7 +318,7 @@ def _exemptions(
             Pupil.reg_group,
             Exemption.category,
             Exemption.starts_on,
-            Exemption.ends_on,
+            Exemption.review_on,
         )
         .join(Pupil, Pupil.id == Exemption.pupil_id)
         .where(
@@ -327,8 +330,8 @@ def _exemptions(
     )
     query = _of_pupils(query, which)
     rows = [
-        ExemptionInForce(ref, year, form, CATEGORY_WORDS.get(category, category), starts, ends)
-        for ref, year, form, category, starts, ends in session.execute(query)
+        ExemptionInForce(ref, year, form, CATEGORY_WORDS.get(category, category), starts, review)
+        for ref, year, form, category, starts, review in session.execute(query)
     ]
     return tuple(sorted(rows, key=lambda e: (e.review_on is not None, e.review_on, e.pupil_ref)))
 

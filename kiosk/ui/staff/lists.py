@@ -29,6 +29,7 @@ from kiosk.ui.background import Op
 from kiosk.ui.staff import awaiting, models
 from kiosk.ui.staff.collected_list import collected_columns, collected_search
 from kiosk.ui.staff.common import Feedback, school_today, side_panel
+from kiosk.ui.staff.exemption_form import ExemptionForm
 from kiosk.ui.staff.models import Column, RowsModel, SearchProxy
 from kiosk.ui.staff.parents_panel import ParentsPanel
 from kiosk.ui.widgets.tab_strip import FlowLayout
@@ -107,7 +108,7 @@ LISTS = (
         "exemptions",
         "Exemptions",
         exemptions.applying_today,
-        lambda _today: models.exemption_columns(),
+        models.exemption_columns,
         models.exemption_search,
         "No exemptions apply today.",
     ),
@@ -115,6 +116,7 @@ LISTS = (
 
 
 PARENTS_LIST = "confiscations"  # shown with the ParentsPanel beside it
+EXEMPTIONS_LIST = "exemptions"  # shown with the ExemptionForm beside it (senior staff)
 
 
 class ListsTab(QWidget):
@@ -162,9 +164,17 @@ class ListsTab(QWidget):
         beside.addWidget(self.parents)
         self.parents_side = side_panel(beside, 480)
         self.parents_side.setVisible(False)
+        # Beside the Exemptions list (senior staff): grant one, with its review date.
+        self.exemption_form = ExemptionForm(sessions, staff)
+        self.exemption_form.granted.connect(self.refresh)
+        grant = QVBoxLayout()
+        grant.addWidget(self.exemption_form)
+        self.exemption_side = side_panel(grant, 420)
+        self.exemption_side.setVisible(False)
         body = QHBoxLayout()
         body.addWidget(self.table, 1)
         body.addWidget(self.parents_side)
+        body.addWidget(self.exemption_side)
         layout = QVBoxLayout(self)
         layout.addLayout(chooser)
         layout.addLayout(search_row)
@@ -182,6 +192,7 @@ class ListsTab(QWidget):
         self.current = name
         self.buttons[name].setChecked(True)
         self.parents_side.setVisible(name == PARENTS_LIST)
+        self.exemption_side.setVisible(name == EXEMPTIONS_LIST and self.exemption_form.allowed)
         self.table.setModel(self.proxy)
         self.proxy.set_search(self.search.text())
         self.refresh()

@@ -283,15 +283,27 @@ def exam_search(m: MissingCandidate) -> str:
     return f"{pupil_search_text(m.pupil)} {m.exam_title}"
 
 
-def exemption_columns() -> list[Column]:
+def exemption_columns(today: Callable[[], dt.date]) -> list[Column]:
     return [
         *pupil_columns(lambda e: e.pupil),
         Column("Category", lambda e: e.category_words),
         Column("From", lambda e: date_text(e.starts_on), lambda e: e.starts_on),
         Column("Until", lambda e: date_text(e.ends_on) or "open-ended", _until_key),
+        Column("Review by", lambda e: _review_text(e, today()), _review_key),
         Column("Approved by", lambda e: e.approved_by),
         Column("Detail", lambda e: e.detail),
     ]
+
+
+def _review_text(e: ExemptionRow, today: dt.date) -> str:
+    if e.review_on is None:
+        return "no review date"
+    overdue = " (review overdue)" if e.review_on < today else ""
+    return f"{date_text(e.review_on)}{overdue}"
+
+
+def _review_key(e: ExemptionRow) -> dt.date:
+    return e.review_on or dt.date.min  # no date first: what most needs a look
 
 
 def _until_key(e: ExemptionRow) -> dt.date:

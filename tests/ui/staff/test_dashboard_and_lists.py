@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import update
 
-from kiosk.clock import utcnow
+from kiosk.clock import local_date, utcnow
 from kiosk.event_kinds import EventKind
 from kiosk.services import (
     confiscation,
@@ -18,7 +18,9 @@ from kiosk.services import (
     slot_checks,
     slots,
 )
-from kiosk.tables import Pupil
+from kiosk.services.exemptions import default_review_on
+from kiosk.tables import Exemption, Pupil
+from kiosk.ui.staff.common import date_text
 from kiosk.ui.staff.dashboard import DashboardTab
 from kiosk.ui.staff.lists import ListsTab
 from kiosk.ui.staff.slot_map import COLOURS
@@ -138,6 +140,33 @@ def test_each_list_shows_its_rows(lists, day, school, console, artifacts):
     settle()
     assert column(lists, "Category") == ["medical"]
     assert column(lists, "Approved by") == ["Sam Senior (DSL)"]
+    today = local_date(utcnow())
+    assert column(lists, "Review by") == [date_text(default_review_on(today, None))]
+
+
+def test_the_exemption_list_shows_review_dates_overdue_first(lists, sessions, school):
+    senior, p = school.actors["senior"], school.pupil_ids
+    today = local_date(utcnow())
+    month_ago = today - dt.timedelta(days=30)
+    exemptions.grant(sessions, senior, p[6], "young_carer", "Calls", month_ago, review_on=today)
+    late = exemptions.grant(
+        sessions, senior, p[7], "other", "Agreed", month_ago, review_on=month_ago
+    )
+    with sessions.begin() as session:  # granted before exemptions had review dates
+        session.execute(update(Exemption).where(Exemption.id == late.id).values(review_on=None))
+    exemptions.grant(
+        sessions, senior, p[8], "medical", "Pump", month_ago, review_on=today - dt.timedelta(1)
+    )
+    lists.show_list("exemptions")
+    settle()
+    index = [c.title for c in lists.models["exemptions"].columns].index("Review by")
+    lists.table.sortByColumn(index, Qt.SortOrder.AscendingOrder)
+    assert column(lists, "Review by") == [
+        "no review date",
+        f"{date_text(today - dt.timedelta(1))} (review overdue)",
+        date_text(today),
+        date_text(default_review_on(today, None)),
+    ]
 
 
 def test_a_list_is_searched_by_form_or_year(lists, qtbot, sessions, school, day):
