@@ -33,17 +33,22 @@ def _count(number: int, noun: str) -> str:
 # --- import-roster ----------------------------------------------------------------------
 
 
-def _configure_import_roster(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", type=Path, help="the CSV exported from the MIS")
+def add_file_import_args(parser: argparse.ArgumentParser, file_help: str, examples: str) -> None:
+    """The file, --dry-run and --mapping (``examples``: of COLUMN=FIELD) of an MIS import."""
+    parser.add_argument("file", type=Path, help=file_help)
     parser.add_argument("--dry-run", action="store_true", help="check and show, import nothing")
     parser.add_argument(
         "--mapping",
         action="append",
         default=[],
         metavar="COLUMN=FIELD",
-        help="say what a column means, e.g. 'Known As=preferred_forename' or '3=surname' "
-        "or 'Gender=ignore' (repeat as needed)",
+        help=f"say what a column means, e.g. {examples} (repeat as needed)",
     )
+
+
+def _configure_import_roster(parser: argparse.ArgumentParser) -> None:
+    examples = "'Known As=preferred_forename' or '3=surname' or 'Gender=ignore'"
+    add_file_import_args(parser, "the CSV exported from the MIS", examples)
     parser.add_argument(
         "--confirm-leavers",
         action="store_true",

@@ -4,24 +4,18 @@ export, checked and shown like the roster, then imported all rows or none."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from kiosk.cli import CliError, Context, add_login, command, staff_login
-from kiosk.cli_admin import overrides_of, print_file_check
+from kiosk.cli_admin import add_file_import_args, overrides_of, print_file_check
 from kiosk.errors import KioskError
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=("import",))
-    parser.add_argument("file", type=Path, help="the contacts CSV exported from the MIS")
-    parser.add_argument("--dry-run", action="store_true", help="check and show, import nothing")
-    parser.add_argument(
-        "--mapping",
-        action="append",
-        default=[],
-        metavar="COLUMN=FIELD",
-        help="say what a column means, e.g. 'Carer=name' or 'Collect=may_collect' or "
-        "'Notes=ignore' (repeat as needed)",
+    add_file_import_args(
+        parser,
+        "the contacts CSV exported from the MIS",
+        "'Carer=name' or 'Collect=may_collect' or 'Notes=ignore'",
     )
     add_login(parser)
 

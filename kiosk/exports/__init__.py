@@ -14,7 +14,7 @@ import datetime as dt
 import os
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -29,7 +29,14 @@ from kiosk.services.audit import Actor
 from kiosk.services.common import require
 from kiosk.services.reports import governors
 from kiosk.services.reports.custody_log import KIND_WORDS
-from kiosk.services.reports.filter import LOG_TITLES, ZONE_NAME, LogKind, Progress, ReportFilter
+from kiosk.services.reports.filter import (
+    LOG_TITLES,
+    ZONE_NAME,
+    LogKind,
+    LogTable,
+    Progress,
+    ReportFilter,
+)
 from kiosk.services.reports.reader import open_log
 
 Report = Literal["custody", "audit", "summary", "searches"]
@@ -140,42 +147,38 @@ def _write_log(
     staff_name: str,
     progress: Progress | None,
 ) -> int:
-    from kiosk.exports.csv import write_log_csv
+    from kiosk.exports.csv import write_csv, write_log_csv
     from kiosk.exports.xlsx import write_xlsx
     from kiosk.services import settings
 
-    if request.report == "searches":
-        return _write_searches(sessions, request, partial, staff_name, progress)
-    kind: LogKind = "custody" if request.report == "custody" else "audit"
     if request.format == "csv":  # free text guarded: CSV cells can run as formulas
-        return write_log_csv(sessions, kind, request.which, partial, progress)
+        if request.report != "searches":
+            return write_log_csv(sessions, _log_kind(request), request.which, partial, progress)
+        with partial.open("w", encoding="utf-8", newline="") as out:
+            return write_csv(_searches(sessions, request), out, progress)
     school = settings.load(sessions).school_name
-    with open_log(sessions, kind, request.which) as table:
-        fingerprint = governors.school_fingerprint(sessions)
+    fingerprint = governors.school_fingerprint(sessions)
+    with _log_table(sessions, request) as table:
         about = _about(request, staff_name, table.total, school, fingerprint)
         return write_xlsx(table, partial, about, progress)
 
 
-def _write_searches(
-    sessions: Database,
-    request: ExportRequest,
-    partial: Path,
-    staff_name: str,
-    progress: Progress | None,
-) -> int:
-    from kiosk.exports.csv import write_csv
-    from kiosk.exports.xlsx import write_xlsx
-    from kiosk.services import settings
+def _log_kind(request: ExportRequest) -> LogKind:
+    return "custody" if request.report == "custody" else "audit"
+
+
+def _searches(sessions: Database, request: ExportRequest) -> LogTable:
     from kiosk.services.reports.searches_log import searches_table
 
-    table = searches_table(sessions, request.which)
-    if request.format == "csv":  # the shared writer guards free text against formulas
-        with partial.open("w", encoding="utf-8", newline="") as out:
-            return write_csv(table, out, progress)
-    school = settings.load(sessions).school_name
-    fingerprint = governors.school_fingerprint(sessions)
-    about = _about(request, staff_name, table.total, school, fingerprint)
-    return write_xlsx(table, partial, about, progress)
+    return searches_table(sessions, request.which)
+
+
+def _log_table(sessions: Database, request: ExportRequest) -> AbstractContextManager[LogTable]:
+    """The rows to export: the custody or audit log read as it is written out, or the
+    searches (few enough to hold)."""
+    if request.report == "searches":
+        return nullcontext(_searches(sessions, request))
+    return open_log(sessions, _log_kind(request), request.which)
 
 
 def _write_summary(

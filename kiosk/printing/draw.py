@@ -17,9 +17,11 @@ from pathlib import Path
 import reportlab
 from barcode import Code128
 from reportlab.graphics.barcode import qrencoder
+from reportlab.lib.pagesizes import A4
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, SimpleDocTemplate
 
 FONT_CANDIDATES = (
     # fonts-dejavu-core (a runtime package of the kiosk) covers Vietnamese, Polish, Irish...
@@ -256,3 +258,29 @@ def atomic_file(path: Path) -> Iterator[Path]:
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def write_a4(
+    path: Path,
+    story: list[Flowable],
+    *,
+    margin: float,
+    title: str,
+    author: str | None = None,
+    canvasmaker: type[Canvas] = Canvas,
+) -> Path:
+    """Lay ``story`` out on A4 pages with ``margin`` all round and write the PDF at ``path``
+    (atomically); return the path."""
+    with atomic_file(path) as temporary:
+        doc = SimpleDocTemplate(
+            str(temporary),
+            pagesize=A4,
+            leftMargin=margin,
+            rightMargin=margin,
+            topMargin=margin,
+            bottomMargin=margin,
+            title=title,
+            author=author,
+        )
+        doc.build(story, canvasmaker=canvasmaker)
+    return path

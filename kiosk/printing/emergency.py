@@ -8,15 +8,14 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+from reportlab.platypus import Paragraph, Table, TableStyle
 
 from kiosk.clock import to_local
 from kiosk.db import Database
 from kiosk.devices import kinds_words
-from kiosk.printing.draw import atomic_file, fonts, printable
+from kiosk.printing.draw import fonts, printable, write_a4
 from kiosk.services import emergency, settings
 from kiosk.services.audit import Actor
 from kiosk.services.emergency import EmergencyList
@@ -82,15 +81,4 @@ def write(listing: EmergencyList, school_name: str, folder: Path) -> Path:
             ]
         )
     )
-    with atomic_file(path) as temporary:
-        document = SimpleDocTemplate(
-            str(temporary),
-            pagesize=A4,
-            leftMargin=MARGIN,
-            rightMargin=MARGIN,
-            topMargin=MARGIN,
-            bottomMargin=MARGIN,
-            title="Devices held",
-        )
-        document.build([*header, table])
-    return path
+    return write_a4(path, [*header, table], margin=MARGIN, title="Devices held")

@@ -10,14 +10,13 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer
+from reportlab.platypus import Flowable, Paragraph, Spacer
 from reportlab.platypus.flowables import HRFlowable
 
 from kiosk.clock import to_local, utcnow
-from kiosk.printing.draw import atomic_file, fonts, printable
+from kiosk.printing.draw import fonts, printable, write_a4
 from kiosk.services.letters import Letter
 
 MARGIN = 22 * mm
@@ -74,16 +73,10 @@ def story(letter: Letter) -> list[Flowable]:
 
 def write_letter(path: Path, letter: Letter) -> Path:
     """Write the letter's PDF at ``path`` (atomically) and return the path."""
-    with atomic_file(path) as temporary:
-        doc = SimpleDocTemplate(
-            str(temporary),
-            pagesize=A4,
-            leftMargin=MARGIN,
-            rightMargin=MARGIN,
-            topMargin=MARGIN,
-            bottomMargin=MARGIN,
-            title=f"Letter to parents, record {letter.custody_id}",
-            author=letter.school_name,
-        )
-        doc.build(story(letter))
-    return path
+    return write_a4(
+        path,
+        story(letter),
+        margin=MARGIN,
+        title=f"Letter to parents, record {letter.custody_id}",
+        author=letter.school_name,
+    )

@@ -27,7 +27,6 @@ from reportlab.platypus import (
     Flowable,
     KeepTogether,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
@@ -36,7 +35,7 @@ from reportlab.platypus import (
 from kiosk.clock import to_local, utcnow
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
-from kiosk.printing.draw import atomic_file
+from kiosk.printing.draw import write_a4
 from kiosk.services.chain_of_custody import ChainOfCustody, CustodyEvent, CustodyRecord
 
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu")
@@ -204,19 +203,14 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]  # reportlab ships no type 
 
 
 def _write(path: Path, title: str, story: list[Flowable]) -> Path:
-    with atomic_file(path) as temporary:
-        doc = SimpleDocTemplate(
-            str(temporary),
-            pagesize=A4,
-            leftMargin=MARGIN,
-            rightMargin=MARGIN,
-            topMargin=MARGIN,
-            bottomMargin=MARGIN,
-            title=title,
-            author="Device hand-in kiosk",
-        )
-        doc.build(story, canvasmaker=_NumberedCanvas)
-    return path
+    return write_a4(
+        path,
+        story,
+        margin=MARGIN,
+        title=title,
+        author="Device hand-in kiosk",
+        canvasmaker=_NumberedCanvas,
+    )
 
 
 def _heading(school_name: str, title: str, styles: dict[str, ParagraphStyle]) -> list[Flowable]:

@@ -103,12 +103,7 @@ def rotate(
             CARD_PREVIOUS_ID: keys.card_id,
             CARD_GRACE_UNTIL: until.isoformat(timespec="seconds"),
         }
-        for key, value in values.items():
-            row = session.get(Setting, key)
-            if row is None:
-                session.add(Setting(key=key, value=value))
-            else:
-                row.value = value
+        settings.put_values(session, values)
         details = {"grace_until": values[CARD_GRACE_UNTIL], "key_id": values[CARD_ID]}
         audit.append(
             session, CHANGED_KIND, actor, details={**details, "previous_key_id": keys.card_id}

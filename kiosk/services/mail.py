@@ -28,7 +28,7 @@ from kiosk.errors import InvalidInput, KioskError
 from kiosk.event_kinds import EventKind
 from kiosk.keystore import KeyStore
 from kiosk.rules import Action
-from kiosk.services import audit
+from kiosk.services import audit, settings
 from kiosk.services.audit import Actor
 from kiosk.services.common import require
 from kiosk.tables import Setting
@@ -133,12 +133,7 @@ def update_server(
             "smtp_user": clean.user,
             "smtp_from": clean.from_address,
         }
-        for key, value in values.items():
-            row = session.get(Setting, key)
-            if row is None:
-                session.add(Setting(key=key, value=value))
-            else:
-                row.value = value
+        settings.put_values(session, values)
         changed = "kept" if password is None else ("removed" if not password else "changed")
         audit.append(
             session,

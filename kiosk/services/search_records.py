@@ -71,15 +71,7 @@ def save_draft(
     """Start a draft (``draft_id`` None) or save more of one; nothing needs to be complete."""
     form, now = form.tidied(), now_or(now)
     with sessions.begin() as session:
-        staff = require(session, actor, Action.DRAFT_SEARCH)
-        _refuse(session, form, now, final=False)
-        if draft_id is None:
-            row = SearchRecord(status=SearchStatus.DRAFT.value, version=1)
-            row.created_at, row.created_by_id = now, staff.id
-            session.add(row)
-        else:
-            row = _own_draft(session, staff, draft_id)
-        _fill(row, form)
+        _, row = _opened(session, actor, form, draft_id, now, final=False)
         _number_series(session, row)
         audit.append(
             session,
@@ -103,14 +95,7 @@ def record(
     """Record a search as final (a senior's): a new record, or a draft completed."""
     form, now = form.tidied(), now_or(now)
     with sessions.begin() as session:
-        staff = require(session, actor, Action.RECORD_SEARCH)
-        _refuse(session, form, now, final=True)
-        if draft_id is None:
-            row = SearchRecord(version=1, created_at=now, created_by_id=staff.id)
-            session.add(row)
-        else:
-            row = _own_draft(session, staff, draft_id)
-        _fill(row, form)
+        staff, row = _opened(session, actor, form, draft_id, now, final=True)
         _finalise(session, row, staff, now)
         extra = {"from_draft": draft_id} if draft_id is not None else {}
         _append_final(session, actor, EventKind.SEARCH_RECORDED, row, now, extra)
@@ -155,6 +140,29 @@ def correct(
         extra = {"supersedes_id": old.id}
         _append_final(session, actor, EventKind.SEARCH_CORRECTED, row, now, extra)
         return info_of(session, row)
+
+
+def _opened(
+    session: Session,
+    actor: Actor,
+    form: SearchForm,
+    draft_id: int | None,
+    now: dt.datetime,
+    *,
+    final: bool,
+) -> tuple[Staff, SearchRecord]:
+    """Who writes, and the record they write the form into: a new one (``draft_id`` None)
+    or their own open draft. The form is checked as a draft, or as a final record."""
+    staff = require(session, actor, Action.RECORD_SEARCH if final else Action.DRAFT_SEARCH)
+    _refuse(session, form, now, final=final)
+    if draft_id is None:
+        row = SearchRecord(status=SearchStatus.DRAFT.value, version=1)
+        row.created_at, row.created_by_id = now, staff.id
+        session.add(row)
+    else:
+        row = _own_draft(session, staff, draft_id)
+    _fill(row, form)
+    return staff, row
 
 
 def _refuse(session: Session, form: SearchForm, now: dt.datetime, *, final: bool) -> None:

@@ -104,6 +104,16 @@ def get_value(session: Session, key: str) -> str:
     raise KeyError(key)
 
 
+def put_values(session: Session, values: dict[str, str]) -> None:
+    """Store each setting's new value (a row added for one still at its default)."""
+    for key, value in values.items():
+        row = session.get(Setting, key)
+        if row is None:
+            session.add(Setting(key=key, value=value))
+        else:
+            row.value = value
+
+
 def card_secret(session: Session) -> bytes:
     """The current card key (from the key store: never shown, exported or logged)."""
     return school_keys.of(session.connection()).card_secret
@@ -181,12 +191,7 @@ def update(sessions: Database, actor: Actor, changes: dict[str, str]) -> None:
         require(session, actor, action)
         clean = {key: _validate(key, value) for key, value in changes.items()}
         before = {key: get_value(session, key) for key in clean}
-        for key, value in clean.items():
-            row = session.get(Setting, key)
-            if row is None:
-                session.add(Setting(key=key, value=value))
-            else:
-                row.value = value
+        put_values(session, clean)
         audit.append(
             session, EventKind.SETTINGS_CHANGED, actor, details={"before": before, "after": clean}
         )

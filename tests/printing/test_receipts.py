@@ -9,7 +9,7 @@ from fixtures.console import *  # noqa: F403 (the console tests' fixtures)
 from fixtures.console_days import LAST_WEEK, TODAY, at
 
 from kiosk.errors import InvalidInput
-from kiosk.printing import receipts
+from kiosk.printing import draw, receipts
 from kiosk.services import chain_of_custody, confiscation, held_devices
 from kiosk.tables import Pupil
 
@@ -128,7 +128,7 @@ def test_a_failed_write_leaves_no_partial_file(sessions, confiscated, tmp_path, 
     def broken_build(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(receipts.SimpleDocTemplate, "build", broken_build)
+    monkeypatch.setattr(draw.SimpleDocTemplate, "build", broken_build)
     with pytest.raises(OSError):
         receipts.custody_receipt(tmp_path / "out" / "c.pdf", chain, school_name="S", printed_by="X")
     assert list((tmp_path / "out").iterdir()) == []

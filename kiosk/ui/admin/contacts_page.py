@@ -5,24 +5,19 @@ the Import button stays off while any problem remains, and the import is all or 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
-
 from kiosk.db import Database
-from kiosk.errors import KioskError
-from kiosk.services import contacts_check, contacts_import, roster_file
+from kiosk.services import contacts_check, contacts_import
+from kiosk.services.audit import Actor
 from kiosk.services.contacts_columns import CONTACTS, ContactField
 from kiosk.services.contacts_import import ContactsImportResult, ContactsPreview
 from kiosk.services.roster_check import Problem
 from kiosk.services.roster_file import RawTable
-from kiosk.services.staff import StaffMember
-from kiosk.ui.admin.column_mapping import ColumnMapping, Columns
-from kiosk.ui.admin.common import Confirm, Feedback, Jobs, ask, button, hint, severity_colour, title
-from kiosk.ui.staff.models import Column, RowsModel, make_table
-from kiosk.ui.style import AMBER, GREEN, RED
+from kiosk.ui.admin.column_mapping import Columns
+from kiosk.ui.admin.csv_import_page import CsvImportPage, ImportKind
+from kiosk.ui.staff.models import Column
+from kiosk.ui.style import AMBER, RED
 
 C = ContactField
 
@@ -88,178 +83,30 @@ PREVIEW_COLUMNS = [
     _value(C.EMAIL, "Email"),
     Column("Problems", lambda r: r.problems),
 ]
-PROBLEM_COLUMNS = [
-    Column("Line", lambda p: "" if p.line is None else str(p.line), numeric=True),
-    Column("", lambda p: "Error" if p.blocking else "Check"),
-    Column("Problem", lambda p: p.message),
-]
 
 
-def _check_and_preview(sessions: Database, table: RawTable, columns: Columns) -> ContactsPreview:
-    return contacts_import.preview(sessions, contacts_check.check(table, columns))
+class ContactsPage(CsvImportPage[ContactsPreview]):
+    kind = ImportKind(
+        heading="Import contacts",
+        noun="the contacts",
+        explanation=(
+            "The MIS's contacts export: one row per pupil and contact (name, relationship, "
+            "priority, parental responsibility, may collect, telephone, email, court "
+            "order). Pupils are matched by UPN; each pupil's contacts become the file's."
+        ),
+        fields=CONTACTS,
+        rows_heading="Contacts (one row per pupil and contact)",
+        preview_columns=PREVIEW_COLUMNS,
+        row_colour=_row_colour,
+    )
 
+    @staticmethod
+    def check(sessions: Database, table: RawTable, columns: Columns) -> ContactsPreview:
+        return contacts_import.preview(sessions, contacts_check.check(table, columns))
 
-class ContactsPage(QWidget):
-    def __init__(
-        self,
-        sessions: Database,
-        staff: StaffMember,
-        parent: QWidget | None = None,
-        confirm: Confirm = ask,
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff, self.confirm = sessions, staff, confirm
-        self.table: RawTable | None = None
-        self.columns: Columns = ()
-        self.preview: ContactsPreview | None = None
-        self._generation = 0
-        self.choose_button = button("Choose CSV file…", on_click=self.choose_file)
-        self.import_button = button("Import", "primary", self.start_import)
-        self.import_button.setEnabled(False)
-        self.file_label = QLabel("No file chosen.")
-        self.file_label.setWordWrap(True)
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
-        self.feedback = Feedback()
-        self.result = Feedback()
-        self.jobs = Jobs(self.feedback, [self.choose_button, self.import_button])
-        self.mapping = ColumnMapping(CONTACTS, self._columns_changed)
-        self.problems_model = RowsModel(
-            PROBLEM_COLUMNS, colour=lambda p: severity_colour(p.blocking)
-        )
-        self.problems_view = make_table(self.problems_model, row_height=36, compact=True, wide=True)
-        self.preview_model = RowsModel(PREVIEW_COLUMNS, colour=_row_colour)
-        self.preview_view = make_table(self.preview_model, row_height=36, compact=True, wide=True)
-        self.splitter = QSplitter(Qt.Orientation.Vertical)
-        self.splitter.addWidget(_titled("Problems", self.problems_view))
-        self.splitter.addWidget(
-            _titled("Contacts (one row per pupil and contact)", self.preview_view)
-        )
-        self.splitter.setHandleWidth(14)
-        self.splitter.setSizes([160, 400])
-        body = QSplitter(Qt.Orientation.Horizontal)
-        body.addWidget(self.mapping)
-        body.addWidget(self.splitter)
-        body.setHandleWidth(14)
-        body.setSizes([400, 620])
-        layout = QVBoxLayout(self)
-        layout.addWidget(title("Import contacts"))
-        layout.addWidget(
-            hint(
-                "The MIS's contacts export: one row per pupil and contact (name, relationship, "
-                "priority, parental responsibility, may collect, telephone, email, court "
-                "order). Pupils are matched by UPN; each pupil's contacts become the file's."
-            )
-        )
-        top = QHBoxLayout()
-        top.addWidget(self.choose_button)
-        top.addWidget(self.file_label, 1)
-        top.addWidget(self.import_button)
-        layout.addLayout(top)
-        for widget in (self.result, self.summary, self.feedback):
-            layout.addWidget(widget)
-        layout.addWidget(body, 1)
+    @staticmethod
+    def apply(sessions: Database, actor: Actor, preview: ContactsPreview) -> ContactsImportResult:
+        return contacts_import.apply(sessions, actor, preview.checked)
 
-    def choose_file(self) -> None:
-        name, _ = QFileDialog.getOpenFileName(
-            self, "Choose the contacts CSV", str(Path.home()), "CSV files (*.csv *.txt);;All (*)"
-        )
-        if name:
-            self.load_file(Path(name))
-
-    def load_file(self, path: Path) -> None:
-        self.preview = None
-        self.result.clear()
-        self.import_button.setEnabled(False)
-        try:
-            table = roster_file.load_roster_file(path, CONTACTS)
-        except KioskError as error:
-            self.table = None
-            self.file_label.setText(path.name)
-            self.feedback.error(error.message)
-            self._show(None)
-            self.mapping.clear()
-            return
-        self.table = table
-        where = f"header on line {table.header_line}" if table.header_line else "no header row"
-        self.file_label.setText(f"{path.name}: {len(table.rows)} rows, {table.encoding}, {where}")
-        self.columns = self.mapping.show_table(table)
-        self.refresh()
-
-    def _columns_changed(self, columns: Columns) -> None:
-        self.columns = columns
-        self.refresh()
-
-    def refresh(self) -> None:
-        if self.table is None:
-            return
-        self._generation += 1
-        generation, table, columns, sessions = (
-            self._generation,
-            self.table,
-            self.columns,
-            self.sessions,
-        )
-        self.import_button.setEnabled(False)
-        self.jobs.start(
-            "Checking the contacts",
-            "Checking the file…",
-            lambda: _check_and_preview(sessions, table, columns),
-            lambda preview: self._shown_if_current(preview, generation),
-        )
-
-    def _shown_if_current(self, preview: ContactsPreview, generation: int) -> None:
-        if generation == self._generation:
-            self._show(preview)
-
-    def _show(self, preview: ContactsPreview | None) -> None:
-        self.preview = preview
-        self.problems_model.set_rows(list(preview.problems) if preview else [])
-        self.preview_model.set_rows(preview_rows(preview) if preview else [])
-        if preview is None:
-            self.summary.setText("")
-            return
-        errors = len(preview.errors)
-        if errors:
-            self.summary.setText(
-                f"{errors} problem{'s' if errors != 1 else ''} to fix before anything can be "
-                "imported. Fix them in the MIS (or the column choices) and choose the file again."
-            )
-        else:
-            self.summary.setText(f"Ready to import: {preview.summary()}.")
-        colour = RED if errors else GREEN
-        self.summary.setStyleSheet(f"color: {colour}; font-weight: 700;")
-        self.splitter.setSizes([300, 260] if errors else [100, 460])
-        self.feedback.note(
-            f"{len(preview.warnings)} thing(s) to check (in amber)." if preview.warnings else ""
-        )
-        self.import_button.setEnabled(preview.can_import)
-
-    def start_import(self) -> None:
-        preview = self.preview
-        if preview is None or not preview.can_import:
-            return
-        question = f"Import the contacts: {preview.summary()}?"
-        if not self.confirm(self, "Import contacts", question):
-            self.feedback.note("Nothing was imported.")
-            return
-        checked, sessions, actor = preview.checked, self.sessions, self.staff.actor
-        self.jobs.start(
-            "Importing the contacts",
-            "Importing…",
-            lambda: contacts_import.apply(sessions, actor, checked),
-            self._imported,
-        )
-
-    def _imported(self, result: ContactsImportResult) -> None:
-        self.result.ok(f"Imported: {result.summary()}.")
-        self.refresh()
-
-
-def _titled(heading: str, view: QWidget) -> QWidget:
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(0, 0, 0, 0)
-    layout.addWidget(QLabel(f"<b>{heading}</b>"))
-    layout.addWidget(view)
-    return box
+    def rows(self, preview: ContactsPreview) -> list[Any]:
+        return preview_rows(preview)

@@ -88,8 +88,3 @@ PREVIEW_COLUMNS = [
     *[_value_column(f) for f in SHOWN_FIELDS],
     Column("Problems", lambda r: r.problems),
 ]
-PROBLEM_COLUMNS = [
-    Column("Line", lambda p: "" if p.line is None else str(p.line), numeric=True),
-    Column("", lambda p: "Error" if p.blocking else "Check"),
-    Column("Problem", lambda p: p.message),
-]

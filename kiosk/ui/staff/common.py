@@ -26,8 +26,9 @@ from kiosk.clock import local_date, to_local, utcnow
 from kiosk.db import Database
 from kiosk.db_limits import deadline
 from kiosk.printing import receipts
-from kiosk.services import chain_of_custody, pupils, settings
+from kiosk.services import chain_of_custody, console, pupils, settings
 from kiosk.services.common import PupilSummary
+from kiosk.services.console import FreeSlot, HeldDevice
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Failure, Op, describe_failure
 from kiosk.ui.style import GREEN, GREY, RED
@@ -110,6 +111,31 @@ def attempt(
 def _bounded(action: Callable[[], T]) -> T:
     with deadline(STAFF_CALL_S):
         return action()
+
+
+def read_card(
+    owner: QWidget,
+    feedback: Feedback,
+    sessions: Database,
+    text: str,
+    then: Callable[[PupilSummary], None],
+) -> None:
+    """Find the pupil whose card was scanned as ``text`` (off the GUI thread)."""
+    attempt(owner, feedback, "Reading a card", partial(pupils.find_by_card, sessions, text), then)
+
+
+def load_free_slots(
+    owner: QWidget, feedback: Feedback, sessions: Database, then: Callable[[list[FreeSlot]], None]
+) -> None:
+    """The slots a device may go into now (off the GUI thread)."""
+    attempt(owner, feedback, "Loading free slots", partial(console.free_slots, sessions), then)
+
+
+def load_held(
+    owner: QWidget, feedback: Feedback, sessions: Database, then: Callable[[list[HeldDevice]], None]
+) -> None:
+    """Every device held now (off the GUI thread)."""
+    attempt(owner, feedback, "Loading held devices", partial(console.all_held, sessions), then)
 
 
 def when_text(value: dt.datetime | None, today: dt.date | None = None) -> str:

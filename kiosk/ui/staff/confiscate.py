@@ -25,14 +25,14 @@ from PySide6.QtWidgets import (
 
 from kiosk.config import Config
 from kiosk.db import Database
-from kiosk.services import confiscation, console, escalation
+from kiosk.services import confiscation, escalation
 from kiosk.services.common import PupilSummary
 from kiosk.services.confiscation import REASON_CATEGORIES
 from kiosk.services.console import FreeSlot
 from kiosk.services.custody import CustodyInfo
 from kiosk.services.escalation import Standing
 from kiosk.services.staff import StaffMember
-from kiosk.ui.staff.common import Feedback, PupilHeader, attempt, side_panel
+from kiosk.ui.staff.common import Feedback, PupilHeader, attempt, load_free_slots, side_panel
 from kiosk.ui.staff.ladder_choice import LadderChoice
 from kiosk.ui.staff.parent_letters import LetterStatus
 from kiosk.ui.staff.pupil_finder import PupilFinder
@@ -142,13 +142,7 @@ class ConfiscateTab(QWidget):
     # -- finding the pupil
 
     def refresh(self) -> None:
-        attempt(
-            self,
-            self.feedback,
-            "Loading free slots",
-            lambda: console.free_slots(self.sessions),
-            self._show_free,
-        )
+        load_free_slots(self, self.feedback, self.sessions, self._show_free)
 
     def _show_free(self, free: list[FreeSlot]) -> None:
         chosen = self.slot.currentData()

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from kiosk.config import Config
 from kiosk.db import Database
 from kiosk.errors import KioskError
-from kiosk.services import confiscation, console, held_devices, pupils, slots
+from kiosk.services import confiscation, held_devices, slots
 from kiosk.services.common import PupilSummary
 from kiosk.services.console import FreeSlot, HeldDevice
 from kiosk.services.staff import StaffMember
@@ -32,6 +32,9 @@ from kiosk.ui.staff.common import (
     Feedback,
     attempt,
     heading_label,
+    load_free_slots,
+    load_held,
+    read_card,
     save_receipt,
     school_today,
     side_panel,
@@ -166,13 +169,7 @@ class DevicesTab(QWidget):
     # -- choosing a device
 
     def refresh(self) -> None:
-        attempt(
-            self,
-            self.feedback,
-            "Loading held devices",
-            lambda: console.all_held(self.sessions),
-            self._show_rows,
-        )
+        load_held(self, self.feedback, self.sessions, self._show_rows)
 
     def _show_rows(self, rows: list[HeldDevice]) -> None:
         self.model.set_rows(rows)
@@ -182,13 +179,7 @@ class DevicesTab(QWidget):
 
     def handle_scan(self, text: str) -> None:
         """A pupil card scanned here shows that pupil's devices (chosen if just one)."""
-        attempt(
-            self,
-            self.feedback,
-            "Reading a card",
-            lambda: pupils.find_by_card(self.sessions, text),
-            self._scanned,
-        )
+        read_card(self, self.feedback, self.sessions, text, self._scanned)
 
     def _scanned(self, pupil: PupilSummary) -> None:
         self.feedback.clear()
@@ -255,13 +246,7 @@ class DevicesTab(QWidget):
 
     def _load_free_slots(self) -> None:
         self.move_to.clear()
-        attempt(
-            self,
-            self.feedback,
-            "Loading free slots",
-            lambda: console.free_slots(self.sessions),
-            self._show_free,
-        )
+        load_free_slots(self, self.feedback, self.sessions, self._show_free)
 
     def _show_free(self, free: list[FreeSlot]) -> None:
         self.move_to.clear()

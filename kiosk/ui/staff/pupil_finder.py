@@ -11,7 +11,7 @@ from kiosk.qtfix import emit
 from kiosk.services import pupils
 from kiosk.services.common import PupilSummary
 from kiosk.ui.staff import models
-from kiosk.ui.staff.common import Feedback, attempt
+from kiosk.ui.staff.common import Feedback, attempt, read_card
 from kiosk.ui.staff.models import RowsModel, SearchProxy
 
 
@@ -44,14 +44,7 @@ class PupilFinder(QWidget):
         layout.addWidget(self.table, 1)
 
     def handle_scan(self, text: str) -> None:
-        sessions = self.sessions
-        attempt(
-            self,
-            self.feedback,
-            "Reading a card",
-            lambda: pupils.find_by_card(sessions, text),
-            self._found_by_card,
-        )
+        read_card(self, self.feedback, self.sessions, text, self._found_by_card)
 
     def _found_by_card(self, pupil: PupilSummary) -> None:
         self.search.clear()

@@ -33,6 +33,8 @@ from kiosk.ui.staff.common import (
     Feedback,
     PupilHeader,
     attempt,
+    load_held,
+    read_card,
     save_receipt,
     school_today,
     side_panel,
@@ -108,13 +110,7 @@ class ReleaseTab(QWidget):
     # -- finding the pupil
 
     def refresh(self) -> None:
-        attempt(
-            self,
-            self.feedback,
-            "Loading held devices",
-            lambda: console.all_held(self.sessions),
-            self._show_rows,
-        )
+        load_held(self, self.feedback, self.sessions, self._show_rows)
         if self.header.pupil is not None:
             self._show_items(self.header.pupil)
 
@@ -127,13 +123,7 @@ class ReleaseTab(QWidget):
 
     def handle_scan(self, text: str) -> None:
         """A card scanned by the USB scanner or camera while this tab is showing."""
-        attempt(
-            self,
-            self.feedback,
-            "Reading a card",
-            lambda: pupils.find_by_card(self.sessions, text),
-            self._scanned,
-        )
+        read_card(self, self.feedback, self.sessions, text, self._scanned)
 
     def _scanned(self, pupil: PupilSummary) -> None:
         self.search.clear()

@@ -22,13 +22,13 @@ from PySide6.QtWidgets import (
 from kiosk.config import Config
 from kiosk.db import Database
 from kiosk.rules import Action, may
-from kiosk.services import pupils, search_records, searches
+from kiosk.services import search_records, searches
 from kiosk.services.common import PupilSummary
 from kiosk.services.search_form import SearchForm
 from kiosk.services.search_records import SearchInfo
 from kiosk.services.searches import Check, SearchDetail, SearchList, SearchRow
 from kiosk.services.staff import StaffMember
-from kiosk.ui.staff.common import Feedback, attempt, heading_label, when_text
+from kiosk.ui.staff.common import Feedback, attempt, heading_label, read_card, when_text
 from kiosk.ui.staff.models import Column, RowsModel, make_table
 from kiosk.ui.staff.search_form import SearchFormView
 from kiosk.ui.staff.search_items import line, touch_sized
@@ -201,8 +201,7 @@ class SearchesTab(QWidget):
 
     def handle_scan(self, text: str) -> None:
         """A pupil's card: the pupil of the form on show, or of a new record."""
-        job = partial(pupils.find_by_card, self.sessions, text)
-        attempt(self, self.feedback, "Reading a card", job, self._scanned)
+        read_card(self, self.feedback, self.sessions, text, self._scanned)
 
     def _scanned(self, pupil: PupilSummary) -> None:
         if self.pages.currentIndex() == 0:
