@@ -3,6 +3,7 @@ scripts migrated once per session (see school_copies.py)."""
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy import Engine
 from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.services import settings, staff
+from kiosk.ui.collector import collect_due
 
 ARTIFACTS = Path(os.environ.get("KIOSK_TEST_ARTIFACTS", Path(__file__).parent.parent / "artifacts"))
 
@@ -33,6 +35,21 @@ def quick_pin_hashes() -> Iterator[PasswordHasher]:
     staff._hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
     yield kiosks
     staff._hasher = kiosks
+
+
+@pytest.fixture(scope="session", autouse=True)
+def garbage_on_the_main_thread() -> Iterator[None]:
+    """As the kiosk does (kiosk.ui.collector): no cyclic collection on a worker thread,
+    where it could destroy a widget left from an earlier test and abort the process."""
+    gc.disable()
+    yield
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def collect_after_each_test() -> Iterator[None]:
+    yield
+    collect_due()
 
 
 @pytest.fixture

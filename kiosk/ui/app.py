@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication
 from kiosk.config import Config, ensure_data_dir
 from kiosk.db import Database
 from kiosk.logfile import QuietFileHandler
+from kiosk.ui.collector import GuiThreadCollector
 from kiosk.ui.main_window import MainWindow
 from kiosk.ui.style import STYLE_SHEET
 
@@ -137,6 +138,8 @@ def run_app(config: Config, sessions: Database) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("Device hand-in kiosk")
     app.setStyleSheet(STYLE_SHEET)
+    collector = GuiThreadCollector(app)  # never destroy a widget on a worker thread
+    collector.start()
     window = MainWindow(config, sessions)
     if config.fullscreen:
         window.set_kiosk_mode(True)
@@ -147,4 +150,5 @@ def run_app(config: Config, sessions: Database) -> int:
     stop_on_signals(app)
     code = app.exec()
     window.shutdown()
+    collector.stop()
     return code
