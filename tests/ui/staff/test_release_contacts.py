@@ -93,9 +93,7 @@ def test_the_contacts_are_offered_in_priority_order_and_the_barred_one_is_not(
     assert model.rowCount() == 1
     shown = [model.data(model.index(0, c)) for c in range(model.columnCount())]
     assert shown[3:7] == ["Mrs Aisling O'Brien (Mother)", "Passport", "On the list", ""]
-    folder = artifacts / "staff" / "contacts"
-    folder.mkdir(parents=True, exist_ok=True)  # this test may run before the others
-    shot(console, folder, "lists_collected")
+    shot(console, artifacts / "staff" / "contacts", "lists_collected")
 
 
 def test_someone_else_needs_a_senior_pin_and_a_barred_name_is_refused_in_words(
@@ -151,7 +149,6 @@ def test_the_release_form_with_contacts_fits_each_screen(
     console, qtbot, sessions, school, device, artifacts, size
 ):
     folder = artifacts / "staff" / "contacts"
-    folder.mkdir(parents=True, exist_ok=True)
     pupil_id, custody_id = device
     console.resize(*size)
     _tab, form = open_form(console, qtbot, school, pupil_id, custody_id)
@@ -169,7 +166,6 @@ def test_the_contacts_import_fits_each_screen(console, qtbot, artifacts, size):
     from kiosk.ui.admin.panel import AdminPanel
 
     folder = artifacts / "staff" / "contacts"
-    folder.mkdir(parents=True, exist_ok=True)
     console.resize(*size)
     log_in(console, "admin")
     panel = console.show_tab("Admin")

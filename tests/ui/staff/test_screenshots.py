@@ -27,6 +27,7 @@ def shot(widget: QWidget, folder: Path, name: str, asked: tuple[int, int] | None
         assert hint.width() <= asked[0] and hint.height() <= asked[1]
     image = widget.grab().toImage()
     assert (image.width(), image.height()) == size
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}_{size[0]}x{size[1]}.png"
     assert image.save(str(path))
     return path
