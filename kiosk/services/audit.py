@@ -46,6 +46,28 @@ class Actor:
 KIOSK_ACTOR = Actor(None, "kiosk")
 
 
+@dataclass(slots=True)
+class NewEvent:
+    """An event as ``append`` stored it (its row's fields), for reading: a plain object,
+    not an ORM one, as every hand-in appends one and building an ORM instance cost more
+    than the INSERT."""
+
+    seq: int
+    at: dt.datetime
+    kind: str
+    actor_id: int | None
+    actor_name: str | None
+    pupil_id: int | None
+    slot_number: int | None
+    custody_id: int | None
+    details: str
+    details_digest: str
+    details_salt: str | None
+    redacted: bool
+    prev_hash: str
+    hash: str = ""
+
+
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
@@ -125,7 +147,7 @@ def append(
     custody_id: int | None = None,
     details: dict[str, Any] | None = None,
     at: dt.datetime | None = None,
-) -> AuditEvent:
+) -> NewEvent:
     """Add one event to the chain inside the caller's transaction: an ORM session's (its
     pending rows are flushed first, as the event may refer to them) or a Core connection's.
     The event returned is for reading (seq, hash), not attached to any session."""
@@ -136,7 +158,7 @@ def append(
     last_seq, last_hash, head_exists = _chain_end(conn)
     details_text = canonical_json(details or {})
     salt = secrets.token_hex(16)
-    event = AuditEvent(
+    event = NewEvent(
         seq=last_seq + 1,
         at=(at or utcnow()).replace(tzinfo=None),
         kind=kind,
@@ -161,7 +183,7 @@ def append(
     return event
 
 
-def _event_row(event: AuditEvent) -> dict[str, Any]:
+def _event_row(event: NewEvent) -> dict[str, Any]:
     return {column: getattr(event, column) for column in _EVENT_COLUMNS}
 
 

@@ -134,6 +134,17 @@ def test_the_first_event_starts_the_chain_head(sessions):
     assert (report.intact, report.events, report.last_seq) == (True, 2, 2)
 
 
+def test_an_appended_event_is_returned_as_stored(sessions):
+    with sessions.begin() as s:
+        event = audit.append(s, "kiosk_started", audit.KIOSK_ACTOR, details={"x": 1})
+    with sessions() as s:
+        stored = s.get(AuditEvent, event.seq)
+        columns = [column.key for column in AuditEvent.__table__.columns]
+        assert stored is not None
+        assert {c: getattr(event, c) for c in columns} == {c: getattr(stored, c) for c in columns}
+    assert event.hash == audit.event_hash(stored) and event.details_salt is not None
+
+
 def test_a_recomputed_hash_still_breaks_the_link_to_the_next_event(busy_school, engine, sessions):
     disable_audit_guard(engine)
     with sessions.begin() as s:
