@@ -12,7 +12,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import literal_column, select
 from sqlalchemy.engine import Connection
 
 from kiosk import card_codec
@@ -46,9 +46,16 @@ class CardKeys:
     grace_until: dt.datetime | None
 
 
+# Built once: every scan runs it. The keys are written as literals, not as an expanding
+# IN of bound values, whose list SQLAlchemy would render again at every execution.
 _READ = select(Setting.key, Setting.value).where(
-    Setting.key.in_(("school_code", CARD_ID, CARD_PREVIOUS_ID, CARD_GRACE_UNTIL))
-)  # built once: every scan runs it
+    Setting.key.in_(
+        [
+            literal_column(f"'{key}'")
+            for key in ("school_code", CARD_ID, CARD_PREVIOUS_ID, CARD_GRACE_UNTIL)
+        ]
+    )
+)
 
 
 def card_keys(conn: Connection) -> CardKeys:
@@ -60,7 +67,7 @@ def card_keys(conn: Connection) -> CardKeys:
         if rows.get(CARD_ID) != keys.card_id:
             raise UnknownCard(STALE_KEY)
     previous = keys.previous_card_secret
-    if previous is None or rows.get(CARD_PREVIOUS_ID) != school_keys.key_id(previous):
+    if previous is None or rows.get(CARD_PREVIOUS_ID) != keys.previous_card_id:
         previous = None
     until = rows.get(CARD_GRACE_UNTIL)
     code = rows.get("school_code", settings.DEFAULTS["school_code"])

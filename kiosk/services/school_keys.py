@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from weakref import WeakKeyDictionary
 
@@ -71,11 +72,16 @@ class SchoolKeys:
     pin_pepper: bytes
     previous_card_secret: bytes | None = None
 
-    @property
+    # Worked out once per set of keys: every scan compares them with the database's.
+    @cached_property
     def card_id(self) -> str:
         return key_id(self.card_secret)
 
-    @property
+    @cached_property
+    def previous_card_id(self) -> str | None:
+        return None if self.previous_card_secret is None else key_id(self.previous_card_secret)
+
+    @cached_property
     def pepper_id(self) -> str:
         return key_id(self.pin_pepper)
 
