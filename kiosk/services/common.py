@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Row, bindparam, func, select
@@ -108,7 +108,7 @@ USABLE_PUPIL_COLUMNS = (*SUMMARY_COLUMNS, Pupil.active, Pupil.purged_at, Pupil.u
 _USABLE_PUPIL = select(*USABLE_PUPIL_COLUMNS).where(Pupil.id == bindparam("pupil_id"))
 
 
-def summary_of(row: AnyRow) -> PupilSummary:
+def summary_of(row: AnyRow, usual_devices: str | None = None) -> PupilSummary:
     return PupilSummary(
         id=row.pupil_id,
         forename=row.preferred_forename or row.legal_forename,
@@ -117,6 +117,7 @@ def summary_of(row: AnyRow) -> PupilSummary:
         reg_group=row.reg_group,
         admission_number=row.admission_number,
         has_photo=bool(row.has_photo),
+        usual_devices=usual_devices,
     )
 
 
@@ -126,8 +127,7 @@ def usable_summary(row: AnyRow | None) -> PupilSummary:
         raise UnknownPupil()
     if not row.active:
         raise PupilNotActive()
-    summary = summary_of(row)
-    return replace(summary, usual_devices=row.usual_devices) if row.usual_devices else summary
+    return summary_of(row, row.usual_devices or None)
 
 
 def active_pupil_summary(conn: Connection, pupil_id: int) -> PupilSummary:
