@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     DBAPIError,
@@ -165,21 +165,27 @@ def unavailable(error: DBAPIError) -> DatabaseUnavailable:
     return named
 
 
+def _reraise(error: DBAPIError) -> NoReturn:
+    """Raise ``error`` again, as DatabaseUnavailable (chained) if it means "records
+    unreachable"."""
+    if is_unavailable(error):
+        raise unavailable(error) from error
+    raise error
+
+
 @contextmanager
 def translated() -> Iterator[None]:
     """Errors that mean "records unreachable" leave as DatabaseUnavailable (chained)."""
     try:
         yield
     except DBAPIError as error:
-        if is_unavailable(error):
-            raise unavailable(error) from error
-        raise
+        _reraise(error)
 
 
-@contextmanager
-def _at_commit() -> Iterator[None]:
+def _commit(work: RootTransaction) -> None:
+    """COMMIT; an unreachable-records failure of the COMMIT itself is marked ``at_commit``."""
     try:
-        yield
+        work.commit()
     except DBAPIError as error:
         if not is_unavailable(error):
             raise
@@ -269,10 +275,13 @@ class Database:
         """A Core connection in a transaction (the hot paths: a hand-in's few statements
         cost less without an ORM session's bookkeeping). A failure of the COMMIT itself
         is marked ``at_commit``: only then may the work have been saved after all."""
-        with translated(), self.engine.connect() as conn, conn.begin() as work:
-            yield conn
-            with _at_commit():
-                work.commit()
+        # One try, not nested context managers: every scan runs this.
+        try:
+            with self.engine.connect() as conn, conn.begin() as work:
+                yield conn
+                _commit(work)
+        except DBAPIError as error:
+            _reraise(error)
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
