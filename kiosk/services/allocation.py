@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kiosk.errors import AlreadyHeld, DatabaseUnavailable, NoFreeSlot, SlotUnavailable
+from kiosk.prepared import Prepared
 from kiosk.rules import SlotCandidate, choose_slot
 from kiosk.services import audit
 from kiosk.services.common import AnyRow
@@ -36,7 +37,7 @@ _SLOT_BY_NUMBER = select(*_SLOT_COLUMNS).where(Slot.number == bindparam("number"
 _HOLDS_A_DEVICE = exists().where(Custody.slot_id == Slot.id, IS_HELD)
 _DEVICE_IN_SLOT = select(Custody.id).where(Custody.slot_id == bindparam("slot_id"), IS_HELD)
 # Walks the slots in number order and stops at the first free one (one index probe each).
-_LOWEST_FREE_SLOT = (
+_LOWEST_FREE_SLOT = Prepared(
     select(*_SLOT_COLUMNS)
     .where(
         Slot.in_service.is_(True),
@@ -72,7 +73,7 @@ def free_slot(conn: Connection, *, confiscation: bool, wanted: int | None = None
     lowest = {
         slot.number: slot
         for reserved in kinds
-        if (slot := conn.execute(_LOWEST_FREE_SLOT, {"reserved": reserved}).first())
+        if (slot := conn.execute(_LOWEST_FREE_SLOT.on(conn), {"reserved": reserved}).first())
     }
     candidates = [
         SlotCandidate(number, True, slot.reserved_for_confiscation, False)

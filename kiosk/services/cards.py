@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from kiosk import card_codec
 from kiosk.errors import CardRevoked, UnknownCard
 from kiosk.event_kinds import EventKind
+from kiosk.prepared import Prepared
 from kiosk.services import audit, card_keys, settings
 from kiosk.services.audit import Actor
 from kiosk.services.common import (
@@ -64,11 +65,11 @@ def issue_in(session: Session, actor: Actor, pupil_id: int, *, reissue: bool) ->
     return IssuedCard(pupil.id, serial, card_text(session, pupil.id, serial))
 
 
-_CARD_HOLDER = (
+_CARD_HOLDER = Prepared(
     select(Card.pupil_id.label("card_pupil_id"), Card.revoked_at, *USABLE_PUPIL_COLUMNS)
     .join(Pupil, Pupil.id == Card.pupil_id)
     .where(Card.serial == bindparam("serial"))
-)  # built once: every scan runs it
+)  # every scan runs it
 
 
 def card_holder(conn: Connection, text: object) -> PupilSummary:
@@ -78,7 +79,7 @@ def card_holder(conn: Connection, text: object) -> PupilSummary:
     if isinstance(read, card_codec.CardRejected):
         raise UnknownCard(read.message, reason=read.problem.name.lower())
     # The card and its pupil in one query: this runs on every scan.
-    found = conn.execute(_CARD_HOLDER, {"serial": read.serial}).first()
+    found = conn.execute(_CARD_HOLDER.on(conn), {"serial": read.serial}).first()
     if found is None or found.card_pupil_id != read.pupil_id:
         raise UnknownCard()
     if found.revoked_at is not None:

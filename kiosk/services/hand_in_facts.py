@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
 from kiosk.clock import local_date, start_of_local_day
+from kiosk.prepared import Prepared
 from kiosk.services import exams, exemptions, school_day
 from kiosk.services.allocation import IS_HELD
 from kiosk.services.common import AnyRow
@@ -42,10 +43,10 @@ def _setting(key: str) -> ScalarSelect[str]:
 # A literal for the same reason as IS_HELD: the partial index on held daily parts states it.
 _IS_DAILY = Custody.kind == literal_column(f"'{CustodyKind.DAILY.value}'")
 _HELD_SLOT = aliased(Slot)
-# Built once. The outer joins match at most the pupil's held parts (a repeat scan: the
-# earliest wins), their exemptions of today (the first wins) and their open day-outs of
-# today (the latest wins).
-_FACTS = (
+# Prepared once (see kiosk.prepared). The outer joins match at most the pupil's held parts
+# (a repeat scan: the earliest wins), their exemptions of today (the first wins) and their
+# open day-outs of today (the latest wins).
+_FACTS = Prepared(
     select(
         Custody.id.label("custody_id"),
         _HELD_SLOT.number,
@@ -85,7 +86,7 @@ def read(conn: Connection, pupil_id: int, now: dt.datetime) -> DayFacts:
     transaction."""
     today = local_date(now)
     row = conn.execute(
-        _FACTS, {"pupil_id": pupil_id, "day": today, "since": start_of_local_day(today)}
+        _FACTS.on(conn), {"pupil_id": pupil_id, "day": today, "since": start_of_local_day(today)}
     ).one()
     capacity = row.capacity
     return DayFacts(
