@@ -16,7 +16,7 @@ from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.devices import Device, DeviceKind
 from kiosk.prepared import Prepared, as_text
-from kiosk.services import allocation, cards, custody, hand_in_facts
+from kiosk.services import allocation, audit, cards, custody, hand_in_facts
 from kiosk.tables import Card, Setting
 
 NOW = dt.datetime(2026, 3, 2, 8, 0)
@@ -47,6 +47,7 @@ def test_the_scan_statements_answer_as_their_core_forms(
             _same(conn, cards._CARD_HOLDER, {"serial": serial})
         for reserved in (True, False):
             _same(conn, allocation._LOWEST_FREE_SLOT, {"reserved": reserved})
+        _same(conn, audit._READ_HEAD, {})
 
 
 def test_a_statement_with_an_in_list_is_refused(sessions: Database) -> None:

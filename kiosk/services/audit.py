@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from kiosk.clock import utcnow
 from kiosk.errors import AuditChainDamaged
+from kiosk.prepared import Prepared
 from kiosk.tables import AuditEvent, Setting
 
 GENESIS_HASH = "0" * 64
@@ -194,7 +195,7 @@ def _chain_end(conn: Connection) -> tuple[int, str, bool]:
     events removed from the end show as a gap at the next append instead of being papered
     over. A chain with events but no usable head is damaged: nothing is appended to it
     (continuing from the newest row would hide the removal of the events after it)."""
-    head = conn.execute(_READ_HEAD).scalar()
+    head = conn.execute(_READ_HEAD.on(conn)).scalar()
     if head:
         seq, _, hashed = head.partition(":")
         if seq.isdigit() and len(hashed) == 64:
@@ -206,7 +207,7 @@ def _chain_end(conn: Connection) -> tuple[int, str, bool]:
 
 # Every service's transaction runs these: built once (building a statement costs more than
 # running it on SQLite).
-_READ_HEAD = select(Setting.value).where(Setting.key == HEAD_KEY)
+_READ_HEAD = Prepared(select(Setting.value).where(Setting.key == HEAD_KEY))  # kiosk.prepared
 _NEWEST_EVENT = select(AuditEvent.seq, AuditEvent.hash).order_by(AuditEvent.seq.desc()).limit(1)
 _WRITE_HEAD = update(Setting).where(Setting.key == HEAD_KEY).values(value=bindparam("head"))
 _INSERT_HEAD = insert(Setting).values(key=HEAD_KEY, value=bindparam("head"))
