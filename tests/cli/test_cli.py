@@ -1,8 +1,8 @@
 """The `kiosk` command as a person or a script runs it. Most commands run in this process
 (cli/commands.py: the real parser and command, the environment and standard input as a
 script sets them); the checks about the process itself run it separately: the entry
-point, an exit status, PINs piped in with no terminal, a PIN on the command line, a
-closed pipe, no display, no webcam."""
+point, exit statuses 0 and 2 as the shell sees them, PINs piped in with no terminal, a
+PIN on the command line, a closed pipe, no display, no webcam."""
 
 import os
 import shutil
@@ -71,7 +71,7 @@ def test_db_upgrade_reports_up_to_date(demo_dir):
 
 
 def test_a_missing_file_is_a_clear_message_not_a_traceback(tmp_path):
-    result = kiosk_process(tmp_path, "verify-log", "--db", str(tmp_path / "nope.db"))
+    result = kiosk(tmp_path, "verify-log", "--db", str(tmp_path / "nope.db"))
     assert result.returncode == 2
     assert "no such file" in result.stderr and "Traceback" not in result.stderr
 
