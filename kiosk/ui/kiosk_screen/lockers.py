@@ -130,7 +130,7 @@ class LockerDesk:
 
     def _on_door_notices(self, notices: list[DoorNotice]) -> None:
         for notice in notices:
-            log.info("Locker: %s (slot %s)", notice.kind, notice.slot_number)
+            log.info("Locker: %s (slot %s)", notice.fault_kind or notice.kind, notice.slot_number)
             if self.staff_page_open() or notice.slot_number is None:
                 continue
             if notice.kind is NoticeKind.ASK_DEPOSIT:

@@ -108,9 +108,6 @@ class StaffPage(ColouredPage):
         self.login.pinpad.clear()
         self.views.setCurrentWidget(self.login)
 
-    def showing_login(self) -> bool:
-        return self.views.currentWidget() is self.login
-
     def _choose(self, key: str) -> None:
         if key == "full_screen":
             leaving = self.menu_buttons[key].text().startswith("Leave")

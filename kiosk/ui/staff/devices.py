@@ -197,13 +197,6 @@ class DevicesTab(QWidget):
             self.feedback.clear()
             self.choose(row)
 
-    def select_custody(self, custody_id: int) -> None:
-        """Choose a device by its record number (the tests and the slot map use this)."""
-        device = next((d for d in self.model.rows if d.custody_id == custody_id), None)
-        if device is None:
-            raise LookupError(custody_id)
-        self.choose(device)
-
     def choose(self, device: HeldDevice | None) -> None:
         self.device = device
         if device is None:
