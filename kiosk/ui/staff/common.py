@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLayout,
+    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
@@ -241,6 +242,19 @@ def receipts_folder(data_dir: Path) -> Path:
     folder = data_dir / "receipts"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder
+
+
+def warning_row(text: str, colour: str, button: QPushButton) -> QWidget:
+    """A warning in words, with the button that deals with it beside."""
+    row = QWidget()
+    words = QLabel(text)
+    words.setWordWrap(True)
+    words.setStyleSheet(f"color: {colour}; font-size: 18px; font-weight: 700;")
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(words, 1)
+    layout.addWidget(button)
+    return row
 
 
 def heading_label(text: str = "") -> QLabel:
