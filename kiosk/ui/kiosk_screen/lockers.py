@@ -72,10 +72,7 @@ class DepositQuestionPage(ColouredPage):
         )
 
     def apply_scale(self, scale: float) -> None:
-        margin = round(28 * scale)
-        layout = self.layout()
-        if layout is not None:
-            layout.setContentsMargins(margin, margin, margin, margin)
+        self.set_margins(round(28 * scale))
         self.title.set_max_px(round(72 * scale))
         self.message.set_max_px(round(40 * scale))
         self.reopen.setStyleSheet(kiosk_button_css(round(80 * scale), round(28 * scale)))

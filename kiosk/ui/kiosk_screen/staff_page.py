@@ -116,9 +116,7 @@ class StaffPage(ColouredPage):
 
     def apply_scale(self, scale: float) -> None:
         margin = round(20 * scale)
-        layout = self.layout()
-        if layout is not None:
-            layout.setContentsMargins(margin, margin // 2, margin, margin // 2)
+        self.set_margins(margin, margin // 2)
         self.heading.setFixedHeight(max(TOUCH, round(64 * scale)))
         self.heading.set_max_px(round(34 * scale))
         self.info.setFixedHeight(round(36 * scale))
