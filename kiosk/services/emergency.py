@@ -98,7 +98,9 @@ def held_list(sessions: Database, actor: Actor, now: dt.datetime | None = None) 
 def release_all(
     sessions: Database, actor: Actor, reason: str, now: dt.datetime | None = None
 ) -> int:
-    """Record that every held daily device left its slot in an emergency; how many."""
+    """Record that every held daily device left its slot in an emergency; how many. The
+    devices' records change in one batch, then each gets its event: a big school's
+    release must end well within the console's deadline."""
     reason = " ".join(reason.split())
     if not reason:
         raise InvalidInput("Say what the emergency is (a reason).")
@@ -115,11 +117,13 @@ def release_all(
             at=now,
             details={"reason": reason, "devices": sum(len(kinds_in(c)) for c in daily)},
         )
+        details = [{"reason": reason, **(devices_details(c) or {})} for c in daily]
         for custody in daily:
-            details = {"reason": reason, **(devices_details(custody) or {})}
             mark_released(custody, actor, now, ReleasedTo.PUPIL, CustodyState.EMERGENCY_RELEASED)
             custody.release_reason, custody.release_note = EMERGENCY, reason
-            record(session, EventKind.RELEASED_IN_EMERGENCY, actor, custody, now, details)
+        session.flush()  # one batch of updates, not one flush per event
+        for custody, said in zip(daily, details, strict=True):
+            record(session, EventKind.RELEASED_IN_EMERGENCY, actor, custody, now, said)
         return len(daily)
 
 

@@ -42,6 +42,9 @@ T = TypeVar("T")
 PHOTO_SIZE = (180, 225)
 SIDE_PANEL_MIN = 420
 STAFF_CALL_S = 10.0  # a console look-up or action that takes longer gives up its connection
+# An action on every device in the school at once (an emergency release of 1,500): it
+# writes an event per device, and a slow server or a busy kiosk must not cut it off.
+WHOLE_SCHOOL_CALL_S = 60.0
 
 
 class Feedback(QLabel):
@@ -106,9 +109,11 @@ def attempt(
     action: Callable[[], T],
     then: Callable[[T], None] | None = None,
     otherwise: Callable[[], None] | None = None,
+    *,
+    seconds: float = STAFF_CALL_S,
 ) -> None:
     """Run one short service call (a look-up, or one write behind a button) off the GUI
-    thread, bounded by the kiosk's deadline; ``then`` gets its result on the GUI thread.
+    thread, bounded by the deadline ``seconds``; ``then`` gets its result on the GUI thread.
     A failure becomes words under the form; services do one transaction each, so a
     failure has changed nothing (``otherwise`` runs after its words are shown). Read
     widgets before, never inside ``action``: it runs on a worker thread. The screen answers
@@ -126,11 +131,11 @@ def attempt(
         if otherwise is not None:
             otherwise()
 
-    Op(owner, what, partial(_bounded, action)).success(answered).failure(failed).run()
+    Op(owner, what, partial(_bounded, seconds, action)).success(answered).failure(failed).run()
 
 
-def _bounded(action: Callable[[], T]) -> T:
-    with deadline(STAFF_CALL_S):
+def _bounded(seconds: float, action: Callable[[], T]) -> T:
+    with deadline(seconds):
         return action()
 
 
@@ -210,7 +215,7 @@ class PhotoLabel(QLabel):
         self.setText("No photo" if pupil is not None else "")
         if sessions is not None and pupil is not None and pupil.has_photo:
             self.setText("Loading the photo…")
-            job = partial(_bounded, partial(pupils.photo, sessions, pupil.id))
+            job = partial(_bounded, STAFF_CALL_S, partial(pupils.photo, sessions, pupil.id))
             Op(self, "Loading a photo", job).success(partial(self._show_photo, pupil.id)).failure(
                 partial(self._no_photo, pupil.id)
             ).run()

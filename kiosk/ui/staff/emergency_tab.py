@@ -25,7 +25,13 @@ from kiosk.services import emergency
 from kiosk.services.emergency import ListedDevice
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
-from kiosk.ui.staff.common import ConsoleTab, attempt, heading_label, when_text
+from kiosk.ui.staff.common import (
+    WHOLE_SCHOOL_CALL_S,
+    ConsoleTab,
+    attempt,
+    heading_label,
+    when_text,
+)
 from kiosk.ui.staff.models import Column, RowsModel, SearchProxy
 from kiosk.ui.widgets.confirm_panel import ConfirmPanel
 from kiosk.ui.widgets.document_bar import DocumentBar, open_document
@@ -177,6 +183,7 @@ class EmergencyTab(ConsoleTab):
             "Recording the emergency release",
             lambda: emergency.release_all(sessions, actor, reason),
             released,
+            seconds=WHOLE_SCHOOL_CALL_S,
         )
 
     def _confirm_back(self) -> None:

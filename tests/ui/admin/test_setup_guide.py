@@ -46,7 +46,7 @@ def window(qtbot, qapp, sessions, data_dir, database_url):
 def type_in(qtbot, field, text):
     """At a person's pace: faster keys are a USB scanner's, which the window takes."""
     qtbot.keyClicks(field, text, delay=70)
-    qtbot.wait(150)
+    qtbot.waitUntil(lambda: field.text().endswith(text), timeout=2000)  # the filter let it by
 
 
 def tap(qtbot, widget):

@@ -4,7 +4,6 @@ with a small demo school, driven through Qt events."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from school_copies import engine_on_a_copy, school_on_a_copy  # noqa: F401
 from sqlalchemy import update
+from steady_clock import SteadyClock, read_the_result_up
 
 import synthetic_cards
 from kiosk.clock import SCHOOL_ZONE
@@ -49,20 +49,6 @@ def local(hour: int, minute: int = 0) -> Callable[[], dt.datetime]:
 
 MORNING = local(8, 15)
 HOME_TIME = local(15, 30)
-
-
-class SteadyClock:
-    """``time.monotonic()`` plus whatever a test has skipped ahead: the screen's holds and
-    windows run on it, so a test can be a minute later without waiting a minute."""
-
-    def __init__(self) -> None:
-        self.skipped = 0.0
-
-    def __call__(self) -> float:
-        return time.monotonic() + self.skipped
-
-    def advance(self, seconds: float) -> None:
-        self.skipped += seconds
 
 
 @pytest.fixture
@@ -132,7 +118,9 @@ def heard(screen: KioskScreen) -> list[str]:
 
 
 def scan(qtbot: QtBot, screen: KioskScreen, text: str, timeout: int = 5000) -> State:
-    """Scan ``text`` and wait for the screen to show the answer (and the photo after it)."""
+    """Scan ``text`` once the result up has been read (``read_the_result_up``), and wait
+    for the screen to show the answer (and the photo after it)."""
+    read_the_result_up(screen)
     with qtbot.waitSignal(screen.state_changed, timeout=timeout):
         screen.handle_scan(text)
     qtbot.waitUntil(lambda: screen.lane.pending == 0, timeout=timeout)

@@ -226,6 +226,23 @@ def test_a_new_scan_replaces_the_last_result_once_it_has_been_read(
     assert screen.result_page.slot.text() == str(held_slot(sessions, second_id)) == "2"
 
 
+def test_the_next_pupils_scan_waits_until_the_result_up_has_been_read(
+    qtbot: QtBot, screen: KioskScreen, steady: SteadyClock, sessions: Database, school: DemoSchool
+) -> None:
+    scan(qtbot, screen, pupil_id_with_card(school, 0)[1])
+    second_id, second = pupil_id_with_card(school, 1)
+    screen.handle_scan(second)  # the next pupil, at once
+    assert screen.wait_timer.isActive() and screen.lane.pending == 0
+    steady.advance(MIN_READ_SECONDS / 2)
+    screen.wait_timer.timeout.emit()  # too early: the first result stays up
+    assert screen.result_page.slot.text() == "1" and held_slot(sessions, second_id) is None
+    steady.advance(MIN_READ_SECONDS / 2)
+    with qtbot.waitSignal(screen.state_changed, timeout=5000):
+        screen.wait_timer.timeout.emit()
+    qtbot.waitUntil(lambda: screen.lane.pending == 0, timeout=5000)
+    assert screen.result_page.slot.text() == str(held_slot(sessions, second_id)) == "2"
+
+
 # -- errors ------------------------------------------------------------------------------
 
 

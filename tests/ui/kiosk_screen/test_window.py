@@ -13,6 +13,7 @@ from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from steady_clock import read_the_result_up
 
 from kiosk.config import Config
 from kiosk.db import Database
@@ -23,7 +24,7 @@ from kiosk.ui import main_window
 from kiosk.ui.kiosk_screen.outcomes import State
 from kiosk.ui.main_window import MainWindow
 
-from .conftest import OFFICE, click, log_in, pupil_id_with_card
+from .conftest import OFFICE, SteadyClock, click, log_in, pupil_id_with_card
 
 ADMIN = "Alex Admin"
 
@@ -49,9 +50,11 @@ def window(
     school: DemoSchool,
     kiosk_config: Config,
     monkeypatch: pytest.MonkeyPatch,
+    steady: SteadyClock,
 ) -> Iterator[MainWindow]:
     settings.update(sessions, school.actors["office"], {"mode": "handin"})  # any time of day
     made = MainWindow(kiosk_config, sessions, daily_backup=FakeBackup())
+    made.kiosk.monotonic = steady
     qtbot.addWidget(made, before_close_func=lambda w: setattr(w, "allow_close", True))
     made.resize(1024, 600)
     made.show()
@@ -61,7 +64,9 @@ def window(
 
 
 def wedge_scan(qtbot: QtBot, window: MainWindow, text: str) -> None:
-    """What a USB scanner does: the text typed in a burst, then Enter."""
+    """What a USB scanner does: the text typed in a burst, then Enter (once the result up
+    has been read)."""
+    read_the_result_up(window.kiosk)
     with qtbot.waitSignal(window.kiosk.state_changed, timeout=5000):
         QTest.keyClicks(window.kiosk, text)
         QTest.keyClick(window.kiosk, Qt.Key.Key_Return)

@@ -64,8 +64,9 @@ def wait_until(condition, timeout_ms=5000):
 
 def settle():
     """Wait until the background work the screens started (lists, the dashboard, the
-    log-in) has answered and been shown."""
-    wait_until(lambda: shared_lane().pending == 0)
+    log-in) has answered and been shown. It returns as soon as it has; the long timeout
+    is for a loaded machine (a whole-school action under the full suite took over 5 s)."""
+    wait_until(lambda: shared_lane().pending == 0, timeout_ms=20_000)
 
 
 def type_pin(console, pin):
