@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtPrintSupport import QPrinter
 
@@ -98,9 +99,13 @@ class EmergencyDesk:
     sessions: Database
     config: Config
     lane: Lane
-    staff_page: StaffPage
     # where the list is printed: the computer's default printer (tests: a PDF file)
     emergency_printer: PrinterSource = staticmethod(default_printer)
+
+    if TYPE_CHECKING:
+
+        @property
+        def staff_page(self) -> StaffPage: ...  # StaffDesk's
 
     def show_answer(self, answer: Answer, *, sound: bool = True) -> None:
         raise NotImplementedError
