@@ -358,6 +358,19 @@ def open_dashboard(
     tab.deleteLater()
 
 
+def tap_name(login: Any, name: str) -> None:
+    """Tap the staff name button that reads ``name`` on the log-in screen."""
+    from PySide6.QtWidgets import QPushButton
+
+    for index in range(login.names.count()):
+        item = login.names.itemAt(index)
+        button = item.widget() if item is not None else None
+        if isinstance(button, QPushButton) and button.text() == name:
+            button.click()
+            return
+    raise LookupError(name)
+
+
 def log_in_to_dashboard(app: Any, watch: PaintWatch, sessions: Database, config: Config) -> None:
     from kiosk.ui.staff.console import StaffConsole
 
@@ -366,7 +379,7 @@ def log_in_to_dashboard(app: Any, watch: PaintWatch, sessions: Database, config:
     window.show()
     app.processEvents()
     office = next(m for m in DEMO_STAFF if m.role == "office")
-    window.login.select_by_name(office.name)
+    tap_name(window.login, office.name)
     watch.painted = False
     for digit in office.pin:
         window.login.pinpad.press(digit)

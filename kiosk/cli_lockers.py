@@ -22,7 +22,10 @@ if TYPE_CHECKING:
     from kiosk.services.audit import Actor
 
 DEFAULT_DRIVER = "kerong-cu16"
-SIM_COMMANDS = "shut|open|fill|empty|jam|unjam BOARD DOOR, silence|wake BOARD, show, quit"
+SIM_COMMANDS = (
+    "shut|open|fill|empty|jam|unjam BOARD DOOR, silence|wake BOARD, noise, corrupt, show, quit"
+)
+NOISE = b"\x02\x00\x35\x00garbage\x03\x02"  # a torn frame and junk ahead of a reply
 
 
 def _bus(parser: argparse.ArgumentParser) -> None:
@@ -211,9 +214,7 @@ def _simulate(_ctx: Context, args: argparse.Namespace) -> int:
         )
         if not args.manual:
             sim.pretend_pupils()
-        print(
-            "Commands: shut|open|fill|empty|jam|unjam B D, silence|wake B, show, quit", flush=True
-        )
+        print("Commands: " + SIM_COMMANDS, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             if not _operate(sim):  # no terminal (started in the background): serve on
                 while True:
@@ -251,6 +252,10 @@ def _operate(sim: BoardSimulator) -> bool:
         try:
             if words[0] == "show":
                 _show(sim)
+            elif words[0] == "noise":  # bytes on the bus ahead of the next reply
+                sim.add_noise(NOISE)
+            elif words[0] == "corrupt":  # the next reply's checksum is wrong
+                sim.corrupt_next_reply()
             elif words[0] in ("silence", "wake"):
                 sim.silence(int(words[1]), words[0] == "silence")
             else:

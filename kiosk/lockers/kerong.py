@@ -190,11 +190,6 @@ class KerongCU16:
         reply = self._ask(frame(address(board), STATUS_BOARD), board)
         return self._status(board, reply)
 
-    def read_door(self, board: int, channel: int) -> DoorReading:
-        """One door through 0x30 (the reply holds the whole board; we keep one door)."""
-        reply = self._ask(frame(address(board, channel), STATUS_ONE), board)
-        return self._status(board, reply).door(channel)
-
     def close(self) -> None:
         with self._lock:
             if self._port is not None:

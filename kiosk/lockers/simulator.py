@@ -30,7 +30,6 @@ class SimDoor:
     closed: bool = True
     occupied: bool = False
     jammed: bool = False  # the lock does not release when pulsed
-    pulses: int = 0
 
 
 @dataclass
@@ -248,7 +247,6 @@ class BoardSimulator:
 
 
 def _pulse(door: SimDoor) -> None:
-    door.pulses += 1
     if not door.jammed:
         door.closed = False
 

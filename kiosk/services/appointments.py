@@ -134,12 +134,6 @@ def cancel_appointment(
         )
 
 
-def appointment_for(sessions: Database, custody_id: int) -> Appointment | None:
-    with sessions() as session:
-        row = session.get(CollectionAppointment, custody_id)
-        return _appointment(row) if row is not None else None
-
-
 def _appointments(session: Session, custody_ids: list[int]) -> dict[int, Appointment]:
     rows = session.scalars(
         select(CollectionAppointment).where(CollectionAppointment.custody_id.in_(custody_ids))

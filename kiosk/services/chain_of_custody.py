@@ -5,7 +5,6 @@ receipt owes the log (the device's details leave the system on paper)."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,14 @@ from kiosk.record import lines
 from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import Actor
-from kiosk.services.common import SUMMARY_COLUMNS, PupilSummary, now_or, require, summary_of
+from kiosk.services.common import (
+    SUMMARY_COLUMNS,
+    PupilSummary,
+    event_details,
+    now_or,
+    require,
+    summary_of,
+)
 from kiosk.tables import AuditEvent, Confiscation, Custody, Pupil, Slot, Staff
 
 RECEIPT_KINDS = ("release", "chain_of_custody")
@@ -96,7 +102,7 @@ def chain_of_custody(sessions: Database, custody_id: int) -> ChainOfCustody:
                 kind=e.kind,
                 actor_name=e.actor_name,
                 slot_number=e.slot_number,
-                details=_details(e.details),
+                details=event_details(e.details),
                 redacted=e.redacted,
                 hash=e.hash,
             )
@@ -108,14 +114,6 @@ def chain_of_custody(sessions: Database, custody_id: int) -> ChainOfCustody:
         )
         fingerprint = lines.school_fingerprint(session.connection())
         return ChainOfCustody(record, events, fingerprint)
-
-
-def _details(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def _custody_record(session: Session, custody_id: int) -> CustodyRecord:

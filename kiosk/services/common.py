@@ -1,8 +1,10 @@
-"""Small pieces every service uses: the authorisation check and the plain result types."""
+"""Small pieces every service uses: the authorisation check, the plain result types and
+an audit event's details read back."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
@@ -143,3 +145,13 @@ def get_pupil(session: Session, pupil_id: int) -> Pupil:
 
 def now_or(now: dt.datetime | None) -> dt.datetime:
     return (now or utcnow()).replace(tzinfo=None)
+
+
+def event_details(text: str) -> dict[str, Any]:
+    """An audit event's details as a dict; anything else (not JSON, or not an object) is
+    read as no details."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}

@@ -69,8 +69,3 @@ def reminder_recipient(
         if contact.contact_id == appointment.contact_id and contact.may_receive_device:
             return _recipient(contact)
     return None
-
-
-def contacts_for_collection(session: Session, pupil_id: int) -> list[ContactRow]:
-    """The contacts an appointment may name (may collect, not barred), priority first."""
-    return [c for c in for_pupil_in(session, pupil_id) if c.may_receive_device]

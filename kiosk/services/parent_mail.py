@@ -29,7 +29,7 @@ from kiosk.services.audit import Actor
 from kiosk.services.common import now_or, require
 from kiosk.services.letter_contacts import Recipient, letter_recipients, reminder_recipient
 from kiosk.services.mail import Attachment, MailFailed, MailServer
-from kiosk.tables import HELD, CollectionAppointment, Custody, ParentMessage, Staff
+from kiosk.tables import HELD, CollectionAppointment, Custody, ParentMessage
 
 LETTER, REMINDER = "letter", "reminder"
 
@@ -76,7 +76,6 @@ class MessageRecord:
     recipient_name: str
     recipient_email: str
     attempted_at: dt.datetime  # naive UTC
-    sent_by: str | None
     outcome: str
     error: str | None
 
@@ -289,23 +288,16 @@ def _record(
 def messages(sessions: Database, custody_id: int) -> list[MessageRecord]:
     """Every email about one device, oldest first."""
     query = (
-        select(ParentMessage, Staff.name)
-        .outerjoin(Staff, Staff.id == ParentMessage.sent_by_id)
+        select(ParentMessage)
         .where(ParentMessage.custody_id == custody_id)
         .order_by(ParentMessage.attempted_at, ParentMessage.id)
     )
     with sessions() as session:
         return [
             MessageRecord(
-                m.kind,
-                m.recipient_name,
-                m.recipient_email,
-                m.attempted_at,
-                name,
-                m.outcome,
-                m.error,
+                m.kind, m.recipient_name, m.recipient_email, m.attempted_at, m.outcome, m.error
             )
-            for m, name in session.execute(query)
+            for m in session.scalars(query)
         ]
 
 

@@ -10,13 +10,13 @@ file where they differ, naming the difference.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kiosk.services.common import event_details
 from kiosk.tables import AuditEvent, Custody, CustodyState, Staff
 
 STAFF_KINDS = ("staff_added", "staff_role_changed", "staff_deactivated", "staff_reactivated")
@@ -29,14 +29,6 @@ class _Account:
     active: bool = True
 
 
-def _details(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def _accounts_in_log(session: Session) -> dict[int, _Account]:
     accounts: dict[int, _Account] = {}
     query = (
@@ -45,7 +37,7 @@ def _accounts_in_log(session: Session) -> dict[int, _Account]:
         .order_by(AuditEvent.seq)
     )
     for kind, text in session.execute(query):
-        details = _details(text)
+        details = event_details(text)
         staff_id = details.get("staff_id")
         if not isinstance(staff_id, int):
             continue
@@ -85,7 +77,7 @@ def _last_release_events(session: Session) -> dict[int, tuple[str, dict[str, Any
     )
     for custody_id, kind, text in session.execute(query):
         if custody_id is not None:
-            found[custody_id] = (kind, _details(text))
+            found[custody_id] = (kind, event_details(text))
     return found
 
 

@@ -2,7 +2,7 @@
 
 The pure half reads and checks a file and touches no database: ``roster_file.read_roster``
 (bytes -> ``RawTable``: encoding, delimiter and header row found),
-``roster_columns.detect_mapping`` (which column means what), ``roster_check.check``
+``roster_columns.ROSTER.detect`` (which column means what), ``roster_check.check``
 (row-by-row problems -> ``CheckedRoster``). This module is the database half: it compares
 with the pupils on record (``preview``) and applies the whole file in one transaction
 (``apply``): new pupils are added, pupils matched by UPN are updated, pupils missing from

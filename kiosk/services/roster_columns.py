@@ -134,18 +134,6 @@ ROSTER = FieldSet(Field, FIELD_LABELS, ALIASES, REQUIRED, "roster")
 ColumnMap = tuple[Field | None, ...]  # one entry per column of the file
 
 
-def alias_rank(header: str) -> tuple[Field, int] | None:
-    return ROSTER.rank(header)
-
-
-def detect_mapping(headers: Sequence[str]) -> ColumnMap:
-    return ROSTER.detect(headers)
-
-
-def parse_field(name: str) -> Field | None:
-    return ROSTER.parse(name)
-
-
 def find_column(headers: Sequence[str], key: str) -> int:
     """A column by its 1-based number or its header name (case and spaces ignored)."""
     if key.strip().isdigit() and 1 <= int(key) <= len(headers):

@@ -42,11 +42,6 @@ class SoundPlayer(QObject):
         self.enabled = enabled
         self._effects: dict[Sound, Any] = _load_effects(directory, self)
 
-    @property
-    def available(self) -> bool:
-        """True when sound can actually be heard on this machine."""
-        return bool(self._effects)
-
     def play(self, sound: Sound) -> None:
         self.requested.emit(sound.value)
         if not self.enabled:

@@ -1,11 +1,7 @@
 """The admin commands as an admin types them (run in-process on the test's data directory;
-one check runs the real `kiosk` command in a separate process)."""
+test_cli.py runs the `kiosk` command as a process)."""
 
 from __future__ import annotations
-
-import os
-import subprocess
-import sys
 
 from cli_pins import pin_for
 from fixtures.admin import *  # noqa: F403 (the admin tests' fixtures)
@@ -13,6 +9,7 @@ from fixtures.admin import DATA
 from PIL import Image
 from sqlalchemy import select
 
+from cli.commands import kiosk
 from kiosk.__main__ import main
 from kiosk.services import settings, slot_admin
 from kiosk.tables import Pupil
@@ -161,14 +158,7 @@ def test_import_photos_reports_what_it_did(capsys, sessions, school, tmp_path):
 
 
 def test_the_kiosk_command_lists_the_admin_commands(tmp_path):
-    env = {**os.environ, "KIOSK_DATA_DIR": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "kiosk", "--help"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = kiosk(tmp_path, "--help")
     assert result.returncode == 0
     for name in ("import-roster", "import-photos", "cards", "labels", "slots", "settings"):
         assert name in result.stdout

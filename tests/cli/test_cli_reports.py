@@ -1,24 +1,23 @@
 """`kiosk export / purge / backup / restore` as an admin would run them, on a copy of the
-test history: once in a separate process, the rest through ``kiosk.__main__.main`` (the
-same code, without an interpreter start each time)."""
+test history, through ``kiosk.__main__.main`` (cli/commands.py: the same code as the
+`kiosk` command, without an interpreter start each time; test_cli.py starts the command
+as a process), the PIN in KIOSK_PIN as a script gives it."""
 
 from __future__ import annotations
 
 import csv
-import os
 import sqlite3
-import subprocess
-import sys
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
 import pytest
-from cli_pins import DEMO_PINS, pin_for
+from cli_pins import demo_pin
 from fixtures.reports import *  # noqa: F403 (the reports tests' fixtures)
 from school_copies import copy_school
 
-from kiosk.__main__ import main
+from cli.commands import Ran
+from cli.commands import kiosk as run_kiosk
 
 ADMIN = ("--as", "Alex Admin")
 SENIOR = ("--as", "Sam Senior (DSL)")
@@ -26,35 +25,10 @@ OFFICE = ("--as", "Olivia Office")
 PERIOD = ("--from", "2026-03-23", "--to", "2026-03-31")
 
 
-def run_process(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "KIOSK_DATA_DIR": str(data_dir), "QT_QPA_PLATFORM": "offscreen"}
-    env.pop("KIOSK_DATABASE_URL", None)
-    if "--as" in args:
-        env["KIOSK_PIN"] = DEMO_PINS[args[args.index("--as") + 1]]
-    return subprocess.run(
-        [sys.executable, "-m", "kiosk", *args], env=env, text=True, capture_output=True, timeout=300
-    )
-
-
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 @pytest.fixture
-def kiosk(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.delenv("KIOSK_DATABASE_URL", raising=False)
-
+def kiosk() -> Callable[..., Ran]:
     def run(data_dir: Path, *args: str, pin: str | None = None) -> Ran:
-        try:
-            with pin_for(args, pin):
-                code = main(["--data-dir", str(data_dir), *args])
-        except SystemExit as exit_:  # argparse's own refusals
-            code = int(exit_.code or 0)
-        out = capsys.readouterr()
-        return Ran(code, out.out, out.err)
+        return run_kiosk(data_dir, *args, pin=pin if pin is not None else demo_pin(args))
 
     return run
 
@@ -67,11 +41,9 @@ def school_dir(tmp_path: Path, history_template) -> Path:
     return data_dir
 
 
-def test_export_xlsx_to_the_file_asked_for(school_dir, tmp_path):
+def test_export_xlsx_to_the_file_asked_for(school_dir, kiosk, tmp_path):
     out = tmp_path / "log.xlsx"
-    result = run_process(
-        school_dir, "export", *PERIOD, "--format", "xlsx", "--out", str(out), *SENIOR
-    )
+    result = kiosk(school_dir, "export", *PERIOD, "--format", "xlsx", "--out", str(out), *SENIOR)
     assert result.returncode == 0, result.stderr
     assert f"Wrote {out}" in result.stdout
     sheet = openpyxl.load_workbook(out, read_only=True)["Custody log"]

@@ -1,4 +1,5 @@
-"""`kiosk setup`: the steps and what is done, and an admin marking one done or skipped."""
+"""`kiosk setup`: the steps and what is done, and an admin marking one done or skipped (run
+in-process, cli/commands.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from pathlib import Path
 import pytest
 from school_copies import copy_school
 
-from cli.test_cli import ADMIN_PIN, OFFICE_PIN, kiosk
+from cli.commands import kiosk
+from kiosk.demo import DEMO_PINS
+
+ADMIN_PIN, OFFICE_PIN = DEMO_PINS["admin"], DEMO_PINS["office"]
 
 
 @pytest.fixture

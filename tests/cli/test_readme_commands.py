@@ -4,7 +4,11 @@ cannot drift from the program.
 - The shell blocks of "Setting up your school" run in order, as a school would type them,
   on a new empty data folder (with a roster CSV and a photos folder where it names them,
   the PINs in ``KIOSK_NEW_PIN`` and ``KIOSK_PIN``): every one must exit 0, and the kiosk
-  must then be set up.
+  must then be set up, as ``kiosk setup`` in a process of its own says.
+- The ``kiosk`` lines run through the program's own ``main`` (cli/commands.py: the words
+  exactly as written, the environment and folder as the reader's, no terminal), which
+  is the whole program but for the interpreter's start; the last check above runs the
+  ``kiosk`` command as a process, to show that the command itself starts.
 - The other blocks' ``kiosk`` lines run on a copy of the demo school (the demo admin's
   PIN in ``KIOSK_PIN``). Lines that start the kiosk's window (``kiosk run``, ``kiosk demo``)
   or talk to hardware (a locker bank's port, named with a "…" placeholder) are parsed by
@@ -35,6 +39,7 @@ import numpy as np
 import pytest
 from school_copies import copy_school
 
+from cli.commands import kiosk
 from kiosk.__main__ import build_parser
 from kiosk.demo import DEMO_STAFF
 
@@ -147,26 +152,9 @@ def runs_for_real(argv: list[str]) -> bool:
 
 
 def run_kiosk(argv: list[str], data_dir: Path, cwd: Path, pin: str | None) -> str:
-    """Run ``kiosk ARGS`` in its own process; '' when it exits 0, else what went wrong."""
-    env = {
-        **os.environ,
-        "KIOSK_DATA_DIR": str(data_dir),
-        "QT_QPA_PLATFORM": "offscreen",
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    for name in ("KIOSK_DATABASE_URL", "KIOSK_PIN", "KIOSK_NEW_PIN"):
-        env.pop(name, None)
-    if pin is not None:
-        env["KIOSK_PIN"] = env["KIOSK_NEW_PIN"] = pin
-    result = subprocess.run(
-        [sys.executable, "-m", "kiosk", *argv],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,  # nobody at a terminal: a prompt would be a failure
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    """Run ``kiosk ARGS`` in ``cwd`` with nobody at a terminal (a prompt would be a
+    failure); '' when it exits 0, else what went wrong."""
+    result = kiosk(data_dir, *argv, pin=pin, new_pin=pin, cwd=cwd)
     if result.returncode == 0:
         return ""
     return f"exit {result.returncode}: {(result.stderr or result.stdout).strip()[-400:]}"

@@ -98,7 +98,9 @@ def test_the_technician_test_opens_each_door_and_names_the_ones_that_fail(
     assert lines[1] == "board 0 door  2: opened, empty"
     assert lines[2] == "board 0 door  3: did not open, empty"
     assert lines[-1] == "2 of 3 doors opened; 1 skipped."
-    assert sim.door(0, 1).pulses == 0  # the phone in slot 1 stayed locked in
+    unlocked = {r.channel for r in sim.requests if r.command == kr.UNLOCK_ONE}
+    assert 1 not in unlocked and not any(r.command == kr.UNLOCK_BOARD for r in sim.requests)
+    assert sim.door(0, 1).closed  # the phone in slot 1 stayed locked in
 
 
 def test_the_technician_test_says_when_a_board_does_not_answer(
@@ -135,7 +137,7 @@ def test_simulate_prints_the_port_and_the_serial_driver_talks_to_it() -> None:
         driver = KerongCU16(BusSettings(first.split()[-1]))
         try:
             driver.open_door(1, 7)
-            process.stdin.write("fill 1 7\n")
+            process.stdin.write("fill 1 7\nnoise\ncorrupt\n")  # the driver rides over both
             process.stdin.flush()
             deadline = time.monotonic() + 5
             while not (door := driver.read_board(1).door(7)).occupied:

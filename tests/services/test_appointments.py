@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from fixtures.console_days import TODAY, YESTERDAY, at
 from fixtures.core import *  # noqa: F403 (the core tests' fixtures)
-from fixtures.letters import family
+from fixtures.letters import booked, family
 from fixtures.mail import *  # noqa: F403 (the SMTP servers)
 from sqlalchemy import select
 
@@ -50,7 +50,7 @@ def test_a_barred_contact_or_one_who_may_not_collect_is_refused_in_words(session
         make(sessions, office, home.custody_id, YESTERDAY, FOUR, "Aunt May")
     with pytest.raises(InvalidInput, match="type their name"):
         make(sessions, office, home.custody_id, TOMORROW, FOUR, "  ")
-    assert appointments.appointment_for(sessions, home.custody_id) is None
+    assert booked(sessions, home.custody_id) is None
 
 
 def test_moving_and_cancelling_keep_every_version_in_the_audit_log(sessions, school):
@@ -61,7 +61,7 @@ def test_moving_and_cancelling_keep_every_version_in_the_audit_log(sessions, sch
     moved = make(sessions, office, home.custody_id, TOMORROW, later, contact_id=home.dad)
     assert (moved.at_time, moved.who) == (later, "Ben Okafor")
     appointments.cancel_appointment(sessions, office, home.custody_id)
-    assert appointments.appointment_for(sessions, home.custody_id) is None
+    assert booked(sessions, home.custody_id) is None
     with sessions() as session:
         details = session.scalars(
             select(AuditEvent.details)
@@ -107,7 +107,7 @@ def test_the_reminder_goes_to_the_contact_who_will_come(
     assert rcpt == ["ben@example.net"]
     body = message.get_body().get_content()
     assert "on Thursday 12 March 2026 at 16:00 to collect" in body
-    assert appointments.appointment_for(sessions, home.custody_id).reminded_at is not None
+    assert booked(sessions, home.custody_id).reminded_at is not None
     history = parent_mail.messages(sessions, home.custody_id)
     assert [(m.kind, m.outcome) for m in history] == [("reminder", "sent")]
 

@@ -22,7 +22,7 @@ TODAY = dt.date(2025, 9, 3)
 
 def checked(data: bytes) -> roster_check.CheckedRoster:
     table = roster_file.read_roster(data)
-    return roster_check.check(table, roster_columns.detect_mapping(table.headers), today=TODAY)
+    return roster_check.check(table, roster_columns.ROSTER.detect(table.headers), today=TODAY)
 
 
 def by_upn(result: roster_check.CheckedRoster) -> dict[str, pupils.PupilRecord]:
@@ -204,13 +204,13 @@ def test_a_file_without_a_recognised_header_asks_for_the_columns_to_be_chosen():
 
 def test_choosing_columns_by_hand_makes_a_headerless_file_importable():
     table = roster_file.read_roster(b"K886401213101,1,Thao,Nguyen,7,7B\n")
-    columns = roster_columns.detect_mapping(table.headers)
+    columns = roster_columns.ROSTER.detect(table.headers)
     fields = ["upn", "admission_number", "legal_forename", "surname", "year", "form"]
     for number, name in enumerate(fields, start=1):
         columns = roster_columns.remap(
             columns,
             roster_columns.find_column(table.headers, str(number)),
-            roster_columns.parse_field(name),
+            roster_columns.ROSTER.parse(name),
         )
     result = roster_check.check(table, columns, today=TODAY)
     assert not result.errors
@@ -219,7 +219,7 @@ def test_choosing_columns_by_hand_makes_a_headerless_file_importable():
 
 def test_choosing_a_field_for_a_column_takes_it_away_from_the_column_that_had_it(data):
     table = roster_file.read_roster(data("sims_bom_crlf.csv"))
-    columns = roster_columns.detect_mapping(table.headers)
+    columns = roster_columns.ROSTER.detect(table.headers)
     preferred_surname = roster_columns.find_column(table.headers, "preferred surname")
     changed = roster_columns.remap(columns, preferred_surname, Field.SURNAME)
     assert changed.count(Field.SURNAME) == 1
@@ -229,7 +229,7 @@ def test_choosing_a_field_for_a_column_takes_it_away_from_the_column_that_had_it
 
 def test_two_columns_chosen_for_one_field_is_reported():
     headers = ("UPN", "Adno", "Forename", "Surname", "Year", "Reg")
-    columns = (*roster_columns.detect_mapping(headers)[:5], Field.YEAR_GROUP)
+    columns = (*roster_columns.ROSTER.detect(headers)[:5], Field.YEAR_GROUP)
     problems = [p.message for p in roster_check.mapping_problems(headers, columns)]
     assert "'Year' and 'Reg' are both chosen as Year group." in problems
     assert "No column is chosen as Registration group." in problems
@@ -237,7 +237,7 @@ def test_two_columns_chosen_for_one_field_is_reported():
 
 def test_unknown_field_and_column_names_are_refused_with_the_choices():
     with pytest.raises(InvalidInput, match="surname"):
-        roster_columns.parse_field("shoe size")
+        roster_columns.ROSTER.parse("shoe size")
     with pytest.raises(InvalidInput, match="Adno"):
         roster_columns.find_column(("Adno", "UPN"), "Gender")
 

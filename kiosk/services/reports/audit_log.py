@@ -10,22 +10,14 @@ from sqlalchemy.orm import Session
 from kiosk.event_kinds import WORDS_BY_KIND, event_words
 from kiosk.services.reports.fields import (
     FLAG,
-    LOCAL_TIME,
     Field,
     Lookup,
     Shown,
     joined_select,
     lean_select,
+    local_time,
 )
-from kiosk.services.reports.filter import (
-    ZONE_NAME,
-    Column,
-    ReportFilter,
-    TextGuard,
-    as_is,
-    pupil_filters,
-    raw_time,
-)
+from kiosk.services.reports.filter import Column, ReportFilter, TextGuard, as_is, pupil_filters
 from kiosk.tables import AuditEvent, Custody, Pupil
 
 _PUPIL = Lookup(Pupil, AuditEvent.pupil_id)
@@ -38,7 +30,7 @@ _NAME = func.coalesce(Pupil.preferred_forename, Pupil.legal_forename) + " " + Pu
 # The columns, in order, each with the value it reads and how that value is shown.
 AUDIT_FIELDS: tuple[Field, ...] = (
     Field(Column("Event no.", "int", 10), AuditEvent.seq),
-    Field(Column(f"Time ({ZONE_NAME})", "datetime", 20), raw_time(AuditEvent.at), shown=LOCAL_TIME),
+    local_time("Time", AuditEvent.at),
     Field(Column("Event", "text", 28), AuditEvent.kind, shown=EVENT_WORDS),
     # the stored kind, which never changes (the words may): for tools that filter by it
     Field(Column("Event code", "text", 18), AuditEvent.kind),

@@ -14,23 +14,15 @@ from kiosk.services.ladder import Condition
 from kiosk.services.reports.fields import (
     DAY,
     FLAG,
-    LOCAL_TIME,
     Field,
     Lookup,
     Shown,
     joined_select,
     lean_select,
+    local_time,
     words,
 )
-from kiosk.services.reports.filter import (
-    ZONE_NAME,
-    Column,
-    ReportFilter,
-    TextGuard,
-    as_is,
-    pupil_filters,
-    raw_time,
-)
+from kiosk.services.reports.filter import Column, ReportFilter, TextGuard, as_is, pupil_filters
 from kiosk.tables import (
     Confiscation,
     Custody,
@@ -125,24 +117,14 @@ CUSTODY_FIELDS: tuple[Field, ...] = (
     Field(Column("Kind", "text", 14), Custody.kind, shown=words(KIND_WORDS), name="kind"),
     Field(Column("Outcome", "text", 16), Custody.state, shown=words(OUTCOME_WORDS), name="state"),
     Field(Column("Slot", "int", 6), Slot.number, _SLOT),
-    Field(
-        Column(f"Received ({ZONE_NAME})", "datetime", 20),
-        raw_time(Custody.received_at),
-        shown=LOCAL_TIME,
-        name="received",
-    ),
+    local_time("Received", Custody.received_at, "received"),
     Field(
         Column("Received by", "text", 18, free_text=True),
         _RECEIVED_BY.name,
         _RECEIVER,
         shown=_BY_KIOSK,
     ),
-    Field(
-        Column(f"Released ({ZONE_NAME})", "datetime", 20),
-        raw_time(Custody.released_at),
-        shown=LOCAL_TIME,
-        name="released",
-    ),
+    local_time("Released", Custody.released_at, "released"),
     Field(
         Column("Released by", "text", 18, free_text=True),
         _RELEASED_BY.name,

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, select
 
 from kiosk.clock import LocalClock
-from kiosk.services.reports.filter import Column, TextGuard
+from kiosk.services.reports.filter import ZONE_NAME, Column, TextGuard, raw_time
 
 
 @dataclass(frozen=True, eq=False)  # SQL expressions compare into expressions: by identity
@@ -75,6 +75,12 @@ class Field:
 
     def read(self, safe: TextGuard) -> Any:
         return safe(self.value) if self.column.free_text else self.value
+
+
+def local_time(title: str, stored: Any, name: str = "") -> Field:
+    """A stored time, shown in school-local time under a title that names the zone."""
+    column = Column(f"{title} ({ZONE_NAME})", "datetime", 20)
+    return Field(column, raw_time(stored), shown=LOCAL_TIME, name=name)
 
 
 def columns(fields: Sequence[Field]) -> tuple[Column, ...]:

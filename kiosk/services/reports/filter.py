@@ -99,9 +99,6 @@ class LogTable:
     columns: tuple[Column, ...]
     total: int
     rows: Iterator[tuple[Any, ...]]
-    # free text already guarded in the query (the CSV writer guards it again all the same:
-    # a control character ahead of "=" hides a formula from the query's guard)
-    formulas_guarded: bool = False
 
 
 def raw_time(column: Any) -> Any:

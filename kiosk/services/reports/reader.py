@@ -82,7 +82,7 @@ class LogReader:
         try:
             rows = row_shaper(self.fields, lean)(source, LocalClock(), found)
             title, shown = LOG_TITLES[self.kind], columns(self.fields)
-            yield LogTable(title, shown, total, rows, self.guard_formulas)
+            yield LogTable(title, shown, total, rows)
         finally:
             streamed.close()
 

@@ -28,18 +28,7 @@ from kiosk.services.card_runs import CardBatch, CardSelection, FormGroup
 from kiosk.services.common import PupilSummary
 from kiosk.services.roster_check import year_label
 from kiosk.services.staff import StaffMember
-from kiosk.ui.admin.common import (
-    Confirm,
-    Feedback,
-    Jobs,
-    ask,
-    button,
-    export_path,
-    hint,
-    selected,
-    title,
-    touch,
-)
+from kiosk.ui.admin.common import AdminPage, Jobs, button, export_path, selected, touch
 from kiosk.ui.staff.common import attempt
 from kiosk.ui.staff.models import Column, RowsModel, make_table
 from kiosk.ui.widgets.document_bar import DocumentBar
@@ -47,17 +36,10 @@ from kiosk.ui.widgets.document_bar import DocumentBar
 SCOPES = ("One pupil", "A form", "A year group", "Everyone")
 
 
-class CardsPage(QWidget):
-    def __init__(
-        self,
-        sessions: Database,
-        staff: StaffMember,
-        config: Config,
-        parent: QWidget | None = None,
-        confirm: Confirm = ask,
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff, self.config, self.confirm = sessions, staff, config, confirm
+class CardsPage(AdminPage):
+    def __init__(self, sessions: Database, staff: StaffMember, config: Config) -> None:
+        super().__init__(sessions, staff)
+        self.config = config
         self.scope_group = QButtonGroup(self)
         scopes = QHBoxLayout()
         self.scope_buttons: list[QPushButton] = []
@@ -101,21 +83,17 @@ class CardsPage(QWidget):
         self.reissue = QCheckBox("New cards: the pupils' current cards stop working")
         touch(self.reissue, 48)
         self.make_button = button("Make cards PDF", "primary", self.make_pdf)
-        self.feedback = Feedback()
         self.saved = DocumentBar(full_path=True)
         self.jobs = Jobs(self.feedback, [self.make_button, self.lost_button])
 
         bottom = QHBoxLayout()
         bottom.addWidget(self.reissue, 1)
         bottom.addWidget(self.make_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(title("Pupil cards"))
-        layout.addWidget(
-            hint(
-                "Cards are bank-card size (CR80), ten to an A4 page, with the pupil's photo, "
-                "a QR code for the kiosk camera and a barcode for USB scanners. Pupils without "
-                "a card get one; print on card stock and cut along the marks."
-            )
+        layout = self.headed(
+            "Pupil cards",
+            "Cards are bank-card size (CR80), ten to an A4 page, with the pupil's photo, "
+            "a QR code for the kiosk camera and a barcode for USB scanners. Pupils without "
+            "a card get one; print on card stock and cut along the marks.",
         )
         layout.addLayout(scopes)
         layout.addWidget(self.choices, 1)

@@ -11,21 +11,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtCore import (
-    QModelIndex,
-    QPersistentModelIndex,
-)
-from PySide6.QtWidgets import (
-    QLabel,
-    QMessageBox,
-    QPushButton,
-    QTableView,
-    QWidget,
-)
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex
+from PySide6.QtWidgets import QLabel, QMessageBox, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from kiosk.config import Config
+from kiosk.db import Database
+from kiosk.services import settings
+from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Failure, Op, Progress
 from kiosk.ui.staff import common as staff_common
+from kiosk.ui.staff.common import attempt
 from kiosk.ui.staff.models import RowsModel
 from kiosk.ui.style import AMBER, GREY, RED, TOUCH
 
@@ -136,6 +131,56 @@ def ask(parent: QWidget, heading: str, text: str) -> bool:
     box.setDefaultButton(no)
     box.exec()
     return box.clickedButton() is yes
+
+
+class AdminPage(QWidget):
+    """An admin page: the database, who is signed in, its message line, and how it asks
+    "are you sure?" (a test answers for the admin by setting ``confirm``)."""
+
+    def __init__(self, sessions: Database, staff: StaffMember) -> None:
+        super().__init__()
+        self.sessions, self.staff = sessions, staff
+        self.confirm: Confirm = ask
+        self.feedback = Feedback()
+
+    def headed(self, heading: str, explanation: str = "") -> QVBoxLayout:
+        """The page's layout, begun with its title and what the page is for."""
+        layout = QVBoxLayout(self)
+        layout.addWidget(title(heading))
+        if explanation:
+            layout.addWidget(hint(explanation))
+        return layout
+
+
+class SettingsFormPage(AdminPage):
+    """An admin page editing school settings: the values as loaded, what has changed
+    since, and saving the changes (then reading them back)."""
+
+    def __init__(self, sessions: Database, staff: StaffMember) -> None:
+        super().__init__(sessions, staff)
+        self.loaded: dict[str, str] = {}
+
+    def values(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    def reload(self) -> None:
+        raise NotImplementedError
+
+    def changes(self) -> dict[str, str]:
+        """The settings changed on the page; none says so."""
+        changes = {k: v for k, v in self.values().items() if v.strip() != self.loaded.get(k)}
+        if not changes:
+            self.feedback.note("Nothing has changed.")
+        return changes
+
+    def save_changes(self, what: str, changes: dict[str, str], saved: str) -> None:
+        sessions, actor = self.sessions, self.staff.actor
+
+        def done(_: object) -> None:
+            self.reload()
+            self.feedback.ok(saved)
+
+        attempt(self, self.feedback, what, lambda: settings.update(sessions, actor, changes), done)
 
 
 def export_path(config: Config, stem: str) -> Path:

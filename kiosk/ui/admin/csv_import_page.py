@@ -23,7 +23,7 @@ from kiosk.services.roster_columns import FieldSet
 from kiosk.services.roster_file import RawTable
 from kiosk.services.staff import StaffMember
 from kiosk.ui.admin.column_mapping import ColumnMapping, Columns
-from kiosk.ui.admin.common import Confirm, Feedback, Jobs, ask, button, hint, severity_colour, title
+from kiosk.ui.admin.common import AdminPage, Feedback, Jobs, button, severity_colour
 from kiosk.ui.staff.models import Column, RowsModel, make_table
 from kiosk.ui.style import GREEN, RED
 
@@ -66,18 +66,11 @@ class ImportKind:
     row_colour: Callable[[Any], str | None]
 
 
-class CsvImportPage(QWidget, Generic[P]):
+class CsvImportPage(AdminPage, Generic[P]):
     kind: ImportKind
 
-    def __init__(
-        self,
-        sessions: Database,
-        staff: StaffMember,
-        parent: QWidget | None = None,
-        confirm: Confirm = ask,
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff, self.confirm = sessions, staff, confirm
+    def __init__(self, sessions: Database, staff: StaffMember) -> None:
+        super().__init__(sessions, staff)
         self.table: RawTable | None = None
         self.columns: Columns = ()
         self.preview: P | None = None
@@ -90,7 +83,6 @@ class CsvImportPage(QWidget, Generic[P]):
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
         self.summary.setStyleSheet("font-weight: 700;")
-        self.feedback = Feedback()
         self.result = Feedback()  # the last import's outcome, kept while the file is re-checked
         self.jobs = Jobs(self.feedback, [self.choose_button, self.import_button])
         self.mapping = ColumnMapping(self.kind.fields, self._columns_changed)
@@ -120,9 +112,7 @@ class CsvImportPage(QWidget, Generic[P]):
         top.addWidget(self.choose_button)
         top.addWidget(self.file_label, 1)
         top.addWidget(self.import_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(title(self.kind.heading))
-        layout.addWidget(hint(self.kind.explanation))
+        layout = self.headed(self.kind.heading, self.kind.explanation)
         layout.addLayout(top)
         for widget in (self.result, self.summary, self.feedback):
             layout.addWidget(widget)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QSpinBox
 
 from kiosk.config import Config
 from kiosk.db import Database
@@ -12,28 +12,21 @@ from kiosk.printing import labels
 from kiosk.services import slot_labels, slots
 from kiosk.services.slot_labels import SlotLabel
 from kiosk.services.staff import StaffMember
-from kiosk.ui.admin.common import Feedback, Jobs, button, export_path, hint, title, touch
+from kiosk.ui.admin.common import AdminPage, Jobs, button, export_path, touch
 from kiosk.ui.staff.common import attempt
 from kiosk.ui.widgets.document_bar import DocumentBar
 
 
-class LabelsPage(QWidget):
-    def __init__(
-        self,
-        sessions: Database,
-        staff: StaffMember,
-        config: Config,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff, self.config = sessions, staff, config
+class LabelsPage(AdminPage):
+    def __init__(self, sessions: Database, staff: StaffMember, config: Config) -> None:
+        super().__init__(sessions, staff)
+        self.config = config
         self.first = QSpinBox()
         self.last = QSpinBox()
         for box in (self.first, self.last):
             box.setRange(1, 9999)
             touch(box)
         self.make_button = button("Make labels PDF", "primary", self.make_pdf)
-        self.feedback = Feedback()
         self.saved = DocumentBar(full_path=True)
         self.jobs = Jobs(self.feedback, [self.make_button])
         form = QFormLayout()
@@ -43,14 +36,11 @@ class LabelsPage(QWidget):
         row.addLayout(form)
         row.addStretch(1)
         row.addWidget(self.make_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(title("Slot labels"))
-        layout.addWidget(
-            hint(
-                "One label per slot: its number, large, with the cabinet and a small QR code. "
-                "Print on A4 sheets of 21 labels (63.5 x 38.1 mm, Avery L7160 or similar) at "
-                "actual size, not 'fit to page'."
-            )
+        layout = self.headed(
+            "Slot labels",
+            "One label per slot: its number, large, with the cabinet and a small QR code. "
+            "Print on A4 sheets of 21 labels (63.5 x 38.1 mm, Avery L7160 or similar) at "
+            "actual size, not 'fit to page'.",
         )
         layout.addLayout(row)
         layout.addWidget(self.feedback)

@@ -14,15 +14,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QVBoxLayout,
-    QWidget,
 )
 
 from kiosk.clock import day_text
 from kiosk.db import Database
-from kiosk.services import escalation, settings
+from kiosk.services import escalation
 from kiosk.services.ladder import MAX_STEPS, Condition, Ladder, ordinal, term_of
 from kiosk.services.staff import StaffMember
-from kiosk.ui.admin.common import Feedback, button, hint, title, touch
+from kiosk.ui.admin.common import SettingsFormPage, button, hint, touch
 from kiosk.ui.staff.common import attempt, school_today
 
 TERMS_HINT = (
@@ -36,14 +35,9 @@ def _step_label(step: int, last: bool) -> str:
     return f"{ordinal(step)} and later" if last else f"{ordinal(step)} in a term"
 
 
-class LadderPage(QWidget):
-    def __init__(
-        self, sessions: Database, staff: StaffMember, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff = sessions, staff
-        self.feedback = Feedback()
-        self.loaded: dict[str, str] = {}
+class LadderPage(SettingsFormPage):
+    def __init__(self, sessions: Database, staff: StaffMember) -> None:
+        super().__init__(sessions, staff)
         self.steps: list[QComboBox] = []
         self.step_form = QFormLayout()
         self.add_step = button("Add a step", on_click=lambda: self._add_step())
@@ -72,8 +66,7 @@ class LadderPage(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.undo_button)
         buttons.addWidget(self.save_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(title("Confiscation rules"))
+        layout = self.headed("Confiscation rules")
         layout.addWidget(ladder_box)
         layout.addWidget(terms_box)
         layout.addLayout(buttons)
@@ -145,19 +138,6 @@ class LadderPage(QWidget):
         }
 
     def save(self) -> None:
-        changes = {k: v for k, v in self.values().items() if v != self.loaded.get(k)}
-        if not changes:
-            self.feedback.note("Nothing has changed.")
-            return
-        sessions, actor = self.sessions, self.staff.actor
-        attempt(
-            self,
-            self.feedback,
-            "Saving the confiscation rules",
-            lambda: settings.update(sessions, actor, changes),
-            lambda _: self._saved(),
-        )
-
-    def _saved(self) -> None:
-        self.reload()
-        self.feedback.ok("Saved. Confiscations from now on follow these rules.")
+        if changes := self.changes():
+            saved = "Saved. Confiscations from now on follow these rules."
+            self.save_changes("Saving the confiscation rules", changes, saved)

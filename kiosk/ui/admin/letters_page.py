@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QSpinBox,
     QVBoxLayout,
-    QWidget,
 )
 
 from kiosk.config import Config
@@ -25,7 +24,7 @@ from kiosk.keystore import KeyStore
 from kiosk.services import letters, mail, settings, unclaimed
 from kiosk.services.mail import MailServer
 from kiosk.services.staff import StaffMember
-from kiosk.ui.admin.common import Feedback, button, hint, title, touch
+from kiosk.ui.admin.common import AdminPage, Feedback, button, hint, touch
 from kiosk.ui.staff.common import attempt
 
 KEEP_PASSWORD = "(unchanged: type a new one to replace it)"
@@ -52,18 +51,13 @@ def placeholder_words() -> str:
     )
 
 
-class LettersPage(QWidget):
-    def __init__(
-        self, sessions: Database, staff: StaffMember, config: Config, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff = sessions, staff
+class LettersPage(AdminPage):
+    def __init__(self, sessions: Database, staff: StaffMember, config: Config) -> None:
+        super().__init__(sessions, staff)
         self.store = KeyStore.for_config(config)
-        self.feedback = Feedback()  # for the wording (and the loading)
         self.mail_feedback = Feedback()
         self.unclaimed_feedback = Feedback()
-        layout = QVBoxLayout(self)  # the console's tab scrolls it on a short screen
-        layout.addWidget(title("Letters and email"))
+        layout = self.headed("Letters and email")  # the console's tab scrolls it when short
         layout.addWidget(self._wording_box())
         layout.addWidget(self.feedback)
         layout.addWidget(self._mail_box())

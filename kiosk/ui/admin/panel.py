@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtWidgets import (
-    QPushButton,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -82,8 +81,6 @@ class AdminPanel(QWidget):
         # from pages that need the whole width of a 1024 px screen).
         self.strip = TabStrip()
         self.strip.set_titles([name for name, _page, _on_show in sections])
-        self.nav = self.strip.group
-        self.nav_buttons: dict[str, QPushButton] = self.strip.buttons
         self._on_show: dict[int, Callable[[], None] | None] = {}
         for index, (_name, page, on_show) in enumerate(sections):
             self.stack.addWidget(page)

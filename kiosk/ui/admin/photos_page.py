@@ -6,19 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QProgressBar
 
 from kiosk.db import Database
 from kiosk.services import photos
 from kiosk.services.photos import PhotoImportReport
 from kiosk.services.staff import StaffMember
-from kiosk.ui.admin.common import (
-    Feedback,
-    Jobs,
-    button,
-    hint,
-    title,
-)
+from kiosk.ui.admin.common import AdminPage, Jobs, button
 from kiosk.ui.staff.models import Column, RowsModel, make_table
 from kiosk.ui.style import AMBER, RED
 
@@ -41,15 +35,9 @@ def report_rows(report: PhotoImportReport) -> list[FileRow]:
     return rows
 
 
-class PhotosPage(QWidget):
-    def __init__(
-        self,
-        sessions: Database,
-        staff: StaffMember,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff = sessions, staff
+class PhotosPage(AdminPage):
+    def __init__(self, sessions: Database, staff: StaffMember) -> None:
+        super().__init__(sessions, staff)
         self.folder: Path | None = None
         self.choose_button = button("Choose folder…", on_click=self.choose_folder)
         self.import_button = button("Import photos", "primary", self.start_import)
@@ -59,7 +47,6 @@ class PhotosPage(QWidget):
         self.progress = QProgressBar()
         self.progress.setMinimumHeight(32)
         self.progress.setVisible(False)
-        self.feedback = Feedback()
         self.jobs = Jobs(self.feedback, [self.choose_button, self.import_button])
         self.files_model = RowsModel(
             [Column("File", lambda r: r.name), Column("What happened", lambda r: r.outcome)],
@@ -71,14 +58,11 @@ class PhotosPage(QWidget):
         top.addWidget(self.choose_button)
         top.addWidget(self.folder_label, 1)
         top.addWidget(self.import_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(title("Import photos"))
-        layout.addWidget(
-            hint(
-                "Name each photo by the pupil's admission number or UPN (001234.jpg, "
-                "K886401213101.png, or '001234 Smith Jo.jpg'). Photos are turned upright, "
-                "cut to a 3:4 portrait and stored small; camera details are not kept."
-            )
+        layout = self.headed(
+            "Import photos",
+            "Name each photo by the pupil's admission number or UPN (001234.jpg, "
+            "K886401213101.png, or '001234 Smith Jo.jpg'). Photos are turned upright, "
+            "cut to a 3:4 portrait and stored small; camera details are not kept.",
         )
         layout.addLayout(top)
         layout.addWidget(self.progress)

@@ -13,7 +13,6 @@ from kiosk.db import Database
 from kiosk.services import roster, roster_check, roster_columns
 from kiosk.services.audit import Actor
 from kiosk.services.roster import RosterPreview
-from kiosk.services.roster_columns import Field
 from kiosk.services.roster_file import RawTable
 from kiosk.ui.admin.column_mapping import Columns
 from kiosk.ui.admin.common import touch
@@ -44,10 +43,6 @@ class RosterPage(CsvImportPage[RosterPreview]):
     @property
     def combos(self) -> list[QComboBox]:
         return self.mapping.combos
-
-    def set_column_field(self, column: int, fld: Field | None) -> None:
-        """Say what ``column`` means; a field chosen here is taken from any other column."""
-        self.mapping.set_field(column, fld)
 
     @staticmethod
     def check(sessions: Database, table: RawTable, columns: Columns) -> RosterPreview:

@@ -15,23 +15,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QSpinBox,
     QTimeEdit,
-    QVBoxLayout,
-    QWidget,
 )
 
 from kiosk.db import Database
 from kiosk.services import settings
 from kiosk.services.settings import SchoolSettings
 from kiosk.services.staff import StaffMember
-from kiosk.ui.admin.common import (
-    Confirm,
-    Feedback,
-    ask,
-    button,
-    hint,
-    title,
-    touch,
-)
+from kiosk.ui.admin.common import SettingsFormPage, button, hint, touch
 from kiosk.ui.staff.common import attempt
 
 TIME_KEYS = ("handin_opens", "handin_closes", "collection_opens", "collection_closes")
@@ -50,18 +40,9 @@ def _qtime(value: dt.time) -> QTime:
     return QTime(value.hour, value.minute)
 
 
-class SettingsPage(QWidget):
-    def __init__(
-        self,
-        sessions: Database,
-        staff: StaffMember,
-        parent: QWidget | None = None,
-        confirm: Confirm = ask,
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff, self.confirm = sessions, staff, confirm
-        self.loaded: dict[str, str] = {}
-        self.feedback = Feedback()
+class SettingsPage(SettingsFormPage):
+    def __init__(self, sessions: Database, staff: StaffMember) -> None:
+        super().__init__(sessions, staff)
         self.school_name = QLineEdit()
         self.school_name.setMaxLength(80)
         self.school_code = QLineEdit()
@@ -122,8 +103,7 @@ class SettingsPage(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.undo_button)
         buttons.addWidget(self.save_button)
-        layout = QVBoxLayout(self)
-        layout.addWidget(title("Settings"))
+        layout = self.headed("Settings")
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.feedback)
@@ -176,9 +156,8 @@ class SettingsPage(QWidget):
     def save(self) -> None:
         if not self._times_in_order():
             return
-        changes = {k: v for k, v in self.values().items() if v.strip() != self.loaded.get(k)}
+        changes = self.changes()
         if not changes:
-            self.feedback.note("Nothing has changed.")
             return
         if "school_code" in changes and not self.confirm(
             self,
@@ -188,15 +167,5 @@ class SettingsPage(QWidget):
         ):
             self.feedback.note("Nothing was saved.")
             return
-        sessions, actor = self.sessions, self.staff.actor
-        attempt(
-            self,
-            self.feedback,
-            "Saving settings",
-            lambda: settings.update(sessions, actor, changes),
-            lambda _: self._saved(),
-        )
-
-    def _saved(self) -> None:
-        self.reload()
-        self.feedback.ok("Saved. Every kiosk uses the new settings from now on.")
+        saved = "Saved. Every kiosk uses the new settings from now on."
+        self.save_changes("Saving settings", changes, saved)

@@ -14,22 +14,13 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QSpinBox,
     QVBoxLayout,
-    QWidget,
 )
 
 from kiosk.db import Database
 from kiosk.services import slot_admin, slots
 from kiosk.services.slot_admin import SlotRow
 from kiosk.services.staff import StaffMember
-from kiosk.ui.admin.common import (
-    Confirm,
-    Feedback,
-    ask,
-    button,
-    selected,
-    title,
-    touch,
-)
+from kiosk.ui.admin.common import AdminPage, button, selected, title, touch
 from kiosk.ui.staff.common import attempt
 from kiosk.ui.staff.models import Column, RowsModel, make_table
 from kiosk.ui.style import GREY, RED
@@ -50,17 +41,9 @@ SLOT_COLUMNS = [
 ]
 
 
-class SlotsPage(QWidget):
-    def __init__(
-        self,
-        sessions: Database,
-        staff: StaffMember,
-        parent: QWidget | None = None,
-        confirm: Confirm = ask,
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff, self.confirm = sessions, staff, confirm
-        self.feedback = Feedback()
+class SlotsPage(AdminPage):
+    def __init__(self, sessions: Database, staff: StaffMember) -> None:
+        super().__init__(sessions, staff)
         self.model = RowsModel(SLOT_COLUMNS, colour=lambda r: None if r.in_service else RED)
         self.view = make_table(self.model, row_height=44, compact=True)
 

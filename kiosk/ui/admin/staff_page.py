@@ -17,20 +17,13 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QVBoxLayout,
-    QWidget,
 )
 
 from kiosk.db import Database
 from kiosk.rules import PIN_MAX, PIN_MIN
 from kiosk.services import staff as staff_service
 from kiosk.services.staff import StaffMember
-from kiosk.ui.admin.common import (
-    Feedback,
-    button,
-    selected,
-    title,
-    touch,
-)
+from kiosk.ui.admin.common import AdminPage, button, selected, touch
 from kiosk.ui.background import Failure, Op
 from kiosk.ui.staff.common import attempt
 from kiosk.ui.staff.models import Column, RowsModel, make_table
@@ -69,14 +62,10 @@ def _state(member: StaffMember) -> str:
     return "Locked (wrong PINs)" if member.locked else "Active"
 
 
-class StaffPage(QWidget):
-    def __init__(
-        self, sessions: Database, staff: StaffMember, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff = sessions, staff
+class StaffPage(AdminPage):
+    def __init__(self, sessions: Database, staff: StaffMember) -> None:
+        super().__init__(sessions, staff)
         self.busy = False  # a PIN is being hashed
-        self.feedback = Feedback()
         self.model = RowsModel(
             [
                 Column("Name", lambda m: m.name),
@@ -138,8 +127,7 @@ class StaffPage(QWidget):
         body = QHBoxLayout()
         body.addLayout(left, 3)
         body.addLayout(right, 2)
-        layout = QVBoxLayout(self)
-        layout.addWidget(title("Staff"))
+        layout = self.headed("Staff")
         layout.addWidget(self.feedback)
         layout.addLayout(body, 1)
         self.reload()

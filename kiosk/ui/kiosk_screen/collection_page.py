@@ -83,10 +83,7 @@ class CollectionPage(ColouredPage):
 
     def apply_scale(self, scale: float) -> None:
         margin = round(20 * scale)
-        layout = self.layout()
-        if layout is not None:
-            layout.setContentsMargins(margin, margin // 2, margin, margin // 2)
-            layout.setSpacing(round(8 * scale))
+        self.set_margins(margin, margin // 2, round(8 * scale))
         self.name.set_max_px(round(56 * scale))
         self.caption.set_max_px(round(34 * scale))
         self.note.set_max_px(round(26 * scale))

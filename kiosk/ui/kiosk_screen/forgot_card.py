@@ -177,9 +177,7 @@ class ForgotCardPage(ColouredPage):
 
     def apply_scale(self, scale: float) -> None:
         margin = round(16 * scale)
-        layout = self.layout()
-        if layout is not None:
-            layout.setContentsMargins(margin, margin // 2, margin, margin // 2)
+        self.set_margins(margin, margin // 2)
         key = max(TOUCH, round(64 * scale))
         text_px = round(22 * min(scale, 1.6))
         self.setStyleSheet(

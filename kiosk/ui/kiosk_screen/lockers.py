@@ -72,10 +72,7 @@ class DepositQuestionPage(ColouredPage):
         )
 
     def apply_scale(self, scale: float) -> None:
-        margin = round(28 * scale)
-        layout = self.layout()
-        if layout is not None:
-            layout.setContentsMargins(margin, margin, margin, margin)
+        self.set_margins(round(28 * scale))
         self.title.set_max_px(round(72 * scale))
         self.message.set_max_px(round(40 * scale))
         self.reopen.setStyleSheet(kiosk_button_css(round(80 * scale), round(28 * scale)))
@@ -130,7 +127,7 @@ class LockerDesk:
 
     def _on_door_notices(self, notices: list[DoorNotice]) -> None:
         for notice in notices:
-            log.info("Locker: %s (slot %s)", notice.kind, notice.slot_number)
+            log.info("Locker: %s (slot %s)", notice.fault_kind or notice.kind, notice.slot_number)
             if self.staff_page_open() or notice.slot_number is None:
                 continue
             if notice.kind is NoticeKind.ASK_DEPOSIT:

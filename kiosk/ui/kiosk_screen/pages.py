@@ -138,10 +138,7 @@ class IdlePage(ColouredPage):
 
     def apply_scale(self, scale: float) -> None:
         margin = round(28 * scale)
-        layout = self.layout()
-        if layout is not None:
-            layout.setContentsMargins(margin, margin, margin, margin)
-            layout.setSpacing(margin)
+        self.set_margins(margin, spacing=margin)
         self.headline.set_max_px(round(80 * scale))
         self.hint.set_max_px(round(34 * scale))
         self.status.set_max_px(round(28 * scale))
@@ -214,10 +211,7 @@ class ResultPage(ColouredPage):
     def apply_scale(self, scale: float) -> None:
         self._scale = scale
         margin = round(24 * scale)
-        layout = self.layout()
-        if layout is not None:
-            layout.setContentsMargins(margin, margin // 2, margin, margin // 2)
-            layout.setSpacing(round(10 * scale))
+        self.set_margins(margin, margin // 2, round(10 * scale))
         self.words.setSpacing(round(6 * scale))
         self.photo.setMaximumWidth(round(300 * scale))
         self.undo.setStyleSheet(kiosk_button_css(round(72 * scale), round(24 * scale)))

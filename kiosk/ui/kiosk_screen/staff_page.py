@@ -108,9 +108,6 @@ class StaffPage(ColouredPage):
         self.login.pinpad.clear()
         self.views.setCurrentWidget(self.login)
 
-    def showing_login(self) -> bool:
-        return self.views.currentWidget() is self.login
-
     def _choose(self, key: str) -> None:
         if key == "full_screen":
             leaving = self.menu_buttons[key].text().startswith("Leave")
@@ -119,9 +116,7 @@ class StaffPage(ColouredPage):
 
     def apply_scale(self, scale: float) -> None:
         margin = round(20 * scale)
-        layout = self.layout()
-        if layout is not None:
-            layout.setContentsMargins(margin, margin // 2, margin, margin // 2)
+        self.set_margins(margin, margin // 2)
         self.heading.setFixedHeight(max(TOUCH, round(64 * scale)))
         self.heading.set_max_px(round(34 * scale))
         self.info.setFixedHeight(round(36 * scale))

@@ -200,7 +200,6 @@ class ReportsPanel(QWidget):
         layout.addWidget(self.backup_label)
         layout.addLayout(buttons)
         box.setVisible(self.is_admin)
-        self.admin_box = box
         return box
 
     # -- state -----------------------------------------------------------------------------

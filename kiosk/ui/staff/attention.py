@@ -21,7 +21,7 @@ from kiosk.services.probes import ProbeSummary
 from kiosk.services.slot_checks import SlotToCheck
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
-from kiosk.ui.staff.common import Feedback
+from kiosk.ui.staff.common import Feedback, warning_row
 from kiosk.ui.style import AMBER, RED
 
 
@@ -124,21 +124,14 @@ class AttentionPanel(QWidget):
         self.setVisible(bool(shown or self.feedback.text()))
 
     def _slot_row(self, slot: SlotToCheck) -> QWidget:
-        row = QWidget()
-        words = QLabel(
-            f"Slot {slot.number}: a hand-in was undone at {to_local(slot.since):%H:%M}."
-            " Check it is empty before it is used again."
-        )
-        words.setWordWrap(True)
-        words.setStyleSheet(f"color: {AMBER}; font-size: 18px; font-weight: 700;")
         button = QPushButton(f"Slot {slot.number} is empty")
         button.clicked.connect(partial(self._checked, slot.number))
         self.check_buttons[slot.number] = button
-        layout = QHBoxLayout(row)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(words, 1)
-        layout.addWidget(button)
-        return row
+        words = (
+            f"Slot {slot.number}: a hand-in was undone at {to_local(slot.since):%H:%M}."
+            " Check it is empty before it is used again."
+        )
+        return warning_row(words, AMBER, button)
 
     def _checked(self, number: int) -> None:
         job = partial(slot_checks.mark_checked_empty, self.sessions, self.staff.actor, number)

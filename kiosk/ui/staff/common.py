@@ -17,12 +17,15 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QLayout,
+    QPushButton,
     QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from kiosk.clock import local_date, to_local, utcnow
+from kiosk.config import Config
 from kiosk.db import Database
 from kiosk.db_limits import deadline
 from kiosk.printing import receipts
@@ -76,6 +79,24 @@ class Feedback(QLabel):
     @property
     def is_error(self) -> bool:
         return RED in self.styleSheet() and bool(self.text())
+
+
+class ConsoleTab(QWidget):
+    """A staff console tab: the database, who is logged in, the kiosk's configuration and
+    the tab's message line."""
+
+    def __init__(self, sessions: Database, staff: StaffMember, config: Config) -> None:
+        super().__init__()
+        self.sessions, self.staff, self.config = sessions, staff, config
+        self.feedback = Feedback()
+
+    def lay_out(self, left: QLayout, right: QVBoxLayout, width: int) -> None:
+        """``left`` (a list, a finder) takes the room; ``right`` is a side panel about
+        ``width`` px wide that scrolls on a short screen."""
+        right.addStretch(1)
+        layout = QHBoxLayout(self)
+        layout.addLayout(left, 1)
+        layout.addWidget(side_panel(right, width))
 
 
 def attempt(
@@ -221,6 +242,19 @@ def receipts_folder(data_dir: Path) -> Path:
     folder = data_dir / "receipts"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder
+
+
+def warning_row(text: str, colour: str, button: QPushButton) -> QWidget:
+    """A warning in words, with the button that deals with it beside."""
+    row = QWidget()
+    words = QLabel(text)
+    words.setWordWrap(True)
+    words.setStyleSheet(f"color: {colour}; font-size: 18px; font-weight: 700;")
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(words, 1)
+    layout.addWidget(button)
+    return row
 
 
 def heading_label(text: str = "") -> QLabel:

@@ -32,38 +32,26 @@ from kiosk.services.console import FreeSlot
 from kiosk.services.custody import CustodyInfo
 from kiosk.services.escalation import Standing
 from kiosk.services.staff import StaffMember
-from kiosk.ui.staff.common import Feedback, PupilHeader, attempt, load_free_slots, side_panel
+from kiosk.ui.staff.common import ConsoleTab, PupilHeader, attempt, load_free_slots
 from kiosk.ui.staff.ladder_choice import LadderChoice
 from kiosk.ui.staff.parent_letters import LetterStatus
-from kiosk.ui.staff.pupil_finder import PupilFinder
+from kiosk.ui.staff.pupil_finder import PupilFinder, pupil_step
 
 AUTOMATIC = "Next free slot (reserved slots first)"
 NOTE_LIMIT = 2000
 
 
-class ConfiscateTab(QWidget):
+class ConfiscateTab(ConsoleTab):
     search_requested = Signal(object, int)  # (pupil, custody id): record a search
 
-    def __init__(
-        self,
-        sessions: Database,
-        staff: StaffMember,
-        config: Config,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff, self.config = sessions, staff, config
-        self.feedback = Feedback()
+    def __init__(self, sessions: Database, staff: StaffMember, config: Config) -> None:
+        super().__init__(sessions, staff, config)
         self.letter = LetterStatus(sessions, staff, config)  # the letter to parents
 
         self.finder = PupilFinder(sessions, self.feedback)
         self.finder.chosen.connect(self.show_pupil)
         self.header = PupilHeader(sessions)
-        left = QVBoxLayout()
-        left.addWidget(QLabel("1. Find the pupil"))
-        left.addWidget(self.finder)
-        left.addWidget(self.header)
-        left.addStretch(1)
+        left = pupil_step(self.finder, self.header)
 
         self.form = self._build_form()
         self.confirm_box = self._build_confirmation()
@@ -79,12 +67,7 @@ class ConfiscateTab(QWidget):
         self.search_button.setVisible(False)
         self.search_button.clicked.connect(self._search_requested)
         right.addWidget(self.search_button)
-        right.addStretch(1)
-        right_box = side_panel(right, 600)
-
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 1)
-        layout.addWidget(right_box)
+        self.lay_out(left, right, 600)
         self.show_pupil(None)
 
     def _build_form(self) -> QWidget:

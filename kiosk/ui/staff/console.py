@@ -217,9 +217,6 @@ class StaffConsole(QWidget):
                 return self.tabs.widget(index)
         return None
 
-    def tab_titles(self) -> list[str]:
-        return [self.tabs.tabText(i) for i in range(self.tabs.count())]
-
     def show_tab(self, title: str) -> QWidget | None:
         widget = self.tab(title)
         if widget is not None:
@@ -248,10 +245,6 @@ class StaffConsole(QWidget):
             lists.show_list(name)
 
     # -- logging in and out
-
-    @property
-    def is_locked(self) -> bool:
-        return self.staff is None
 
     def _logged_in(self, member: StaffMember) -> None:
         if member.role not in CONSOLE_ROLES or not may(member.role, Action.VIEW_CONSOLE):

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QVBoxLayout,
-    QWidget,
 )
 
 from kiosk.clock import to_local, utcnow
@@ -25,7 +24,7 @@ from kiosk.services.pin_tries import PinAlert
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
 from kiosk.ui.staff.attention import AttentionPanel
-from kiosk.ui.staff.common import Feedback, date_text
+from kiosk.ui.staff.common import ConsoleTab, date_text
 from kiosk.ui.staff.locker_faults import LockerFaultsBanner
 from kiosk.ui.staff.slot_map import SlotLegend, SlotMap, describe_slot
 from kiosk.ui.style import AMBER, BLUE, GREEN, GREY, RED
@@ -85,19 +84,12 @@ class Tile(QPushButton):
         self.setAccessibleName(f"{self.words_label.text()}: {self.count_label.text()}")
 
 
-class DashboardTab(QWidget):
+class DashboardTab(ConsoleTab):
     list_requested = Signal(str)
 
-    def __init__(
-        self,
-        sessions: Database,
-        staff: StaffMember,
-        config: Config,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
+    def __init__(self, sessions: Database, staff: StaffMember, config: Config) -> None:
+        super().__init__(sessions, staff, config)
         self.setStyleSheet(_tile_style())
-        self.sessions, self.staff, self.config = sessions, staff, config
         self.data: Dashboard | None = None
         self.heading = QLabel("")
         self.heading.setStyleSheet("font-size: 24px; font-weight: 800;")
@@ -128,7 +120,6 @@ class DashboardTab(QWidget):
         self.slot_detail = QLabel("Tap a slot to see who is in it and since when.")
         self.slot_detail.setWordWrap(True)
         self.slot_detail.setStyleSheet("font-size: 20px; font-weight: 600;")
-        self.feedback = Feedback()
         self.pin_alerts = QLabel("")  # wrong PINs typed for someone: staff should know
         self.pin_alerts.setWordWrap(True)
         self.pin_alerts.setStyleSheet(f"color: {RED}; font-size: 18px; font-weight: 700;")

@@ -10,7 +10,6 @@ from functools import partial
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -29,7 +28,7 @@ from kiosk.services.console import FreeSlot, HeldDevice
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
 from kiosk.ui.staff.common import (
-    Feedback,
+    ConsoleTab,
     attempt,
     heading_label,
     load_free_slots,
@@ -37,7 +36,6 @@ from kiosk.ui.staff.common import (
     read_card,
     save_receipt,
     school_today,
-    side_panel,
 )
 from kiosk.ui.staff.device_forms import SlotServiceForm, describe, form_page
 from kiosk.ui.staff.models import RowsModel, SearchProxy
@@ -49,19 +47,11 @@ PAGES = ("Move", "Refer to DSL", "Police", "Overnight", "Receipt", "Slots")
 DEVICE_PAGES = PAGES[:5]
 
 
-class DevicesTab(QWidget):
-    def __init__(
-        self,
-        sessions: Database,
-        staff: StaffMember,
-        config: Config,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff, self.config = sessions, staff, config
+class DevicesTab(ConsoleTab):
+    def __init__(self, sessions: Database, staff: StaffMember, config: Config) -> None:
+        super().__init__(sessions, staff, config)
         self.device: HeldDevice | None = None
         self.page = PAGES[0]
-        self.feedback = Feedback()
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search by name, form, year or slot")
@@ -105,11 +95,7 @@ class DevicesTab(QWidget):
         right.addWidget(self.pages)
         right.addWidget(self.feedback)
         right.addWidget(self.receipt)
-        right.addStretch(1)
-        right_box = side_panel(right, 600)
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 1)
-        layout.addWidget(right_box)
+        self.lay_out(left, right, 600)
         self.choose(None)
         self.show_page("Move")
 
@@ -196,13 +182,6 @@ class DevicesTab(QWidget):
         if row is not None:
             self.feedback.clear()
             self.choose(row)
-
-    def select_custody(self, custody_id: int) -> None:
-        """Choose a device by its record number (the tests and the slot map use this)."""
-        device = next((d for d in self.model.rows if d.custody_id == custody_id), None)
-        if device is None:
-            raise LookupError(custody_id)
-        self.choose(device)
 
     def choose(self, device: HeldDevice | None) -> None:
         self.device = device

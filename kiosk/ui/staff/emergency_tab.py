@@ -25,7 +25,7 @@ from kiosk.services import emergency
 from kiosk.services.emergency import ListedDevice
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
-from kiosk.ui.staff.common import Feedback, attempt, heading_label, when_text
+from kiosk.ui.staff.common import ConsoleTab, attempt, heading_label, when_text
 from kiosk.ui.staff.models import Column, RowsModel, SearchProxy
 from kiosk.ui.widgets.confirm_panel import ConfirmPanel
 from kiosk.ui.widgets.document_bar import DocumentBar, open_document
@@ -44,20 +44,9 @@ def listed_columns(since: str) -> list[Column]:
     ]  # fmt: skip
 
 
-class EmergencyTab(QWidget):
-    def __init__(
-        self,
-        sessions: Database,
-        staff: StaffMember,
-        config: Config,
-        parent: QWidget | None = None,
-        *,
-        open_pdf: bool = True,
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff, self.config = sessions, staff, config
-        self.open_pdf = open_pdf  # tests keep the PDF viewer closed
-        self.feedback = Feedback()
+class EmergencyTab(ConsoleTab):
+    def __init__(self, sessions: Database, staff: StaffMember, config: Config) -> None:
+        super().__init__(sessions, staff, config)
         self.pages = QTabWidget()
         self.pages.addTab(self._build_held(), "Every device held")
         self.pages.addTab(self._build_not_back(), "Not confirmed back")
@@ -159,8 +148,7 @@ class EmergencyTab(QWidget):
         listing, path = done
         self._show_listing(listing)
         self.saved.show_path(path)
-        if self.open_pdf:
-            open_document(path)
+        open_document(path)
 
     # -- releasing all
 

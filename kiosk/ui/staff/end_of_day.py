@@ -5,14 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtWidgets import (
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
 
 from kiosk.config import Config
 from kiosk.db import Database
@@ -21,21 +14,14 @@ from kiosk.services.console import Reconciliation
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import failure_words
 from kiosk.ui.staff import models
-from kiosk.ui.staff.common import Feedback, attempt, heading_label, school_today
+from kiosk.ui.staff.common import ConsoleTab, attempt, heading_label, school_today
 from kiosk.ui.staff.models import RowsModel, SearchProxy
 from kiosk.ui.widgets.confirm_panel import ConfirmPanel
 
 
-class EndOfDayTab(QWidget):
-    def __init__(
-        self,
-        sessions: Database,
-        staff: StaffMember,
-        config: Config,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff, self.config = sessions, staff, config
+class EndOfDayTab(ConsoleTab):
+    def __init__(self, sessions: Database, staff: StaffMember, config: Config) -> None:
+        super().__init__(sessions, staff, config)
         self.report: Reconciliation | None = None
         self.summary = heading_label("")
         self.model = RowsModel(models.end_of_day_columns(school_today), models.held_search)
@@ -57,7 +43,6 @@ class EndOfDayTab(QWidget):
         self.confirm_box = ConfirmPanel(
             "Yes, keep them all overnight", self._keep_all, role="primary", beside=True
         )
-        self.feedback = Feedback()
         hint = QLabel("Give devices back on the Release tab; keep the rest overnight here.")
         self.day_left = QLabel("")
         self.day_left.setWordWrap(True)

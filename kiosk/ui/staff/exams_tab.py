@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTimeEdit,
     QVBoxLayout,
-    QWidget,
 )
 
 from kiosk.clock import local_date, utcnow
@@ -29,19 +28,16 @@ from kiosk.services import exams, pupils
 from kiosk.services.common import PupilSummary
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
-from kiosk.ui.staff.common import Feedback, heading_label, pupil_line, side_panel
+from kiosk.ui.staff.common import ConsoleTab, heading_label, pupil_line, side_panel
 
 
 def _words(text: str) -> list[str]:
     return [w for w in text.replace(",", " ").split() if w]
 
 
-class ExamsTab(QWidget):
-    def __init__(
-        self, sessions: Database, staff: StaffMember, config: Config, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff, self.config = sessions, staff, config
+class ExamsTab(ConsoleTab):
+    def __init__(self, sessions: Database, staff: StaffMember, config: Config) -> None:
+        super().__init__(sessions, staff, config)
         today = local_date(utcnow())
         self.date = QDateEdit(QDate(today.year, today.month, today.day))
         self.date.setCalendarPopup(True)
@@ -71,7 +67,6 @@ class ExamsTab(QWidget):
         self.day_list = QLabel("")
         self.day_list.setWordWrap(True)
         self.day_list.setAlignment(Qt.AlignmentFlag.AlignTop)
-        self.feedback = Feedback()
         self._build(find_button)
         self.refresh()
 

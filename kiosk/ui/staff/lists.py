@@ -11,15 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from PySide6.QtWidgets import (
-    QButtonGroup,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout
 
 from kiosk.config import Config
 from kiosk.db import Database
@@ -28,7 +20,7 @@ from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
 from kiosk.ui.staff import awaiting, models
 from kiosk.ui.staff.collected_list import collected_columns, collected_search
-from kiosk.ui.staff.common import Feedback, school_today, side_panel
+from kiosk.ui.staff.common import ConsoleTab, school_today, side_panel
 from kiosk.ui.staff.exemption_form import ExemptionForm
 from kiosk.ui.staff.models import Column, RowsModel, SearchProxy
 from kiosk.ui.staff.parents_panel import ParentsPanel
@@ -119,16 +111,9 @@ PARENTS_LIST = "confiscations"  # shown with the ParentsPanel beside it
 EXEMPTIONS_LIST = "exemptions"  # shown with the ExemptionForm beside it (senior staff)
 
 
-class ListsTab(QWidget):
-    def __init__(
-        self,
-        sessions: Database,
-        staff: StaffMember,
-        config: Config,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff, self.config = sessions, staff, config
+class ListsTab(ConsoleTab):
+    def __init__(self, sessions: Database, staff: StaffMember, config: Config) -> None:
+        super().__init__(sessions, staff, config)
         self.specs = {spec.name: spec for spec in LISTS}
         self.models = {
             spec.name: RowsModel(spec.columns(school_today), spec.search, colour=spec.colour)
@@ -156,7 +141,6 @@ class ListsTab(QWidget):
         search_row.addWidget(self.count)
         self.table = models.make_table(self.proxies[self.current])
         self.table.clicked.connect(self._tapped)
-        self.feedback = Feedback()
         # Beside the Confiscations list: the letter, the emails and the appointment.
         self.parents = ParentsPanel(sessions, staff, config)
         self.parents.changed.connect(self.refresh)

@@ -28,7 +28,7 @@ from kiosk.services.lockers.emergency import EmergencyResult, emergency_open_all
 from kiosk.services.lockers.faults import FaultInfo
 from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Op
-from kiosk.ui.staff.common import Feedback
+from kiosk.ui.staff.common import Feedback, warning_row
 from kiosk.ui.style import RED
 
 REFRESH_MS = 2000
@@ -154,18 +154,10 @@ class LockerFaultsTab(QWidget):
         self.empty.setVisible(not found)
 
     def _row(self, fault: FaultInfo) -> QWidget:
-        row = QWidget()
-        words = QLabel(f"{to_local(fault.raised_at):%H:%M}  {fault.message}")
-        words.setWordWrap(True)
-        words.setStyleSheet(f"font-size: 18px; font-weight: 700; color: {RED};")
         done = QPushButton("Dealt with")
         done.setAccessibleName(f"Dealt with: {fault.message}")
         done.clicked.connect(partial(self.clear, fault.id))
-        layout = QHBoxLayout(row)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(words, 1)
-        layout.addWidget(done)
-        return row
+        return warning_row(f"{to_local(fault.raised_at):%H:%M}  {fault.message}", RED, done)
 
     def clear(self, fault_id: int) -> None:
         note = self.note.text().strip()

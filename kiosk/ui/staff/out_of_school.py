@@ -22,7 +22,7 @@ from kiosk.services.common import PupilSummary
 from kiosk.services.day_outs import REASON_WORDS, Outing
 from kiosk.services.staff import StaffMember
 from kiosk.ui.staff import models
-from kiosk.ui.staff.common import Feedback, attempt, heading_label, side_panel, when_text
+from kiosk.ui.staff.common import ConsoleTab, attempt, heading_label, side_panel, when_text
 from kiosk.ui.staff.models import Column, RowsModel, SearchProxy
 from kiosk.ui.staff.pupil_finder import PupilFinder
 from kiosk.ui.widgets.confirm_panel import ConfirmPanel
@@ -39,17 +39,9 @@ def out_columns() -> list[Column]:
     ]
 
 
-class OutOfSchoolTab(QWidget):
-    def __init__(
-        self,
-        sessions: Database,
-        staff: StaffMember,
-        config: Config,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff, self.config = sessions, staff, config
-        self.feedback = Feedback()
+class OutOfSchoolTab(ConsoleTab):
+    def __init__(self, sessions: Database, staff: StaffMember, config: Config) -> None:
+        super().__init__(sessions, staff, config)
         self.chosen: dict[int, PupilSummary] = {}
         self.pages = QTabWidget()
         self.pages.addTab(self._build_release(), "Release pupils")

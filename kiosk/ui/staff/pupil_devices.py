@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QVBoxLayout,
-    QWidget,
 )
 
 from kiosk.config import Config
@@ -27,8 +26,8 @@ from kiosk.services import device_items
 from kiosk.services.common import PupilSummary
 from kiosk.services.device_items import HeldItem
 from kiosk.services.staff import StaffMember
-from kiosk.ui.staff.common import Feedback, PupilHeader, attempt, side_panel
-from kiosk.ui.staff.pupil_finder import PupilFinder
+from kiosk.ui.staff.common import ConsoleTab, PupilHeader, attempt, side_panel
+from kiosk.ui.staff.pupil_finder import PupilFinder, pupil_step
 from kiosk.ui.style import TOUCH
 
 
@@ -38,26 +37,14 @@ def item_words(item: HeldItem) -> str:
     return f"{described}, slot {item.slot_number}"
 
 
-class PupilDevicesTab(QWidget):
-    def __init__(
-        self,
-        sessions: Database,
-        staff: StaffMember,
-        config: Config,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff, self.config = sessions, staff, config
+class PupilDevicesTab(ConsoleTab):
+    def __init__(self, sessions: Database, staff: StaffMember, config: Config) -> None:
+        super().__init__(sessions, staff, config)
         self.pupil: PupilSummary | None = None
-        self.feedback = Feedback()
         self.finder = PupilFinder(sessions, self.feedback)
         self.finder.chosen.connect(self.show_pupil)
         self.header = PupilHeader(sessions)
-        left = QVBoxLayout()
-        left.addWidget(QLabel("1. Find the pupil"))
-        left.addWidget(self.finder)
-        left.addWidget(self.header)
-        left.addStretch(1)
+        left = pupil_step(self.finder, self.header)
         right = QVBoxLayout()
         right.addWidget(QLabel("2. Usual devices (handed in with one scan each morning)"))
         right.addLayout(self._build_usual())

@@ -4,14 +4,14 @@ right one in the results. Used by the tabs that act on chosen pupils."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.db import Database
 from kiosk.qtfix import emit
 from kiosk.services import pupils
 from kiosk.services.common import PupilSummary
 from kiosk.ui.staff import models
-from kiosk.ui.staff.common import Feedback, attempt, read_card
+from kiosk.ui.staff.common import Feedback, PupilHeader, attempt, read_card
 from kiosk.ui.staff.models import RowsModel, SearchProxy
 
 
@@ -77,3 +77,13 @@ class PupilFinder(QWidget):
         row = models.selected_row(self.table, self.proxy)
         if isinstance(row, PupilSummary):
             emit(self.chosen, row)
+
+
+def pupil_step(finder: PupilFinder, header: PupilHeader) -> QVBoxLayout:
+    """Step 1 of a tab about one pupil: find them, then see who was found."""
+    step = QVBoxLayout()
+    step.addWidget(QLabel("1. Find the pupil"))
+    step.addWidget(finder)
+    step.addWidget(header)
+    step.addStretch(1)
+    return step

@@ -7,15 +7,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtWidgets import (
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from kiosk.config import Config
 from kiosk.db import Database
@@ -30,14 +22,13 @@ from kiosk.services.staff import StaffMember
 from kiosk.ui.background import log_failure
 from kiosk.ui.staff import models
 from kiosk.ui.staff.common import (
-    Feedback,
+    ConsoleTab,
     PupilHeader,
     attempt,
     load_held,
     read_card,
     save_receipt,
     school_today,
-    side_panel,
     when_text,
 )
 from kiosk.ui.staff.models import RowsModel, SearchProxy
@@ -47,21 +38,13 @@ from kiosk.ui.widgets.document_bar import DocumentBar
 DSL_ONLY = "Referred to the DSL: a senior member of staff must release this device."
 
 
-class ReleaseTab(QWidget):
-    def __init__(
-        self,
-        sessions: Database,
-        staff: StaffMember,
-        config: Config,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff, self.config = sessions, staff, config
+class ReleaseTab(ConsoleTab):
+    def __init__(self, sessions: Database, staff: StaffMember, config: Config) -> None:
+        super().__init__(sessions, staff, config)
         self.bank: LockerBank | None = None  # the kiosk's locker doors, set by the console
         self.device: HeldDevice | None = None  # the confiscation being released
         self.collect_buttons: dict[int, QPushButton] = {}
         self.release_buttons: dict[int, QPushButton] = {}
-        self.feedback = Feedback()
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Scan a card, or type a name, form or admission number")
@@ -99,12 +82,7 @@ class ReleaseTab(QWidget):
         right.addWidget(self.feedback)
         right.addWidget(self.print_button)
         right.addWidget(self.receipt)
-        right.addStretch(1)
-        right_box = side_panel(right, 520)
-
-        layout = QHBoxLayout(self)
-        layout.addLayout(left, 1)
-        layout.addWidget(right_box)
+        self.lay_out(left, right, 520)
         self.header.show_pupil(None, "Scan a card or tap a row")
 
     # -- finding the pupil

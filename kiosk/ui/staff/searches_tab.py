@@ -28,7 +28,7 @@ from kiosk.services.search_form import SearchForm
 from kiosk.services.search_records import SearchInfo
 from kiosk.services.searches import Check, SearchDetail, SearchList, SearchRow
 from kiosk.services.staff import StaffMember
-from kiosk.ui.staff.common import Feedback, attempt, heading_label, read_card, when_text
+from kiosk.ui.staff.common import ConsoleTab, attempt, heading_label, read_card, when_text
 from kiosk.ui.staff.models import Column, RowsModel, make_table
 from kiosk.ui.staff.search_form import SearchFormView
 from kiosk.ui.staff.search_items import line, touch_sized
@@ -67,16 +67,12 @@ def _colour(row: SearchRow) -> str | None:
     return RED if row.check in (Check.CHANGED, Check.NOT_LOGGED) else None
 
 
-class SearchesTab(QWidget):
-    def __init__(
-        self, sessions: Database, staff: StaffMember, config: Config, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.sessions, self.staff, self.config = sessions, staff, config
+class SearchesTab(ConsoleTab):
+    def __init__(self, sessions: Database, staff: StaffMember, config: Config) -> None:
+        super().__init__(sessions, staff, config)
         self.senior = may(staff.role, Action.RECORD_SEARCH)
         self.draft_id: int | None = None  # the open draft the form shows
         self.final_id: int | None = None  # the recorded search the form shows
-        self.feedback = Feedback()
         self.pages = QStackedWidget()
         self.list_page, self.form_page = self._list_page(), self._form_page()
         self.pages.addWidget(self.list_page)

@@ -114,12 +114,6 @@ class SlotMap(QWidget):
         row, column = divmod(position, columns)
         return QRect(column * (CELL + GAP), row * (CELL + GAP), CELL, CELL)
 
-    def rect_of(self, number: int) -> QRect:
-        for position, slot in enumerate(self._slots):
-            if slot.number == number:
-                return self.cell_rect(position)
-        raise LookupError(number)
-
     def slot_at(self, point: QPoint) -> SlotState | None:
         columns = self._columns(self.width())
         column, row = point.x() // (CELL + GAP), point.y() // (CELL + GAP)

@@ -22,6 +22,17 @@ class ColouredPage(QWidget):
         self._colour = QColor(colour)
         self.update()
 
+    def set_margins(self, side: int, top: int | None = None, spacing: int | None = None) -> None:
+        """The page's margins (``side`` px left and right, ``top`` above and below: ``side``
+        unless given) and spacing between its parts, already scaled to the screen."""
+        layout = self.layout()
+        if layout is None:
+            return
+        top = side if top is None else top
+        layout.setContentsMargins(side, top, side, top)
+        if spacing is not None:
+            layout.setSpacing(spacing)
+
     def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), self._colour)

@@ -200,14 +200,6 @@ class StaffLogin(QWidget):
         self.pinpad.clear()
         self.pinpad.setFocus()
 
-    def select_by_name(self, name: str) -> None:
-        for index in range(self.names.count()):
-            widget = self._name_widget(index)
-            if isinstance(widget, QPushButton) and widget.text() == name:
-                widget.click()
-                return
-        raise LookupError(name)
-
     def _check(self, pin: str) -> None:
         if self.selected is None:
             self.message.setText("Tap your name first.")

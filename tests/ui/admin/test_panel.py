@@ -471,7 +471,7 @@ def test_everything_a_finger_presses_is_big_enough_and_the_panel_fits_the_consol
         ]
         assert not small, name
         panel.grab().save(str(artifacts / f"admin-{name}.png"))
-    for choice in panel.nav_buttons.values():
+    for choice in panel.strip.buttons.values():
         assert choice.height() >= 64
     # As wide as the console leaves on a 1024 px screen; a taller page scrolls there
     # (tests/ui/staff/test_layout_fits.py checks every page in the console itself).

@@ -25,6 +25,7 @@ from kiosk.ui.staff.console import StaffConsole
 from kiosk.ui.style import STYLE_SHEET
 from ui.staff.conftest import settle, type_pin, wait_until
 from ui.staff.test_layout_fits import problems
+from ui.taps import tab_titles, tap_name
 
 NAME, PIN = "Sam Head", "592731"
 
@@ -66,7 +67,7 @@ def log_in_console(window, name, pin) -> tuple[StaffConsole, AdminPanel]:
     console = window.console
     assert console is not None and window.stack.currentWidget() is console
     wait_until(lambda: console.login.loaded)
-    console.login.select_by_name(name)
+    tap_name(console.login, name)
     type_pin(console, pin)
     settle()
     panel = console.tab("Admin")
@@ -237,10 +238,10 @@ def test_the_setup_is_in_the_admin_panel_behind_an_admin_pin(qtbot, sessions, wi
     console, _panel = None, None
     console = window.console
     wait_until(lambda: console.login.loaded)
-    console.login.select_by_name("Olivia Office")
+    tap_name(console.login, "Olivia Office")
     type_pin(console, "5937")
     settle()
-    assert "Admin" not in console.tab_titles()
+    assert "Admin" not in tab_titles(console)
 
 
 SIZES = ((1024, 600), (1280, 800), (1920, 1080))

@@ -30,6 +30,7 @@ from kiosk.ui.kiosk_screen.outcomes import State
 from kiosk.ui.kiosk_screen.screen import KioskScreen
 from kiosk.ui.style import STYLE_SHEET
 from kiosk.ui.widgets.pinpad import StaffLogin
+from ui.taps import tap_name
 
 protect_singletons()  # PySide6 6.12.0 on Python 3.11: see kiosk.ui.app
 
@@ -145,7 +146,7 @@ def click(qtbot: QtBot, widget: object) -> None:
 def log_in(qtbot: QtBot, login: StaffLogin, name: str, pin: str | None = None) -> None:
     """Tap the name, then the PIN on the on-screen keypad, then OK; wait for the answer."""
     qtbot.waitUntil(lambda: login.loaded, timeout=5000)  # the names are read in the background
-    login.select_by_name(name)
+    tap_name(login, name)
     for digit in pin if pin is not None else PINS[name]:
         click(qtbot, login.pinpad.buttons[digit])
     click(qtbot, login.pinpad.buttons["OK"])

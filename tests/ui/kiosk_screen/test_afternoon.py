@@ -58,7 +58,7 @@ def switch_mode_with_pin(qtbot: QtBot, screen: KioskScreen, key: str, name: str)
     click(qtbot, screen.top_bar.staff_button)
     assert screen.state is State.STAFF
     click(qtbot, screen.staff_page.menu_buttons[key])
-    assert screen.staff_page.showing_login()
+    assert screen.staff_page.views.currentWidget() is screen.staff_page.login
     log_in(qtbot, screen.staff_page.login, name)
     qtbot.waitUntil(lambda: screen.school is not None and screen.school.mode == key, timeout=5000)
     assert screen.state is State.IDLE

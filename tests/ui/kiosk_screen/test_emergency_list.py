@@ -77,7 +77,8 @@ def ask_for_the_list(qtbot: QtBot, screen: KioskScreen, name: str) -> None:
     click(qtbot, screen.top_bar.staff_button)
     assert screen.state is State.STAFF
     click(qtbot, screen.staff_page.menu_buttons["emergency"])
-    assert screen.staff_page.showing_login()  # nothing before a PIN
+    page = screen.staff_page
+    assert page.views.currentWidget() is page.login  # nothing before a PIN
     log_in(qtbot, screen.staff_page.login, name)
 
 
@@ -140,7 +141,7 @@ def test_leaving_the_pin_pad_shows_and_records_nothing(
 ) -> None:
     click(qtbot, screen.top_bar.staff_button)
     click(qtbot, screen.staff_page.menu_buttons["emergency"])
-    assert screen.staff_page.showing_login()
+    assert screen.staff_page.views.currentWidget() is screen.staff_page.login
     click(qtbot, screen.staff_page.back)
     assert screen.state is State.IDLE
     assert list_events(sessions) == []

@@ -25,6 +25,7 @@ from kiosk.ui.main_window import MainWindow
 from kiosk.ui.staff.console import StaffConsole
 from kiosk.ui.staff.dashboard import DashboardTab
 from kiosk.ui.widgets.pinpad import StaffLogin
+from ui.taps import tap_name
 
 from .conftest import OFFICE, PINS, click, log_in
 from .test_window import window  # noqa: F401  (the fixture: a real MainWindow)
@@ -97,7 +98,7 @@ def test_wrong_pins_for_every_name_lock_nobody_out_end_no_session_and_write_a_fe
     names = [m.name for m in staff.list_staff(sessions)]
     said: dict[str, list[str]] = {}
     for name in names:  # the pupil taps each name, then PIN after PIN
-        login.select_by_name(name)
+        tap_name(login, name)
         said[name] = [tap_pin(qtbot, login, "000000") for _ in range(8)]
     window.grab().save(str(artifacts / "kiosk_pin_wait_after_wrong_pins.png"))
     for name in names:
@@ -129,7 +130,7 @@ def test_only_many_more_wrong_pins_lock_an_account_and_the_admin_sees_it_and_unl
     artifacts: Path,
 ) -> None:
     login = open_pin_pad(qtbot, window)
-    login.select_by_name(OFFICE)
+    tap_name(login, OFFICE)
     answers = []
     for _ in range(PIN_HARD_LOCK_AT):  # over an hour and more of patient guessing
         answers.append(tap_pin(qtbot, login, "000000"))

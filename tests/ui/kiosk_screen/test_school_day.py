@@ -38,7 +38,8 @@ def test_a_forgotten_card_staff_find_the_pupil_by_name_and_the_photo_shows(
     assert screen.idle_page.forgot_card.isVisible()
     assert screen.idle_page.forgot_card.height() >= 64
     click(qtbot, screen.idle_page.forgot_card)
-    assert screen.staff_page_open() and screen.staff_page.showing_login()
+    assert screen.staff_page_open()
+    assert screen.staff_page.views.currentWidget() is screen.staff_page.login
     log_in(qtbot, screen.staff_page.login, OFFICE)
     assert screen.screens.currentWidget() is screen.forgot_page
     type_on_keys(qtbot, screen, pupil.surname[:4])

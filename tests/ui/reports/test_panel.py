@@ -69,7 +69,7 @@ def test_a_senior_exports_the_custody_log_with_progress(qtbot, make_panel, confi
     assert panel.export_button.isEnabled() and not panel.cancel_button.isEnabled()
     rows = list(openpyxl.load_workbook(result.path, read_only=True)["Custody log"].iter_rows())
     assert len(rows) - 1 == result.rows > 20
-    assert not panel.admin_box.isVisibleTo(panel)  # backups are for admins
+    assert not panel.backup_button.isVisibleTo(panel)  # backups are for admins
 
 
 def test_the_summary_is_always_a_pdf(qtbot, make_panel):
@@ -127,7 +127,7 @@ def test_a_bad_date_range_is_shown_in_words(qtbot, make_panel, config):
 
 def test_an_admin_backs_up_from_the_panel(qtbot, make_panel, config):
     panel = make_panel("admin")
-    assert panel.admin_box.isVisibleTo(panel) and "No backups yet" in panel.backup_label.text()
+    assert panel.backup_button.isVisibleTo(panel) and "No backups yet" in panel.backup_label.text()
     qtbot.mouseClick(panel.backup_button, qtbot_left())
     qtbot.waitUntil(lambda: "Backed up to" in panel.status.text(), timeout=20000)
     [made] = backup.list_backups(config.backup_dir)
@@ -174,7 +174,7 @@ def test_a_finished_export_shows_what_was_saved_and_everything_fits(
     assert panel.result_label.text() == f"Saved as {result.path}"
     assert panel.progress.value() == 100
     assert panel.export_button.isEnabled() and not panel.cancel_button.isEnabled()
-    shown = [panel.result_bar, panel.open_button, panel.folder_button, panel.admin_box]
+    shown = [panel.result_bar, panel.open_button, panel.folder_button, panel.backup_button]
     assert all(widget.isVisible() for widget in shown)
     assert "No backups yet" in panel.backup_label.text()
     assert panel.minimumSizeHint().height() <= panel.height()

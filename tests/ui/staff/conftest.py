@@ -16,6 +16,7 @@ from kiosk.demo import DEMO_STAFF
 from kiosk.ui.background import shared_lane
 from kiosk.ui.staff.console import StaffConsole
 from kiosk.ui.style import STYLE_SHEET
+from ui.taps import tap_name
 
 PINS = {member.role: (member.name, member.pin) for member in DEMO_STAFF}
 
@@ -77,7 +78,7 @@ def type_pin(console, pin):
 def log_in(console, role):
     name, pin = PINS[role]
     wait_until(lambda: console.login.loaded)
-    console.login.select_by_name(name)
+    tap_name(console.login, name)
     type_pin(console, pin)
     settle()  # the first tab (the dashboard) reads the day in the background
     assert console.staff is not None and console.staff.role == role

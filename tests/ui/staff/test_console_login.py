@@ -8,6 +8,7 @@ from kiosk.tables import AuditEvent
 from kiosk.ui.staff import console as console_module
 from kiosk.ui.staff.release import ReleaseTab
 from ui.staff.conftest import PINS, click, log_in, screenshot, settle, type_pin, wait_until
+from ui.taps import tab_titles, tap_name
 
 OWN_TABS = [
     "Dashboard",
@@ -32,25 +33,25 @@ def audit_kinds(sessions, kind):
 
 
 def test_the_console_shows_only_the_log_in_until_a_pin_is_accepted(console, artifacts):
-    assert console.is_locked
+    assert console.staff is None
     assert console.stack.currentWidget() is console.login
-    assert console.tab_titles() == []
+    assert tab_titles(console) == []
     screenshot(console, artifacts, "login")
 
 
 def test_a_wrong_pin_is_refused_in_words_and_opens_nothing(console, sessions):
     wait_until(lambda: console.login.loaded)
-    console.login.select_by_name(PINS["office"][0])
+    tap_name(console.login, PINS["office"][0])
     type_pin(console, "9999")
-    assert console.is_locked
+    assert console.staff is None
     assert console.login.message.text() == "Wrong PIN."
-    assert console.tab_titles() == []
+    assert tab_titles(console) == []
     assert audit_kinds(sessions, "pin_wrong")
 
 
 def test_office_staff_get_the_console_tabs_and_their_name_on_screen(console, artifacts):
     log_in(console, "office")
-    assert console.tab_titles() == SEARCHING_TABS
+    assert tab_titles(console) == SEARCHING_TABS
     assert console.who.text() == "Logged in: Olivia Office, office"
     assert console.tabs.currentIndex() == 0
     screenshot(console, artifacts, "dashboard_office")
@@ -59,17 +60,17 @@ def test_office_staff_get_the_console_tabs_and_their_name_on_screen(console, art
 def test_a_hosted_tab_is_offered_only_to_the_roles_named(console):
     console.add_tab("Admin tools", lambda staff: QLabel(f"for {staff.name}"), {"admin"})
     log_in(console, "office")
-    assert "Admin tools" not in console.tab_titles()
+    assert "Admin tools" not in tab_titles(console)
     console.lock()
     log_in(console, "admin")
-    assert console.tab_titles()[-1] == "Admin tools"
+    assert tab_titles(console)[-1] == "Admin tools"
     assert console.tab("Admin tools").text() == "for Alex Admin"
 
 
 def test_a_tab_added_while_logged_in_appears_at_once(console):
     log_in(console, "senior")
     console.add_tab("Reports now", lambda staff: QWidget(), {"senior"})
-    assert console.tab_titles()[-1] == "Reports now"
+    assert tab_titles(console)[-1] == "Reports now"
 
 
 def test_a_hosted_tab_that_fails_to_build_shows_a_message_not_a_crash(console):
@@ -87,10 +88,10 @@ def test_the_reports_and_admin_panels_are_built_with_sessions_staff_and_config(
     console, sessions, config
 ):
     log_in(console, "senior")
-    assert console.tab_titles() == [*SEARCHING_TABS, "Emergency", "Exams", "Reports"]
+    assert tab_titles(console) == [*SEARCHING_TABS, "Emergency", "Exams", "Reports"]
     console.lock()
     log_in(console, "admin")
-    assert console.tab_titles() == [*OWN_TABS, "Emergency", "Exams", "Reports", "Admin"]
+    assert tab_titles(console) == [*OWN_TABS, "Emergency", "Exams", "Reports", "Admin"]
     for title in ("Reports", "Admin"):
         panel = console.tab(title)
         assert panel.sessions is sessions and panel.config == config
@@ -100,8 +101,8 @@ def test_the_reports_and_admin_panels_are_built_with_sessions_staff_and_config(
 def test_lock_throws_the_tabs_away_and_is_recorded(console, qtbot, sessions):
     log_in(console, "office")
     click(qtbot, console.lock_button)
-    assert console.is_locked
-    assert console.tab_titles() == []
+    assert console.staff is None
+    assert tab_titles(console) == []
     assert console.stack.currentWidget() is console.login
     qtbot.waitUntil(lambda: bool(audit_kinds(sessions, "staff_console_locked")), timeout=5000)
     assert audit_kinds(sessions, "staff_console_locked") == [
@@ -113,7 +114,7 @@ def test_back_to_kiosk_locks_and_asks_to_leave(console, qtbot, sessions):
     log_in(console, "office")
     with qtbot.waitSignal(console.exit_requested, timeout=1000):
         click(qtbot, console.exit_button)
-    assert console.is_locked
+    assert console.staff is None
     qtbot.waitUntil(lambda: bool(audit_kinds(sessions, "staff_console_locked")), timeout=5000)
     assert audit_kinds(sessions, "staff_console_locked")[0][1] == '{"reason":"exit"}'
 
@@ -126,8 +127,8 @@ def test_cancel_on_the_log_in_screen_asks_to_leave(console, qtbot):
 def test_the_console_locks_itself_when_left_alone(make_console, qtbot, sessions):
     console = make_console(idle_ms=150)
     log_in(console, "office")
-    qtbot.waitUntil(lambda: console.is_locked, timeout=5000)
-    assert console.tab_titles() == []
+    qtbot.waitUntil(lambda: console.staff is None, timeout=5000)
+    assert tab_titles(console) == []
     assert "Locked after a few minutes unused." in console.login.message.text()
     qtbot.waitUntil(lambda: bool(audit_kinds(sessions, "staff_console_locked")), timeout=5000)
     assert audit_kinds(sessions, "staff_console_locked")[0][1] == '{"reason":"idle"}'
@@ -161,7 +162,7 @@ def test_touches_outside_the_console_do_not_keep_it_open(console, qtbot):
 def test_a_scan_while_locked_asks_for_a_log_in_first(console, school):
     console.handle_scan(school.card_texts[school.pupil_ids[0]])
     settle()
-    assert console.is_locked
+    assert console.staff is None
     assert console.login.message.text() == "Log in first, then scan the card."
 
 

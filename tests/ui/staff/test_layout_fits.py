@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.staff.conftest import log_in, settle
+from ui.taps import tab_titles
 
 SIZES = ((1024, 600), (1280, 800), (1920, 1080))
 TOUCHED = (QAbstractButton, QLineEdit, QComboBox)
@@ -119,11 +120,11 @@ def save(window: QWidget, artifacts, name: str) -> None:
 
 def pages(console):
     """(name, show) for every tab, and every admin section inside the Admin tab."""
-    for title in console.tab_titles():
+    for title in tab_titles(console):
         yield title, lambda title=title: console.show_tab(title)
         if title == "Admin":
             panel = console.tab("Admin")
-            for section, choice in panel.nav_buttons.items():
+            for section, choice in panel.strip.buttons.items():
                 yield f"Admin - {section}", lambda choice=choice: choice.click()
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from fixtures.letters import add_contacts, family
+from fixtures.letters import add_contacts, booked, family
 from fixtures.mail import *  # noqa: F403 (the SMTP servers)
 from sqlalchemy import select
 
@@ -133,11 +133,11 @@ def test_the_confiscations_list_records_an_appointment_with_a_contact(
     form.who.setCurrentIndex(1)
     click(qtbot, form.save_button)
     assert form.feedback.text().startswith("Appointment saved:")
-    booked = appointments.appointment_for(sessions, home.custody_id)
-    assert booked.who == "Ben Okafor" and booked.contact_id == home.dad
+    made = booked(sessions, home.custody_id)
+    assert made.who == "Ben Okafor" and made.contact_id == home.dad
     settle()
     assert model.rows[0].appointment.who == "Ben Okafor"
-    assert cell(model, "Collection", model.rows[0]).endswith(f" {booked.at_time:%H:%M}")
+    assert cell(model, "Collection", model.rows[0]).endswith(f" {made.at_time:%H:%M}")
     assert "Ben Okafor" in form.feedback.text()  # still said after the list was read again
     shot(console, artifacts, "staff_confiscations_appointment")
 
@@ -203,6 +203,6 @@ def test_pictures_of_the_confiscations_list_and_the_letters_page(
     shot(console, folder, "20_confiscations_and_parents", size)
     console.show_tab("Admin")
     settle()
-    console.tab("Admin").nav_buttons["Letters and email"].click()
+    console.tab("Admin").strip.buttons["Letters and email"].click()
     settle()
     shot(console, folder, "21_letters_and_email", size)
