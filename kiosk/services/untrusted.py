@@ -21,14 +21,14 @@ from contextlib import closing
 from functools import lru_cache
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.pool import NullPool
 
+from kiosk import migrate
 from kiosk.config import sqlite_url
 from kiosk.db import make_engine
 from kiosk.errors import KioskError
-from kiosk.migrate import alembic_config, upgrade
+from kiosk.migrate import upgrade
 
 SchemaEntry = tuple[str, str, str, str]  # type, name, table, SQL with whitespace collapsed
 # Made by SQLite itself (ANALYZE, PRAGMA optimize): allowed, with exactly SQLite's own SQL.
@@ -81,12 +81,7 @@ def check_integrity(path: Path) -> None:
 
 @lru_cache(maxsize=1)
 def known_revisions() -> tuple[str, ...]:
-    engine = make_engine("sqlite://")
-    try:
-        scripts = ScriptDirectory.from_config(alembic_config(engine))
-        return tuple(script.revision for script in scripts.walk_revisions())
-    finally:
-        engine.dispose()
+    return migrate.known_revisions()
 
 
 def head_revision() -> str:

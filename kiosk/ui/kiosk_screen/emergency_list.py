@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-
-from PySide6.QtPrintSupport import QPrinter
+from typing import TYPE_CHECKING
 
 from kiosk import db_limits
 from kiosk.config import Config
@@ -27,10 +26,20 @@ from kiosk.ui.background import Failure, Lane, Op
 from kiosk.ui.kiosk_screen.jobs import Answer
 from kiosk.ui.kiosk_screen.outcomes import Outcome, State, Tone
 from kiosk.ui.kiosk_screen.staff_page import StaffPage
-from kiosk.ui.printer import PrintFailed, default_printer, print_pdf, printer_name
+
+if TYPE_CHECKING:
+    from PySide6.QtPrintSupport import QPrinter
 
 SHOWN_SECONDS = 30  # long enough to read, then the pupil screen returns
-PrinterSource = Callable[[], QPrinter | None]
+PrinterSource = Callable[[], "QPrinter | None"]
+
+
+def kiosk_printer() -> QPrinter | None:
+    """The computer's default printer (``kiosk.ui.printer``, with Qt's printing and PDF
+    modules: loaded at the first emergency list, not at every start)."""
+    from kiosk.ui.printer import default_printer
+
+    return default_printer()
 
 
 def _counted(listing: EmergencyList) -> str:
@@ -81,6 +90,7 @@ def emergency_list_job(
     # Imported here: the PDF library costs the kiosk's start a quarter of a second of CPU,
     # and the list is only asked for in an emergency.
     from kiosk.printing import emergency as emergency_pdf
+    from kiosk.ui.printer import PrintFailed, print_pdf, printer_name
 
     with db_limits.deadline(sessions.limits.job_s):
         listing, path = emergency_pdf.save_held_list(sessions, member.actor, folder)
@@ -98,9 +108,13 @@ class EmergencyDesk:
     sessions: Database
     config: Config
     lane: Lane
-    staff_page: StaffPage
     # where the list is printed: the computer's default printer (tests: a PDF file)
-    emergency_printer: PrinterSource = staticmethod(default_printer)
+    emergency_printer: PrinterSource = staticmethod(kiosk_printer)
+
+    if TYPE_CHECKING:
+
+        @property
+        def staff_page(self) -> StaffPage: ...  # StaffDesk's
 
     def show_answer(self, answer: Answer, *, sound: bool = True) -> None:
         raise NotImplementedError

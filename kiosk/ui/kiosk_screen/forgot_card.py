@@ -202,7 +202,9 @@ class ForgotCardDesk:
     lane: Lane
     screens: QStackedWidget
     staff_timer: QTimer
-    forgot_page: ForgotCardPage
+    scale: float | None
+    _forgot_page: ForgotCardPage | None
+    forgot_member: StaffMember | None
 
     def ask_staff(
         self, purpose: str, on_member: Callable[[StaffMember], None], on_cancel: Callable[[], None]
@@ -224,18 +226,25 @@ class ForgotCardDesk:
     def _leave_staff_page(self) -> None:
         raise NotImplementedError
 
-    def _build_forgot_card(self) -> None:
-        self.forgot_page = ForgotCardPage()
-        self.forgot_member: StaffMember | None = None
-        self.search_timer = QTimer(self.forgot_page)
-        self.search_timer.setSingleShot(True)
-        self.search_timer.setInterval(SEARCH_DELAY_MS)
-        self.search_timer.timeout.connect(self._search_now)
-        self.forgot_page.search_changed.connect(self._on_search_typed)
-        self.forgot_page.pupil_chosen.connect(self._on_forgot_pupil)
-        self.forgot_page.confirmed.connect(self._hand_in_without_card)
-        self.forgot_page.cancelled.connect(self.go_idle)
-        self.screens.addWidget(self.forgot_page)
+    @property
+    def forgot_page(self) -> ForgotCardPage:
+        """The page, built the first time staff open it (its letter keys are many widgets
+        that most days nobody needs)."""
+        if self._forgot_page is None:
+            page = ForgotCardPage()
+            self.search_timer = QTimer(page)
+            self.search_timer.setSingleShot(True)
+            self.search_timer.setInterval(SEARCH_DELAY_MS)
+            self.search_timer.timeout.connect(self._search_now)
+            page.search_changed.connect(self._on_search_typed)
+            page.pupil_chosen.connect(self._on_forgot_pupil)
+            page.confirmed.connect(self._hand_in_without_card)
+            page.cancelled.connect(self.go_idle)
+            if self.scale is not None:
+                page.apply_scale(self.scale)
+            self.screens.addWidget(page)
+            self._forgot_page = page
+        return self._forgot_page
 
     def forgot_card(self) -> None:
         """The pupil tapped "I forgot my card": a member of staff takes over."""

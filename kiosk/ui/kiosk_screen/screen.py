@@ -36,10 +36,11 @@ from kiosk.services import settings, setup
 from kiosk.services.health import DEVICES
 from kiosk.services.probes import ProbeTally
 from kiosk.services.settings import SchoolSettings
+from kiosk.services.staff import StaffMember
 from kiosk.ui.background import Failure, Lane, Op, log_failure
 from kiosk.ui.kiosk_screen.collection_page import CollectionPage, StaffStrip
 from kiosk.ui.kiosk_screen.emergency_list import EmergencyDesk
-from kiosk.ui.kiosk_screen.forgot_card import ForgotCardDesk
+from kiosk.ui.kiosk_screen.forgot_card import ForgotCardDesk, ForgotCardPage
 from kiosk.ui.kiosk_screen.home_time import HomeTime, StaffPresence
 from kiosk.ui.kiosk_screen.jobs import Answer, load_photo
 from kiosk.ui.kiosk_screen.lockers import LockerDesk
@@ -109,6 +110,11 @@ class KioskScreen(
         self._staff_callbacks: StaffCallbacks | None = None
         self._shown_mode: Mode | None = None
         self.camera: CameraService | None = None
+        self.scale: float | None = None  # the pages' scale, from the screen's size
+        # Built when staff first need them (see StaffDesk and ForgotCardDesk).
+        self._staff_page: StaffPage | None = None
+        self._forgot_page: ForgotCardPage | None = None
+        self.forgot_member: StaffMember | None = None
         self._build_pages()
         self._build_timers()
         self._connect_home_time()
@@ -131,10 +137,6 @@ class KioskScreen(
         self.result_page.undo_clicked.connect(self.ask_for_card_again)
         self.collection_page = CollectionPage()
         self.staff_strip = StaffStrip()
-        self.staff_page = StaffPage(self.sessions, self.config.kiosk_name)
-        self.staff_page.action_chosen.connect(self._on_staff_action)
-        self.staff_page.logged_in.connect(self._on_staff_logged_in)
-        self.staff_page.cancelled.connect(self._on_staff_cancelled)
         self._build_lockers()  # the locker doors, if any are mapped
         self.pages = QStackedWidget()
         for page in (self.idle_page, self.result_page, self.collection_page, self.deposit_page):
@@ -146,12 +148,10 @@ class KioskScreen(
         pupil_layout.addWidget(self.top_bar)
         pupil_layout.addWidget(self.pages, 1)
         pupil_layout.addWidget(self.staff_strip)
-        # The staff page covers the whole screen (no top bar): the PIN keypad needs the
-        # height on a 1024x600 screen.
+        # The staff page and the forgot-card page cover the whole screen (no top bar): the
+        # PIN keypad needs the height on a 1024x600 screen.
         self.screens = QStackedWidget()
         self.screens.addWidget(self.pupil_area)
-        self.screens.addWidget(self.staff_page)
-        self._build_forgot_card()  # its page covers the whole screen too
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.screens)
@@ -352,8 +352,10 @@ class KioskScreen(
         ):
             page.apply_scale(scale)
         self.deposit_page.apply_scale(scale)
-        self.staff_page.apply_scale(scale)
-        self.forgot_page.apply_scale(scale)
+        for staff_screen in (self._staff_page, self._forgot_page):
+            if staff_screen is not None:
+                staff_screen.apply_scale(scale)
+        self.scale = scale
 
     def shutdown(self) -> None:
         """Stop the camera and the database thread (the window calls this on close);

@@ -38,7 +38,8 @@ class StaffDesk:
     school: SchoolSettings | None
     answer: Answer | None
     _staff_callbacks: StaffCallbacks | None
-    staff_page: StaffPage
+    _staff_page: StaffPage | None
+    scale: float | None
     screens: QStackedWidget
     pupil_area: QWidget
     back_timer: QTimer
@@ -65,6 +66,21 @@ class StaffDesk:
 
     def open_home_time(self, member: StaffMember) -> None:
         raise NotImplementedError
+
+    @property
+    def staff_page(self) -> StaffPage:
+        """The staff menu and PIN keypad, built the first time staff need it: most starts
+        of the kiosk never show it, and it was a tenth of the start's widgets."""
+        if self._staff_page is None:
+            page = StaffPage(self.sessions, self.config.kiosk_name)
+            page.action_chosen.connect(self._on_staff_action)
+            page.logged_in.connect(self._on_staff_logged_in)
+            page.cancelled.connect(self._on_staff_cancelled)
+            if self.scale is not None:
+                page.apply_scale(self.scale)
+            self.screens.addWidget(page)
+            self._staff_page = page
+        return self._staff_page
 
     def open_staff_menu(self) -> None:
         school = self.school
