@@ -87,14 +87,15 @@ def child(mode: str, card: str) -> None:
 
 
 def prepare(folder: Path) -> str:
-    """A demo school in ``folder/data`` and camera frames in ``folder/frames``; returns a
-    valid card text."""
+    """A demo school in ``folder/data`` with today's backup made (else every start would
+    redo part of it in the background, as only a kiosk's first start of the day does) and
+    camera frames in ``folder/frames``; returns a valid card text."""
     from memory import card_frame, empty_frame
 
-    from kiosk.config import sqlite_url
+    from kiosk.config import load_config, sqlite_url
     from kiosk.db import open_database
     from kiosk.demo import build_demo
-    from kiosk.services import settings
+    from kiosk.services import backup, settings
 
     data = folder / "data"
     data.mkdir()
@@ -102,6 +103,7 @@ def prepare(folder: Path) -> str:
     settings.ensure_install(sessions)
     school = build_demo(sessions, pupils=300, slot_count=120, days=4)
     engine.dispose()
+    backup.ensure_daily_backup(load_config(data))
     frames = folder / "frames"
     frames.mkdir()
     import cv2

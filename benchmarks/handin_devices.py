@@ -32,6 +32,7 @@ from typing import IO, Any
 
 from _support import load_note, percentile
 from _table import print_table
+from reports import original_year
 
 HERE = Path(__file__).resolve().parent
 TREE = HERE.parent
@@ -94,23 +95,6 @@ class Side:
         self.process.wait(timeout=60)
 
 
-def year_database(baseline: Path) -> Path:
-    """The year at the original code's schema, built once by the original tree's own
-    reports.py (this tree's cache has a newer schema the original cannot open)."""
-    script = (
-        "import sys; sys.path.insert(0, 'benchmarks')\n"
-        "from reports import CACHE, build\n"
-        "if not CACHE.is_file(): build(CACHE)\n"
-        "print(CACHE)"
-    )
-    env = dict(os.environ, PYTHONPATH=str(baseline))
-    done = subprocess.run(
-        [sys.executable, "-c", script], cwd=baseline, env=env, check=True,
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    return Path(done.stdout.strip().splitlines()[-1])
-
-
 def kind_words(side: Side, flavour: str) -> str:
     if flavour == "watch" and side.name == "original":
         return "phone (the watch pupils)"  # the original has no watches: a plain hand-in
@@ -151,7 +135,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.batch * len(KINDS) > PUPILS:
         parser.error(f"--batch at most {PUPILS // len(KINDS)}")
-    year = year_database(args.baseline)
+    year = original_year(args.baseline)
     work = Path(tempfile.mkdtemp(prefix="handin-devices-"))
     try:
         trees = [("original", args.baseline), ("this tree", TREE)]

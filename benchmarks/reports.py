@@ -18,12 +18,14 @@ import os
 import random
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from _chain import ChainWriter
 from _support import engine_and_sessions, record
@@ -32,10 +34,10 @@ from sqlalchemy import Connection, insert, update
 
 from kiosk.clock import start_of_local_day
 from kiosk.config import Config, sqlite_url
-from kiosk.db import Database, open_database
-from kiosk.demo import DEMO_PINS, FORENAMES, PREFERRED, SURNAMES
+from kiosk.db import open_database
+from kiosk.demo import FORENAMES, PREFERRED, SURNAMES
 from kiosk.exports import ExportRequest, run_export
-from kiosk.services import audit, backup, chain_check, settings, staff
+from kiosk.services import audit, backup, settings, staff
 from kiosk.services.audit import Actor
 
 try:
@@ -49,6 +51,12 @@ from kiosk.tables import (
     Pupil,
     Slot,
 )
+
+if TYPE_CHECKING:
+    from kiosk.db import Database
+# The tree before issue 13 imports this module too (handin.py's old side in redesign.py,
+# for the year's dates and copies, not to build it): it has neither the demo PINs nor
+# chain_check, so those are read where the year is built and measured.
 
 # 2: the demo staff's new PINs (issue 15); 3: migrations re-chained (a v2 year has no
 # custody_items table, and its version stamp keeps Alembic from adding it)
@@ -68,6 +76,10 @@ HOLIDAYS = (
     (dt.date(2026, 5, 25), dt.date(2026, 5, 29)),
 )
 KIOSK = audit.KIOSK_ACTOR
+try:
+    from kiosk.demo import DEMO_PINS
+except ImportError:  # the tree before issue 15: the year is not built with it
+    DEMO_PINS = {"admin": "", "office": "", "senior": ""}
 STAFF = {  # key: (name, PIN); the key less any digit is the role
     "admin": ("Alex Admin", DEMO_PINS["admin"]),
     "office": ("Olivia Office", DEMO_PINS["office"]),
@@ -439,6 +451,24 @@ def working_copy(cache: Path) -> Path:
     return work  # beside the cache: the key store next to it serves both
 
 
+def original_year(baseline: Path) -> Path:
+    """The same year at the original code's schema (before issue 13), built once by the
+    original tree's own reports.py: this tree's cache has a newer schema and audit hashing
+    that the original cannot open or verify."""
+    script = (
+        "import sys; sys.path.insert(0, 'benchmarks')\n"
+        "from reports import CACHE, build\n"
+        "if not CACHE.is_file(): build(CACHE)\n"
+        "print(CACHE)"
+    )
+    env = dict(os.environ, PYTHONPATH=str(baseline))
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=baseline, env=env, check=True,
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    return Path(done.stdout.strip().splitlines()[-1])
+
+
 def measure(work: Path, out_dir: Path, repeat: int) -> list[Timing]:
     engine, sessions = engine_and_sessions(open_database(sqlite_url(work)))
     admin = Actor(1, "Alex Admin")  # the first staff member _add_staff makes
@@ -448,6 +478,8 @@ def measure(work: Path, out_dir: Path, repeat: int) -> list[Timing]:
         return lambda: run_export(sessions, admin, request, out_dir / f"{report}.{fmt}").rows
 
     def verify() -> int:
+        from kiosk.services import chain_check
+
         report = chain_check.verify(sessions)
         assert report.intact, report.describe()
         return report.events
