@@ -12,7 +12,12 @@ echo "== ruff format"; .venv/bin/ruff format --check --quiet .
 echo "== ruff check"; .venv/bin/ruff check --quiet .
 echo "== mypy"; .venv/bin/mypy
 echo "== pytest"
-xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# One worker a core, up to 4 (pytest-xdist; each worker starts its own PostgreSQL server).
+# Arguments come after, so "-n 0" runs the tests in this one process.
+workers=$(nproc)
+(( workers > 4 )) && workers=4
+xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python -m pytest -q -p no:cacheprovider \
+    -n "$workers" "$@"
 if [ $# -eq 0 ]; then
     # The tests that need a real screen (the kiosk's full-screen window, grabbed; full screen
     # on a screen as big as a kiosk's): the run above is offscreen, so it skipped them there.

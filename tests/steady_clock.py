@@ -1,13 +1,31 @@
-"""The kiosk screen's own clock for tests (its ``monotonic`` argument), so that a test can
-be later without waiting: every hold and window on the screen runs on it."""
+"""The kiosk screen's clocks for tests: its ``monotonic`` argument, so that a test can be
+later without waiting (every hold and window on the screen runs on it), and its ``clock``
+fixed at a time of the school day (after ``collection_opens`` the kiosk is in home time, so
+a test of the morning must not read the real time of day)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from kiosk.clock import SCHOOL_ZONE
 
 if TYPE_CHECKING:
     from kiosk.ui.kiosk_screen.screen import KioskScreen
+
+
+def local(hour: int, minute: int = 0) -> Callable[[], dt.datetime]:
+    """A clock fixed at ``hour:minute`` school time today, as naive UTC like utcnow()."""
+    today = dt.datetime.now(SCHOOL_ZONE).date()
+    at = dt.datetime.combine(today, dt.time(hour, minute), tzinfo=SCHOOL_ZONE)
+    value = at.astimezone(dt.UTC).replace(tzinfo=None)
+    return lambda: value
+
+
+MORNING = local(8, 15)
+HOME_TIME = local(15, 30)
 
 
 class SteadyClock:

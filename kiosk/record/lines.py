@@ -45,7 +45,6 @@ class Line:
     epoch: int
     since_seq: int  # the key event that certified the current key
     since_at: str
-    enrolled_seq: int
     revoked_seq: int | None = None
 
 
@@ -139,7 +138,7 @@ def _enrol(state: KeyState, event: KeyEvent, d: dict[str, Any], position: tuple[
         if line is None or line.revoked_seq is not None:
             return f"the handover replaces kiosk {old!r}, which has no key line"
         line.revoked_seq = event.seq
-    state.lines[name] = Line(name, key, 0, event.seq, event.at, event.seq)
+    state.lines[name] = Line(name, key, 0, event.seq, event.at)
     state.last_root_signed_seq = event.seq
     return ""
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pytestqt.qtbot import QtBot
+from steady_clock import MORNING
 
 from kiosk.config import Config
 from kiosk.scanning.camera import CameraService
@@ -88,7 +89,7 @@ def test_the_kiosk_hint_turns_to_the_scanner_while_the_camera_is_lost(
 ):
     database, _school = sqlite_school
     config = Config(data_dir, str(database.engine.url), "cam", "0", False)
-    screen = KioskScreen(database, config)
+    screen = KioskScreen(database, config, clock=MORNING)
     qtbot.addWidget(screen)
     source = FaultySource()
     screen.camera = CameraService(source, parent=screen, retry_seconds=0.3)

@@ -11,6 +11,7 @@ import pytest
 from pgserver import PostgresServer
 from PySide6.QtCore import QElapsedTimer, QTimer
 from pytestqt.qtbot import QtBot
+from steady_clock import MORNING
 
 from fault_injection import pgfaults
 from fault_injection.conftest import TEST_LIMITS, make_school
@@ -69,6 +70,7 @@ def test_a_hung_database_gets_plain_words_in_time_and_the_screen_stays_live(
     screen = KioskScreen(
         database,
         Config(data_dir, pg_url, "k", "", False),
+        clock=MORNING,
         monotonic=lambda: time.monotonic() + stepped[0],
     )
     qtbot.addWidget(screen)

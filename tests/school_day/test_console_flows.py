@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import func, select
-from steady_clock import SteadyClock, read_the_result_up
+from steady_clock import MORNING, SteadyClock, read_the_result_up
 from ui.staff.conftest import click, log_in, settle
 from ui.taps import tab_titles
 
@@ -67,7 +67,7 @@ def test_a_hand_picked_trip_of_30_goes_out_and_29_scan_back_in(
     assert events(sessions, "group_out") == 1
 
     config = Config(data_dir, "", "k", camera="", fullscreen=False)
-    screen = KioskScreen(sessions, config, monotonic=SteadyClock())
+    screen = KioskScreen(sessions, config, clock=MORNING, monotonic=SteadyClock())
     qtbot.addWidget(screen)
     screen.show()
     for pupil in trip[:29]:

@@ -83,6 +83,15 @@ class TabSpec:
     roles: frozenset[str]
 
 
+class PendingTab(QWidget):
+    """A tab the log-in has not built: built the first time it is shown or asked for, so a
+    log-in costs one screen (the first) rather than every screen of the role."""
+
+    def __init__(self, spec: TabSpec, staff: StaffMember) -> None:
+        super().__init__()
+        self.spec, self.staff = spec, staff
+
+
 class StaffConsole(QWidget):
     exit_requested = Signal()
     locked = Signal()
@@ -151,12 +160,13 @@ class StaffConsole(QWidget):
     # -- tabs
 
     def add_tab(self, title: str, factory: TabFactory, roles: set[str]) -> None:
-        """Offer a tab to the roles named; ``factory(staff)`` builds it at each log-in
-        (and is thrown away at each lock, so nothing is left behind the log-in screen)."""
+        """Offer a tab to the roles named; ``factory(staff)`` builds it when it is first
+        shown after a log-in (and it is thrown away at each lock, so nothing is left behind
+        the log-in screen)."""
         spec = TabSpec(title, factory, frozenset(roles))
         self._specs.append(spec)
         if self.staff is not None and self.staff.role in spec.roles:
-            self._build_tab(spec, self.staff)
+            self.tabs.add_page(PendingTab(spec, self.staff), spec.title)
 
     def _add_tabs(self) -> None:
         s, c = self.sessions, self.config
@@ -202,19 +212,27 @@ class StaffConsole(QWidget):
         tab.list_requested.connect(self.open_list)
         return tab
 
-    def _build_tab(self, spec: TabSpec, staff: StaffMember) -> None:
+    def _build_tab(self, spec: TabSpec, staff: StaffMember) -> QWidget:
         try:
-            widget = spec.factory(staff)
+            return spec.factory(staff)
         except Exception as error:  # one broken screen must not take the console down
             log.error("Opening the %s tab failed: %s", spec.title, describe_failure(error))
             widget = QLabel(f"{spec.title} could not be opened. The problem has been logged.")
             widget.setProperty("role", "error")
-        self.tabs.add_page(widget, spec.title)
+            return widget
+
+    def _built(self, index: int) -> QWidget | None:
+        """The tab at ``index``, built now if it was still pending."""
+        page = self.tabs.widget(index)
+        if isinstance(page, PendingTab):
+            page = self._build_tab(page.spec, page.staff)
+            self.tabs.replace_page(index, page)
+        return page
 
     def tab(self, title: str) -> QWidget | None:
         for index in range(self.tabs.count()):
             if self.tabs.tabText(index) == title:
-                return self.tabs.widget(index)
+                return self._built(index)
         return None
 
     def show_tab(self, title: str) -> QWidget | None:
@@ -230,7 +248,7 @@ class StaffConsole(QWidget):
             panel.guide.start()
 
     def _tab_shown(self, index: int) -> None:
-        widget = self.tabs.widget(index)
+        widget = self._built(index)
         refresh = getattr(widget, "refresh", None)
         if callable(refresh):
             refresh()
@@ -255,7 +273,8 @@ class StaffConsole(QWidget):
         self.tabs.blockSignals(True)
         for spec in self._specs:
             if member.role in spec.roles:
-                self._build_tab(spec, member)
+                self.tabs.add_page(PendingTab(spec, member), spec.title)
+        self._built(0)
         self.tabs.setCurrentIndex(0)
         self.tabs.blockSignals(False)
         self.stack.setCurrentIndex(1)

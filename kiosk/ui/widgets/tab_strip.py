@@ -246,6 +246,12 @@ class StripTabs(QTabWidget):
     def add_page(self, page: QWidget, title: str) -> int:
         return self.addTab(scrolling(page), title)
 
+    def replace_page(self, index: int, page: QWidget) -> None:
+        """Put ``page`` in the frame at ``index``, deleting the page that was there."""
+        frame = super().widget(index)
+        if isinstance(frame, QScrollArea):
+            frame.setWidget(page)
+
     def remove_page(self, index: int) -> None:
         """Take a page out and delete it (with its frame)."""
         frame = super().widget(index)

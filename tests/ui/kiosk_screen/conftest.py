@@ -16,10 +16,9 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from school_copies import engine_on_a_copy, school_on_a_copy  # noqa: F401
 from sqlalchemy import update
-from steady_clock import SteadyClock, read_the_result_up
+from steady_clock import MORNING, SteadyClock, read_the_result_up
 
 import synthetic_cards
-from kiosk.clock import SCHOOL_ZONE
 from kiosk.config import Config
 from kiosk.db import Database
 from kiosk.demo import DEMO_STAFF, DemoSchool
@@ -37,18 +36,6 @@ protect_singletons()  # PySide6 6.12.0 on Python 3.11: see kiosk.ui.app
 PINS = {member.name: member.pin for member in DEMO_STAFF}
 OFFICE = "Olivia Office"
 SIZES = ((1024, 600), (1280, 800), (1920, 1080))
-
-
-def local(hour: int, minute: int = 0) -> Callable[[], dt.datetime]:
-    """A clock fixed at ``hour:minute`` school time today, as naive UTC like utcnow()."""
-    today = dt.datetime.now(SCHOOL_ZONE).date()
-    at = dt.datetime.combine(today, dt.time(hour, minute), tzinfo=SCHOOL_ZONE)
-    value = at.astimezone(dt.UTC).replace(tzinfo=None)
-    return lambda: value
-
-
-MORNING = local(8, 15)
-HOME_TIME = local(15, 30)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from steady_clock import HOME_TIME, SteadyClock
 
 from kiosk.db import Database
 from kiosk.demo import DEMO_PINS, DemoSchool
@@ -18,10 +19,8 @@ from kiosk.ui.kiosk_screen.screen import KioskScreen
 from kiosk.ui.kiosk_screen.turns import MIN_READ_SECONDS
 
 from .conftest import (
-    HOME_TIME,
     OFFICE,
     ScreenFactory,
-    SteadyClock,
     click,
     log_in,
     pupil_id_with_card,

@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
+from steady_clock import local
 
 from kiosk.clock import SCHOOL_ZONE
 from kiosk.db import Database
@@ -21,7 +22,7 @@ from kiosk.tables import AuditEvent, Custody, Staff
 from kiosk.ui.kiosk_screen.outcomes import State
 from kiosk.ui.kiosk_screen.screen import KioskScreen
 
-from .conftest import OFFICE, ScreenFactory, click, give_photo, local, log_in, scan
+from .conftest import OFFICE, ScreenFactory, click, give_photo, log_in, scan
 from .test_screenshots import check_image, check_touch_targets
 
 

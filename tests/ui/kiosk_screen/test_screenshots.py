@@ -22,6 +22,7 @@ from PySide6.QtCore import QEvent
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
+from steady_clock import HOME_TIME
 
 import synthetic_cards
 from kiosk.config import Config
@@ -35,16 +36,7 @@ from kiosk.ui.main_window import MainWindow
 from kiosk.ui.style import TOUCH
 from ui.taps import tap_name
 
-from .conftest import (
-    HOME_TIME,
-    OFFICE,
-    SIZES,
-    ScreenFactory,
-    SteadyClock,
-    click,
-    give_photo,
-    scan,
-)
+from .conftest import OFFICE, SIZES, ScreenFactory, SteadyClock, click, give_photo, scan
 
 Shot = Callable[[str], Path]
 

@@ -5,6 +5,7 @@ gives both back; a pupil back from an appointment scans and gets the slot they l
 from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
+from steady_clock import MORNING, local
 
 from kiosk.db import Database
 from kiosk.demo import DemoSchool
@@ -12,7 +13,7 @@ from kiosk.devices import Device, DeviceKind
 from kiosk.services import day_outs, device_items, settings
 from kiosk.ui.kiosk_screen.outcomes import State
 
-from .conftest import MORNING, OFFICE, ScreenFactory, click, local, pupil_id_with_card, scan
+from .conftest import OFFICE, ScreenFactory, click, pupil_id_with_card, scan
 from .test_afternoon import give_back, switch_mode_with_pin
 
 NOON = local(12)

@@ -193,8 +193,26 @@ def test_locking_does_not_reload_every_tab_on_the_way_out(console):
     for title in ("One", "Two", "Three"):
         console.add_tab(title, lambda staff: made.append(CountingTab()) or made[-1], {"office"})
     log_in(console, "office")
+    for title in ("One", "Two", "Three"):
+        console.show_tab(title)
+    settle()
+    assert [tab.refreshes for tab in made] == [1, 1, 1]
     console.lock()
-    assert [tab.refreshes for tab in made] == [0, 0, 0]
+    settle()
+    assert [tab.refreshes for tab in made] == [1, 1, 1]
+
+
+def test_a_log_in_builds_the_first_tab_and_each_other_when_first_shown(console):
+    made = []
+    for title in ("One", "Two"):
+        console.add_tab(title, lambda staff: made.append(CountingTab()) or made[-1], {"office"})
+    log_in(console, "office")
+    assert made == []  # the dashboard is first; these wait until they are wanted
+    first = console.show_tab("One")
+    assert made == [first] and console.show_tab("One") is first
+    console.lock()
+    log_in(console, "office")
+    assert console.show_tab("One") is not first and len(made) == 2
 
 
 def test_a_tab_is_read_afresh_each_time_it_is_shown(console):

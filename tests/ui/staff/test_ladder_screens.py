@@ -17,7 +17,9 @@ from ui.staff.test_screenshots import SIZES, shot
 
 
 def scroll_to(widget: QWidget) -> None:
-    """Scroll every scroll area around ``widget`` (the tab's, the form's) to show it."""
+    """Scroll every scroll area around ``widget`` (the tab's, the form's) to show it, once
+    the layouts are done (a tab built as it is shown is laid out by the event loop)."""
+    QApplication.processEvents()
     area = widget.parentWidget()
     while area is not None:
         if isinstance(area, QScrollArea):
