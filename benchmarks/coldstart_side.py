@@ -72,42 +72,13 @@ def _env(tree: Path, folder: Path) -> dict[str, str]:
     return env
 
 
-def child(stop: str, card: str) -> None:
-    """In the spawned process: the real ``kiosk run``, watched from its event loop."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    app = QApplication([sys.argv[0]])
-    marks: dict[str, float] = {}
-
-    def finish() -> None:
-        print(json.dumps(marks), flush=True)
-        os._exit(0)
-
-    def on_state(state: str) -> None:
-        if state != "idle":
-            marks["answered"] = time.time()
-            finish()
-
-    def poll() -> None:
-        window = next((w for w in app.topLevelWidgets() if hasattr(w, "route_scan")), None)
-        if window is None or not window.isVisible():
-            QTimer.singleShot(2, poll)
-            return
-        marks["ready"] = time.time()
-        if stop == "ready":
-            finish()
-        window.kiosk.state_changed.connect(on_state)  # type: ignore[attr-defined]
-        window.route_scan(card)  # type: ignore[attr-defined]
-
-    QTimer.singleShot(0, poll)
-    from kiosk.__main__ import main
-
-    main(["run", "--windowed", "--camera", "none"])
+# The spawned process is coldstart.py's child: "ready" stops there, "scanner" (--stop
+# answered) scans one card through the USB scanner's way in and stops at the answer.
+CHILD_MODE = {"ready": "ready", "answered": "scanner"}
 
 
 def one_start(tree: Path, folder: Path, card: str, stop: str, callgrind: bool) -> dict:
-    command = [sys.executable, __file__, "--child", stop, card]
+    command = [sys.executable, str(HERE / "coldstart.py"), "--child", CHILD_MODE[stop], card]
     if callgrind:
         out = folder / f"callgrind.{time.time_ns()}"
         command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", *command]
@@ -136,11 +107,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--callgrind", type=int, default=0, help="runs under callgrind")
     parser.add_argument("--stop", choices=["ready", "answered"], default="ready")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child:
-        child(*args.child)
-        return 0
     trees = {"old": args.baseline.resolve(), "new": TREE}
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-coldside-") as name:
         folders = {side: Path(name) / side for side in trees}
