@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from _table import print_table
-from redesign import TREE, Side
+from redesign import TREE, Side, clean_up, turn_order
 from reports import build, working_copy
 
 from kiosk.config import sqlite_url
@@ -113,18 +113,12 @@ def main() -> None:
     try:
         for round_ in range(args.rounds):
             for task in TASKS:
-                order = ("old", "new") if round_ % 2 == 0 else ("new", "old")
-                for name in order:
+                for name in turn_order(round_):
                     results.setdefault((task, name), []).append(sides[name].run(task))
             print(f"round {round_ + 1} done", flush=True)
             show(results)
     finally:
-        for side in sides.values():
-            side.close()
-        shutil.rmtree(scratch, ignore_errors=True)
-        for copy in (source, *copies.values()):
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{copy}{suffix}").unlink(missing_ok=True)
+        clean_up(sides, scratch, {**copies, "source": source})
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from _table import print_table
-from redesign import Side
+from redesign import Side, clean_up, turn_order
 from reports import CACHE, build, working_copy
 
 from kiosk.config import sqlite_url
@@ -75,17 +74,11 @@ def main() -> None:
     try:
         for round_ in range(args.rounds):
             for task in TASKS:
-                order = ("old", "new") if round_ % 2 == 0 else ("new", "old")
-                for name in order:
+                for name in turn_order(round_):
                     results.setdefault((task, name), []).append(sides[name].run(task))
             print(f"round {round_ + 1} done", flush=True)
     finally:
-        for side in sides.values():
-            side.close()
-        shutil.rmtree(scratch, ignore_errors=True)
-        for copy in copies.values():
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{copy}{suffix}").unlink(missing_ok=True)
+        clean_up(sides, scratch, copies)
     rows = []
     for task in TASKS:
         old, new = results[(task, "old")], results[(task, "new")]

@@ -134,6 +134,21 @@ class ColdStarts:
         return coldstart_side.one_start(tree, folder, self.cards[name], "ready", False)
 
 
+def turn_order(round_: int) -> tuple[str, str]:
+    """Old first in even rounds, new first in odd ones: neither side always goes first."""
+    return ("old", "new") if round_ % 2 == 0 else ("new", "old")
+
+
+def clean_up(sides: dict[str, Side], scratch: Path, copies: dict[str, Path]) -> None:
+    """Stop the sides' processes; delete the scratch folder and the database copies."""
+    for side in sides.values():
+        side.close()
+    shutil.rmtree(scratch, ignore_errors=True)
+    for copy in copies.values():
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+
+
 def run_script(task: str, tree: Path, scratch: Path, year: Path) -> dict[str, Any]:
     """One run of a benchmark script of this tree with ``tree``'s kiosk on its import path
     (and, where it takes one, ``year`` as its year database); its figures for ``task``
@@ -218,7 +233,7 @@ def main() -> None:
     try:
         for round_ in range(args.rounds):
             for task in args.tasks:
-                order = ("old", "new") if round_ % 2 == 0 else ("new", "old")
+                order = turn_order(round_)
                 if task == COLD_START:
                     answers = cold_starts.round(order)
                 for name in order:
@@ -236,12 +251,7 @@ def main() -> None:
                 print(f"round {round_ + 1}: {task} done", flush=True)
             show(results, args.tasks, round_ + 1)
     finally:
-        for side in sides.values():
-            side.close()
-        shutil.rmtree(scratch, ignore_errors=True)
-        for copy in copies.values():
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{copy}{suffix}").unlink(missing_ok=True)
+        clean_up(sides, scratch, copies)
 
 
 def _walls(runs: list[dict[str, Any]]) -> list[float]:
