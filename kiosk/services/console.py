@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import BindParameter, Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from kiosk.clock import local_date, start_of_local_day, to_local, utcnow
@@ -203,7 +203,11 @@ def _held(session: Session, *conditions: Any) -> list[HeldDevice]:
     return [_held_device(row) for row in session.execute(_held_query().where(*conditions))]
 
 
-def _expected_query(today: dt.date, start: dt.datetime, end: dt.datetime) -> AnySelect:
+Day = dt.date | BindParameter[dt.date]
+Moment = dt.datetime | BindParameter[dt.datetime]
+
+
+def _expected_query(today: Day, start: Moment, end: Moment) -> AnySelect:
     handed_in_today = select(Custody.pupil_id).where(
         Custody.received_at >= start,
         Custody.received_at < end,
@@ -248,8 +252,9 @@ def _slot_states(session: Session) -> tuple[SlotState, ...]:
         .order_by(Slot.number)
     )
     states = []
-    # On the session's connection: Core rows, without the ORM's per-row pass (~0.5 us a row).
-    for row in session.connection().execute(query):
+    # On the session's connection: Core rows, without the ORM's per-row pass (~0.5 us a
+    # row), fetched at once (iterating a Core result fetches one row a call).
+    for row in session.connection().execute(query).all():
         number, cabinet, label, in_service, reserved, custody_id, kind = row[:7]
         preferred, legal, surname, reg_group, since, check_needed_since = row[7:]
         states.append(
@@ -270,9 +275,9 @@ def _slot_states(session: Session) -> tuple[SlotState, ...]:
     return tuple(states)
 
 
-def _tile_counts(today: dt.date, start: dt.datetime, end: dt.datetime) -> AnySelect:
-    """The tiles' counts as one SELECT of scalar subqueries: one round trip and one cached
-    statement a refresh, where a query a tile cost ~0.1 ms of SQLAlchemy each."""
+def _tile_counts(today: Day, start: Moment, end: Moment) -> AnySelect:
+    """The tiles' counts as one SELECT of scalar subqueries: one round trip a refresh, where
+    a query a tile cost ~0.1 ms of SQLAlchemy each."""
     held = Custody.state == HELD
     counts = (
         select(func.count()).where(held, Custody.kind == DAILY, Custody.received_at >= start),
@@ -286,6 +291,10 @@ def _tile_counts(today: dt.date, start: dt.datetime, end: dt.datetime) -> AnySel
     return select(*(count.scalar_subquery() for count in counts))
 
 
+# Built once (building it took ~0.5 ms a refresh): today's date and its start and end.
+_TILE_COUNTS = _tile_counts(bindparam("today"), bindparam("start"), bindparam("end"))
+
+
 # -- the queries ----------------------------------------------------------------------------
 
 
@@ -293,7 +302,8 @@ def dashboard(sessions: Database, now: dt.datetime | None = None) -> Dashboard:
     """Counts for the tiles and the state of every slot, in one read."""
     today, start, end = _today(now)
     with sessions() as session:
-        counts = session.execute(_tile_counts(today, start, end)).one()
+        day = {"today": today, "start": start, "end": end}
+        counts = session.execute(_TILE_COUNTS, day).one()
         held_today, held_overnight, confiscations, expected, exempt, out_now, emergency = counts
         opens = parse_time(settings.get_value(session, "handin_opens"))
         local_now = to_local(now or utcnow()).time()
