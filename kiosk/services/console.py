@@ -1,4 +1,5 @@
-"""What the staff console shows: read-only queries returning plain dataclasses.
+"""What the staff console shows: read-only queries returning plain dataclasses (and named
+tuples for the slot map's many slots).
 
 Each query is a handful of indexed SELECTs in one session (no per-row lazy loads), so the
 dashboard of a 1,500-pupil school with a year of history opens well inside 200 ms.
