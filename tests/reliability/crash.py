@@ -10,7 +10,6 @@ was acknowledged must be.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import random
 import signal
@@ -30,6 +29,7 @@ from reliability.kiosks import (
     replay_slots,
     slot_events,
 )
+from reliability.processes import kiosk_processes, new_kiosk_process
 
 PUPILS = 5  # each held until its next turn: fewer than the school's ordinary slots
 
@@ -78,7 +78,7 @@ def crash_runs(
     run is killed after a random number (1 to ``most_steps``) of acknowledged steps plus a
     random fraction of a step, so the kill lands anywhere in the loop however fast the
     machine is. Stops early at the first run whose check finds a problem."""
-    context = multiprocessing.get_context("spawn")
+    context = kiosk_processes()
     rng = random.Random(seed)
     cards = [(p, school.card_texts[p]) for p in school.pupil_ids[:PUPILS]]
     office = school.actors["office"]
@@ -86,7 +86,7 @@ def crash_runs(
     began = time.perf_counter()
     while len(log.hand_ins) < hand_ins and not log.problems:
         receive, send = context.Pipe(duplex=False)
-        process = context.Process(target=child, args=(url, cards, office, send), daemon=True)
+        process = new_kiosk_process(child, (url, cards, office, send), daemon=True)
         process.start()
         send.close()
         steps, fraction = rng.randint(1, most_steps), rng.random()

@@ -1,5 +1,6 @@
-"""Several kiosks at once on one database: real processes (``spawn``), each with its own
-engine, scanning real cards. Used by tests/reliability and benchmarks/concurrency.py.
+"""Several kiosks at once on one database: real processes (forked from a fork server that
+imported the kiosk, ``reliability.processes``), each with its own engine, scanning real
+cards. Used by tests/reliability and benchmarks/concurrency.py.
 
 A kiosk process hands in its own pupils' devices by card, and collects them again (as the
 office would), holding a few at a time so every process keeps competing for the lowest
@@ -10,7 +11,6 @@ the audit log in chain order to show that no slot ever held two devices.
 
 from __future__ import annotations
 
-import multiprocessing
 import random
 import time
 from dataclasses import dataclass, field
@@ -25,6 +25,7 @@ from kiosk.errors import KioskError
 from kiosk.services import chain_check, custody, settings
 from kiosk.services.audit import Actor
 from kiosk.tables import AuditEvent, Custody, CustodyState, Slot
+from reliability.processes import kiosk_processes, new_kiosk_process
 
 HELD_PER_KIOSK = 4  # each kiosk holds at most this many devices at once
 PUPILS_PER_KIOSK = 10
@@ -138,7 +139,7 @@ def _collect_one(
 
 def run_kiosks(url: str, school: DemoSchool, kiosks: int, rounds: int) -> list[KioskRun]:
     """Start ``kiosks`` processes together on ``url`` and wait for their reports."""
-    context = multiprocessing.get_context("spawn")
+    context = kiosk_processes()
     start = context.Barrier(kiosks)
     results = context.Queue()
     pupils = school.pupil_ids
@@ -147,7 +148,7 @@ def run_kiosks(url: str, school: DemoSchool, kiosks: int, rounds: int) -> list[K
         own = pupils[kiosk * PUPILS_PER_KIOSK : (kiosk + 1) * PUPILS_PER_KIOSK]
         cards = [(p, school.card_texts[p]) for p in own]
         args = (url, kiosk, cards, school.actors["office"], rounds, start, results)
-        process = context.Process(target=kiosk_process, args=args, name=f"kiosk-{kiosk}")
+        process = new_kiosk_process(kiosk_process, args, name=f"kiosk-{kiosk}")
         process.start()
         processes.append(process)
     runs = [results.get(timeout=600) for _ in processes]
@@ -272,11 +273,11 @@ def same_cards_process(
 def scan_same_cards(url: str, school: DemoSchool, kiosks: int) -> list[str]:
     """Every kiosk scans all of the first ten pupils' cards at once. Each pupil must end up
     with exactly one device held, which every kiosk was told about."""
-    context = multiprocessing.get_context("spawn")
+    context = kiosk_processes()
     start, results = context.Barrier(kiosks), context.Queue()
     cards = [(p, school.card_texts[p]) for p in school.pupil_ids[:PUPILS_PER_KIOSK]]
     processes = [
-        context.Process(target=same_cards_process, args=(url, cards, seed, start, results))
+        new_kiosk_process(same_cards_process, (url, cards, seed, start, results))
         for seed in range(kiosks)
     ]
     for process in processes:
