@@ -51,6 +51,10 @@ class LoopReport:
         waits = [t.seconds for t in self.told if t.started >= since]
         return max(waits, default=0.0)
 
+    def refused_since(self, moment: float) -> bool:
+        """Whether a pupil was told something other than a slot after ``moment``."""
+        return any(t.started + t.seconds >= moment for t in self.told if t.said not in ANSWERED)
+
     def first_slot_after(self, moment: float) -> float | None:
         times = [t.started + t.seconds for t in self.confirmed() if t.started >= moment]
         return min(times, default=None)
