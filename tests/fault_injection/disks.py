@@ -6,15 +6,18 @@ says so instead of dying)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from fault_injection.harness import HandInLoop, LoopReport, Told
 from kiosk.demo import DemoSchool
 
 HERE = Path(__file__).resolve().parent
@@ -82,7 +85,8 @@ def filled(folder: Path) -> Iterator[None]:
 def start_child_loop(
     url: str, school: DemoSchool, seconds: float, out: Path
 ) -> subprocess.Popen[str]:
-    """A hand-in loop in its own process for ``seconds``; its report goes to ``out``."""
+    """A hand-in loop in its own process until ``<out>.stop`` appears (or ``seconds``
+    pass); its report so far is in ``out`` (see ``child_report``)."""
     cards = out.with_suffix(".cards.json")
     cards.write_text(json.dumps({str(k): v for k, v in school.card_texts.items()}))
     code = (
@@ -98,38 +102,52 @@ def start_child_loop(
     return subprocess.Popen(args, env=env, text=True, stderr=subprocess.PIPE)
 
 
-def _report_idling(loop: object, flag: Path) -> None:
-    import time
+def child_report(out: Path) -> LoopReport:
+    """What the child loop has told its pupils so far (empty before its first scan)."""
+    try:
+        told = json.loads(out.read_text())
+    except FileNotFoundError:
+        told = []
+    return LoopReport([Told(**t) for t in told])
 
-    while True:
-        if loop.idling.is_set():  # type: ignore[attr-defined]
-            flag.touch()
+
+def _write_report(report: LoopReport, out: Path) -> int:
+    """The report in ``out``, whole at every moment (written aside, then renamed)."""
+    told = list(report.told)
+    partial = out.with_suffix(".partial")
+    partial.write_text(json.dumps([dataclasses.asdict(t) for t in told]))
+    partial.replace(out)
+    return len(told)
+
+
+def _report_until_stopped(loop: HandInLoop, out: Path, seconds: float) -> None:
+    """Until ``<out>.stop`` appears or ``seconds`` pass: ``<out>.idling`` exists while the
+    loop is idle, and ``out`` holds the report so far."""
+    idling, stop = Path(f"{out}.idling"), Path(f"{out}.stop")
+    end, written = time.monotonic() + seconds, 0
+    while not stop.exists() and time.monotonic() < end:
+        if loop.idling.is_set():
+            idling.touch()
         else:
-            flag.unlink(missing_ok=True)
+            idling.unlink(missing_ok=True)
+        if len(loop.report.told) != written:
+            written = _write_report(loop.report, out)
         time.sleep(0.005)
 
 
 def child_main(url: str, seconds: float, cards_file: str, out: str) -> None:
-    """The child: hand-ins for ``seconds``; idle while ``<out>.idle`` exists (and says so
+    """The child: hand-ins until stopped; idle while ``<out>.idle`` exists (and says so
     with ``<out>.idling``)."""
-    import dataclasses
-    import threading
-    import time
-
     from fault_injection.conftest import TEST_LIMITS
-    from fault_injection.harness import HandInLoop
     from kiosk.db import open_database
 
     texts = {int(k): v for k, v in json.loads(Path(cards_file).read_text()).items()}
     school = DemoSchool(pupil_ids=sorted(texts), card_texts=texts)
     database = open_database(url, migrate=False, limits=TEST_LIMITS)
-    idle_flag, idling_flag = Path(f"{out}.idle"), Path(f"{out}.idling")
     # A hand-in takes milliseconds here: the pause keeps pupils coming for the whole run
     # (60 pupils at 0.15 s last 9 s), so the loop is still alive to go idle.
-    loop = HandInLoop(database, school, pause_s=0.15, idle=idle_flag.exists)
-    threading.Thread(target=_report_idling, args=(loop, idling_flag), daemon=True).start()
+    loop = HandInLoop(database, school, pause_s=0.15, idle=Path(f"{out}.idle").exists)
     loop.start()
-    time.sleep(seconds)
-    report = loop.stop()
-    Path(out).write_text(json.dumps([dataclasses.asdict(t) for t in report.told]))
+    _report_until_stopped(loop, Path(out), seconds)
+    _write_report(loop.stop(), Path(out))
     database.dispose()

@@ -6,17 +6,17 @@ deadline, and recovery without a restart once the disk is well again."""
 
 from __future__ import annotations
 
-import json
 import signal
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from fault_injection import disks
 from fault_injection.conftest import TEST_LIMITS, make_school
-from fault_injection.harness import HandInLoop, LoopReport, Told, check, wait_for
+from fault_injection.harness import ANSWERED, HandInLoop, LoopReport, check, wait_for
 from kiosk.db import open_database
 from kiosk.sqlite_guard import folder_problem
 
@@ -124,27 +124,44 @@ def test_the_wal_index_made_immutable_does_not_kill_the_kiosk(folder: Path, tmp_
     database, school = make_school(url)
     database.dispose()
     out = tmp_path / "child.json"
-    idle, idling = Path(f"{out}.idle"), Path(f"{out}.idling")
-    child = disks.start_child_loop(url, school, 2 * FAULT_S + 3, out)
-    shm = folder / "kiosk.db-shm"
-    wait_for(shm.exists, 30, "the child's first connection")
-    time.sleep(FAULT_S)
-    idle.touch()
-    wait_for(idling.exists, 10, "the kiosk to be idle")
-    disks.set_immutable([shm], True)
-    idle.unlink()
-    time.sleep(FAULT_S)
-    disks.set_immutable([shm], False)
-    ended = time.monotonic()
-    _, errors = child.communicate(timeout=60)
+    idle, idling, stop = (Path(f"{out}.{name}") for name in ("idle", "idling", "stop"))
+    child = disks.start_child_loop(url, school, 60, out)
+
+    def child_has(what: str, condition: Callable[[LoopReport], bool]) -> None:
+        """Wait until the child's report so far meets ``condition`` (or the child died)."""
+
+        def met() -> bool:
+            return child.poll() is not None or condition(disks.child_report(out))
+
+        wait_for(met, 30, what)
+
+    try:
+        child_has("hand-ins before the fault", lambda report: len(report.confirmed()) >= 3)
+        idle.touch()
+        wait_for(lambda: idling.exists() or child.poll() is not None, 10, "the kiosk to be idle")
+        disks.set_immutable([folder / "kiosk.db-shm"], True)
+        began = time.monotonic()
+        idle.unlink()
+        child_has("scans refused during the fault", lambda report: refused(report, began) >= 3)
+        disks.set_immutable([folder / "kiosk.db-shm"], False)
+        ended = time.monotonic()
+        child_has("a hand-in after the fault", lambda r: r.first_slot_after(ended) is not None)
+    finally:
+        disks.set_immutable([folder / "kiosk.db-shm"], False)
+        stop.touch()
+        _, errors = child.communicate(timeout=60)
     assert child.returncode != -signal.SIGBUS, f"the kiosk died of SIGBUS: {errors[-3000:]}"
     assert child.returncode == 0, errors[-2000:]
-    report = LoopReport([Told(**t) for t in json.loads(out.read_text())])
+    report = disks.child_report(out)
     database = open_database(url, migrate=False)
     check(database, report)
     database.dispose()
     assert said_during_fault(report) == {"cannot be saved"}
     assert report.first_slot_after(ended) is not None, "no recovery after the fault"
+
+
+def refused(report: LoopReport, since: float) -> int:
+    return sum(1 for t in report.told if t.started >= since and t.said not in ANSWERED)
 
 
 def test_a_data_folder_that_cannot_be_written_is_named_at_start(disk: Path):
