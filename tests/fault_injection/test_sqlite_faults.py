@@ -20,7 +20,6 @@ from fault_injection.harness import ANSWERED, HandInLoop, LoopReport, check, wai
 from kiosk.db import open_database
 from kiosk.sqlite_guard import folder_problem
 
-FAULT_S = 1.5
 RECOVERY_BOUND_S = 5.0
 ANSWER_BOUND_S = TEST_LIMITS.sqlite_busy_ms / 1000 + 1.0
 
@@ -48,16 +47,22 @@ def files_of(folder: Path) -> list[Path]:
     return [folder / name for name in ("kiosk.db", "kiosk.db-wal", "kiosk.db-shm")]
 
 
-def loop_through(folder: Path, start_fault, end_fault) -> tuple[LoopReport, float]:
-    """Hand-ins before, during and after a fault; returns the report and recovery time."""
+def loop_through(
+    folder: Path, start_fault, end_fault, refusals: int = 2
+) -> tuple[LoopReport, float]:
+    """Hand-ins before, during (until ``refusals`` scans were refused) and after a fault;
+    returns the report and recovery time."""
     database, school = make_school(f"sqlite:///{folder / 'kiosk.db'}")
     loop = HandInLoop(database, school, pause_s=0.02)
     loop.start()
     try:
         wait_for(lambda: loop.confirmed_count() >= 5, 30, "hand-ins before the fault")
+        began = time.monotonic()
         start_fault()
-        time.sleep(FAULT_S)
-        end_fault()
+        try:
+            wait_for(lambda: refused(loop.report, began) >= refusals, 20, "scans refused")
+        finally:
+            end_fault()
         ended = time.monotonic()
         back = wait_for(
             lambda: loop.report.first_slot_after(ended) is not None, 20, "a hand-in after"
@@ -110,7 +115,7 @@ def test_the_write_lock_held_by_another_connection(folder: Path):
         holder["conn"].execute("ROLLBACK")
         holder["conn"].close()
 
-    report, _ = loop_through(disk, hold, release)
+    report, _ = loop_through(disk, hold, release, refusals=1)  # each waits the busy timeout
     assert said_during_fault(report) == {"cannot reach"}  # "busy": nothing could be saved
 
 
