@@ -68,12 +68,26 @@ class FuzzReport:
 
 def fingerprint(sessions: Database) -> tuple[Any, ...]:
     """Changes whenever a hand-in, a collection, a card, a PIN check or an import writes
-    anything (one query: it runs after every refused input)."""
+    anything. One query, run after every refused input: its SQL is compiled once per
+    dialect (building and compiling the statement each time was a third of the run)."""
+    dialect = sessions.engine.dialect
+    sql = _FINGERPRINT_SQL.get(dialect.name)
+    if sql is None:
+        compiled = _fingerprint_query().compile(dialect=dialect)
+        assert not compiled.params, compiled.params  # nothing to bind: plain SQL
+        sql = _FINGERPRINT_SQL[dialect.name] = str(compiled)
+    with sessions.engine.connect() as connection:
+        return tuple(connection.exec_driver_sql(sql).one())
 
+
+_FINGERPRINT_SQL: dict[str, str] = {}  # dialect name -> the fingerprint's SQL
+
+
+def _fingerprint_query() -> Any:
     def scalar(*columns: Any) -> Any:
         return select(*columns).scalar_subquery()
 
-    query = select(
+    return select(
         scalar(func.count(Custody.id)),
         scalar(func.max(Custody.released_at)),
         scalar(func.count(AuditEvent.seq)),
@@ -85,8 +99,6 @@ def fingerprint(sessions: Database) -> tuple[Any, ...]:
         scalar(func.sum(Staff.failed_attempts)),
         scalar(func.max(Staff.locked_until)),
     )
-    with sessions() as session:
-        return tuple(session.execute(query).one())
 
 
 # -- scanner payloads ----------------------------------------------------------------------
