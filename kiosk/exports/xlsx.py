@@ -362,7 +362,9 @@ def write_xlsx(
     """Write ``table`` as a workbook at ``path``; returns the number of rows."""
     if table.total + 1 > MAX_ROWS:
         raise InvalidInput("Too many rows for one Excel sheet: choose a shorter period, or CSV.")
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as book:
+    # zlib's level 2 takes level 1's time on these sheets for a file 8-14% smaller (3: +20%
+    # time, 6: 2.7x); Excel reads any level
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=2) as book:
         for name, text in (
             ("[Content_Types].xml", _CONTENT_TYPES),
             ("_rels/.rels", _ROOT_RELS),
