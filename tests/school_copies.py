@@ -88,7 +88,7 @@ class Template(Generic[T]):
             assert name, database_url
             server.drop_database(name)
             template = self._postgres_database(server)
-            server.create_database(name, template=template)
+            server.copy_database(template, name)
             # The kiosk finds a PostgreSQL database's keys in its data folder.
             copy_keys(self._postgres_keys(template), default_data_dir())
 

@@ -316,11 +316,15 @@ def test_a_draft_recorded_by_two_seniors_at_once_is_recorded_once(school, sessio
 
 
 def _waiting_on_locks(conn) -> int:
+    """PostgreSQL reads ``pg_stat_activity`` once per transaction: each look is its own, or
+    a first look taken before the seniors arrived is all the watcher ever sees."""
     query = (
         "SELECT count(*) FROM pg_stat_activity"
         " WHERE wait_event_type = 'Lock' AND datname = current_database()"
     )
-    return int(conn.execute(text(query)).scalar() or 0)
+    waiting = int(conn.execute(text(query)).scalar() or 0)
+    conn.rollback()
+    return waiting
 
 
 def _activity(conn) -> list[tuple[object, ...]]:

@@ -24,6 +24,13 @@ from kiosk.services import (
 from kiosk.services.audit import KIOSK_ACTOR
 from kiosk.tables import AuditEvent, Pupil
 
+# The dashboard's counts are one SQL statement of scalar subqueries: checked on both.
+BOTH = pytest.mark.parametrize(
+    "database_url",
+    ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+    indirect=True,
+)
+
 
 def set_device_owners(sessions, pupil_ids, owners):
     with sessions.begin() as session:
@@ -147,6 +154,7 @@ def test_exemption_list_shows_only_exemptions_that_apply_today(sessions, school,
     assert rows[0].pupil.id == p[1]
 
 
+@BOTH
 def test_dashboard_counts_agree_with_the_lists(sessions, school, day, now):
     board = console.dashboard(sessions, now)
     assert board.today == TODAY
@@ -159,6 +167,7 @@ def test_dashboard_counts_agree_with_the_lists(sessions, school, day, now):
     assert board.free_slots == 20 - 4 - 1
 
 
+@BOTH
 def test_dashboard_reads_in_a_fixed_number_of_queries_however_much_is_held(
     sessions, school, engine, now
 ):
@@ -296,6 +305,7 @@ def test_a_console_lock_is_recorded_for_staff_only(sessions, school):
         staff.record_console_locked(sessions, school.actors["office"], "bored")
 
 
+@BOTH
 def test_before_hand_in_opens_the_dashboard_says_when_it_opens(sessions, school):
     early = console.dashboard(sessions, at(TODAY, 6, 30))
     assert early.handin_opens_later == dt.time(7, 0)
