@@ -280,6 +280,11 @@ class PostgresServer:
             self.execute("CHECKPOINT")
 
     def drop_database(self, name: str) -> None:
+        """Drop ``name``, and the spare copy of it if one was made (a template dropped and
+        built again must not be copied as it was)."""
+        spare = self._spare.pop(name, None)
+        if spare is not None:
+            self.drop_database(spare.result())
         self.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def migrated_template(self) -> str:

@@ -102,7 +102,9 @@ class Template(Generic[T]):
         migrated = server.migrated_template()
         if self.build is None:
             return migrated
-        name = f"{migrated}_{self.name}"
+        # The template's own folder names it: fixtures star-imported into several modules
+        # make several templates of one name, and none may rebuild another's database.
+        name = f"{migrated}_{self.path.parent.name}"
         if name not in self._on_postgres:
             server.drop_database(name)
             server.create_database(name, template=migrated)
