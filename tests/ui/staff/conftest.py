@@ -3,11 +3,15 @@ of the small demo school), offscreen."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
+from PySide6.QtCore import (
+    QAbstractEventDispatcher,
+    QCoreApplication,
+    QEvent,
+    QEventLoop,
+    Qt,
+    QTimer,
+)
 from PySide6.QtWidgets import QApplication
 from school_copies import engine_on_a_copy, school_on_a_copy  # noqa: F401
 
@@ -15,7 +19,7 @@ from kiosk.config import load_config
 from kiosk.demo import DEMO_STAFF
 from kiosk.ui.background import shared_lane
 from kiosk.ui.staff.console import StaffConsole
-from kiosk.ui.style import STYLE_SHEET
+from ui.look import kiosk_look
 from ui.taps import tap_name
 
 PINS = {member.role: (member.name, member.pin) for member in DEMO_STAFF}
@@ -30,8 +34,7 @@ def config(data_dir):
 def styled(qapp):
     """The application's own style sheet, so screenshots look like the kiosk. Set once:
     changing an application's style sheet re-styles every widget alive."""
-    qapp.setStyleSheet(STYLE_SHEET)
-    return qapp
+    return kiosk_look(qapp)
 
 
 @pytest.fixture
@@ -55,11 +58,36 @@ def console(make_console):
 def wait_until(condition, timeout_ms=5000):
     """What ``qtbot.waitUntil`` does, for helpers that have no ``qtbot``: run the event
     loop until ``condition()`` holds (the log-in reads names and checks PINs in the
-    background)."""
-    deadline = time.monotonic() + timeout_ms / 1000
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the background answer"
-        QTest.qWait(10)
+    background). The condition is checked each time the loop has run out of events to
+    handle, so the test goes on as soon as the answer is shown (sleeping 10 ms between
+    checks cost a tenth of a second a log-in); a 10 ms timer checks it too, for a change
+    that posts no event."""
+    if not condition():
+        _run_the_loop_until(condition, timeout_ms)
+    # As QTest.qWait does: what the screens handed to deleteLater goes now.
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert condition(), "timed out waiting for the background answer"
+
+
+def _run_the_loop_until(condition, timeout_ms):
+    loop = QEventLoop()
+
+    def check():
+        if condition():
+            loop.quit()
+
+    dispatcher = QAbstractEventDispatcher.instance()
+    dispatcher.aboutToBlock.connect(check)
+    ticks = QTimer(interval=10, timeout=check)
+    deadline = QTimer(singleShot=True, timeout=loop.quit)
+    ticks.start()
+    deadline.start(timeout_ms)
+    try:
+        loop.exec()
+    finally:
+        dispatcher.aboutToBlock.disconnect(check)
+        ticks.stop()
+        deadline.stop()
 
 
 def settle():
