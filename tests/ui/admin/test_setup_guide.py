@@ -23,7 +23,7 @@ from kiosk.ui.kiosk_screen.outcomes import State
 from kiosk.ui.kiosk_screen.pages import NOT_SET_UP_HEADLINE
 from kiosk.ui.main_window import MainWindow
 from kiosk.ui.staff.console import StaffConsole
-from ui.look import kiosk_look
+from ui.look import kiosk_look, save_png
 from ui.staff.conftest import settle, type_pin, wait_until
 from ui.staff.test_layout_fits import problems
 from ui.taps import tab_titles, tap_name
@@ -262,18 +262,18 @@ def test_the_setup_screens_fit_each_screen(qtbot, sessions, window, artifacts, s
     window.resize(*size)
     settle()
     assert not problems(window), problems(window)
-    assert window.grab().save(str(folder / f"01_first_admin_{name}.png"))
+    assert save_png(window.grab(), folder / f"01_first_admin_{name}.png")
     staff.add_staff(sessions, None, NAME, "admin", PIN)
     window.stack.setCurrentWidget(window.kiosk)
     settle()
-    assert window.grab().save(str(folder / f"02_not_set_up_{name}.png"))
+    assert save_png(window.grab(), folder / f"02_not_set_up_{name}.png")
     window.open_console(setup_first=True)
     _console, panel = log_in_console(window, NAME, PIN)
     qtbot.waitUntil(lambda: panel.guide.step == "school", timeout=5000)
     settle()
     assert not problems(window), problems(window)
-    assert window.grab().save(str(folder / f"03_step_school_{name}.png"))
+    assert save_png(window.grab(), folder / f"03_step_school_{name}.png")
     tap(qtbot, panel.guide.bar.all_steps)
     assert panel.stack.currentWidget() is panel.setup
     assert not problems(window), problems(window)
-    assert window.grab().save(str(folder / f"04_all_steps_{name}.png"))
+    assert save_png(window.grab(), folder / f"04_all_steps_{name}.png")

@@ -19,7 +19,7 @@ from kiosk.config import load_config
 from kiosk.demo import DEMO_STAFF
 from kiosk.ui.background import shared_lane
 from kiosk.ui.staff.console import StaffConsole
-from ui.look import kiosk_look
+from ui.look import kiosk_look, save_png
 from ui.taps import tap_name
 
 PINS = {member.role: (member.name, member.pin) for member in DEMO_STAFF}
@@ -125,5 +125,5 @@ def click(qtbot, widget):
 def screenshot(widget, artifacts, name):
     QApplication.processEvents()
     path = artifacts / f"staff_{name}.png"
-    assert widget.grab().save(str(path))
+    assert save_png(widget.grab(), path)
     return path
