@@ -73,6 +73,9 @@ def _run_the_loop_until(condition, timeout_ms):
     loop = QEventLoop()
 
     def check():
+        # As QTest.qWait does between passes: what the screens handed to deleteLater
+        # goes now (a nested loop would keep what was deleted outside it).
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         if condition():
             loop.quit()
 
