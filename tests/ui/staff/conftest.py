@@ -3,6 +3,8 @@ of the small demo school), offscreen."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from PySide6.QtCore import (
     QAbstractEventDispatcher,
@@ -61,12 +63,13 @@ def wait_until(condition, timeout_ms=5000):
     background). The condition is checked each time the loop has run out of events to
     handle, so the test goes on as soon as the answer is shown (sleeping 10 ms between
     checks cost a tenth of a second a log-in); a 10 ms timer checks it too, for a change
-    that posts no event."""
-    if not condition():
-        _run_the_loop_until(condition, timeout_ms)
-    # As QTest.qWait does: what the screens handed to deleteLater goes now.
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    assert condition(), "timed out waiting for the background answer"
+    that posts no event. Checked again once the loop has stopped: the events handled on
+    its last pass may have started more work."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not condition():
+        left_ms = int((deadline - time.monotonic()) * 1000)
+        assert left_ms > 0, "timed out waiting for the background answer"
+        _run_the_loop_until(condition, left_ms)
 
 
 def _run_the_loop_until(condition, timeout_ms):
@@ -87,6 +90,7 @@ def _run_the_loop_until(condition, timeout_ms):
     deadline.start(timeout_ms)
     try:
         loop.exec()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     finally:
         dispatcher.aboutToBlock.disconnect(check)
         ticks.stop()
