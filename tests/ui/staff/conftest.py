@@ -90,6 +90,7 @@ def _run_the_loop_until(condition, timeout_ms):
     deadline.start(timeout_ms)
     try:
         loop.exec()
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 10)
         QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     finally:
         dispatcher.aboutToBlock.disconnect(check)
