@@ -10,14 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from fixtures.core import *  # noqa: F403 (the core tests' fixtures)
+from school_copies import Template, make_template, small_school
 from searching.forms import complete_form
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 
 from kiosk.clock import local_date, start_of_local_day, utcnow
+from kiosk.db import Database
 from kiosk.demo import DemoSchool
 from kiosk.exports import ExportRequest, run_export
 from kiosk.services import confiscation, custody, day_outs, exemptions, search_records, settings
@@ -136,9 +139,25 @@ def build_evidence_school(sessions, school: DemoSchool) -> Built:
     return built
 
 
+def evidence_school(sessions: Database) -> Built:
+    return build_evidence_school(sessions, small_school(sessions))
+
+
+@pytest.fixture(scope="module")
+def evidence_template(tmp_path_factory: pytest.TempPathFactory) -> Template[Built]:
+    """The evidence school built once (seven days of hand-ins took ~3 s a test); each test
+    gets a copy of it, on SQLite or PostgreSQL."""
+    return make_template(tmp_path_factory, "evidence-school", evidence_school)
+
+
 @pytest.fixture
-def built(sessions, school) -> Built:
-    return build_evidence_school(sessions, school)
+def engine(database_url: str, evidence_template: Template[Built]) -> Iterator[Engine]:
+    yield from evidence_template.engine_for(database_url)
+
+
+@pytest.fixture
+def built(sessions: Database, database_url: str, evidence_template: Template[Built]) -> Built:
+    return evidence_template.built_for(database_url)
 
 
 def by_year(rows, year):

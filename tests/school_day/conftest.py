@@ -55,10 +55,9 @@ def make_console(qtbot, sessions, data_dir, styled):
 
 @pytest.fixture(scope="session")
 def styled(qapp):
-    from kiosk.ui.style import STYLE_SHEET
+    from ui.look import kiosk_look
 
-    qapp.setStyleSheet(STYLE_SHEET)
-    return qapp
+    return kiosk_look(qapp)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

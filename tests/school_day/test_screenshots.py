@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication, QPushButton, QWidget
+from ui.look import save_png
 from ui.staff.conftest import log_in, settle
 
 from kiosk.clock import SCHOOL_ZONE
@@ -30,7 +31,7 @@ def shot(widget: QWidget, folder: Path, name: str) -> Path:
     image = widget.grab().toImage()
     assert (image.width(), image.height()) == (widget.width(), widget.height())
     path = folder / f"{name}_{widget.width()}x{widget.height()}.png"
-    assert image.save(str(path))
+    assert save_png(image, path)
     return path
 
 

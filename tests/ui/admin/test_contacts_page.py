@@ -12,6 +12,7 @@ from kiosk.services.contacts_columns import ContactField
 from kiosk.tables import PupilContact
 from ui.admin import test_panel as panel_tests
 from ui.admin.test_panel import qtbot_button, settle
+from ui.look import save_png
 from ui.staff.conftest import settle as settle_ops
 
 # The admin panel's own fixtures (a panel with an admin logged in, and the yes/no answers).
@@ -40,7 +41,7 @@ def test_a_good_file_is_previewed_then_imported_after_a_yes(
     rows = page.preview_model.rows
     assert len(rows) == 8
     assert [r.line for r in rows if r.barred] == [5, 11]
-    panel.grab().save(str(artifacts / "admin-contacts-ready.png"))
+    save_png(panel.grab(), artifacts / "admin-contacts-ready.png")
     qtbot.mouseClick(page.import_button, qtbot_button())
     settle_ops()
     settle(qtbot, page.jobs)
@@ -60,7 +61,7 @@ def test_a_bad_row_keeps_import_off_and_says_where(qtbot, panel, sessions, tmp_p
     assert [p.line for p in page.problems_model.rows if p.blocking] == [9]
     assert "1 problem to fix" in page.summary.text()
     assert [r.blocking for r in page.preview_model.rows].count(True) == 1
-    panel.grab().save(str(artifacts / "admin-contacts-problem.png"))
+    save_png(panel.grab(), artifacts / "admin-contacts-problem.png")
     assert links(sessions) == 0
 
 

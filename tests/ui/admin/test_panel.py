@@ -27,6 +27,7 @@ from kiosk.services import backup_rotation, settings, slot_admin, staff
 from kiosk.services.roster_columns import Field
 from kiosk.ui.admin.panel import AdminPanel
 from kiosk.ui.style import STYLE_SHEET
+from ui.look import save_png
 from ui.staff.conftest import settle as settle_ops
 
 KIOSK = "kiosk-1"
@@ -103,7 +104,7 @@ def test_a_file_with_problems_lists_them_and_keeps_import_off(qtbot, panel, arti
     page.only_problems.setChecked(True)
     settle_ops()
     assert all(row.problems for row in page.preview_model.rows)
-    panel.grab().save(str(artifacts / "admin-roster-problems.png"))
+    save_png(panel.grab(), artifacts / "admin-roster-problems.png")
 
 
 def test_importing_a_good_file_after_a_yes_to_the_leavers(
@@ -114,7 +115,7 @@ def test_importing_a_good_file_after_a_yes_to_the_leavers(
     assert page.import_button.isEnabled()
     assert "10 new" in page.summary.text() and "30 to be marked as left" in page.summary.text()
     assert [r.status for r in page.preview_model.rows].count("Will be marked as left") == 30
-    panel.grab().save(str(artifacts / "admin-roster-ready.png"))
+    save_png(panel.grab(), artifacts / "admin-roster-ready.png")
     qtbot.mouseClick(page.import_button, qtbot_button())
     settle_ops()
     settle(qtbot, page.jobs)
@@ -470,7 +471,7 @@ def test_everything_a_finger_presses_is_big_enough_and_the_panel_fits_the_consol
             if isinstance(w, TOUCHED) and w.isVisible() and w.height() < 48
         ]
         assert not small, name
-        panel.grab().save(str(artifacts / f"admin-{name}.png"))
+        save_png(panel.grab(), artifacts / f"admin-{name}.png")
     for choice in panel.strip.buttons.values():
         assert choice.height() >= 64
     # As wide as the console leaves on a 1024 px screen; a taller page scrolls there
@@ -519,4 +520,4 @@ def test_a_lost_card_prints_a_new_one_singly_and_the_old_one_is_refused(
     assert page.saved.path is not None and page.saved.path.read_bytes().startswith(b"%PDF")
     with pytest.raises(CardRevoked):
         custody.hand_in_by_card(sessions, school.card_texts[pupil.id])
-    panel.grab().save(str(artifacts / "admin-card-lost.png"))
+    save_png(panel.grab(), artifacts / "admin-card-lost.png")

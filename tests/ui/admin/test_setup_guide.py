@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from kiosk.config import Config
 from kiosk.event_kinds import EventKind
+from kiosk.scanning.wedge import MAX_GAP_MS
 from kiosk.services import settings, setup, staff
 from kiosk.tables import AuditEvent, Pupil
 from kiosk.ui.admin.first_admin import FirstAdminPage
@@ -22,17 +23,19 @@ from kiosk.ui.kiosk_screen.outcomes import State
 from kiosk.ui.kiosk_screen.pages import NOT_SET_UP_HEADLINE
 from kiosk.ui.main_window import MainWindow
 from kiosk.ui.staff.console import StaffConsole
-from kiosk.ui.style import STYLE_SHEET
+from ui.look import kiosk_look, save_png
 from ui.staff.conftest import settle, type_pin, wait_until
 from ui.staff.test_layout_fits import problems
 from ui.taps import tab_titles, tap_name
 
 NAME, PIN = "Sam Head", "592731"
+KEY_TO_KEY_MS = 60
+assert KEY_TO_KEY_MS > MAX_GAP_MS
 
 
 @pytest.fixture
 def window(qtbot, qapp, sessions, data_dir, database_url):
-    qapp.setStyleSheet(STYLE_SHEET)  # the kiosk's own look
+    kiosk_look(qapp)
     config = Config(data_dir, database_url, "office-1", camera="", fullscreen=False)
     made = MainWindow(config, sessions, daily_backup=lambda _config: None)
     qtbot.addWidget(made)
@@ -44,8 +47,10 @@ def window(qtbot, qapp, sessions, data_dir, database_url):
 
 
 def type_in(qtbot, field, text):
-    """At a person's pace: faster keys are a USB scanner's, which the window takes."""
-    qtbot.keyClicks(field, text, delay=70)
+    """At a person's pace, 60 ms from key to key (``keyClicks`` waits ``delay`` before
+    each press and again before its release): keys under MAX_GAP_MS apart are a USB
+    scanner's, which the window takes."""
+    qtbot.keyClicks(field, text, delay=KEY_TO_KEY_MS // 2)
     qtbot.waitUntil(lambda: field.text().endswith(text), timeout=2000)  # the filter let it by
 
 
@@ -257,18 +262,18 @@ def test_the_setup_screens_fit_each_screen(qtbot, sessions, window, artifacts, s
     window.resize(*size)
     settle()
     assert not problems(window), problems(window)
-    assert window.grab().save(str(folder / f"01_first_admin_{name}.png"))
+    assert save_png(window.grab(), folder / f"01_first_admin_{name}.png")
     staff.add_staff(sessions, None, NAME, "admin", PIN)
     window.stack.setCurrentWidget(window.kiosk)
     settle()
-    assert window.grab().save(str(folder / f"02_not_set_up_{name}.png"))
+    assert save_png(window.grab(), folder / f"02_not_set_up_{name}.png")
     window.open_console(setup_first=True)
     _console, panel = log_in_console(window, NAME, PIN)
     qtbot.waitUntil(lambda: panel.guide.step == "school", timeout=5000)
     settle()
     assert not problems(window), problems(window)
-    assert window.grab().save(str(folder / f"03_step_school_{name}.png"))
+    assert save_png(window.grab(), folder / f"03_step_school_{name}.png")
     tap(qtbot, panel.guide.bar.all_steps)
     assert panel.stack.currentWidget() is panel.setup
     assert not problems(window), problems(window)
-    assert window.grab().save(str(folder / f"04_all_steps_{name}.png"))
+    assert save_png(window.grab(), folder / f"04_all_steps_{name}.png")

@@ -27,8 +27,8 @@ from kiosk.tables import Pupil
 from kiosk.ui.app import protect_singletons
 from kiosk.ui.kiosk_screen.outcomes import State
 from kiosk.ui.kiosk_screen.screen import KioskScreen
-from kiosk.ui.style import STYLE_SHEET
 from kiosk.ui.widgets.pinpad import StaffLogin
+from ui.look import kiosk_look
 from ui.taps import tap_name
 
 protect_singletons()  # PySide6 6.12.0 on Python 3.11: see kiosk.ui.app
@@ -45,7 +45,7 @@ def steady() -> SteadyClock:
 
 @pytest.fixture(autouse=True)
 def styled(qapp: QApplication) -> None:
-    qapp.setStyleSheet(STYLE_SHEET)
+    kiosk_look(qapp)
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import synthetic_cards
 from kiosk.config import Config
 from kiosk.scanning.camera import preview_image
 from kiosk.ui.widgets.card_guide import CARD_ASPECT, GUIDE_WIDTH, CardGuidePreview
+from ui.look import save_png
 
 from .conftest import SIZES, ScreenFactory
 
@@ -121,4 +122,4 @@ def test_the_idle_screen_shows_the_guide_at_every_size(
         assert not preview.geometry().intersects(words.geometry())
     folder = artifacts / "kiosk"
     folder.mkdir(parents=True, exist_ok=True)
-    assert screen.grab().toImage().save(str(folder / f"00_idle_card_guide_{size[0]}x{size[1]}.png"))
+    assert save_png(screen.grab().toImage(), folder / f"00_idle_card_guide_{size[0]}x{size[1]}.png")

@@ -25,6 +25,7 @@ from kiosk.services import custody, device_items, pupils
 from kiosk.tables import AuditEvent
 from kiosk.ui.kiosk_screen.outcomes import State
 from kiosk.ui.kiosk_screen.screen import KioskScreen
+from ui.look import save_png
 
 from .conftest import OFFICE, SIZES, ScreenFactory, click, log_in
 from .test_screenshots import check_image, check_touch_targets
@@ -182,7 +183,7 @@ def test_screenshots_of_the_emergency_list_at_the_kiosk(
         image = screen.grab().toImage()
         check_image(image, size)
         check_touch_targets(screen)
-        assert image.save(str(folder / f"{name}_{size[0]}x{size[1]}.png"))
+        assert save_png(image, folder / f"{name}_{size[0]}x{size[1]}.png")
 
     click(qtbot, screen.top_bar.staff_button)
     shot("30_staff_menu_with_emergency_list")

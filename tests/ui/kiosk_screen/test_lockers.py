@@ -26,6 +26,7 @@ from kiosk.services.staff import StaffMember
 from kiosk.tables import LockerOpening
 from kiosk.ui.kiosk_screen.jobs import collect_job
 from kiosk.ui.kiosk_screen.outcomes import State, Tone
+from ui.look import save_png
 
 from .conftest import ScreenFactory, click, scan
 
@@ -62,7 +63,7 @@ def grab(widget: QWidget, folder: Path, name: str) -> None:
     QApplication.processEvents()
     image = widget.grab().toImage()
     assert (image.width(), image.height()) == (widget.width(), widget.height())
-    assert image.save(str(folder / f"{name}_{widget.width()}x{widget.height()}.png"))
+    assert save_png(image, folder / f"{name}_{widget.width()}x{widget.height()}.png")
 
 
 @pytest.mark.parametrize("size", [(1024, 600), (1920, 1080)], ids=["1024x600", "1920x1080"])

@@ -25,6 +25,7 @@ from kiosk.ui.main_window import MainWindow
 from kiosk.ui.staff.console import StaffConsole
 from kiosk.ui.staff.dashboard import DashboardTab
 from kiosk.ui.widgets.pinpad import StaffLogin
+from ui.look import save_png
 from ui.taps import tap_name
 
 from .conftest import OFFICE, PINS, click, log_in
@@ -100,7 +101,7 @@ def test_wrong_pins_for_every_name_lock_nobody_out_end_no_session_and_write_a_fe
     for name in names:  # the pupil taps each name, then PIN after PIN
         tap_name(login, name)
         said[name] = [tap_pin(qtbot, login, "000000") for _ in range(8)]
-    window.grab().save(str(artifacts / "kiosk_pin_wait_after_wrong_pins.png"))
+    save_png(window.grab(), artifacts / "kiosk_pin_wait_after_wrong_pins.png")
     for name in names:
         assert said[name][0] == "Wrong PIN."
         assert said[name][2] == "Wrong PIN. Please wait 10 seconds before the next try."
@@ -147,7 +148,7 @@ def test_only_many_more_wrong_pins_lock_an_account_and_the_admin_sees_it_and_unl
     dashboard = console.tab("Dashboard")
     assert isinstance(dashboard, DashboardTab)
     qtbot.waitUntil(lambda: dashboard.pin_alerts.text() != "", timeout=5000)
-    window.grab().save(str(artifacts / "console_dashboard_pin_alert.png"))
+    save_png(window.grab(), artifacts / "console_dashboard_pin_alert.png")
     assert dashboard.pin_alerts.text().startswith(
         f"{OFFICE} is locked after {PIN_HARD_LOCK_AT} wrong PINs"
     )

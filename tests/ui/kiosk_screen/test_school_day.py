@@ -21,6 +21,7 @@ from kiosk.services import card_runs, exams, pupils, settings
 from kiosk.tables import AuditEvent, Custody, Staff
 from kiosk.ui.kiosk_screen.outcomes import State
 from kiosk.ui.kiosk_screen.screen import KioskScreen
+from ui.look import save_png
 
 from .conftest import OFFICE, ScreenFactory, click, give_photo, log_in, scan
 from .test_screenshots import check_image, check_touch_targets
@@ -136,7 +137,7 @@ def test_screenshots_of_the_new_screens(
         image = widget.grab().toImage()
         check_image(image, size)
         check_touch_targets(widget)
-        assert image.save(str(folder / f"{name}_{size[0]}x{size[1]}.png"))
+        assert save_png(image, folder / f"{name}_{size[0]}x{size[1]}.png")
 
     screen = make_screen(size=size)
     shot(screen, "20_idle_forgot_card")

@@ -34,6 +34,7 @@ from kiosk.ui.kiosk_screen.outcomes import State
 from kiosk.ui.kiosk_screen.screen import KioskScreen
 from kiosk.ui.main_window import MainWindow
 from kiosk.ui.style import TOUCH
+from ui.look import save_png
 from ui.taps import tap_name
 
 from .conftest import OFFICE, SIZES, ScreenFactory, SteadyClock, click, give_photo, scan
@@ -70,7 +71,7 @@ def shot(artifacts: Path, request: pytest.FixtureRequest) -> Callable[[QWidget, 
         image = widget.grab().toImage()
         check_image(image, size)
         check_touch_targets(widget)
-        assert image.save(str(path))
+        assert save_png(image, path)
         return path
 
     return take
@@ -244,7 +245,7 @@ def test_full_screen_window_under_a_real_x_server(
         qtbot.wait(200)
         image = screen.grabWindow(0).toImage()
         check_image(image, size)
-        image.save(str(folder / f"xvfb_{name}_{size[0]}x{size[1]}.png"))
+        save_png(image, folder / f"xvfb_{name}_{size[0]}x{size[1]}.png")
 
     grab("idle")
     for index in range(11):

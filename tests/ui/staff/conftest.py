@@ -6,8 +6,14 @@ from __future__ import annotations
 import time
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
+from PySide6.QtCore import (
+    QAbstractEventDispatcher,
+    QCoreApplication,
+    QEvent,
+    QEventLoop,
+    Qt,
+    QTimer,
+)
 from PySide6.QtWidgets import QApplication
 from school_copies import engine_on_a_copy, school_on_a_copy  # noqa: F401
 
@@ -15,7 +21,7 @@ from kiosk.config import load_config
 from kiosk.demo import DEMO_STAFF
 from kiosk.ui.background import shared_lane
 from kiosk.ui.staff.console import StaffConsole
-from kiosk.ui.style import STYLE_SHEET
+from ui.look import kiosk_look, save_png
 from ui.taps import tap_name
 
 PINS = {member.role: (member.name, member.pin) for member in DEMO_STAFF}
@@ -30,8 +36,7 @@ def config(data_dir):
 def styled(qapp):
     """The application's own style sheet, so screenshots look like the kiosk. Set once:
     changing an application's style sheet re-styles every widget alive."""
-    qapp.setStyleSheet(STYLE_SHEET)
-    return qapp
+    return kiosk_look(qapp)
 
 
 @pytest.fixture
@@ -55,11 +60,42 @@ def console(make_console):
 def wait_until(condition, timeout_ms=5000):
     """What ``qtbot.waitUntil`` does, for helpers that have no ``qtbot``: run the event
     loop until ``condition()`` holds (the log-in reads names and checks PINs in the
-    background)."""
+    background). The condition is checked each time the loop has run out of events to
+    handle, so the test goes on as soon as the answer is shown (sleeping 10 ms between
+    checks cost a tenth of a second a log-in); a 10 ms timer checks it too, for a change
+    that posts no event. Checked again once the loop has stopped: the events handled on
+    its last pass may have started more work."""
     deadline = time.monotonic() + timeout_ms / 1000
     while not condition():
-        assert time.monotonic() < deadline, "timed out waiting for the background answer"
-        QTest.qWait(10)
+        left_ms = int((deadline - time.monotonic()) * 1000)
+        assert left_ms > 0, "timed out waiting for the background answer"
+        _run_the_loop_until(condition, left_ms)
+
+
+def _run_the_loop_until(condition, timeout_ms):
+    loop = QEventLoop()
+
+    def check():
+        # As QTest.qWait does between passes: what the screens handed to deleteLater
+        # goes now (a nested loop would keep what was deleted outside it).
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        if condition():
+            loop.quit()
+
+    dispatcher = QAbstractEventDispatcher.instance()
+    dispatcher.aboutToBlock.connect(check)
+    ticks = QTimer(interval=10, timeout=check)
+    deadline = QTimer(singleShot=True, timeout=loop.quit)
+    ticks.start()
+    deadline.start(timeout_ms)
+    try:
+        loop.exec()
+        QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 10)
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    finally:
+        dispatcher.aboutToBlock.disconnect(check)
+        ticks.stop()
+        deadline.stop()
 
 
 def settle():
@@ -97,5 +133,5 @@ def click(qtbot, widget):
 def screenshot(widget, artifacts, name):
     QApplication.processEvents()
     path = artifacts / f"staff_{name}.png"
-    assert widget.grab().save(str(path))
+    assert save_png(widget.grab(), path)
     return path

@@ -11,6 +11,7 @@ from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from kiosk.ui.style import TOUCH
+from ui.look import save_png
 from ui.staff.conftest import log_in, settle
 from ui.taps import tab_titles
 
@@ -61,7 +62,7 @@ def picture(console, artifacts, name):
         painter.end()
     folder = artifacts / "staff" / "tabs"
     folder.mkdir(parents=True, exist_ok=True)
-    assert image.save(str(folder / f"{name}_{console.width()}x{console.height()}.png"))
+    assert save_png(image, folder / f"{name}_{console.width()}x{console.height()}.png")
 
 
 @pytest.mark.parametrize("size", SIZES, ids=IDS)

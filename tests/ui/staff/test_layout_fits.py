@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.look import save_png
 from ui.staff.conftest import log_in, settle
 from ui.taps import tab_titles
 
@@ -115,7 +116,7 @@ def save(window: QWidget, artifacts, name: str) -> None:
     QApplication.processEvents()
     folder = artifacts / "staff" / "layout"
     folder.mkdir(parents=True, exist_ok=True)
-    assert window.grab().save(str(folder / f"{name}_{window.width()}x{window.height()}.png"))
+    assert save_png(window.grab(), folder / f"{name}_{window.width()}x{window.height()}.png")
 
 
 def pages(console):

@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
+from ui.look import save_png
 from ui.staff.conftest import log_in, settle
 
 SIZES = ((1024, 600), (1280, 800), (1920, 1080))
@@ -29,7 +30,7 @@ def shot(widget: QWidget, folder: Path, name: str, asked: tuple[int, int] | None
     assert (image.width(), image.height()) == size
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}_{size[0]}x{size[1]}.png"
-    assert image.save(str(path))
+    assert save_png(image, path)
     return path
 
 

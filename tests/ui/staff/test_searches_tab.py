@@ -26,6 +26,7 @@ from kiosk.tables import AuditEvent, SearchRecord
 from kiosk.ui.staff.search_form import SearchFormView
 from kiosk.ui.staff.searches_tab import SearchesTab
 from kiosk.ui.style import TOUCH
+from ui.look import save_png
 from ui.staff.conftest import click, log_in, settle
 from ui.staff.test_layout_fits import problems
 from ui.taps import tab_titles
@@ -258,7 +259,7 @@ def save(widget, artifacts, name, screen=None):
     folder = artifacts / "staff" / "searches"
     folder.mkdir(parents=True, exist_ok=True)
     width, height = screen or (widget.width(), widget.height())
-    assert widget.grab().save(str(folder / f"{name}_{width}x{height}.png"))
+    assert save_png(widget.grab(), folder / f"{name}_{width}x{height}.png")
 
 
 @pytest.mark.parametrize(("role", "offered"), [("senior", True), ("admin", False)])
