@@ -5,6 +5,7 @@ with its header row found below any title rows. Pure: touches no database."""
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import hashlib
 import io
@@ -46,6 +47,9 @@ _INVISIBLE = str.maketrans({"\u200b": "", "\u200c": "", "\u200d": "", "\ufeff": 
 _EXCEL_TEXT = re.compile(r'^="(.*)"$')  # ="001234": Excel's way of keeping leading zeros
 
 
+_C1_CONTROLS = re.compile("[\x80-\x9f]")
+
+
 def decode_text(data: bytes) -> tuple[str, str]:
     """The text of a CSV export and the name of its encoding. UTF-8 (with or without a
     BOM) is tried first: Windows-1252 bytes above 0x7F are almost never valid UTF-8."""
@@ -54,13 +58,24 @@ def decode_text(data: bytes) -> tuple[str, str]:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16", errors="replace"), "UTF-16"
     try:
-        return data.decode("utf-8"), "UTF-8"
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         _refuse_mixed_encodings(data, exc.start)
+    else:
+        return _utf8_or_by_chance(data, text)
     try:
         return data.decode("cp1252"), "Windows-1252"
     except UnicodeDecodeError:
         return data.decode("latin-1"), "ISO-8859-1"
+
+
+def _utf8_or_by_chance(data: bytes, text: str) -> tuple[str, str]:
+    """Valid UTF-8 can be so by chance: Windows-1252's "Â" then "Ÿ" are the bytes of
+    U+009F, a control character no roster holds. Such a file is read as Windows-1252."""
+    if _C1_CONTROLS.search(text):
+        with contextlib.suppress(UnicodeDecodeError):
+            return data.decode("cp1252"), "Windows-1252"
+    return text, "UTF-8"
 
 
 # A well-formed UTF-8 sequence for a letter beyond ASCII: in a file that is really
