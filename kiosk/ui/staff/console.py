@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QInputEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -322,7 +322,8 @@ class StaffConsole(QWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if (
-            event.type() in ACTIVITY
+            isinstance(event, QInputEvent)  # first: this filter sees every event of the app
+            and event.type() in ACTIVITY
             and isinstance(watched, QWidget)
             and (watched is self or self.isAncestorOf(watched))
         ):
