@@ -13,6 +13,7 @@ from argon2 import PasswordHasher, profiles
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from fixtures.reports import History, build_history
 from school_copies import Template, make_empty_template, make_template, small_school
 from sqlalchemy import Engine
 
@@ -97,6 +98,13 @@ def school(
 def school_template(tmp_path_factory: pytest.TempPathFactory) -> Template[DemoSchool]:
     """The small school built once into a SQLite file that tests copy."""
     return make_template(tmp_path_factory, "school", small_school)
+
+
+@pytest.fixture(scope="session")
+def history_template(tmp_path_factory: pytest.TempPathFactory) -> Template[History]:
+    """The reports tests' school with days of history (``fixtures.reports``), built once:
+    defined there, star-imported into each module that uses it, it was built once a module."""
+    return make_template(tmp_path_factory, "reports-school", build_history)
 
 
 @pytest.fixture(scope="session")
