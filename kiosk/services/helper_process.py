@@ -24,9 +24,15 @@ PYTHON = sys.executable  # the kiosk's own interpreter (its venv holds the packa
 PACKAGE = str(Path(kiosk.__file__).parent)
 
 
+SWITCH = "KIOSK_SECOND_PROCESS"  # "on" or "off" decides; unset: ``worth_it`` by the load
+
+
 def worth_it() -> bool:
     """Whether a second process can run beside this one: a core is spare over the last
-    minute (load average below the cores less one)."""
+    minute (load average at most the cores less one), unless ``SWITCH`` says."""
+    switch = os.environ.get(SWITCH, "").strip().lower()
+    if switch in ("on", "off"):
+        return switch == "on"
     cores = os.cpu_count() or 1
     return cores > 1 and os.getloadavg()[0] <= cores - 1
 

@@ -96,3 +96,18 @@ def test_files_named_like_modules_where_it_runs_are_not_imported(
     ).answer()
     assert answer is not None and answer["done"] == 30
     assert json.loads(json.dumps(answer)) == answer  # plain data
+
+
+@pytest.mark.parametrize(("switch", "split"), [("on", True), ("off", False), ("OFF ", False)])
+def test_the_switch_decides_over_the_load(monkeypatch, switch, split):
+    monkeypatch.setenv(helper_process.SWITCH, switch)
+    monkeypatch.setattr(helper_process.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert helper_process.worth_it() is split
+
+
+@pytest.mark.parametrize(("load", "split"), [(0.4, True), (1.0, True), (1.6, False)])
+def test_without_the_switch_a_second_process_needs_a_spare_core(monkeypatch, load, split):
+    monkeypatch.delenv(helper_process.SWITCH, raising=False)
+    monkeypatch.setattr(helper_process.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(helper_process.os, "getloadavg", lambda: (load, 0.0, 0.0))
+    assert helper_process.worth_it() is split
