@@ -111,3 +111,12 @@ def test_without_the_switch_a_second_process_needs_a_spare_core(monkeypatch, loa
     monkeypatch.setattr(helper_process.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(helper_process.os, "getloadavg", lambda: (load, 0.0, 0.0))
     assert helper_process.worth_it() is split
+
+
+def test_without_a_load_average_two_cores_are_enough(monkeypatch):
+    monkeypatch.delenv(helper_process.SWITCH, raising=False)
+    monkeypatch.delattr(helper_process.os, "getloadavg")
+    monkeypatch.setattr(helper_process.os, "cpu_count", lambda: 2)
+    assert helper_process.worth_it() is True
+    monkeypatch.setattr(helper_process.os, "cpu_count", lambda: 1)
+    assert helper_process.worth_it() is False
