@@ -140,3 +140,14 @@ def _pupil_event(sessions, seq: int) -> bool:
     with sessions() as s:
         event = s.get(audit.AuditEvent, seq)
         return event is not None and event.pupil_id is not None and not event.redacted
+
+
+def test_a_helper_that_cannot_start_leaves_its_half_to_this_process(
+    busy_school, sessions, monkeypatch, split, caplog
+):
+    """A kiosk run from a folder its interpreter does not hold, say: the newer half is
+    checked here, and damage in it is still named."""
+    monkeypatch.setattr(chain_check, "HALF_MODULE", "kiosk.record.no_such_half")
+    one, two = one_and_two(sessions, monkeypatch)
+    assert one.intact and two == one and split == []
+    assert "one process" in caplog.text and "No module named" in caplog.text
