@@ -138,3 +138,10 @@ class AuditChainDamaged(KioskError):
         "The kiosk's record of hand-ins looks damaged, so it cannot record anything. "
         "Please see the office (an administrator should run 'kiosk verify-log')."
     )
+
+
+class HelperFailed(KioskError):
+    """A second process given half of a long job (``kiosk.services.helper_process``) failed;
+    the message says what it reported."""
+
+    default_message = "A helper process failed. Please try again, or see the office."

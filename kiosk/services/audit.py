@@ -24,15 +24,13 @@ from sqlalchemy.orm import Session
 from kiosk.clock import utcnow
 from kiosk.errors import AuditChainDamaged
 from kiosk.prepared import Prepared
+from kiosk.record.chain_scan import PURGE_KIND as PURGE_KIND  # their home: the light scan
+from kiosk.record.chain_scan import PURGE_RANGES_KEY as PURGE_RANGES_KEY
+from kiosk.record.chain_scan import REDACTED_DETAILS as REDACTED_DETAILS
 from kiosk.tables import AuditEvent, Setting
 
 GENESIS_HASH = "0" * 64
 HEAD_KEY = "audit_head"  # "seq:hash" of the newest event: deleting the newest rows shows
-REDACTED_DETAILS = '{"redacted":true}'
-# The retention purge's own event lists the events it redacted as [first, last] seq ranges;
-# chain_check.verify requires every redacted event to be listed by a later purge event.
-PURGE_KIND = "retention_purge"
-PURGE_RANGES_KEY = "redacted_seq_ranges"
 PURGE_PUPILS_KEY = "purged_pupil_ranges"  # the pupil ids it removed, as [first, last] runs
 
 

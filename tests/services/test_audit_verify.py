@@ -10,9 +10,9 @@ from fixtures.reports import *  # noqa: F403 (the reports tests' fixtures)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kiosk.record.chain_scan import scan as _scan
 from kiosk.services import audit
 from kiosk.services.audit import canonical_json, details_digest, event_hash
-from kiosk.services.chain_check import _scan
 
 texts = st.text(max_size=40)  # any unicode: quotes, backslashes, control characters, emoji
 ids = st.none() | st.integers(min_value=0, max_value=2**40)

@@ -1,0 +1,79 @@
+"""A second process for half of a long job on SQLite (``verify-log``): an ordinary
+standard-library module of the kiosk package, started as ``python -I -m <module>``
+(isolated: no current folder, PYTHONPATH or user site, so a file named like a module where
+the command runs is never imported), given its job as JSON on stdin and answering JSON on
+stdout: data both ways, never code.
+
+Measured (benchmarks/README.md, verify_split.py): on a quiet 2-core machine verify's wall
+time falls by about 40% for 0-8% more CPU; on a busy one it is still not slower, but costs
+up to a fifth more CPU, taken from the kiosk's camera and screen: so ``worth_it`` asks for
+a spare core first."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import kiosk
+from kiosk.errors import HelperFailed
+
+PYTHON = sys.executable  # the kiosk's own interpreter (its venv holds the package)
+PACKAGE = str(Path(kiosk.__file__).parent)
+
+
+SWITCH = "KIOSK_SECOND_PROCESS"  # "on" or "off" decides; unset: ``worth_it`` by the load
+
+
+def worth_it() -> bool:
+    """Whether a second process can run beside this one: a core is spare over the last
+    minute (load average at most the cores less one), unless ``SWITCH`` says."""
+    switch = os.environ.get(SWITCH, "").strip().lower()
+    if switch in ("on", "off"):
+        return switch == "on"
+    cores = os.cpu_count() or 1
+    if not hasattr(os, "getloadavg"):  # Windows: no load average; two were never slower
+        return cores > 1
+    return cores > 1 and os.getloadavg()[0] <= cores - 1
+
+
+class Helper:
+    """One started helper process with its job sent."""
+
+    def __init__(self, module: str, job: dict[str, Any]) -> None:
+        self.module = module
+        self.process = subprocess.Popen(
+            [PYTHON, "-I", "-m", module],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd="/",
+        )
+        stdin, self.process.stdin = self.process.stdin, None  # closed here: it is sent
+        assert stdin is not None
+        with stdin:
+            stdin.write(json.dumps(job).encode())
+
+    def answer(self) -> dict[str, Any] | None:
+        """Its answer; None if it ran another install's kiosk package than this process's
+        (its answer is not this code's to trust: the caller does the work itself).
+        HelperFailed, with its words, if it failed."""
+        out, err = self.process.communicate()
+        try:
+            answer = json.loads(out) if out else None
+        except ValueError:
+            answer = None
+        if self.process.returncode or not isinstance(answer, dict):
+            words = err.decode(errors="replace").strip().splitlines()[-1:] or ["no answer"]
+            raise HelperFailed(f"The second process ({self.module}) failed: {words[0]}")
+        if "error" in answer:
+            raise HelperFailed(f"The second process ({self.module}) failed: {answer['error']}")
+        return answer if answer.get("kiosk") == PACKAGE else None
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.communicate()
