@@ -5,6 +5,7 @@ from contextlib import closing
 import pytest
 from audit_guard import disable_audit_guard
 from fixtures.core import *  # noqa: F403 (the core tests' fixtures)
+from fixtures.core import round_trips
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -16,11 +17,7 @@ from kiosk.tables import AuditEvent
 
 @pytest.fixture
 def busy_school(school, sessions):
-    office = school.actors["office"]
-    for pupil_id in school.pupil_ids[:5]:
-        result = custody.hand_in(sessions, pupil_id)
-        custody.collect(sessions, result.custody_id, office)
-    return school
+    return round_trips(sessions, school, pupils=5)
 
 
 def test_a_fresh_chain_verifies_and_reports_its_last_hash(busy_school, sessions):

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from audit_guard import disable_audit_guard
 from fixtures.core import *  # noqa: F403 (the core tests' fixtures)
+from fixtures.core import round_trips
 from fixtures.helper_python import helper_python  # noqa: F401 (a fixture)
 from sqlalchemy import text
 
-from kiosk.services import audit, chain_check, custody, helper_process
+from kiosk.services import audit, chain_check, helper_process
 
 
 @pytest.fixture
@@ -36,11 +37,7 @@ def split(monkeypatch, helper_python, engine):  # noqa: F811 (the fixture above)
 
 @pytest.fixture
 def busy_school(school, sessions):
-    office = school.actors["office"]
-    for pupil_id in school.pupil_ids[:12]:
-        result = custody.hand_in(sessions, pupil_id)
-        custody.collect(sessions, result.custody_id, office)
-    return school
+    return round_trips(sessions, school, pupils=12)
 
 
 def verified(sessions, monkeypatch, split_from: int) -> chain_check.ChainReport:
