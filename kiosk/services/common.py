@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Row, bindparam, func, select
+from sqlalchemy import BindParameter, ColumnElement, Row, bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -16,7 +16,7 @@ from kiosk.clock import utcnow
 from kiosk.errors import NotAuthorised, PupilNotActive, UnknownPupil
 from kiosk.rules import Action, may, who_may
 from kiosk.services.audit import Actor
-from kiosk.tables import Pupil, Staff
+from kiosk.tables import DayOut, Pupil, Staff
 
 
 def require(session: Session, actor: Actor, action: Action) -> Staff:
@@ -155,3 +155,9 @@ def event_details(text: str) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def out_since(start: dt.datetime | BindParameter[dt.datetime]) -> tuple[ColumnElement[bool], ...]:
+    """SQL conditions: a day out that began at or after ``start`` (today's start) and is not
+    back yet. The one statement of "still out", for the list, its tile and the hand-in."""
+    return (DayOut.back_at.is_(None), DayOut.out_at >= start)

@@ -22,6 +22,7 @@ from kiosk.services.common import (
     AnyRow,
     PupilSummary,
     now_or,
+    out_since,
     summary_of,
 )
 from kiosk.services.settings import parse_time
@@ -31,7 +32,6 @@ from kiosk.tables import (
     Custody,
     CustodyKind,
     CustodyState,
-    DayOut,
     Exemption,
     Pupil,
     Slot,
@@ -286,7 +286,7 @@ def _tile_counts(today: Day, start: Moment, end: Moment) -> AnySelect:
         select(func.count()).where(held, Custody.kind == CONFISCATION),
         select(func.count()).select_from(_expected_query(today, start, end).subquery()),
         select(func.count(func.distinct(Exemption.pupil_id))).where(*exemptions.applies_on(today)),
-        select(func.count()).where(DayOut.back_at.is_(None), DayOut.out_at >= start),
+        select(func.count()).where(*out_since(start)),
         select(func.count()).where(Custody.state == CustodyState.EMERGENCY_RELEASED.value),
     )
     return select(*(count.scalar_subquery() for count in counts))

@@ -26,6 +26,7 @@ from kiosk.services.common import (
     PupilSummary,
     get_pupil,
     now_or,
+    out_since,
     require,
     summarise,
     summary_of,
@@ -209,7 +210,7 @@ def _outing(row: DayOut, pupil: PupilSummary, devices: int) -> Outing:
 
 
 def _open_today(now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
-    return (DayOut.back_at.is_(None), DayOut.out_at >= start_of_local_day(local_date(now)))
+    return out_since(start_of_local_day(local_date(now)))
 
 
 def _open_pupil_ids(session: Session, now: dt.datetime) -> set[int]:

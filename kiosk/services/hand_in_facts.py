@@ -19,7 +19,7 @@ from kiosk.clock import local_date, start_of_local_day
 from kiosk.prepared import Prepared
 from kiosk.services import exams, exemptions, school_day
 from kiosk.services.allocation import IS_HELD
-from kiosk.services.common import AnyRow
+from kiosk.services.common import AnyRow, out_since
 from kiosk.services.exemptions import ExemptionInfo
 from kiosk.tables import Custody, CustodyKind, DayOut, Exemption, Pupil, Setting, Slot
 
@@ -69,11 +69,7 @@ _FACTS = Prepared(
     )
     .outerjoin(
         DayOut,
-        and_(
-            DayOut.pupil_id == Pupil.id,
-            DayOut.back_at.is_(None),
-            DayOut.out_at >= bindparam("since"),
-        ),
+        and_(DayOut.pupil_id == Pupil.id, *out_since(bindparam("since"))),
     )
     .where(Pupil.id == bindparam("pupil_id"))
     .order_by(Custody.received_at, Exemption.id, DayOut.out_at.desc())
