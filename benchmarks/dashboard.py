@@ -31,6 +31,7 @@ from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+import _support  # noqa: F401 (puts tests/ on the path, for the tests' tap_name)
 from _chain import ChainWriter
 from _table import print_table
 from sqlalchemy import Connection, event, insert, text
@@ -358,20 +359,9 @@ def open_dashboard(
     tab.deleteLater()
 
 
-def tap_name(login: Any, name: str) -> None:
-    """Tap the staff name button that reads ``name`` on the log-in screen."""
-    from PySide6.QtWidgets import QPushButton
-
-    for index in range(login.names.count()):
-        item = login.names.itemAt(index)
-        button = item.widget() if item is not None else None
-        if isinstance(button, QPushButton) and button.text() == name:
-            button.click()
-            return
-    raise LookupError(name)
-
-
 def log_in_to_dashboard(app: Any, watch: PaintWatch, sessions: Database, config: Config) -> None:
+    from ui.taps import tap_name
+
     from kiosk.ui.staff.console import StaffConsole
 
     window = StaffConsole(sessions, config)
