@@ -246,8 +246,12 @@ class PostgresServer:
         with psycopg.connect(self._dsn(), autocommit=True) as conn:
             conn.execute(sql.encode())
 
+    def new_name(self) -> str:
+        """A database name no other test of this run uses."""
+        return f"kiosk_{os.getpid()}_{next(self._names)}"
+
     def create_database(self, name: str | None = None, *, template: str = "template0") -> str:
-        name = name or f"kiosk_{os.getpid()}_{next(self._names)}"
+        name = name or self.new_name()
         self.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         return name
 
@@ -259,8 +263,10 @@ class PostgresServer:
         if self._spares is None:
             self._spares = concurrent.futures.ThreadPoolExecutor(1, "spare-databases")
         spare = self._spare.pop(template, None)
-        ready = spare.result() if spare is not None else self.create_database(template=template)
-        self.execute(f'ALTER DATABASE "{ready}" RENAME TO "{name}"')
+        if spare is None:  # the template's first copy: none made yet
+            self.create_database(name, template=template)
+        else:
+            self.execute(f'ALTER DATABASE "{spare.result()}" RENAME TO "{name}"')
         self._spare[template] = self._spares.submit(self.create_database, template=template)
 
     @contextlib.contextmanager
@@ -307,7 +313,7 @@ class PostgresServer:
     def fresh_database(self, *, migrated: bool) -> Iterator[str]:
         """A new database (migrated, or empty) for one test; dropped afterwards."""
         template = self.migrated_template() if migrated else "template0"
-        name = f"kiosk_{os.getpid()}_{next(self._names)}"
+        name = self.new_name()
         self.copy_database(template, name)
         try:
             yield self.url(name)
@@ -318,7 +324,7 @@ class PostgresServer:
     def reserved_database(self) -> Iterator[str]:
         """A URL whose database the caller creates (from a template of its choice), dropped
         afterwards if it was."""
-        name = f"kiosk_{os.getpid()}_{next(self._names)}"
+        name = self.new_name()
         try:
             yield self.url(name)
         finally:
