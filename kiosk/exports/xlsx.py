@@ -22,6 +22,7 @@ from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from kiosk.errors import InvalidInput
+from kiosk.services.reports.fields import generated
 from kiosk.services.reports.filter import Column, LogTable, Progress
 
 MAX_ROWS = 1_048_576  # Excel's limit, the header included
@@ -176,8 +177,7 @@ def _rows_xml(columns: Sequence[Column], strings: _SharedStrings) -> RowsXml:
     source = (
         f"def rows_xml(rows):\n    return ''.join([f'<row>{row}</row>' for {values}, in rows])\n"
     )
-    exec(compile(source, "<rows_xml>", "exec"), namespace)
-    made: RowsXml = namespace["rows_xml"]
+    made: RowsXml = generated(source, "rows_xml", namespace, "rows_xml")
     return made
 
 

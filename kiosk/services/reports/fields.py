@@ -213,10 +213,17 @@ class Code:
         return " and ".join(inner)
 
     def function(self, source: str, name: str) -> Callable[..., Any]:
-        namespace = dict(self.values)
-        exec(compile(source, f"<{name} of {self.fields[0].column.title!r}...>", "exec"), namespace)
-        made: Callable[..., Any] = namespace[name]
-        return made
+        label = f"{name} of {self.fields[0].column.title!r}..."
+        return generated(source, name, dict(self.values), label)
+
+
+def generated(source: str, name: str, namespace: dict[str, Any], label: str) -> Callable[..., Any]:
+    """The function ``name`` that ``source`` defines, run in ``namespace`` (the values it
+    uses); ``label`` names it in a traceback. For the exports' per-log code: a Python call
+    a cell cost more than the cell."""
+    exec(compile(source, f"<{label}>", "exec"), namespace)
+    made: Callable[..., Any] = namespace[name]
+    return made
 
 
 RowShaper = Callable[
