@@ -24,6 +24,7 @@ from kiosk.tables import AuditEvent
 from kiosk.ui.reports import panel as panel_module
 from kiosk.ui.reports.panel import ReportsPanel, school_year_start
 from kiosk.ui.style import STYLE_SHEET
+from ui.look import save_png
 
 
 @pytest.fixture
@@ -183,7 +184,7 @@ def test_a_finished_export_shows_what_was_saved_and_everything_fits(
     for box in panel.findChildren(QComboBox):
         assert box.width() >= box.minimumSizeHint().width(), f"{box.currentText()!r} is cut off"
     image = panel.grab()
-    assert image.size() == panel.size() and image.save(str(artifacts / "reports_panel.png"))
+    assert image.size() == panel.size() and save_png(image, artifacts / "reports_panel.png")
 
 
 def qtbot_left():
