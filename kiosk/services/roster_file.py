@@ -79,9 +79,10 @@ def _utf8_or_by_chance(data: bytes, text: str) -> tuple[str, str]:
 
 
 # A well-formed UTF-8 sequence for a letter beyond ASCII: in a file that is really
-# Windows-1252, two such bytes side by side ("Ã©") are almost never meant.
+# Windows-1252, two such bytes side by side ("Ã©") are almost never meant. C2 80-9F are
+# UTF-8's C1 control characters, no letter: Windows-1252's "Â" then "Ÿ" (or "€"...).
 _UTF8_LETTER = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+    rb"\xc2[\xa0-\xbf]|[\xc3-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
 
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from kiosk.errors import InvalidInput
 from kiosk.services import pupils, roster_check, roster_columns, roster_file
 from kiosk.services.roster_columns import Field
-from kiosk.services.roster_file import decode_text
+from kiosk.services.roster_file import _UTF8_LETTER, decode_text
 
 TODAY = dt.date(2025, 9, 3)
 
@@ -361,7 +361,17 @@ def test_any_name_survives_a_csv_written_by_a_spreadsheet(surname, encoding, new
     writer = csv.writer(out, lineterminator=newline)
     writer.writerow(["UPN", "Adno", "Forename", "Surname", "Year", "Reg"])
     writer.writerow(["B801200005001", "9", "Ava", surname, "Year 7", "7A"])
-    result = checked(out.getvalue().encode(encoding))
+    data = out.getvalue().encode(encoding)
+    if encoding == "cp1252" and _UTF8_LETTER.search(data):
+        # "µÃŸ": B5 is no UTF-8, C3 9F is UTF-8's "ß": a file mixing encodings, or this
+        # name? Either the name, or a refusal in words: never "µÃŸ" read wrongly.
+        try:
+            result = checked(data)
+        except InvalidInput as refused:
+            assert "a mix of text encodings" in str(refused)
+            return
+    else:
+        result = checked(data)
     assert [r.surname for _line, r in result.records] == [expected]
 
 
@@ -375,7 +385,7 @@ def _utf8_letters_too(text: str) -> bool:
     return other != text and not any("\x80" <= c <= "\x9f" for c in other)
 
 
-@pytest.mark.parametrize("surname", ["ÂŸ", "Â€", "ÂŸ-Jones"])
+@pytest.mark.parametrize("surname", ["ÂŸ", "Â€", "ÂŸ-Jones", "µÂŸ"])
 def test_a_windows_1252_name_whose_bytes_are_valid_utf8_by_chance_is_read_as_typed(surname):
     """Found by the test above: "ÂŸ" in Windows-1252 is C2 9F, which is UTF-8 for a
     control character; the name was refused instead of read."""
