@@ -18,10 +18,13 @@ from typing import Any
 
 from kiosk.config import sqlite_url
 from kiosk.db import open_database
-from kiosk.exports import ExportRequest, run_export
 from kiosk.services import audit, console
 from kiosk.services.audit import Actor
 
+try:
+    from kiosk.exports.run import ExportRequest, run_export
+except ImportError:  # the old tree: the package itself
+    from kiosk.exports import ExportRequest, run_export  # type: ignore[no-redef]
 try:
     from kiosk.services.reports.filter import ReportFilter
 except ImportError:  # the old tree: one reports module

@@ -184,7 +184,8 @@ def joined_sql(kind: str) -> str:
     """The log's rows as one joined query (this tree's), the values written in."""
     which = YEAR.checked()
     if kind == "custody":
-        query = custody_log.custody_query(which, filter.formula_safe)
+        received = (which.starts, which.ends)
+        query = custody_log.custody_query(which, received, filter.formula_safe)
     else:
         first, last = YEAR_SEQS
         query = audit_log.audit_query(which, (first, last), filter.formula_safe)

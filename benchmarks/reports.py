@@ -36,7 +36,7 @@ from kiosk.clock import start_of_local_day
 from kiosk.config import Config, sqlite_url
 from kiosk.db import open_database
 from kiosk.demo import FORENAMES, PREFERRED, SURNAMES
-from kiosk.exports import ExportRequest, run_export
+from kiosk.exports.run import ExportRequest, run_export
 from kiosk.services import audit, backup, settings, staff
 from kiosk.services.audit import Actor
 

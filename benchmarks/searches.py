@@ -25,7 +25,7 @@ from searching.forms import complete_form
 
 from kiosk.db import open_database
 from kiosk.demo import build_school
-from kiosk.exports import ExportRequest, run_export
+from kiosk.exports.run import ExportRequest, run_export
 from kiosk.services import search_records, searches
 from kiosk.services.reports.filter import ReportFilter
 from kiosk.services.search_form import FoundItem

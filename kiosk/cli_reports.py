@@ -17,7 +17,7 @@ from kiosk.cli import CliError, Context, add_login, command, confirm, read_pin, 
 from kiosk.errors import KioskError
 
 if TYPE_CHECKING:
-    from kiosk.exports import ExportRequest, Format, Report
+    from kiosk.exports.run import ExportRequest, Format, Report
 
 
 def _date(text: str) -> dt.date:
@@ -92,7 +92,7 @@ def _configure_export(parser: argparse.ArgumentParser) -> None:
 
 
 def _request(args: argparse.Namespace) -> ExportRequest:
-    from kiosk.exports import ExportRequest
+    from kiosk.exports.run import ExportRequest
     from kiosk.services.reports.filter import ReportFilter
 
     which = ReportFilter(args.date_from, args.date_to, args.year, args.form, args.custody_kind)
@@ -125,7 +125,7 @@ class _Progress:
     _configure_export,
 )
 def export(ctx: Context, args: argparse.Namespace) -> int:
-    from kiosk.exports import default_path, run_export
+    from kiosk.exports.run import default_path, run_export
 
     try:
         request = _request(args).checked()

@@ -51,6 +51,7 @@ LAYERS = [
     ("kiosk.db", 0),
     ("kiosk.migrate", 0),
     ("kiosk.tables", 0),
+    ("kiosk.custody_terms", 0),  # custody kinds and states (the tables use them)
     ("kiosk", 0),  # the package itself: its version only
 ]
 # Imports upward allowed, each with its reason.

@@ -12,52 +12,30 @@ spreadsheet shows them as text instead of running them as a formula ("CSV inject
 
 from __future__ import annotations
 
-import gc
-import io
-import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from functools import cache
-from itertools import chain, islice
-from operator import itemgetter
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any, TextIO
 
-from kiosk.clock import LocalClock
-from kiosk.db import Database
-from kiosk.services.reports.fields import LOCAL_TIME, Code, Field, columns, row_shaper
-from kiosk.services.reports.filter import (
-    FORMULA_STARTS,
-    Column,
-    LogKind,
-    LogTable,
-    Progress,
-    ReportFilter,
-    csv_writer,
-    guarded,
-)
+from kiosk.db import READ_MAPPED, Database
+from kiosk.errors import HelperFailed
+from kiosk.exports.csv_lines import CHUNK, Lines, no_cyclic_gc, prepared, write_lines
+from kiosk.services import helper_process
+from kiosk.services.reports.cells import Column, csv_writer
+from kiosk.services.reports.fields import columns
+from kiosk.services.reports.filter import LogKind, LogTable, Progress, ReportFilter
 from kiosk.services.reports.reader import LogReader
 
+logger = logging.getLogger(__name__)
+
 BOM = "\ufeff"  # so Excel reads the file as UTF-8 (names with accents)
-CHUNK = 5000
-
-
-def _prepared(rows: Iterable[Sequence[Any]], columns: Sequence[Column]) -> Iterator[Sequence[Any]]:
-    """The rows with their free text ``guarded`` (a query's own guard cannot see past a
-    control character, so it is done here too)."""
-    free_text = [i for i, column in enumerate(columns) if column.free_text]
-    for row in rows:
-        if any(
-            type(value := row[i]) is str
-            and (value[:1] in FORMULA_STARTS or not value.isprintable())
-            for i in free_text
-        ):
-            safe = list(row)
-            for i in free_text:
-                safe[i] = guarded(safe[i]) if type(safe[i]) is str else safe[i]
-            yield safe
-        else:
-            yield row
+HALF_MODULE = "kiosk.exports.csv_half"  # the later part's process (python -I -m)
+SPLIT_FROM = 60_000  # rows: below this a second process costs more than it saves
+LATER_SHARE = 0.5  # of the rows, written by the second process
 
 
 def write_csv(table: LogTable, out: TextIO, progress: Progress | None = None) -> int:
@@ -67,9 +45,9 @@ def write_csv(table: LogTable, out: TextIO, progress: Progress | None = None) ->
     every row."""
     writer = csv_writer(out)
     _write_header(out, table.columns)
-    rows = _prepared(table.rows, table.columns)
+    rows = prepared(table.rows, table.columns)
     done = 0
-    with _no_cyclic_gc():
+    with no_cyclic_gc():
         while chunk := list(islice(rows, CHUNK)):
             writer.writerows(chunk)
             done += len(chunk)
@@ -83,263 +61,6 @@ def _write_header(out: TextIO, columns: Sequence[Column]) -> None:
     csv_writer(out).writerow([column.title for column in columns])
 
 
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """The cycle collector paused while rows stream: every row is a new tuple, and the
-    collections they set off were a tenth of a large export's time. The rows make no
-    reference cycles; anything else's are collected once it is switched back on."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-# -- a log's lines made at once ---------------------------------------------------------------
-#
-# Profiled on a year of a large school (600,000 events), two thirds of a CSV's time went on
-# Python handling each row twice after the DBAPI made it: shaping it as the reports show it,
-# then csv.writer quoting each value and handing every line to the text file on its own.
-# Here each batch of the cursor's lean rows becomes its text in one f-string a row, made
-# once a log from its fields (``_line_form``): a value whose text repeats (words, names,
-# flags, a look-up's columns by its key, the school-local hour of a time) is turned into
-# csv.writer's own text once (free text ``guarded`` first) and looked up; the rest (ids,
-# a time's minutes and seconds, a hash, an event's details: never free text) is written
-# between double quotes as csv.writer writes integers, None and text (its double quotes
-# doubled, nothing else changed). A batch with any value outside those cases goes through
-# the row shaper and csv.writer instead: the bytes are always theirs.
-
-
-def _csv_cells(values: Sequence[Any]) -> str:
-    """What csv.writer writes for ``values`` as a row, without the line end."""
-    buffer = io.StringIO()
-    csv_writer(buffer).writerow(values)
-    return buffer.getvalue().removesuffix("\r\n")
-
-
-def _as_is(value: Any) -> tuple[Any, ...]:
-    return (value,)
-
-
-class _CellTexts(dict[Any, str]):
-    """csv.writer's text for the cells ``shape`` makes of a value (those ``free`` says are
-    free text ``guarded``), made once a value. Keyed by value: a column's values are of one
-    kind (text, by SQLite's TEXT affinity; flags; ids checked to be ints), so values equal
-    as keys (1, 1.0, True) never need different texts."""
-
-    def __init__(
-        self, shape: Callable[[Any], tuple[Any, ...]] = _as_is, free: tuple[bool, ...] = ()
-    ) -> None:
-        super().__init__()
-        self.shape, self.free = shape, free
-
-    def __missing__(self, value: Any) -> str:
-        cells = self.shape(value)
-        if any(self.free):
-            cells = tuple(
-                guarded(cell) if free and type(cell) is str else cell
-                for cell, free in zip(cells, self.free, strict=True)
-            )
-        text = self[value] = _csv_cells(cells)
-        return text
-
-
-class _LocalHours(dict[str, str]):
-    """School-local hours by UTC hour (``LocalClock.hour``); an hour it has none for is
-    noted in ``missed`` (not kept, so every use of it is noted) and looked up as ""."""
-
-    def __init__(self, clock: LocalClock) -> None:
-        super().__init__()
-        self.clock, self.missed = clock, False
-
-    def __missing__(self, key: str) -> str:
-        local = self.clock.hour(key) if len(key) == 13 and key[10] == " " else None
-        if local is None:
-            self.missed = True
-            return ""
-        self[key] = local
-        return local
-
-
-def _ints(values: Iterable[Any]) -> bool:
-    """Whether every value is an int or None."""
-    return set(map(type, values)) <= _INT_OR_NONE
-
-
-_INT_OR_NONE = frozenset({int, type(None)})
-
-
-def _texts(values: Iterable[Any]) -> bool:
-    """Whether every value is text or None."""
-    return set(map(type, values)) <= _TEXT_OR_NONE
-
-
-_TEXT_OR_NONE = frozenset({str, type(None)})
-
-
-def _plain_texts(values: Iterable[Any], shortest: int = 0) -> bool:
-    """Whether every value is text of at least ``shortest`` characters that csv.writer
-    writes as it is between its quotes."""
-    values = list(values)
-    if not set(map(type, values)) <= {str} or min(map(len, values), default=0) < shortest:
-        return False
-    joined = "".join(values)
-    return not any(char in joined for char in _KEPT_APART)
-
-
-# Not needed for csv.writer's bytes between quotes but for its double quote alone: a batch
-# holding these goes to csv.writer all the same, as before every field was quoted.
-_KEPT_APART = (",", '"', "\r", "\n")
-
-
-def _times(values: Iterable[Any]) -> bool:
-    """Whether every value is None or stored time text (``YYYY-MM-DD HH:MM:SS...``) that
-    csv.writer writes as it is."""
-    return _plain_texts((value for value in values if value is not None), shortest=19)
-
-
-def _group(fields: tuple[Field, ...], n: int) -> list[int]:
-    """Field ``n`` and the fields after it that come from the same look-up."""
-    group = [n]
-    while group[-1] + 1 < len(fields) and fields[group[-1] + 1].lookup is fields[n].lookup:
-        group.append(group[-1] + 1)
-    return group
-
-
-_VARIABLE = re.compile(r"\bc(\d+)\b")
-
-
-def _uses_only(expressions: list[str], group: list[int]) -> bool:
-    """Whether the expressions use no column's value outside ``group``."""
-    used = {int(n) for expression in expressions for n in _VARIABLE.findall(expression)}
-    return used <= set(group)
-
-
-def _looked_up_in(code: Code, n: int, expression: str) -> str:
-    """``expression`` with column ``n``'s value (from a look-up) looked up in place."""
-    lookup = code.fields[n].lookup
-    assert lookup is not None
-    at = code.lookups.index(lookup)
-    taken = [m for m, f in enumerate(code.fields) if f.lookup is lookup]
-    value = f"found{at}.get({code.key(lookup)})"
-    if len(taken) > 1:
-        value = f"found{at}.get({code.key(lookup)}, none{at})[{taken.index(n)}]"
-        code.values[f"none{at}"] = (None,) * len(taken)
-    return re.sub(rf"\bc{n}\b", value, expression)
-
-
-LineMaker = Callable[[list[Any]], "list[str] | None"]
-
-
-@cache
-def _line_form(fields: tuple[Field, ...]) -> Callable[..., tuple[LineMaker, list[_CellTexts]]]:
-    """The function that makes, for one export (its clock, look-ups and local hours), a
-    maker of CSV lines from a batch of lean rows (None for a batch it does not take)
-    and the texts it remembers."""
-    code, checks = Code(fields), []
-    cells: list[str] = []  # the statements making the texts remembered
-    caches: list[str] = []  # their names
-    made: list[str] = []  # each column's part of the line
-    at = {name: p for p, name in enumerate(code.lean_row().rstrip(",").split(", "))}
-    n = 0
-    while n < len(fields):
-        field_ = fields[n]
-        if field_.lookup is not None:
-            group = _group(fields, n)
-            shown = [code.shown(m) for m in group]
-            key, g = code.key(field_.lookup), len(caches)
-            free = tuple(fields[m].column.free_text for m in group)
-            if _uses_only(shown, group):  # the look-up's columns here, by its key
-                cells.append(
-                    f"    def shape{g}({key}):\n        {code.looked_up(field_.lookup)}\n"
-                    f"        return ({', '.join(shown)},)\n"
-                    f"    group{g} = Cells(shape{g}, {free!r})"
-                )
-                caches.append(f"group{g}")
-                made.append(f"{{group{g}[{key}]}}")
-            else:  # shown with the row's other values: each looked up where it is used
-                for m, expression in zip(group, shown, strict=True):
-                    cells.append(f"    cells{m} = Cells(free=({fields[m].column.free_text},))")
-                    caches.append(f"cells{m}")
-                    made.append(f"{{cells{m}[{_looked_up_in(code, m, expression)}]}}")
-            n = group[-1] + 1
-            continue
-        var = f"c{n}"
-        if field_.shown is None and field_.column.type == "int":
-            checks.append(("ints", at[var]))
-            made.append(f"\"{{'' if {var} is None else {var}}}\"")
-        elif field_.shown is None and field_.unique and not field_.column.free_text:
-            # any text as it is (never free text: that is guarded), its quotes doubled
-            checks.append(("texts", at[var]))
-            made.append(f"\"{{'' if {var} is None else {var}.replace(Q, QQ)}}\"")
-        elif field_.shown is LOCAL_TIME:
-            checks.append(("times", at[var]))
-            made.append(f"\"{{'' if {var} is None else hours[{var}[:13]] + {var}[13:19]}}\"")
-        else:
-            cells.append(f"    cells{n} = Cells(free=({field_.column.free_text},))")
-            caches.append(f"cells{n}")
-            made.append(f"{{cells{n}[{code.shown(n)}]}}")
-        n += 1
-    tests = [
-        f"{test}(chain({', '.join(f'map(column[{p}], rows)' for t, p in checks if t == test)}))"
-        for test in ("ints", "texts", "times")
-        if any(t == test for t, _ in checks)
-    ]
-    line, kept = ",".join(made), f" if {code.kept()}" if code.kept() else ""
-    source = "\n".join(
-        [
-            "def make(clock, found, hours):",
-            "    text = clock.text",
-            *(f"    found{n} = found[{n}]" for n in range(len(code.lookups))),
-            *cells,
-            "    def lines(rows):",
-            f"        if not ({' and '.join(tests) or 'True'}):",
-            "            return None",
-            "        hours.missed = False",
-            f'        made = [f"""{line}\\r\\n""" for {code.lean_row()} in rows{kept}]',
-            "        return None if hours.missed else made",
-            f"    return lines, [{', '.join(caches)}]",
-        ]
-    )
-    code.values.update(
-        Cells=_CellTexts,
-        chain=chain,
-        ints=_ints,
-        texts=_texts,
-        times=_times,
-        Q='"',
-        QQ='""',  # csv.writer doubles a double quote; nothing else (every field is quoted)
-        column=[itemgetter(p) for p in range(len(at))],
-    )
-    return code.function(source + "\n", "make")
-
-
-class _Lines:
-    """CSV text for batches of one log's lean rows (``LogReader.lean_batches``)."""
-
-    def __init__(self, fields: tuple[Field, ...], found: list[dict[Any, Any]]) -> None:
-        self.clock, self.found = LocalClock(), found
-        self.hours = _LocalHours(self.clock)
-        self.fast, self.texts = _line_form(fields)(self.clock, found, self.hours)
-        self.shape = row_shaper(fields, True)
-        self.columns = columns(fields)
-
-    def text(self, rows: list[Any]) -> tuple[str, int]:
-        """The batch's CSV text and how many rows of the log it holds."""
-        for texts in self.texts:  # mostly a few values each; keep rare ones from piling up
-            if len(texts) > 50_000:
-                texts.clear()
-        fast = self.fast(rows)
-        if fast is not None:
-            return "".join(fast), len(fast)
-        shaped = list(_prepared(self.shape(iter(rows), self.clock, self.found), self.columns))
-        buffer = io.StringIO()
-        csv_writer(buffer).writerows(shaped)
-        return buffer.getvalue(), len(shaped)
-
-
 def _write_log(log: LogReader, out: TextIO, progress: Progress | None) -> int:
     """The header and the rows of the log."""
     with log.lean_batches(CHUNK) as lean:
@@ -347,16 +68,14 @@ def _write_log(log: LogReader, out: TextIO, progress: Progress | None) -> int:
             with log.table() as table:
                 return write_csv(table, out, progress)
         _write_header(out, columns(log.fields))
-        batches, found = lean
-        lines, total, done = _Lines(log.fields, found), log.count() if progress else 0, 0
-        with _no_cyclic_gc():
-            for rows in batches:
-                text, written = lines.text(rows)
-                out.write(text)
-                done += written
-                if progress:
-                    progress(done, total)
-        return done
+        return _write_rows(log, lean, out, progress, log.count() if progress else 0)
+
+
+def _write_rows(
+    log: LogReader, lean: Any, out: TextIO, progress: Progress | None, total: int
+) -> int:
+    batches, found = lean
+    return write_lines(batches, Lines(log.fields, found), out, progress, total)
 
 
 def write_log_csv(
@@ -367,8 +86,115 @@ def write_log_csv(
     progress: Progress | None = None,
 ) -> int:
     """The whole CSV file of one log at ``path``, from one snapshot; returns the number of
-    rows."""
+    rows. A long log in an SQLite file, with CPU to spare, is written in two processes
+    (see ``_write_in_two``); the bytes are the same."""
     with sessions.snapshot() as reader, reader() as session:
         log = LogReader(session, kind, which, guard_formulas=True)
         with path.open("w", encoding="utf-8", newline="") as out:
-            return _write_log(log, out, progress)
+            halves = _halves(sessions, log)
+            if halves is None:
+                return _write_log(log, out, progress)
+            return _write_in_two(sessions, log, halves, path, out, progress)
+
+
+def _halves(sessions: Database, log: LogReader) -> tuple[LogReader, LogReader] | None:
+    """The log's two parts, if it is worth a second process: a long log read lean from an
+    SQLite file, with CPU to spare (``helper_process.worth_it``)."""
+    if sessions.file is None or not log.lean() or log.session.connection().dialect.name != "sqlite":
+        return None
+    if log.rough_count() < SPLIT_FROM or not helper_process.worth_it():
+        return None
+    return log.halves(LATER_SHARE)
+
+
+# -- a long log in two processes -----------------------------------------------------------
+#
+# The second process (``csv_half``) writes the later part's lines into a temporary file
+# beside the export while this one writes the header and the earlier part; then its file
+# is appended. It reads its own snapshot, so its part is used only if that snapshot's
+# newest audit event is ours; otherwise, or on any trouble, this process writes that part
+# itself. Either way the bytes are those of one walk.
+
+
+def _write_in_two(
+    sessions: Database,
+    log: LogReader,
+    halves: tuple[LogReader, LogReader],
+    path: Path,
+    out: TextIO,
+    progress: Progress | None,
+) -> int:
+    earlier, later = halves
+    handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(handle)
+    part = Path(name)
+    helper = _start(sessions, log, later, part)
+    try:
+        total = log.rough_count() if progress else 0  # until the end
+        own = max(int(total * (1 - LATER_SHARE)), 1)
+
+        def scaled(done: int, _: int) -> None:  # both parts go on at about the same pace
+            if progress:
+                progress(min(done * total // own, total), total)
+
+        _write_header(out, columns(log.fields))
+        with earlier.lean_batches(CHUNK) as lean:
+            rows = _write_rows(earlier, lean, out, scaled if progress else None, own)
+        answer = _answer(helper)
+        helper = None
+        if answer is not None and not answer["moved"]:
+            rows += int(answer["rows"])
+            _append(part, out)
+        else:
+            with later.lean_batches(CHUNK) as lean:
+                rows += _write_rows(later, lean, out, None, 0)
+        if progress:
+            progress(rows, rows)
+        return rows
+    finally:
+        if helper is not None:
+            helper.stop()
+        part.unlink(missing_ok=True)
+
+
+def _append(part: Path, out: TextIO) -> None:
+    """The second process's lines (UTF-8 text) appended to ``out`` as they are."""
+    out.flush()
+    with part.open("rb") as lines:
+        shutil.copyfileobj(lines, out.buffer, 1 << 20)
+
+
+def _start(
+    sessions: Database, log: LogReader, later: LogReader, part: Path
+) -> helper_process.Helper | None:
+    assert sessions.file is not None
+    job = {
+        "database": str(sessions.file.resolve()),
+        "log": log.kind,
+        "sql": later.lean_sql(),
+        "newest": log.newest_event(),
+        "out": str(part),
+        "mapped": READ_MAPPED,
+    }
+    try:
+        return helper_process.Helper(HALF_MODULE, job)
+    except OSError as error:
+        log_failure(error)
+        return None
+
+
+def _answer(helper: helper_process.Helper | None) -> dict[str, Any] | None:
+    """The second process's answer; None if it did not give one this process can use."""
+    if helper is None:
+        return None
+    try:
+        return helper.answer()
+    except HelperFailed as failed:
+        log_failure(failed)
+        return None
+    finally:
+        helper.stop()
+
+
+def log_failure(error: Exception) -> None:
+    logger.warning("The CSV export writes its later part in this process: %s", error)

@@ -36,7 +36,7 @@ from kiosk.exports.pdf_parts import (
     table,
 )
 from kiosk.printing.draw import printable
-from kiosk.services.reports.custody_log import KIND_WORDS
+from kiosk.services.reports.custody_columns import KIND_WORDS
 from kiosk.services.reports.governors import DeviceStay, Summary
 
 

@@ -22,8 +22,9 @@ from typing import IO, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from kiosk.errors import InvalidInput
+from kiosk.services.reports.cells import Column
 from kiosk.services.reports.fields import generated
-from kiosk.services.reports.filter import Column, LogTable, Progress
+from kiosk.services.reports.filter import LogTable, Progress
 
 MAX_ROWS = 1_048_576  # Excel's limit, the header included
 MAX_CELL = 32_767  # characters in one Excel cell

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date
+from kiosk.custody_terms import is_unclaimed
 from kiosk.db import Database
 from kiosk.errors import InvalidInput
 from kiosk.event_kinds import EventKind
@@ -165,7 +166,7 @@ def awaiting_parent(sessions: Database, now: dt.datetime | None = None) -> list[
             device=d,
             appointment=booked.get(d.custody_id),
             days=d.age_days(today),
-            unclaimed=unclaimed.is_unclaimed(d.age_days(today), limit),
+            unclaimed=is_unclaimed(d.age_days(today), limit),
             emails_sent=emails.get((d.custody_id, "sent"), 0),
             emails_failed=emails.get((d.custody_id, "failed"), 0),
         )

@@ -177,7 +177,7 @@ def _walk(session: Session, walk: _Walk, until: int = _NO_END) -> ChainReport | 
 
 
 def _walk_split(sessions: Database, session: Session, walk: _Walk) -> ChainReport | None:
-    """On SQLite, for a long chain with a core spare: the newer half's fast check in a second
+    """On SQLite, for a long chain with a core to spare: the newer half's fast check in a second
     process (``kiosk.record.chain_half``) while this one checks the older half, joined
     where the halves meet. What it does not join (a row the fast check doubts, a link that
     does not meet, a purge since this snapshot) is left for ``_walk`` to check from there

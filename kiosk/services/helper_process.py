@@ -1,13 +1,13 @@
-"""A second process for half of a long job on SQLite (``verify-log``): an ordinary
-standard-library module of the kiosk package, started as ``python -I -m <module>``
+"""A second process for half of a long job on SQLite (``verify-log``, a long CSV export):
+an ordinary standard-library module of the kiosk package, started as ``python -I -m <module>``
 (isolated: no current folder, PYTHONPATH or user site, so a file named like a module where
 the command runs is never imported), given its job as JSON on stdin and answering JSON on
 stdout: data both ways, never code.
 
-Measured (benchmarks/README.md, verify_split.py): on a quiet 2-core machine verify's wall
-time falls by about 40% for 0-8% more CPU; on a busy one it is still not slower, but costs
-up to a fifth more CPU, taken from the kiosk's camera and screen: so ``worth_it`` asks for
-a spare core first."""
+Measured (benchmarks/README.md, verify_split.py): on a 2-core machine at a load of up to
+about 2, verify's wall time falls by about 40% for 0-8% more CPU; on a busier one it is
+still not slower, but costs up to a fifth more CPU, taken from the kiosk's camera and
+screen: so ``worth_it`` asks for half a core spare first."""
 
 from __future__ import annotations
 
@@ -26,18 +26,21 @@ PACKAGE = str(Path(kiosk.__file__).parent)
 
 
 SWITCH = "KIOSK_SECOND_PROCESS"  # "on" or "off" decides; unset: ``worth_it`` by the load
+SPARE = 0.5  # of a core, over the last minute
 
 
 def worth_it() -> bool:
-    """Whether a second process can run beside this one: a core is spare over the last
-    minute (load average at most the cores less one), unless ``SWITCH`` says."""
+    """Whether a second process can run beside this one: half a core or more was spare over
+    the last minute (load average at most the cores less ``SPARE``), unless ``SWITCH``
+    says. (A whole core spare refused most splits on a quiet 2-core machine whose load
+    average idles near 1, and the machine's own last export counts in it.)"""
     switch = os.environ.get(SWITCH, "").strip().lower()
     if switch in ("on", "off"):
         return switch == "on"
     cores = os.cpu_count() or 1
     if not hasattr(os, "getloadavg"):  # Windows: no load average; two were never slower
         return cores > 1
-    return cores > 1 and os.getloadavg()[0] <= cores - 1
+    return cores > 1 and os.getloadavg()[0] <= cores - SPARE
 
 
 class Helper:

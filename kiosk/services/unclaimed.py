@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from kiosk.clock import local_date
+from kiosk.custody_terms import is_unclaimed
 from kiosk.db import Database
 from kiosk.services import console, settings
 from kiosk.services.common import now_or
@@ -28,10 +29,6 @@ class UnclaimedDevice:
 
 def limit_days(session: Session) -> int:
     return int(settings.get_value(session, SETTING))
-
-
-def is_unclaimed(age_days: int, limit: int) -> bool:
-    return age_days >= limit
 
 
 def unclaimed(sessions: Database, now: dt.datetime | None = None) -> list[UnclaimedDevice]:

@@ -2,6 +2,7 @@
 imported here so that ``Base.metadata`` (Alembic's and the tests' view of the schema) has
 them all. The database itself enforces the custody rules that matter (see ``school``)."""
 
+from kiosk.custody_terms import CustodyKind, CustodyState, ReleasedTo
 from kiosk.tables.base import NAMING, Base
 from kiosk.tables.contacts import Contact, PupilContact
 from kiosk.tables.letters import CollectionAppointment, ParentMessage
@@ -15,8 +16,6 @@ from kiosk.tables.school import (
     Confiscation,
     Custody,
     CustodyItem,
-    CustodyKind,
-    CustodyState,
     DayOut,
     ExamCandidate,
     ExamSession,
@@ -25,7 +24,6 @@ from kiosk.tables.school import (
     OutReason,
     PinTries,
     Pupil,
-    ReleasedTo,
     Role,
     Setting,
     Slot,

@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from kiosk.custody_terms import CustodyState
 from kiosk.tables.base import Base
 
 
@@ -34,26 +35,6 @@ class Role(StrEnum):
     OFFICE = "office"
     SENIOR = "senior"  # senior leader / Designated Safeguarding Lead
     ADMIN = "admin"
-
-
-class CustodyKind(StrEnum):
-    DAILY = "daily"
-    CONFISCATION = "confiscation"
-
-
-class CustodyState(StrEnum):
-    HELD = "held"
-    RELEASED = "released"
-    HANDED_TO_POLICE = "handed_to_police"
-    CANCELLED = "cancelled"  # a hand-in undone within the undo window
-    # taken out of the slots in an evacuation; released when a member of staff confirms
-    # the pupil has it back (the reconciliation lists the rest)
-    EMERGENCY_RELEASED = "emergency_released"
-
-
-class ReleasedTo(StrEnum):
-    PUPIL = "pupil"
-    PARENT = "parent"
 
 
 class OutReason(StrEnum):

@@ -15,11 +15,13 @@ from fixtures.reports import *  # noqa: F403 (the reports tests' fixtures)
 from sqlalchemy import func, insert, select
 
 import kiosk.exports.csv as csv_export
-from kiosk.exports import ExportCancelled, ExportRequest, run_export
+import kiosk.exports.csv_lines as csv_lines
+from kiosk.exports.run import ExportCancelled, ExportRequest, run_export
 from kiosk.services import audit, staff
 from kiosk.services.audit import Actor
 from kiosk.services.reports.fields import Field, Shown, words
 from kiosk.services.reports.filter import ReportFilter
+from kiosk.services.reports.log_sql import LogSql
 from kiosk.services.reports.reader import LogReader, open_log
 from kiosk.tables import AuditEvent, Confiscation, Custody, Pupil, Slot
 
@@ -294,7 +296,7 @@ def count_fast_batches(monkeypatch) -> dict[str, int]:
     """How many batches the lines made at once wrote, and how many went to csv.writer
     instead (a value they do not take)."""
     counts = {"fast": 0, "csv.writer": 0}
-    real_init = csv_export._Lines.__init__
+    real_init = csv_lines.Lines.__init__
 
     def counting_init(self, *args):
         real_init(self, *args)
@@ -307,7 +309,7 @@ def count_fast_batches(monkeypatch) -> dict[str, int]:
 
         self.fast = counted
 
-    monkeypatch.setattr(csv_export._Lines, "__init__", counting_init)
+    monkeypatch.setattr(csv_lines.Lines, "__init__", counting_init)
     return counts
 
 
@@ -410,21 +412,17 @@ def changed_fields(monkeypatch, module, name: str, title: str, change) -> int:
 def test_a_column_changed_in_its_description_changes_that_column_only(
     awkward, sessions, tmp_path, monkeypatch, lookup
 ):
-    """One edit to the audit log's description of its "Pupil" column (the surname alone)
+    """One edit to where the audit log's "Pupil" column is read from (the surname alone)
     reaches the joined query, the look-up and the CSV lines made at once, and no other
     column changes."""
-    from kiosk.services.reports import audit_log
+    from kiosk.services.reports import audit_columns, audit_log
 
     look_up(monkeypatch, lookup)
     before = parsed(export_bytes(sessions, awkward, tmp_path / "before", "audit", YEAR))
     counts = count_fast_batches(monkeypatch)
-    at = changed_fields(
-        monkeypatch,
-        audit_log,
-        "AUDIT_FIELDS",
-        "Pupil",
-        lambda field: Field(field.column, Pupil.surname, field.lookup),
-    )
+    values = {**audit_log.AUDIT_SQL.values, "pupil_name": Pupil.surname}
+    monkeypatch.setattr(audit_log, "AUDIT_SQL", LogSql(values, audit_log.AUDIT_SQL.tables))
+    at = [field.name for field in audit_columns.AUDIT_FIELDS].index("pupil_name")
     after = parsed(export_bytes(sessions, awkward, tmp_path / "after", "audit", YEAR))
     assert len(after) == len(before) > 100
     named = 0
@@ -452,15 +450,12 @@ def test_a_column_shown_another_way_in_its_description_changes_that_column_only(
 ):
     """One edit to how a column is shown reaches the rows the reports show and the CSV
     lines made at once (which still take every batch), and no other column changes."""
-    from kiosk.services.reports import audit_log, custody_log
+    from kiosk.services.reports import audit_columns, custody_columns
 
     module, name = (
-        (custody_log, "CUSTODY_FIELDS")
+        (custody_columns, "CUSTODY_FIELDS")
         if report == "custody"
-        else (
-            audit_log,
-            "AUDIT_FIELDS",
-        )
+        else (audit_columns, "AUDIT_FIELDS")
     )
     look_up(monkeypatch, lookup)
     before = parsed(export_bytes(sessions, awkward, tmp_path / "before", report, YEAR))
@@ -470,7 +465,7 @@ def test_a_column_shown_another_way_in_its_description_changes_that_column_only(
         module,
         name,
         title,
-        lambda field: Field(field.column, field.value, field.lookup, shown, field.name),
+        lambda field: Field(field.name, field.column, field.lookup, shown),
     )
     after = parsed(export_bytes(sessions, awkward, tmp_path / "after", report, YEAR))
     assert len(after) == len(before) > 30
@@ -492,12 +487,12 @@ def test_a_column_shown_another_way_in_its_description_changes_that_column_only(
 def test_a_column_removed_from_its_description_leaves_the_others(
     awkward, sessions, tmp_path, monkeypatch, report
 ):
-    from kiosk.services.reports import audit_log, custody_log
+    from kiosk.services.reports import audit_columns, custody_columns
 
     module, name, title = (
-        (custody_log, "CUSTODY_FIELDS", "Released to")
+        (custody_columns, "CUSTODY_FIELDS", "Released to")
         if report == "custody"
-        else (audit_log, "AUDIT_FIELDS", "Details")
+        else (audit_columns, "AUDIT_FIELDS", "Details")
     )
     before = parsed(export_bytes(sessions, awkward, tmp_path / "before", report, YEAR))
     counts = count_fast_batches(monkeypatch)

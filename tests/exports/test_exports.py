@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from kiosk.clock import start_of_local_day, to_local
 from kiosk.errors import InvalidInput, NotAuthorised
 from kiosk.event_kinds import EventKind
-from kiosk.exports import ExportCancelled, ExportRequest, default_path, run_export
+from kiosk.exports.run import ExportCancelled, ExportRequest, default_path, run_export
 from kiosk.services import audit, chain_check, settings
 from kiosk.services.audit import Actor
-from kiosk.services.reports.custody_log import CUSTODY_FIELDS
+from kiosk.services.reports.custody_columns import CUSTODY_FIELDS
 from kiosk.services.reports.filter import ReportFilter
 from kiosk.services.reports.reader import open_log
 from kiosk.tables import AuditEvent, Custody, Staff
@@ -355,7 +355,8 @@ def test_the_csv_writer_guards_formulas_itself_when_the_query_did_not():
     import io
 
     from kiosk.exports.csv import write_csv
-    from kiosk.services.reports.filter import Column, LogTable
+    from kiosk.services.reports.cells import Column
+    from kiosk.services.reports.filter import LogTable
 
     columns = (Column("Name", "text", free_text=True), Column("Code", "text"), Column("N", "int"))
     rows = [("=1+2", "=kind", -3), ("@SUM(A1)", "ok", 4), ("Ann", "b", None), ("", "c", 0)]
@@ -374,12 +375,12 @@ def test_the_csv_writer_guards_formulas_itself_when_the_query_did_not():
 def test_a_full_disk_is_a_clear_message_and_leaves_nothing(history, sessions, out_dir, monkeypatch):
     import errno
 
-    from kiosk.exports import ExportFailed
+    from kiosk.exports.run import ExportFailed
 
     def no_space(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("kiosk.services.reports.filter.csv.writer", no_space)
+    monkeypatch.setattr("kiosk.services.reports.cells.csv.writer", no_space)
     with pytest.raises(ExportFailed, match="No space left on device"):
         export(sessions, history.school.actors["admin"], out_dir, "custody", "csv")
     assert list(out_dir.iterdir()) == []

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, update
 from kiosk.clock import local_date, start_of_local_day, utcnow
 from kiosk.db import Database
 from kiosk.demo import DemoSchool
-from kiosk.exports import ExportRequest, run_export
+from kiosk.exports.run import ExportRequest, run_export
 from kiosk.services import confiscation, custody, day_outs, exemptions, search_records, settings
 from kiosk.services.reports import governors
 from kiosk.services.reports.filter import ReportFilter

@@ -12,7 +12,7 @@ import pytest
 from fixtures.reports import *  # noqa: F403 (the reports tests' fixtures)
 from sqlalchemy import func, select
 
-from kiosk.exports import ExportRequest, run_export
+from kiosk.exports.run import ExportRequest, run_export
 from kiosk.services import audit, chain_check
 from kiosk.services.reports import governors
 from kiosk.services.reports.filter import ReportFilter

@@ -14,7 +14,8 @@ import pytest
 from kiosk.errors import InvalidInput
 from kiosk.exports import xlsx
 from kiosk.exports.xlsx import write_xlsx
-from kiosk.services.reports.filter import Column, LogTable
+from kiosk.services.reports.cells import Column
+from kiosk.services.reports.filter import LogTable
 
 COLUMNS = (
     Column("N", "int"),

@@ -105,8 +105,10 @@ def test_the_switch_decides_over_the_load(monkeypatch, switch, split):
     assert helper_process.worth_it() is split
 
 
-@pytest.mark.parametrize(("load", "split"), [(0.4, True), (1.0, True), (1.6, False)])
-def test_without_the_switch_a_second_process_needs_a_spare_core(monkeypatch, load, split):
+@pytest.mark.parametrize(
+    ("load", "split"), [(0.4, True), (1.0, True), (1.5, True), (1.6, False), (2.5, False)]
+)
+def test_without_the_switch_a_second_process_needs_half_a_core_spare(monkeypatch, load, split):
     monkeypatch.delenv(helper_process.SWITCH, raising=False)
     monkeypatch.setattr(helper_process.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(helper_process.os, "getloadavg", lambda: (load, 0.0, 0.0))

@@ -53,7 +53,7 @@ def test_an_unsigned_log_says_so_on_the_summary(sessions, school, tmp_path):
 def test_an_xlsx_export_names_the_fingerprint_on_its_about_sheet(signed, tmp_path):
     import openpyxl
 
-    from kiosk.exports import ExportRequest, run_export
+    from kiosk.exports.run import ExportRequest, run_export
 
     today = dt.date.today()
     out = tmp_path / "log.xlsx"

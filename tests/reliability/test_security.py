@@ -147,7 +147,7 @@ def _contacts(w: World) -> Call:
 
 
 def _export_request() -> Any:
-    from kiosk.exports import ExportRequest
+    from kiosk.exports.run import ExportRequest
     from kiosk.services.reports.filter import ReportFilter
 
     today = local_date(utcnow())
@@ -352,7 +352,9 @@ def _kiosk_event(w: World) -> Call:
 
 def _export(w: World) -> Call:
     out = w.config.export_dir / f"{w.name()}.csv"
-    return lambda a: _services("kiosk.exports").run_export(w.sessions, a, _export_request(), out)
+    return lambda a: _services("kiosk.exports.run").run_export(
+        w.sessions, a, _export_request(), out
+    )
 
 
 def _prepare_cards(w: World) -> Call:
@@ -537,12 +539,12 @@ def _search_detail(w: World) -> Call:
 
 
 def _export_searches(w: World) -> Call:
-    from kiosk.exports import ExportRequest
+    from kiosk.exports.run import ExportRequest
 
     which = _export_request().which
     out = w.config.export_dir / f"{w.name()}.xlsx"
     request = ExportRequest("searches", "xlsx", which)
-    return lambda a: _services("kiosk.exports").run_export(w.sessions, a, request, out)
+    return lambda a: _services("kiosk.exports.run").run_export(w.sessions, a, request, out)
 
 
 def _case_list() -> list[Case]:
@@ -598,7 +600,7 @@ def _case_list() -> list[Case]:
         Case("chain_of_custody.record_receipt", A.VIEW_CONSOLE, _receipt),
         Case("staff.record_console_locked", A.VIEW_CONSOLE, _console_locked),
         Case("kiosk_events.record", A.LEAVE_KIOSK, _kiosk_event),
-        Case("kiosk.exports.run_export", A.EXPORT, _export),
+        Case("kiosk.exports.run.run_export", A.EXPORT, _export),
         Case("card_runs.prepare_cards", A.PRINT_CARDS, _prepare_cards),
         Case("slot_labels.prepare_labels", A.MANAGE_SLOTS, _labels),
         # issue 17: the school day as it really runs
@@ -641,7 +643,7 @@ def _case_list() -> list[Case]:
         Case("search_records.correct", A.RECORD_SEARCH, _correct_search),
         Case("searches.search_list", A.DRAFT_SEARCH, _search_list),
         Case("searches.search_detail", A.DRAFT_SEARCH, _search_detail),
-        Case("kiosk.exports.run_export", A.RECORD_SEARCH, _export_searches, "search records"),
+        Case("kiosk.exports.run.run_export", A.RECORD_SEARCH, _export_searches, "search records"),
     ]
 
 

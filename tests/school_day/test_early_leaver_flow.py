@@ -17,7 +17,7 @@ from ui.staff.conftest import click, log_in, settle
 
 from kiosk.clock import SCHOOL_ZONE
 from kiosk.config import Config
-from kiosk.exports import ExportRequest, run_export
+from kiosk.exports.run import ExportRequest, run_export
 from kiosk.services import day_outs
 from kiosk.services.reports.filter import ReportFilter
 from kiosk.tables import AuditEvent

@@ -146,7 +146,7 @@ def test_the_custody_log_names_the_devices_and_why_they_left(school, sessions, t
     import csv
 
     from kiosk.devices import Device, DeviceKind
-    from kiosk.exports import ExportRequest, run_export
+    from kiosk.exports.run import ExportRequest, run_export
     from kiosk.services.reports.filter import ReportFilter
 
     office, senior = school.actors["office"], school.actors["senior"]

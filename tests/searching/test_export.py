@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from kiosk.__main__ import main
 from kiosk.errors import NotAuthorised
-from kiosk.exports import ExportRequest, run_export
+from kiosk.exports.run import ExportRequest, run_export
 from kiosk.services import search_records
 from kiosk.services.reports.filter import ReportFilter
 from kiosk.services.reports.searches_log import COLUMNS

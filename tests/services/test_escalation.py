@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from kiosk.clock import start_of_local_day
 from kiosk.errors import InvalidInput, NotAuthorised
-from kiosk.exports import ExportRequest, run_export
+from kiosk.exports.run import ExportRequest, run_export
 from kiosk.services import confiscation, escalation, ladder, settings
 from kiosk.services.ladder import Condition, TermStart, term_of
 from kiosk.services.reports.filter import ReportFilter

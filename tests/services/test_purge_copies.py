@@ -13,7 +13,7 @@ from fixtures.reports import NOW
 from sqlalchemy import select
 
 from kiosk.config import Config
-from kiosk.exports import ExportRequest, default_path, run_export
+from kiosk.exports.run import ExportRequest, default_path, run_export
 from kiosk.printing.receipts import receipt_path
 from kiosk.services import backup, purge_copies, retention
 from kiosk.services.reports.filter import ReportFilter

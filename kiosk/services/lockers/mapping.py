@@ -17,7 +17,7 @@ from kiosk.rules import Action
 from kiosk.services import audit
 from kiosk.services.audit import Actor
 from kiosk.services.common import require
-from kiosk.services.reports.filter import csv_writer, guarded
+from kiosk.services.reports.cells import csv_writer, guarded
 from kiosk.tables import LockerCabinet, LockerDoor, Slot
 
 BAUD_RATES = (9600, 19200, 38400, 57600, 115200)

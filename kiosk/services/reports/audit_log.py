@@ -1,4 +1,5 @@
-"""The audit log as a report: one row an event, with the pupil it names."""
+"""The audit log as a report: where its columns (``audit_columns``) are read from, and its
+queries."""
 
 from __future__ import annotations
 
@@ -7,46 +8,34 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from kiosk.event_kinds import WORDS_BY_KIND, event_words
-from kiosk.services.reports.fields import (
-    FLAG,
-    Field,
-    Lookup,
-    Shown,
-    joined_select,
-    lean_select,
-    local_time,
-)
-from kiosk.services.reports.filter import Column, ReportFilter, TextGuard, as_is, pupil_filters
+from kiosk.services.reports import audit_columns
+from kiosk.services.reports.filter import ReportFilter, TextGuard, as_is, pupil_filters
+from kiosk.services.reports.log_sql import LogSql
 from kiosk.tables import AuditEvent, Custody, Pupil
 
-_PUPIL = Lookup(Pupil, AuditEvent.pupil_id)
-# An event's words; a kind this version does not know (a newer kiosk's) reads as itself.
-EVENT_WORDS = Shown(
-    "{words}.get({v}) or {unknown}({v})", {"words": WORDS_BY_KIND, "unknown": event_words}
-)
 _NAME = func.coalesce(Pupil.preferred_forename, Pupil.legal_forename) + " " + Pupil.surname
 
-# The columns, in order, each with the value it reads and how that value is shown.
-AUDIT_FIELDS: tuple[Field, ...] = (
-    Field(Column("Event no.", "int", 10), AuditEvent.seq),
-    local_time("Time", AuditEvent.at),
-    Field(Column("Event", "text", 28), AuditEvent.kind, shown=EVENT_WORDS),
-    # the stored kind, which never changes (the words may): for tools that filter by it
-    Field(Column("Event code", "text", 18), AuditEvent.kind),
-    Field(Column("Staff", "text", 18, free_text=True), AuditEvent.actor_name),
-    Field(Column("Pupil record", "int", 8), AuditEvent.pupil_id),
-    Field(Column("Admission no.", "text", 13, free_text=True), Pupil.admission_number, _PUPIL),
-    Field(Column("Pupil", "text", 22, free_text=True), _NAME, _PUPIL),
-    Field(Column("Year", "int", 6), Pupil.year_group, _PUPIL),
-    Field(Column("Form", "text", 7, free_text=True), Pupil.reg_group, _PUPIL),
-    Field(Column("Slot", "int", 6), AuditEvent.slot_number),
-    Field(Column("Custody record", "int", 9), AuditEvent.custody_id),
-    # JSON written by the services: always starts with "{"; nearly every row's its own
-    Field(Column("Details", "text", 40), AuditEvent.details, unique=True),
-    Field(Column("Redacted", "bool", 9), AuditEvent.redacted, shown=FLAG),
-    Field(Column("Hash (SHA-256)", "text", 20), AuditEvent.hash, unique=True),
-)
+# Where each of ``audit_columns.AUDIT_FIELDS`` is read from, by name.
+AUDIT_SQL = LogSql(
+    values={
+        "seq": AuditEvent.seq,
+        "at": AuditEvent.at,
+        "kind": AuditEvent.kind,
+        "kind_code": AuditEvent.kind,
+        "actor_name": AuditEvent.actor_name,
+        "pupil_id": AuditEvent.pupil_id,
+        "admission_number": Pupil.admission_number,
+        "pupil_name": _NAME,
+        "year_group": Pupil.year_group,
+        "reg_group": Pupil.reg_group,
+        "slot_number": AuditEvent.slot_number,
+        "custody_id": AuditEvent.custody_id,
+        "details": AuditEvent.details,
+        "redacted": AuditEvent.redacted,
+        "hash": AuditEvent.hash,
+    },
+    tables={"pupil": Pupil},
+).covers(audit_columns.AUDIT_FIELDS)
 
 
 def audit_seqs(session: Session, which: ReportFilter) -> tuple[int, int]:
@@ -69,7 +58,7 @@ def _in_period(query: Select[Any], which: ReportFilter, seqs: tuple[int, int]) -
 
 
 def audit_query(which: ReportFilter, seqs: tuple[int, int], safe: TextGuard = as_is) -> Select[Any]:
-    return _in_period(joined_select(AUDIT_FIELDS, safe), which, seqs)
+    return _in_period(AUDIT_SQL.joined_select(audit_columns.AUDIT_FIELDS, safe), which, seqs)
 
 
 def lean_audit_query(
@@ -77,5 +66,5 @@ def lean_audit_query(
 ) -> Select[Any]:
     """``audit_query`` without the pupil columns (for a log not filtered by pupil): the
     join to pupils was half the time of reading 600,000 events; the look-up
-    (``fields.read_lookups``) holds the same values by the event's pupil id."""
-    return _in_period(lean_select(AUDIT_FIELDS, safe), which, seqs)
+    (``LogSql.read_lookups``) holds the same values by the event's pupil id."""
+    return _in_period(AUDIT_SQL.lean_select(audit_columns.AUDIT_FIELDS, safe), which, seqs)

@@ -1,8 +1,9 @@
-"""A log's columns described once: each column's title and type, the SQL value it reads
-and how that value is shown. From the description come the joined query, the lean query,
-the look-ups and the code that turns either query's rows into the rows the reports show
-(and, in kiosk.exports.csv, the CSV lines made at once): changing, adding or removing a
-column is one edit to the log's list of fields.
+"""A log's columns described once: each column's name, title and type, the look-up it
+comes from and how its stored value is shown. From the description come the code that
+turns the log's rows into the rows the reports show and (in ``csv_lines``) the CSV lines
+made at once; ``log_sql`` adds where each named value is read from and makes the joined
+query, the lean query and the look-ups. Standard library only: the exports' second
+process makes its lines from the same description.
 
 A column whose value lives in a small table that the log's row names by id (a pupil, a
 slot, a member of staff) says so with a ``Lookup``. The joined query joins that table;
@@ -14,23 +15,23 @@ if the key is already one of the log's own columns)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
-
 from kiosk.clock import LocalClock
-from kiosk.services.reports.filter import ZONE_NAME, Column, TextGuard, raw_time
+from kiosk.services.reports.cells import ZONE_NAME, Column
 
 
-@dataclass(frozen=True, eq=False)  # SQL expressions compare into expressions: by identity
+@dataclass(frozen=True, eq=False)  # compared by identity: two look-ups of one table differ
 class Lookup:
-    """A small table the log's rows name by id."""
+    """A small table the log's rows name by id: the look-up's name (``log_sql`` gives its
+    table) and the name of the value holding the id (a column of the log, or a value
+    ``log_sql`` gives for the lean query alone)."""
 
-    table: Any  # the table's class, or an alias of it
-    key: Any  # the log's column holding its id
+    name: str
+    key: str
     inner: bool = False  # a row naming none (or one that is gone) is left out of the log
 
 
@@ -38,7 +39,7 @@ class Lookup:
 class Shown:
     """How a column's stored value is shown: a Python expression of ``{v}`` (the column's
     stored value, as the DBAPI gives it: on SQLite flags are 0/1 and days text), of other
-    columns' stored values by their field names (``{released}``), of ``{text}`` (the
+    columns' stored values by their names (``{released}``), of ``{text}`` (the
     school-local time of a stored time, ``LocalClock.text``) and of the values in
     ``using`` by their keys. The expressions are made into one function a log (see
     ``row_shaper``): a call a value would cost a third of an export's time."""
@@ -63,24 +64,20 @@ def words(mapping: Mapping[Any, Any], otherwise: str = "{v}") -> Shown:
 
 @dataclass(frozen=True, eq=False)
 class Field:
-    """One column of a log: the SQL value it reads (free text is guarded as asked), the
-    look-up it comes from, and how it is shown (None: as it is)."""
+    """One column of a log: its name (its value's in ``log_sql``, and other columns'
+    ``Shown`` expressions use it), the look-up it comes from and how it is shown (None: as
+    it is)."""
 
+    name: str
     column: Column
-    value: Any
     lookup: Lookup | None = None
     shown: Shown | None = None
-    name: str = ""  # for other columns' ``Shown`` expressions
     unique: bool = False  # every row its own value (a hash, details): not worth remembering
 
-    def read(self, safe: TextGuard) -> Any:
-        return safe(self.value) if self.column.free_text else self.value
 
-
-def local_time(title: str, stored: Any, name: str = "") -> Field:
+def local_time(name: str, title: str) -> Field:
     """A stored time, shown in school-local time under a title that names the zone."""
-    column = Column(f"{title} ({ZONE_NAME})", "datetime", 20)
-    return Field(column, raw_time(stored), shown=LOCAL_TIME, name=name)
+    return Field(name, Column(f"{title} ({ZONE_NAME})", "datetime", 20), shown=LOCAL_TIME)
 
 
 def columns(fields: Sequence[Field]) -> tuple[Column, ...]:
@@ -95,50 +92,31 @@ def lookups(fields: Sequence[Field]) -> list[Lookup]:
     return found
 
 
-def joined_select(fields: Sequence[Field], safe: TextGuard) -> Select[Any]:
-    """Every column, each look-up's table joined on its key."""
-    query = select(*(field_.read(safe) for field_ in fields))
-    for lookup in lookups(fields):
-        on = lookup.table.id == lookup.key
-        query = query.join(lookup.table, on) if lookup.inner else query.outerjoin(lookup.table, on)
-    return query
-
-
 def lean_layout(fields: Sequence[Field]) -> list[int | Lookup]:
     """The lean query's columns: the log's own columns by their place in ``fields``, and
     each look-up (its key) at the place of its first column, unless the key is already
     one of the log's own columns."""
-    own = [field_.value for field_ in fields if field_.lookup is None]
+    own = {field_.name for field_ in fields if field_.lookup is None}
     layout: list[int | Lookup] = []
     for n, field_ in enumerate(fields):
         if field_.lookup is None:
             layout.append(n)
-        elif field_.lookup not in layout and not any(v is field_.lookup.key for v in own):
+        elif field_.lookup not in layout and field_.lookup.key not in own:
             layout.append(field_.lookup)
     return layout
 
 
-def lean_select(fields: Sequence[Field], safe: TextGuard) -> Select[Any]:
-    """The log's own columns, with each look-up's key where its columns would be."""
-    return select(
-        *(fields[at].read(safe) if isinstance(at, int) else at.key for at in lean_layout(fields))
-    )
+def lookup_widths(fields: Sequence[Field]) -> list[int]:
+    """How many of the log's columns each look-up gives, in the order of ``lookups``."""
+    return [sum(f.lookup is lookup for f in fields) for lookup in lookups(fields)]
 
 
-def read_lookups(
-    connection: Connection, fields: Sequence[Field], safe: TextGuard
-) -> list[dict[Any, Any]]:
-    """Each look-up's table by id, in the order of ``lookups``: the value is the one
-    column it gives, or a tuple of its columns when it gives several."""
-    found = []
-    for lookup in lookups(fields):
-        values = [field_.read(safe) for field_ in fields if field_.lookup is lookup]
-        rows = connection.execute(select(lookup.table.id, *values))
-        if len(values) == 1:
-            found.append({row[0]: row[1] for row in rows})
-        else:
-            found.append({row[0]: tuple(row[1:]) for row in rows})
-    return found
+def lookup_table(rows: Iterable[Sequence[Any]], width: int) -> dict[Any, Any]:
+    """A look-up's rows (its id, then the ``width`` columns the log takes from it) by id:
+    the one column, or a tuple of them."""
+    if width == 1:
+        return {row[0]: row[1] for row in rows}
+    return {row[0]: tuple(row[1:]) for row in rows}
 
 
 # -- the code made from a description ---------------------------------------------------------
@@ -155,7 +133,9 @@ class Code:
         self.fields = tuple(fields)
         self.lookups = lookups(fields)
         self.layout = lean_layout(fields)
-        self.names = {f.name: f"c{n}" for n, f in enumerate(fields) if f.name}
+        self.names = {f.name: f"c{n}" for n, f in enumerate(fields)}
+        if len(self.names) < len(fields) or {"v", "text"} & set(self.names):
+            raise ValueError("A log's columns need names of their own, not 'v' or 'text'.")
         self.values: dict[str, Any] = {}  # what the code's names stand for
 
     def shown(self, n: int) -> str:
@@ -179,10 +159,7 @@ class Code:
         """The variable holding the look-up's key in a lean row."""
         if lookup in self.layout:
             return f"k{self.lookups.index(lookup)}"
-        own = next(
-            n for n, f in enumerate(self.fields) if f.lookup is None and f.value is lookup.key
-        )
-        return f"c{own}"
+        return self.names[lookup.key]
 
     def lean_row(self) -> str:
         """The lean query's row unpacked into its variables."""

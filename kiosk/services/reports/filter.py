@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal, TextIO
+from typing import Any, Literal
 
 from sqlalchemy import Select, String, case, func, literal, type_coerce
 
-from kiosk.clock import SCHOOL_ZONE, day_text, start_of_local_day
+from kiosk.clock import day_text, start_of_local_day
 from kiosk.errors import InvalidInput
+from kiosk.services.reports.cells import FORMULA_STARTS, Column
 from kiosk.tables import Custody, CustodyKind, Pupil
 
-ZONE_NAME = str(SCHOOL_ZONE)
 BATCH = 10000
-ColumnType = Literal["int", "text", "datetime", "date", "bool"]
 Progress = Callable[[int, int], None]  # (rows done, rows in all); may raise to cancel
 LogKind = Literal["custody", "audit"]
 LOG_TITLES: dict[str, str] = {
@@ -82,14 +79,6 @@ class ReportFilter:
         return ", ".join(parts)
 
 
-@dataclass(frozen=True)
-class Column:
-    title: str
-    type: ColumnType
-    width: int = 12  # characters, a hint for spreadsheets
-    free_text: bool = False  # typed by people: guarded against formula injection in CSV
-
-
 @dataclass
 class LogTable:
     """A log being read: its columns, how many rows, and the rows as an iterator (valid
@@ -105,28 +94,6 @@ def raw_time(column: Any) -> Any:
     """Select a DateTime column without parsing it (a string on SQLite; LocalClock reads
     either form)."""
     return type_coerce(column, String)
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet reads as a formula
-# Control characters (C0 but tab, line feed and carriage return; DEL; C1): a NUL ahead of
-# "=" hid a formula from the guard, and spreadsheets drop or choke on the rest. Line breaks
-# and tabs stay: a quoted cell holds them, and a note may have several lines.
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def guarded(value: str) -> str:
-    """Text typed by people made safe to open in a spreadsheet: control characters
-    removed, then a leading apostrophe if it would start a formula ("CSV injection").
-    Unchanged in nearly every case (and then checked at C speed)."""
-    if not value.isprintable():
-        value = CONTROL.sub("", value)
-    return "'" + value if value[:1] in FORMULA_STARTS else value
-
-
-def csv_writer(out: TextIO) -> Any:
-    """The CSV writer of every export: the "excel" dialect (CRLF), every field quoted (a
-    spreadsheet whose locale splits at ";" splits an unquoted field there)."""
-    return csv.writer(out, quoting=csv.QUOTE_ALL)
 
 
 TextGuard = Callable[[Any], Any]

@@ -3,6 +3,7 @@ made at once, as the cursor's own batches)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -12,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from kiosk.clock import LocalClock
 from kiosk.db import Database
-from kiosk.services.reports import audit_log, custody_log
+from kiosk.services.reports import audit_columns, audit_log, custody_columns, custody_log
 from kiosk.services.reports.audit_log import audit_query, audit_seqs, lean_audit_query
 from kiosk.services.reports.custody_log import custody_query, lean_custody_query
-from kiosk.services.reports.fields import Field, columns, read_lookups, row_shaper
+from kiosk.services.reports.fields import Field, columns, row_shaper
 from kiosk.services.reports.filter import (
     BATCH,
     LOG_TITLES,
@@ -25,7 +26,9 @@ from kiosk.services.reports.filter import (
     as_is,
     formula_safe,
     pupil_filters,
+    raw_time,
 )
+from kiosk.services.reports.log_sql import LogSql
 from kiosk.tables import AuditEvent, Custody, Pupil
 
 
@@ -56,22 +59,36 @@ class LogReader:
         which: ReportFilter,
         *,
         guard_formulas: bool,
+        bounds: tuple[Any, Any] | None = None,
     ) -> None:
         self.session, self.kind, self.which = session, kind, which.checked()
         self.guard_formulas = guard_formulas
-        self.seqs = audit_seqs(session, self.which) if kind == "audit" else (1, 0)
+        # the log's rows in its own order: audit events by seq (first, last); custody
+        # records by the stored time they were received [from, until)
+        self.bounds: tuple[Any, Any] = bounds or (
+            audit_seqs(session, self.which)
+            if kind == "audit"
+            else (self.which.starts, self.which.ends)
+        )
 
     @property
     def fields(self) -> tuple[Field, ...]:
         """The log's columns (read when asked, so that a test may change them)."""
-        return custody_log.CUSTODY_FIELDS if self.kind == "custody" else audit_log.AUDIT_FIELDS
+        if self.kind == "custody":
+            return custody_columns.CUSTODY_FIELDS
+        return audit_columns.AUDIT_FIELDS
+
+    @property
+    def sql(self) -> LogSql:
+        """Where the log's columns are read from (read when asked, as ``fields``)."""
+        return custody_log.CUSTODY_SQL if self.kind == "custody" else audit_log.AUDIT_SQL
 
     @contextmanager
     def table(self) -> Iterator[LogTable]:
         connection = self.session.connection()
         raw = connection.dialect.name == "sqlite"
         lean = raw and self.lean()
-        found = read_lookups(connection, self.fields, self._safe()) if lean else []
+        found = self.sql.read_lookups(connection, self.fields, self._safe()) if lean else []
         total = self.count()
         if raw:  # bind parameters by SQLAlchemy, rows raw
             streamed = connection.execute(self._query(lean))
@@ -99,18 +116,76 @@ class LogReader:
         self, batch: int = BATCH
     ) -> Iterator[tuple[Iterator[list[Any]], list[dict[Any, Any]]] | None]:
         """For a writer that shapes the rows itself: the SQLite cursor's own rows of the
-        lean query in batches, and the look-ups for them (``fields.read_lookups``); None
+        lean query in batches, and the look-ups for them (``LogSql.read_lookups``); None
         unless the log is read from SQLite without a pupil filter (then only ``table``)."""
         connection = self.session.connection()
         if not (connection.dialect.name == "sqlite" and self.lean()):
             yield None
             return
-        found = read_lookups(connection, self.fields, self._safe())
+        found = self.sql.read_lookups(connection, self.fields, self._safe())
         streamed = connection.execute(self._query(lean=True))
         try:
             yield raw_batches(streamed.cursor, batch), found
         finally:
             streamed.close()
+
+    def rough_count(self) -> int:
+        """At least the log's row count, found without reading its rows (a tenth of the
+        time of ``count``): the span of its seqs, or the custody records received within
+        its bounds before any filter."""
+        first, last = self.bounds
+        if self.kind == "audit":
+            return max(int(last) - int(first) + 1, 0)
+        received = (Custody.received_at >= first, Custody.received_at < last)
+        counted = self.session.scalar(select(func.count()).select_from(Custody).where(*received))
+        return counted or 0
+
+    def halves(self, later_share: float) -> tuple[LogReader, LogReader] | None:
+        """The log as two parts in its own order, the later holding about ``later_share``
+        of its rows (by seq for the audit log, by received time for the custody log); None
+        if it cannot be cut."""
+        first, last = self.bounds
+        if self.kind == "audit":
+            cut = last + 1 - int((last - first + 1) * later_share)
+            if not first < cut <= last:
+                return None
+            return self._part((first, cut - 1)), self._part((cut, last))
+        rows = self.rough_count()
+        if not rows:
+            return None
+        cut_text = self.session.scalar(
+            select(raw_time(Custody.received_at))
+            .where(Custody.received_at >= first, Custody.received_at < last)
+            .order_by(Custody.received_at)
+            .offset(rows - int(rows * later_share))
+            .limit(1)
+        )
+        cut = _stored_time(cut_text)
+        if cut is None or not first < cut < last:
+            return None
+        return self._part((first, cut)), self._part((cut, last))
+
+    def _part(self, bounds: tuple[Any, Any]) -> LogReader:
+        which, safe = self.which, self.guard_formulas
+        return LogReader(self.session, self.kind, which, guard_formulas=safe, bounds=bounds)
+
+    def newest_event(self) -> int:
+        """The newest audit event's seq in this snapshot (0 for none): every change to what
+        a log shows is a service action, committed with its audit event."""
+        return self.session.scalar(_NEWEST_EVENT) or 0
+
+    def lean_sql(self) -> dict[str, Any]:
+        """What ``lean_batches`` reads, as SQL text with the values written in, for a
+        process reading the SQLite file with the sqlite3 module alone: "rows", the lean
+        query; "lookups", each look-up's query (``fields.lookups``' order); "newest", the
+        query of ``newest_event``."""
+        dialect = self.session.connection().dialect
+        lookups = self.sql.lookup_selects(self.fields, self._safe())
+        texts = [
+            str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+            for query in [self._query(lean=True), _NEWEST_EVENT, *lookups]
+        ]
+        return {"rows": texts[0], "newest": texts[1], "lookups": texts[2:]}
 
     def _safe(self) -> Any:
         return formula_safe if self.guard_formulas else as_is
@@ -118,8 +193,8 @@ class LogReader:
     def _query(self, lean: bool) -> Select[Any]:
         safe, which = self._safe(), self.which
         if self.kind == "audit":
-            return (lean_audit_query if lean else audit_query)(which, self.seqs, safe)
-        return (lean_custody_query if lean else custody_query)(which, safe)
+            return (lean_audit_query if lean else audit_query)(which, self.bounds, safe)
+        return (lean_custody_query if lean else custody_query)(which, self.bounds, safe)
 
     def _counting(self) -> Select[Any]:
         """The log's row count without its columns and the outer joins that cannot add or
@@ -131,14 +206,15 @@ class LogReader:
                 query = query.join(Pupil, Pupil.id == AuditEvent.pupil_id)
             if which.custody_kind:
                 query = query.join(Custody, Custody.id == AuditEvent.custody_id)
-            query = query.where(AuditEvent.seq.between(*self.seqs))
+            query = query.where(AuditEvent.seq.between(*self.bounds))
             query = query.where(AuditEvent.at >= which.starts, AuditEvent.at < which.ends)
         else:
+            starts, ends = self.bounds
             query = (
                 select(func.count())
                 .select_from(Custody)
                 .join(Pupil, Pupil.id == Custody.pupil_id)
-                .where(Custody.received_at >= which.starts, Custody.received_at < which.ends)
+                .where(Custody.received_at >= starts, Custody.received_at < ends)
             )
         return pupil_filters(query, which)
 
@@ -148,6 +224,13 @@ def forms(sessions: Database) -> list[str]:
     with sessions() as session:
         query = select(Pupil.reg_group).where(Pupil.purged_at.is_(None)).distinct()
         return sorted(session.scalars(query), key=lambda form: (len(form), form))
+
+
+_NEWEST_EVENT = select(func.max(AuditEvent.seq))
+
+
+def _stored_time(value: Any) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def raw_rows(cursor: Any) -> Iterator[tuple[Any, ...]]:

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, selectinload
 from kiosk.clock import to_local
 from kiosk.db import Database
 from kiosk.services import search_records
-from kiosk.services.reports.filter import Column, LogTable, ReportFilter, pupil_filters
+from kiosk.services.reports.cells import Column
+from kiosk.services.reports.filter import LogTable, ReportFilter, pupil_filters
 from kiosk.services.searches import ITEM_OUTCOME_WORDS, all_logged, current_finals
 from kiosk.tables import Pupil, SearchRecord, Staff
 

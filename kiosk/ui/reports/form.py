@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QComboBox, QLabel
 
-from kiosk.exports import Format, Report
+from kiosk.exports.run import Format, Report
 from kiosk.ui.style import GREY, RED
 
 REPORT_CHOICES: tuple[tuple[str, Report], ...] = (

@@ -36,7 +36,7 @@ from kiosk.clock import local_date, moment_text, utcnow
 from kiosk.config import Config
 from kiosk.db import Database
 from kiosk.errors import DatabaseUnavailable, KioskError
-from kiosk.exports import ExportRequest, ExportResult, Format, Report, default_path, run_export
+from kiosk.exports.run import ExportRequest, ExportResult, Format, Report, default_path, run_export
 from kiosk.rules import Action, may
 from kiosk.services import backup, restore
 from kiosk.services.backup import BackupInfo

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import update
 
 from kiosk.clock import SCHOOL_ZONE, start_of_local_day
-from kiosk.exports import ExportRequest, run_export
+from kiosk.exports.run import ExportRequest, run_export
 from kiosk.services import custody, exams, pupils, settings
 from kiosk.services.reports.filter import ReportFilter
 from kiosk.tables import Pupil
