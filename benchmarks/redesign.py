@@ -39,7 +39,7 @@ from _table import print_table
 from reports import CACHE, YEAR, build, original_year, working_copy
 from sqlalchemy.dialects import sqlite
 
-from kiosk.services.reports import audit_log, custody_log, filter
+from kiosk.services.reports import audit_log, custody_log
 
 HERE = Path(__file__).resolve().parent
 TREE = HERE.parent
@@ -185,10 +185,10 @@ def joined_sql(kind: str) -> str:
     which = YEAR.checked()
     if kind == "custody":
         received = (which.starts, which.ends)
-        query = custody_log.custody_query(which, received, filter.formula_safe)
+        query = custody_log.custody_query(which, received)
     else:
         first, last = YEAR_SEQS
-        query = audit_log.audit_query(which, (first, last), filter.formula_safe)
+        query = audit_log.audit_query(which, (first, last))
     compiled = query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True})
     return str(compiled)
 

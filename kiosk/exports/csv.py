@@ -8,7 +8,8 @@ yes/no as True/False, which Excel reads as TRUE/FALSE.
 Cells typed by people (names, notes) lose their control characters, and those that then
 start with ``= + - @`` (or a tab or carriage return) get a leading apostrophe, so a
 spreadsheet shows them as text instead of running them as a formula ("CSV injection"):
-``filter.guarded``, in Python for every such cell whatever the query did."""
+``cells.guarded``, in Python, for every such cell (worked out once a distinct value, by
+``csv_lines``: so the queries read the text as it is stored)."""
 
 from __future__ import annotations
 
@@ -89,7 +90,7 @@ def write_log_csv(
     rows. A long log in an SQLite file, with CPU to spare, is written in two processes
     (see ``_write_in_two``); the bytes are the same."""
     with sessions.snapshot() as reader, reader() as session:
-        log = LogReader(session, kind, which, guard_formulas=True)
+        log = LogReader(session, kind, which)
         with path.open("w", encoding="utf-8", newline="") as out:
             halves = _halves(sessions, log)
             if halves is None:

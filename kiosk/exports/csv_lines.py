@@ -188,6 +188,17 @@ def _looked_up_in(code: Code, n: int, expression: str) -> str:
     return re.sub(rf"\bc{n}\b", value, expression)
 
 
+def _cells(code: Code, n: int) -> tuple[str, str]:
+    """The statement making column ``n``'s remembered texts, and what they are looked up
+    by: its stored value when how it is shown depends on that value alone (words, a flag:
+    worked out once a value), else the value shown."""
+    shown, free = code.shown(n), (code.fields[n].column.free_text,)
+    if code.fields[n].shown is None or not _uses_only([shown], [n]):
+        return f"    cells{n} = Cells(free={free})", shown
+    shape = f"    def shown{n}(c{n}):\n        return ({shown},)\n"
+    return f"{shape}    cells{n} = Cells(shown{n}, {free})", f"c{n}"
+
+
 LineMaker = Callable[[list[Any]], "list[str] | None"]
 
 
@@ -224,7 +235,7 @@ def _line_form(fields: tuple[Field, ...]) -> Callable[..., tuple[LineMaker, list
                     made.append(f"{{cells{m}[{_looked_up_in(code, m, expression)}]}}")
             n = group[-1] + 1
             continue
-        var = f"c{n}"
+        var = code.var(n)
         if field_.shown is None and field_.column.type == "int":
             checks.append(("ints", at[var]))
             made.append(f"\"{{'' if {var} is None else {var}}}\"")
@@ -236,9 +247,10 @@ def _line_form(fields: tuple[Field, ...]) -> Callable[..., tuple[LineMaker, list
             checks.append(("times", at[var]))
             made.append(f"\"{{'' if {var} is None else hours[{var}[:13]] + {var}[13:19]}}\"")
         else:
-            cells.append(f"    cells{n} = Cells(free=({field_.column.free_text},))")
+            statement, key = _cells(code, n)
+            cells.append(statement)
             caches.append(f"cells{n}")
-            made.append(f"{{cells{n}[{code.shown(n)}]}}")
+            made.append(f"{{cells{n}[{key}]}}")
         n += 1
     tests = [
         f"{test}(chain({', '.join(f'map(column[{p}], rows)' for t, p in checks if t == test)}))"

@@ -19,7 +19,7 @@ AUDIT_FIELDS: tuple[Field, ...] = (
     local_time("at", "Time"),
     Field("kind", Column("Event", "text", 28), shown=EVENT_WORDS),
     # the stored kind, which never changes (the words may): for tools that filter by it
-    Field("kind_code", Column("Event code", "text", 18)),
+    Field("kind_code", Column("Event code", "text", 18), reads="kind"),
     Field("actor_name", Column("Staff", "text", 18, free_text=True)),
     Field("pupil_id", Column("Pupil record", "int", 8)),
     Field("admission_number", Column("Admission no.", "text", 13, free_text=True), PUPIL),

@@ -9,7 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from kiosk.services.reports import audit_columns
-from kiosk.services.reports.filter import ReportFilter, TextGuard, as_is, pupil_filters
+from kiosk.services.reports.filter import ReportFilter, pupil_filters
 from kiosk.services.reports.log_sql import LogSql
 from kiosk.tables import AuditEvent, Custody, Pupil
 
@@ -21,7 +21,6 @@ AUDIT_SQL = LogSql(
         "seq": AuditEvent.seq,
         "at": AuditEvent.at,
         "kind": AuditEvent.kind,
-        "kind_code": AuditEvent.kind,
         "actor_name": AuditEvent.actor_name,
         "pupil_id": AuditEvent.pupil_id,
         "admission_number": Pupil.admission_number,
@@ -57,14 +56,12 @@ def _in_period(query: Select[Any], which: ReportFilter, seqs: tuple[int, int]) -
     return pupil_filters(query, which).order_by(AuditEvent.seq)
 
 
-def audit_query(which: ReportFilter, seqs: tuple[int, int], safe: TextGuard = as_is) -> Select[Any]:
-    return _in_period(AUDIT_SQL.joined_select(audit_columns.AUDIT_FIELDS, safe), which, seqs)
+def audit_query(which: ReportFilter, seqs: tuple[int, int]) -> Select[Any]:
+    return _in_period(AUDIT_SQL.joined_select(audit_columns.AUDIT_FIELDS), which, seqs)
 
 
-def lean_audit_query(
-    which: ReportFilter, seqs: tuple[int, int], safe: TextGuard = as_is
-) -> Select[Any]:
+def lean_audit_query(which: ReportFilter, seqs: tuple[int, int]) -> Select[Any]:
     """``audit_query`` without the pupil columns (for a log not filtered by pupil): the
     join to pupils was half the time of reading 600,000 events; the look-up
     (``LogSql.read_lookups``) holds the same values by the event's pupil id."""
-    return _in_period(AUDIT_SQL.lean_select(audit_columns.AUDIT_FIELDS, safe), which, seqs)
+    return _in_period(AUDIT_SQL.lean_select(audit_columns.AUDIT_FIELDS), which, seqs)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 
 from kiosk.services import unclaimed
 from kiosk.services.reports import custody_columns
-from kiosk.services.reports.filter import ReportFilter, TextGuard, as_is, pupil_filters
+from kiosk.services.reports.filter import ReportFilter, pupil_filters
 from kiosk.services.reports.log_sql import LogSql
 from kiosk.tables import Confiscation, Custody, CustodyItem, Pupil, Setting, Slot, Staff
 
@@ -92,20 +92,18 @@ def _in_period(query: Select[Any], received: Received) -> Select[Any]:
     return query.where(Custody.received_at >= received[0], Custody.received_at < received[1])
 
 
-def custody_query(which: ReportFilter, received: Received, safe: TextGuard = as_is) -> Select[Any]:
+def custody_query(which: ReportFilter, received: Received) -> Select[Any]:
     """The records ``which`` reports on received in ``received`` (the period's own bounds,
     or a part of them), in order."""
-    query = CUSTODY_SQL.joined_select(custody_columns.CUSTODY_FIELDS, safe)
+    query = CUSTODY_SQL.joined_select(custody_columns.CUSTODY_FIELDS)
     query = _in_period(query, received)
     return pupil_filters(query, which).order_by(Custody.received_at, Custody.id)
 
 
-def lean_custody_query(
-    which: ReportFilter, received: Received, safe: TextGuard = as_is
-) -> Select[Any]:
+def lean_custody_query(which: ReportFilter, received: Received) -> Select[Any]:
     """``custody_query`` with the pupil, slot and staff columns left as their ids (for a
     log not filtered by pupil), to be looked up (``LogSql.read_lookups``)."""
-    query = CUSTODY_SQL.lean_select(custody_columns.CUSTODY_FIELDS, safe)
+    query = CUSTODY_SQL.lean_select(custody_columns.CUSTODY_FIELDS)
     query = _in_period(query, received)
     if which.custody_kind:
         query = query.where(Custody.kind == which.custody_kind)

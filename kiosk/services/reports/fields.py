@@ -73,6 +73,12 @@ class Field:
     lookup: Lookup | None = None
     shown: Shown | None = None
     unique: bool = False  # every row its own value (a hash, details): not worth remembering
+    reads: str = ""  # another column's name: this shows that column's stored value (read once)
+
+    @property
+    def own_value(self) -> bool:
+        """Whether the log reads a value for this column (not another column's)."""
+        return not self.reads
 
 
 def local_time(name: str, title: str) -> Field:
@@ -99,6 +105,8 @@ def lean_layout(fields: Sequence[Field]) -> list[int | Lookup]:
     own = {field_.name for field_ in fields if field_.lookup is None}
     layout: list[int | Lookup] = []
     for n, field_ in enumerate(fields):
+        if field_.reads:
+            continue
         if field_.lookup is None:
             layout.append(n)
         elif field_.lookup not in layout and field_.lookup.key not in own:
@@ -133,17 +141,21 @@ class Code:
         self.fields = tuple(fields)
         self.lookups = lookups(fields)
         self.layout = lean_layout(fields)
-        self.names = {f.name: f"c{n}" for n, f in enumerate(fields)}
-        if len(self.names) < len(fields) or {"v", "text"} & set(self.names):
+        at = {f.name: n for n, f in enumerate(fields)}
+        if len(at) < len(fields) or {"v", "text"} & set(at):
             raise ValueError("A log's columns need names of their own, not 'v' or 'text'.")
+        for f in fields:
+            if f.reads and (f.lookup or f.reads not in at or not fields[at[f.reads]].own_value):
+                raise ValueError(f"{f.name!r} reads {f.reads!r}, not a column of its own log.")
+        self.names = {f.name: f"c{at[f.reads or f.name]}" for f in fields}
         self.values: dict[str, Any] = {}  # what the code's names stand for
 
     def shown(self, n: int) -> str:
         """Column ``n``'s shown value as an expression."""
         field_ = self.fields[n]
         if field_.shown is None:
-            return f"c{n}"
-        names = {**self.names, "v": f"c{n}", "text": "text"}
+            return self.var(n)
+        names = {**self.names, "v": self.var(n), "text": "text"}
         for key, value in field_.shown.using.items():
             names[key] = f"u{n}_{key}"
             self.values[f"u{n}_{key}"] = value
@@ -154,6 +166,10 @@ class Code:
                 f"{field_.column.title!r} is shown using {missing}, which is not a field's "
                 "name nor a value it uses"
             ) from None
+
+    def var(self, n: int) -> str:
+        """The variable holding column ``n``'s stored value (another's, if it reads it)."""
+        return self.names[self.fields[n].name]
 
     def key(self, lookup: Lookup) -> str:
         """The variable holding the look-up's key in a lean row."""
@@ -167,7 +183,8 @@ class Code:
         return ", ".join(names) + ","
 
     def joined_row(self) -> str:
-        return ", ".join(f"c{n}" for n in range(len(self.fields))) + ","
+        own = [f"c{n}" for n, f in enumerate(self.fields) if f.own_value]
+        return ", ".join(own) + ","
 
     def looked_up(self, lookup: Lookup) -> str:
         """The statement that sets a looked-up row's columns from its key (as the outer

@@ -7,11 +7,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Select, String, case, func, literal, type_coerce
+from sqlalchemy import Select, String, func, type_coerce
 
 from kiosk.clock import day_text, start_of_local_day
 from kiosk.errors import InvalidInput
-from kiosk.services.reports.cells import FORMULA_STARTS, Column
+from kiosk.services.reports.cells import Column
 from kiosk.tables import Custody, CustodyKind, Pupil
 
 BATCH = 10000
@@ -94,20 +94,6 @@ def raw_time(column: Any) -> Any:
     """Select a DateTime column without parsing it (a string on SQLite; LocalClock reads
     either form)."""
     return type_coerce(column, String)
-
-
-TextGuard = Callable[[Any], Any]
-
-
-def formula_safe(expr: Any) -> Any:
-    """Text typed by people, with a leading apostrophe when it would start a spreadsheet
-    formula ("CSV injection"). Done in the query, where it costs next to nothing; row by
-    row in Python it was a fifth of a CSV export's time."""
-    return case((func.substr(expr, 1, 1).in_(FORMULA_STARTS), literal("'") + expr), else_=expr)
-
-
-def as_is(expr: Any) -> Any:
-    return expr
 
 
 def local_date(text: str) -> dt.date:

@@ -23,8 +23,6 @@ from kiosk.services.reports.filter import (
     LogKind,
     LogTable,
     ReportFilter,
-    as_is,
-    formula_safe,
     pupil_filters,
     raw_time,
 )
@@ -37,13 +35,10 @@ def open_log(
     sessions: Database,
     kind: LogKind,
     which: ReportFilter,
-    *,
-    guard_formulas: bool = False,
 ) -> Iterator[LogTable]:
-    """Count and stream one log from a single consistent snapshot. ``guard_formulas``
-    makes text typed by people safe to open in a spreadsheet (see ``formula_safe``)."""
+    """Count and stream one log from a single consistent snapshot."""
     with sessions.snapshot() as reader, reader() as session:
-        log = LogReader(session, kind, which, guard_formulas=guard_formulas)
+        log = LogReader(session, kind, which)
         with log.table() as table:
             yield table
 
@@ -58,11 +53,9 @@ class LogReader:
         kind: LogKind,
         which: ReportFilter,
         *,
-        guard_formulas: bool,
         bounds: tuple[Any, Any] | None = None,
     ) -> None:
         self.session, self.kind, self.which = session, kind, which.checked()
-        self.guard_formulas = guard_formulas
         # the log's rows in its own order: audit events by seq (first, last); custody
         # records by the stored time they were received [from, until)
         self.bounds: tuple[Any, Any] = bounds or (
@@ -88,7 +81,7 @@ class LogReader:
         connection = self.session.connection()
         raw = connection.dialect.name == "sqlite"
         lean = raw and self.lean()
-        found = self.sql.read_lookups(connection, self.fields, self._safe()) if lean else []
+        found = self.sql.read_lookups(connection, self.fields) if lean else []
         total = self.count()
         if raw:  # bind parameters by SQLAlchemy, rows raw
             streamed = connection.execute(self._query(lean))
@@ -122,7 +115,7 @@ class LogReader:
         if not (connection.dialect.name == "sqlite" and self.lean()):
             yield None
             return
-        found = self.sql.read_lookups(connection, self.fields, self._safe())
+        found = self.sql.read_lookups(connection, self.fields)
         streamed = connection.execute(self._query(lean=True))
         try:
             yield raw_batches(streamed.cursor, batch), found
@@ -166,8 +159,7 @@ class LogReader:
         return self._part((first, cut)), self._part((cut, last))
 
     def _part(self, bounds: tuple[Any, Any]) -> LogReader:
-        which, safe = self.which, self.guard_formulas
-        return LogReader(self.session, self.kind, which, guard_formulas=safe, bounds=bounds)
+        return LogReader(self.session, self.kind, self.which, bounds=bounds)
 
     def newest_event(self) -> int:
         """The newest audit event's seq in this snapshot (0 for none): every change to what
@@ -180,21 +172,18 @@ class LogReader:
         query; "lookups", each look-up's query (``fields.lookups``' order); "newest", the
         query of ``newest_event``."""
         dialect = self.session.connection().dialect
-        lookups = self.sql.lookup_selects(self.fields, self._safe())
+        lookups = self.sql.lookup_selects(self.fields)
         texts = [
             str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
             for query in [self._query(lean=True), _NEWEST_EVENT, *lookups]
         ]
         return {"rows": texts[0], "newest": texts[1], "lookups": texts[2:]}
 
-    def _safe(self) -> Any:
-        return formula_safe if self.guard_formulas else as_is
-
     def _query(self, lean: bool) -> Select[Any]:
-        safe, which = self._safe(), self.which
+        which = self.which
         if self.kind == "audit":
-            return (lean_audit_query if lean else audit_query)(which, self.bounds, safe)
-        return (lean_custody_query if lean else custody_query)(which, self.bounds, safe)
+            return (lean_audit_query if lean else audit_query)(which, self.bounds)
+        return (lean_custody_query if lean else custody_query)(which, self.bounds)
 
     def _counting(self) -> Select[Any]:
         """The log's row count without its columns and the outer joins that cannot add or
