@@ -128,9 +128,9 @@ def _write_in_two(
     earlier, later = halves
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(handle)
-    part = Path(name)
-    helper = _start(sessions, log, later, part)
+    part, helper = Path(name), None
     try:
+        helper = _start(sessions, log, later, part)
         total = log.rough_count() if progress else 0  # until the end
         own = max(int(total * (1 - LATER_SHARE)), 1)
 
