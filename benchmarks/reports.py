@@ -36,10 +36,13 @@ from kiosk.clock import start_of_local_day
 from kiosk.config import Config, sqlite_url
 from kiosk.db import open_database
 from kiosk.demo import FORENAMES, PREFERRED, SURNAMES
-from kiosk.exports.run import ExportRequest, run_export
 from kiosk.services import audit, backup, settings, staff
 from kiosk.services.audit import Actor
 
+try:
+    from kiosk.exports.run import ExportRequest, run_export
+except ImportError:  # the tree before issue 13: the package itself
+    from kiosk.exports import ExportRequest, run_export  # type: ignore[no-redef]
 try:
     from kiosk.services.reports.filter import ReportFilter
 except ImportError:  # the tree before issue 13 (benchmarks/redesign.py runs it too)

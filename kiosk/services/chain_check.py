@@ -35,9 +35,9 @@ _LOWEST_SEQ = select(func.min(AuditEvent.seq))
 _NO_END = 2**63 - 1
 _HIGHEST_SEQ = select(func.max(AuditEvent.seq))
 SPLIT_FROM = 100_000  # events: below this a second process's start is not worth it
-# This process's share of the events: it also reads them through SQLAlchemy's connection
-# (measured: 2.2 s of CPU for the older half of the year against the helper's 1.9 s).
-PARENT_SHARE = 0.45
+# This process's share of the events. Both read with the sqlite3 module's own cursor and
+# run one scan: measured one after the other on the year, 4.7 and 4.6 us an event.
+PARENT_SHARE = 0.5
 
 
 @dataclass(frozen=True)
