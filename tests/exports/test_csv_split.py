@@ -12,7 +12,11 @@ import subprocess
 from typing import Any
 
 import pytest
-from fixtures.helper_python import helper_python  # noqa: F401 (a fixture)
+from fixtures.helper_python import (  # noqa: F401 (fixtures)
+    helper_python,
+    modules_imported_by,
+    split,
+)
 from fixtures.reports import *  # noqa: F403 (the reports tests' fixtures)
 from sqlalchemy import update
 
@@ -27,28 +31,10 @@ from exports.test_csv import (
 )
 from kiosk.exports import csv_half
 from kiosk.exports.run import ExportCancelled, ExportRequest, run_export
-from kiosk.services import audit, helper_process
+from kiosk.services import audit
 from kiosk.tables import Pupil
 
 REPORTS = ["custody", "audit"]
-
-
-@pytest.fixture
-def split(monkeypatch, helper_python, engine):
-    """Every export split with a core always spare; the second process's answers kept."""
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL keeps one process")
-    monkeypatch.setattr(helper_process, "PYTHON", helper_python)
-    monkeypatch.setattr(helper_process, "worth_it", lambda: True)
-    answers: list[dict[str, Any] | None] = []
-    answer = helper_process.Helper.answer
-
-    def kept(self: helper_process.Helper) -> dict[str, Any] | None:
-        answers.append(answer(self))
-        return answers[-1]
-
-    monkeypatch.setattr(helper_process.Helper, "answer", kept)
-    return answers
 
 
 def one_and_two(sessions, actor, tmp_path, monkeypatch, report, which) -> tuple[bytes, bytes]:
@@ -135,10 +121,7 @@ def test_a_cancelled_split_export_leaves_no_file_and_no_part(
 
 
 def test_the_second_process_imports_no_sqlalchemy(helper_python):
-    code = "import sys, kiosk.exports.csv_half; print(' '.join(sorted(sys.modules)))"
-    modules = subprocess.run(
-        [helper_python, "-I", "-c", code], capture_output=True, text=True, check=True, cwd="/"
-    ).stdout.split()
+    modules = modules_imported_by(helper_python, "kiosk.exports.csv_half")
     assert not [m for m in modules if m.startswith(("sqlalchemy", "cryptography", "alembic"))]
 
 

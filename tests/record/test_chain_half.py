@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
 
 import pytest
 from fixtures.core import *  # noqa: F403 (the core tests' fixtures)
-from fixtures.helper_python import helper_python  # noqa: F401 (a fixture)
+from fixtures.helper_python import helper_python, modules_imported_by  # noqa: F401
 
 from kiosk.errors import HelperFailed
 from kiosk.record import chain_half
@@ -36,10 +35,7 @@ def chain(sessions, engine):
 
 
 def test_it_imports_no_sqlalchemy_and_nothing_outside_its_list(helper):
-    code = "import sys, kiosk.record.chain_half; print(' '.join(sorted(sys.modules)))"
-    modules = subprocess.run(
-        [helper, "-I", "-c", code], capture_output=True, text=True, check=True, cwd="/"
-    ).stdout.split()
+    modules = modules_imported_by(helper, "kiosk.record.chain_half")
     assert not [m for m in modules if m.startswith(("sqlalchemy", "cryptography", "alembic"))]
     kiosk_modules = {m for m in modules if m.startswith("kiosk")}
     assert kiosk_modules == {

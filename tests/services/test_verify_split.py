@@ -1,38 +1,18 @@
 """verify-log split between this process and a second one (``kiosk.record.chain_half``):
 the same report as one process gives, whichever half the damage is in; the helper's
 failure reaches the caller in words; nothing where the command runs is imported."""
+# ruff: noqa: F811 (the fixtures imported from helper_python are parameters)
 
 from __future__ import annotations
-
-from typing import Any
 
 import pytest
 from audit_guard import disable_audit_guard
 from fixtures.core import *  # noqa: F403 (the core tests' fixtures)
 from fixtures.core import round_trips
-from fixtures.helper_python import helper_python  # noqa: F401 (a fixture)
+from fixtures.helper_python import helper_python, split  # noqa: F401 (fixtures)
 from sqlalchemy import text
 
-from kiosk.services import audit, chain_check, helper_process
-
-
-@pytest.fixture
-def split(monkeypatch, helper_python, engine):  # noqa: F811 (the fixture above)
-    """Verify with every chain split (as long as the year's) and a core always spare; the
-    helper's answers are kept to show that the helper did its half."""
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL keeps one process")
-    monkeypatch.setattr(helper_process, "PYTHON", helper_python)
-    monkeypatch.setattr(helper_process, "worth_it", lambda: True)
-    answers: list[dict[str, Any] | None] = []
-    answer = helper_process.Helper.answer
-
-    def kept(self: helper_process.Helper) -> dict[str, Any] | None:
-        answers.append(answer(self))
-        return answers[-1]
-
-    monkeypatch.setattr(helper_process.Helper, "answer", kept)
-    return answers
+from kiosk.services import audit, chain_check
 
 
 @pytest.fixture
