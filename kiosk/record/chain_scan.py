@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from typing import Any
 
 REDACTED_DETAILS = '{"redacted":true}'
@@ -41,8 +42,12 @@ def scan(
     for row in rows:
         (seq, at, kind, actor_id, actor_name, pupil_id, slot, custody_id) = row[:8]
         (details, digest, redacted, row_prev, stored, salt) = row[8:]
-        if seq != expected or row_prev != prev_hash or type(at) is not str:
+        if seq != expected or row_prev != prev_hash:
             break
+        if type(at) is not str:  # PostgreSQL's driver gives a time, SQLite's its text
+            if type(at) is not datetime:
+                break
+            at = at.isoformat(" ", "microseconds")
         if len(at) != 26 or at[10] != " ":
             break
         try:
