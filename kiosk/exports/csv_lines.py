@@ -1,8 +1,6 @@
 """A log's CSV lines made at once from its description (``reports.fields``), standard
 library only: this process and the export's second process (``csv_half``) run this one
-code, so their parts of a file are the same bytes.
-
-"""
+code, so their parts of a file are the same bytes."""
 
 from __future__ import annotations
 
@@ -24,8 +22,8 @@ CHUNK = 5000  # rows a batch
 
 
 def prepared(rows: Iterable[Sequence[Any]], columns: Sequence[Column]) -> Iterator[Sequence[Any]]:
-    """The rows with their free text ``guarded`` (a query's own guard cannot see past a
-    control character, so it is done here too)."""
+    """The rows with their free text ``guarded``, for csv.writer (the queries read text as
+    it is stored)."""
     free_text = [i for i, column in enumerate(columns) if column.free_text]
     for row in rows:
         if any(
