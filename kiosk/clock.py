@@ -13,6 +13,12 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def stored_time(value: str | dt.datetime) -> dt.datetime:
+    """A stored time as the database driver gives it (SQLite's text, PostgreSQL's
+    ``datetime``) as a naive-UTC ``datetime``."""
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 def to_local(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC).astimezone(SCHOOL_ZONE)
 

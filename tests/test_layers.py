@@ -44,6 +44,7 @@ LAYERS = [
     ("kiosk.worded", 1),  # values with words (event kinds, device kinds)
     ("kiosk.devices", 1),  # the kinds of device a pupil hands in, with their words
     ("kiosk.clock", 1),
+    ("kiosk.helper_side", 1),  # what every second process does alike (standard library)
     ("kiosk.errors", 1),
     ("kiosk.config", 1),
     ("kiosk.keystore", 1),

@@ -13,7 +13,6 @@ spreadsheet shows them as text instead of running them as a formula ("CSV inject
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import tempfile
@@ -23,7 +22,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kiosk.db import READ_MAPPED, Database
-from kiosk.errors import HelperFailed
 from kiosk.exports.csv_lines import CHUNK, Lines, no_cyclic_gc, prepared, write_lines
 from kiosk.services import helper_process
 from kiosk.services.reports.cells import Column, csv_writer
@@ -31,12 +29,11 @@ from kiosk.services.reports.fields import columns
 from kiosk.services.reports.filter import LogKind, LogTable, Progress, ReportFilter
 from kiosk.services.reports.reader import LogReader
 
-logger = logging.getLogger(__name__)
-
 BOM = "\ufeff"  # so Excel reads the file as UTF-8 (names with accents)
 HALF_MODULE = "kiosk.exports.csv_half"  # the later part's process (python -I -m)
 SPLIT_FROM = 60_000  # rows: below this a second process costs more than it saves
 LATER_SHARE = 0.5  # of the rows, written by the second process
+IN_THIS_PROCESS = "The CSV export writes its later part in this process"
 
 
 def write_csv(table: LogTable, out: TextIO, progress: Progress | None = None) -> int:
@@ -101,9 +98,9 @@ def write_log_csv(
 def _halves(sessions: Database, log: LogReader) -> tuple[LogReader, LogReader] | None:
     """The log's two parts, if it is worth a second process: a long log read lean from an
     SQLite file, with CPU to spare (``helper_process.worth_it``)."""
-    if sessions.file is None or not log.lean() or log.session.connection().dialect.name != "sqlite":
+    if sessions.file is None or not log.streams_lean():
         return None
-    if log.rough_count() < SPLIT_FROM or not helper_process.worth_it():
+    if log.rough_count < SPLIT_FROM or not helper_process.worth_it():
         return None
     return log.halves(LATER_SHARE)
 
@@ -128,21 +125,21 @@ def _write_in_two(
     earlier, later = halves
     handle, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(handle)
-    part, helper = Path(name), None
+    part = Path(name)
     try:
-        helper = _start(sessions, log, later, part)
-        total = log.rough_count() if progress else 0  # until the end
-        own = max(int(total * (1 - LATER_SHARE)), 1)
+        job = _job(sessions, log, later, part)
+        with helper_process.started(HALF_MODULE, job, IN_THIS_PROCESS) as helper:
+            total = log.rough_count if progress else 0  # until the end
+            own = max(int(total * (1 - LATER_SHARE)), 1)
 
-        def scaled(done: int, _: int) -> None:  # both parts go on at about the same pace
-            if progress:
-                progress(min(done * total // own, total), total)
+            def scaled(done: int, _: int) -> None:  # both parts go on at about the same pace
+                if progress:
+                    progress(min(done * total // own, total), total)
 
-        _write_header(out, columns(log.fields))
-        with earlier.lean_batches(CHUNK) as lean:
-            rows = _write_rows(earlier, lean, out, scaled if progress else None, own)
-        answer = _answer(helper)
-        helper = None
+            _write_header(out, columns(log.fields))
+            with earlier.lean_batches(CHUNK) as lean:
+                rows = _write_rows(earlier, lean, out, scaled if progress else None, own)
+            answer = helper.answer_or_none() if helper else None
         if answer is not None and not answer["moved"]:
             rows += int(answer["rows"])
             _append(part, out)
@@ -153,8 +150,6 @@ def _write_in_two(
             progress(rows, rows)
         return rows
     finally:
-        if helper is not None:
-            helper.stop()
         part.unlink(missing_ok=True)
 
 
@@ -165,11 +160,10 @@ def _append(part: Path, out: TextIO) -> None:
         shutil.copyfileobj(lines, out.buffer, 1 << 20)
 
 
-def _start(
-    sessions: Database, log: LogReader, later: LogReader, part: Path
-) -> helper_process.Helper | None:
+def _job(sessions: Database, log: LogReader, later: LogReader, part: Path) -> dict[str, Any]:
+    """The second process's job (``csv_half``): the later half's lines into ``part``."""
     assert sessions.file is not None
-    job = {
+    return {
         "database": str(sessions.file.resolve()),
         "log": log.kind,
         "sql": later.lean_sql(),
@@ -177,25 +171,3 @@ def _start(
         "out": str(part),
         "mapped": READ_MAPPED,
     }
-    try:
-        return helper_process.Helper(HALF_MODULE, job)
-    except OSError as error:
-        log_failure(error)
-        return None
-
-
-def _answer(helper: helper_process.Helper | None) -> dict[str, Any] | None:
-    """The second process's answer; None if it did not give one this process can use."""
-    if helper is None:
-        return None
-    try:
-        return helper.answer()
-    except HelperFailed as failed:
-        log_failure(failed)
-        return None
-    finally:
-        helper.stop()
-
-
-def log_failure(error: Exception) -> None:
-    logger.warning("The CSV export writes its later part in this process: %s", error)

@@ -18,15 +18,11 @@ the parent writes that part itself."""
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import sys
 from functools import partial
-from pathlib import Path
 from typing import Any
 
-import kiosk
 from kiosk.exports.csv_lines import CHUNK, Lines, write_lines
+from kiosk.helper_side import PACKAGE, read_only, serve
 from kiosk.services.reports.audit_columns import AUDIT_FIELDS
 from kiosk.services.reports.custody_columns import CUSTODY_FIELDS
 from kiosk.services.reports.fields import lookup_table, lookup_widths
@@ -37,13 +33,10 @@ FIELDS = {"audit": AUDIT_FIELDS, "custody": CUSTODY_FIELDS}
 def write_part(job: dict[str, Any]) -> dict[str, Any]:
     """The answer for one job (see above), the lines written to ``job["out"]``."""
     fields, sql = FIELDS[job["log"]], job["sql"]
-    uri = Path(job["database"]).resolve().as_uri() + "?mode=ro"
-    connection = sqlite3.connect(uri, uri=True, isolation_level=None)
+    mapped = f"mmap_size={int(job['mapped'])}"
+    connection = read_only(str(job["database"]), "query_only=ON", mapped)
     try:
-        connection.execute("PRAGMA query_only=ON")
-        connection.execute(f"PRAGMA mmap_size={int(job['mapped'])}")
-        connection.execute("BEGIN")  # one snapshot for every statement
-        answer: dict[str, Any] = {"kiosk": str(Path(kiosk.__file__).parent)}
+        answer: dict[str, Any] = {"kiosk": PACKAGE}
         newest = connection.execute(sql["newest"]).fetchone()[0] or 0
         answer["moved"] = newest != int(job["newest"])
         if answer["moved"]:
@@ -61,13 +54,5 @@ def write_part(job: dict[str, Any]) -> dict[str, Any]:
         connection.close()
 
 
-def main() -> None:
-    try:
-        answer = write_part(json.load(sys.stdin))
-    except (sqlite3.Error, OSError, ValueError, KeyError, TypeError) as error:
-        answer = {"error": f"{type(error).__name__}: {error}"}
-    json.dump(answer, sys.stdout)
-
-
 if __name__ == "__main__":
-    main()
+    serve(write_part)

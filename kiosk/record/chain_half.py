@@ -18,13 +18,10 @@ purge event after ``last`` says "moved", and the parent checks that range itself
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import sys
-from pathlib import Path
 from typing import Any
 
-import kiosk
+from kiosk.helper_side import PACKAGE, read_only, serve
 from kiosk.record.chain_scan import PURGE_KIND, RANGE_SQL, scan
 
 BATCH = 20000
@@ -34,11 +31,9 @@ _PURGES = "SELECT seq, details FROM audit_events WHERE seq >= ? AND seq < ? AND 
 
 def check_range(database: str, first: int, last: int) -> dict[str, Any]:
     """The answer for events ``first`` to ``last`` of the database file, read-only."""
-    uri = Path(database).resolve().as_uri() + "?mode=ro"
-    connection = sqlite3.connect(uri, uri=True, isolation_level=None)
+    connection = read_only(database)
     try:
-        connection.execute("BEGIN")  # one snapshot for both statements
-        answer: dict[str, Any] = {"kiosk": str(Path(kiosk.__file__).parent)}
+        answer: dict[str, Any] = {"kiosk": PACKAGE}
         answer["moved"] = (
             connection.execute(_PURGE_AFTER, (last, PURGE_KIND)).fetchone() is not None
         )
@@ -73,14 +68,9 @@ def _scan_range(connection: sqlite3.Connection, first: int, last: int) -> dict[s
     }
 
 
-def main() -> None:
-    try:
-        job = json.load(sys.stdin)
-        answer = check_range(str(job["database"]), int(job["first"]), int(job["last"]))
-    except (sqlite3.Error, OSError, ValueError, KeyError, TypeError) as error:
-        answer = {"error": f"{type(error).__name__}: {error}"}
-    json.dump(answer, sys.stdout)
+def check_job(job: dict[str, Any]) -> dict[str, Any]:
+    return check_range(str(job["database"]), int(job["first"]), int(job["last"]))
 
 
 if __name__ == "__main__":
-    main()
+    serve(check_job)

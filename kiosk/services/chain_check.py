@@ -5,7 +5,6 @@ first bad event is named."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
@@ -15,7 +14,6 @@ from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from kiosk.db import Database
-from kiosk.errors import HelperFailed
 from kiosk.record.chain_scan import RANGE_SQL, purge_listed, scan
 from kiosk.services import helper_process
 from kiosk.services.audit import (
@@ -28,8 +26,8 @@ from kiosk.services.audit import (
 )
 from kiosk.tables import AuditEvent, Setting
 
-log = logging.getLogger(__name__)
 HALF_MODULE = "kiosk.record.chain_half"  # the newer half's process (python -I -m)
+ONE_PROCESS = "verify-log checks the whole chain in one process"
 
 _LOWEST_SEQ = select(func.min(AuditEvent.seq))
 _NO_END = 2**63 - 1
@@ -187,17 +185,12 @@ def _walk_split(sessions: Database, session: Session, walk: _Walk) -> ChainRepor
         return None
     first = int(highest * PARENT_SHARE) + 1
     job = {"database": str(file.resolve()), "first": first, "last": highest}
-    helper = helper_process.Helper(HALF_MODULE, job)
-    try:
+    # a helper that cannot start or fails leaves the newer half to _walk, as one process
+    with helper_process.started(HALF_MODULE, job, ONE_PROCESS) as helper:
         broken = _walk(session, walk, until=first - 1)
         if broken:
             return broken
-        answer = helper.answer()
-    except HelperFailed as failed:  # the newer half is then checked here, as with one process
-        log.warning("verify-log checks the whole chain in one process: %s", failed)
-        answer = None
-    finally:
-        helper.stop()
+        answer = helper.answer_or_none() if helper else None
     if answer and not answer["moved"] and answer["done"]:
         _join(walk, answer, first)
     return None

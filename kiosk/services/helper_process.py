@@ -12,18 +12,19 @@ screen: so ``worth_it`` asks for half a core spare first."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
-from pathlib import Path
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-import kiosk
 from kiosk.errors import HelperFailed
+from kiosk.helper_side import PACKAGE
 
+log = logging.getLogger(__name__)
 PYTHON = sys.executable  # the kiosk's own interpreter (its venv holds the package)
-PACKAGE = str(Path(kiosk.__file__).parent)
-
 
 SWITCH = "KIOSK_SECOND_PROCESS"  # "on" or "off" decides; unset: ``worth_it`` by the load
 SPARE = 0.5  # of a core, over the last minute
@@ -43,11 +44,27 @@ def worth_it() -> bool:
     return cores > 1 and os.getloadavg()[0] <= cores - SPARE
 
 
+@contextmanager
+def started(module: str, job: dict[str, Any], fallback: str) -> Iterator[Helper | None]:
+    """The helper process for ``job``, stopped on leaving; None if it cannot start (logged
+    after ``fallback``, the words for the caller doing the work itself)."""
+    try:
+        helper: Helper | None = Helper(module, job, fallback)
+    except OSError as error:
+        log.warning("%s: %s", fallback, error)
+        helper = None
+    try:
+        yield helper
+    finally:
+        if helper is not None:
+            helper.stop()
+
+
 class Helper:
     """One started helper process with its job sent."""
 
-    def __init__(self, module: str, job: dict[str, Any]) -> None:
-        self.module = module
+    def __init__(self, module: str, job: dict[str, Any], fallback: str = "") -> None:
+        self.module, self.fallback = module, fallback
         self.process = subprocess.Popen(
             [PYTHON, "-I", "-m", module],
             stdin=subprocess.PIPE,
@@ -75,6 +92,14 @@ class Helper:
         if "error" in answer:
             raise HelperFailed(f"The second process ({self.module}) failed: {answer['error']}")
         return answer if answer.get("kiosk") == PACKAGE else None
+
+    def answer_or_none(self) -> dict[str, Any] | None:
+        """``answer``, or None if it failed (logged after the fallback's words)."""
+        try:
+            return self.answer()
+        except HelperFailed as failed:
+            log.warning("%s: %s", self.fallback, failed)
+            return None
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -76,21 +76,21 @@ def test_a_change_committed_before_the_second_process_reads_is_not_in_the_file(
     second process sees a newer record, says so, and this process writes that part."""
     monkeypatch.setattr(csv_export, "SPLIT_FROM", 2**62)
     before = export_bytes(sessions, awkward, tmp_path / "before", report, YEAR)
-    start = csv_export._start
+    job = csv_export._job  # made just before the second process starts
 
     def renamed_first(*args: Any) -> Any:
         with sessions.begin() as s:
             s.execute(update(Pupil).values(surname="Renamed"))
             audit.append(s, "pupil_updated", audit.KIOSK_ACTOR, details={})
-        return start(*args)
+        return job(*args)
 
-    monkeypatch.setattr(csv_export, "_start", renamed_first)
+    monkeypatch.setattr(csv_export, "_job", renamed_first)
     monkeypatch.setattr(csv_export, "SPLIT_FROM", 1)
     during = export_bytes(sessions, awkward, tmp_path / "during", report, YEAR)
     assert during == before and b"Renamed" not in during
     (answer,) = split
     assert answer is not None and answer["moved"] is True
-    monkeypatch.setattr(csv_export, "_start", start)
+    monkeypatch.setattr(csv_export, "_job", job)
     after = export_bytes(sessions, awkward, tmp_path / "after", report, YEAR)
     assert b"Renamed" in after
 

@@ -40,6 +40,7 @@ def test_it_imports_no_sqlalchemy_and_nothing_outside_its_list(helper):
     kiosk_modules = {m for m in modules if m.startswith("kiosk")}
     assert kiosk_modules == {
         "kiosk",
+        "kiosk.helper_side",
         "kiosk.record",
         "kiosk.record.chain_half",
         "kiosk.record.chain_scan",

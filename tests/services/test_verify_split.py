@@ -12,7 +12,7 @@ from fixtures.core import round_trips
 from fixtures.helper_python import helper_python, split  # noqa: F401 (fixtures)
 from sqlalchemy import text
 
-from kiosk.services import audit, chain_check
+from kiosk.services import audit, chain_check, helper_process
 
 
 @pytest.fixture
@@ -128,3 +128,13 @@ def test_a_helper_that_cannot_start_leaves_its_half_to_this_process(
     one, two = one_and_two(sessions, monkeypatch)
     assert one.intact and two == one and split == []
     assert "one process" in caplog.text and "No module named" in caplog.text
+
+
+def test_an_interpreter_that_cannot_be_started_leaves_the_newer_half_here(
+    busy_school, sessions, monkeypatch, split, caplog
+):
+    """Before, the OSError of starting it ended verify-log."""
+    monkeypatch.setattr(helper_process, "PYTHON", "/nonexistent/python3")
+    one, two = one_and_two(sessions, monkeypatch)
+    assert one.intact and two == one and split == []
+    assert "one process" in caplog.text and "No such file" in caplog.text

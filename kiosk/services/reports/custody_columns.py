@@ -3,10 +3,9 @@ its whole story), standard library only: ``custody_log`` says where each is read
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from kiosk.clock import local_date, utcnow
+from kiosk.clock import local_date, stored_time, utcnow
 from kiosk.custody_terms import CustodyKind, CustodyState, ReleasedTo, is_unclaimed
 from kiosk.services.ladder import Condition
 from kiosk.services.reports.cells import Column
@@ -53,15 +52,11 @@ _DAILY_FLAG = Shown(
 )
 
 
-def _stored_time(value: Any) -> dt.datetime:
-    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
 def _unclaimed_flag(limit: Any, received: Any, released: Any) -> bool:
     """A confiscation held the school's unclaimed limit (the setting, or its default) in
     school-local days or more (to its release, or to now while it is held)."""
-    end = _stored_time(released) if released is not None else utcnow()
-    days = (local_date(end) - local_date(_stored_time(received))).days
+    end = stored_time(released) if released is not None else utcnow()
+    days = (local_date(end) - local_date(stored_time(received))).days
     return is_unclaimed(days, int(limit))
 
 

@@ -3,15 +3,15 @@ made at once, as the cursor's own batches)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from kiosk.clock import LocalClock
+from kiosk.clock import LocalClock, stored_time
 from kiosk.db import Database
 from kiosk.services.reports import audit_columns, audit_log, custody_columns, custody_log
 from kiosk.services.reports.audit_log import audit_query, audit_seqs, lean_audit_query
@@ -80,7 +80,7 @@ class LogReader:
     def table(self) -> Iterator[LogTable]:
         connection = self.session.connection()
         raw = connection.dialect.name == "sqlite"
-        lean = raw and self.lean()
+        lean = self.streams_lean()
         found = self.sql.read_lookups(connection, self.fields) if lean else []
         total = self.count()
         if raw:  # bind parameters by SQLAlchemy, rows raw
@@ -95,6 +95,10 @@ class LogReader:
             yield LogTable(title, shown, total, rows)
         finally:
             streamed.close()
+
+    def streams_lean(self) -> bool:
+        """Whether ``lean_batches`` gives the cursor's own rows: read lean, from SQLite."""
+        return self.session.connection().dialect.name == "sqlite" and self.lean()
 
     def lean(self) -> bool:
         """Whether the pupils (and the custody log's slots and staff) are looked up by id
@@ -111,10 +115,10 @@ class LogReader:
         """For a writer that shapes the rows itself: the SQLite cursor's own rows of the
         lean query in batches, and the look-ups for them (``LogSql.read_lookups``); None
         unless the log is read from SQLite without a pupil filter (then only ``table``)."""
-        connection = self.session.connection()
-        if not (connection.dialect.name == "sqlite" and self.lean()):
+        if not self.streams_lean():
             yield None
             return
+        connection = self.session.connection()
         found = self.sql.read_lookups(connection, self.fields)
         streamed = connection.execute(self._query(lean=True))
         try:
@@ -122,6 +126,7 @@ class LogReader:
         finally:
             streamed.close()
 
+    @cached_property  # (one snapshot: it cannot change)
     def rough_count(self) -> int:
         """At least the log's row count, found without reading its rows (a tenth of the
         time of ``count``): the span of its seqs, or the custody records received within
@@ -143,7 +148,7 @@ class LogReader:
             if not first < cut <= last:
                 return None
             return self._part((first, cut - 1)), self._part((cut, last))
-        rows = self.rough_count()
+        rows = self.rough_count
         if not rows:
             return None
         cut_text = self.session.scalar(
@@ -153,8 +158,10 @@ class LogReader:
             .offset(rows - int(rows * later_share))
             .limit(1)
         )
-        cut = _stored_time(cut_text)
-        if cut is None or not first < cut < last:
+        if cut_text is None:
+            return None
+        cut = stored_time(cut_text)
+        if not first < cut < last:
             return None
         return self._part((first, cut)), self._part((cut, last))
 
@@ -216,10 +223,6 @@ def forms(sessions: Database) -> list[str]:
 
 
 _NEWEST_EVENT = select(func.max(AuditEvent.seq))
-
-
-def _stored_time(value: Any) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def raw_rows(cursor: Any) -> Iterator[tuple[Any, ...]]:
